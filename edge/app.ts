@@ -1,0 +1,29 @@
+/** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { ObjectStore } from '../shared/storage/object-store.ts';
+import { WRITE_API_PREFIX } from '../shared/write-api.ts';
+import { NO_STORE } from './cache/cache-control.ts';
+import { errorResponse } from './errors.ts';
+import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
+import { playbackRoutes } from './routes/playback.ts';
+import { writeApiRoutes } from './routes/write-api.ts';
+
+export interface EdgeDependencies {
+  store: ObjectStore;
+  /** Secret the sidecar's writes must carry; unset disables the write API. */
+  ingestSecret: string | undefined;
+  assets: PlayerAssets;
+}
+
+export function createApp(deps: EdgeDependencies): Hono {
+  const app = new Hono();
+  // Players on other origins (web players, test pages) fetch playlists and segments.
+  app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'etag'] }));
+  app.route('/live', playbackRoutes(deps.store));
+  app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
+  app.route('/', pageRoutes(deps.assets));
+  app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
+  app.onError(errorResponse);
+  return app;
+}

@@ -1,0 +1,35 @@
+/** Cache-Control per object kind and stream state: what lets a CDN carry the viewers. Pure. */
+import type { StreamObjectKind } from '../../shared/storage/layout.ts';
+
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+export const NO_STORE = 'no-store';
+
+// An ended stream's playlist is VOD, but the same stream id may go live again (open mode, a
+// streamer starting a new broadcast), so "long" stays a minute, not a year.
+const ENDED_PLAYLIST_MAX_AGE = 60;
+// Renditions can change when a publisher reconnects with other settings.
+const MULTIVARIANT_MAX_AGE = 2;
+
+export interface PlaylistState {
+  ended: boolean;
+  /** Seconds, from EXT-X-TARGETDURATION. */
+  targetDuration: number | undefined;
+}
+
+export function cacheControlFor(kind: StreamObjectKind, playlist?: PlaylistState): string {
+  switch (kind) {
+    case 'init':
+    case 'segment':
+      return IMMUTABLE;
+    case 'multivariant':
+      return `public, max-age=${MULTIVARIANT_MAX_AGE}`;
+    case 'status':
+      return 'public, max-age=1';
+    case 'media-playlist': {
+      if (playlist?.ended) return `public, max-age=${ENDED_PLAYLIST_MAX_AGE}`;
+      // At most half a target duration, so a viewer never misses a whole segment's update.
+      const maxAge = Math.max(1, Math.floor((playlist?.targetDuration ?? 2) / 2));
+      return `public, max-age=${maxAge}, stale-while-revalidate=${maxAge}`;
+    }
+  }
+}

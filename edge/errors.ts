@@ -1,0 +1,16 @@
+/** Error responses: a small JSON body with the reason, never a stack, never cached. */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { NO_STORE } from './cache/cache-control.ts';
+
+export function httpError(status: ContentfulStatusCode, message: string): HTTPException {
+  return new HTTPException(status, { message });
+}
+
+export function errorResponse(error: Error, c: Context): Response {
+  const status = error instanceof HTTPException ? error.status : 500;
+  const message = error instanceof HTTPException ? error.message : 'internal error';
+  if (!(error instanceof HTTPException)) console.error('edge: unhandled error', error);
+  return c.json({ error: message }, status as ContentfulStatusCode, { 'cache-control': NO_STORE });
+}

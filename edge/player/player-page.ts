@@ -1,0 +1,98 @@
+/** The platform's player page: hls.js served by this worker, errors shown in the page. Pure HTML. */
+
+export interface PlayerPageOptions {
+  streamId: string;
+  playlistUrl: string;
+  hlsScriptUrl: string;
+}
+
+/** JSON for a <script> element: `<` escaped so no string can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replaceAll('<', '\\u003c');
+}
+
+function html(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+export function renderPlayerPage(options: PlayerPageOptions): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${html(options.streamId)} · live</title>
+<style>
+  body { margin: 0; background: #111; color: #eee; font: 15px/1.4 system-ui, sans-serif; }
+  main { max-width: 1280px; margin: 0 auto; padding: 16px; }
+  video { width: 100%; aspect-ratio: 16 / 9; background: #000; }
+  #status { color: #aaa; }
+  #error { color: #ff8a80; white-space: pre-wrap; }
+  a { color: #8ab4f8; }
+</style>
+</head>
+<body>
+<main>
+  <h1>${html(options.streamId)}</h1>
+  <video id="video" controls muted autoplay playsinline></video>
+  <p id="status">Loading…</p>
+  <p id="error" role="alert" hidden></p>
+  <p>Playlist: <a href="${html(options.playlistUrl)}">${html(options.playlistUrl)}</a> (opens in VLC or any HLS player)</p>
+</main>
+<script src="${html(options.hlsScriptUrl)}"></script>
+<script>
+"use strict";
+const playlistUrl = ${scriptJson(options.playlistUrl)};
+const video = document.getElementById("video");
+const statusLine = document.getElementById("status");
+const errorBox = document.getElementById("error");
+// Read by end-to-end tests and by people debugging in the console.
+const state = (window.playerState = { playing: false, errors: [], fatal: null });
+
+function showError(message) {
+  errorBox.hidden = false;
+  errorBox.textContent = message;
+}
+
+function start() {
+  if (window.Hls && Hls.isSupported()) {
+    const hls = new Hls({ liveDurationInfinity: true });
+    window.hls = hls;
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      state.errors.push({ type: data.type, details: data.details, fatal: data.fatal });
+      if (!data.fatal) return;
+      const notLive = data.response && data.response.code === 404 && data.details === "manifestLoadError";
+      hls.destroy();
+      if (notLive) {
+        statusLine.textContent = "The stream is not live yet; retrying…";
+        setTimeout(start, 3000);
+        return;
+      }
+      state.fatal = data.details;
+      showError("Playback failed: " + data.type + " / " + data.details + (data.reason ? " (" + data.reason + ")" : ""));
+    });
+    hls.loadSource(playlistUrl);
+    hls.attachMedia(video);
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = playlistUrl;
+  } else {
+    showError("This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.");
+    return;
+  }
+  video.play().catch(() => { statusLine.textContent = "Press play to start."; });
+}
+
+video.addEventListener("playing", () => { state.playing = true; });
+video.addEventListener("error", () => showError("Video element error: " + (video.error && video.error.message)));
+setInterval(() => {
+  if (!state.playing) return;
+  const hls = window.hls;
+  const latency = hls && hls.playingDate ? ((Date.now() - hls.playingDate.getTime()) / 1000).toFixed(1) + " s behind live" : "";
+  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s" + (latency ? " · " + latency : "");
+}, 500);
+start();
+</script>
+</body>
+</html>
+`;
+}

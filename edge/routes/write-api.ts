@@ -1,0 +1,78 @@
+/**
+ * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` with a bearer secret.
+ * Only keys of the storage layout are accepted, with the content type their kind allows; every
+ * refusal is a clear 4xx and stores nothing.
+ */
+import { Hono } from 'hono';
+import { constantTimeEqual } from '../../shared/constant-time.ts';
+import { AUDIO_MP4_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
+import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { NO_STORE } from '../cache/cache-control.ts';
+import { httpError } from '../errors.ts';
+
+const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
+  multivariant: [HLS_PLAYLIST_TYPE],
+  'media-playlist': [HLS_PLAYLIST_TYPE],
+  status: [JSON_TYPE],
+  init: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
+  segment: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
+};
+
+export interface WriteApiOptions {
+  store: ObjectStore;
+  /** Unset: the write API refuses everything. */
+  secret: string | undefined;
+}
+
+export function writeApiRoutes(options: WriteApiOptions): Hono {
+  const routes = new Hono();
+
+  routes.use('*', async (c, next) => {
+    if (!options.secret) throw httpError(503, 'write API disabled: set the INGEST_SECRET secret on the edge');
+    const header = c.req.header('authorization');
+    if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET>"');
+    if (!constantTimeEqual(header.slice('Bearer '.length), options.secret)) throw httpError(403, 'wrong ingest secret');
+    await next();
+  });
+
+  /** The key from the raw (undecoded) path: an encoded separator or dot never becomes one. */
+  function objectKey(url: string) {
+    const path = new URL(url).pathname;
+    const key = path.slice(WRITE_API_PREFIX.length);
+    const parsed = parseStreamObjectKey(key);
+    if (!parsed) throw httpError(400, `not a stream object key: ${JSON.stringify(key.slice(0, 200))}`);
+    return { key, kind: parsed.ref.kind };
+  }
+
+  routes.put('/*', async (c) => {
+    const { key, kind } = objectKey(c.req.url);
+    const contentType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!ALLOWED_TYPES[kind].includes(contentType)) {
+      throw httpError(415, `content type for ${kind} must be one of ${ALLOWED_TYPES[kind].join(', ')}`);
+    }
+    const declaredLength = Number(c.req.header('content-length') ?? 0);
+    if (declaredLength > WRITE_API_MAX_BYTES) throw httpError(413, `objects are limited to ${WRITE_API_MAX_BYTES} bytes`);
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > WRITE_API_MAX_BYTES) throw httpError(413, `objects are limited to ${WRITE_API_MAX_BYTES} bytes`);
+    await options.store.put(key, body, { contentType });
+    return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
+  });
+
+  routes.get('/*', async (c) => {
+    const { key } = objectKey(c.req.url);
+    const object = await options.store.get(key);
+    if (!object) throw httpError(404, 'no such object');
+    return new Response(object.body, {
+      headers: {
+        'content-type': object.contentType ?? 'application/octet-stream',
+        'content-length': String(object.size),
+        etag: `"${object.etag}"`,
+        'cache-control': NO_STORE,
+      },
+    });
+  });
+
+  return routes;
+}

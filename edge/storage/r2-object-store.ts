@@ -1,0 +1,20 @@
+/** ObjectStore over a Cloudflare R2 bucket binding. */
+import type { ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+
+export class R2ObjectStore implements ObjectStore {
+  private readonly bucket: R2Bucket;
+
+  constructor(bucket: R2Bucket) {
+    this.bucket = bucket;
+  }
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    await this.bucket.put(key, body, { httpMetadata: { contentType: options.contentType } });
+  }
+
+  async get(key: string): Promise<StoredObject | null> {
+    const object = await this.bucket.get(key);
+    if (!object) return null;
+    return { body: object.body, size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
+  }
+}

@@ -1,0 +1,5 @@
+// wrangler.toml's [[rules]] bundle these files as text modules.
+declare module 'hls.js/dist/hls.min.js' {
+  const source: string;
+  export default source;
+}

@@ -1,0 +1,133 @@
+/**
+ * Cuts one track's fragmented MP4 stream into CMAF segments made of CMAF chunks.
+ *
+ * ffmpeg writes the init segment (ftyp+moov) and then one chunk (moof+mdat) every fraction of
+ * a second. A segment starts at a chunk whose first sample is a sync sample once the current
+ * segment has reached the target duration, so every segment starts on a keyframe. Chunks are
+ * reported as they complete, which is what low-latency HLS parts will publish.
+ */
+import { concatBytes, Fmp4StreamSplitter } from './fmp4-stream-splitter.ts';
+import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from './cmaf-track.ts';
+import { Mp4FormatError } from './mp4-boxes.ts';
+
+export interface CmafChunk {
+  bytes: Uint8Array;
+  /** In track timescale units. */
+  startTime: number;
+  duration: number;
+  sampleCount: number;
+  independent: boolean;
+}
+
+export interface CmafSegment {
+  /** 0 for the first segment of this segmenter, then 1, 2, ... */
+  index: number;
+  track: CmafTrack;
+  /** In track timescale units. */
+  startTime: number;
+  duration: number;
+  chunks: CmafChunk[];
+  bytes: Uint8Array;
+}
+
+export interface CmafSegmenterEvents {
+  onInit(init: Uint8Array, track: CmafTrack): void;
+  onChunk?(chunk: CmafChunk, track: CmafTrack): void;
+  onSegment(segment: CmafSegment): void;
+}
+
+export interface CmafSegmenterOptions {
+  /** Seconds. */
+  targetSegmentDuration: number;
+}
+
+// A keyframe a little before the nominal boundary (millisecond FLV timestamps, rounding)
+// still starts the next segment, instead of making this one a whole GOP longer.
+const BOUNDARY_TOLERANCE_SECONDS = 0.05;
+
+export class CmafSegmenter {
+  private readonly splitter = new Fmp4StreamSplitter();
+  private headerBoxes: Uint8Array[] = [];
+  private track: CmafTrack | undefined;
+  private pendingMoof: Uint8Array | undefined;
+  private current: CmafChunk[] = [];
+  private segmentIndex = 0;
+  private readonly options: CmafSegmenterOptions;
+  private readonly events: CmafSegmenterEvents;
+
+  constructor(options: CmafSegmenterOptions, events: CmafSegmenterEvents) {
+    this.options = options;
+    this.events = events;
+  }
+
+  push(bytes: Uint8Array): void {
+    for (const box of this.splitter.push(bytes)) this.takeBox(box.type, box.bytes);
+  }
+
+  /** The input ended: the segment in progress is complete. */
+  end(): void {
+    this.flushSegment();
+  }
+
+  private takeBox(type: string, bytes: Uint8Array): void {
+    if (!this.track) {
+      if (type === 'moof') throw new Mp4FormatError('media fragment before the init segment');
+      this.headerBoxes.push(bytes.slice());
+      if (type === 'moov') {
+        const init = concatBytes(this.headerBoxes);
+        this.headerBoxes = [];
+        this.track = parseCmafInitSegment(init);
+        this.events.onInit(init, this.track);
+      }
+      return;
+    }
+    if (type === 'moof') {
+      this.pendingMoof = bytes.slice();
+    } else if (type === 'mdat') {
+      if (!this.pendingMoof) throw new Mp4FormatError('mdat without a preceding moof');
+      this.takeChunk(this.pendingMoof, bytes);
+      this.pendingMoof = undefined;
+    }
+    // Other top-level boxes between fragments (styp, sidx, prft, free) carry nothing a
+    // CMAF segment of ours needs.
+  }
+
+  private takeChunk(moof: Uint8Array, mdat: Uint8Array): void {
+    const track = this.track!;
+    const timing = parseFragmentTiming(moof, track);
+    const chunk: CmafChunk = {
+      bytes: concatBytes([moof, mdat]),
+      startTime: timing.baseMediaDecodeTime,
+      duration: timing.duration,
+      sampleCount: timing.sampleCount,
+      independent: timing.startsWithSyncSample,
+    };
+    if (this.current.length === 0 && !chunk.independent) {
+      // A segment must start with a sync sample: drop leading chunks until one arrives.
+      return;
+    }
+    if (this.current.length > 0 && chunk.independent) {
+      const segmentStart = this.current[0]!.startTime;
+      const threshold = (this.options.targetSegmentDuration - BOUNDARY_TOLERANCE_SECONDS) * track.timescale;
+      if (chunk.startTime - segmentStart >= threshold) this.flushSegment();
+    }
+    this.current.push(chunk);
+    this.events.onChunk?.(chunk, track);
+  }
+
+  private flushSegment(): void {
+    if (this.current.length === 0 || !this.track) return;
+    const chunks = this.current;
+    this.current = [];
+    const first = chunks[0]!;
+    const last = chunks[chunks.length - 1]!;
+    this.events.onSegment({
+      index: this.segmentIndex++,
+      track: this.track,
+      startTime: first.startTime,
+      duration: last.startTime + last.duration - first.startTime,
+      chunks,
+      bytes: concatBytes(chunks.map((chunk) => chunk.bytes)),
+    });
+  }
+}

@@ -1,0 +1,57 @@
+// Types for the parts of node-media-server 4.4 (CommonJS, untyped) the sidecar uses.
+declare module 'node-media-server' {
+  import type BaseSession from 'node-media-server/src/session/base_session.js';
+
+  interface NmsConfig {
+    bind?: string;
+    rtmp?: { port: number };
+    rtmps?: { port: number; key: string; cert: string };
+  }
+
+  class NodeMediaServer {
+    constructor(config: NmsConfig);
+    rtmpServer: {
+      run(): void;
+      stop(): void;
+      handleListenError: (name: string, port: number) => (error: NodeJS.ErrnoException) => void;
+    };
+    on(event: 'prePublish' | 'postPublish' | 'donePublish', listener: (session: BaseSession) => void): void;
+    stop(): Promise<void>;
+  }
+  export default NodeMediaServer;
+}
+
+declare module 'node-media-server/src/session/base_session.js' {
+  import type { Socket } from 'node:net';
+
+  class BaseSession {
+    id: string;
+    ip: string;
+    protocol: string;
+    streamApp: string;
+    streamName: string;
+    streamPath: string;
+    streamQuery: Record<string, string | undefined>;
+    /** Only on RTMP sessions. */
+    socket?: Socket;
+    sendBuffer: (buffer: Buffer) => void;
+    close: () => void;
+  }
+  export default BaseSession;
+}
+
+declare module 'node-media-server/src/core/context.js' {
+  import type BaseSession from 'node-media-server/src/session/base_session.js';
+
+  interface BroadcastServer {
+    postPlay(session: BaseSession): string | null;
+    donePlay(session: BaseSession): void;
+  }
+  const Context: { broadcasts: Map<string, BroadcastServer> };
+  export default Context;
+}
+
+declare module 'node-media-server/src/core/logger.js' {
+  const logger: { level: string };
+  export default logger;
+}

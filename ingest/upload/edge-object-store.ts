@@ -1,0 +1,59 @@
+/** ObjectStore over the edge's authenticated write API: the sidecar's local default. */
+import type { ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import { WRITE_API_PREFIX } from '../../shared/write-api.ts';
+
+export interface EdgeObjectStoreOptions {
+  /** The edge origin, e.g. http://127.0.0.1:8080 */
+  baseUrl: string;
+  secret: string;
+  timeoutMs: number;
+}
+
+export class EdgeWriteError extends Error {
+  override name = 'EdgeWriteError';
+}
+
+export class EdgeObjectStore implements ObjectStore {
+  private readonly options: EdgeObjectStoreOptions;
+
+  constructor(options: EdgeObjectStoreOptions) {
+    this.options = options;
+  }
+
+  private url(key: string): string {
+    return new URL(WRITE_API_PREFIX + key, this.options.baseUrl).href;
+  }
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    const response = await fetch(this.url(key), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${this.options.secret}`, 'content-type': options.contentType },
+      body,
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (!response.ok) {
+      throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+    }
+    await response.body?.cancel();
+  }
+
+  async get(key: string): Promise<StoredObject | null> {
+    const response = await fetch(this.url(key), {
+      headers: { authorization: `Bearer ${this.options.secret}` },
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok || !response.body) {
+      throw new EdgeWriteError(`GET ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+    }
+    return {
+      body: response.body,
+      size: Number(response.headers.get('content-length') ?? 0),
+      etag: (response.headers.get('etag') ?? '').replaceAll('"', ''),
+      contentType: response.headers.get('content-type') ?? undefined,
+    };
+  }
+}

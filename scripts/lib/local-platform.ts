@@ -1,0 +1,86 @@
+/**
+ * Starts the platform's two processes on this machine, as `npm start` and the end-to-end tests
+ * both need them: the edge under `wrangler dev` (local R2) and the ingest sidecar.
+ */
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess } from './managed-process.ts';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// wrangler's lines that only say this machine is offline.
+const OFFLINE_NOISE = /Request\.cf|getaddrinfo ENOTFOUND|GetAddrInfoReqWrap|^\s*$/;
+
+export interface EdgeDevOptions {
+  port: number;
+  ingestSecret: string;
+  /** Where local R2 keeps its data; default: wrangler's .wrangler/state. */
+  persistTo?: string;
+  onLine?: (line: string) => void;
+}
+
+export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
+  const args = ['dev', '--port', String(options.port), '--ip', '127.0.0.1', '--var', `INGEST_SECRET:${options.ingestSecret}`];
+  if (options.persistTo) args.push('--persist-to', options.persistTo);
+  const edge = new ManagedProcess({
+    name: 'edge',
+    command: join(PROJECT_ROOT, 'node_modules', '.bin', 'wrangler'),
+    args,
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'info' },
+    onLine: (line) => {
+      if (!OFFLINE_NOISE.test(line)) options.onLine?.(line);
+    },
+  });
+  await waitUntil(edge, `edge on :${options.port}`, 90_000, async () => {
+    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  });
+  return edge;
+}
+
+export interface IngestOptions {
+  rtmpPort: number;
+  edgeUrl: string;
+  ingestSecret: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+}
+
+export async function startIngest(options: IngestOptions): Promise<ManagedProcess> {
+  const ingest = new ManagedProcess({
+    name: 'ingest',
+    command: process.execPath,
+    args: [join(PROJECT_ROOT, 'ingest', 'main.ts'), '--rtmp-port', String(options.rtmpPort), '--edge-url', options.edgeUrl, ...(options.extraArgs ?? [])],
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...options.env },
+    onLine: options.onLine,
+  });
+  await waitUntil(ingest, `RTMP on :${options.rtmpPort}`, 30_000, () => canConnect(options.rtmpPort));
+  return ingest;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntil(process: ManagedProcess, what: string, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process.hasExited) throw new Error(`${process.name} exited before ${what} was ready`);
+    if (await ready().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await process.stop();
+  throw new Error(`${what} not ready after ${timeoutMs / 1000} s`);
+}

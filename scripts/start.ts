@@ -1,0 +1,79 @@
+/** `npm start`: the whole platform on this machine: edge (wrangler dev, local R2) + ingest sidecar. */
+import { Command, Option } from 'commander';
+import { DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
+import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
+import { startEdgeDev, startIngest } from './lib/local-platform.ts';
+import type { ManagedProcess } from './lib/managed-process.ts';
+
+const program = new Command('start')
+  .description('Run the ingest sidecar and the edge origin locally; Ctrl-C stops both.')
+  .addOption(new Option('--rtmp-port <port>', 'RTMP port').env('RTMP_PORT').default('1935'))
+  .addOption(new Option('--edge-port <port>', 'edge HTTP port').env('EDGE_PORT').default('8080'))
+  .parse();
+const options = program.opts<{ rtmpPort: string; edgePort: string }>();
+const rtmpPort = Number(options.rtmpPort);
+const edgePort = Number(options.edgePort);
+if (!Number.isInteger(rtmpPort) || !Number.isInteger(edgePort)) program.error('error: ports must be integers');
+
+try {
+  locateFfmpeg();
+} catch (error) {
+  if (error instanceof FfmpegNotFoundError) program.error(`error: ${error.message}`);
+  throw error;
+}
+
+const secret = process.env.INGEST_SECRET || DEVELOPMENT_INGEST_SECRET;
+const prefixed = (tag: string) => (line: string) => console.log(`${tag} ${line}`);
+const running: ManagedProcess[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  // The sidecar first: it ends the live playlists through the edge, which must still be up.
+  for (const process of [...running].reverse()) await process.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+function watch(child: ManagedProcess): void {
+  running.push(child);
+  void child.exited.then(({ code, signal }) => {
+    if (stopping) return;
+    console.error(`[start] ${child.name} stopped (${signal ?? `exit code ${code}`}); stopping everything`);
+    void stopAll(1);
+  });
+}
+
+try {
+  console.log(`[start] starting the edge (wrangler dev, local R2) on :${edgePort}…`);
+  watch(await startEdgeDev({ port: edgePort, ingestSecret: secret, onLine: prefixed('[edge]  ') }));
+  console.log(`[start] starting the ingest sidecar on RTMP :${rtmpPort}…`);
+  watch(
+    await startIngest({
+      rtmpPort,
+      edgeUrl: `http://127.0.0.1:${edgePort}`,
+      ingestSecret: secret,
+      env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' },
+      onLine: prefixed('[ingest]'),
+    }),
+  );
+} catch (error) {
+  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+}
+
+const edge = `http://localhost:${edgePort}`;
+console.log(`
+  ┌─ Live streaming platform, running locally ──────────────────────────────────────
+  │ OPEN MODE: any stream name publishes, no stream key is checked (local development only)
+  │
+  │ Publish   server  rtmp://localhost:${rtmpPort}/live     stream key  test
+  │           (OBS: Settings > Stream > Service "Custom…"; ffmpeg: -f flv rtmp://localhost:${rtmpPort}/live/test)
+  │           or run: npm run publish:test
+  │ Watch     ${edge}/watch/test
+  │ Playlist  ${edge}/live/test/index.m3u8   (VLC: Media > Open Network Stream)
+  │ Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8
+  │ Ingest secret: ${secret === DEVELOPMENT_INGEST_SECRET ? 'the development default (set INGEST_SECRET to change it)' : 'from INGEST_SECRET'}
+  └─ Ctrl-C stops both.
+`);

@@ -1,0 +1,21 @@
+/** `npm test`: makes sure the system tools the tests use are here, type-checks, runs vitest. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { ensureSystemTools } from './lib/system-tools.ts';
+
+const problem = ensureSystemTools();
+if (problem) {
+  console.error(`[test] ${problem}`);
+  process.exit(1);
+}
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', command), args, { stdio: 'inherit', cwd: PROJECT_ROOT });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+console.log('[test] type-checking…');
+run('tsc', ['-p', 'tsconfig.json']);
+run('tsc', ['-p', 'edge/tsconfig.json']);
+run('vitest', ['run', ...process.argv.slice(2)]);

@@ -1,0 +1,21 @@
+/** Content types of the objects a stream is made of. */
+import type { StreamObjectRef } from './storage/layout.ts';
+
+export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+export const JSON_TYPE = 'application/json';
+export const VIDEO_MP4_TYPE = 'video/mp4';
+export const AUDIO_MP4_TYPE = 'audio/mp4';
+
+/** The content type of a stream object; init and media segments of an audio-only rendition are audio/mp4. */
+export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean): string {
+  switch (ref.kind) {
+    case 'multivariant':
+    case 'media-playlist':
+      return HLS_PLAYLIST_TYPE;
+    case 'status':
+      return JSON_TYPE;
+    case 'init':
+    case 'segment':
+      return renditionIsAudio ? AUDIO_MP4_TYPE : VIDEO_MP4_TYPE;
+  }
+}

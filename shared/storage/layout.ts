@@ -1,0 +1,96 @@
+/**
+ * The storage layout: where every object of a stream lives, as one prefix per stream.
+ *
+ *   streams/ID/index.m3u8                  multivariant playlist
+ *   streams/ID/status.json                 stream status document (live/ended, renditions, ...)
+ *   streams/ID/REND/index.m3u8             media playlist of rendition REND
+ *   streams/ID/REND/init-SESSION.mp4       CMAF init segment (header) of one publish session
+ *   streams/ID/REND/SESSION-SEQ.m4s        CMAF media segment SEQ of one publish session
+ *
+ * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
+ * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
+ * stream's objects under `/live/ID/` with the same relative paths, so playlists use relative URIs.
+ */
+import { isRenditionName, isSessionId, isStreamId } from '../stream-id.ts';
+
+export const STREAMS_PREFIX = 'streams/';
+export const PLAYLIST_FILE = 'index.m3u8';
+export const STATUS_FILE = 'status.json';
+
+export type StreamObjectRef =
+  | { kind: 'multivariant' }
+  | { kind: 'status' }
+  | { kind: 'media-playlist'; rendition: string }
+  | { kind: 'init'; rendition: string; session: string }
+  | { kind: 'segment'; rendition: string; session: string; sequence: number };
+
+export type StreamObjectKind = StreamObjectRef['kind'];
+
+const INIT_FILE = /^init-([a-z0-9]+)\.mp4$/;
+const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,12})\.m4s$/;
+
+/** The path of an object relative to its stream's prefix (also its URL path under `/live/ID/`). */
+export function streamRelativePath(ref: StreamObjectRef): string {
+  switch (ref.kind) {
+    case 'multivariant':
+      return PLAYLIST_FILE;
+    case 'status':
+      return STATUS_FILE;
+    case 'media-playlist':
+      return `${ref.rendition}/${PLAYLIST_FILE}`;
+    case 'init':
+      return `${ref.rendition}/${initSegmentFile(ref.session)}`;
+    case 'segment':
+      return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.sequence)}`;
+  }
+}
+
+export function initSegmentFile(session: string): string {
+  return `init-${session}.mp4`;
+}
+
+export function mediaSegmentFile(session: string, sequence: number): string {
+  return `${session}-${sequence}.m4s`;
+}
+
+/** Parses a path relative to a stream's prefix; null for anything the layout does not define. */
+export function parseStreamRelativePath(path: string): StreamObjectRef | null {
+  const parts = path.split('/');
+  if (parts.length === 1) {
+    if (parts[0] === PLAYLIST_FILE) return { kind: 'multivariant' };
+    if (parts[0] === STATUS_FILE) return { kind: 'status' };
+    return null;
+  }
+  if (parts.length !== 2) return null;
+  const [rendition, file] = parts as [string, string];
+  if (!isRenditionName(rendition)) return null;
+  if (file === PLAYLIST_FILE) return { kind: 'media-playlist', rendition };
+  const init = INIT_FILE.exec(file);
+  if (init && isSessionId(init[1]!)) return { kind: 'init', rendition, session: init[1]! };
+  const segment = SEGMENT_FILE.exec(file);
+  if (segment && isSessionId(segment[1]!)) {
+    return { kind: 'segment', rendition, session: segment[1]!, sequence: Number(segment[2]) };
+  }
+  return null;
+}
+
+export function streamPrefix(streamId: string): string {
+  if (!isStreamId(streamId)) throw new Error(`invalid stream id: ${JSON.stringify(streamId)}`);
+  return `${STREAMS_PREFIX}${streamId}/`;
+}
+
+export function streamObjectKey(streamId: string, ref: StreamObjectRef): string {
+  return streamPrefix(streamId) + streamRelativePath(ref);
+}
+
+/** Parses a full storage key; null unless it is exactly a layout object inside a valid stream prefix. */
+export function parseStreamObjectKey(key: string): { streamId: string; ref: StreamObjectRef } | null {
+  if (!key.startsWith(STREAMS_PREFIX)) return null;
+  const rest = key.slice(STREAMS_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return null;
+  const streamId = rest.slice(0, slash);
+  if (!isStreamId(streamId)) return null;
+  const ref = parseStreamRelativePath(rest.slice(slash + 1));
+  return ref ? { streamId, ref } : null;
+}

@@ -1,0 +1,35 @@
+/** An in-memory ObjectStore: for unit tests of code that only needs the interface. */
+import type { ObjectStore, PutOptions, StoredObject } from './object-store.ts';
+
+interface MemoryObject {
+  bytes: Uint8Array;
+  contentType: string;
+  etag: string;
+}
+
+export class MemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, MemoryObject>();
+  private version = 0;
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body.slice();
+    this.version += 1;
+    this.objects.set(key, { bytes, contentType: options.contentType, etag: `m${this.version}` });
+  }
+
+  async get(key: string): Promise<StoredObject | null> {
+    const object = this.objects.get(key);
+    if (!object) return null;
+    return {
+      body: new Response(object.bytes).body!,
+      size: object.bytes.byteLength,
+      etag: object.etag,
+      contentType: object.contentType,
+    };
+  }
+
+  text(key: string): string | undefined {
+    const object = this.objects.get(key);
+    return object && new TextDecoder().decode(object.bytes);
+  }
+}
