@@ -17,6 +17,8 @@ export interface EdgeDevOptions {
   ingestSecret: string;
   /** Where local R2 keeps its data; default: wrangler's .wrangler/state. */
   persistTo?: string;
+  /** wrangler's log level; `info` logs every request. */
+  logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error';
   onLine?: (line: string) => void;
 }
 
@@ -28,7 +30,7 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
     command: join(PROJECT_ROOT, 'node_modules', '.bin', 'wrangler'),
     args,
     cwd: PROJECT_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? 'info' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? options.logLevel ?? 'info' },
     onLine: (line) => {
       if (!OFFLINE_NOISE.test(line)) options.onLine?.(line);
     },

@@ -1,6 +1,9 @@
 /** A child process started in its own process group, with its output as lines, stopped as a group. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface ManagedProcessOptions {
   name: string;
@@ -27,7 +30,12 @@ export class ManagedProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     };
-    this.child = spawn(options.command, options.args, spawnOptions);
+    // In its own group it would outlive a parent killed with SIGKILL: where util-linux's setpriv
+    // exists, the kernel sends it SIGTERM when this process dies, however it dies.
+    const [command, args] = existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', options.command, ...options.args]]
+      : [options.command, options.args];
+    this.child = spawn(command, args, spawnOptions);
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => options.onLine?.(line));
     }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { WRITE_API_MAX_BYTES } from '../../../shared/write-api.ts';
+import { edgeAppForTest, TEST_SECRET } from '../../helpers/edge-app.ts';
+
+const auth = { authorization: `Bearer ${TEST_SECRET}` };
+
+function put(path: string, headers: Record<string, string | undefined>, body: Uint8Array | string = 'x') {
+  const defined = Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return { path: `/_ingest/objects/${path}`, init: { method: 'PUT', headers: defined, body } };
+}
+
+describe('edge write API', () => {
+  it('stores a layout object with its content type, and the edge then serves it', async () => {
+    const { app, store } = edgeAppForTest();
+    const request = put('streams/colors/source/abcdefgh1-3.m4s', { ...auth, 'content-type': 'video/mp4' }, new Uint8Array([9, 9]));
+    const response = await app.request(request.path, request.init);
+    expect(response.status).toBe(201);
+    expect(store.objects.get('streams/colors/source/abcdefgh1-3.m4s')).toMatchObject({ contentType: 'video/mp4' });
+    const served = await app.request('/live/colors/source/abcdefgh1-3.m4s');
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(new Uint8Array([9, 9]));
+  });
+
+  const refusals = [
+    { name: 'no credentials', path: 'streams/colors/index.m3u8', headers: { 'content-type': 'application/vnd.apple.mpegurl' }, status: 401 },
+    { name: 'a wrong secret', path: 'streams/colors/index.m3u8', headers: { authorization: 'Bearer nope', 'content-type': 'application/vnd.apple.mpegurl' }, status: 403 },
+    { name: 'a secret that is a prefix of the real one', path: 'streams/colors/index.m3u8', headers: { authorization: `Bearer ${TEST_SECRET.slice(0, 5)}`, 'content-type': 'application/vnd.apple.mpegurl' }, status: 403 },
+    // URL parsing resolves dot segments before any handler runs; what is left must still be a layout key.
+    { name: 'a key climbing out of the streams prefix', path: 'streams/colors/../../worker.js', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, status: 400 },
+    { name: 'an encoded separator', path: 'streams/colors/source%2Findex.m3u8', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, status: 400 },
+    { name: 'an encoded dot-dot', path: 'streams/colors/%2E%2E/index.m3u8', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, status: 400 },
+    { name: 'an encoded control character', path: 'streams/colors/index.m3u8%0A', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, status: 400 },
+    { name: 'a key outside any stream', path: 'worker.js', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, status: 400 },
+    { name: 'a wrong content type for a segment', path: 'streams/colors/source/abcdefgh1-3.m4s', headers: { ...auth, 'content-type': 'text/html' }, status: 415 },
+    { name: 'a playlist sent as video', path: 'streams/colors/index.m3u8', headers: { ...auth, 'content-type': 'video/mp4' }, status: 415 },
+    { name: 'a declared size over the limit', path: 'streams/colors/source/abcdefgh1-3.m4s', headers: { ...auth, 'content-type': 'video/mp4', 'content-length': String(WRITE_API_MAX_BYTES + 1) }, status: 413 },
+  ];
+
+  it.each(refusals)('refuses $name with $status and stores nothing', async ({ path, headers, status }) => {
+    const { app, store } = edgeAppForTest();
+    const request = put(path, headers);
+    const response = await app.request(request.path, request.init);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ error: expect.any(String) });
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('is disabled, with a reason, when the edge has no secret', async () => {
+    const { app, store } = edgeAppForTest({ secret: undefined });
+    const request = put('streams/colors/index.m3u8', { authorization: 'Bearer ', 'content-type': 'application/vnd.apple.mpegurl' });
+    const response = await app.request(request.path, request.init);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/INGEST_SECRET/) });
+    expect(store.objects.size).toBe(0);
+  });
+});

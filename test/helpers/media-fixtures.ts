@@ -1,0 +1,88 @@
+/** Real media for tests, made by ffmpeg on the spot: an FLV as a publisher sends it, and its CMAF tracks. */
+import { spawn } from 'node:child_process';
+import { buildFfmpegArgs } from '../../ingest/transcode/ffmpeg-args.ts';
+import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
+import { FfmpegProcess } from '../../ingest/transcode/ffmpeg-process.ts';
+import { DEFAULT_LADDER, type Rendition } from '../../ingest/transcode/ladder.ts';
+import { CmafSegmenter, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
+import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
+
+export interface FlvOptions {
+  seconds: number;
+  /** Keyframe interval in frames at 30 fps. */
+  gopFrames: number;
+  size?: string;
+}
+
+/** An H.264/AAC FLV like OBS or ffmpeg publish, as bytes. */
+export function makeFlv(options: FlvOptions): Promise<Buffer> {
+  const args = [
+    '-hide_banner', '-loglevel', 'error',
+    '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(options.seconds),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-f', 'flv', 'pipe:1',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(locateFfmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg: ${err}`))));
+  });
+}
+
+/** Runs the sidecar's own ffmpeg command on an FLV: one CMAF byte stream per rendition. */
+export async function transcodeToCmaf(flv: Buffer, renditions: readonly Rendition[] = DEFAULT_LADDER): Promise<Buffer[]> {
+  const ffmpeg = new FfmpegProcess({
+    binary: locateFfmpeg(),
+    args: buildFfmpegArgs({ renditions, chunkDuration: 0.333 }),
+    outputCount: renditions.length,
+  });
+  const collected = ffmpeg.outputs.map(
+    (output) =>
+      new Promise<Buffer>((resolve) => {
+        const parts: Buffer[] = [];
+        output.on('data', (chunk: Buffer) => parts.push(chunk));
+        output.on('close', () => resolve(Buffer.concat(parts)));
+      }),
+  );
+  ffmpeg.input.end(flv);
+  const [outputs, exit] = await Promise.all([Promise.all(collected), ffmpeg.exited]);
+  if (exit.code !== 0) throw new Error(`ffmpeg failed: ${exit.stderrTail.join('\n')}`);
+  return outputs;
+}
+
+export interface SegmentedTrack {
+  init: Uint8Array;
+  track: CmafTrack;
+  segments: CmafSegment[];
+}
+
+/** Feeds a CMAF byte stream to the segmenter in pieces of the given sizes (cycled). */
+export function segmentTrack(bytes: Uint8Array, pieceSizes: readonly number[] = [bytes.length], targetSegmentDuration = 2): SegmentedTrack {
+  let init: Uint8Array | undefined;
+  let track: CmafTrack | undefined;
+  const segments: CmafSegment[] = [];
+  const segmenter = new CmafSegmenter(
+    { targetSegmentDuration },
+    {
+      onInit: (bytes, parsed) => {
+        init = bytes;
+        track = parsed;
+      },
+      onSegment: (segment) => segments.push(segment),
+    },
+  );
+  let offset = 0;
+  for (let i = 0; offset < bytes.length; i++) {
+    const size = pieceSizes[i % pieceSizes.length]!;
+    segmenter.push(bytes.subarray(offset, offset + size));
+    offset += size;
+  }
+  segmenter.end();
+  if (!init || !track) throw new Error('no init segment in the stream');
+  return { init, track, segments };
+}

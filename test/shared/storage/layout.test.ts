@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseStreamObjectKey, parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../../shared/storage/layout.ts';
+
+describe('storage layout', () => {
+  const refs: { name: string; ref: StreamObjectRef; path: string }[] = [
+    { name: 'multivariant', ref: { kind: 'multivariant' }, path: 'index.m3u8' },
+    { name: 'status', ref: { kind: 'status' }, path: 'status.json' },
+    { name: 'media playlist', ref: { kind: 'media-playlist', rendition: 'source' }, path: 'source/index.m3u8' },
+    { name: 'init segment', ref: { kind: 'init', rendition: 'audio', session: 'mwux8zdq1mw4z4u' }, path: 'audio/init-mwux8zdq1mw4z4u.mp4' },
+    {
+      name: 'media segment',
+      ref: { kind: 'segment', rendition: 'source', session: 'mwux8zdq1mw4z4u', sequence: 42 },
+      path: 'source/mwux8zdq1mw4z4u-42.m4s',
+    },
+  ];
+
+  it.each(refs)('round-trips the $name key', ({ ref, path }) => {
+    const key = streamObjectKey('colors', ref);
+    expect(key).toBe(`streams/colors/${path}`);
+    expect(parseStreamObjectKey(key)).toEqual({ streamId: 'colors', ref });
+    expect(parseStreamRelativePath(path)).toEqual(ref);
+  });
+
+  const refused = [
+    { name: 'parent directory', key: 'streams/colors/../other/index.m3u8' },
+    { name: 'dot segment as the id', key: 'streams/../index.m3u8' },
+    { name: 'absolute path', key: '/streams/colors/index.m3u8' },
+    { name: 'encoded separator', key: 'streams/colors/source%2Findex.m3u8' },
+    { name: 'encoded dot', key: 'streams/colors/%2e%2e/index.m3u8' },
+    { name: 'control character', key: 'streams/colors/source/index.m3u8\n' },
+    { name: 'backslash', key: 'streams/colors\\source/index.m3u8' },
+    { name: 'outside the streams prefix', key: 'other/colors/index.m3u8' },
+    { name: 'unknown file', key: 'streams/colors/source/evil.js' },
+    { name: 'nested too deep', key: 'streams/colors/source/x/index.m3u8' },
+    { name: 'empty stream id', key: 'streams//index.m3u8' },
+    { name: 'upper-case rendition', key: 'streams/colors/Source/index.m3u8' },
+    { name: 'session too short', key: 'streams/colors/source/abc-1.m4s' },
+    { name: 'negative sequence', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
+  ];
+
+  it.each(refused)('refuses a key with $name', ({ key }) => {
+    expect(parseStreamObjectKey(key)).toBeNull();
+  });
+
+  it('refuses to build a key for an invalid stream id', () => {
+    expect(() => streamObjectKey('../x', { kind: 'multivariant' })).toThrow(/invalid stream id/);
+  });
+});
