@@ -1,0 +1,141 @@
+/**
+ * The whole path, as a user runs it: the sidecar and the edge under `wrangler dev` (local R2),
+ * ffmpeg publishing over RTMP, and real players watching what the edge serves.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { playInChromium, playInVlc } from '../helpers/players.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+
+const PUBLISH_SECONDS = 40;
+
+describe('publish over RTMP, watch from the edge', () => {
+  let edgeUrl: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let publishers: TestPublisher[] = [];
+  let persistDir: string;
+  const logLines: string[] = [];
+  const log = (tag: string) => (line: string) => logLines.push(`${tag} ${line}`);
+
+  async function get(path: string) {
+    return fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(10_000) });
+  }
+
+  async function mediaPlaylistText(path: string) {
+    const response = await get(path);
+    return response.ok ? response.text() : undefined;
+  }
+
+  beforeAll(async () => {
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    persistDir = mkdtempSync(join(tmpdir(), 'e2e-r2-'));
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: persistDir, onLine: log('[edge]') });
+    ingest = await startIngest({ rtmpPort, edgeUrl, ingestSecret: secret, env: { LOG_FORMAT: 'json' }, onLine: log('[ingest]') });
+    publishers = [
+      publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/e2e`, PUBLISH_SECONDS),
+      // The blog's URL: application `stream` is an alias of `live`.
+      publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/stream/colors`, PUBLISH_SECONDS),
+    ];
+    await eventually('two segments listed in the e2e playlist', 30_000, async () => {
+      const text = await mediaPlaylistText('/live/e2e/source/index.m3u8');
+      return text && parseM3u8(text).segments.length >= 2 ? true : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(persistDir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-live-path.log'), logLines.join('\n') + '\n');
+  });
+
+  it('serves the multivariant playlist with codecs, an audio group, and the headers players and CDNs need', async () => {
+    const response = await get('/live/e2e/index.m3u8');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=2');
+    const manifest = parseM3u8(await response.text());
+    expect(manifest.playlists).toHaveLength(1);
+    expect(manifest.playlists![0]!.attributes).toMatchObject({
+      CODECS: expect.stringMatching(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/),
+      RESOLUTION: { width: 640, height: 360 },
+      AUDIO: 'audio',
+    });
+    const cors = await fetch(new URL('/live/e2e/index.m3u8', edgeUrl), { headers: { origin: 'https://elsewhere.example' } });
+    expect(cors.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('serves media playlists whose every URI is on the edge, and whose segments decode', async () => {
+    for (const rendition of ['source', 'audio']) {
+      const response = await get(`/live/e2e/${rendition}/index.m3u8`);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=1, stale-while-revalidate=1');
+      const text = await response.text();
+      const manifest = parseM3u8(text);
+      expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:/);
+      expect(manifest.endList).toBeFalsy();
+      const segments = manifest.segments;
+      expect(segments.length).toBeGreaterThanOrEqual(2);
+      for (const segment of segments) {
+        expect(Math.round(segment.duration)).toBeLessThanOrEqual(manifest.targetDuration!);
+        expect(Math.abs(segment.dateTimeObject!.getTime() - Date.now())).toBeLessThan(60_000);
+      }
+      const base = new URL(`/live/e2e/${rendition}/index.m3u8`, edgeUrl);
+      const init = await fetch(new URL(segments[0]!.map!.uri, base));
+      expect(init.status).toBe(200);
+      expect(init.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const bodies: Uint8Array[] = [new Uint8Array(await init.arrayBuffer())];
+      for (const segment of segments) {
+        const media = await fetch(new URL(segment.uri, base));
+        expect(media.status, segment.uri).toBe(200);
+        expect(media.headers.get('content-type')).toBe(rendition === 'audio' ? 'audio/mp4' : 'video/mp4');
+        bodies.push(new Uint8Array(await media.arrayBuffer()));
+      }
+      const decoded = await probeDecode(concatBytes(bodies));
+      expect(decoded.codecType).toBe(rendition === 'audio' ? 'audio' : 'video');
+      if (rendition === 'source') expect(decoded.decodedFrames).toBeGreaterThanOrEqual(segments.length * 55);
+    }
+  });
+
+  it('plays in hls.js in Chromium, on the player page, for 3 s without a fatal error', async () => {
+    const playback = await playInChromium(`${edgeUrl}/watch/e2e`, 3);
+    expect(playback.fatal).toBeNull();
+    expect(playback.pageErrors).toEqual([]);
+    expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
+  });
+
+  it("plays the blog's URL /live/colors.m3u8 in VLC", async () => {
+    const playback = await playInVlc(`${edgeUrl}/live/colors.m3u8`, 8);
+    logLines.push(...playback.log.split('\n').map((line) => `[vlc] ${line}`));
+    expect(playback.mediaErrors).toEqual([]);
+    expect(playback.firstPicture, 'VLC decoded no picture (see test-output/e2e-live-path.log)').toBe(true);
+    expect(playback.reachedEnd, 'VLC reached the end of a live stream').toBe(false);
+    // 8 s of playing a live stream of 2 s segments: new segments keep coming, for video and audio.
+    expect(playback.segmentsFetchedWhilePlaying).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ends every media playlist with EXT-X-ENDLIST once the publishers leave', async () => {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    for (const path of ['/live/e2e/source/index.m3u8', '/live/e2e/audio/index.m3u8', '/live/colors/source/index.m3u8']) {
+      const text = await eventually(`ENDLIST in ${path}`, 20_000, async () => {
+        const body = await mediaPlaylistText(path);
+        return body?.includes('#EXT-X-ENDLIST') ? body : undefined;
+      });
+      expect(parseM3u8(text).endList).toBe(true);
+      expect((await get(path)).headers.get('cache-control')).toBe('public, max-age=60');
+    }
+  });
+});

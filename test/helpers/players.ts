@@ -1,0 +1,104 @@
+/** Real players for end-to-end checks: hls.js in Debian's Chromium, and VLC. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface BrowserPlayback {
+  playedSeconds: number;
+  fatal: string | null;
+  errors: { type: string; details: string; fatal: boolean }[];
+  pageErrors: string[];
+}
+
+/** Opens the player page and waits until the video has played `seconds` past its first frame. */
+export async function playInChromium(pageUrl: string, seconds: number, timeoutMs = 45_000): Promise<BrowserPlayback> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const pageErrors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => (window as unknown as { playerState?: { playing: boolean } }).playerState?.playing === true, null, { timeout: timeoutMs });
+    const startedAt = await page.evaluate(() => document.querySelector('video')!.currentTime);
+    await page
+      .waitForFunction(
+        (target) => {
+          const state = (window as unknown as { playerState: { fatal: string | null } }).playerState;
+          return state.fatal !== null || document.querySelector('video')!.currentTime >= target;
+        },
+        startedAt + seconds,
+        { timeout: timeoutMs, polling: 250 },
+      )
+      .catch(() => undefined);
+    const result = await page.evaluate(() => {
+      const state = (window as unknown as { playerState: { fatal: string | null; errors: BrowserPlayback['errors'] } }).playerState;
+      return { currentTime: document.querySelector('video')!.currentTime, fatal: state.fatal, errors: state.errors };
+    });
+    return { playedSeconds: result.currentTime - startedAt, fatal: result.fatal, errors: result.errors, pageErrors };
+  } finally {
+    await browser.close();
+  }
+}
+
+export interface VlcPlayback {
+  firstPicture: boolean;
+  /** VLC hit the end of the input before it was stopped (a live stream must not end). */
+  reachedEnd: boolean;
+  /** Error lines from the parts of VLC that fetch, demux and decode (not from its desktop integration). */
+  mediaErrors: string[];
+  /** Distinct media segments VLC's HLS client requested after its first picture: live playback going on. */
+  segmentsFetchedWhilePlaying: number;
+  log: string;
+}
+
+// Errors VLC prints about the headless environment (no D-Bus, no hotkeys, no XDG runtime dir).
+const ENVIRONMENT_ERROR = /dbus|interface error|libvlc error: interface|XDG_RUNTIME_DIR/;
+
+/**
+ * Plays `url` in cvlc with dummy audio and video outputs for `seconds` of wall time, then stops
+ * it. (VLC's --run-time counts media time from the stream's start, not from joining a live
+ * stream, so it is no bound here.) VLC refuses to run as root: as root it runs as nobody.
+ */
+export function playInVlc(url: string, seconds: number): Promise<VlcPlayback> {
+  const home = mkdtempSync(join(tmpdir(), 'vlc-home-'));
+  chmodSync(home, 0o777);
+  const vlcArgs = ['-I', 'dummy', '--vout', 'dummy', '--aout', 'dummy', '--no-video-title-show', '--play-and-exit', '-vv', url];
+  const [command, args] =
+    process.getuid?.() === 0
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cvlc', ...vlcArgs]]
+      : ['cvlc', vlcArgs];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (chunk: Buffer) => (log += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk));
+    const stopper = setTimeout(() => child.kill('SIGTERM'), seconds * 1000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 10) * 1000);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(stopper);
+      clearTimeout(killer);
+      rmSync(home, { recursive: true, force: true });
+      const lines = log.split('\n');
+      const firstPictureAt = lines.findIndex((line) => line.includes('Received first picture'));
+      const fetchedAfter = firstPictureAt < 0 ? [] : lines.slice(firstPictureAt);
+      resolve({
+        firstPicture: firstPictureAt >= 0,
+        reachedEnd: lines.some((line) => line.includes('EOF reached')),
+        mediaErrors: lines.filter((line) => / error[:!]/.test(line) && !ENVIRONMENT_ERROR.test(line)),
+        segmentsFetchedWhilePlaying: new Set(fetchedAfter.flatMap((line) => /adaptive demux debug: Retrieving (\S+\.m4s)$/.exec(line)?.[1] ?? [])).size,
+        log,
+      });
+    });
+  });
+}

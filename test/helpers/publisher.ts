@@ -1,0 +1,31 @@
+/** A publisher as users run one: ffmpeg sending a test pattern over RTMP in real time. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
+
+export interface TestPublisher {
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  /** Stops publishing the way a user does (q / Ctrl-C): ffmpeg closes the RTMP session. */
+  stop(): Promise<number | null>;
+}
+
+export function publishTestPattern(url: string, seconds: number, size = '640x360'): TestPublisher {
+  const args = [
+    '-hide_banner', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-f', 'flv', url,
+  ];
+  const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    process: child,
+    exited,
+    stop: () => {
+      if (child.exitCode === null) child.stdin!.end('q');
+      return exited;
+    },
+  };
+}
