@@ -28,22 +28,19 @@ export async function playInChromium(pageUrl: string, seconds: number, timeoutMs
     const page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(pageUrl);
-    await page.waitForFunction(() => (window as unknown as { playerState?: { playing: boolean } }).playerState?.playing === true, null, { timeout: timeoutMs });
-    const startedAt = await page.evaluate(() => document.querySelector('video')!.currentTime);
+    // Page code is given as strings: it runs in the browser, not under this file's Node types.
+    await page.waitForFunction('window.playerState && window.playerState.playing === true', null, { timeout: timeoutMs });
+    const startedAt = (await page.evaluate('document.querySelector("video").currentTime')) as number;
     await page
       .waitForFunction(
-        (target) => {
-          const state = (window as unknown as { playerState: { fatal: string | null } }).playerState;
-          return state.fatal !== null || document.querySelector('video')!.currentTime >= target;
-        },
-        startedAt + seconds,
+        `window.playerState.fatal !== null || document.querySelector("video").currentTime >= ${startedAt + seconds}`,
+        null,
         { timeout: timeoutMs, polling: 250 },
       )
       .catch(() => undefined);
-    const result = await page.evaluate(() => {
-      const state = (window as unknown as { playerState: { fatal: string | null; errors: BrowserPlayback['errors'] } }).playerState;
-      return { currentTime: document.querySelector('video')!.currentTime, fatal: state.fatal, errors: state.errors };
-    });
+    const result = (await page.evaluate(
+      '({ currentTime: document.querySelector("video").currentTime, fatal: window.playerState.fatal, errors: window.playerState.errors })',
+    )) as { currentTime: number; fatal: string | null; errors: BrowserPlayback['errors'] };
     return { playedSeconds: result.currentTime - startedAt, fatal: result.fatal, errors: result.errors, pageErrors };
   } finally {
     await browser.close();
