@@ -1,8 +1,11 @@
 /** `npm start`: the whole platform on this machine: edge (wrangler dev, local R2) + ingest sidecar. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { Command, Option } from 'commander';
 import { DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
-import { startEdgeDev, startIngest } from './lib/local-platform.ts';
+import { PROJECT_ROOT, startEdgeDev, startIngest } from './lib/local-platform.ts';
 import type { ManagedProcess } from './lib/managed-process.ts';
 
 const program = new Command('start')
@@ -22,7 +25,15 @@ try {
   throw error;
 }
 
-const secret = process.env.INGEST_SECRET || DEVELOPMENT_INGEST_SECRET;
+/** The write API secret: INGEST_SECRET, else the one in .dev.vars (what `wrangler dev` reads), else the development default. */
+function ingestSecret(): { secret: string; source: string } {
+  if (process.env.INGEST_SECRET) return { secret: process.env.INGEST_SECRET, source: 'from INGEST_SECRET' };
+  const devVars = join(PROJECT_ROOT, '.dev.vars');
+  const fromFile = existsSync(devVars) ? parseEnv(readFileSync(devVars, 'utf8')).INGEST_SECRET : undefined;
+  if (fromFile) return { secret: fromFile, source: 'from .dev.vars' };
+  return { secret: DEVELOPMENT_INGEST_SECRET, source: `"${DEVELOPMENT_INGEST_SECRET}", the development default (set INGEST_SECRET or .dev.vars to change it)` };
+}
+const { secret, source: secretSource } = ingestSecret();
 const prefixed = (tag: string) => (line: string) => console.log(`${tag} ${line}`);
 const running: ManagedProcess[] = [];
 let stopping = false;
@@ -74,6 +85,6 @@ console.log(`
   │ Watch     ${edge}/watch/test
   │ Playlist  ${edge}/live/test/index.m3u8   (VLC: Media > Open Network Stream)
   │ Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8
-  │ Ingest secret: ${secret === DEVELOPMENT_INGEST_SECRET ? 'the development default (set INGEST_SECRET to change it)' : 'from INGEST_SECRET'}
+  │ Ingest secret (sidecar -> edge write API): ${secretSource}
   └─ Ctrl-C stops both.
 `);

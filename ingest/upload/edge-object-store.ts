@@ -11,6 +11,17 @@ export interface EdgeObjectStoreOptions {
 
 export class EdgeWriteError extends Error {
   override name = 'EdgeWriteError';
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
+
+  /** A refusal (bad secret, bad key) stays a refusal however often it is retried. */
+  get retryable(): boolean {
+    return this.status >= 500 || this.status === 408 || this.status === 429;
+  }
 }
 
 export class EdgeObjectStore implements ObjectStore {
@@ -32,7 +43,7 @@ export class EdgeObjectStore implements ObjectStore {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (!response.ok) {
-      throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+      throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     }
     await response.body?.cancel();
   }
@@ -47,7 +58,7 @@ export class EdgeObjectStore implements ObjectStore {
       return null;
     }
     if (!response.ok || !response.body) {
-      throw new EdgeWriteError(`GET ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+      throw new EdgeWriteError(`GET ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     }
     return {
       body: response.body,

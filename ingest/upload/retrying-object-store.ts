@@ -8,6 +8,11 @@ export interface RetryOptions {
   onRetry?: (key: string, attempt: number, error: unknown) => void;
 }
 
+/** Errors may say they are permanent (`retryable: false`); anything else is worth another try. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof Error && 'retryable' in error && error.retryable === false);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class RetryingObjectStore implements ObjectStore {
@@ -24,7 +29,7 @@ export class RetryingObjectStore implements ObjectStore {
       try {
         return await this.inner.put(key, body, options);
       } catch (error) {
-        if (attempt >= this.options.attempts) throw error;
+        if (attempt >= this.options.attempts || !isRetryable(error)) throw error;
         this.options.onRetry?.(key, attempt, error);
         const delay = this.options.initialDelayMs * 2 ** (attempt - 1);
         await sleep(delay / 2 + Math.random() * delay);
