@@ -4,19 +4,27 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 export interface IngestConfig {
   rtmpHost: string;
   rtmpPort: number;
+  rtmps: { port: number; certFile: string; keyFile: string } | undefined;
+  apiHost: string;
+  apiPort: number;
   edgeUrl: string;
   ingestSecret: string;
   /** True when no secret was configured and the development default is in use. */
   usingDevelopmentSecret: boolean;
+  adminToken: string | undefined;
+  open: boolean;
+  streamsFile: string;
   segmentDuration: number;
   chunkDuration: number;
   playlistWindow: number;
+  idleTimeout: number;
   logLevel: string;
   logFormat: 'pretty' | 'json' | undefined;
 }
 
-/** Shared with `npm start` and the edge's `.dev.vars`; never accepted outside local development. */
+/** Shared with `npm start` and `.dev.vars.example`; only a local `wrangler dev` edge accepts it. */
 export const DEVELOPMENT_INGEST_SECRET = 'dev-only-ingest-secret';
+export const DEFAULT_STREAMS_FILE = 'streams.json';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -48,41 +56,74 @@ function url(value: string): string {
   }
 }
 
+function flag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes'].includes(value.toLowerCase());
+}
+
 export function ingestCommand(): Command {
   return new Command('ingest')
-    .description('The ingest sidecar: accepts RTMP publishers, packages CMAF + HLS, uploads to storage.')
-    .addOption(new Option('--rtmp-host <host>', 'address to accept RTMP on').env('RTMP_HOST').default('0.0.0.0'))
+    .description('The ingest sidecar: accepts RTMP(S) publishers, packages CMAF + HLS, uploads to storage.')
+    .addOption(new Option('--open', 'open mode: any stream name publishes, no key (local development only; env INGEST_OPEN=1)'))
+    .addOption(new Option('--streams-file <path>', 'the stream store (npm run streams)').env('STREAMS_FILE').default(DEFAULT_STREAMS_FILE))
+    .addOption(new Option('--rtmp-host <host>', 'address to accept RTMP(S) on').env('RTMP_HOST').default('0.0.0.0'))
     .addOption(new Option('--rtmp-port <port>', 'RTMP port').env('RTMP_PORT').default(1935).argParser(integer(1, 65535)))
+    .addOption(new Option('--rtmps-port <port>', 'RTMPS port (needs --tls-cert and --tls-key)').env('RTMPS_PORT').default(1936).argParser(integer(1, 65535)))
+    .addOption(new Option('--tls-cert <path>', 'PEM certificate (chain) for RTMPS').env('RTMPS_CERT'))
+    .addOption(new Option('--tls-key <path>', 'PEM private key for RTMPS').env('RTMPS_KEY'))
+    .addOption(new Option('--api-host <host>', 'address of the operations API').env('API_HOST').default('127.0.0.1'))
+    .addOption(new Option('--api-port <port>', 'port of the operations API (0: off)').env('API_PORT').default(8935).argParser(integer(0, 65535)))
     .addOption(new Option('--edge-url <url>', 'edge origin whose write API stores the stream').env('EDGE_URL').default('http://127.0.0.1:8080').argParser(url))
     .addOption(new Option('--segment-duration <seconds>', 'target segment duration').env('SEGMENT_DURATION').default(2).argParser(seconds(1, 10)))
     .addOption(new Option('--chunk-duration <seconds>', 'CMAF chunk duration inside a segment').env('CHUNK_DURATION').default(0.333).argParser(seconds(0.1, 2)))
     .addOption(new Option('--playlist-window <segments>', 'segments listed in a live playlist').env('PLAYLIST_WINDOW').default(10).argParser(integer(3, 10000)))
+    .addOption(new Option('--idle-timeout <seconds>', 'disconnect a publisher that sends nothing this long').env('IDLE_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error']))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').env('LOG_FORMAT').choices(['pretty', 'json']))
-    .addHelpText('after', '\nEnvironment: INGEST_SECRET (shared with the edge write API), FFMPEG_PATH (ffmpeg binary).');
+    .addHelpText(
+      'after',
+      '\nSecrets come from the environment only (a command line is visible to every user of the machine):\n' +
+        '  INGEST_SECRET  shared with the edge write API\n  ADMIN_TOKEN    bearer token of the operations API\n' +
+        'Also: FFMPEG_PATH (ffmpeg binary).',
+    );
 }
 
 export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const command = ingestCommand();
   command.parse(argv, { from: 'user' });
   const options = command.opts<{
+    open?: boolean;
+    streamsFile: string;
     rtmpHost: string;
     rtmpPort: number;
+    rtmpsPort: number;
+    tlsCert?: string;
+    tlsKey?: string;
+    apiHost: string;
+    apiPort: number;
     edgeUrl: string;
     segmentDuration: number;
     chunkDuration: number;
     playlistWindow: number;
+    idleTimeout: number;
     logLevel: string;
     logFormat?: 'pretty' | 'json';
   }>();
   if (options.chunkDuration > options.segmentDuration) {
     command.error('error: --chunk-duration must not exceed --segment-duration');
   }
+  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
+    command.error('error: RTMPS needs both --tls-cert and --tls-key (or RTMPS_CERT and RTMPS_KEY)');
+  }
+  if (options.tlsCert && options.rtmpsPort === options.rtmpPort) command.error('error: --rtmps-port must differ from --rtmp-port');
   const secret = env.INGEST_SECRET;
+  const { open, tlsCert, tlsKey, rtmpsPort, ...rest } = options;
   return {
-    ...options,
+    ...rest,
+    open: open === true || flag(env.INGEST_OPEN),
+    rtmps: tlsCert && tlsKey ? { port: rtmpsPort, certFile: tlsCert, keyFile: tlsKey } : undefined,
     logFormat: options.logFormat,
     ingestSecret: secret || DEVELOPMENT_INGEST_SECRET,
     usingDevelopmentSecret: !secret,
+    adminToken: env.ADMIN_TOKEN || undefined,
   };
 }

@@ -1,14 +1,25 @@
 /** `npm run ingest`: runs the ingest sidecar until SIGINT/SIGTERM. */
+import { serve } from '@hono/node-server';
+import { resolve } from 'node:path';
+import { createOpsApi } from './api/ops-api.ts';
+import { IngestMetrics } from './api/metrics.ts';
 import { parseIngestConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { StreamRegistry } from './pipeline/stream-registry.ts';
 import { RtmpServer } from './rtmp/rtmp-server.ts';
-import { DEFAULT_LADDER } from './transcode/ladder.ts';
+import { PublishAccess } from './streams/publish-access.ts';
+import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
+import { DEFAULT_LADDER } from './transcode/ladder.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
 import { RetryingObjectStore } from './upload/retrying-object-store.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function fatal(message: string): never {
+  console.error(`ingest: ${message}`);
+  process.exit(1);
+}
 
 const config = parseIngestConfig(process.argv.slice(2));
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -18,14 +29,32 @@ try {
   ffmpegPath = locateFfmpeg();
 } catch (error) {
   if (!(error instanceof FfmpegNotFoundError)) throw error;
-  console.error(`ingest: ${error.message}`);
-  process.exit(1);
+  fatal(error.message);
 }
 
+const streamStore = new StreamStore(resolve(config.streamsFile));
+let configuredStreams: number;
+try {
+  configuredStreams = streamStore.list().length;
+} catch (error) {
+  if (!(error instanceof StreamStoreError)) throw error;
+  fatal(error.message);
+}
+if (!config.open && configuredStreams === 0) {
+  fatal(
+    `no streams configured in ${streamStore.path}: add one with \`npm run streams -- add NAME\`, ` +
+      'or run with --open (INGEST_OPEN=1) for local development, where any stream name publishes',
+  );
+}
+const access = new PublishAccess(config.open ? 'open' : 'keyed', streamStore);
+if (config.open) {
+  log.warn('OPEN MODE: any stream name publishes without a key and becomes its public id. For local development only.');
+}
 if (config.usingDevelopmentSecret) {
-  log.warn('INGEST_SECRET is not set: using the development secret, which only a local `wrangler dev` edge accepts');
+  log.warn('INGEST_SECRET is not set: using the development secret, which only a local `wrangler dev` edge should accept');
 }
 
+const metrics = new IngestMetrics();
 const store = new RetryingObjectStore(
   new EdgeObjectStore({ baseUrl: config.edgeUrl, secret: config.ingestSecret, timeoutMs: 10_000 }),
   {
@@ -37,7 +66,9 @@ const store = new RetryingObjectStore(
 
 const registry = new StreamRegistry({
   store,
+  access,
   log,
+  metrics,
   settings: {
     ffmpegPath,
     renditions: DEFAULT_LADDER,
@@ -45,34 +76,57 @@ const registry = new StreamRegistry({
     chunkDuration: config.chunkDuration,
     windowSegments: config.playlistWindow,
     drainTimeoutMs: 5_000,
+    idleTimeoutMs: config.idleTimeout * 1000,
   },
 });
 
 const rtmp = new RtmpServer({
   host: config.rtmpHost,
   port: config.rtmpPort,
+  rtmps: config.rtmps,
   decide: (request) => registry.decide(request),
   onListenError: (error) => {
-    const hint = error.code === 'EADDRINUSE' ? ' (is another sidecar running? set --rtmp-port or RTMP_PORT)' : '';
-    console.error(`ingest: cannot listen for RTMP on ${config.rtmpHost}:${config.rtmpPort}: ${error.message}${hint}`);
-    process.exit(1);
+    const hint = error.code === 'EADDRINUSE' ? ' (is another sidecar running? set --rtmp-port / --rtmps-port)' : '';
+    fatal(`cannot listen for RTMP: ${error.message}${hint}`);
   },
 });
 rtmp.listen();
-log.info({ ffmpeg: ffmpegPath, edge: config.edgeUrl }, `ingest ready: publish to rtmp://HOST:${config.rtmpPort}/live/NAME`);
+
+const api =
+  config.apiPort === 0
+    ? undefined
+    : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode }).fetch, hostname: config.apiHost, port: config.apiPort });
+api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
+if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
+
+log.info(
+  {
+    ffmpeg: ffmpegPath,
+    edge: config.edgeUrl,
+    streamsFile: streamStore.path,
+    configuredStreams,
+    ...(config.rtmps ? { rtmps: `:${config.rtmps.port}` } : {}),
+    ...(api ? { api: `http://${config.apiHost}:${config.apiPort}` } : {}),
+  },
+  `ingest ready: publish to rtmp://HOST:${config.rtmpPort}/live/${config.open ? 'NAME' : 'STREAM_KEY'}`,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info(`${signal}: ending live streams and stopping`);
-  rtmp.close();
   const timeout = setTimeout(() => {
-    log.error(`streams did not end within ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+    log.error(`streams did not end within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS);
-  await registry.close();
+  // Refuse newcomers first, then drop the publishers: each stream drains and ends its playlists.
+  const ended = registry.close();
+  rtmp.close();
+  await ended;
+  api?.close();
   clearTimeout(timeout);
+  log.info('stopped');
   log.flush();
   process.exit(0);
 }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Command, Option } from 'commander';
-import { DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
+import { DEFAULT_STREAMS_FILE, DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
+import { StreamStore } from '../ingest/streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { PROJECT_ROOT, startEdgeDev, startIngest } from './lib/local-platform.ts';
 import type { ManagedProcess } from './lib/managed-process.ts';
@@ -34,6 +35,19 @@ function ingestSecret(): { secret: string; source: string } {
   return { secret: DEVELOPMENT_INGEST_SECRET, source: `"${DEVELOPMENT_INGEST_SECRET}", the development default (set INGEST_SECRET or .dev.vars to change it)` };
 }
 const { secret, source: secretSource } = ingestSecret();
+
+// Open mode while no stream is configured (what the blog does); stream keys as soon as one is.
+const streamStore = new StreamStore(join(PROJECT_ROOT, process.env.STREAMS_FILE ?? DEFAULT_STREAMS_FILE));
+function readConfiguredStreams() {
+  try {
+    return streamStore.list();
+  } catch (error) {
+    console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+    return process.exit(1);
+  }
+}
+const configuredStreams = readConfiguredStreams();
+const open = configuredStreams.length === 0;
 const prefixed = (tag: string) => (line: string) => console.log(`${tag} ${line}`);
 const running: ManagedProcess[] = [];
 let stopping = false;
@@ -65,7 +79,9 @@ try {
       rtmpPort,
       edgeUrl: `http://127.0.0.1:${edgePort}`,
       ingestSecret: secret,
-      env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' },
+      env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty', STREAMS_FILE: streamStore.path },
+      apiPort: 8935,
+      extraArgs: open ? ['--open'] : [],
       onLine: prefixed('[ingest]'),
     }),
   );
@@ -75,16 +91,19 @@ try {
 }
 
 const edge = `http://localhost:${edgePort}`;
-console.log(`
-  ┌─ Live streaming platform, running locally ──────────────────────────────────────
-  │ OPEN MODE: any stream name publishes, no stream key is checked (local development only)
-  │
-  │ Publish   server  rtmp://localhost:${rtmpPort}/live     stream key  test
-  │           (OBS: Settings > Stream > Service "Custom…"; ffmpeg: -f flv rtmp://localhost:${rtmpPort}/live/test)
-  │           or run: npm run publish:test
-  │ Watch     ${edge}/watch/test
-  │ Playlist  ${edge}/live/test/index.m3u8   (VLC: Media > Open Network Stream)
-  │ Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8
-  │ Ingest secret (sidecar -> edge write API): ${secretSource}
-  └─ Ctrl-C stops both.
-`);
+const example = open ? 'test' : configuredStreams[0]!.playbackId;
+const lines = [
+  open
+    ? 'OPEN MODE: no streams in ' + streamStore.path + ', so any stream name publishes without a key (local development only)'
+    : `${configuredStreams.length} stream(s) configured in ${streamStore.path}: publishing needs a stream key (npm run streams -- list)`,
+  '',
+  `Publish   server  rtmp://localhost:${rtmpPort}/live     stream key  ${open ? 'test (any name)' : 'yours (shown by `npm run streams -- add/rotate-key`)'}`,
+  `          (OBS: Settings > Stream > Service "Custom…"; ffmpeg: -f flv rtmp://localhost:${rtmpPort}/live/${open ? 'test' : 'STREAM_KEY'})`,
+  ...(open ? ['          or run: npm run publish:test'] : [`          or run: npm run publish:test -- --url rtmp://localhost:${rtmpPort}/live/STREAM_KEY`]),
+  `Watch     ${edge}/watch/${example}`,
+  `Playlist  ${edge}/live/${example}/index.m3u8   (VLC: Media > Open Network Stream)`,
+  ...(open ? [`Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8`] : []),
+  `Ops API   http://127.0.0.1:8935/healthz${process.env.ADMIN_TOKEN ? ' (/streams, /metrics with ADMIN_TOKEN)' : ' (set ADMIN_TOKEN for /streams and /metrics)'}`,
+  `Ingest secret (sidecar -> edge write API): ${secretSource}`,
+];
+console.log(`\n  ┌─ Live streaming platform, running locally ${'─'.repeat(40)}\n${lines.map((line) => `  │ ${line}`).join('\n')}\n  └─ Ctrl-C stops both.\n`);

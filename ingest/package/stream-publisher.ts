@@ -9,6 +9,7 @@ import { contentTypeFor, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media
 import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
+import type { IngestMetrics } from '../api/metrics.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import { SerialTasks } from '../upload/serial-tasks.ts';
 import type { CmafSegment } from './cmaf-segmenter.ts';
@@ -28,6 +29,7 @@ export interface StreamPublisherOptions {
   /** Epoch milliseconds. */
   now: () => number;
   onError: (error: unknown) => void;
+  metrics?: IngestMetrics;
 }
 
 interface ListedSegment extends MediaSegment {
@@ -56,6 +58,8 @@ export class StreamPublisher {
   /** Wall clock at media time zero, fixed by the first chunk to arrive. */
   private wallClockAtMediaZero: number | undefined;
   private advertisedBandwidth = 0;
+  /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
+  lastUploadLagMs: number | undefined;
 
   constructor(options: StreamPublisherOptions) {
     this.options = options;
@@ -90,6 +94,7 @@ export class StreamPublisher {
 
   publishSegment(renditionName: string, segment: CmafSegment): Promise<void> {
     const state = this.state(renditionName);
+    const cutAt = this.options.now();
     return this.tasks.run(async () => {
       if (!state.initUri) throw new Error(`${renditionName}: segment before its init segment was stored`);
       const sequence = state.nextSequence++;
@@ -109,6 +114,8 @@ export class StreamPublisher {
       if (state.segments.length > this.options.windowSegments) state.segments.shift();
       state.targetDuration = Math.max(state.targetDuration, targetDurationFor(this.options.targetSegmentDuration, state.segments));
       await this.writeMediaPlaylist(state, false);
+      this.options.metrics?.segmentsStored.inc({ kind: state.rendition.kind });
+      this.lastUploadLagMs = this.options.now() - cutAt;
       await this.writeMultivariantWhenDue();
     });
   }
@@ -137,8 +144,10 @@ export class StreamPublisher {
     return (this.wallClockAtMediaZero ?? this.startedAt) + mediaSeconds * 1000;
   }
 
-  private put(ref: StreamObjectRef, body: Uint8Array | string, contentType: string): Promise<void> {
-    return this.options.store.put(streamObjectKey(this.options.streamId, ref), body, { contentType });
+  private async put(ref: StreamObjectRef, body: Uint8Array | string, contentType: string): Promise<void> {
+    const timer = this.options.metrics?.uploadSeconds.startTimer({ object: ref.kind });
+    await this.options.store.put(streamObjectKey(this.options.streamId, ref), body, { contentType });
+    timer?.();
   }
 
   private async writeMediaPlaylist(state: RenditionState, ended: boolean): Promise<void> {

@@ -1,67 +1,108 @@
 /**
  * The live streams of this sidecar: decides who may publish, starts a pipeline per accepted
- * publisher, and ends it when the publisher leaves.
+ * publisher, ends it when the publisher leaves, and answers what is live.
  */
 import type { Logger } from 'pino';
-import { isStreamId } from '../../shared/stream-id.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
-import { StreamPipeline, type PipelineSettings } from './stream-pipeline.ts';
+import type { IngestMetrics } from '../api/metrics.ts';
+import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
+import type { PublishAccess } from '../streams/publish-access.ts';
+import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 
 /** RTMP applications that publish streams; `stream` is the blog's name for `live`. */
 export const PUBLISH_APPLICATIONS: readonly string[] = ['live', 'stream'];
 
+// Publishers send no query parameters we use; anything but short plain tokens is refused.
+const SAFE_QUERY_PART = /^[A-Za-z0-9_.-]{0,128}$/;
+
 export interface StreamRegistryOptions {
   settings: PipelineSettings;
   store: ObjectStore;
+  access: PublishAccess;
   log: Logger;
+  metrics: IngestMetrics;
+}
+
+export interface LiveStreamInfo extends PipelineStats {
+  streamId: string;
+  name: string;
+}
+
+interface LiveStream {
+  name: string;
+  pipeline: StreamPipeline;
+  control: PublishControl;
 }
 
 export class StreamRegistry {
   private readonly options: StreamRegistryOptions;
-  private readonly live = new Map<string, StreamPipeline>();
+  private readonly live = new Map<string, LiveStream>();
   private closed = false;
 
   constructor(options: StreamRegistryOptions) {
     this.options = options;
   }
 
-  get liveStreamIds(): string[] {
-    return [...this.live.keys()];
+  list(): LiveStreamInfo[] {
+    return [...this.live.entries()].map(([streamId, stream]) => ({ streamId, name: stream.name, ...stream.pipeline.stats() }));
+  }
+
+  /** Disconnects the publisher of a live stream; false when the stream is not live. */
+  disconnect(streamId: string): boolean {
+    const stream = this.live.get(streamId);
+    if (!stream) return false;
+    this.options.log.info({ stream: streamId }, 'disconnecting the publisher (operator request)');
+    stream.control.disconnect();
+    return true;
   }
 
   decide(request: PublishRequest): PublishDecision {
-    const log = this.options.log;
-    const refuse = (reason: string): PublishDecision => {
+    const { log, metrics } = this.options;
+    const refuse = (reason: string, code: string): PublishDecision => {
+      // Never the stream name here: it may be a key, right or wrong.
       log.warn({ app: request.app, remote: request.remoteAddress }, `publish refused: ${reason}`);
+      metrics.publishesRefused.inc({ reason: code });
       return { reject: reason };
     };
-    if (this.closed) return refuse('the sidecar is shutting down');
-    if (!PUBLISH_APPLICATIONS.includes(request.app)) {
-      return refuse(`unknown application "${request.app}" (publish to /${PUBLISH_APPLICATIONS[0]}/NAME)`);
+    if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
+    if (!request.app || !request.name) {
+      return refuse('application or stream name has characters other than letters, digits, "-" and "_"', 'invalid-name');
     }
-    const streamId = request.name;
-    if (!isStreamId(streamId)) return refuse('stream name must be 1-64 letters, digits, "-" or "_"');
-    if (this.live.has(streamId)) return refuse(`stream ${streamId} already has a publisher`);
+    if (!PUBLISH_APPLICATIONS.includes(request.app)) {
+      return refuse(`unknown application (publish to rtmp://HOST/${PUBLISH_APPLICATIONS[0]}/KEY)`, 'unknown-application');
+    }
+    const badQuery = Object.entries(request.query).some(
+      ([key, value]) => !SAFE_QUERY_PART.test(key) || [value ?? ''].flat().some((part) => !SAFE_QUERY_PART.test(part)),
+    );
+    if (badQuery) return refuse('unexpected query string on the stream name', 'invalid-query');
+
+    const access = this.options.access.resolve(request.name);
+    if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
+    const { streamId, label } = access;
+    if (this.live.has(streamId)) return refuse(`stream "${label}" already has a publisher`, 'already-live');
 
     return {
       accept: (control) => {
-        const streamLog = log.child({ stream: streamId });
+        const streamLog = log.child({ stream: label, playbackId: streamId });
         const pipeline = new StreamPipeline({
           ...this.options.settings,
           streamId,
           store: this.options.store,
           log: streamLog,
+          metrics,
           onFailure: () => control.disconnect(),
         });
-        this.live.set(streamId, pipeline);
+        this.live.set(streamId, { name: label, pipeline, control });
+        metrics.streamsLive.set(this.live.size);
         streamLog.info({ session: pipeline.session, remote: request.remoteAddress }, 'publish started');
         return {
           onData: (flv) => pipeline.write(flv),
           onEnd: () => {
             streamLog.info('publisher left; ending the stream');
             void pipeline.finish().then(() => {
-              if (this.live.get(streamId) === pipeline) this.live.delete(streamId);
+              if (this.live.get(streamId)?.pipeline === pipeline) this.live.delete(streamId);
+              metrics.streamsLive.set(this.live.size);
+              metrics.encodeSpeed.remove({ stream: streamId });
               streamLog.info('stream ended');
             });
           },
@@ -70,9 +111,14 @@ export class StreamRegistry {
     };
   }
 
+  /** Refreshes per-stream gauges (called when metrics are scraped). */
+  updateGauges(): void {
+    for (const stream of this.list()) this.options.metrics.encodeSpeed.set({ stream: stream.streamId }, stream.encodeSpeed);
+  }
+
   /** Refuses new publishers and ends every live stream. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.live.values()].map((pipeline) => pipeline.finish()));
+    await Promise.all([...this.live.values()].map((stream) => stream.pipeline.finish()));
   }
 }

@@ -31,7 +31,7 @@ declare module 'node-media-server/src/session/base_session.js' {
     streamApp: string;
     streamName: string;
     streamPath: string;
-    streamQuery: Record<string, string | undefined>;
+    streamQuery: Record<string, string | string[] | undefined>;
     /** Only on RTMP sessions. */
     socket?: Socket;
     sendBuffer: (buffer: Buffer) => void;
@@ -52,6 +52,6 @@ declare module 'node-media-server/src/core/context.js' {
 }
 
 declare module 'node-media-server/src/core/logger.js' {
-  const logger: { level: string };
+  const logger: { level: string; log: (message: string, level?: string) => void };
   export default logger;
 }

@@ -1,7 +1,7 @@
 /**
- * The RTMP listener: node-media-server accepts publishers; this module turns its sessions into
- * publish requests that the owner accepts or refuses, and hands over each accepted stream's
- * media as FLV bytes, read in-process (no loopback pull, no spool files).
+ * The RTMP(S) listener: node-media-server accepts publishers; this module turns its sessions
+ * into publish requests that the owner accepts or refuses, and hands over each accepted
+ * stream's media as FLV bytes, read in-process (no loopback pull, no spool files).
  */
 import NodeMediaServer from 'node-media-server';
 import BaseSession from 'node-media-server/src/session/base_session.js';
@@ -9,8 +9,10 @@ import Context from 'node-media-server/src/core/context.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
 
 export interface PublishRequest {
+  /** Empty when node-media-server refused the names' characters before asking us. */
   app: string;
   name: string;
+  query: Record<string, string | string[] | undefined>;
   remoteAddress: string;
 }
 
@@ -27,19 +29,27 @@ export interface PublishControl {
   disconnect(): void;
 }
 
+export interface RtmpsOptions {
+  port: number;
+  /** Paths of PEM files. */
+  certFile: string;
+  keyFile: string;
+}
+
 export interface RtmpServerOptions {
   port: number;
   host: string;
+  rtmps?: RtmpsOptions;
   decide(request: PublishRequest): PublishDecision;
   onListenError(error: NodeJS.ErrnoException): void;
 }
 
 /**
- * node-media-server logs every connection with its stream path (a stream key, once keys are
- * names) and its constructor forces the level to debug: pin its level to errors only.
+ * node-media-server logs every connection with its stream path, and a stream name is a stream
+ * key: none of its lines may reach a log. Every accept/refuse decision is logged by the owner.
  */
 function silenceNodeMediaServerLogs(): void {
-  Object.defineProperty(nmsLogger, 'level', { get: () => 'error', set: () => {}, configurable: true });
+  Object.assign(nmsLogger, { log: () => {} });
 }
 
 /** A subscriber of node-media-server's broadcast that passes the FLV stream to a callback. */
@@ -58,11 +68,21 @@ export class RtmpServer {
 
   constructor(options: RtmpServerOptions) {
     silenceNodeMediaServerLogs();
-    this.nms = new NodeMediaServer({ bind: options.host, rtmp: { port: options.port } });
+    this.nms = new NodeMediaServer({
+      bind: options.host,
+      rtmp: { port: options.port },
+      ...(options.rtmps ? { rtmps: { port: options.rtmps.port, cert: options.rtmps.certFile, key: options.rtmps.keyFile } } : {}),
+    });
     this.nms.rtmpServer.handleListenError = () => options.onListenError;
 
     this.nms.on('prePublish', (session) => {
-      const decision = options.decide({ app: session.streamApp, name: session.streamName, remoteAddress: session.ip });
+      const decision = options.decide({
+        // node-media-server leaves the path empty when it refused its characters.
+        app: session.streamPath ? session.streamApp : '',
+        name: session.streamPath ? session.streamName : '',
+        query: session.streamQuery,
+        remoteAddress: session.ip,
+      });
       if ('reject' in decision) {
         session.close();
         return;

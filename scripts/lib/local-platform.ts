@@ -47,6 +47,8 @@ export interface IngestOptions {
   rtmpPort: number;
   edgeUrl: string;
   ingestSecret: string;
+  /** Port of the operations API; 0 (the default here) turns it off. */
+  apiPort?: number;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
@@ -56,7 +58,13 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
   const ingest = new ManagedProcess({
     name: 'ingest',
     command: process.execPath,
-    args: [join(PROJECT_ROOT, 'ingest', 'main.ts'), '--rtmp-port', String(options.rtmpPort), '--edge-url', options.edgeUrl, ...(options.extraArgs ?? [])],
+    args: [
+      join(PROJECT_ROOT, 'ingest', 'main.ts'),
+      '--rtmp-port', String(options.rtmpPort),
+      '--edge-url', options.edgeUrl,
+      '--api-port', String(options.apiPort ?? 0),
+      ...(options.extraArgs ?? []),
+    ],
     cwd: PROJECT_ROOT,
     env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...options.env },
     onLine: options.onLine,

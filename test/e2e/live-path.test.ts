@@ -42,7 +42,14 @@ describe('publish over RTMP, watch from the edge', () => {
     persistDir = mkdtempSync(join(tmpdir(), 'e2e-r2-'));
     const secret = randomBytes(16).toString('hex');
     edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: persistDir, onLine: log('[edge]') });
-    ingest = await startIngest({ rtmpPort, edgeUrl, ingestSecret: secret, env: { LOG_FORMAT: 'json' }, onLine: log('[ingest]') });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      extraArgs: ['--open', '--streams-file', join(persistDir, 'no-streams.json')],
+      env: { LOG_FORMAT: 'json' },
+      onLine: log('[ingest]'),
+    });
     publishers = [
       publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/e2e`, PUBLISH_SECONDS),
       // The blog's URL: application `stream` is an alias of `live`.

@@ -1,0 +1,43 @@
+/** The sidecar's Prometheus metrics, through prom-client (one registry per sidecar). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly streamsLive = new Gauge({ name: 'ingest_streams_live', help: 'Streams with a publisher right now', registers: [this.registry] });
+  readonly bytesIn = new Counter({ name: 'ingest_bytes_in_total', help: 'Media bytes received from publishers (FLV)', registers: [this.registry] });
+  readonly publishesRefused = new Counter({
+    name: 'ingest_publishes_refused_total',
+    help: 'Publish attempts refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly segmentsStored = new Counter({
+    name: 'ingest_segments_stored_total',
+    help: 'Media segments stored, by rendition kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly uploadSeconds = new Histogram({
+    name: 'ingest_upload_duration_seconds',
+    help: 'Time to store one object, retries included, by object kind',
+    labelNames: ['object'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly ffmpegFailures = new Counter({
+    name: 'ingest_ffmpeg_failures_total',
+    help: 'ffmpeg processes that stopped on their own while a stream was live',
+    registers: [this.registry],
+  });
+  readonly ffmpegRestarts = new Counter({
+    name: 'ingest_ffmpeg_restarts_total',
+    help: 'ffmpeg processes restarted for a live stream',
+    registers: [this.registry],
+  });
+  readonly encodeSpeed = new Gauge({
+    name: 'ingest_encode_speed_ratio',
+    help: 'Media seconds packaged per wall-clock second over the last 10 s, per stream (1 = real time)',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+}
