@@ -1,0 +1,74 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { IngestMetrics } from '../../../ingest/api/metrics.ts';
+import { createOpsApi } from '../../../ingest/api/ops-api.ts';
+import { StreamRegistry } from '../../../ingest/pipeline/stream-registry.ts';
+import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
+import { StreamStore } from '../../../ingest/streams/stream-store.ts';
+import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+
+const TOKEN = 'admin-token-for-tests';
+
+function api(adminToken: string | undefined) {
+  const metrics = new IngestMetrics();
+  const registry = new StreamRegistry({
+    settings: { ffmpegPath: 'ffmpeg', renditions: DEFAULT_LADDER, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000 },
+    store: new MemoryObjectStore(),
+    access: new PublishAccess('open', new StreamStore(join(mkdtempSync(join(tmpdir(), 'ops-')), 'streams.json'))),
+    log: pino({ level: 'silent' }),
+    metrics,
+  });
+  return { app: createOpsApi({ registry, metrics, adminToken, mode: 'open' }), metrics };
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('operations API', () => {
+  it('answers /healthz without a token', async () => {
+    const response = await api(TOKEN).app.request('/healthz');
+    expect(await response.json()).toEqual({ ok: true, mode: 'open', streamsLive: 0 });
+  });
+
+  it.each([
+    { name: 'no token', headers: {}, status: 401 },
+    { name: 'a wrong token', headers: { authorization: 'Bearer nope' }, status: 403 },
+    { name: 'a token that is a prefix of the real one', headers: { authorization: `Bearer ${TOKEN.slice(0, 4)}` }, status: 403 },
+  ])('refuses /streams with $name', async ({ headers, status }) => {
+    const response = await api(TOKEN).app.request('/streams', { headers });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ error: expect.any(String) });
+  });
+
+  it('is off, saying how to turn it on, without ADMIN_TOKEN', async () => {
+    const response = await api(undefined).app.request('/metrics', { headers: auth });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/ADMIN_TOKEN/) });
+  });
+
+  it('lists live streams and 404s a disconnect of a stream that is not live', async () => {
+    const { app } = api(TOKEN);
+    expect(await (await app.request('/streams', { headers: auth })).json()).toEqual({ streams: [] });
+    expect((await app.request('/streams/colors', { method: 'DELETE', headers: auth })).status).toBe(404);
+    expect((await app.request('/streams/..%2Fx', { method: 'DELETE', headers: auth })).status).toBe(400);
+  });
+
+  it('serves metrics that parse as Prometheus text', async () => {
+    const { app, metrics } = api(TOKEN);
+    metrics.bytesIn.inc(1234);
+    metrics.uploadSeconds.observe({ object: 'segment' }, 0.02);
+    const response = await app.request('/metrics', { headers: auth });
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parsePrometheusTextFormat(await response.text());
+    const byName = new Map(families.map((family) => [family.name, family]));
+    expect(byName.get('ingest_bytes_in_total')?.metrics[0]?.value).toBe('1234');
+    expect(byName.get('ingest_upload_duration_seconds')?.type).toBe('HISTOGRAM');
+    for (const name of ['ingest_streams_live', 'ingest_segments_stored_total', 'ingest_ffmpeg_restarts_total', 'ingest_encode_speed_ratio']) {
+      expect(byName.has(name), name).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { IngestMetrics } from '../../../ingest/api/metrics.ts';
+import { StreamRegistry } from '../../../ingest/pipeline/stream-registry.ts';
+import type { PublishRequest } from '../../../ingest/rtmp/rtmp-server.ts';
+import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
+import { StreamStore } from '../../../ingest/streams/stream-store.ts';
+import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+
+function registry(mode: 'open' | 'keyed') {
+  const streams = new StreamStore(join(mkdtempSync(join(tmpdir(), 'registry-')), 'streams.json'));
+  const { key } = streams.add('main');
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+  const store = new MemoryObjectStore();
+  const metrics = new IngestMetrics();
+  const settings = { ffmpegPath: 'ffmpeg', renditions: DEFAULT_LADDER, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000 };
+  return { registry: new StreamRegistry({ settings, store, access: new PublishAccess(mode, streams), log, metrics }), key, lines, store, metrics };
+}
+
+const request = (overrides: Partial<PublishRequest>): PublishRequest => ({ app: 'live', name: 'colors', query: {}, remoteAddress: '127.0.0.1:5000', ...overrides });
+
+describe('stream registry: who may publish', () => {
+  it.each([
+    { name: 'names node-media-server refused (dots, slashes, %00, unicode)', input: request({ app: '', name: '' }), reason: /characters other than/ },
+    { name: 'an unknown application', input: request({ app: 'admin' }), reason: /unknown application/ },
+    { name: 'a query with dots and slashes', input: request({ query: { x: '../../etc' } }), reason: /query string/ },
+    { name: 'a query with a NUL', input: request({ query: { x: 'a\u0000b' } }), reason: /query string/ },
+    { name: 'a 10 kB query', input: request({ query: { x: 'a'.repeat(10_000) } }), reason: /query string/ },
+    { name: 'a 10 kB name', input: request({ name: 'a'.repeat(10_000) }), reason: /1-64/ },
+  ])('refuses $name, logging why, storing nothing', ({ input, reason }) => {
+    const { registry: streams, lines, store } = registry('open');
+    const decision = streams.decide(input);
+    expect(decision).toEqual({ reject: expect.stringMatching(reason) });
+    expect(lines.join('')).toMatch(/publish refused/);
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('refuses a wrong key without ever logging what was presented', async () => {
+    const { registry: streams, lines, key, metrics } = registry('keyed');
+    const wrong = key.slice(0, -2) + 'xx';
+    expect(streams.decide(request({ name: wrong }))).toEqual({ reject: 'unknown stream key' });
+    expect(lines.join('')).not.toContain(wrong);
+    expect(lines.join('')).not.toContain(key);
+    expect(await metrics.registry.getSingleMetricAsString('ingest_publishes_refused_total')).toContain('reason="unknown-key"} 1');
+  });
+});

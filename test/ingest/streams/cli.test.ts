@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../../scripts/lib/local-platform.ts';
+
+/** Runs the real CLI, as `npm run streams -- ...` does. */
+function streams(file: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', file, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('npm run streams', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'streams.json');
+
+  it('adds a stream, printing its key once, and lists it without the key', () => {
+    const added = streams(file, '--json', 'add', 'main');
+    expect(added.code).toBe(0);
+    const { streamKey, playbackId } = JSON.parse(added.stdout) as { streamKey: string; playbackId: string };
+    expect(streamKey).toMatch(/^sk_/);
+    const listed = streams(file, '--json', 'list');
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'main', playbackId })]);
+    expect(listed.stdout).not.toContain(streamKey);
+    expect(readFileSync(file, 'utf8')).not.toContain(streamKey);
+    const human = streams(file, 'list');
+    expect(human.stdout).toContain(playbackId);
+  });
+
+  it('rotates a key: a new key, the same playback id', () => {
+    const before = JSON.parse(streams(file, '--json', 'list').stdout) as { playbackId: string }[];
+    const rotated = JSON.parse(streams(file, '--json', 'rotate-key', 'main').stdout) as { streamKey: string; playbackId: string };
+    expect(rotated.playbackId).toBe(before[0]!.playbackId);
+  });
+
+  it.each([
+    { name: 'an unknown command', args: ['frob'], stderr: /unknown command 'frob'[\s\S]*Usage: streams/ },
+    { name: 'a missing name', args: ['add'], stderr: /missing required argument 'name'[\s\S]*Usage: streams add/ },
+    { name: 'an invalid name', args: ['add', '../x'], stderr: /stream names are/ },
+    { name: 'an unknown stream', args: ['remove', 'nope'], stderr: /no stream named "nope"/ },
+  ])('exits non-zero with a usage line or reason for $name', ({ args, stderr }) => {
+    const result = streams(file, ...args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(stderr);
+  });
+
+  it('removes a stream', () => {
+    expect(streams(file, 'remove', 'main').code).toBe(0);
+    expect(JSON.parse(streams(file, '--json', 'list').stdout)).toEqual([]);
+  });
+});
