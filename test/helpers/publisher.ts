@@ -1,10 +1,12 @@
-/** A publisher as users run one: ffmpeg sending a test pattern over RTMP in real time. */
+/** A publisher as users run one: ffmpeg sending a test pattern over RTMP(S) in real time. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 
 export interface TestPublisher {
   process: ChildProcess;
   exited: Promise<number | null>;
+  /** What ffmpeg printed (its errors name the URL, which may hold a stream key: kept out of logs). */
+  stderr(): string;
   /** Stops publishing the way a user does (q / Ctrl-C): ffmpeg closes the RTMP session. */
   stop(): Promise<number | null>;
 }
@@ -18,13 +20,17 @@ export function publishTestPattern(url: string, seconds: number, size = '640x360
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-f', 'flv', url,
   ];
-  const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'inherit'] });
+  const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdin!.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return {
     process: child,
     exited,
+    stderr: () => stderr,
     stop: () => {
-      if (child.exitCode === null) child.stdin!.end('q');
+      if (child.exitCode === null && child.signalCode === null) child.stdin!.end('q');
       return exited;
     },
   };
