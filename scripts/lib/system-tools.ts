@@ -1,5 +1,5 @@
 /**
- * The system programs the tests drive for real (ffmpeg, ffprobe, Chromium, VLC): found, or
+ * The system programs the tests drive for real (ffmpeg, ffprobe, Chromium, VLC, openssl): found, or
  * installed with apt-get when running as root on Debian/Ubuntu, or named with the command that
  * installs them.
  */
@@ -17,6 +17,8 @@ export const TEST_TOOLS: readonly SystemTool[] = [
   { command: 'ffprobe', aptPackage: 'ffmpeg' },
   { command: 'chromium', aptPackage: 'chromium' },
   { command: 'cvlc', aptPackage: 'vlc' },
+  // Self-signed certificates for the RTMPS tests.
+  { command: 'openssl', aptPackage: 'openssl' },
 ];
 
 export function findOnPath(command: string): string | undefined {
