@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
-import { errorResponse } from './errors.ts';
+import { errorResponse, httpError } from './errors.ts';
 import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
@@ -16,10 +16,17 @@ export interface EdgeDependencies {
   assets: PlayerAssets;
 }
 
+// Far beyond any URL of ours (a token and a few query parameters included).
+const MAX_URL_LENGTH = 4096;
+
 export function createApp(deps: EdgeDependencies): Hono {
   const app = new Hono();
+  app.use('*', async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) throw httpError(414, `URL longer than ${MAX_URL_LENGTH} characters`);
+    await next();
+  });
   // Players on other origins (web players, test pages) fetch playlists and segments.
-  app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'etag'] }));
+  app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
   app.route('/live', playbackRoutes(deps.store));
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
   app.route('/', pageRoutes(deps.assets));

@@ -1,8 +1,9 @@
 /**
  * Viewer routes: `/live/ID/<path>` serves the stream's objects from storage with the headers a
- * CDN and a player need; `/live/ID.m3u8` is the multivariant playlist at the blog's URL.
+ * CDN and a player need (content type, Cache-Control, ETag/304, byte ranges on segments);
+ * `/live/ID.m3u8` is the multivariant playlist at the blog's URL.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { HLS_PLAYLIST_TYPE } from '../../shared/media-types.ts';
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
@@ -10,62 +11,86 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { cacheControlFor } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
+import { ifNoneMatchHits } from '../http/conditional.ts';
+import { contentRange, decideRange } from '../http/range.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
+
+/** 304 with the validators and caching a 200 would have carried (RFC 9110, 15.4.5). */
+function notModified(headers: Record<string, string>): Response {
+  return new Response(null, { status: 304, headers: { etag: headers.etag!, 'cache-control': headers['cache-control']! } });
+}
+
+/** A 404 (sent no-store, like every error) that a CDN must not keep: the object may exist a moment later. */
+function notYetAvailable() {
+  return httpError(404, 'not found (yet): the stream may not be live, or this object is not written yet');
+}
 
 export function playbackRoutes(store: ObjectStore): Hono {
   const routes = new Hono();
 
-  async function readObject(streamId: string, ref: StreamObjectRef) {
+  async function playlistResponse(c: Context, streamId: string, ref: StreamObjectRef, transform?: (text: string) => string) {
     const object = await store.get(streamObjectKey(streamId, ref));
     if (!object) throw notYetAvailable();
-    return object;
+    const text = await new Response(object.body).text();
+    const headers = {
+      'content-type': HLS_PLAYLIST_TYPE,
+      'cache-control': ref.kind === 'media-playlist' ? cacheControlFor(ref.kind, summarizeMediaPlaylist(text)) : cacheControlFor(ref.kind),
+      // The alias rewrites the body, so its validator differs from the stored object's.
+      etag: transform ? `W/"${object.etag}-alias"` : `"${object.etag}"`,
+    };
+    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) return notModified(headers);
+    return new Response(transform ? transform(text) : text, { headers });
   }
 
-  async function playlistResponse(streamId: string, ref: StreamObjectRef, transform?: (text: string) => string) {
-    const object = await readObject(streamId, ref);
-    const text = await new Response(object.body).text();
-    const cacheControl =
-      ref.kind === 'media-playlist' ? cacheControlFor(ref.kind, summarizeMediaPlaylist(text)) : cacheControlFor(ref.kind);
-    const body = transform ? transform(text) : text;
-    return new Response(body, {
-      headers: {
-        'content-type': HLS_PLAYLIST_TYPE,
-        'cache-control': cacheControl,
-        // The alias rewrites the body, so its validator differs from the stored object's.
-        etag: transform ? `W/"${object.etag}-alias"` : `"${object.etag}"`,
-      },
-    });
+  async function segmentResponse(c: Context, streamId: string, ref: StreamObjectRef) {
+    const key = streamObjectKey(streamId, ref);
+    const rangeHeader = c.req.header('range');
+    // A ranged request needs the size first; a whole-object request reads it with the bytes.
+    const metadata = rangeHeader === undefined ? undefined : await store.head(key);
+    if (rangeHeader !== undefined && !metadata) throw notYetAvailable();
+    const range = metadata ? decideRange(rangeHeader, metadata.size) : ({ kind: 'whole' } as const);
+    if (range.kind === 'unsatisfiable') {
+      return new Response(JSON.stringify({ error: 'range not satisfiable' }), {
+        status: 416,
+        headers: { 'content-range': `bytes */${metadata!.size}`, 'content-type': 'application/json', 'cache-control': 'no-store' },
+      });
+    }
+    const object = await store.get(key, range.kind === 'partial' ? range : undefined);
+    if (!object) throw notYetAvailable();
+    const headers: Record<string, string> = {
+      'content-type': object.contentType ?? 'video/mp4',
+      'cache-control': cacheControlFor(ref.kind),
+      etag: `"${object.etag}"`,
+      'accept-ranges': 'bytes',
+    };
+    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag!)) {
+      await object.body.cancel();
+      return notModified(headers);
+    }
+    if (range.kind === 'partial') {
+      headers['content-range'] = contentRange(range.offset, range.length, object.size);
+      headers['content-length'] = String(range.length);
+      return new Response(object.body, { status: 206, headers });
+    }
+    headers['content-length'] = String(object.size);
+    return new Response(object.body, { headers });
   }
 
   // The blog's URL: the multivariant playlist one level up, so its relative URIs need the id.
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    return playlistResponse(streamId, { kind: 'multivariant' }, (text) => prefixRelativeUris(text, `${streamId}/`));
+    return playlistResponse(c, streamId, { kind: 'multivariant' }, (text) => prefixRelativeUris(text, `${streamId}/`));
   });
 
-  routes.get('/:streamId/:path{.+}', async (c) => {
+  routes.get('/:streamId/:path{.+}', (c) => {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
     const ref = parseStreamRelativePath(c.req.param('path'));
     if (!ref || ref.kind === 'status') throw httpError(404, 'no such object in a stream');
-    if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(streamId, ref);
-
-    const object = await readObject(streamId, ref);
-    return new Response(object.body, {
-      headers: {
-        'content-type': object.contentType ?? 'video/mp4',
-        'content-length': String(object.size),
-        'cache-control': cacheControlFor(ref.kind),
-        etag: `"${object.etag}"`,
-      },
-    });
+    if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref);
+    return segmentResponse(c, streamId, ref);
   });
 
   return routes;
-}
-
-/** A 404 (sent no-store, like every error) that a CDN must not keep: the object may exist a moment later. */
-function notYetAvailable() {
-  return httpError(404, 'not found (yet): the stream may not be live, or this object is not written yet');
 }

@@ -1,5 +1,5 @@
 /** ObjectStore over a Cloudflare R2 bucket binding. */
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 
 export class R2ObjectStore implements ObjectStore {
   private readonly bucket: R2Bucket;
@@ -12,9 +12,14 @@ export class R2ObjectStore implements ObjectStore {
     await this.bucket.put(key, body, { httpMetadata: { contentType: options.contentType } });
   }
 
-  async get(key: string): Promise<StoredObject | null> {
-    const object = await this.bucket.get(key);
+  async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
+    const object = await this.bucket.get(key, range ? { range } : undefined);
     if (!object) return null;
     return { body: object.body, size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
+  }
+
+  async head(key: string): Promise<ObjectMetadata | null> {
+    const object = await this.bucket.head(key);
+    return object && { size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
   }
 }

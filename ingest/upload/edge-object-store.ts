@@ -1,5 +1,5 @@
 /** ObjectStore over the edge's authenticated write API: the sidecar's local default. */
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { WRITE_API_PREFIX } from '../../shared/write-api.ts';
 
 export interface EdgeObjectStoreOptions {
@@ -48,6 +48,18 @@ export class EdgeObjectStore implements ObjectStore {
     await response.body?.cancel();
   }
 
+  async head(key: string): Promise<ObjectMetadata | null> {
+    const response = await fetch(this.url(key), {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${this.options.secret}` },
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (response.status === 404) return null;
+    if (!response.ok) throw new EdgeWriteError(`HEAD ${key}: ${response.status}`, response.status);
+    return metadataOf(response);
+  }
+
+  /** The whole object: the sidecar reads back small documents only, so no ranges. */
   async get(key: string): Promise<StoredObject | null> {
     const response = await fetch(this.url(key), {
       headers: { authorization: `Bearer ${this.options.secret}` },
@@ -60,11 +72,14 @@ export class EdgeObjectStore implements ObjectStore {
     if (!response.ok || !response.body) {
       throw new EdgeWriteError(`GET ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     }
-    return {
-      body: response.body,
-      size: Number(response.headers.get('content-length') ?? 0),
-      etag: (response.headers.get('etag') ?? '').replaceAll('"', ''),
-      contentType: response.headers.get('content-type') ?? undefined,
-    };
+    return { body: response.body, ...metadataOf(response) };
   }
+}
+
+function metadataOf(response: Response): ObjectMetadata {
+  return {
+    size: Number(response.headers.get('content-length') ?? 0),
+    etag: (response.headers.get('etag') ?? '').replaceAll('"', ''),
+    contentType: response.headers.get('content-type') ?? undefined,
+  };
 }

@@ -1,5 +1,5 @@
 /** Retries failed writes with exponential backoff and jitter, so a blip in storage loses nothing. */
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 
 export interface RetryOptions {
   attempts: number;
@@ -37,7 +37,11 @@ export class RetryingObjectStore implements ObjectStore {
     }
   }
 
-  get(key: string): Promise<StoredObject | null> {
-    return this.inner.get(key);
+  get(key: string, range?: ByteRange): Promise<StoredObject | null> {
+    return this.inner.get(key, range);
+  }
+
+  head(key: string): Promise<ObjectMetadata | null> {
+    return this.inner.head(key);
   }
 }

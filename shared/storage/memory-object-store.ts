@@ -1,5 +1,5 @@
 /** An in-memory ObjectStore: for unit tests of code that only needs the interface. */
-import type { ObjectStore, PutOptions, StoredObject } from './object-store.ts';
+import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
 
 interface MemoryObject {
   bytes: Uint8Array;
@@ -17,15 +17,16 @@ export class MemoryObjectStore implements ObjectStore {
     this.objects.set(key, { bytes, contentType: options.contentType, etag: `m${this.version}` });
   }
 
-  async get(key: string): Promise<StoredObject | null> {
+  async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
     const object = this.objects.get(key);
     if (!object) return null;
-    return {
-      body: new Response(object.bytes).body!,
-      size: object.bytes.byteLength,
-      etag: object.etag,
-      contentType: object.contentType,
-    };
+    const bytes = range ? object.bytes.subarray(range.offset, range.offset + range.length) : object.bytes;
+    return { body: new Response(bytes).body!, size: object.bytes.byteLength, etag: object.etag, contentType: object.contentType };
+  }
+
+  async head(key: string): Promise<ObjectMetadata | null> {
+    const object = this.objects.get(key);
+    return object ? { size: object.bytes.byteLength, etag: object.etag, contentType: object.contentType } : null;
   }
 
   text(key: string): string | undefined {

@@ -4,17 +4,29 @@ export interface PutOptions {
   contentType: string;
 }
 
-export interface StoredObject {
-  body: ReadableStream<Uint8Array>;
+export interface ObjectMetadata {
+  /** Bytes of the whole object. */
   size: number;
   /** Strong validator for the stored bytes, without quotes. */
   etag: string;
   contentType: string | undefined;
 }
 
+export interface StoredObject extends ObjectMetadata {
+  /** The whole object, or the requested byte range of it. */
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface ObjectStore {
   /** Stores the bytes durably: once the promise resolves, a `get` of the key returns them. */
   put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void>;
-  /** The object, or null when it does not exist. */
-  get(key: string): Promise<StoredObject | null>;
+  /** The object (or one byte range of it, which must lie inside it), or null when it does not exist. */
+  get(key: string, range?: ByteRange): Promise<StoredObject | null>;
+  /** The object's metadata without its bytes, or null when it does not exist. */
+  head(key: string): Promise<ObjectMetadata | null>;
 }

@@ -117,6 +117,23 @@ describe('publish over RTMP, watch from the edge', () => {
     }
   });
 
+  it('honours Range, If-None-Match and HEAD in the Workers runtime with R2', async () => {
+    const manifest = parseM3u8((await mediaPlaylistText('/live/e2e/source/index.m3u8'))!);
+    const segmentUrl = new URL(manifest.segments[0]!.uri, new URL('/live/e2e/source/index.m3u8', edgeUrl));
+    const whole = new Uint8Array(await (await fetch(segmentUrl)).arrayBuffer());
+    const ranged = await fetch(segmentUrl, { headers: { range: 'bytes=100-1099' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-range')).toBe(`bytes 100-1099/${whole.length}`);
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(whole.subarray(100, 1100));
+    expect((await fetch(segmentUrl, { headers: { range: `bytes=${whole.length}-` } })).status).toBe(416);
+    const head = await fetch(segmentUrl, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(whole.length));
+    const etag = head.headers.get('etag')!;
+    const revalidated = await fetch(segmentUrl, { headers: { 'if-none-match': etag } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('cache-control')).toContain('immutable');
+  });
+
   it('plays in hls.js in Chromium, on the player page, for 3 s without a fatal error', async () => {
     const playback = await playInChromium(`${edgeUrl}/watch/e2e`, 3);
     expect(playback.fatal).toBeNull();
