@@ -77,6 +77,7 @@ const registry = new StreamRegistry({
     windowSegments: config.playlistWindow,
     drainTimeoutMs: 5_000,
     idleTimeoutMs: config.idleTimeout * 1000,
+    reconnectWindowMs: config.reconnectWindow * 1000,
   },
 });
 

@@ -12,12 +12,15 @@ export interface StreamStatusRendition {
 
 export interface StreamStatus {
   streamId: string;
-  state: 'live' | 'ended';
+  /** `reconnecting`: the publisher left and may come back within the reconnect window. */
+  state: 'live' | 'reconnecting' | 'ended';
   /** Epoch milliseconds. */
   startedAt: number;
   updatedAt: number;
   endedAt?: number;
   /** Nominal segment duration, seconds. */
   targetDuration: number;
+  /** Sessions after the first: publisher reconnects and encoder restarts. */
+  reconnects: number;
   renditions: StreamStatusRendition[];
 }

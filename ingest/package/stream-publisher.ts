@@ -2,6 +2,10 @@
  * Publishes one live stream's CMAF output to storage, in the order the contract demands: every
  * object a playlist lists is stored before that playlist is written, and the multivariant
  * playlist only once every media playlist it lists exists.
+ *
+ * A stream is made of sessions: one per publisher connection or encoder run. Each session has
+ * its own init segments and segment names; media sequence numbers continue across sessions,
+ * and the first segment of a later session carries EXT-X-DISCONTINUITY.
  */
 import { renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { renderMultivariantPlaylist, type MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
@@ -18,8 +22,6 @@ import { RenditionStats } from './rendition-stats.ts';
 
 export interface StreamPublisherOptions {
   streamId: string;
-  /** Unique per publish: part of every segment name. */
-  session: string;
   renditions: readonly Rendition[];
   store: ObjectStore;
   /** Nominal segment duration, seconds. */
@@ -39,9 +41,13 @@ interface ListedSegment extends MediaSegment {
 interface RenditionState {
   rendition: Rendition;
   track?: CmafTrack;
-  initUri?: string;
+  /** The session whose init segment is stored and current. */
+  initSession?: string;
+  /** The session of the newest listed segment. */
+  listedSession?: string;
   segments: ListedSegment[];
   nextSequence: number;
+  discontinuitySequence: number;
   targetDuration: number;
   stats: RenditionStats;
   playlistWritten: boolean;
@@ -55,9 +61,10 @@ export class StreamPublisher {
   private readonly tasks: SerialTasks;
   private readonly states = new Map<string, RenditionState>();
   private readonly startedAt: number;
-  /** Wall clock at media time zero, fixed by the first chunk to arrive. */
-  private wallClockAtMediaZero: number | undefined;
-  private advertisedBandwidth = 0;
+  private sessionCount = 0;
+  /** Per session: the wall clock at its media time zero, fixed by its first chunk. */
+  private readonly wallClockAtMediaZero = new Map<string, number>();
+  private advertised: { bandwidth: number; signature: string } | undefined;
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
 
@@ -70,6 +77,7 @@ export class StreamPublisher {
         rendition,
         segments: [],
         nextSequence: 0,
+        discontinuitySequence: 0,
         targetDuration: Math.ceil(options.targetSegmentDuration),
         stats: new RenditionStats(),
         playlistWritten: false,
@@ -77,46 +85,75 @@ export class StreamPublisher {
     }
   }
 
-  /** A chunk's media has just been received: anchors the ingest wall clock to media time. */
-  noteChunkReceived(mediaEndSeconds: number): void {
-    this.wallClockAtMediaZero ??= this.options.now() - mediaEndSeconds * 1000;
+  /** Sessions started so far: 1 for a stream that never reconnected. */
+  get sessions(): number {
+    return this.sessionCount;
   }
 
-  publishInit(renditionName: string, init: Uint8Array, track: CmafTrack): Promise<void> {
+  /** Starts a session (a publisher connection or an encoder run): its media time starts again. */
+  beginSession(session: string): void {
+    if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
+    this.sessionCount += 1;
+    this.wallClockAtMediaZero.set(session, Number.NaN);
+  }
+
+  /** A chunk's media has just been received: anchors the ingest wall clock to the session's media time. */
+  noteChunkReceived(session: string, mediaEndSeconds: number): void {
+    if (Number.isNaN(this.wallClockAtMediaZero.get(session))) {
+      this.wallClockAtMediaZero.set(session, this.options.now() - mediaEndSeconds * 1000);
+    }
+  }
+
+  publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): Promise<void> {
     const state = this.state(renditionName);
     return this.tasks.run(async () => {
-      const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session: this.options.session };
+      const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session };
       await this.put(ref, init, contentTypeFor(ref, track.kind === 'audio'));
       state.track = track;
-      state.initUri = initSegmentFile(this.options.session);
+      state.initSession = session;
     });
   }
 
-  publishSegment(renditionName: string, segment: CmafSegment): Promise<void> {
+  publishSegment(session: string, renditionName: string, segment: CmafSegment): Promise<void> {
     const state = this.state(renditionName);
     const cutAt = this.options.now();
+    const timescale = segment.track.timescale;
+    const anchor = this.wallClockAtMediaZero.get(session);
+    if (anchor === undefined) throw new Error(`session ${session} was never begun`);
+    const programDateTime = (Number.isNaN(anchor) ? cutAt : anchor) + (segment.startTime / timescale) * 1000;
     return this.tasks.run(async () => {
-      if (!state.initUri) throw new Error(`${renditionName}: segment before its init segment was stored`);
+      if (state.initSession !== session) throw new Error(`${renditionName}: segment before its init segment was stored`);
       const sequence = state.nextSequence++;
-      const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session: this.options.session, sequence };
+      const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, sequence };
       await this.put(ref, segment.bytes, contentTypeFor(ref, segment.track.kind === 'audio'));
 
-      const timescale = segment.track.timescale;
       const duration = segment.duration / timescale;
       state.stats.add(segment.bytes.length, duration, segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0));
       state.segments.push({
         sequence,
-        uri: mediaSegmentFile(this.options.session, sequence),
+        uri: mediaSegmentFile(session, sequence),
         duration,
-        initUri: state.initUri,
-        programDateTime: this.programDateTime(segment.startTime / timescale),
+        initUri: initSegmentFile(session),
+        programDateTime,
+        discontinuity: state.listedSession !== undefined && state.listedSession !== session,
       });
-      if (state.segments.length > this.options.windowSegments) state.segments.shift();
+      state.listedSession = session;
+      if (state.segments.length > this.options.windowSegments) {
+        // A discontinuity leaving the window is counted by EXT-X-DISCONTINUITY-SEQUENCE.
+        if (state.segments.shift()!.discontinuity) state.discontinuitySequence += 1;
+      }
       state.targetDuration = Math.max(state.targetDuration, targetDurationFor(this.options.targetSegmentDuration, state.segments));
       await this.writeMediaPlaylist(state, false);
       this.options.metrics?.segmentsStored.inc({ kind: state.rendition.kind });
       this.lastUploadLagMs = this.options.now() - cutAt;
       await this.writeMultivariantWhenDue();
+    });
+  }
+
+  /** The publisher is gone but may come back: the playlists stay live, the status says so. */
+  pause(): Promise<void> {
+    return this.tasks.run(async () => {
+      if (this.advertised) await this.writeStatus('reconnecting');
     });
   }
 
@@ -126,7 +163,7 @@ export class StreamPublisher {
       for (const state of this.states.values()) {
         if (state.playlistWritten) await this.writeMediaPlaylist(state, true);
       }
-      if (this.advertisedBandwidth > 0) await this.writeStatus('ended');
+      if (this.advertised) await this.writeStatus('ended');
     });
   }
 
@@ -140,10 +177,6 @@ export class StreamPublisher {
     return state;
   }
 
-  private programDateTime(mediaSeconds: number): number {
-    return (this.wallClockAtMediaZero ?? this.startedAt) + mediaSeconds * 1000;
-  }
-
   private async put(ref: StreamObjectRef, body: Uint8Array | string, contentType: string): Promise<void> {
     const timer = this.options.metrics?.uploadSeconds.startTimer({ object: ref.kind });
     await this.options.store.put(streamObjectKey(this.options.streamId, ref), body, { contentType });
@@ -154,7 +187,7 @@ export class StreamPublisher {
     const text = renderMediaPlaylist({
       targetDuration: state.targetDuration,
       mediaSequence: state.segments[0]?.sequence ?? 0,
-      discontinuitySequence: 0,
+      discontinuitySequence: state.discontinuitySequence,
       segments: state.segments,
       ended,
     });
@@ -166,12 +199,14 @@ export class StreamPublisher {
     const states = [...this.states.values()];
     if (!states.every((state) => state.playlistWritten)) return;
     const playlist = this.multivariantPlaylist(states);
-    const peak = Math.max(...playlist.variants.map((variant) => variant.bandwidth));
-    const firstTime = this.advertisedBandwidth === 0;
-    if (!firstTime && peak <= this.advertisedBandwidth * BANDWIDTH_REWRITE_RATIO) return;
+    const bandwidth = Math.max(...playlist.variants.map((variant) => variant.bandwidth));
+    // What a reconnect may change (codecs, picture size): any change is advertised at once.
+    const signature = JSON.stringify(playlist.variants.map((variant) => [variant.codecs, variant.resolution]));
+    const previous = this.advertised;
+    if (previous && previous.signature === signature && bandwidth <= previous.bandwidth * BANDWIDTH_REWRITE_RATIO) return;
     await this.put({ kind: 'multivariant' }, renderMultivariantPlaylist(playlist), HLS_PLAYLIST_TYPE);
-    this.advertisedBandwidth = peak;
-    if (firstTime) await this.writeStatus('live');
+    this.advertised = { bandwidth, signature };
+    if (!previous) await this.writeStatus('live');
   }
 
   private multivariantPlaylist(states: RenditionState[]): MultivariantPlaylist {
@@ -209,6 +244,7 @@ export class StreamPublisher {
       updatedAt: now,
       ...(state === 'ended' ? { endedAt: now } : {}),
       targetDuration: this.options.targetSegmentDuration,
+      reconnects: Math.max(0, this.sessionCount - 1),
       renditions: [...this.states.values()]
         .filter((rendition) => rendition.track)
         .map(({ rendition, track, stats }) => ({

@@ -1,18 +1,16 @@
 /**
- * One live stream from publish to end: FLV in, one ffmpeg, one CMAF segmenter per rendition,
- * and the publisher that stores segments and playlists in order.
+ * One live stream from first publish to end. It outlives its encoder runs: a publisher that
+ * reconnects within the reconnect window, or an ffmpeg that crashes and is restarted, continues
+ * the same stream (same numbering, a discontinuity at the join) instead of starting a new one.
  */
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import { CmafSegmenter } from '../package/cmaf-segmenter.ts';
-import type { CmafTrack } from '../package/cmaf-track.ts';
 import { StreamPublisher } from '../package/stream-publisher.ts';
-import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
-import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
 import type { Rendition } from '../transcode/ladder.ts';
+import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
+import { EncoderRun } from './encoder-run.ts';
 import { RateWindow } from './rate-window.ts';
-import { newSessionId } from './session-id.ts';
 
 export interface PipelineSettings {
   ffmpegPath: string;
@@ -22,10 +20,12 @@ export interface PipelineSettings {
   /** Seconds. */
   chunkDuration: number;
   windowSegments: number;
-  /** How long ffmpeg may take to flush after the publisher leaves, milliseconds. */
+  /** How long ffmpeg may take to flush after its input ends, milliseconds. */
   drainTimeoutMs: number;
   /** A publisher that sends nothing for this long is disconnected, milliseconds. */
   idleTimeoutMs: number;
+  /** How long a stream waits for its publisher to come back before it ends, milliseconds (0: it ends at once). */
+  reconnectWindowMs: number;
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
@@ -34,9 +34,11 @@ export interface StreamPipelineOptions extends PipelineSettings {
   log: Logger;
   metrics: IngestMetrics;
   now?: () => number;
-  /** The stream cannot go on (ffmpeg stopped, the publisher went silent): disconnect the publisher. */
-  onFailure(reason: string): void;
+  /** The stream has ended and everything is stored. */
+  onEnded(): void;
 }
+
+export type PipelineState = 'live' | 'reconnecting' | 'ending' | 'ended';
 
 export interface RenditionInfo {
   name: string;
@@ -47,9 +49,10 @@ export interface RenditionInfo {
 }
 
 export interface PipelineStats {
-  session: string;
+  session: string | undefined;
   since: number;
-  state: 'live' | 'ending';
+  state: PipelineState;
+  reconnects: number;
   renditions: RenditionInfo[];
   inputBitsPerSecond: number;
   inputFramesPerSecond: number;
@@ -59,126 +62,192 @@ export interface PipelineStats {
 }
 
 const STATS_WINDOW_MS = 10_000;
+// ffmpeg restarts: backoff doubles from the first delay; too many within the period gives up.
+const RESTART_FIRST_DELAY_MS = 250;
+const RESTART_MAX_DELAY_MS = 8_000;
+const RESTART_PERIOD_MS = 60_000;
+const RESTARTS_PER_PERIOD = 5;
 
 export class StreamPipeline {
-  readonly session: string;
   private readonly options: StreamPipelineOptions;
   private readonly now: () => number;
-  private readonly ffmpeg: FfmpegProcess;
   private readonly publisher: StreamPublisher;
-  private readonly outputsDone: Promise<void>;
-  private finishing: Promise<void> | undefined;
   private readonly startedAt: number;
+  private stateValue: PipelineState = 'live';
+  private control: PublishControl | undefined;
+  private run: EncoderRun | undefined;
+  private lastRun: EncoderRun | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly restarts: number[] = [];
+  private finishing: Promise<void> | undefined;
   private lastInputAt: number;
   private readonly inputBytes = new RateWindow(STATS_WINDOW_MS);
   private readonly videoFrames = new RateWindow(STATS_WINDOW_MS);
   private readonly videoSeconds = new RateWindow(STATS_WINDOW_MS);
-  private readonly tracks = new Map<string, CmafTrack>();
   private readonly idleWatch: NodeJS.Timeout;
-  private failed = false;
 
   constructor(options: StreamPipelineOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
-    this.session = newSessionId();
     this.startedAt = this.lastInputAt = this.now();
-    const log = options.log;
     this.publisher = new StreamPublisher({
       streamId: options.streamId,
-      session: this.session,
       renditions: options.renditions,
       store: options.store,
       targetSegmentDuration: options.targetSegmentDuration,
       windowSegments: options.windowSegments,
       now: this.now,
       metrics: options.metrics,
-      onError: (error) => log.error({ err: error }, 'storing stream output failed'),
+      onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),
     });
-    this.ffmpeg = new FfmpegProcess({
-      binary: options.ffmpegPath,
-      args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration }),
-      outputCount: options.renditions.length,
-      onStderrLine: (line) => log.debug({ ffmpeg: line }, 'ffmpeg'),
-    });
-    this.outputsDone = Promise.all(options.renditions.map((rendition, index) => this.segment(rendition, index))).then(() => {});
-    void this.ffmpeg.exited.then((exit) => {
-      if (this.finishing) return;
-      const reason = `ffmpeg stopped while the stream was live: ${describeExit(exit)}`;
-      log.error({ stderr: exit.stderrTail }, reason);
-      options.metrics.ffmpegFailures.inc();
-      this.fail(reason);
-    });
-    this.idleWatch = setInterval(() => {
-      const silentFor = this.now() - this.lastInputAt;
-      if (!this.finishing && silentFor > options.idleTimeoutMs) {
-        log.warn(`no media from the publisher for ${Math.round(silentFor / 1000)} s; disconnecting it`);
-        this.fail('publisher idle');
-      }
-    }, Math.min(1000, options.idleTimeoutMs));
+    this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
   }
 
-  private segment(rendition: Rendition, index: number): Promise<void> {
-    const segmenter = new CmafSegmenter(
-      { targetSegmentDuration: this.options.targetSegmentDuration },
-      {
-        onInit: (init, track) => {
-          this.tracks.set(rendition.name, track);
-          void this.publisher.publishInit(rendition.name, init, track);
-        },
-        onChunk: (chunk, track) => {
-          this.publisher.noteChunkReceived((chunk.startTime + chunk.duration) / track.timescale);
-          if (track.kind === 'video') this.videoFrames.add(chunk.sampleCount, this.now());
-        },
-        onSegment: (segment) => {
-          if (segment.track.kind === 'video') this.videoSeconds.add(segment.duration / segment.track.timescale, this.now());
-          void this.publisher.publishSegment(rendition.name, segment);
-        },
-      },
-    );
-    const output = this.ffmpeg.outputs[index]!;
-    return new Promise((resolve) => {
-      output.on('data', (bytes: Buffer) => {
-        try {
-          segmenter.push(bytes);
-        } catch (error) {
-          this.options.log.error({ err: error, rendition: rendition.name }, 'ffmpeg output is not CMAF the packager can read');
-          output.removeAllListeners('data');
-          output.resume();
-          this.ffmpeg.kill();
-        }
-      });
-      output.once('close', () => {
-        segmenter.end();
-        resolve();
-      });
-    });
+  get state(): PipelineState {
+    return this.stateValue;
   }
 
-  private fail(reason: string): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.options.onFailure(reason);
+  get hasPublisher(): boolean {
+    return this.control !== undefined;
+  }
+
+  /** The ffmpeg of the current run (for tests that make it crash, and for operators). */
+  get ffmpegPid(): number | undefined {
+    return this.run?.pid;
+  }
+
+  /** A publisher starts (or resumes) the stream. */
+  attach(control: PublishControl): PublishHandler {
+    if (this.stateValue !== 'live' && this.stateValue !== 'reconnecting') throw new Error(`cannot attach a publisher to a stream that is ${this.stateValue}`);
+    if (this.control) throw new Error('the stream already has a publisher');
+    clearTimeout(this.reconnectTimer);
+    if (this.stateValue === 'reconnecting') this.options.log.info('publisher reconnected; the stream continues after a discontinuity');
+    this.stateValue = 'live';
+    this.control = control;
+    this.lastInputAt = this.now();
+    this.startRun();
+    return { onData: (flv) => this.write(flv), onEnd: () => void this.publisherLeft(control) };
+  }
+
+  /** Disconnects the publisher and ends the stream without waiting for a reconnect. */
+  end(): Promise<void> {
+    this.control?.disconnect();
+    return this.finish();
+  }
+
+  /** Ends the stream now: flush the current run, close the playlists. */
+  finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.stateValue = 'ending';
+      clearTimeout(this.reconnectTimer);
+      clearInterval(this.idleWatch);
+      const run = this.run;
+      this.run = undefined;
+      await run?.drain();
+      await this.publisher.end();
+      this.stateValue = 'ended';
+      this.options.metrics.encodeSpeed.remove({ stream: this.options.streamId });
+      this.options.onEnded();
+    })();
+    return this.finishing;
+  }
+
+  private startRun(): void {
+    const run: EncoderRun = new EncoderRun({
+      ffmpegPath: this.options.ffmpegPath,
+      renditions: this.options.renditions,
+      targetSegmentDuration: this.options.targetSegmentDuration,
+      chunkDuration: this.options.chunkDuration,
+      drainTimeoutMs: this.options.drainTimeoutMs,
+      publisher: this.publisher,
+      log: this.options.log,
+      onChunk: (track, samples) => {
+        if (track.kind === 'video') this.videoFrames.add(samples, this.now());
+      },
+      onSegment: (track, seconds) => {
+        if (track.kind === 'video') this.videoSeconds.add(seconds, this.now());
+      },
+      onUnexpectedExit: (reason) => void this.runFailed(run, reason),
+    });
+    this.run = this.lastRun = run;
+    this.options.log.info({ session: run.session }, 'encoder started');
+  }
+
+  private async publisherLeft(control: PublishControl): Promise<void> {
+    if (control !== this.control) return;
+    this.control = undefined;
+    if (this.finishing) return;
+    const run = this.run;
+    this.run = undefined;
+    await run?.drain();
+    if (this.finishing || this.control) return;
+    if (this.options.reconnectWindowMs <= 0) {
+      await this.finish();
+      return;
+    }
+    this.stateValue = 'reconnecting';
+    this.options.log.info(`publisher left; the stream waits ${this.options.reconnectWindowMs / 1000} s for it to reconnect`);
+    await this.publisher.pause();
+    this.reconnectTimer = setTimeout(() => {
+      if (this.stateValue !== 'reconnecting') return;
+      this.options.log.info('no reconnect within the window; ending the stream');
+      void this.finish();
+    }, this.options.reconnectWindowMs);
+  }
+
+  private async runFailed(run: EncoderRun, reason: string): Promise<void> {
+    if (run !== this.run) return;
+    this.run = undefined;
+    const log = this.options.log;
+    log.error(`ffmpeg stopped while the stream was live: ${reason}`);
+    this.options.metrics.ffmpegFailures.inc();
+    await run.settle();
+    const now = this.now();
+    while (this.restarts.length > 0 && this.restarts[0]! < now - RESTART_PERIOD_MS) this.restarts.shift();
+    if (this.restarts.length >= RESTARTS_PER_PERIOD) {
+      log.error(`ffmpeg failed ${this.restarts.length + 1} times within ${RESTART_PERIOD_MS / 1000} s; disconnecting the publisher`);
+      this.control?.disconnect();
+      return;
+    }
+    const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** this.restarts.length);
+    this.restarts.push(now);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!this.control || this.run || this.finishing) return;
+    log.warn(`restarting ffmpeg (restart ${this.restarts.length} within ${RESTART_PERIOD_MS / 1000} s, after ${delay} ms)`);
+    this.options.metrics.ffmpegRestarts.inc();
+    this.startRun();
+    // A fresh FLV stream for the new ffmpeg: header, codec configuration, the current GOP.
+    this.control.resubscribe();
+  }
+
+  private checkIdle(): void {
+    const silentFor = this.now() - this.lastInputAt;
+    if (this.stateValue === 'live' && this.control && silentFor > this.options.idleTimeoutMs) {
+      this.options.log.warn(`no media from the publisher for ${Math.round(silentFor / 1000)} s; disconnecting it`);
+      this.control.disconnect();
+    }
   }
 
   /** FLV bytes from the publisher. */
-  write(flv: Buffer): void {
-    if (this.finishing) return;
+  private write(flv: Buffer): void {
     const now = this.now();
     this.lastInputAt = now;
     this.inputBytes.add(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
-    this.ffmpeg.input.write(flv);
+    this.run?.write(flv);
   }
 
   stats(): PipelineStats {
     const now = this.now();
+    const tracks = this.lastRun?.tracks;
     return {
-      session: this.session,
+      session: this.run?.session,
       since: this.startedAt,
-      state: this.finishing ? 'ending' : 'live',
+      state: this.stateValue,
+      reconnects: Math.max(0, this.publisher.sessions - 1),
       renditions: this.options.renditions.flatMap((rendition) => {
-        const track = this.tracks.get(rendition.name);
+        const track = tracks?.get(rendition.name);
         return track ? [{ name: rendition.name, kind: track.kind, codec: track.codec, width: track.width, height: track.height }] : [];
       }),
       inputBitsPerSecond: Math.round(this.inputBytes.perSecond(now, this.startedAt) * 8),
@@ -187,29 +256,4 @@ export class StreamPipeline {
       uploadLagMs: this.publisher.lastUploadLagMs,
     };
   }
-
-  /** The publisher left: flush ffmpeg, store the last segments, end the playlists. */
-  finish(): Promise<void> {
-    this.finishing ??= this.drainAndEnd();
-    return this.finishing;
-  }
-
-  private async drainAndEnd(): Promise<void> {
-    clearInterval(this.idleWatch);
-    this.ffmpeg.endInput();
-    const timer = setTimeout(() => {
-      this.options.log.warn(`ffmpeg did not finish within ${this.options.drainTimeoutMs} ms; stopping it`);
-      this.ffmpeg.kill();
-    }, this.options.drainTimeoutMs);
-    await this.ffmpeg.exited;
-    await this.outputsDone;
-    clearTimeout(timer);
-    await this.publisher.end();
-  }
-}
-
-function describeExit(exit: FfmpegExit): string {
-  const last = exit.stderrTail.at(-1);
-  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-  return last ? `${how}: ${last}` : how;
 }

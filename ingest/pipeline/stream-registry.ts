@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
+import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { PublishAccess } from '../streams/publish-access.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 
@@ -31,7 +31,6 @@ export interface LiveStreamInfo extends PipelineStats {
 interface LiveStream {
   name: string;
   pipeline: StreamPipeline;
-  control: PublishControl;
 }
 
 export class StreamRegistry {
@@ -47,13 +46,18 @@ export class StreamRegistry {
     return [...this.live.entries()].map(([streamId, stream]) => ({ streamId, name: stream.name, ...stream.pipeline.stats() }));
   }
 
-  /** Disconnects the publisher of a live stream; false when the stream is not live. */
+  /** Disconnects the publisher of a stream and ends it (no reconnect wait); false when there is no such stream. */
   disconnect(streamId: string): boolean {
     const stream = this.live.get(streamId);
     if (!stream) return false;
-    this.options.log.info({ stream: streamId }, 'disconnecting the publisher (operator request)');
-    stream.control.disconnect();
+    this.options.log.info({ stream: stream.name, playbackId: streamId }, 'disconnecting the publisher and ending the stream (operator request)');
+    void stream.pipeline.end();
     return true;
+  }
+
+  /** The ffmpeg process of a live stream's current encoder run. */
+  ffmpegPid(streamId: string): number | undefined {
+    return this.live.get(streamId)?.pipeline.ffmpegPid;
   }
 
   decide(request: PublishRequest): PublishDecision {
@@ -79,36 +83,45 @@ export class StreamRegistry {
     const access = this.options.access.resolve(request.name);
     if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
     const { streamId, label } = access;
-    if (this.live.has(streamId)) return refuse(`stream "${label}" already has a publisher`, 'already-live');
+    const existing = this.live.get(streamId)?.pipeline;
+    if (existing?.hasPublisher) return refuse(`stream "${label}" already has a publisher`, 'already-live');
+    if (existing && existing.state !== 'reconnecting') {
+      return refuse(`stream "${label}" is still closing its previous connection; publish again in a moment`, 'busy');
+    }
 
     return {
       accept: (control) => {
         const streamLog = log.child({ stream: label, playbackId: streamId });
-        const pipeline = new StreamPipeline({
-          ...this.options.settings,
-          streamId,
-          store: this.options.store,
-          log: streamLog,
-          metrics,
-          onFailure: () => control.disconnect(),
-        });
-        this.live.set(streamId, { name: label, pipeline, control });
-        metrics.streamsLive.set(this.live.size);
-        streamLog.info({ session: pipeline.session, remote: request.remoteAddress }, 'publish started');
+        const pipeline = existing ?? this.newPipeline(streamId, label, streamLog);
+        streamLog.info({ remote: request.remoteAddress }, existing ? 'publisher reconnected' : 'publish started');
+        const handler = pipeline.attach(control);
         return {
-          onData: (flv) => pipeline.write(flv),
+          onData: handler.onData,
           onEnd: () => {
-            streamLog.info('publisher left; ending the stream');
-            void pipeline.finish().then(() => {
-              if (this.live.get(streamId)?.pipeline === pipeline) this.live.delete(streamId);
-              metrics.streamsLive.set(this.live.size);
-              metrics.encodeSpeed.remove({ stream: streamId });
-              streamLog.info('stream ended');
-            });
+            streamLog.info('publisher left');
+            handler.onEnd();
           },
         };
       },
     };
+  }
+
+  private newPipeline(streamId: string, label: string, log: Logger): StreamPipeline {
+    const pipeline = new StreamPipeline({
+      ...this.options.settings,
+      streamId,
+      store: this.options.store,
+      log,
+      metrics: this.options.metrics,
+      onEnded: () => {
+        if (this.live.get(streamId)?.pipeline === pipeline) this.live.delete(streamId);
+        this.options.metrics.streamsLive.set(this.live.size);
+        log.info('stream ended');
+      },
+    });
+    this.live.set(streamId, { name: label, pipeline });
+    this.options.metrics.streamsLive.set(this.live.size);
+    return pipeline;
   }
 
   /** Refreshes per-stream gauges (called when metrics are scraped). */

@@ -27,6 +27,11 @@ export type PublishDecision = { accept: (control: PublishControl) => PublishHand
 export interface PublishControl {
   /** Disconnects the publisher. */
   disconnect(): void;
+  /**
+   * Restarts the FLV stream handed to onData: the FLV header, the codec configuration and the
+   * current GOP come again, so a new decoder (a restarted ffmpeg) can start from them.
+   */
+  resubscribe(): void;
 }
 
 export interface RtmpsOptions {
@@ -102,11 +107,16 @@ export class RtmpServer {
     const broadcast = Context.broadcasts.get(session.streamPath);
     const socket = session.socket;
     if (!broadcast || !socket || socket.destroyed) return;
-    const handler = accept({ disconnect: () => socket.destroy() });
-    const tap = new FlvTap(session.streamPath, (flv) => handler.onData(flv));
-    broadcast.postPlay(tap);
+    let tap: FlvTap | undefined;
+    const subscribe = () => {
+      if (tap) broadcast.donePlay(tap);
+      tap = new FlvTap(session.streamPath, (flv) => handler.onData(flv));
+      broadcast.postPlay(tap);
+    };
+    const handler = accept({ disconnect: () => socket.destroy(), resubscribe: subscribe });
+    subscribe();
     socket.once('close', () => {
-      broadcast.donePlay(tap);
+      if (tap) broadcast.donePlay(tap);
       handler.onEnd();
     });
   }

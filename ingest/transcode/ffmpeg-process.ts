@@ -48,6 +48,10 @@ export class FfmpegProcess {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Ends the input: ffmpeg flushes what it has and exits. */
   endInput(): void {
     this.input.end();

@@ -1,22 +1,25 @@
-import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
 import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
+import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
-/** Checks, at every playlist write, that everything the playlist lists is already stored. */
+/** Checks, at every playlist write, that everything the playlist lists is already stored; keeps every version. */
 class OrderCheckingStore extends MemoryObjectStore {
   readonly violations: string[] = [];
   readonly writes: string[] = [];
+  readonly versions = new Map<string, string[]>();
 
   override async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
     this.writes.push(key);
     if (key.endsWith('.m3u8')) {
+      const text = String(body);
+      this.versions.set(key, [...(this.versions.get(key) ?? []), text]);
       const dir = key.slice(0, key.lastIndexOf('/') + 1);
-      const manifest = parse(String(body));
+      const manifest = parse(text);
       const listed = [
         ...(manifest.segments ?? []).flatMap((s) => [s.uri, s.map?.uri]),
         ...(manifest.playlists ?? []).map((p) => p.uri),
@@ -28,20 +31,34 @@ class OrderCheckingStore extends MemoryObjectStore {
   }
 }
 
+const START = Date.parse('2026-11-24T12:00:00Z');
+
 describe('stream publisher', () => {
   let video: SegmentedTrack;
   let audio: SegmentedTrack;
   const store = new OrderCheckingStore();
-  let clock = Date.parse('2026-11-24T12:00:00Z');
+  let clock = START;
+
+  /** One session: its init segments, then its segments interleaved as ffmpeg makes them. */
+  async function publishSession(publisher: StreamPublisher, session: string) {
+    publisher.beginSession(session);
+    publisher.noteChunkReceived(session, 0.333);
+    void publisher.publishInit(session, 'source', video.init, video.track);
+    void publisher.publishInit(session, 'audio', audio.init, audio.track);
+    for (let i = 0; i < Math.max(video.segments.length, audio.segments.length); i++) {
+      clock += 2000;
+      if (video.segments[i]) void publisher.publishSegment(session, 'source', video.segments[i]!);
+      if (audio.segments[i]) void publisher.publishSegment(session, 'audio', audio.segments[i]!);
+    }
+    await publisher.idle();
+  }
 
   beforeAll(async () => {
     const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
     video = segmentTrack(v);
     audio = segmentTrack(a);
-
     const publisher = new StreamPublisher({
       streamId: 'colors',
-      session: 'abcdefgh12',
       renditions: DEFAULT_LADDER,
       store,
       targetSegmentDuration: 2,
@@ -51,14 +68,10 @@ describe('stream publisher', () => {
         throw error;
       },
     });
-    publisher.noteChunkReceived(0.333);
-    void publisher.publishInit('source', video.init, video.track);
-    void publisher.publishInit('audio', audio.init, audio.track);
-    for (let i = 0; i < Math.max(video.segments.length, audio.segments.length); i++) {
-      clock += 2000;
-      if (video.segments[i]) void publisher.publishSegment('source', video.segments[i]!);
-      if (audio.segments[i]) void publisher.publishSegment('audio', audio.segments[i]!);
-    }
+    await publishSession(publisher, 'sessiona1');
+    await publisher.pause();
+    clock += 5000; // the publisher is away for a while, then reconnects
+    await publishSession(publisher, 'sessionb2');
     await publisher.end();
   });
 
@@ -67,35 +80,52 @@ describe('stream publisher', () => {
     expect(store.writes.indexOf('streams/colors/index.m3u8')).toBeGreaterThan(store.writes.indexOf('streams/colors/audio/index.m3u8'));
   });
 
-  it('slides a live window and ends every media playlist with EXT-X-ENDLIST', () => {
+  it('continues numbering across sessions, with a discontinuity and a new EXT-X-MAP at the join', () => {
+    const versions = store.versions.get('streams/colors/source/index.m3u8')!.map(parse);
+    const join = versions.find((version) => version.segments.some((segment) => segment.uri.startsWith('sessionb2-')))!;
+    expect(join.segments.map((segment) => segment.uri)).toEqual(['sessiona1-1.m4s', 'sessiona1-2.m4s', 'sessiona1-3.m4s']
+      .slice(1)
+      .concat('sessionb2-4.m4s'));
+    const first = join.segments[2]!;
+    expect(first.discontinuity).toBe(true);
+    expect(first.map?.uri).toBe('init-sessionb2.mp4');
+    expect(join.segments[1]!.map?.uri).toBe('init-sessiona1.mp4');
+    expect(join.discontinuitySequence ?? 0).toBe(0);
+    // Media sequence numbers only ever grow, version after version.
+    const sequences = versions.map((version) => version.mediaSequence ?? 0);
+    expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
+  });
+
+  it('counts the discontinuity once it slides out, and ends with EXT-X-ENDLIST', () => {
     const final = parse(store.text('streams/colors/source/index.m3u8')!);
     expect(final.endList).toBe(true);
-    expect(final.segments.map((s) => s.uri)).toEqual(['abcdefgh12-1.m4s', 'abcdefgh12-2.m4s', 'abcdefgh12-3.m4s']);
-    expect(final.mediaSequence).toBe(1);
+    expect(final.segments.map((s) => s.uri)).toEqual(['sessionb2-5.m4s', 'sessionb2-6.m4s', 'sessionb2-7.m4s']);
+    expect(final.mediaSequence).toBe(5);
+    expect(final.discontinuitySequence).toBe(1);
     expect(parse(store.text('streams/colors/audio/index.m3u8')!).endList).toBe(true);
   });
 
-  it('stamps program date time from the ingest clock, continuous with the durations', () => {
-    const segments = parse(store.text('streams/colors/source/index.m3u8')!).segments;
-    const anchor = Date.parse('2026-11-24T12:00:00Z') - 333;
-    expect(segments[0]!.dateTimeObject!.getTime()).toBe(anchor + 2000);
-    for (let i = 1; i < segments.length; i++) {
-      expect(segments[i]!.dateTimeObject!.getTime() - segments[i - 1]!.dateTimeObject!.getTime()).toBe(segments[i - 1]!.duration * 1000);
+  it('stamps program date time from the ingest clock of each session', () => {
+    const final = parse(store.text('streams/colors/source/index.m3u8')!).segments;
+    for (let i = 1; i < final.length; i++) {
+      expect(final[i]!.dateTimeObject!.getTime() - final[i - 1]!.dateTimeObject!.getTime()).toBe(final[i - 1]!.duration * 1000);
     }
+    // The second session's media time 0 is anchored to when its first chunk arrived.
+    const sessionB = START + 4 * 2000 + 5000 - 333;
+    expect(final[0]!.dateTimeObject!.getTime()).toBe(sessionB + 2000 * 1);
   });
 
   it('advertises measured bandwidth and real codecs in the multivariant playlist', () => {
     const manifest = parse(store.text('streams/colors/index.m3u8')!);
     const variant = manifest.playlists![0]!;
     expect(variant.attributes.CODECS).toBe(`${video.track.codec},mp4a.40.2`);
-    const videoPeak = Math.max(...video.segments.slice(0, 1).map((s) => (s.bytes.length * 8) / 2));
-    expect(variant.attributes.BANDWIDTH).toBeGreaterThanOrEqual(videoPeak);
+    expect(variant.attributes.BANDWIDTH).toBeGreaterThanOrEqual((video.segments[0]!.bytes.length * 8) / 2);
     expect(variant.attributes.RESOLUTION).toEqual({ width: 640, height: 360 });
   });
 
-  it('records the end in the status document', () => {
+  it('records the reconnect and the end in the status document', () => {
     const status = JSON.parse(store.text('streams/colors/status.json')!) as StreamStatus;
-    expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2 });
+    expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2, reconnects: 1 });
     expect(status.renditions.map((r) => r.name)).toEqual(['source', 'audio']);
   });
 });

@@ -1,0 +1,125 @@
+/**
+ * One encoder run of a stream: one ffmpeg fed FLV, one CMAF segmenter per rendition, all of it
+ * reported to the stream's publisher under one session. A stream has a new run for every
+ * publisher connection and every ffmpeg restart.
+ */
+import type { Logger } from 'pino';
+import { CmafSegmenter } from '../package/cmaf-segmenter.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { StreamPublisher } from '../package/stream-publisher.ts';
+import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
+import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
+import type { Rendition } from '../transcode/ladder.ts';
+import { newSessionId } from './session-id.ts';
+
+export interface EncoderRunOptions {
+  ffmpegPath: string;
+  renditions: readonly Rendition[];
+  targetSegmentDuration: number;
+  chunkDuration: number;
+  /** How long ffmpeg may take to flush once its input ends, milliseconds. */
+  drainTimeoutMs: number;
+  publisher: StreamPublisher;
+  log: Logger;
+  onChunk(track: CmafTrack, sampleCount: number): void;
+  onSegment(track: CmafTrack, seconds: number): void;
+  /** ffmpeg stopped before it was asked to (crash, kill, bad input). */
+  onUnexpectedExit(reason: string): void;
+}
+
+export class EncoderRun {
+  readonly session = newSessionId();
+  readonly tracks = new Map<string, CmafTrack>();
+  private readonly options: EncoderRunOptions;
+  private readonly ffmpeg: FfmpegProcess;
+  /** Every segmenter has flushed its last segment to the publisher. */
+  private readonly outputsDone: Promise<void>;
+  private stopping = false;
+
+  constructor(options: EncoderRunOptions) {
+    this.options = options;
+    options.publisher.beginSession(this.session);
+    this.ffmpeg = new FfmpegProcess({
+      binary: options.ffmpegPath,
+      args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration }),
+      outputCount: options.renditions.length,
+      onStderrLine: (line) => options.log.debug({ ffmpeg: line }, 'ffmpeg'),
+    });
+    this.outputsDone = Promise.all(options.renditions.map((rendition, index) => this.segment(rendition, index))).then(() => {});
+    void this.ffmpeg.exited.then((exit) => {
+      if (!this.stopping) options.onUnexpectedExit(describeExit(exit));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.ffmpeg.pid;
+  }
+
+  private segment(rendition: Rendition, index: number): Promise<void> {
+    const { publisher } = this.options;
+    const segmenter = new CmafSegmenter(
+      { targetSegmentDuration: this.options.targetSegmentDuration },
+      {
+        onInit: (init, track) => {
+          this.tracks.set(rendition.name, track);
+          void publisher.publishInit(this.session, rendition.name, init, track);
+        },
+        onChunk: (chunk, track) => {
+          publisher.noteChunkReceived(this.session, (chunk.startTime + chunk.duration) / track.timescale);
+          this.options.onChunk(track, chunk.sampleCount);
+        },
+        onSegment: (segment) => {
+          this.options.onSegment(segment.track, segment.duration / segment.track.timescale);
+          void publisher.publishSegment(this.session, rendition.name, segment);
+        },
+      },
+    );
+    const output = this.ffmpeg.outputs[index]!;
+    return new Promise((resolve) => {
+      output.on('data', (bytes: Buffer) => {
+        try {
+          segmenter.push(bytes);
+        } catch (error) {
+          this.options.log.error({ err: error, rendition: rendition.name }, 'ffmpeg output is not CMAF the packager can read');
+          output.removeAllListeners('data');
+          output.resume();
+          this.ffmpeg.kill();
+        }
+      });
+      output.once('close', () => {
+        segmenter.end();
+        resolve();
+      });
+    });
+  }
+
+  write(flv: Buffer): void {
+    if (!this.stopping) this.ffmpeg.input.write(flv);
+  }
+
+  /** Ends ffmpeg's input and waits until every segment it made is handed to the publisher. */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    this.ffmpeg.endInput();
+    const timer = setTimeout(() => {
+      this.options.log.warn(`ffmpeg did not finish within ${this.options.drainTimeoutMs} ms; stopping it`);
+      this.ffmpeg.kill();
+    }, this.options.drainTimeoutMs);
+    await this.ffmpeg.exited;
+    await this.outputsDone;
+    clearTimeout(timer);
+  }
+
+  /** After an unexpected exit: waits for the segments made before it. */
+  async settle(): Promise<void> {
+    this.stopping = true;
+    await this.ffmpeg.exited;
+    await this.outputsDone;
+  }
+}
+
+function describeExit(exit: FfmpegExit): string {
+  const last = exit.stderrTail.at(-1);
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+  return last ? `${how}: ${last}` : how;
+}
