@@ -93,15 +93,8 @@ export class StreamRegistry {
       accept: (control) => {
         const streamLog = log.child({ stream: label, playbackId: streamId });
         const pipeline = existing ?? this.newPipeline(streamId, label, streamLog);
-        streamLog.info({ remote: request.remoteAddress }, existing ? 'publisher reconnected' : 'publish started');
-        const handler = pipeline.attach(control);
-        return {
-          onData: handler.onData,
-          onEnd: () => {
-            streamLog.info('publisher left');
-            handler.onEnd();
-          },
-        };
+        if (!existing) streamLog.info({ remote: request.remoteAddress }, 'publish started');
+        return pipeline.attach(control);
       },
     };
   }

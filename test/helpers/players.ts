@@ -14,8 +14,15 @@ export interface BrowserPlayback {
   pageErrors: string[];
 }
 
-/** Opens the player page and waits until the video has played `seconds` past its first frame. */
-export async function playInChromium(pageUrl: string, seconds: number, timeoutMs = 45_000): Promise<BrowserPlayback> {
+export interface PlayerPage {
+  currentTime(): Promise<number>;
+  state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors'] }>;
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the platform's player page in headless Chromium; the caller drives and reads it. */
+export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -24,26 +31,39 @@ export async function playInChromium(pageUrl: string, seconds: number, timeoutMs
     ],
   });
   const pageErrors: string[] = [];
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(pageUrl);
+  // Page code is given as strings: it runs in the browser, not under this file's Node types.
+  return {
+    pageErrors,
+    currentTime: async () => (await page.evaluate('document.querySelector("video").currentTime')) as number,
+    state: async () =>
+      (await page.evaluate('({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors })')) as Awaited<
+        ReturnType<PlayerPage['state']>
+      >,
+    close: () => browser.close(),
+  };
+}
+
+/** Opens the player page and waits until the video has played `seconds` past its first frame. */
+export async function playInChromium(pageUrl: string, seconds: number, timeoutMs = 45_000): Promise<BrowserPlayback> {
+  const player = await openPlayerPage(pageUrl);
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(pageUrl);
-    // Page code is given as strings: it runs in the browser, not under this file's Node types.
-    await page.waitForFunction('window.playerState && window.playerState.playing === true', null, { timeout: timeoutMs });
-    const startedAt = (await page.evaluate('document.querySelector("video").currentTime')) as number;
-    await page
-      .waitForFunction(
-        `window.playerState.fatal !== null || document.querySelector("video").currentTime >= ${startedAt + seconds}`,
-        null,
-        { timeout: timeoutMs, polling: 250 },
-      )
-      .catch(() => undefined);
-    const result = (await page.evaluate(
-      '({ currentTime: document.querySelector("video").currentTime, fatal: window.playerState.fatal, errors: window.playerState.errors })',
-    )) as { currentTime: number; fatal: string | null; errors: BrowserPlayback['errors'] };
-    return { playedSeconds: result.currentTime - startedAt, fatal: result.fatal, errors: result.errors, pageErrors };
+    const deadline = Date.now() + timeoutMs;
+    while (!(await player.state()).playing) {
+      if (Date.now() > deadline) throw new Error(`the player did not start within ${timeoutMs} ms: ${JSON.stringify(await player.state())}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const startedAt = await player.currentTime();
+    let state = await player.state();
+    while (Date.now() < deadline && state.fatal === null && (await player.currentTime()) < startedAt + seconds) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      state = await player.state();
+    }
+    return { playedSeconds: (await player.currentTime()) - startedAt, fatal: state.fatal, errors: state.errors, pageErrors: player.pageErrors };
   } finally {
-    await browser.close();
+    await player.close();
   }
 }
 

@@ -1,0 +1,138 @@
+/**
+ * Continuity, as a streamer's network and machine test it: the publisher drops and comes back
+ * within the reconnect window, ffmpeg dies mid-stream, the window runs out. All the while a
+ * checker fetches every object of every playlist version, and hls.js keeps playing.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { openPlayerPage, type PlayerPage } from '../helpers/players.ts';
+import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+
+const RECONNECT_WINDOW_SECONDS = 8;
+const ADMIN_TOKEN = randomBytes(12).toString('hex');
+
+describe('a stream survives reconnects and encoder crashes', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let apiUrl: string;
+  let rtmpUrl: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let checker: PlaylistChecker | undefined;
+  let player: PlayerPage | undefined;
+  const publishers: TestPublisher[] = [];
+  const lines: string[] = [];
+  const playlistPath = '/live/cont/source/index.m3u8';
+
+  const playlist = async () => {
+    const response = await fetch(new URL(playlistPath, edgeUrl), { signal: AbortSignal.timeout(5000) });
+    return parseM3u8(await response.text());
+  };
+  const sessionsIn = (manifest: ReturnType<typeof parseM3u8>) => new Set(manifest.segments.map((segment) => segment.uri.split('-')[0]));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-continuity-'));
+    const [edgePort, rtmpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}/live/cont`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      apiPort,
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30'],
+      env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+  });
+
+  afterAll(async () => {
+    await checker?.stop();
+    await player?.close();
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-continuity.log'), lines.join('\n') + '\n');
+  });
+
+  it('continues the stream when the publisher reconnects within the window, and hls.js keeps playing', async () => {
+    const first = publishTestPattern(rtmpUrl, 12);
+    publishers.push(first);
+    await eventually('the first segments', 30_000, async () => ((await playlist()).segments.length >= 2 ? true : undefined));
+    checker = watchPlaylists([new URL(playlistPath, edgeUrl).href, new URL('/live/cont/audio/index.m3u8', edgeUrl).href]);
+    player = await openPlayerPage(`${edgeUrl}/watch/cont`);
+    await eventually('the player to start', 30_000, async () => ((await player!.state()).playing ? true : undefined));
+
+    await first.exited;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await playlist()).endList).toBeFalsy();
+    const second = publishTestPattern(rtmpUrl, 40);
+    publishers.push(second);
+
+    const joined = await eventually('segments of the second session', 30_000, async () => {
+      const manifest = await playlist();
+      return sessionsIn(manifest).size >= 2 && manifest.segments.at(-1)!.uri.split('-')[0] !== manifest.segments[0]!.uri.split('-')[0] ? manifest : undefined;
+    });
+    const joinIndex = joined.segments.findIndex((segment) => segment.discontinuity);
+    expect(joinIndex).toBeGreaterThan(0);
+    expect(joined.segments.filter((segment) => segment.discontinuity)).toHaveLength(1);
+    const [before, after] = [joined.segments[joinIndex - 1]!, joined.segments[joinIndex]!];
+    expect(Number(after.uri.split('-')[1]!.split('.')[0])).toBe(Number(before.uri.split('-')[1]!.split('.')[0]) + 1);
+    expect(after.map?.uri).not.toBe(before.map?.uri);
+    expect(after.dateTimeObject!.getTime()).toBeGreaterThan(before.dateTimeObject!.getTime() + before.duration * 1000);
+
+    // hls.js plays into the second session: its playhead moves on well after the join appeared.
+    const playheadAtJoin = await player.currentTime();
+    await eventually('the playhead to move 6 s past the join', 40_000, async () => ((await player!.currentTime()) > playheadAtJoin + 6 ? true : undefined));
+    expect((await player.state()).fatal).toBeNull();
+    expect(player.pageErrors).toEqual([]);
+  });
+
+  it('restarts a killed ffmpeg and continues the stream after a discontinuity', async () => {
+    const sessionsBefore = sessionsIn(await playlist()).size;
+    const ffmpegPids = execFileSync('pgrep', ['-P', String(ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    expect(ffmpegPids).toHaveLength(1);
+    process.kill(Number(ffmpegPids[0]), 'SIGKILL');
+    await eventually('segments from a restarted ffmpeg', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
+    const metrics = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    const families = new Map(parsePrometheusTextFormat(metrics).map((family) => [family.name, family]));
+    expect(families.get('ingest_ffmpeg_restarts_total')!.metrics[0]!.value).toBe('1');
+    expect(families.get('ingest_ffmpeg_failures_total')!.metrics[0]!.value).toBe('1');
+    const player_ = player!;
+    const playhead = await player_.currentTime();
+    await eventually('the playhead to move on after the restart', 30_000, async () => ((await player_.currentTime()) > playhead + 4 ? true : undefined));
+    expect((await player_.state()).fatal).toBeNull();
+  });
+
+  it('ends the stream once the window passes without a reconnect', async () => {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    const leftAt = Date.now();
+    const ended = await eventually('ENDLIST', (RECONNECT_WINDOW_SECONDS + 15) * 1000, async () => {
+      const manifest = await playlist();
+      return manifest.endList ? manifest : undefined;
+    });
+    expect(Date.now() - leftAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
+    expect(ended.segments.filter((segment) => segment.discontinuity).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never served a playlist version that listed a missing object', async () => {
+    await checker!.stop();
+    expect(checker!.missing).toEqual([]);
+    expect(checker!.versions.get(new URL(playlistPath, edgeUrl).href)!.length).toBeGreaterThan(10);
+  });
+});
