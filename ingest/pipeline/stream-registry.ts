@@ -91,10 +91,10 @@ export class StreamRegistry {
 
     return {
       accept: (control) => {
+        if (existing) return existing.attach(control);
         const streamLog = log.child({ stream: label, playbackId: streamId });
-        const pipeline = existing ?? this.newPipeline(streamId, label, streamLog);
-        if (!existing) streamLog.info({ remote: request.remoteAddress }, 'publish started');
-        return pipeline.attach(control);
+        streamLog.info({ remote: request.remoteAddress }, 'publish started');
+        return this.newPipeline(streamId, label, streamLog).attach(control);
       },
     };
   }
