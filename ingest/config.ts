@@ -14,6 +14,7 @@ export interface IngestConfig {
   adminToken: string | undefined;
   open: boolean;
   streamsFile: string;
+  stateDir: string;
   segmentDuration: number;
   chunkDuration: number;
   playlistWindow: number;
@@ -66,6 +67,7 @@ export function ingestCommand(): Command {
     .description('The ingest sidecar: accepts RTMP(S) publishers, packages CMAF + HLS, uploads to storage.')
     .addOption(new Option('--open', 'open mode: any stream name publishes, no key (local development only; env INGEST_OPEN=1)'))
     .addOption(new Option('--streams-file <path>', 'the stream store (npm run streams)').env('STREAMS_FILE').default(DEFAULT_STREAMS_FILE))
+    .addOption(new Option('--state-dir <path>', 'where the sidecar records its open streams (to take them up after a crash)').env('STATE_DIR').default('.ingest-state'))
     .addOption(new Option('--rtmp-host <host>', 'address to accept RTMP(S) on').env('RTMP_HOST').default('0.0.0.0'))
     .addOption(new Option('--rtmp-port <port>', 'RTMP port').env('RTMP_PORT').default(1935).argParser(integer(1, 65535)))
     .addOption(new Option('--rtmps-port <port>', 'RTMPS port (needs --tls-cert and --tls-key)').env('RTMPS_PORT').default(1936).argParser(integer(1, 65535)))
@@ -95,6 +97,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const options = command.opts<{
     open?: boolean;
     streamsFile: string;
+    stateDir: string;
     rtmpHost: string;
     rtmpPort: number;
     rtmpsPort: number;

@@ -1,10 +1,11 @@
 /** `npm run ingest`: runs the ingest sidecar until SIGINT/SIGTERM. */
 import { serve } from '@hono/node-server';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createOpsApi } from './api/ops-api.ts';
 import { IngestMetrics } from './api/metrics.ts';
 import { parseIngestConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { LiveJournal } from './pipeline/live-journal.ts';
 import { StreamRegistry } from './pipeline/stream-registry.ts';
 import { RtmpServer } from './rtmp/rtmp-server.ts';
 import { PublishAccess } from './streams/publish-access.ts';
@@ -64,11 +65,19 @@ const store = new RetryingObjectStore(
   },
 );
 
+let journal: LiveJournal;
+try {
+  journal = new LiveJournal(join(resolve(config.stateDir), 'live-streams.json'));
+} catch (error) {
+  fatal((error as Error).message);
+}
+
 const registry = new StreamRegistry({
   store,
   access,
   log,
   metrics,
+  journal,
   settings: {
     ffmpegPath,
     renditions: DEFAULT_LADDER,
@@ -92,6 +101,7 @@ const rtmp = new RtmpServer({
   },
 });
 rtmp.listen();
+const resumed = registry.resumeAfterRestart();
 
 const api =
   config.apiPort === 0
@@ -106,6 +116,7 @@ log.info(
     edge: config.edgeUrl,
     streamsFile: streamStore.path,
     configuredStreams,
+    ...(resumed > 0 ? { resumedStreams: resumed } : {}),
     ...(config.rtmps ? { rtmps: `:${config.rtmps.port}` } : {}),
     ...(api ? { api: `http://${config.apiHost}:${config.apiPort}` } : {}),
   },

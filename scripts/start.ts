@@ -81,6 +81,7 @@ try {
       ingestSecret: secret,
       env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty', STREAMS_FILE: streamStore.path },
       apiPort: 8935,
+      stateDir: join(PROJECT_ROOT, '.ingest-state'),
       extraArgs: open ? ['--open'] : [],
       onLine: prefixed('[ingest]'),
     }),

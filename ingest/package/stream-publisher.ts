@@ -7,7 +7,7 @@
  * its own init segments and segment names; media sequence numbers continue across sessions,
  * and the first segment of a later session carries EXT-X-DISCONTINUITY.
  */
-import { renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
+import { parseMediaPlaylist, renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { renderMultivariantPlaylist, type MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { contentTypeFor, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
@@ -83,6 +83,30 @@ export class StreamPublisher {
         playlistWritten: false,
       });
     }
+  }
+
+  /**
+   * Continues from what storage holds for this stream, so numbering never goes back: a live
+   * playlist left by a crashed sidecar is taken up where it stopped (its next segment after a
+   * discontinuity); after an ended one, a new broadcast starts a fresh window whose sequence
+   * numbers continue. Queued before anything else this publisher stores.
+   */
+  restoreFromStorage(): Promise<void> {
+    return this.tasks.run(async () => {
+      for (const state of this.states.values()) {
+        const key = streamObjectKey(this.options.streamId, { kind: 'media-playlist', rendition: state.rendition.name });
+        const stored = await this.options.store.get(key);
+        if (!stored) continue;
+        const playlist = parseMediaPlaylist(await new Response(stored.body).text());
+        state.nextSequence = Math.max(state.nextSequence, playlist.mediaSequence + playlist.segments.length);
+        if (playlist.ended) continue;
+        state.segments = playlist.segments.map((segment, index) => ({ ...segment, sequence: playlist.mediaSequence + index }));
+        state.discontinuitySequence = playlist.discontinuitySequence;
+        state.listedSession = playlist.segments.at(-1)?.uri.split('-')[0];
+        state.targetDuration = Math.max(state.targetDuration, playlist.targetDuration);
+        state.playlistWritten = true;
+      }
+    });
   }
 
   /** Sessions started so far: 1 for a stream that never reconnected. */

@@ -100,8 +100,15 @@ export class StreamPipeline {
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),
     });
+    void this.publisher.restoreFromStorage();
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
+  }
+
+  /** Taken up after a sidecar restart: the stream waits for its publisher as after a disconnect. */
+  awaitReconnect(): void {
+    if (this.control || this.stateValue !== 'live') return;
+    this.waitForReconnect();
   }
 
   get state(): PipelineState {
@@ -186,9 +193,14 @@ export class StreamPipeline {
       await this.finish();
       return;
     }
+    this.options.log.info('publisher left');
+    this.waitForReconnect();
+  }
+
+  private waitForReconnect(): void {
     this.stateValue = 'reconnecting';
-    this.options.log.info(`publisher left; the stream waits ${this.options.reconnectWindowMs / 1000} s for it to reconnect`);
-    await this.publisher.pause();
+    this.options.log.info(`the stream waits ${this.options.reconnectWindowMs / 1000} s for its publisher to reconnect`);
+    void this.publisher.pause();
     this.reconnectTimer = setTimeout(() => {
       if (this.stateValue !== 'reconnecting') return;
       this.options.log.info('no reconnect within the window; ending the stream');

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { PublishAccess } from '../streams/publish-access.ts';
+import type { LiveJournal } from './live-journal.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 
 /** RTMP applications that publish streams; `stream` is the blog's name for `live`. */
@@ -21,6 +22,8 @@ export interface StreamRegistryOptions {
   access: PublishAccess;
   log: Logger;
   metrics: IngestMetrics;
+  /** Where open streams are recorded, so a restart after a crash can take them up. */
+  journal?: LiveJournal;
 }
 
 export interface LiveStreamInfo extends PipelineStats {
@@ -99,6 +102,21 @@ export class StreamRegistry {
     };
   }
 
+  /**
+   * After a crash: every stream the journal says was open waits for its publisher for the
+   * reconnect window, continuing from what storage holds, and ends properly if nobody comes.
+   */
+  resumeAfterRestart(): number {
+    const entries = this.options.journal?.list() ?? [];
+    for (const entry of entries) {
+      if (this.live.has(entry.streamId)) continue;
+      const streamLog = this.options.log.child({ stream: entry.label, playbackId: entry.streamId });
+      streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
+      this.newPipeline(entry.streamId, entry.label, streamLog).awaitReconnect();
+    }
+    return entries.length;
+  }
+
   private newPipeline(streamId: string, label: string, log: Logger): StreamPipeline {
     const pipeline = new StreamPipeline({
       ...this.options.settings,
@@ -107,12 +125,16 @@ export class StreamRegistry {
       log,
       metrics: this.options.metrics,
       onEnded: () => {
-        if (this.live.get(streamId)?.pipeline === pipeline) this.live.delete(streamId);
+        if (this.live.get(streamId)?.pipeline === pipeline) {
+          this.live.delete(streamId);
+          this.options.journal?.remove(streamId);
+        }
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
       },
     });
     this.live.set(streamId, { name: label, pipeline });
+    this.options.journal?.record(streamId, label);
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;
   }

@@ -49,6 +49,8 @@ export interface IngestOptions {
   ingestSecret: string;
   /** Port of the operations API; 0 (the default here) turns it off. */
   apiPort?: number;
+  /** The sidecar's own state (its journal of open streams): one per sidecar, tests use their own. */
+  stateDir: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
@@ -63,6 +65,7 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
       '--rtmp-port', String(options.rtmpPort),
       '--edge-url', options.edgeUrl,
       '--api-port', String(options.apiPort ?? 0),
+      '--state-dir', options.stateDir,
       ...(options.extraArgs ?? []),
     ],
     cwd: PROJECT_ROOT,

@@ -1,4 +1,4 @@
-/** HLS media playlists as data: a pure renderer for the sidecar, a small reader for the edge. */
+/** HLS media playlists as data: render and parse (pure), and a cheap summary for the edge. */
 
 export interface MediaSegment {
   uri: string;
@@ -49,7 +49,9 @@ export function renderMediaPlaylist(playlist: MediaPlaylist): string {
       lines.push(`#EXT-X-MAP:URI="${segment.initUri}"`);
       currentInit = segment.initUri;
     }
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+    if (Number.isFinite(segment.programDateTime)) {
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+    }
     lines.push(`#EXTINF:${segment.duration.toFixed(3)},`);
     lines.push(segment.uri);
   }
@@ -69,4 +71,78 @@ export function summarizeMediaPlaylist(text: string): MediaPlaylistSummary {
     targetDuration: target ? Number(target[1]) : undefined,
     ended: /^#EXT-X-ENDLIST\s*$/m.test(text),
   };
+}
+
+export class PlaylistParseError extends Error {
+  override name = 'PlaylistParseError';
+}
+
+function attribute(line: string, name: string): string | undefined {
+  return new RegExp(`(?:^|[:,])${name}="([^"]*)"`).exec(line)?.[1];
+}
+
+/**
+ * Parses a media playlist written by renderMediaPlaylist (or any playlist of fMP4 segments with
+ * EXT-X-MAP). Tags the model does not hold are skipped; what it cannot make sense of throws.
+ */
+export function parseMediaPlaylist(text: string): MediaPlaylist {
+  const lines = text.split(/\r?\n/);
+  if (lines[0]?.trim() !== '#EXTM3U') throw new PlaylistParseError('not an HLS playlist: no #EXTM3U first line');
+  const playlist: MediaPlaylist = { targetDuration: 0, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false };
+  let initUri: string | undefined;
+  let pending: { duration?: number; programDateTime?: number; discontinuity?: boolean } = {};
+  const number = (value: string, tag: string) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new PlaylistParseError(`bad ${tag} value ${JSON.stringify(value)}`);
+    return parsed;
+  };
+  for (const raw of lines.slice(1)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const [tag, value = ''] = line.startsWith('#') ? [line.slice(0, line.indexOf(':') < 0 ? line.length : line.indexOf(':')), line.slice(line.indexOf(':') + 1)] : ['', ''];
+    if (!line.startsWith('#')) {
+      if (pending.duration === undefined) throw new PlaylistParseError(`segment ${line} has no #EXTINF`);
+      if (!initUri) throw new PlaylistParseError(`segment ${line} has no #EXT-X-MAP`);
+      const segment: MediaSegment = { uri: line, duration: pending.duration, initUri, programDateTime: pending.programDateTime ?? Number.NaN };
+      if (pending.discontinuity) segment.discontinuity = true;
+      playlist.segments.push(segment);
+      pending = {};
+      continue;
+    }
+    switch (tag) {
+      case '#EXT-X-TARGETDURATION':
+        playlist.targetDuration = number(value, tag);
+        break;
+      case '#EXT-X-MEDIA-SEQUENCE':
+        playlist.mediaSequence = number(value, tag);
+        break;
+      case '#EXT-X-DISCONTINUITY-SEQUENCE':
+        playlist.discontinuitySequence = number(value, tag);
+        break;
+      case '#EXT-X-ENDLIST':
+        playlist.ended = true;
+        break;
+      case '#EXT-X-DISCONTINUITY':
+        pending.discontinuity = true;
+        break;
+      case '#EXT-X-MAP': {
+        const uri = attribute(value, 'URI');
+        if (!uri) throw new PlaylistParseError('#EXT-X-MAP without URI');
+        initUri = uri;
+        break;
+      }
+      case '#EXT-X-PROGRAM-DATE-TIME': {
+        const time = Date.parse(value);
+        if (Number.isNaN(time)) throw new PlaylistParseError(`bad #EXT-X-PROGRAM-DATE-TIME ${JSON.stringify(value)}`);
+        pending.programDateTime = time;
+        break;
+      }
+      case '#EXTINF':
+        pending.duration = number(value.split(',')[0]!, tag);
+        break;
+      default:
+        break;
+    }
+  }
+  return playlist;
 }

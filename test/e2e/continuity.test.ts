@@ -28,6 +28,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
   let rtmpUrl: string;
   let edge: ManagedProcess | undefined;
   let ingest: ManagedProcess | undefined;
+  let startSidecar: () => Promise<ManagedProcess>;
   let checker: PlaylistChecker | undefined;
   let player: PlayerPage | undefined;
   const publishers: TestPublisher[] = [];
@@ -48,15 +49,18 @@ describe('a stream survives reconnects and encoder crashes', () => {
     rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}/live/cont`;
     const secret = randomBytes(16).toString('hex');
     edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      apiPort,
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30'],
-      env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
+    startSidecar = () =>
+      startIngest({
+        rtmpPort,
+        edgeUrl,
+        ingestSecret: secret,
+        apiPort,
+        stateDir: join(dir, 'state'),
+        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30'],
+        env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
+        onLine: (line) => lines.push(`[ingest] ${line}`),
+      });
+    ingest = await startSidecar();
   });
 
   afterAll(async () => {
@@ -128,6 +132,53 @@ describe('a stream survives reconnects and encoder crashes', () => {
     });
     expect(Date.now() - leftAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
     expect(ended.segments.filter((segment) => segment.discontinuity).length).toBeGreaterThanOrEqual(2);
+  });
+
+  const sequenceOf = (uri: string) => Number(uri.split('-')[1]!.split('.')[0]);
+
+  it('continues numbering in a new broadcast, and after a sidecar crash lets the publisher take the stream up again', async () => {
+    const ended = await playlist();
+    const broadcast = publishTestPattern(rtmpUrl, 60);
+    publishers.push(broadcast);
+    const fresh = await eventually('the new broadcast', 30_000, async () => {
+      const manifest = await playlist();
+      return !manifest.endList && manifest.segments.length >= 2 ? manifest : undefined;
+    });
+    // A fresh window, but sequence numbers never go back at this URL.
+    expect(sequenceOf(fresh.segments[0]!.uri)).toBe(sequenceOf(ended.segments.at(-1)!.uri) + 1);
+    expect(fresh.mediaSequence).toBe(sequenceOf(fresh.segments[0]!.uri));
+
+    ingest!.signal('SIGKILL');
+    await ingest!.exited;
+    await broadcast.exited;
+    const leftBehind = await playlist();
+    expect(leftBehind.endList).toBeFalsy();
+    ingest = await startSidecar();
+
+    const again = publishTestPattern(rtmpUrl, 60);
+    publishers.push(again);
+    const joined = await eventually('the stream taken up after the restart', 30_000, async () => {
+      const manifest = await playlist();
+      return manifest.segments.length > leftBehind.segments.length + 1 ? manifest : undefined;
+    });
+    const join = joined.segments[leftBehind.segments.length]!;
+    expect(join.discontinuity).toBe(true);
+    expect(sequenceOf(join.uri)).toBe(sequenceOf(leftBehind.segments.at(-1)!.uri) + 1);
+    expect(joined.segments.slice(0, leftBehind.segments.length).map((segment) => segment.uri)).toEqual(leftBehind.segments.map((segment) => segment.uri));
+  });
+
+  it('after a sidecar crash with no publisher coming back, ends the stream once the window passes', async () => {
+    ingest!.signal('SIGKILL');
+    await ingest!.exited;
+    await Promise.all(publishers.map((publisher) => publisher.exited));
+    const restartedAt = Date.now();
+    ingest = await startSidecar();
+    const ended = await eventually('ENDLIST after the window', (RECONNECT_WINDOW_SECONDS + 20) * 1000, async () => {
+      const manifest = await playlist();
+      return manifest.endList ? manifest : undefined;
+    });
+    expect(Date.now() - restartedAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
+    expect(ended.segments.length).toBeGreaterThan(2);
   });
 
   it('never served a playlist version that listed a missing object', async () => {

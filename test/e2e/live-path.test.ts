@@ -46,6 +46,7 @@ describe('publish over RTMP, watch from the edge', () => {
       rtmpPort,
       edgeUrl,
       ingestSecret: secret,
+      stateDir: join(persistDir, 'state'),
       extraArgs: ['--open', '--streams-file', join(persistDir, 'no-streams.json'), '--reconnect-window', '2'],
       env: { LOG_FORMAT: 'json' },
       onLine: log('[ingest]'),

@@ -82,6 +82,7 @@ describe('the sidecar as an operator runs it', () => {
       edgeUrl,
       ingestSecret: INGEST_SECRET,
       apiPort,
+      stateDir: join(dir, 'state'),
       extraArgs: ['--streams-file', streamsFile, '--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')],
       env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
       onLine: (line) => ingestLines.push(line),

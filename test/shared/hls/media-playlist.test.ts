@@ -1,6 +1,6 @@
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { describe, expect, it } from 'vitest';
-import { renderMediaPlaylist, summarizeMediaPlaylist, targetDurationFor, type MediaPlaylist } from '../../../shared/hls/media-playlist.ts';
+import { parseMediaPlaylist, renderMediaPlaylist, summarizeMediaPlaylist, targetDurationFor, type MediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 
 const start = Date.parse('2026-11-24T12:00:00.000Z');
 const live: MediaPlaylist = {
@@ -66,5 +66,33 @@ describe('media playlist', () => {
   it('summarizes target duration and end state for the edge', () => {
     expect(summarizeMediaPlaylist(renderMediaPlaylist(live))).toEqual({ targetDuration: 2, ended: false });
     expect(summarizeMediaPlaylist(renderMediaPlaylist({ ...live, ended: true }))).toEqual({ targetDuration: 2, ended: true });
+  });
+});
+
+describe('parseMediaPlaylist', () => {
+  it.each([
+    { name: 'a live playlist', playlist: live },
+    { name: 'an ended playlist', playlist: { ...live, ended: true } },
+    {
+      name: 'a playlist across a discontinuity',
+      playlist: {
+        ...live,
+        discontinuitySequence: 2,
+        segments: [live.segments[0]!, { ...live.segments[1]!, discontinuity: true, initUri: 'init-def67890.mp4', uri: 'def67890-8.m4s' }],
+      },
+    },
+    { name: 'an empty playlist', playlist: { ...live, segments: [] } },
+  ])('round-trips $name', ({ playlist }) => {
+    expect(parseMediaPlaylist(renderMediaPlaylist(playlist))).toEqual(playlist);
+  });
+
+  it.each([
+    { name: 'no #EXTM3U', text: '#EXT-X-VERSION:7\n', error: /no #EXTM3U/ },
+    { name: 'a segment without EXTINF', text: '#EXTM3U\n#EXT-X-MAP:URI="i.mp4"\na.m4s\n', error: /no #EXTINF/ },
+    { name: 'a segment without EXT-X-MAP', text: '#EXTM3U\n#EXTINF:2,\na.m4s\n', error: /no #EXT-X-MAP/ },
+    { name: 'a bad duration', text: '#EXTM3U\n#EXT-X-MAP:URI="i.mp4"\n#EXTINF:abc,\na.m4s\n', error: /bad #EXTINF/ },
+    { name: 'a bad date', text: '#EXTM3U\n#EXT-X-PROGRAM-DATE-TIME:yesterday\n', error: /PROGRAM-DATE-TIME/ },
+  ])('reports $name', ({ text, error }) => {
+    expect(() => parseMediaPlaylist(text)).toThrow(error);
   });
 });
