@@ -18,4 +18,12 @@ function run(command: string, args: string[]): void {
 console.log('[test] type-checking…');
 run('tsc', ['-p', 'tsconfig.json']);
 run('tsc', ['-p', 'edge/tsconfig.json']);
-run('vitest', ['run', ...process.argv.slice(2)]);
+const extra = process.argv.slice(2);
+if (extra.length > 0) {
+  run('vitest', ['run', ...extra]);
+} else {
+  // One after the other: the end-to-end tests run real encoders, browsers and players on a
+  // small machine, and should not share it with the unit tests' own ffmpeg runs.
+  run('vitest', ['run', '--project', 'unit']);
+  run('vitest', ['run', '--project', 'e2e']);
+}
