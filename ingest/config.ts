@@ -1,16 +1,18 @@
 /** The sidecar's configuration: command-line flags first, then environment variables, then defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+export type StorageConfig =
+  | { kind: 'edge'; edgeUrl: string; secret: string; usingDevelopmentSecret: boolean }
+  | { kind: 's3'; endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; pathStyle: boolean }
+  | { kind: 'fs'; dir: string };
+
 export interface IngestConfig {
+  storage: StorageConfig;
   rtmpHost: string;
   rtmpPort: number;
   rtmps: { port: number; certFile: string; keyFile: string } | undefined;
   apiHost: string;
   apiPort: number;
-  edgeUrl: string;
-  ingestSecret: string;
-  /** True when no secret was configured and the development default is in use. */
-  usingDevelopmentSecret: boolean;
   adminToken: string | undefined;
   open: boolean;
   streamsFile: string;
@@ -75,7 +77,13 @@ export function ingestCommand(): Command {
     .addOption(new Option('--tls-key <path>', 'PEM private key for RTMPS').env('RTMPS_KEY'))
     .addOption(new Option('--api-host <host>', 'address of the operations API').env('API_HOST').default('127.0.0.1'))
     .addOption(new Option('--api-port <port>', 'port of the operations API (0: off)').env('API_PORT').default(8935).argParser(integer(0, 65535)))
-    .addOption(new Option('--edge-url <url>', 'edge origin whose write API stores the stream').env('EDGE_URL').default('http://127.0.0.1:8080').argParser(url))
+    .addOption(new Option('--storage <kind>', 'where streams are stored: the edge write API, an S3-compatible bucket, or a folder').env('STORAGE').default('edge').choices(['edge', 's3', 'fs']))
+    .addOption(new Option('--edge-url <url>', 'with --storage edge: the edge origin whose write API stores the stream').env('EDGE_URL').default('http://127.0.0.1:8080').argParser(url))
+    .addOption(new Option('--s3-endpoint <url>', 'with --storage s3: the S3 API endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com)').env('S3_ENDPOINT').argParser(url))
+    .addOption(new Option('--s3-bucket <name>', 'with --storage s3: the bucket').env('S3_BUCKET'))
+    .addOption(new Option('--s3-region <region>', 'with --storage s3: the region (R2: auto)').env('S3_REGION').default('auto'))
+    .addOption(new Option('--s3-virtual-hosted', 'with --storage s3: bucket in the host name instead of the path'))
+    .addOption(new Option('--storage-dir <path>', 'with --storage fs: the folder').env('STORAGE_DIR').default('media'))
     .addOption(new Option('--segment-duration <seconds>', 'target segment duration').env('SEGMENT_DURATION').default(2).argParser(seconds(1, 10)))
     .addOption(new Option('--chunk-duration <seconds>', 'CMAF chunk duration inside a segment').env('CHUNK_DURATION').default(0.333).argParser(seconds(0.1, 2)))
     .addOption(new Option('--playlist-window <segments>', 'segments listed in a live playlist').env('PLAYLIST_WINDOW').default(10).argParser(integer(3, 10000)))
@@ -86,7 +94,9 @@ export function ingestCommand(): Command {
     .addHelpText(
       'after',
       '\nSecrets come from the environment only (a command line is visible to every user of the machine):\n' +
-        '  INGEST_SECRET  shared with the edge write API\n  ADMIN_TOKEN    bearer token of the operations API\n' +
+        '  INGEST_SECRET  shared with the edge write API (--storage edge)\n' +
+        '  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY  credentials (--storage s3)\n' +
+        '  ADMIN_TOKEN    bearer token of the operations API\n' +
         'Also: FFMPEG_PATH (ffmpeg binary).',
     );
 }
@@ -105,7 +115,13 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     tlsKey?: string;
     apiHost: string;
     apiPort: number;
+    storage: 'edge' | 's3' | 'fs';
     edgeUrl: string;
+    s3Endpoint?: string;
+    s3Bucket?: string;
+    s3Region: string;
+    s3VirtualHosted?: boolean;
+    storageDir: string;
     segmentDuration: number;
     chunkDuration: number;
     playlistWindow: number;
@@ -121,15 +137,42 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     command.error('error: RTMPS needs both --tls-cert and --tls-key (or RTMPS_CERT and RTMPS_KEY)');
   }
   if (options.tlsCert && options.rtmpsPort === options.rtmpPort) command.error('error: --rtmps-port must differ from --rtmp-port');
-  const secret = env.INGEST_SECRET;
-  const { open, tlsCert, tlsKey, rtmpsPort, ...rest } = options;
+  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ...rest } = options;
   return {
     ...rest,
+    storage: storageConfig(),
     open: open === true || flag(env.INGEST_OPEN),
     rtmps: tlsCert && tlsKey ? { port: rtmpsPort, certFile: tlsCert, keyFile: tlsKey } : undefined,
     logFormat: options.logFormat,
-    ingestSecret: secret || DEVELOPMENT_INGEST_SECRET,
-    usingDevelopmentSecret: !secret,
     adminToken: env.ADMIN_TOKEN || undefined,
   };
+
+  function storageConfig(): StorageConfig {
+    switch (storage) {
+      case 'edge': {
+        const secret = env.INGEST_SECRET;
+        return { kind: 'edge', edgeUrl, secret: secret || DEVELOPMENT_INGEST_SECRET, usingDevelopmentSecret: !secret };
+      }
+      case 's3': {
+        const missing = [
+          !s3Endpoint && '--s3-endpoint (S3_ENDPOINT)',
+          !s3Bucket && '--s3-bucket (S3_BUCKET)',
+          !env.S3_ACCESS_KEY_ID && 'S3_ACCESS_KEY_ID',
+          !env.S3_SECRET_ACCESS_KEY && 'S3_SECRET_ACCESS_KEY',
+        ].filter(Boolean);
+        if (missing.length > 0) command.error(`error: --storage s3 needs ${missing.join(', ')}`);
+        return {
+          kind: 's3',
+          endpoint: s3Endpoint!,
+          bucket: s3Bucket!,
+          region: s3Region,
+          accessKeyId: env.S3_ACCESS_KEY_ID!,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
+          pathStyle: !s3VirtualHosted,
+        };
+      }
+      case 'fs':
+        return { kind: 'fs', dir: storageDir };
+    }
+  }
 }

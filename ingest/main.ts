@@ -12,7 +12,7 @@ import { PublishAccess } from './streams/publish-access.ts';
 import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { DEFAULT_LADDER } from './transcode/ladder.ts';
-import { EdgeObjectStore } from './upload/edge-object-store.ts';
+import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { RetryingObjectStore } from './upload/retrying-object-store.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -51,19 +51,16 @@ const access = new PublishAccess(config.open ? 'open' : 'keyed', streamStore);
 if (config.open) {
   log.warn('OPEN MODE: any stream name publishes without a key and becomes its public id. For local development only.');
 }
-if (config.usingDevelopmentSecret) {
+if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
   log.warn('INGEST_SECRET is not set: using the development secret, which only a local `wrangler dev` edge should accept');
 }
 
 const metrics = new IngestMetrics();
-const store = new RetryingObjectStore(
-  new EdgeObjectStore({ baseUrl: config.edgeUrl, secret: config.ingestSecret, timeoutMs: 10_000 }),
-  {
-    attempts: 5,
-    initialDelayMs: 250,
-    onRetry: (key, attempt, error) => log.warn({ key, attempt, err: error }, 'storage write failed; retrying'),
-  },
-);
+const store = new RetryingObjectStore(createObjectStore(config.storage), {
+  attempts: 5,
+  initialDelayMs: 250,
+  onRetry: (key, attempt, error) => log.warn({ key, attempt, err: error }, 'storage write failed; retrying'),
+});
 
 let journal: LiveJournal;
 try {
@@ -113,7 +110,7 @@ if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations 
 log.info(
   {
     ffmpeg: ffmpegPath,
-    edge: config.edgeUrl,
+    storage: describeStorage(config.storage),
     streamsFile: streamStore.path,
     configuredStreams,
     ...(resumed > 0 ? { resumedStreams: resumed } : {}),

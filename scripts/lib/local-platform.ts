@@ -45,8 +45,9 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
 
 export interface IngestOptions {
   rtmpPort: number;
-  edgeUrl: string;
-  ingestSecret: string;
+  /** With the default storage (the edge write API). */
+  edgeUrl?: string;
+  ingestSecret?: string;
   /** Port of the operations API; 0 (the default here) turns it off. */
   apiPort?: number;
   /** The sidecar's own state (its journal of open streams): one per sidecar, tests use their own. */
@@ -63,13 +64,13 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
     args: [
       join(PROJECT_ROOT, 'ingest', 'main.ts'),
       '--rtmp-port', String(options.rtmpPort),
-      '--edge-url', options.edgeUrl,
+      ...(options.edgeUrl ? ['--edge-url', options.edgeUrl] : []),
       '--api-port', String(options.apiPort ?? 0),
       '--state-dir', options.stateDir,
       ...(options.extraArgs ?? []),
     ],
     cwd: PROJECT_ROOT,
-    env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...options.env },
+    env: { ...process.env, ...(options.ingestSecret ? { INGEST_SECRET: options.ingestSecret } : {}), ...options.env },
     onLine: options.onLine,
   });
   await waitUntil(ingest, `RTMP on :${options.rtmpPort}`, 30_000, () => canConnect(options.rtmpPort));

@@ -1,0 +1,74 @@
+/**
+ * The sidecar storing a live stream through each storage driver: an S3-compatible server
+ * (s3rver, a real S3 HTTP server started here) and a local folder. What lands must be a
+ * playable stream: ended playlists whose every segment is stored and decodes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { FilesystemObjectStore } from '../../ingest/upload/filesystem-object-store.ts';
+import { startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { publishTestPattern } from '../helpers/publisher.ts';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function readText(store: ObjectStore, key: string): Promise<string | undefined> {
+  const object = await store.get(key);
+  return object ? new Response(object.body).text() : undefined;
+}
+
+async function publishAndCheck(storageArgs: string[], env: NodeJS.ProcessEnv, store: ObjectStore) {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-storage-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const rtmpPort = await freePort();
+  const lines: string[] = [];
+  const ingest = await startIngest({
+    rtmpPort,
+    stateDir: join(dir, 'state'),
+    extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', ...storageArgs],
+    env: { LOG_FORMAT: 'json', ...env },
+    onLine: (line) => lines.push(line),
+  });
+  cleanups.push(() => ingest.stop());
+  expect(await publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/stored`, 7).exited).toBe(0);
+
+  const text = await eventually('an ended playlist in storage', 20_000, async () => {
+    const body = await readText(store, 'streams/stored/source/index.m3u8');
+    return body?.includes('#EXT-X-ENDLIST') ? body : undefined;
+  });
+  const manifest = parseM3u8(text);
+  expect(manifest.segments.length).toBeGreaterThanOrEqual(3);
+  const keys = [manifest.segments[0]!.map!.uri, ...manifest.segments.map((segment) => segment.uri)].map((uri) => `streams/stored/source/${uri}`);
+  const bytes = await Promise.all(keys.map(async (key) => new Uint8Array(await new Response((await store.get(key))!.body).arrayBuffer())));
+  expect((await probeDecode(concatBytes(bytes))).decodedFrames).toBeGreaterThanOrEqual(180);
+  expect(await readText(store, 'streams/stored/index.m3u8')).toContain('#EXT-X-STREAM-INF');
+  expect(JSON.parse((await readText(store, 'streams/stored/status.json'))!)).toMatchObject({ state: 'ended' });
+  expect(lines.join('\n')).not.toMatch(/"level":50/);
+}
+
+describe('storage drivers, end to end', () => {
+  it('stores a live stream in an S3-compatible bucket', async () => {
+    const s3: TestS3Server = await startS3Server();
+    cleanups.push(() => s3.close());
+    const credentials = { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' };
+    const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    await publishAndCheck(['--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket], credentials, store);
+  });
+
+  it('stores a live stream in a local folder', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'e2e-media-'));
+    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    await publishAndCheck(['--storage', 'fs', '--storage-dir', folder], {}, new FilesystemObjectStore(folder));
+  });
+});

@@ -1,0 +1,98 @@
+/** One contract, every ObjectStore: in memory, on the filesystem, and over S3 against a real S3 server. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FilesystemObjectStore } from '../../../ingest/upload/filesystem-object-store.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import type { ObjectStore } from '../../../shared/storage/object-store.ts';
+import { S3ObjectStore } from '../../../shared/storage/s3-object-store.ts';
+import { startS3Server, type TestS3Server } from '../../helpers/s3-server.ts';
+
+let s3: TestS3Server;
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(() => s3.close());
+
+const stores: { name: string; make: () => ObjectStore }[] = [
+  { name: 'memory', make: () => new MemoryObjectStore() },
+  { name: 'filesystem', make: () => new FilesystemObjectStore(mkdtempSync(join(tmpdir(), 'fs-store-'))) },
+  {
+    name: 'S3 (s3rver)',
+    make: () => new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
+  },
+];
+
+const segment = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) % 256);
+const text = async (body: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(body).arrayBuffer());
+
+describe.each(stores)('ObjectStore contract: $name', ({ make }) => {
+  it('stores bytes with their content type, and reads them back whole', async () => {
+    const store = make();
+    await store.put('streams/colors/source/abcdefgh1-0.m4s', segment, { contentType: 'video/mp4' });
+    const object = (await store.get('streams/colors/source/abcdefgh1-0.m4s'))!;
+    expect(object).toMatchObject({ size: 5000, contentType: 'video/mp4' });
+    expect(object.etag).not.toBe('');
+    expect(await text(object.body)).toEqual(segment);
+  });
+
+  it('reads one byte range, reporting the whole size', async () => {
+    const store = make();
+    await store.put('streams/colors/source/abcdefgh1-1.m4s', segment, { contentType: 'video/mp4' });
+    const object = (await store.get('streams/colors/source/abcdefgh1-1.m4s', { offset: 1000, length: 24 }))!;
+    expect(object.size).toBe(5000);
+    expect(await text(object.body)).toEqual(segment.subarray(1000, 1024));
+  });
+
+  it('answers head without the bytes, and null for what does not exist', async () => {
+    const store = make();
+    await store.put('streams/colors/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
+    expect(await store.head('streams/colors/index.m3u8')).toMatchObject({ size: 8, contentType: 'application/vnd.apple.mpegurl' });
+    expect(await store.head('streams/colors/missing.m3u8')).toBeNull();
+    expect(await store.get('streams/colors/missing.m3u8')).toBeNull();
+  });
+
+  it('replaces an object, with a new entity tag', async () => {
+    const store = make();
+    await store.put('streams/colors/source/index.m3u8', '#EXTM3U\n#1\n', { contentType: 'application/vnd.apple.mpegurl' });
+    const before = (await store.head('streams/colors/source/index.m3u8'))!.etag;
+    await store.put('streams/colors/source/index.m3u8', '#EXTM3U\n#2\n', { contentType: 'application/vnd.apple.mpegurl' });
+    const after = (await store.get('streams/colors/source/index.m3u8'))!;
+    expect(after.etag).not.toBe(before);
+    expect(new TextDecoder().decode(await text(after.body))).toBe('#EXTM3U\n#2\n');
+  });
+});
+
+describe('S3 request signing', () => {
+  it("matches AWS's published SigV4 example (GET Object with a Range header)", async () => {
+    // docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html, "Example: GET Object".
+    const store = new S3ObjectStore({
+      endpoint: 'https://s3.amazonaws.com',
+      bucket: 'examplebucket',
+      region: 'us-east-1',
+      pathStyle: false,
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    });
+    const request = await store.signedRequest('GET', 'test.txt', { headers: { range: 'bytes=0-9' }, datetime: '20130524T000000Z' });
+    expect(request.url).toBe('https://examplebucket.s3.amazonaws.com/test.txt');
+    const authorization = request.headers.get('authorization')!;
+    expect(authorization).toContain('Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request');
+    expect(authorization).toContain('SignedHeaders=host;range;x-amz-content-sha256;x-amz-date');
+    expect(authorization).toContain('Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
+  });
+
+  it('addresses objects path-style by default, encoding each key segment', () => {
+    const store = new S3ObjectStore({ endpoint: 'https://acct.r2.cloudflarestorage.com', bucket: 'media', region: 'auto', accessKeyId: 'a', secretAccessKey: 'b' });
+    expect(store.objectUrl('streams/colors/source/index.m3u8')).toBe('https://acct.r2.cloudflarestorage.com/media/streams/colors/source/index.m3u8');
+  });
+});
+
+describe('filesystem store', () => {
+  it('refuses keys that resolve outside its folder', async () => {
+    const store = new FilesystemObjectStore(mkdtempSync(join(tmpdir(), 'fs-store-')));
+    await expect(store.put('../escape.m3u8', 'x', { contentType: 'application/vnd.apple.mpegurl' })).rejects.toThrow(/outside the store/);
+    await expect(store.get('/etc/passwd')).rejects.toThrow(/outside the store/);
+  });
+});
