@@ -13,7 +13,6 @@ import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { DEFAULT_LADDER } from './transcode/ladder.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
-import { RetryingObjectStore } from './upload/retrying-object-store.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -56,11 +55,7 @@ if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
 }
 
 const metrics = new IngestMetrics();
-const store = new RetryingObjectStore(createObjectStore(config.storage), {
-  attempts: 5,
-  initialDelayMs: 250,
-  onRetry: (key, attempt, error) => log.warn({ key, attempt, err: error }, 'storage write failed; retrying'),
-});
+const store = createObjectStore(config.storage);
 
 let journal: LiveJournal;
 try {

@@ -17,6 +17,11 @@ export class IngestMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly segmentsDropped = new Counter({
+    name: 'ingest_segments_dropped_total',
+    help: 'Media segments dropped because storage did not keep up (an outage longer than the upload buffer) or refused them',
+    registers: [this.registry],
+  });
   readonly uploadSeconds = new Histogram({
     name: 'ingest_upload_duration_seconds',
     help: 'Time to store one object, retries included, by object kind',

@@ -1,11 +1,13 @@
 /**
- * Publishes one live stream's CMAF output to storage, in the order the contract demands: every
- * object a playlist lists is stored before that playlist is written, and the multivariant
- * playlist only once every media playlist it lists exists.
+ * Publishes one live stream's CMAF output to storage, keeping the contract whatever storage
+ * does: a playlist lists an object only once it is stored; segments upload in parallel but are
+ * listed in order; a slow or failing store is retried without end while the upload buffer has
+ * room, and when an outage outlasts it the oldest waiting segments are dropped (logged, and the
+ * playlist marks the gap with EXT-X-DISCONTINUITY) instead of memory growing without bound.
  *
- * A stream is made of sessions: one per publisher connection or encoder run. Each session has
- * its own init segments and segment names; media sequence numbers continue across sessions,
- * and the first segment of a later session carries EXT-X-DISCONTINUITY.
+ * A stream is made of sessions: one per publisher connection or encoder run, each with its own
+ * init segments and segment names. Media sequence numbers continue across sessions, and the
+ * first segment of a later session carries EXT-X-DISCONTINUITY.
  */
 import { parseMediaPlaylist, renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { renderMultivariantPlaylist, type MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
@@ -15,10 +17,25 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import { SerialTasks } from '../upload/serial-tasks.ts';
+import { GaveUp, retryUntilStored, type BackoffOptions } from '../upload/backoff.ts';
+import { LatestWriter } from '../upload/latest-writer.ts';
 import type { CmafSegment } from './cmaf-segmenter.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 import { RenditionStats } from './rendition-stats.ts';
+
+export interface UploadLimits {
+  /** Uploads in flight at once for one stream. */
+  parallelUploads: number;
+  /** Bytes of segments waiting to be stored before the oldest are dropped. */
+  bufferBytes: number;
+  backoff: BackoffOptions;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
+  parallelUploads: 4,
+  bufferBytes: 256 * 1024 * 1024,
+  backoff: { initialDelayMs: 250, maxDelayMs: 5000 },
+};
 
 export interface StreamPublisherOptions {
   streamId: string;
@@ -30,8 +47,29 @@ export interface StreamPublisherOptions {
   windowSegments: number;
   /** Epoch milliseconds. */
   now: () => number;
+  /** Something could not be stored and will not be (a refusal, a drop). */
   onError: (error: unknown) => void;
+  /** Storage is behind: `waitingSeconds` of media wait to be stored. */
+  onBacklog?: (waitingSeconds: number, waitingSegments: number) => void;
+  limits?: UploadLimits;
   metrics?: IngestMetrics;
+}
+
+type EntryState = 'uploading' | 'stored' | 'dropped';
+
+/** An object waiting to be listed, in the order the encoder made it. */
+interface Entry {
+  kind: 'init' | 'segment';
+  session: string;
+  ref: StreamObjectRef;
+  bytes: Uint8Array;
+  state: EntryState;
+  /** Its bytes count against the upload buffer (segments, until stored or dropped). */
+  buffered: boolean;
+  enqueuedAt: number;
+  track: CmafTrack;
+  /** Segments only. */
+  segment?: { duration: number; programDateTime: number; samples: number; cutAt: number };
 }
 
 interface ListedSegment extends MediaSegment {
@@ -41,61 +79,89 @@ interface ListedSegment extends MediaSegment {
 interface RenditionState {
   rendition: Rendition;
   track?: CmafTrack;
-  /** The session whose init segment is stored and current. */
-  initSession?: string;
+  /** Objects not listed yet, oldest first; only the head may be listed. */
+  queue: Entry[];
+  /** Sessions whose init segment is stored. */
+  initStored: Set<string>;
   /** The session of the newest listed segment. */
   listedSession?: string;
+  /** Media is missing before the next listed segment (dropped segments). */
+  gap: boolean;
   segments: ListedSegment[];
   nextSequence: number;
   discontinuitySequence: number;
   targetDuration: number;
   stats: RenditionStats;
-  playlistWritten: boolean;
+  playlist: LatestWriter;
+  ended: boolean;
 }
 
 // Rewrite the multivariant playlist when the measured peak outgrows what it advertises by this much.
 const BANDWIDTH_REWRITE_RATIO = 1.1;
+// Say so when segments wait longer than this many target durations to be stored.
+const BACKLOG_WARNING_SEGMENTS = 3;
+const BACKLOG_WARNING_INTERVAL_MS = 10_000;
 
 export class StreamPublisher {
   private readonly options: StreamPublisherOptions;
-  private readonly tasks: SerialTasks;
+  private readonly limits: UploadLimits;
   private readonly states = new Map<string, RenditionState>();
   private readonly startedAt: number;
   private sessionCount = 0;
   /** Per session: the wall clock at its media time zero, fixed by its first chunk. */
   private readonly wallClockAtMediaZero = new Map<string, number>();
   private advertised: { bandwidth: number; signature: string } | undefined;
+  private readonly multivariant: LatestWriter;
+  private readonly status: LatestWriter;
+  /** Listing waits for what storage held before this publisher (see restoreFromStorage). */
+  private restored: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private readonly waitingForSlot: (() => void)[] = [];
+  private bufferedBytes = 0;
+  private lastBacklogWarning = 0;
+  private readonly settled = new Set<Promise<void>>();
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
 
   constructor(options: StreamPublisherOptions) {
     this.options = options;
-    this.tasks = new SerialTasks(options.onError);
+    this.limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
     this.startedAt = options.now();
+    const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.streamId, ref), type, this.limits.backoff);
+    this.multivariant = writer({ kind: 'multivariant' }, HLS_PLAYLIST_TYPE);
+    this.status = writer({ kind: 'status' }, JSON_TYPE);
     for (const rendition of options.renditions) {
       this.states.set(rendition.name, {
         rendition,
+        queue: [],
+        initStored: new Set(),
+        gap: false,
         segments: [],
         nextSequence: 0,
         discontinuitySequence: 0,
         targetDuration: Math.ceil(options.targetSegmentDuration),
         stats: new RenditionStats(),
-        playlistWritten: false,
+        playlist: writer({ kind: 'media-playlist', rendition: rendition.name }, HLS_PLAYLIST_TYPE),
+        ended: false,
       });
     }
+  }
+
+  /** Sessions started so far: 1 for a stream that never reconnected. */
+  get sessions(): number {
+    return this.sessionCount;
   }
 
   /**
    * Continues from what storage holds for this stream, so numbering never goes back: a live
    * playlist left by a crashed sidecar is taken up where it stopped (its next segment after a
    * discontinuity); after an ended one, a new broadcast starts a fresh window whose sequence
-   * numbers continue. Queued before anything else this publisher stores.
+   * numbers continue. Nothing is listed before this is done.
    */
   restoreFromStorage(): Promise<void> {
-    return this.tasks.run(async () => {
+    this.restored = (async () => {
       for (const state of this.states.values()) {
-        const key = streamObjectKey(this.options.streamId, { kind: 'media-playlist', rendition: state.rendition.name });
-        const stored = await this.options.store.get(key);
+        const stored = await this.options.store.get(streamObjectKey(this.options.streamId, { kind: 'media-playlist', rendition: state.rendition.name }));
         if (!stored) continue;
         const playlist = parseMediaPlaylist(await new Response(stored.body).text());
         state.nextSequence = Math.max(state.nextSequence, playlist.mediaSequence + playlist.segments.length);
@@ -104,14 +170,9 @@ export class StreamPublisher {
         state.discontinuitySequence = playlist.discontinuitySequence;
         state.listedSession = playlist.segments.at(-1)?.uri.split('-')[0];
         state.targetDuration = Math.max(state.targetDuration, playlist.targetDuration);
-        state.playlistWritten = true;
       }
-    });
-  }
-
-  /** Sessions started so far: 1 for a stream that never reconnected. */
-  get sessions(): number {
-    return this.sessionCount;
+    })().catch((error: unknown) => this.options.onError(error));
+    return this.restored;
   }
 
   /** Starts a session (a publisher connection or an encoder run): its media time starts again. */
@@ -128,71 +189,68 @@ export class StreamPublisher {
     }
   }
 
-  publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): Promise<void> {
+  publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): void {
     const state = this.state(renditionName);
-    return this.tasks.run(async () => {
-      const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session };
-      await this.put(ref, init, contentTypeFor(ref, track.kind === 'audio'));
-      state.track = track;
-      state.initSession = session;
+    state.track = track;
+    this.enqueue(state, {
+      kind: 'init',
+      session,
+      ref: { kind: 'init', rendition: renditionName, session },
+      bytes: init,
+      track,
+      state: 'uploading',
+      buffered: false,
+      enqueuedAt: this.options.now(),
     });
   }
 
-  publishSegment(session: string, renditionName: string, segment: CmafSegment): Promise<void> {
+  publishSegment(session: string, renditionName: string, segment: CmafSegment): void {
     const state = this.state(renditionName);
-    const cutAt = this.options.now();
+    const now = this.options.now();
     const timescale = segment.track.timescale;
     const anchor = this.wallClockAtMediaZero.get(session);
     if (anchor === undefined) throw new Error(`session ${session} was never begun`);
-    const programDateTime = (Number.isNaN(anchor) ? cutAt : anchor) + (segment.startTime / timescale) * 1000;
-    return this.tasks.run(async () => {
-      if (state.initSession !== session) throw new Error(`${renditionName}: segment before its init segment was stored`);
-      const sequence = state.nextSequence++;
-      const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, sequence };
-      await this.put(ref, segment.bytes, contentTypeFor(ref, segment.track.kind === 'audio'));
-
-      const duration = segment.duration / timescale;
-      state.stats.add(segment.bytes.length, duration, segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0));
-      state.segments.push({
-        sequence,
-        uri: mediaSegmentFile(session, sequence),
-        duration,
-        initUri: initSegmentFile(session),
-        programDateTime,
-        discontinuity: state.listedSession !== undefined && state.listedSession !== session,
-      });
-      state.listedSession = session;
-      if (state.segments.length > this.options.windowSegments) {
-        // A discontinuity leaving the window is counted by EXT-X-DISCONTINUITY-SEQUENCE.
-        if (state.segments.shift()!.discontinuity) state.discontinuitySequence += 1;
-      }
-      state.targetDuration = Math.max(state.targetDuration, targetDurationFor(this.options.targetSegmentDuration, state.segments));
-      await this.writeMediaPlaylist(state, false);
-      this.options.metrics?.segmentsStored.inc({ kind: state.rendition.kind });
-      this.lastUploadLagMs = this.options.now() - cutAt;
-      await this.writeMultivariantWhenDue();
+    this.enqueue(state, {
+      kind: 'segment',
+      session,
+      ref: { kind: 'segment', rendition: renditionName, session, index: segment.index },
+      bytes: segment.bytes,
+      track: segment.track,
+      state: 'uploading',
+      buffered: true,
+      enqueuedAt: now,
+      segment: {
+        duration: segment.duration / timescale,
+        programDateTime: (Number.isNaN(anchor) ? now : anchor) + (segment.startTime / timescale) * 1000,
+        samples: segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0),
+        cutAt: now,
+      },
     });
+    this.warnWhenBehind();
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
-  pause(): Promise<void> {
-    return this.tasks.run(async () => {
-      if (this.advertised) await this.writeStatus('reconnecting');
-    });
+  async pause(): Promise<void> {
+    await this.idle();
+    if (this.advertised) await this.writeStatus('reconnecting');
   }
 
-  /** The stream ended: close every media playlist with ENDLIST. Resolves when all is stored. */
-  end(): Promise<void> {
-    return this.tasks.run(async () => {
-      for (const state of this.states.values()) {
-        if (state.playlistWritten) await this.writeMediaPlaylist(state, true);
-      }
-      if (this.advertised) await this.writeStatus('ended');
-    });
+  /** The stream ended: once everything waiting is stored (or dropped), close every media playlist with ENDLIST. */
+  async end(): Promise<void> {
+    await this.idle();
+    await Promise.all(
+      [...this.states.values()].map(async (state) => {
+        state.ended = true;
+        if (state.playlist.storedOnce || state.segments.length > 0) await this.writeMediaPlaylist(state);
+      }),
+    );
+    if (this.advertised) await this.writeStatus('ended');
   }
 
-  idle(): Promise<void> {
-    return this.tasks.idle();
+  /** Resolves when every object handed over so far is stored, dropped or refused, and listed. */
+  async idle(): Promise<void> {
+    while (this.settled.size > 0) await Promise.all([...this.settled]);
+    await this.restored;
   }
 
   private state(renditionName: string): RenditionState {
@@ -201,35 +259,167 @@ export class StreamPublisher {
     return state;
   }
 
-  private async put(ref: StreamObjectRef, body: Uint8Array | string, contentType: string): Promise<void> {
-    const timer = this.options.metrics?.uploadSeconds.startTimer({ object: ref.kind });
-    await this.options.store.put(streamObjectKey(this.options.streamId, ref), body, { contentType });
-    timer?.();
+  private enqueue(state: RenditionState, entry: Entry): void {
+    state.queue.push(entry);
+    if (entry.buffered) this.bufferedBytes += entry.bytes.length;
+    this.dropOldestBeyondBuffer();
+    const done = this.upload(entry)
+      .then(() => this.listReady(state))
+      .catch((error: unknown) => this.options.onError(error))
+      .finally(() => this.settled.delete(done));
+    this.settled.add(done);
   }
 
-  private async writeMediaPlaylist(state: RenditionState, ended: boolean): Promise<void> {
-    const text = renderMediaPlaylist({
-      targetDuration: state.targetDuration,
-      mediaSequence: state.segments[0]?.sequence ?? 0,
-      discontinuitySequence: state.discontinuitySequence,
-      segments: state.segments,
-      ended,
+  private async upload(entry: Entry): Promise<void> {
+    await this.slot();
+    const timer = this.options.metrics?.uploadSeconds.startTimer({ object: entry.ref.kind });
+    try {
+      await retryUntilStored(
+        () => this.options.store.put(streamObjectKey(this.options.streamId, entry.ref), entry.bytes, { contentType: contentTypeFor(entry.ref, entry.track.kind === 'audio') }),
+        this.limits.backoff,
+        () => entry.state !== 'dropped',
+      );
+      // Dropped while its last attempt was in flight: stored, but it stays out of the playlist.
+      if (entry.state === 'uploading') entry.state = 'stored';
+      timer?.();
+    } catch (error) {
+      if (!(error instanceof GaveUp)) {
+        this.options.onError(error);
+        this.drop(entry);
+      }
+    } finally {
+      this.unbuffer(entry);
+      this.release();
+    }
+  }
+
+  private unbuffer(entry: Entry): void {
+    if (!entry.buffered) return;
+    entry.buffered = false;
+    this.bufferedBytes -= entry.bytes.length;
+  }
+
+  private drop(entry: Entry): void {
+    if (entry.state === 'dropped') return;
+    this.unbuffer(entry);
+    entry.state = 'dropped';
+    if (entry.kind === 'segment') this.options.metrics?.segmentsDropped.inc();
+  }
+
+  /** An outage longer than the buffer: the oldest waiting segments go, not memory without bound. */
+  private dropOldestBeyondBuffer(): void {
+    if (this.bufferedBytes <= this.limits.bufferBytes) return;
+    const waiting = [...this.states.values()]
+      .flatMap((state) => state.queue)
+      .filter((entry) => entry.kind === 'segment' && entry.state === 'uploading')
+      .sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+    let dropped = 0;
+    for (const entry of waiting) {
+      if (this.bufferedBytes <= this.limits.bufferBytes) break;
+      this.drop(entry);
+      dropped += 1;
+    }
+    if (dropped > 0) {
+      this.options.onError(new Error(`storage is not keeping up: dropped the ${dropped} oldest waiting segment(s) to stay within the upload buffer; the playlist marks the gap`));
+    }
+  }
+
+  private warnWhenBehind(): void {
+    const now = this.options.now();
+    const waiting = [...this.states.values()].flatMap((state) => state.queue.filter((entry) => entry.kind === 'segment' && entry.state === 'uploading'));
+    if (waiting.length === 0) return;
+    const oldest = Math.min(...waiting.map((entry) => entry.enqueuedAt));
+    const behindMs = now - oldest;
+    if (behindMs > BACKLOG_WARNING_SEGMENTS * this.options.targetSegmentDuration * 1000 && now - this.lastBacklogWarning > BACKLOG_WARNING_INTERVAL_MS) {
+      this.lastBacklogWarning = now;
+      this.options.onBacklog?.(behindMs / 1000, waiting.length);
+    }
+  }
+
+  private async slot(): Promise<void> {
+    if (this.inFlight < this.limits.parallelUploads) {
+      this.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waitingForSlot.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+  }
+
+  /** Lists, in order, every object at the head of the queue that is settled; then writes the playlists. */
+  private async listReady(state: RenditionState): Promise<void> {
+    await this.restored;
+    let listed = false;
+    while (state.queue[0] && state.queue[0].state !== 'uploading') {
+      const entry = state.queue.shift()!;
+      if (entry.kind === 'init') {
+        if (entry.state === 'stored') state.initStored.add(entry.session);
+        continue;
+      }
+      if (entry.state === 'dropped' || !state.initStored.has(entry.session)) {
+        if (entry.state === 'stored') this.options.onError(new Error(`${state.rendition.name}: segment of session ${entry.session} without its init segment; not listed`));
+        state.gap = true;
+        continue;
+      }
+      this.list(state, entry);
+      listed = true;
+    }
+    if (!listed) return;
+    await this.writeMediaPlaylist(state);
+    await this.writeMultivariantWhenDue();
+  }
+
+  private list(state: RenditionState, entry: Entry): void {
+    const { duration, programDateTime, samples, cutAt } = entry.segment!;
+    const sequence = state.nextSequence++;
+    state.stats.add(entry.bytes.length, duration, samples);
+    const newSession = state.listedSession !== undefined && state.listedSession !== entry.session;
+    state.segments.push({
+      sequence,
+      uri: mediaSegmentFile(entry.session, (entry.ref as { index: number }).index),
+      duration,
+      initUri: initSegmentFile(entry.session),
+      programDateTime,
+      discontinuity: newSession || state.gap,
     });
-    await this.put({ kind: 'media-playlist', rendition: state.rendition.name }, text, HLS_PLAYLIST_TYPE);
-    state.playlistWritten = true;
+    state.gap = false;
+    state.listedSession = entry.session;
+    while (state.segments.length > this.options.windowSegments) {
+      // A discontinuity leaving the window is counted by EXT-X-DISCONTINUITY-SEQUENCE.
+      if (state.segments.shift()!.discontinuity) state.discontinuitySequence += 1;
+    }
+    state.targetDuration = Math.max(state.targetDuration, targetDurationFor(this.options.targetSegmentDuration, state.segments));
+    this.options.metrics?.segmentsStored.inc({ kind: state.rendition.kind });
+    this.lastUploadLagMs = this.options.now() - cutAt;
+  }
+
+  private async writeMediaPlaylist(state: RenditionState): Promise<void> {
+    await state.playlist.write(
+      renderMediaPlaylist({
+        targetDuration: state.targetDuration,
+        mediaSequence: state.segments[0]?.sequence ?? state.nextSequence,
+        discontinuitySequence: state.discontinuitySequence,
+        segments: state.segments,
+        ended: state.ended,
+      }),
+    );
   }
 
   private async writeMultivariantWhenDue(): Promise<void> {
     const states = [...this.states.values()];
-    if (!states.every((state) => state.playlistWritten)) return;
+    if (!states.every((state) => state.playlist.storedOnce && state.track)) return;
     const playlist = this.multivariantPlaylist(states);
     const bandwidth = Math.max(...playlist.variants.map((variant) => variant.bandwidth));
     // What a reconnect may change (codecs, picture size): any change is advertised at once.
     const signature = JSON.stringify(playlist.variants.map((variant) => [variant.codecs, variant.resolution]));
     const previous = this.advertised;
     if (previous && previous.signature === signature && bandwidth <= previous.bandwidth * BANDWIDTH_REWRITE_RATIO) return;
-    await this.put({ kind: 'multivariant' }, renderMultivariantPlaylist(playlist), HLS_PLAYLIST_TYPE);
     this.advertised = { bandwidth, signature };
+    await this.multivariant.write(renderMultivariantPlaylist(playlist));
     if (!previous) await this.writeStatus('live');
   }
 
@@ -280,6 +470,6 @@ export class StreamPublisher {
           bandwidth: Math.round(stats.peakBitsPerSecond),
         })),
     };
-    await this.put({ kind: 'status' }, JSON.stringify(status), JSON_TYPE);
+    await this.status.write(JSON.stringify(status));
   }
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import { StreamPublisher } from '../package/stream-publisher.ts';
+import { StreamPublisher, type UploadLimits } from '../package/stream-publisher.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import { EncoderRun } from './encoder-run.ts';
@@ -26,6 +26,7 @@ export interface PipelineSettings {
   idleTimeoutMs: number;
   /** How long a stream waits for its publisher to come back before it ends, milliseconds (0: it ends at once). */
   reconnectWindowMs: number;
+  uploadLimits?: UploadLimits;
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
@@ -99,6 +100,9 @@ export class StreamPipeline {
       now: this.now,
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),
+      onBacklog: (seconds, segments) =>
+        options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
+      limits: options.uploadLimits,
     });
     void this.publisher.restoreFromStorage();
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));

@@ -5,7 +5,7 @@
  *   streams/ID/status.json                 stream status document (live/ended, renditions, ...)
  *   streams/ID/REND/index.m3u8             media playlist of rendition REND
  *   streams/ID/REND/init-SESSION.mp4       CMAF init segment (header) of one publish session
- *   streams/ID/REND/SESSION-SEQ.m4s        CMAF media segment SEQ of one publish session
+ *   streams/ID/REND/SESSION-N.m4s          CMAF media segment N (0, 1, ...) of one session
  *
  * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
  * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
@@ -22,7 +22,7 @@ export type StreamObjectRef =
   | { kind: 'status' }
   | { kind: 'media-playlist'; rendition: string }
   | { kind: 'init'; rendition: string; session: string }
-  | { kind: 'segment'; rendition: string; session: string; sequence: number };
+  | { kind: 'segment'; rendition: string; session: string; index: number };
 
 export type StreamObjectKind = StreamObjectRef['kind'];
 
@@ -41,7 +41,7 @@ export function streamRelativePath(ref: StreamObjectRef): string {
     case 'init':
       return `${ref.rendition}/${initSegmentFile(ref.session)}`;
     case 'segment':
-      return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.sequence)}`;
+      return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.index)}`;
   }
 }
 
@@ -49,8 +49,9 @@ export function initSegmentFile(session: string): string {
   return `init-${session}.mp4`;
 }
 
-export function mediaSegmentFile(session: string, sequence: number): string {
-  return `${session}-${sequence}.m4s`;
+/** A segment's name: its session and its index within the session (not its media sequence number). */
+export function mediaSegmentFile(session: string, index: number): string {
+  return `${session}-${index}.m4s`;
 }
 
 /** Parses a path relative to a stream's prefix; null for anything the layout does not define. */
@@ -69,7 +70,7 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   if (init && isSessionId(init[1]!)) return { kind: 'init', rendition, session: init[1]! };
   const segment = SEGMENT_FILE.exec(file);
   if (segment && isSessionId(segment[1]!)) {
-    return { kind: 'segment', rendition, session: segment[1]!, sequence: Number(segment[2]) };
+    return { kind: 'segment', rendition, session: segment[1]!, index: Number(segment[2]) };
   }
   return null;
 }

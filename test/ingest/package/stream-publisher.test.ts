@@ -43,12 +43,12 @@ describe('stream publisher', () => {
   async function publishSession(publisher: StreamPublisher, session: string) {
     publisher.beginSession(session);
     publisher.noteChunkReceived(session, 0.333);
-    void publisher.publishInit(session, 'source', video.init, video.track);
-    void publisher.publishInit(session, 'audio', audio.init, audio.track);
+    publisher.publishInit(session, 'source', video.init, video.track);
+    publisher.publishInit(session, 'audio', audio.init, audio.track);
     for (let i = 0; i < Math.max(video.segments.length, audio.segments.length); i++) {
       clock += 2000;
-      if (video.segments[i]) void publisher.publishSegment(session, 'source', video.segments[i]!);
-      if (audio.segments[i]) void publisher.publishSegment(session, 'audio', audio.segments[i]!);
+      if (video.segments[i]) publisher.publishSegment(session, 'source', video.segments[i]!);
+      if (audio.segments[i]) publisher.publishSegment(session, 'audio', audio.segments[i]!);
     }
     await publisher.idle();
   }
@@ -83,9 +83,9 @@ describe('stream publisher', () => {
   it('continues numbering across sessions, with a discontinuity and a new EXT-X-MAP at the join', () => {
     const versions = store.versions.get('streams/colors/source/index.m3u8')!.map(parse);
     const join = versions.find((version) => version.segments.some((segment) => segment.uri.startsWith('sessionb2-')))!;
-    expect(join.segments.map((segment) => segment.uri)).toEqual(['sessiona1-1.m4s', 'sessiona1-2.m4s', 'sessiona1-3.m4s']
-      .slice(1)
-      .concat('sessionb2-4.m4s'));
+    // Names are per session (session + index); the playlist position carries the sequence number.
+    expect(join.segments.map((segment) => segment.uri)).toEqual(['sessiona1-2.m4s', 'sessiona1-3.m4s', 'sessionb2-0.m4s']);
+    expect(join.mediaSequence).toBe(2);
     const first = join.segments[2]!;
     expect(first.discontinuity).toBe(true);
     expect(first.map?.uri).toBe('init-sessionb2.mp4');
@@ -99,7 +99,7 @@ describe('stream publisher', () => {
   it('counts the discontinuity once it slides out, and ends with EXT-X-ENDLIST', () => {
     const final = parse(store.text('streams/colors/source/index.m3u8')!);
     expect(final.endList).toBe(true);
-    expect(final.segments.map((s) => s.uri)).toEqual(['sessionb2-5.m4s', 'sessionb2-6.m4s', 'sessionb2-7.m4s']);
+    expect(final.segments.map((s) => s.uri)).toEqual(['sessionb2-1.m4s', 'sessionb2-2.m4s', 'sessionb2-3.m4s']);
     expect(final.mediaSequence).toBe(5);
     expect(final.discontinuitySequence).toBe(1);
     expect(parse(store.text('streams/colors/audio/index.m3u8')!).endList).toBe(true);

@@ -9,7 +9,7 @@ describe('storage layout', () => {
     { name: 'init segment', ref: { kind: 'init', rendition: 'audio', session: 'mwux8zdq1mw4z4u' }, path: 'audio/init-mwux8zdq1mw4z4u.mp4' },
     {
       name: 'media segment',
-      ref: { kind: 'segment', rendition: 'source', session: 'mwux8zdq1mw4z4u', sequence: 42 },
+      ref: { kind: 'segment', rendition: 'source', session: 'mwux8zdq1mw4z4u', index: 42 },
       path: 'source/mwux8zdq1mw4z4u-42.m4s',
     },
   ];
@@ -35,7 +35,7 @@ describe('storage layout', () => {
     { name: 'empty stream id', key: 'streams//index.m3u8' },
     { name: 'upper-case rendition', key: 'streams/colors/Source/index.m3u8' },
     { name: 'session too short', key: 'streams/colors/source/abc-1.m4s' },
-    { name: 'negative sequence', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
+    { name: 'negative index', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
   ];
 
   it.each(refused)('refuses a key with $name', ({ key }) => {

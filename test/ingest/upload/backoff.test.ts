@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GaveUp, retryUntilStored } from '../../../ingest/upload/backoff.ts';
 import { EdgeObjectStore, EdgeWriteError } from '../../../ingest/upload/edge-object-store.ts';
-import { RetryingObjectStore } from '../../../ingest/upload/retrying-object-store.ts';
 
 /** An HTTP server on loopback that answers the first `failures` writes with `status`, then 201. */
 async function flakyEdge(failures: number, status: number) {
@@ -20,29 +20,28 @@ async function flakyEdge(failures: number, status: number) {
   return { server, received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-describe('uploads through the edge write API, with retries', () => {
+describe('uploads through the edge write API, retried until stored', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
   it.each([
-    { name: 'retries a server error until it succeeds', failures: 2, status: 503, expectedCalls: 3, stored: true },
-    { name: 'gives up after the last attempt', failures: 10, status: 500, expectedCalls: 4, stored: false },
-    { name: 'does not retry a refusal (wrong secret)', failures: 10, status: 403, expectedCalls: 1, stored: false },
-    { name: 'retries rate limiting', failures: 1, status: 429, expectedCalls: 2, stored: true },
-  ])('$name', async ({ failures, status, expectedCalls, stored }) => {
+    { name: 'retries server errors until the write succeeds', failures: 5, status: 503, calls: 6, outcome: 'stored' },
+    { name: 'retries rate limiting', failures: 1, status: 429, calls: 2, outcome: 'stored' },
+    { name: 'does not retry a refusal (wrong secret)', failures: 10, status: 403, calls: 1, outcome: EdgeWriteError },
+    { name: 'stops once the object is no longer wanted', failures: 100, status: 500, calls: 3, outcome: GaveUp },
+  ])('$name', async ({ failures, status, calls, outcome }) => {
     const edge = await flakyEdge(failures, status);
     server = edge.server;
+    const store = new EdgeObjectStore({ baseUrl: edge.url, secret: 's3cret', timeoutMs: 5000 });
     const retries: number[] = [];
-    const store = new RetryingObjectStore(new EdgeObjectStore({ baseUrl: edge.url, secret: 's3cret', timeoutMs: 5000 }), {
-      attempts: 4,
-      initialDelayMs: 1,
-      onRetry: (_, attempt) => retries.push(attempt),
-    });
-    const result = store.put('streams/x/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
-    if (stored) await expect(result).resolves.toBeUndefined();
-    else await expect(result).rejects.toThrow(EdgeWriteError);
-    expect(edge.received).toHaveLength(expectedCalls);
+    const attempt = retryUntilStored(
+      () => store.put('streams/x/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' }),
+      { initialDelayMs: 1, maxDelayMs: 4, onRetry: (tries) => retries.push(tries) },
+      () => edge.received.length < calls,
+    );
+    if (outcome === 'stored') await expect(attempt).resolves.toBeUndefined();
+    else await expect(attempt).rejects.toThrow(outcome);
+    expect(edge.received).toHaveLength(calls);
     expect(edge.received[0]).toBe('PUT /_ingest/objects/streams/x/index.m3u8 Bearer s3cret');
-    expect(retries).toHaveLength(expectedCalls - 1);
   });
 });

@@ -1,0 +1,123 @@
+/**
+ * The publisher when storage fails. The store here fails on command: a unit test needs the
+ * outage at an exact moment (the end-to-end storage test makes a real S3 server go away).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import type { PutOptions } from '../../../shared/storage/object-store.ts';
+import { parseM3u8 } from '../../helpers/m3u8.ts';
+import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
+
+class Unavailable extends Error {
+  readonly retryable = true;
+}
+
+/** A store that can be taken down; it records the most puts it ever had in flight at once. */
+class OutageStore extends MemoryObjectStore {
+  down = false;
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly listedMissing: string[] = [];
+
+  override async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.down) throw new Unavailable(`storage down: ${key}`);
+      if (key.endsWith('.m3u8')) {
+        const dir = key.slice(0, key.lastIndexOf('/') + 1);
+        for (const segment of parseM3u8(String(body)).segments ?? []) {
+          if (!this.objects.has(dir + segment.uri)) this.listedMissing.push(`${key} -> ${segment.uri}`);
+        }
+      }
+      await super.put(key, body, options);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+describe('stream publisher during a storage outage', () => {
+  let video: SegmentedTrack;
+  let audio: SegmentedTrack;
+
+  beforeAll(async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 12, gopFrames: 60 }))) as [Buffer, Buffer];
+    video = segmentTrack(v);
+    audio = segmentTrack(a);
+  });
+
+  function publisher(store: OutageStore, bufferBytes: number, errors: string[]) {
+    let clock = Date.parse('2026-11-24T12:00:00Z');
+    const instance = new StreamPublisher({
+      streamId: 'outage',
+      renditions: DEFAULT_LADDER,
+      store,
+      targetSegmentDuration: 2,
+      windowSegments: 20,
+      now: () => (clock += 100),
+      onError: (error) => errors.push(String(error)),
+      limits: { parallelUploads: 3, bufferBytes, backoff: { initialDelayMs: 2, maxDelayMs: 10 } },
+    });
+    instance.beginSession('outagesess');
+    instance.noteChunkReceived('outagesess', 0.333);
+    instance.publishInit('outagesess', 'source', video.init, video.track);
+    instance.publishInit('outagesess', 'audio', audio.init, audio.track);
+    return instance;
+  }
+
+  it('uploads in parallel, lists in order, and catches up after an outage shorter than the buffer', async () => {
+    const store = new OutageStore();
+    const errors: string[] = [];
+    const stream = publisher(store, 64 * 1024 * 1024, errors);
+    stream.publishSegment('outagesess', 'source', video.segments[0]!);
+    stream.publishSegment('outagesess', 'audio', audio.segments[0]!);
+    await stream.idle();
+    store.down = true;
+    for (let i = 1; i < video.segments.length; i++) {
+      stream.publishSegment('outagesess', 'source', video.segments[i]!);
+      stream.publishSegment('outagesess', 'audio', audio.segments[i]!);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(parseM3u8(store.text('streams/outage/source/index.m3u8')!).segments).toHaveLength(1);
+    store.down = false;
+    await stream.end();
+    const final = parseM3u8(store.text('streams/outage/source/index.m3u8')!);
+    expect(final.segments.map((segment) => segment.uri)).toEqual(video.segments.map((_, i) => `outagesess-${i}.m4s`));
+    expect(final.segments.some((segment) => segment.discontinuity)).toBe(false);
+    expect(final.endList).toBe(true);
+    expect(store.maxInFlight).toBeGreaterThan(1);
+    expect(store.maxInFlight).toBeLessThanOrEqual(3 + 3); // segment uploads, plus playlist writes
+    expect(store.listedMissing).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('drops the oldest waiting segments when an outage outlasts the buffer, and marks the gap', async () => {
+    const store = new OutageStore();
+    const errors: string[] = [];
+    // Room for about two video segments.
+    const stream = publisher(store, Math.round(video.segments[0]!.bytes.length * 2.5), errors);
+    stream.publishSegment('outagesess', 'source', video.segments[0]!);
+    await stream.idle();
+    store.down = true;
+    for (let i = 1; i < video.segments.length; i++) stream.publishSegment('outagesess', 'source', video.segments[i]!);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    store.down = false;
+    for (const segment of audio.segments) stream.publishSegment('outagesess', 'audio', segment);
+    await stream.end();
+    const final = parseM3u8(store.text('streams/outage/source/index.m3u8')!);
+    const names = final.segments.map((segment) => segment.uri);
+    expect(names[0]).toBe('outagesess-0.m4s');
+    expect(names.at(-1)).toBe(`outagesess-${video.segments.length - 1}.m4s`);
+    expect(names.length).toBeLessThan(video.segments.length);
+    const afterGap = final.segments[1]!;
+    expect(afterGap.discontinuity).toBe(true);
+    // Sequence numbers follow the listed segments: no holes for dropped ones.
+    expect(final.mediaSequence).toBe(0);
+    expect(errors.some((error) => /dropped the \d+ oldest waiting segment/.test(error))).toBe(true);
+    expect(store.listedMissing).toEqual([]);
+  });
+});
