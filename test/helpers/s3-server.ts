@@ -10,18 +10,34 @@ import S3rver from 's3rver';
 export interface TestS3Server {
   endpoint: string;
   bucket: string;
+  /** Takes the server away (connections refused), keeping its data. */
+  stop(): Promise<void>;
+  /** Brings it back on the same port with the same data. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startS3Server(bucket = 'media'): Promise<TestS3Server> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
-  const address = (await server.run()) as { port: number };
+  const make = (port: number) => new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  let server = make(0);
+  const { port } = (await server.run()) as { port: number };
+  let running = true;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://127.0.0.1:${port}`,
     bucket,
+    stop: async () => {
+      if (running) await server.close();
+      running = false;
+    },
+    start: async () => {
+      server = make(port);
+      await server.run();
+      running = true;
+    },
     close: async () => {
-      await server.close();
+      if (running) await server.close();
+      running = false;
       rmSync(directory, { recursive: true, force: true });
     },
   };
