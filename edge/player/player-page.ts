@@ -3,6 +3,7 @@
 export interface PlayerPageOptions {
   streamId: string;
   playlistUrl: string;
+  statusUrl: string;
   hlsScriptUrl: string;
 }
 
@@ -36,6 +37,7 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
   <h1>${html(options.streamId)}</h1>
   <video id="video" controls muted autoplay playsinline></video>
   <p id="status">Loading…</p>
+  <p id="stream-state"></p>
   <p id="error" role="alert" hidden></p>
   <p>Playlist: <a href="${html(options.playlistUrl)}">${html(options.playlistUrl)}</a> (opens in VLC or any HLS player)</p>
 </main>
@@ -43,6 +45,7 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
 <script>
 "use strict";
 const playlistUrl = ${scriptJson(options.playlistUrl)};
+const statusUrl = ${scriptJson(options.statusUrl)};
 const video = document.getElementById("video");
 const statusLine = document.getElementById("status");
 const errorBox = document.getElementById("error");
@@ -90,6 +93,22 @@ setInterval(() => {
   const latency = hls && hls.playingDate ? ((Date.now() - hls.playingDate.getTime()) / 1000).toFixed(1) + " s behind live" : "";
   statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s" + (latency ? " · " + latency : "");
 }, 500);
+// The stream's own status: tells a viewer whether to wait (reconnecting) or that it is over.
+const stateLine = document.getElementById("stream-state");
+const stateText = { live: "Live", reconnecting: "The streamer's connection dropped; waiting for it to come back…", ended: "The stream has ended." };
+async function refreshStreamState() {
+  try {
+    const response = await fetch(statusUrl, { cache: "no-store" });
+    if (!response.ok) { stateLine.textContent = "Not live yet."; return; }
+    const status = await response.json();
+    state.streamState = status.state;
+    stateLine.textContent = stateText[status.state] || "";
+  } catch (error) {
+    stateLine.textContent = "";
+  }
+}
+refreshStreamState();
+setInterval(refreshStreamState, 3000);
 start();
 </script>
 </body>

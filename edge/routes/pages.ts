@@ -22,7 +22,12 @@ export function pageRoutes(assets: PlayerAssets): Hono {
   routes.get('/watch/:streamId', (c) => {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const page = renderPlayerPage({ streamId, playlistUrl: `/live/${streamId}/index.m3u8`, hlsScriptUrl: hlsScriptPath });
+    const page = renderPlayerPage({
+      streamId,
+      playlistUrl: `/live/${streamId}/index.m3u8`,
+      statusUrl: `/live/${streamId}/status.json`,
+      hlsScriptUrl: hlsScriptPath,
+    });
     return c.html(page, 200, { 'cache-control': 'public, max-age=60' });
   });
 

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
-import { HLS_PLAYLIST_TYPE } from '../../shared/media-types.ts';
+import { HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
@@ -76,6 +76,18 @@ export function playbackRoutes(store: ObjectStore): Hono {
     return new Response(object.body, { headers });
   }
 
+  /** The stream's status document (live, reconnecting or ended; renditions): public, short-lived. */
+  async function statusResponse(c: Context, streamId: string) {
+    const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
+    if (!object) throw httpError(404, 'no such stream (it has never been live)');
+    const headers = { 'content-type': JSON_TYPE, 'cache-control': cacheControlFor('status'), etag: `"${object.etag}"` };
+    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) {
+      await object.body.cancel();
+      return notModified(headers);
+    }
+    return new Response(object.body, { headers });
+  }
+
   // The blog's URL: the multivariant playlist one level up, so its relative URIs need the id.
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
@@ -87,8 +99,9 @@ export function playbackRoutes(store: ObjectStore): Hono {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
     const ref = parseStreamRelativePath(c.req.param('path'));
-    if (!ref || ref.kind === 'status') throw httpError(404, 'no such object in a stream');
+    if (!ref) throw httpError(404, 'no such object in a stream');
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref);
+    if (ref.kind === 'status') return statusResponse(c, streamId);
     return segmentResponse(c, streamId, ref);
   });
 

@@ -101,6 +101,8 @@ const BANDWIDTH_REWRITE_RATIO = 1.1;
 // Say so when segments wait longer than this many target durations to be stored.
 const BACKLOG_WARNING_SEGMENTS = 3;
 const BACKLOG_WARNING_INTERVAL_MS = 10_000;
+// A live stream's status document is refreshed this often (its `updatedAt` says it is alive).
+const STATUS_REFRESH_MS = 10_000;
 
 export class StreamPublisher {
   private readonly options: StreamPublisherOptions;
@@ -119,6 +121,7 @@ export class StreamPublisher {
   private readonly waitingForSlot: (() => void)[] = [];
   private bufferedBytes = 0;
   private lastBacklogWarning = 0;
+  private statusWrittenAt = 0;
   private readonly settled = new Set<Promise<void>>();
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
@@ -371,6 +374,7 @@ export class StreamPublisher {
     if (!listed) return;
     await this.writeMediaPlaylist(state);
     await this.writeMultivariantWhenDue();
+    if (this.advertised && this.options.now() - this.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus('live');
   }
 
   private list(state: RenditionState, entry: Entry): void {
@@ -451,6 +455,7 @@ export class StreamPublisher {
 
   private async writeStatus(state: StreamStatus['state']): Promise<void> {
     const now = this.options.now();
+    this.statusWrittenAt = now;
     const status: StreamStatus = {
       streamId: this.options.streamId,
       state,

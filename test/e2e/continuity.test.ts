@@ -85,6 +85,10 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await first.exited;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await playlist()).endList).toBeFalsy();
+    // The stream says it waits for its publisher, and the player page tells the viewer.
+    const status = (await (await fetch(new URL('/live/cont/status.json', edgeUrl))).json()) as { state: string };
+    expect(status.state).toBe('reconnecting');
+    await eventually('the player page to show the reconnect', 10_000, async () => ((await player!.text('#stream-state')).includes('waiting for it to come back') ? true : undefined));
     const second = publishTestPattern(rtmpUrl, 40);
     publishers.push(second);
 

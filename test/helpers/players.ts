@@ -16,7 +16,9 @@ export interface BrowserPlayback {
 
 export interface PlayerPage {
   currentTime(): Promise<number>;
-  state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors'] }>;
+  state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string }>;
+  /** The text of an element of the page. */
+  text(selector: string): Promise<string>;
   pageErrors: string[];
   close(): Promise<void>;
 }
@@ -39,9 +41,12 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
     pageErrors,
     currentTime: async () => (await page.evaluate('document.querySelector("video").currentTime')) as number,
     state: async () =>
-      (await page.evaluate('({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors })')) as Awaited<
+      (await page.evaluate(
+        '({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors, streamState: window.playerState.streamState })',
+      )) as Awaited<
         ReturnType<PlayerPage['state']>
       >,
+    text: async (selector) => (await page.textContent(selector)) ?? '',
     close: () => browser.close(),
   };
 }

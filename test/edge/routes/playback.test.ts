@@ -75,12 +75,20 @@ describe('edge playback routes', () => {
   it.each([
     { name: 'an invalid stream id', path: '/live/bad.id/index.m3u8', status: 400 },
     { name: 'a path outside the layout', path: '/live/colors/source/../../x/index.m3u8', status: 404 },
-    { name: 'the status document (not a viewer object)', path: '/live/colors/status.json', status: 404 },
     { name: 'an unknown file', path: '/live/colors/source/passwd', status: 404 },
   ])('refuses $name', async ({ path, status }) => {
     const response = await app.request(path);
     expect(response.status).toBe(status);
     expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('serves the status document, short-lived', async () => {
+    await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'reconnecting' }), { contentType: 'application/json' });
+    const response = await app.request('/live/colors/status.json');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=1');
+    expect(await response.json()).toMatchObject({ state: 'reconnecting' });
+    expect((await app.request('/live/nobody/status.json')).status).toBe(404);
   });
 
   it('answers CORS preflight for players on other origins', async () => {
