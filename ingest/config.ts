@@ -22,6 +22,7 @@ export interface IngestConfig {
   playlistWindow: number;
   idleTimeout: number;
   reconnectWindow: number;
+  stallTimeout: number;
   logLevel: string;
   logFormat: 'pretty' | 'json' | undefined;
 }
@@ -89,6 +90,7 @@ export function ingestCommand(): Command {
     .addOption(new Option('--playlist-window <segments>', 'segments listed in a live playlist').env('PLAYLIST_WINDOW').default(10).argParser(integer(3, 10000)))
     .addOption(new Option('--idle-timeout <seconds>', 'disconnect a publisher that sends nothing this long').env('IDLE_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--reconnect-window <seconds>', 'a publisher reconnecting within this continues its stream (0: streams end at once)').env('RECONNECT_WINDOW').default(30).argParser(seconds(0, 3600)))
+    .addOption(new Option('--stall-timeout <seconds>', 'restart an ffmpeg that writes nothing this long while fed').env('STALL_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error']))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').env('LOG_FORMAT').choices(['pretty', 'json']))
     .addHelpText(
@@ -127,6 +129,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     playlistWindow: number;
     idleTimeout: number;
     reconnectWindow: number;
+    stallTimeout: number;
     logLevel: string;
     logFormat?: 'pretty' | 'json';
   }>();

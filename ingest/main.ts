@@ -79,6 +79,7 @@ const registry = new StreamRegistry({
     drainTimeoutMs: 5_000,
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,
+    stallTimeoutMs: config.stallTimeout * 1000,
   },
 });
 

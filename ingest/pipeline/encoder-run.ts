@@ -19,6 +19,8 @@ export interface EncoderRunOptions {
   chunkDuration: number;
   /** How long ffmpeg may take to flush once its input ends, milliseconds. */
   drainTimeoutMs: number;
+  /** ffmpeg that writes nothing for this long while media keeps arriving has stalled, milliseconds. */
+  stallTimeoutMs: number;
   publisher: StreamPublisher;
   log: Logger;
   onChunk(track: CmafTrack, sampleCount: number): void;
@@ -35,6 +37,10 @@ export class EncoderRun {
   /** Every segmenter has flushed its last segment to the publisher. */
   private readonly outputsDone: Promise<void>;
   private stopping = false;
+  private lastInputAt = Date.now();
+  private lastOutputAt = Date.now();
+  private stalled = false;
+  private readonly stallWatch: NodeJS.Timeout;
 
   constructor(options: EncoderRunOptions) {
     this.options = options;
@@ -47,8 +53,21 @@ export class EncoderRun {
     });
     this.outputsDone = Promise.all(options.renditions.map((rendition, index) => this.segment(rendition, index))).then(() => {});
     void this.ffmpeg.exited.then((exit) => {
-      if (!this.stopping) options.onUnexpectedExit(describeExit(exit));
+      clearInterval(this.stallWatch);
+      if (!this.stopping) options.onUnexpectedExit(this.stalled ? `stalled: no output for ${options.stallTimeoutMs / 1000} s` : describeExit(exit));
     });
+    this.stallWatch = setInterval(() => this.checkStall(), 1000);
+    this.stallWatch.unref();
+  }
+
+  /** A hung ffmpeg never exits on its own: one that is fed but writes nothing is killed (and so restarted). */
+  private checkStall(): void {
+    const now = Date.now();
+    const fed = now - this.lastInputAt < 2000;
+    if (this.stopping || this.stalled || !fed || now - this.lastOutputAt < this.options.stallTimeoutMs) return;
+    this.stalled = true;
+    this.options.log.warn(`ffmpeg wrote nothing for ${Math.round((now - this.lastOutputAt) / 1000)} s while media kept arriving; killing it`);
+    this.ffmpeg.kill('SIGKILL');
   }
 
   get pid(): number | undefined {
@@ -77,6 +96,7 @@ export class EncoderRun {
     const output = this.ffmpeg.outputs[index]!;
     return new Promise((resolve) => {
       output.on('data', (bytes: Buffer) => {
+        this.lastOutputAt = Date.now();
         try {
           segmenter.push(bytes);
         } catch (error) {
@@ -94,12 +114,15 @@ export class EncoderRun {
   }
 
   write(flv: Buffer): void {
-    if (!this.stopping) this.ffmpeg.input.write(flv);
+    if (this.stopping) return;
+    this.lastInputAt = Date.now();
+    this.ffmpeg.input.write(flv);
   }
 
   /** Ends ffmpeg's input and waits until every segment it made is handed to the publisher. */
   async drain(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.stallWatch);
     this.ffmpeg.endInput();
     const timer = setTimeout(() => {
       this.options.log.warn(`ffmpeg did not finish within ${this.options.drainTimeoutMs} ms; stopping it`);

@@ -26,6 +26,8 @@ export interface PipelineSettings {
   idleTimeoutMs: number;
   /** How long a stream waits for its publisher to come back before it ends, milliseconds (0: it ends at once). */
   reconnectWindowMs: number;
+  /** ffmpeg that writes nothing for this long while fed is killed and restarted, milliseconds. */
+  stallTimeoutMs: number;
   uploadLimits?: UploadLimits;
 }
 
@@ -171,6 +173,7 @@ export class StreamPipeline {
       targetSegmentDuration: this.options.targetSegmentDuration,
       chunkDuration: this.options.chunkDuration,
       drainTimeoutMs: this.options.drainTimeoutMs,
+      stallTimeoutMs: this.options.stallTimeoutMs,
       publisher: this.publisher,
       log: this.options.log,
       onChunk: (track, samples) => {

@@ -56,7 +56,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
         ingestSecret: secret,
         apiPort,
         stateDir: join(dir, 'state'),
-        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30'],
+        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30', '--stall-timeout', '4'],
         env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
         onLine: (line) => lines.push(`[ingest] ${line}`),
       });
@@ -127,6 +127,17 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect((await player_.state()).fatal).toBeNull();
   });
 
+  it('kills and restarts an ffmpeg that stalls (stopped, writing nothing) while media keeps arriving', async () => {
+    const sessionsBefore = sessionsIn(await playlist()).size;
+    const [pid] = execFileSync('pgrep', ['-P', String(ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    process.kill(Number(pid), 'SIGSTOP');
+    await eventually('segments from the ffmpeg that replaced the stalled one', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
+    expect(lines.some((line) => line.includes('wrote nothing for'))).toBe(true);
+    const metrics = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    const families = new Map(parsePrometheusTextFormat(metrics).map((family) => [family.name, family]));
+    expect(families.get('ingest_ffmpeg_restarts_total')!.metrics[0]!.value).toBe('2');
+  });
+
   it('ends the stream once the window passes without a reconnect', async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
     const leftAt = Date.now();
@@ -135,7 +146,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
       return manifest.endList ? manifest : undefined;
     });
     expect(Date.now() - leftAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
-    expect(ended.segments.filter((segment) => segment.discontinuity).length).toBeGreaterThanOrEqual(2);
+    expect(ended.segments.filter((segment) => segment.discontinuity).length).toBeGreaterThanOrEqual(3);
   });
 
   it('continues numbering in a new broadcast, and after a sidecar crash lets the publisher take the stream up again', async () => {
