@@ -10,7 +10,7 @@
  * first segment of a later session carries EXT-X-DISCONTINUITY.
  */
 import { parseMediaPlaylist, renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
-import { renderMultivariantPlaylist, type MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
+import { renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { contentTypeFor, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
@@ -18,10 +18,12 @@ import type { StreamStatus } from '../../shared/stream-status.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import { GaveUp, retryUntilStored, type BackoffOptions } from '../upload/backoff.ts';
+import { ConcurrencyLimit } from '../upload/concurrency-limit.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
 import type { CmafSegment } from './cmaf-segmenter.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 import { RenditionStats } from './rendition-stats.ts';
+import { buildMultivariantPlaylist, buildStreamStatus } from './stream-manifests.ts';
 
 export interface UploadLimits {
   /** Uploads in flight at once for one stream. */
@@ -117,8 +119,7 @@ export class StreamPublisher {
   private readonly status: LatestWriter;
   /** Listing waits for what storage held before this publisher (see restoreFromStorage). */
   private restored: Promise<void> = Promise.resolve();
-  private inFlight = 0;
-  private readonly waitingForSlot: (() => void)[] = [];
+  private readonly uploads: ConcurrencyLimit;
   private bufferedBytes = 0;
   private lastBacklogWarning = 0;
   private statusWrittenAt = 0;
@@ -129,6 +130,7 @@ export class StreamPublisher {
   constructor(options: StreamPublisherOptions) {
     this.options = options;
     this.limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
+    this.uploads = new ConcurrencyLimit(this.limits.parallelUploads);
     this.startedAt = options.now();
     const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.streamId, ref), type, this.limits.backoff);
     this.multivariant = writer({ kind: 'multivariant' }, HLS_PLAYLIST_TYPE);
@@ -274,26 +276,24 @@ export class StreamPublisher {
   }
 
   private async upload(entry: Entry): Promise<void> {
-    await this.slot();
-    const timer = this.options.metrics?.uploadSeconds.startTimer({ object: entry.ref.kind });
-    try {
-      await retryUntilStored(
-        () => this.options.store.put(streamObjectKey(this.options.streamId, entry.ref), entry.bytes, { contentType: contentTypeFor(entry.ref, entry.track.kind === 'audio') }),
-        this.limits.backoff,
-        () => entry.state !== 'dropped',
-      );
-      // Dropped while its last attempt was in flight: stored, but it stays out of the playlist.
-      if (entry.state === 'uploading') entry.state = 'stored';
-      timer?.();
-    } catch (error) {
-      if (!(error instanceof GaveUp)) {
-        this.options.onError(error);
-        this.drop(entry);
+    await this.uploads.run(async () => {
+      const timer = this.options.metrics?.uploadSeconds.startTimer({ object: entry.ref.kind });
+      const key = streamObjectKey(this.options.streamId, entry.ref);
+      const contentType = contentTypeFor(entry.ref, entry.track.kind === 'audio');
+      try {
+        await retryUntilStored(() => this.options.store.put(key, entry.bytes, { contentType }), this.limits.backoff, () => entry.state !== 'dropped');
+        // Dropped while its last attempt was in flight: stored, but it stays out of the playlist.
+        if (entry.state === 'uploading') entry.state = 'stored';
+        timer?.();
+      } catch (error) {
+        if (!(error instanceof GaveUp)) {
+          this.options.onError(error);
+          this.drop(entry);
+        }
+      } finally {
+        this.unbuffer(entry);
       }
-    } finally {
-      this.unbuffer(entry);
-      this.release();
-    }
+    });
   }
 
   private unbuffer(entry: Entry): void {
@@ -337,20 +337,6 @@ export class StreamPublisher {
       this.lastBacklogWarning = now;
       this.options.onBacklog?.(behindMs / 1000, waiting.length);
     }
-  }
-
-  private async slot(): Promise<void> {
-    if (this.inFlight < this.limits.parallelUploads) {
-      this.inFlight += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waitingForSlot.shift();
-    if (next) next();
-    else this.inFlight -= 1;
   }
 
   /** Lists, in order, every object at the head of the queue that is settled; then writes the playlists. */
@@ -416,7 +402,7 @@ export class StreamPublisher {
   private async writeMultivariantWhenDue(): Promise<void> {
     const states = [...this.states.values()];
     if (!states.every((state) => state.playlist.storedOnce && state.track)) return;
-    const playlist = this.multivariantPlaylist(states);
+    const playlist = buildMultivariantPlaylist(states);
     const bandwidth = Math.max(...playlist.variants.map((variant) => variant.bandwidth));
     // What a reconnect may change (codecs, picture size): any change is advertised at once.
     const signature = JSON.stringify(playlist.variants.map((variant) => [variant.codecs, variant.resolution]));
@@ -427,54 +413,17 @@ export class StreamPublisher {
     if (!previous) await this.writeStatus('live');
   }
 
-  private multivariantPlaylist(states: RenditionState[]): MultivariantPlaylist {
-    const audio = states.filter((state) => state.rendition.kind === 'audio');
-    const video = states.filter((state) => state.rendition.kind === 'video');
-    const audioGroupId = 'audio';
-    const audioPeak = Math.max(0, ...audio.map((state) => state.stats.peakBitsPerSecond));
-    const audioAverage = Math.max(0, ...audio.map((state) => state.stats.averageBitsPerSecond));
-    return {
-      audio: audio.map((state, index) => ({
-        groupId: audioGroupId,
-        name: state.rendition.name,
-        uri: `${state.rendition.name}/index.m3u8`,
-        channels: state.track?.channels,
-        isDefault: index === 0,
-      })),
-      variants: video.map((state) => ({
-        uri: `${state.rendition.name}/index.m3u8`,
-        bandwidth: state.stats.peakBitsPerSecond + audioPeak,
-        averageBandwidth: state.stats.averageBitsPerSecond + audioAverage,
-        codecs: [state.track!.codec, ...audio.slice(0, 1).map((a) => a.track!.codec)],
-        resolution: state.track?.width && state.track.height ? { width: state.track.width, height: state.track.height } : undefined,
-        frameRate: state.stats.framesPerSecond,
-        audioGroupId: audio.length > 0 ? audioGroupId : undefined,
-      })),
-    };
-  }
-
   private async writeStatus(state: StreamStatus['state']): Promise<void> {
     const now = this.options.now();
     this.statusWrittenAt = now;
-    const status: StreamStatus = {
+    const facts = {
       streamId: this.options.streamId,
       state,
       startedAt: this.startedAt,
-      updatedAt: now,
-      ...(state === 'ended' ? { endedAt: now } : {}),
+      now,
       targetDuration: this.options.targetSegmentDuration,
-      reconnects: Math.max(0, this.sessionCount - 1),
-      renditions: [...this.states.values()]
-        .filter((rendition) => rendition.track)
-        .map(({ rendition, track, stats }) => ({
-          name: rendition.name,
-          kind: rendition.kind,
-          codec: track!.codec,
-          width: track!.width,
-          height: track!.height,
-          bandwidth: Math.round(stats.peakBitsPerSecond),
-        })),
+      sessions: this.sessionCount,
     };
-    await this.status.write(JSON.stringify(status));
+    await this.status.write(JSON.stringify(buildStreamStatus(facts, [...this.states.values()])));
   }
 }

@@ -1,5 +1,6 @@
 /** ObjectStore over the edge's authenticated write API: the sidecar's local default. */
 import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import { WRITE_API_PREFIX } from '../../shared/write-api.ts';
 
 export interface EdgeObjectStoreOptions {
@@ -9,19 +10,8 @@ export interface EdgeObjectStoreOptions {
   timeoutMs: number;
 }
 
-export class EdgeWriteError extends Error {
+export class EdgeWriteError extends StorageHttpError {
   override name = 'EdgeWriteError';
-  readonly status: number;
-
-  constructor(message: string, status: number) {
-    super(message);
-    this.status = status;
-  }
-
-  /** A refusal (bad secret, bad key) stays a refusal however often it is retried. */
-  get retryable(): boolean {
-    return this.status >= 500 || this.status === 408 || this.status === 429;
-  }
 }
 
 export class EdgeObjectStore implements ObjectStore {

@@ -4,6 +4,7 @@
  */
 import { AwsClient } from 'aws4fetch';
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
+import { StorageHttpError } from './storage-error.ts';
 
 export interface S3ObjectStoreOptions {
   /** e.g. https://ACCOUNT.r2.cloudflarestorage.com, https://s3.eu-west-1.amazonaws.com, http://127.0.0.1:9000 */
@@ -18,18 +19,8 @@ export interface S3ObjectStoreOptions {
   timeoutMs?: number;
 }
 
-export class S3StoreError extends Error {
+export class S3StoreError extends StorageHttpError {
   override name = 'S3StoreError';
-  readonly status: number;
-
-  constructor(message: string, status: number) {
-    super(message);
-    this.status = status;
-  }
-
-  get retryable(): boolean {
-    return this.status >= 500 || this.status === 408 || this.status === 429;
-  }
 }
 
 export class S3ObjectStore implements ObjectStore {

@@ -28,7 +28,8 @@ async function readText(store: ObjectStore, key: string): Promise<string | undef
   return object ? new Response(object.body).text() : undefined;
 }
 
-async function publishAndCheck(storageArgs: string[], env: NodeJS.ProcessEnv, store: ObjectStore) {
+/** An open-mode sidecar storing through the given driver flags; streams end when the publisher leaves. */
+async function startSidecar(storageArgs: string[], env: NodeJS.ProcessEnv) {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-storage-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const rtmpPort = await freePort();
@@ -41,6 +42,11 @@ async function publishAndCheck(storageArgs: string[], env: NodeJS.ProcessEnv, st
     onLine: (line) => lines.push(line),
   });
   cleanups.push(() => ingest.stop());
+  return { rtmpPort, lines };
+}
+
+async function publishAndCheck(storageArgs: string[], env: NodeJS.ProcessEnv, store: ObjectStore) {
+  const { rtmpPort, lines } = await startSidecar(storageArgs, env);
   expect(await publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/stored`, 7).exited).toBe(0);
 
   const text = await eventually('an ended playlist in storage', 20_000, async () => {
@@ -70,18 +76,10 @@ describe('storage drivers, end to end', () => {
     const s3 = await startS3Server();
     cleanups.push(() => s3.close());
     const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
-    const dir = mkdtempSync(join(tmpdir(), 'e2e-outage-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const rtmpPort = await freePort();
-    const lines: string[] = [];
-    const ingest = await startIngest({
-      rtmpPort,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', '--playlist-window', '100', '--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket],
-      env: { LOG_FORMAT: 'json', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
-      onLine: (line) => lines.push(line),
-    });
-    cleanups.push(() => ingest.stop());
+    const { rtmpPort, lines } = await startSidecar(
+      ['--playlist-window', '100', '--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket],
+      { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
+    );
     const publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/outage`, 22);
     const listed = async () => parseM3u8((await readText(store, 'streams/outage/source/index.m3u8')) ?? '#EXTM3U\n').segments.length;
     await eventually('segments before the outage', 20_000, async () => ((await listed()) >= 2 ? true : undefined));
