@@ -3,6 +3,7 @@ import type { StreamObjectRef } from './storage/layout.ts';
 
 export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 export const JSON_TYPE = 'application/json';
+export const DASH_MPD_TYPE = 'application/dash+xml';
 export const VIDEO_MP4_TYPE = 'video/mp4';
 export const AUDIO_MP4_TYPE = 'audio/mp4';
 
@@ -14,6 +15,8 @@ export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean):
       return HLS_PLAYLIST_TYPE;
     case 'status':
       return JSON_TYPE;
+    case 'mpd':
+      return DASH_MPD_TYPE;
     case 'init':
     case 'segment':
       return renditionIsAudio ? AUDIO_MP4_TYPE : VIDEO_MP4_TYPE;

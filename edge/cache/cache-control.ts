@@ -25,6 +25,7 @@ export function cacheControlFor(kind: StreamObjectKind, playlist?: PlaylistState
       return `public, max-age=${MULTIVARIANT_MAX_AGE}`;
     case 'status':
       return 'public, max-age=1';
+    case 'mpd':
     case 'media-playlist': {
       if (playlist?.ended) return `public, max-age=${ENDED_PLAYLIST_MAX_AGE}`;
       // At most half a target duration, so a viewer never misses a whole segment's update.

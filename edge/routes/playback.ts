@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
-import { HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
+import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
@@ -76,6 +76,22 @@ export function playbackRoutes(store: ObjectStore): Hono {
     return new Response(object.body, { headers });
   }
 
+  /** The DASH MPD: cached like a live playlist while dynamic, longer once static (ended). */
+  async function mpdResponse(c: Context, streamId: string) {
+    const object = await store.get(streamObjectKey(streamId, { kind: 'mpd' }));
+    if (!object) throw notYetAvailable();
+    const text = await new Response(object.body).text();
+    const ended = /<MPD[^>]*\stype="static"/.test(text);
+    const target = /maxSegmentDuration="PT([\d.]+)S"/.exec(text)?.[1];
+    const headers = {
+      'content-type': DASH_MPD_TYPE,
+      'cache-control': cacheControlFor('mpd', { ended, targetDuration: target ? Math.ceil(Number(target)) : undefined }),
+      etag: `"${object.etag}"`,
+    };
+    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) return notModified(headers);
+    return new Response(text, { headers });
+  }
+
   /** The stream's status document (live, reconnecting or ended; renditions): public, short-lived. */
   async function statusResponse(c: Context, streamId: string) {
     const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
@@ -102,6 +118,7 @@ export function playbackRoutes(store: ObjectStore): Hono {
     if (!ref) throw httpError(404, 'no such object in a stream');
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref);
     if (ref.kind === 'status') return statusResponse(c, streamId);
+    if (ref.kind === 'mpd') return mpdResponse(c, streamId);
     return segmentResponse(c, streamId, ref);
   });
 

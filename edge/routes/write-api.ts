@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { constantTimeEqual } from '../../shared/constant-time.ts';
-import { AUDIO_MP4_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
+import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
@@ -16,6 +16,7 @@ const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
   multivariant: [HLS_PLAYLIST_TYPE],
   'media-playlist': [HLS_PLAYLIST_TYPE],
   status: [JSON_TYPE],
+  mpd: [DASH_MPD_TYPE],
   init: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   segment: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
 };

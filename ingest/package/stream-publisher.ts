@@ -11,7 +11,8 @@
  */
 import { parseMediaPlaylist, renderMediaPlaylist, targetDurationFor, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
-import { contentTypeFor, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
+import { renderMpd } from '../../shared/dash/mpd.ts';
+import { contentTypeFor, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
@@ -21,7 +22,8 @@ import { GaveUp, retryUntilStored, type BackoffOptions } from '../upload/backoff
 import { ConcurrencyLimit } from '../upload/concurrency-limit.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
 import type { CmafSegment } from './cmaf-segmenter.ts';
-import type { CmafTrack } from './cmaf-track.ts';
+import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
+import { buildDashManifest } from './dash-manifest.ts';
 import { RenditionStats } from './rendition-stats.ts';
 import { buildMultivariantPlaylist, buildStreamStatus } from './stream-manifests.ts';
 
@@ -71,11 +73,15 @@ interface Entry {
   enqueuedAt: number;
   track: CmafTrack;
   /** Segments only. */
-  segment?: { duration: number; programDateTime: number; samples: number; cutAt: number };
+  segment?: { time: number; ticks: number; duration: number; programDateTime: number; samples: number; cutAt: number };
 }
 
 interface ListedSegment extends MediaSegment {
   sequence: number;
+  session: string;
+  /** Media time of the first sample and duration, track timescale (for DASH). */
+  time: number;
+  ticks: number;
 }
 
 interface RenditionState {
@@ -83,8 +89,8 @@ interface RenditionState {
   track?: CmafTrack;
   /** Objects not listed yet, oldest first; only the head may be listed. */
   queue: Entry[];
-  /** Sessions whose init segment is stored. */
-  initStored: Set<string>;
+  /** The track of each session whose init segment is stored. */
+  tracks: Map<string, CmafTrack>;
   /** The session of the newest listed segment. */
   listedSession?: string;
   /** Media is missing before the next listed segment (dropped segments). */
@@ -117,6 +123,8 @@ export class StreamPublisher {
   private advertised: { bandwidth: number; signature: string } | undefined;
   private readonly multivariant: LatestWriter;
   private readonly status: LatestWriter;
+  private readonly mpd: LatestWriter;
+  private ended = false;
   /** Listing waits for what storage held before this publisher (see restoreFromStorage). */
   private restored: Promise<void> = Promise.resolve();
   private readonly uploads: ConcurrencyLimit;
@@ -135,11 +143,12 @@ export class StreamPublisher {
     const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.streamId, ref), type, this.limits.backoff);
     this.multivariant = writer({ kind: 'multivariant' }, HLS_PLAYLIST_TYPE);
     this.status = writer({ kind: 'status' }, JSON_TYPE);
+    this.mpd = writer({ kind: 'mpd' }, DASH_MPD_TYPE);
     for (const rendition of options.renditions) {
       this.states.set(rendition.name, {
         rendition,
         queue: [],
-        initStored: new Set(),
+        tracks: new Map(),
         gap: false,
         segments: [],
         nextSequence: 0,
@@ -171,13 +180,35 @@ export class StreamPublisher {
         const playlist = parseMediaPlaylist(await new Response(stored.body).text());
         state.nextSequence = Math.max(state.nextSequence, playlist.mediaSequence + playlist.segments.length);
         if (playlist.ended) continue;
-        state.segments = playlist.segments.map((segment, index) => ({ ...segment, sequence: playlist.mediaSequence + index }));
+        state.segments = [];
+        for (const [index, segment] of playlist.segments.entries()) {
+          const [session, time] = segment.uri.replace(/\.m4s$/, '').split('-');
+          const track = await this.restoreTrack(state, session!);
+          state.segments.push({
+            ...segment,
+            sequence: playlist.mediaSequence + index,
+            session: session!,
+            time: Number(time),
+            ticks: track ? Math.round(segment.duration * track.timescale) : 0,
+          });
+        }
         state.discontinuitySequence = playlist.discontinuitySequence;
         state.listedSession = playlist.segments.at(-1)?.uri.split('-')[0];
         state.targetDuration = Math.max(state.targetDuration, playlist.targetDuration);
       }
     })().catch((error: unknown) => this.options.onError(error));
     return this.restored;
+  }
+
+  /** The track of a session listed before this publisher, from its stored init segment. */
+  private async restoreTrack(state: RenditionState, session: string): Promise<CmafTrack | undefined> {
+    if (state.tracks.has(session)) return state.tracks.get(session);
+    const init = await this.options.store.get(streamObjectKey(this.options.streamId, { kind: 'init', rendition: state.rendition.name, session }));
+    if (!init) return undefined;
+    const track = parseCmafInitSegment(new Uint8Array(await new Response(init.body).arrayBuffer()));
+    state.tracks.set(session, track);
+    state.track ??= track;
+    return track;
   }
 
   /** Starts a session (a publisher connection or an encoder run): its media time starts again. */
@@ -218,13 +249,15 @@ export class StreamPublisher {
     this.enqueue(state, {
       kind: 'segment',
       session,
-      ref: { kind: 'segment', rendition: renditionName, session, index: segment.index },
+      ref: { kind: 'segment', rendition: renditionName, session, time: segment.startTime },
       bytes: segment.bytes,
       track: segment.track,
       state: 'uploading',
       buffered: true,
       enqueuedAt: now,
       segment: {
+        time: segment.startTime,
+        ticks: segment.duration,
         duration: segment.duration / timescale,
         programDateTime: (Number.isNaN(anchor) ? now : anchor) + (segment.startTime / timescale) * 1000,
         samples: segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0),
@@ -243,12 +276,14 @@ export class StreamPublisher {
   /** The stream ended: once everything waiting is stored (or dropped), close every media playlist with ENDLIST. */
   async end(): Promise<void> {
     await this.idle();
+    this.ended = true;
     await Promise.all(
       [...this.states.values()].map(async (state) => {
         state.ended = true;
         if (state.playlist.storedOnce || state.segments.length > 0) await this.writeMediaPlaylist(state);
       }),
     );
+    if (this.advertised || this.mpd.storedOnce) await this.writeMpd();
     if (this.advertised) await this.writeStatus('ended');
   }
 
@@ -346,10 +381,10 @@ export class StreamPublisher {
     while (state.queue[0] && state.queue[0].state !== 'uploading') {
       const entry = state.queue.shift()!;
       if (entry.kind === 'init') {
-        if (entry.state === 'stored') state.initStored.add(entry.session);
+        if (entry.state === 'stored') state.tracks.set(entry.session, entry.track);
         continue;
       }
-      if (entry.state === 'dropped' || !state.initStored.has(entry.session)) {
+      if (entry.state === 'dropped' || !state.tracks.has(entry.session)) {
         if (entry.state === 'stored') this.options.onError(new Error(`${state.rendition.name}: segment of session ${entry.session} without its init segment; not listed`));
         state.gap = true;
         continue;
@@ -360,17 +395,37 @@ export class StreamPublisher {
     if (!listed) return;
     await this.writeMediaPlaylist(state);
     await this.writeMultivariantWhenDue();
+    if (this.advertised) await this.writeMpd();
     if (this.advertised && this.options.now() - this.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus('live');
   }
 
+  /** The DASH MPD over the same segments: written after the HLS playlists, never listing more than they do. */
+  private async writeMpd(): Promise<void> {
+    const renditions = [...this.states.values()].map((state) => ({
+      name: state.rendition.name,
+      kind: state.rendition.kind,
+      bandwidth: state.stats.peakBitsPerSecond,
+      frameRate: state.stats.framesPerSecond,
+      tracks: state.tracks,
+      segments: state.segments.filter((segment) => segment.ticks > 0),
+    }));
+    const targetDuration = Math.max(...[...this.states.values()].map((state) => state.targetDuration));
+    const windowSeconds = Math.max(...[...this.states.values()].map((state) => state.segments.reduce((sum, segment) => sum + segment.duration, 0)));
+    const manifest = buildDashManifest(renditions, { ended: this.ended, now: this.options.now(), targetDuration, windowSeconds });
+    await this.mpd.write(renderMpd(manifest));
+  }
+
   private list(state: RenditionState, entry: Entry): void {
-    const { duration, programDateTime, samples, cutAt } = entry.segment!;
+    const { time, ticks, duration, programDateTime, samples, cutAt } = entry.segment!;
     const sequence = state.nextSequence++;
     state.stats.add(entry.bytes.length, duration, samples);
     const newSession = state.listedSession !== undefined && state.listedSession !== entry.session;
     state.segments.push({
       sequence,
-      uri: mediaSegmentFile(entry.session, (entry.ref as { index: number }).index),
+      session: entry.session,
+      time,
+      ticks,
+      uri: mediaSegmentFile(entry.session, (entry.ref as { time: number }).time),
       duration,
       initUri: initSegmentFile(entry.session),
       programDateTime,

@@ -5,7 +5,8 @@
  *   streams/ID/status.json                 stream status document (live/ended, renditions, ...)
  *   streams/ID/REND/index.m3u8             media playlist of rendition REND
  *   streams/ID/REND/init-SESSION.mp4       CMAF init segment (header) of one publish session
- *   streams/ID/REND/SESSION-N.m4s          CMAF media segment N (0, 1, ...) of one session
+ *   streams/ID/REND/SESSION-T.m4s          CMAF media segment of one session starting at media time T
+ *   streams/ID/manifest.mpd                DASH MPD (the same segments)
  *
  * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
  * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
@@ -16,18 +17,20 @@ import { isRenditionName, isSessionId, isStreamId } from '../stream-id.ts';
 export const STREAMS_PREFIX = 'streams/';
 export const PLAYLIST_FILE = 'index.m3u8';
 export const STATUS_FILE = 'status.json';
+export const MPD_FILE = 'manifest.mpd';
 
 export type StreamObjectRef =
   | { kind: 'multivariant' }
   | { kind: 'status' }
   | { kind: 'media-playlist'; rendition: string }
   | { kind: 'init'; rendition: string; session: string }
-  | { kind: 'segment'; rendition: string; session: string; index: number };
+  | { kind: 'mpd' }
+  | { kind: 'segment'; rendition: string; session: string; time: number };
 
 export type StreamObjectKind = StreamObjectRef['kind'];
 
 const INIT_FILE = /^init-([a-z0-9]+)\.mp4$/;
-const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,12})\.m4s$/;
+const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,15})\.m4s$/;
 
 /** The path of an object relative to its stream's prefix (also its URL path under `/live/ID/`). */
 export function streamRelativePath(ref: StreamObjectRef): string {
@@ -36,12 +39,14 @@ export function streamRelativePath(ref: StreamObjectRef): string {
       return PLAYLIST_FILE;
     case 'status':
       return STATUS_FILE;
+    case 'mpd':
+      return MPD_FILE;
     case 'media-playlist':
       return `${ref.rendition}/${PLAYLIST_FILE}`;
     case 'init':
       return `${ref.rendition}/${initSegmentFile(ref.session)}`;
     case 'segment':
-      return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.index)}`;
+      return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.time)}`;
   }
 }
 
@@ -49,9 +54,12 @@ export function initSegmentFile(session: string): string {
   return `init-${session}.mp4`;
 }
 
-/** A segment's name: its session and its index within the session (not its media sequence number). */
-export function mediaSegmentFile(session: string, index: number): string {
-  return `${session}-${index}.m4s`;
+/**
+ * A segment's name: its session and the media time of its first sample (track timescale), so
+ * DASH can address it with `$Time$` and a dropped segment leaves no wrong name behind.
+ */
+export function mediaSegmentFile(session: string, time: number): string {
+  return `${session}-${time}.m4s`;
 }
 
 /** Parses a path relative to a stream's prefix; null for anything the layout does not define. */
@@ -60,6 +68,7 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   if (parts.length === 1) {
     if (parts[0] === PLAYLIST_FILE) return { kind: 'multivariant' };
     if (parts[0] === STATUS_FILE) return { kind: 'status' };
+    if (parts[0] === MPD_FILE) return { kind: 'mpd' };
     return null;
   }
   if (parts.length !== 2) return null;
@@ -70,7 +79,7 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   if (init && isSessionId(init[1]!)) return { kind: 'init', rendition, session: init[1]! };
   const segment = SEGMENT_FILE.exec(file);
   if (segment && isSessionId(segment[1]!)) {
-    return { kind: 'segment', rendition, session: segment[1]!, index: Number(segment[2]) };
+    return { kind: 'segment', rendition, session: segment[1]!, time: Number(segment[2]) };
   }
   return null;
 }

@@ -4,6 +4,7 @@ import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
+import { parse as parseMpd } from 'mpd-parser';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
@@ -27,6 +28,20 @@ class OrderCheckingStore extends MemoryObjectStore {
       ].filter((uri): uri is string => Boolean(uri));
       for (const uri of listed) if (!this.objects.has(dir + uri)) this.violations.push(`${key} lists ${uri} before it is stored`);
     }
+    if (key.endsWith('.mpd')) {
+      const text = String(body);
+      this.versions.set(key, [...(this.versions.get(key) ?? []), text]);
+      const base = `http://edge/${key}`;
+      const now = Date.parse(/publishTime="([^"]+)"/.exec(text)![1]!);
+      const manifest = parseMpd(text, { manifestUri: base, NOW: now });
+      const playlists = [...manifest.playlists, ...Object.values(manifest.mediaGroups.AUDIO).flatMap((group) => Object.values(group).flatMap((r) => r.playlists))];
+      for (const segment of playlists.flatMap((playlist) => playlist.segments)) {
+        for (const url of [segment.resolvedUri, segment.map?.resolvedUri]) {
+          const objectKey = url && new URL(url).pathname.slice(1);
+          if (objectKey && !this.objects.has(objectKey)) this.violations.push(`${key} lists ${objectKey} before it is stored`);
+        }
+      }
+    }
     await super.put(key, body, options);
   }
 }
@@ -49,8 +64,9 @@ describe('stream publisher', () => {
       clock += 2000;
       if (video.segments[i]) publisher.publishSegment(session, 'source', video.segments[i]!);
       if (audio.segments[i]) publisher.publishSegment(session, 'audio', audio.segments[i]!);
+      // One segment time at a time, as live: every playlist version gets written.
+      await publisher.idle();
     }
-    await publisher.idle();
   }
 
   beforeAll(async () => {
@@ -83,8 +99,9 @@ describe('stream publisher', () => {
   it('continues numbering across sessions, with a discontinuity and a new EXT-X-MAP at the join', () => {
     const versions = store.versions.get('streams/colors/source/index.m3u8')!.map(parse);
     const join = versions.find((version) => version.segments.some((segment) => segment.uri.startsWith('sessionb2-')))!;
-    // Names are per session (session + index); the playlist position carries the sequence number.
-    expect(join.segments.map((segment) => segment.uri)).toEqual(['sessiona1-2.m4s', 'sessiona1-3.m4s', 'sessionb2-0.m4s']);
+    // Names are per session (session + media time); the playlist position carries the sequence number.
+    const name = (session: string, i: number) => `${session}-${video.segments[i]!.startTime}.m4s`;
+    expect(join.segments.map((segment) => segment.uri)).toEqual([name('sessiona1', 2), name('sessiona1', 3), name('sessionb2', 0)]);
     expect(join.mediaSequence).toBe(2);
     const first = join.segments[2]!;
     expect(first.discontinuity).toBe(true);
@@ -96,10 +113,21 @@ describe('stream publisher', () => {
     expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
   });
 
+  it('describes the same segments in a DASH MPD: a Period per session, static once ended', () => {
+    const versions = store.versions.get('streams/colors/manifest.mpd')!;
+    expect(versions.length).toBeGreaterThan(3);
+    expect(versions.map((text) => (text.match(/<Period /g) ?? []).length)).toContain(2);
+    const final = versions.at(-1)!;
+    expect(final).toContain('type="static"');
+    const video = parseMpd(final, { manifestUri: 'http://edge/streams/colors/manifest.mpd' }).playlists[0]!;
+    const hls = parse(store.text('streams/colors/source/index.m3u8')!);
+    expect(video.segments.map((segment) => segment.uri)).toEqual(hls.segments.map((segment) => `source/${segment.uri}`));
+  });
+
   it('counts the discontinuity once it slides out, and ends with EXT-X-ENDLIST', () => {
     const final = parse(store.text('streams/colors/source/index.m3u8')!);
     expect(final.endList).toBe(true);
-    expect(final.segments.map((s) => s.uri)).toEqual(['sessionb2-1.m4s', 'sessionb2-2.m4s', 'sessionb2-3.m4s']);
+    expect(final.segments.map((s) => s.uri)).toEqual([1, 2, 3].map((i) => `sessionb2-${video.segments[i]!.startTime}.m4s`));
     expect(final.mediaSequence).toBe(5);
     expect(final.discontinuitySequence).toBe(1);
     expect(parse(store.text('streams/colors/audio/index.m3u8')!).endList).toBe(true);

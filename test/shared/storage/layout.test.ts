@@ -5,11 +5,12 @@ describe('storage layout', () => {
   const refs: { name: string; ref: StreamObjectRef; path: string }[] = [
     { name: 'multivariant', ref: { kind: 'multivariant' }, path: 'index.m3u8' },
     { name: 'status', ref: { kind: 'status' }, path: 'status.json' },
+    { name: 'DASH MPD', ref: { kind: 'mpd' }, path: 'manifest.mpd' },
     { name: 'media playlist', ref: { kind: 'media-playlist', rendition: 'source' }, path: 'source/index.m3u8' },
     { name: 'init segment', ref: { kind: 'init', rendition: 'audio', session: 'mwux8zdq1mw4z4u' }, path: 'audio/init-mwux8zdq1mw4z4u.mp4' },
     {
       name: 'media segment',
-      ref: { kind: 'segment', rendition: 'source', session: 'mwux8zdq1mw4z4u', index: 42 },
+      ref: { kind: 'segment', rendition: 'source', session: 'mwux8zdq1mw4z4u', time: 42 },
       path: 'source/mwux8zdq1mw4z4u-42.m4s',
     },
   ];
@@ -35,7 +36,7 @@ describe('storage layout', () => {
     { name: 'empty stream id', key: 'streams//index.m3u8' },
     { name: 'upper-case rendition', key: 'streams/colors/Source/index.m3u8' },
     { name: 'session too short', key: 'streams/colors/source/abc-1.m4s' },
-    { name: 'negative index', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
+    { name: 'negative time', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
   ];
 
   it.each(refused)('refuses a key with $name', ({ key }) => {

@@ -1,0 +1,88 @@
+/** The DASH view of a stream's live windows: one Period per session, in wall-clock order. Pure. */
+import type { DashAdaptationSet, DashManifest, DashPeriod } from '../../shared/dash/mpd.ts';
+import { initSegmentFile } from '../../shared/storage/layout.ts';
+import type { CmafTrack } from './cmaf-track.ts';
+
+export interface WindowSegment {
+  session: string;
+  /** Media time of the first sample, track timescale. */
+  time: number;
+  /** Duration in track timescale units. */
+  ticks: number;
+  /** Ingest wall clock of the first sample, epoch milliseconds. */
+  programDateTime: number;
+}
+
+export interface RenditionWindow {
+  name: string;
+  kind: 'video' | 'audio';
+  bandwidth: number;
+  frameRate?: number;
+  /** The track of each session (from its init segment). */
+  tracks: ReadonlyMap<string, CmafTrack>;
+  segments: readonly WindowSegment[];
+}
+
+export interface DashManifestOptions {
+  ended: boolean;
+  now: number;
+  /** Seconds. */
+  targetDuration: number;
+  windowSeconds: number;
+}
+
+export function buildDashManifest(renditions: readonly RenditionWindow[], options: DashManifestOptions): DashManifest {
+  // Sessions in the order their media was ingested; a Period starts at its video's first sample.
+  const sessions = new Map<string, number>();
+  for (const rendition of [...renditions].sort((a, b) => (a.kind === 'video' ? -1 : 1) - (b.kind === 'video' ? -1 : 1))) {
+    for (const segment of rendition.segments) {
+      if (!sessions.has(segment.session) && rendition.tracks.has(segment.session)) sessions.set(segment.session, segment.programDateTime);
+    }
+  }
+  const periods: DashPeriod[] = [];
+  let previousEnd = 0;
+  for (const [session, firstWallClock] of [...sessions].sort((a, b) => a[1] - b[1])) {
+    // Periods never overlap, even when a restarted encoder's clock says a little earlier.
+    const startMs = Math.max(firstWallClock, previousEnd);
+    const adaptationSets: DashAdaptationSet[] = [];
+    for (const rendition of renditions) {
+      const track = rendition.tracks.get(session);
+      const segments = rendition.segments.filter((segment) => segment.session === session);
+      if (!track || segments.length === 0) continue;
+      const first = segments[0]!;
+      const last = segments.at(-1)!;
+      // The media time shown at the Period start: keeps audio and video in step by wall clock.
+      const presentationTimeOffset = first.time - Math.round(((first.programDateTime - startMs) / 1000) * track.timescale);
+      adaptationSets.push({
+        contentType: rendition.kind,
+        timescale: track.timescale,
+        presentationTimeOffset,
+        initialization: `${rendition.name}/${initSegmentFile(session)}`,
+        media: `${rendition.name}/${session}-$Time$.m4s`,
+        segments: segments.map((segment) => ({ time: segment.time, duration: segment.ticks })),
+        representation: {
+          id: rendition.name,
+          bandwidth: rendition.bandwidth,
+          codecs: track.codec,
+          width: track.width,
+          height: track.height,
+          frameRate: rendition.frameRate,
+          audioSamplingRate: track.sampleRate,
+          channels: track.channels,
+        },
+      });
+      previousEnd = Math.max(previousEnd, startMs + ((last.time + last.ticks - presentationTimeOffset) / track.timescale) * 1000);
+    }
+    if (adaptationSets.length > 0) periods.push({ id: session, start: startMs / 1000, adaptationSets });
+  }
+  return {
+    type: options.ended ? 'static' : 'dynamic',
+    publishTime: options.now,
+    minimumUpdatePeriod: options.targetDuration,
+    timeShiftBufferDepth: options.windowSeconds,
+    suggestedPresentationDelay: options.targetDuration * 3,
+    maxSegmentDuration: options.targetDuration,
+    minBufferTime: options.targetDuration * 2,
+    periods,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * DASH MPDs as data, over the same CMAF segments as the HLS playlists: a pure renderer.
+ *
+ * One Period per publish session (a reconnect or an encoder restart starts a new Period), a
+ * SegmentTemplate + SegmentTimeline per AdaptationSet addressing segments by `$Time$` (their
+ * names carry their media time). availabilityStartTime is the epoch, so a Period's start is its
+ * ingest wall clock and stays the same in every version of a live MPD, even across restarts.
+ */
+
+export interface TimelineSegment {
+  /** Media time of the first sample, track timescale. */
+  time: number;
+  /** Track timescale units. */
+  duration: number;
+}
+
+export interface DashRepresentation {
+  id: string;
+  bandwidth: number;
+  codecs: string;
+  width?: number;
+  height?: number;
+  frameRate?: number;
+  audioSamplingRate?: number;
+  channels?: number;
+}
+
+export interface DashAdaptationSet {
+  contentType: 'video' | 'audio';
+  timescale: number;
+  /** Media time shown at the Period's start. */
+  presentationTimeOffset: number;
+  initialization: string;
+  /** A URL template with `$Time$`. */
+  media: string;
+  segments: TimelineSegment[];
+  representation: DashRepresentation;
+}
+
+export interface DashPeriod {
+  id: string;
+  /** Seconds since availabilityStartTime (for a dynamic MPD, the epoch). */
+  start: number;
+  adaptationSets: DashAdaptationSet[];
+}
+
+export interface DashManifest {
+  /** `dynamic` while live, `static` once ended. */
+  type: 'dynamic' | 'static';
+  /** Epoch milliseconds. */
+  publishTime: number;
+  /** Seconds. */
+  minimumUpdatePeriod: number;
+  timeShiftBufferDepth: number;
+  suggestedPresentationDelay: number;
+  maxSegmentDuration: number;
+  minBufferTime: number;
+  periods: DashPeriod[];
+}
+
+function isoDuration(seconds: number): string {
+  return `PT${Number(seconds.toFixed(3))}S`;
+}
+
+function xmlAttribute(value: string): string {
+  return value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+}
+
+function attributes(values: Record<string, string | number | undefined>): string {
+  return Object.entries(values)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => ` ${name}="${xmlAttribute(String(value))}"`)
+    .join('');
+}
+
+/** `<S>` elements: runs of equal, back-to-back durations become one element with a repeat count. */
+function timeline(segments: readonly TimelineSegment[]): string[] {
+  const lines: string[] = [];
+  let index = 0;
+  let expectedTime: number | undefined;
+  while (index < segments.length) {
+    const first = segments[index]!;
+    let repeat = 0;
+    while (
+      index + repeat + 1 < segments.length &&
+      segments[index + repeat + 1]!.duration === first.duration &&
+      segments[index + repeat + 1]!.time === segments[index + repeat]!.time + first.duration
+    ) {
+      repeat += 1;
+    }
+    // t only where the timeline does not simply continue (the start, and after a gap).
+    const t = expectedTime === first.time ? undefined : first.time;
+    lines.push(`<S${attributes({ t, d: first.duration, r: repeat > 0 ? repeat : undefined })}/>`);
+    index += repeat + 1;
+    expectedTime = first.time + first.duration * (repeat + 1);
+  }
+  return lines;
+}
+
+function adaptationSet(set: DashAdaptationSet): string[] {
+  const { representation: r } = set;
+  const isVideo = set.contentType === 'video';
+  return [
+    `<AdaptationSet${attributes({ contentType: set.contentType, mimeType: isVideo ? 'video/mp4' : 'audio/mp4', segmentAlignment: 'true', startWithSAP: 1 })}>`,
+    `<SegmentTemplate${attributes({ timescale: set.timescale, presentationTimeOffset: set.presentationTimeOffset, initialization: set.initialization, media: set.media })}>`,
+    '<SegmentTimeline>',
+    ...timeline(set.segments),
+    '</SegmentTimeline>',
+    '</SegmentTemplate>',
+    `<Representation${attributes({
+      id: r.id,
+      bandwidth: Math.round(r.bandwidth),
+      codecs: r.codecs,
+      width: r.width,
+      height: r.height,
+      frameRate: r.frameRate === undefined ? undefined : Number(r.frameRate.toFixed(3)),
+      audioSamplingRate: r.audioSamplingRate,
+    })}>`,
+    ...(r.channels
+      ? [`<AudioChannelConfiguration${attributes({ schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011', value: r.channels })}/>`]
+      : []),
+    '</Representation>',
+    '</AdaptationSet>',
+  ];
+}
+
+export function renderMpd(manifest: DashManifest): string {
+  const live = manifest.type === 'dynamic';
+  const firstStart = manifest.periods[0]?.start ?? 0;
+  const end = Math.max(
+    firstStart,
+    ...manifest.periods.flatMap((period) =>
+      period.adaptationSets.map((set) => {
+        const last = set.segments.at(-1);
+        return last ? period.start + (last.time + last.duration - set.presentationTimeOffset) / set.timescale : period.start;
+      }),
+    ),
+  );
+  // A static MPD (an ended stream, now VOD) starts at its first Period.
+  const offset = live ? 0 : firstStart;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<MPD${attributes({
+      xmlns: 'urn:mpeg:dash:schema:mpd:2011',
+      profiles: 'urn:mpeg:dash:profile:isoff-live:2011',
+      type: manifest.type,
+      availabilityStartTime: live ? '1970-01-01T00:00:00Z' : undefined,
+      publishTime: new Date(manifest.publishTime).toISOString(),
+      minimumUpdatePeriod: live ? isoDuration(manifest.minimumUpdatePeriod) : undefined,
+      timeShiftBufferDepth: live ? isoDuration(manifest.timeShiftBufferDepth) : undefined,
+      suggestedPresentationDelay: live ? isoDuration(manifest.suggestedPresentationDelay) : undefined,
+      mediaPresentationDuration: live ? undefined : isoDuration(end - firstStart),
+      maxSegmentDuration: isoDuration(manifest.maxSegmentDuration),
+      minBufferTime: isoDuration(manifest.minBufferTime),
+    })}>`,
+  ];
+  for (const period of manifest.periods) {
+    lines.push(`<Period${attributes({ id: period.id, start: isoDuration(period.start - offset) })}>`);
+    for (const set of period.adaptationSets) lines.push(...adaptationSet(set));
+    lines.push('</Period>');
+  }
+  if (live) lines.push(`<UTCTiming${attributes({ schemeIdUri: 'urn:mpeg:dash:utc:direct:2014', value: new Date(manifest.publishTime).toISOString() })}/>`);
+  lines.push('</MPD>');
+  return lines.join('\n') + '\n';
+}

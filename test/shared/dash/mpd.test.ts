@@ -1,0 +1,83 @@
+import { parse } from 'mpd-parser';
+import { describe, expect, it } from 'vitest';
+import { renderMpd, type DashManifest } from '../../../shared/dash/mpd.ts';
+
+const startSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
+const period = (id: string, start: number, firstTime: number) => ({
+  id,
+  start,
+  adaptationSets: [
+    {
+      contentType: 'video' as const,
+      timescale: 1000,
+      presentationTimeOffset: firstTime,
+      initialization: `source/init-${id}.mp4`,
+      media: `source/${id}-$Time$.m4s`,
+      segments: [0, 1, 2].map((i) => ({ time: firstTime + i * 2000, duration: 2000 })),
+      representation: { id: 'source', bandwidth: 900_000, codecs: 'avc1.64001e', width: 640, height: 360, frameRate: 30 },
+    },
+    {
+      contentType: 'audio' as const,
+      timescale: 48000,
+      presentationTimeOffset: 0,
+      initialization: `audio/init-${id}.mp4`,
+      media: `audio/${id}-$Time$.m4s`,
+      segments: [0, 1, 2].map((i) => ({ time: i * 98304, duration: 98304 })),
+      representation: { id: 'audio', bandwidth: 130_000, codecs: 'mp4a.40.2', audioSamplingRate: 48000, channels: 2 },
+    },
+  ],
+});
+
+const live: DashManifest = {
+  type: 'dynamic',
+  publishTime: startSeconds * 1000 + 20_000,
+  minimumUpdatePeriod: 2,
+  timeShiftBufferDepth: 20,
+  suggestedPresentationDelay: 6,
+  maxSegmentDuration: 2,
+  minBufferTime: 4,
+  periods: [period('sessiona1', startSeconds, 0), period('sessionb2', startSeconds + 10, 4000)],
+};
+
+describe('renderMpd', () => {
+  it('renders a dynamic MPD that a DASH parser reads: periods, templates, segment URLs', () => {
+    const text = renderMpd(live);
+    expect(text).toContain('type="dynamic"');
+    expect(text).toContain('availabilityStartTime="1970-01-01T00:00:00Z"');
+    expect(text).toContain('<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014"');
+    // Runs of equal durations collapse into one S element with a repeat count.
+    expect(text).toContain('<S t="0" d="2000" r="2"/>');
+    const manifest = parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd', NOW: live.publishTime });
+    const video = manifest.playlists[0]!;
+    expect(video.attributes).toMatchObject({ BANDWIDTH: 900000, CODECS: 'avc1.64001e', RESOLUTION: { width: 640, height: 360 } });
+    const uris = video.segments.map((segment) => segment.resolvedUri);
+    expect(uris).toContain('http://edge/live/colors/source/sessiona1-0.m4s');
+    expect(uris).toContain('http://edge/live/colors/source/sessionb2-8000.m4s');
+    expect(video.segments[0]!.map?.resolvedUri).toBe('http://edge/live/colors/source/init-sessiona1.mp4');
+    // Two Periods: a timeline break between them, as HLS has its discontinuity.
+    expect(new Set(video.segments.map((segment) => segment.timeline)).size).toBe(2);
+    const audio = Object.values(manifest.mediaGroups.AUDIO)[0]!;
+    expect(Object.values(audio)[0]!.playlists[0]!.segments[1]!.resolvedUri).toBe('http://edge/live/colors/audio/sessiona1-98304.m4s');
+  });
+
+  it('renders a static MPD once ended, starting at zero, with its duration', () => {
+    const text = renderMpd({ ...live, type: 'static' });
+    expect(text).toContain('type="static"');
+    expect(text).not.toContain('availabilityStartTime');
+    expect(text).not.toContain('minimumUpdatePeriod');
+    expect(text).toContain('<Period id="sessiona1" start="PT0S">');
+    expect(text).toContain('<Period id="sessionb2" start="PT10S">');
+    // It ends where its longest track ends: the audio, 6.144 s into the second Period.
+    expect(text).toContain('mediaPresentationDuration="PT16.144S"');
+    expect(parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd' }).playlists[0]!.endList).toBe(true);
+  });
+
+  it('writes t again after a gap in the timeline', () => {
+    const gap = { ...live, periods: [{ ...period('sessiona1', startSeconds, 0) }] };
+    gap.periods[0]!.adaptationSets[0]!.segments = [
+      { time: 0, duration: 2000 },
+      { time: 6000, duration: 2000 },
+    ];
+    expect(renderMpd(gap)).toContain('<S t="0" d="2000"/>\n<S t="6000" d="2000"/>');
+  });
+});
