@@ -3,3 +3,8 @@ declare module 'hls.js/dist/hls.min.js' {
   const source: string;
   export default source;
 }
+
+declare module '*/dash.all.min.js' {
+  const source: string;
+  export default source;
+}

@@ -2,6 +2,9 @@
 import hlsJsSource from 'hls.js/dist/hls.min.js';
 import hlsJsPackage from 'hls.js/package.json' with { type: 'json' };
 import type { Hono } from 'hono';
+// dash.js does not export its browser build as a subpath: it is imported by path.
+import dashJsSource from '../node_modules/dashjs/dist/modern/umd/dash.all.min.js';
+import dashJsPackage from '../node_modules/dashjs/package.json' with { type: 'json' };
 import { createApp } from './app.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 
@@ -17,7 +20,7 @@ export default {
     app ??= createApp({
       store: new R2ObjectStore(env.BUCKET),
       ingestSecret: env.INGEST_SECRET,
-      assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource },
+      assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource },
     });
     return app.fetch(request, env, ctx);
   },

@@ -1,10 +1,13 @@
-/** The platform's player page: hls.js served by this worker, errors shown in the page. Pure HTML. */
+/** The platform's player page: hls.js or dash.js served by this worker, errors shown in the page. Pure HTML. */
 
 export interface PlayerPageOptions {
   streamId: string;
+  format: 'hls' | 'dash';
   playlistUrl: string;
+  mpdUrl: string;
   statusUrl: string;
   hlsScriptUrl: string;
+  dashScriptUrl: string;
 }
 
 /** JSON for a <script> element: `<` escaped so no string can close the element. */
@@ -17,6 +20,9 @@ function html(text: string): string {
 }
 
 export function renderPlayerPage(options: PlayerPageOptions): string {
+  const dash = options.format === 'dash';
+  const manifestUrl = dash ? options.mpdUrl : options.playlistUrl;
+  const other = dash ? { label: 'HLS (hls.js)', href: `?format=hls` } : { label: 'DASH (dash.js)', href: `?format=dash` };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -39,60 +45,84 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
   <p id="status">Loading…</p>
   <p id="stream-state"></p>
   <p id="error" role="alert" hidden></p>
-  <p>Playlist: <a href="${html(options.playlistUrl)}">${html(options.playlistUrl)}</a> (opens in VLC or any HLS player)</p>
+  <p>Playing ${dash ? 'DASH with dash.js' : 'HLS with hls.js'} · <a href="${html(other.href)}">switch to ${html(other.label)}</a></p>
+  <p>HLS: <a href="${html(options.playlistUrl)}">${html(options.playlistUrl)}</a> · DASH: <a href="${html(options.mpdUrl)}">${html(options.mpdUrl)}</a> (open either in VLC)</p>
 </main>
-<script src="${html(options.hlsScriptUrl)}"></script>
+<script src="${html(dash ? options.dashScriptUrl : options.hlsScriptUrl)}"></script>
 <script>
 "use strict";
-const playlistUrl = ${scriptJson(options.playlistUrl)};
+const format = ${scriptJson(options.format)};
+const manifestUrl = ${scriptJson(manifestUrl)};
 const statusUrl = ${scriptJson(options.statusUrl)};
 const video = document.getElementById("video");
 const statusLine = document.getElementById("status");
 const errorBox = document.getElementById("error");
 // Read by end-to-end tests and by people debugging in the console.
-const state = (window.playerState = { playing: false, errors: [], fatal: null });
+const state = (window.playerState = { format, playing: false, errors: [], fatal: null });
 
 function showError(message) {
   errorBox.hidden = false;
   errorBox.textContent = message;
 }
 
-function start() {
-  if (window.Hls && Hls.isSupported()) {
-    const hls = new Hls({ liveDurationInfinity: true });
-    window.hls = hls;
-    hls.on(Hls.Events.ERROR, (_, data) => {
-      state.errors.push({ type: data.type, details: data.details, fatal: data.fatal });
-      if (!data.fatal) return;
-      const notLive = data.response && data.response.code === 404 && data.details === "manifestLoadError";
-      hls.destroy();
-      if (notLive) {
-        statusLine.textContent = "The stream is not live yet; retrying…";
-        setTimeout(start, 3000);
-        return;
-      }
-      state.fatal = data.details;
-      showError("Playback failed: " + data.type + " / " + data.details + (data.reason ? " (" + data.reason + ")" : ""));
-    });
-    hls.loadSource(playlistUrl);
-    hls.attachMedia(video);
-  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-    video.src = playlistUrl;
-  } else {
+function notLiveYet() {
+  statusLine.textContent = "The stream is not live yet; retrying…";
+  setTimeout(start, 3000);
+}
+
+function startHls() {
+  if (!(window.Hls && Hls.isSupported())) {
+    if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = manifestUrl; return; }
     showError("This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.");
     return;
   }
+  const hls = new Hls({ liveDurationInfinity: true });
+  window.hls = hls;
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    state.errors.push({ type: data.type, details: data.details, fatal: data.fatal });
+    if (!data.fatal) return;
+    hls.destroy();
+    if (data.response && data.response.code === 404 && data.details === "manifestLoadError") return notLiveYet();
+    state.fatal = data.details;
+    showError("Playback failed: " + data.type + " / " + data.details + (data.reason ? " (" + data.reason + ")" : ""));
+  });
+  hls.loadSource(manifestUrl);
+  hls.attachMedia(video);
+}
+
+function startDash() {
+  if (!window.dashjs) { showError("dash.js did not load."); return; }
+  const player = dashjs.MediaPlayer().create();
+  window.dashPlayer = player;
+  player.on(dashjs.MediaPlayer.events.ERROR, (event) => {
+    const error = event.error || {};
+    state.errors.push({ type: "dash", details: String(error.message || error.code || "error"), fatal: true });
+    if (error.code === 25 /* manifest download failed */) { player.reset(); return notLiveYet(); }
+    state.fatal = String(error.code || "error");
+    showError("Playback failed: " + (error.message || error.code));
+  });
+  player.initialize(video, manifestUrl, true);
+}
+
+function start() {
+  if (format === "dash") startDash(); else startHls();
   video.play().catch(() => { statusLine.textContent = "Press play to start."; });
+}
+
+function latencySeconds() {
+  if (window.dashPlayer) return window.dashPlayer.getCurrentLiveLatency();
+  const hls = window.hls;
+  return hls && hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : NaN;
 }
 
 video.addEventListener("playing", () => { state.playing = true; });
 video.addEventListener("error", () => showError("Video element error: " + (video.error && video.error.message)));
 setInterval(() => {
   if (!state.playing) return;
-  const hls = window.hls;
-  const latency = hls && hls.playingDate ? ((Date.now() - hls.playingDate.getTime()) / 1000).toFixed(1) + " s behind live" : "";
-  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s" + (latency ? " · " + latency : "");
+  const latency = latencySeconds();
+  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s" + (Number.isFinite(latency) ? " · " + latency.toFixed(1) + " s behind live" : "");
 }, 500);
+
 // The stream's own status: tells a viewer whether to wait (reconnecting) or that it is over.
 const stateLine = document.getElementById("stream-state");
 const stateText = { live: "Live", reconnecting: "The streamer's connection dropped; waiting for it to come back…", ended: "The stream has ended." };

@@ -1,4 +1,4 @@
-/** Pages and assets for people: the player page and the hls.js it loads. */
+/** Pages and assets for people: the player page and the players it loads. */
 import { Hono } from 'hono';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
@@ -8,31 +8,39 @@ import { renderPlayerPage } from '../player/player-page.ts';
 export interface PlayerAssets {
   hlsJsVersion: string;
   hlsJsSource: string;
+  dashJsVersion: string;
+  dashJsSource: string;
 }
 
 export function pageRoutes(assets: PlayerAssets): Hono {
   const routes = new Hono();
-  // The version in the path makes the asset immutable: a new hls.js gets a new URL.
-  const hlsScriptPath = `/assets/hls-${assets.hlsJsVersion}.min.js`;
-
-  routes.get(hlsScriptPath, (c) =>
-    c.body(assets.hlsJsSource, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': IMMUTABLE }),
-  );
+  // The version in the path makes an asset immutable: a new player version gets a new URL.
+  const hlsScriptUrl = `/assets/hls-${assets.hlsJsVersion}.min.js`;
+  const dashScriptUrl = `/assets/dash-${assets.dashJsVersion}.min.js`;
+  const script = (source: string) => () =>
+    new Response(source, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': IMMUTABLE } });
+  routes.get(hlsScriptUrl, script(assets.hlsJsSource));
+  routes.get(dashScriptUrl, script(assets.dashJsSource));
 
   routes.get('/watch/:streamId', (c) => {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
+    const format = c.req.query('format') ?? 'hls';
+    if (format !== 'hls' && format !== 'dash') throw httpError(400, 'format must be hls or dash');
     const page = renderPlayerPage({
       streamId,
+      format,
       playlistUrl: `/live/${streamId}/index.m3u8`,
+      mpdUrl: `/live/${streamId}/manifest.mpd`,
       statusUrl: `/live/${streamId}/status.json`,
-      hlsScriptUrl: hlsScriptPath,
+      hlsScriptUrl,
+      dashScriptUrl,
     });
     return c.html(page, 200, { 'cache-control': 'public, max-age=60' });
   });
 
   routes.get('/', (c) =>
-    c.text('edge origin: watch at /watch/ID, playlists at /live/ID/index.m3u8 (or /live/ID.m3u8)\n', 200, {
+    c.text('edge origin: watch at /watch/ID (add ?format=dash for DASH), playlists at /live/ID/index.m3u8 (or /live/ID.m3u8), MPD at /live/ID/manifest.mpd\n', 200, {
       'cache-control': 'public, max-age=60',
     }),
   );

@@ -2,9 +2,12 @@
  * Cuts one track's fragmented MP4 stream into CMAF segments made of CMAF chunks.
  *
  * ffmpeg writes the init segment (ftyp+moov) and then one chunk (moof+mdat) every fraction of
- * a second. A segment starts at a chunk whose first sample is a sync sample once the current
- * segment has reached the target duration, so every segment starts on a keyframe. Chunks are
- * reported as they complete, which is what low-latency HLS parts will publish.
+ * a second. Segment boundaries follow a fixed grid of target durations from the track's first
+ * media time: a segment starts at the first chunk past a grid line whose first sample is a sync
+ * sample. Every segment starts on a keyframe, and since audio and video share the grid, their
+ * segments (and so their media sequence numbers) stay in step instead of drifting apart (2.048 s
+ * AAC segments against 2 s video ones would drift a whole segment in 80 s). Chunks are reported
+ * as they complete, which is what low-latency HLS parts will publish.
  */
 import { concatBytes, Fmp4StreamSplitter } from './fmp4-stream-splitter.ts';
 import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from './cmaf-track.ts';
@@ -52,6 +55,8 @@ export class CmafSegmenter {
   private pendingMoof: Uint8Array | undefined;
   private current: CmafChunk[] = [];
   private segmentIndex = 0;
+  /** Media time of the next grid line, track timescale. */
+  private nextBoundary: number | undefined;
   private readonly options: CmafSegmenterOptions;
   private readonly events: CmafSegmenterEvents;
 
@@ -106,10 +111,13 @@ export class CmafSegmenter {
       // A segment must start with a sync sample: drop leading chunks until one arrives.
       return;
     }
-    if (this.current.length > 0 && chunk.independent) {
-      const segmentStart = this.current[0]!.startTime;
-      const threshold = (this.options.targetSegmentDuration - BOUNDARY_TOLERANCE_SECONDS) * track.timescale;
-      if (chunk.startTime - segmentStart >= threshold) this.flushSegment();
+    const step = this.options.targetSegmentDuration * track.timescale;
+    const tolerance = BOUNDARY_TOLERANCE_SECONDS * track.timescale;
+    this.nextBoundary ??= chunk.startTime + step;
+    if (this.current.length > 0 && chunk.independent && chunk.startTime >= this.nextBoundary - tolerance) {
+      this.flushSegment();
+      // Past every grid line this segment covered (a long GOP covers several).
+      while (this.nextBoundary - tolerance <= chunk.startTime) this.nextBoundary += step;
     }
     this.current.push(chunk);
     this.events.onChunk?.(chunk, track);

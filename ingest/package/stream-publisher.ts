@@ -393,7 +393,8 @@ export class StreamPublisher {
       listed = true;
     }
     if (!listed) return;
-    await this.writeMediaPlaylist(state);
+    // This rendition may have completed a sequence number the others were held back for.
+    await Promise.all([...this.states.values()].map((other) => this.writeMediaPlaylist(other)));
     await this.writeMultivariantWhenDue();
     if (this.advertised) await this.writeMpd();
     if (this.advertised && this.options.now() - this.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus('live');
@@ -407,7 +408,7 @@ export class StreamPublisher {
       bandwidth: state.stats.peakBitsPerSecond,
       frameRate: state.stats.framesPerSecond,
       tracks: state.tracks,
-      segments: state.segments.filter((segment) => segment.ticks > 0),
+      segments: this.visibleSegments(state).filter((segment) => segment.ticks > 0),
     }));
     const targetDuration = Math.max(...[...this.states.values()].map((state) => state.targetDuration));
     const windowSeconds = Math.max(...[...this.states.values()].map((state) => state.segments.reduce((sum, segment) => sum + segment.duration, 0)));
@@ -442,13 +443,27 @@ export class StreamPublisher {
     this.lastUploadLagMs = this.options.now() - cutAt;
   }
 
+  /**
+   * The segments a playlist shows: while live, only up to the newest sequence number every
+   * rendition has stored, so all media playlists (and the MPD) end at the same segment and a
+   * player starting "three segments from the end" starts every rendition at the same time.
+   */
+  private visibleSegments(state: RenditionState): ListedSegment[] {
+    if (state.ended) return state.segments;
+    const common = Math.min(...[...this.states.values()].map((other) => other.nextSequence));
+    return state.segments.filter((segment) => segment.sequence < common);
+  }
+
   private async writeMediaPlaylist(state: RenditionState): Promise<void> {
+    const segments = this.visibleSegments(state);
+    // An empty live playlist helps no one, and its media sequence could only be a guess.
+    if (segments.length === 0 && !state.ended) return;
     await state.playlist.write(
       renderMediaPlaylist({
         targetDuration: state.targetDuration,
-        mediaSequence: state.segments[0]?.sequence ?? state.nextSequence,
+        mediaSequence: segments[0]?.sequence ?? state.nextSequence,
         discontinuitySequence: state.discontinuitySequence,
-        segments: state.segments,
+        segments,
         ended: state.ended,
       }),
     );
@@ -456,7 +471,7 @@ export class StreamPublisher {
 
   private async writeMultivariantWhenDue(): Promise<void> {
     const states = [...this.states.values()];
-    if (!states.every((state) => state.playlist.storedOnce && state.track)) return;
+    if (!states.every((state) => state.playlist.storedOnce && state.track && this.visibleSegments(state).length > 0)) return;
     const playlist = buildMultivariantPlaylist(states);
     const bandwidth = Math.max(...playlist.variants.map((variant) => variant.bandwidth));
     // What a reconnect may change (codecs, picture size): any change is advertised at once.

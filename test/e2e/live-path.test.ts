@@ -142,6 +142,30 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
   });
 
+  it('serves a DASH MPD over the same segments, and dash.js plays it in Chromium for 3 s', async () => {
+    const response = await get('/live/e2e/manifest.mpd');
+    expect(response.headers.get('content-type')).toBe('application/dash+xml');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=1, stale-while-revalidate=1');
+    const mpd = await response.text();
+    expect(mpd).toContain('type="dynamic"');
+    const hls = parseM3u8((await mediaPlaylistText('/live/e2e/source/index.m3u8'))!);
+    // The MPD names the same segment files the HLS playlist lists (by their media time).
+    const last = hls.segments.at(-2)!.uri;
+    expect(mpd).toContain(`media="source/${last.split('-')[0]}-$Time$.m4s"`);
+    const playback = await playInChromium(`${edgeUrl}/watch/e2e?format=dash`, 3);
+    expect(playback.fatal).toBeNull();
+    expect(playback.pageErrors).toEqual([]);
+    expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
+  });
+
+  it('plays the DASH MPD in VLC', async () => {
+    const playback = await playInVlc(`${edgeUrl}/live/colors/manifest.mpd`, 8);
+    logLines.push(...playback.log.split('\n').map((line) => `[vlc-dash] ${line}`));
+    expect(playback.mediaErrors).toEqual([]);
+    expect(playback.firstPicture, 'VLC decoded no picture from the MPD (see test-output/e2e-live-path.log)').toBe(true);
+    expect(playback.reachedEnd).toBe(false);
+  });
+
   it("plays the blog's URL /live/colors.m3u8 in VLC", async () => {
     const playback = await playInVlc(`${edgeUrl}/live/colors.m3u8`, 8);
     logLines.push(...playback.log.split('\n').map((line) => `[vlc] ${line}`));

@@ -9,7 +9,7 @@ export function edgeAppForTest(options: { secret?: string | undefined } = {}) {
   const app = createApp({
     store,
     ingestSecret: 'secret' in options ? options.secret : TEST_SECRET,
-    assets: { hlsJsVersion: '9.9.9', hlsJsSource: '/* hls.js */' },
+    assets: { hlsJsVersion: '9.9.9', hlsJsSource: '/* hls.js */', dashJsVersion: '8.8.8', dashJsSource: '/* dash.js */' },
   });
   return { app, store };
 }

@@ -39,7 +39,7 @@ describe('hostile requests to the edge', () => {
   ])('resolves $name as URLs do, reading only the resolved stream', async ({ path }) => {
     const store = new RecordingStore();
     await store.put('streams/other/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
-    const app = createApp({ store, ingestSecret: 'secret', assets: { hlsJsVersion: '1', hlsJsSource: '' } });
+    const app = createApp({ store, ingestSecret: 'secret', assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
     expect((await app.request(path)).status).toBe(200);
     expect(store.asked).toEqual(['streams/other/index.m3u8']);
   });
@@ -47,7 +47,7 @@ describe('hostile requests to the edge', () => {
   it.each(cases)('refuses $name with a 4xx, reading nothing outside the requested stream', async ({ path }) => {
     const store = new RecordingStore();
     await store.put('streams/other/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
-    const app = createApp({ store, ingestSecret: 'secret', assets: { hlsJsVersion: '1', hlsJsSource: '' } });
+    const app = createApp({ store, ingestSecret: 'secret', assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
     const response = await app.request(path);
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);

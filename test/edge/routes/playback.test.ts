@@ -111,5 +111,10 @@ describe('edge playback routes', () => {
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect(script.headers.get('cache-control')).toContain('immutable');
     expect((await app.request('/watch/%3Cscript%3E')).status).toBe(400);
+    const dash = await (await app.request('/watch/colors?format=dash')).text();
+    expect(dash).toContain('src="/assets/dash-8.8.8.min.js"');
+    expect(dash).toContain('"/live/colors/manifest.mpd"');
+    expect((await app.request('/assets/dash-8.8.8.min.js')).status).toBe(200);
+    expect((await app.request('/watch/colors?format=flash')).status).toBe(400);
   });
 });

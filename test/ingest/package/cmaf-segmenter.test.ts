@@ -56,3 +56,18 @@ describe('CMAF segmenter on the sidecar ffmpeg output', () => {
     expect(sound).toMatchObject({ codecType: 'audio', codecName: 'aac' });
   });
 });
+
+describe('CMAF segmenter grid', () => {
+  it('keeps audio and video segments on one 2 s grid, so their sequence numbers never drift apart', async () => {
+    const [video, audio] = (await transcodeToCmaf(await makeFlv({ seconds: 21, gopFrames: 60 }))) as [Buffer, Buffer];
+    const videoTrack = segmentTrack(video);
+    const audioTrack = segmentTrack(audio);
+    expect(audioTrack.segments).toHaveLength(videoTrack.segments.length);
+    for (const [i, segment] of audioTrack.segments.entries()) {
+      const start = segment.startTime / audioTrack.track.timescale;
+      // AAC chunks are 0.341 s: a segment starts at most one chunk after its grid line.
+      expect(start, `audio segment ${i}`).toBeGreaterThanOrEqual(i * 2 - 0.05);
+      expect(start, `audio segment ${i}`).toBeLessThan(i * 2 + 0.35);
+    }
+  });
+});
