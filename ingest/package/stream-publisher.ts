@@ -406,7 +406,7 @@ export class StreamPublisher {
       name: state.rendition.name,
       kind: state.rendition.kind,
       bandwidth: state.stats.peakBitsPerSecond,
-      frameRate: state.stats.framesPerSecond,
+      frameRate: state.rendition.kind === 'video' ? state.stats.framesPerSecond : undefined,
       tracks: state.tracks,
       segments: this.visibleSegments(state).filter((segment) => segment.ticks > 0),
     }));

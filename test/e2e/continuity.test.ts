@@ -109,6 +109,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await eventually('the playhead to move 6 s past the join', 40_000, async () => ((await player!.currentTime()) > playheadAtJoin + 6 ? true : undefined));
     expect((await player.state()).fatal).toBeNull();
     expect(player.pageErrors).toEqual([]);
+    // The MPD starts a new Period at the join. (dash.js playing across it is not checked yet: see the DASH issue.)
+    const mpd = await (await fetch(new URL('/live/cont/manifest.mpd', edgeUrl))).text();
+    expect((mpd.match(/<Period /g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
   it('restarts a killed ffmpeg and continues the stream after a discontinuity', async () => {
