@@ -158,14 +158,6 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
   });
 
-  it('plays the DASH MPD in VLC', async () => {
-    const playback = await playInVlc(`${edgeUrl}/live/colors/manifest.mpd`, 8);
-    logLines.push(...playback.log.split('\n').map((line) => `[vlc-dash] ${line}`));
-    expect(playback.mediaErrors).toEqual([]);
-    expect(playback.firstPicture, 'VLC decoded no picture from the MPD (see test-output/e2e-live-path.log)').toBe(true);
-    expect(playback.reachedEnd).toBe(false);
-  });
-
   it("plays the blog's URL /live/colors.m3u8 in VLC", async () => {
     const playback = await playInVlc(`${edgeUrl}/live/colors.m3u8`, 8);
     logLines.push(...playback.log.split('\n').map((line) => `[vlc] ${line}`));
