@@ -24,6 +24,11 @@ export interface RenditionWindow {
 }
 
 export interface DashManifestOptions {
+  /**
+   * Per session, the wall clock at its media time zero (epoch ms): a Period's start. It must be
+   * the same in every version of the MPD, whatever part of the session the window still holds.
+   */
+  sessionClocks: ReadonlyMap<string, number>;
   ended: boolean;
   now: number;
   /** Seconds. */
@@ -32,11 +37,12 @@ export interface DashManifestOptions {
 }
 
 export function buildDashManifest(renditions: readonly RenditionWindow[], options: DashManifestOptions): DashManifest {
-  // Sessions in the order their media was ingested; a Period starts at its video's first sample.
+  // Sessions in the order their media was ingested; a Period starts at its session's media time zero.
   const sessions = new Map<string, number>();
-  for (const rendition of [...renditions].sort((a, b) => (a.kind === 'video' ? -1 : 1) - (b.kind === 'video' ? -1 : 1))) {
+  for (const rendition of renditions) {
     for (const segment of rendition.segments) {
-      if (!sessions.has(segment.session) && rendition.tracks.has(segment.session)) sessions.set(segment.session, segment.programDateTime);
+      const clock = options.sessionClocks.get(segment.session);
+      if (!sessions.has(segment.session) && clock !== undefined && rendition.tracks.has(segment.session)) sessions.set(segment.session, clock);
     }
   }
   const periods: DashPeriod[] = [];
@@ -51,8 +57,8 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
       if (!track || segments.length === 0) continue;
       const first = segments[0]!;
       const last = segments.at(-1)!;
-      // The media time shown at the Period start: keeps audio and video in step by wall clock.
-      const presentationTimeOffset = first.time - Math.round(((first.programDateTime - startMs) / 1000) * track.timescale);
+      // The media time shown at the Period start (0, unless the Period had to start later than its clock).
+      const presentationTimeOffset = Math.max(0, Math.round(((startMs - firstWallClock) / 1000) * track.timescale));
       adaptationSets.push({
         contentType: rendition.kind,
         timescale: track.timescale,

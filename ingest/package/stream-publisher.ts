@@ -184,6 +184,10 @@ export class StreamPublisher {
         for (const [index, segment] of playlist.segments.entries()) {
           const [session, time] = segment.uri.replace(/\.m4s$/, '').split('-');
           const track = await this.restoreTrack(state, session!);
+          // A session listed before this publisher: its clock, once, from its first segment still listed.
+          if (track && !this.wallClockAtMediaZero.has(session!)) {
+            this.wallClockAtMediaZero.set(session!, segment.programDateTime - (Number(time) / track.timescale) * 1000);
+          }
           state.segments.push({
             ...segment,
             sequence: playlist.mediaSequence + index,
@@ -412,7 +416,8 @@ export class StreamPublisher {
     }));
     const targetDuration = Math.max(...[...this.states.values()].map((state) => state.targetDuration));
     const windowSeconds = Math.max(...[...this.states.values()].map((state) => state.segments.reduce((sum, segment) => sum + segment.duration, 0)));
-    const manifest = buildDashManifest(renditions, { ended: this.ended, now: this.options.now(), targetDuration, windowSeconds });
+    const sessionClocks = new Map([...this.wallClockAtMediaZero].filter(([, clock]) => !Number.isNaN(clock)));
+    const manifest = buildDashManifest(renditions, { sessionClocks, ended: this.ended, now: this.options.now(), targetDuration, windowSeconds });
     await this.mpd.write(renderMpd(manifest));
   }
 

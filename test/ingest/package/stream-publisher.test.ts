@@ -117,6 +117,13 @@ describe('stream publisher', () => {
     const versions = store.versions.get('streams/colors/manifest.mpd')!;
     expect(versions.length).toBeGreaterThan(3);
     expect(versions.map((text) => (text.match(/<Period /g) ?? []).length)).toContain(2);
+    // A Period keeps its start (and offset) in every version, however the window slides.
+    const starts = new Map<string, Set<string>>();
+    for (const text of versions.filter((version) => version.includes('type="dynamic"'))) {
+      for (const [, id, start] of text.matchAll(/<Period id="([^"]+)" start="([^"]+)"/g)) starts.set(id!, (starts.get(id!) ?? new Set()).add(start!));
+    }
+    expect(starts.size).toBe(2);
+    for (const values of starts.values()) expect(values.size).toBe(1);
     const final = versions.at(-1)!;
     expect(final).toContain('type="static"');
     const video = parseMpd(final, { manifestUri: 'http://edge/streams/colors/manifest.mpd' }).playlists[0]!;
