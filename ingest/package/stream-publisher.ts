@@ -101,7 +101,6 @@ interface RenditionState {
   targetDuration: number;
   stats: RenditionStats;
   playlist: LatestWriter;
-  ended: boolean;
 }
 
 // Rewrite the multivariant playlist when the measured peak outgrows what it advertises by this much.
@@ -156,7 +155,6 @@ export class StreamPublisher {
         targetDuration: Math.ceil(options.targetSegmentDuration),
         stats: new RenditionStats(),
         playlist: writer({ kind: 'media-playlist', rendition: rendition.name }, HLS_PLAYLIST_TYPE),
-        ended: false,
       });
     }
   }
@@ -283,7 +281,6 @@ export class StreamPublisher {
     this.ended = true;
     await Promise.all(
       [...this.states.values()].map(async (state) => {
-        state.ended = true;
         if (state.playlist.storedOnce || state.segments.length > 0) await this.writeMediaPlaylist(state);
       }),
     );
@@ -454,7 +451,7 @@ export class StreamPublisher {
    * player starting "three segments from the end" starts every rendition at the same time.
    */
   private visibleSegments(state: RenditionState): ListedSegment[] {
-    if (state.ended) return state.segments;
+    if (this.ended) return state.segments;
     const common = Math.min(...[...this.states.values()].map((other) => other.nextSequence));
     return state.segments.filter((segment) => segment.sequence < common);
   }
@@ -462,14 +459,14 @@ export class StreamPublisher {
   private async writeMediaPlaylist(state: RenditionState): Promise<void> {
     const segments = this.visibleSegments(state);
     // An empty live playlist helps no one, and its media sequence could only be a guess.
-    if (segments.length === 0 && !state.ended) return;
+    if (segments.length === 0 && !this.ended) return;
     await state.playlist.write(
       renderMediaPlaylist({
         targetDuration: state.targetDuration,
         mediaSequence: segments[0]?.sequence ?? state.nextSequence,
         discontinuitySequence: state.discontinuitySequence,
         segments,
-        ended: state.ended,
+        ended: this.ended,
       }),
     );
   }
