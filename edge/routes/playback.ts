@@ -15,9 +15,16 @@ import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
 
-/** 304 with the validators and caching a 200 would have carried (RFC 9110, 15.4.5). */
-function notModified(headers: Record<string, string>): Response {
-  return new Response(null, { status: 304, headers: { etag: headers.etag!, 'cache-control': headers['cache-control']! } });
+/**
+ * The response, or a 304 when the client's copy is current: with the validators and caching a
+ * 200 would have carried (RFC 9110, 15.4.5), and without reading a body it will not send.
+ */
+async function conditionalResponse(c: Context, body: string | ReadableStream<Uint8Array>, headers: Record<string, string>, status = 200): Promise<Response> {
+  if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag!)) {
+    if (typeof body !== 'string') await body.cancel();
+    return new Response(null, { status: 304, headers: { etag: headers.etag!, 'cache-control': headers['cache-control']! } });
+  }
+  return new Response(body, { status, headers });
 }
 
 /** A 404 (sent no-store, like every error) that a CDN must not keep: the object may exist a moment later. */
@@ -38,8 +45,7 @@ export function playbackRoutes(store: ObjectStore): Hono {
       // The alias rewrites the body, so its validator differs from the stored object's.
       etag: transform ? `W/"${object.etag}-alias"` : `"${object.etag}"`,
     };
-    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) return notModified(headers);
-    return new Response(transform ? transform(text) : text, { headers });
+    return conditionalResponse(c, transform ? transform(text) : text, headers);
   }
 
   async function segmentResponse(c: Context, streamId: string, ref: StreamObjectRef) {
@@ -63,17 +69,13 @@ export function playbackRoutes(store: ObjectStore): Hono {
       etag: `"${object.etag}"`,
       'accept-ranges': 'bytes',
     };
-    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag!)) {
-      await object.body.cancel();
-      return notModified(headers);
-    }
     if (range.kind === 'partial') {
       headers['content-range'] = contentRange(range.offset, range.length, object.size);
       headers['content-length'] = String(range.length);
-      return new Response(object.body, { status: 206, headers });
+      return conditionalResponse(c, object.body, headers, 206);
     }
     headers['content-length'] = String(object.size);
-    return new Response(object.body, { headers });
+    return conditionalResponse(c, object.body, headers);
   }
 
   /** The DASH MPD: cached like a live playlist while dynamic, longer once static (ended). */
@@ -88,8 +90,7 @@ export function playbackRoutes(store: ObjectStore): Hono {
       'cache-control': cacheControlFor('mpd', { ended, targetDuration: target ? Math.ceil(Number(target)) : undefined }),
       etag: `"${object.etag}"`,
     };
-    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) return notModified(headers);
-    return new Response(text, { headers });
+    return conditionalResponse(c, text, headers);
   }
 
   /** The stream's status document (live, reconnecting or ended; renditions): public, short-lived. */
@@ -97,11 +98,7 @@ export function playbackRoutes(store: ObjectStore): Hono {
     const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
     if (!object) throw httpError(404, 'no such stream (it has never been live)');
     const headers = { 'content-type': JSON_TYPE, 'cache-control': cacheControlFor('status'), etag: `"${object.etag}"` };
-    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) {
-      await object.body.cancel();
-      return notModified(headers);
-    }
-    return new Response(object.body, { headers });
+    return conditionalResponse(c, object.body, headers);
   }
 
   // The blog's URL: the multivariant playlist one level up, so its relative URIs need the id.
