@@ -1,5 +1,6 @@
 /** The sidecar's configuration: command-line flags first, then environment variables, then defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_LADDER_CONFIG, parseRungs, type LadderConfig } from './transcode/ladder.ts';
 
 export type StorageConfig =
   | { kind: 'edge'; edgeUrl: string; secret: string; usingDevelopmentSecret: boolean }
@@ -19,6 +20,7 @@ export interface IngestConfig {
   stateDir: string;
   segmentDuration: number;
   chunkDuration: number;
+  ladder: LadderConfig;
   playlistWindow: number;
   idleTimeout: number;
   reconnectWindow: number;
@@ -49,6 +51,16 @@ function seconds(min: number, max: number) {
     }
     return parsed;
   };
+}
+
+const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+function rungs(value: string) {
+  try {
+    return parseRungs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function url(value: string): string {
@@ -87,6 +99,15 @@ export function ingestCommand(): Command {
     .addOption(new Option('--storage-dir <path>', 'with --storage fs: the folder').env('STORAGE_DIR').default('media'))
     .addOption(new Option('--segment-duration <seconds>', 'target segment duration').env('SEGMENT_DURATION').default(2).argParser(seconds(1, 10)))
     .addOption(new Option('--chunk-duration <seconds>', 'CMAF chunk duration inside a segment').env('CHUNK_DURATION').default(0.333).argParser(seconds(0.1, 2)))
+    .addOption(
+      new Option('--ladder <rungs>', 'encoded renditions below the source, HEIGHT:BITRATE,... (each made only when shorter than the source; "none": the source alone)')
+        .env('LADDER')
+        .default('1080:5000k,720:2800k,480:1400k,360:800k')
+        .argParser(rungs),
+    )
+    .addOption(new Option('--passthrough <mode>', 'auto: pass the source through as the top rendition when its codec and keyframes fit; never: always encode it').env('PASSTHROUGH').default('auto').choices(['auto', 'never']))
+    .addOption(new Option('--x264-preset <preset>', 'libx264 preset of encoded renditions').env('X264_PRESET').default(DEFAULT_LADDER_CONFIG.preset).choices(X264_PRESETS))
+    .addOption(new Option('--audio-bitrate <bits>', 'AAC bitrate of the audio rendition, bits/s').env('AUDIO_BITRATE').default(DEFAULT_LADDER_CONFIG.audio.bitrate).argParser(integer(32_000, 512_000)))
     .addOption(new Option('--playlist-window <segments>', 'segments listed in a live playlist').env('PLAYLIST_WINDOW').default(10).argParser(integer(3, 10000)))
     .addOption(new Option('--idle-timeout <seconds>', 'disconnect a publisher that sends nothing this long').env('IDLE_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--reconnect-window <seconds>', 'a publisher reconnecting within this continues its stream (0: streams end at once)').env('RECONNECT_WINDOW').default(30).argParser(seconds(0, 3600)))
@@ -126,6 +147,10 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     storageDir: string;
     segmentDuration: number;
     chunkDuration: number;
+    ladder: string | ReturnType<typeof parseRungs>;
+    passthrough: 'auto' | 'never';
+    x264Preset: string;
+    audioBitrate: number;
     playlistWindow: number;
     idleTimeout: number;
     reconnectWindow: number;
@@ -140,9 +165,16 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     command.error('error: RTMPS needs both --tls-cert and --tls-key (or RTMPS_CERT and RTMPS_KEY)');
   }
   if (options.tlsCert && options.rtmpsPort === options.rtmpPort) command.error('error: --rtmps-port must differ from --rtmp-port');
-  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ...rest } = options;
+  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, ...rest } = options;
   return {
     ...rest,
+    // Commander passes a default through unparsed.
+    ladder: {
+      rungs: typeof ladder === 'string' ? parseRungs(ladder) : ladder,
+      passthrough,
+      preset: x264Preset,
+      audio: { ...DEFAULT_LADDER_CONFIG.audio, bitrate: audioBitrate },
+    },
     storage: storageConfig(),
     open: open === true || flag(env.INGEST_OPEN),
     rtmps: tlsCert && tlsKey ? { port: rtmpsPort, certFile: tlsCert, keyFile: tlsKey } : undefined,

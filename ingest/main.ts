@@ -11,7 +11,6 @@ import { RtmpServer } from './rtmp/rtmp-server.ts';
 import { PublishAccess } from './streams/publish-access.ts';
 import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
-import { DEFAULT_LADDER } from './transcode/ladder.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -72,7 +71,7 @@ const registry = new StreamRegistry({
   journal,
   settings: {
     ffmpegPath,
-    renditions: DEFAULT_LADDER,
+    ladder: config.ladder,
     targetSegmentDuration: config.segmentDuration,
     chunkDuration: config.chunkDuration,
     windowSegments: config.playlistWindow,

@@ -37,11 +37,18 @@ export interface CmafSegmenterEvents {
   onInit(init: Uint8Array, track: CmafTrack): void;
   onChunk?(chunk: CmafChunk, track: CmafTrack): void;
   onSegment(segment: CmafSegment): void;
+  /**
+   * A segment reached `maxSegmentDuration` without a keyframe to start the next one: it was cut
+   * there, and chunks are dropped until the next keyframe. Reported once.
+   */
+  onKeyframeOverdue?(track: CmafTrack): void;
 }
 
 export interface CmafSegmenterOptions {
   /** Seconds. */
   targetSegmentDuration: number;
+  /** Seconds a segment may last before it is cut even without a keyframe (default: no limit). */
+  maxSegmentDuration?: number;
 }
 
 // A keyframe a little before the nominal boundary (millisecond FLV timestamps, rounding)
@@ -57,6 +64,7 @@ export class CmafSegmenter {
   private segmentIndex = 0;
   /** Media time of the next grid line, track timescale. */
   private nextBoundary: number | undefined;
+  private overdueReported = false;
   private readonly options: CmafSegmenterOptions;
   private readonly events: CmafSegmenterEvents;
 
@@ -118,6 +126,18 @@ export class CmafSegmenter {
       this.flushSegment();
       // Past every grid line this segment covered (a long GOP covers several).
       while (this.nextBoundary - tolerance <= chunk.startTime) this.nextBoundary += step;
+    }
+    const limit = this.options.maxSegmentDuration;
+    if (limit !== undefined && this.current.length > 0 && !chunk.independent) {
+      const segmentStart = this.current[0]!.startTime;
+      if (chunk.startTime + chunk.duration - segmentStart > limit * track.timescale) {
+        this.flushSegment();
+        if (!this.overdueReported) {
+          this.overdueReported = true;
+          this.events.onKeyframeOverdue?.(track);
+        }
+        return;
+      }
     }
     this.current.push(chunk);
     this.events.onChunk?.(chunk, track);

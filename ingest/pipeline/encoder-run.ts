@@ -17,6 +17,8 @@ export interface EncoderRunOptions {
   renditions: readonly Rendition[];
   targetSegmentDuration: number;
   chunkDuration: number;
+  /** Seconds a passed-through segment may last before the source counts as missing its keyframe. */
+  maxPassthroughSegmentDuration: number;
   /** How long ffmpeg may take to flush once its input ends, milliseconds. */
   drainTimeoutMs: number;
   /** ffmpeg that writes nothing for this long while media keeps arriving has stalled, milliseconds. */
@@ -25,6 +27,8 @@ export interface EncoderRunOptions {
   log: Logger;
   onChunk(track: CmafTrack, sampleCount: number): void;
   onSegment(track: CmafTrack, seconds: number): void;
+  /** A passed-through rendition went `maxPassthroughSegmentDuration` without a keyframe. */
+  onKeyframeOverdue(rendition: string): void;
   /** ffmpeg stopped before it was asked to (crash, kill, bad input). */
   onUnexpectedExit(reason: string): void;
 }
@@ -47,7 +51,7 @@ export class EncoderRun {
     options.publisher.beginSession(this.session);
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
-      args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration }),
+      args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration, keyframeInterval: options.targetSegmentDuration }),
       outputCount: options.renditions.length,
       onStderrLine: (line) => options.log.debug({ ffmpeg: line }, 'ffmpeg'),
     });
@@ -77,7 +81,11 @@ export class EncoderRun {
   private segment(rendition: Rendition, index: number): Promise<void> {
     const { publisher } = this.options;
     const segmenter = new CmafSegmenter(
-      { targetSegmentDuration: this.options.targetSegmentDuration },
+      {
+        targetSegmentDuration: this.options.targetSegmentDuration,
+        // A passed-through source decides where keyframes are; encoded renditions have them where forced.
+        maxSegmentDuration: rendition.kind === 'video' && rendition.encoding === 'copy' ? this.options.maxPassthroughSegmentDuration : undefined,
+      },
       {
         onInit: (init, track) => {
           this.tracks.set(rendition.name, track);
@@ -90,6 +98,9 @@ export class EncoderRun {
         onSegment: (segment) => {
           this.options.onSegment(segment.track, segment.duration / segment.track.timescale);
           void publisher.publishSegment(this.session, rendition.name, segment);
+        },
+        onKeyframeOverdue: () => {
+          if (!this.stopping) this.options.onKeyframeOverdue(rendition.name);
         },
       },
     );

@@ -5,12 +5,23 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isStreamId } from '../../shared/stream-id.ts';
+import type { Rendition } from '../transcode/ladder.ts';
 
 export interface JournalEntry {
   streamId: string;
   /** The stream's name for logs (never a key). */
   label: string;
   since: string;
+  /** The stream's ladder, once its source chose it. */
+  renditions?: Rendition[];
+}
+
+const RENDITION_NAME = /^[a-z0-9]{1,32}$/;
+
+function isRendition(value: unknown): value is Rendition {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, kind } = value as Record<string, unknown>;
+  return typeof name === 'string' && RENDITION_NAME.test(name) && (kind === 'video' || kind === 'audio');
 }
 
 export class LiveJournal {
@@ -27,8 +38,12 @@ export class LiveJournal {
     return [...this.entries];
   }
 
-  record(streamId: string, label: string): void {
-    this.entries = [...this.entries.filter((entry) => entry.streamId !== streamId), { streamId, label, since: new Date().toISOString() }];
+  record(streamId: string, label: string, renditions?: readonly Rendition[]): void {
+    const previous = this.entries.find((entry) => entry.streamId === streamId);
+    const entry: JournalEntry = { streamId, label, since: previous?.since ?? new Date().toISOString() };
+    const ladder = renditions ?? previous?.renditions;
+    if (ladder) entry.renditions = [...ladder];
+    this.entries = [...this.entries.filter((entry) => entry.streamId !== streamId), entry];
     this.write();
   }
 
@@ -47,7 +62,12 @@ export class LiveJournal {
     }
     if (!Array.isArray(parsed)) throw new Error(`${this.path}: expected a list of streams`);
     return parsed.filter(
-      (entry): entry is JournalEntry => typeof entry === 'object' && entry !== null && isStreamId(String(entry.streamId)) && typeof entry.label === 'string',
+      (entry): entry is JournalEntry =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        isStreamId(String(entry.streamId)) &&
+        typeof entry.label === 'string' &&
+        (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))),
     );
   }
 

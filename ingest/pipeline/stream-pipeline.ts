@@ -7,14 +7,15 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import { StreamPublisher, type UploadLimits } from '../package/stream-publisher.ts';
-import type { Rendition } from '../transcode/ladder.ts';
+import { SourceProbe } from '../media/source-probe.ts';
+import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import { EncoderRun } from './encoder-run.ts';
 import { RateWindow } from './rate-window.ts';
 
 export interface PipelineSettings {
   ffmpegPath: string;
-  renditions: readonly Rendition[];
+  ladder: LadderConfig;
   /** Seconds. */
   targetSegmentDuration: number;
   /** Seconds. */
@@ -37,6 +38,10 @@ export interface StreamPipelineOptions extends PipelineSettings {
   log: Logger;
   metrics: IngestMetrics;
   now?: () => number;
+  /** The stream's renditions when they are already known (a stream taken up after a restart). */
+  renditions?: readonly Rendition[];
+  /** The stream's renditions were chosen (from its first publisher's source). */
+  onLadder?(renditions: readonly Rendition[]): void;
   /** The stream has ended and everything is stored. */
   onEnded(): void;
 }
@@ -70,11 +75,27 @@ const RESTART_FIRST_DELAY_MS = 250;
 const RESTART_MAX_DELAY_MS = 8_000;
 const RESTART_PERIOD_MS = 60_000;
 const RESTARTS_PER_PERIOD = 5;
+// The source probe: how much beyond one segment of media, and how long in wall time, it waits for
+// a second keyframe; and the most it buffers meanwhile.
+const PROBE_EXTRA_MEDIA_SECONDS = 0.2;
+const PROBE_WALL_EXTRA_MS = 3_000;
+const PROBE_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Seconds a passed-through segment may run without a keyframe: as long as its rounded EXTINF stays within the target duration. */
+export function maxPassthroughSegmentDuration(targetSegmentDuration: number): number {
+  return Math.min(Math.ceil(targetSegmentDuration) + 0.45, targetSegmentDuration + 0.5);
+}
 
 export class StreamPipeline {
   private readonly options: StreamPipelineOptions;
   private readonly now: () => number;
-  private readonly publisher: StreamPublisher;
+  private publisher: StreamPublisher | undefined;
+  /** The stream's ladder, fixed by its first source (later runs only change how the top is made). */
+  private renditions: readonly Rendition[] | undefined;
+  /** Why the top rendition is encoded for the rest of the stream (its source's keyframes did not fit). */
+  private encodeTopFromNowOn: string | undefined;
+  private probe: SourceProbe | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
   private stateValue: PipelineState = 'live';
   private control: PublishControl | undefined;
@@ -93,9 +114,17 @@ export class StreamPipeline {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
-    this.publisher = new StreamPublisher({
+    if (options.renditions) this.adoptLadder(options.renditions);
+    this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
+    this.idleWatch.unref();
+  }
+
+  private adoptLadder(renditions: readonly Rendition[]): StreamPublisher {
+    const options = this.options;
+    this.renditions = renditions;
+    const publisher = new StreamPublisher({
       streamId: options.streamId,
-      renditions: options.renditions,
+      renditions,
       store: options.store,
       targetSegmentDuration: options.targetSegmentDuration,
       windowSegments: options.windowSegments,
@@ -106,9 +135,9 @@ export class StreamPipeline {
         options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
       limits: options.uploadLimits,
     });
-    void this.publisher.restoreFromStorage();
-    this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
-    this.idleWatch.unref();
+    this.publisher = publisher;
+    void publisher.restoreFromStorage();
+    return publisher;
   }
 
   /** Taken up after a sidecar restart: the stream waits for its publisher as after a disconnect. */
@@ -139,7 +168,7 @@ export class StreamPipeline {
     this.stateValue = 'live';
     this.control = control;
     this.lastInputAt = this.now();
-    this.startRun();
+    this.beginProbe();
     return { onData: (flv) => this.write(flv), onEnd: () => void this.publisherLeft(control) };
   }
 
@@ -155,10 +184,11 @@ export class StreamPipeline {
       this.stateValue = 'ending';
       clearTimeout(this.reconnectTimer);
       clearInterval(this.idleWatch);
+      this.endProbe();
       const run = this.run;
       this.run = undefined;
       await run?.drain();
-      await this.publisher.end();
+      await this.publisher?.end();
       this.stateValue = 'ended';
       this.options.metrics.encodeSpeed.remove({ stream: this.options.streamId });
       this.options.onEnded();
@@ -166,15 +196,65 @@ export class StreamPipeline {
     return this.finishing;
   }
 
-  private startRun(): void {
+  /** The next run starts once the source's first seconds show what its ladder must be. */
+  private beginProbe(): void {
+    this.endProbe();
+    const probe = new SourceProbe({ maxMediaSeconds: this.options.targetSegmentDuration + PROBE_EXTRA_MEDIA_SECONDS, maxBytes: PROBE_MAX_BYTES });
+    this.probe = probe;
+    this.probeTimer = setTimeout(() => this.probeSettled(probe, probe.facts()), this.options.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
+  }
+
+  private endProbe(): void {
+    clearTimeout(this.probeTimer);
+    this.probe = undefined;
+  }
+
+  private probeSettled(probe: SourceProbe, facts: SourceFacts): void {
+    if (this.probe !== probe) return;
+    this.endProbe();
+    const log = this.options.log;
+    if (probe.problem || (!facts.video && !facts.audio)) {
+      log.error(`the publisher's stream cannot be read (${probe.problem ?? 'no audio or video arrived'}); disconnecting it`);
+      this.control?.disconnect();
+      return;
+    }
+    const renditions = this.renditionsFor(facts);
+    const run = this.startRun(renditions);
+    for (const chunk of probe.buffered) run.write(chunk);
+  }
+
+  /** This run's renditions: the stream's ladder, with the top passed through when this source allows it. */
+  private renditionsFor(facts: SourceFacts): readonly Rendition[] {
+    const log = this.options.log;
+    const plan = planLadder(facts, this.options.ladder, this.options.targetSegmentDuration);
+    const source = facts.video ? `${facts.video.width}x${facts.video.height}` : 'no video';
+    const top = this.encodeTopFromNowOn ?? plan.encodeReason;
+    if (!this.renditions) {
+      log.info({ ladder: plan.renditions.map((rendition) => rendition.name), source }, `ladder chosen${top ? `; the top rendition is encoded: ${top}` : '; the source passes through'}`);
+      this.adoptLadder(plan.renditions);
+      this.options.onLadder?.(plan.renditions);
+      return plan.renditions;
+    }
+    const planned = new Map(plan.renditions.map((rendition) => [rendition.name, rendition]));
+    if ([...planned.keys()].join() !== this.renditions.map((rendition) => rendition.name).join()) {
+      log.warn({ ladder: this.renditions.map((rendition) => rendition.name), source }, 'the source changed since the stream started; keeping its ladder');
+    }
+    const renditions = this.renditions.map((rendition) => (rendition.name === SOURCE_RENDITION ? (planned.get(SOURCE_RENDITION) ?? rendition) : rendition));
+    if (top) log.info(`the top rendition is encoded: ${top}`);
+    return this.encodeTopFromNowOn ? withEncodedTop(renditions, this.options.ladder, facts.video?.height ?? 0) : renditions;
+  }
+
+  private startRun(renditions: readonly Rendition[]): EncoderRun {
+    const publisher = this.publisher!;
     const run: EncoderRun = new EncoderRun({
       ffmpegPath: this.options.ffmpegPath,
-      renditions: this.options.renditions,
+      renditions,
       targetSegmentDuration: this.options.targetSegmentDuration,
+      maxPassthroughSegmentDuration: maxPassthroughSegmentDuration(this.options.targetSegmentDuration),
       chunkDuration: this.options.chunkDuration,
       drainTimeoutMs: this.options.drainTimeoutMs,
       stallTimeoutMs: this.options.stallTimeoutMs,
-      publisher: this.publisher,
+      publisher,
       log: this.options.log,
       onChunk: (track, samples) => {
         if (track.kind === 'video') this.videoFrames.add(samples, this.now());
@@ -182,15 +262,34 @@ export class StreamPipeline {
       onSegment: (track, seconds) => {
         if (track.kind === 'video') this.videoSeconds.add(seconds, this.now());
       },
+      onKeyframeOverdue: () => void this.keyframeOverdue(run),
       onUnexpectedExit: (reason) => void this.runFailed(run, reason),
     });
     this.run = this.lastRun = run;
-    this.options.log.info({ session: run.session }, 'encoder started');
+    this.options.log.info({ session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) }, 'encoder started');
+    return run;
+  }
+
+  /**
+   * A passed-through source went too long without a keyframe (an irregular GOP): its segment was
+   * cut short, and the stream continues, after a discontinuity, with the top rendition encoded.
+   */
+  private async keyframeOverdue(run: EncoderRun): Promise<void> {
+    if (run !== this.run || this.encodeTopFromNowOn) return;
+    const limit = maxPassthroughSegmentDuration(this.options.targetSegmentDuration);
+    this.encodeTopFromNowOn = `the source went more than ${limit} s without a keyframe`;
+    this.options.log.warn(`${this.encodeTopFromNowOn}; encoding the top rendition from now on`);
+    this.run = undefined;
+    await run.drain();
+    if (!this.control || this.run || this.probe || this.finishing) return;
+    this.beginProbe();
+    this.control.resubscribe();
   }
 
   private async publisherLeft(control: PublishControl): Promise<void> {
     if (control !== this.control) return;
     this.control = undefined;
+    this.endProbe();
     if (this.finishing) return;
     const run = this.run;
     this.run = undefined;
@@ -207,7 +306,7 @@ export class StreamPipeline {
   private waitForReconnect(): void {
     this.stateValue = 'reconnecting';
     this.options.log.info(`the stream waits ${this.options.reconnectWindowMs / 1000} s for its publisher to reconnect`);
-    void this.publisher.pause();
+    void this.publisher?.pause();
     this.reconnectTimer = setTimeout(() => {
       if (this.stateValue !== 'reconnecting') return;
       this.options.log.info('no reconnect within the window; ending the stream');
@@ -232,10 +331,10 @@ export class StreamPipeline {
     const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** this.restarts.length);
     this.restarts.push(now);
     await new Promise((resolve) => setTimeout(resolve, delay));
-    if (!this.control || this.run || this.finishing) return;
+    if (!this.control || this.run || this.probe || this.finishing) return;
     log.warn(`restarting ffmpeg (restart ${this.restarts.length} within ${RESTART_PERIOD_MS / 1000} s, after ${delay} ms)`);
     this.options.metrics.ffmpegRestarts.inc();
-    this.startRun();
+    this.beginProbe();
     // A fresh FLV stream for the new ffmpeg: header, codec configuration, the current GOP.
     this.control.resubscribe();
   }
@@ -254,6 +353,11 @@ export class StreamPipeline {
     this.lastInputAt = now;
     this.inputBytes.add(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
+    if (this.probe) {
+      const facts = this.probe.push(flv);
+      if (facts) this.probeSettled(this.probe, facts);
+      return;
+    }
     this.run?.write(flv);
   }
 
@@ -264,15 +368,15 @@ export class StreamPipeline {
       session: this.run?.session,
       since: this.startedAt,
       state: this.stateValue,
-      reconnects: Math.max(0, this.publisher.sessions - 1),
-      renditions: this.options.renditions.flatMap((rendition) => {
+      reconnects: Math.max(0, (this.publisher?.sessions ?? 0) - 1),
+      renditions: (this.renditions ?? []).flatMap((rendition) => {
         const track = tracks?.get(rendition.name);
         return track ? [{ name: rendition.name, kind: track.kind, codec: track.codec, width: track.width, height: track.height }] : [];
       }),
       inputBitsPerSecond: Math.round(this.inputBytes.perSecond(now, this.startedAt) * 8),
       inputFramesPerSecond: Math.round(this.videoFrames.perSecond(now, this.startedAt) * 100) / 100,
       encodeSpeed: Math.round(this.videoSeconds.perSecond(now, this.startedAt) * 100) / 100,
-      uploadLagMs: this.publisher.lastUploadLagMs,
+      uploadLagMs: this.publisher?.lastUploadLagMs,
     };
   }
 }

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { PublishAccess } from '../streams/publish-access.ts';
+import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 
@@ -112,14 +113,17 @@ export class StreamRegistry {
       if (this.live.has(entry.streamId)) continue;
       const streamLog = this.options.log.child({ stream: entry.label, playbackId: entry.streamId });
       streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
-      this.newPipeline(entry.streamId, entry.label, streamLog).awaitReconnect();
+      // A journal from before ladders were recorded: those streams had the passthrough pair.
+      this.newPipeline(entry.streamId, entry.label, streamLog, entry.renditions ?? PASSTHROUGH_ONLY).awaitReconnect();
     }
     return entries.length;
   }
 
-  private newPipeline(streamId: string, label: string, log: Logger): StreamPipeline {
+  private newPipeline(streamId: string, label: string, log: Logger, renditions?: readonly Rendition[]): StreamPipeline {
     const pipeline = new StreamPipeline({
       ...this.options.settings,
+      renditions,
+      onLadder: (ladder) => this.options.journal?.record(streamId, label, ladder),
       streamId,
       store: this.options.store,
       log,

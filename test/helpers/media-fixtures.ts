@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { buildFfmpegArgs } from '../../ingest/transcode/ffmpeg-args.ts';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 import { FfmpegProcess } from '../../ingest/transcode/ffmpeg-process.ts';
-import { DEFAULT_LADDER, type Rendition } from '../../ingest/transcode/ladder.ts';
+import { PASSTHROUGH_ONLY, type Rendition } from '../../ingest/transcode/ladder.ts';
 import { CmafSegmenter, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 
@@ -12,6 +12,11 @@ export interface FlvOptions {
   /** Keyframe interval in frames at 30 fps. */
   gopFrames: number;
   size?: string;
+  /** With an AAC track (default true). */
+  audio?: boolean;
+  pixelFormat?: string;
+  /** libx264 keyframe placement instead of a fixed GOP, e.g. `expr:...` for irregular keyframes. */
+  forceKeyframes?: string;
 }
 
 /** An H.264/AAC FLV like OBS or ffmpeg publish, as bytes. */
@@ -19,10 +24,12 @@ export function makeFlv(options: FlvOptions): Promise<Buffer> {
   const args = [
     '-hide_banner', '-loglevel', 'error',
     '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
     '-t', String(options.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-f', 'flv', 'pipe:1',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p',
+    ...(options.forceKeyframes ? ['-sc_threshold', '0', '-force_key_frames', options.forceKeyframes] : []),
+    ...(options.audio === false ? [] : ['-c:a', 'aac']),
+    '-f', 'flv', 'pipe:1',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(locateFfmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,10 +42,10 @@ export function makeFlv(options: FlvOptions): Promise<Buffer> {
 }
 
 /** Runs the sidecar's own ffmpeg command on an FLV: one CMAF byte stream per rendition. */
-export async function transcodeToCmaf(flv: Buffer, renditions: readonly Rendition[] = DEFAULT_LADDER): Promise<Buffer[]> {
+export async function transcodeToCmaf(flv: Buffer, renditions: readonly Rendition[] = PASSTHROUGH_ONLY): Promise<Buffer[]> {
   const ffmpeg = new FfmpegProcess({
     binary: locateFfmpeg(),
-    args: buildFfmpegArgs({ renditions, chunkDuration: 0.333 }),
+    args: buildFfmpegArgs({ renditions, chunkDuration: 0.333, keyframeInterval: 2 }),
     outputCount: renditions.length,
   });
   const collected = ffmpeg.outputs.map(

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
-import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
@@ -54,7 +54,7 @@ describe('stream publisher during a storage outage', () => {
     let clock = Date.parse('2026-11-24T12:00:00Z');
     const instance = new StreamPublisher({
       streamId: 'outage',
-      renditions: DEFAULT_LADDER,
+      renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,
       windowSegments: 20,

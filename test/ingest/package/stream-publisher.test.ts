@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
-import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
@@ -75,7 +75,7 @@ describe('stream publisher', () => {
     audio = segmentTrack(a);
     const publisher = new StreamPublisher({
       streamId: 'colors',
-      renditions: DEFAULT_LADDER,
+      renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,
       windowSegments: 3,

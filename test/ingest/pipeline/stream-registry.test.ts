@@ -8,7 +8,7 @@ import { StreamRegistry } from '../../../ingest/pipeline/stream-registry.ts';
 import type { PublishRequest } from '../../../ingest/rtmp/rtmp-server.ts';
 import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
 import { StreamStore } from '../../../ingest/streams/stream-store.ts';
-import { DEFAULT_LADDER } from '../../../ingest/transcode/ladder.ts';
+import { DEFAULT_LADDER_CONFIG } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 
 function registry(mode: 'open' | 'keyed') {
@@ -18,7 +18,7 @@ function registry(mode: 'open' | 'keyed') {
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   const store = new MemoryObjectStore();
   const metrics = new IngestMetrics();
-  const settings = { ffmpegPath: 'ffmpeg', renditions: DEFAULT_LADDER, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 };
+  const settings = { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 };
   return { registry: new StreamRegistry({ settings, store, access: new PublishAccess(mode, streams), log, metrics }), key, lines, store, metrics };
 }
 

@@ -1,0 +1,74 @@
+/** The ladder as ffmpeg really makes it: one process, one filter graph, boundaries that line up. */
+import { describe, expect, it } from 'vitest';
+import { CmafSegmenter, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
+import { SourceProbe } from '../../../ingest/media/source-probe.ts';
+import { DEFAULT_LADDER_CONFIG, planLadder, type Rendition } from '../../../ingest/transcode/ladder.ts';
+import { concatBytes } from '../../../ingest/package/fmp4-stream-splitter.ts';
+import { firstPacketPresentationTime } from '../../helpers/ffprobe.ts';
+import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
+
+function planFor(flv: Buffer): Rendition[] {
+  const probe = new SourceProbe({ maxMediaSeconds: 2.2, maxBytes: 64 * 1024 * 1024 });
+  for (let offset = 0; offset < flv.length; offset += 4096) {
+    const facts = probe.push(flv.subarray(offset, offset + 4096));
+    if (facts) return planLadder(facts, DEFAULT_LADDER_CONFIG, 2).renditions;
+  }
+  throw new Error('the probe never decided');
+}
+
+/** When each segment's keyframe is shown, seconds, as ffprobe reads the segment with its init segment. */
+function segmentStarts({ init, segments }: SegmentedTrack): Promise<number[]> {
+  return Promise.all(segments.map(async (segment) => Number((await firstPacketPresentationTime(concatBytes([init, segment.bytes]))).toFixed(3))));
+}
+
+/** Segment durations, seconds, all but the last (which ends wherever the input did). */
+function fullDurations({ track, segments }: SegmentedTrack): number[] {
+  return segments.slice(0, -1).map((segment) => Number((segment.duration / track.timescale).toFixed(2)));
+}
+
+describe('encoded ladder', () => {
+  it('passes a 720p source with 2 s keyframes through and encodes 480p and 360p with keyframes on the same frames', async () => {
+    const flv = await makeFlv({ seconds: 7, gopFrames: 60, size: '1280x720' });
+    const renditions = planFor(flv);
+    expect(renditions.map((r) => `${r.name}:${r.encoding}`)).toEqual(['source:copy', '480p:h264', '360p:h264', 'audio:aac']);
+    const tracks = (await transcodeToCmaf(flv, renditions)).map((bytes) => segmentTrack(bytes));
+    const [source, p480, p360, audio] = tracks as [SegmentedTrack, SegmentedTrack, SegmentedTrack, SegmentedTrack];
+    expect([source.track.height, p480.track.height, p360.track.height]).toEqual([720, 480, 360]);
+    expect([p480.track.width, p360.track.width]).toEqual([854, 640]);
+    expect(fullDurations(source)).toEqual([2, 2, 2]);
+    const starts = await segmentStarts(source);
+    expect(starts).toHaveLength(4);
+    expect(await segmentStarts(p480)).toEqual(starts);
+    expect(await segmentStarts(p360)).toEqual(starts);
+    expect(audio.segments.length).toBe(source.segments.length);
+  });
+
+  it('encodes the top rendition of a 6 s-GOP source, every rendition cut in 2 s segments', async () => {
+    const flv = await makeFlv({ seconds: 7, gopFrames: 180, size: '854x480' });
+    const renditions = planFor(flv);
+    expect(renditions.map((r) => `${r.name}:${r.encoding}`)).toEqual(['source:h264', '360p:h264', 'audio:aac']);
+    const tracks = (await transcodeToCmaf(flv, renditions)).map((bytes) => segmentTrack(bytes));
+    expect(tracks[0]!.track.height).toBe(480);
+    expect(fullDurations(tracks[0]!)).toEqual([2, 2, 2]);
+    expect(await segmentStarts(tracks[1]!)).toEqual(await segmentStarts(tracks[0]!));
+    expect(tracks[2]!.segments.length).toBe(4);
+  });
+
+  it('cuts a passed-through segment that outgrows the limit and reports the overdue keyframe once', async () => {
+    const flv = await makeFlv({ seconds: 8, gopFrames: 180 });
+    const [video] = await transcodeToCmaf(flv, [{ name: 'source', kind: 'video', encoding: 'copy' }]);
+    const segments: CmafSegment[] = [];
+    let overdue = 0;
+    const segmenter = new CmafSegmenter(
+      { targetSegmentDuration: 2, maxSegmentDuration: 2.45 },
+      { onInit: () => {}, onSegment: (segment) => segments.push(segment), onKeyframeOverdue: () => overdue++ },
+    );
+    segmenter.push(video!);
+    segmenter.end();
+    expect(overdue).toBe(1);
+    const seconds = segments.map((segment) => segment.duration / segment.track.timescale);
+    for (const duration of seconds) expect(duration).toBeLessThanOrEqual(2.45);
+    expect(segments.every((segment) => segment.chunks[0]!.independent)).toBe(true);
+    expect(segments.map((segment) => Math.round(segment.startTime / segment.track.timescale))).toEqual([0, 6]);
+  });
+});
