@@ -26,6 +26,8 @@ export interface CmafFragmentTiming {
   sampleCount: number;
   /** The first sample is a sync sample (a keyframe): a segment may start here. */
   startsWithSyncSample: boolean;
+  /** The first sample's presentation time minus its decode time, track timescale units. */
+  firstCompositionOffset: number;
 }
 
 const SAMPLE_IS_NON_SYNC = 0x10000;
@@ -157,8 +159,9 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
   let duration = 0;
   let sampleCount = 0;
   let firstSampleFlags: number | undefined;
+  let firstCompositionOffset = 0;
   for (const trun of findBoxes(moof, 'trun', traf.payload, traf.end)) {
-    const flags = fullBoxHeader(moof, trun).flags;
+    const { flags, version } = fullBoxHeader(moof, trun);
     const count = data.getUint32(trun.payload + 4);
     let offset = trun.payload + 8;
     if (flags & 0x1) offset += 4; // data offset
@@ -180,7 +183,11 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
         if (!(i === 0 && trunFirstFlags !== undefined)) sampleFlags = explicit;
         offset += 4;
       }
-      if (flags & 0x800) offset += 4; // composition time offset
+      if (flags & 0x800) {
+        // Signed in version 1 (CMAF writes negative offsets so that decode and presentation start together).
+        if (sampleCount === 0 && i === 0) firstCompositionOffset = version === 1 ? data.getInt32(offset) : data.getUint32(offset);
+        offset += 4;
+      }
       if (sampleCount === 0 && i === 0) firstSampleFlags = sampleFlags;
       duration += sampleDuration;
     }
@@ -191,5 +198,6 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
     duration,
     sampleCount,
     startsWithSyncSample: firstSampleFlags !== undefined && (firstSampleFlags & SAMPLE_IS_NON_SYNC) === 0,
+    firstCompositionOffset,
   };
 }

@@ -1,11 +1,5 @@
 /** Decodes media with ffprobe, as a check that bytes are playable, not merely well-formed. */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { spawn } from 'node:child_process';
 
 export interface ProbeResult {
   codecType: string;
@@ -31,23 +25,4 @@ export function probeDecode(bytes: Uint8Array): Promise<ProbeResult> {
       resolve({ codecType: stream.codec_type, codecName: stream.codec_name, decodedFrames: Number(stream.nb_read_frames) });
     });
   });
-}
-
-/**
- * The presentation time, seconds, of the first packet in decoding order (a segment's keyframe)
- * of the first stream in `bytes` (init segment + media segments). Read from a file: from a pipe,
- * ffprobe's MP4 reader shows some fragments' times shifted by a frame.
- */
-export async function firstPacketPresentationTime(bytes: Uint8Array): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), 'probe-'));
-  const file = join(dir, 'media.mp4');
-  try {
-    await writeFile(file, bytes);
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', '0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]);
-    const first = stdout.split('\n').find(Boolean);
-    if (first === undefined) throw new Error('ffprobe found no packet');
-    return Number(first);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }

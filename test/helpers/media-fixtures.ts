@@ -15,6 +15,8 @@ export interface FlvOptions {
   /** With an AAC track (default true). */
   audio?: boolean;
   pixelFormat?: string;
+  /** libx264 preset (default veryfast). */
+  preset?: string;
   /** libx264 keyframe placement instead of a fixed GOP, e.g. `expr:...` for irregular keyframes. */
   forceKeyframes?: string;
 }
@@ -26,7 +28,7 @@ export function makeFlv(options: FlvOptions): Promise<Buffer> {
     '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`,
     ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
     '-t', String(options.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p',
+    '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p',
     ...(options.forceKeyframes ? ['-sc_threshold', '0', '-force_key_frames', options.forceKeyframes] : []),
     ...(options.audio === false ? [] : ['-c:a', 'aac']),
     '-f', 'flv', 'pipe:1',

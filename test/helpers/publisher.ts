@@ -11,15 +11,23 @@ export interface TestPublisher {
   stop(): Promise<number | null>;
 }
 
+/** Publishes an FLV file in real time without re-encoding it (a tall or odd source costs the test machine nothing). */
+export function publishFile(url: string, file: string): TestPublisher {
+  return spawnPublisher(['-hide_banner', '-loglevel', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', url]);
+}
+
 export function publishTestPattern(url: string, seconds: number, size = '640x360'): TestPublisher {
-  const args = [
+  return spawnPublisher([
     '-hide_banner', '-loglevel', 'error', '-re',
     '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(seconds),
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-f', 'flv', url,
-  ];
+  ]);
+}
+
+function spawnPublisher(args: string[]): TestPublisher {
   const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));

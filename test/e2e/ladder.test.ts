@@ -1,0 +1,162 @@
+/**
+ * The adaptive ladder end to end: real publishers (files sent in real time, so a 1080p source
+ * costs nothing to make), the sidecar's one ffmpeg per stream, the edge, hls.js. Sources with
+ * keyframes every 2 s pass through; a 6 s GOP and an irregular GOP get an encoded top rendition.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { segmentPresentationStart } from '../helpers/cmaf.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { makeFlv } from '../helpers/media-fixtures.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { playInChromium } from '../helpers/players.ts';
+import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
+import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+
+describe('adaptive ladder from real sources', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let rtmpBase: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  const publishers: TestPublisher[] = [];
+  const checkers: PlaylistChecker[] = [];
+  const lines: string[] = [];
+
+  const fetchText = async (path: string) => {
+    const response = await fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.text();
+  };
+  const fetchBytes = async (path: string) => new Uint8Array(await (await fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(5000) })).arrayBuffer());
+  const ended = (stream: string, rendition: string) =>
+    eventually(`${stream}/${rendition} to end`, 60_000, async () => {
+      const playlist = parseM3u8(await fetchText(`/live/${stream}/${rendition}/index.m3u8`).catch(() => ''));
+      return playlist.endList ? playlist : undefined;
+    });
+  const publish = async (stream: string, flv: Buffer) => {
+    const file = join(dir, `${stream}.flv`);
+    writeFileSync(file, flv);
+    const publisher = publishFile(`${rtmpBase}/${stream}`, file);
+    publishers.push(publisher);
+    return publisher;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-ladder-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      // superfast rather than the default veryfast: the same kind of stream (B-frames, forced
+      // keyframes) at a cost this shared 2-core machine keeps up with while Chromium plays.
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', '--playlist-window', '30', '--x264-preset', 'superfast'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(checkers.map((checker) => checker.stop()));
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-ladder.log'), lines.join('\n') + '\n');
+  });
+
+  it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments, and hls.js plays it', async () => {
+    const flv = await makeFlv({ seconds: 16, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
+    const publisher = await publish('tall', flv);
+
+    const multivariant = await eventually('a multivariant playlist with every rendition', 40_000, async () => {
+      const manifest = parseM3u8(await fetchText('/live/tall.m3u8').catch(() => ''));
+      return manifest.playlists?.length === 4 ? manifest : undefined;
+    });
+    const variants = multivariant.playlists!;
+    expect(variants.map((variant) => `${variant.attributes.RESOLUTION?.width}x${variant.attributes.RESOLUTION?.height}`)).toEqual([
+      '1920x1080', '1280x720', '854x480', '640x360',
+    ]);
+    expect(variants.map((variant) => variant.uri)).toEqual(['tall/source/index.m3u8', 'tall/720p/index.m3u8', 'tall/480p/index.m3u8', 'tall/360p/index.m3u8']);
+    for (const variant of variants) {
+      expect(variant.attributes.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+      expect(variant.attributes.AUDIO).toBe('audio');
+    }
+    // Encoded rungs ask less than the source, tallest first.
+    const bandwidths = variants.slice(1).map((variant) => variant.attributes.BANDWIDTH!);
+    expect([...bandwidths].sort((a, b) => b - a)).toEqual(bandwidths);
+    expect(Object.keys(multivariant.mediaGroups!.AUDIO!.audio!)).toEqual(['audio']);
+
+    const playback = await playInChromium(`${edgeUrl}/watch/tall`, 4);
+    expect(playback.fatal).toBeNull();
+
+    await publisher.exited;
+    const renditions = ['source', '720p', '480p', '360p', 'audio'];
+    const playlists = await Promise.all(renditions.map((rendition) => ended('tall', rendition)));
+    const counts = playlists.map((playlist) => playlist.segments.length);
+    expect(new Set(counts).size).toBe(1);
+    expect(counts[0]).toBeGreaterThanOrEqual(7);
+    // Every video rendition's segment N starts on a keyframe presented at the same instant (as a
+    // player computes it: tfdt + composition offset), and decodes.
+    for (const index of [1, Math.floor(counts[0]! / 2), counts[0]! - 2]) {
+      const starts = await Promise.all(
+        renditions.slice(0, 4).map(async (rendition, position) => {
+          const segment = playlists[position]!.segments[index]!;
+          const init = await fetchBytes(`/live/tall/${rendition}/${segment.map!.uri}`);
+          const media = await fetchBytes(`/live/tall/${rendition}/${segment.uri}`);
+          const decoded = await probeDecode(concatBytes([init, media]));
+          expect(decoded.decodedFrames).toBeGreaterThan(50);
+          return segmentPresentationStart(init, media).toFixed(3);
+        }),
+      );
+      expect(new Set(starts).size, `segment ${index} starts: ${starts.join(', ')}`).toBe(1);
+    }
+  });
+
+  it('encodes the top rendition of a 6 s-GOP source: 2 s segments, none past the target duration', async () => {
+    const flv = await makeFlv({ seconds: 12, gopFrames: 180, forceKeyframes: 'expr:eq(n,0)+gte(t-prev_forced_t,6)' });
+    const publisher = await publish('longgop', flv);
+    await publisher.exited;
+    const playlist = await ended('longgop', 'source');
+    expect(playlist.targetDuration).toBe(2);
+    const durations = playlist.segments.map((segment) => segment.duration);
+    expect(durations.slice(0, -1).every((duration) => Math.abs(duration - 2) < 0.05), durations.join(', ')).toBe(true);
+    expect(playlist.discontinuityStarts).toEqual([]);
+    expect(lines.some((line) => line.includes('longgop') && line.includes('the top rendition is encoded'))).toBe(true);
+  });
+
+  it('switches a passed-through source with an irregular GOP to an encoded top once a keyframe is overdue, losing no listed object', async () => {
+    // Keyframes 1 s apart at first (passthrough fits), then a 3.5 s gap, then irregular.
+    const flv = await makeFlv({ seconds: 14, gopFrames: 1000, forceKeyframes: '0,1,2,5.5,6,8,8.5,12' });
+    const base = `${edgeUrl}/live/irregular`;
+    const checker = watchPlaylists([`${base}/source/index.m3u8`, `${base}/audio/index.m3u8`]);
+    checkers.push(checker);
+    const publisher = await publish('irregular', flv);
+    await publisher.exited;
+    const playlist = await ended('irregular', 'source');
+    await checker.stop();
+    expect(checker.missing).toEqual([]);
+    expect(playlist.targetDuration).toBe(2);
+    for (const segment of playlist.segments) expect(Math.round(segment.duration)).toBeLessThanOrEqual(2);
+    expect(playlist.discontinuityStarts.length).toBe(1);
+    expect(lines.some((line) => line.includes('without a keyframe') && line.includes('encoding the top rendition from now on'))).toBe(true);
+    for (const segment of playlist.segments) {
+      const bytes = concatBytes([await fetchBytes(`/live/irregular/source/${segment.map!.uri}`), await fetchBytes(`/live/irregular/source/${segment.uri}`)]);
+      expect((await probeDecode(bytes)).decodedFrames).toBeGreaterThan(0);
+    }
+  });
+});
