@@ -2,11 +2,13 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
+import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
 import { errorResponse, httpError } from './errors.ts';
 import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
 import { playbackRoutes } from './routes/playback.ts';
+import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 
 export interface EdgeDependencies {
@@ -27,7 +29,9 @@ export function createApp(deps: EdgeDependencies): Hono {
   });
   // Players on other origins (web players, test pages) fetch playlists and segments.
   app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
+  app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   app.route('/live', playbackRoutes(deps.store));
+  app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
   app.route('/', pageRoutes(deps.assets));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));

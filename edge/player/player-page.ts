@@ -101,12 +101,22 @@ function startDash() {
     state.fatal = String(error.code || "error");
     showError("Playback failed: " + (error.message || error.code));
   });
+  player.on(dashjs.MediaPlayer.events.PLAYBACK_NOT_ALLOWED, pressPlay);
+  // dash.js starts playback itself (autoplay): it must see the video element's "play" event,
+  // which is what starts its MPD refresh timer. A play() of ours before it listens would fire
+  // that event too early, and dash.js would never reload a live MPD (it stalls at the end of
+  // the first MPD's segments, then loops over them).
   player.initialize(video, manifestUrl, true);
 }
 
+function pressPlay() {
+  statusLine.textContent = "Press play to start.";
+}
+
 function start() {
-  if (format === "dash") startDash(); else startHls();
-  video.play().catch(() => { statusLine.textContent = "Press play to start."; });
+  if (format === "dash") { startDash(); return; }
+  startHls();
+  video.play().catch(pressPlay);
 }
 
 function latencySeconds() {

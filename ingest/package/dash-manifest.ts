@@ -1,6 +1,7 @@
 /** The DASH view of a stream's live windows: one Period per session, in wall-clock order. Pure. */
 import type { DashAdaptationSet, DashManifest, DashPeriod } from '../../shared/dash/mpd.ts';
 import { initSegmentFile } from '../../shared/storage/layout.ts';
+import { TIME_PATH } from '../../shared/time-api.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 
 export interface WindowSegment {
@@ -89,6 +90,8 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
     suggestedPresentationDelay: options.targetDuration * 3,
     maxSegmentDuration: options.targetDuration,
     minBufferTime: options.targetDuration * 2,
+    // The edge serving the MPD serves its clock too (an absolute path: whatever host the MPD came from).
+    timeUrl: TIME_PATH,
     periods,
   };
 }

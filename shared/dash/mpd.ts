@@ -5,6 +5,8 @@
  * SegmentTemplate + SegmentTimeline per AdaptationSet addressing segments by `$Time$` (their
  * names carry their media time). availabilityStartTime is the epoch, so a Period's start is its
  * ingest wall clock and stays the same in every version of a live MPD, even across restarts.
+ * A live MPD tells players where to read the server's clock (UTCTiming), which the epoch
+ * timeline makes as important as the segments: a player's clock decides what it thinks is live.
  */
 
 export interface TimelineSegment {
@@ -55,6 +57,11 @@ export interface DashManifest {
   suggestedPresentationDelay: number;
   maxSegmentDuration: number;
   minBufferTime: number;
+  /**
+   * A URL answering the current time in ISO 8601, uncached (UTCTiming http-iso); relative URLs
+   * resolve against the MPD's. Without one, players only have the clock written in the MPD.
+   */
+  timeUrl?: string;
   periods: DashPeriod[];
 }
 
@@ -124,6 +131,18 @@ function adaptationSet(set: DashAdaptationSet): string[] {
   ];
 }
 
+/**
+ * Where a player reads the time, in order of preference. The time server first: the MPD's own
+ * `direct` time is its publishTime, which is already old when the MPD comes from a cache (up to
+ * max-age + stale-while-revalidate), so a player syncing on it runs late by a varying amount.
+ * `direct` stays as the fallback for a player that cannot reach the time URL.
+ */
+function utcTimings(manifest: DashManifest): string[] {
+  const direct = `<UTCTiming${attributes({ schemeIdUri: 'urn:mpeg:dash:utc:direct:2014', value: new Date(manifest.publishTime).toISOString() })}/>`;
+  if (manifest.timeUrl === undefined) return [direct];
+  return [`<UTCTiming${attributes({ schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: manifest.timeUrl })}/>`, direct];
+}
+
 export function renderMpd(manifest: DashManifest): string {
   const live = manifest.type === 'dynamic';
   const firstStart = manifest.periods[0]?.start ?? 0;
@@ -159,7 +178,7 @@ export function renderMpd(manifest: DashManifest): string {
     for (const set of period.adaptationSets) lines.push(...adaptationSet(set));
     lines.push('</Period>');
   }
-  if (live) lines.push(`<UTCTiming${attributes({ schemeIdUri: 'urn:mpeg:dash:utc:direct:2014', value: new Date(manifest.publishTime).toISOString() })}/>`);
+  if (live) lines.push(...utcTimings(manifest));
   lines.push('</MPD>');
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,8 @@
 /**
  * Continuity, as a streamer's network and machine test it: the publisher drops and comes back
  * within the reconnect window, ffmpeg dies mid-stream, the window runs out. All the while a
- * checker fetches every object of every playlist version, and hls.js keeps playing.
+ * checker fetches every object of every playlist version, and hls.js keeps playing (dash.js too,
+ * across the reconnect).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { openPlayerPage, type PlayerPage } from '../helpers/players.ts';
+import { openPlayerPage, playheadJumpsBack, type PlayerPage } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
@@ -31,6 +32,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
   let startSidecar: () => Promise<ManagedProcess>;
   let checker: PlaylistChecker | undefined;
   let player: PlayerPage | undefined;
+  let dashPlayer: PlayerPage | undefined;
   const publishers: TestPublisher[] = [];
   const lines: string[] = [];
   const playlistPath = '/live/cont/source/index.m3u8';
@@ -66,6 +68,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
   afterAll(async () => {
     await checker?.stop();
     await player?.close();
+    await dashPlayer?.close();
     await Promise.all(publishers.map((publisher) => publisher.stop()));
     await ingest?.stop();
     await edge?.stop();
@@ -74,13 +77,15 @@ describe('a stream survives reconnects and encoder crashes', () => {
     writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-continuity.log'), lines.join('\n') + '\n');
   });
 
-  it('continues the stream when the publisher reconnects within the window, and hls.js keeps playing', async () => {
+  it('continues the stream when the publisher reconnects within the window, and hls.js and dash.js keep playing', async () => {
     const first = publishTestPattern(rtmpUrl, 12);
     publishers.push(first);
     await eventually('the first segments', 30_000, async () => ((await playlist()).segments.length >= 2 ? true : undefined));
     checker = watchPlaylists([new URL(playlistPath, edgeUrl).href, new URL('/live/cont/audio/index.m3u8', edgeUrl).href]);
     player = await openPlayerPage(`${edgeUrl}/watch/cont`);
+    dashPlayer = await openPlayerPage(`${edgeUrl}/watch/cont?format=dash`);
     await eventually('the player to start', 30_000, async () => ((await player!.state()).playing ? true : undefined));
+    await eventually('dash.js to start', 30_000, async () => ((await dashPlayer!.state()).playing ? true : undefined));
 
     await first.exited;
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -109,9 +114,22 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await eventually('the playhead to move 6 s past the join', 40_000, async () => ((await player!.currentTime()) > playheadAtJoin + 6 ? true : undefined));
     expect((await player.state()).fatal).toBeNull();
     expect(player.pageErrors).toEqual([]);
-    // The MPD starts a new Period at the join. (dash.js playing across it is not checked yet: see the DASH issue.)
+
+    // The MPD starts a new Period at the join, and dash.js plays into it. Its timeline is the
+    // wall clock (epoch availabilityStartTime; a Period starts at its session's ingest clock), so
+    // the join is at the new session's program date time.
     const mpd = await (await fetch(new URL('/live/cont/manifest.mpd', edgeUrl))).text();
     expect((mpd.match(/<Period /g) ?? []).length).toBeGreaterThanOrEqual(2);
+    const joinAt = after.dateTimeObject!.getTime() / 1000;
+    const dash = dashPlayer!;
+    await eventually('dash.js to play 4 s into the new Period', 40_000, async () => ((await dash.currentTime()) > joinAt + 4 ? true : undefined));
+    expect(dash.segmentRequests.some((request) => request.url.includes(`/live/cont/source/${after.uri.split('-')[0]}-`))).toBe(true);
+    // Forward all the way: through the wait for the publisher and over the join, never replaying.
+    expect(playheadJumpsBack(await dash.playhead())).toEqual([]);
+    expect((await dash.state()).fatal).toBeNull();
+    expect(dash.pageErrors).toEqual([]);
+    await dash.close();
+    dashPlayer = undefined;
   });
 
   it('restarts a killed ffmpeg and continues the stream after a discontinuity', async () => {

@@ -13,10 +13,11 @@ import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { playInChromium, playInVlc } from '../helpers/players.ts';
+import { playInChromium, playInVlc, watchLiveInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
-const PUBLISH_SECONDS = 40;
+// Long enough for every test below; the last one stops the publishers.
+const PUBLISH_SECONDS = 60;
 
 describe('publish over RTMP, watch from the edge', () => {
   let edgeUrl: string;
@@ -142,7 +143,7 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
   });
 
-  it('serves a DASH MPD over the same segments, and dash.js plays it in Chromium for 3 s', async () => {
+  it('serves a DASH MPD over the same segments, and dash.js follows the live stream in Chromium for 14 s', async () => {
     const response = await get('/live/e2e/manifest.mpd');
     expect(response.headers.get('content-type')).toBe('application/dash+xml');
     expect(response.headers.get('cache-control')).toBe('public, max-age=1, stale-while-revalidate=1');
@@ -152,10 +153,21 @@ describe('publish over RTMP, watch from the edge', () => {
     // The MPD names the same segment files the HLS playlist lists (by their media time).
     const last = hls.segments.at(-2)!.uri;
     expect(mpd).toContain(`media="source/${last.split('-')[0]}-$Time$.m4s"`);
-    const playback = await playInChromium(`${edgeUrl}/watch/e2e?format=dash`, 3);
+    // Players take the time from the edge's clock, which no cache may keep.
+    expect(mpd).toContain('<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" value="/time"/>');
+    const time = await get('/time');
+    expect(time.headers.get('cache-control')).toBe('no-store');
+    expect(Math.abs(Date.parse(await time.text()) - Date.now())).toBeLessThan(5000);
+
+    // Long enough to outlast the segments of the first MPD it loads (a player that never
+    // reloads it stalls after ~6 s, then replays them): it must keep moving forward on new ones.
+    const playback = await watchLiveInChromium(`${edgeUrl}/watch/e2e?format=dash`, 14);
     expect(playback.fatal).toBeNull();
     expect(playback.pageErrors).toEqual([]);
-    expect(playback.playedSeconds).toBeGreaterThanOrEqual(3);
+    expect(playback.jumpsBack).toEqual([]);
+    expect(playback.playedSeconds).toBeGreaterThanOrEqual(11);
+    const newVideoSegments = playback.segmentsFetchedWhilePlaying.filter((url) => url.includes('/live/e2e/source/'));
+    expect(newVideoSegments.length, newVideoSegments.join(' ')).toBeGreaterThanOrEqual(5);
   });
 
   it("plays the blog's URL /live/colors.m3u8 in VLC", async () => {

@@ -1,4 +1,4 @@
-/** Real players for end-to-end checks: hls.js in Debian's Chromium, and VLC. */
+/** Real players for end-to-end checks: hls.js and dash.js in Debian's Chromium, and VLC. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,26 @@ export interface BrowserPlayback {
   pageErrors: string[];
 }
 
+/** The video element's clock, read in the page. */
+export interface PlayheadSample {
+  /** Wall clock, epoch ms. */
+  at: number;
+  currentTime: number;
+}
+
+/** A media segment (`.m4s`) the page requested. */
+export interface SegmentRequest {
+  /** Wall clock, epoch ms. */
+  at: number;
+  url: string;
+}
+
 export interface PlayerPage {
   currentTime(): Promise<number>;
+  /** The video's currentTime every 250 ms, from its first frame on. */
+  playhead(): Promise<PlayheadSample[]>;
+  /** The media segments the player requested, in order. */
+  segmentRequests: SegmentRequest[];
   state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string }>;
   /** The text of an element of the page. */
   text(selector: string): Promise<string>;
@@ -33,13 +51,24 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
     ],
   });
   const pageErrors: string[] = [];
+  const segmentRequests: SegmentRequest[] = [];
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(pageUrl);
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.endsWith('.m4s')) segmentRequests.push({ at: Date.now(), url: request.url() });
+  });
   // Page code is given as strings: it runs in the browser, not under this file's Node types.
+  // Sampled in the page, so a jump of the playhead shows however busy the test process is.
+  await page.addInitScript(
+    'window.playheadSamples = []; setInterval(() => { const video = document.querySelector("video");' +
+      ' if (video && window.playerState && window.playerState.playing) window.playheadSamples.push({ at: Date.now(), currentTime: video.currentTime }); }, 250);',
+  );
+  await page.goto(pageUrl);
   return {
     pageErrors,
+    segmentRequests,
     currentTime: async () => (await page.evaluate('document.querySelector("video").currentTime')) as number,
+    playhead: async () => (await page.evaluate('window.playheadSamples')) as PlayheadSample[],
     state: async () =>
       (await page.evaluate(
         '({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors, streamState: window.playerState.streamState })',
@@ -67,6 +96,64 @@ export async function playInChromium(pageUrl: string, seconds: number, timeoutMs
       state = await player.state();
     }
     return { playedSeconds: (await player.currentTime()) - startedAt, fatal: state.fatal, errors: state.errors, pageErrors: player.pageErrors };
+  } finally {
+    await player.close();
+  }
+}
+
+export interface PlayheadJump {
+  at: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Where the playhead went back by more than `toleranceSeconds`: a live player replaying what it
+ * already showed. (Forward jumps are fine: a player skipping a gap, or catching up.)
+ */
+export function playheadJumpsBack(samples: readonly PlayheadSample[], toleranceSeconds = 0.25): PlayheadJump[] {
+  return samples.slice(1).flatMap((sample, i) => {
+    const previous = samples[i]!;
+    return sample.currentTime < previous.currentTime - toleranceSeconds ? [{ at: sample.at, from: previous.currentTime, to: sample.currentTime }] : [];
+  });
+}
+
+export interface LivePlayback {
+  /** How far the playhead moved while watched. */
+  playedSeconds: number;
+  jumpsBack: PlayheadJump[];
+  /** Distinct media segment URLs first requested after the video started playing. */
+  segmentsFetchedWhilePlaying: string[];
+  fatal: string | null;
+  errors: BrowserPlayback['errors'];
+  pageErrors: string[];
+}
+
+/**
+ * Opens the player page, waits for its first frame, then watches it for `seconds` of wall time:
+ * a live player must keep moving forward, and keep fetching new segments to do so.
+ */
+export async function watchLiveInChromium(pageUrl: string, seconds: number, startTimeoutMs = 30_000): Promise<LivePlayback> {
+  const player = await openPlayerPage(pageUrl);
+  try {
+    const deadline = Date.now() + startTimeoutMs;
+    while (!(await player.state()).playing) {
+      if (Date.now() > deadline) throw new Error(`the player did not start within ${startTimeoutMs} ms: ${JSON.stringify(await player.state())}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const startedAt = Date.now();
+    const fetchedBefore = new Set(player.segmentRequests.map((request) => request.url));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const samples = await player.playhead();
+    const state = await player.state();
+    return {
+      playedSeconds: samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
+      jumpsBack: playheadJumpsBack(samples),
+      segmentsFetchedWhilePlaying: [...new Set(player.segmentRequests.filter((r) => r.at >= startedAt && !fetchedBefore.has(r.url)).map((r) => r.url))],
+      fatal: state.fatal,
+      errors: state.errors,
+      pageErrors: player.pageErrors,
+    };
   } finally {
     await player.close();
   }

@@ -114,6 +114,10 @@ describe('edge playback routes', () => {
     const dash = await (await app.request('/watch/colors?format=dash')).text();
     expect(dash).toContain('src="/assets/dash-8.8.8.min.js"');
     expect(dash).toContain('"/live/colors/manifest.mpd"');
+    // dash.js starts playback itself: a play() of the page's own before dash.js listens for the
+    // video's "play" event would keep it from ever reloading the live MPD.
+    expect(dash).toMatch(/player\.initialize\(video, manifestUrl, true\)/);
+    expect(dash).toMatch(/if \(format === "dash"\) \{ startDash\(\); return; \}\s+startHls\(\);\s+video\.play\(\)/);
     expect((await app.request('/assets/dash-8.8.8.min.js')).status).toBe(200);
     expect((await app.request('/watch/colors?format=flash')).status).toBe(400);
   });

@@ -44,7 +44,7 @@ describe('renderMpd', () => {
     const text = renderMpd(live);
     expect(text).toContain('type="dynamic"');
     expect(text).toContain('availabilityStartTime="1970-01-01T00:00:00Z"');
-    expect(text).toContain('<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014"');
+    expect(text).toContain('<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2026-11-24T12:00:20.000Z"/>');
     // Runs of equal durations collapse into one S element with a repeat count.
     expect(text).toContain('<S t="0" d="2000" r="2"/>');
     const manifest = parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd', NOW: live.publishTime });
@@ -70,6 +70,20 @@ describe('renderMpd', () => {
     // It ends where its longest track ends: the audio, 6.144 s into the second Period.
     expect(text).toContain('mediaPresentationDuration="PT16.144S"');
     expect(parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd' }).playlists[0]!.endList).toBe(true);
+  });
+
+  it("points players at the time server first, with the MPD's own time as the fallback", () => {
+    const text = renderMpd({ ...live, timeUrl: '/time' });
+    const timings = [...text.matchAll(/<UTCTiming schemeIdUri="([^"]+)" value="([^"]+)"\/>/g)].map(([, scheme, value]) => [scheme, value]);
+    expect(timings).toEqual([
+      ['urn:mpeg:dash:utc:http-iso:2014', '/time'],
+      ['urn:mpeg:dash:utc:direct:2014', '2026-11-24T12:00:20.000Z'],
+    ]);
+    // Inside the MPD element, after the Periods (the schema's order).
+    expect(text.indexOf('<UTCTiming')).toBeGreaterThan(text.lastIndexOf('</Period>'));
+    expect(text.trimEnd().endsWith('</MPD>')).toBe(true);
+    // A static MPD needs no clock.
+    expect(renderMpd({ ...live, type: 'static', timeUrl: '/time' })).not.toContain('UTCTiming');
   });
 
   it('writes t again after a gap in the timeline', () => {
