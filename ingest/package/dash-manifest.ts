@@ -51,7 +51,7 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
   for (const [session, firstWallClock] of [...sessions].sort((a, b) => a[1] - b[1])) {
     // Periods never overlap, even when a restarted encoder's clock says a little earlier.
     const startMs = Math.max(firstWallClock, previousEnd);
-    const adaptationSets: DashAdaptationSet[] = [];
+    const sets = new Map<'video' | 'audio', DashAdaptationSet>();
     for (const rendition of renditions) {
       const track = rendition.tracks.get(session);
       const segments = rendition.segments.filter((segment) => segment.session === session);
@@ -60,27 +60,26 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
       const last = segments.at(-1)!;
       // The media time shown at the Period start (0, unless the Period had to start later than its clock).
       const presentationTimeOffset = Math.max(0, Math.round(((startMs - firstWallClock) / 1000) * track.timescale));
-      adaptationSets.push({
-        contentType: rendition.kind,
+      let set = sets.get(rendition.kind);
+      if (!set) sets.set(rendition.kind, (set = { contentType: rendition.kind, representations: [] }));
+      set.representations.push({
+        id: rendition.name,
+        bandwidth: rendition.bandwidth,
+        codecs: track.codec,
+        width: track.width,
+        height: track.height,
+        frameRate: rendition.frameRate,
+        audioSamplingRate: track.sampleRate,
+        channels: track.channels,
         timescale: track.timescale,
         presentationTimeOffset,
         initialization: `${rendition.name}/${initSegmentFile(session)}`,
         media: `${rendition.name}/${session}-$Time$.m4s`,
         segments: segments.map((segment) => ({ time: segment.time, duration: segment.ticks })),
-        representation: {
-          id: rendition.name,
-          bandwidth: rendition.bandwidth,
-          codecs: track.codec,
-          width: track.width,
-          height: track.height,
-          frameRate: rendition.frameRate,
-          audioSamplingRate: track.sampleRate,
-          channels: track.channels,
-        },
       });
       previousEnd = Math.max(previousEnd, startMs + ((last.time + last.ticks - presentationTimeOffset) / track.timescale) * 1000);
     }
-    if (adaptationSets.length > 0) periods.push({ id: session, start: startMs / 1000, adaptationSets });
+    if (sets.size > 0) periods.push({ id: session, start: startMs / 1000, adaptationSets: [...sets.values()] });
   }
   return {
     type: options.ended ? 'static' : 'dynamic',

@@ -16,6 +16,10 @@ export interface TimelineSegment {
   duration: number;
 }
 
+/**
+ * One rendition. Each has its own SegmentTemplate: renditions share segment boundaries but not
+ * timescales (a passed-through source keeps its own), so their `$Time$` values differ.
+ */
 export interface DashRepresentation {
   id: string;
   bandwidth: number;
@@ -25,10 +29,6 @@ export interface DashRepresentation {
   frameRate?: number;
   audioSamplingRate?: number;
   channels?: number;
-}
-
-export interface DashAdaptationSet {
-  contentType: 'video' | 'audio';
   timescale: number;
   /** Media time shown at the Period's start. */
   presentationTimeOffset: number;
@@ -36,7 +36,12 @@ export interface DashAdaptationSet {
   /** A URL template with `$Time$`. */
   media: string;
   segments: TimelineSegment[];
-  representation: DashRepresentation;
+}
+
+/** Every rendition of one content type: a player switches between the representations of a set. */
+export interface DashAdaptationSet {
+  contentType: 'video' | 'audio';
+  representations: DashRepresentation[];
 }
 
 export interface DashPeriod {
@@ -105,15 +110,23 @@ function timeline(segments: readonly TimelineSegment[]): string[] {
 }
 
 function adaptationSet(set: DashAdaptationSet): string[] {
-  const { representation: r } = set;
   const isVideo = set.contentType === 'video';
+  const heights = set.representations.flatMap((r) => (r.height === undefined ? [] : [r.height]));
   return [
-    `<AdaptationSet${attributes({ contentType: set.contentType, mimeType: isVideo ? 'video/mp4' : 'audio/mp4', segmentAlignment: 'true', startWithSAP: 1 })}>`,
-    `<SegmentTemplate${attributes({ timescale: set.timescale, presentationTimeOffset: set.presentationTimeOffset, initialization: set.initialization, media: set.media })}>`,
-    '<SegmentTimeline>',
-    ...timeline(set.segments),
-    '</SegmentTimeline>',
-    '</SegmentTemplate>',
+    `<AdaptationSet${attributes({
+      contentType: set.contentType,
+      mimeType: isVideo ? 'video/mp4' : 'audio/mp4',
+      segmentAlignment: 'true',
+      startWithSAP: 1,
+      maxHeight: heights.length > 0 ? Math.max(...heights) : undefined,
+    })}>`,
+    ...set.representations.flatMap(representation),
+    '</AdaptationSet>',
+  ];
+}
+
+function representation(r: DashRepresentation): string[] {
+  return [
     `<Representation${attributes({
       id: r.id,
       bandwidth: Math.round(r.bandwidth),
@@ -126,8 +139,12 @@ function adaptationSet(set: DashAdaptationSet): string[] {
     ...(r.channels
       ? [`<AudioChannelConfiguration${attributes({ schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011', value: r.channels })}/>`]
       : []),
+    `<SegmentTemplate${attributes({ timescale: r.timescale, presentationTimeOffset: r.presentationTimeOffset, initialization: r.initialization, media: r.media })}>`,
+    '<SegmentTimeline>',
+    ...timeline(r.segments),
+    '</SegmentTimeline>',
+    '</SegmentTemplate>',
     '</Representation>',
-    '</AdaptationSet>',
   ];
 }
 
@@ -149,10 +166,12 @@ export function renderMpd(manifest: DashManifest): string {
   const end = Math.max(
     firstStart,
     ...manifest.periods.flatMap((period) =>
-      period.adaptationSets.map((set) => {
-        const last = set.segments.at(-1);
-        return last ? period.start + (last.time + last.duration - set.presentationTimeOffset) / set.timescale : period.start;
-      }),
+      period.adaptationSets.flatMap((set) =>
+        set.representations.map((r) => {
+          const last = r.segments.at(-1);
+          return last ? period.start + (last.time + last.duration - r.presentationTimeOffset) / r.timescale : period.start;
+        }),
+      ),
     ),
   );
   // A static MPD (an ended stream, now VOD) starts at its first Period.

@@ -79,8 +79,8 @@ describe('adaptive ladder from real sources', () => {
     writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-ladder.log'), lines.join('\n') + '\n');
   });
 
-  it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments, and hls.js plays it', async () => {
-    const flv = await makeFlv({ seconds: 16, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
+  it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it', async () => {
+    const flv = await makeFlv({ seconds: 22, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
     const publisher = await publish('tall', flv);
 
     const multivariant = await eventually('a multivariant playlist with every rendition', 40_000, async () => {
@@ -101,8 +101,11 @@ describe('adaptive ladder from real sources', () => {
     expect([...bandwidths].sort((a, b) => b - a)).toEqual(bandwidths);
     expect(Object.keys(multivariant.mediaGroups!.AUDIO!.audio!)).toEqual(['audio']);
 
-    const playback = await playInChromium(`${edgeUrl}/watch/tall`, 4);
-    expect(playback.fatal).toBeNull();
+    // Both kinds of player, on the same segments.
+    const hls = await playInChromium(`${edgeUrl}/watch/tall`, 4);
+    expect(hls.fatal).toBeNull();
+    const dash = await playInChromium(`${edgeUrl}/watch/tall?format=dash`, 4);
+    expect(dash.fatal).toBeNull();
 
     await publisher.exited;
     const renditions = ['source', '720p', '480p', '360p', 'audio'];

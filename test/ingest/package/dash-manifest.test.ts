@@ -69,7 +69,7 @@ describe('buildDashManifest', () => {
   it.each(cases)('$name', ({ windows, clocks, expected }) => {
     const manifest = buildDashManifest(renditions(windows), { ...base, sessionClocks: new Map(clocks) });
     expect(
-      manifest.periods.map((period) => ({ id: period.id, start: period.start, presentationTimeOffset: period.adaptationSets.map((set) => set.presentationTimeOffset) })),
+      manifest.periods.map((period) => ({ id: period.id, start: period.start, presentationTimeOffset: period.adaptationSets.map((set) => set.representations[0]!.presentationTimeOffset) })),
     ).toEqual(expected);
   });
 
@@ -82,10 +82,24 @@ describe('buildDashManifest', () => {
   it('addresses each session by $Time$ under its own names, with the segments the window holds', () => {
     const manifest = buildDashManifest(renditions([{ session: 'sessiona1', clock: START, from: 5, count: 3 }]), { ...base, sessionClocks: new Map([['sessiona1', START]]) });
     const [video, audio] = manifest.periods[0]!.adaptationSets;
-    expect(video).toMatchObject({ contentType: 'video', timescale: 16000, initialization: 'source/init-sessiona1.mp4', media: 'source/sessiona1-$Time$.m4s' });
-    expect(video!.segments).toEqual([160000, 192000, 224000].map((time) => ({ time, duration: 32000 })));
-    expect(audio).toMatchObject({ contentType: 'audio', timescale: 48000, media: 'audio/sessiona1-$Time$.m4s' });
-    expect(audio!.representation).toMatchObject({ codecs: 'mp4a.40.2', audioSamplingRate: 48000, channels: 2 });
+    expect(video!.contentType).toBe('video');
+    expect(video!.representations[0]).toMatchObject({ timescale: 16000, initialization: 'source/init-sessiona1.mp4', media: 'source/sessiona1-$Time$.m4s' });
+    expect(video!.representations[0]!.segments).toEqual([160000, 192000, 224000].map((time) => ({ time, duration: 32000 })));
+    expect(audio!.contentType).toBe('audio');
+    expect(audio!.representations[0]).toMatchObject({ timescale: 48000, media: 'audio/sessiona1-$Time$.m4s', codecs: 'mp4a.40.2', audioSamplingRate: 48000, channels: 2 });
+  });
+
+  it('puts every video rendition in one adaptation set, so players can switch between them', () => {
+    const windows = renditions([{ session: 'sessiona1', clock: START, from: 0, count: 3 }]);
+    const video = windows.find((window) => window.kind === 'video')!;
+    const lower = { ...video, name: '360p', bandwidth: video.bandwidth / 3 };
+    const manifest = buildDashManifest([video, lower, ...windows.filter((window) => window.kind === 'audio')], { ...base, sessionClocks: new Map([['sessiona1', START]]) });
+    const sets = manifest.periods[0]!.adaptationSets;
+    expect(sets.map((set) => [set.contentType, set.representations.map((r) => r.id)])).toEqual([
+      ['video', ['source', '360p']],
+      ['audio', ['audio']],
+    ]);
+    expect(sets[0]!.representations[1]!.media).toBe('360p/sessiona1-$Time$.m4s');
   });
 
   it('is dynamic with a refresh period, a presentation delay and the edge clock while live; static once ended', () => {

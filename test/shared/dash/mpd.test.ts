@@ -9,21 +9,51 @@ const period = (id: string, start: number, firstTime: number) => ({
   adaptationSets: [
     {
       contentType: 'video' as const,
-      timescale: 1000,
-      presentationTimeOffset: firstTime,
-      initialization: `source/init-${id}.mp4`,
-      media: `source/${id}-$Time$.m4s`,
-      segments: [0, 1, 2].map((i) => ({ time: firstTime + i * 2000, duration: 2000 })),
-      representation: { id: 'source', bandwidth: 900_000, codecs: 'avc1.64001e', width: 640, height: 360, frameRate: 30 },
+      representations: [
+        {
+          id: 'source',
+          bandwidth: 900_000,
+          codecs: 'avc1.64001e',
+          width: 640,
+          height: 360,
+          frameRate: 30,
+          timescale: 1000,
+          presentationTimeOffset: firstTime,
+          initialization: `source/init-${id}.mp4`,
+          media: `source/${id}-$Time$.m4s`,
+          segments: [0, 1, 2].map((i) => ({ time: firstTime + i * 2000, duration: 2000 })),
+        },
+        {
+          id: '240p',
+          bandwidth: 400_000,
+          codecs: 'avc1.64000d',
+          width: 426,
+          height: 240,
+          frameRate: 30,
+          timescale: 15360,
+          presentationTimeOffset: (firstTime / 1000) * 15360,
+          initialization: `240p/init-${id}.mp4`,
+          media: `240p/${id}-$Time$.m4s`,
+          segments: [0, 1, 2].map((i) => ({ time: ((firstTime + i * 2000) / 1000) * 15360, duration: 30720 })),
+        },
+      ],
     },
     {
       contentType: 'audio' as const,
-      timescale: 48000,
-      presentationTimeOffset: 0,
-      initialization: `audio/init-${id}.mp4`,
-      media: `audio/${id}-$Time$.m4s`,
-      segments: [0, 1, 2].map((i) => ({ time: i * 98304, duration: 98304 })),
-      representation: { id: 'audio', bandwidth: 130_000, codecs: 'mp4a.40.2', audioSamplingRate: 48000, channels: 2 },
+      representations: [
+        {
+          id: 'audio',
+          bandwidth: 130_000,
+          codecs: 'mp4a.40.2',
+          audioSamplingRate: 48000,
+          channels: 2,
+          timescale: 48000,
+          presentationTimeOffset: 0,
+          initialization: `audio/init-${id}.mp4`,
+          media: `audio/${id}-$Time$.m4s`,
+          segments: [0, 1, 2].map((i) => ({ time: i * 98304, duration: 98304 })),
+        },
+      ],
     },
   ],
 });
@@ -48,6 +78,9 @@ describe('renderMpd', () => {
     // Runs of equal durations collapse into one S element with a repeat count.
     expect(text).toContain('<S t="0" d="2000" r="2"/>');
     const manifest = parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd', NOW: live.publishTime });
+    // Both video renditions, each with its own timescale, in one adaptation set.
+    expect(manifest.playlists.map((playlist) => playlist.attributes.NAME)).toEqual(['source', '240p']);
+    expect(manifest.playlists[1]!.segments.map((segment) => segment.resolvedUri)).toContain('http://edge/live/colors/240p/sessionb2-122880.m4s');
     const video = manifest.playlists[0]!;
     expect(video.attributes).toMatchObject({ BANDWIDTH: 900000, CODECS: 'avc1.64001e', RESOLUTION: { width: 640, height: 360 } });
     const uris = video.segments.map((segment) => segment.resolvedUri);
@@ -88,7 +121,7 @@ describe('renderMpd', () => {
 
   it('writes t again after a gap in the timeline', () => {
     const gap = { ...live, periods: [{ ...period('sessiona1', startSeconds, 0) }] };
-    gap.periods[0]!.adaptationSets[0]!.segments = [
+    gap.periods[0]!.adaptationSets[0]!.representations[0]!.segments = [
       { time: 0, duration: 2000 },
       { time: 6000, duration: 2000 },
     ];
