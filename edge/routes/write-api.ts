@@ -1,5 +1,6 @@
 /**
- * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` with a bearer secret.
+ * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` with a bearer secret
+ * (and `DELETE` for media that left the live window).
  * Only keys of the storage layout are accepted, with the content type their kind allows; every
  * refusal is a clear 4xx and stores nothing.
  */
@@ -59,6 +60,15 @@ export function writeApiRoutes(options: WriteApiOptions): Hono {
     if (body.byteLength > WRITE_API_MAX_BYTES) throw httpError(413, `objects are limited to ${WRITE_API_MAX_BYTES} bytes`);
     await options.store.put(key, body, { contentType });
     return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
+  });
+
+  // Retention removes media that left the live window; documents (playlists, MPD, status) are
+  // only ever replaced.
+  routes.delete('/*', async (c) => {
+    const { key, kind } = objectKey(c.req.url);
+    if (kind !== 'segment' && kind !== 'init') throw httpError(405, `${kind} objects are replaced, never deleted`);
+    await options.store.delete(key);
+    return c.body(null, 204, { 'cache-control': NO_STORE });
   });
 
   routes.get('/*', async (c) => {

@@ -22,4 +22,8 @@ export class R2ObjectStore implements ObjectStore {
     const object = await this.bucket.head(key);
     return object && { size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
   }
+
+  async delete(key: string): Promise<void> {
+    await this.bucket.delete(key);
+  }
 }

@@ -49,6 +49,18 @@ export class EdgeObjectStore implements ObjectStore {
     return metadataOf(response);
   }
 
+  async delete(key: string): Promise<void> {
+    const response = await fetch(this.url(key), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${this.options.secret}` },
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (!response.ok && response.status !== 404) {
+      throw new EdgeWriteError(`DELETE ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
+    }
+    await response.body?.cancel();
+  }
+
   /** The whole object: the sidecar reads back small documents only, so no ranges. */
   async get(key: string): Promise<StoredObject | null> {
     const response = await fetch(this.url(key), {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
@@ -59,5 +59,12 @@ export class FilesystemObjectStore implements ObjectStore {
     if (!metadata) return null;
     const stream = createReadStream(this.path(key), range ? { start: range.offset, end: range.offset + range.length - 1 } : {});
     return { ...metadata, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.path(key);
+    // The object first: a reader never finds an object without its metadata.
+    await rm(path, { force: true });
+    await rm(`${path}.meta.json`, { force: true });
   }
 }

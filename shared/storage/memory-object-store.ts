@@ -29,6 +29,10 @@ export class MemoryObjectStore implements ObjectStore {
     return object ? { size: object.bytes.byteLength, etag: object.etag, contentType: object.contentType } : null;
   }
 
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
   text(key: string): string | undefined {
     const object = this.objects.get(key);
     return object && new TextDecoder().decode(object.bytes);

@@ -29,4 +29,6 @@ export interface ObjectStore {
   get(key: string, range?: ByteRange): Promise<StoredObject | null>;
   /** The object's metadata without its bytes, or null when it does not exist. */
   head(key: string): Promise<ObjectMetadata | null>;
+  /** Removes the object; removing one that does not exist is not an error. */
+  delete(key: string): Promise<void>;
 }

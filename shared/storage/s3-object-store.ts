@@ -101,6 +101,13 @@ export class S3ObjectStore implements ObjectStore {
     if (!response.ok) throw await this.failure('HEAD', key, response);
     return metadataOf(response);
   }
+
+  /** S3 answers 204 whether or not the object existed; some compatible servers answer 404. */
+  async delete(key: string): Promise<void> {
+    const response = await this.send('DELETE', key);
+    if (!response.ok && response.status !== 404) throw await this.failure('DELETE', key, response);
+    await response.body?.cancel();
+  }
 }
 
 function metadataOf(response: Response): ObjectMetadata {

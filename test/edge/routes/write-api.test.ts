@@ -44,6 +44,24 @@ describe('edge write API', () => {
     expect(store.objects.size).toBe(0);
   });
 
+  it('deletes media segments and init segments, never playlists, and only with the secret', async () => {
+    const { app, store } = edgeAppForTest();
+    for (const key of ['streams/colors/source/abcdefgh1-3.m4s', 'streams/colors/source/init-abcdefgh1.mp4']) {
+      await store.put(key, new Uint8Array([1]), { contentType: 'video/mp4' });
+    }
+    await store.put('streams/colors/source/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
+    const remove = (path: string, headers: Record<string, string> = auth) => app.request(`/_ingest/objects/${path}`, { method: 'DELETE', headers });
+    expect((await remove('streams/colors/source/abcdefgh1-3.m4s', {})).status).toBe(401);
+    expect(store.objects.has('streams/colors/source/abcdefgh1-3.m4s')).toBe(true);
+    expect((await remove('streams/colors/source/abcdefgh1-3.m4s')).status).toBe(204);
+    expect((await remove('streams/colors/source/init-abcdefgh1.mp4')).status).toBe(204);
+    expect((await remove('streams/colors/source/abcdefgh1-3.m4s')).status).toBe(204);
+    const playlist = await remove('streams/colors/source/index.m3u8');
+    expect(playlist.status).toBe(405);
+    expect(await playlist.json()).toMatchObject({ error: expect.stringContaining('never deleted') });
+    expect([...store.objects.keys()]).toEqual(['streams/colors/source/index.m3u8']);
+  });
+
   it('is disabled, with a reason, when the edge has no secret', async () => {
     const { app, store } = edgeAppForTest({ secret: undefined });
     const request = put('streams/colors/index.m3u8', { authorization: 'Bearer ', 'content-type': 'application/vnd.apple.mpegurl' });

@@ -62,6 +62,17 @@ describe.each(stores)('ObjectStore contract: $name', ({ make }) => {
     expect(after.etag).not.toBe(before);
     expect(new TextDecoder().decode(await text(after.body))).toBe('#EXTM3U\n#2\n');
   });
+
+  it('deletes an object, and deleting what is already gone is fine', async () => {
+    const store = make();
+    await store.put('streams/colors/source/abcdefgh1-2.m4s', segment, { contentType: 'video/mp4' });
+    await store.put('streams/colors/source/abcdefgh1-3.m4s', segment, { contentType: 'video/mp4' });
+    await store.delete('streams/colors/source/abcdefgh1-2.m4s');
+    expect(await store.head('streams/colors/source/abcdefgh1-2.m4s')).toBeNull();
+    expect(await store.get('streams/colors/source/abcdefgh1-2.m4s')).toBeNull();
+    expect(await store.head('streams/colors/source/abcdefgh1-3.m4s')).not.toBeNull();
+    await store.delete('streams/colors/source/abcdefgh1-2.m4s');
+  });
 });
 
 describe('S3 request signing', () => {
