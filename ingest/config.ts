@@ -22,6 +22,7 @@ export interface IngestConfig {
   chunkDuration: number;
   ladder: LadderConfig;
   playlistWindow: number;
+  retention: 'window' | 'all';
   idleTimeout: number;
   reconnectWindow: number;
   stallTimeout: number;
@@ -109,6 +110,12 @@ export function ingestCommand(): Command {
     .addOption(new Option('--x264-preset <preset>', 'libx264 preset of encoded renditions').env('X264_PRESET').default(DEFAULT_LADDER_CONFIG.preset).choices(X264_PRESETS))
     .addOption(new Option('--audio-bitrate <bits>', 'AAC bitrate of the audio rendition, bits/s').env('AUDIO_BITRATE').default(DEFAULT_LADDER_CONFIG.audio.bitrate).argParser(integer(32_000, 512_000)))
     .addOption(new Option('--playlist-window <segments>', 'segments listed in a live playlist').env('PLAYLIST_WINDOW').default(10).argParser(integer(3, 10000)))
+    .addOption(
+      new Option('--retention <mode>', 'window: delete media a window after it leaves the live playlist; all: keep everything, and an ended stream lists its whole recording (VOD)')
+        .env('RETENTION')
+        .default('window')
+        .choices(['window', 'all']),
+    )
     .addOption(new Option('--idle-timeout <seconds>', 'disconnect a publisher that sends nothing this long').env('IDLE_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--reconnect-window <seconds>', 'a publisher reconnecting within this continues its stream (0: streams end at once)').env('RECONNECT_WINDOW').default(30).argParser(seconds(0, 3600)))
     .addOption(new Option('--stall-timeout <seconds>', 'restart an ffmpeg that writes nothing this long while fed').env('STALL_TIMEOUT').default(10).argParser(seconds(2, 300)))
@@ -152,6 +159,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     x264Preset: string;
     audioBitrate: number;
     playlistWindow: number;
+    retention: 'window' | 'all';
     idleTimeout: number;
     reconnectWindow: number;
     stallTimeout: number;

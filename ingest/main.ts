@@ -75,6 +75,7 @@ const registry = new StreamRegistry({
     targetSegmentDuration: config.segmentDuration,
     chunkDuration: config.chunkDuration,
     windowSegments: config.playlistWindow,
+    retention: config.retention,
     drainTimeoutMs: 5_000,
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,

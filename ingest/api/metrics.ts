@@ -22,6 +22,11 @@ export class IngestMetrics {
     help: 'Media segments dropped because storage did not keep up (an outage longer than the upload buffer) or refused them',
     registers: [this.registry],
   });
+  readonly objectsDeleted = new Counter({
+    name: 'ingest_objects_deleted_total',
+    help: 'Media objects deleted from storage after leaving the live window (retention "window")',
+    registers: [this.registry],
+  });
   readonly uploadSeconds = new Histogram({
     name: 'ingest_upload_duration_seconds',
     help: 'Time to store one object, retries included, by object kind',

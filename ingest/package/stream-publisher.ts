@@ -15,6 +15,7 @@ import { renderMpd } from '../../shared/dash/mpd.ts';
 import { contentTypeFor, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { Rendition } from '../transcode/ladder.ts';
@@ -57,7 +58,15 @@ export interface StreamPublisherOptions {
   onBacklog?: (waitingSeconds: number, waitingSegments: number) => void;
   limits?: UploadLimits;
   metrics?: IngestMetrics;
+  /**
+   * `window`: media that left the live window is deleted once no stored manifest lists it and a
+   * window's time has passed (players may still hold an older playlist). `all`: everything is
+   * kept, and the ended stream's playlists list the whole recording (VOD). Default `window`.
+   */
+  retention?: Retention;
 }
+
+export type Retention = 'window' | 'all';
 
 type EntryState = 'uploading' | 'stored' | 'dropped';
 
@@ -96,6 +105,10 @@ interface RenditionState {
   /** Media is missing before the next listed segment (dropped segments). */
   gap: boolean;
   segments: ListedSegment[];
+  /** With retention `all`: the segments that left the live window, oldest first. */
+  recording: ListedSegment[];
+  /** EXT-X-DISCONTINUITY-SEQUENCE of the recording's first segment. */
+  recordingDiscontinuitySequence: number;
   nextSequence: number;
   discontinuitySequence: number;
   targetDuration: number;
@@ -131,6 +144,9 @@ export class StreamPublisher {
   private lastBacklogWarning = 0;
   private statusWrittenAt = 0;
   private readonly settled = new Set<Promise<void>>();
+  /** Media out of every manifest, waiting to be deleted (retention `window`). */
+  private retired: { key: string; since: number }[] = [];
+  private deleting = false;
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
 
@@ -150,6 +166,8 @@ export class StreamPublisher {
         tracks: new Map(),
         gap: false,
         segments: [],
+        recording: [],
+        recordingDiscontinuitySequence: 0,
         nextSequence: 0,
         discontinuitySequence: 0,
         targetDuration: Math.ceil(options.targetSegmentDuration),
@@ -399,6 +417,52 @@ export class StreamPublisher {
     await this.writeMultivariantWhenDue();
     if (this.advertised) await this.writeMpd();
     if (this.advertised && this.options.now() - this.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus('live');
+    await this.deleteRetired();
+  }
+
+  private retire(ref: StreamObjectRef): void {
+    this.retired.push({ key: streamObjectKey(this.options.streamId, ref), since: this.options.now() });
+  }
+
+  /** A session's init segment goes once none of its segments is listed or on the way. */
+  private retireUnusedInits(state: RenditionState): void {
+    const inUse = new Set([...state.segments, ...state.queue].map((item) => item.session));
+    if (state.listedSession) inUse.add(state.listedSession);
+    for (const session of [...state.tracks.keys()]) {
+      if (inUse.has(session)) continue;
+      state.tracks.delete(session);
+      this.retire({ kind: 'init', rendition: state.rendition.name, session });
+    }
+  }
+
+  /**
+   * Deletes media that has been out of the manifests for a window's time, provided every
+   * manifest's newest version is stored (during an outage a stored playlist may still list it).
+   */
+  private async deleteRetired(): Promise<void> {
+    if (this.deleting || this.retired.length === 0) return;
+    const writers = [this.mpd, ...[...this.states.values()].map((state) => state.playlist)];
+    if (!writers.every((writer) => writer.upToDate)) return;
+    const graceMs = this.options.windowSegments * this.options.targetSegmentDuration * 1000;
+    const cutoff = this.options.now() - graceMs;
+    const due = this.retired.filter((item) => item.since <= cutoff);
+    if (due.length === 0) return;
+    this.retired = this.retired.filter((item) => item.since > cutoff);
+    this.deleting = true;
+    try {
+      for (const item of due) {
+        try {
+          await this.uploads.run(() => this.options.store.delete(item.key));
+          this.options.metrics?.objectsDeleted.inc();
+        } catch (error) {
+          // Storage trouble: tried again with the next batch. A refusal will not change: left stored.
+          if (!(error instanceof StorageHttpError) || error.retryable) this.retired.push(item);
+          this.options.onError(error);
+        }
+      }
+    } finally {
+      this.deleting = false;
+    }
   }
 
   /** The DASH MPD over the same segments: written after the HLS playlists, never listing more than they do. */
@@ -436,10 +500,20 @@ export class StreamPublisher {
     });
     state.gap = false;
     state.listedSession = entry.session;
+    let left = false;
     while (state.segments.length > this.options.windowSegments) {
+      const leaving = state.segments.shift()!;
+      left = true;
+      if (this.options.retention === 'all') {
+        if (state.recording.length === 0) state.recordingDiscontinuitySequence = state.discontinuitySequence;
+        state.recording.push(leaving);
+      } else {
+        this.retire({ kind: 'segment', rendition: state.rendition.name, session: leaving.session, time: leaving.time });
+      }
       // A discontinuity leaving the window is counted by EXT-X-DISCONTINUITY-SEQUENCE.
-      if (state.segments.shift()!.discontinuity) state.discontinuitySequence += 1;
+      if (leaving.discontinuity) state.discontinuitySequence += 1;
     }
+    if (left && this.options.retention !== 'all') this.retireUnusedInits(state);
     state.targetDuration = Math.max(state.targetDuration, targetDurationFor(this.options.targetSegmentDuration, state.segments));
     this.options.metrics?.segmentsStored.inc({ kind: state.rendition.kind });
     this.lastUploadLagMs = this.options.now() - cutAt;
@@ -451,7 +525,7 @@ export class StreamPublisher {
    * player starting "three segments from the end" starts every rendition at the same time.
    */
   private visibleSegments(state: RenditionState): ListedSegment[] {
-    if (this.ended) return state.segments;
+    if (this.ended) return [...state.recording, ...state.segments];
     const common = Math.min(...[...this.states.values()].map((other) => other.nextSequence));
     return state.segments.filter((segment) => segment.sequence < common);
   }
@@ -464,7 +538,7 @@ export class StreamPublisher {
       renderMediaPlaylist({
         targetDuration: state.targetDuration,
         mediaSequence: segments[0]?.sequence ?? state.nextSequence,
-        discontinuitySequence: state.discontinuitySequence,
+        discontinuitySequence: this.ended && state.recording.length > 0 ? state.recordingDiscontinuitySequence : state.discontinuitySequence,
         segments,
         ended: this.ended,
       }),

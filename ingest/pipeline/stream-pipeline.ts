@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import { StreamPublisher, type UploadLimits } from '../package/stream-publisher.ts';
+import { StreamPublisher, type Retention, type UploadLimits } from '../package/stream-publisher.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
@@ -21,6 +21,7 @@ export interface PipelineSettings {
   /** Seconds. */
   chunkDuration: number;
   windowSegments: number;
+  retention: Retention;
   /** How long ffmpeg may take to flush after its input ends, milliseconds. */
   drainTimeoutMs: number;
   /** A publisher that sends nothing for this long is disconnected, milliseconds. */
@@ -128,6 +129,7 @@ export class StreamPipeline {
       store: options.store,
       targetSegmentDuration: options.targetSegmentDuration,
       windowSegments: options.windowSegments,
+      retention: options.retention,
       now: this.now,
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),

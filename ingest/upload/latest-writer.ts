@@ -16,6 +16,11 @@ export class LatestWriter {
   /** Some version has been stored. */
   storedOnce = false;
 
+  /** The newest version asked for is the one stored (or none was asked for). */
+  get upToDate(): boolean {
+    return this.latest === this.stored;
+  }
+
   constructor(store: ObjectStore, key: string, contentType: string, backoff: BackoffOptions) {
     this.store = store;
     this.key = key;

@@ -21,6 +21,8 @@ const PUBLISH_SECONDS = 60;
 
 describe('publish over RTMP, watch from the edge', () => {
   let edgeUrl: string;
+  /** The first segment the e2e stream listed: retention deletes it once it is a window behind. */
+  let firstSegmentPath: string;
   let edge: ManagedProcess | undefined;
   let ingest: ManagedProcess | undefined;
   let publishers: TestPublisher[] = [];
@@ -57,9 +59,10 @@ describe('publish over RTMP, watch from the edge', () => {
       // The blog's URL: application `stream` is an alias of `live`.
       publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/stream/colors`, PUBLISH_SECONDS),
     ];
-    await eventually('two segments listed in the e2e playlist', 30_000, async () => {
+    firstSegmentPath = await eventually('two segments listed in the e2e playlist', 30_000, async () => {
       const text = await mediaPlaylistText('/live/e2e/source/index.m3u8');
-      return text && parseM3u8(text).segments.length >= 2 ? true : undefined;
+      const segments = text ? parseM3u8(text).segments : [];
+      return segments.length >= 2 ? `/live/e2e/source/${segments[0]!.uri}` : undefined;
     });
   });
 
@@ -178,6 +181,14 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.reachedEnd, 'VLC reached the end of a live stream').toBe(false);
     // 8 s of playing a live stream of 2 s segments: new segments keep coming, for video and audio.
     expect(playback.segmentsFetchedWhilePlaying).toBeGreaterThanOrEqual(4);
+  });
+
+  it('deletes media a window after it left the live playlist (retention, through the write API), never what a playlist lists', async () => {
+    expect((await get(firstSegmentPath)).status).toBe(200);
+    await eventually(`${firstSegmentPath} to be deleted`, 45_000, async () => ((await get(firstSegmentPath)).status === 404 ? true : undefined));
+    const playlist = parseM3u8((await mediaPlaylistText('/live/e2e/source/index.m3u8'))!);
+    expect(playlist.segments.map((segment) => `/live/e2e/source/${segment.uri}`)).not.toContain(firstSegmentPath);
+    for (const segment of playlist.segments) expect((await get(`/live/e2e/source/${segment.uri}`)).status, segment.uri).toBe(200);
   });
 
   it('ends every media playlist with EXT-X-ENDLIST once the publishers leave', async () => {

@@ -17,7 +17,7 @@ const TOKEN = 'admin-token-for-tests';
 function api(adminToken: string | undefined) {
   const metrics = new IngestMetrics();
   const registry = new StreamRegistry({
-    settings: { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 },
+    settings: { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, retention: 'window' as const, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 },
     store: new MemoryObjectStore(),
     access: new PublishAccess('open', new StreamStore(join(mkdtempSync(join(tmpdir(), 'ops-')), 'streams.json'))),
     log: pino({ level: 'silent' }),

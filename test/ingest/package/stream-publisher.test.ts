@@ -1,50 +1,11 @@
+import { parse as parseMpd } from 'mpd-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
-import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
-import type { PutOptions } from '../../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
-import { parse as parseMpd } from 'mpd-parser';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
+import { OrderCheckingStore } from '../../helpers/order-checking-store.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
-
-/** Checks, at every playlist write, that everything the playlist lists is already stored; keeps every version. */
-class OrderCheckingStore extends MemoryObjectStore {
-  readonly violations: string[] = [];
-  readonly writes: string[] = [];
-  readonly versions = new Map<string, string[]>();
-
-  override async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
-    this.writes.push(key);
-    if (key.endsWith('.m3u8')) {
-      const text = String(body);
-      this.versions.set(key, [...(this.versions.get(key) ?? []), text]);
-      const dir = key.slice(0, key.lastIndexOf('/') + 1);
-      const manifest = parse(text);
-      const listed = [
-        ...(manifest.segments ?? []).flatMap((s) => [s.uri, s.map?.uri]),
-        ...(manifest.playlists ?? []).map((p) => p.uri),
-        ...Object.values(manifest.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group).map((r) => r.uri)),
-      ].filter((uri): uri is string => Boolean(uri));
-      for (const uri of listed) if (!this.objects.has(dir + uri)) this.violations.push(`${key} lists ${uri} before it is stored`);
-    }
-    if (key.endsWith('.mpd')) {
-      const text = String(body);
-      this.versions.set(key, [...(this.versions.get(key) ?? []), text]);
-      const base = `http://edge/${key}`;
-      const now = Date.parse(/publishTime="([^"]+)"/.exec(text)![1]!);
-      const manifest = parseMpd(text, { manifestUri: base, NOW: now });
-      const playlists = [...manifest.playlists, ...Object.values(manifest.mediaGroups.AUDIO).flatMap((group) => Object.values(group).flatMap((r) => r.playlists))];
-      for (const segment of playlists.flatMap((playlist) => playlist.segments)) {
-        for (const url of [segment.resolvedUri, segment.map?.resolvedUri]) {
-          const objectKey = url && new URL(url).pathname.slice(1);
-          if (objectKey && !this.objects.has(objectKey)) this.violations.push(`${key} lists ${objectKey} before it is stored`);
-        }
-      }
-    }
-    await super.put(key, body, options);
-  }
-}
 
 const START = Date.parse('2026-11-24T12:00:00Z');
 

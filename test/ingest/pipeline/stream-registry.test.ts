@@ -18,7 +18,7 @@ function registry(mode: 'open' | 'keyed') {
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   const store = new MemoryObjectStore();
   const metrics = new IngestMetrics();
-  const settings = { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 };
+  const settings = { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, retention: 'window' as const, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 };
   return { registry: new StreamRegistry({ settings, store, access: new PublishAccess(mode, streams), log, metrics }), key, lines, store, metrics };
 }
 
