@@ -78,6 +78,9 @@ function renditionArgs(rendition: Rendition, index: number, forcedKeyframes: str
         '-map', `[${videoLabel(index)}]`,
         '-c:v', 'libx264',
         '-preset', rendition.preset,
+        // No lookahead and no B-frames: a frame leaves the encoder as soon as it is in, which
+        // live latency needs (low-latency HLS parts most), and it costs less CPU per rung.
+        '-tune', 'zerolatency',
         '-profile:v', 'high',
         '-pix_fmt', 'yuv420p',
         '-b:v', String(rendition.bitrate),

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench:ladder`: what the ladder costs and what it looks like.
+ *
+ * For a 720p30 and a 1080p30 source (made here, 2 s keyframes, H.264/AAC as OBS sends), it runs
+ * the sidecar's own ffmpeg command for the default ladder and, as the peer, five-rendition
+ * re-encoding with libx264 veryfast (the blog's nginx-rtmp `exec ffmpeg` recipe: one scale and
+ * one encode per rendition, audio encoded per rendition), both as fast as the machine goes.
+ * It reports CPU seconds per second of media (median of --runs), the ratio ours/peer, and SSIM
+ * of every rendition against the source. Then it measures the sidecar process itself carrying a
+ * passthrough stream in real time (CPU % of one core, RSS).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SourceProbe } from '../ingest/media/source-probe.ts';
+import { buildFfmpegArgs, outputFd } from '../ingest/transcode/ffmpeg-args.ts';
+import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
+import { DEFAULT_LADDER_CONFIG, planLadder, type Rendition } from '../ingest/transcode/ladder.ts';
+import { PROJECT_ROOT, startIngest } from './lib/local-platform.ts';
+import { median, processCpuSeconds, processRssBytes, runMeasured } from './bench/measure.ts';
+
+function positive(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+}
+
+const program = new Command('bench:ladder')
+  .description('CPU and quality of the default ladder against five-rendition x264 veryfast re-encoding, and the sidecar\'s own cost per stream.')
+  .addOption(new Option('--runs <n>', 'runs per measurement (the median is reported)').default(3).argParser(positive))
+  .addOption(new Option('--seconds <n>', 'seconds of media per source').default(20).argParser(positive))
+  .addOption(new Option('--sources <heights>', 'source heights, comma-separated').default('720,1080'))
+  .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'ladder.json')))
+  .parse();
+const options = program.opts<{ runs: number; seconds: number; sources: string; out: string }>();
+const heights = options.sources.split(',').map(Number);
+if (heights.some((height) => ![360, 480, 720, 1080].includes(height))) program.error('error: --sources takes heights among 360, 480, 720, 1080');
+
+const ffmpeg = locateFfmpeg();
+const work = mkdtempSync(join(tmpdir(), 'bench-ladder-'));
+const log = join(work, 'ffmpeg.log');
+const status = (line: string) => console.log(`[bench:ladder] ${line}`);
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+const SOURCE_BITRATE: Record<number, string> = { 360: '1000k', 480: '1800k', 720: '4000k', 1080: '7000k' };
+const PEER_HEIGHTS = [1080, 720, 480, 360, 240, 144];
+const PEER_BITRATE: Record<number, number> = { 1080: 5_000_000, 720: 2_800_000, 480: 1_400_000, 360: 800_000, 240: 400_000, 144: 200_000 };
+
+async function makeSource(height: number): Promise<string> {
+  const width = Math.round((height * 16) / 9 / 2) * 2;
+  const file = join(work, `source-${height}.flv`);
+  status(`making a ${width}x${height}p30 source of ${options.seconds} s`);
+  await runMeasured(ffmpeg, [
+    '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(options.seconds),
+    '-c:v', 'libx264', '-preset', 'superfast', '-g', '60', '-b:v', SOURCE_BITRATE[height]!, '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', file,
+  ], log);
+  return file;
+}
+
+function planFor(file: string): Rendition[] {
+  const bytes = readFileSync(file);
+  const probe = new SourceProbe({ maxMediaSeconds: 2.2, maxBytes: 64 * 1024 * 1024 });
+  for (let offset = 0; offset < bytes.length; offset += 65536) {
+    const facts = probe.push(bytes.subarray(offset, offset + 65536));
+    if (facts) return planLadder(facts, DEFAULT_LADDER_CONFIG, 2).renditions;
+  }
+  throw new Error('the source probe never decided');
+}
+
+/** The sidecar's command, reading the file instead of the publisher's pipe and writing files instead of pipes. */
+function oursArgs(source: string, renditions: Rendition[], outDir: string): { args: string[]; outputs: Map<string, string> } {
+  const outputs = new Map(renditions.map((rendition) => [rendition.name, join(outDir, `ours-${rendition.name}.mp4`)]));
+  const args = buildFfmpegArgs({ renditions, chunkDuration: 0.333, keyframeInterval: 2 }).map((arg) => {
+    if (arg === 'pipe:0') return source;
+    const index = renditions.findIndex((_, i) => arg === `pipe:${outputFd(i)}`);
+    return index >= 0 ? outputs.get(renditions[index]!.name)! : arg;
+  });
+  return { args: ['-y', ...args], outputs };
+}
+
+function peerArgs(source: string, sourceHeight: number, outDir: string): { args: string[]; outputs: Map<string, string> } {
+  const below = PEER_HEIGHTS.filter((height) => height < sourceHeight).slice(0, 4);
+  const outputs = new Map<string, string>();
+  const args = ['-y', '-hide_banner', '-loglevel', 'warning', '-i', source];
+  for (const height of [sourceHeight, ...below]) {
+    const file = join(outDir, `peer-${height}p.mp4`);
+    outputs.set(`${height}p`, file);
+    args.push(
+      '-map', '0:v:0', '-map', '0:a:0',
+      // Frame for frame with the source, like ours, so that quality compares the same pictures.
+      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', String(PEER_BITRATE[height]), '-vf', `scale=-2:${height}`, '-fps_mode', 'passthrough',
+      '-c:a', 'aac', '-b:a', '128k', '-f', 'mp4', file,
+    );
+  }
+  return { args, outputs };
+}
+
+/** SSIM (all planes) of a rendition against the source scaled to its size. */
+function ssim(rendition: string, source: string): Promise<number> {
+  // Frame n against frame n: every rendition here has exactly the source's frames (frame-rate
+  // passthrough), while the containers start their clocks differently (edit lists, B-frame delay).
+  const graph = '[0:v]setpts=N/(30*TB)[d0];[1:v]setpts=N/(30*TB)[r0];[r0][d0]scale2ref=flags=bicubic[ref][dist];[dist][ref]ssim';
+  const args = ['-hide_banner', '-i', rendition, '-i', source, '-lavfi', graph, '-f', 'null', '-'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
+    child.on('close', () => {
+      const match = /SSIM .*All:([\d.]+)/.exec(err);
+      if (!match) return reject(new Error(`no SSIM for ${rendition}: ${err.slice(-300)}`));
+      resolve(Number(match[1]));
+    });
+  });
+}
+
+interface LadderResult {
+  source: string;
+  ours: { renditions: string[]; cpuPerMediaSecond: number; runs: number[]; ssim: Record<string, number> };
+  peer: { renditions: string[]; cpuPerMediaSecond: number; runs: number[]; ssim: Record<string, number> };
+  ratio: number;
+}
+
+async function benchLadder(height: number): Promise<LadderResult> {
+  const source = await makeSource(height);
+  const renditions = planFor(source);
+  const ours = oursArgs(source, renditions, work);
+  const peer = peerArgs(source, height, work);
+  const oursRuns: number[] = [];
+  const peerRuns: number[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    status(`${height}p source, run ${run}/${options.runs}: ours (${renditions.map((r) => `${r.name}:${r.encoding}`).join(' ')})`);
+    oursRuns.push((await runMeasured(ffmpeg, ours.args, log)).cpuSeconds / options.seconds);
+    status(`${height}p source, run ${run}/${options.runs}: peer (${[...peer.outputs.keys()].join(' ')}, x264 veryfast each)`);
+    peerRuns.push((await runMeasured(ffmpeg, peer.args, log)).cpuSeconds / options.seconds);
+  }
+  status(`${height}p source: SSIM of every rendition against the source`);
+  const quality = async (outputs: Map<string, string>, skip: (name: string) => boolean) => {
+    const result: Record<string, number> = {};
+    for (const [name, file] of outputs) if (!skip(name)) result[name] = await ssim(file, source);
+    return result;
+  };
+  const oursCpu = median(oursRuns);
+  const peerCpu = median(peerRuns);
+  return {
+    source: `${height}p30`,
+    ours: { renditions: renditions.map((r) => r.name), cpuPerMediaSecond: oursCpu, runs: oursRuns, ssim: await quality(ours.outputs, (name) => name === 'audio') },
+    peer: { renditions: [...peer.outputs.keys()], cpuPerMediaSecond: peerCpu, runs: peerRuns, ssim: await quality(peer.outputs, () => false) },
+    ratio: oursCpu / peerCpu,
+  };
+}
+
+/** The sidecar process alone, carrying one passthrough stream (--ladder none) in real time. */
+async function benchSidecar(): Promise<{ cpuPercentOfOneCore: number; rssMegabytes: number; seconds: number }> {
+  const source = await makeSource(720);
+  const rtmpPort = 19000 + Math.floor(Math.random() * 1000);
+  status(`sidecar: one 720p passthrough stream for ${options.seconds} s in real time`);
+  const ingest = await startIngest({
+    rtmpPort,
+    stateDir: join(work, 'state'),
+    extraArgs: ['--open', '--streams-file', join(work, 'none.json'), '--storage', 'fs', '--storage-dir', join(work, 'media'), '--ladder', 'none', '--reconnect-window', '0'],
+    env: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+  });
+  try {
+    const pid = ingest.pid!;
+    const publisher = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-i', source, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/bench`], { stdio: 'ignore' });
+    // Past the start (probe, ffmpeg start-up), then a measured stretch of steady state.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const cpuBefore = processCpuSeconds(pid);
+    const started = performance.now();
+    await new Promise((resolve) => publisher.once('close', resolve));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = processCpuSeconds(pid) - cpuBefore;
+    return { cpuPercentOfOneCore: (cpu / seconds) * 100, rssMegabytes: processRssBytes(pid) / 1024 / 1024, seconds };
+  } finally {
+    await ingest.stop();
+  }
+}
+
+const results: LadderResult[] = [];
+for (const height of heights) results.push(await benchLadder(height));
+const sidecar = await benchSidecar();
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+console.log('\nCPU seconds per second of media (median of %d runs; lower is better)', options.runs);
+for (const result of results) {
+  console.log(`  ${result.source}: ours ${fixed(result.ours.cpuPerMediaSecond)} [${result.ours.renditions.join(', ')}]  peer ${fixed(result.peer.cpuPerMediaSecond)} [${result.peer.renditions.join(', ')}]  ours/peer ${fixed(result.ratio)}`);
+}
+console.log('\nSSIM against the source (1 = identical)');
+for (const result of results) {
+  console.log(`  ${result.source}: ours ${Object.entries(result.ours.ssim).map(([name, value]) => `${name} ${fixed(value, 4)}`).join(', ')}`);
+  console.log(`  ${' '.repeat(result.source.length)}  peer ${Object.entries(result.peer.ssim).map(([name, value]) => `${name} ${fixed(value, 4)}`).join(', ')}`);
+}
+console.log(`\nSidecar process, one passthrough stream: ${fixed(sidecar.cpuPercentOfOneCore, 1)} % of one core, RSS ${fixed(sidecar.rssMegabytes, 0)} MB (over ${fixed(sidecar.seconds, 0)} s)`);
+
+mkdirSync(join(options.out, '..'), { recursive: true });
+writeFileSync(
+  options.out,
+  JSON.stringify({ date: new Date().toISOString(), machine: machineFacts(), runs: options.runs, mediaSeconds: options.seconds, ladders: results, sidecar }, null, 2) + '\n',
+);
+console.log(`\nresults: ${options.out}`);
+
+function machineFacts() {
+  const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+  return { cpu: cpuModel, cores: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length, node: process.version };
+}
