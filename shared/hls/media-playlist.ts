@@ -19,6 +19,8 @@ export interface MediaPlaylist {
   discontinuitySequence: number;
   segments: MediaSegment[];
   ended: boolean;
+  /** `VOD`: the playlist will never change again (an ended stream served as video on demand). */
+  playlistType?: 'VOD' | 'EVENT';
 }
 
 // EXT-X-MAP in a media playlist of fMP4 segments needs protocol version 6 or later.
@@ -41,6 +43,7 @@ export function renderMediaPlaylist(playlist: MediaPlaylist): string {
   if (playlist.discontinuitySequence > 0) {
     lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${playlist.discontinuitySequence}`);
   }
+  if (playlist.playlistType) lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   let currentInit: string | undefined;
   for (const segment of playlist.segments) {
@@ -121,6 +124,9 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         break;
       case '#EXT-X-ENDLIST':
         playlist.ended = true;
+        break;
+      case '#EXT-X-PLAYLIST-TYPE':
+        if (value === 'VOD' || value === 'EVENT') playlist.playlistType = value;
         break;
       case '#EXT-X-DISCONTINUITY':
         pending.discontinuity = true;

@@ -58,3 +58,63 @@ export function renderMultivariantPlaylist(playlist: MultivariantPlaylist): stri
   }
   return lines.join('\n') + '\n';
 }
+
+export class MultivariantParseError extends Error {
+  override name = 'MultivariantParseError';
+}
+
+/** Attribute list of an HLS tag (RFC 8216, 4.2): quoted strings may hold commas. */
+function attributeList(text: string): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (const match of text.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) {
+    const value = match[2]!;
+    attributes.set(match[1]!, value.startsWith('"') ? value.slice(1, -1) : value);
+  }
+  return attributes;
+}
+
+/** Parses a multivariant playlist written by renderMultivariantPlaylist (tags it does not model are skipped). */
+export function parseMultivariantPlaylist(text: string): MultivariantPlaylist {
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  if (lines[0] !== '#EXTM3U') throw new MultivariantParseError('not an HLS playlist: no #EXTM3U first line');
+  const playlist: MultivariantPlaylist = { audio: [], variants: [] };
+  let pending: Map<string, string> | undefined;
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    if (line.startsWith('#EXT-X-MEDIA:')) {
+      const attributes = attributeList(line.slice('#EXT-X-MEDIA:'.length));
+      if (attributes.get('TYPE') !== 'AUDIO') continue;
+      const uri = attributes.get('URI');
+      const groupId = attributes.get('GROUP-ID');
+      if (!uri || !groupId) throw new MultivariantParseError('#EXT-X-MEDIA audio rendition without URI or GROUP-ID');
+      const channels = Number(attributes.get('CHANNELS'));
+      playlist.audio.push({
+        groupId,
+        name: attributes.get('NAME') ?? groupId,
+        uri,
+        ...(Number.isFinite(channels) && channels > 0 ? { channels } : {}),
+        isDefault: attributes.get('DEFAULT') === 'YES',
+      });
+    } else if (line.startsWith('#EXT-X-STREAM-INF:')) {
+      pending = attributeList(line.slice('#EXT-X-STREAM-INF:'.length));
+    } else if (!line.startsWith('#')) {
+      if (!pending) throw new MultivariantParseError(`URI ${line} without #EXT-X-STREAM-INF`);
+      const bandwidth = Number(pending.get('BANDWIDTH'));
+      if (!Number.isFinite(bandwidth) || bandwidth <= 0) throw new MultivariantParseError(`variant ${line} without a BANDWIDTH`);
+      const resolution = /^(\d+)x(\d+)$/.exec(pending.get('RESOLUTION') ?? '');
+      const average = Number(pending.get('AVERAGE-BANDWIDTH'));
+      const frameRate = Number(pending.get('FRAME-RATE'));
+      playlist.variants.push({
+        uri: line,
+        bandwidth,
+        ...(Number.isFinite(average) && average > 0 ? { averageBandwidth: average } : {}),
+        codecs: (pending.get('CODECS') ?? '').split(',').filter(Boolean),
+        ...(resolution ? { resolution: { width: Number(resolution[1]), height: Number(resolution[2]) } } : {}),
+        ...(Number.isFinite(frameRate) && frameRate > 0 ? { frameRate } : {}),
+        ...(pending.has('AUDIO') ? { audioGroupId: pending.get('AUDIO')! } : {}),
+      });
+      pending = undefined;
+    }
+  }
+  return playlist;
+}

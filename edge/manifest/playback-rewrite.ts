@@ -1,0 +1,150 @@
+/**
+ * Per-request rewriting of the canonical manifests the sidecar writes, as pure functions over
+ * parsed models: the viewer's playback token carried to every child URI, segment URIs pointed at
+ * a CDN base URL, renditions filtered by height (the audio group kept), a live playlist trimmed
+ * to a DVR window, an ended stream served as VOD.
+ */
+import type { MediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import type { MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
+import { PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
+
+/** What a viewer may ask for in the query string of a manifest or segment URL. */
+export interface PlaybackQuery {
+  token?: string;
+  /** Only renditions at most this tall (the shortest one when none is). */
+  maxHeight?: number;
+  /** Seconds of a live playlist to list, from the live edge back. */
+  dvrSeconds?: number;
+}
+
+export type QueryParse = { ok: true; query: PlaybackQuery } | { ok: false; reason: string };
+
+const TOKEN_TEXT = /^[A-Za-z0-9._-]{1,256}$/;
+const WHOLE_NUMBER = /^\d{1,6}$/;
+// A live playlist shorter than three target durations is one players may refuse (RFC 8216, 6.2.2).
+const MIN_LIVE_SEGMENTS = 3;
+
+/** Reads the parameters this edge understands; a malformed one is refused, unknown ones are left to others (cache busters). */
+export function parsePlaybackQuery(params: URLSearchParams): QueryParse {
+  const query: PlaybackQuery = {};
+  const single = (name: string): string | undefined | { error: string } => {
+    const values = params.getAll(name);
+    if (values.length > 1) return { error: `"${name}" may appear once` };
+    return values[0];
+  };
+  const token = single(PLAYBACK_TOKEN_PARAM);
+  if (typeof token === 'object') return { ok: false, reason: token.error };
+  if (token !== undefined) {
+    if (!TOKEN_TEXT.test(token)) return { ok: false, reason: `"${PLAYBACK_TOKEN_PARAM}" must be 1-256 letters, digits, ".", "_" or "-"` };
+    query.token = token;
+  }
+  const number = (name: string, min: number, max: number): number | undefined | { error: string } => {
+    const value = single(name);
+    if (value === undefined || typeof value === 'object') return value;
+    const parsed = WHOLE_NUMBER.test(value) ? Number(value) : Number.NaN;
+    if (!(parsed >= min && parsed <= max)) return { error: `"${name}" must be a whole number from ${min} to ${max}` };
+    return parsed;
+  };
+  const maxHeight = number('max_height', 1, 4320);
+  if (typeof maxHeight === 'object') return { ok: false, reason: maxHeight.error };
+  if (maxHeight !== undefined) query.maxHeight = maxHeight;
+  const dvr = number('dvr', 1, 86_400);
+  if (typeof dvr === 'object') return { ok: false, reason: dvr.error };
+  if (dvr !== undefined) query.dvrSeconds = dvr;
+  return { ok: true, query };
+}
+
+/** Adds query parameters to a URI, after any it already has. */
+export function withParameters(uri: string, parameters: ReadonlyArray<readonly [string, string]>): string {
+  if (parameters.length === 0) return uri;
+  const search = new URLSearchParams(parameters.map(([name, value]) => [name, value])).toString();
+  return `${uri}${uri.includes('?') ? '&' : '?'}${search}`;
+}
+
+/** What a child playlist needs of the viewer's query: the token and the DVR window. */
+function playlistParameters(query: PlaybackQuery): Array<[string, string]> {
+  const parameters: Array<[string, string]> = [];
+  if (query.token !== undefined) parameters.push([PLAYBACK_TOKEN_PARAM, query.token]);
+  if (query.dvrSeconds !== undefined) parameters.push(['dvr', String(query.dvrSeconds)]);
+  return parameters;
+}
+
+/** What a segment needs: the token only (its bytes do not depend on the rest). */
+export function segmentParameters(query: PlaybackQuery): Array<[string, string]> {
+  return query.token === undefined ? [] : [[PLAYBACK_TOKEN_PARAM, query.token]];
+}
+
+export function rewriteMultivariant(playlist: MultivariantPlaylist, query: PlaybackQuery): MultivariantPlaylist {
+  let variants = playlist.variants;
+  if (query.maxHeight !== undefined) {
+    const fitting = variants.filter((variant) => (variant.resolution?.height ?? 0) <= query.maxHeight!);
+    // Nothing short enough: the shortest there is, rather than a stream that cannot play.
+    const shortest = [...variants].sort((a, b) => (a.resolution?.height ?? 0) - (b.resolution?.height ?? 0))[0];
+    variants = fitting.length > 0 ? fitting : shortest ? [shortest] : [];
+  }
+  const parameters = playlistParameters(query);
+  return {
+    audio: playlist.audio.map((audio) => ({ ...audio, uri: withParameters(audio.uri, parameters) })),
+    variants: variants.map((variant) => ({ ...variant, uri: withParameters(variant.uri, parameters) })),
+  };
+}
+
+export interface MediaRewriteOptions {
+  /** Where this playlist's segments are fetched from instead of beside it (a CDN), ending in `/`. */
+  segmentBaseUrl?: string;
+}
+
+export function rewriteMediaPlaylist(playlist: MediaPlaylist, query: PlaybackQuery, options: MediaRewriteOptions = {}): MediaPlaylist {
+  let { segments, mediaSequence, discontinuitySequence } = playlist;
+  if (!playlist.ended && query.dvrSeconds !== undefined) {
+    let keep = 0;
+    let seconds = 0;
+    for (let i = segments.length - 1; i >= 0; i--) {
+      seconds += segments[i]!.duration;
+      if (seconds > query.dvrSeconds && keep >= MIN_LIVE_SEGMENTS) break;
+      keep += 1;
+    }
+    const dropped = segments.slice(0, segments.length - keep);
+    mediaSequence += dropped.length;
+    // A discontinuity leaving the playlist is counted, as when the window slides.
+    discontinuitySequence += dropped.filter((segment) => segment.discontinuity).length;
+    segments = segments.slice(segments.length - keep);
+  }
+  const parameters = segmentParameters(query);
+  const locate = (uri: string) => withParameters(options.segmentBaseUrl ? options.segmentBaseUrl + uri : uri, parameters);
+  return {
+    ...playlist,
+    mediaSequence,
+    discontinuitySequence,
+    ...(playlist.ended ? { playlistType: 'VOD' as const } : {}),
+    segments: segments.map((segment) => ({ ...segment, uri: locate(segment.uri), initUri: locate(segment.initUri) })),
+  };
+}
+
+/**
+ * The DASH MPD, rewritten in its text: the sidecar's MPD has a known shape (one SegmentTemplate
+ * per Representation, heights on Representations), so the edge changes exactly the attributes
+ * that matter instead of re-serializing XML.
+ */
+export function rewriteMpd(text: string, query: PlaybackQuery, options: MediaRewriteOptions = {}): string {
+  let mpd = text;
+  if (query.maxHeight !== undefined) {
+    const representations = [...mpd.matchAll(/<Representation\b[^>]*\bheight="(\d+)"[^>]*>[\s\S]*?<\/Representation>\n?/g)];
+    const tooTall = representations.filter((match) => Number(match[1]) > query.maxHeight!);
+    // Keep the shortest when none fits.
+    const keepOne = tooTall.length === representations.length ? [...tooTall].sort((a, b) => Number(a[1]) - Number(b[1]))[0] : undefined;
+    for (const match of tooTall) if (match !== keepOne) mpd = mpd.replace(match[0], '');
+  }
+  if (query.dvrSeconds !== undefined) {
+    mpd = mpd.replace(/timeShiftBufferDepth="PT([\d.]+)S"/, (whole, seconds: string) => (Number(seconds) > query.dvrSeconds! ? `timeShiftBufferDepth="PT${query.dvrSeconds}S"` : whole));
+  }
+  const parameters = segmentParameters(query);
+  if (parameters.length > 0 || options.segmentBaseUrl) {
+    mpd = mpd.replace(/\b(initialization|media)="([^"]*)"/g, (_, name: string, uri: string) => {
+      const located = options.segmentBaseUrl ? options.segmentBaseUrl + uri : uri;
+      // Templates are XML attribute values: the query's "&" must be escaped.
+      return `${name}="${withParameters(located, parameters).replaceAll('&', '&amp;')}"`;
+    });
+  }
+  return mpd;
+}

@@ -1,0 +1,40 @@
+/**
+ * Signed playback tokens: `EXPIRY.SIGNATURE`, where EXPIRY is epoch seconds and SIGNATURE the
+ * base64url HMAC-SHA256 of the playback id and expiry under the platform's playback secret. A
+ * token is bound to one stream (a token for another stream's id does not verify) and expires.
+ * WebCrypto only: the same code mints in Node and verifies in Workers and Deno.
+ */
+import { constantTimeEqual } from './constant-time.ts';
+
+export const PLAYBACK_TOKEN_PARAM = 'token';
+/** The longest a token may live: a leaked token must not be good for ever. */
+export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+
+const TOKEN_SHAPE = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+
+export type TokenCheck = { ok: true; expiresAt: number } | { ok: false; status: 401 | 403; reason: string };
+
+async function signature(secret: string, streamId: string, expiresAt: number): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`playback:v1:${streamId}:${expiresAt}`)));
+  return btoa(String.fromCharCode(...mac)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** A token for `streamId` valid until `expiresAt` (epoch seconds). */
+export async function mintPlaybackToken(secret: string, streamId: string, expiresAt: number): Promise<string> {
+  if (!secret) throw new Error('a playback secret is needed to mint tokens (PLAYBACK_SECRET)');
+  if (!Number.isInteger(expiresAt) || expiresAt <= 0) throw new Error('expiry must be a whole number of epoch seconds');
+  return `${expiresAt}.${await signature(secret, streamId, expiresAt)}`;
+}
+
+/** Checks a viewer's token for `streamId` at `now` (epoch milliseconds). */
+export async function verifyPlaybackToken(secret: string, token: string | undefined, streamId: string, now: number): Promise<TokenCheck> {
+  if (token === undefined || token === '') return { ok: false, status: 401, reason: `this stream needs a playback token: add ?${PLAYBACK_TOKEN_PARAM}=...` };
+  const shape = TOKEN_SHAPE.exec(token);
+  if (!shape) return { ok: false, status: 403, reason: 'malformed playback token' };
+  const expiresAt = Number(shape[1]);
+  const expected = await signature(secret, streamId, expiresAt);
+  if (!constantTimeEqual(shape[2]!, expected)) return { ok: false, status: 403, reason: 'playback token is not valid for this stream' };
+  if (expiresAt * 1000 <= now) return { ok: false, status: 403, reason: `playback token expired at ${new Date(expiresAt * 1000).toISOString()}` };
+  return { ok: true, expiresAt };
+}
