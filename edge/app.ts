@@ -16,6 +16,10 @@ export interface EdgeDependencies {
   /** Secret the sidecar's writes must carry; unset disables the write API. */
   ingestSecret: string | undefined;
   assets: PlayerAssets;
+  /** Verifies viewers' tokens for streams whose playback is signed; unset: such streams are refused (503). */
+  playbackSecret?: string;
+  /** Segments and init segments are listed under this URL (a CDN) instead of this origin's `/live/`. */
+  segmentBaseUrl?: string;
 }
 
 // Far beyond any URL of ours (a token and a few query parameters included).
@@ -30,7 +34,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Players on other origins (web players, test pages) fetch playlists and segments.
   app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
-  app.route('/live', playbackRoutes(deps.store));
+  app.route('/live', playbackRoutes({ store: deps.store, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
   app.route('/', pageRoutes(deps.assets));

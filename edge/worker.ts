@@ -11,6 +11,10 @@ import { R2ObjectStore } from './storage/r2-object-store.ts';
 export interface Env {
   BUCKET: R2Bucket;
   INGEST_SECRET?: string;
+  /** Secret of signed playback tokens (`wrangler secret put PLAYBACK_SECRET`). */
+  PLAYBACK_SECRET?: string;
+  /** Optional CDN base URL for segments, e.g. https://cdn.example.com/live/ */
+  SEGMENT_BASE_URL?: string;
 }
 
 let app: Hono | undefined;
@@ -20,6 +24,8 @@ export default {
     app ??= createApp({
       store: new R2ObjectStore(env.BUCKET),
       ingestSecret: env.INGEST_SECRET,
+      playbackSecret: env.PLAYBACK_SECRET || undefined,
+      segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,
       assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource },
     });
     return app.fetch(request, env, ctx);

@@ -15,6 +15,8 @@ export interface IngestConfig {
   apiHost: string;
   apiPort: number;
   adminToken: string | undefined;
+  /** Mints playback tokens for signed streams (the edge verifies them with the same secret). */
+  playbackSecret: string | undefined;
   open: boolean;
   streamsFile: string;
   stateDir: string;
@@ -127,6 +129,7 @@ export function ingestCommand(): Command {
         '  INGEST_SECRET  shared with the edge write API (--storage edge)\n' +
         '  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY  credentials (--storage s3)\n' +
         '  ADMIN_TOKEN    bearer token of the operations API\n' +
+        '  PLAYBACK_SECRET  mints playback tokens of signed streams (the edge has the same secret)\n' +
         'Also: FFMPEG_PATH (ffmpeg binary).',
     );
 }
@@ -188,6 +191,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     rtmps: tlsCert && tlsKey ? { port: rtmpsPort, certFile: tlsCert, keyFile: tlsKey } : undefined,
     logFormat: options.logFormat,
     adminToken: env.ADMIN_TOKEN || undefined,
+    playbackSecret: env.PLAYBACK_SECRET || undefined,
   };
 
   function storageConfig(): StorageConfig {

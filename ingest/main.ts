@@ -99,7 +99,7 @@ const resumed = registry.resumeAfterRestart();
 const api =
   config.apiPort === 0
     ? undefined
-    : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode }).fetch, hostname: config.apiHost, port: config.apiPort });
+    : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
 api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
 

@@ -23,4 +23,6 @@ export interface StreamStatus {
   /** Sessions after the first: publisher reconnects and encoder restarts. */
   reconnects: number;
   renditions: StreamStatusRendition[];
+  /** `signed`: the edge serves playlists and segments only with a valid playback token. Absent: public. */
+  playback?: 'public' | 'signed';
 }

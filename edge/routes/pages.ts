@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
+import { parsePlaybackQuery, segmentParameters, withParameters } from '../manifest/playback-rewrite.ts';
 import { httpError } from '../errors.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
 
@@ -27,16 +28,21 @@ export function pageRoutes(assets: PlayerAssets): Hono {
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
     const format = c.req.query('format') ?? 'hls';
     if (format !== 'hls' && format !== 'dash') throw httpError(400, 'format must be hls or dash');
+    // A signed stream's page passes the viewer's token on to the manifests (which carry it further).
+    const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
+    if (!parsed.ok) throw httpError(400, parsed.reason);
+    const withToken = (url: string) => withParameters(url, segmentParameters(parsed.query));
     const page = renderPlayerPage({
       streamId,
       format,
-      playlistUrl: `/live/${streamId}/index.m3u8`,
-      mpdUrl: `/live/${streamId}/manifest.mpd`,
+      playlistUrl: withToken(`/live/${streamId}/index.m3u8`),
+      mpdUrl: withToken(`/live/${streamId}/manifest.mpd`),
       statusUrl: `/live/${streamId}/status.json`,
       hlsScriptUrl,
       dashScriptUrl,
     });
-    return c.html(page, 200, { 'cache-control': 'public, max-age=60' });
+    // A page holding a viewer's token is that viewer's: not for shared caches.
+    return c.html(page, 200, { 'cache-control': parsed.query.token ? 'private, no-store' : 'public, max-age=60' });
   });
 
   routes.get('/', (c) =>

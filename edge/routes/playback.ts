@@ -4,7 +4,10 @@
  * `/live/ID.m3u8` is the multivariant playlist at the blog's URL.
  */
 import { Hono, type Context } from 'hono';
-import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { parseMediaPlaylist, renderMediaPlaylist, summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
+import { verifyPlaybackToken } from '../../shared/playback-token.ts';
+import type { StreamStatus } from '../../shared/stream-status.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
@@ -13,6 +16,7 @@ import { cacheControlFor } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
+import { parsePlaybackQuery, rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
 
 /**
@@ -32,20 +36,74 @@ function notYetAvailable() {
   return httpError(404, 'not found (yet): the stream may not be live, or this object is not written yet');
 }
 
-export function playbackRoutes(store: ObjectStore): Hono {
+export interface PlaybackRouteOptions {
+  store: ObjectStore;
+  playbackSecret?: string;
+  /** CDN base for segments (`…/live/`): a stream's objects are under `BASE ID/REND/`. */
+  segmentBaseUrl?: string;
+  now?: () => number;
+}
+
+/** A rewritten body's validator: the stored object's, qualified by what changed it. */
+function derivedEtag(etag: string, variant: string): string {
+  return variant === '' ? `"${etag}"` : `W/"${etag}-${variant}"`;
+}
+
+/** The parts of a viewer's query that change a manifest's body, as a short stable string. */
+function querySignature(query: PlaybackQuery, alias: boolean): string {
+  const parts = [alias ? 'alias' : '', query.token ?? '', query.maxHeight ?? '', query.dvrSeconds ?? ''];
+  return parts.every((part) => part === '') ? '' : parts.join('.');
+}
+
+export function playbackRoutes(options: PlaybackRouteOptions): Hono {
+  const { store } = options;
+  const now = options.now ?? Date.now;
   const routes = new Hono();
 
-  async function playlistResponse(c: Context, streamId: string, ref: StreamObjectRef, transform?: (text: string) => string) {
+  /**
+   * Whether this viewer may have this stream's objects: a signed stream needs a valid token.
+   * No status document means the stream never started: nothing to serve yet.
+   */
+  async function authorize(c: Context, streamId: string): Promise<PlaybackQuery> {
+    const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
+    if (!parsed.ok) throw httpError(400, parsed.reason);
+    const statusObject = await store.get(streamObjectKey(streamId, { kind: 'status' }));
+    if (!statusObject) throw notYetAvailable();
+    const status = (await new Response(statusObject.body).json()) as Partial<StreamStatus>;
+    if (status.playback === 'signed') {
+      if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
+      const check = await verifyPlaybackToken(options.playbackSecret, parsed.query.token, streamId, now());
+      if (!check.ok) throw httpError(check.status, check.reason);
+    }
+    return parsed.query;
+  }
+
+  function segmentBase(streamId: string, rendition?: string): string | undefined {
+    if (!options.segmentBaseUrl) return undefined;
+    return `${options.segmentBaseUrl}${streamId}/${rendition ? `${rendition}/` : ''}`;
+  }
+
+  async function playlistResponse(c: Context, streamId: string, ref: StreamObjectRef, query: PlaybackQuery, alias = false) {
     const object = await store.get(streamObjectKey(streamId, ref));
     if (!object) throw notYetAvailable();
-    const text = await new Response(object.body).text();
+    const stored = await new Response(object.body).text();
+    let text = stored;
+    let signature = querySignature(query, alias);
+    if (ref.kind === 'multivariant') {
+      if (signature !== '') text = renderMultivariantPlaylist(rewriteMultivariant(parseMultivariantPlaylist(stored), query));
+      if (alias) text = prefixRelativeUris(text, `${streamId}/`);
+    } else if (ref.kind === 'media-playlist') {
+      // Every media playlist is parsed and rendered again: an ended one is served as VOD.
+      const rewritten = rewriteMediaPlaylist(parseMediaPlaylist(stored), query, { segmentBaseUrl: segmentBase(streamId, ref.rendition) });
+      text = renderMediaPlaylist(rewritten);
+      if (options.segmentBaseUrl) signature += '.cdn';
+    }
     const headers = {
       'content-type': HLS_PLAYLIST_TYPE,
-      'cache-control': ref.kind === 'media-playlist' ? cacheControlFor(ref.kind, summarizeMediaPlaylist(text)) : cacheControlFor(ref.kind),
-      // The alias rewrites the body, so its validator differs from the stored object's.
-      etag: transform ? `W/"${object.etag}-alias"` : `"${object.etag}"`,
+      'cache-control': ref.kind === 'media-playlist' ? cacheControlFor(ref.kind, summarizeMediaPlaylist(stored)) : cacheControlFor(ref.kind),
+      etag: derivedEtag(object.etag, text === stored ? '' : signature || 'vod'),
     };
-    return conditionalResponse(c, transform ? transform(text) : text, headers);
+    return conditionalResponse(c, text, headers);
   }
 
   async function segmentResponse(c: Context, streamId: string, ref: StreamObjectRef) {
@@ -79,16 +137,17 @@ export function playbackRoutes(store: ObjectStore): Hono {
   }
 
   /** The DASH MPD: cached like a live playlist while dynamic, longer once static (ended). */
-  async function mpdResponse(c: Context, streamId: string) {
+  async function mpdResponse(c: Context, streamId: string, query: PlaybackQuery) {
     const object = await store.get(streamObjectKey(streamId, { kind: 'mpd' }));
     if (!object) throw notYetAvailable();
-    const text = await new Response(object.body).text();
+    const stored = await new Response(object.body).text();
+    const text = rewriteMpd(stored, query, { segmentBaseUrl: segmentBase(streamId) });
     const ended = /<MPD[^>]*\stype="static"/.test(text);
     const target = /maxSegmentDuration="PT([\d.]+)S"/.exec(text)?.[1];
     const headers = {
       'content-type': DASH_MPD_TYPE,
       'cache-control': cacheControlFor('mpd', { ended, targetDuration: target ? Math.ceil(Number(target)) : undefined }),
-      etag: `"${object.etag}"`,
+      etag: derivedEtag(object.etag, text === stored ? '' : `${querySignature(query, false)}${options.segmentBaseUrl ? '.cdn' : ''}`),
     };
     return conditionalResponse(c, text, headers);
   }
@@ -102,20 +161,23 @@ export function playbackRoutes(store: ObjectStore): Hono {
   }
 
   // The blog's URL: the multivariant playlist one level up, so its relative URIs need the id.
-  routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', (c) => {
+  routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', async (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    return playlistResponse(c, streamId, { kind: 'multivariant' }, (text) => prefixRelativeUris(text, `${streamId}/`));
+    const query = await authorize(c, streamId);
+    return playlistResponse(c, streamId, { kind: 'multivariant' }, query, true);
   });
 
-  routes.get('/:streamId/:path{.+}', (c) => {
+  routes.get('/:streamId/:path{.+}', async (c) => {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
     const ref = parseStreamRelativePath(c.req.param('path'));
     if (!ref) throw httpError(404, 'no such object in a stream');
-    if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref);
+    // The status document is public (it says whether playback needs a token).
     if (ref.kind === 'status') return statusResponse(c, streamId);
-    if (ref.kind === 'mpd') return mpdResponse(c, streamId);
+    const query = await authorize(c, streamId);
+    if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref, query);
+    if (ref.kind === 'mpd') return mpdResponse(c, streamId, query);
     return segmentResponse(c, streamId, ref);
   });
 

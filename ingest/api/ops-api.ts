@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { constantTimeEqual } from '../../shared/constant-time.ts';
+import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
 import type { StreamRegistry } from '../pipeline/stream-registry.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -15,7 +16,12 @@ export interface OpsApiOptions {
   /** Unset: only /healthz answers; the rest says how to enable it. */
   adminToken: string | undefined;
   mode: 'open' | 'keyed';
+  /** Mints viewers' playback tokens (POST /streams/:id/playback-tokens); unset: that answers 503. */
+  playbackSecret?: string;
+  now?: () => number;
 }
+
+const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
 export function createOpsApi(options: OpsApiOptions): Hono {
   const app = new Hono();
@@ -50,6 +56,21 @@ export function createOpsApi(options: OpsApiOptions): Hono {
     if (!isStreamId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
     if (!options.registry.disconnect(id)) throw new HTTPException(404, { message: 'no live stream with this playback id' });
     return c.json({ disconnected: id }, 202);
+  });
+
+  // Any playback id, live or not: a token is minted for a viewer before they press play.
+  app.post('/streams/:id/playback-tokens', async (c) => {
+    const id = c.req.param('id');
+    if (!isStreamId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
+    if (!options.playbackSecret) throw new HTTPException(503, { message: 'set PLAYBACK_SECRET (the edge has the same) to mint playback tokens' });
+    const body = (await c.req.json().catch(() => ({}))) as { ttlSeconds?: unknown };
+    const ttl = body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
+      throw new HTTPException(400, { message: `ttlSeconds must be a whole number from 1 to ${MAX_TOKEN_TTL_SECONDS}` });
+    }
+    const expiresAt = Math.floor((options.now ?? Date.now)() / 1000) + ttl;
+    const token = await mintPlaybackToken(options.playbackSecret, id, expiresAt);
+    return c.json({ playbackId: id, token, expiresAt: new Date(expiresAt * 1000).toISOString(), query: `${PLAYBACK_TOKEN_PARAM}=${token}` }, 201);
   });
 
   app.get('/metrics', async (c) => {

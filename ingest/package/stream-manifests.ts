@@ -47,6 +47,7 @@ export interface StatusFacts {
   now: number;
   targetDuration: number;
   sessions: number;
+  playback: 'public' | 'signed';
 }
 
 export function buildStreamStatus(facts: StatusFacts, renditions: readonly RenditionSummary[]): StreamStatus {
@@ -58,6 +59,7 @@ export function buildStreamStatus(facts: StatusFacts, renditions: readonly Rendi
     ...(facts.state === 'ended' ? { endedAt: facts.now } : {}),
     targetDuration: facts.targetDuration,
     reconnects: Math.max(0, facts.sessions - 1),
+    playback: facts.playback,
     renditions: renditions
       .filter((summary) => summary.track)
       .map(({ rendition, track, stats }) => ({

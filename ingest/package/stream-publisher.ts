@@ -64,6 +64,8 @@ export interface StreamPublisherOptions {
    * kept, and the ended stream's playlists list the whole recording (VOD). Default `window`.
    */
   retention?: Retention;
+  /** Written into the status document, which the edge reads before serving anything of the stream. */
+  playback?: 'public' | 'signed';
 }
 
 export type Retention = 'window' | 'all';
@@ -412,6 +414,9 @@ export class StreamPublisher {
       listed = true;
     }
     if (!listed) return;
+    // The edge serves nothing of a stream without its status document (it says who may watch):
+    // it is stored before the first playlist.
+    if (this.statusWrittenAt === 0) await this.writeStatus('live');
     // This rendition may have completed a sequence number the others were held back for.
     await Promise.all([...this.states.values()].map((other) => this.writeMediaPlaylist(other)));
     await this.writeMultivariantWhenDue();
@@ -569,6 +574,7 @@ export class StreamPublisher {
       now,
       targetDuration: this.options.targetSegmentDuration,
       sessions: this.sessionCount,
+      playback: this.options.playback ?? 'public',
     };
     await this.status.write(JSON.stringify(buildStreamStatus(facts, [...this.states.values()])));
   }

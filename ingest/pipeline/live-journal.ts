@@ -14,6 +14,8 @@ export interface JournalEntry {
   since: string;
   /** The stream's ladder, once its source chose it. */
   renditions?: Rendition[];
+  /** Whether viewers need a playback token: kept so a stream taken up after a crash stays signed. */
+  playback?: 'public' | 'signed';
 }
 
 const RENDITION_NAME = /^[a-z0-9]{1,32}$/;
@@ -38,11 +40,14 @@ export class LiveJournal {
     return [...this.entries];
   }
 
-  record(streamId: string, label: string, renditions?: readonly Rendition[]): void {
+  /** Records an open stream, or adds facts to its entry (what is not given is kept). */
+  record(streamId: string, label: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed' } = {}): void {
     const previous = this.entries.find((entry) => entry.streamId === streamId);
     const entry: JournalEntry = { streamId, label, since: previous?.since ?? new Date().toISOString() };
-    const ladder = renditions ?? previous?.renditions;
+    const ladder = facts.renditions ?? previous?.renditions;
     if (ladder) entry.renditions = [...ladder];
+    const playback = facts.playback ?? previous?.playback;
+    if (playback) entry.playback = playback;
     this.entries = [...this.entries.filter((entry) => entry.streamId !== streamId), entry];
     this.write();
   }
@@ -67,7 +72,8 @@ export class LiveJournal {
         entry !== null &&
         isStreamId(String(entry.streamId)) &&
         typeof entry.label === 'string' &&
-        (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))),
+        (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))) &&
+        (entry.playback === undefined || entry.playback === 'public' || entry.playback === 'signed'),
     );
   }
 

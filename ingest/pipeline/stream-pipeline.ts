@@ -39,6 +39,8 @@ export interface StreamPipelineOptions extends PipelineSettings {
   log: Logger;
   metrics: IngestMetrics;
   now?: () => number;
+  /** Whether viewers need a playback token (written into the stream's status document). */
+  playback: 'public' | 'signed';
   /** The stream's renditions when they are already known (a stream taken up after a restart). */
   renditions?: readonly Rendition[];
   /** The stream's renditions were chosen (from its first publisher's source). */
@@ -130,6 +132,7 @@ export class StreamPipeline {
       targetSegmentDuration: options.targetSegmentDuration,
       windowSegments: options.windowSegments,
       retention: options.retention,
+      playback: options.playback,
       now: this.now,
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),

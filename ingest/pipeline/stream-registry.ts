@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { PublishAccess } from '../streams/publish-access.ts';
+import type { StreamPlayback } from '../streams/stream-store.ts';
 import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
@@ -86,7 +87,7 @@ export class StreamRegistry {
 
     const access = this.options.access.resolve(request.name);
     if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
-    const { streamId, label } = access;
+    const { streamId, label, playback } = access;
     const existing = this.live.get(streamId)?.pipeline;
     if (existing?.hasPublisher) return refuse(`stream "${label}" already has a publisher`, 'already-live');
     if (existing && existing.state !== 'reconnecting') {
@@ -98,7 +99,7 @@ export class StreamRegistry {
         if (existing) return existing.attach(control);
         const streamLog = log.child({ stream: label, playbackId: streamId });
         streamLog.info({ remote: request.remoteAddress }, 'publish started');
-        return this.newPipeline(streamId, label, streamLog).attach(control);
+        return this.newPipeline(streamId, label, streamLog, { playback }).attach(control);
       },
     };
   }
@@ -114,16 +115,17 @@ export class StreamRegistry {
       const streamLog = this.options.log.child({ stream: entry.label, playbackId: entry.streamId });
       streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
       // A journal from before ladders were recorded: those streams had the passthrough pair.
-      this.newPipeline(entry.streamId, entry.label, streamLog, entry.renditions ?? PASSTHROUGH_ONLY).awaitReconnect();
+      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public' }).awaitReconnect();
     }
     return entries.length;
   }
 
-  private newPipeline(streamId: string, label: string, log: Logger, renditions?: readonly Rendition[]): StreamPipeline {
+  private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback }): StreamPipeline {
     const pipeline = new StreamPipeline({
       ...this.options.settings,
-      renditions,
-      onLadder: (ladder) => this.options.journal?.record(streamId, label, ladder),
+      renditions: known.renditions,
+      playback: known.playback,
+      onLadder: (ladder) => this.options.journal?.record(streamId, label, { renditions: ladder }),
       streamId,
       store: this.options.store,
       log,
@@ -138,7 +140,7 @@ export class StreamRegistry {
       },
     });
     this.live.set(streamId, { name: label, pipeline });
-    this.options.journal?.record(streamId, label);
+    this.options.journal?.record(streamId, label, { playback: known.playback });
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;
   }

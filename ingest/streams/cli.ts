@@ -1,6 +1,8 @@
 /** `npm run streams -- <command>`: manage the stream store (names, stream keys, playback ids). */
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
+import { isStreamId } from '../../shared/stream-id.ts';
 import { DEFAULT_STREAMS_FILE } from '../config.ts';
 import { StreamStore, StreamStoreError, type ConfiguredStream } from './stream-store.ts';
 
@@ -10,7 +12,7 @@ interface GlobalOptions {
 }
 
 function publicView(stream: ConfiguredStream) {
-  return { name: stream.name, playbackId: stream.playbackId, createdAt: stream.createdAt, keyRotatedAt: stream.keyRotatedAt };
+  return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback ?? 'public', createdAt: stream.createdAt, keyRotatedAt: stream.keyRotatedAt };
 }
 
 function printKey(program: Command, verb: string, stream: ConfiguredStream, key: string): void {
@@ -40,9 +42,52 @@ program
   .command('add')
   .description('add a stream; prints its new stream key once')
   .argument('<name>', 'lower-case letters, digits and "-"')
-  .action((name: string) => {
-    const { stream, key } = store().add(name);
+  .option('--signed', 'viewers need a playback token (see the token command)')
+  .action((name: string, options: { signed?: boolean }) => {
+    const { stream, key } = store().add(name, new Date(), options.signed ? 'signed' : 'public');
     printKey(program, 'added', stream, key);
+  });
+
+program
+  .command('playback')
+  .description('make a stream public or signed (viewers need a token); counts from its next publish')
+  .argument('<name>')
+  .argument('<mode>', 'public or signed')
+  .action((name: string, mode: string) => {
+    if (mode !== 'public' && mode !== 'signed') throw new StreamStoreError('mode must be "public" or "signed"');
+    const stream = store().setPlayback(name, mode);
+    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(publicView(stream), null, 2));
+    else console.log(`Stream "${stream.name}" is now ${mode} (from its next publish).`);
+  });
+
+program
+  .command('token')
+  .description('mint a playback token for a signed stream (needs PLAYBACK_SECRET, the same as the edge\'s)')
+  .argument('<stream>', 'name or playback id')
+  .addOption(
+    new Option('--ttl <seconds>', 'how long the token is valid').default(3600).argParser((value) => {
+      const seconds = Number(value);
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TOKEN_TTL_SECONDS) throw new InvalidArgumentError(`expected whole seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`);
+      return seconds;
+    }),
+  )
+  .action(async (nameOrId: string, options: { ttl: number }) => {
+    const secret = process.env.PLAYBACK_SECRET;
+    if (!secret) throw new StreamStoreError('set PLAYBACK_SECRET (the secret the edge verifies tokens with) to mint tokens');
+    const stream = store().find(nameOrId);
+    // An open-mode stream id is not in the store: it can be given as a playback id directly.
+    const playbackId = stream?.playbackId ?? (isStreamId(nameOrId) ? nameOrId : undefined);
+    if (!playbackId) throw new StreamStoreError(`no stream named "${nameOrId}"`);
+    const expiresAt = Math.floor(Date.now() / 1000) + options.ttl;
+    const token = await mintPlaybackToken(secret, playbackId, expiresAt);
+    if (program.opts<GlobalOptions>().json) {
+      console.log(JSON.stringify({ playbackId, token, expiresAt: new Date(expiresAt * 1000).toISOString() }, null, 2));
+      return;
+    }
+    console.log(`Playback token for ${stream ? `"${stream.name}" ` : ''}(${playbackId}), valid until ${new Date(expiresAt * 1000).toISOString()}:`);
+    console.log(`  ${token}`);
+    console.log(`  Watch: https://EDGE/watch/${playbackId}?${PLAYBACK_TOKEN_PARAM}=${token}`);
+    if (stream && stream.playback !== 'signed') console.log('  (this stream is public: it plays without a token too)');
   });
 
 program
@@ -58,7 +103,7 @@ program
       console.log('No streams yet: add one with `npm run streams -- add NAME`.');
       return;
     }
-    console.table(streams.map((stream) => ({ name: stream.name, 'playback id': stream.playbackId, created: stream.createdAt, 'key rotated': stream.keyRotatedAt })));
+    console.table(streams.map((stream) => ({ name: stream.name, 'playback id': stream.playbackId, playback: stream.playback ?? 'public', created: stream.createdAt, 'key rotated': stream.keyRotatedAt })));
   });
 
 program

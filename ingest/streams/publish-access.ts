@@ -4,11 +4,11 @@
  * local development, the stream id itself.
  */
 import { isStreamId } from '../../shared/stream-id.ts';
-import { STREAM_KEY_PATTERN, type StreamStore } from './stream-store.ts';
+import { STREAM_KEY_PATTERN, type StreamPlayback, type StreamStore } from './stream-store.ts';
 
 export type AccessDecision =
   /** `label` names the stream in logs: the operator's name, never the key. */
-  | { streamId: string; label: string }
+  | { streamId: string; label: string; playback: StreamPlayback }
   | { refuse: string };
 
 export type AccessMode = 'open' | 'keyed';
@@ -25,13 +25,13 @@ export class PublishAccess {
   resolve(rtmpName: string): AccessDecision {
     // The store is read on every publish: a key added or rotated with the CLI counts at once.
     const configured = this.store.findByKey(rtmpName);
-    if (configured) return { streamId: configured.playbackId, label: configured.name };
+    if (configured) return { streamId: configured.playbackId, label: configured.name, playback: configured.playback ?? 'public' };
     if (this.mode === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
       // Also in open mode: a key-shaped name that matches no stream (a rotated key, say) must
       // not become a public stream id.
       return { refuse: 'unknown stream key' };
     }
     if (!isStreamId(rtmpName)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
-    return { streamId: rtmpName, label: rtmpName };
+    return { streamId: rtmpName, label: rtmpName, playback: 'public' };
   }
 }

@@ -20,7 +20,11 @@ export interface ConfiguredStream {
   keySha256: string;
   createdAt: string;
   keyRotatedAt: string;
+  /** `signed`: viewers need a playback token (see `npm run streams -- token`). Absent: public. */
+  playback?: StreamPlayback;
 }
+
+export type StreamPlayback = 'public' | 'signed';
 
 interface StreamStoreFile {
   version: 1;
@@ -95,7 +99,7 @@ export class StreamStore {
   }
 
   /** Adds a stream; returns it with its key, which is never stored or shown again. */
-  add(name: string, now = new Date()): { stream: ConfiguredStream; key: string } {
+  add(name: string, now = new Date(), playback: StreamPlayback = 'public'): { stream: ConfiguredStream; key: string } {
     validateStreamName(name);
     const streams = this.list();
     if (streams.some((stream) => stream.name === name)) throw new StreamStoreError(`a stream named "${name}" already exists`);
@@ -106,6 +110,7 @@ export class StreamStore {
       keySha256: sha256(key).toString('hex'),
       createdAt: now.toISOString(),
       keyRotatedAt: now.toISOString(),
+      ...(playback === 'signed' ? { playback } : {}),
     };
     this.write([...streams, stream]);
     return { stream, key };
@@ -121,6 +126,23 @@ export class StreamStore {
     streams[index] = stream;
     this.write(streams);
     return { stream, key };
+  }
+
+  /** Makes a stream's playback public or signed (from its next publish). */
+  setPlayback(name: string, playback: StreamPlayback): ConfiguredStream {
+    const streams = this.list();
+    const index = streams.findIndex((stream) => stream.name === name);
+    if (index < 0) throw new StreamStoreError(`no stream named "${name}"`);
+    const { playback: _previous, ...rest } = streams[index]!;
+    const stream: ConfiguredStream = playback === 'signed' ? { ...rest, playback } : rest;
+    streams[index] = stream;
+    this.write(streams);
+    return stream;
+  }
+
+  /** A stream by its operator name or its playback id. */
+  find(nameOrPlaybackId: string): ConfiguredStream | undefined {
+    return this.list().find((stream) => stream.name === nameOrPlaybackId || stream.playbackId === nameOrPlaybackId);
   }
 
   remove(name: string): ConfiguredStream {
@@ -152,6 +174,7 @@ function parseStoreFile(value: unknown, path: string): StreamStoreFile {
     if (typeof stream.name !== 'string' || !NAME_PATTERN.test(stream.name)) throw fail(`${where}.name is invalid`);
     if (typeof stream.playbackId !== 'string' || !isStreamId(stream.playbackId)) throw fail(`${where}.playbackId is invalid`);
     if (typeof stream.keySha256 !== 'string' || !/^[0-9a-f]{64}$/.test(stream.keySha256)) throw fail(`${where}.keySha256 is invalid`);
+    if (stream.playback !== undefined && stream.playback !== 'public' && stream.playback !== 'signed') throw fail(`${where}.playback must be "public" or "signed"`);
     if (names.has(stream.name)) throw fail(`${where}.name "${stream.name}" is a duplicate`);
     names.add(stream.name);
   }

@@ -1,15 +1,26 @@
 /** The edge app over an in-memory store, for route tests through app.request(). */
 import { createApp } from '../../edge/app.ts';
 import { MemoryObjectStore } from '../../shared/storage/memory-object-store.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
 
 export const TEST_SECRET = 'test-secret-0123456789';
 
-export function edgeAppForTest(options: { secret?: string | undefined } = {}) {
+export const TEST_PLAYBACK_SECRET = 'playback-secret-for-tests';
+
+export function edgeAppForTest(options: { secret?: string | undefined; playbackSecret?: string; segmentBaseUrl?: string } = {}) {
   const store = new MemoryObjectStore();
   const app = createApp({
     store,
     ingestSecret: 'secret' in options ? options.secret : TEST_SECRET,
+    playbackSecret: options.playbackSecret,
+    segmentBaseUrl: options.segmentBaseUrl,
     assets: { hlsJsVersion: '9.9.9', hlsJsSource: '/* hls.js */', dashJsVersion: '8.8.8', dashJsSource: '/* dash.js */' },
   });
   return { app, store };
+}
+
+/** The status document a live stream has before anything of it is served (the edge reads it for access). */
+export function putStreamStatus(store: ObjectStore, streamId: string, playback: 'public' | 'signed' = 'public'): Promise<void> {
+  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback };
+  return store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
 }

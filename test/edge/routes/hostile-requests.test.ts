@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../edge/app.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { ByteRange } from '../../../shared/storage/object-store.ts';
+import { putStreamStatus } from '../../helpers/edge-app.ts';
 
 /** A store that records every key the edge asks it for. */
 class RecordingStore extends MemoryObjectStore {
@@ -39,9 +40,10 @@ describe('hostile requests to the edge', () => {
   ])('resolves $name as URLs do, reading only the resolved stream', async ({ path }) => {
     const store = new RecordingStore();
     await store.put('streams/other/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
+    await putStreamStatus(store, 'other');
     const app = createApp({ store, ingestSecret: 'secret', assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
     expect((await app.request(path)).status).toBe(200);
-    expect(store.asked).toEqual(['streams/other/index.m3u8']);
+    expect(store.asked).toEqual(['streams/other/status.json', 'streams/other/index.m3u8']);
   });
 
   it.each(cases)('refuses $name with a 4xx, reading nothing outside the requested stream', async ({ path }) => {

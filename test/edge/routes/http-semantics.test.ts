@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { edgeAppForTest } from '../../helpers/edge-app.ts';
+import { edgeAppForTest, putStreamStatus } from '../../helpers/edge-app.ts';
 
 const SEGMENT = '/live/colors/source/abcdefgh1-0.m4s';
 const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
 async function app() {
   const test = edgeAppForTest();
+  await putStreamStatus(test.store, 'colors');
   await test.store.put('streams/colors/source/abcdefgh1-0.m4s', bytes, { contentType: 'video/mp4' });
   await test.store.put('streams/colors/source/index.m3u8', '#EXTM3U\n#EXT-X-TARGETDURATION:2\n', { contentType: 'application/vnd.apple.mpegurl' });
   return test.app;

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { renderMediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 import type { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
-import { edgeAppForTest } from '../../helpers/edge-app.ts';
+import { edgeAppForTest, putStreamStatus } from '../../helpers/edge-app.ts';
 
 const MULTIVARIANT = [
   '#EXTM3U',
@@ -27,6 +27,7 @@ describe('edge playback routes', () => {
 
   beforeEach(async () => {
     ({ app, store } = edgeAppForTest());
+    await putStreamStatus(store, 'colors');
     await store.put('streams/colors/index.m3u8', MULTIVARIANT, { contentType: 'application/vnd.apple.mpegurl' });
     await store.put('streams/colors/source/index.m3u8', mediaPlaylist(false, 4), { contentType: 'application/vnd.apple.mpegurl' });
     await store.put('streams/colors/source/init-abcdefgh1.mp4', new Uint8Array([1, 2, 3]), { contentType: 'video/mp4' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WRITE_API_MAX_BYTES } from '../../../shared/write-api.ts';
-import { edgeAppForTest, TEST_SECRET } from '../../helpers/edge-app.ts';
+import { edgeAppForTest, putStreamStatus, TEST_SECRET } from '../../helpers/edge-app.ts';
 
 const auth = { authorization: `Bearer ${TEST_SECRET}` };
 
@@ -12,6 +12,7 @@ function put(path: string, headers: Record<string, string | undefined>, body: Ui
 describe('edge write API', () => {
   it('stores a layout object with its content type, and the edge then serves it', async () => {
     const { app, store } = edgeAppForTest();
+    await putStreamStatus(store, 'colors');
     const request = put('streams/colors/source/abcdefgh1-3.m4s', { ...auth, 'content-type': 'video/mp4' }, new Uint8Array([9, 9]));
     const response = await app.request(request.path, request.init);
     expect(response.status).toBe(201);

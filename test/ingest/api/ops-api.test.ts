@@ -11,10 +11,11 @@ import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
 import { StreamStore } from '../../../ingest/streams/stream-store.ts';
 import { DEFAULT_LADDER_CONFIG } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import { verifyPlaybackToken } from '../../../shared/playback-token.ts';
 
 const TOKEN = 'admin-token-for-tests';
 
-function api(adminToken: string | undefined) {
+function api(adminToken: string | undefined, playbackSecret?: string) {
   const metrics = new IngestMetrics();
   const registry = new StreamRegistry({
     settings: { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, retention: 'window' as const, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 },
@@ -23,7 +24,7 @@ function api(adminToken: string | undefined) {
     log: pino({ level: 'silent' }),
     metrics,
   });
-  return { app: createOpsApi({ registry, metrics, adminToken, mode: 'open' }), metrics };
+  return { app: createOpsApi({ registry, metrics, adminToken, mode: 'open', playbackSecret }), metrics };
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -55,6 +56,22 @@ describe('operations API', () => {
     expect(await (await app.request('/streams', { headers: auth })).json()).toEqual({ streams: [] });
     expect((await app.request('/streams/colors', { method: 'DELETE', headers: auth })).status).toBe(404);
     expect((await app.request('/streams/..%2Fx', { method: 'DELETE', headers: auth })).status).toBe(400);
+  });
+
+  it('mints playback tokens for a playback id, with a bounded lifetime', async () => {
+    const { app } = api(TOKEN, 'api-playback-secret');
+    const mint = (id: string, body: unknown) => app.request(`/streams/${id}/playback-tokens`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await mint('colors', { ttlSeconds: 120 });
+    expect(response.status).toBe(201);
+    const { token, expiresAt } = (await response.json()) as { token: string; expiresAt: string };
+    expect(await verifyPlaybackToken('api-playback-secret', token, 'colors', Date.now())).toMatchObject({ ok: true });
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(121_000);
+    expect((await mint('colors', { ttlSeconds: 10 ** 9 })).status).toBe(400);
+    expect((await mint('..%2Fx', {})).status).toBe(400);
+    expect((await app.request('/streams/colors/playback-tokens', { method: 'POST' })).status).toBe(401);
+    const unset = await api(TOKEN).app.request('/streams/colors/playback-tokens', { method: 'POST', headers: auth });
+    expect(unset.status).toBe(503);
+    expect(await unset.json()).toEqual({ error: expect.stringContaining('PLAYBACK_SECRET') });
   });
 
   it('serves metrics that parse as Prometheus text', async () => {

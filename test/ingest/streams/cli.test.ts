@@ -4,10 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../scripts/lib/local-platform.ts';
+import { verifyPlaybackToken } from '../../../shared/playback-token.ts';
 
 /** Runs the real CLI, as `npm run streams -- ...` does. */
 function streams(file: string, ...args: string[]) {
-  const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', file, ...args], { encoding: 'utf8' });
+  return streamsWithEnv({}, file, ...args);
+}
+
+function streamsWithEnv(env: NodeJS.ProcessEnv, file: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', file, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -42,6 +47,24 @@ describe('npm run streams', () => {
     const result = streams(file, ...args);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(stderr);
+  });
+
+  it('makes a stream signed, and mints tokens the edge verifies, bound to its playback id', async () => {
+    const added = JSON.parse(streams(file, '--json', 'add', 'vip', '--signed').stdout) as { playbackId: string; playback: string };
+    expect(added.playback).toBe('signed');
+    expect(JSON.parse(streams(file, '--json', 'playback', 'main', 'signed').stdout)).toMatchObject({ name: 'main', playback: 'signed' });
+    expect(JSON.parse(streams(file, '--json', 'playback', 'main', 'public').stdout)).toMatchObject({ name: 'main', playback: 'public' });
+    expect(streams(file, 'playback', 'main', 'secret').stderr).toMatch(/public" or "signed/);
+
+    expect(streams(file, 'token', 'vip').stderr).toMatch(/set PLAYBACK_SECRET/);
+    const minted = streamsWithEnv({ PLAYBACK_SECRET: 'cli-secret' }, file, '--json', 'token', 'vip', '--ttl', '600');
+    expect(minted.code).toBe(0);
+    const { token, playbackId } = JSON.parse(minted.stdout) as { token: string; playbackId: string };
+    expect(playbackId).toBe(added.playbackId);
+    expect(await verifyPlaybackToken('cli-secret', token, added.playbackId, Date.now())).toMatchObject({ ok: true });
+    expect(await verifyPlaybackToken('cli-secret', token, 'someone-else', Date.now())).toMatchObject({ ok: false });
+    expect(streamsWithEnv({ PLAYBACK_SECRET: 'cli-secret' }, file, 'token', 'vip', '--ttl', '0').stderr).toMatch(/whole seconds/);
+    expect(streams(file, 'remove', 'vip').code).toBe(0);
   });
 
   it('removes a stream', () => {
