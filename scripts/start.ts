@@ -72,7 +72,7 @@ function watch(child: ManagedProcess): void {
 
 try {
   console.log(`[start] starting the edge (wrangler dev, local R2) on :${edgePort}…`);
-  watch(await startEdgeDev({ port: edgePort, ingestSecret: secret, logLevel: 'warn', onLine: prefixed('[edge]  ') }));
+  watch(await startEdgeDev({ port: edgePort, ingestSecret: secret, playbackSecret: process.env.PLAYBACK_SECRET || undefined, logLevel: 'warn', onLine: prefixed('[edge]  ') }));
   console.log(`[start] starting the ingest sidecar on RTMP :${rtmpPort}…`);
   watch(
     await startIngest({

@@ -15,6 +15,8 @@ const OFFLINE_NOISE = /Request\.cf|getaddrinfo ENOTFOUND|GetAddrInfoReqWrap|^\s*
 export interface EdgeDevOptions {
   port: number;
   ingestSecret: string;
+  /** Verifies playback tokens of signed streams. */
+  playbackSecret?: string;
   /** Where local R2 keeps its data; default: wrangler's .wrangler/state. */
   persistTo?: string;
   /** wrangler's log level; `info` logs every request. */
@@ -24,6 +26,7 @@ export interface EdgeDevOptions {
 
 export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
   const args = ['dev', '--port', String(options.port), '--ip', '127.0.0.1', '--var', `INGEST_SECRET:${options.ingestSecret}`];
+  if (options.playbackSecret) args.push('--var', `PLAYBACK_SECRET:${options.playbackSecret}`);
   if (options.persistTo) args.push('--persist-to', options.persistTo);
   const edge = new ManagedProcess({
     name: 'edge',
