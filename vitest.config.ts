@@ -1,3 +1,4 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,11 @@ export default defineConfig({
     projects: [
       {
         test: { name: 'unit', include: ['test/{shared,ingest,edge}/**/*.test.ts'], testTimeout: 30_000 },
+      },
+      {
+        // Inside the Workers runtime (workerd via miniflare), with the R2 binding and the Cache API of wrangler.toml.
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 60_000 },
       },
       {
         // Real processes (wrangler, the sidecar, ffmpeg, Chromium, VLC) on a 2-core machine:

@@ -1,7 +1,9 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
+import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
@@ -13,6 +15,8 @@ import { writeApiRoutes } from './routes/write-api.ts';
 
 export interface EdgeDependencies {
   store: ObjectStore;
+  /** The runtime's shared cache (Workers: caches.default); viewers' reads go through it, coalesced. */
+  cache?: ResponseCache;
   /** Secret the sidecar's writes must carry; unset disables the write API. */
   ingestSecret: string | undefined;
   assets: PlayerAssets;
@@ -20,6 +24,12 @@ export interface EdgeDependencies {
   playbackSecret?: string;
   /** Segments and init segments are listed under this URL (a CDN) instead of this origin's `/live/`. */
   segmentBaseUrl?: string;
+}
+
+/** Media never changes under its name: a day. Documents change every segment: a second. */
+function cacheSecondsFor(key: string): number {
+  const kind = parseStreamObjectKey(key)?.ref.kind;
+  return kind === 'segment' || kind === 'init' ? 86_400 : 1;
 }
 
 // Far beyond any URL of ours (a token and a few query parameters included).
@@ -34,7 +44,10 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Players on other origins (web players, test pages) fetch playlists and segments.
   app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
-  app.route('/live', playbackRoutes({ store: deps.store, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
+  // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
+  // wrote after a restart) reads storage itself, never a cached copy.
+  const viewerStore = new CoalescingCache(deps.store, { cache: deps.cache, ttlSeconds: cacheSecondsFor });
+  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
   app.route('/', pageRoutes(deps.assets));

@@ -23,6 +23,7 @@ export default {
   fetch(request, env, ctx) {
     app ??= createApp({
       store: new R2ObjectStore(env.BUCKET),
+      cache: caches.default,
       ingestSecret: env.INGEST_SECRET,
       playbackSecret: env.PLAYBACK_SECRET || undefined,
       segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,

@@ -25,5 +25,6 @@ if (extra.length > 0) {
   // One after the other: the end-to-end tests run real encoders, browsers and players on a
   // small machine, and should not share it with the unit tests' own ffmpeg runs.
   run('vitest', ['run', '--project', 'unit']);
+  run('vitest', ['run', '--project', 'workers']);
   run('vitest', ['run', '--project', 'e2e']);
 }

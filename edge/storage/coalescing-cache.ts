@@ -1,0 +1,96 @@
+/**
+ * Storage reads for many viewers: an ObjectStore wrapper that makes concurrent reads of the
+ * same object one storage read (in this isolate), and keeps what it read in the runtime's
+ * cache (the Workers Cache API, one per location) so later viewers there read no storage at
+ * all. Media objects are immutable and cached for a day; documents (playlists, MPD, status)
+ * change every segment and are cached for a second, the freshness their Cache-Control allows.
+ */
+import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+
+/** The part of the Cache API this needs (Workers' `caches.default`). */
+export interface ResponseCache {
+  match(request: Request | string): Promise<Response | undefined>;
+  put(request: Request | string, response: Response): Promise<void>;
+}
+
+export interface CoalescingCacheOptions {
+  /** Absent (Node, Deno without a cache): reads are coalesced only. */
+  cache?: ResponseCache;
+  /** Seconds a key may be served from the cache. */
+  ttlSeconds(key: string): number;
+}
+
+interface WholeObject {
+  bytes: Uint8Array;
+  metadata: ObjectMetadata;
+}
+
+// Cache keys are URLs; this host never resolves: the entries are this origin's own.
+const CACHE_ORIGIN = 'https://object-cache.invalid/';
+// Whole objects up to this size are kept in memory for the waiting readers and the cache (segments are a few MB).
+const MAX_CACHED_BYTES = 32 * 1024 * 1024;
+// The stored object's own validator and type, kept beside the cached bytes.
+const ETAG_HEADER = 'x-object-etag';
+const TYPE_HEADER = 'x-object-type';
+
+export class CoalescingCache implements ObjectStore {
+  private readonly store: ObjectStore;
+  private readonly options: CoalescingCacheOptions;
+  private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
+
+  constructor(store: ObjectStore, options: CoalescingCacheOptions) {
+    this.store = store;
+    this.options = options;
+  }
+
+  async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
+    const whole = await this.whole(key);
+    if (!whole) return null;
+    const bytes = range ? whole.bytes.subarray(range.offset, range.offset + range.length) : whole.bytes;
+    return { ...whole.metadata, body: new Response(bytes).body! };
+  }
+
+  async head(key: string): Promise<ObjectMetadata | null> {
+    return (await this.whole(key))?.metadata ?? null;
+  }
+
+  put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    return this.store.put(key, body, options);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.store.delete(key);
+  }
+
+  /** The object, from the cache, from a read already under way, or from one storage read. */
+  private whole(key: string): Promise<WholeObject | null> {
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetchWhole(key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetchWhole(key: string): Promise<WholeObject | null> {
+    const cacheKey = CACHE_ORIGIN + encodeURI(key);
+    const cached = await this.options.cache?.match(cacheKey);
+    if (cached) {
+      const bytes = new Uint8Array(await cached.arrayBuffer());
+      return { bytes, metadata: { size: bytes.byteLength, etag: cached.headers.get(ETAG_HEADER) ?? '', contentType: cached.headers.get(TYPE_HEADER) ?? undefined } };
+    }
+    const object = await this.store.get(key);
+    // Not found is not cached: the object may be written a moment later.
+    if (!object) return null;
+    const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
+    const metadata: ObjectMetadata = { size: object.size, etag: object.etag, contentType: object.contentType };
+    const ttl = this.options.ttlSeconds(key);
+    if (this.options.cache && ttl > 0 && bytes.byteLength <= MAX_CACHED_BYTES) {
+      const headers: Record<string, string> = { 'cache-control': `max-age=${ttl}`, [ETAG_HEADER]: metadata.etag };
+      if (metadata.contentType) headers[TYPE_HEADER] = metadata.contentType;
+      // A failed cache write costs the next viewer a storage read, nothing more.
+      await this.options.cache.put(cacheKey, new Response(bytes, { headers })).catch(() => {});
+    }
+    return { bytes, metadata };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Runs inside the Workers runtime (workerd, through @cloudflare/vitest-plugin) with a real R2
+ * binding and the real Cache API: many concurrent viewers of one object cost one storage read.
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../edge/app.ts';
+import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import type { ByteRange, ObjectStore } from '../../shared/storage/object-store.ts';
+
+/** The R2 store, counting the reads that reach R2, per key. */
+class CountingStore extends R2ObjectStore {
+  readonly reads = new Map<string, number>();
+  private count(key: string): void {
+    this.reads.set(key, (this.reads.get(key) ?? 0) + 1);
+  }
+  override get(key: string, range?: ByteRange) {
+    this.count(key);
+    return super.get(key, range);
+  }
+  override head(key: string) {
+    this.count(key);
+    return super.head(key);
+  }
+}
+
+const bucket = (env as unknown as { BUCKET: R2Bucket }).BUCKET;
+const assets = { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' };
+const SEGMENT = 'streams/crowd/source/sessiona1-0.m4s';
+
+/** A live stream with one segment; each test its own stream, so nothing is cached from another. */
+async function seed(store: ObjectStore, streamId: string): Promise<Uint8Array> {
+  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public' };
+  await store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
+  const media = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251);
+  await store.put(`streams/${streamId}/source/sessiona1-0.m4s`, media, { contentType: 'video/mp4' });
+  await store.put(`streams/${streamId}/source/index.m3u8`, '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init-sessiona1.mp4"\n#EXTINF:2.000,\nsessiona1-0.m4s\n', {
+    contentType: 'application/vnd.apple.mpegurl',
+  });
+  return media;
+}
+
+describe('storage reads under a crowd, in the Workers runtime', () => {
+  it('answers 500 concurrent viewers of one segment with one R2 read, and later viewers from the cache', async () => {
+    const store = new CountingStore(bucket);
+    const media = await seed(store, 'crowd');
+    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const responses = await Promise.all(Array.from({ length: 500 }, () => app.request(`/live/crowd/source/sessiona1-0.m4s`)));
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    const bodies = await Promise.all(responses.slice(0, 3).map(async (response) => new Uint8Array(await response.arrayBuffer())));
+    for (const body of bodies) expect(body).toEqual(media);
+    expect(store.reads.get(SEGMENT)).toBe(1);
+
+    // Another isolate of the same location: nothing in flight to share, the Cache API has it.
+    const other = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const later = await Promise.all(Array.from({ length: 100 }, () => other.request(`/live/crowd/source/sessiona1-0.m4s`, { headers: { range: 'bytes=0-99' } })));
+    expect(later.every((response) => response.status === 206)).toBe(true);
+    expect(new Uint8Array(await later[0]!.arrayBuffer())).toEqual(media.subarray(0, 100));
+    expect(store.reads.get(SEGMENT)).toBe(1);
+  });
+
+  it('answers 500 concurrent polls of a live playlist with one R2 read (and one of the status document)', async () => {
+    const store = new CountingStore(bucket);
+    await seed(store, 'polled');
+    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const responses = await Promise.all(Array.from({ length: 500 }, () => app.request('/live/polled/source/index.m3u8')));
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    expect(store.reads.get('streams/polled/source/index.m3u8')).toBe(1);
+    expect(store.reads.get('streams/polled/status.json')).toBe(1);
+  });
+});
