@@ -101,3 +101,29 @@ async function waitUntil(process: ManagedProcess, what: string, timeoutMs: numbe
   await process.stop();
   throw new Error(`${what} not ready after ${timeoutMs / 1000} s`);
 }
+
+export interface NodeEdgeOptions {
+  port: number;
+  storageDir: string;
+  ingestSecret: string;
+  playbackSecret?: string;
+  onLine?: (line: string) => void;
+}
+
+/** The edge origin on Node (`npm run edge:node`), serving a folder. */
+export async function startNodeEdge(options: NodeEdgeOptions): Promise<ManagedProcess> {
+  const edge = new ManagedProcess({
+    name: 'edge:node',
+    command: process.execPath,
+    args: [join(PROJECT_ROOT, 'edge', 'node-server.ts'), '--port', String(options.port), '--storage-dir', options.storageDir],
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...(options.playbackSecret ? { PLAYBACK_SECRET: options.playbackSecret } : {}) },
+    onLine: options.onLine,
+  });
+  await waitUntil(edge, `Node edge on :${options.port}`, 30_000, async () => {
+    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  });
+  return edge;
+}

@@ -1,0 +1,52 @@
+/**
+ * The edge origin on Node with a folder for storage: the same Hono app as on Workers, for a
+ * single machine or a VM without Cloudflare. `npm run edge:node -- --help`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FilesystemObjectStore } from '../ingest/upload/filesystem-object-store.ts';
+import { createApp } from './app.ts';
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) throw new InvalidArgumentError('expected a port from 1 to 65535');
+  return parsed;
+}
+
+const program = new Command('edge:node')
+  .description('Serve streams from a folder (the sidecar stores into it through the write API, or directly with --storage fs).')
+  .addOption(new Option('--host <address>', 'address to listen on').env('EDGE_HOST').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port to listen on').env('EDGE_PORT').default(8080).argParser(port))
+  .addOption(new Option('--storage-dir <path>', 'the folder streams are stored in').env('STORAGE_DIR').default('media'))
+  .addHelpText('after', '\nSecrets and settings from the environment: INGEST_SECRET (write API), PLAYBACK_SECRET (signed playback), SEGMENT_BASE_URL (CDN for segments).')
+  .parse();
+const options = program.opts<{ host: string; port: number; storageDir: string }>();
+
+/** A file of an installed package (hls.js and dash.js are served by the edge itself; dash.js exports neither its build nor its package.json). */
+function packageFile(packageName: string, file: string): { source: string; version: string } {
+  const root = fileURLToPath(new URL(`../node_modules/${packageName}/`, import.meta.url));
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return { source: readFileSync(join(root, file), 'utf8'), version };
+}
+
+const hls = packageFile('hls.js', 'dist/hls.min.js');
+const dash = packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
+const app = createApp({
+  store: new FilesystemObjectStore(options.storageDir),
+  ingestSecret: process.env.INGEST_SECRET || undefined,
+  playbackSecret: process.env.PLAYBACK_SECRET || undefined,
+  segmentBaseUrl: process.env.SEGMENT_BASE_URL || undefined,
+  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
+});
+
+const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
+  console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port}${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
+});
+server.on('error', (error: NodeJS.ErrnoException) => {
+  console.error(`edge: cannot listen on ${options.host}:${options.port}: ${error.message}`);
+  process.exit(1);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));

@@ -1,0 +1,67 @@
+/**
+ * The same edge app on another runtime: Node with a folder for storage. The sidecar uploads
+ * through the Node edge's write API, and hls.js plays from it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { playInChromium } from '../helpers/players.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+
+describe('the edge on Node with filesystem storage', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let publisher: TestPublisher | undefined;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-node-edge-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/onnode`, 20);
+  });
+
+  afterAll(async () => {
+    await publisher?.stop();
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-edge-runtimes.log'), lines.join('\n') + '\n');
+  });
+
+  it('stores through the Node edge into its folder, serves decodable segments, and hls.js plays', async () => {
+    const playlist = await eventually('three segments on the Node edge', 40_000, async () => {
+      const response = await fetch(`${edgeUrl}/live/onnode/source/index.m3u8`);
+      const manifest = response.ok ? parseM3u8(await response.text()) : undefined;
+      return manifest && manifest.segments.length >= 3 ? manifest : undefined;
+    });
+    expect(existsSync(join(dir, 'media', 'streams', 'onnode', 'index.m3u8'))).toBe(true);
+    const get = async (uri: string) => new Uint8Array(await (await fetch(`${edgeUrl}/live/onnode/source/${uri}`)).arrayBuffer());
+    const bytes = concatBytes([await get(playlist.segments[0]!.map!.uri), await get(playlist.segments[1]!.uri)]);
+    expect((await probeDecode(bytes)).decodedFrames).toBeGreaterThan(30);
+    const playback = await playInChromium(`${edgeUrl}/watch/onnode`, 3);
+    expect(playback.fatal).toBeNull();
+  });
+});
