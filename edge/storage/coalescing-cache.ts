@@ -21,7 +21,7 @@ export interface CoalescingCacheOptions {
 }
 
 interface WholeObject {
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   metadata: ObjectMetadata;
 }
 

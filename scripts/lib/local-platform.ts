@@ -127,3 +127,37 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<ManagedPr
   });
   return edge;
 }
+
+export interface DenoEdgeOptions {
+  port: number;
+  ingestSecret: string;
+  s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  onLine?: (line: string) => void;
+}
+
+/** The edge origin on Deno (the `deno` binary from npm), over an S3-compatible bucket. */
+export async function startDenoEdge(options: DenoEdgeOptions): Promise<ManagedProcess> {
+  const edge = new ManagedProcess({
+    name: 'edge:deno',
+    command: join(PROJECT_ROOT, 'node_modules', '.bin', 'deno'),
+    args: ['run', '--allow-net', '--allow-env', '--allow-read', join(PROJECT_ROOT, 'edge', 'deno-server.ts')],
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      EDGE_PORT: String(options.port),
+      INGEST_SECRET: options.ingestSecret,
+      S3_ENDPOINT: options.s3.endpoint,
+      S3_BUCKET: options.s3.bucket,
+      S3_ACCESS_KEY_ID: options.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+      NO_COLOR: '1',
+    },
+    onLine: options.onLine,
+  });
+  await waitUntil(edge, `Deno edge on :${options.port}`, 60_000, async () => {
+    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  });
+  return edge;
+}

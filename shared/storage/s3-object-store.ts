@@ -61,7 +61,8 @@ export class S3ObjectStore implements ObjectStore {
     return this.client.sign(this.objectUrl(key), {
       method,
       headers: { ...init.headers, 'x-amz-content-sha256': payloadHash },
-      body: init.body,
+      // The ArrayBuffer-backed copy: what every runtime's fetch takes as a body.
+      body: typeof init.body === 'string' || init.body === undefined ? init.body : hashable,
       aws: { allHeaders: true, ...(init.datetime ? { datetime: init.datetime } : {}) },
     });
   }

@@ -1,13 +1,16 @@
 /**
- * The same edge app on another runtime: Node with a folder for storage. The sidecar uploads
- * through the Node edge's write API, and hls.js plays from it.
+ * The same edge app on other runtimes: Node with a folder for storage, Deno (the `deno` binary
+ * from npm) with an S3-compatible server. The sidecar uploads through each edge's write API, and
+ * players read from it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import { PROJECT_ROOT, startDenoEdge, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
@@ -62,6 +65,65 @@ describe('the edge on Node with filesystem storage', () => {
     const bytes = concatBytes([await get(playlist.segments[0]!.map!.uri), await get(playlist.segments[1]!.uri)]);
     expect((await probeDecode(bytes)).decodedFrames).toBeGreaterThan(30);
     const playback = await playInChromium(`${edgeUrl}/watch/onnode`, 3);
+    expect(playback.fatal).toBeNull();
+  });
+});
+
+describe('the edge on Deno with S3-compatible storage', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let s3: TestS3Server | undefined;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let publisher: TestPublisher | undefined;
+  const lines: string[] = [];
+  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-deno-edge-'));
+    s3 = await startS3Server();
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startDenoEdge({ port: edgePort, ingestSecret: secret, s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials }, onLine: (line) => lines.push(`[edge:deno] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/ondeno`, 20);
+  });
+
+  afterAll(async () => {
+    await publisher?.stop();
+    await ingest?.stop();
+    await edge?.stop();
+    await s3?.close();
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-edge-runtimes-deno.log'), lines.join('\n') + '\n');
+  });
+
+  it('stores through the Deno edge into the bucket, serves decodable segments with ranges, and hls.js plays', async () => {
+    const playlist = await eventually('three segments on the Deno edge', 40_000, async () => {
+      const response = await fetch(`${edgeUrl}/live/ondeno/source/index.m3u8`);
+      const manifest = response.ok ? parseM3u8(await response.text()) : undefined;
+      return manifest && manifest.segments.length >= 3 ? manifest : undefined;
+    });
+    const bucket = new S3ObjectStore({ endpoint: s3!.endpoint, bucket: s3!.bucket, region: 'auto', ...credentials });
+    expect(await bucket.head('streams/ondeno/index.m3u8')).not.toBeNull();
+    const get = async (uri: string, init?: RequestInit) => fetch(`${edgeUrl}/live/ondeno/source/${uri}`, init);
+    const media = new Uint8Array(await (await get(playlist.segments[1]!.uri)).arrayBuffer());
+    const bytes = concatBytes([new Uint8Array(await (await get(playlist.segments[0]!.map!.uri)).arrayBuffer()), media]);
+    expect((await probeDecode(bytes)).decodedFrames).toBeGreaterThan(30);
+    const ranged = await get(playlist.segments[1]!.uri, { headers: { range: 'bytes=0-99' } });
+    expect(ranged.status).toBe(206);
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(media.subarray(0, 100));
+    const playback = await playInChromium(`${edgeUrl}/watch/ondeno`, 3);
     expect(playback.fatal).toBeNull();
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * The edge origin on Deno with S3-compatible storage (R2's S3 API, AWS S3, MinIO-style servers):
+ * the same Hono app as on Workers. Run:
+ *   deno run --allow-net --allow-env --allow-read edge/deno-server.ts
+ * with S3_ENDPOINT, S3_BUCKET, S3_REGION (default auto), S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
+ * EDGE_HOST/EDGE_PORT (default 127.0.0.1:8080), and the edge's INGEST_SECRET, PLAYBACK_SECRET,
+ * SEGMENT_BASE_URL as on Workers. Type-checked by `deno check` (npm test does).
+ */
+import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
+import { createApp } from './app.ts';
+
+function required(name: string): string {
+  const value = Deno.env.get(name);
+  if (!value) {
+    console.error(`edge (Deno): set ${name} (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed)`);
+    Deno.exit(1);
+  }
+  return value;
+}
+
+/** A file of an installed package: hls.js and dash.js are served by the edge itself. */
+async function packageFile(packageName: string, file: string): Promise<{ source: string; version: string }> {
+  const root = new URL(`../node_modules/${packageName}/`, import.meta.url);
+  const { version } = JSON.parse(await Deno.readTextFile(new URL('package.json', root))) as { version: string };
+  return { source: await Deno.readTextFile(new URL(file, root)), version };
+}
+
+const store = new S3ObjectStore({
+  endpoint: required('S3_ENDPOINT'),
+  bucket: required('S3_BUCKET'),
+  region: Deno.env.get('S3_REGION') ?? 'auto',
+  accessKeyId: required('S3_ACCESS_KEY_ID'),
+  secretAccessKey: required('S3_SECRET_ACCESS_KEY'),
+  pathStyle: Deno.env.get('S3_VIRTUAL_HOSTED') !== '1',
+});
+const hls = await packageFile('hls.js', 'dist/hls.min.js');
+const dash = await packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
+const app = createApp({
+  store,
+  ingestSecret: Deno.env.get('INGEST_SECRET') || undefined,
+  playbackSecret: Deno.env.get('PLAYBACK_SECRET') || undefined,
+  segmentBaseUrl: Deno.env.get('SEGMENT_BASE_URL') || undefined,
+  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
+});
+
+const hostname = Deno.env.get('EDGE_HOST') ?? '127.0.0.1';
+const port = Number(Deno.env.get('EDGE_PORT') ?? 8080);
+Deno.serve({ hostname, port, onListen: () => console.log(`edge (Deno, S3 bucket ${Deno.env.get('S3_BUCKET')}) on http://${hostname}:${port}`) }, app.fetch);
