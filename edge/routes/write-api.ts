@@ -1,15 +1,15 @@
 /**
- * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` with a bearer secret
- * (and `DELETE` for media that left the live window).
+ * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` (and `DELETE` for
+ * media that left the live window) with a bearer credential: a stream write token, good for its
+ * stream's prefix only, or the ingest secret itself (every stream).
  * Only keys of the storage layout are accepted, with the content type their kind allows; every
  * refusal is a clear 4xx and stores nothing.
  */
-import { Hono } from 'hono';
-import { constantTimeEqual } from '../../shared/constant-time.ts';
+import { Hono, type Context } from 'hono';
 import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX, writeScope } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 
@@ -28,28 +28,35 @@ export interface WriteApiOptions {
   secret: string | undefined;
 }
 
-export function writeApiRoutes(options: WriteApiOptions): Hono {
-  const routes = new Hono();
+type WriteEnv = { Variables: { writeScope: string } };
 
+export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
+  const routes = new Hono<WriteEnv>();
+
+  /** The stream this request's credential may write ('*': all), checked before anything else. */
   routes.use('*', async (c, next) => {
     if (!options.secret) throw httpError(503, 'write API disabled: set the INGEST_SECRET secret on the edge');
     const header = c.req.header('authorization');
-    if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET>"');
-    if (!constantTimeEqual(header.slice('Bearer '.length), options.secret)) throw httpError(403, 'wrong ingest secret');
+    if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET or stream write token>"');
+    const scope = await writeScope(options.secret, header.slice('Bearer '.length));
+    if (!scope) throw httpError(403, 'wrong ingest secret or write token');
+    c.set('writeScope', scope);
     await next();
   });
 
-  /** The key from the raw (undecoded) path: an encoded separator or dot never becomes one. */
-  function objectKey(url: string) {
-    const path = new URL(url).pathname;
+  /** The key from the raw (undecoded) path: an encoded separator or dot never becomes one; and inside the credential's stream. */
+  function objectKey(c: Context<WriteEnv>) {
+    const path = new URL(c.req.url).pathname;
     const key = path.slice(WRITE_API_PREFIX.length);
     const parsed = parseStreamObjectKey(key);
     if (!parsed) throw httpError(400, `not a stream object key: ${JSON.stringify(key.slice(0, 200))}`);
+    const scope = c.get('writeScope');
+    if (scope !== '*' && scope !== parsed.streamId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.streamId}"`);
     return { key, kind: parsed.ref.kind };
   }
 
   routes.put('/*', async (c) => {
-    const { key, kind } = objectKey(c.req.url);
+    const { key, kind } = objectKey(c);
     const contentType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
     if (!ALLOWED_TYPES[kind].includes(contentType)) {
       throw httpError(415, `content type for ${kind} must be one of ${ALLOWED_TYPES[kind].join(', ')}`);
@@ -65,14 +72,14 @@ export function writeApiRoutes(options: WriteApiOptions): Hono {
   // Retention removes media that left the live window; documents (playlists, MPD, status) are
   // only ever replaced.
   routes.delete('/*', async (c) => {
-    const { key, kind } = objectKey(c.req.url);
+    const { key, kind } = objectKey(c);
     if (kind !== 'segment' && kind !== 'init') throw httpError(405, `${kind} objects are replaced, never deleted`);
     await options.store.delete(key);
     return c.body(null, 204, { 'cache-control': NO_STORE });
   });
 
   routes.get('/*', async (c) => {
-    const { key } = objectKey(c.req.url);
+    const { key } = objectKey(c);
     const object = await options.store.get(key);
     if (!object) throw httpError(404, 'no such object');
     return new Response(object.body, {

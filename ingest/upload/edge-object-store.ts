@@ -1,7 +1,8 @@
 /** ObjectStore over the edge's authenticated write API: the sidecar's local default. */
 import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
-import { WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { parseStreamObjectKey } from '../../shared/storage/layout.ts';
+import { streamWriteToken, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 
 export interface EdgeObjectStoreOptions {
   /** The edge origin, e.g. http://127.0.0.1:8080 */
@@ -21,14 +22,28 @@ export class EdgeObjectStore implements ObjectStore {
     this.options = options;
   }
 
+  private readonly tokens = new Map<string, Promise<string>>();
+
   private url(key: string): string {
     return new URL(WRITE_API_PREFIX + key, this.options.baseUrl).href;
+  }
+
+  /** The credential for a key: its stream's write token (the secret itself never goes on the wire). */
+  private authorization(key: string): Promise<string> {
+    const streamId = parseStreamObjectKey(key)?.streamId;
+    if (!streamId) return Promise.reject(new EdgeWriteError(`not a stream object key: ${JSON.stringify(key)}`, 400));
+    let token = this.tokens.get(streamId);
+    if (!token) {
+      token = streamWriteToken(this.options.secret, streamId).then((value) => `Bearer ${value}`);
+      this.tokens.set(streamId, token);
+    }
+    return token;
   }
 
   async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
     const response = await fetch(this.url(key), {
       method: 'PUT',
-      headers: { authorization: `Bearer ${this.options.secret}`, 'content-type': options.contentType },
+      headers: { authorization: await this.authorization(key), 'content-type': options.contentType },
       body,
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
@@ -41,7 +56,7 @@ export class EdgeObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectMetadata | null> {
     const response = await fetch(this.url(key), {
       method: 'HEAD',
-      headers: { authorization: `Bearer ${this.options.secret}` },
+      headers: { authorization: await this.authorization(key) },
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (response.status === 404) return null;
@@ -52,7 +67,7 @@ export class EdgeObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const response = await fetch(this.url(key), {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${this.options.secret}` },
+      headers: { authorization: await this.authorization(key) },
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (!response.ok && response.status !== 404) {
@@ -64,7 +79,7 @@ export class EdgeObjectStore implements ObjectStore {
   /** The whole object: the sidecar reads back small documents only, so no ranges. */
   async get(key: string): Promise<StoredObject | null> {
     const response = await fetch(this.url(key), {
-      headers: { authorization: `Bearer ${this.options.secret}` },
+      headers: { authorization: await this.authorization(key) },
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (response.status === 404) {

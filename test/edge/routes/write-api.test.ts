@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WRITE_API_MAX_BYTES } from '../../../shared/write-api.ts';
+import { streamWriteToken, WRITE_API_MAX_BYTES } from '../../../shared/write-api.ts';
 import { edgeAppForTest, putStreamStatus, TEST_SECRET } from '../../helpers/edge-app.ts';
 
 const auth = { authorization: `Bearer ${TEST_SECRET}` };
@@ -43,6 +43,25 @@ describe('edge write API', () => {
     expect(response.status).toBe(status);
     expect(await response.json()).toMatchObject({ error: expect.any(String) });
     expect(store.objects.size).toBe(0);
+  });
+
+  it('takes a stream write token for its own stream only, and refuses forged ones', async () => {
+    const { app, store } = edgeAppForTest();
+    const token = await streamWriteToken(TEST_SECRET, 'colors');
+    const write = (path: string, bearer: string) => {
+      const request = put(path, { authorization: `Bearer ${bearer}`, 'content-type': 'video/mp4' }, new Uint8Array([7]));
+      return app.request(request.path, request.init);
+    };
+    expect((await write('streams/colors/source/abcdefgh1-0.m4s', token)).status).toBe(201);
+    const elsewhere = await write('streams/other/source/abcdefgh1-0.m4s', token);
+    expect(elsewhere.status).toBe(403);
+    expect(await elsewhere.json()).toEqual({ error: expect.stringContaining('for stream "colors"') });
+    const forged = `w1.other.${token.split('.')[2]}`;
+    expect((await write('streams/other/source/abcdefgh1-0.m4s', forged)).status).toBe(403);
+    expect((await write('streams/colors/source/abcdefgh1-1.m4s', await streamWriteToken('another secret', 'colors'))).status).toBe(403);
+    expect([...store.objects.keys()]).toEqual(['streams/colors/source/abcdefgh1-0.m4s']);
+    // Deletes are scoped the same way.
+    expect((await app.request('/_ingest/objects/streams/other/source/abcdefgh1-0.m4s', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
   });
 
   it('deletes media segments and init segments, never playlists, and only with the secret', async () => {
