@@ -36,12 +36,17 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
   #status { color: #aaa; }
   #error { color: #ff8a80; white-space: pre-wrap; }
   a { color: #8ab4f8; }
+  .controls { display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
+  select { background: #222; color: #eee; border: 1px solid #555; padding: 2px 6px; }
+  #stats { color: #aaa; font-variant-numeric: tabular-nums; }
 </style>
 </head>
 <body>
 <main>
   <h1>${html(options.streamId)}</h1>
   <video id="video" controls muted autoplay playsinline></video>
+  <p class="controls"><label>Quality <select id="quality"><option value="auto">Auto</option></select></label>
+    <span id="stats"></span></p>
   <p id="status">Loading…</p>
   <p id="stream-state"></p>
   <p id="error" role="alert" hidden></p>
@@ -57,6 +62,9 @@ const statusUrl = ${scriptJson(options.statusUrl)};
 const video = document.getElementById("video");
 const statusLine = document.getElementById("status");
 const errorBox = document.getElementById("error");
+const quality = document.getElementById("quality");
+const stats = document.getElementById("stats");
+const MAX_RECOVERIES = 5;
 // Read by end-to-end tests and by people debugging in the console.
 const state = (window.playerState = { format, playing: false, errors: [], fatal: null });
 
@@ -78,11 +86,32 @@ function startHls() {
   }
   const hls = new Hls({ liveDurationInfinity: true });
   window.hls = hls;
+  hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
+    fillQualityMenu(data.levels.map((level, index) => ({ value: String(index), height: level.height, bitrate: level.bitrate })));
+  });
+  quality.onchange = () => {
+    // currentLevel switches now (flushing what is buffered); -1 gives the choice back to ABR.
+    hls.currentLevel = quality.value === "auto" ? -1 : Number(quality.value);
+  };
+  let recoveries = 0;
+  hls.on(Hls.Events.FRAG_LOADED, () => { recoveries = 0; });
   hls.on(Hls.Events.ERROR, (_, data) => {
     state.errors.push({ type: data.type, details: data.details, fatal: data.fatal });
     if (!data.fatal) return;
+    if (data.response && data.response.code === 404 && data.details === "manifestLoadError") { hls.destroy(); return notLiveYet(); }
+    // A network or decoder hiccup: try again a few times before giving up (a CDN blip, a flaky Wi-Fi).
+    if (recoveries < MAX_RECOVERIES && data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+      recoveries += 1;
+      statusLine.textContent = "Network trouble (" + data.details + "); retrying…";
+      setTimeout(() => hls.startLoad(), 1000 * recoveries);
+      return;
+    }
+    if (recoveries < MAX_RECOVERIES && data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+      recoveries += 1;
+      hls.recoverMediaError();
+      return;
+    }
     hls.destroy();
-    if (data.response && data.response.code === 404 && data.details === "manifestLoadError") return notLiveYet();
     state.fatal = data.details;
     showError("Playback failed: " + data.type + " / " + data.details + (data.reason ? " (" + data.reason + ")" : ""));
   });
@@ -102,11 +131,47 @@ function startDash() {
     showError("Playback failed: " + (error.message || error.code));
   });
   player.on(dashjs.MediaPlayer.events.PLAYBACK_NOT_ALLOWED, pressPlay);
+  player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
+    fillQualityMenu(player.getRepresentationsByType("video").map((r) => ({ value: r.id, height: r.height, bitrate: r.bandwidth })));
+  });
+  quality.onchange = () => {
+    const auto = quality.value === "auto";
+    player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });
+    if (!auto) player.setRepresentationForTypeById("video", quality.value, true);
+  };
   // dash.js starts playback itself (autoplay): it must see the video element's "play" event,
   // which is what starts its MPD refresh timer. A play() of ours before it listens would fire
   // that event too early, and dash.js would never reload a live MPD (it stalls at the end of
   // the first MPD's segments, then loops over them).
   player.initialize(video, manifestUrl, true);
+}
+
+function fillQualityMenu(renditions) {
+  state.renditions = renditions.map((r) => r.height);
+  for (const r of [...renditions].sort((a, b) => b.height - a.height)) {
+    const option = document.createElement("option");
+    option.value = r.value;
+    option.textContent = r.height + "p · " + Math.round(r.bitrate / 1000) + " kb/s";
+    quality.append(option);
+  }
+}
+
+/** The height being shown, as the player sees it. */
+function currentHeight() {
+  if (window.dashPlayer) {
+    const representation = window.dashPlayer.getCurrentRepresentationForType("video");
+    return representation ? representation.height : NaN;
+  }
+  const hls = window.hls;
+  const level = hls && hls.levels[hls.currentLevel];
+  return level ? level.height : NaN;
+}
+
+function bufferedSeconds() {
+  for (let i = 0; i < video.buffered.length; i++) {
+    if (video.buffered.start(i) <= video.currentTime + 0.1 && video.currentTime <= video.buffered.end(i)) return video.buffered.end(i) - video.currentTime;
+  }
+  return 0;
 }
 
 function pressPlay() {
@@ -130,7 +195,16 @@ video.addEventListener("error", () => showError("Video element error: " + (video
 setInterval(() => {
   if (!state.playing) return;
   const latency = latencySeconds();
-  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s" + (Number.isFinite(latency) ? " · " + latency.toFixed(1) + " s behind live" : "");
+  const height = currentHeight();
+  state.height = height;
+  state.latency = latency;
+  state.buffer = bufferedSeconds();
+  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s";
+  stats.textContent = [
+    Number.isFinite(height) ? height + "p" + (quality.value === "auto" ? " (auto)" : "") : "",
+    "buffer " + state.buffer.toFixed(1) + " s",
+    Number.isFinite(latency) ? latency.toFixed(1) + " s behind live" : "",
+  ].filter(Boolean).join(" · ");
 }, 500);
 
 // The stream's own status: tells a viewer whether to wait (reconnecting) or that it is over.

@@ -4,7 +4,11 @@ import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { parsePlaybackQuery, segmentParameters, withParameters } from '../manifest/playback-rewrite.ts';
 import { httpError } from '../errors.ts';
+import { renderIndexPage } from '../player/index-page.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
+import { STREAMS_PREFIX, streamObjectKey } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import type { StreamStatus } from '../../shared/stream-status.ts';
 
 export interface PlayerAssets {
   hlsJsVersion: string;
@@ -13,7 +17,10 @@ export interface PlayerAssets {
   dashJsSource: string;
 }
 
-export function pageRoutes(assets: PlayerAssets): Hono {
+// The front page looks at this many streams at most (one status read each, cached for a second).
+const INDEX_LISTING_LIMIT = 200;
+
+export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   const routes = new Hono();
   // The version in the path makes an asset immutable: a new player version gets a new URL.
   const hlsScriptUrl = `/assets/hls-${assets.hlsJsVersion}.min.js`;
@@ -45,11 +52,26 @@ export function pageRoutes(assets: PlayerAssets): Hono {
     return c.html(page, 200, { 'cache-control': parsed.query.token ? 'private, no-store' : 'public, max-age=60' });
   });
 
-  routes.get('/', (c) =>
-    c.text('edge origin: watch at /watch/ID (add ?format=dash for DASH), playlists at /live/ID/index.m3u8 (or /live/ID.m3u8), MPD at /live/ID/manifest.mpd\n', 200, {
-      'cache-control': 'public, max-age=60',
-    }),
-  );
+  // Live streams, from their status documents: public ones only (a signed stream's id is for its viewers).
+  routes.get('/', async (c) => {
+    if (!store.listChildren) throw httpError(501, 'this storage cannot list streams; watch at /watch/ID');
+    const ids = (await store.listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
+    const statuses = await Promise.all(
+      ids.map(async (streamId) => {
+        const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
+        if (!object) return undefined;
+        try {
+          return (await new Response(object.body).json()) as StreamStatus;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const live = statuses
+      .filter((status): status is StreamStatus => status !== undefined && (status.state === 'live' || status.state === 'reconnecting') && status.playback !== 'signed')
+      .sort((a, b) => b.startedAt - a.startedAt);
+    return c.html(renderIndexPage(live, Date.now(), ids.length >= INDEX_LISTING_LIMIT), 200, { 'cache-control': 'public, max-age=5' });
+  });
 
   return routes;
 }

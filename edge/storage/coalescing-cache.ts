@@ -62,6 +62,12 @@ export class CoalescingCache implements ObjectStore {
     return this.store.delete(key);
   }
 
+  /** Listings are not cached here: the page that lists sets its own freshness. */
+  listChildren(prefix: string, limit: number): Promise<string[]> {
+    if (!this.store.listChildren) return Promise.reject(new Error('this storage cannot list'));
+    return this.store.listChildren(prefix, limit);
+  }
+
   /** The object, from the cache, from a read already under way, or from one storage read. */
   private whole(key: string): Promise<WholeObject | null> {
     let pending = this.inFlight.get(key);

@@ -23,6 +23,11 @@ export class R2ObjectStore implements ObjectStore {
     return object && { size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
   }
 
+  async listChildren(prefix: string, limit: number): Promise<string[]> {
+    const listing = await this.bucket.list({ prefix, delimiter: '/', limit });
+    return listing.delimitedPrefixes.map((child) => child.slice(prefix.length, -1));
+  }
+
   async delete(key: string): Promise<void> {
     await this.bucket.delete(key);
   }

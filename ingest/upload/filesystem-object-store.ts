@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
@@ -59,6 +59,16 @@ export class FilesystemObjectStore implements ObjectStore {
     if (!metadata) return null;
     const stream = createReadStream(this.path(key), range ? { start: range.offset, end: range.offset + range.length - 1 } : {});
     return { ...metadata, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
+  }
+
+  async listChildren(prefix: string, limit: number): Promise<string[]> {
+    try {
+      const entries = await readdir(this.path(prefix.replace(/\/$/, '')), { withFileTypes: true });
+      return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().slice(0, limit);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -29,6 +29,16 @@ export class MemoryObjectStore implements ObjectStore {
     return object ? { size: object.bytes.byteLength, etag: object.etag, contentType: object.contentType } : null;
   }
 
+  async listChildren(prefix: string, limit: number): Promise<string[]> {
+    const names = new Set<string>();
+    for (const key of [...this.objects.keys()].sort()) {
+      if (!key.startsWith(prefix)) continue;
+      const slash = key.indexOf('/', prefix.length);
+      if (slash > prefix.length) names.add(key.slice(prefix.length, slash));
+    }
+    return [...names].slice(0, limit);
+  }
+
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
   }

@@ -31,4 +31,9 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectMetadata | null>;
   /** Removes the object; removing one that does not exist is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * The names of the "folders" right under `prefix` (which ends in `/`), at most `limit` of them,
+   * in key order. Optional: a store that cannot list (the sidecar's edge client) leaves it out.
+   */
+  listChildren?(prefix: string, limit: number): Promise<string[]>;
 }

@@ -6,6 +6,9 @@ import { AwsClient } from 'aws4fetch';
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
 import { StorageHttpError } from './storage-error.ts';
 
+// SHA-256 of nothing: the payload hash of a request without a body.
+const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 export interface S3ObjectStoreOptions {
   /** e.g. https://ACCOUNT.r2.cloudflarestorage.com, https://s3.eu-west-1.amazonaws.com, http://127.0.0.1:9000 */
   endpoint: string;
@@ -101,6 +104,23 @@ export class S3ObjectStore implements ObjectStore {
     if (response.status === 404) return null;
     if (!response.ok) throw await this.failure('HEAD', key, response);
     return metadataOf(response);
+  }
+
+  /** ListObjectsV2 with a delimiter: the common prefixes right under `prefix`. */
+  async listChildren(prefix: string, limit: number): Promise<string[]> {
+    const bucketUrl = new URL(this.objectUrl('x'));
+    bucketUrl.pathname = bucketUrl.pathname.replace(/x$/, '');
+    bucketUrl.search = new URLSearchParams({ 'list-type': '2', prefix, delimiter: '/', 'max-keys': String(limit) }).toString();
+    const request = await this.client.sign(bucketUrl.href, {
+      method: 'GET',
+      headers: { 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256 },
+      aws: { allHeaders: true },
+    });
+    const response = await fetch(request, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+    const body = await response.text();
+    if (!response.ok) throw new S3StoreError(`LIST ${prefix}: ${response.status} ${body.slice(0, 300)}`, response.status);
+    // Keys of ours are plain letters, digits, "-", "_" and "/": nothing XML would escape.
+    return [...body.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map((match) => match[1]!.slice(prefix.length).replace(/\/$/, ''));
   }
 
   /** S3 answers 204 whether or not the object existed; some compatible servers answer 404. */

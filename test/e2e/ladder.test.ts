@@ -16,9 +16,43 @@ import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { playInChromium } from '../helpers/players.ts';
+import { PNG } from 'pngjs';
+import { openPlayerPage, playInChromium } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+
+/**
+ * A viewer picks 360p in the player page's quality menu: the player switches to it, the page
+ * says so, and what is on screen is a picture (not a black or frozen box).
+ */
+async function switchRenditionFromTheMenu(pageUrl: string): Promise<void> {
+  const player = await openPlayerPage(pageUrl);
+  try {
+    await waitFor('the player to start', 30_000, async () => (await player.state()).playing);
+    const labels = await player.chooseQuality('360p');
+    expect(labels.map((label) => label.split(' ')[0])).toEqual(['Auto', '1080p', '720p', '480p', '360p']);
+    await waitFor('the 360p rendition on screen', 20_000, async () => (await player.evaluate<number>('window.playerState.height')) === 360);
+    const stats = await player.text('#stats');
+    expect(stats).toMatch(/^360p · buffer \d+\.\d s · \d+\.\d s behind live$/);
+    const screenshot = PNG.sync.read(await player.screenshotVideo());
+    expect(screenshot.width).toBeGreaterThan(300);
+    // testsrc2 is colour bars and moving shapes: a real frame has many distinct pixel values.
+    const samples = new Set<number>();
+    for (let i = 0; i < screenshot.data.length; i += 4 * 97) samples.add((screenshot.data[i]! << 16) | (screenshot.data[i + 1]! << 8) | screenshot.data[i + 2]!);
+    expect(samples.size, 'the video element shows a picture').toBeGreaterThan(50);
+    expect((await player.state()).fatal).toBeNull();
+  } finally {
+    await player.close();
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 describe('adaptive ladder from real sources', () => {
   let dir: string;
@@ -80,7 +114,7 @@ describe('adaptive ladder from real sources', () => {
   });
 
   it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it', async () => {
-    const flv = await makeFlv({ seconds: 22, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
+    const flv = await makeFlv({ seconds: 34, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
     const publisher = await publish('tall', flv);
 
     const multivariant = await eventually('a multivariant playlist with every rendition', 40_000, async () => {
@@ -104,6 +138,7 @@ describe('adaptive ladder from real sources', () => {
     // Both kinds of player, on the same segments.
     const hls = await playInChromium(`${edgeUrl}/watch/tall`, 4);
     expect(hls.fatal).toBeNull();
+    await switchRenditionFromTheMenu(`${edgeUrl}/watch/tall`);
     const dash = await playInChromium(`${edgeUrl}/watch/tall?format=dash`, 4);
     expect(dash.fatal).toBeNull();
 

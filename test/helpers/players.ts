@@ -37,6 +37,12 @@ export interface PlayerPage {
   state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string }>;
   /** The text of an element of the page. */
   text(selector: string): Promise<string>;
+  /** A value of the page's script (an expression evaluated in the page). */
+  evaluate<T>(expression: string): Promise<T>;
+  /** Chooses an option of the quality menu by its label's start (e.g. "360p"); returns the labels offered. */
+  chooseQuality(labelStart: string): Promise<string[]>;
+  /** A PNG screenshot of the video element. */
+  screenshotVideo(): Promise<Buffer>;
   pageErrors: string[];
   close(): Promise<void>;
 }
@@ -76,6 +82,15 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
         ReturnType<PlayerPage['state']>
       >,
     text: async (selector) => (await page.textContent(selector)) ?? '',
+    evaluate: async <T>(expression: string) => (await page.evaluate(expression)) as T,
+    chooseQuality: async (labelStart) => {
+      const labels = await page.locator('#quality option').allTextContents();
+      const label = labels.find((candidate) => candidate.startsWith(labelStart));
+      if (!label) throw new Error(`no quality "${labelStart}" among ${labels.join(', ')}`);
+      await page.selectOption('#quality', { label });
+      return labels;
+    },
+    screenshotVideo: () => page.locator('video').screenshot(),
     close: () => browser.close(),
   };
 }

@@ -68,4 +68,12 @@ describe('storage reads under a crowd, in the Workers runtime', () => {
     expect(store.reads.get('streams/polled/source/index.m3u8')).toBe(1);
     expect(store.reads.get('streams/polled/status.json')).toBe(1);
   });
+
+  it('lists the live streams in R2 on the front page', async () => {
+    const store = new CountingStore(bucket);
+    await seed(store, 'listed');
+    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const page = await (await app.request('/')).text();
+    expect(page).toContain('<a href="/watch/listed">listed</a>');
+  });
 });

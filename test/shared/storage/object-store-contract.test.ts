@@ -63,6 +63,17 @@ describe.each(stores)('ObjectStore contract: $name', ({ make }) => {
     expect(new TextDecoder().decode(await text(after.body))).toBe('#EXTM3U\n#2\n');
   });
 
+  it('lists the folders right under a prefix, in order, up to a limit', async () => {
+    const store = make();
+    for (const key of ['streams/list-b/index.m3u8', 'streams/list-a/source/index.m3u8', 'streams/list-a/status.json', 'streams/list-c/status.json', 'other/x/y']) {
+      await store.put(key, 'x', { contentType: 'application/json' });
+    }
+    const children = (await store.listChildren!('streams/', 1000)).filter((name) => name.startsWith('list-'));
+    expect(children).toEqual(['list-a', 'list-b', 'list-c']);
+    expect(await store.listChildren!('streams/list-a/', 10)).toEqual(['source']);
+    expect(await store.listChildren!('nothing-here/', 10)).toEqual([]);
+  });
+
   it('deletes an object, and deleting what is already gone is fine', async () => {
     const store = make();
     await store.put('streams/colors/source/abcdefgh1-2.m4s', segment, { contentType: 'video/mp4' });
