@@ -123,6 +123,8 @@ const BANDWIDTH_REWRITE_RATIO = 1.1;
 // Say so when segments wait longer than this many target durations to be stored.
 const BACKLOG_WARNING_SEGMENTS = 3;
 const BACKLOG_WARNING_INTERVAL_MS = 10_000;
+// Media due for deletion is looked for this often when nothing else happens.
+const RETENTION_CHECK_MS = 2_000;
 // A live stream's status document is refreshed this often (its `updatedAt` says it is alive).
 const STATUS_REFRESH_MS = 10_000;
 
@@ -149,6 +151,8 @@ export class StreamPublisher {
   /** Media out of every manifest, waiting to be deleted (retention `window`). */
   private retired: { key: string; since: number }[] = [];
   private deleting = false;
+  /** Runs deletions when they fall due, also when nothing new is listed (a paused or ended stream). */
+  private retentionTimer: NodeJS.Timeout | undefined;
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
 
@@ -427,6 +431,10 @@ export class StreamPublisher {
 
   private retire(ref: StreamObjectRef): void {
     this.retired.push({ key: streamObjectKey(this.options.streamId, ref), since: this.options.now() });
+    if (!this.retentionTimer) {
+      this.retentionTimer = setInterval(() => void this.deleteRetired().catch((error: unknown) => this.options.onError(error)), RETENTION_CHECK_MS);
+      this.retentionTimer.unref();
+    }
   }
 
   /** A session's init segment goes once none of its segments is listed or on the way. */
@@ -445,6 +453,10 @@ export class StreamPublisher {
    * manifest's newest version is stored (during an outage a stored playlist may still list it).
    */
   private async deleteRetired(): Promise<void> {
+    if (this.retired.length === 0) {
+      clearInterval(this.retentionTimer);
+      this.retentionTimer = undefined;
+    }
     if (this.deleting || this.retired.length === 0) return;
     const writers = [this.mpd, ...[...this.states.values()].map((state) => state.playlist)];
     if (!writers.every((writer) => writer.upToDate)) return;

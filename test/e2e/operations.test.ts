@@ -187,7 +187,11 @@ describe('the sidecar as an operator runs it', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const rendition of ['source', 'audio']) {
       const base = new URL(`/live/${playbackId}/${rendition}/index.m3u8`, edgeUrl);
-      const manifest = parseM3u8((await playlist(base.pathname))!);
+      // The edge may serve the live version for up to a second more (documents are cached that long).
+      const manifest = await eventually(`ENDLIST in ${rendition}`, 5_000, async () => {
+        const parsed = parseM3u8((await playlist(base.pathname)) ?? '');
+        return parsed.endList ? parsed : undefined;
+      });
       expect(manifest.endList).toBe(true);
       for (const uri of [manifest.segments[0]!.map!.uri, ...manifest.segments.map((segment) => segment.uri)]) {
         expect((await fetch(new URL(uri, base))).status, uri).toBe(200);
