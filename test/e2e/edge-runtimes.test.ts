@@ -16,7 +16,7 @@ import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { playInChromium } from '../helpers/players.ts';
+import { openPlayerPage, playInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
 describe('the edge on Node with filesystem storage', () => {
@@ -25,6 +25,7 @@ describe('the edge on Node with filesystem storage', () => {
   let edge: ManagedProcess | undefined;
   let ingest: ManagedProcess | undefined;
   let publisher: TestPublisher | undefined;
+  let restartEdge: () => Promise<void>;
   const lines: string[] = [];
 
   beforeAll(async () => {
@@ -42,7 +43,12 @@ describe('the edge on Node with filesystem storage', () => {
       env: { LOG_FORMAT: 'json' },
       onLine: (line) => lines.push(`[ingest] ${line}`),
     });
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/onnode`, 20);
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/onnode`, 45);
+    restartEdge = async () => {
+      await edge?.stop();
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
+    };
   });
 
   afterAll(async () => {
@@ -66,6 +72,22 @@ describe('the edge on Node with filesystem storage', () => {
     expect((await probeDecode(bytes)).decodedFrames).toBeGreaterThan(30);
     const playback = await playInChromium(`${edgeUrl}/watch/onnode`, 3);
     expect(playback.fatal).toBeNull();
+  });
+
+  it('keeps the player page playing through a 4 s outage of the edge (it retries, then catches up)', async () => {
+    const player = await openPlayerPage(`${edgeUrl}/watch/onnode`);
+    try {
+      await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
+      await restartEdge();
+      const afterOutage = await player.currentTime();
+      await eventually('playback to move on after the outage', 30_000, async () => ((await player.currentTime()) > afterOutage + 3 ? true : undefined));
+      const state = await player.state();
+      expect(state.fatal).toBeNull();
+      // The outage was seen (and recovered from), not missed.
+      expect(state.errors.some((error) => error.type === 'networkError')).toBe(true);
+    } finally {
+      await player.close();
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GaveUp, retryUntilStored } from '../../../ingest/upload/backoff.ts';
 import { EdgeObjectStore, EdgeWriteError } from '../../../ingest/upload/edge-object-store.ts';
+import { streamWriteToken } from '../../../shared/write-api.ts';
 
 /** An HTTP server on loopback that answers the first `failures` writes with `status`, then 201. */
 async function flakyEdge(failures: number, status: number) {
@@ -42,6 +43,8 @@ describe('uploads through the edge write API, retried until stored', () => {
     if (outcome === 'stored') await expect(attempt).resolves.toBeUndefined();
     else await expect(attempt).rejects.toThrow(outcome);
     expect(edge.received).toHaveLength(calls);
-    expect(edge.received[0]).toBe('PUT /_ingest/objects/streams/x/index.m3u8 Bearer s3cret');
+    // The stream's write token, never the secret itself.
+    expect(edge.received[0]).toBe(`PUT /_ingest/objects/streams/x/index.m3u8 Bearer ${await streamWriteToken('s3cret', 'x')}`);
+    expect(edge.received.join('\n')).not.toContain('s3cret');
   });
 });
