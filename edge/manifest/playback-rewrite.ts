@@ -4,9 +4,9 @@
  * a CDN base URL, renditions filtered by height (the audio group kept), a live playlist trimmed
  * to a DVR window, an ended stream served as VOD.
  */
-import type { MediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import type { MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
+import { headerNumber, parsePlaylistBlocks, renderPlaylistBlocks, setHeaderTag } from './playlist-blocks.ts';
 
 /** What a viewer may ask for in the query string of a manifest or segment URL. */
 export interface PlaybackQuery {
@@ -94,31 +94,49 @@ export interface MediaRewriteOptions {
   segmentBaseUrl?: string;
 }
 
-export function rewriteMediaPlaylist(playlist: MediaPlaylist, query: PlaybackQuery, options: MediaRewriteOptions = {}): MediaPlaylist {
-  let { segments, mediaSequence, discontinuitySequence } = playlist;
-  if (!playlist.ended && query.dvrSeconds !== undefined) {
+/**
+ * A media playlist's text, rewritten for one viewer: trimmed to the DVR window while live (the
+ * media sequence and discontinuity sequence moved on as when the window slides), served as VOD
+ * once ended, every segment and init segment URI located (CDN base) and carrying the token.
+ */
+export function rewriteMediaPlaylist(text: string, query: PlaybackQuery, options: MediaRewriteOptions = {}): string {
+  const blocks = parsePlaylistBlocks(text);
+  const ended = blocks.footer.includes('#EXT-X-ENDLIST');
+  if (!ended && query.dvrSeconds !== undefined) {
     let keep = 0;
     let seconds = 0;
-    for (let i = segments.length - 1; i >= 0; i--) {
-      seconds += segments[i]!.duration;
+    for (let i = blocks.segments.length - 1; i >= 0; i--) {
+      seconds += blocks.segments[i]!.duration;
       if (seconds > query.dvrSeconds && keep >= MIN_LIVE_SEGMENTS) break;
       keep += 1;
     }
-    const dropped = segments.slice(0, segments.length - keep);
-    mediaSequence += dropped.length;
-    // A discontinuity leaving the playlist is counted, as when the window slides.
-    discontinuitySequence += dropped.filter((segment) => segment.discontinuity).length;
-    segments = segments.slice(segments.length - keep);
+    const dropped = blocks.segments.slice(0, blocks.segments.length - keep);
+    if (dropped.length > 0) {
+      const kept = blocks.segments.slice(dropped.length);
+      const first = kept[0]!;
+      // The first segment left must still say which init segment it decodes with.
+      if (first.map && !first.tags.some((tag) => tag.startsWith('#EXT-X-MAP:'))) first.tags = [first.map, ...first.tags];
+      blocks.segments = kept;
+      setHeaderTag(blocks, '#EXT-X-MEDIA-SEQUENCE', String((headerNumber(blocks, '#EXT-X-MEDIA-SEQUENCE') ?? 0) + dropped.length), '#EXT-X-TARGETDURATION');
+      const discontinuities = dropped.filter((segment) => segment.discontinuity).length;
+      if (discontinuities > 0) {
+        setHeaderTag(blocks, '#EXT-X-DISCONTINUITY-SEQUENCE', String((headerNumber(blocks, '#EXT-X-DISCONTINUITY-SEQUENCE') ?? 0) + discontinuities), '#EXT-X-MEDIA-SEQUENCE');
+      }
+    }
   }
+  if (ended) setHeaderTag(blocks, '#EXT-X-PLAYLIST-TYPE', 'VOD', '#EXT-X-MEDIA-SEQUENCE');
   const parameters = segmentParameters(query);
-  const locate = (uri: string) => withParameters(options.segmentBaseUrl ? options.segmentBaseUrl + uri : uri, parameters);
-  return {
-    ...playlist,
-    mediaSequence,
-    discontinuitySequence,
-    ...(playlist.ended ? { playlistType: 'VOD' as const } : {}),
-    segments: segments.map((segment) => ({ ...segment, uri: locate(segment.uri), initUri: locate(segment.initUri) })),
-  };
+  if (parameters.length > 0 || options.segmentBaseUrl) {
+    // The query string once, not per URI: a long playlist has thousands of them.
+    const search = parameters.length > 0 ? new URLSearchParams(parameters).toString() : '';
+    const base = options.segmentBaseUrl ?? '';
+    const locate = (uri: string) => (search === '' ? base + uri : `${base}${uri}${uri.includes('?') ? '&' : '?'}${search}`);
+    for (const segment of blocks.segments) {
+      segment.uri = locate(segment.uri);
+      segment.tags = segment.tags.map((tag) => (tag.startsWith('#EXT-X-MAP:') ? tag.replace(/URI="([^"]*)"/, (_, uri: string) => `URI="${locate(uri)}"`) : tag));
+    }
+  }
+  return renderPlaylistBlocks(blocks);
 }
 
 /**

@@ -4,7 +4,7 @@
  * `/live/ID.m3u8` is the multivariant playlist at the blog's URL.
  */
 import { Hono, type Context } from 'hono';
-import { parseMediaPlaylist, renderMediaPlaylist, summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
@@ -93,9 +93,8 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
       if (signature !== '') text = renderMultivariantPlaylist(rewriteMultivariant(parseMultivariantPlaylist(stored), query));
       if (alias) text = prefixRelativeUris(text, `${streamId}/`);
     } else if (ref.kind === 'media-playlist') {
-      // Every media playlist is parsed and rendered again: an ended one is served as VOD.
-      const rewritten = rewriteMediaPlaylist(parseMediaPlaylist(stored), query, { segmentBaseUrl: segmentBase(streamId, ref.rendition) });
-      text = renderMediaPlaylist(rewritten);
+      // Every media playlist goes through the rewrite: an ended one is served as VOD.
+      text = rewriteMediaPlaylist(stored, query, { segmentBaseUrl: segmentBase(streamId, ref.rendition) });
       if (options.segmentBaseUrl) signature += '.cdn';
     }
     const headers = {

@@ -82,35 +82,40 @@ describe('multivariant rewriting', () => {
 });
 
 describe('media playlist rewriting', () => {
+  const rewrite = (playlist: MediaPlaylist, text: string, options = {}) => parseMediaPlaylist(rewriteMediaPlaylist(renderMediaPlaylist(playlist), query(text), options));
+
   it('trims a live playlist to the DVR window, keeping numbering and discontinuity count right', () => {
-    const trimmed = rewriteMediaPlaylist(live, query('dvr=8'));
-    expect(trimmed.segments.map((s) => s.uri)).toEqual(live.segments.slice(6).map((s) => s.uri));
+    const trimmed = rewrite(live, 'dvr=8');
+    expect(trimmed.segments).toEqual(live.segments.slice(6));
     expect(trimmed.mediaSequence).toBe(46);
     // Two discontinuities (before segments 1 and 4) left with the trimmed part.
     expect(trimmed.discontinuitySequence).toBe(3);
-    const parsed = parseM3u8(renderMediaPlaylist(trimmed));
+    const parsed = parseM3u8(rewriteMediaPlaylist(renderMediaPlaylist(live), query('dvr=8')));
     expect(parsed.mediaSequence).toBe(46);
+    expect(parsed.discontinuitySequence).toBe(3);
+    // The first segment left carries its init segment, though its EXT-X-MAP was on an earlier one.
     expect(parsed.segments[0]!.map?.uri).toBe('init-sessb2.mp4');
   });
 
-  it('never trims below three segments', () => {
-    expect(rewriteMediaPlaylist(live, query('dvr=1')).segments).toHaveLength(3);
+  it('never trims below three segments, and leaves a playlist alone when nothing is asked', () => {
+    expect(rewrite(live, 'dvr=1').segments).toHaveLength(3);
+    const text = renderMediaPlaylist(live);
+    expect(rewriteMediaPlaylist(text, {})).toBe(text);
   });
 
   it('serves an ended stream as VOD, whole, whatever DVR window is asked', () => {
-    const vod = rewriteMediaPlaylist({ ...live, ended: true }, query('dvr=4'));
-    expect(vod.segments).toHaveLength(10);
-    const text = renderMediaPlaylist(vod);
+    const text = rewriteMediaPlaylist(renderMediaPlaylist({ ...live, ended: true }), query('dvr=4'));
+    expect(parseMediaPlaylist(text).segments).toHaveLength(10);
     expect(text).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
     expect(parseM3u8(text).playlistType).toBe('VOD');
     expect(parseMediaPlaylist(text).playlistType).toBe('VOD');
   });
 
   it('points segments and init segments at a CDN base URL, with the token', () => {
-    const rewritten = rewriteMediaPlaylist(live, query('token=t2'), { segmentBaseUrl: 'https://cdn.example/live/abc/source/' });
-    const parsed = parseM3u8(renderMediaPlaylist(rewritten));
+    const parsed = parseM3u8(rewriteMediaPlaylist(renderMediaPlaylist(live), query('token=t2'), { segmentBaseUrl: 'https://cdn.example/live/abc/source/' }));
     expect(parsed.segments[0]!.uri).toBe('https://cdn.example/live/abc/source/sessa1-0.m4s?token=t2');
     expect(parsed.segments[0]!.map?.uri).toBe('https://cdn.example/live/abc/source/init-sessa1.mp4?token=t2');
+    expect(parsed.segments[9]!.map?.uri).toBe('https://cdn.example/live/abc/source/init-sessb2.mp4?token=t2');
   });
 });
 
