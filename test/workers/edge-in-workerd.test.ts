@@ -40,7 +40,7 @@ async function seed(store: ObjectStore, streamId: string): Promise<Uint8Array> {
   return media;
 }
 
-describe('storage reads under a crowd, in the Workers runtime', () => {
+describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
   it('answers 500 concurrent viewers of one segment with one R2 read, and later viewers from the cache', async () => {
     const store = new CountingStore(bucket);
     const media = await seed(store, 'crowd');
@@ -75,5 +75,31 @@ describe('storage reads under a crowd, in the Workers runtime', () => {
     const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
     const page = await (await app.request('/')).text();
     expect(page).toContain('<a href="/watch/listed">listed</a>');
+  });
+
+  it('rewrites per viewer in the Workers runtime: max_height keeps the audio group, dvr trims, a token reaches every child URI', async () => {
+    const store = new CountingStore(bucket);
+    await seed(store, 'rewritten');
+    await store.put(
+      'streams/rewritten/index.m3u8',
+      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio/index.m3u8"\n' +
+        '#EXT-X-STREAM-INF:BANDWIDTH=5000000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,AUDIO="audio"\nsource/index.m3u8\n' +
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,AUDIO="audio"\n360p/index.m3u8\n',
+      { contentType: 'application/vnd.apple.mpegurl' },
+    );
+    const segments = Array.from({ length: 8 }, (_, i) => `#EXTINF:2.000,\nsessiona1-${i * 2000}.m4s`).join('\n');
+    await store.put('streams/rewritten/source/index.m3u8', `#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:20\n#EXT-X-MAP:URI="init-sessiona1.mp4"\n${segments}\n`, {
+      contentType: 'application/vnd.apple.mpegurl',
+    });
+    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const multivariant = await (await app.request('/live/rewritten/index.m3u8?max_height=720&dvr=6&token=1.x')).text();
+    expect(multivariant).not.toContain('source/index.m3u8');
+    expect(multivariant).toContain('360p/index.m3u8?token=1.x&dvr=6');
+    expect(multivariant).toContain('URI="audio/index.m3u8?token=1.x&dvr=6"');
+    const media = await (await app.request('/live/rewritten/source/index.m3u8?dvr=6&token=1.x')).text();
+    expect(media).toContain('#EXT-X-MEDIA-SEQUENCE:25');
+    expect(media).toContain('#EXT-X-MAP:URI="init-sessiona1.mp4?token=1.x"');
+    expect(media.match(/\.m4s\?token=1\.x/g)).toHaveLength(3);
+    expect((await app.request('/live/rewritten/index.m3u8?max_height=huge')).status).toBe(400);
   });
 });
