@@ -6,7 +6,7 @@
  */
 import type { MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
-import { headerNumber, parsePlaylistBlocks, renderPlaylistBlocks, setHeaderTag } from './playlist-blocks.ts';
+import { headerNumber, parsePlaylistBlocks, setHeaderTag } from './playlist-blocks.ts';
 
 /** What a viewer may ask for in the query string of a manifest or segment URL. */
 export interface PlaybackQuery {
@@ -100,43 +100,86 @@ export interface MediaRewriteOptions {
  * once ended, every segment and init segment URI located (CDN base) and carrying the token.
  */
 export function rewriteMediaPlaylist(text: string, query: PlaybackQuery, options: MediaRewriteOptions = {}): string {
-  const blocks = parsePlaylistBlocks(text);
-  const ended = blocks.footer.includes('#EXT-X-ENDLIST');
-  if (!ended && query.dvrSeconds !== undefined) {
-    let keep = 0;
-    let seconds = 0;
-    for (let i = blocks.segments.length - 1; i >= 0; i--) {
-      seconds += blocks.segments[i]!.duration;
-      if (seconds > query.dvrSeconds && keep >= MIN_LIVE_SEGMENTS) break;
-      keep += 1;
-    }
-    const dropped = blocks.segments.slice(0, blocks.segments.length - keep);
-    if (dropped.length > 0) {
-      const kept = blocks.segments.slice(dropped.length);
-      const first = kept[0]!;
-      // The first segment left must still say which init segment it decodes with.
-      if (first.map && !first.tags.some((tag) => tag.startsWith('#EXT-X-MAP:'))) first.tags = [first.map, ...first.tags];
-      blocks.segments = kept;
-      setHeaderTag(blocks, '#EXT-X-MEDIA-SEQUENCE', String((headerNumber(blocks, '#EXT-X-MEDIA-SEQUENCE') ?? 0) + dropped.length), '#EXT-X-TARGETDURATION');
-      const discontinuities = dropped.filter((segment) => segment.discontinuity).length;
-      if (discontinuities > 0) {
-        setHeaderTag(blocks, '#EXT-X-DISCONTINUITY-SEQUENCE', String((headerNumber(blocks, '#EXT-X-DISCONTINUITY-SEQUENCE') ?? 0) + discontinuities), '#EXT-X-MEDIA-SEQUENCE');
-      }
-    }
-  }
-  if (ended) setHeaderTag(blocks, '#EXT-X-PLAYLIST-TYPE', 'VOD', '#EXT-X-MEDIA-SEQUENCE');
+  const ended = /^#EXT-X-ENDLIST\s*$/m.test(text.slice(-64));
+  const source = !ended && query.dvrSeconds !== undefined ? trimToWindow(text, query.dvrSeconds) : text;
   const parameters = segmentParameters(query);
+  const markVod = ended && !source.includes('#EXT-X-PLAYLIST-TYPE:');
+  if (parameters.length === 0 && !options.segmentBaseUrl && !markVod) return source;
+  // One pass over the lines, touching only URI lines and EXT-X-MAP tags.
+  const lines = source.split('\n');
+  if (markVod) {
+    const after = lines.findIndex((line) => line.startsWith('#EXT-X-MEDIA-SEQUENCE:'));
+    lines.splice(after >= 0 ? after + 1 : 1, 0, '#EXT-X-PLAYLIST-TYPE:VOD');
+  }
   if (parameters.length > 0 || options.segmentBaseUrl) {
     // The query string once, not per URI: a long playlist has thousands of them.
     const search = parameters.length > 0 ? new URLSearchParams(parameters).toString() : '';
     const base = options.segmentBaseUrl ?? '';
     const locate = (uri: string) => (search === '' ? base + uri : `${base}${uri}${uri.includes('?') ? '&' : '?'}${search}`);
-    for (const segment of blocks.segments) {
-      segment.uri = locate(segment.uri);
-      segment.tags = segment.tags.map((tag) => (tag.startsWith('#EXT-X-MAP:') ? tag.replace(/URI="([^"]*)"/, (_, uri: string) => `URI="${locate(uri)}"`) : tag));
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+      if (line === '') continue;
+      if (line.charCodeAt(0) !== 35 /* # */) lines[i] = locate(line);
+      else if (line.startsWith('#EXT-X-MAP:')) lines[i] = line.replace(/URI="([^"]*)"/, (_, uri: string) => `URI="${locate(uri)}"`);
     }
   }
-  return renderPlaylistBlocks(blocks);
+  return lines.join('\n');
+}
+
+const SEGMENT_TAG_LINE = /^#(?:EXTINF:|EXT-X-PROGRAM-DATE-TIME:|EXT-X-MAP:|EXT-X-DISCONTINUITY$|EXT-X-GAP$|EXT-X-BYTERANGE:)/m;
+
+/** Lines of `text` between two offsets that are exactly `tag` (or start with it, for a tag with a value). */
+function countTags(text: string, tag: string, from: number, to: number): number {
+  let found = 0;
+  for (let at = text.indexOf(tag, from); at >= 0 && at < to; at = text.indexOf(tag, at + tag.length)) {
+    const next = text.charCodeAt(at + tag.length);
+    // 10 and 13: the line ends there; a tag with a value (ending in ':') always matches.
+    if (tag.endsWith(':') || next === 10 || next === 13) found += 1;
+  }
+  return found;
+}
+
+/**
+ * A live playlist cut to its last `seconds` (at least three segments), working from the end of
+ * the text: a long playlist is mostly skipped, not parsed. The media sequence and discontinuity
+ * sequence move on as when the window slides, and the first segment left keeps its EXT-X-MAP.
+ */
+export function trimToWindow(text: string, seconds: number): string {
+  let position = text.length;
+  let total = 0;
+  let kept = 0;
+  let droppedExtinf = -1;
+  for (;;) {
+    const at = text.lastIndexOf('\n#EXTINF:', position - 1);
+    if (at < 0) break;
+    total += Number.parseFloat(text.slice(at + 9, at + 40));
+    if (total > seconds && kept >= MIN_LIVE_SEGMENTS) {
+      droppedExtinf = at;
+      break;
+    }
+    kept += 1;
+    position = at;
+  }
+  if (droppedExtinf < 0) return text;
+  // The cut falls after the dropped segment's URI line (the first line after its EXTINF not starting with #).
+  let cut = text.indexOf('\n', droppedExtinf + 1);
+  while (cut >= 0 && text.charCodeAt(cut + 1) === 35 /* # */) cut = text.indexOf('\n', cut + 1);
+  cut = text.indexOf('\n', cut + 1);
+  if (cut < 0) return text;
+  const firstSegmentTag = SEGMENT_TAG_LINE.exec(text)?.index ?? cut + 1;
+  const header = parsePlaylistBlocks(text.slice(0, firstSegmentTag));
+  const droppedSegments = countTags(text, '#EXTINF:', firstSegmentTag, cut);
+  const droppedDiscontinuities = countTags(text, '#EXT-X-DISCONTINUITY', firstSegmentTag, cut);
+  setHeaderTag(header, '#EXT-X-MEDIA-SEQUENCE', String((headerNumber(header, '#EXT-X-MEDIA-SEQUENCE') ?? 0) + droppedSegments), '#EXT-X-TARGETDURATION');
+  if (droppedDiscontinuities > 0) {
+    setHeaderTag(header, '#EXT-X-DISCONTINUITY-SEQUENCE', String((headerNumber(header, '#EXT-X-DISCONTINUITY-SEQUENCE') ?? 0) + droppedDiscontinuities), '#EXT-X-MEDIA-SEQUENCE');
+  }
+  const tail = text.slice(cut + 1);
+  const firstUri = tail.search(/^[^#\r\n]/m);
+  const firstBlock = firstUri < 0 ? tail : tail.slice(0, firstUri);
+  const mapAt = text.lastIndexOf('#EXT-X-MAP:', cut);
+  const map = !firstBlock.includes('#EXT-X-MAP:') && mapAt >= 0 ? text.slice(mapAt, text.indexOf('\n', mapAt)) + '\n' : '';
+  return header.header.join('\n') + '\n' + map + tail;
 }
 
 /**
