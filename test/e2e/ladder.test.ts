@@ -113,8 +113,8 @@ describe('adaptive ladder from real sources', () => {
     writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-ladder.log'), lines.join('\n') + '\n');
   });
 
-  it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it', async () => {
-    const flv = await makeFlv({ seconds: 34, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
+  it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it and switch to 360p from the menu', async () => {
+    const flv = await makeFlv({ seconds: 46, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
     const publisher = await publish('tall', flv);
 
     const multivariant = await eventually('a multivariant playlist with every rendition', 40_000, async () => {
@@ -141,6 +141,7 @@ describe('adaptive ladder from real sources', () => {
     await switchRenditionFromTheMenu(`${edgeUrl}/watch/tall`);
     const dash = await playInChromium(`${edgeUrl}/watch/tall?format=dash`, 4);
     expect(dash.fatal).toBeNull();
+    await switchRenditionFromTheMenu(`${edgeUrl}/watch/tall?format=dash`);
 
     await publisher.exited;
     const renditions = ['source', '720p', '480p', '360p', 'audio'];
