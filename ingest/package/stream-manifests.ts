@@ -14,10 +14,24 @@ export interface RenditionSummary {
 
 const AUDIO_GROUP_ID = 'audio';
 
-/** Every video rendition as a variant, with the (first) audio rendition's codec and bandwidth added. */
+/**
+ * Every video rendition as a variant, with the (first) audio rendition's codec and bandwidth
+ * added. A stream without video (a radio-style publisher) has its audio renditions as variants.
+ */
 export function buildMultivariantPlaylist(renditions: readonly RenditionSummary[]): MultivariantPlaylist {
   const audio = renditions.filter((state) => state.rendition.kind === 'audio' && state.track);
   const video = renditions.filter((state) => state.rendition.kind === 'video' && state.track);
+  if (video.length === 0) {
+    return {
+      audio: [],
+      variants: audio.map((state) => ({
+        uri: `${state.rendition.name}/index.m3u8`,
+        bandwidth: state.stats.peakBitsPerSecond,
+        averageBandwidth: state.stats.averageBitsPerSecond,
+        codecs: [state.track!.codec],
+      })),
+    };
+  }
   const audioPeak = Math.max(0, ...audio.map((state) => state.stats.peakBitsPerSecond));
   const audioAverage = Math.max(0, ...audio.map((state) => state.stats.averageBitsPerSecond));
   return {

@@ -14,6 +14,8 @@ export interface FlvOptions {
   size?: string;
   /** With an AAC track (default true). */
   audio?: boolean;
+  /** With an H.264 track (default true). */
+  video?: boolean;
   pixelFormat?: string;
   /** libx264 preset (default veryfast). */
   preset?: string;
@@ -25,10 +27,12 @@ export interface FlvOptions {
 export function makeFlv(options: FlvOptions): Promise<Buffer> {
   const args = [
     '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`,
+    ...(options.video === false ? [] : ['-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`]),
     ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
     '-t', String(options.seconds),
-    '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p',
+    ...(options.video === false
+      ? []
+      : ['-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p']),
     ...(options.forceKeyframes ? ['-sc_threshold', '0', '-force_key_frames', options.forceKeyframes] : []),
     ...(options.audio === false ? [] : ['-c:a', 'aac']),
     '-f', 'flv', 'pipe:1',

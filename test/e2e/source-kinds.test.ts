@@ -1,0 +1,92 @@
+/**
+ * Sources without audio or without video, as some encoders send (a silent camera, a radio
+ * stream): the ladder leaves out what the source lacks, and players still play the stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { makeFlv } from '../helpers/media-fixtures.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { playInChromium } from '../helpers/players.ts';
+import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+
+describe('sources without audio or without video', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let rtmpBase: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  const publishers: TestPublisher[] = [];
+  const lines: string[] = [];
+
+  const text = async (path: string) => {
+    const response = await fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(5000) });
+    return response.ok ? response.text() : undefined;
+  };
+  const bytes = async (path: string) => new Uint8Array(await (await fetch(new URL(path, edgeUrl))).arrayBuffer());
+  const publish = async (stream: string, flv: Buffer) => {
+    const file = join(dir, `${stream}.flv`);
+    writeFileSync(file, flv);
+    publishers.push(publishFile(`${rtmpBase}/${stream}`, file));
+  };
+  const multivariant = (stream: string) =>
+    eventually(`the ${stream} multivariant playlist`, 40_000, async () => {
+      const body = await text(`/live/${stream}/index.m3u8`);
+      return body ? parseM3u8(body) : undefined;
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-kinds-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+    await publish('silent', await makeFlv({ seconds: 30, gopFrames: 60, audio: false }));
+    await publish('radio', await makeFlv({ seconds: 30, gopFrames: 60, video: false }));
+  });
+
+  afterAll(async () => {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-source-kinds.log'), lines.join('\n') + '\n');
+  });
+
+  it('serves a video-only source as video variants without an audio group, and hls.js plays it', async () => {
+    const manifest = await multivariant('silent');
+    expect(manifest.playlists!.map((p) => p.attributes.CODECS)).toEqual([expect.stringMatching(/^avc1\.[0-9a-f]{6}$/)]);
+    expect(manifest.playlists![0]!.attributes.AUDIO).toBeUndefined();
+    expect(Object.keys(manifest.mediaGroups?.AUDIO ?? {})).toEqual([]);
+    const playback = await playInChromium(`${edgeUrl}/watch/silent`, 3);
+    expect(playback.fatal).toBeNull();
+  });
+
+  it('serves an audio-only source as an audio variant whose segments decode, and hls.js plays it', async () => {
+    const manifest = await multivariant('radio');
+    expect(manifest.playlists!.map((p) => [p.uri, p.attributes.CODECS, p.attributes.RESOLUTION])).toEqual([['audio/index.m3u8', 'mp4a.40.2', undefined]]);
+    const media = parseM3u8((await text('/live/radio/audio/index.m3u8'))!);
+    const decoded = await probeDecode(concatBytes([await bytes(`/live/radio/audio/${media.segments[0]!.map!.uri}`), await bytes(`/live/radio/audio/${media.segments[0]!.uri}`)]));
+    expect(decoded).toMatchObject({ codecType: 'audio', codecName: 'aac' });
+    const playback = await playInChromium(`${edgeUrl}/watch/radio`, 3);
+    expect(playback.fatal).toBeNull();
+  });
+});
