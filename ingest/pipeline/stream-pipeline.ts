@@ -177,6 +177,11 @@ export class StreamPipeline {
     return { onData: (flv) => this.write(flv), onEnd: () => void this.publisherLeft(control) };
   }
 
+  /** Disconnects the publisher; the stream waits for it to come back (with a valid key) as after a drop. */
+  dropPublisher(): void {
+    this.control?.disconnect();
+  }
+
   /** Disconnects the publisher and ends the stream without waiting for a reconnect. */
   end(): Promise<void> {
     this.control?.disconnect();

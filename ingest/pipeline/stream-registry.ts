@@ -36,15 +36,38 @@ export interface LiveStreamInfo extends PipelineStats {
 interface LiveStream {
   name: string;
   pipeline: StreamPipeline;
+  /** SHA-256 of the key its publisher came in with (keyed streams). */
+  credential?: string;
 }
+
+// How often live publishers' keys are checked against the stream store (rotations, removals).
+const CREDENTIAL_CHECK_MS = 5_000;
 
 export class StreamRegistry {
   private readonly options: StreamRegistryOptions;
   private readonly live = new Map<string, LiveStream>();
   private closed = false;
 
+  private readonly credentialWatch: NodeJS.Timeout;
+
   constructor(options: StreamRegistryOptions) {
     this.options = options;
+    this.credentialWatch = setInterval(() => this.checkCredentials(), CREDENTIAL_CHECK_MS);
+    this.credentialWatch.unref();
+  }
+
+  /**
+   * A key rotated or a stream removed with the CLI takes effect for the publisher already live
+   * too: it is disconnected (the stream then waits for a publisher with a valid key, as after a drop).
+   */
+  checkCredentials(): void {
+    for (const [streamId, stream] of this.live) {
+      if (!stream.credential || !stream.pipeline.hasPublisher) continue;
+      if (this.options.access.stillAccepts(streamId, stream.credential)) continue;
+      this.options.log.warn({ stream: stream.name, playbackId: streamId }, 'the stream key was rotated or the stream removed; disconnecting its publisher');
+      stream.credential = undefined;
+      stream.pipeline.dropPublisher();
+    }
   }
 
   list(): LiveStreamInfo[] {
@@ -87,7 +110,7 @@ export class StreamRegistry {
 
     const access = this.options.access.resolve(request.name);
     if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
-    const { streamId, label, playback } = access;
+    const { streamId, label, playback, credential } = access;
     const existing = this.live.get(streamId)?.pipeline;
     if (existing?.hasPublisher) return refuse(`stream "${label}" already has a publisher`, 'already-live');
     if (existing && existing.state !== 'reconnecting') {
@@ -96,10 +119,18 @@ export class StreamRegistry {
 
     return {
       accept: (control) => {
-        if (existing) return existing.attach(control);
+        if (existing) {
+          const handler = existing.attach(control);
+          const live = this.live.get(streamId);
+          if (live) live.credential = credential;
+          return handler;
+        }
         const streamLog = log.child({ stream: label, playbackId: streamId });
         streamLog.info({ remote: request.remoteAddress }, 'publish started');
-        return this.newPipeline(streamId, label, streamLog, { playback }).attach(control);
+        const handler = this.newPipeline(streamId, label, streamLog, { playback }).attach(control);
+        const live = this.live.get(streamId);
+        if (live) live.credential = credential;
+        return handler;
       },
     };
   }
@@ -153,6 +184,7 @@ export class StreamRegistry {
   /** Refuses new publishers and ends every live stream. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.credentialWatch);
     await Promise.all([...this.live.values()].map((stream) => stream.pipeline.finish()));
   }
 }

@@ -19,7 +19,7 @@ function registry(mode: 'open' | 'keyed') {
   const store = new MemoryObjectStore();
   const metrics = new IngestMetrics();
   const settings = { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, retention: 'window' as const, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 0, stallTimeoutMs: 10_000 };
-  return { registry: new StreamRegistry({ settings, store, access: new PublishAccess(mode, streams), log, metrics }), key, lines, store, metrics };
+  return { registry: new StreamRegistry({ settings, store, access: new PublishAccess(mode, streams), log, metrics }), key, lines, store, metrics, streams };
 }
 
 const request = (overrides: Partial<PublishRequest>): PublishRequest => ({ app: 'live', name: 'colors', query: {}, remoteAddress: '127.0.0.1:5000', ...overrides });
@@ -47,5 +47,27 @@ describe('stream registry: who may publish', () => {
     expect(lines.join('')).not.toContain(wrong);
     expect(lines.join('')).not.toContain(key);
     expect(await metrics.registry.getSingleMetricAsString('ingest_publishes_refused_total')).toContain('reason="unknown-key"} 1');
+  });
+
+  it('disconnects a live publisher once its key is rotated, and lets the new key take the stream up', async () => {
+    const { registry: live, key, streams, lines } = registry('keyed');
+    let disconnects = 0;
+    // As the RTMP server does: a disconnect closes the socket, which ends the publish.
+    const control = { disconnect: () => ((disconnects += 1), handler.onEnd()), resubscribe: () => {} };
+    const decision = live.decide(request({ name: key }));
+    if (!('accept' in decision)) throw new Error(decision.reject);
+    const handler = decision.accept(control);
+    live.checkCredentials();
+    expect(disconnects).toBe(0);
+    const { key: newKey } = streams.rotateKey('main');
+    live.checkCredentials();
+    expect(disconnects).toBe(1);
+    expect(lines.join('')).toMatch(/key was rotated/);
+    expect(lines.join('')).not.toContain(key);
+    // The old key no longer publishes; the new one does, once the old session has closed.
+    expect(live.decide(request({ name: key }))).toEqual({ reject: 'unknown stream key' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(live.decide(request({ name: newKey }))).toEqual({ accept: expect.any(Function) });
+    await live.close();
   });
 });
