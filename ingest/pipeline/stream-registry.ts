@@ -119,15 +119,14 @@ export class StreamRegistry {
 
     return {
       accept: (control) => {
-        if (existing) {
-          const handler = existing.attach(control);
-          const live = this.live.get(streamId);
-          if (live) live.credential = credential;
-          return handler;
+        let pipeline = existing;
+        if (!pipeline) {
+          const streamLog = log.child({ stream: label, playbackId: streamId });
+          streamLog.info({ remote: request.remoteAddress }, 'publish started');
+          pipeline = this.newPipeline(streamId, label, streamLog, { playback });
         }
-        const streamLog = log.child({ stream: label, playbackId: streamId });
-        streamLog.info({ remote: request.remoteAddress }, 'publish started');
-        const handler = this.newPipeline(streamId, label, streamLog, { playback }).attach(control);
+        const handler = pipeline.attach(control);
+        // The key this publisher came in with: checked again when the store changes.
         const live = this.live.get(streamId);
         if (live) live.credential = credential;
         return handler;
