@@ -44,13 +44,17 @@ export class CoalescingCache implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
+    // Without a shared cache a byte range is read as a range: nothing would keep the whole object.
+    if (range && !this.options.cache) return this.store.get(key, range);
     const whole = await this.whole(key);
     if (!whole) return null;
     const bytes = range ? whole.bytes.subarray(range.offset, range.offset + range.length) : whole.bytes;
     return { ...whole.metadata, body: new Response(bytes).body! };
   }
 
+  /** With a shared cache, the whole object (a range request follows, served from it); else the store's metadata alone. */
   async head(key: string): Promise<ObjectMetadata | null> {
+    if (!this.options.cache) return this.store.head(key);
     return (await this.whole(key))?.metadata ?? null;
   }
 
