@@ -5,6 +5,7 @@
  * WebCrypto only: the same code mints in Node and verifies in Workers and Deno.
  */
 import { constantTimeEqual } from './constant-time.ts';
+import { hmacSha256Base64Url } from './hmac.ts';
 
 export const PLAYBACK_TOKEN_PARAM = 'token';
 /** The longest a token may live: a leaked token must not be good for ever. */
@@ -14,10 +15,8 @@ const TOKEN_SHAPE = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 export type TokenCheck = { ok: true; expiresAt: number } | { ok: false; status: 401 | 403; reason: string };
 
-async function signature(secret: string, streamId: string, expiresAt: number): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`playback:v1:${streamId}:${expiresAt}`)));
-  return btoa(String.fromCharCode(...mac)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+function signature(secret: string, streamId: string, expiresAt: number): Promise<string> {
+  return hmacSha256Base64Url(secret, `playback:v1:${streamId}:${expiresAt}`);
 }
 
 /** A token for `streamId` valid until `expiresAt` (epoch seconds). */

@@ -1,5 +1,6 @@
 /** The edge's write API, as both sides know it: `PUT /_ingest/objects/<storage key>`, bearer credential. */
 import { constantTimeEqual } from './constant-time.ts';
+import { hmacSha256Base64Url } from './hmac.ts';
 
 export const WRITE_API_PREFIX = '/_ingest/objects/';
 
@@ -23,8 +24,6 @@ export async function writeScope(secret: string, bearer: string): Promise<string
   return constantTimeEqual(match[2]!, await writeSignature(secret, match[1]!)) ? match[1] : undefined;
 }
 
-async function writeSignature(secret: string, streamId: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`write:v1:${streamId}`)));
-  return btoa(String.fromCharCode(...mac)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+function writeSignature(secret: string, streamId: string): Promise<string> {
+  return hmacSha256Base64Url(secret, `write:v1:${streamId}`);
 }
