@@ -1,9 +1,6 @@
 /** The platform's front page: the streams live now, with links to watch them. Pure HTML. */
+import { html } from './html.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
-
-function html(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-}
 
 function describe(status: StreamStatus, now: number): string {
   const minutes = Math.max(0, Math.round((now - status.startedAt) / 60_000));

@@ -1,4 +1,5 @@
 /** The platform's player page: hls.js or dash.js served by this worker, errors shown in the page. Pure HTML. */
+import { html } from './html.ts';
 
 export interface PlayerPageOptions {
   streamId: string;
@@ -13,10 +14,6 @@ export interface PlayerPageOptions {
 /** JSON for a <script> element: `<` escaped so no string can close the element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replaceAll('<', '\\u003c');
-}
-
-function html(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
 
 export function renderPlayerPage(options: PlayerPageOptions): string {
