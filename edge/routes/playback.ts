@@ -7,7 +7,6 @@ import { Hono, type Context } from 'hono';
 import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
-import type { StreamStatus } from '../../shared/stream-status.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
@@ -18,6 +17,7 @@ import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
 import { parsePlaybackQuery, rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
+import { readStreamStatus } from '../storage/stream-status.ts';
 
 /**
  * The response, or a 304 when the client's copy is current: with the validators and caching a
@@ -62,14 +62,13 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
 
   /**
    * Whether this viewer may have this stream's objects: a signed stream needs a valid token.
-   * No status document means the stream never started: nothing to serve yet.
+   * No readable status document means the stream never started: nothing to serve yet.
    */
   async function authorize(c: Context, streamId: string): Promise<PlaybackQuery> {
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
-    const statusObject = await store.get(streamObjectKey(streamId, { kind: 'status' }));
-    if (!statusObject) throw notYetAvailable();
-    const status = (await new Response(statusObject.body).json()) as Partial<StreamStatus>;
+    const status = await readStreamStatus(store, streamId);
+    if (!status) throw notYetAvailable();
     if (status.playback === 'signed') {
       if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
       const check = await verifyPlaybackToken(options.playbackSecret, parsed.query.token, streamId, now());
