@@ -38,11 +38,7 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
       if (!OFFLINE_NOISE.test(line)) options.onLine?.(line);
     },
   });
-  await waitUntil(edge, `edge on :${options.port}`, 90_000, async () => {
-    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
-  });
+  await waitUntil(edge, `edge on :${options.port}`, 90_000, () => answersHttp(options.port));
   return edge;
 }
 
@@ -78,6 +74,13 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
   });
   await waitUntil(ingest, `RTMP on :${options.rtmpPort}`, 30_000, () => canConnect(options.rtmpPort));
   return ingest;
+}
+
+/** An edge on this port answers its front page. */
+async function answersHttp(port: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+  await response.body?.cancel();
+  return response.ok;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -120,11 +123,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<ManagedPr
     env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...(options.playbackSecret ? { PLAYBACK_SECRET: options.playbackSecret } : {}) },
     onLine: options.onLine,
   });
-  await waitUntil(edge, `Node edge on :${options.port}`, 30_000, async () => {
-    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
-  });
+  await waitUntil(edge, `Node edge on :${options.port}`, 30_000, () => answersHttp(options.port));
   return edge;
 }
 
@@ -154,10 +153,6 @@ export async function startDenoEdge(options: DenoEdgeOptions): Promise<ManagedPr
     },
     onLine: options.onLine,
   });
-  await waitUntil(edge, `Deno edge on :${options.port}`, 60_000, async () => {
-    const response = await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
-  });
+  await waitUntil(edge, `Deno edge on :${options.port}`, 60_000, () => answersHttp(options.port));
   return edge;
 }
