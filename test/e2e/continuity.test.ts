@@ -6,18 +6,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { openPlayerPage, playheadJumpsBack, type PlayerPage } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 const RECONNECT_WINDOW_SECONDS = 8;
 const ADMIN_TOKEN = randomBytes(12).toString('hex');
@@ -73,8 +74,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-continuity.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-continuity', lines);
   });
 
   it('continues the stream when the publisher reconnects within the window, and hls.js and dash.js keep playing', async () => {

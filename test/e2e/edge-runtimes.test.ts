@@ -4,11 +4,11 @@
  * players read from it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, startDenoEdge, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import { startDenoEdge, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
@@ -18,6 +18,7 @@ import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { openPlayerPage, playInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 describe('the edge on Node with filesystem storage', () => {
   let dir: string;
@@ -56,8 +57,7 @@ describe('the edge on Node with filesystem storage', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-edge-runtimes.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-edge-runtimes', lines);
   });
 
   it('stores through the Node edge into its folder, serves decodable segments, and hls.js plays', async () => {
@@ -126,8 +126,7 @@ describe('the edge on Deno with S3-compatible storage', () => {
     await edge?.stop();
     await s3?.close();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-edge-runtimes-deno.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-edge-runtimes-deno', lines);
   });
 
   it('stores through the Deno edge into the bucket, serves decodable segments with ranges, and hls.js plays', async () => {

@@ -4,12 +4,12 @@
  * keyframes every 2 s pass through; a 6 s GOP and an irregular GOP get an encoded top rendition.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { segmentPresentationStart } from '../helpers/cmaf.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
@@ -20,6 +20,7 @@ import { PNG } from 'pngjs';
 import { openPlayerPage, playInChromium } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 /**
  * A viewer picks 360p in the player page's quality menu: the player switches to it, the page
@@ -75,10 +76,8 @@ describe('adaptive ladder from real sources', () => {
       const playlist = parseM3u8(await fetchText(`/live/${stream}/${rendition}/index.m3u8`).catch(() => ''));
       return playlist.endList ? playlist : undefined;
     });
-  const publish = async (stream: string, flv: Buffer) => {
-    const file = join(dir, `${stream}.flv`);
-    writeFileSync(file, flv);
-    const publisher = publishFile(`${rtmpBase}/${stream}`, file);
+  const publish = (stream: string, flv: Buffer) => {
+    const publisher = publishFile(`${rtmpBase}/${stream}`, flv, join(dir, `${stream}.flv`));
     publishers.push(publisher);
     return publisher;
   };
@@ -109,13 +108,12 @@ describe('adaptive ladder from real sources', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-ladder.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-ladder', lines);
   });
 
   it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it and switch to 360p from the menu', async () => {
     const flv = await makeFlv({ seconds: 46, gopFrames: 60, size: '1920x1080', preset: 'superfast' });
-    const publisher = await publish('tall', flv);
+    const publisher = publish('tall', flv);
 
     const multivariant = await eventually('a multivariant playlist with every rendition', 40_000, async () => {
       const manifest = parseM3u8(await fetchText('/live/tall.m3u8').catch(() => ''));
@@ -168,7 +166,7 @@ describe('adaptive ladder from real sources', () => {
 
   it('encodes the top rendition of a 6 s-GOP source: 2 s segments, none past the target duration', async () => {
     const flv = await makeFlv({ seconds: 12, gopFrames: 180, forceKeyframes: 'expr:eq(n,0)+gte(t-prev_forced_t,6)' });
-    const publisher = await publish('longgop', flv);
+    const publisher = publish('longgop', flv);
     await publisher.exited;
     const playlist = await ended('longgop', 'source');
     expect(playlist.targetDuration).toBe(2);
@@ -184,7 +182,7 @@ describe('adaptive ladder from real sources', () => {
     const base = `${edgeUrl}/live/irregular`;
     const checker = watchPlaylists([`${base}/source/index.m3u8`, `${base}/audio/index.m3u8`]);
     checkers.push(checker);
-    const publisher = await publish('irregular', flv);
+    const publisher = publish('irregular', flv);
     await publisher.exited;
     const playlist = await ended('irregular', 'source');
     await checker.stop();

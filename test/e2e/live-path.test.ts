@@ -2,20 +2,21 @@
  * The whole path, as a user runs it: the sidecar and the edge under `wrangler dev` (local R2),
  * ffmpeg publishing over RTMP, and real players watching what the edge serves.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWriteToken } from '../../shared/write-api.ts';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { playInChromium, playInVlc, watchLiveInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 // Long enough for every test below; the last one stops the publishers.
 const PUBLISH_SECONDS = 60;
@@ -87,8 +88,7 @@ describe('publish over RTMP, watch from the edge', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(persistDir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-live-path.log'), logLines.join('\n') + '\n');
+    saveTestLog('e2e-live-path', logLines);
   });
 
   it('serves the multivariant playlist with codecs, an audio group, and the headers players and CDNs need', async () => {

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -18,6 +18,7 @@ import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 const INGEST_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(16).toString('hex');
@@ -94,8 +95,7 @@ describe('the sidecar as an operator runs it', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-operations.log'), [...ingestLines.map((l) => `[ingest] ${l}`), ...edgeLines.map((l) => `[edge] ${l}`)].join('\n') + '\n');
+    saveTestLog('e2e-operations', [...ingestLines.map((l) => `[ingest] ${l}`), ...edgeLines.map((l) => `[edge] ${l}`)]);
   });
 
   it('refuses a wrong stream key before any media is processed, and stores nothing', async () => {

@@ -4,18 +4,19 @@
  * dash.js play it with a token minted by the sidecar's operations API.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamStore } from '../../ingest/streams/stream-store.ts';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { mintPlaybackToken } from '../../shared/playback-token.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { playInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 const PLAYBACK_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(12).toString('hex');
@@ -73,8 +74,7 @@ describe('signed playback, end to end', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-signed-playback.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-signed-playback', lines);
   });
 
   it('says in its status that playback is signed, and refuses playlists, MPD and segments without a valid token', async () => {

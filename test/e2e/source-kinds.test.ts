@@ -3,12 +3,12 @@
  * stream): the ladder leaves out what the source lacks, and players still play the stream.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
@@ -16,6 +16,7 @@ import { makeFlv } from '../helpers/media-fixtures.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { playInChromium } from '../helpers/players.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 describe('sources without audio or without video', () => {
   let dir: string;
@@ -31,11 +32,7 @@ describe('sources without audio or without video', () => {
     return response.ok ? response.text() : undefined;
   };
   const bytes = async (path: string) => new Uint8Array(await (await fetch(new URL(path, edgeUrl))).arrayBuffer());
-  const publish = async (stream: string, flv: Buffer) => {
-    const file = join(dir, `${stream}.flv`);
-    writeFileSync(file, flv);
-    publishers.push(publishFile(`${rtmpBase}/${stream}`, file));
-  };
+  const publish = (stream: string, flv: Buffer) => publishers.push(publishFile(`${rtmpBase}/${stream}`, flv, join(dir, `${stream}.flv`)));
   const multivariant = (stream: string) =>
     eventually(`the ${stream} multivariant playlist`, 40_000, async () => {
       const body = await text(`/live/${stream}/index.m3u8`);
@@ -58,8 +55,8 @@ describe('sources without audio or without video', () => {
       env: { LOG_FORMAT: 'json' },
       onLine: (line) => lines.push(`[ingest] ${line}`),
     });
-    await publish('silent', await makeFlv({ seconds: 30, gopFrames: 60, audio: false }));
-    await publish('radio', await makeFlv({ seconds: 30, gopFrames: 60, video: false }));
+    publish('silent', await makeFlv({ seconds: 30, gopFrames: 60, audio: false }));
+    publish('radio', await makeFlv({ seconds: 30, gopFrames: 60, video: false }));
   });
 
   afterAll(async () => {
@@ -67,8 +64,7 @@ describe('sources without audio or without video', () => {
     await ingest?.stop();
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'test-output', 'e2e-source-kinds.log'), lines.join('\n') + '\n');
+    saveTestLog('e2e-source-kinds', lines);
   });
 
   it('serves a video-only source as video variants without an audio group, and hls.js plays it', async () => {

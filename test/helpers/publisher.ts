@@ -1,5 +1,6 @@
 /** A publisher as users run one: ffmpeg sending a test pattern over RTMP(S) in real time. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 
 export interface TestPublisher {
@@ -11,8 +12,12 @@ export interface TestPublisher {
   stop(): Promise<number | null>;
 }
 
-/** Publishes an FLV file in real time without re-encoding it (a tall or odd source costs the test machine nothing). */
-export function publishFile(url: string, file: string): TestPublisher {
+/**
+ * Publishes FLV bytes in real time without re-encoding them (a tall or odd source costs the test
+ * machine nothing), through `file`, where they are written first.
+ */
+export function publishFile(url: string, flv: Uint8Array, file: string): TestPublisher {
+  writeFileSync(file, flv);
   return spawnPublisher(['-hide_banner', '-loglevel', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', url]);
 }
 
