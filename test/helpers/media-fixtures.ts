@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { buildFfmpegArgs } from '../../ingest/transcode/ffmpeg-args.ts';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 import { FfmpegProcess } from '../../ingest/transcode/ffmpeg-process.ts';
-import { PASSTHROUGH_ONLY, type Rendition } from '../../ingest/transcode/ladder.ts';
+import { PASSTHROUGH_ONLY, type Rendition, type SourceFacts } from '../../ingest/transcode/ladder.ts';
+import { SourceProbe } from '../../ingest/media/source-probe.ts';
 import { CmafSegmenter, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 
@@ -45,6 +46,19 @@ export function makeFlv(options: FlvOptions): Promise<Buffer> {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk));
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg: ${err}`))));
   });
+}
+
+/**
+ * Feeds FLV bytes to the sidecar's source probe in pieces, as they arrive from a publisher: the
+ * facts once it settles (or all it learnt by the end), and how much it had buffered by then.
+ */
+export function probeFlv(flv: Buffer, pieceSize = flv.length, maxMediaSeconds = 2.2): { facts: SourceFacts; bufferedBytes: number; problem: string | undefined } {
+  const source = new SourceProbe({ maxMediaSeconds, maxBytes: 64 * 1024 * 1024 });
+  for (let offset = 0; offset < flv.length; offset += pieceSize) {
+    const facts = source.push(flv.subarray(offset, offset + pieceSize));
+    if (facts) return { facts, bufferedBytes: source.buffered.reduce((sum, chunk) => sum + chunk.length, 0), problem: source.problem };
+  }
+  return { facts: source.facts(), bufferedBytes: flv.length, problem: source.problem };
 }
 
 /** Runs the sidecar's own ffmpeg command on an FLV: one CMAF byte stream per rendition. */

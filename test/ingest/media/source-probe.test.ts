@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SourceProbe } from '../../../ingest/media/source-probe.ts';
 import { FlvFormatError, FlvTagReader } from '../../../ingest/media/flv-tag-reader.ts';
 import { AvcFormatError, parseSequenceParameterSet } from '../../../ingest/media/avc-parameters.ts';
-import { makeFlv } from '../../helpers/media-fixtures.ts';
-
-function probe(flv: Buffer, pieceSize = flv.length, maxMediaSeconds = 2.2) {
-  const source = new SourceProbe({ maxMediaSeconds, maxBytes: 64 * 1024 * 1024 });
-  for (let offset = 0; offset < flv.length; offset += pieceSize) {
-    const facts = source.push(flv.subarray(offset, offset + pieceSize));
-    if (facts) return { facts, bufferedBytes: source.buffered.reduce((sum, chunk) => sum + chunk.length, 0), problem: source.problem };
-  }
-  return { facts: source.facts(), bufferedBytes: flv.length, problem: source.problem };
-}
+import { makeFlv, probeFlv } from '../../helpers/media-fixtures.ts';
 
 describe('source probe on FLV made by ffmpeg', () => {
   it('reads picture size, codec, audio and keyframe interval, and keeps every byte', async () => {
     const flv = await makeFlv({ seconds: 5, gopFrames: 60, size: '1280x720' });
-    const { facts, bufferedBytes } = probe(flv, 4096);
+    const { facts, bufferedBytes } = probeFlv(flv, 4096);
     expect(facts).toEqual({ video: { playableH264: true, width: 1280, height: 720, keyframeInterval: 2 }, audio: true });
     expect(bufferedBytes).toBeLessThan(flv.length); // it decided at the second keyframe, not at the end
   });
@@ -24,25 +14,25 @@ describe('source probe on FLV made by ffmpeg', () => {
   it('applies the SPS cropping (1080 lines coded as 1088) whatever the byte boundaries', async () => {
     const flv = await makeFlv({ seconds: 3, gopFrames: 30, size: '1920x1080' });
     for (const pieceSize of [1, 7, 4096]) {
-      expect(probe(flv, pieceSize).facts).toMatchObject({ video: { width: 1920, height: 1080, keyframeInterval: 1 } });
+      expect(probeFlv(flv, pieceSize).facts).toMatchObject({ video: { width: 1920, height: 1080, keyframeInterval: 1 } });
     }
   });
 
   it('decides without a keyframe interval when the GOP outlasts the probe (a 6 s GOP)', async () => {
     const flv = await makeFlv({ seconds: 8, gopFrames: 180, size: '640x360' });
-    const { facts } = probe(flv, 4096);
+    const { facts } = probeFlv(flv, 4096);
     expect(facts.video).toMatchObject({ width: 640, height: 360, keyframeInterval: undefined });
   });
 
   it('tells video-only sources and 10-bit H.264 apart', async () => {
     const silent = await makeFlv({ seconds: 3, gopFrames: 30, audio: false });
-    expect(probe(silent).facts).toMatchObject({ audio: false, video: { playableH264: true } });
+    expect(probeFlv(silent).facts).toMatchObject({ audio: false, video: { playableH264: true } });
     const tenBit = await makeFlv({ seconds: 3, gopFrames: 30, pixelFormat: 'yuv420p10le' });
-    expect(probe(tenBit).facts.video).toMatchObject({ playableH264: false, width: 640, height: 360 });
+    expect(probeFlv(tenBit).facts.video).toMatchObject({ playableH264: false, width: 640, height: 360 });
   });
 
   it('reports a stream that is not FLV instead of throwing', () => {
-    const { problem } = probe(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const { problem } = probeFlv(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(problem).toBe('not an FLV stream');
   });
 });

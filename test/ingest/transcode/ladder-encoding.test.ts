@@ -1,18 +1,12 @@
 /** The ladder as ffmpeg really makes it: one process, one filter graph, boundaries that line up. */
 import { describe, expect, it } from 'vitest';
 import { CmafSegmenter, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
-import { SourceProbe } from '../../../ingest/media/source-probe.ts';
 import { DEFAULT_LADDER_CONFIG, planLadder, type Rendition } from '../../../ingest/transcode/ladder.ts';
 import { segmentPresentationStart } from '../../helpers/cmaf.ts';
-import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
+import { makeFlv, probeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
 function planFor(flv: Buffer): Rendition[] {
-  const probe = new SourceProbe({ maxMediaSeconds: 2.2, maxBytes: 64 * 1024 * 1024 });
-  for (let offset = 0; offset < flv.length; offset += 4096) {
-    const facts = probe.push(flv.subarray(offset, offset + 4096));
-    if (facts) return planLadder(facts, DEFAULT_LADDER_CONFIG, 2).renditions;
-  }
-  throw new Error('the probe never decided');
+  return planLadder(probeFlv(flv, 4096).facts, DEFAULT_LADDER_CONFIG, 2).renditions;
 }
 
 /**
