@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
+import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
@@ -24,6 +25,8 @@ export interface EdgeDependencies {
   playbackSecret?: string;
   /** Segments and init segments are listed under this URL (a CDN) instead of this origin's `/live/`. */
   segmentBaseUrl?: string;
+  /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. */
+  lowLatency?: LowLatencyCoordinator;
 }
 
 /** Media never changes under its name: a day. Documents change every segment: a second. */
@@ -47,9 +50,9 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
   const viewerStore = new CoalescingCache(deps.store, { cache: deps.cache, ttlSeconds: cacheSecondsFor });
-  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
+  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
-  app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret }));
+  app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
   app.onError(errorResponse);

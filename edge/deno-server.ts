@@ -8,6 +8,7 @@
  */
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
+import { InProcessCoordinator } from './low-latency/coordinator.ts';
 
 function required(name: string): string {
   const value = Deno.env.get(name);
@@ -37,6 +38,7 @@ const hls = await packageFile('hls.js', 'dist/hls.min.js');
 const dash = await packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
 const app = createApp({
   store,
+  lowLatency: new InProcessCoordinator(store),
   ingestSecret: Deno.env.get('INGEST_SECRET') || undefined,
   playbackSecret: Deno.env.get('PLAYBACK_SECRET') || undefined,
   segmentBaseUrl: Deno.env.get('SEGMENT_BASE_URL') || undefined,

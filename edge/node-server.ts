@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FilesystemObjectStore } from '../ingest/upload/filesystem-object-store.ts';
 import { createApp } from './app.ts';
+import { InProcessCoordinator } from './low-latency/coordinator.ts';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -34,8 +35,10 @@ function packageFile(packageName: string, file: string): { source: string; versi
 
 const hls = packageFile('hls.js', 'dist/hls.min.js');
 const dash = packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
+const store = new FilesystemObjectStore(options.storageDir);
 const app = createApp({
-  store: new FilesystemObjectStore(options.storageDir),
+  store,
+  lowLatency: new InProcessCoordinator(store),
   ingestSecret: process.env.INGEST_SECRET || undefined,
   playbackSecret: process.env.PLAYBACK_SECRET || undefined,
   segmentBaseUrl: process.env.SEGMENT_BASE_URL || undefined,

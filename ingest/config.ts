@@ -22,6 +22,8 @@ export interface IngestConfig {
   stateDir: string;
   segmentDuration: number;
   chunkDuration: number;
+  /** Announce chunks as low-latency HLS parts (with the edge write API only). */
+  lowLatency: boolean;
   ladder: LadderConfig;
   playlistWindow: number;
   retention: 'window' | 'all';
@@ -101,7 +103,8 @@ export function ingestCommand(): Command {
     .addOption(new Option('--s3-virtual-hosted', 'with --storage s3: bucket in the host name instead of the path'))
     .addOption(new Option('--storage-dir <path>', 'with --storage fs: the folder').env('STORAGE_DIR').default('media'))
     .addOption(new Option('--segment-duration <seconds>', 'target segment duration').env('SEGMENT_DURATION').default(2).argParser(seconds(1, 10)))
-    .addOption(new Option('--chunk-duration <seconds>', 'CMAF chunk duration inside a segment').env('CHUNK_DURATION').default(0.333).argParser(seconds(0.1, 2)))
+    .addOption(new Option('--chunk-duration <seconds>', 'longest CMAF chunk inside a segment: the low-latency HLS part target').env('CHUNK_DURATION').default(0.333).argParser(seconds(0.1, 2)))
+    .addOption(new Option('--low-latency <mode>', 'on: announce every chunk to the edge as a low-latency HLS part (needs --storage edge); off: segments only').env('LOW_LATENCY').default('on').choices(['on', 'off']))
     .addOption(
       new Option('--ladder <rungs>', 'encoded renditions below the source, HEIGHT:BITRATE,... (each made only when shorter than the source; "none": the source alone)')
         .env('LADDER')
@@ -157,6 +160,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     storageDir: string;
     segmentDuration: number;
     chunkDuration: number;
+    lowLatency: 'on' | 'off';
     ladder: string | ReturnType<typeof parseRungs>;
     passthrough: 'auto' | 'never';
     x264Preset: string;
@@ -176,9 +180,10 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     command.error('error: RTMPS needs both --tls-cert and --tls-key (or RTMPS_CERT and RTMPS_KEY)');
   }
   if (options.tlsCert && options.rtmpsPort === options.rtmpPort) command.error('error: --rtmps-port must differ from --rtmp-port');
-  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, ...rest } = options;
+  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, lowLatency, ...rest } = options;
   return {
     ...rest,
+    lowLatency: lowLatency === 'on',
     // Commander passes a default through unparsed.
     ladder: {
       rungs: typeof ladder === 'string' ? parseRungs(ladder) : ladder,

@@ -12,6 +12,7 @@ import { PublishAccess } from './streams/publish-access.ts';
 import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
+import { EdgeObjectStore } from './upload/edge-object-store.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -55,6 +56,9 @@ if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
 
 const metrics = new IngestMetrics();
 const store = createObjectStore(config.storage);
+if (config.lowLatency && config.storage.kind !== 'edge') {
+  log.info('low-latency HLS parts are announced through the edge write API only (--storage edge): this sidecar publishes segments only');
+}
 
 let journal: LiveJournal;
 try {
@@ -74,6 +78,7 @@ const registry = new StreamRegistry({
     ladder: config.ladder,
     targetSegmentDuration: config.segmentDuration,
     chunkDuration: config.chunkDuration,
+    partSink: config.lowLatency && store instanceof EdgeObjectStore ? store : undefined,
     windowSegments: config.playlistWindow,
     retention: config.retention,
     drainTimeoutMs: 5_000,
@@ -107,6 +112,7 @@ log.info(
   {
     ffmpeg: ffmpegPath,
     storage: describeStorage(config.storage),
+    lowLatency: config.lowLatency && config.storage.kind === 'edge' ? `parts of ${config.chunkDuration} s` : 'off',
     streamsFile: streamStore.path,
     configuredStreams,
     ...(resumed > 0 ? { resumedStreams: resumed } : {}),

@@ -19,6 +19,7 @@ export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean):
       return DASH_MPD_TYPE;
     case 'init':
     case 'segment':
+    case 'part':
       return renditionIsAudio ? AUDIO_MP4_TYPE : VIDEO_MP4_TYPE;
   }
 }

@@ -25,4 +25,6 @@ export interface StreamStatus {
   renditions: StreamStatusRendition[];
   /** `signed`: the edge serves playlists and segments only with a valid playback token. Absent: public. */
   playback?: 'public' | 'signed';
+  /** Present while the stream announces low-latency parts to the edge: playlists carry EXT-X-PART. */
+  lowLatency?: { partTarget: number };
 }

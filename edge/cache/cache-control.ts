@@ -20,6 +20,8 @@ export function cacheControlFor(kind: StreamObjectKind, playlist?: PlaylistState
   switch (kind) {
     case 'init':
     case 'segment':
+    // A part's name is never reused for other bytes either.
+    case 'part':
       return IMMUTABLE;
     case 'multivariant':
       return `public, max-age=${MULTIVARIANT_MAX_AGE}`;

@@ -118,16 +118,26 @@ export function rewriteMediaPlaylist(text: string, query: PlaybackQuery, options
     // The query string once, not per URI: a long playlist has thousands of them.
     const search = parameters.length > 0 ? new URLSearchParams(parameters).toString() : '';
     const base = options.segmentBaseUrl ?? '';
-    rewritten = rewriteUriLines(rewritten, (uri) => (search === '' ? base + uri : `${base}${uri}${uri.includes('?') ? '&' : '?'}${search}`));
+    const siblingParameters = playlistParameters(query);
+    rewritten = rewriteUriLines(
+      rewritten,
+      (uri) => (search === '' ? base + uri : `${base}${uri}${uri.includes('?') ? '&' : '?'}${search}`),
+      // Rendition reports name other playlists of this origin: the viewer's playlist parameters, no CDN base.
+      (uri) => withParameters(uri, siblingParameters),
+    );
   }
   return rewritten;
 }
 
+// Tags whose URI attribute names media (located like segments) or another playlist.
+const MEDIA_URI_TAGS = ['#EXT-X-MAP:', '#EXT-X-PART:', '#EXT-X-PRELOAD-HINT:'];
+const PLAYLIST_URI_TAG = '#EXT-X-RENDITION-REPORT:';
+
 /**
- * Rewrites every URI line and EXT-X-MAP URI of a playlist in one scan, copying everything else
+ * Rewrites every URI line and URI attribute of a playlist in one scan, copying everything else
  * as it is (string concatenation in V8 builds ropes: far cheaper than split, map and join).
  */
-function rewriteUriLines(text: string, locate: (uri: string) => string): string {
+function rewriteUriLines(text: string, locate: (uri: string) => string, locatePlaylist: (uri: string) => string): string {
   let out = '';
   let position = 0;
   while (position < text.length) {
@@ -136,8 +146,10 @@ function rewriteUriLines(text: string, locate: (uri: string) => string): string 
     const lineEnd = text.charCodeAt(end - 1) === 13 /* \r */ ? end - 1 : end;
     if (lineEnd > position && text.charCodeAt(position) !== 35 /* # */) {
       out += locate(text.slice(position, lineEnd)) + text.slice(lineEnd, end + 1);
-    } else if (text.startsWith('#EXT-X-MAP:', position)) {
+    } else if (MEDIA_URI_TAGS.some((tag) => text.startsWith(tag, position))) {
       out += text.slice(position, lineEnd).replace(/URI="([^"]*)"/, (_, uri: string) => `URI="${locate(uri)}"`) + text.slice(lineEnd, end + 1);
+    } else if (text.startsWith(PLAYLIST_URI_TAG, position)) {
+      out += text.slice(position, lineEnd).replace(/URI="([^"]*)"/, (_, uri: string) => `URI="${locatePlaylist(uri)}"`) + text.slice(lineEnd, end + 1);
     } else {
       out += text.slice(position, end + 1);
     }

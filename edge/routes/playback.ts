@@ -11,13 +11,16 @@ import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-
 import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
-import { cacheControlFor } from '../cache/cache-control.ts';
+import { cacheControlFor, IMMUTABLE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
 import { parsePlaybackQuery, rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
 import { readStreamStatus } from '../storage/stream-status.ts';
+import type { StreamStatus } from '../../shared/stream-status.ts';
+import { parseDeliveryDirectives } from '../manifest/delivery-directives.ts';
+import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
 
 /**
  * The response, or a 304 when the client's copy is current: with the validators and caching a
@@ -42,6 +45,8 @@ export interface PlaybackRouteOptions {
   /** CDN base for segments (`…/live/`): a stream's objects are under `BASE ID/REND/`. */
   segmentBaseUrl?: string;
   now?: () => number;
+  /** Low-latency live state: media playlists of streams that announce parts come from it. */
+  lowLatency?: LowLatencyCoordinator;
 }
 
 /** A rewritten body's validator: the stored object's, qualified by what changed it. */
@@ -64,7 +69,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
    * Whether this viewer may have this stream's objects: a signed stream needs a valid token.
    * No readable status document means the stream never started: nothing to serve yet.
    */
-  async function authorize(c: Context, streamId: string): Promise<PlaybackQuery> {
+  async function authorize(c: Context, streamId: string): Promise<{ query: PlaybackQuery; status: StreamStatus }> {
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
     const status = await readStreamStatus(store, streamId);
@@ -74,7 +79,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
       const check = await verifyPlaybackToken(options.playbackSecret, parsed.query.token, streamId, now());
       if (!check.ok) throw httpError(check.status, check.reason);
     }
-    return parsed.query;
+    return { query: parsed.query, status };
   }
 
   function segmentBase(streamId: string, rendition?: string): string | undefined {
@@ -102,6 +107,37 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
       etag: derivedEtag(object.etag, text === stored ? '' : signature || 'vod'),
     };
     return conditionalResponse(c, text, headers);
+  }
+
+  /**
+   * A media playlist from the low-latency live state: at once, or held until it holds the part
+   * or segment asked for (never an older one). Undefined: no live state, storage answers.
+   */
+  async function lowLatencyPlaylistResponse(c: Context, streamId: string, rendition: string, query: PlaybackQuery, status: StreamStatus): Promise<Response | undefined> {
+    const lowLatency = options.lowLatency;
+    const parsed = parseDeliveryDirectives(new URL(c.req.url).searchParams);
+    if (!parsed.ok) throw httpError(400, parsed.reason);
+    if (!lowLatency || !status.lowLatency || status.state === 'ended') return undefined;
+    const { block, skip } = parsed.directives;
+    const answer = await lowLatency.playlist(streamId, { rendition, block, skip });
+    if (answer.kind === 'unknown') return undefined;
+    if (answer.kind === 'too-far') throw httpError(400, answer.reason);
+    if (answer.kind === 'timeout') throw httpError(503, 'the part or segment asked for did not appear in time: the stream may have stalled');
+    const text = rewriteMediaPlaylist(answer.text, query, { segmentBaseUrl: segmentBase(streamId, rendition) });
+    const summary = summarizeMediaPlaylist(answer.text);
+    // A blocking answer is a playlist at least as new as its URL asks for: any cache may keep it
+    // (the URL of a newer one differs). A plain request gets the live playlist's short life.
+    const cacheControl = block && !summary.ended ? `public, max-age=${6 * (summary.targetDuration ?? 2)}` : cacheControlFor('media-playlist', summary);
+    return new Response(text, { headers: { 'content-type': HLS_PLAYLIST_TYPE, 'cache-control': cacheControl } });
+  }
+
+  /** A low-latency part from the live state; the hinted next part is held until it exists. */
+  async function partResponse(streamId: string, rendition: string, file: string): Promise<Response> {
+    const answer = options.lowLatency ? await options.lowLatency.part(streamId, rendition, file) : ({ kind: 'missing' } as const);
+    if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few segments');
+    return new Response(answer.bytes, {
+      headers: { 'content-type': answer.contentType, 'content-length': String(answer.bytes.byteLength), 'cache-control': IMMUTABLE },
+    });
   }
 
   async function segmentResponse(c: Context, streamId: string, ref: StreamObjectRef) {
@@ -162,7 +198,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', async (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const query = await authorize(c, streamId);
+    const { query } = await authorize(c, streamId);
     return playlistResponse(c, streamId, { kind: 'multivariant' }, query, true);
   });
 
@@ -173,9 +209,14 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     if (!ref) throw httpError(404, 'no such object in a stream');
     // The status document is public (it says whether playback needs a token).
     if (ref.kind === 'status') return statusResponse(c, streamId);
-    const query = await authorize(c, streamId);
+    const { query, status } = await authorize(c, streamId);
+    if (ref.kind === 'media-playlist') {
+      const live = await lowLatencyPlaylistResponse(c, streamId, ref.rendition, query, status);
+      if (live) return live;
+    }
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref, query);
     if (ref.kind === 'mpd') return mpdResponse(c, streamId, query);
+    if (ref.kind === 'part') return partResponse(streamId, ref.rendition, c.req.param('path').slice(ref.rendition.length + 1));
     return segmentResponse(c, streamId, ref);
   });
 

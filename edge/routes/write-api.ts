@@ -12,6 +12,8 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX, writeScope } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
+import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
+import { parsePartAnnouncement } from '../../shared/low-latency.ts';
 
 const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
   multivariant: [HLS_PLAYLIST_TYPE],
@@ -20,12 +22,18 @@ const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
   mpd: [DASH_MPD_TYPE],
   init: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   segment: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
+  part: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
 };
+
+// A part is a fraction of a segment: far below the object limit.
+const PART_MAX_BYTES = 8 * 1024 * 1024;
 
 export interface WriteApiOptions {
   store: ObjectStore;
   /** Unset: the write API refuses everything. */
   secret: string | undefined;
+  /** Takes low-latency parts and learns of every new media playlist; unset: parts are refused. */
+  lowLatency?: LowLatencyCoordinator;
 }
 
 type WriteEnv = { Variables: { writeScope: string } };
@@ -52,20 +60,40 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     if (!parsed) throw httpError(400, `not a stream object key: ${JSON.stringify(key.slice(0, 200))}`);
     const scope = c.get('writeScope');
     if (scope !== '*' && scope !== parsed.streamId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.streamId}"`);
-    return { key, kind: parsed.ref.kind };
+    return { key, kind: parsed.ref.kind, ref: parsed.ref, streamId: parsed.streamId };
   }
 
   routes.put('/*', async (c) => {
-    const { key, kind } = objectKey(c);
+    const { key, kind, ref, streamId } = objectKey(c);
     const contentType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
     if (!ALLOWED_TYPES[kind].includes(contentType)) {
       throw httpError(415, `content type for ${kind} must be one of ${ALLOWED_TYPES[kind].join(', ')}`);
     }
+    const limit = kind === 'part' ? PART_MAX_BYTES : WRITE_API_MAX_BYTES;
     const declaredLength = Number(c.req.header('content-length') ?? 0);
-    if (declaredLength > WRITE_API_MAX_BYTES) throw httpError(413, `objects are limited to ${WRITE_API_MAX_BYTES} bytes`);
+    if (declaredLength > limit) throw httpError(413, `${kind === 'part' ? 'parts' : 'objects'} are limited to ${limit} bytes`);
+    if (ref.kind === 'part') {
+      if (!options.lowLatency) throw httpError(501, 'this edge has no low-latency live state: run the sidecar with --low-latency off');
+      const announcement = parsePartAnnouncement((name) => c.req.header(name));
+      if (!announcement.ok) throw httpError(400, announcement.reason);
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.byteLength > limit) throw httpError(413, `parts are limited to ${limit} bytes`);
+      await options.lowLatency.acceptPart(streamId, ref.rendition, {
+        ...announcement.part,
+        file: key.slice(key.lastIndexOf('/') + 1),
+        session: ref.session,
+        segmentTime: ref.time,
+        index: ref.index,
+        bytes,
+        contentType,
+      });
+      return c.json({ accepted: key, bytes: bytes.byteLength }, 201, { 'cache-control': NO_STORE });
+    }
     const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > WRITE_API_MAX_BYTES) throw httpError(413, `objects are limited to ${WRITE_API_MAX_BYTES} bytes`);
+    if (body.byteLength > limit) throw httpError(413, `objects are limited to ${limit} bytes`);
     await options.store.put(key, body, { contentType });
+    // Stored first: the live state never lists what storage does not hold.
+    if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(streamId, ref.rendition, new TextDecoder().decode(body));
     return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
   });
 

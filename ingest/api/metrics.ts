@@ -22,6 +22,16 @@ export class IngestMetrics {
     help: 'Media segments dropped because storage did not keep up (an outage longer than the upload buffer) or refused them',
     registers: [this.registry],
   });
+  readonly partsAnnounced = new Counter({
+    name: 'ingest_parts_announced_total',
+    help: 'Low-latency HLS parts the edge accepted',
+    registers: [this.registry],
+  });
+  readonly partsFailed = new Counter({
+    name: 'ingest_parts_failed_total',
+    help: 'Low-latency HLS parts not announced (the edge refused, failed or was too slow); segments are unaffected',
+    registers: [this.registry],
+  });
   readonly objectsDeleted = new Counter({
     name: 'ingest_objects_deleted_total',
     help: 'Media objects deleted from storage after leaving the live window (retention "window")',

@@ -33,9 +33,22 @@ export interface CmafSegment {
   bytes: Uint8Array;
 }
 
+/** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */
+export interface ChunkPosition {
+  /** Media time of the segment's first sample, track timescale (the segment's name). */
+  segmentStartTime: number;
+  /** 0 for the segment's first chunk. */
+  index: number;
+  /**
+   * The chunk reaches the segment's grid line: the next chunk starts a new segment if it starts
+   * with a keyframe (always so for encoded renditions, whose keyframes are forced on the grid).
+   */
+  reachesBoundary: boolean;
+}
+
 export interface CmafSegmenterEvents {
   onInit(init: Uint8Array, track: CmafTrack): void;
-  onChunk?(chunk: CmafChunk, track: CmafTrack): void;
+  onChunk?(chunk: CmafChunk, track: CmafTrack, position: ChunkPosition): void;
   onSegment(segment: CmafSegment): void;
   /**
    * A segment reached `maxSegmentDuration` without a keyframe to start the next one: it was cut
@@ -140,7 +153,11 @@ export class CmafSegmenter {
       }
     }
     this.current.push(chunk);
-    this.events.onChunk?.(chunk, track);
+    this.events.onChunk?.(chunk, track, {
+      segmentStartTime: this.current[0]!.startTime,
+      index: this.current.length - 1,
+      reachesBoundary: chunk.startTime + chunk.duration >= this.nextBoundary - tolerance,
+    });
   }
 
   private flushSegment(): void {

@@ -62,6 +62,8 @@ export interface StatusFacts {
   targetDuration: number;
   sessions: number;
   playback: 'public' | 'signed';
+  /** Set when parts are announced. */
+  partTarget?: number;
 }
 
 export function buildStreamStatus(facts: StatusFacts, renditions: readonly RenditionSummary[]): StreamStatus {
@@ -74,6 +76,7 @@ export function buildStreamStatus(facts: StatusFacts, renditions: readonly Rendi
     targetDuration: facts.targetDuration,
     reconnects: Math.max(0, facts.sessions - 1),
     playback: facts.playback,
+    ...(facts.partTarget !== undefined && facts.state !== 'ended' ? { lowLatency: { partTarget: facts.partTarget } } : {}),
     renditions: renditions
       .filter((summary) => summary.track)
       .map(({ rendition, track, stats }) => ({

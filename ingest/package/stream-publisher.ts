@@ -13,7 +13,8 @@ import { parseMediaPlaylist, renderMediaPlaylist, targetDurationFor, type MediaS
 import { renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { renderMpd } from '../../shared/dash/mpd.ts';
 import { contentTypeFor, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
-import { initSegmentFile, mediaSegmentFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import type { PartAnnouncement } from '../../shared/low-latency.ts';
+import { initSegmentFile, mediaSegmentFile, partFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
@@ -22,7 +23,7 @@ import type { Rendition } from '../transcode/ladder.ts';
 import { GaveUp, retryUntilStored, type BackoffOptions } from '../upload/backoff.ts';
 import { ConcurrencyLimit } from '../upload/concurrency-limit.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
-import type { CmafSegment } from './cmaf-segmenter.ts';
+import type { ChunkPosition, CmafChunk, CmafSegment } from './cmaf-segmenter.ts';
 import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
 import { buildDashManifest } from './dash-manifest.ts';
 import { RenditionStats } from './rendition-stats.ts';
@@ -66,9 +67,27 @@ export interface StreamPublisherOptions {
   retention?: Retention;
   /** Written into the status document, which the edge reads before serving anything of the stream. */
   playback?: 'public' | 'signed';
+  /** Publish every chunk as a low-latency HLS part too. */
+  lowLatency?: LowLatencyOptions;
 }
 
 export type Retention = 'window' | 'all';
+
+/** Where low-latency parts go the moment they are complete (the edge's live state). */
+export interface PartSink {
+  putPart(key: string, bytes: Uint8Array, contentType: string, announcement: PartAnnouncement): Promise<void>;
+}
+
+export interface LowLatencyOptions {
+  sink: PartSink;
+  /** Seconds: no chunk (part) lasts longer. */
+  partTarget: number;
+}
+
+// Parts are worth sending only while they are new: beyond this many waiting per rendition
+// (the edge is slow or down) the newest are skipped, not queued.
+const MAX_PARTS_IN_FLIGHT = 4;
+const PART_ERROR_LOG_INTERVAL_MS = 10_000;
 
 type EntryState = 'uploading' | 'stored' | 'dropped';
 
@@ -116,6 +135,10 @@ interface RenditionState {
   targetDuration: number;
   stats: RenditionStats;
   playlist: LatestWriter;
+  /** The segment being cut, as low-latency parts name and number it. */
+  openSegment?: { session: string; time: number; msn: number };
+  partChain: Promise<void>;
+  partsInFlight: number;
 }
 
 // Rewrite the multivariant playlist when the measured peak outgrows what it advertises by this much.
@@ -143,6 +166,10 @@ export class StreamPublisher {
   private ended = false;
   /** Listing waits for what storage held before this publisher (see restoreFromStorage). */
   private restored: Promise<void> = Promise.resolve();
+  /** Sequence numbers are not known while restoring: no parts are announced. */
+  private restoring = false;
+  private partErrors = 0;
+  private lastPartErrorLog = 0;
   private readonly uploads: ConcurrencyLimit;
   private bufferedBytes = 0;
   private lastBacklogWarning = 0;
@@ -179,6 +206,8 @@ export class StreamPublisher {
         targetDuration: Math.ceil(options.targetSegmentDuration),
         stats: new RenditionStats(),
         playlist: writer({ kind: 'media-playlist', rendition: rendition.name }, HLS_PLAYLIST_TYPE),
+        partChain: Promise.resolve(),
+        partsInFlight: 0,
       });
     }
   }
@@ -195,6 +224,7 @@ export class StreamPublisher {
    * numbers continue. Nothing is listed before this is done.
    */
   restoreFromStorage(): Promise<void> {
+    this.restoring = true;
     this.restored = (async () => {
       for (const state of this.states.values()) {
         const stored = await this.options.store.get(streamObjectKey(this.options.streamId, { kind: 'media-playlist', rendition: state.rendition.name }));
@@ -222,7 +252,11 @@ export class StreamPublisher {
         state.listedSession = playlist.segments.at(-1)?.uri.split('-')[0];
         state.targetDuration = Math.max(state.targetDuration, playlist.targetDuration);
       }
-    })().catch((error: unknown) => this.options.onError(error));
+    })()
+      .catch((error: unknown) => this.options.onError(error))
+      .finally(() => {
+        this.restoring = false;
+      });
     return this.restored;
   }
 
@@ -291,6 +325,55 @@ export class StreamPublisher {
       },
     });
     this.warnWhenBehind();
+  }
+
+  /**
+   * Announces a chunk as a low-latency part at once (no retries: a late part is worth nothing).
+   * Its segment's sequence number is the next one after every segment cut before it that is
+   * not dropped; its hint names the part expected next.
+   */
+  publishPart(session: string, renditionName: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack): void {
+    const lowLatency = this.options.lowLatency;
+    if (!lowLatency || this.ended || this.restoring) return;
+    const state = this.state(renditionName);
+    if (position.index === 0) {
+      const waiting = state.queue.filter((entry) => entry.kind === 'segment' && entry.state !== 'dropped').length;
+      state.openSegment = { session, time: position.segmentStartTime, msn: state.nextSequence + waiting };
+    }
+    const open = state.openSegment;
+    // A segment whose first chunk was not announced (restoring then) is not announced at all.
+    if (!open || open.session !== session || open.time !== position.segmentStartTime) return;
+    if (state.partsInFlight >= MAX_PARTS_IN_FLIGHT) return this.partFailed(new Error(`${renditionName}: the edge is not taking parts fast enough; skipped one`));
+    const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
+    const announcement: PartAnnouncement = {
+      msn: open.msn,
+      duration: chunk.duration / track.timescale,
+      independent: chunk.independent,
+      next,
+      partTarget: lowLatency.partTarget,
+    };
+    const ref: StreamObjectRef = { kind: 'part', rendition: renditionName, session, time: open.time, index: position.index };
+    const key = streamObjectKey(this.options.streamId, ref);
+    state.partsInFlight += 1;
+    state.partChain = state.partChain
+      .then(() => lowLatency.sink.putPart(key, chunk.bytes, contentTypeFor(ref, track.kind === 'audio'), announcement))
+      .then(() => this.options.metrics?.partsAnnounced.inc())
+      .catch((error: unknown) => this.partFailed(error))
+      .finally(() => {
+        state.partsInFlight -= 1;
+      });
+  }
+
+  /** Parts are best effort: failures are counted and logged now and then, not per part. */
+  private partFailed(error: unknown): void {
+    this.partErrors += 1;
+    this.options.metrics?.partsFailed.inc();
+    const now = this.options.now();
+    if (now - this.lastPartErrorLog < PART_ERROR_LOG_INTERVAL_MS) return;
+    this.lastPartErrorLog = now;
+    const count = this.partErrors;
+    this.partErrors = 0;
+    this.options.onError(new Error(`${count} low-latency part(s) not announced (latest: ${error instanceof Error ? error.message : String(error)}); segments are not affected`));
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
@@ -587,6 +670,7 @@ export class StreamPublisher {
       targetDuration: this.options.targetSegmentDuration,
       sessions: this.sessionCount,
       playback: this.options.playback ?? 'public',
+      partTarget: this.options.lowLatency?.partTarget,
     };
     await this.status.write(JSON.stringify(buildStreamStatus(facts, [...this.states.values()])));
   }

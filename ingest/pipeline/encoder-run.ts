@@ -91,8 +91,9 @@ export class EncoderRun {
           this.tracks.set(rendition.name, track);
           void publisher.publishInit(this.session, rendition.name, init, track);
         },
-        onChunk: (chunk, track) => {
+        onChunk: (chunk, track, position) => {
           publisher.noteChunkReceived(this.session, (chunk.startTime + chunk.duration) / track.timescale);
+          publisher.publishPart(this.session, rendition.name, chunk, position, track);
           this.options.onChunk(track, chunk.sampleCount);
         },
         onSegment: (segment) => {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import { StreamPublisher, type Retention, type UploadLimits } from '../package/stream-publisher.ts';
+import { StreamPublisher, type PartSink, type Retention, type UploadLimits } from '../package/stream-publisher.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
@@ -18,8 +18,10 @@ export interface PipelineSettings {
   ladder: LadderConfig;
   /** Seconds. */
   targetSegmentDuration: number;
-  /** Seconds. */
+  /** Seconds: the longest chunk, and the low-latency part target. */
   chunkDuration: number;
+  /** Where low-latency parts go; unset: segments only. */
+  partSink?: PartSink;
   windowSegments: number;
   retention: Retention;
   /** How long ffmpeg may take to flush after its input ends, milliseconds. */
@@ -133,6 +135,7 @@ export class StreamPipeline {
       windowSegments: options.windowSegments,
       retention: options.retention,
       playback: options.playback,
+      lowLatency: options.partSink ? { sink: options.partSink, partTarget: options.chunkDuration } : undefined,
       now: this.now,
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),

@@ -1,9 +1,10 @@
 /** Builds ffmpeg's command line for one live stream: FLV in on stdin, one CMAF track per pipe out. */
+import { fragmentDurationFor } from '../../shared/low-latency.ts';
 import type { Rendition } from './ladder.ts';
 
 export interface FfmpegArgsOptions {
   renditions: readonly Rendition[];
-  /** Seconds of media per CMAF chunk (one moof+mdat); the unit low-latency parts are made of. */
+  /** Seconds of media per CMAF chunk (one moof+mdat) at most: the low-latency part target. */
   chunkDuration: number;
   /** Seconds between forced keyframes of encoded renditions when no rendition passes the source through. */
   keyframeInterval: number;
@@ -42,7 +43,7 @@ export function buildFfmpegArgs(options: FfmpegArgsOptions): string[] {
     args.push(
       '-f', 'mp4',
       '-movflags', CMAF_MOVFLAGS,
-      '-frag_duration', String(Math.round(options.chunkDuration * 1_000_000)),
+      '-frag_duration', String(Math.round(fragmentDurationFor(options.chunkDuration) * 1_000_000)),
       `pipe:${outputFd(index)}`,
     );
   });

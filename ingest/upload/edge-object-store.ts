@@ -1,8 +1,10 @@
 /** ObjectStore over the edge's authenticated write API: the sidecar's local default. */
+import { partAnnouncementHeaders, type PartAnnouncement } from '../../shared/low-latency.ts';
 import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import { parseStreamObjectKey } from '../../shared/storage/layout.ts';
 import { streamWriteToken, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import type { PartSink } from '../package/stream-publisher.ts';
 
 export interface EdgeObjectStoreOptions {
   /** The edge origin, e.g. http://127.0.0.1:8080 */
@@ -15,7 +17,10 @@ export class EdgeWriteError extends StorageHttpError {
   override name = 'EdgeWriteError';
 }
 
-export class EdgeObjectStore implements ObjectStore {
+// A part is due at the edge within its own duration or it is late anyway.
+const PART_TIMEOUT_MS = 2_000;
+
+export class EdgeObjectStore implements ObjectStore, PartSink {
   private readonly options: EdgeObjectStoreOptions;
 
   constructor(options: EdgeObjectStoreOptions) {
@@ -50,6 +55,18 @@ export class EdgeObjectStore implements ObjectStore {
     if (!response.ok) {
       throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     }
+    await response.body?.cancel();
+  }
+
+  /** A low-latency part: the edge keeps it in its live state (not storage) and lists it at once. */
+  async putPart(key: string, bytes: Uint8Array, contentType: string, announcement: PartAnnouncement): Promise<void> {
+    const response = await fetch(this.url(key), {
+      method: 'PUT',
+      headers: { authorization: await this.authorization(key), 'content-type': contentType, ...partAnnouncementHeaders(announcement) },
+      body: bytes,
+      signal: AbortSignal.timeout(Math.min(PART_TIMEOUT_MS, this.options.timeoutMs)),
+    });
+    if (!response.ok) throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     await response.body?.cancel();
   }
 

@@ -6,6 +6,8 @@
  *   streams/ID/REND/index.m3u8             media playlist of rendition REND
  *   streams/ID/REND/init-SESSION.mp4       CMAF init segment (header) of one publish session
  *   streams/ID/REND/SESSION-T.m4s          CMAF media segment of one session starting at media time T
+ *   streams/ID/REND/SESSION-T.pN.m4s       low-latency part N of that segment (never stored: the
+ *                                          edge's live state holds the newest parts)
  *   streams/ID/manifest.mpd                DASH MPD (the same segments)
  *
  * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
@@ -25,12 +27,14 @@ export type StreamObjectRef =
   | { kind: 'media-playlist'; rendition: string }
   | { kind: 'init'; rendition: string; session: string }
   | { kind: 'mpd' }
-  | { kind: 'segment'; rendition: string; session: string; time: number };
+  | { kind: 'segment'; rendition: string; session: string; time: number }
+  | { kind: 'part'; rendition: string; session: string; time: number; index: number };
 
 export type StreamObjectKind = StreamObjectRef['kind'];
 
 const INIT_FILE = /^init-([a-z0-9]+)\.mp4$/;
 const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,15})\.m4s$/;
+const PART_FILE = /^([a-z0-9]+)-(\d{1,15})\.p(\d{1,3})\.m4s$/;
 
 /** The path of an object relative to its stream's prefix (also its URL path under `/live/ID/`). */
 export function streamRelativePath(ref: StreamObjectRef): string {
@@ -47,6 +51,8 @@ export function streamRelativePath(ref: StreamObjectRef): string {
       return `${ref.rendition}/${initSegmentFile(ref.session)}`;
     case 'segment':
       return `${ref.rendition}/${mediaSegmentFile(ref.session, ref.time)}`;
+    case 'part':
+      return `${ref.rendition}/${partFile(ref.session, ref.time, ref.index)}`;
   }
 }
 
@@ -60,6 +66,11 @@ export function initSegmentFile(session: string): string {
  */
 export function mediaSegmentFile(session: string, time: number): string {
   return `${session}-${time}.m4s`;
+}
+
+/** A low-latency part's name: its segment's name and its place in the segment (0, 1, ...). */
+export function partFile(session: string, time: number, index: number): string {
+  return `${session}-${time}.p${index}.m4s`;
 }
 
 /** Parses a path relative to a stream's prefix; null for anything the layout does not define. */
@@ -80,6 +91,10 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   const segment = SEGMENT_FILE.exec(file);
   if (segment && isSessionId(segment[1]!)) {
     return { kind: 'segment', rendition, session: segment[1]!, time: Number(segment[2]) };
+  }
+  const part = PART_FILE.exec(file);
+  if (part && isSessionId(part[1]!)) {
+    return { kind: 'part', rendition, session: part[1]!, time: Number(part[2]), index: Number(part[3]) };
   }
   return null;
 }

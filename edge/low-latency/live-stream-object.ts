@@ -1,0 +1,71 @@
+/**
+ * Workers: each live stream's low-latency state in a Durable Object of its own (named by the
+ * stream id), the one place every edge location's requests for that stream meet. The sidecar's
+ * part and playlist writes reach it through the write API; viewers' blocking requests wait in
+ * it (one call per distinct wait per isolate, see CoalescingCoordinator). Its state is memory
+ * only: storage (R2) keeps the segments and playlists, and an evicted object rebuilds from the
+ * next part and the stored playlist.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { R2ObjectStore } from '../storage/r2-object-store.ts';
+import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
+import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest } from './live-stream-state.ts';
+
+export interface LiveStreamObjectEnv {
+  BUCKET: R2Bucket;
+}
+
+export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
+  private live: LiveStreamState | undefined;
+
+  /** The id is passed with every call: a Durable Object does not know the name it was made from. */
+  private state(streamId: string): LiveStreamState {
+    this.live ??= new LiveStreamState({ loadPlaylist: storedPlaylistLoader(new R2ObjectStore(this.env.BUCKET), streamId) });
+    return this.live;
+  }
+
+  acceptPart(streamId: string, rendition: string, part: IncomingPart): void {
+    this.state(streamId).acceptPart(rendition, part);
+  }
+
+  acceptPlaylist(streamId: string, rendition: string, text: string): void {
+    this.state(streamId).acceptPlaylist(rendition, text);
+  }
+
+  playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+    return this.state(streamId).playlist(request);
+  }
+
+  part(streamId: string, rendition: string, file: string): Promise<PartAnswer> {
+    return this.state(streamId).part(rendition, file);
+  }
+}
+
+/** The coordinator over the namespace: calls go to the stream's object. */
+export class DurableObjectCoordinator implements LowLatencyCoordinator {
+  private readonly namespace: DurableObjectNamespace<LiveStreamObject>;
+
+  constructor(namespace: DurableObjectNamespace<LiveStreamObject>) {
+    this.namespace = namespace;
+  }
+
+  private stub(streamId: string) {
+    return this.namespace.get(this.namespace.idFromName(streamId));
+  }
+
+  async acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void> {
+    await this.stub(streamId).acceptPart(streamId, rendition, part);
+  }
+
+  async acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void> {
+    await this.stub(streamId).acceptPlaylist(streamId, rendition, text);
+  }
+
+  async playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+    return (await this.stub(streamId).playlist(streamId, request)) as PlaylistAnswer;
+  }
+
+  async part(streamId: string, rendition: string, file: string): Promise<PartAnswer> {
+    return (await this.stub(streamId).part(streamId, rendition, file)) as PartAnswer;
+  }
+}
