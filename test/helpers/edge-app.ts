@@ -1,5 +1,6 @@
 /** The edge app over an in-memory store, for route tests through app.request(). */
 import { createApp } from '../../edge/app.ts';
+import { InProcessCoordinator } from '../../edge/low-latency/coordinator.ts';
 import { MemoryObjectStore } from '../../shared/storage/memory-object-store.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 
@@ -7,10 +8,11 @@ export const TEST_SECRET = 'test-secret-0123456789';
 
 export const TEST_PLAYBACK_SECRET = 'playback-secret-for-tests';
 
-export function edgeAppForTest(options: { secret?: string | undefined; playbackSecret?: string; segmentBaseUrl?: string } = {}) {
+export function edgeAppForTest(options: { secret?: string | undefined; playbackSecret?: string; segmentBaseUrl?: string; lowLatency?: boolean } = {}) {
   const store = new MemoryObjectStore();
   const app = createApp({
     store,
+    lowLatency: options.lowLatency ? new InProcessCoordinator(store) : undefined,
     ingestSecret: 'secret' in options ? options.secret : TEST_SECRET,
     playbackSecret: options.playbackSecret,
     segmentBaseUrl: options.segmentBaseUrl,

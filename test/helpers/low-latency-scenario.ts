@@ -1,0 +1,189 @@
+/**
+ * Low-latency HLS at the edge, as a player and the sidecar see it through HTTP: the same tests
+ * run against the app with its in-process live state (Node) and inside workerd with the
+ * Durable Object (test/workers). Writes go through the write API as the sidecar's do.
+ */
+import { describe, expect, it } from 'vitest';
+import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
+
+export type EdgeRequest = (path: string, init?: RequestInit) => Promise<Response>;
+
+const SESSION = 'llsession1';
+const TIMESCALE = 90_000;
+const SEGMENT_TICKS = 2 * TIMESCALE;
+const PARTS_PER_SEGMENT = 6;
+
+function segmentTime(msn: number): number {
+  return msn * SEGMENT_TICKS;
+}
+
+function partFile(msn: number, index: number): string {
+  return index === PARTS_PER_SEGMENT ? `${SESSION}-${segmentTime(msn + 1)}.p0.m4s` : `${SESSION}-${segmentTime(msn)}.p${index}.m4s`;
+}
+
+function partBytes(msn: number, index: number): Uint8Array {
+  return Uint8Array.from({ length: 1000 + index }, (_, i) => (msn * 7 + index * 13 + i) % 251);
+}
+
+/** A canonical playlist as the sidecar stores it: segments 0..count-1 of one session (a window from `first`). */
+function canonicalPlaylist(count: number, first = 0, ended = false): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${first}`, `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
+  for (let msn = first; msn < count; msn++) {
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_000_000 + msn * 2000).toISOString()}`, '#EXTINF:2.00000,', `${SESSION}-${segmentTime(msn)}.m4s`);
+  }
+  if (ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
+export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, streamPrefix: string): void {
+  let streams = 0;
+  const auth = { authorization: `Bearer ${secret}` };
+
+  /** A fresh live stream with renditions `video` and `audio`, `segments` listed, and `parts` parts of the next one. */
+  async function liveStream(segments: number, parts: number, first = 0) {
+    streams += 1;
+    const id = `${streamPrefix}${streams}`;
+    const status = { streamId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
+    const put = async (path: string, body: string | Uint8Array, headers: Record<string, string>) => {
+      const response = await request(`/_ingest/objects/streams/${id}/${path}`, { method: 'PUT', headers: { ...auth, ...headers }, body });
+      expect(response.status, `PUT ${path}: ${await response.clone().text()}`).toBe(201);
+    };
+    await put('status.json', JSON.stringify(status), { 'content-type': 'application/json' });
+    const stream = {
+      id,
+      playlist: (rendition: string, count: number, from = first, ended = false) => put(`${rendition}/index.m3u8`, canonicalPlaylist(count, from, ended), { 'content-type': 'application/vnd.apple.mpegurl' }),
+      part: (rendition: string, msn: number, index: number) =>
+        put(`${rendition}/${partFile(msn, index)}`, partBytes(msn, index), {
+          'content-type': rendition === 'audio' ? 'audio/mp4' : 'video/mp4',
+          ...partAnnouncementHeaders({ msn, duration: 0.33333, independent: index === 0, next: partFile(msn, index + 1), partTarget: 0.4 }),
+        }),
+      get: (path: string) => request(`/live/${id}/${path}`),
+    };
+    for (const rendition of ['video', 'audio']) {
+      await stream.playlist(rendition, segments);
+      for (let index = 0; index < parts; index++) await stream.part(rendition, segments, index);
+    }
+    return stream;
+  }
+
+  /** Whether a promise is still pending after a while. */
+  async function stillPending(promise: Promise<unknown>, ms = 300): Promise<boolean> {
+    const marker = Symbol('pending');
+    return (await Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(marker), ms))])) === marker;
+  }
+
+  describe('low-latency HLS at the edge', () => {
+    it('lists the parts of the segment being cut, a preload hint, the other rendition and the server control', async () => {
+      const stream = await liveStream(4, 3);
+      const response = await stream.get('video/index.m3u8');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+      expect(response.headers.get('cache-control')).toBe('public, max-age=1, stale-while-revalidate=1');
+      const text = await response.text();
+      expect(text).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.200\n');
+      expect(text).toContain('#EXT-X-PART-INF:PART-TARGET=0.40000\n');
+      const parts = [...text.matchAll(/^#EXT-X-PART:DURATION=([\d.]+),URI="([^"]+)"(,INDEPENDENT=YES)?$/gm)].map((m) => m[2]);
+      expect(parts).toEqual([0, 1, 2].map((index) => partFile(4, index)));
+      // Parts follow the last whole segment, and the hint names the next part.
+      expect(text.indexOf(`${SESSION}-${segmentTime(3)}.m4s`)).toBeLessThan(text.indexOf(partFile(4, 0)));
+      expect(text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partFile(4, 3)}"\n`);
+      expect(text).toContain('#EXT-X-RENDITION-REPORT:URI="../audio/index.m3u8",LAST-MSN=4,LAST-PART=2\n');
+      expect(text).toMatch(/^#EXT-X-PART:DURATION=0\.33333,URI="[^"]+\.p0\.m4s",INDEPENDENT=YES$/m);
+    });
+
+    it('serves a listed part with the bytes announced, cacheable for good', async () => {
+      const stream = await liveStream(2, 2);
+      const response = await stream.get(`audio/${partFile(2, 1)}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('audio/mp4');
+      expect(response.headers.get('cache-control')).toContain('immutable');
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(2, 1));
+      const unknown = await stream.get(`audio/${SESSION}-${segmentTime(9)}.p4.m4s`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('answers a blocking reload at once when the part is there, and holds it until the part exists when not', async () => {
+      const stream = await liveStream(3, 2);
+      const ready = await stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=1');
+      expect(ready.status).toBe(200);
+      expect(await ready.text()).toContain(partFile(3, 1));
+
+      const held = stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=2');
+      expect(await stillPending(held)).toBe(true);
+      await stream.part('video', 3, 2);
+      const answer = await held;
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('cache-control')).toBe('public, max-age=12');
+      expect(await answer.text()).toContain(`URI="${partFile(3, 2)}"`);
+
+      // Waiting for the whole segment: released by the playlist that lists it.
+      const segment = stream.get('video/index.m3u8?_HLS_msn=3');
+      expect(await stillPending(segment)).toBe(true);
+      await stream.playlist('video', 4);
+      const listed = await (await segment).text();
+      expect(listed).toContain(`${SESSION}-${segmentTime(3)}.m4s`);
+      // The segment just listed keeps its parts in the playlist, before its EXTINF.
+      expect(listed.indexOf(partFile(3, 2))).toBeLessThan(listed.indexOf(`${SESSION}-${segmentTime(3)}.m4s`));
+    });
+
+    it('refuses a request too far ahead with 400, and bad directives too', async () => {
+      const stream = await liveStream(3, 1);
+      for (const query of ['_HLS_msn=6', '_HLS_msn=3&_HLS_part=4', '_HLS_msn=5&_HLS_part=3', '_HLS_part=1', '_HLS_msn=x', '_HLS_msn=3&_HLS_msn=4', '_HLS_skip=NO']) {
+        const response = await stream.get(`video/index.m3u8?${query}`);
+        expect(response.status, query).toBe(400);
+        expect(response.headers.get('cache-control')).toBe('no-store');
+      }
+      // Within the limits: held, not refused.
+      expect(await stillPending(stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=3'), 200)).toBe(true);
+    });
+
+    it('holds a request for the hinted part and serves it whole once it exists', async () => {
+      const stream = await liveStream(3, 2);
+      const hinted = stream.get(`video/${partFile(3, 2)}`);
+      expect(await stillPending(hinted)).toBe(true);
+      await stream.part('video', 3, 2);
+      const response = await hinted;
+      expect(response.status).toBe(200);
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(3, 2));
+    });
+
+    it('answers a delta update with EXT-X-SKIP when the playlist is longer than the skip boundary', async () => {
+      const stream = await liveStream(10, 1);
+      const full = await (await stream.get('video/index.m3u8')).text();
+      expect(full).toContain('CAN-SKIP-UNTIL=12.0');
+      const delta = await (await stream.get('video/index.m3u8?_HLS_skip=YES&_HLS_msn=10&_HLS_part=0')).text();
+      expect(delta).toContain('#EXT-X-VERSION:9\n');
+      expect(delta).toContain('#EXT-X-SKIP:SKIPPED-SEGMENTS=4\n');
+      expect(delta).not.toContain(`${SESSION}-${segmentTime(3)}.m4s`);
+      expect(delta).toContain(`${SESSION}-${segmentTime(4)}.m4s`);
+      expect(delta).toContain(`#EXT-X-MAP:URI="init-${SESSION}.mp4"`);
+      expect(delta).toContain(partFile(10, 0));
+      // A short playlist offers no delta updates: the full playlist is the answer.
+      const short = await liveStream(4, 1);
+      const answer = await (await short.get('video/index.m3u8?_HLS_skip=YES')).text();
+      expect(answer).not.toContain('CAN-SKIP-UNTIL');
+      expect(answer).not.toContain('#EXT-X-SKIP');
+    });
+
+    it('releases a thousand viewers held on the same part with one announcement', async () => {
+      const stream = await liveStream(3, 1);
+      const viewers = Array.from({ length: 1000 }, () => stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=1'));
+      expect(await stillPending(Promise.all(viewers))).toBe(true);
+      await stream.part('video', 3, 1);
+      const responses = await Promise.all(viewers);
+      expect(responses.every((response) => response.status === 200)).toBe(true);
+      const texts = new Set(await Promise.all(responses.map((response) => response.text())));
+      expect(texts.size).toBe(1);
+      expect([...texts][0]).toContain(partFile(3, 1));
+    });
+
+    it('serves an ended stream from storage, without low-latency tags', async () => {
+      const stream = await liveStream(3, 2);
+      await stream.playlist('video', 4, 0, true);
+      const text = await (await stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=5')).text();
+      expect(text).toContain('#EXT-X-ENDLIST');
+      expect(text).not.toContain('#EXT-X-PART');
+    });
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * Low-latency HLS inside the Workers runtime: the live state in a real Durable Object (one per
+ * stream), reached through the isolate's coalescing coordinator, over the real R2 binding.
+ */
+import { env } from 'cloudflare:workers';
+import { createApp } from '../../edge/app.ts';
+import { CoalescingCoordinator } from '../../edge/low-latency/coordinator.ts';
+import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
+import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import type { Env } from '../../edge/worker.ts';
+import { lowLatencyEdgeTests } from '../helpers/low-latency-scenario.ts';
+
+const bindings = env as unknown as Env;
+const secret = 'workers-ingest-secret';
+const app = createApp({
+  store: new R2ObjectStore(bindings.BUCKET),
+  cache: caches.default,
+  ingestSecret: secret,
+  lowLatency: new CoalescingCoordinator(new DurableObjectCoordinator(bindings.LIVE)),
+  assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
+});
+lowLatencyEdgeTests(async (path, init) => app.request(path, init), secret, 'workerd');
