@@ -81,7 +81,9 @@ function startHls() {
     showError("This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.");
     return;
   }
-  const hls = new Hls({ liveDurationInfinity: true });
+  // Low-latency mode takes parts, blocking reloads and the server's PART-HOLD-BACK when the
+  // playlists carry them (the edge adds them while the sidecar announces parts).
+  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true });
   window.hls = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     fillQualityMenu(data.levels.map((level, index) => ({ value: String(index), height: level.height, bitrate: level.bitrate })));
@@ -164,6 +166,13 @@ function currentHeight() {
   return level ? level.height : NaN;
 }
 
+/** Whether the player is taking low-latency parts (the playlist it plays lists them). */
+function lowLatencyActive() {
+  const hls = window.hls;
+  const level = hls && hls.levels[hls.currentLevel];
+  return Boolean(level && level.details && level.details.partTarget);
+}
+
 function bufferedSeconds() {
   for (let i = 0; i < video.buffered.length; i++) {
     if (video.buffered.start(i) <= video.currentTime + 0.1 && video.currentTime <= video.buffered.end(i)) return video.buffered.end(i) - video.currentTime;
@@ -188,6 +197,8 @@ function latencySeconds() {
 }
 
 video.addEventListener("playing", () => { state.playing = true; });
+// Once playing, the video waiting for data is a stall a viewer sees.
+video.addEventListener("waiting", () => { if (state.playing) state.stalls = (state.stalls || 0) + 1; });
 video.addEventListener("error", () => showError("Video element error: " + (video.error && video.error.message)));
 setInterval(() => {
   if (!state.playing) return;
@@ -196,11 +207,13 @@ setInterval(() => {
   state.height = height;
   state.latency = latency;
   state.buffer = bufferedSeconds();
+  state.lowLatency = lowLatencyActive();
   statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s";
   stats.textContent = [
     Number.isFinite(height) ? height + "p" + (quality.value === "auto" ? " (auto)" : "") : "",
     "buffer " + state.buffer.toFixed(1) + " s",
     Number.isFinite(latency) ? latency.toFixed(1) + " s behind live" : "",
+    state.lowLatency ? "low latency" : "",
   ].filter(Boolean).join(" · ");
 }, 500);
 

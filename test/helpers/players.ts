@@ -32,8 +32,10 @@ export interface PlayerPage {
   currentTime(): Promise<number>;
   /** The video's currentTime every 250 ms, from its first frame on. */
   playhead(): Promise<PlayheadSample[]>;
-  /** The media segments the player requested, in order. */
+  /** The media segments (and low-latency parts) the player requested, in order. */
   segmentRequests: SegmentRequest[];
+  /** The playlists the player requested, in order (query strings included). */
+  playlistRequests: SegmentRequest[];
   state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string }>;
   /** The text of an element of the page. */
   text(selector: string): Promise<string>;
@@ -58,10 +60,13 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
   });
   const pageErrors: string[] = [];
   const segmentRequests: SegmentRequest[] = [];
+  const playlistRequests: SegmentRequest[] = [];
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('request', (request) => {
-    if (new URL(request.url()).pathname.endsWith('.m4s')) segmentRequests.push({ at: Date.now(), url: request.url() });
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.m4s')) segmentRequests.push({ at: Date.now(), url: request.url() });
+    if (path.endsWith('.m3u8')) playlistRequests.push({ at: Date.now(), url: request.url() });
   });
   // Page code is given as strings: it runs in the browser, not under this file's Node types.
   // Sampled in the page, so a jump of the playhead shows however busy the test process is.
@@ -73,6 +78,7 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
   return {
     pageErrors,
     segmentRequests,
+    playlistRequests,
     currentTime: async () => (await page.evaluate('document.querySelector("video").currentTime')) as number,
     playhead: async () => (await page.evaluate('window.playheadSamples')) as PlayheadSample[],
     state: async () =>
