@@ -82,6 +82,8 @@ export interface LowLatencyOptions {
   sink: PartSink;
   /** Seconds: no chunk (part) lasts longer. */
   partTarget: number;
+  /** Parts could not be announced (now and then, with a count): low-latency viewers wait longer, nothing is lost. */
+  onTrouble?: (message: string) => void;
 }
 
 // Parts are worth sending only while they are new: beyond this many waiting per rendition
@@ -373,7 +375,10 @@ export class StreamPublisher {
     this.lastPartErrorLog = now;
     const count = this.partErrors;
     this.partErrors = 0;
-    this.options.onError(new Error(`${count} low-latency part(s) not announced (latest: ${error instanceof Error ? error.message : String(error)}); segments are not affected`));
+    const message = `${count} low-latency part(s) not announced (latest: ${error instanceof Error ? error.message : String(error)}); segments are not affected`;
+    const report = this.options.lowLatency?.onTrouble;
+    if (report) report(message);
+    else this.options.onError(new Error(message));
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */

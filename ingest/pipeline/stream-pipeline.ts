@@ -135,7 +135,9 @@ export class StreamPipeline {
       windowSegments: options.windowSegments,
       retention: options.retention,
       playback: options.playback,
-      lowLatency: options.partSink ? { sink: options.partSink, partTarget: options.chunkDuration } : undefined,
+      lowLatency: options.partSink
+        ? { sink: options.partSink, partTarget: options.chunkDuration, onTrouble: (message) => options.log.warn(message) }
+        : undefined,
       now: this.now,
       metrics: options.metrics,
       onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),

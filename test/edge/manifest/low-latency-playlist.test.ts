@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalFacts, deltaUpdate, renderLowLatencyPlaylist, type PartLine } from '../../../edge/manifest/low-latency-playlist.ts';
+import { parseM3u8 } from '../../helpers/m3u8.ts';
+
+/** A canonical playlist of `count` 2 s segments from `first`, one session, a reconnect before segment `reconnectAt`. */
+function canonical(count: number, first = 0, reconnectAt?: number): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${first}`, '#EXT-X-MAP:URI="init-a.mp4"'];
+  for (let msn = first; msn < first + count; msn++) {
+    if (msn === reconnectAt) lines.push('#EXT-X-DISCONTINUITY', '#EXT-X-MAP:URI="init-b.mp4"');
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_000_000 + msn * 2000).toISOString()}`, '#EXTINF:2.00000,', `${reconnectAt !== undefined && msn >= reconnectAt ? 'b' : 'a'}-${msn}.m4s`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function parts(segment: string, count: number): PartLine[] {
+  return Array.from({ length: count }, (_, index) => ({ uri: `${segment.replace('.m4s', '')}.p${index}.m4s`, duration: 0.33333, independent: index === 0 }));
+}
+
+describe('low-latency playlist rendering', () => {
+  const text = renderLowLatencyPlaylist(canonical(5), {
+    partTarget: 0.4,
+    segmentParts: new Map([
+      ['a-3.m4s', parts('a-3.m4s', 6)],
+      ['a-4.m4s', parts('a-4.m4s', 6)],
+    ]),
+    pendingParts: parts('a-5.m4s', 2),
+    preloadHint: 'a-5.p2.m4s',
+    reports: [{ uri: '../audio/index.m3u8', lastMsn: 5, lastPart: 1 }],
+    canSkipUntil: 12,
+  });
+
+  it('reads as players read it: parts per segment, the part being cut, hint, report, server control', () => {
+    const manifest = parseM3u8(text);
+    expect(manifest.partInf).toEqual({ partTarget: 0.4 });
+    expect(manifest.serverControl).toMatchObject({ canBlockReload: true, partHoldBack: 1.2, canSkipUntil: 12 });
+    expect(manifest.segments.map((segment: { uri: string }) => segment.uri)).toEqual(['a-0.m4s', 'a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s']);
+    expect(manifest.segments[3].parts.map((part: { uri: string }) => part.uri)).toEqual(parts('a-3.m4s', 6).map((part) => part.uri));
+    expect(manifest.segments[2].parts).toBeUndefined();
+    expect(manifest.segments[4].parts[0]).toMatchObject({ duration: 0.33333, independent: true });
+    expect(manifest.preloadSegment.parts.map((part: { uri: string }) => part.uri)).toEqual(['a-5.p0.m4s', 'a-5.p1.m4s']);
+    expect(manifest.preloadSegment.preloadHints).toEqual([{ type: 'PART', uri: 'a-5.p2.m4s' }]);
+    expect(manifest.renditionReports).toEqual([{ uri: '../audio/index.m3u8', lastMsn: 5, lastPart: 1 }]);
+    // The segment tags stay with their segment: parts between PROGRAM-DATE-TIME and EXTINF.
+    expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-PART:DURATION=0\.33333,URI="a-3\.p0\.m4s",INDEPENDENT=YES\n/);
+  });
+
+  it('leaves an ended playlist as it is', () => {
+    const ended = `${canonical(3)}#EXT-X-ENDLIST\n`;
+    expect(renderLowLatencyPlaylist(ended, { partTarget: 0.4, segmentParts: new Map(), pendingParts: parts('a-3.m4s', 1), reports: [] })).toBe(ended);
+  });
+
+  it('reads the facts it needs from a canonical playlist in one scan', () => {
+    expect(canonicalFacts(canonical(10, 20), 3)).toEqual({ mediaSequence: 20, targetDuration: 2, segmentCount: 10, totalDuration: 20, ended: false, tail: ['a-27.m4s', 'a-28.m4s', 'a-29.m4s'] });
+  });
+});
+
+describe('playlist delta updates', () => {
+  it('replaces the segments that start more than the skip boundary before the end with EXT-X-SKIP', () => {
+    const full = renderLowLatencyPlaylist(canonical(10, 100), { partTarget: 0.4, segmentParts: new Map(), pendingParts: parts('a-110.m4s', 1), reports: [], canSkipUntil: 12 });
+    const delta = deltaUpdate(full, 12);
+    const manifest = parseM3u8(delta);
+    expect(manifest.skip).toEqual({ skippedSegments: 4 });
+    expect(manifest.mediaSequence).toBe(100);
+    expect(manifest.segments.map((segment: { uri: string }) => segment.uri)).toEqual(['a-104.m4s', 'a-105.m4s', 'a-106.m4s', 'a-107.m4s', 'a-108.m4s', 'a-109.m4s']);
+    // The kept segments keep their own tags and the init segment they need.
+    expect(manifest.segments[0].map).toEqual({ uri: 'init-a.mp4' });
+    expect(manifest.segments[0].dateTimeString).toBe(new Date(1_700_000_000_000 + 104 * 2000).toISOString());
+    expect(delta).toContain('#EXT-X-VERSION:9\n');
+    expect(delta).toContain('#EXT-X-PART:DURATION=0.33333,URI="a-110.p0.m4s",INDEPENDENT=YES\n');
+  });
+
+  it('keeps a discontinuity and the new init segment when they fall among the kept segments, and the newer map when skipped', () => {
+    const kept = parseM3u8(deltaUpdate(canonical(10, 0, 8), 12));
+    expect(kept.skip).toEqual({ skippedSegments: 4 });
+    expect(kept.segments[4]).toMatchObject({ uri: 'b-8.m4s', discontinuity: true, map: { uri: 'init-b.mp4' } });
+    expect(kept.segments[0].map).toEqual({ uri: 'init-a.mp4' });
+    const skipped = parseM3u8(deltaUpdate(canonical(10, 0, 2), 12));
+    expect(skipped.segments[0]).toMatchObject({ uri: 'b-4.m4s', map: { uri: 'init-b.mp4' } });
+  });
+
+  it('changes nothing when no segment starts beyond the boundary', () => {
+    const short = canonical(6);
+    expect(deltaUpdate(short, 12)).toBe(short);
+  });
+});
