@@ -2,6 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { canonicalFacts, deltaUpdate, renderLowLatencyPlaylist, type PartLine } from '../../../edge/manifest/low-latency-playlist.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
 
+/** The low-latency fields m3u8-parser reads (its types do not name them all). */
+interface LowLatencyManifest {
+  partInf?: unknown;
+  serverControl?: unknown;
+  skip?: unknown;
+  mediaSequence?: number;
+  segments: Array<{ uri: string; parts?: Array<{ uri: string }>; map?: unknown; dateTimeString?: string; discontinuity?: boolean }>;
+  preloadSegment?: { parts?: Array<{ uri: string }>; preloadHints?: unknown };
+  renditionReports?: unknown;
+}
+
+function parseLowLatency(text: string): LowLatencyManifest {
+  return parseM3u8(text) as unknown as LowLatencyManifest;
+}
+
 /** A canonical playlist of `count` 2 s segments from `first`, one session, a reconnect before segment `reconnectAt`. */
 function canonical(count: number, first = 0, reconnectAt?: number): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${first}`, '#EXT-X-MAP:URI="init-a.mp4"'];
@@ -30,15 +45,15 @@ describe('low-latency playlist rendering', () => {
   });
 
   it('reads as players read it: parts per segment, the part being cut, hint, report, server control', () => {
-    const manifest = parseM3u8(text);
+    const manifest = parseLowLatency(text);
     expect(manifest.partInf).toEqual({ partTarget: 0.4 });
     expect(manifest.serverControl).toMatchObject({ canBlockReload: true, partHoldBack: 1.2, canSkipUntil: 12 });
-    expect(manifest.segments.map((segment: { uri: string }) => segment.uri)).toEqual(['a-0.m4s', 'a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s']);
-    expect(manifest.segments[3].parts.map((part: { uri: string }) => part.uri)).toEqual(parts('a-3.m4s', 6).map((part) => part.uri));
-    expect(manifest.segments[2].parts).toBeUndefined();
-    expect(manifest.segments[4].parts[0]).toMatchObject({ duration: 0.33333, independent: true });
-    expect(manifest.preloadSegment.parts.map((part: { uri: string }) => part.uri)).toEqual(['a-5.p0.m4s', 'a-5.p1.m4s']);
-    expect(manifest.preloadSegment.preloadHints).toEqual([{ type: 'PART', uri: 'a-5.p2.m4s' }]);
+    expect(manifest.segments.map((segment) => segment.uri)).toEqual(['a-0.m4s', 'a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s']);
+    expect(manifest.segments[3]!.parts!.map((part) => part.uri)).toEqual(parts('a-3.m4s', 6).map((part) => part.uri));
+    expect(manifest.segments[2]!.parts).toBeUndefined();
+    expect(manifest.segments[4]!.parts![0]).toMatchObject({ duration: 0.33333, independent: true });
+    expect(manifest.preloadSegment!.parts!.map((part) => part.uri)).toEqual(['a-5.p0.m4s', 'a-5.p1.m4s']);
+    expect(manifest.preloadSegment!.preloadHints).toEqual([{ type: 'PART', uri: 'a-5.p2.m4s' }]);
     expect(manifest.renditionReports).toEqual([{ uri: '../audio/index.m3u8', lastMsn: 5, lastPart: 1 }]);
     // The segment tags stay with their segment: parts between PROGRAM-DATE-TIME and EXTINF.
     expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-PART:DURATION=0\.33333,URI="a-3\.p0\.m4s",INDEPENDENT=YES\n/);
@@ -58,23 +73,23 @@ describe('playlist delta updates', () => {
   it('replaces the segments that start more than the skip boundary before the end with EXT-X-SKIP', () => {
     const full = renderLowLatencyPlaylist(canonical(10, 100), { partTarget: 0.4, segmentParts: new Map(), pendingParts: parts('a-110.m4s', 1), reports: [], canSkipUntil: 12 });
     const delta = deltaUpdate(full, 12);
-    const manifest = parseM3u8(delta);
+    const manifest = parseLowLatency(delta);
     expect(manifest.skip).toEqual({ skippedSegments: 4 });
     expect(manifest.mediaSequence).toBe(100);
-    expect(manifest.segments.map((segment: { uri: string }) => segment.uri)).toEqual(['a-104.m4s', 'a-105.m4s', 'a-106.m4s', 'a-107.m4s', 'a-108.m4s', 'a-109.m4s']);
+    expect(manifest.segments.map((segment) => segment.uri)).toEqual(['a-104.m4s', 'a-105.m4s', 'a-106.m4s', 'a-107.m4s', 'a-108.m4s', 'a-109.m4s']);
     // The kept segments keep their own tags and the init segment they need.
-    expect(manifest.segments[0].map).toEqual({ uri: 'init-a.mp4' });
-    expect(manifest.segments[0].dateTimeString).toBe(new Date(1_700_000_000_000 + 104 * 2000).toISOString());
+    expect(manifest.segments[0]!.map).toEqual({ uri: 'init-a.mp4' });
+    expect(manifest.segments[0]!.dateTimeString).toBe(new Date(1_700_000_000_000 + 104 * 2000).toISOString());
     expect(delta).toContain('#EXT-X-VERSION:9\n');
     expect(delta).toContain('#EXT-X-PART:DURATION=0.33333,URI="a-110.p0.m4s",INDEPENDENT=YES\n');
   });
 
   it('keeps a discontinuity and the new init segment when they fall among the kept segments, and the newer map when skipped', () => {
-    const kept = parseM3u8(deltaUpdate(canonical(10, 0, 8), 12));
+    const kept = parseLowLatency(deltaUpdate(canonical(10, 0, 8), 12));
     expect(kept.skip).toEqual({ skippedSegments: 4 });
     expect(kept.segments[4]).toMatchObject({ uri: 'b-8.m4s', discontinuity: true, map: { uri: 'init-b.mp4' } });
-    expect(kept.segments[0].map).toEqual({ uri: 'init-a.mp4' });
-    const skipped = parseM3u8(deltaUpdate(canonical(10, 0, 2), 12));
+    expect(kept.segments[0]!.map).toEqual({ uri: 'init-a.mp4' });
+    const skipped = parseLowLatency(deltaUpdate(canonical(10, 0, 2), 12));
     expect(skipped.segments[0]).toMatchObject({ uri: 'b-4.m4s', map: { uri: 'init-b.mp4' } });
   });
 
