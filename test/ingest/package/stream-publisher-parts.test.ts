@@ -1,0 +1,121 @@
+/**
+ * Low-latency parts from the sidecar to a real edge over HTTP: ffmpeg's CMAF output cut by the
+ * segmenter and published as the encoder run does, through the edge write API (EdgeObjectStore)
+ * into the edge app (in-process live state). What a player fetches must add up: every part
+ * listed exists, a segment's parts are exactly its bytes, and parts carry their segment's number.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CmafSegmenter } from '../../../ingest/package/cmaf-segmenter.ts';
+import { concatBytes } from '../../../ingest/package/fmp4-stream-splitter.ts';
+import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
+import { EdgeObjectStore } from '../../../ingest/upload/edge-object-store.ts';
+import { edgeAppForTest, TEST_SECRET } from '../../helpers/edge-app.ts';
+import { makeFlv, transcodeToCmaf } from '../../helpers/media-fixtures.ts';
+
+describe('low-latency parts, sidecar to edge', () => {
+  let server: ServerType;
+  let base: string;
+  const errors: unknown[] = [];
+  let midStream: string;
+  let afterEnd: string;
+
+  const get = (path: string) => fetch(`${base}/live/parts/${path}`);
+
+  beforeAll(async () => {
+    const { app } = edgeAppForTest({ lowLatency: true });
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const store = new EdgeObjectStore({ baseUrl: base, secret: TEST_SECRET, timeoutMs: 5000 });
+    const publisher = new StreamPublisher({
+      streamId: 'parts',
+      renditions: PASSTHROUGH_ONLY,
+      store,
+      targetSegmentDuration: 2,
+      windowSegments: 5,
+      now: Date.now,
+      lowLatency: { sink: store, partTarget: 0.333, onTrouble: (message) => errors.push(message) },
+      onError: (error) => errors.push(error),
+    });
+    const session = 'partsession1';
+    publisher.beginSession(session);
+    const [video, audio] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
+    // Wired as the encoder run wires them.
+    const segmenters = PASSTHROUGH_ONLY.map(
+      (rendition) =>
+        new CmafSegmenter(
+          { targetSegmentDuration: 2 },
+          {
+            onInit: (init, track) => publisher.publishInit(session, rendition.name, init, track),
+            onChunk: (chunk, track, position) => {
+              publisher.noteChunkReceived(session, (chunk.startTime + chunk.duration) / track.timescale);
+              publisher.publishPart(session, rendition.name, chunk, position, track);
+            },
+            onSegment: (segment) => publisher.publishSegment(session, rendition.name, segment),
+          },
+        ),
+    );
+    // Both tracks in small pieces, alternately, with time for the uploads: as live as a test gets.
+    const piece = 3000;
+    const inputs = [video, audio];
+    for (let offset = 0; offset < Math.max(video.length, audio.length); offset += piece) {
+      inputs.forEach((bytes, i) => {
+        if (offset < bytes.length) segmenters[i]!.push(bytes.subarray(offset, offset + piece));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (offset >= video.length * 0.8 && midStream === undefined) {
+        await publisher.idle();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        midStream = await (await get('source/index.m3u8')).text();
+      }
+    }
+    for (const segmenter of segmenters) segmenter.end();
+    await publisher.idle();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    afterEnd = await (await get('source/index.m3u8')).text();
+    await publisher.end();
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('lists parts with their segment, the segment being cut, and a preload hint', () => {
+    expect(errors).toEqual([]);
+    expect(midStream).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES');
+    expect(midStream).toContain('#EXT-X-PART-INF:PART-TARGET=0.33300');
+    expect(midStream).toMatch(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="partsession1-\d+\.p\d+\.m4s"\n/);
+    // Each listed segment's parts name that segment; the parts after the last segment name the next.
+    const lines = midStream.split('\n');
+    let pendingParts: string[] = [];
+    for (const line of lines) {
+      const part = /^#EXT-X-PART:.*URI="([^"]+)\.p\d+\.m4s"/.exec(line);
+      if (part) pendingParts.push(part[1]!);
+      if (line.endsWith('.m4s') && !line.startsWith('#')) {
+        for (const owner of pendingParts) expect(`${owner}.m4s`).toBe(line);
+        pendingParts = [];
+      }
+    }
+    expect(pendingParts.length).toBeGreaterThan(0);
+    const segments = lines.filter((line) => line.endsWith('.m4s') && !line.startsWith('#'));
+    const lastTime = Number(/-(\d+)\.m4s$/.exec(segments.at(-1)!)![1]);
+    expect(Number(/-(\d+)$/.exec(pendingParts[0]!)![1])).toBeGreaterThan(lastTime);
+  });
+
+  it('serves parts whose bytes are exactly their segment, in order', async () => {
+    const text = afterEnd ?? midStream;
+    const blocks = text.split(/^#EXTINF:[^\n]*\n/m);
+    let checked = 0;
+    for (let i = 1; i < blocks.length; i++) {
+      const segment = blocks[i]!.split('\n')[0]!;
+      const parts = [...blocks[i - 1]!.matchAll(/^#EXT-X-PART:[^\n]*URI="([^"]+)"/gm)].map((match) => match[1]!);
+      if (parts.length === 0) continue;
+      const partBytes = await Promise.all(parts.map(async (uri) => new Uint8Array(await (await get(`source/${uri}`)).arrayBuffer())));
+      const whole = new Uint8Array(await (await get(`source/${segment}`)).arrayBuffer());
+      expect(Buffer.compare(concatBytes(partBytes), whole), segment).toBe(0);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+});
