@@ -1,0 +1,25 @@
+/** The hostile-request table inside the Workers runtime: R2, the Cache API and the Durable Object live state. */
+import { env } from 'cloudflare:workers';
+import { createApp } from '../../edge/app.ts';
+import { CoalescingCoordinator } from '../../edge/low-latency/coordinator.ts';
+import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
+import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import type { Env } from '../../edge/worker.ts';
+import { HOSTILE_INGEST_SECRET, HOSTILE_PLAYBACK_SECRET, hostileRequestTests, recordingStore, seedHostileStreams } from '../helpers/hostile-requests.ts';
+
+const bindings = env as unknown as Env;
+
+hostileRequestTests(async () => {
+  const r2 = new R2ObjectStore(bindings.BUCKET);
+  await seedHostileStreams(r2);
+  const store = recordingStore(r2);
+  const app = createApp({
+    store,
+    cache: caches.default,
+    ingestSecret: HOSTILE_INGEST_SECRET,
+    playbackSecret: HOSTILE_PLAYBACK_SECRET,
+    lowLatency: new CoalescingCoordinator(new DurableObjectCoordinator(bindings.LIVE)),
+    assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
+  });
+  return { app, store };
+});
