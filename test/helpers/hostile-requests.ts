@@ -48,12 +48,14 @@ interface HostileCase {
 }
 
 async function cases(): Promise<HostileCase[]> {
-  const expired = await mintPlaybackToken(HOSTILE_PLAYBACK_SECRET, 'vip', Date.now() - 60_000);
-  const forOther = await mintPlaybackToken(HOSTILE_PLAYBACK_SECRET, 'other', Date.now() + 60_000);
-  const forged = await mintPlaybackToken('not-the-secret', 'vip', Date.now() + 60_000);
+  // Expiries are epoch seconds.
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const expired = await mintPlaybackToken(HOSTILE_PLAYBACK_SECRET, 'vip', nowSeconds - 60);
+  const forOther = await mintPlaybackToken(HOSTILE_PLAYBACK_SECRET, 'other', nowSeconds + 60);
+  const forged = await mintPlaybackToken('not-the-secret', 'vip', nowSeconds + 60);
   const otherWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'other')}`;
   const colorsWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'colors')}`;
-  const put = (authorization: string | undefined, contentType: string, body: BodyInit, extra: Record<string, string> = {}): RequestInit => ({
+  const put = (authorization: string | undefined, contentType: string, body: RequestInit['body'], extra: Record<string, string> = {}): RequestInit => ({
     method: 'PUT',
     headers: { ...(authorization ? { authorization } : {}), 'content-type': contentType, ...extra },
     body,
