@@ -27,10 +27,11 @@ export class ConnectionCounter {
 
   /** Counts the connection when it is within the limits; an admitted one must be released once. */
   admit(remoteAddress: string): Admission {
-    if (this.total >= this.limits.maxConnections) return { admitted: false, reason: 'connection-limit' };
+    // The source's limit first: a source at its limit is refused even when others could make room.
     const source = connectionSource(remoteAddress);
     const count = this.perSource.get(source) ?? 0;
     if (count >= this.limits.maxConnectionsPerSource) return { admitted: false, reason: 'per-ip-limit' };
+    if (this.total >= this.limits.maxConnections) return { admitted: false, reason: 'connection-limit' };
     this.perSource.set(source, count + 1);
     this.total += 1;
     return { admitted: true, source };

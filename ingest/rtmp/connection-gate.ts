@@ -27,6 +27,8 @@ export type RefusalReason =
   /** node-media-server threw on what the peer sent (a bogus AMF command, say). */
   | 'malformed-message'
   | 'play-refused'
+  /** Dropped, still not publishing, to make room for a newer connection at the connection limit. */
+  | 'evicted'
   /** The gate could not be put in front of node-media-server (not the version it was written for). */
   | 'internal-error';
 
@@ -54,6 +56,7 @@ interface Connection {
   /** The socket node-media-server reads: the transport itself, or the TLS socket over it. */
   reader?: Socket;
   guard: RtmpChunkGuard;
+  publishing: boolean;
   handshakeTimer: NodeJS.Timeout;
   publishTimer: NodeJS.Timeout;
   lingerTimer?: NodeJS.Timeout;
@@ -95,7 +98,10 @@ export class RtmpConnectionGate {
       return false;
     }
     const remote = `${transport.remoteAddress}:${transport.remotePort}`;
-    const admission = this.counter.admit(transport.remoteAddress);
+    let admission = this.counter.admit(transport.remoteAddress);
+    if (!admission.admitted && admission.reason === 'connection-limit' && this.evictOldestUnpublished()) {
+      admission = this.counter.admit(transport.remoteAddress);
+    }
     if (!admission.admitted) {
       transport.destroy();
       const limit = admission.reason === 'connection-limit' ? `${this.limits.maxConnections} connections` : `${this.limits.maxConnectionsPerSource} connections from one address`;
@@ -109,6 +115,7 @@ export class RtmpConnectionGate {
       source: admission.source,
       transport,
       guard: new RtmpChunkGuard(this.limits, this.budget),
+      publishing: false,
       handshakeTimer: setTimeout(() => this.refuse(connection, 'handshake-timeout', `no RTMP handshake within ${handshakeTimeoutMs / 1000} s`), handshakeTimeoutMs),
       publishTimer: setTimeout(() => this.refuse(connection, 'publish-timeout', `no accepted publish within ${publishTimeoutMs / 1000} s`), publishTimeoutMs),
       stopped: false,
@@ -153,6 +160,7 @@ export class RtmpConnectionGate {
   publishing(reader: Socket): void {
     const connection = this.connectionOf(reader);
     if (!connection) return;
+    connection.publishing = true;
     connection.guard.allowPublishing();
     clearTimeout(connection.handshakeTimer);
     clearTimeout(connection.publishTimer);
@@ -175,6 +183,28 @@ export class RtmpConnectionGate {
     const connection = this.connectionOf(reader);
     if (connection) this.refuse(connection, reason, detail);
     else reader.destroy();
+  }
+
+  /**
+   * At the connection limit, the oldest connection that is not publishing makes room: a publisher
+   * needs well under a second from connecting to publishing, so connections held open by a peer
+   * that never publishes cannot keep publishers out (they can only take each other's places).
+   */
+  private evictOldestUnpublished(): boolean {
+    // In the order they connected; publishers are few, so the search ends early.
+    for (const connection of this.connections.values()) {
+      if (connection.publishing || connection.refused) continue;
+      if (connection.stopped) {
+        // Its publish was refused (and reported): it was going anyway.
+        connection.transport.destroy();
+      } else {
+        this.refuse(connection, 'evicted', `dropped for a newer connection: ${this.limits.maxConnections} connections open and this one not publishing`);
+      }
+      // Its socket closes later; its place is free now.
+      this.forget(connection);
+      return true;
+    }
+    return false;
   }
 
   private refuse(connection: Connection, reason: RefusalReason, detail: string): void {

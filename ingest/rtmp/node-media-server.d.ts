@@ -41,6 +41,8 @@ declare module 'node-media-server/src/session/base_session.js' {
     streamQuery: Record<string, string | string[] | undefined>;
     /** Only on RTMP sessions. */
     socket?: Socket;
+    /** Only on RTMP sessions: the protocol state (its `flv` is an FLV parser it never uses). */
+    rtmp?: { flv?: unknown };
     sendBuffer: (buffer: Buffer) => void;
     close: () => void;
   }
@@ -57,7 +59,7 @@ declare module 'node-media-server/src/core/context.js' {
     postPlay(session: BaseSession): string | null;
     donePlay(session: BaseSession): void;
   }
-  const Context: { broadcasts: Map<string, BroadcastServer> };
+  const Context: { broadcasts: Map<string, BroadcastServer>; sessions: Map<string, BaseSession> };
   export default Context;
 }
 

@@ -152,6 +152,7 @@ export class RtmpServer {
       const parse = added[0] as (bytes: Buffer) => void;
       socket.removeListener('data', parse);
       gate.feed(socket, parse);
+      dropUnusedFlvParser(socket);
     };
     if (server.tcpServer) {
       replaceListener(server.tcpServer, 'connection', server.handleRequest, (socket: Socket) => {
@@ -189,6 +190,17 @@ export class RtmpServer {
 
   close(): void {
     this.nms.rtmpServer.stop();
+  }
+}
+
+/**
+ * node-media-server 4.4.3 gives every RTMP session a zero-filled 1 MiB FLV parser buffer that
+ * nothing reads: 200 idle connections held 200 MB. Dropped at once, it is short-lived garbage.
+ */
+function dropUnusedFlvParser(socket: Socket): void {
+  // The session was added last; at most --rtmp-max-connections of them to look through.
+  for (const session of Context.sessions.values()) {
+    if (session.socket === socket && session.rtmp) session.rtmp.flv = undefined;
   }
 }
 
