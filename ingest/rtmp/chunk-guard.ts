@@ -30,6 +30,12 @@ export interface GuardViolation {
   detail: string;
 }
 
+/**
+ * What may go on to node-media-server: the first `passed` bytes (all of them, or up to the end of
+ * a command it must act on before the rest can be judged), or nothing.
+ */
+export type GuardVerdict = { passed: number } | { violation: GuardViolation };
+
 export interface ChunkGuardLimits {
   /** Largest audio, video or data message of an accepted publisher (a keyframe), bytes. */
   maxMessageSize: number;
@@ -74,6 +80,8 @@ const CONTROL_MESSAGE_LENGTH = new Map<number, number>([
 ]);
 /** Audio, video, AMF3 and AMF0 data, aggregate: what only an accepted publisher sends. */
 const MEDIA_MESSAGE_TYPES = new Set([8, 9, 15, 18, 22]);
+/** AMF3 and AMF0 commands (connect, publish, ...). */
+const COMMAND_MESSAGE_TYPES = new Set([17, 20]);
 
 /** What node-media-server keeps per chunk stream id, as far as parsing and allocation go. */
 interface ChunkStreamState {
@@ -96,6 +104,8 @@ export class RtmpChunkGuard {
   private readonly budget: ByteBudget | undefined;
   private readonly chunkStreams = new Map<number, ChunkStreamState>();
   private violation: GuardViolation | undefined;
+  /** A command just ended before any publish was accepted: node-media-server must act on it first. */
+  private commandEnded = false;
   private publishing = false;
   private chunkSize = DEFAULT_CHUNK_SIZE;
   private memory = 0;
@@ -135,15 +145,19 @@ export class RtmpChunkGuard {
   }
 
   /**
-   * Reads the next bytes the peer sent. Returns the first violation found (and the same one for
-   * every later call): the bytes must then not reach node-media-server.
+   * Reads the next bytes the peer sent, up to the end of a command while no publish is accepted
+   * (that command may be the publish, which changes what may follow: a client may send its first
+   * media in the same packet). The passed bytes go to node-media-server, then the rest comes
+   * back here. A violation means none of these bytes may reach it (and every later call
+   * returns the same violation).
    */
-  inspect(bytes: Uint8Array): GuardViolation | undefined {
+  inspect(bytes: Uint8Array): GuardVerdict {
     let offset = 0;
-    while (offset < bytes.length && !this.violation) {
+    this.commandEnded = false;
+    while (offset < bytes.length && !this.violation && !this.commandEnded) {
       offset = this.step(bytes, offset);
     }
-    return this.violation;
+    return this.violation ? { violation: this.violation } : { passed: offset };
   }
 
   /** Consumes bytes from `offset` for the current phase; returns the new offset. */
@@ -273,6 +287,7 @@ export class RtmpChunkGuard {
     stream.received = 0;
     this.phase = 'basic-header';
     const handled = stream.clock <= MAX_HANDLED_CLOCK;
+    if (!this.publishing && COMMAND_MESSAGE_TYPES.has(stream.type)) this.commandEnded = true;
     if (stream.type === TYPE_SET_CHUNK_SIZE) {
       const size = stream.chunkSizeValue;
       stream.chunkSizeValue = 0;

@@ -141,17 +141,27 @@ export class RtmpConnectionGate {
     // A TLS socket can be closed without its transport (a TLS alert): count that as the end too.
     if (reader !== connection.transport) reader.once('close', () => this.forget(connection));
     reader.on('data', (bytes: Buffer) => {
-      if (connection.stopped) return;
-      const violation = connection.guard.inspect(bytes);
-      if (violation) {
-        this.refuse(connection, violation.reason, violation.detail);
-        return;
-      }
-      if (connection.guard.handshakeComplete) clearTimeout(connection.handshakeTimer);
-      try {
-        parse(bytes);
-      } catch (error) {
-        this.refuse(connection, 'malformed-message', `node-media-server could not handle it (${describeError(error)})`);
+      let rest = bytes;
+      while (rest.length > 0 && !connection.stopped) {
+        const verdict = connection.guard.inspect(rest);
+        if ('violation' in verdict) {
+          this.refuse(connection, verdict.violation.reason, verdict.violation.detail);
+          return;
+        }
+        if (verdict.passed === 0) {
+          // The guard always reads at least a byte; anything else is a bug of ours: fail closed.
+          this.refuse(connection, 'internal-error', 'the chunk guard made no progress');
+          return;
+        }
+        if (connection.guard.handshakeComplete) clearTimeout(connection.handshakeTimer);
+        try {
+          // May accept a publish (and so let the guard pass media) before the rest is read.
+          parse(verdict.passed === rest.length ? rest : rest.subarray(0, verdict.passed));
+        } catch (error) {
+          this.refuse(connection, 'malformed-message', `node-media-server could not handle it (${describeError(error)})`);
+          return;
+        }
+        rest = rest.subarray(verdict.passed);
       }
     });
   }
