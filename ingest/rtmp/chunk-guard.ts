@@ -115,7 +115,7 @@ export class RtmpChunkGuard {
   /** The chunk header being read. */
   private format = 0;
   private chunkStreamId = 0;
-  private header = new Uint8Array(11);
+  private readonly header = new Uint8Array(11);
   private headerFilled = 0;
   private current: ChunkStreamState | undefined;
 
@@ -170,10 +170,7 @@ export class RtmpChunkGuard {
         return offset + 1;
       case 'basic-header-id':
         // The two-byte form: ids 64..319.
-        this.chunkStreamId = 64 + bytes[offset]!;
-        this.phase = 'message-header';
-        this.headerFilled = 0;
-        if (MESSAGE_HEADER_BYTES[this.format] === 0) this.endMessageHeader();
+        this.beginMessageHeader(64 + bytes[offset]!);
         return offset + 1;
       case 'message-header':
       case 'extended-timestamp':
@@ -209,9 +206,14 @@ export class RtmpChunkGuard {
       this.phase = 'basic-header-id';
       return;
     }
-    this.chunkStreamId = id;
+    this.beginMessageHeader(id);
+  }
+
+  private beginMessageHeader(chunkStreamId: number): void {
+    this.chunkStreamId = chunkStreamId;
     this.phase = 'message-header';
     this.headerFilled = 0;
+    // Type 3: no message header at all.
     if (MESSAGE_HEADER_BYTES[this.format] === 0) this.endMessageHeader();
   }
 
