@@ -1,5 +1,6 @@
 /** The sidecar's configuration: command-line flags first, then environment variables, then defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RtmpLimits } from './rtmp/connection-gate.ts';
 import { DEFAULT_LADDER_CONFIG, parseRungs, type LadderConfig } from './transcode/ladder.ts';
 
 export type StorageConfig =
@@ -12,6 +13,8 @@ export interface IngestConfig {
   rtmpHost: string;
   rtmpPort: number;
   rtmps: { port: number; certFile: string; keyFile: string } | undefined;
+  /** undefined: node-media-server unguarded (`--unguarded-rtmp`, for measuring only). */
+  rtmpLimits: RtmpLimits | undefined;
   apiHost: string;
   apiPort: number;
   adminToken: string | undefined;
@@ -59,6 +62,22 @@ function seconds(min: number, max: number) {
 }
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** Bytes, plain or with a KiB/MiB suffix (`8MiB`). */
+function bytes(min: number, max: number) {
+  return (value: string): number => {
+    const match = /^(\d+)\s*(KiB|MiB)?$/i.exec(value.trim());
+    const unit = match?.[2]?.toLowerCase();
+    const parsed = match ? Number(match[1]) * (unit === 'mib' ? MIB : unit === 'kib' ? KIB : 1) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`expected bytes from ${min} to ${max} (a plain number, or with KiB or MiB)`);
+    }
+    return parsed;
+  };
+}
 
 function rungs(value: string) {
   try {
@@ -124,6 +143,15 @@ export function ingestCommand(): Command {
     .addOption(new Option('--idle-timeout <seconds>', 'disconnect a publisher that sends nothing this long').env('IDLE_TIMEOUT').default(10).argParser(seconds(2, 300)))
     .addOption(new Option('--reconnect-window <seconds>', 'a publisher reconnecting within this continues its stream (0: streams end at once)').env('RECONNECT_WINDOW').default(30).argParser(seconds(0, 3600)))
     .addOption(new Option('--stall-timeout <seconds>', 'restart an ffmpeg that writes nothing this long while fed').env('STALL_TIMEOUT').default(10).argParser(seconds(2, 300)))
+    .addOption(new Option('--rtmp-max-connections <n>', 'open RTMP(S) connections at most, all peers together').env('RTMP_MAX_CONNECTIONS').default(200).argParser(integer(1, 100_000)))
+    .addOption(new Option('--rtmp-max-connections-per-ip <n>', 'open RTMP(S) connections at most from one IPv4 address or IPv6 /64').env('RTMP_MAX_CONNECTIONS_PER_IP').default(10).argParser(integer(1, 100_000)))
+    .addOption(new Option('--rtmp-handshake-timeout <seconds>', 'a connection must finish the RTMP handshake (and TLS) this soon').env('RTMP_HANDSHAKE_TIMEOUT').default(5).argParser(seconds(0.5, 60)))
+    .addOption(new Option('--rtmp-publish-timeout <seconds>', 'a connection must have its publish accepted this soon, or it is dropped').env('RTMP_PUBLISH_TIMEOUT').default(15).argParser(seconds(1, 300)))
+    .addOption(new Option('--rtmp-max-message <bytes>', 'largest audio/video/data message a publisher may announce (a keyframe)').env('RTMP_MAX_MESSAGE').default(8 * MIB).argParser(bytes(64 * KIB, 16 * MIB - 1)))
+    .addOption(new Option('--rtmp-max-chunk-streams <n>', 'RTMP chunk stream ids one connection may use').env('RTMP_MAX_CHUNK_STREAMS').default(16).argParser(integer(4, 320)))
+    .addOption(new Option('--rtmp-max-publisher-memory <bytes>', 'message buffers of one publisher, all chunk streams together').env('RTMP_MAX_PUBLISHER_MEMORY').default(20 * MIB).argParser(bytes(128 * KIB, 1024 * MIB)))
+    .addOption(new Option('--rtmp-max-memory <bytes>', 'message buffers of all RTMP connections together').env('RTMP_MAX_MEMORY').default(128 * MIB).argParser(bytes(1 * MIB, 64 * 1024 * MIB)))
+    .addOption(new Option('--unguarded-rtmp', 'no RTMP limits at all: node-media-server as it comes (for measuring it; never in production)').hideHelp())
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error']))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').env('LOG_FORMAT').choices(['pretty', 'json']))
     .addHelpText(
@@ -170,6 +198,15 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     idleTimeout: number;
     reconnectWindow: number;
     stallTimeout: number;
+    rtmpMaxConnections: number;
+    rtmpMaxConnectionsPerIp: number;
+    rtmpHandshakeTimeout: number;
+    rtmpPublishTimeout: number;
+    rtmpMaxMessage: number;
+    rtmpMaxChunkStreams: number;
+    rtmpMaxPublisherMemory: number;
+    rtmpMaxMemory: number;
+    unguardedRtmp?: boolean;
     logLevel: string;
     logFormat?: 'pretty' | 'json';
   }>();
@@ -180,7 +217,16 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     command.error('error: RTMPS needs both --tls-cert and --tls-key (or RTMPS_CERT and RTMPS_KEY)');
   }
   if (options.tlsCert && options.rtmpsPort === options.rtmpPort) command.error('error: --rtmps-port must differ from --rtmp-port');
-  const { open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, lowLatency, ...rest } = options;
+  // A publisher must be able to hold one largest message next to its small ones.
+  if (options.rtmpMaxPublisherMemory < options.rtmpMaxMessage + 128 * KIB) {
+    command.error('error: --rtmp-max-publisher-memory must be at least --rtmp-max-message + 128 KiB');
+  }
+  if (options.rtmpMaxMemory < options.rtmpMaxPublisherMemory) command.error('error: --rtmp-max-memory must be at least --rtmp-max-publisher-memory');
+  const {
+    open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, lowLatency,
+    rtmpMaxConnections, rtmpMaxConnectionsPerIp, rtmpHandshakeTimeout, rtmpPublishTimeout, rtmpMaxMessage, rtmpMaxChunkStreams, rtmpMaxPublisherMemory, rtmpMaxMemory, unguardedRtmp,
+    ...rest
+  } = options;
   return {
     ...rest,
     lowLatency: lowLatency === 'on',
@@ -194,6 +240,18 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     storage: storageConfig(),
     open: open === true || flag(env.INGEST_OPEN),
     rtmps: tlsCert && tlsKey ? { port: rtmpsPort, certFile: tlsCert, keyFile: tlsKey } : undefined,
+    rtmpLimits: unguardedRtmp
+      ? undefined
+      : {
+          maxConnections: rtmpMaxConnections,
+          maxConnectionsPerSource: rtmpMaxConnectionsPerIp,
+          handshakeTimeoutMs: rtmpHandshakeTimeout * 1000,
+          publishTimeoutMs: rtmpPublishTimeout * 1000,
+          maxMessageSize: rtmpMaxMessage,
+          maxChunkStreams: rtmpMaxChunkStreams,
+          maxPublisherMemory: rtmpMaxPublisherMemory,
+          maxTotalMemory: rtmpMaxMemory,
+        },
     logFormat: options.logFormat,
     adminToken: env.ADMIN_TOKEN || undefined,
     playbackSecret: env.PLAYBACK_SECRET || undefined,

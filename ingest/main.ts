@@ -92,13 +92,21 @@ const rtmp = new RtmpServer({
   host: config.rtmpHost,
   port: config.rtmpPort,
   rtmps: config.rtmps,
+  limits: config.rtmpLimits,
   decide: (request) => registry.decide(request),
+  onConnectionRefused: ({ reason, detail, remote }) => {
+    // The gate never sees a stream name (it reads chunk headers, not commands): nothing secret here.
+    log.warn({ remote, reason }, `RTMP connection refused: ${detail}`);
+    metrics.rtmpConnectionsRefused.inc({ reason });
+  },
   onListenError: (error) => {
     const hint = error.code === 'EADDRINUSE' ? ' (is another sidecar running? set --rtmp-port / --rtmps-port)' : '';
     fatal(`cannot listen for RTMP: ${error.message}${hint}`);
   },
 });
 rtmp.listen();
+metrics.observeRtmpGate(() => rtmp.gateStats());
+if (!config.rtmpLimits) log.warn('UNGUARDED RTMP: no connection limits, timeouts or message checks (for measuring node-media-server only)');
 const resumed = registry.resumeAfterRestart();
 
 const api =

@@ -11,6 +11,26 @@ export class IngestMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly rtmpConnectionsRefused = new Counter({
+    name: 'ingest_rtmp_connections_refused_total',
+    help: 'RTMP(S) connections refused before or instead of a publish (limits, timeouts, malformed input), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** What the RTMP gate reports; set by whoever owns the RTMP server. */
+  private rtmpGate: () => { connections: number; parserMemory: number } | undefined = () => undefined;
+  readonly rtmpConnections = new Gauge({
+    name: 'ingest_rtmp_connections',
+    help: 'Open RTMP(S) connections, publishing or not',
+    registers: [this.registry],
+    collect: () => this.collectRtmpGate(),
+  });
+  readonly rtmpParserBytes = new Gauge({
+    name: 'ingest_rtmp_parser_buffer_bytes',
+    help: "node-media-server's RTMP message buffers of all connections (what the gate lets it allocate)",
+    registers: [this.registry],
+    collect: () => this.collectRtmpGate(),
+  });
   readonly segmentsStored = new Counter({
     name: 'ingest_segments_stored_total',
     help: 'Media segments stored, by rendition kind',
@@ -54,6 +74,17 @@ export class IngestMetrics {
     help: 'ffmpeg processes restarted for a live stream',
     registers: [this.registry],
   });
+  observeRtmpGate(read: () => { connections: number; parserMemory: number } | undefined): void {
+    this.rtmpGate = read;
+  }
+
+  private collectRtmpGate(): void {
+    const stats = this.rtmpGate();
+    if (!stats) return;
+    this.rtmpConnections.set(stats.connections);
+    this.rtmpParserBytes.set(stats.parserMemory);
+  }
+
   readonly encodeSpeed = new Gauge({
     name: 'ingest_encode_speed_ratio',
     help: 'Media seconds packaged per wall-clock second over the last 10 s, per stream (1 = real time)',

@@ -1,5 +1,7 @@
 // Types for the parts of node-media-server 4.4 (CommonJS, untyped) the sidecar uses.
 declare module 'node-media-server' {
+  import type { Server as NetServer, Socket } from 'node:net';
+  import type { Server as TlsServer } from 'node:tls';
   import type BaseSession from 'node-media-server/src/session/base_session.js';
 
   interface NmsConfig {
@@ -14,8 +16,13 @@ declare module 'node-media-server' {
       run(): void;
       stop(): void;
       handleListenError: (name: string, port: number) => (error: NodeJS.ErrnoException) => void;
+      /** Made in the constructor with `handleRequest` as their connection listener. */
+      tcpServer?: NetServer;
+      tlsServer?: TlsServer;
+      /** Starts an RTMP session on a socket; the session reads it through one 'data' listener. */
+      handleRequest: (socket: Socket) => void;
     };
-    on(event: 'prePublish' | 'postPublish' | 'donePublish', listener: (session: BaseSession) => void): void;
+    on(event: 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay', listener: (session: BaseSession) => void): void;
     stop(): Promise<void>;
   }
   export default NodeMediaServer;
@@ -34,6 +41,8 @@ declare module 'node-media-server/src/session/base_session.js' {
     streamQuery: Record<string, string | string[] | undefined>;
     /** Only on RTMP sessions. */
     socket?: Socket;
+    /** Only on RTMP sessions: the protocol state (its `flv` is an FLV parser it never uses). */
+    rtmp?: { flv?: unknown };
     sendBuffer: (buffer: Buffer) => void;
     close: () => void;
   }
@@ -44,10 +53,13 @@ declare module 'node-media-server/src/core/context.js' {
   import type BaseSession from 'node-media-server/src/session/base_session.js';
 
   interface BroadcastServer {
+    /** Set by postPublish even when a prePublish listener refused the session. */
+    publisher: BaseSession | null;
+    subscribers: Map<string, BaseSession>;
     postPlay(session: BaseSession): string | null;
     donePlay(session: BaseSession): void;
   }
-  const Context: { broadcasts: Map<string, BroadcastServer> };
+  const Context: { broadcasts: Map<string, BroadcastServer>; sessions: Map<string, BaseSession> };
   export default Context;
 }
 

@@ -1,12 +1,16 @@
 /**
  * The RTMP(S) listener: node-media-server accepts publishers; this module turns its sessions
  * into publish requests that the owner accepts or refuses, and hands over each accepted
- * stream's media as FLV bytes, read in-process (no loopback pull, no spool files).
+ * stream's media as FLV bytes, read in-process (no loopback pull, no spool files). Unless told
+ * otherwise, every connection passes an RtmpConnectionGate first, and its bytes reach
+ * node-media-server only through it.
  */
+import type { Server as NetServer, Socket } from 'node:net';
 import NodeMediaServer from 'node-media-server';
 import BaseSession from 'node-media-server/src/session/base_session.js';
 import Context from 'node-media-server/src/core/context.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
+import { RtmpConnectionGate, type ConnectionRefusal, type GateStats, type RtmpLimits } from './connection-gate.ts';
 
 export interface PublishRequest {
   /** Empty when node-media-server refused the names' characters before asking us. */
@@ -45,7 +49,11 @@ export interface RtmpServerOptions {
   port: number;
   host: string;
   rtmps?: RtmpsOptions;
+  /** Limits on connections and on what node-media-server will allocate; none: unguarded (for measuring only). */
+  limits: RtmpLimits | undefined;
   decide(request: PublishRequest): PublishDecision;
+  /** A connection was refused by the gate (once per connection). */
+  onConnectionRefused(refusal: ConnectionRefusal): void;
   onListenError(error: NodeJS.ErrnoException): void;
 }
 
@@ -69,6 +77,7 @@ class FlvTap extends BaseSession {
 
 export class RtmpServer {
   private readonly nms: NodeMediaServer;
+  private readonly gate: RtmpConnectionGate | undefined;
   private readonly accepted = new WeakMap<BaseSession, (control: PublishControl) => PublishHandler>();
 
   constructor(options: RtmpServerOptions) {
@@ -79,6 +88,10 @@ export class RtmpServer {
       ...(options.rtmps ? { rtmps: { port: options.rtmps.port, cert: options.rtmps.certFile, key: options.rtmps.keyFile } } : {}),
     });
     this.nms.rtmpServer.handleListenError = () => options.onListenError;
+    if (options.limits) {
+      this.gate = new RtmpConnectionGate(options.limits, options.onConnectionRefused);
+      this.guardConnections(this.gate, options.onConnectionRefused);
+    }
 
     this.nms.on('prePublish', (session) => {
       const decision = options.decide({
@@ -90,17 +103,67 @@ export class RtmpServer {
       });
       if ('reject' in decision) {
         session.close();
+        if (session.socket) this.gate?.publishRefused(session.socket);
         return;
       }
       this.accepted.set(session, decision.accept);
+      if (session.socket) this.gate?.publishing(session.socket);
     });
     // postPublish also fires for sessions refused in prePublish: only accepted ones are tapped.
     this.nms.on('postPublish', (session) => {
       const accept = this.accepted.get(session);
-      if (!accept) return;
+      if (!accept) {
+        // node-media-server makes it the publisher right after this event.
+        process.nextTick(() => forgetRefusedPublisher(session));
+        return;
+      }
       this.accepted.delete(session);
       this.tap(session, accept);
     });
+    // The platform plays streams over HLS and DASH only; an RTMP player would be fed whatever
+    // it asked for, at whatever rate it reads.
+    this.nms.on('prePlay', (session) => {
+      if (session.socket) this.gate?.refuseConnection(session.socket, 'play-refused', 'RTMP playback is not offered (watch over HLS or DASH)');
+    });
+  }
+
+  /** Open connections and node-media-server's message buffers; undefined when unguarded. */
+  gateStats(): GateStats | undefined {
+    return this.gate?.stats();
+  }
+
+  /**
+   * node-media-server gave its servers `handleRequest` as their connection listener: it is
+   * replaced by one that asks the gate first, and the session's reader of the socket is moved
+   * behind the gate.
+   */
+  private guardConnections(gate: RtmpConnectionGate, onRefused: (refusal: ConnectionRefusal) => void): void {
+    const server = this.nms.rtmpServer;
+    const handOver = (socket: Socket) => {
+      const before = new Set(socket.listeners('data'));
+      server.handleRequest(socket);
+      const added = socket.listeners('data').filter((listener) => !before.has(listener));
+      if (added.length !== 1) {
+        // Not the node-media-server this was written for: fail closed, and say so.
+        socket.destroy();
+        onRefused({ reason: 'internal-error', detail: `node-media-server attached ${added.length} data listeners, expected 1`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+        return;
+      }
+      const parse = added[0] as (bytes: Buffer) => void;
+      socket.removeListener('data', parse);
+      gate.feed(socket, parse);
+      dropUnusedFlvParser(socket);
+    };
+    if (server.tcpServer) {
+      replaceListener(server.tcpServer, 'connection', server.handleRequest, (socket: Socket) => {
+        if (gate.admit(socket)) handOver(socket);
+      });
+    }
+    if (server.tlsServer) {
+      // Counted and clocked from the TCP connection, so a slow TLS handshake is one too.
+      server.tlsServer.prependListener('connection', (socket: Socket) => gate.admit(socket));
+      replaceListener(server.tlsServer, 'secureConnection', server.handleRequest, handOver);
+    }
   }
 
   private tap(session: BaseSession, accept: (control: PublishControl) => PublishHandler): void {
@@ -128,4 +191,34 @@ export class RtmpServer {
   close(): void {
     this.nms.rtmpServer.stop();
   }
+}
+
+/**
+ * node-media-server 4.4.3 gives every RTMP session a zero-filled 1 MiB FLV parser buffer that
+ * nothing reads: 400 idle connections held about 470 MB. Dropped at once, it is short-lived garbage.
+ */
+function dropUnusedFlvParser(socket: Socket): void {
+  // The session was added last; at most --rtmp-max-connections of them to look through.
+  for (const session of Context.sessions.values()) {
+    if (session.socket === socket && session.rtmp) session.rtmp.flv = undefined;
+  }
+}
+
+function replaceListener(server: NetServer, event: string, original: (socket: Socket) => void, replacement: (socket: Socket) => void): void {
+  if (!server.listeners(event).includes(original)) {
+    throw new Error(`node-media-server's ${event} listener is not where it was in 4.4.3: the RTMP gate cannot be installed`);
+  }
+  server.removeListener(event, original);
+  server.on(event, replacement);
+}
+
+/**
+ * node-media-server makes a refused publisher its stream path's publisher anyway, and keeps it
+ * (with its message buffers) for a 30 s grace after it leaves: undone here.
+ */
+function forgetRefusedPublisher(session: BaseSession): void {
+  const broadcast = Context.broadcasts.get(session.streamPath);
+  if (!broadcast || broadcast.publisher !== session) return;
+  broadcast.publisher = null;
+  if (broadcast.subscribers.size === 0) Context.broadcasts.delete(session.streamPath);
 }

@@ -52,3 +52,40 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** Samples a process's resident memory until stopped, keeping the peak. */
+export class RssSampler {
+  private readonly timer: NodeJS.Timeout;
+  private peakBytes = 0;
+  private lastBytes = 0;
+
+  constructor(pid: number, intervalMs = 100) {
+    const sample = () => {
+      try {
+        this.lastBytes = processRssBytes(pid);
+        this.peakBytes = Math.max(this.peakBytes, this.lastBytes);
+      } catch {
+        // The process is gone: the peak stands.
+      }
+    };
+    sample();
+    this.timer = setInterval(sample, intervalMs);
+  }
+
+  get peak(): number {
+    return this.peakBytes;
+  }
+
+  get last(): number {
+    return this.lastBytes;
+  }
+
+  /** Starts a new peak from now on (after a warm-up, say). */
+  resetPeak(): void {
+    this.peakBytes = this.lastBytes;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
