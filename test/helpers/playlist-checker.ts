@@ -26,7 +26,10 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     if (seen.at(-1) === text) return;
     seen.push(text);
     const manifest = parseM3u8(text);
-    const uris = manifest.segments.flatMap((segment) => [segment.uri, segment.map?.uri]).filter((uri): uri is string => Boolean(uri));
+    // Low-latency parts too: listed means servable, like segments (the preload hint is not listed yet).
+    const lowLatency = manifest as unknown as { segments: Array<{ parts?: Array<{ uri: string }> }>; preloadSegment?: { parts?: Array<{ uri: string }> } };
+    const parts = [...lowLatency.segments.flatMap((segment) => segment.parts ?? []), ...(lowLatency.preloadSegment?.parts ?? [])].map((part) => part.uri);
+    const uris = [...manifest.segments.flatMap((segment) => [segment.uri, segment.map?.uri]), ...parts].filter((uri): uri is string => Boolean(uri));
     for (const uri of uris) {
       const objectUrl = new URL(uri, url).href;
       if (verified.has(objectUrl)) continue;
