@@ -66,13 +66,13 @@ describe('clock pattern', () => {
   });
 
   it('rejects a frame with a grey (unreadable) box instead of guessing', () => {
-    const cells = clockBits(42).map((bit) => (bit ? 250 : 5));
+    const cells: number[] = clockBits(42).map((bit) => (bit ? 250 : 5));
     cells[3] = 128;
     expect(decodeClockCells(cells)).toBeNull();
   });
 
   it('rejects a frame whose checksum does not match (a flipped box)', () => {
-    const cells = clockBits(42).map((bit) => (bit ? 250 : 5));
+    const cells: number[] = clockBits(42).map((bit) => (bit ? 250 : 5));
     cells[20] = cells[20]! > 128 ? 5 : 250;
     expect(decodeClockCells(cells)).toBeNull();
   });
