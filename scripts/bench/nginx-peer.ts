@@ -1,11 +1,12 @@
 /**
  * The peer the benchmarks compare against: nginx with the RTMP module, configured as the blog's
  * server (rtmp app `live` with `hls on`, 2 s fragments, playlists served over nginx's HTTP), and
- * the blog's `exec ffmpeg` ladder (app `abr` transcodes and pushes every rung back into app
+ * the blog's `exec ffmpeg` ladder (apps `abr720`, `abr1080` transcode and pushes every rung back into app
  * `hls`). The configuration is rendered here (pure) into a temporary directory; nginx runs in
  * the foreground (`daemon off`) as one of our managed processes.
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess } from '../lib/managed-process.ts';
 import { ensureSystemTools, findOnPath } from '../lib/system-tools.ts';
@@ -44,8 +45,8 @@ export interface NginxConfigOptions {
   fragmentSeconds: number;
   /** Seconds of media a live playlist lists: the same as our playlist window. */
   playlistSeconds: number;
-  /** Height of the sources published to app `abr`: the top rung of the exec ladder. */
-  ladderSourceHeight: number;
+  /** Source heights of the exec ladder: app `abrH` takes sources of height H (its top rung). */
+  ladderSourceHeights: number[];
   /** Workers drop root privileges to this user (nginx started as root); they write the HLS files. */
   user?: string;
 }
@@ -60,11 +61,12 @@ function execLine(command: string, args: readonly string[]): string {
 export function renderNginxConfig(options: NginxConfigOptions): string {
   const { dir } = options;
   const rtmp = `rtmp://127.0.0.1:${options.rtmpPort}`;
-  const ladder = peerLadderArgs({
-    input: `${rtmp}/abr/$name`,
-    sourceHeight: options.ladderSourceHeight,
-    output: (height) => ({ target: `${rtmp}/hls/$name_${height}p`, format: 'flv' }),
-  });
+  const ladder = (sourceHeight: number) =>
+    peerLadderArgs({
+      input: `${rtmp}/abr${sourceHeight}/$name`,
+      sourceHeight,
+      output: (height) => ({ target: `${rtmp}/hls/$name_${height}p`, format: 'flv' }),
+    });
   const hls = (path: string) => [
     'hls on;',
     `hls_path ${path};`,
@@ -93,11 +95,13 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     ...hls(join(dir, 'hls', 'live')).map((line) => `      ${line}`),
     '    }',
     '    # The blog\'s ladder: one ffmpeg per stream encodes every rung and pushes it back into app hls.',
-    '    application abr {',
-    '      live on;',
-    '      record off;',
-    `      exec ${execLine(options.ffmpeg, ladder)};`,
-    '    }',
+    ...options.ladderSourceHeights.flatMap((height) => [
+      `    application abr${height} {`,
+      '      live on;',
+      '      record off;',
+      `      exec ${execLine(options.ffmpeg, ladder(height))};`,
+      '    }',
+    ]),
     '    application hls {',
     '      live on;',
     '      record off;',
@@ -121,8 +125,11 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
 
 export interface NginxPeer {
   process: ManagedProcess;
-  /** Where a publisher sends stream `name` to the blog's plain HLS app (`live`) or its ladder (`abr`). */
-  publishUrl(name: string, app?: 'live' | 'abr'): string;
+  dir: string;
+  /** Stops nginx and removes its directory. */
+  stop(): Promise<void>;
+  /** Where a publisher sends stream `name`: the blog's plain HLS app (`live`) or its ladder (`abrH` for an H-line source). */
+  publishUrl(name: string, app?: string): string;
   /** The media playlist viewers load for a stream published to app `live`. */
   playlistUrl(name: string): string;
   /** The HTTP origin pages are served from. */
@@ -131,14 +138,14 @@ export interface NginxPeer {
 }
 
 export interface StartNginxOptions extends Omit<NginxConfigOptions, 'modulePath' | 'user' | 'dir'> {
-  /** Its own directory (config, logs, HLS files). */
-  dir: string;
   onLine?: (line: string) => void;
 }
 
 export async function startNginxPeer(options: StartNginxOptions): Promise<NginxPeer> {
   const { nginx, module } = ensureNginxRtmp();
-  const { dir } = options;
+  // Its own directory (config, logs, HLS files), directly under the temporary directory: when
+  // nginx starts as root its workers run as nobody, who must be able to reach it.
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   for (const sub of ['hls/live', 'hls/abr', 'temp']) mkdirSync(join(dir, sub), { recursive: true });
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -147,7 +154,7 @@ export async function startNginxPeer(options: StartNginxOptions): Promise<NginxP
     for (const sub of ['hls', 'hls/live', 'hls/abr', 'temp']) chmodSync(join(dir, sub), 0o777);
   }
   const config = join(dir, 'nginx.conf');
-  writeFileSync(config, renderNginxConfig({ ...options, modulePath: module, user: asRoot ? 'nobody nogroup' : undefined }));
+  writeFileSync(config, renderNginxConfig({ ...options, dir, modulePath: module, user: asRoot ? 'nobody nogroup' : undefined }));
   const managed = new ManagedProcess({ name: 'nginx', command: nginx, args: ['-c', config, '-p', dir, '-e', join(dir, 'error.log')], onLine: options.onLine });
   const origin = `http://127.0.0.1:${options.httpPort}`;
   const deadline = Date.now() + 15_000;
@@ -163,6 +170,11 @@ export async function startNginxPeer(options: StartNginxOptions): Promise<NginxP
   }
   return {
     process: managed,
+    dir,
+    stop: async () => {
+      await managed.stop();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    },
     origin,
     errorLog: join(dir, 'error.log'),
     publishUrl: (name, app = 'live') => `rtmp://127.0.0.1:${options.rtmpPort}/${app}/${name}`,

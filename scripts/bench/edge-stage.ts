@@ -1,0 +1,2 @@
+import type { BenchContext } from './bench-context.ts';
+export async function runEdgeStage(context: BenchContext): Promise<unknown> { void context; throw new Error('not yet'); }

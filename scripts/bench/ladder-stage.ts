@@ -1,0 +1,95 @@
+/**
+ * Stage "ladder": what a ladder costs live, and what it looks like. The same source file
+ * (720p30 or 1080p30, H.264/AAC, 2 s keyframes) is published in real time to our sidecar
+ * (default ladder) and, separately, to nginx's app `abr720`/`abr1080` (the blog's `exec ffmpeg` five-rung
+ * ladder); CPU seconds of the whole process tree (sidecar + its ffmpeg; nginx + its exec
+ * ffmpeg) are counted over a steady-state stretch and divided by the media seconds it carried.
+ * Quality: each recipe run once on the file (`ladder-recipes.ts`, the same arguments), SSIM of
+ * every rendition against the source.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pause, type BenchContext } from './bench-context.ts';
+import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder } from './ladder-recipes.ts';
+import { median, runMeasured, treeCpuSeconds } from './measure.ts';
+import { measureSsim } from './quality.ts';
+import { filePublisherArgs, startPublisher } from './publishers.ts';
+
+export interface LadderFigures {
+  renditions: string[];
+  /** CPU seconds per media second, median of runs. */
+  cpuPerMediaSecond: number;
+  runs: number[];
+  ssim: Record<string, number>;
+}
+
+export interface LadderSourceResult {
+  source: string;
+  ours: LadderFigures;
+  nginx: LadderFigures;
+  ratio: number;
+}
+
+/** Publishing starts the transcoders; this much is left out before counting. */
+const WARM_UP_SECONDS = 6;
+
+async function liveCpuPerMediaSecond(context: BenchContext, rootPid: number, publishUrl: string, source: string): Promise<number> {
+  const publisher = context.track(startPublisher(context.ffmpeg, filePublisherArgs({ file: source, seconds: WARM_UP_SECONDS + context.seconds + 5, targets: [publishUrl] })));
+  try {
+    await pause(WARM_UP_SECONDS * 1000, context.signal);
+    const before = treeCpuSeconds(rootPid);
+    const started = performance.now();
+    await pause(context.seconds * 1000, context.signal);
+    const cpu = treeCpuSeconds(rootPid) - before;
+    if (publisher.process.hasExited) throw new Error(`the publisher stopped early: ${publisher.errors.join(' / ')}`);
+    // In real time, wall seconds are media seconds.
+    return cpu / ((performance.now() - started) / 1000);
+  } finally {
+    context.untrack(publisher);
+    await publisher.stop();
+    // Let the stream end and its transcoder go before the next measurement.
+    await pause(3000, context.signal);
+  }
+}
+
+async function qualityOf(context: BenchContext, source: string, height: number): Promise<{ ours: Record<string, number>; nginx: Record<string, number>; oursNames: string[] }> {
+  const renditions = planOurLadder(readFileSync(source));
+  const file = (who: string, name: string) => join(context.work, `${who}-${height}-${name}.mp4`);
+  const log = join(context.work, 'ffmpeg.log');
+  await runMeasured(context.ffmpeg, oursLadderArgs(source, renditions, (name) => file('ours', name)), log);
+  await runMeasured(context.ffmpeg, peerLadderArgs({ input: source, sourceHeight: height, output: (rung) => ({ target: file('nginx', `${rung}p`), format: 'mp4' }) }), log);
+  const ours: Record<string, number> = {};
+  for (const rendition of renditions) if (rendition.kind === 'video') ours[rendition.name] = await measureSsim(context.ffmpeg, file('ours', rendition.name), source);
+  const nginx: Record<string, number> = {};
+  for (const rung of peerLadderHeights(height)) nginx[`${rung}p`] = await measureSsim(context.ffmpeg, file('nginx', `${rung}p`), source);
+  return { ours, nginx, oursNames: renditions.map((rendition) => rendition.name) };
+}
+
+export async function runLadderStage(context: BenchContext, heights: number[]): Promise<LadderSourceResult[]> {
+  const servers = await context.servers();
+  const results: LadderSourceResult[] = [];
+  for (const height of heights) {
+    const source = await context.sourceFile(height);
+    const oursRuns: number[] = [];
+    const nginxRuns: number[] = [];
+    for (let run = 1; run <= context.runs; run++) {
+      const stream = `ladder${height}r${run}${Date.now().toString(36)}`;
+      context.status(`ladder ${height}p30 run ${run}/${context.runs}: ours (sidecar, default ladder), ${context.seconds} s counted`);
+      oursRuns.push(await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), source));
+      context.status(`ladder ${height}p30 run ${run}/${context.runs}: nginx (exec ffmpeg, ${peerLadderHeights(height).map((h) => `${h}p`).join(' ')})`);
+      nginxRuns.push(await liveCpuPerMediaSecond(context, servers.nginx.process.pid!, servers.nginx.publishUrl(stream, `abr${height}`), source));
+      context.status(`  ours ${oursRuns.at(-1)!.toFixed(2)} CPU-s per media-s, nginx ${nginxRuns.at(-1)!.toFixed(2)}`);
+    }
+    context.status(`ladder ${height}p30: SSIM of every rendition against the source (both recipes run on the file)`);
+    const quality = await qualityOf(context, source, height);
+    const ours = median(oursRuns);
+    const nginx = median(nginxRuns);
+    results.push({
+      source: `${height}p30`,
+      ours: { renditions: quality.oursNames, cpuPerMediaSecond: ours, runs: oursRuns, ssim: quality.ours },
+      nginx: { renditions: peerLadderHeights(height).map((h) => `${h}p`), cpuPerMediaSecond: nginx, runs: nginxRuns, ssim: quality.nginx },
+      ratio: ours / nginx,
+    });
+  }
+  return results;
+}
