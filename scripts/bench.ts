@@ -9,8 +9,8 @@
  * SVG charts beside it. Every stage is bounded in time; every process started is stopped at the
  * end, at a stage's time limit, and on Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_LADDER_CONFIG } from '../ingest/transcode/ladder.ts';
@@ -65,6 +65,8 @@ const program = new Command('bench')
   .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positive))
   .option('--ll-url <template>', 'URL hls.js loads on our edge in low-latency mode ({origin}, {stream}); default: the standard playlist')
   .addOption(new Option('--out <dir>', 'where results and charts go').default(join(PROJECT_ROOT, 'bench-results')))
+  .option('--merge', 'keep the other stages\' results of the existing bench.json (re-running some stages)', false)
+  .option('--report', 'print the summary and redraw the charts of the existing bench.json; run nothing', false)
   .parse();
 
 interface BenchOptions {
@@ -78,8 +80,17 @@ interface BenchOptions {
   stageMinutes: number;
   llUrl?: string;
   out: string;
+  merge: boolean;
+  report: boolean;
 }
 const options = program.opts<BenchOptions>();
+const jsonFile = join(options.out, 'bench.json');
+if (options.report) {
+  const existing = JSON.parse(readFileSync(jsonFile, 'utf8')) as { results: Record<string, unknown> };
+  printSummary(existing.results);
+  for (const chart of writeCharts(existing.results, options.out)) console.log(`chart: ${chart}`);
+  process.exit(0);
+}
 if (options.ladderSources.some((height) => ![720, 1080].includes(height))) program.error('error: --ladder-sources takes 720 and/or 1080');
 
 let ffmpeg: string;
@@ -206,15 +217,26 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const document = {
+interface BenchDocument {
+  date: string;
+  command: string;
+  machine: { cpu?: string; cores: number; node: string; load: number[] };
+  settings: Record<string, unknown>;
+  results: Record<string, unknown>;
+  /** When each stage's results were measured, and by which command (stages may come from --merge runs). */
+  stages: Record<string, { date: string; command: string }>;
+}
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const previous: BenchDocument | undefined = options.merge && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchDocument) : undefined;
+const document: BenchDocument = {
   date: new Date(started).toISOString(),
-  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+  command,
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: loadavg() },
   settings: { runs: options.runs, secondsPerRun: options.seconds, long: options.long, stages: options.only, segmentSeconds: 2, ladder: DEFAULT_LADDER_CONFIG },
-  results,
+  results: { ...previous?.results, ...results },
+  stages: { ...previous?.stages, ...Object.fromEntries(Object.keys(results).map((stage) => [stage, { date: new Date(started).toISOString(), command }])) },
 };
 mkdirSync(options.out, { recursive: true });
-const jsonFile = join(options.out, 'bench.json');
 writeFileSync(jsonFile, JSON.stringify(document, null, 2) + '\n');
 printSummary(document.results);
 for (const chart of writeCharts(document.results, options.out)) console.log(`chart: ${chart}`);

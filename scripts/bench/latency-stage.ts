@@ -13,8 +13,10 @@ import { renderLatencyPage, type PageReport } from './latency-page.ts';
 import { median, percentile } from './measure.ts';
 import { ourUrls } from './our-platform.ts';
 import { clockPublisherArgs, startPublisher } from './publishers.ts';
+import { parseMediaSegments } from './segment-timeline.ts';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const JOIN_AFTER_SEGMENTS = 5;
 
 export interface PlaybackMode {
   name: string;
@@ -120,14 +122,16 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
       const stream = `lat${run}${Date.now().toString(36)}`;
       const settleSeconds = 6;
       // Start-up (up to 40 s) plus each mode's settling and measuring, with room to spare.
-      const publishSeconds = 40 + modes.length * (settleSeconds + context.seconds + 15);
+      const publishSeconds = 60 + modes.length * (settleSeconds + context.seconds + 15);
       const publisher = context.track(
         startPublisher(context.ffmpeg, clockPublisherArgs({ epochMs: context.epochMs, size: '1280x720', seconds: publishSeconds, targets: [servers.ours.sidecar.publishUrl(stream), servers.nginx.publishUrl(stream)] })),
       );
       try {
-        context.status(`latency run ${run}/${context.runs}: waiting for both servers to list stream ${stream}`);
-        await waitFor('both playlists', 40_000, 250, context.signal, async () =>
-          (await fetchText(ourUrls.mediaPlaylist(servers.ours.edge.origin, stream))) && (await fetchText(servers.nginx.playlistUrl(stream))) ? true : undefined,
+        // Viewers join a running stream: hls.js starts differently on a playlist of one or two segments.
+        context.status(`latency run ${run}/${context.runs}: waiting for both servers to list ${JOIN_AFTER_SEGMENTS} segments of stream ${stream}`);
+        const listed = async (url: string) => parseMediaSegments((await fetchText(url)) ?? '').length;
+        await waitFor(`${JOIN_AFTER_SEGMENTS} segments in both playlists`, 60_000, 250, context.signal, async () =>
+          (await listed(ourUrls.mediaPlaylist(servers.ours.edge.origin, stream))) >= JOIN_AFTER_SEGMENTS && (await listed(servers.nginx.playlistUrl(stream))) >= JOIN_AFTER_SEGMENTS ? true : undefined,
         );
         for (const mode of modes) {
           context.status(`latency run ${run}/${context.runs}, hls.js ${mode.name}: playing both, ${settleSeconds} s to settle, ${context.seconds} s measured`);
