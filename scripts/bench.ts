@@ -110,6 +110,14 @@ let interrupted: AbortController | undefined;
 let shared: Promise<ServersUnderTest> | undefined;
 const sources = new Map<number, Promise<string>>();
 
+function removeWork(): void {
+  try {
+    rmSync(work, { recursive: true, force: true, maxRetries: 5 });
+  } catch (error) {
+    console.error(`[bench] could not remove ${work}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function stopEverything(): Promise<void> {
   // Last started first: the sidecar ends its streams through the edge, which must still be up.
   for (const resource of [...running].reverse()) {
@@ -125,7 +133,7 @@ async function interrupt(signal: NodeJS.Signals): Promise<void> {
   console.log(`\n[bench] ${signal}: stopping every process started…`);
   interrupted?.abort(new Error(signal));
   await stopEverything();
-  rmSync(work, { recursive: true, force: true });
+  removeWork();
   process.exit(130);
 }
 process.on('SIGINT', () => void interrupt('SIGINT'));
@@ -182,6 +190,8 @@ function contextFor(signal: AbortSignal): BenchContext {
 
 /** Runs one stage under its time limit; a stage that fails or runs out of time is reported, the others go on. */
 async function runStage<T>(name: Stage, minutes: number, body: (context: BenchContext) => Promise<T>): Promise<T | { error: string }> {
+  // Interrupted (Ctrl-C): the next stages do not start while everything is being stopped.
+  if (stopping) return new Promise<never>(() => {});
   const controller = new AbortController();
   interrupted = controller;
   const timer = setTimeout(() => controller.abort(new Error(`stage ${name} ran out of time (${minutes} min)`)), minutes * 60_000);
@@ -214,7 +224,7 @@ try {
 } finally {
   status('stopping every process started…');
   await stopEverything();
-  rmSync(work, { recursive: true, force: true });
+  removeWork();
 }
 
 interface BenchDocument {
