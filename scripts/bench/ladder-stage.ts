@@ -3,7 +3,8 @@
  * (720p30 or 1080p30, H.264/AAC, 2 s keyframes) is published in real time to our sidecar
  * (default ladder) and, separately, to nginx's app `abr720`/`abr1080` (the blog's `exec ffmpeg` five-rung
  * ladder); CPU seconds of the whole process tree (sidecar + its ffmpeg; nginx + its exec
- * ffmpeg) are counted over a steady-state stretch and divided by the media seconds it carried.
+ * ffmpeg) are counted over a steady-state stretch and divided by the media seconds the ladder
+ * put out meanwhile.
  * Quality: each recipe run once on the file (`ladder-recipes.ts`, the same arguments), SSIM of
  * every rendition against the source.
  */
@@ -13,6 +14,8 @@ import { pause, type BenchContext } from './bench-context.ts';
 import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder } from './ladder-recipes.ts';
 import { median, runMeasured, treeCpuSeconds } from './measure.ts';
 import { measureSsim } from './quality.ts';
+import { ourUrls } from './our-platform.ts';
+import { pollPlaylist } from './playlist-poller.ts';
 import { filePublisherArgs, startPublisher } from './publishers.ts';
 
 export interface LadderFigures {
@@ -20,6 +23,8 @@ export interface LadderFigures {
   /** CPU seconds per media second, median of runs. */
   cpuPerMediaSecond: number;
   runs: number[];
+  /** Media seconds put out per wall second while counted, per run (below 1: it fell behind real time). */
+  realTimeRatio: number[];
   ssim: Record<string, number>;
 }
 
@@ -31,20 +36,31 @@ export interface LadderSourceResult {
 }
 
 /** Publishing starts the transcoders; this much is left out before counting. */
-const WARM_UP_SECONDS = 6;
+const WARM_UP_SECONDS = 8;
 
-async function liveCpuPerMediaSecond(context: BenchContext, rootPid: number, publishUrl: string, source: string): Promise<number> {
+/**
+ * CPU seconds of the server's process tree per second of media its ladder put out while
+ * counted: media seconds are those of the segments first listed in an output playlist within
+ * the counted stretch (a transcoder that cannot keep up in real time puts out less media than
+ * the wall time, and is not flattered by it).
+ */
+async function liveCpuPerMediaSecond(context: BenchContext, rootPid: number, publishUrl: string, outputPlaylist: string, source: string): Promise<{ cpuPerMediaSecond: number; realTimeRatio: number }> {
   const publisher = context.track(startPublisher(context.ffmpeg, filePublisherArgs({ file: source, seconds: WARM_UP_SECONDS + context.seconds + 5, targets: [publishUrl] })));
+  const poller = pollPlaylist(outputPlaylist, 100);
   try {
     await pause(WARM_UP_SECONDS * 1000, context.signal);
     const before = treeCpuSeconds(rootPid);
-    const started = performance.now();
+    const started = Date.now();
     await pause(context.seconds * 1000, context.signal);
     const cpu = treeCpuSeconds(rootPid) - before;
+    const ended = Date.now();
     if (publisher.process.hasExited) throw new Error(`the publisher stopped early: ${publisher.errors.join(' / ')}`);
-    // In real time, wall seconds are media seconds.
-    return cpu / ((performance.now() - started) / 1000);
+    const listed = poller.timeline.segments.filter((segment) => segment.firstListedAt >= started && segment.firstListedAt < ended);
+    const mediaSeconds = listed.reduce((sum, segment) => sum + segment.duration, 0);
+    if (mediaSeconds === 0) throw new Error(`no output segment listed while counting (${outputPlaylist})`);
+    return { cpuPerMediaSecond: cpu / mediaSeconds, realTimeRatio: mediaSeconds / ((ended - started) / 1000) };
   } finally {
+    await poller.stop();
     context.untrack(publisher);
     await publisher.stop();
     // Let the stream end and its transcoder go before the next measurement.
@@ -72,13 +88,21 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
     const source = await context.sourceFile(height);
     const oursRuns: number[] = [];
     const nginxRuns: number[] = [];
+    const oursPace: number[] = [];
+    const nginxPace: number[] = [];
     for (let run = 1; run <= context.runs; run++) {
       const stream = `ladder${height}r${run}${Date.now().toString(36)}`;
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: ours (sidecar, default ladder), ${context.seconds} s counted`);
-      oursRuns.push(await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), source));
+      // Our media playlists list a segment once every rendition has stored it: the slowest rung counts.
+      const ours = await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), ourUrls.mediaPlaylist(servers.ours.edge.origin, stream), source);
+      oursRuns.push(ours.cpuPerMediaSecond);
+      oursPace.push(ours.realTimeRatio);
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: nginx (exec ffmpeg, ${peerLadderHeights(height).map((h) => `${h}p`).join(' ')})`);
-      nginxRuns.push(await liveCpuPerMediaSecond(context, servers.nginx.process.pid!, servers.nginx.publishUrl(stream, `abr${height}`), source));
-      context.status(`  ours ${oursRuns.at(-1)!.toFixed(2)} CPU-s per media-s, nginx ${nginxRuns.at(-1)!.toFixed(2)}`);
+      // Its rungs are separate streams: the top one (the most work) counts.
+      const nginx = await liveCpuPerMediaSecond(context, servers.nginx.process.pid!, servers.nginx.publishUrl(stream, `abr${height}`), servers.nginx.rungPlaylistUrl(`${stream}_${height}p`), source);
+      nginxRuns.push(nginx.cpuPerMediaSecond);
+      nginxPace.push(nginx.realTimeRatio);
+      context.status(`  ours ${ours.cpuPerMediaSecond.toFixed(2)} CPU-s per media-s (output at ${ours.realTimeRatio.toFixed(2)}x real time), nginx ${nginx.cpuPerMediaSecond.toFixed(2)} (${nginx.realTimeRatio.toFixed(2)}x)`);
     }
     context.status(`ladder ${height}p30: SSIM of every rendition against the source (both recipes run on the file)`);
     const quality = await qualityOf(context, source, height);
@@ -86,8 +110,8 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
     const nginx = median(nginxRuns);
     results.push({
       source: `${height}p30`,
-      ours: { renditions: quality.oursNames, cpuPerMediaSecond: ours, runs: oursRuns, ssim: quality.ours },
-      nginx: { renditions: peerLadderHeights(height).map((h) => `${h}p`), cpuPerMediaSecond: nginx, runs: nginxRuns, ssim: quality.nginx },
+      ours: { renditions: quality.oursNames, cpuPerMediaSecond: ours, runs: oursRuns, realTimeRatio: oursPace, ssim: quality.ours },
+      nginx: { renditions: peerLadderHeights(height).map((h) => `${h}p`), cpuPerMediaSecond: nginx, runs: nginxRuns, realTimeRatio: nginxPace, ssim: quality.nginx },
       ratio: ours / nginx,
     });
   }

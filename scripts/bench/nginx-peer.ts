@@ -132,6 +132,8 @@ export interface NginxPeer {
   publishUrl(name: string, app?: string): string;
   /** The media playlist viewers load for a stream published to app `live`. */
   playlistUrl(name: string): string;
+  /** The media playlist of one rung of the exec ladder (`NAME_720p`). */
+  rungPlaylistUrl(rung: string): string;
   /** The HTTP origin pages are served from. */
   origin: string;
   errorLog: string;
@@ -179,5 +181,6 @@ export async function startNginxPeer(options: StartNginxOptions): Promise<NginxP
     errorLog: join(dir, 'error.log'),
     publishUrl: (name, app = 'live') => `rtmp://127.0.0.1:${options.rtmpPort}/${app}/${name}`,
     playlistUrl: (name) => `${origin}/live/${name}.m3u8`,
+    rungPlaylistUrl: (rung) => `${origin}/abr/${rung}.m3u8`,
   };
 }

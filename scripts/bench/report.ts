@@ -62,7 +62,8 @@ export function ladderLines(ladder: LadderSourceResult[]): string[] {
   const lines = ['Ladder cost live, CPU seconds per media second (process tree; median of runs), and SSIM against the source'];
   for (const result of ladder) {
     lines.push(
-      `  ${result.source}: ours ${s(result.ours.cpuPerMediaSecond)} [${result.ours.renditions.join(', ')}]   nginx exec ffmpeg ${s(result.nginx.cpuPerMediaSecond)} [${result.nginx.renditions.join(', ')}]   ours/nginx ${s(result.ratio)}`,
+      `  ${result.source}: ours ${s(result.ours.cpuPerMediaSecond)} [${result.ours.renditions.join(', ')}]   nginx exec ffmpeg ${s(result.nginx.cpuPerMediaSecond)} [${result.nginx.renditions.join(', ')}]   ours/nginx ${s(result.ratio)}` +
+        `   [output pace x real time: ours ${(result.ours.realTimeRatio ?? []).map((v) => s(v)).join('/')}, nginx ${(result.nginx.realTimeRatio ?? []).map((v) => s(v)).join('/')}]`,
     );
     lines.push(`    SSIM ours ${Object.entries(result.ours.ssim).map(([name, value]) => `${name} ${s(value, 4)}`).join(', ')}`);
     lines.push(`    SSIM nginx ${Object.entries(result.nginx.ssim).map(([name, value]) => `${name} ${s(value, 4)}`).join(', ')}`);
