@@ -37,7 +37,8 @@ function niceStep(span: number, count: number): number {
 function ticks(max: number, count: number): number[] {
   const step = niceStep(max, count);
   const result: number[] = [];
-  for (let value = 0; value <= max + step / 1e6; value += step) result.push(Number(value.toFixed(6)));
+  // Up to the first tick at or above max, so that nothing is drawn above the plot.
+  for (let value = 0; result.length === 0 || result.at(-1)! < max - step / 1e6; value += step) result.push(Number(value.toFixed(6)));
   return result;
 }
 

@@ -27,3 +27,10 @@ describe('svg chart', () => {
     expect(cumulativeDistribution([3, 1, 2, 4])).toEqual([[1, 0.25], [2, 0.5], [3, 0.75], [4, 1]]);
   });
 });
+
+describe('svg chart axes', () => {
+  it('extends the y axis to the first round tick above the data', () => {
+    const svg = renderLineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', color: '#000', points: [[0, 0], [1, 5.66]] }] });
+    expect(svg).toContain('>6</text>');
+  });
+});
