@@ -14,12 +14,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SourceProbe } from '../ingest/media/source-probe.ts';
-import { buildFfmpegArgs, outputFd } from '../ingest/transcode/ffmpeg-args.ts';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
-import { DEFAULT_LADDER_CONFIG, planLadder, type Rendition } from '../ingest/transcode/ladder.ts';
+import type { Rendition } from '../ingest/transcode/ladder.ts';
 import { PROJECT_ROOT, startIngest } from './lib/local-platform.ts';
+import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder, sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, processCpuSeconds, processRssBytes, runMeasured } from './bench/measure.ts';
+import { measureSsim } from './bench/quality.ts';
 
 function positive(value: string): number {
   const parsed = Number(value);
@@ -44,79 +44,25 @@ const log = join(work, 'ffmpeg.log');
 const status = (line: string) => console.log(`[bench:ladder] ${line}`);
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-const SOURCE_BITRATE: Record<number, string> = { 360: '1000k', 480: '1800k', 720: '4000k', 1080: '7000k' };
-const PEER_HEIGHTS = [1080, 720, 480, 360, 240, 144];
-const PEER_BITRATE: Record<number, number> = { 1080: 5_000_000, 720: 2_800_000, 480: 1_400_000, 360: 800_000, 240: 400_000, 144: 200_000 };
-
 async function makeSource(height: number): Promise<string> {
-  const width = Math.round((height * 16) / 9 / 2) * 2;
   const file = join(work, `source-${height}.flv`);
-  status(`making a ${width}x${height}p30 source of ${options.seconds} s`);
-  await runMeasured(ffmpeg, [
-    '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', String(options.seconds),
-    '-c:v', 'libx264', '-preset', 'superfast', '-g', '60', '-b:v', SOURCE_BITRATE[height]!, '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', file,
-  ], log);
+  status(`making a ${height}p30 source of ${options.seconds} s`);
+  await runMeasured(ffmpeg, sourceFileArgs(height, options.seconds, file), log);
   return file;
 }
 
-function planFor(file: string): Rendition[] {
-  const bytes = readFileSync(file);
-  const probe = new SourceProbe({ maxMediaSeconds: 2.2, maxBytes: 64 * 1024 * 1024 });
-  for (let offset = 0; offset < bytes.length; offset += 65536) {
-    const facts = probe.push(bytes.subarray(offset, offset + 65536));
-    if (facts) return planLadder(facts, DEFAULT_LADDER_CONFIG, 2).renditions;
-  }
-  throw new Error('the source probe never decided');
-}
-
-/** The sidecar's command, reading the file instead of the publisher's pipe and writing files instead of pipes. */
 function oursArgs(source: string, renditions: Rendition[], outDir: string): { args: string[]; outputs: Map<string, string> } {
   const outputs = new Map(renditions.map((rendition) => [rendition.name, join(outDir, `ours-${rendition.name}.mp4`)]));
-  const args = buildFfmpegArgs({ renditions, chunkDuration: 0.333, keyframeInterval: 2 }).map((arg) => {
-    if (arg === 'pipe:0') return source;
-    const index = renditions.findIndex((_, i) => arg === `pipe:${outputFd(i)}`);
-    return index >= 0 ? outputs.get(renditions[index]!.name)! : arg;
-  });
-  return { args: ['-y', ...args], outputs };
+  return { args: oursLadderArgs(source, renditions, (name) => outputs.get(name)!), outputs };
 }
 
 function peerArgs(source: string, sourceHeight: number, outDir: string): { args: string[]; outputs: Map<string, string> } {
-  const below = PEER_HEIGHTS.filter((height) => height < sourceHeight).slice(0, 4);
-  const outputs = new Map<string, string>();
-  const args = ['-y', '-hide_banner', '-loglevel', 'warning', '-i', source];
-  for (const height of [sourceHeight, ...below]) {
-    const file = join(outDir, `peer-${height}p.mp4`);
-    outputs.set(`${height}p`, file);
-    args.push(
-      '-map', '0:v:0', '-map', '0:a:0',
-      // Frame for frame with the source, like ours, so that quality compares the same pictures.
-      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', String(PEER_BITRATE[height]), '-vf', `scale=-2:${height}`, '-fps_mode', 'passthrough',
-      '-c:a', 'aac', '-b:a', '128k', '-f', 'mp4', file,
-    );
-  }
+  const outputs = new Map(peerLadderHeights(sourceHeight).map((height) => [`${height}p`, join(outDir, `peer-${height}p.mp4`)]));
+  const args = peerLadderArgs({ input: source, sourceHeight, output: (height) => ({ target: outputs.get(`${height}p`)!, format: 'mp4' }) });
   return { args, outputs };
 }
 
-/** SSIM (all planes) of a rendition against the source scaled to its size. */
-function ssim(rendition: string, source: string): Promise<number> {
-  // Frame n against frame n: every rendition here has exactly the source's frames (frame-rate
-  // passthrough), while the containers start their clocks differently (edit lists, B-frame delay).
-  const graph = '[0:v]setpts=N/(30*TB)[d0];[1:v]setpts=N/(30*TB)[r0];[r0][d0]scale2ref=flags=bicubic[ref][dist];[dist][ref]ssim';
-  const args = ['-hide_banner', '-i', rendition, '-i', source, '-lavfi', graph, '-f', 'null', '-'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
-    child.on('close', () => {
-      const match = /SSIM .*All:([\d.]+)/.exec(err);
-      if (!match) return reject(new Error(`no SSIM for ${rendition}: ${err.slice(-300)}`));
-      resolve(Number(match[1]));
-    });
-  });
-}
+const ssim = (rendition: string, source: string) => measureSsim(ffmpeg, rendition, source);
 
 interface LadderResult {
   source: string;
@@ -127,7 +73,7 @@ interface LadderResult {
 
 async function benchLadder(height: number): Promise<LadderResult> {
   const source = await makeSource(height);
-  const renditions = planFor(source);
+  const renditions = planOurLadder(readFileSync(source));
   const ours = oursArgs(source, renditions, work);
   const peer = peerArgs(source, height, work);
   const oursRuns: number[] = [];

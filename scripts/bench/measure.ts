@@ -1,6 +1,6 @@
-/** Measuring for benchmark scripts: CPU time of a command and of a running process, medians. */
+/** Measuring for benchmark scripts: CPU time and memory of commands, processes and process trees; medians and percentiles. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CommandCost {
   /** User + system CPU seconds of the command and everything it started. */
@@ -88,4 +88,63 @@ export class RssSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** The live processes under `rootPid` (itself included), from Linux /proc. */
+export function processTree(rootPid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(parent, [...(parents.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // Gone while listing.
+    }
+  }
+  const tree: number[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    queue.push(...(parents.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * CPU seconds a process tree has used so far: every live member's own time plus what it
+ * collected from children it waited for (so a child that exited still counts, once).
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime, stime, cutime, cstime: fields 14-17 of stat, 12-15 after the command name.
+      total += [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      // Exited between listing and reading: its time is in its parent's now.
+    }
+  }
+  return total;
+}
+
+/** Resident memory of a process tree, bytes (shared pages count once per process). */
+export function treeRssBytes(rootPid: number): number {
+  return processTree(rootPid).reduce((sum, pid) => {
+    try {
+      return sum + processRssBytes(pid);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** The value below which `fraction` (0-1) of the values lie (nearest rank). */
+export function percentile(values: readonly number[], fraction: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
 }

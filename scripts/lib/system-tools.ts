@@ -10,6 +10,8 @@ import { delimiter, join } from 'node:path';
 interface SystemTool {
   command: string;
   aptPackage: string;
+  /** Whether it is there, when being on PATH is not the whole answer (a module of a program). */
+  present?: () => boolean;
 }
 
 export const TEST_TOOLS: readonly SystemTool[] = [
@@ -35,8 +37,8 @@ export function findOnPath(command: string): string | undefined {
 }
 
 /** Returns null when every tool is there (after installing what was missing), else what to tell the user. */
-export function ensureSystemTools(tools: readonly SystemTool[] = TEST_TOOLS): string | null {
-  const missing = () => tools.filter((tool) => !findOnPath(tool.command));
+export function ensureSystemTools(tools: readonly SystemTool[] = TEST_TOOLS, tag = '[test]'): string | null {
+  const missing = () => tools.filter((tool) => (tool.present ? !tool.present() : !findOnPath(tool.command)));
   const packages = [...new Set(missing().map((tool) => tool.aptPackage))];
   if (packages.length === 0) return null;
   const install = `apt-get install -y ${packages.join(' ')}`;
@@ -44,7 +46,7 @@ export function ensureSystemTools(tools: readonly SystemTool[] = TEST_TOOLS): st
   if (!canApt) {
     return `missing ${missing().map((tool) => tool.command).join(', ')}; install with: sudo apt-get update && sudo ${install}`;
   }
-  console.log(`[test] installing ${packages.join(', ')} (${install})…`);
+  console.log(`${tag} installing ${packages.join(', ')} (${install})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   spawnSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });

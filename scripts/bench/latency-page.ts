@@ -1,0 +1,92 @@
+/**
+ * The page that measures glass-to-glass latency (pure HTML): hls.js with a given configuration
+ * plays a playlist; on presented frames (requestVideoFrameCallback), a few times a second, the
+ * top band of the frame is drawn into a small canvas and the clock boxes' brightness is read,
+ * with Date.now() at that moment. Node decodes the boxes afterwards (`clock-pattern.ts`).
+ */
+import { clockCellBrightness, type ClockLayout } from './clock-pattern.ts';
+
+export interface LatencyPageOptions {
+  playlistUrl: string;
+  /** hls.js configuration, as JSON. */
+  hlsConfig: Record<string, unknown>;
+  hlsScriptUrl: string;
+  layout: ClockLayout;
+  sampleEveryMs: number;
+}
+
+/** One reading in the page. */
+export interface FrameSample {
+  /** Date.now() when the frame was presented. */
+  at: number;
+  brightness: number[];
+  /** The frame's height (the rendition being played). */
+  height: number;
+  /** hls.js's idea of the latency (EXT-X-PROGRAM-DATE-TIME), epoch ms of the frame, when the playlist has dates. */
+  playingDate: number | null;
+}
+
+/** What the page reports in `window.bench`. */
+export interface PageReport {
+  playing: boolean;
+  samples: FrameSample[];
+  errors: string[];
+  fatal: string | null;
+}
+
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replaceAll('<', '\\u003c');
+}
+
+export function renderLatencyPage(options: LatencyPageOptions): string {
+  // The canvas is a frame scaled to this width; only its top band (the clock's rows) is drawn.
+  const canvasWidth = 256;
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>latency</title></head>
+<body style="margin:0;background:#000">
+<video id="video" muted autoplay playsinline style="width:640px;height:360px"></video>
+<script src="${options.hlsScriptUrl}"></script>
+<script>
+"use strict";
+const layout = ${scriptJson(options.layout)};
+const clockCellBrightness = ${clockCellBrightness.toString()};
+const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null });
+const video = document.getElementById("video");
+const canvas = document.createElement("canvas");
+const context = canvas.getContext("2d", { willReadFrequently: true });
+const hls = new Hls(${scriptJson(options.hlsConfig)});
+window.hls = hls;
+hls.on(Hls.Events.ERROR, (_, data) => {
+  bench.errors.push(data.type + "/" + data.details + (data.fatal ? " (fatal)" : ""));
+  if (data.fatal) { bench.fatal = data.details; }
+});
+hls.loadSource(${scriptJson(options.playlistUrl)});
+hls.attachMedia(video);
+video.addEventListener("playing", () => { bench.playing = true; });
+video.play().catch(() => {});
+let last = 0;
+function sample() {
+  const now = Date.now();
+  if (now - last < ${options.sampleEveryMs} || !video.videoWidth) return;
+  last = now;
+  const width = ${canvasWidth};
+  const height = Math.round(width * video.videoHeight / video.videoWidth);
+  const bandFraction = layout.rows * layout.rowHeight;
+  const band = Math.ceil(height * bandFraction);
+  canvas.width = width;
+  canvas.height = band;
+  context.drawImage(video, 0, 0, video.videoWidth, video.videoHeight * band / height, 0, 0, width, band);
+  const pixels = context.getImageData(0, 0, width, band).data;
+  bench.samples.push({ at: now, brightness: clockCellBrightness(pixels, width, height, layout), height: video.videoHeight,
+    playingDate: hls.playingDate ? hls.playingDate.getTime() : null });
+}
+if ("requestVideoFrameCallback" in video) {
+  const onFrame = () => { sample(); video.requestVideoFrameCallback(onFrame); };
+  video.requestVideoFrameCallback(onFrame);
+} else {
+  setInterval(sample, ${options.sampleEveryMs});
+}
+</script>
+</body></html>
+`;
+}

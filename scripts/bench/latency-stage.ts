@@ -1,0 +1,184 @@
+/**
+ * Stage "latency": glass-to-glass latency in hls.js in headless Chromium, both servers at once,
+ * fed by one publisher whose frames carry their capture time (`clock-pattern.ts`). Each run
+ * publishes a new stream, then for each playback mode opens one page per server side by side,
+ * lets playback settle, and reads the clock off presented frames for the measured seconds.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CLOCK_LAYOUT, decodeClockCells, unwrapClockValue } from './clock-pattern.ts';
+import { fetchText, pause, waitFor, type BenchContext, type ServersUnderTest } from './bench-context.ts';
+import { renderLatencyPage, type PageReport } from './latency-page.ts';
+import { median, percentile } from './measure.ts';
+import { ourUrls } from './our-platform.ts';
+import { clockPublisherArgs, startPublisher } from './publishers.ts';
+import { parseMediaSegments } from './segment-timeline.ts';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const JOIN_AFTER_SEGMENTS = 5;
+
+export interface PlaybackMode {
+  name: string;
+  /** hls.js configuration (`{}`: its defaults). */
+  hlsConfig: Record<string, unknown>;
+  /** The URL hls.js loads on our edge: LL-HLS may get its own once the edge serves it. */
+  oursUrl: (origin: string, stream: string) => string;
+}
+
+/**
+ * hls.js defaults, and its low-latency settings. (hls.js 1.x already defaults to
+ * `lowLatencyMode: true`: the modes differ once a playlist carries LL-HLS parts.)
+ */
+export function playbackModes(lowLatencyUrlTemplate?: string): PlaybackMode[] {
+  const fromTemplate = (template: string) => (origin: string, stream: string) => template.replaceAll('{origin}', origin).replaceAll('{stream}', stream);
+  return [
+    { name: 'standard', hlsConfig: {}, oursUrl: ourUrls.multivariant },
+    { name: 'low-latency', hlsConfig: { lowLatencyMode: true }, oursUrl: lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant },
+  ];
+}
+
+export interface LatencyFigures {
+  /** Seconds, every decoded frame of every run. */
+  samples: number[];
+  p50: number;
+  p95: number;
+  /** Median latency of each run. */
+  runMedians: number[];
+  /** Frames read whose clock could not be decoded (not counted). */
+  unreadable: number;
+  /** hls.js's own estimate (Date.now() - playingDate), median, where the playlist has dates. */
+  playingDateMedian: number | null;
+  heights: number[];
+  errors: string[];
+}
+
+export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
+
+interface RunReading {
+  latencies: number[];
+  unreadable: number;
+  playingDate: number[];
+  heights: Set<number>;
+  errors: string[];
+}
+
+const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
+
+/** Opens the measuring page on the server's own origin (served by the browser itself: no CORS, same page for both). */
+async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: string, mode: PlaybackMode, hlsJs: string): Promise<Page> {
+  const page = await browser.newPage();
+  const html = renderLatencyPage({ playlistUrl, hlsConfig: mode.hlsConfig, hlsScriptUrl: '/__bench__/hls.min.js', layout: CLOCK_LAYOUT, sampleEveryMs: 200 });
+  await page.route(`${origin}/__bench__/**`, (route) =>
+    route.request().url().endsWith('.js')
+      ? route.fulfill({ contentType: 'text/javascript', body: hlsJs })
+      : route.fulfill({ contentType: 'text/html', body: html }),
+  );
+  await page.goto(`${origin}/__bench__/latency.html`);
+  return page;
+}
+
+function readingOf(report: PageReport, epochMs: number): RunReading {
+  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], heights: new Set(), errors: report.errors };
+  for (const sample of report.samples) {
+    const value = decodeClockCells(sample.brightness);
+    if (value === null) {
+      reading.unreadable += 1;
+      continue;
+    }
+    reading.latencies.push((sample.at - unwrapClockValue(value, epochMs, sample.at)) / 1000);
+    reading.heights.add(sample.height);
+    if (sample.playingDate !== null) reading.playingDate.push((sample.at - sample.playingDate) / 1000);
+  }
+  return reading;
+}
+
+function figuresOf(readings: RunReading[]): LatencyFigures {
+  const samples = readings.flatMap((reading) => reading.latencies);
+  const playingDate = readings.flatMap((reading) => reading.playingDate);
+  return {
+    samples,
+    p50: percentile(samples, 0.5),
+    p95: percentile(samples, 0.95),
+    runMedians: readings.map((reading) => median(reading.latencies)),
+    unreadable: readings.reduce((sum, reading) => sum + reading.unreadable, 0),
+    playingDateMedian: playingDate.length > 0 ? median(playingDate) : null,
+    heights: [...new Set(readings.flatMap((reading) => [...reading.heights]))].sort((a, b) => a - b),
+    errors: [...new Set(readings.flatMap((reading) => reading.errors))],
+  };
+}
+
+export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[]): Promise<LatencyResult> {
+  const servers = await context.servers();
+  const hlsJs = hlsJsSource();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  const closeBrowser = context.track({ stop: () => browser.close() });
+  const readings = new Map<string, { ours: RunReading[]; nginx: RunReading[] }>(modes.map((mode) => [mode.name, { ours: [], nginx: [] }]));
+  try {
+    for (let run = 1; run <= context.runs; run++) {
+      const stream = `lat${run}${Date.now().toString(36)}`;
+      const settleSeconds = 6;
+      // Start-up (up to 40 s) plus each mode's settling and measuring, with room to spare.
+      const publishSeconds = 60 + modes.length * (settleSeconds + context.seconds + 15);
+      const publisher = context.track(
+        startPublisher(context.ffmpeg, clockPublisherArgs({ epochMs: context.epochMs, size: '1280x720', seconds: publishSeconds, targets: [servers.ours.sidecar.publishUrl(stream), servers.nginx.publishUrl(stream)] })),
+      );
+      try {
+        // Viewers join a running stream: hls.js starts differently on a playlist of one or two segments.
+        context.status(`latency run ${run}/${context.runs}: waiting for both servers to list ${JOIN_AFTER_SEGMENTS} segments of stream ${stream}`);
+        const listed = async (url: string) => parseMediaSegments((await fetchText(url)) ?? '').length;
+        await waitFor(`${JOIN_AFTER_SEGMENTS} segments in both playlists`, 60_000, 250, context.signal, async () =>
+          (await listed(ourUrls.mediaPlaylist(servers.ours.edge.origin, stream))) >= JOIN_AFTER_SEGMENTS && (await listed(servers.nginx.playlistUrl(stream))) >= JOIN_AFTER_SEGMENTS ? true : undefined,
+        );
+        for (const mode of modes) {
+          context.status(`latency run ${run}/${context.runs}, hls.js ${mode.name}: playing both, ${settleSeconds} s to settle, ${context.seconds} s measured`);
+          const pair = await measurePair(context, browser, servers, stream, mode, hlsJs, settleSeconds);
+          readings.get(mode.name)!.ours.push(pair.ours);
+          readings.get(mode.name)!.nginx.push(pair.nginx);
+          context.status(`  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames), nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames)`);
+        }
+      } finally {
+        context.untrack(publisher);
+        await publisher.stop();
+      }
+    }
+  } finally {
+    context.untrack(closeBrowser);
+    await browser.close();
+  }
+  return Object.fromEntries([...readings].map(([mode, { ours, nginx }]) => [mode, { ours: figuresOf(ours), nginx: figuresOf(nginx) }]));
+}
+
+async function measurePair(
+  context: BenchContext,
+  browser: Browser,
+  servers: ServersUnderTest,
+  stream: string,
+  mode: PlaybackMode,
+  hlsJs: string,
+  settleSeconds: number,
+): Promise<{ ours: RunReading; nginx: RunReading }> {
+  const pages = [
+    await openMeasuringPage(browser, servers.ours.edge.origin, mode.oursUrl(servers.ours.edge.origin, stream), mode, hlsJs),
+    await openMeasuringPage(browser, servers.nginx.origin, servers.nginx.playlistUrl(stream), mode, hlsJs),
+  ];
+  try {
+    for (const page of pages) {
+      await waitFor('playback', 40_000, 250, context.signal, async () => {
+        const report = (await page.evaluate('window.bench')) as PageReport;
+        if (report.fatal) throw new Error(`hls.js failed: ${report.fatal}`);
+        return report.playing ? true : undefined;
+      });
+    }
+    await pause(settleSeconds * 1000, context.signal);
+    await Promise.all(pages.map((page) => page.evaluate('window.bench.samples = []')));
+    await pause(context.seconds * 1000, context.signal);
+    const [ours, nginx] = await Promise.all(pages.map(async (page) => readingOf((await page.evaluate('window.bench')) as PageReport, context.epochMs)));
+    return { ours: ours!, nginx: nginx! };
+  } finally {
+    await Promise.all(pages.map((page) => page.close()));
+  }
+}

@@ -1,0 +1,138 @@
+/** The benchmark's summary on the terminal: every figure with its goal next to it (pure text building, one print). */
+import type { AvailabilityResult } from './availability-stage.ts';
+import type { CapacityResult } from './capacity-stage.ts';
+import type { LadderSourceResult } from './ladder-stage.ts';
+import type { LatencyResult } from './latency-stage.ts';
+import type { MemoryResult } from './memory-stage.ts';
+
+/** The goals of issue #10, as printed next to the figures. */
+export const GOALS = {
+  nginxLatency: "nginx 7.1-8.4 s with 2 s fragments in hls.js defaults (the blog's figure)",
+  oursStandard: 'ours (standard HLS) no later than nginx',
+  oursLowLatency: 'ours with LL-HLS <= 1.5 s',
+  availability: 'ours within nginx + 50 ms',
+  ladder: 'default ladder <= 0.40 CPU-s per media-s',
+  capacity: "ours >= nginx's",
+  memory: 'sidecar <= 30 MB RSS per stream (without ffmpeg), drift < 5 % over 10 min',
+} as const;
+
+const s = (value: number | null | undefined, digits = 2) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
+const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+function isResult<T>(value: unknown): value is T {
+  return typeof value === 'object' && value !== null && !('error' in value);
+}
+
+function failed(name: string, value: unknown): string[] {
+  return value && typeof value === 'object' && 'error' in value ? [`${name}: failed (${String((value as { error: unknown }).error)})`, ''] : [];
+}
+
+export function latencyLines(latency: LatencyResult): string[] {
+  const lines = ['Glass-to-glass latency, hls.js in Chromium, seconds (p50 / p95 of every frame read; median of the runs\' medians)'];
+  for (const [mode, { ours, nginx }] of Object.entries(latency)) {
+    lines.push(
+      `  ${mode.padEnd(12)} ours ${s(ours.p50)} / ${s(ours.p95)} (runs ${s(median(ours.runMedians))})   nginx ${s(nginx.p50)} / ${s(nginx.p95)} (runs ${s(median(nginx.runMedians))})   ours/nginx ${s(ours.p50 / nginx.p50)}` +
+        `   [ours renditions ${ours.heights.join('/')}p; frames unreadable: ours ${ours.unreadable}, nginx ${nginx.unreadable}` +
+        `${ours.playingDateMedian === null ? '' : `; hls.js playingDate says ${s(ours.playingDateMedian)}`}]`,
+    );
+  }
+  const standard = latency.standard;
+  if (standard) {
+    lines.push(`  goal: ${GOALS.nginxLatency}: nginx p50 ${s(standard.nginx.p50)} s`);
+    lines.push(`  goal: ${GOALS.oursStandard}: ${mark(standard.ours.p50 <= standard.nginx.p50)}`);
+  }
+  const low = latency['low-latency'];
+  if (low) lines.push(`  goal: ${GOALS.oursLowLatency}: ${mark(low.ours.p50 <= 1.5)} (p50 ${s(low.ours.p50)} s; the edge serves no LL-HLS yet)`);
+  return [...lines, ''];
+}
+
+export function availabilityLines(availability: AvailabilityResult): string[] {
+  const { ours, nginx } = availability;
+  return [
+    'Segment availability delay, seconds from media end (publisher clock) to first listing (p50 / p95; first segment apart)',
+    `  ours  ${s(ours.p50, 3)} / ${s(ours.p95, 3)}   first segment ${ours.firstSegment.map((v) => s(v)).join(', ')}` +
+      `${ours.programDateTimeOffset === undefined ? '' : `   [its EXT-X-PROGRAM-DATE-TIME runs ${s(ours.programDateTimeOffset)} s behind the publisher's clock]`}`,
+    `  nginx ${s(nginx.p50, 3)} / ${s(nginx.p95, 3)}   first segment ${nginx.firstSegment.map((v) => s(v)).join(', ')}`,
+    `  ours - nginx (p50): ${s(ours.p50 - nginx.p50, 3)} s; goal: ${GOALS.availability}: ${mark(ours.p50 - nginx.p50 <= 0.05)}`,
+    '',
+  ];
+}
+
+export function ladderLines(ladder: LadderSourceResult[]): string[] {
+  const lines = ['Ladder cost live, CPU seconds per media second (process tree; median of runs), and SSIM against the source'];
+  for (const result of ladder) {
+    lines.push(
+      `  ${result.source}: ours ${s(result.ours.cpuPerMediaSecond)} [${result.ours.renditions.join(', ')}]   nginx exec ffmpeg ${s(result.nginx.cpuPerMediaSecond)} [${result.nginx.renditions.join(', ')}]   ours/nginx ${s(result.ratio)}` +
+        `   [output pace x real time: ours ${(result.ours.realTimeRatio ?? []).map((v) => s(v)).join('/')}, nginx ${(result.nginx.realTimeRatio ?? []).map((v) => s(v)).join('/')}]`,
+    );
+    lines.push(`    SSIM ours ${Object.entries(result.ours.ssim).map(([name, value]) => `${name} ${s(value, 4)}`).join(', ')}`);
+    lines.push(`    SSIM nginx ${Object.entries(result.nginx.ssim).map(([name, value]) => `${name} ${s(value, 4)}`).join(', ')}`);
+  }
+  lines.push(`  goal: ${GOALS.ladder}: ${ladder.map((result) => `${result.source} ${mark(result.ours.cpuPerMediaSecond <= 0.4)}`).join(', ')}`);
+  return [...lines, ''];
+}
+
+export function capacityLines(capacity: CapacityResult): string[] {
+  const lines = ['Capacity: concurrent 720p30 passthrough publishers while p95 availability delay <= 2 s and no errors'];
+  for (const server of ['ours', 'nginx'] as const) {
+    const figures = capacity[server];
+    lines.push(`  ${server.padEnd(5)} last good ${figures.lastGood} (stopped: ${figures.stoppedBecause})`);
+    for (const step of figures.steps) {
+      lines.push(
+        `    ${String(step.publishers).padStart(3)}: p50 ${s(step.p50)} s, p95 ${s(step.p95)} s, CPU ${s(step.cpuPercent, 0)} %${step.edgeCpuPercent === undefined ? '' : ` + edge ${s(step.edgeCpuPercent, 0)} %`}, RSS ${s(step.rssMegabytes, 0)} MB${step.errors.length ? `, errors: ${step.errors.join('; ')}` : ''}`,
+      );
+    }
+  }
+  lines.push(`  goal: ${GOALS.capacity}: ${mark(capacity.ours.lastGood >= capacity.nginx.lastGood)} (ours/nginx ${s(capacity.ratio)})`);
+  return [...lines, ''];
+}
+
+interface EdgeFigures {
+  rewrites: { segments: number; microseconds: { thread: number; process: number } }[];
+  requestsPerSecond: { clients: number; median: number };
+  readsUnder500Viewers: { segment: number; playlist: number };
+}
+
+export function edgeLines(edge: EdgeFigures): string[] {
+  return [
+    'Edge (npm run bench:edge)',
+    ...edge.rewrites.map((rewrite) => `  rewrite of a ${rewrite.segments}-segment live playlist: ${s(rewrite.microseconds.thread / 1000, 3)} ms`),
+    `  cached live playlist through wrangler dev, ${edge.requestsPerSecond.clients} clients: ${s(edge.requestsPerSecond.median, 0)} requests/s`,
+    `  storage reads with 500 concurrent viewers: segment ${edge.readsUnder500Viewers.segment}, playlist ${edge.readsUnder500Viewers.playlist} (goal 1)`,
+    '',
+  ];
+}
+
+export function memoryLines(memory: MemoryResult): string[] {
+  const { ours, nginx } = memory;
+  return [
+    `Memory (RSS, MB): idle / 1 stream / 5 streams, per stream; drift over ${memory.driftSeconds} s with one stream`,
+    `  ours (sidecar process)  ${s(ours.idleMegabytes, 0)} / ${s(ours.oneStreamMegabytes, 0)} / ${s(ours.fiveStreamsMegabytes, 0)}, per stream ${s(ours.perStreamMegabytes, 1)}; drift ${s(ours.drift.percent, 1)} %`,
+    `  nginx (master + worker) ${s(nginx.idleMegabytes, 0)} / ${s(nginx.oneStreamMegabytes, 0)} / ${s(nginx.fiveStreamsMegabytes, 0)}, per stream ${s(nginx.perStreamMegabytes, 1)}; drift ${s(nginx.drift.percent, 1)} %`,
+    `  goal: ${GOALS.memory}: per stream ${mark(ours.perStreamMegabytes <= 30)}, drift ${mark(ours.drift.percent < 5)}${memory.driftSeconds < 600 ? ' (short run; --long for 10 min)' : ''}`,
+    '',
+  ];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function summaryLines(results: Record<string, unknown>): string[] {
+  return [
+    '',
+    ...(isResult<LatencyResult>(results.latency) ? latencyLines(results.latency) : failed('latency', results.latency)),
+    ...(isResult<AvailabilityResult>(results.availability) ? availabilityLines(results.availability) : failed('availability', results.availability)),
+    ...(isResult<LadderSourceResult[]>(results.ladder) ? ladderLines(results.ladder) : failed('ladder', results.ladder)),
+    ...(isResult<CapacityResult>(results.capacity) ? capacityLines(results.capacity) : failed('capacity', results.capacity)),
+    ...(isResult<EdgeFigures>(results.edge) ? edgeLines(results.edge) : failed('edge', results.edge)),
+    ...(isResult<MemoryResult>(results.memory) ? memoryLines(results.memory) : failed('memory', results.memory)),
+  ];
+}
+
+export function printSummary(results: Record<string, unknown>): void {
+  console.log(summaryLines(results).join('\n'));
+}
