@@ -18,7 +18,7 @@ export interface IncomingPart extends PartAnnouncement {
   /** Its segment's media time (the segment's name). */
   segmentTime: number;
   index: number;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   contentType: string;
 }
 
@@ -44,7 +44,7 @@ export type PlaylistAnswer =
   /** The target did not appear within the hold limit. */
   | { kind: 'timeout' };
 
-export type PartAnswer = { kind: 'part'; bytes: Uint8Array; contentType: string } | { kind: 'missing' };
+export type PartAnswer = { kind: 'part'; bytes: Uint8Array<ArrayBuffer>; contentType: string } | { kind: 'missing' };
 
 export interface LiveStreamStateOptions {
   /** Reads a rendition's stored media playlist, when the state starts without it (a restarted edge). */
@@ -58,7 +58,7 @@ interface StoredPart extends PartLine {
   /** The part its announcement said comes next. */
   next: string;
   index: number;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   contentType: string;
 }
 
