@@ -28,6 +28,7 @@ export class SourceProbe {
   private audio = false;
   private firstTimestamp: number | undefined;
   private lastTimestamp = 0;
+  private zeroAt: number | undefined;
   /** Why the stream cannot be read, when it cannot. */
   problem: string | undefined;
 
@@ -40,13 +41,29 @@ export class SourceProbe {
     return this.chunks;
   }
 
-  /** Takes more FLV; returns the facts once they are settled. */
-  push(flv: Buffer): SourceFacts | undefined {
+  /**
+   * The wall clock (epoch ms) at which the first media probed was captured, as far as its
+   * arrival shows: the earliest of each tag's arrival less its time since the first tag. A
+   * publisher sending in real time gives the first tag's arrival; a replayed burst (a cached
+   * GOP on resubscribe) arrives early for its timestamps and does not count.
+   */
+  get mediaZeroAt(): number | undefined {
+    return this.zeroAt;
+  }
+
+  /** Takes more FLV, received at `receivedAt` (epoch ms); returns the facts once they are settled. */
+  push(flv: Buffer, receivedAt = Date.now()): SourceFacts | undefined {
     this.chunks.push(flv);
     this.bytes += flv.length;
     if (!this.problem) {
       try {
-        for (const tag of this.reader.push(flv)) this.take(tag.type, tag.timestamp, tag.data);
+        for (const tag of this.reader.push(flv)) {
+          this.take(tag.type, tag.timestamp, tag.data);
+          if (this.firstTimestamp !== undefined && (tag.type === FLV_TAG_AUDIO || tag.type === FLV_TAG_VIDEO)) {
+            const zero = receivedAt - (tag.timestamp - this.firstTimestamp);
+            this.zeroAt = this.zeroAt === undefined ? zero : Math.min(this.zeroAt, zero);
+          }
+        }
       } catch (error) {
         this.problem = (error as Error).message;
       }

@@ -273,11 +273,15 @@ export class StreamPublisher {
     return track;
   }
 
-  /** Starts a session (a publisher connection or an encoder run): its media time starts again. */
-  beginSession(session: string): void {
+  /**
+   * Starts a session (a publisher connection or an encoder run): its media time starts again.
+   * `wallClockAtMediaZero` (epoch ms) is when its media time zero was captured, the base of
+   * EXT-X-PROGRAM-DATE-TIME; unknown, the arrival of its first chunk stands in.
+   */
+  beginSession(session: string, wallClockAtMediaZero?: number): void {
     if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
     this.sessionCount += 1;
-    this.wallClockAtMediaZero.set(session, Number.NaN);
+    this.wallClockAtMediaZero.set(session, wallClockAtMediaZero ?? Number.NaN);
   }
 
   /** A chunk's media has just been received: anchors the ingest wall clock to the session's media time. */

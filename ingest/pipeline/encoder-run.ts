@@ -16,6 +16,11 @@ export interface EncoderRunOptions {
   ffmpegPath: string;
   renditions: readonly Rendition[];
   targetSegmentDuration: number;
+  /**
+   * When the first media fed to this run was captured (epoch ms): its output's media time zero.
+   * Unset: the arrival of ffmpeg's first output stands in (late by whatever was buffered before).
+   */
+  mediaZeroAt?: number;
   chunkDuration: number;
   /** Seconds a passed-through segment may last before the source counts as missing its keyframe. */
   maxPassthroughSegmentDuration: number;
@@ -48,7 +53,7 @@ export class EncoderRun {
 
   constructor(options: EncoderRunOptions) {
     this.options = options;
-    options.publisher.beginSession(this.session);
+    options.publisher.beginSession(this.session, options.mediaZeroAt);
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
       args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration, keyframeInterval: options.targetSegmentDuration }),

@@ -234,7 +234,7 @@ export class StreamPipeline {
       return;
     }
     const renditions = this.renditionsFor(facts);
-    const run = this.startRun(renditions);
+    const run = this.startRun(renditions, probe.mediaZeroAt);
     for (const chunk of probe.buffered) run.write(chunk);
   }
 
@@ -259,12 +259,14 @@ export class StreamPipeline {
     return this.encodeTopFromNowOn ? withEncodedTop(renditions, this.options.ladder, facts.video?.height ?? 0) : renditions;
   }
 
-  private startRun(renditions: readonly Rendition[]): EncoderRun {
+  /** `mediaZeroAt`: when the first media fed to this run was captured (epoch ms), the clock of its playlists. */
+  private startRun(renditions: readonly Rendition[], mediaZeroAt?: number): EncoderRun {
     const publisher = this.publisher!;
     const run: EncoderRun = new EncoderRun({
       ffmpegPath: this.options.ffmpegPath,
       renditions,
       targetSegmentDuration: this.options.targetSegmentDuration,
+      mediaZeroAt,
       maxPassthroughSegmentDuration: maxPassthroughSegmentDuration(this.options.targetSegmentDuration),
       chunkDuration: this.options.chunkDuration,
       drainTimeoutMs: this.options.drainTimeoutMs,
@@ -369,7 +371,7 @@ export class StreamPipeline {
     this.inputBytes.add(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
     if (this.probe) {
-      const facts = this.probe.push(flv);
+      const facts = this.probe.push(flv, now);
       if (facts) this.probeSettled(this.probe, facts);
       return;
     }

@@ -1,9 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { FlvFormatError, FlvTagReader } from '../../../ingest/media/flv-tag-reader.ts';
 import { AvcFormatError, parseSequenceParameterSet } from '../../../ingest/media/avc-parameters.ts';
+import { SourceProbe } from '../../../ingest/media/source-probe.ts';
 import { makeFlv, probeFlv } from '../../helpers/media-fixtures.ts';
 
 describe('source probe on FLV made by ffmpeg', () => {
+  it('dates the first media by its arrival: real-time arrival keeps the first tag\'s time, a burst dates back from its newest tag', async () => {
+    const flv = await makeFlv({ seconds: 2, gopFrames: 30 });
+    const options = { maxMediaSeconds: 10, maxBytes: 10_000_000 };
+    const tags = new FlvTagReader().push(flv).filter((tag) => tag.type === 8 || tag.type === 9);
+    const span = tags.at(-1)!.timestamp - tags[0]!.timestamp;
+    // Everything at once at T: the newest media was captured at T, the first `span` ms earlier.
+    const burst = new SourceProbe(options);
+    burst.push(flv, 100_000);
+    // (Within a frame or so: the first media tag need not be the first tag.)
+    expect(Math.abs(burst.mediaZeroAt! - (100_000 - span))).toBeLessThan(150);
+    // The first half at T, the rest much later (a stalled network): the first half dates it.
+    const half = Math.floor(flv.length / 2);
+    const delayed = new SourceProbe(options);
+    delayed.push(flv.subarray(0, half), 100_000);
+    const dated = delayed.mediaZeroAt!;
+    delayed.push(flv.subarray(half), 160_000);
+    expect(delayed.mediaZeroAt).toBe(dated);
+    expect(dated).toBeGreaterThan(100_000 - span);
+    expect(dated).toBeLessThanOrEqual(100_000);
+  });
+
   it('reads picture size, codec, audio and keyframe interval, and keeps every byte', async () => {
     const flv = await makeFlv({ seconds: 5, gopFrames: 60, size: '1280x720' });
     const { facts, bufferedBytes } = probeFlv(flv, 4096);
