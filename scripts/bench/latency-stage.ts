@@ -27,14 +27,18 @@ export interface PlaybackMode {
 }
 
 /**
- * hls.js defaults, and its low-latency settings. (hls.js 1.x already defaults to
- * `lowLatencyMode: true`: the modes differ once a playlist carries LL-HLS parts.)
+ * How viewers play: a standard HLS player (hls.js with `lowLatencyMode: false`: whole segments,
+ * its live sync three target durations back), hls.js in low-latency mode (its default in 1.x:
+ * parts, blocking reloads, PART-HOLD-BACK) on the top rendition as ABR picks it, and the same
+ * held to an encoded rung (`max_height=360` on our edge; nginx's playlist is the same in every
+ * mode).
  */
 export function playbackModes(lowLatencyUrlTemplate?: string): PlaybackMode[] {
   const fromTemplate = (template: string) => (origin: string, stream: string) => template.replaceAll('{origin}', origin).replaceAll('{stream}', stream);
   return [
-    { name: 'standard', hlsConfig: {}, oursUrl: ourUrls.multivariant },
+    { name: 'standard', hlsConfig: { lowLatencyMode: false }, oursUrl: ourUrls.multivariant },
     { name: 'low-latency', hlsConfig: { lowLatencyMode: true }, oursUrl: lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant },
+    { name: 'low-latency, encoded 360p', hlsConfig: { lowLatencyMode: true }, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360` },
   ];
 }
 

@@ -9,7 +9,8 @@ import type { MemoryResult } from './memory-stage.ts';
 export const GOALS = {
   nginxLatency: "nginx 7.1-8.4 s with 2 s fragments in hls.js defaults (the blog's figure)",
   oursStandard: 'ours (standard HLS) no later than nginx',
-  oursLowLatency: 'ours with LL-HLS <= 1.5 s',
+  oursLowLatency: 'ours with LL-HLS <= 1.5 s (passthrough rendition)',
+  oursLowLatencyEncoded: 'ours with LL-HLS <= 2 s (encoded rung)',
   availability: 'ours within nginx + 50 ms',
   ladder: 'default ladder <= 0.40 CPU-s per media-s',
   capacity: "ours >= nginx's",
@@ -31,7 +32,7 @@ export function latencyLines(latency: LatencyResult): string[] {
   const lines = ['Glass-to-glass latency, hls.js in Chromium, seconds (p50 / p95 of every frame read; median of the runs\' medians)'];
   for (const [mode, { ours, nginx }] of Object.entries(latency)) {
     lines.push(
-      `  ${mode.padEnd(12)} ours ${s(ours.p50)} / ${s(ours.p95)} (runs ${s(median(ours.runMedians))})   nginx ${s(nginx.p50)} / ${s(nginx.p95)} (runs ${s(median(nginx.runMedians))})   ours/nginx ${s(ours.p50 / nginx.p50)}` +
+      `  ${mode.padEnd(26)} ours ${s(ours.p50)} / ${s(ours.p95)} (runs ${s(median(ours.runMedians))})   nginx ${s(nginx.p50)} / ${s(nginx.p95)} (runs ${s(median(nginx.runMedians))})   ours/nginx ${s(ours.p50 / nginx.p50)}` +
         `   [ours renditions ${ours.heights.join('/')}p; frames unreadable: ours ${ours.unreadable}, nginx ${nginx.unreadable}` +
         `${ours.playingDateMedian === null ? '' : `; hls.js playingDate says ${s(ours.playingDateMedian)}`}]`,
     );
@@ -42,7 +43,9 @@ export function latencyLines(latency: LatencyResult): string[] {
     lines.push(`  goal: ${GOALS.oursStandard}: ${mark(standard.ours.p50 <= standard.nginx.p50)}`);
   }
   const low = latency['low-latency'];
-  if (low) lines.push(`  goal: ${GOALS.oursLowLatency}: ${mark(low.ours.p50 <= 1.5)} (p50 ${s(low.ours.p50)} s; the edge serves no LL-HLS yet)`);
+  if (low) lines.push(`  goal: ${GOALS.oursLowLatency}: ${mark(low.ours.p50 <= 1.5)} (p50 ${s(low.ours.p50)} s)`);
+  const encoded = latency['low-latency, encoded 360p'];
+  if (encoded) lines.push(`  goal: ${GOALS.oursLowLatencyEncoded}: ${mark(encoded.ours.p50 <= 2)} (p50 ${s(encoded.ours.p50)} s)`);
   return [...lines, ''];
 }
 

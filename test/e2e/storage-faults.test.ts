@@ -1,0 +1,103 @@
+/**
+ * Storage faults on the real write path, with a viewer watching: the sidecar uploads through a
+ * loopback proxy in front of the edge's write API (wrangler dev, local R2), which for 10 s
+ * answers every write with a 503 (storage down, the write API refusing), then for 10 s delays
+ * every write by 700 ms (slow storage), then passes again. No playlist version may list a
+ * missing object or part; the stream must catch up afterwards, and hls.js, playing all along in
+ * low-latency mode, must play on without a fatal error.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
+import { openPlayerPage, type PlayerPage } from '../helpers/players.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
+
+const FAULT_SECONDS = 10;
+
+describe('storage faults with a viewer watching', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let proxy: FaultProxy | undefined;
+  let publisher: TestPublisher | undefined;
+  let player: PlayerPage | undefined;
+  let checker: PlaylistChecker | undefined;
+  const lines: string[] = [];
+
+  const lastSegment = async () => {
+    const response = await fetch(`${edgeUrl}/live/faulty/source/index.m3u8`, { signal: AbortSignal.timeout(5000) });
+    const manifest = parseM3u8(await response.text());
+    return manifest.mediaSequence! + manifest.segments.length - 1;
+  };
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-faults-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
+    proxy = await startFaultProxy(edgeUrl);
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl: proxy.url,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--reconnect-window', '0', '--playlist-window', '20'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/faulty`, 120);
+    await eventually('the stream to be live', 40_000, async () => ((await lastSegment().catch(() => -1)) >= 2 ? true : undefined));
+    checker = watchPlaylists([`${edgeUrl}/live/faulty/source/index.m3u8`, `${edgeUrl}/live/faulty/audio/index.m3u8`], 300);
+    player = await openPlayerPage(`${edgeUrl}/watch/faulty`);
+    await eventually('playback to start', 30_000, async () => ((await player!.state()).playing ? true : undefined));
+  });
+
+  afterAll(async () => {
+    await checker?.stop();
+    await player?.close();
+    await publisher?.stop();
+    await ingest?.stop();
+    await proxy?.close();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    saveTestLog('e2e-storage-faults', lines);
+  });
+
+  it('rides out 10 s of refused writes and 10 s of slow ones, listing nothing missing, and the viewer plays on', async () => {
+    await pause(3000);
+    const before = await lastSegment();
+    proxy!.mode = { kind: 'fail', status: 503 };
+    await pause(FAULT_SECONDS * 1000);
+    // Nothing new could be stored, so nothing new was listed.
+    expect(await lastSegment()).toBeLessThanOrEqual(before + 1);
+    proxy!.mode = { kind: 'delay', ms: 700 };
+    await pause(FAULT_SECONDS * 1000);
+    proxy!.mode = { kind: 'pass' };
+    // The backlog drains: the playlist moves past what the publisher made during the faults.
+    await eventually('the playlist to catch up', 30_000, async () => ((await lastSegment()) >= before + (2 * FAULT_SECONDS) / 2 ? true : undefined));
+    expect(proxy!.faulted).toBeGreaterThan(10);
+    const resumedAt = await player!.currentTime();
+    await pause(6000);
+    const state = await player!.state();
+    lines.push(`[test] player ${JSON.stringify(state)}`);
+    expect(state.fatal).toBeNull();
+    expect(await player!.currentTime()).toBeGreaterThan(resumedAt + 3);
+    await checker!.stop();
+    expect(checker!.missing).toEqual([]);
+    expect(checker!.versions.get(`${edgeUrl}/live/faulty/source/index.m3u8`)!.length).toBeGreaterThan(10);
+    // The sidecar said so while it happened.
+    expect(lines.some((line) => line.includes('storage is slower than real time') || line.includes('"level":40'))).toBe(true);
+  });
+});
