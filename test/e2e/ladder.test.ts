@@ -34,7 +34,7 @@ async function switchRenditionFromTheMenu(pageUrl: string): Promise<void> {
     expect(labels.map((label) => label.split(' ')[0])).toEqual(['Auto', '1080p', '720p', '480p', '360p']);
     await waitFor('the 360p rendition on screen', 20_000, async () => (await player.evaluate<number>('window.playerState.height')) === 360);
     const stats = await player.text('#stats');
-    expect(stats).toMatch(/^360p · buffer \d+\.\d s · \d+\.\d s behind live$/);
+    expect(stats).toMatch(/^360p · buffer \d+\.\d s · \d+\.\d s behind live( · low latency)?$/);
     const screenshot = PNG.sync.read(await player.screenshotVideo());
     expect(screenshot.width).toBeGreaterThan(300);
     // testsrc2 is colour bars and moving shapes: a real frame has many distinct pixel values.
