@@ -82,8 +82,9 @@ function startHls() {
     return;
   }
   // Low-latency mode takes parts, blocking reloads and the server's PART-HOLD-BACK when the
-  // playlists carry them (the edge adds them while the sidecar announces parts).
-  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true });
+  // playlists carry them (the edge adds them while the sidecar announces parts). Playing up to
+  // 1.5x brings a late start (or a stall) back to the target latency; at 1x it stays late.
+  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });
   window.hls = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     fillQualityMenu(data.levels.map((level, index) => ({ value: String(index), height: level.height, bitrate: level.bitrate })));

@@ -33,12 +33,19 @@ export interface PlaybackMode {
  * held to an encoded rung (`max_height=360` on our edge; nginx's playlist is the same in every
  * mode).
  */
+/**
+ * Low-latency mode as the player page sets it: parts and blocking reloads, and a playback rate
+ * up to 1.5 to get back to the target latency after start-up or a stall (at 1, hls.js never
+ * catches up with a slow start).
+ */
+export const LOW_LATENCY_HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };
+
 export function playbackModes(lowLatencyUrlTemplate?: string): PlaybackMode[] {
   const fromTemplate = (template: string) => (origin: string, stream: string) => template.replaceAll('{origin}', origin).replaceAll('{stream}', stream);
   return [
     { name: 'standard', hlsConfig: { lowLatencyMode: false }, oursUrl: ourUrls.multivariant },
-    { name: 'low-latency', hlsConfig: { lowLatencyMode: true }, oursUrl: lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant },
-    { name: 'low-latency, encoded 360p', hlsConfig: { lowLatencyMode: true }, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360` },
+    { name: 'low-latency', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant },
+    { name: 'low-latency, encoded 360p', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360` },
   ];
 }
 
@@ -124,7 +131,8 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
   try {
     for (let run = 1; run <= context.runs; run++) {
       const stream = `lat${run}${Date.now().toString(36)}`;
-      const settleSeconds = 6;
+      // Long enough for hls.js to reach its target latency after start-up (it catches up at up to 1.5x in low-latency mode).
+      const settleSeconds = 15;
       // Start-up (up to 40 s) plus each mode's settling and measuring, with room to spare.
       const publishSeconds = 60 + modes.length * (settleSeconds + context.seconds + 15);
       const publisher = context.track(
