@@ -14,6 +14,9 @@ export interface SourceProbeOptions {
   maxBytes: number;
 }
 
+// How far ahead of the wall clock a publisher may send media (its own output buffering).
+const PUBLISHER_BUFFER_MS = 1000;
+
 // Baseline (and constrained baseline), Main and High: what every player's H.264 decoder takes.
 const PLAYABLE_PROFILES = new Set([66, 77, 100]);
 
@@ -29,6 +32,7 @@ export class SourceProbe {
   private firstTimestamp: number | undefined;
   private lastTimestamp = 0;
   private zeroAt: number | undefined;
+  private firstArrivalAt: number | undefined;
   /** Why the stream cannot be read, when it cannot. */
   problem: string | undefined;
 
@@ -45,7 +49,10 @@ export class SourceProbe {
    * The wall clock (epoch ms) at which the first media probed was captured, as far as its
    * arrival shows: the earliest of each tag's arrival less its time since the first tag. A
    * publisher sending in real time gives the first tag's arrival; a replayed burst (a cached
-   * GOP on resubscribe) arrives early for its timestamps and does not count.
+   * GOP on resubscribe) arrives early for its timestamps and does not count. A tag further
+   * ahead in media time than the wall time since the first byte (plus a second of publisher
+   * buffering) is not dated by: a stale tag of a previous publisher, replayed with its old
+   * timestamp at a reconnect, would otherwise date the stream seconds early.
    */
   get mediaZeroAt(): number | undefined {
     return this.zeroAt;
@@ -55,13 +62,17 @@ export class SourceProbe {
   push(flv: Buffer, receivedAt = Date.now()): SourceFacts | undefined {
     this.chunks.push(flv);
     this.bytes += flv.length;
+    this.firstArrivalAt ??= receivedAt;
     if (!this.problem) {
       try {
         for (const tag of this.reader.push(flv)) {
           this.take(tag.type, tag.timestamp, tag.data);
           if (this.firstTimestamp !== undefined && (tag.type === FLV_TAG_AUDIO || tag.type === FLV_TAG_VIDEO)) {
-            const zero = receivedAt - (tag.timestamp - this.firstTimestamp);
-            this.zeroAt = this.zeroAt === undefined ? zero : Math.min(this.zeroAt, zero);
+            const mediaSinceFirst = tag.timestamp - this.firstTimestamp;
+            if (mediaSinceFirst <= receivedAt - this.firstArrivalAt + PUBLISHER_BUFFER_MS) {
+              const zero = receivedAt - mediaSinceFirst;
+              this.zeroAt = this.zeroAt === undefined ? zero : Math.min(this.zeroAt, zero);
+            }
           }
         }
       } catch (error) {

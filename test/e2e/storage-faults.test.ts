@@ -2,9 +2,10 @@
  * Storage faults on the real write path, with a viewer watching: the sidecar uploads through a
  * loopback proxy in front of the edge's write API (wrangler dev, local R2), which for 10 s
  * answers every write with a 503 (storage down, the write API refusing), then for 10 s delays
- * every write by 700 ms (slow storage), then passes again. No playlist version may list a
- * missing object or part; the stream must catch up afterwards, and hls.js, playing all along in
- * low-latency mode, must play on without a fatal error.
+ * every write by 700 ms (slow storage), then passes again; then the edge itself (wrangler dev,
+ * its Durable Object with the low-latency state) is restarted mid-stream. No playlist version may
+ * list a missing object or part; the stream must catch up afterwards, and hls.js, playing all
+ * along in low-latency mode, must play on without a fatal error.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,8 @@ const FAULT_SECONDS = 10;
 describe('storage faults with a viewer watching', () => {
   let dir: string;
   let edgeUrl: string;
+  let edgePort: number;
+  let secret: string;
   let edge: ManagedProcess | undefined;
   let ingest: ManagedProcess | undefined;
   let proxy: FaultProxy | undefined;
@@ -43,9 +46,10 @@ describe('storage faults with a viewer watching', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-faults-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    let rtmpPort: number;
+    [edgePort, rtmpPort] = [await freePort(), await freePort()];
     edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const secret = randomBytes(16).toString('hex');
+    secret = randomBytes(16).toString('hex');
     edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
     proxy = await startFaultProxy(edgeUrl);
     ingest = await startIngest({
@@ -94,10 +98,29 @@ describe('storage faults with a viewer watching', () => {
     lines.push(`[test] player ${JSON.stringify(state)}`);
     expect(state.fatal).toBeNull();
     expect(await player!.currentTime()).toBeGreaterThan(resumedAt + 3);
-    await checker!.stop();
     expect(checker!.missing).toEqual([]);
     expect(checker!.versions.get(`${edgeUrl}/live/faulty/source/index.m3u8`)!.length).toBeGreaterThan(10);
     // The sidecar said so while it happened.
     expect(lines.some((line) => line.includes('storage is slower than real time') || line.includes('"level":40'))).toBe(true);
+  });
+
+  it('rides out a restart of the edge (its Durable Object state lost): low-latency parts come back, the viewer plays on', async () => {
+    const before = await lastSegment();
+    await edge!.stop();
+    await pause(3000);
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge 2] ${line}`) });
+    await eventually('the playlist to move on after the restart', 40_000, async () => ((await lastSegment().catch(() => -1)) >= before + 3 ? true : undefined));
+    // The live state rebuilt from the next parts and the stored playlist: parts are listed again.
+    await eventually('parts in the playlist again', 20_000, async () => {
+      const text = await (await fetch(`${edgeUrl}/live/faulty/source/index.m3u8`)).text();
+      return text.includes('#EXT-X-PART:') ? true : undefined;
+    });
+    const resumedAt = await player!.currentTime();
+    await eventually('the viewer to play on', 30_000, async () => ((await player!.currentTime()) > resumedAt + 3 ? true : undefined));
+    const state = await player!.state();
+    lines.push(`[test] player after the edge restart ${JSON.stringify(state)}`);
+    expect(state.fatal).toBeNull();
+    await checker!.stop();
+    expect(checker!.missing).toEqual([]);
   });
 });

@@ -1,0 +1,192 @@
+/**
+ * `npm run soak`: K publishers and V simulated viewers against the local platform (the edge
+ * under `wrangler dev`, one sidecar), for a bounded time. Viewers behave as standard HLS
+ * players: each reloads its stream's video and audio playlists every half target duration and
+ * fetches every segment newly listed. Reports errors (any failed playlist or segment request once
+ * the stream is live), availability delay percentiles (a segment's media end, by its
+ * EXT-X-PROGRAM-DATE-TIME, to the first time a viewer saw it listed) and the sidecar's RSS drift
+ * (the last minute's median against the second minute's). Everything on 127.0.0.1; every process
+ * it started is stopped at the end and on Ctrl-C.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
+import { sourceFileArgs } from './bench/ladder-recipes.ts';
+import { median, percentile, processRssBytes, runMeasured } from './bench/measure.ts';
+import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
+import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
+import { parseMediaSegments } from './bench/segment-timeline.ts';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
+
+function positive(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0)) throw new InvalidArgumentError('expected a positive number');
+  return parsed;
+}
+
+const program = new Command('soak')
+  .description('K publishers and V simulated viewers for a bounded time: errors, availability delay, sidecar RSS drift.')
+  .addOption(new Option('--publishers <k>', 'concurrent publishers (360p30 passthrough sources, launched 0.1 s apart)').default(10).argParser(positive))
+  .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positive))
+  .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positive))
+  .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
+  .parse();
+const options = program.opts<{ publishers: number; viewers: number; minutes: number; out: string }>();
+const status = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+const work = mkdtempSync(join(tmpdir(), 'soak-'));
+const stoppers: Array<() => Promise<void>> = [];
+let stopping = false;
+async function cleanUp(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+
+interface ViewerStats {
+  requests: number;
+  errors: string[];
+  /** Segment URL -> first time a viewer saw it listed (epoch ms) and its media end (epoch ms). */
+  firstSeen: Map<string, { seenAt: number; mediaEndAt?: number }>;
+}
+
+const stats: ViewerStats = { requests: 0, errors: [], firstSeen: new Map() };
+const TIMEOUT_MS = 10_000;
+
+async function get(url: string): Promise<Response | undefined> {
+  stats.requests += 1;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (!response.ok) {
+      stats.errors.push(`${response.status} ${new URL(url).pathname}`);
+      await response.body?.cancel();
+      return undefined;
+    }
+    return response;
+  } catch (error) {
+    stats.errors.push(`${(error as Error).name} ${new URL(url).pathname}`);
+    return undefined;
+  }
+}
+
+/** One viewer of one stream: its two media playlists, reloaded every half target duration, and every new segment. */
+async function viewer(origin: string, stream: string, until: number): Promise<void> {
+  const playlists = ['source', 'audio'].map((rendition) => `${origin}/live/${stream}/${rendition}/index.m3u8`);
+  const fetched = new Set<string>();
+  // Viewers do not all reload at the same instant.
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+  while (Date.now() < until && !stopping) {
+    const started = Date.now();
+    await Promise.all(
+      playlists.map(async (url) => {
+        const response = await get(url);
+        if (!response) return;
+        const seenAt = Date.now();
+        for (const segment of parseMediaSegments(await response.text())) {
+          const segmentUrl = new URL(segment.uri, url).href;
+          if (!stats.firstSeen.has(segmentUrl)) {
+            stats.firstSeen.set(segmentUrl, { seenAt, mediaEndAt: segment.programDateTime === undefined ? undefined : segment.programDateTime + segment.duration * 1000 });
+          }
+          if (fetched.has(segmentUrl)) continue;
+          // A player joining fetches the newest few, then every new one.
+          fetched.add(segmentUrl);
+          if (fetched.size > 3 || seenAt - (stats.firstSeen.get(segmentUrl)!.seenAt) < 1000) {
+            const media = await get(segmentUrl);
+            await media?.arrayBuffer();
+          }
+        }
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
+  }
+}
+
+try {
+  const ffmpeg = locateFfmpeg();
+  const source = join(work, 'source-360p.flv');
+  status('making a 360p30 H.264/AAC source (2 s keyframes)…');
+  await runMeasured(ffmpeg, sourceFileArgs(360, 20, source), join(work, 'ffmpeg.log'));
+  status('starting the edge (wrangler dev) and the sidecar…');
+  const edge = await startOurEdge(join(work, 'edge'));
+  stoppers.push(() => edge.process.stop());
+  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'));
+  stoppers.push(() => sidecar.process.stop());
+  const streams = Array.from({ length: options.publishers }, (_, i) => `soak${i}`);
+  const publishers: Publisher[] = [];
+  const publishSeconds = options.minutes * 60 + 120;
+  for (const stream of streams) {
+    const publisher = startPublisher(ffmpeg, filePublisherArgs({ file: source, seconds: publishSeconds, targets: [sidecar.publishUrl(stream)] }), `publisher-${stream}`);
+    publishers.push(publisher);
+    stoppers.push(() => publisher.stop());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  status(`${streams.length} publishers started; waiting for every stream to be live…`);
+  const deadline = Date.now() + 90_000;
+  for (const stream of streams) {
+    for (;;) {
+      const text = await fetch(ourUrls.mediaPlaylist(edge.origin, stream)).then((r) => (r.ok ? r.text() : '')).catch(() => '');
+      if (parseMediaSegments(text).length >= 2) break;
+      if (Date.now() > deadline) throw new Error(`stream ${stream} did not go live within 90 s`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  const pid = sidecar.process.pid!;
+  const until = Date.now() + options.minutes * 60_000;
+  const startedAt = Date.now();
+  status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
+  const rss: Array<{ at: number; bytes: number }> = [];
+  const sampler = setInterval(() => {
+    try {
+      rss.push({ at: Date.now() - startedAt, bytes: processRssBytes(pid) });
+    } catch {
+      // The sidecar is gone: reported below as missing samples.
+    }
+  }, 5000);
+  const progress = setInterval(() => {
+    const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
+    status(
+      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB`,
+    );
+  }, 30_000);
+  await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(edge.origin, streams[i % streams.length]!, until)));
+  clearInterval(sampler);
+  clearInterval(progress);
+
+  const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
+  const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.bytes);
+  const totalMs = options.minutes * 60_000;
+  const baseline = median(window(60_000, 120_000).length > 0 ? window(60_000, 120_000) : window(0, totalMs));
+  const last = median(window(totalMs - 60_000, totalMs + 10_000));
+  const result = {
+    date: new Date().toISOString(),
+    publishers: options.publishers,
+    viewers: options.viewers,
+    minutes: options.minutes,
+    requests: stats.requests,
+    errors: stats.errors.length,
+    errorSamples: [...new Set(stats.errors)].slice(0, 20),
+    availability: { segments: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99) },
+    sidecarRssMb: { secondMinute: baseline / 1e6, lastMinute: last / 1e6, driftPercent: ((last - baseline) / baseline) * 100 },
+    publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
+  };
+  console.log('\nSoak result:');
+  console.table({
+    'publishers × viewers': `${result.publishers} × ${result.viewers}`,
+    minutes: result.minutes,
+    requests: result.requests,
+    errors: result.errors,
+    'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}`,
+    'sidecar RSS 2nd → last minute (MB)': `${result.sidecarRssMb.secondMinute.toFixed(0)} → ${result.sidecarRssMb.lastMinute.toFixed(0)}`,
+    'RSS drift (goal < 5 %)': `${result.sidecarRssMb.driftPercent.toFixed(1)} %`,
+  });
+  if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+  status(`results written to ${options.out}`);
+} finally {
+  await cleanUp();
+}
