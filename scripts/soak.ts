@@ -57,7 +57,10 @@ interface ViewerStats {
 const stats: ViewerStats = { requests: 0, errors: [], firstSeen: new Map() };
 const TIMEOUT_MS = 10_000;
 
-async function get(url: string): Promise<Response | undefined> {
+/** A whole response body (text for playlists), or undefined after counting the error; the timeout covers the body too. */
+async function get(url: string, as: 'text'): Promise<string | undefined>;
+async function get(url: string, as: 'bytes'): Promise<ArrayBuffer | undefined>;
+async function get(url: string, as: 'text' | 'bytes'): Promise<string | ArrayBuffer | undefined> {
   stats.requests += 1;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
@@ -66,7 +69,7 @@ async function get(url: string): Promise<Response | undefined> {
       await response.body?.cancel();
       return undefined;
     }
-    return response;
+    return as === 'text' ? await response.text() : await response.arrayBuffer();
   } catch (error) {
     stats.errors.push(`${(error as Error).name} ${new URL(url).pathname}`);
     return undefined;
@@ -83,10 +86,10 @@ async function viewer(origin: string, stream: string, until: number): Promise<vo
     const started = Date.now();
     await Promise.all(
       playlists.map(async (url) => {
-        const response = await get(url);
-        if (!response) return;
+        const text = await get(url, 'text');
+        if (text === undefined) return;
         const seenAt = Date.now();
-        for (const segment of parseMediaSegments(await response.text())) {
+        for (const segment of parseMediaSegments(text)) {
           const segmentUrl = new URL(segment.uri, url).href;
           if (!stats.firstSeen.has(segmentUrl)) {
             stats.firstSeen.set(segmentUrl, { seenAt, mediaEndAt: segment.programDateTime === undefined ? undefined : segment.programDateTime + segment.duration * 1000 });
@@ -95,8 +98,7 @@ async function viewer(origin: string, stream: string, until: number): Promise<vo
           // A player joining fetches the newest few, then every new one.
           fetched.add(segmentUrl);
           if (fetched.size > 3 || seenAt - (stats.firstSeen.get(segmentUrl)!.seenAt) < 1000) {
-            const media = await get(segmentUrl);
-            await media?.arrayBuffer();
+            await get(segmentUrl, 'bytes');
           }
         }
       }),
