@@ -144,8 +144,11 @@ describe('adaptive ladder from real sources', () => {
     await publisher.exited;
     const renditions = ['source', '720p', '480p', '360p', 'audio'];
     const playlists = await Promise.all(renditions.map((rendition) => ended('tall', rendition)));
-    const counts = playlists.map((playlist) => playlist.segments.length);
-    expect(new Set(counts).size).toBe(1);
+    // Ended playlists list everything each rendition made: at the very end one rendition may
+    // have cut one more (short) segment than another; every segment before it lines up.
+    const allCounts = playlists.map((playlist) => playlist.segments.length);
+    expect(Math.max(...allCounts) - Math.min(...allCounts)).toBeLessThanOrEqual(1);
+    const counts = [Math.min(...allCounts)];
     expect(counts[0]).toBeGreaterThanOrEqual(7);
     // Every video rendition's segment N starts on a keyframe presented at the same instant (as a
     // player computes it: tfdt + composition offset), and decodes.

@@ -35,7 +35,10 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
       if (verified.has(objectUrl)) continue;
       const object = await fetch(objectUrl, { method: 'HEAD', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
       if (object?.status === 200) verified.add(objectUrl);
-      else missing.push(`${url} -> ${objectUrl}: ${object?.status ?? 'no answer'}`);
+      // No answer at all is the edge being down (a restart under test), not a missing object:
+      // the object is asked for again with the next version.
+      else if (object === undefined) continue;
+      else missing.push(`${url} -> ${objectUrl}: ${object.status}`);
     }
   }
 
