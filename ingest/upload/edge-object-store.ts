@@ -45,28 +45,25 @@ export class EdgeObjectStore implements ObjectStore, PartSink {
     return token;
   }
 
-  async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+  put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    return this.send(key, body, { 'content-type': options.contentType }, this.options.timeoutMs);
+  }
+
+  /** A low-latency part: the edge keeps it in its live state (not storage) and lists it at once. */
+  putPart(key: string, bytes: Uint8Array, contentType: string, announcement: PartAnnouncement): Promise<void> {
+    return this.send(key, bytes, { 'content-type': contentType, ...partAnnouncementHeaders(announcement) }, Math.min(PART_TIMEOUT_MS, this.options.timeoutMs));
+  }
+
+  private async send(key: string, body: Uint8Array | string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
     const response = await fetch(this.url(key), {
       method: 'PUT',
-      headers: { authorization: await this.authorization(key), 'content-type': options.contentType },
+      headers: { authorization: await this.authorization(key), ...headers },
       body,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!response.ok) {
       throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     }
-    await response.body?.cancel();
-  }
-
-  /** A low-latency part: the edge keeps it in its live state (not storage) and lists it at once. */
-  async putPart(key: string, bytes: Uint8Array, contentType: string, announcement: PartAnnouncement): Promise<void> {
-    const response = await fetch(this.url(key), {
-      method: 'PUT',
-      headers: { authorization: await this.authorization(key), 'content-type': contentType, ...partAnnouncementHeaders(announcement) },
-      body: bytes,
-      signal: AbortSignal.timeout(Math.min(PART_TIMEOUT_MS, this.options.timeoutMs)),
-    });
-    if (!response.ok) throw new EdgeWriteError(`PUT ${key}: ${response.status} ${(await response.text()).slice(0, 200)}`, response.status);
     await response.body?.cancel();
   }
 
