@@ -25,6 +25,7 @@ import { partAnnouncementHeaders } from '../shared/low-latency.ts';
 import { MemoryObjectStore } from '../shared/storage/memory-object-store.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { median } from './bench/measure.ts';
+import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT, startEdgeDev } from './lib/local-platform.ts';
 
 function counts(value: string): number[] {
@@ -163,7 +164,7 @@ function heldGet(port: number, path: string, agent: Agent): Promise<{ status: nu
 }
 
 async function workerdRound(sockets: number, work: string): Promise<SocketResult> {
-  const port = 19000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   const edge = await startEdgeDev({ port, ingestSecret: SECRET, persistTo: join(work, `r2-${sockets}`), logLevel: 'warn' });
   try {
     const base = `http://127.0.0.1:${port}`;
