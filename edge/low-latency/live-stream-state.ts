@@ -9,6 +9,7 @@
  */
 import type { PartAnnouncement } from '../../shared/low-latency.ts';
 import { PLAYLIST_FILE } from '../../shared/storage/layout.ts';
+import { HeldRequests } from './held-requests.ts';
 import { canonicalFacts, deltaUpdate, renderLowLatencyPlaylist, skipBoundary, type CanonicalFacts, type PartLine, type RenditionReport } from '../manifest/low-latency-playlist.ts';
 
 export interface IncomingPart extends PartAnnouncement {
@@ -36,8 +37,8 @@ export interface PlaylistRequest {
 }
 
 export type PlaylistAnswer =
-  /** The low-latency playlist (before any per-viewer rewriting). */
-  | { kind: 'playlist'; text: string }
+  /** The low-latency playlist (before any per-viewer rewriting), and the facts its caching depends on. */
+  | { kind: 'playlist'; text: string; targetDuration: number; ended: boolean }
   /** No live state for this rendition: storage's playlist is the answer (a non-blocking request). */
   | { kind: 'unknown' }
   | { kind: 'too-far'; reason: string }
@@ -85,11 +86,6 @@ interface RenditionLive {
   loading?: Promise<void>;
 }
 
-interface Waiter<T> {
-  resolve(answer: T): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 // Segments whose parts are listed, besides the one being cut: the spec asks for parts within
 // the last three target durations only. One more is kept for requests already on their way.
 const LISTED_PART_SEGMENTS = 3;
@@ -110,8 +106,9 @@ export class LiveStreamState {
   private readonly renditions = new Map<string, RenditionLive>();
   private readonly options: LiveStreamStateOptions;
   /** Per distinct request (rendition, target, skip): the viewers holding it. */
-  private readonly playlistWaiters = new Map<string, { request: PlaylistRequest; waiters: Set<Waiter<PlaylistAnswer>> }>();
-  private readonly partWaiters = new Map<string, Set<Waiter<PartAnswer>>>();
+  private readonly playlistWaiters = new HeldRequests<PlaylistAnswer, PlaylistRequest>();
+  /** By part file name. */
+  private readonly partWaiters = new HeldRequests<PartAnswer>();
   /** Rendered playlists of the current state, by request shape; cleared on every change. */
   private readonly rendered = new Map<string, string>();
   lastChangeAt = Date.now();
@@ -122,10 +119,7 @@ export class LiveStreamState {
 
   /** Requests held right now (playlists and parts). */
   get held(): number {
-    let count = 0;
-    for (const entry of this.playlistWaiters.values()) count += entry.waiters.size;
-    for (const waiters of this.partWaiters.values()) count += waiters.size;
-    return count;
+    return this.playlistWaiters.size + this.partWaiters.size;
   }
 
   private rendition(name: string): RenditionLive {
@@ -176,9 +170,9 @@ export class LiveStreamState {
         })
         .catch(() => undefined);
     }
-    this.releaseParts(part.file, { kind: 'part', bytes: part.bytes, contentType: part.contentType });
+    this.partWaiters.release(part.file, { kind: 'part', bytes: part.bytes, contentType: part.contentType });
     // A hinted part that did not come (the segment ended sooner): whoever waits for it learns now.
-    if (previousHint && previousHint !== part.file && previousHint !== live.hint) this.releaseParts(previousHint, { kind: 'missing' });
+    if (previousHint && previousHint !== part.file && previousHint !== live.hint) this.partWaiters.release(previousHint, { kind: 'missing' });
     this.changed();
   }
 
@@ -187,32 +181,15 @@ export class LiveStreamState {
     const live = this.renditions.get(request.rendition);
     if (!request.block) {
       if (!live?.canonical) return { kind: 'unknown' };
-      return { kind: 'playlist', text: this.render(request) };
+      return this.answer(request);
     }
     if (live?.canonical) {
       const decision = this.decide(live, request.block);
-      if (decision === 'ready') return { kind: 'playlist', text: this.render(request) };
+      if (decision === 'ready') return this.answer(request);
       if (decision !== 'wait') return { kind: 'too-far', reason: decision };
     }
     const key = `${request.rendition}|${request.block.msn}|${request.block.part ?? ''}|${request.skip ? 1 : 0}`;
-    let entry = this.playlistWaiters.get(key);
-    if (!entry) {
-      entry = { request, waiters: new Set() };
-      this.playlistWaiters.set(key, entry);
-    }
-    const waiters = entry.waiters;
-    const holdMs = (this.options.holdMs ?? defaultHoldMs)(live?.canonical?.targetDuration || 2);
-    return new Promise<PlaylistAnswer>((resolve) => {
-      const waiter: Waiter<PlaylistAnswer> = {
-        resolve,
-        timer: setTimeout(() => {
-          waiters.delete(waiter);
-          if (waiters.size === 0 && this.playlistWaiters.get(key)?.waiters === waiters) this.playlistWaiters.delete(key);
-          resolve({ kind: 'timeout' });
-        }, holdMs),
-      };
-      waiters.add(waiter);
-    });
+    return this.playlistWaiters.hold(key, request, this.holdMs(live), { kind: 'timeout' });
   }
 
   /** A part's bytes; the hinted part is waited for. */
@@ -224,62 +201,28 @@ export class LiveStreamState {
       if (found) return { kind: 'part', bytes: found.bytes, contentType: found.contentType };
     }
     if (live.hint !== file) return { kind: 'missing' };
-    let waiters = this.partWaiters.get(file);
-    if (!waiters) {
-      waiters = new Set();
-      this.partWaiters.set(file, waiters);
-    }
-    const set = waiters;
-    const holdMs = (this.options.holdMs ?? defaultHoldMs)(live.canonical?.targetDuration || 2);
-    return new Promise<PartAnswer>((resolve) => {
-      const waiter: Waiter<PartAnswer> = {
-        resolve,
-        timer: setTimeout(() => {
-          set.delete(waiter);
-          if (set.size === 0 && this.partWaiters.get(file) === set) this.partWaiters.delete(file);
-          resolve({ kind: 'missing' });
-        }, holdMs),
-      };
-      set.add(waiter);
-    });
+    return this.partWaiters.hold(file, undefined, this.holdMs(live), { kind: 'missing' });
   }
 
   /** Answers every held request with `missing`/`timeout` (the state is going away). */
   close(): void {
-    for (const [key, entry] of this.playlistWaiters) {
-      this.playlistWaiters.delete(key);
-      for (const waiter of entry.waiters) {
-        clearTimeout(waiter.timer);
-        waiter.resolve({ kind: 'timeout' });
-      }
-    }
-    for (const file of [...this.partWaiters.keys()]) this.releaseParts(file, { kind: 'missing' });
+    this.playlistWaiters.releaseAll({ kind: 'timeout' });
+    this.partWaiters.releaseAll({ kind: 'missing' });
+  }
+
+  private holdMs(live: RenditionLive | undefined): number {
+    return (this.options.holdMs ?? defaultHoldMs)(live?.canonical?.targetDuration || 2);
   }
 
   private changed(): void {
     this.lastChangeAt = Date.now();
     this.rendered.clear();
-    for (const [key, entry] of this.playlistWaiters) {
-      const live = this.renditions.get(entry.request.rendition);
+    for (const [key, request] of this.playlistWaiters.waiting()) {
+      const live = this.renditions.get(request.rendition);
       if (!live?.canonical) continue;
-      const decision = this.decide(live, entry.request.block!);
+      const decision = this.decide(live, request.block!);
       if (decision === 'wait') continue;
-      this.playlistWaiters.delete(key);
-      const answer: PlaylistAnswer = decision === 'ready' ? { kind: 'playlist', text: this.render(entry.request) } : { kind: 'too-far', reason: decision };
-      for (const waiter of entry.waiters) {
-        clearTimeout(waiter.timer);
-        waiter.resolve(answer);
-      }
-    }
-  }
-
-  private releaseParts(file: string, answer: PartAnswer): void {
-    const waiters = this.partWaiters.get(file);
-    if (!waiters) return;
-    this.partWaiters.delete(file);
-    for (const waiter of waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(answer);
+      this.playlistWaiters.release(key, decision === 'ready' ? this.answer(request) : { kind: 'too-far', reason: decision });
     }
   }
 
@@ -331,6 +274,11 @@ export class LiveStreamState {
       }
     }
     return 'wait';
+  }
+
+  private answer(request: PlaylistRequest): PlaylistAnswer {
+    const canonical = this.renditions.get(request.rendition)!.canonical!;
+    return { kind: 'playlist', text: this.render(request), targetDuration: canonical.targetDuration, ended: canonical.ended };
   }
 
   private render(request: PlaylistRequest): string {
