@@ -124,10 +124,10 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     if (answer.kind === 'too-far') throw httpError(400, answer.reason);
     if (answer.kind === 'timeout') throw httpError(503, 'the part or segment asked for did not appear in time: the stream may have stalled');
     const text = rewriteMediaPlaylist(answer.text, query, { segmentBaseUrl: segmentBase(streamId, rendition) });
-    const summary = summarizeMediaPlaylist(answer.text);
     // A blocking answer is a playlist at least as new as its URL asks for: any cache may keep it
     // (the URL of a newer one differs). A plain request gets the live playlist's short life.
-    const cacheControl = block && !summary.ended ? `public, max-age=${6 * (summary.targetDuration ?? 2)}` : cacheControlFor('media-playlist', summary);
+    // (The live state knows the playlist's facts: the text is not scanned again per viewer.)
+    const cacheControl = block && !answer.ended ? `public, max-age=${6 * answer.targetDuration}` : cacheControlFor('media-playlist', answer);
     return new Response(text, { headers: { 'content-type': HLS_PLAYLIST_TYPE, 'cache-control': cacheControl } });
   }
 
