@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
+import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
 import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
@@ -49,7 +50,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
-  const viewerStore = new CoalescingCache(deps.store, { cache: deps.cache, ttlSeconds: cacheSecondsFor });
+  const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor });
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency }));

@@ -8,9 +8,21 @@ export function httpError(status: ContentfulStatusCode, message: string): HTTPEx
   return new HTTPException(status, { message });
 }
 
+/** A 503 that passes by itself (storage down for a moment): the client is told when to ask again. */
+export class TemporarilyUnavailable extends HTTPException {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(503, { message });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export function errorResponse(error: Error, c: Context): Response {
   const status = error instanceof HTTPException ? error.status : 500;
   const message = error instanceof HTTPException ? error.message : 'internal error';
   if (!(error instanceof HTTPException)) console.error('edge: unhandled error', error);
-  return c.json({ error: message }, status as ContentfulStatusCode, { 'cache-control': NO_STORE });
+  const headers: Record<string, string> = { 'cache-control': NO_STORE };
+  if (error instanceof TemporarilyUnavailable) headers['retry-after'] = String(error.retryAfterSeconds);
+  return c.json({ error: message }, status as ContentfulStatusCode, headers);
 }
