@@ -13,6 +13,7 @@ import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
+import { allocatorAdvice, runsOnGlibc } from './memory-allocator.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -115,6 +116,8 @@ const api =
     : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
 api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
+const advice = allocatorAdvice(process.platform, process.env, runsOnGlibc());
+if (advice) log.warn(advice);
 
 log.info(
   {

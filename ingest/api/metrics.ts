@@ -1,8 +1,14 @@
 /** The sidecar's Prometheus metrics, through prom-client (one registry per sidecar). */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class IngestMetrics {
   readonly registry = new Registry();
+
+  constructor() {
+    // The process's own: resident memory, V8 heap, memory held outside it (Buffers), event loop
+    // lag, GC: what an operator watches for a leak or an overloaded sidecar.
+    collectDefaultMetrics({ register: this.registry });
+  }
   readonly streamsLive = new Gauge({ name: 'ingest_streams_live', help: 'Streams with a publisher right now', registers: [this.registry] });
   readonly bytesIn = new Counter({ name: 'ingest_bytes_in_total', help: 'Media bytes received from publishers (FLV)', registers: [this.registry] });
   readonly publishesRefused = new Counter({

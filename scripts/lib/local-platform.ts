@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
+import { MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_ENV } from '../../ingest/memory-allocator.ts';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -69,7 +70,13 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
       ...(options.extraArgs ?? []),
     ],
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...(options.ingestSecret ? { INGEST_SECRET: options.ingestSecret } : {}), ...options.env },
+    env: {
+      // See ingest/memory-allocator.ts: without it the sidecar's memory creeps up.
+      [MMAP_THRESHOLD_ENV]: MMAP_THRESHOLD_BYTES,
+      ...process.env,
+      ...(options.ingestSecret ? { INGEST_SECRET: options.ingestSecret } : {}),
+      ...options.env,
+    },
     onLine: options.onLine,
   });
   await waitUntil(ingest, `RTMP on :${options.rtmpPort}`, 30_000, () => canConnect(options.rtmpPort));
