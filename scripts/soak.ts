@@ -1,6 +1,9 @@
 /**
  * `npm run soak`: K publishers and V simulated viewers against the local platform (the edge
- * under `wrangler dev`, one sidecar), for a bounded time. Viewers behave as standard HLS
+ * under `wrangler dev`, one sidecar), for a bounded time. Viewers come through a CDN stand-in
+ * (nginx caching by the edge's Cache-Control, `--cdn nginx`, as production viewers come through
+ * Cloudflare's cache) or straight to the origin (`--cdn none`: every viewer request reaches the
+ * one local workerd, which then also carries the sidecar's uploads). Viewers behave as standard HLS
  * players: each reloads its stream's video and audio playlists every half target duration and
  * fetches every segment newly listed. Reports errors (any failed playlist or segment request once
  * the stream is live), availability delay percentiles (a segment's media end, by its
@@ -13,11 +16,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
+import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, percentile, processRssBytes, runMeasured } from './bench/measure.ts';
 import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
+import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 
 function positive(value: string): number {
@@ -31,9 +36,10 @@ const program = new Command('soak')
   .addOption(new Option('--publishers <k>', 'concurrent publishers (360p30 passthrough sources, launched 0.1 s apart)').default(10).argParser(positive))
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positive))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positive))
+  .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
-const options = program.opts<{ publishers: number; viewers: number; minutes: number; out: string }>();
+const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; out: string }>();
 const status = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const work = mkdtempSync(join(tmpdir(), 'soak-'));
@@ -117,6 +123,12 @@ try {
   stoppers.push(() => edge.process.stop());
   const sidecar = await startOurSidecar(edge, join(work, 'sidecar'));
   stoppers.push(() => sidecar.process.stop());
+  const cdn = options.cdn === 'nginx' ? await startCdnCache(edge.origin, await freePort()) : undefined;
+  if (cdn) {
+    stoppers.push(() => cdn.stop());
+    status(`viewers come through the CDN stand-in (nginx cache) at ${cdn.url}`);
+  }
+  const viewerOrigin = cdn?.url ?? edge.origin;
   const streams = Array.from({ length: options.publishers }, (_, i) => `soak${i}`);
   const publishers: Publisher[] = [];
   const publishSeconds = options.minutes * 60 + 120;
@@ -154,9 +166,12 @@ try {
       `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB`,
     );
   }, 30_000);
-  await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(edge.origin, streams[i % streams.length]!, until)));
+  await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(viewerOrigin, streams[i % streams.length]!, until)));
   clearInterval(sampler);
   clearInterval(progress);
+  // nginx flushes its log buffer every 5 s.
+  if (cdn) await new Promise((resolve) => setTimeout(resolve, 6000));
+  const cache = cdn ? readCacheLog(cdn.accessLog) : undefined;
 
   const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
   const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.bytes);
@@ -168,7 +183,10 @@ try {
     publishers: options.publishers,
     viewers: options.viewers,
     minutes: options.minutes,
+    cdn: options.cdn,
     requests: stats.requests,
+    originRequestsFromViewers: cache?.toOrigin ?? stats.requests,
+    cacheStatus: cache?.byStatus,
     errors: stats.errors.length,
     errorSamples: [...new Set(stats.errors)].slice(0, 20),
     availability: { segments: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99) },
@@ -179,7 +197,8 @@ try {
   console.table({
     'publishers × viewers': `${result.publishers} × ${result.viewers}`,
     minutes: result.minutes,
-    requests: result.requests,
+    'viewer requests': result.requests,
+    'of which reached the origin': `${result.originRequestsFromViewers}${cdn ? ' (through the nginx cache)' : ' (no cache)'}`,
     errors: result.errors,
     'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}`,
     'sidecar RSS 2nd → last minute (MB)': `${result.sidecarRssMb.secondMinute.toFixed(0)} → ${result.sidecarRssMb.lastMinute.toFixed(0)}`,
