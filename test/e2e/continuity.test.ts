@@ -1,8 +1,9 @@
 /**
  * Continuity, as a streamer's network and machine test it: the publisher drops and comes back
- * within the reconnect window, ffmpeg dies mid-stream, the window runs out. All the while a
- * checker fetches every object of every playlist version, and hls.js keeps playing (dash.js too,
- * across the reconnect).
+ * within the reconnect window, ffmpeg dies or stalls mid-stream, the window runs out, the sidecar
+ * is killed. All the while a checker fetches every object of every playlist version, and hls.js
+ * keeps playing after each fault (dash.js too, across the reconnect), or plays out to the end of
+ * a stream that ended.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -76,6 +77,22 @@ describe('a stream survives reconnects and encoder crashes', () => {
     rmSync(dir, { recursive: true, force: true });
     saveTestLog('e2e-continuity', lines);
   });
+
+  /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
+  async function expectPlayingOn(page: PlayerPage, after: string): Promise<void> {
+    const playhead = await page.currentTime();
+    await eventually(`the playhead to move on after ${after}`, 30_000, async () => ((await page.currentTime()) > playhead + 4 ? true : undefined));
+    expect((await page.state()).fatal).toBeNull();
+    expect(page.pageErrors).toEqual([]);
+  }
+
+  /** An ended stream plays out to its last frame and the page says it is over. */
+  async function expectPlayedToTheEnd(page: PlayerPage): Promise<void> {
+    await eventually('the player to reach the end of the ended stream', 30_000, async () => ((await page.evaluate<boolean>('document.querySelector("video").ended')) ? true : undefined));
+    await eventually('the player page to say the stream ended', 10_000, async () => ((await page.text('#stream-state')).includes('has ended') ? true : undefined));
+    expect((await page.state()).fatal).toBeNull();
+    expect(page.pageErrors).toEqual([]);
+  }
 
   it('continues the stream when the publisher reconnects within the window, and hls.js and dash.js keep playing', async () => {
     const first = publishTestPattern(rtmpUrl, 12);
@@ -157,6 +174,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     const metrics = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     const families = new Map(parsePrometheusTextFormat(metrics).map((family) => [family.name, family]));
     expect(families.get('ingest_ffmpeg_restarts_total')!.metrics[0]!.value).toBe('2');
+    await expectPlayingOn(player!, 'the stalled ffmpeg was replaced');
   });
 
   it('ends the stream once the window passes without a reconnect', async () => {
@@ -168,6 +186,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     });
     expect(Date.now() - leftAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
     expect(ended.segments.filter((segment) => segment.discontinuity).length).toBeGreaterThanOrEqual(3);
+    await expectPlayedToTheEnd(player!);
+    await player!.close();
+    player = undefined;
   });
 
   it('continues numbering in a new broadcast, and after a sidecar crash lets the publisher take the stream up again', async () => {
@@ -181,6 +202,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     // A fresh window, but sequence numbers never go back at this URL.
     expect(fresh.mediaSequence).toBe(ended.mediaSequence! + ended.segments.length);
     expect(fresh.segments.some((segment) => ended.segments.some((old) => old.uri === segment.uri))).toBe(false);
+    // A viewer opens the new broadcast and watches it through the sidecar's crash and restart.
+    player = await openPlayerPage(`${edgeUrl}/watch/cont`);
+    await eventually('the player to start on the new broadcast', 30_000, async () => ((await player!.state()).playing ? true : undefined));
 
     ingest!.signal('SIGKILL');
     await ingest!.exited;
@@ -199,6 +223,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect(join.discontinuity).toBe(true);
     expect(joined.mediaSequence).toBe(leftBehind.mediaSequence);
     expect(joined.segments.slice(0, leftBehind.segments.length).map((segment) => segment.uri)).toEqual(leftBehind.segments.map((segment) => segment.uri));
+    await expectPlayingOn(player!, 'the stream was taken up after the sidecar crash');
   });
 
   it('after a sidecar crash with no publisher coming back, ends the stream once the window passes', async () => {
@@ -213,6 +238,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     });
     expect(Date.now() - restartedAt).toBeGreaterThan((RECONNECT_WINDOW_SECONDS - 1) * 1000);
     expect(ended.segments.length).toBeGreaterThan(2);
+    await expectPlayedToTheEnd(player!);
   });
 
   it('never served a playlist version that listed a missing object, or renumbered a segment', async () => {

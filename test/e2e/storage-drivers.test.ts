@@ -1,7 +1,9 @@
 /**
  * The sidecar storing a live stream through each storage driver: an S3-compatible server
  * (s3rver, a real S3 HTTP server started here) and a local folder. What lands must be a
- * playable stream: ended playlists whose every segment is stored and decodes.
+ * playable stream: ended playlists whose every segment is stored and decodes. With S3 down for 9 s
+ * mid-stream, a viewer watches through the Deno edge (reading the same bucket) while a checker
+ * fetches every object of every playlist version.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +11,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { FilesystemObjectStore } from '../../ingest/upload/filesystem-object-store.ts';
-import { startIngest } from '../../scripts/lib/local-platform.ts';
+import { startDenoEdge, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
+import { openPlayerPage } from '../helpers/players.ts';
+import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 
@@ -72,28 +76,53 @@ describe('storage drivers, end to end', () => {
     await publishAndCheck(['--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket], credentials, store);
   });
 
-  it('rides out a storage outage: the backlog drains and the playlists catch up, with nothing missing', async () => {
+  it('rides out 9 s of S3 being down with a viewer watching through the Deno edge: the backlog drains, nothing listed is missing, the viewer plays on', async () => {
     const s3 = await startS3Server();
     cleanups.push(() => s3.close());
-    const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', ...credentials });
+    const edgePort = await freePort();
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const edgeLines: string[] = [];
+    const edge = await startDenoEdge({ port: edgePort, ingestSecret: 'unused-here-the-sidecar-writes-s3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials }, onLine: (line) => edgeLines.push(line) });
+    cleanups.push(() => edge.stop());
     const { rtmpPort, lines } = await startSidecar(
       ['--playlist-window', '100', '--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket],
       { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
     );
-    const publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/outage`, 22);
+    const publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/outage`, 40);
+    cleanups.push(async () => void (await publisher.stop()));
     const listed = async () => parseM3u8((await readText(store, 'streams/outage/source/index.m3u8')) ?? '#EXTM3U\n').segments.length;
     await eventually('segments before the outage', 20_000, async () => ((await listed()) >= 2 ? true : undefined));
+    const checker = watchPlaylists(['source', 'audio'].map((rendition) => `${edgeUrl}/live/outage/${rendition}/index.m3u8`));
+    cleanups.push(() => checker.stop());
+    const player = await openPlayerPage(`${edgeUrl}/watch/outage`);
+    cleanups.push(() => player.close());
+    await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
 
     await s3.stop();
-    await new Promise((resolve) => setTimeout(resolve, 9000));
+    // The edge cannot read storage either: a viewer's request is a 503 to retry, not a 500 or a 404.
+    const during = await eventually('the edge to answer the outage', 5000, async () => {
+      const response = await fetch(`${edgeUrl}/live/outage/source/index.m3u8`);
+      return response.status === 503 ? response : undefined;
+    });
+    expect(during.headers.get('retry-after')).toBe('1');
+    await new Promise((resolve) => setTimeout(resolve, 8000));
     await s3.start();
     const atRecovery = await listed();
+    const playheadAtRecovery = await player.currentTime();
+    await eventually('the viewer to play 6 s past the outage', 40_000, async () => ((await player.currentTime()) > playheadAtRecovery + 6 ? true : undefined));
+    expect((await player.state()).fatal).toBeNull();
+    expect(player.pageErrors).toEqual([]);
 
     expect(await publisher.exited).toBe(0);
     const text = await eventually('the ended playlist after the outage', 30_000, async () => {
       const body = await readText(store, 'streams/outage/source/index.m3u8');
       return body?.includes('#EXT-X-ENDLIST') ? body : undefined;
     });
+    await checker.stop();
+    expect(checker.missing).toEqual([]);
+    expect(checker.versions.get(`${edgeUrl}/live/outage/source/index.m3u8`)!.length).toBeGreaterThan(10);
     const manifest = parseM3u8(text);
     // Everything made during the outage was kept and listed, in order, without a gap.
     expect(manifest.segments.length).toBeGreaterThan(atRecovery + 3);
@@ -103,6 +132,7 @@ describe('storage drivers, end to end', () => {
     expect(manifest.segments.some((segment) => segment.discontinuity)).toBe(false);
     for (const segment of manifest.segments) expect(await store.head(`streams/outage/source/${segment.uri}`), segment.uri).not.toBeNull();
     expect(lines.some((line) => line.includes('storage is slower than real time'))).toBe(true);
+    expect(edgeLines.some((line) => line.includes('storage read of') && line.includes('failed'))).toBe(true);
   });
 
   it('stores a live stream in a local folder', async () => {

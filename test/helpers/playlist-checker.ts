@@ -16,7 +16,27 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
   const versions = new Map<string, string[]>(urls.map((url) => [url, []]));
   const missing: string[] = [];
   const verified = new Set<string>();
+  // Objects the edge could not answer for yet (down, restarting, its storage down: no answer or a
+  // 5xx): asked again on every round while the newest version of their playlist lists them, and
+  // missing if it still lists them unserved when the checker stops. One no longer listed is
+  // forgotten: it was listed only while the edge could not be asked (a restart losing parts).
+  const unsettled = new Map<string, string>();
+  const listedNow = new Map<string, Set<string>>();
   let running = true;
+
+  /** Whether the object was served; a 4xx is recorded as missing, no answer or a 5xx leaves it unsettled. */
+  async function verify(playlistUrl: string, objectUrl: string): Promise<void> {
+    const object = await fetch(objectUrl, { method: 'HEAD', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    if (object?.status === 200) {
+      verified.add(objectUrl);
+      unsettled.delete(objectUrl);
+    } else if (object === undefined || object.status >= 500) {
+      unsettled.set(objectUrl, playlistUrl);
+    } else {
+      unsettled.delete(objectUrl);
+      missing.push(`${playlistUrl} -> ${objectUrl}: ${object.status}`);
+    }
+  }
 
   async function check(url: string): Promise<void> {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
@@ -30,21 +50,24 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     const lowLatency = manifest as unknown as { segments: Array<{ parts?: Array<{ uri: string }> }>; preloadSegment?: { parts?: Array<{ uri: string }> } };
     const parts = [...lowLatency.segments.flatMap((segment) => segment.parts ?? []), ...(lowLatency.preloadSegment?.parts ?? [])].map((part) => part.uri);
     const uris = [...manifest.segments.flatMap((segment) => [segment.uri, segment.map?.uri]), ...parts].filter((uri): uri is string => Boolean(uri));
-    for (const uri of uris) {
-      const objectUrl = new URL(uri, url).href;
-      if (verified.has(objectUrl)) continue;
-      const object = await fetch(objectUrl, { method: 'HEAD', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-      if (object?.status === 200) verified.add(objectUrl);
-      // No answer at all is the edge being down (a restart under test), not a missing object:
-      // the object is asked for again with the next version.
-      else if (object === undefined) continue;
-      else missing.push(`${url} -> ${objectUrl}: ${object.status}`);
+    const objectUrls = uris.map((uri) => new URL(uri, url).href);
+    listedNow.set(url, new Set(objectUrls));
+    for (const objectUrl of objectUrls) {
+      if (!verified.has(objectUrl)) await verify(url, objectUrl);
     }
   }
+
+  const recheckUnsettled = async () => {
+    for (const [objectUrl, playlistUrl] of unsettled) {
+      if (!listedNow.get(playlistUrl)?.has(objectUrl)) unsettled.delete(objectUrl);
+    }
+    await Promise.all([...unsettled].map(([objectUrl, playlistUrl]) => verify(playlistUrl, objectUrl)));
+  };
 
   const loop = (async () => {
     while (running) {
       await Promise.all(urls.map(check));
+      await recheckUnsettled();
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
@@ -55,6 +78,9 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     stop: async () => {
       running = false;
       await loop;
+      await recheckUnsettled();
+      for (const [objectUrl, playlistUrl] of unsettled) missing.push(`${playlistUrl} -> ${objectUrl}: never served (no answer or a 5xx until the end)`);
+      unsettled.clear();
     },
   };
 }
