@@ -162,6 +162,8 @@ export class StreamPublisher {
   /** Per session: the wall clock at its media time zero, fixed by its first chunk. */
   private readonly wallClockAtMediaZero = new Map<string, number>();
   private advertised: { bandwidth: number; signature: string } | undefined;
+  /** A crashed sidecar had announced this stream live (its playlists were taken up unended): its status and MPD must still say how it goes on. */
+  private announcedBeforeRestart = false;
   private readonly multivariant: LatestWriter;
   private readonly status: LatestWriter;
   private readonly mpd: LatestWriter;
@@ -234,6 +236,7 @@ export class StreamPublisher {
         const playlist = parseMediaPlaylist(await new Response(stored.body).text());
         state.nextSequence = Math.max(state.nextSequence, playlist.mediaSequence + playlist.segments.length);
         if (playlist.ended) continue;
+        if (playlist.segments.length > 0) this.announcedBeforeRestart = true;
         state.segments = [];
         for (const [index, segment] of playlist.segments.entries()) {
           const [session, time] = segment.uri.replace(/\.m4s$/, '').split('-');
@@ -388,7 +391,7 @@ export class StreamPublisher {
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
   async pause(): Promise<void> {
     await this.idle();
-    if (this.advertised) await this.writeStatus('reconnecting');
+    if (this.announced) await this.writeStatus('reconnecting');
   }
 
   /** The stream ended: once everything waiting is stored (or dropped), close every media playlist with ENDLIST. */
@@ -400,8 +403,13 @@ export class StreamPublisher {
         if (state.playlist.storedOnce || state.segments.length > 0) await this.writeMediaPlaylist(state);
       }),
     );
-    if (this.advertised || this.mpd.storedOnce) await this.writeMpd();
-    if (this.advertised) await this.writeStatus('ended');
+    if (this.announced || this.mpd.storedOnce) await this.writeMpd();
+    if (this.announced) await this.writeStatus('ended');
+  }
+
+  /** Whether viewers were told this stream is live: by this sidecar, or by the one before a crash. */
+  private get announced(): boolean {
+    return this.advertised !== undefined || this.announcedBeforeRestart;
   }
 
   /** Resolves when every object handed over so far is stored, dropped or refused, and listed. */

@@ -125,3 +125,53 @@ describe('stream publisher', () => {
     expect(status.renditions.map((r) => r.name)).toEqual(['source', 'audio']);
   });
 });
+
+describe('stream publisher taking up a stream after a sidecar crash', () => {
+  it('says the restored stream waits for its publisher, and ends it with ENDLIST, a static MPD and an ended status', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 5, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new OrderCheckingStore();
+    let clock = START;
+    const options = {
+      streamId: 'colors',
+      renditions: PASSTHROUGH_ONLY,
+      store,
+      targetSegmentDuration: 2,
+      windowSegments: 3,
+      now: () => clock,
+      onError: (error: unknown) => {
+        throw error;
+      },
+    };
+    const crashed = new StreamPublisher(options);
+    crashed.beginSession('sessiona1');
+    crashed.noteChunkReceived('sessiona1', 0.333);
+    crashed.publishInit('sessiona1', 'source', video.init, video.track);
+    crashed.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    for (let i = 0; i < 2; i++) {
+      clock += 2000;
+      crashed.publishSegment('sessiona1', 'source', video.segments[i]!);
+      crashed.publishSegment('sessiona1', 'audio', audio.segments[i]!);
+      await crashed.idle();
+    }
+    const status = () => (JSON.parse(store.text('streams/colors/status.json')!) as StreamStatus).state;
+    expect(status()).toBe('live');
+    const listedBeforeCrash = parse(store.text('streams/colors/source/index.m3u8')!).segments.map((segment) => segment.uri);
+    expect(listedBeforeCrash.length).toBeGreaterThan(0);
+    // The sidecar is killed here (nothing more from `crashed`); the next one takes the stream up.
+    const restarted = new StreamPublisher(options);
+    await restarted.restoreFromStorage();
+    await restarted.pause();
+    expect(status()).toBe('reconnecting');
+    clock += 8000;
+    await restarted.end();
+    expect(status()).toBe('ended');
+    for (const rendition of ['source', 'audio']) {
+      const ended = parse(store.text(`streams/colors/${rendition}/index.m3u8`)!);
+      expect(ended.endList).toBe(true);
+      if (rendition === 'source') expect(ended.segments.map((segment) => segment.uri)).toEqual(listedBeforeCrash);
+    }
+    expect(store.text('streams/colors/manifest.mpd')).toContain('type="static"');
+    expect(store.violations).toEqual([]);
+  });
+});
