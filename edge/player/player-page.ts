@@ -228,10 +228,24 @@ async function refreshStreamState() {
     const status = await response.json();
     state.streamState = status.state;
     stateLine.textContent = stateText[status.state] || "";
+    if (status.state === "ended") finishEndedStream();
   } catch (error) {
     stateLine.textContent = "";
   }
 }
+// hls.js in low-latency mode may not end a stream whose last segment it took as parts: its
+// playlists are ended and every segment is buffered, yet it never ends the media source, and the
+// video waits at the last frame forever. Once the stream says it ended, the playlists agree and
+// the playhead has run into the end of what is buffered, the page ends the buffer itself: the
+// video plays its last frame and stops ("ended"), as for any finished video.
+function finishEndedStream() {
+  const hls = window.hls;
+  if (!hls || video.ended || bufferedSeconds() > 0.5) return;
+  const details = [hls.levels[hls.currentLevel], hls.audioTracks[hls.audioTrack]].filter(Boolean).map((playlist) => playlist.details);
+  if (details.length === 0 || details.some((playlistDetails) => !playlistDetails || playlistDetails.live)) return;
+  hls.trigger(Hls.Events.BUFFER_EOS, {});
+}
+
 refreshStreamState();
 setInterval(refreshStreamState, 3000);
 start();
