@@ -6,6 +6,7 @@
  * change every segment and are cached for a second, the freshness their Cache-Control allows.
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import { InFlight } from '../in-flight.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
 export interface ResponseCache {
@@ -36,7 +37,7 @@ const TYPE_HEADER = 'x-object-type';
 export class CoalescingCache implements ObjectStore {
   private readonly store: ObjectStore;
   private readonly options: CoalescingCacheOptions;
-  private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
+  private readonly inFlight = new InFlight<WholeObject | null>();
 
   constructor(store: ObjectStore, options: CoalescingCacheOptions) {
     this.store = store;
@@ -74,12 +75,7 @@ export class CoalescingCache implements ObjectStore {
 
   /** The object, from the cache, from a read already under way, or from one storage read. */
   private whole(key: string): Promise<WholeObject | null> {
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.fetchWhole(key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.inFlight.run(key, () => this.fetchWhole(key));
   }
 
   private async fetchWhole(key: string): Promise<WholeObject | null> {
