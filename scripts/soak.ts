@@ -11,14 +11,14 @@
  * (the last minute's median against the second minute's). Everything on 127.0.0.1; every process
  * it started is stopped at the end and on Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
-import { median, percentile, processRssBytes, runMeasured } from './bench/measure.ts';
+import { median, percentile, processAnonymousRssBytes, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
 import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
@@ -119,9 +119,20 @@ try {
   status('making a 360p30 H.264/AAC source (2 s keyframes)…');
   await runMeasured(ffmpeg, sourceFileArgs(360, 20, source), join(work, 'ffmpeg.log'));
   status('starting the edge (wrangler dev) and the sidecar…');
-  const edge = await startOurEdge(join(work, 'edge'));
+  // Their warnings and errors, kept beside the results: where a run's errors came from.
+  const logDir = join(dirname(options.out), 'soak-logs');
+  mkdirSync(logDir, { recursive: true });
+  const edgeLog = createWriteStream(join(logDir, 'edge.log'));
+  const sidecarLog = createWriteStream(join(logDir, 'sidecar.log'));
+  stoppers.push(async () => {
+    edgeLog.end();
+    sidecarLog.end();
+  });
+  const stamped = (log: WriteStream) => (line: string) => log.write(`${new Date().toISOString()} ${line}\n`);
+  const edge = await startOurEdge(join(work, 'edge'), stamped(edgeLog));
   stoppers.push(() => edge.process.stop());
-  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'));
+  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), [], stamped(sidecarLog));
+  status(`edge and sidecar warnings go to ${logDir}`);
   stoppers.push(() => sidecar.process.stop());
   const cdn = options.cdn === 'nginx' ? await startCdnCache(edge.origin, await freePort()) : undefined;
   if (cdn) {
@@ -152,10 +163,10 @@ try {
   const until = Date.now() + options.minutes * 60_000;
   const startedAt = Date.now();
   status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
-  const rss: Array<{ at: number; bytes: number }> = [];
+  const rss: Array<{ at: number; bytes: number; anonymousBytes: number }> = [];
   const sampler = setInterval(() => {
     try {
-      rss.push({ at: Date.now() - startedAt, bytes: processRssBytes(pid) });
+      rss.push({ at: Date.now() - startedAt, bytes: processRssBytes(pid), anonymousBytes: processAnonymousRssBytes(pid) });
     } catch {
       // The sidecar is gone: reported below as missing samples.
     }
@@ -174,10 +185,15 @@ try {
   const cache = cdn ? readCacheLog(cdn.accessLog) : undefined;
 
   const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
-  const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.bytes);
   const totalMs = options.minutes * 60_000;
-  const baseline = median(window(60_000, 120_000).length > 0 ? window(60_000, 120_000) : window(0, totalMs));
-  const last = median(window(totalMs - 60_000, totalMs + 10_000));
+  const drift = (field: 'bytes' | 'anonymousBytes') => {
+    const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample[field]);
+    const baseline = median(window(60_000, 120_000).length > 0 ? window(60_000, 120_000) : window(0, totalMs));
+    const last = median(window(totalMs - 60_000, totalMs + 10_000));
+    // A leak grows steadily: the slope over the run's second half, past any warm-up.
+    const secondHalf = rss.filter((sample) => sample.at >= totalMs / 2);
+    return { secondMinute: baseline / 1e6, lastMinute: last / 1e6, driftPercent: ((last - baseline) / baseline) * 100, secondHalfMbPerMinute: slopePerMinute(secondHalf.map((sample) => [sample.at, sample[field] / 1e6])) };
+  };
   const result = {
     date: new Date().toISOString(),
     publishers: options.publishers,
@@ -190,7 +206,9 @@ try {
     errors: stats.errors.length,
     errorSamples: [...new Set(stats.errors)].slice(0, 20),
     availability: { segments: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99) },
-    sidecarRssMb: { secondMinute: baseline / 1e6, lastMinute: last / 1e6, driftPercent: ((last - baseline) / baseline) * 100 },
+    sidecarRssMb: drift('bytes'),
+    // Without the pages of code and libraries (file-backed) that join the resident set as new code paths run.
+    sidecarAnonymousRssMb: drift('anonymousBytes'),
     publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
   };
   console.log('\nSoak result:');
@@ -203,6 +221,8 @@ try {
     'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}`,
     'sidecar RSS 2nd → last minute (MB)': `${result.sidecarRssMb.secondMinute.toFixed(0)} → ${result.sidecarRssMb.lastMinute.toFixed(0)}`,
     'RSS drift (goal < 5 %)': `${result.sidecarRssMb.driftPercent.toFixed(1)} %`,
+    'RSS slope over the second half': `${result.sidecarRssMb.secondHalfMbPerMinute.toFixed(2)} MB/min`,
+    'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
   });
   if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);
   mkdirSync(dirname(options.out), { recursive: true });

@@ -46,6 +46,22 @@ export function processRssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** The anonymous part of a live process's resident memory (heap, stacks, buffers: not code or files), bytes. */
+export function processAnonymousRssBytes(pid: number): number {
+  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Least-squares slope of [milliseconds, value] points, per minute; NaN with fewer than two. */
+export function slopePerMinute(points: ReadonlyArray<readonly [number, number]>): number {
+  if (points.length < 2) return Number.NaN;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return variance === 0 ? Number.NaN : (covariance / variance) * 60_000;
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
