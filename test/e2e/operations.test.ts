@@ -17,6 +17,8 @@ import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
+import { openPlayerPage, waitUntilPlayedToTheEnd } from '../helpers/players.ts';
+import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
 
@@ -179,7 +181,22 @@ describe('the sidecar as an operator runs it', () => {
     expect(decoded.decodedFrames).toBeGreaterThanOrEqual(manifest.segments.length * 55);
   });
 
-  it('on SIGTERM mid-stream exits 0 within 10 s, leaving ended playlists whose every segment is stored', async () => {
+  it('on SIGTERM mid-stream exits 0 within 10 s, leaving ended playlists whose every segment is stored; a viewer watches it play out to the end', async () => {
+    const checker = watchPlaylists(['source', 'audio'].map((rendition) => new URL(`/live/${playbackId}/${rendition}/index.m3u8`, edgeUrl).href));
+    const player = await openPlayerPage(`${edgeUrl}/watch/${playbackId}`);
+    try {
+      await eventually('the viewer to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
+      await sigtermAndCheck();
+      await waitUntilPlayedToTheEnd(player);
+      await checker.stop();
+      expect(checker.missing).toEqual([]);
+    } finally {
+      await checker.stop();
+      await player.close();
+    }
+  });
+
+  async function sigtermAndCheck(): Promise<void> {
     const started = Date.now();
     ingest!.signal('SIGTERM');
     const exit = await ingest!.exited;
@@ -197,7 +214,7 @@ describe('the sidecar as an operator runs it', () => {
         expect((await fetch(new URL(uri, base))).status, uri).toBe(200);
       }
     }
-  });
+  }
 
   it('never wrote a stream key, the ingest secret or the admin token to any log line', () => {
     expect(ingestLines.length).toBeGreaterThan(10);

@@ -1,7 +1,7 @@
 /**
  * The sidecar storing a live stream through each storage driver: an S3-compatible server
  * (s3rver, a real S3 HTTP server started here) and a local folder. What lands must be a
- * playable stream: ended playlists whose every segment is stored and decodes. With S3 down for 9 s
+ * playable stream: ended playlists whose every segment is stored and decodes. With S3 down for 10 s
  * mid-stream, a viewer watches through the Deno edge (reading the same bucket) while a checker
  * fetches every object of every playlist version.
  */
@@ -76,7 +76,7 @@ describe('storage drivers, end to end', () => {
     await publishAndCheck(['--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket], credentials, store);
   });
 
-  it('rides out 9 s of S3 being down with a viewer watching through the Deno edge: the backlog drains, nothing listed is missing, the viewer plays on', async () => {
+  it('rides out 10 s of S3 being down with a viewer watching through the Deno edge: the backlog drains, nothing listed is missing, the viewer plays on', async () => {
     const s3 = await startS3Server();
     cleanups.push(() => s3.close());
     const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -101,13 +101,14 @@ describe('storage drivers, end to end', () => {
     await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
 
     await s3.stop();
+    const stoppedAt = Date.now();
     // The edge cannot read storage either: a viewer's request is a 503 to retry, not a 500 or a 404.
     const during = await eventually('the edge to answer the outage', 5000, async () => {
       const response = await fetch(`${edgeUrl}/live/outage/source/index.m3u8`);
       return response.status === 503 ? response : undefined;
     });
     expect(during.headers.get('retry-after')).toBe('1');
-    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await new Promise((resolve) => setTimeout(resolve, stoppedAt + 10_000 - Date.now()));
     await s3.start();
     const atRecovery = await listed();
     const playheadAtRecovery = await player.currentTime();

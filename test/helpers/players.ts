@@ -101,6 +101,37 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
   };
 }
 
+/** What a failure message needs to tell why a video did not end: playhead, buffered ranges, hls.js's view of its playlists. */
+const VIDEO_STATE =
+  '(() => { const v = document.querySelector("video"); const ranges = []; for (let i = 0; i < v.buffered.length; i++) ranges.push(v.buffered.start(i).toFixed(2) + "-" + v.buffered.end(i).toFixed(2));' +
+  ' const h = window.hls; const about = (d) => d && { live: d.live, edge: d.edge, last: d.fragments.at(-1) && [d.fragments.at(-1).sn, d.fragments.at(-1).start, d.fragments.at(-1).duration] };' +
+  ' return JSON.stringify({ currentTime: v.currentTime, duration: v.duration, buffered: ranges, readyState: v.readyState, paused: v.paused, errors: window.playerState.errors.slice(-5),' +
+  ' level: h && h.levels[h.currentLevel] && about(h.levels[h.currentLevel].details), audio: h && h.audioTracks[h.audioTrack] && about(h.audioTracks[h.audioTrack].details) }); })()';
+
+/**
+ * A stream that ended plays out as a viewer expects: the video reaches its last frame and ends,
+ * the page says the stream ended, and nothing failed. Throws with the video's state otherwise.
+ */
+export async function waitUntilPlayedToTheEnd(page: PlayerPage, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const check = async () => ({
+    ended: await page.evaluate<boolean>('document.querySelector("video").ended'),
+    says: await page.text('#stream-state'),
+  });
+  let seen = await check();
+  while (!(seen.ended && seen.says.includes('has ended')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    seen = await check();
+  }
+  const { fatal } = await page.state();
+  if (seen.ended && seen.says.includes('has ended') && fatal === null && page.pageErrors.length === 0) return;
+  const lastPlaylists = page.playlistRequests.slice(-8).map((request) => `${new Date(request.at).toISOString().slice(14, 23)} ${new URL(request.url).pathname}${new URL(request.url).search}`);
+  throw new Error(
+    `the ended stream did not play out within ${timeoutMs} ms (video ended: ${seen.ended}, page says "${seen.says}", fatal: ${fatal}, page errors: ${page.pageErrors.join('; ')});` +
+      ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')}`,
+  );
+}
+
 /** Opens the player page and waits until the video has played `seconds` past its first frame. */
 export async function playInChromium(pageUrl: string, seconds: number, timeoutMs = 45_000): Promise<BrowserPlayback> {
   const player = await openPlayerPage(pageUrl);
