@@ -5,7 +5,6 @@
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest } from './live-stream-state.ts';
-import { InFlight } from '../in-flight.ts';
 
 export interface LowLatencyCoordinator {
   acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void>;
@@ -72,8 +71,8 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
  */
 export class CoalescingCoordinator implements LowLatencyCoordinator {
   private readonly inner: LowLatencyCoordinator;
-  private readonly playlists = new InFlight<PlaylistAnswer>();
-  private readonly parts = new InFlight<PartAnswer>();
+  private readonly playlists = new Map<string, Promise<PlaylistAnswer>>();
+  private readonly parts = new Map<string, Promise<PartAnswer>>();
 
   constructor(inner: LowLatencyCoordinator) {
     this.inner = inner;
@@ -90,10 +89,18 @@ export class CoalescingCoordinator implements LowLatencyCoordinator {
   playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
     const block = request.block;
     const key = `${streamId}|${request.rendition}|${block ? `${block.msn}.${block.part ?? ''}` : 'now'}|${request.skip ? 1 : 0}`;
-    return this.playlists.run(key, () => this.inner.playlist(streamId, request));
+    return this.once(this.playlists, key, () => this.inner.playlist(streamId, request));
   }
 
   part(streamId: string, rendition: string, file: string): Promise<PartAnswer> {
-    return this.parts.run(`${streamId}|${rendition}|${file}`, () => this.inner.part(streamId, rendition, file));
+    return this.once(this.parts, `${streamId}|${rendition}|${file}`, () => this.inner.part(streamId, rendition, file));
+  }
+
+  private once<T>(map: Map<string, Promise<T>>, key: string, call: () => Promise<T>): Promise<T> {
+    const inFlight = map.get(key);
+    if (inFlight) return inFlight;
+    const promise = call().finally(() => map.delete(key));
+    map.set(key, promise);
+    return promise;
   }
 }

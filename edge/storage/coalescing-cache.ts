@@ -6,7 +6,6 @@
  * change every segment and are cached for a second, the freshness their Cache-Control allows.
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
-import { InFlight } from '../in-flight.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
 export interface ResponseCache {
@@ -37,7 +36,7 @@ const TYPE_HEADER = 'x-object-type';
 export class CoalescingCache implements ObjectStore {
   private readonly store: ObjectStore;
   private readonly options: CoalescingCacheOptions;
-  private readonly inFlight = new InFlight<WholeObject | null>();
+  private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
 
   constructor(store: ObjectStore, options: CoalescingCacheOptions) {
     this.store = store;
@@ -75,7 +74,12 @@ export class CoalescingCache implements ObjectStore {
 
   /** The object, from the cache, from a read already under way, or from one storage read. */
   private whole(key: string): Promise<WholeObject | null> {
-    return this.inFlight.run(key, () => this.fetchWhole(key));
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetchWhole(key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   private async fetchWhole(key: string): Promise<WholeObject | null> {
