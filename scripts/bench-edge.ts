@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { createApp } from '../edge/app.ts';
 import { parsePlaybackQuery, rewriteMediaPlaylist } from '../edge/manifest/playback-rewrite.ts';
 import { renderMediaPlaylist, type MediaPlaylist } from '../shared/hls/media-playlist.ts';
@@ -21,18 +21,13 @@ import type { ByteRange } from '../shared/storage/object-store.ts';
 import { streamWriteToken, WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { median } from './bench/measure.ts';
 import { PROJECT_ROOT, startEdgeDev } from './lib/local-platform.ts';
-
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
+import { positiveInteger } from './lib/cli-numbers.ts';
 
 const program = new Command('bench:edge')
   .description('CPU per manifest rewrite, requests per second for a cached playlist in the local Workers runtime, storage reads per object under a crowd.')
-  .addOption(new Option('--runs <n>', 'runs per measurement (the median is reported)').default(5).argParser(positive))
-  .addOption(new Option('--seconds <n>', 'seconds per requests-per-second run').default(5).argParser(positive))
-  .addOption(new Option('--clients <n>', 'concurrent clients for requests per second').default(32).argParser(positive))
+  .addOption(new Option('--runs <n>', 'runs per measurement (the median is reported)').default(5).argParser(positiveInteger))
+  .addOption(new Option('--seconds <n>', 'seconds per requests-per-second run').default(5).argParser(positiveInteger))
+  .addOption(new Option('--clients <n>', 'concurrent clients for requests per second').default(32).argParser(positiveInteger))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'edge.json')))
   .parse();
 const options = program.opts<{ runs: number; seconds: number; clients: number; out: string }>();

@@ -13,24 +13,19 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import type { Rendition } from '../ingest/transcode/ladder.ts';
 import { PROJECT_ROOT, startIngest } from './lib/local-platform.ts';
 import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder, sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, processCpuSeconds, processRssBytes, runMeasured } from './bench/measure.ts';
 import { measureSsim } from './bench/quality.ts';
-
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
+import { positiveInteger } from './lib/cli-numbers.ts';
 
 const program = new Command('bench:ladder')
   .description('CPU and quality of the default ladder against five-rendition x264 veryfast re-encoding, and the sidecar\'s own cost per stream.')
-  .addOption(new Option('--runs <n>', 'runs per measurement (the median is reported)').default(3).argParser(positive))
-  .addOption(new Option('--seconds <n>', 'seconds of media per source').default(20).argParser(positive))
+  .addOption(new Option('--runs <n>', 'runs per measurement (the median is reported)').default(3).argParser(positiveInteger))
+  .addOption(new Option('--seconds <n>', 'seconds of media per source').default(20).argParser(positiveInteger))
   .addOption(new Option('--sources <heights>', 'source heights, comma-separated').default('720,1080'))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'ladder.json')))
   .parse();

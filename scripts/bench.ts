@@ -30,15 +30,10 @@ import { printSummary } from './bench/report.ts';
 import { writeCharts } from './bench/charts.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { freePort } from './lib/free-port.ts';
+import { positiveInteger } from './lib/cli-numbers.ts';
 
 const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory'] as const;
 type Stage = (typeof STAGES)[number];
-
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
 
 function stageList(value: string): Stage[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
@@ -56,13 +51,13 @@ function integerList(value: string): number[] {
 const program = new Command('bench')
   .description("Our platform side by side with the blog's nginx-rtmp server: latency, availability, ladder cost, capacity, edge, memory.")
   .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')})`).default([...STAGES]).argParser(stageList))
-  .addOption(new Option('--runs <n>', 'runs per measurement (medians are reported)').default(3).argParser(positive))
-  .addOption(new Option('--seconds <n>', 'seconds measured per run').default(20).argParser(positive))
+  .addOption(new Option('--runs <n>', 'runs per measurement (medians are reported)').default(3).argParser(positiveInteger))
+  .addOption(new Option('--seconds <n>', 'seconds measured per run').default(20).argParser(positiveInteger))
   .option('--long', 'memory drift over 10 minutes (default: 1 minute)', false)
   .addOption(new Option('--capacity-steps <list>', 'concurrent publishers to ramp through').default([1, 5, 10, 25, 50]).argParser(integerList))
-  .addOption(new Option('--capacity-minutes <n>', 'time limit of the capacity ramp, per server').default(6).argParser(positive))
+  .addOption(new Option('--capacity-minutes <n>', 'time limit of the capacity ramp, per server').default(6).argParser(positiveInteger))
   .addOption(new Option('--ladder-sources <heights>', 'source heights of the ladder stage').default([720, 1080]).argParser(integerList))
-  .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positive))
+  .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positiveInteger))
   .option('--ll-url <template>', 'URL hls.js loads on our edge in low-latency mode ({origin}, {stream}); default: the standard playlist')
   .addOption(new Option('--out <dir>', 'where results and charts go').default(join(PROJECT_ROOT, 'bench-results')))
   .option('--merge', 'keep the other stages\' results of the existing bench.json (re-running some stages)', false)

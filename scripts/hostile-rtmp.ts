@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { StreamStore } from '../ingest/streams/stream-store.ts';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { RssSampler } from './bench/measure.ts';
@@ -18,12 +18,7 @@ import { describeHostileKind, HOSTILE_KINDS } from './lib/hostile-rtmp.ts';
 import { runHostileWaves, type KindTally } from './lib/hostile-waves.ts';
 import { startIngest } from './lib/local-platform.ts';
 import { SegmentWatch } from './lib/segment-watch.ts';
-
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
+import { positiveInteger } from './lib/cli-numbers.ts';
 
 const SEGMENT_SECONDS = 2;
 /** No new segment for this long is a stall (a player would have run dry). */
@@ -32,13 +27,13 @@ const GOAL_RSS_BYTES = 300 * 1024 * 1024;
 
 const program = new Command('hostile:rtmp')
   .description('Hostile RTMP connections in waves against a sidecar started here, while one legitimate stream is live: peak sidecar memory and whether the stream stalled.')
-  .addOption(new Option('--connections <n>', 'hostile connections in all').default(10_000).argParser(positive))
-  .addOption(new Option('--wave-size <n>', 'connections launched per wave').default(500).argParser(positive))
-  .addOption(new Option('--max-in-flight <n>', 'hostile connections open at once at most').default(400).argParser(positive))
-  .addOption(new Option('--sources <n>', 'loopback source addresses they come from (127.0.1.1 upwards)').default(250).argParser(positive))
-  .addOption(new Option('--flood-every <n>', 'every n-th connection comes from one address (127.0.0.2), to meet the per-address limit').default(20).argParser(positive))
+  .addOption(new Option('--connections <n>', 'hostile connections in all').default(10_000).argParser(positiveInteger))
+  .addOption(new Option('--wave-size <n>', 'connections launched per wave').default(500).argParser(positiveInteger))
+  .addOption(new Option('--max-in-flight <n>', 'hostile connections open at once at most').default(400).argParser(positiveInteger))
+  .addOption(new Option('--sources <n>', 'loopback source addresses they come from (127.0.1.1 upwards)').default(250).argParser(positiveInteger))
+  .addOption(new Option('--flood-every <n>', 'every n-th connection comes from one address (127.0.0.2), to meet the per-address limit').default(20).argParser(positiveInteger))
   .addOption(new Option('--kinds <list>', `comma-separated kinds (default: all): ${HOSTILE_KINDS.join(', ')}`))
-  .addOption(new Option('--give-up <seconds>', 'a hostile connection still open this long counts as held open').default(25).argParser(positive))
+  .addOption(new Option('--give-up <seconds>', 'a hostile connection still open this long counts as held open').default(25).argParser(positiveInteger))
   .addOption(new Option('--unguarded', 'run the sidecar with --unguarded-rtmp (node-media-server without the gate), to measure it'))
   .addOption(new Option('--sidecar-args <args>', 'more sidecar flags, space-separated (e.g. "--rtmp-max-connections 500")').default(''))
   .addOption(new Option('--out <file>', 'also write the results as JSON'))

@@ -14,7 +14,7 @@
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
@@ -24,18 +24,13 @@ import { filePublisherArgs, startPublisher, type Publisher } from './bench/publi
 import { parseMediaSegments } from './bench/segment-timeline.ts';
 import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
-
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new InvalidArgumentError('expected a positive number');
-  return parsed;
-}
+import { positiveNumber } from './lib/cli-numbers.ts';
 
 const program = new Command('soak')
   .description('K publishers and V simulated viewers for a bounded time: errors, availability delay, sidecar RSS drift.')
-  .addOption(new Option('--publishers <k>', 'concurrent publishers (360p30 passthrough sources, launched 0.1 s apart)').default(10).argParser(positive))
-  .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positive))
-  .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positive))
+  .addOption(new Option('--publishers <k>', 'concurrent publishers (360p30 passthrough sources, launched 0.1 s apart)').default(10).argParser(positiveNumber))
+  .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
+  .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
   .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
