@@ -116,7 +116,7 @@ const api =
     : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
 api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
-const advice = allocatorAdvice(process.platform, process.env, runsOnGlibc());
+const advice = allocatorAdvice(process.platform, process.env, runsOnGlibc);
 if (advice) log.warn(advice);
 
 log.info(

@@ -11,9 +11,12 @@ export const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
 /** 128 KiB, glibc's own starting threshold, kept fixed. */
 export const MMAP_THRESHOLD_BYTES = '131072';
 
-/** The sentence to log when the sidecar runs without it on glibc, or undefined. */
-export function allocatorAdvice(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, glibc: boolean): string | undefined {
-  if (platform !== 'linux' || !glibc || env[MMAP_THRESHOLD_ENV] !== undefined) return undefined;
+/**
+ * The sentence to log when the sidecar runs without it on glibc, or undefined. `onGlibc` is asked
+ * last: it builds a diagnostic report, work a sidecar started with the setting need not do.
+ */
+export function allocatorAdvice(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, onGlibc: () => boolean): string | undefined {
+  if (platform !== 'linux' || env[MMAP_THRESHOLD_ENV] !== undefined || !onGlibc()) return undefined;
   return `${MMAP_THRESHOLD_ENV} is not set: resident memory may creep up under many streams (glibc heap fragmentation); start the sidecar with ${MMAP_THRESHOLD_ENV}=${MMAP_THRESHOLD_BYTES} (npm run ingest does)`;
 }
 

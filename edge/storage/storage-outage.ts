@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { TemporarilyUnavailable } from '../errors.ts';
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 
-export function storageUnavailable(key: string, cause: unknown): HTTPException {
+function storageUnavailable(key: string, cause: unknown): HTTPException {
   // The store's error text may name its endpoint or credentials' owner: logged here, never sent.
   console.error(`edge: storage read of ${key} failed:`, cause instanceof Error ? cause.message : cause);
   return new TemporarilyUnavailable('storage is unavailable at the moment; try again shortly', 1);

@@ -40,16 +40,20 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** A memory line of a live process's /proc status (`VmRSS`, `RssAnon`), bytes; 0 when absent. */
+function statusBytes(pid: number, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
 /** Resident memory of a live process, bytes. */
 export function processRssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  return statusBytes(pid, 'VmRSS');
 }
 
 /** The anonymous part of a live process's resident memory (heap, stacks, buffers: not code or files), bytes. */
 export function processAnonymousRssBytes(pid: number): number {
-  const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  return statusBytes(pid, 'RssAnon');
 }
 
 /** Least-squares slope of [milliseconds, value] points, per minute; NaN with fewer than two. */

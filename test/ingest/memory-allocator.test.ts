@@ -3,13 +3,13 @@ import { allocatorAdvice, MMAP_THRESHOLD_ENV, runsOnGlibc } from '../../ingest/m
 
 describe("the sidecar's advice on glibc's mmap threshold", () => {
   it('says what to set when running on glibc without it', () => {
-    expect(allocatorAdvice('linux', {}, true)).toContain(`${MMAP_THRESHOLD_ENV}=131072`);
+    expect(allocatorAdvice('linux', {}, () => true)).toContain(`${MMAP_THRESHOLD_ENV}=131072`);
   });
 
   it('is silent when it is set (to anything the operator chose), on musl, and off Linux', () => {
-    expect(allocatorAdvice('linux', { [MMAP_THRESHOLD_ENV]: '262144' }, true)).toBeUndefined();
-    expect(allocatorAdvice('linux', {}, false)).toBeUndefined();
-    expect(allocatorAdvice('darwin', {}, true)).toBeUndefined();
+    expect(allocatorAdvice('linux', { [MMAP_THRESHOLD_ENV]: '262144' }, () => true)).toBeUndefined();
+    expect(allocatorAdvice('linux', {}, () => false)).toBeUndefined();
+    expect(allocatorAdvice('darwin', {}, () => true)).toBeUndefined();
   });
 
   // The project's machines are Debian; on Alpine (musl) this would rightly say false.
