@@ -4,6 +4,7 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { eventually } from './network.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -113,21 +114,13 @@ const VIDEO_STATE =
  * the page says the stream ended, and nothing failed. Throws with the video's state otherwise.
  */
 export async function waitUntilPlayedToTheEnd(page: PlayerPage, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const check = async () => ({
-    ended: await page.evaluate<boolean>('document.querySelector("video").ended'),
-    says: await page.text('#stream-state'),
-  });
-  let seen = await check();
-  while (!(seen.ended && seen.says.includes('has ended')) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    seen = await check();
-  }
+  const playedOut = async () => (await page.evaluate<boolean>('document.querySelector("video").ended')) && (await page.text('#stream-state')).includes('has ended');
+  const ended = await eventually('the ended stream to play out', timeoutMs, async () => ((await playedOut()) ? true : undefined)).catch(() => false);
   const { fatal } = await page.state();
-  if (seen.ended && seen.says.includes('has ended') && fatal === null && page.pageErrors.length === 0) return;
+  if (ended && fatal === null && page.pageErrors.length === 0) return;
   const lastPlaylists = page.playlistRequests.slice(-8).map((request) => `${new Date(request.at).toISOString().slice(14, 23)} ${new URL(request.url).pathname}${new URL(request.url).search}`);
   throw new Error(
-    `the ended stream did not play out within ${timeoutMs} ms (video ended: ${seen.ended}, page says "${seen.says}", fatal: ${fatal}, page errors: ${page.pageErrors.join('; ')});` +
+    `the ended stream did not play out within ${timeoutMs} ms (played out: ${ended}, page says "${await page.text('#stream-state')}", fatal: ${fatal}, page errors: ${page.pageErrors.join('; ')});` +
       ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')}`,
   );
 }

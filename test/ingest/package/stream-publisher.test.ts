@@ -1,6 +1,6 @@
 import { parse as parseMpd } from 'mpd-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import { StreamPublisher, type StreamPublisherOptions } from '../../../ingest/package/stream-publisher.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
@@ -8,6 +8,21 @@ import { OrderCheckingStore } from '../../helpers/order-checking-store.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
 const START = Date.parse('2026-11-24T12:00:00Z');
+
+/** Stream `colors`, passthrough, 2 s segments in a 3-segment window, on the test's clock; any storage error fails the test. */
+function publisherOptions(store: OrderCheckingStore, now: () => number): StreamPublisherOptions {
+  return {
+    streamId: 'colors',
+    renditions: PASSTHROUGH_ONLY,
+    store,
+    targetSegmentDuration: 2,
+    windowSegments: 3,
+    now,
+    onError: (error) => {
+      throw error;
+    },
+  };
+}
 
 describe('stream publisher', () => {
   let video: SegmentedTrack;
@@ -34,17 +49,7 @@ describe('stream publisher', () => {
     const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
     video = segmentTrack(v);
     audio = segmentTrack(a);
-    const publisher = new StreamPublisher({
-      streamId: 'colors',
-      renditions: PASSTHROUGH_ONLY,
-      store,
-      targetSegmentDuration: 2,
-      windowSegments: 3,
-      now: () => clock,
-      onError: (error) => {
-        throw error;
-      },
-    });
+    const publisher = new StreamPublisher(publisherOptions(store, () => clock));
     await publishSession(publisher, 'sessiona1');
     await publisher.pause();
     clock += 5000; // the publisher is away for a while, then reconnects
@@ -132,17 +137,7 @@ describe('stream publisher taking up a stream after a sidecar crash', () => {
     const [video, audio] = [segmentTrack(v), segmentTrack(a)];
     const store = new OrderCheckingStore();
     let clock = START;
-    const options = {
-      streamId: 'colors',
-      renditions: PASSTHROUGH_ONLY,
-      store,
-      targetSegmentDuration: 2,
-      windowSegments: 3,
-      now: () => clock,
-      onError: (error: unknown) => {
-        throw error;
-      },
-    };
+    const options = publisherOptions(store, () => clock);
     const crashed = new StreamPublisher(options);
     crashed.beginSession('sessiona1');
     crashed.noteChunkReceived('sessiona1', 0.333);
