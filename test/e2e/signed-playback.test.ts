@@ -81,8 +81,11 @@ describe('signed playback, end to end', () => {
     const status = (await (await get(`/live/${playbackId}/status.json`)).json()) as { playback: string };
     expect(status.playback).toBe('signed');
     const token = await mint(600);
-    const media = parseM3u8(await (await get(`/live/${playbackId}/source/index.m3u8?token=${token}`)).text());
-    const segment = media.segments[0]!.uri.split('?')[0]!;
+    // The status lists a rendition as soon as its playlist exists, a moment before it lists a segment.
+    const segment = await eventually('the source playlist to list a segment', 15_000, async () => {
+      const media = parseM3u8(await (await get(`/live/${playbackId}/source/index.m3u8?token=${token}`)).text());
+      return media.segments[0]?.uri.split('?')[0];
+    });
     const expired = await mintPlaybackToken(PLAYBACK_SECRET, playbackId, Math.floor(Date.now() / 1000) - 5);
     for (const path of [`/live/${playbackId}/index.m3u8`, `/live/${playbackId}.m3u8`, `/live/${playbackId}/manifest.mpd`, `/live/${playbackId}/source/${segment}`]) {
       expect((await get(path)).status, path).toBe(401);
