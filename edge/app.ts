@@ -1,11 +1,12 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
-import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
+import { CoalescingCoordinator, type LowLatencyCoordinator } from './low-latency/coordinator.ts';
+import type { KeepAlive } from './joined-calls.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
@@ -26,8 +27,19 @@ export interface EdgeDependencies {
   playbackSecret?: string;
   /** Segments and init segments are listed under this URL (a CDN) instead of this origin's `/live/`. */
   segmentBaseUrl?: string;
-  /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. */
+  /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. Viewers' identical waits are joined in front of it. */
   lowLatency?: LowLatencyCoordinator;
+}
+
+/** Workers: a call a request shares with others outlives that request (waitUntil). Node and Deno have no execution context, and need none. */
+function keepAliveOf(c: Context): KeepAlive | undefined {
+  let context: { waitUntil(work: Promise<unknown>): void };
+  try {
+    context = c.executionCtx;
+  } catch {
+    return undefined;
+  }
+  return (work) => context.waitUntil(work);
 }
 
 /** Media never changes under its name: a day. Documents change every segment: a second. */
@@ -50,11 +62,17 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
+  // Both join identical concurrent calls across this isolate's requests; each request reads through a view bound to it.
   const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor });
-  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
+  const viewerLowLatency = deps.lowLatency && new CoalescingCoordinator(deps.lowLatency);
+  const readsFor = (c: Context) => {
+    const keepAlive = keepAliveOf(c);
+    return { store: viewerStore.forRequest(keepAlive), lowLatency: viewerLowLatency?.forRequest(keepAlive) };
+  };
+  app.route('/live', playbackRoutes({ readsFor, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency }));
-  app.route('/', pageRoutes(deps.assets, viewerStore));
+  app.route('/', pageRoutes(deps.assets, (c) => readsFor(c).store));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
   app.onError(errorResponse);
   return app;

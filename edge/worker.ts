@@ -6,7 +6,6 @@ import type { Hono } from 'hono';
 import dashJsSource from '../node_modules/dashjs/dist/modern/umd/dash.all.min.js';
 import dashJsPackage from '../node_modules/dashjs/package.json' with { type: 'json' };
 import { createApp } from './app.ts';
-import { CoalescingCoordinator } from './low-latency/coordinator.ts';
 import { DurableObjectCoordinator, type LiveStreamObject } from './low-latency/live-stream-object.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 
@@ -30,7 +29,7 @@ export default {
     app ??= createApp({
       store: new R2ObjectStore(env.BUCKET),
       cache: caches.default,
-      lowLatency: new CoalescingCoordinator(new DurableObjectCoordinator(env.LIVE)),
+      lowLatency: new DurableObjectCoordinator(env.LIVE),
       ingestSecret: env.INGEST_SECRET,
       playbackSecret: env.PLAYBACK_SECRET || undefined,
       segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,

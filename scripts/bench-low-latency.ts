@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createApp } from '../edge/app.ts';
-import { CoalescingCoordinator, InProcessCoordinator, type LowLatencyCoordinator } from '../edge/low-latency/coordinator.ts';
+import { InProcessCoordinator, type LowLatencyCoordinator } from '../edge/low-latency/coordinator.ts';
 import type { IncomingPart, PlaylistRequest } from '../edge/low-latency/live-stream-state.ts';
 import { partAnnouncementHeaders } from '../shared/low-latency.ts';
 import { MemoryObjectStore } from '../shared/storage/memory-object-store.ts';
@@ -110,7 +110,7 @@ interface InProcessResult {
 async function inProcessRound(viewers: number): Promise<InProcessResult> {
   const store = new MemoryObjectStore();
   const counting = new CountingCoordinator(new InProcessCoordinator(store));
-  const app = createApp({ store, ingestSecret: SECRET, lowLatency: new CoalescingCoordinator(counting), assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
+  const app = createApp({ store, ingestSecret: SECRET, lowLatency: counting, assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
   const write = async (path: string, body: string | Uint8Array, headers: Record<string, string>) => {
     const response = await app.request(path, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, ...headers }, body });
     if (response.status !== 201) throw new Error(`seeding ${path}: ${response.status} ${await response.text()}`);

@@ -1,7 +1,6 @@
 /** The hostile-request table inside the Workers runtime: R2, the Cache API and the Durable Object live state. */
 import { env } from 'cloudflare:workers';
 import { createApp } from '../../edge/app.ts';
-import { CoalescingCoordinator } from '../../edge/low-latency/coordinator.ts';
 import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
 import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
 import type { Env } from '../../edge/worker.ts';
@@ -18,7 +17,7 @@ hostileRequestTests(async () => {
     cache: caches.default,
     ingestSecret: HOSTILE_INGEST_SECRET,
     playbackSecret: HOSTILE_PLAYBACK_SECRET,
-    lowLatency: new CoalescingCoordinator(new DurableObjectCoordinator(bindings.LIVE)),
+    lowLatency: new DurableObjectCoordinator(bindings.LIVE),
     assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
   });
   return { app, store };

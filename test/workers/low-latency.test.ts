@@ -4,7 +4,6 @@
  */
 import { env } from 'cloudflare:workers';
 import { createApp } from '../../edge/app.ts';
-import { CoalescingCoordinator } from '../../edge/low-latency/coordinator.ts';
 import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
 import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
 import type { Env } from '../../edge/worker.ts';
@@ -16,7 +15,7 @@ const app = createApp({
   store: new R2ObjectStore(bindings.BUCKET),
   cache: caches.default,
   ingestSecret: secret,
-  lowLatency: new CoalescingCoordinator(new DurableObjectCoordinator(bindings.LIVE)),
+  lowLatency: new DurableObjectCoordinator(bindings.LIVE),
   assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
 });
 lowLatencyEdgeTests(async (path, init) => app.request(path, init), secret, 'workerd');
