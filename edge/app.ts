@@ -1,12 +1,11 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
-import { CoalescingCoordinator, type LowLatencyCoordinator } from './low-latency/coordinator.ts';
-import type { KeepAlive } from './joined-calls.ts';
+import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
@@ -18,8 +17,14 @@ import { writeApiRoutes } from './routes/write-api.ts';
 
 export interface EdgeDependencies {
   store: ObjectStore;
-  /** The runtime's shared cache (Workers: caches.default); viewers' reads go through it, coalesced. */
+  /** The runtime's shared cache (Workers: caches.default); viewers' reads go through it. */
   cache?: ResponseCache;
+  /**
+   * Whether concurrent reads of one object by different requests may share one storage read:
+   * yes on Node and Deno (the default); never on Workers, where a request must not wait on a
+   * promise another request made (see storage/coalescing-cache.ts).
+   */
+  shareReadsAcrossRequests?: boolean;
   /** Secret the sidecar's writes must carry; unset disables the write API. */
   ingestSecret: string | undefined;
   assets: PlayerAssets;
@@ -27,19 +32,8 @@ export interface EdgeDependencies {
   playbackSecret?: string;
   /** Segments and init segments are listed under this URL (a CDN) instead of this origin's `/live/`. */
   segmentBaseUrl?: string;
-  /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. Viewers' identical waits are joined in front of it. */
+  /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. */
   lowLatency?: LowLatencyCoordinator;
-}
-
-/** Workers: a call a request shares with others outlives that request (waitUntil). Node and Deno have no execution context, and need none. */
-function keepAliveOf(c: Context): KeepAlive | undefined {
-  let context: { waitUntil(work: Promise<unknown>): void };
-  try {
-    context = c.executionCtx;
-  } catch {
-    return undefined;
-  }
-  return (work) => context.waitUntil(work);
 }
 
 /** Media never changes under its name: a day. Documents change every segment: a second. */
@@ -62,17 +56,11 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
-  // Both join identical concurrent calls across this isolate's requests; each request reads through a view bound to it.
-  const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor });
-  const viewerLowLatency = deps.lowLatency && new CoalescingCoordinator(deps.lowLatency);
-  const readsFor = (c: Context) => {
-    const keepAlive = keepAliveOf(c);
-    return { store: viewerStore.forRequest(keepAlive), lowLatency: viewerLowLatency?.forRequest(keepAlive) };
-  };
-  app.route('/live', playbackRoutes({ readsFor, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
+  const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
+  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency }));
-  app.route('/', pageRoutes(deps.assets, (c) => readsFor(c).store));
+  app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
   app.onError(errorResponse);
   return app;

@@ -29,6 +29,9 @@ export default {
     app ??= createApp({
       store: new R2ObjectStore(env.BUCKET),
       cache: caches.default,
+      // No call is shared between requests here (a promise belongs to the request that made it):
+      // each held viewer is its own call to the stream's Durable Object, which groups them.
+      shareReadsAcrossRequests: false,
       lowLatency: new DurableObjectCoordinator(env.LIVE),
       ingestSecret: env.INGEST_SECRET,
       playbackSecret: env.PLAYBACK_SECRET || undefined,

@@ -5,7 +5,7 @@
  * 1. Our code alone (the edge app with its in-process live state, no sockets): N viewers hold a
  *    blocking reload for the next part, each with their own token (so each response is
  *    rewritten); one part announcement releases them. Reports the calls that reached the live
- *    state behind the isolate's coalescing, CPU per released response, time to release all,
+ *    state (one per held viewer: the state groups them), CPU per released response, time to release all,
  *    and errors, for N = 1 000 and 10 000 (`--viewers`).
  * 2. The local Workers runtime (`wrangler dev`: workerd, the Durable Object) over real sockets:
  *    the same, ramping held connections (`--sockets`) until errors appear, wrangler restarted
@@ -232,11 +232,11 @@ if (!options.skipWorkerd) {
   }
 }
 
-console.log('\nHeld blocking reloads, in-process (our code: coalescing, live state, per-viewer rewrite), medians:');
+console.log('\nHeld blocking reloads, in-process (our code: live state, per-viewer rewrite), medians:');
 console.table(
   results.inProcess.map((row) => ({
     'held viewers': row.viewers,
-    'calls past coalescing': row.coordinatorCalls,
+    'calls to the live state': row.coordinatorCalls,
     'CPU µs per response': Math.round(row.cpuMicrosecondsPerResponse),
     'release all (ms)': Math.round(row.releaseMilliseconds),
     errors: row.errors,

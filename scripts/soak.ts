@@ -11,6 +11,7 @@
  * (the last minute's median against the second minute's). Everything on 127.0.0.1; every process
  * it started is stopped at the end and on Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,9 +33,10 @@ const program = new Command('soak')
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
   .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
+  .addOption(new Option('--sidecar-node-options <flags>', "Node options for the sidecar (NODE_OPTIONS), e.g. V8 heap flags to compare: '--max-semi-space-size=8'"))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
-const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; out: string }>();
+const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; sidecarNodeOptions?: string; out: string }>();
 const status = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const work = mkdtempSync(join(tmpdir(), 'soak-'));
@@ -56,6 +58,21 @@ interface ViewerStats {
 }
 
 const stats: ViewerStats = { requests: 0, errors: [], firstSeen: new Map() };
+
+interface V8HeapSample {
+  totalBytes: number;
+  usedBytes: number;
+}
+
+/** V8's heap, committed and in use, from the sidecar's Prometheus metrics (prom-client's defaults). */
+async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8HeapSample | undefined> {
+  const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const text = await response.text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes') };
+  return Number.isFinite(sample.totalBytes) && Number.isFinite(sample.usedBytes) ? sample : undefined;
+}
 const TIMEOUT_MS = 10_000;
 
 /** A whole response body (text for playlists), or undefined after counting the error; the timeout covers the body too. */
@@ -126,7 +143,10 @@ try {
   const stamped = (log: WriteStream) => (line: string) => log.write(`${new Date().toISOString()} ${line}\n`);
   const edge = await startOurEdge(join(work, 'edge'), stamped(edgeLog));
   stoppers.push(() => edge.process.stop());
-  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), [], stamped(sidecarLog));
+  // Its /metrics shows V8's heap beside the RSS: where a drift comes from.
+  const sidecarApi = { port: await freePort(), adminToken: randomBytes(16).toString('hex') };
+  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), { onLine: stamped(sidecarLog), api: sidecarApi, nodeOptions: options.sidecarNodeOptions });
+  const metricsUrl = `http://127.0.0.1:${sidecarApi.port}/metrics`;
   status(`edge and sidecar warnings go to ${logDir}`);
   stoppers.push(() => sidecar.process.stop());
   const cdn = options.cdn === 'nginx' ? await startCdnCache(edge.origin, await freePort()) : undefined;
@@ -158,18 +178,24 @@ try {
   const until = Date.now() + options.minutes * 60_000;
   const startedAt = Date.now();
   status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
-  const rss: Array<{ at: number; bytes: number; anonymousBytes: number }> = [];
+  const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number }> = [];
   const sampler = setInterval(() => {
+    const at = Date.now() - startedAt;
+    let sample: (typeof rss)[number];
     try {
-      rss.push({ at: Date.now() - startedAt, bytes: processRssBytes(pid), anonymousBytes: processAnonymousRssBytes(pid) });
+      sample = { at, bytes: processRssBytes(pid), anonymousBytes: processAnonymousRssBytes(pid) };
     } catch {
-      // The sidecar is gone: reported below as missing samples.
+      return; // The sidecar is gone: reported below as missing samples.
     }
+    rss.push(sample);
+    void sidecarV8Heap(metricsUrl, sidecarApi.adminToken).then((heap) => {
+      if (heap) Object.assign(sample, { v8HeapBytes: heap.totalBytes, v8HeapUsedBytes: heap.usedBytes });
+    });
   }, 5000);
   const progress = setInterval(() => {
     const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
     status(
-      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB`,
+      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB (V8 heap ${((rss.at(-2)?.v8HeapBytes ?? 0) / 1e6).toFixed(0)} MB, ${((rss.at(-2)?.v8HeapUsedBytes ?? 0) / 1e6).toFixed(0)} MB used)`,
     );
   }, 30_000);
   await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(viewerOrigin, streams[i % streams.length]!, until)));
@@ -181,13 +207,13 @@ try {
 
   const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
   const totalMs = options.minutes * 60_000;
-  const drift = (field: 'bytes' | 'anonymousBytes') => {
-    const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample[field]);
+  const drift = (field: 'bytes' | 'anonymousBytes' | 'v8HeapBytes') => {
+    const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to && sample[field] !== undefined).map((sample) => sample[field]!);
     const baseline = median(window(60_000, 120_000).length > 0 ? window(60_000, 120_000) : window(0, totalMs));
     const last = median(window(totalMs - 60_000, totalMs + 10_000));
     // A leak grows steadily: the slope over the run's second half, past any warm-up.
-    const secondHalf = rss.filter((sample) => sample.at >= totalMs / 2);
-    return { secondMinute: baseline / 1e6, lastMinute: last / 1e6, driftPercent: ((last - baseline) / baseline) * 100, secondHalfMbPerMinute: slopePerMinute(secondHalf.map((sample) => [sample.at, sample[field] / 1e6])) };
+    const secondHalf = rss.filter((sample) => sample.at >= totalMs / 2 && sample[field] !== undefined);
+    return { secondMinute: baseline / 1e6, lastMinute: last / 1e6, driftPercent: ((last - baseline) / baseline) * 100, secondHalfMbPerMinute: slopePerMinute(secondHalf.map((sample) => [sample.at, sample[field]! / 1e6])) };
   };
   const result = {
     date: new Date().toISOString(),
@@ -204,6 +230,10 @@ try {
     sidecarRssMb: drift('bytes'),
     // Without the pages of code and libraries (file-backed) that join the resident set as new code paths run.
     sidecarAnonymousRssMb: drift('anonymousBytes'),
+    // What V8 holds for its heap (committed, resident or not): its growth is the warm-up of the heap, not a leak.
+    sidecarV8HeapMb: drift('v8HeapBytes'),
+    sidecarNodeOptions: options.sidecarNodeOptions ?? '',
+    rssSamples: rss,
     publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
   };
   console.log('\nSoak result:');
@@ -218,6 +248,8 @@ try {
     'RSS drift (goal < 5 %)': `${result.sidecarRssMb.driftPercent.toFixed(1)} %`,
     'RSS slope over the second half': `${result.sidecarRssMb.secondHalfMbPerMinute.toFixed(2)} MB/min`,
     'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
+    'V8 heap 2nd → last minute (MB)': `${result.sidecarV8HeapMb.secondMinute.toFixed(0)} → ${result.sidecarV8HeapMb.lastMinute.toFixed(0)} (${result.sidecarV8HeapMb.driftPercent.toFixed(1)} %)`,
+    'sidecar Node options': result.sidecarNodeOptions || '(none)',
   });
   if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);
   mkdirSync(dirname(options.out), { recursive: true });

@@ -2,7 +2,8 @@
  * Workers: each live stream's low-latency state in a Durable Object of its own (named by the
  * stream id), the one place every edge location's requests for that stream meet. The sidecar's
  * part and playlist writes reach it through the write API; viewers' blocking requests wait in
- * it (one call per distinct wait per isolate, see CoalescingCoordinator). Its state is memory
+ * it, one call per held viewer: a Durable Object's requests share one I/O context, so one part's
+ * write releases them all (a stateless Worker's requests must not wait on each other). Its state is memory
  * only: storage (R2) keeps the segments and playlists, and an evicted object rebuilds from the
  * next part and the stored playlist.
  */

@@ -1,5 +1,5 @@
 /** Pages and assets for people: the player page and the players it loads. */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { parsePlaybackQuery, segmentParameters, withParameters } from '../manifest/playback-rewrite.ts';
@@ -21,8 +21,7 @@ export interface PlayerAssets {
 // The front page looks at this many streams at most (one status read each, cached for a second).
 const INDEX_LISTING_LIMIT = 200;
 
-/** `storeFor`: storage as the request sees it (reads shared with other viewers). */
-export function pageRoutes(assets: PlayerAssets, storeFor: (c: Context) => ObjectStore): Hono {
+export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   const routes = new Hono();
   // The version in the path makes an asset immutable: a new player version gets a new URL.
   const hlsScriptUrl = `/assets/hls-${assets.hlsJsVersion}.min.js`;
@@ -56,7 +55,6 @@ export function pageRoutes(assets: PlayerAssets, storeFor: (c: Context) => Objec
 
   // Live streams, from their status documents: public ones only (a signed stream's id is for its viewers).
   routes.get('/', async (c) => {
-    const store = storeFor(c);
     if (!store.listChildren) throw httpError(501, 'this storage cannot list streams; watch at /watch/ID');
     const ids = (await store.listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
     const statuses = await Promise.all(ids.map((streamId) => readStreamStatus(store, streamId)));

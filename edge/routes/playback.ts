@@ -39,19 +39,14 @@ function notYetAvailable() {
   return httpError(404, 'not found (yet): the stream may not be live, or this object is not written yet');
 }
 
-/** What a viewer's request reads: storage and the low-latency live state, bound to that request (see JoinedCalls). */
-export interface ViewerReads {
-  store: ObjectStore;
-  /** Absent: playlists of whole segments only. */
-  lowLatency?: LowLatencyCoordinator | undefined;
-}
-
 export interface PlaybackRouteOptions {
-  readsFor(c: Context): ViewerReads;
+  store: ObjectStore;
   playbackSecret?: string;
   /** CDN base for segments (`…/live/`): a stream's objects are under `BASE ID/REND/`. */
   segmentBaseUrl?: string;
   now?: () => number;
+  /** Low-latency live state: media playlists of streams that announce parts come from it. */
+  lowLatency?: LowLatencyCoordinator;
 }
 
 /** A rewritten body's validator: the stored object's, qualified by what changed it. */
@@ -66,7 +61,7 @@ function querySignature(query: PlaybackQuery, alias: boolean): string {
 }
 
 export function playbackRoutes(options: PlaybackRouteOptions): Hono {
-  const { readsFor } = options;
+  const { store } = options;
   const now = options.now ?? Date.now;
   const routes = new Hono();
 
@@ -77,7 +72,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   async function authorize(c: Context, streamId: string): Promise<{ query: PlaybackQuery; status: StreamStatus }> {
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
-    const status = await readStreamStatus(readsFor(c).store, streamId);
+    const status = await readStreamStatus(store, streamId);
     if (!status) throw notYetAvailable();
     if (status.playback === 'signed') {
       if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
@@ -93,7 +88,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   }
 
   async function playlistResponse(c: Context, streamId: string, ref: StreamObjectRef, query: PlaybackQuery, alias = false) {
-    const object = await readsFor(c).store.get(streamObjectKey(streamId, ref));
+    const object = await store.get(streamObjectKey(streamId, ref));
     if (!object) throw notYetAvailable();
     const stored = await new Response(object.body).text();
     let text = stored;
@@ -119,7 +114,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
    * or segment asked for (never an older one). Undefined: no live state, storage answers.
    */
   async function lowLatencyPlaylistResponse(c: Context, streamId: string, rendition: string, query: PlaybackQuery, status: StreamStatus): Promise<Response | undefined> {
-    const { lowLatency } = readsFor(c);
+    const lowLatency = options.lowLatency;
     const parsed = parseDeliveryDirectives(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
     if (!lowLatency || !status.lowLatency || status.state === 'ended') return undefined;
@@ -137,9 +132,8 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   }
 
   /** A low-latency part from the live state; the hinted next part is held until it exists. */
-  async function partResponse(c: Context, streamId: string, rendition: string, file: string): Promise<Response> {
-    const { lowLatency } = readsFor(c);
-    const answer = lowLatency ? await lowLatency.part(streamId, rendition, file) : ({ kind: 'missing' } as const);
+  async function partResponse(streamId: string, rendition: string, file: string): Promise<Response> {
+    const answer = options.lowLatency ? await options.lowLatency.part(streamId, rendition, file) : ({ kind: 'missing' } as const);
     if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few segments');
     return new Response(answer.bytes, {
       headers: { 'content-type': answer.contentType, 'content-length': String(answer.bytes.byteLength), 'cache-control': IMMUTABLE },
@@ -148,7 +142,6 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
 
   async function segmentResponse(c: Context, streamId: string, ref: StreamObjectRef) {
     const key = streamObjectKey(streamId, ref);
-    const { store } = readsFor(c);
     const rangeHeader = c.req.header('range');
     // A ranged request needs the size first; a whole-object request reads it with the bytes.
     const metadata = rangeHeader === undefined ? undefined : await store.head(key);
@@ -179,7 +172,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
 
   /** The DASH MPD: cached like a live playlist while dynamic, longer once static (ended). */
   async function mpdResponse(c: Context, streamId: string, query: PlaybackQuery) {
-    const object = await readsFor(c).store.get(streamObjectKey(streamId, { kind: 'mpd' }));
+    const object = await store.get(streamObjectKey(streamId, { kind: 'mpd' }));
     if (!object) throw notYetAvailable();
     const stored = await new Response(object.body).text();
     const text = rewriteMpd(stored, query, { segmentBaseUrl: segmentBase(streamId) });
@@ -195,7 +188,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
 
   /** The stream's status document (live, reconnecting or ended; renditions): public, short-lived. */
   async function statusResponse(c: Context, streamId: string) {
-    const object = await readsFor(c).store.get(streamObjectKey(streamId, { kind: 'status' }));
+    const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
     if (!object) throw httpError(404, 'no such stream (it has never been live)');
     const headers = { 'content-type': JSON_TYPE, 'cache-control': cacheControlFor('status'), etag: `"${object.etag}"` };
     return conditionalResponse(c, object.body, headers);
@@ -223,7 +216,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     }
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref, query);
     if (ref.kind === 'mpd') return mpdResponse(c, streamId, query);
-    if (ref.kind === 'part') return partResponse(c, streamId, ref.rendition, c.req.param('path').slice(ref.rendition.length + 1));
+    if (ref.kind === 'part') return partResponse(streamId, ref.rendition, c.req.param('path').slice(ref.rendition.length + 1));
     return segmentResponse(c, streamId, ref);
   });
 

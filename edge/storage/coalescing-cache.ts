@@ -1,12 +1,19 @@
 /**
- * Storage reads for many viewers: makes concurrent reads of the same object one storage read
- * (in this isolate, see JoinedCalls), and keeps what it read in the runtime's cache (the Workers
- * Cache API, one per location) so later viewers there read no storage at all. Media objects are
- * immutable and cached for a day; documents (playlists, MPD, status) change every segment and
- * are cached for a second, the freshness their Cache-Control allows.
+ * Storage reads for many viewers: an ObjectStore wrapper that keeps what it read in the runtime's
+ * cache (the Workers Cache API, one per location) so later viewers there read no storage at all,
+ * and, where requests may wait on each other (Node, Deno), makes concurrent reads of the same
+ * object one storage read.
+ *
+ * Never on Workers: there a promise belongs to the request whose I/O made it, and a request
+ * waiting on another's read fails when that one ends first (the 20-minute soak found viewers
+ * failing for good from minute 12: "This promise was created by a request that has since ended,
+ * so it can never settle", then "Cannot perform I/O on behalf of a different request"; handing
+ * the result over through each waiter's own promise failed the same way). Cloudflare's guidance is
+ * the same: no promises shared between requests. Concurrent first reads there each read storage;
+ * the cache takes every read after. Media objects are immutable and cached for a day; documents (playlists, MPD, status)
+ * change every segment and are cached for a second, the freshness their Cache-Control allows.
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
-import { JoinedCalls, type KeepAlive } from '../joined-calls.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
 export interface ResponseCache {
@@ -17,6 +24,8 @@ export interface ResponseCache {
 export interface CoalescingCacheOptions {
   /** Absent (Node, Deno without a cache): reads are coalesced only. */
   cache?: ResponseCache;
+  /** Whether concurrent reads of one object by different requests share one storage read (never on Workers, above). */
+  shareReadsAcrossRequests: boolean;
   /** Seconds a key may be served from the cache. */
   ttlSeconds(key: string): number;
 }
@@ -33,43 +42,55 @@ const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 // The stored object's own validator and type, kept beside the cached bytes.
 const ETAG_HEADER = 'x-object-etag';
 const TYPE_HEADER = 'x-object-type';
-// A read joined by others: those still waiting after this long read for themselves (its request is gone).
-const READ_PATIENCE_MS = 5_000;
 
-/** Isolate-wide: one per app. Viewers read through `forRequest`, a view bound to their request. */
-export class CoalescingCache {
+export class CoalescingCache implements ObjectStore {
   private readonly store: ObjectStore;
   private readonly options: CoalescingCacheOptions;
-  private readonly reads = new JoinedCalls<WholeObject | null>({ joinWithinMs: READ_PATIENCE_MS, patienceMs: READ_PATIENCE_MS });
+  private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
 
   constructor(store: ObjectStore, options: CoalescingCacheOptions) {
     this.store = store;
     this.options = options;
   }
 
-  /** The store as one request sees it; `keepAlive` lets a read it shares outlive it (Workers' waitUntil). */
-  forRequest(keepAlive?: KeepAlive): ObjectStore {
-    return new RequestReads(this, this.store, keepAlive);
-  }
-
-  async get(key: string, range: ByteRange | undefined, keepAlive: KeepAlive | undefined): Promise<StoredObject | null> {
+  async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
     // Without a shared cache a byte range is read as a range: nothing would keep the whole object.
     if (range && !this.options.cache) return this.store.get(key, range);
-    const whole = await this.whole(key, keepAlive);
+    const whole = await this.whole(key);
     if (!whole) return null;
     const bytes = range ? whole.bytes.subarray(range.offset, range.offset + range.length) : whole.bytes;
     return { ...whole.metadata, body: new Response(bytes).body! };
   }
 
   /** With a shared cache, the whole object (a range request follows, served from it); else the store's metadata alone. */
-  async head(key: string, keepAlive: KeepAlive | undefined): Promise<ObjectMetadata | null> {
+  async head(key: string): Promise<ObjectMetadata | null> {
     if (!this.options.cache) return this.store.head(key);
-    return (await this.whole(key, keepAlive))?.metadata ?? null;
+    return (await this.whole(key))?.metadata ?? null;
+  }
+
+  put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    return this.store.put(key, body, options);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.store.delete(key);
+  }
+
+  /** Listings are not cached here: the page that lists sets its own freshness. */
+  listChildren(prefix: string, limit: number): Promise<string[]> {
+    if (!this.store.listChildren) return Promise.reject(new Error('this storage cannot list'));
+    return this.store.listChildren(prefix, limit);
   }
 
   /** The object, from the cache, from a read already under way, or from one storage read. */
-  private whole(key: string, keepAlive: KeepAlive | undefined): Promise<WholeObject | null> {
-    return this.reads.run(key, () => this.fetchWhole(key), keepAlive);
+  private whole(key: string): Promise<WholeObject | null> {
+    if (!this.options.shareReadsAcrossRequests) return this.fetchWhole(key);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetchWhole(key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   private async fetchWhole(key: string): Promise<WholeObject | null> {
@@ -92,37 +113,5 @@ export class CoalescingCache {
       await this.options.cache.put(cacheKey, new Response(bytes, { headers })).catch(() => {});
     }
     return { bytes, metadata };
-  }
-}
-
-/** One request's view: reads through the isolate's cache, writes and listings straight to storage. */
-class RequestReads implements ObjectStore {
-  private readonly cache: CoalescingCache;
-  private readonly store: ObjectStore;
-  private readonly keepAlive: KeepAlive | undefined;
-  /** Listings are not cached here (the page that lists sets its own freshness); absent when storage cannot list. */
-  readonly listChildren?: (prefix: string, limit: number) => Promise<string[]>;
-
-  constructor(cache: CoalescingCache, store: ObjectStore, keepAlive: KeepAlive | undefined) {
-    this.cache = cache;
-    this.store = store;
-    this.keepAlive = keepAlive;
-    if (store.listChildren) this.listChildren = (prefix, limit) => store.listChildren!(prefix, limit);
-  }
-
-  get(key: string, range?: ByteRange): Promise<StoredObject | null> {
-    return this.cache.get(key, range, this.keepAlive);
-  }
-
-  head(key: string): Promise<ObjectMetadata | null> {
-    return this.cache.head(key, this.keepAlive);
-  }
-
-  put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
-    return this.store.put(key, body, options);
-  }
-
-  delete(key: string): Promise<void> {
-    return this.store.delete(key);
   }
 }

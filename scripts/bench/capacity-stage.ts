@@ -151,7 +151,7 @@ export async function runCapacityStage(context: BenchContext, options: CapacityO
   const source = await context.sourceFile(720);
   const nginx = await ramp(context, { name: 'nginx', rootPid: servers.nginx.process.pid!, publishUrl: (s) => servers.nginx.publishUrl(s), playlistUrl: (s) => servers.nginx.playlistUrl(s) }, options, source);
   context.status('capacity ours: a sidecar of its own with --ladder none (passthrough)');
-  const sidecar = context.track(await startOurSidecar(servers.ours.edge, join(context.work, 'capacity-sidecar'), ['--ladder', 'none']).then((s) => ({ ...s, stop: () => s.process.stop() })));
+  const sidecar = context.track(await startOurSidecar(servers.ours.edge, join(context.work, 'capacity-sidecar'), { extraArgs: ['--ladder', 'none'] }).then((s) => ({ ...s, stop: () => s.process.stop() })));
   try {
     const ours = await ramp(
       context,

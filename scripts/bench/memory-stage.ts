@@ -41,7 +41,7 @@ export async function runMemoryStage(context: BenchContext): Promise<MemoryResul
   const servers = await context.servers();
   const source = await context.sourceFile(720);
   const driftSeconds = context.long ? 600 : 60;
-  const sidecar = await startOurSidecar(servers.ours.edge, join(context.work, 'memory-sidecar'), ['--ladder', 'none']);
+  const sidecar = await startOurSidecar(servers.ours.edge, join(context.work, 'memory-sidecar'), { extraArgs: ['--ladder', 'none'] });
   const trackedSidecar = context.track({ stop: () => sidecar.process.stop() });
   const publishers: Publisher[] = [];
   const oursRss = () => megabytes(processRssBytes(sidecar.process.pid!));

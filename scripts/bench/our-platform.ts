@@ -32,7 +32,16 @@ export interface OurSidecar {
  * A sidecar uploading through `edge`. A stream ends as soon as its publisher leaves (no
  * reconnect window), so runs do not wait for each other.
  */
-export async function startOurSidecar(edge: OurEdge, dir: string, extraArgs: string[] = [], onLine?: (line: string) => void): Promise<OurSidecar> {
+export interface OurSidecarOptions {
+  extraArgs?: string[];
+  onLine?: (line: string) => void;
+  /** The operations API (with /metrics) on this port, needing this admin token; off without. */
+  api?: { port: number; adminToken: string };
+  /** Node's own options for the sidecar (NODE_OPTIONS), e.g. V8 heap flags to compare. */
+  nodeOptions?: string;
+}
+
+export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSidecarOptions = {}): Promise<OurSidecar> {
   const rtmpPort = await freePort();
   mkdirSync(dir, { recursive: true });
   const process = await startIngest({
@@ -40,9 +49,15 @@ export async function startOurSidecar(edge: OurEdge, dir: string, extraArgs: str
     edgeUrl: edge.origin,
     ingestSecret: edge.secret,
     stateDir: join(dir, 'state'),
-    extraArgs: ['--open', '--rtmp-host', '127.0.0.1', '--streams-file', join(dir, 'no-streams.json'), '--reconnect-window', '0', ...extraArgs],
-    env: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
-    onLine,
+    extraArgs: ['--open', '--rtmp-host', '127.0.0.1', '--streams-file', join(dir, 'no-streams.json'), '--reconnect-window', '0', ...(options.extraArgs ?? [])],
+    apiPort: options.api?.port,
+    env: {
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+      ...(options.api ? { ADMIN_TOKEN: options.api.adminToken } : {}),
+      ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
+    },
+    onLine: options.onLine,
   });
   return { process, publishUrl: (stream) => `rtmp://127.0.0.1:${rtmpPort}/live/${stream}` };
 }

@@ -1,6 +1,6 @@
 /**
  * Runs inside the Workers runtime (workerd, through @cloudflare/vitest-plugin) with a real R2
- * binding and the real Cache API: many concurrent viewers of one object cost one storage read.
+ * binding and the real Cache API: what one viewer read, the location's later viewers get from the cache.
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -41,32 +41,35 @@ async function seed(store: ObjectStore, streamId: string): Promise<Uint8Array> {
 }
 
 describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
-  it('answers 500 concurrent viewers of one segment with one R2 read, and later viewers from the cache', async () => {
+  it('answers 500 concurrent viewers of one segment, and every later viewer (in any isolate of the location) from the cache', async () => {
     const store = new CountingStore(bucket);
     const media = await seed(store, 'crowd');
-    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const app = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
     const responses = await Promise.all(Array.from({ length: 500 }, () => app.request(`/live/crowd/source/sessiona1-0.m4s`)));
     expect(responses.every((response) => response.status === 200)).toBe(true);
     const bodies = await Promise.all(responses.slice(0, 3).map(async (response) => new Uint8Array(await response.arrayBuffer())));
     for (const body of bodies) expect(body).toEqual(media);
-    expect(store.reads.get(SEGMENT)).toBe(1);
+    // Requests do not wait on each other's reads on Workers: the first ones each read R2.
+    const firstReads = store.reads.get(SEGMENT)!;
+    expect(firstReads).toBeGreaterThanOrEqual(1);
 
-    // Another isolate of the same location: nothing in flight to share, the Cache API has it.
-    const other = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const other = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
     const later = await Promise.all(Array.from({ length: 100 }, () => other.request(`/live/crowd/source/sessiona1-0.m4s`, { headers: { range: 'bytes=0-99' } })));
     expect(later.every((response) => response.status === 206)).toBe(true);
     expect(new Uint8Array(await later[0]!.arrayBuffer())).toEqual(media.subarray(0, 100));
-    expect(store.reads.get(SEGMENT)).toBe(1);
+    expect(store.reads.get(SEGMENT)).toBe(firstReads);
   });
 
-  it('answers 500 concurrent polls of a live playlist with one R2 read (and one of the status document)', async () => {
+  it('answers 500 polls of a live playlist from the cache once one has read it (the playlist and the status document read a few times, not 500)', async () => {
     const store = new CountingStore(bucket);
     await seed(store, 'polled');
-    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const app = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
+    expect((await app.request('/live/polled/source/index.m3u8')).status).toBe(200);
     const responses = await Promise.all(Array.from({ length: 500 }, () => app.request('/live/polled/source/index.m3u8')));
     expect(responses.every((response) => response.status === 200)).toBe(true);
-    expect(store.reads.get('streams/polled/source/index.m3u8')).toBe(1);
-    expect(store.reads.get('streams/polled/status.json')).toBe(1);
+    // Documents are cached for a second: a slow machine may need another read or two within the 500.
+    expect(store.reads.get('streams/polled/source/index.m3u8')).toBeLessThan(5);
+    expect(store.reads.get('streams/polled/status.json')).toBeLessThan(5);
   });
 
   it('lists the live streams in R2 on the front page', async () => {

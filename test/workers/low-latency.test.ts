@@ -14,6 +14,7 @@ const secret = 'workers-ingest-secret';
 const app = createApp({
   store: new R2ObjectStore(bindings.BUCKET),
   cache: caches.default,
+  shareReadsAcrossRequests: false,
   ingestSecret: secret,
   lowLatency: new DurableObjectCoordinator(bindings.LIVE),
   assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
