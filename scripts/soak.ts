@@ -19,7 +19,7 @@ import { Command, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
-import { median, percentile, processAnonymousRssBytes, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
+import { median, percentile, processAnonymousRssBytes, processCpuSeconds, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
 import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
@@ -177,6 +177,8 @@ try {
   const pid = sidecar.process.pid!;
   const until = Date.now() + options.minutes * 60_000;
   const startedAt = Date.now();
+  // The sidecar's own process (its ffmpeg children apart): what its memory settings cost it.
+  const cpuAtStart = processCpuSeconds(pid);
   status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
   const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number }> = [];
   const sampler = setInterval(() => {
@@ -201,6 +203,7 @@ try {
   await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(viewerOrigin, streams[i % streams.length]!, until)));
   clearInterval(sampler);
   clearInterval(progress);
+  const sidecarCpuPercent = ((processCpuSeconds(pid) - cpuAtStart) / ((Date.now() - startedAt) / 1000)) * 100;
   // nginx flushes its log buffer every 5 s.
   if (cdn) await new Promise((resolve) => setTimeout(resolve, 6000));
   const cache = cdn ? readCacheLog(cdn.accessLog) : undefined;
@@ -233,6 +236,7 @@ try {
     // What V8 holds for its heap (committed, resident or not): its growth is the warm-up of the heap, not a leak.
     sidecarV8HeapMb: drift('v8HeapBytes'),
     sidecarNodeOptions: options.sidecarNodeOptions ?? '',
+    sidecarCpuPercentOfACore: sidecarCpuPercent,
     rssSamples: rss,
     publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
   };
@@ -250,6 +254,7 @@ try {
     'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
     'V8 heap 2nd → last minute (MB)': `${result.sidecarV8HeapMb.secondMinute.toFixed(0)} → ${result.sidecarV8HeapMb.lastMinute.toFixed(0)} (${result.sidecarV8HeapMb.driftPercent.toFixed(1)} %)`,
     'sidecar Node options': result.sidecarNodeOptions || '(none)',
+    'sidecar CPU (its own process, not ffmpeg)': `${result.sidecarCpuPercentOfACore.toFixed(1)} % of a core`,
   });
   if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);
   mkdirSync(dirname(options.out), { recursive: true });
