@@ -12,6 +12,16 @@ export const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
 export const MMAP_THRESHOLD_BYTES = '131072';
 
 /**
+ * V8's young generation. Node 24 lets each semi-space grow to 64 MB (128 MB of new space) under a
+ * high allocation rate, which the sidecar has (every part and segment is a Buffer and an upload);
+ * it then holds ~165 MB of heap for 30-70 MB of live objects, and its resident memory keeps
+ * rising for ten minutes as V8 touches those pages. Node's pre-22 size, 16 MB, takes ~90 MB off
+ * the sidecar's memory (soak, 10 streams: 337 → 248 MB) for no CPU the soak could measure
+ * (BENCHMARKS.md, "Soak"). A Node flag, set by the launchers.
+ */
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
+
+/**
  * The sentence to log when the sidecar runs without it on glibc, or undefined. `onGlibc` is asked
  * last: it builds a diagnostic report, work a sidecar started with the setting need not do.
  */

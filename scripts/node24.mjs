@@ -45,7 +45,8 @@ if (major >= REQUIRED_MAJOR) {
     }
   }
   prependPath(dirname(node24));
-  const child = spawn(node24, [resolve(entry), ...args], { stdio: 'inherit' });
+  // Node's own flags (e.g. V8 heap sizes) carry over to the Node 24 that runs FILE.
+  const child = spawn(node24, [...process.execArgv, resolve(entry), ...args], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
@@ -26,6 +26,13 @@ import { parseMediaSegments } from './bench/segment-timeline.ts';
 import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { positiveNumber } from './lib/cli-numbers.ts';
+import { YOUNG_GENERATION_FLAG } from '../ingest/memory-allocator.ts';
+
+function collectEnv(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`${value}: expected KEY=VALUE`);
+  return { ...previous, [match[1]!]: match[2]! };
+}
 
 const program = new Command('soak')
   .description('K publishers and V simulated viewers for a bounded time: errors, availability delay, sidecar RSS drift.')
@@ -33,10 +40,12 @@ const program = new Command('soak')
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
   .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
-  .addOption(new Option('--sidecar-node-options <flags>', "Node options for the sidecar (NODE_OPTIONS), e.g. V8 heap flags to compare: '--max-semi-space-size=8'"))
+  .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar instead of the launchers' (${YOUNG_GENERATION_FLAG}), space-separated; '' for none`))
+  .addOption(new Option('--sidecar-env <KEY=VALUE...>', 'extra environment for the sidecar, e.g. allocator settings to compare: MALLOC_ARENA_MAX=2').argParser(collectEnv))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
-const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; sidecarNodeOptions?: string; out: string }>();
+const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; sidecarNodeFlags?: string; sidecarEnv?: Record<string, string>; out: string }>();
+const sidecarNodeFlags = options.sidecarNodeFlags?.split(' ').filter((flag) => flag !== '');
 const status = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const work = mkdtempSync(join(tmpdir(), 'soak-'));
@@ -145,7 +154,7 @@ try {
   stoppers.push(() => edge.process.stop());
   // Its /metrics shows V8's heap beside the RSS: where a drift comes from.
   const sidecarApi = { port: await freePort(), adminToken: randomBytes(16).toString('hex') };
-  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), { onLine: stamped(sidecarLog), api: sidecarApi, nodeOptions: options.sidecarNodeOptions });
+  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), { onLine: stamped(sidecarLog), api: sidecarApi, nodeFlags: sidecarNodeFlags, env: options.sidecarEnv });
   const metricsUrl = `http://127.0.0.1:${sidecarApi.port}/metrics`;
   status(`edge and sidecar warnings go to ${logDir}`);
   stoppers.push(() => sidecar.process.stop());
@@ -235,7 +244,8 @@ try {
     sidecarAnonymousRssMb: drift('anonymousBytes'),
     // What V8 holds for its heap (committed, resident or not): its growth is the warm-up of the heap, not a leak.
     sidecarV8HeapMb: drift('v8HeapBytes'),
-    sidecarNodeOptions: options.sidecarNodeOptions ?? '',
+    sidecarNodeFlags: (sidecarNodeFlags ?? [YOUNG_GENERATION_FLAG]).join(' '),
+    sidecarEnv: options.sidecarEnv ?? {},
     sidecarCpuPercentOfACore: sidecarCpuPercent,
     rssSamples: rss,
     publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
@@ -253,7 +263,8 @@ try {
     'RSS slope over the second half': `${result.sidecarRssMb.secondHalfMbPerMinute.toFixed(2)} MB/min`,
     'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
     'V8 heap 2nd → last minute (MB)': `${result.sidecarV8HeapMb.secondMinute.toFixed(0)} → ${result.sidecarV8HeapMb.lastMinute.toFixed(0)} (${result.sidecarV8HeapMb.driftPercent.toFixed(1)} %)`,
-    'sidecar Node options': result.sidecarNodeOptions || '(none)',
+    'sidecar Node flags': result.sidecarNodeFlags || '(none)',
+    'sidecar extra environment': Object.entries(result.sidecarEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(none)',
     'sidecar CPU (its own process, not ffmpeg)': `${result.sidecarCpuPercentOfACore.toFixed(1)} % of a core`,
   });
   if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);

@@ -37,8 +37,10 @@ export interface OurSidecarOptions {
   onLine?: (line: string) => void;
   /** The operations API (with /metrics) on this port, needing this admin token; off without. */
   api?: { port: number; adminToken: string };
-  /** Node's own options for the sidecar (NODE_OPTIONS), e.g. V8 heap flags to compare. */
-  nodeOptions?: string;
+  /** Node's own flags for the sidecar instead of the launchers', e.g. V8 heap sizes to compare. */
+  nodeFlags?: string[];
+  /** More environment for the sidecar (e.g. allocator settings to compare). */
+  env?: Record<string, string>;
 }
 
 export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSidecarOptions = {}): Promise<OurSidecar> {
@@ -51,11 +53,12 @@ export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSi
     stateDir: join(dir, 'state'),
     extraArgs: ['--open', '--rtmp-host', '127.0.0.1', '--streams-file', join(dir, 'no-streams.json'), '--reconnect-window', '0', ...(options.extraArgs ?? [])],
     apiPort: options.api?.port,
+    nodeFlags: options.nodeFlags,
     env: {
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'warn',
       ...(options.api ? { ADMIN_TOKEN: options.api.adminToken } : {}),
-      ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
+      ...options.env,
     },
     onLine: options.onLine,
   });

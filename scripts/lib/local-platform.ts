@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
-import { MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_ENV } from '../../ingest/memory-allocator.ts';
+import { MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_ENV, YOUNG_GENERATION_FLAG } from '../../ingest/memory-allocator.ts';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,6 +55,8 @@ export interface IngestOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
+  /** Node's own flags for the sidecar; default: the launchers' (ingest/memory-allocator.ts). */
+  nodeFlags?: string[];
 }
 
 export async function startIngest(options: IngestOptions): Promise<ManagedProcess> {
@@ -62,6 +64,7 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
     name: 'ingest',
     command: process.execPath,
     args: [
+      ...(options.nodeFlags ?? [YOUNG_GENERATION_FLAG]),
       join(PROJECT_ROOT, 'ingest', 'main.ts'),
       '--rtmp-port', String(options.rtmpPort),
       ...(options.edgeUrl ? ['--edge-url', options.edgeUrl] : []),
