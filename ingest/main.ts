@@ -95,9 +95,9 @@ const rtmp = new RtmpServer({
   rtmps: config.rtmps,
   limits: config.rtmpLimits,
   decide: (request) => registry.decide(request),
-  onConnectionRefused: ({ reason, detail, remote }) => {
+  onConnectionRefused: ({ reason, detail, remote, connection }) => {
     // The gate never sees a stream name (it reads chunk headers, not commands): nothing secret here.
-    log.warn({ remote, reason }, `RTMP connection refused: ${detail}`);
+    log.warn({ remote, connection, reason }, `RTMP connection refused: ${detail}`);
     metrics.rtmpConnectionsRefused.inc({ reason });
   },
   onListenError: (error) => {

@@ -37,6 +37,8 @@ export interface ConnectionRefusal {
   detail: string;
   /** `address:port` of the peer. */
   remote: string;
+  /** The TCP connection's number since the sidecar started: a peer's port is reused by later connections, this is not. */
+  connection: number;
 }
 
 export interface GateStats {
@@ -49,6 +51,7 @@ export interface GateStats {
 const REFUSED_PUBLISH_LINGER_MS = 1000;
 
 interface Connection {
+  id: number;
   key: string;
   remote: string;
   source: string;
@@ -74,6 +77,7 @@ export class RtmpConnectionGate {
   private readonly budget: ByteBudget;
   /** By peer address, peer port and local port: one TCP connection, known to the TLS socket over it too. */
   private readonly connections = new Map<string, Connection>();
+  private acceptedConnections = 0;
 
   constructor(limits: RtmpLimits, onRefused: (refusal: ConnectionRefusal) => void) {
     this.limits = limits;
@@ -98,6 +102,7 @@ export class RtmpConnectionGate {
       return false;
     }
     const remote = `${transport.remoteAddress}:${transport.remotePort}`;
+    const id = ++this.acceptedConnections;
     let admission = this.counter.admit(transport.remoteAddress);
     if (!admission.admitted && admission.reason === 'connection-limit' && this.evictOldestUnpublished()) {
       admission = this.counter.admit(transport.remoteAddress);
@@ -105,11 +110,12 @@ export class RtmpConnectionGate {
     if (!admission.admitted) {
       transport.destroy();
       const limit = admission.reason === 'connection-limit' ? `${this.limits.maxConnections} connections` : `${this.limits.maxConnectionsPerSource} connections from one address`;
-      this.onRefused({ reason: admission.reason, detail: `already ${limit}`, remote });
+      this.onRefused({ reason: admission.reason, detail: `already ${limit}`, remote, connection: id });
       return false;
     }
     const { handshakeTimeoutMs, publishTimeoutMs } = this.limits;
     const connection: Connection = {
+      id,
       key,
       remote,
       source: admission.source,
@@ -217,6 +223,14 @@ export class RtmpConnectionGate {
     return false;
   }
 
+  /** A connection the server cannot serve after all (an internal fault): refused like any other. */
+  refuseInternally(socket: Socket, detail: string): void {
+    const key = connectionKey(socket);
+    const connection = key === undefined ? undefined : this.connections.get(key);
+    if (connection) this.refuse(connection, 'internal-error', detail);
+    else socket.destroy();
+  }
+
   private refuse(connection: Connection, reason: RefusalReason, detail: string): void {
     // Once per connection, whatever else goes wrong with it afterwards.
     if (connection.refused || connection.closed) return;
@@ -224,7 +238,7 @@ export class RtmpConnectionGate {
     connection.stopped = true;
     connection.reader?.destroy();
     connection.transport.destroy();
-    this.onRefused({ reason, detail, remote: connection.remote });
+    this.onRefused({ reason, detail, remote: connection.remote, connection: connection.id });
   }
 
   private forget(connection: Connection): void {

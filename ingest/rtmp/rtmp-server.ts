@@ -90,7 +90,7 @@ export class RtmpServer {
     this.nms.rtmpServer.handleListenError = () => options.onListenError;
     if (options.limits) {
       this.gate = new RtmpConnectionGate(options.limits, options.onConnectionRefused);
-      this.guardConnections(this.gate, options.onConnectionRefused);
+      this.guardConnections(this.gate);
     }
 
     this.nms.on('prePublish', (session) => {
@@ -137,7 +137,7 @@ export class RtmpServer {
    * replaced by one that asks the gate first, and the session's reader of the socket is moved
    * behind the gate.
    */
-  private guardConnections(gate: RtmpConnectionGate, onRefused: (refusal: ConnectionRefusal) => void): void {
+  private guardConnections(gate: RtmpConnectionGate): void {
     const server = this.nms.rtmpServer;
     const handOver = (socket: Socket) => {
       const before = new Set(socket.listeners('data'));
@@ -145,8 +145,7 @@ export class RtmpServer {
       const added = socket.listeners('data').filter((listener) => !before.has(listener));
       if (added.length !== 1) {
         // Not the node-media-server this was written for: fail closed, and say so.
-        socket.destroy();
-        onRefused({ reason: 'internal-error', detail: `node-media-server attached ${added.length} data listeners, expected 1`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+        gate.refuseInternally(socket, `node-media-server attached ${added.length} data listeners, expected 1`);
         return;
       }
       const parse = added[0] as (bytes: Buffer) => void;
