@@ -24,9 +24,8 @@ import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts'
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
 import { freePort } from './lib/free-port.ts';
-import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { INGEST_NODE_FLAGS, PROJECT_ROOT } from './lib/local-platform.ts';
 import { positiveNumber } from './lib/cli-numbers.ts';
-import { YOUNG_GENERATION_FLAG } from '../ingest/memory-allocator.ts';
 
 function collectEnv(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(value);
@@ -40,7 +39,7 @@ const program = new Command('soak')
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
   .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
-  .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar instead of the launchers' (${YOUNG_GENERATION_FLAG}), space-separated; '' for none`))
+  .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar instead of the launchers' (${INGEST_NODE_FLAGS.join(' ')}), space-separated; '' for none`))
   .addOption(new Option('--sidecar-env <KEY=VALUE...>', 'extra environment for the sidecar, e.g. allocator settings to compare: MALLOC_ARENA_MAX=2').argParser(collectEnv))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
@@ -244,7 +243,7 @@ try {
     sidecarAnonymousRssMb: drift('anonymousBytes'),
     // What V8 holds for its heap (committed, resident or not): its growth is the warm-up of the heap, not a leak.
     sidecarV8HeapMb: drift('v8HeapBytes'),
-    sidecarNodeFlags: (sidecarNodeFlags ?? [YOUNG_GENERATION_FLAG]).join(' '),
+    sidecarNodeFlags: (sidecarNodeFlags ?? INGEST_NODE_FLAGS).join(' '),
     sidecarEnv: options.sidecarEnv ?? {},
     sidecarCpuPercentOfACore: sidecarCpuPercent,
     rssSamples: rss,

@@ -10,8 +10,10 @@
  * so it can never settle", then "Cannot perform I/O on behalf of a different request"; handing
  * the result over through each waiter's own promise failed the same way). Cloudflare's guidance is
  * the same: no promises shared between requests. Concurrent first reads there each read storage;
- * the cache takes every read after. Media objects are immutable and cached for a day; documents (playlists, MPD, status)
- * change every segment and are cached for a second, the freshness their Cache-Control allows.
+ * the cache takes every read after.
+ *
+ * Media objects are immutable and cached for a day; documents (playlists, MPD, status) change
+ * every segment and are cached for a second, the freshness their Cache-Control allows.
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 

@@ -28,10 +28,6 @@ export interface OurSidecar {
   publishUrl(stream: string): string;
 }
 
-/**
- * A sidecar uploading through `edge`. A stream ends as soon as its publisher leaves (no
- * reconnect window), so runs do not wait for each other.
- */
 export interface OurSidecarOptions {
   extraArgs?: string[];
   onLine?: (line: string) => void;
@@ -43,6 +39,10 @@ export interface OurSidecarOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * A sidecar uploading through `edge`. A stream ends as soon as its publisher leaves (no
+ * reconnect window), so runs do not wait for each other.
+ */
 export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSidecarOptions = {}): Promise<OurSidecar> {
   const rtmpPort = await freePort();
   mkdirSync(dir, { recursive: true });

@@ -55,16 +55,19 @@ export interface IngestOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
-  /** Node's own flags for the sidecar; default: the launchers' (ingest/memory-allocator.ts). */
+  /** Node's own flags for the sidecar; default: INGEST_NODE_FLAGS. */
   nodeFlags?: string[];
 }
+
+/** The Node flags every launcher gives the sidecar (see ingest/memory-allocator.ts). */
+export const INGEST_NODE_FLAGS: readonly string[] = [YOUNG_GENERATION_FLAG];
 
 export async function startIngest(options: IngestOptions): Promise<ManagedProcess> {
   const ingest = new ManagedProcess({
     name: 'ingest',
     command: process.execPath,
     args: [
-      ...(options.nodeFlags ?? [YOUNG_GENERATION_FLAG]),
+      ...(options.nodeFlags ?? INGEST_NODE_FLAGS),
       join(PROJECT_ROOT, 'ingest', 'main.ts'),
       '--rtmp-port', String(options.rtmpPort),
       ...(options.edgeUrl ? ['--edge-url', options.edgeUrl] : []),

@@ -15,7 +15,7 @@ hostileRequestTests(async () => {
   const app = createApp({
     store,
     cache: caches.default,
-  shareReadsAcrossRequests: false,
+    shareReadsAcrossRequests: false,
     ingestSecret: HOSTILE_INGEST_SECRET,
     playbackSecret: HOSTILE_PLAYBACK_SECRET,
     lowLatency: new DurableObjectCoordinator(bindings.LIVE),

@@ -1,6 +1,6 @@
 /**
  * Low-latency HLS inside the Workers runtime: the live state in a real Durable Object (one per
- * stream), reached through the isolate's coalescing coordinator, over the real R2 binding.
+ * stream), one call per held viewer as on Workers, over the real R2 binding.
  */
 import { env } from 'cloudflare:workers';
 import { createApp } from '../../edge/app.ts';
