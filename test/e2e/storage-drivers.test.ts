@@ -16,11 +16,12 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually, freePort, within } from '../helpers/network.ts';
 import { openPlayerPage } from '../helpers/players.ts';
 import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -90,6 +91,10 @@ describe('storage drivers, end to end', () => {
       ['--playlist-window', '100', '--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket],
       { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
     );
+    const startedAt = Date.now();
+    const steps: string[] = [];
+    const step = (what: string) => steps.push(`[test] ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${what}`);
+    cleanups.push(() => saveTestLog('e2e-s3-outage', [...steps, ...lines.map((line) => `[sidecar] ${line}`), ...edgeLines.map((line) => `[edge] ${line}`)]));
     const publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/outage`, 40);
     cleanups.push(async () => void (await publisher.stop()));
     const listed = async () => parseM3u8((await readText(store, 'streams/outage/source/index.m3u8')) ?? '#EXTM3U\n').segments.length;
@@ -100,7 +105,8 @@ describe('storage drivers, end to end', () => {
     cleanups.push(() => player.close());
     await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
 
-    await s3.stop();
+    step('S3 going down');
+    await within('S3 to go down', 10_000, s3.stop());
     const stoppedAt = Date.now();
     // The edge cannot read storage either: a viewer's request is a 503 to retry, not a 500 or a 404.
     const during = await eventually('the edge to answer the outage', 5000, async () => {
@@ -109,19 +115,23 @@ describe('storage drivers, end to end', () => {
     });
     expect(during.headers.get('retry-after')).toBe('1');
     await new Promise((resolve) => setTimeout(resolve, stoppedAt + 10_000 - Date.now()));
-    await s3.start();
-    const atRecovery = await listed();
-    const playheadAtRecovery = await player.currentTime();
+    step('S3 coming back');
+    await within('S3 to come back', 10_000, s3.start());
+    const atRecovery = await within('the playlist in storage after the outage', 15_000, listed());
+    const playheadAtRecovery = await within('the player page', 10_000, player.currentTime());
+    step(`S3 back: ${atRecovery} segments listed, playhead at ${playheadAtRecovery.toFixed(1)} s`);
     await eventually('the viewer to play 6 s past the outage', 40_000, async () => ((await player.currentTime()) > playheadAtRecovery + 6 ? true : undefined));
-    expect((await player.state()).fatal).toBeNull();
+    expect((await within('the player page', 10_000, player.state())).fatal).toBeNull();
     expect(player.pageErrors).toEqual([]);
 
-    expect(await publisher.exited).toBe(0);
+    step('viewer played past the outage; waiting for the publisher to finish');
+    expect(await within('the 40 s publisher to finish', 40_000, publisher.exited)).toBe(0);
     const text = await eventually('the ended playlist after the outage', 30_000, async () => {
       const body = await readText(store, 'streams/outage/source/index.m3u8');
       return body?.includes('#EXT-X-ENDLIST') ? body : undefined;
     });
-    await checker.stop();
+    step('stream ended');
+    await within('the playlist checker to stop', 30_000, checker.stop());
     expect(checker.missing).toEqual([]);
     expect(checker.versions.get(`${edgeUrl}/live/outage/source/index.m3u8`)!.length).toBeGreaterThan(10);
     const manifest = parseM3u8(text);
@@ -131,7 +141,7 @@ describe('storage drivers, end to end', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     expect(new Set(manifest.segments.map((segment) => segment.uri.split('-')[0])).size).toBe(1);
     expect(manifest.segments.some((segment) => segment.discontinuity)).toBe(false);
-    for (const segment of manifest.segments) expect(await store.head(`streams/outage/source/${segment.uri}`), segment.uri).not.toBeNull();
+    for (const segment of manifest.segments) expect(await within(`HEAD of ${segment.uri}`, 15_000, store.head(`streams/outage/source/${segment.uri}`)), segment.uri).not.toBeNull();
     expect(lines.some((line) => line.includes('storage is slower than real time'))).toBe(true);
     expect(edgeLines.some((line) => line.includes('storage read of') && line.includes('failed'))).toBe(true);
   });

@@ -208,7 +208,7 @@ export interface VlcPlayback {
   firstPicture: boolean;
   /** VLC hit the end of the input before it was stopped (a live stream must not end). */
   reachedEnd: boolean;
-  /** Error lines from the parts of VLC that fetch, demux and decode (not from its desktop integration). */
+  /** Error lines from the parts of VLC that fetch, demux and decode (not its desktop integration, nor its start-up flow control). */
   mediaErrors: string[];
   /** Distinct media segments VLC's HLS client requested after its first picture: live playback going on. */
   segmentsFetchedWhilePlaying: number;
@@ -217,6 +217,12 @@ export interface VlcPlayback {
 
 // Errors VLC prints about the headless environment (no D-Bus, no hotkeys, no XDG runtime dir).
 const ENVIRONMENT_ERROR = /dbus|interface error|libvlc error: interface|XDG_RUNTIME_DIR/;
+// VLC's start-up flow control, not the stream: "buffer deadlock prevented" says VLC's input, waiting
+// for every track's decoder to hold data before it starts the clock, found one idle with nothing
+// queued yet (its track's first segment still on its way, on a busy machine) and started without
+// waiting. Seen with HLS and DASH; the callers assert that playback goes on (a first picture, then
+// segments fetched while playing).
+const START_UP_FLOW_CONTROL = /buffer deadlock prevented/;
 
 /**
  * Plays `url` in cvlc with dummy audio and video outputs for `seconds` of wall time, then stops
@@ -249,7 +255,7 @@ export function playInVlc(url: string, seconds: number): Promise<VlcPlayback> {
       resolve({
         firstPicture: firstPictureAt >= 0,
         reachedEnd: lines.some((line) => line.includes('EOF reached')),
-        mediaErrors: lines.filter((line) => / error[:!]/.test(line) && !ENVIRONMENT_ERROR.test(line)),
+        mediaErrors: lines.filter((line) => / error[:!]/.test(line) && !ENVIRONMENT_ERROR.test(line) && !START_UP_FLOW_CONTROL.test(line)),
         segmentsFetchedWhilePlaying: new Set(fetchedAfter.flatMap((line) => /adaptive demux debug: Retrieving (\S+\.m4s)$/.exec(line)?.[1] ?? [])).size,
         log,
       });

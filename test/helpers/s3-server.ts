@@ -10,7 +10,7 @@ import S3rver from 's3rver';
 export interface TestS3Server {
   endpoint: string;
   bucket: string;
-  /** Takes the server away (connections refused), keeping its data. */
+  /** Takes the server away as a crash does (open connections dropped, new ones refused), keeping its data. */
   stop(): Promise<void>;
   /** Brings it back on the same port with the same data. */
   start(): Promise<void>;
@@ -27,7 +27,13 @@ export async function startS3Server(bucket = 'media'): Promise<TestS3Server> {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     stop: async () => {
-      if (running) await server.close();
+      if (running) {
+        const closed = server.close();
+        // A server that is down answers nobody: requests in flight fail rather than finish, and
+        // the close does not wait on a client that keeps a response open.
+        server.httpServer?.closeAllConnections();
+        await closed;
+      }
       running = false;
     },
     start: async () => {
