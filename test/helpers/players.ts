@@ -232,7 +232,9 @@ const START_UP_FLOW_CONTROL = /buffer deadlock prevented/;
 export function playInVlc(url: string, seconds: number): Promise<VlcPlayback> {
   const home = mkdtempSync(join(tmpdir(), 'vlc-home-'));
   chmodSync(home, 0o777);
-  const vlcArgs = ['-I', 'dummy', '--vout', 'dummy', '--aout', 'dummy', '--no-video-title-show', '--play-and-exit', '-vv', url];
+  // No hardware decoding: on a machine without a GPU, VLC first tries VA-API and VDPAU, whose
+  // failures (get_buffer() failed) on a busy machine kept it from its first picture for 8 s (CI).
+  const vlcArgs = ['-I', 'dummy', '--vout', 'dummy', '--aout', 'dummy', '--avcodec-hw', 'none', '--no-video-title-show', '--play-and-exit', '-vv', url];
   const [command, args] =
     process.getuid?.() === 0
       ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cvlc', ...vlcArgs]]
