@@ -13,7 +13,7 @@ import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
-import { allocatorAdvice, runsOnGlibc } from './memory-allocator.ts';
+import { AllocatorSettingError, describeMemoryInUse, jemallocLoaded, restartIntoMemorySetup } from './memory-allocator.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -22,8 +22,18 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
+let memory: ReturnType<typeof restartIntoMemorySetup>;
+try {
+  memory = restartIntoMemorySetup();
+} catch (error) {
+  if (!(error instanceof AllocatorSettingError)) throw error;
+  fatal(error.message);
+}
+
 const config = parseIngestConfig(process.argv.slice(2));
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
+if (memory.restartSkipped) log.warn(`running without the sidecar's memory settings (${memory.restartSkipped}): resident memory may creep up under many streams`);
+if (memory.allocator === 'jemalloc' && !jemallocLoaded()) log.warn('jemalloc was preloaded but is not in use (see the dynamic linker\'s message above): running on the C library\'s malloc');
 
 let ffmpegPath: string;
 try {
@@ -116,12 +126,11 @@ const api =
     : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
 api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
-const advice = allocatorAdvice(process.platform, process.env, runsOnGlibc);
-if (advice) log.warn(advice);
 
 log.info(
   {
     ffmpeg: ffmpegPath,
+    memory: describeMemoryInUse(memory),
     storage: describeStorage(config.storage),
     lowLatency: config.lowLatency && config.storage.kind === 'edge' ? `parts of ${config.chunkDuration} s` : 'off',
     streamsFile: streamStore.path,

@@ -1,37 +1,126 @@
 /**
- * glibc's malloc raises its mmap threshold each time a large block is freed, up to 32 MiB, after
- * which the sidecar's segment-sized Buffers (100 KiB - 1 MiB, allocated and freed all day) come
- * from its heaps instead of mmap, and the heaps fragment: resident memory creeps up ~5 MB a
- * minute with 10 streams (measured with `npm run soak`). A fixed threshold
- * (`MALLOC_MMAP_THRESHOLD_`, read by glibc at process start) returns each large block to the
- * system when freed: flat. It must be in the environment before Node starts, so the launchers set
- * it; this module only names it and tells an operator who started the sidecar another way.
+ * The sidecar's memory settings, which must be in place before its process starts, so it
+ * restarts itself into them (execve: same process id, same arguments) however it was launched.
+ *
+ * - malloc. The sidecar allocates and frees Buffers all day (every RTMP message, part, segment and
+ *   upload), most between 4 and 128 KiB, from the main thread. glibc's malloc serves them from its
+ *   main heap, which fragments: with 10 streams it grew from 74 to 83 MB between the first and
+ *   sixth minute of a soak, and it only returns memory from its top. jemalloc, where installed
+ *   (Debian: `apt-get install libjemalloc2`), returns freed pages after a few seconds: its heap
+ *   stays level (49-66 MB over the same soak, no trend). Without jemalloc, glibc gets a fixed mmap
+ *   threshold: left to itself it raises the threshold up to 32 MiB as large blocks are freed, after
+ *   which segment-sized Buffers come from its heaps too and resident memory creeps ~5 MB a minute.
+ * - V8's young generation. Node 24 lets each semi-space grow to 64 MB (128 MB of new space) under
+ *   the sidecar's allocation rate; it then holds ~165 MB of heap for 30-70 MB of live objects.
+ *   Node's pre-22 size, 16 MB, takes ~90 MB off the sidecar (soak, 10 streams: 337 → 248 MB) for
+ *   no CPU the soak could measure (BENCHMARKS.md, "Soak").
  */
+import { existsSync, readFileSync } from 'node:fs';
+
+/** `jemalloc` (the default where the library is installed) or `system` (the C library's malloc). */
+export const ALLOCATOR_ENV = 'INGEST_ALLOCATOR';
+/** Set in the restarted process, so it never restarts twice. */
+const RESTARTED_ENV = 'INGEST_MEMORY_SETUP';
+/** The library the sidecar preloaded itself, which its ffmpeg children do not get. */
+const PRELOADED_ENV = 'INGEST_PRELOADED_ALLOCATOR';
+
 export const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
 /** 128 KiB, glibc's own starting threshold, kept fixed. */
 export const MMAP_THRESHOLD_BYTES = '131072';
-
-/**
- * V8's young generation. Node 24 lets each semi-space grow to 64 MB (128 MB of new space) under a
- * high allocation rate, which the sidecar has (every part and segment is a Buffer and an upload);
- * it then holds ~165 MB of heap for 30-70 MB of live objects, and its resident memory keeps
- * rising for ten minutes as V8 touches those pages. Node's pre-22 size, 16 MB, takes ~90 MB off
- * the sidecar's memory (soak, 10 streams: 337 → 248 MB) for no CPU the soak could measure
- * (BENCHMARKS.md, "Soak"). A Node flag, set by the launchers.
- */
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
 
-/**
- * The sentence to log when the sidecar runs without it on glibc, or undefined. `onGlibc` is asked
- * last: it builds a diagnostic report, work a sidecar started with the setting need not do.
- */
-export function allocatorAdvice(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, onGlibc: () => boolean): string | undefined {
-  if (platform !== 'linux' || env[MMAP_THRESHOLD_ENV] !== undefined || !onGlibc()) return undefined;
-  return `${MMAP_THRESHOLD_ENV} is not set: resident memory may creep up under many streams (glibc heap fragmentation); start the sidecar with ${MMAP_THRESHOLD_ENV}=${MMAP_THRESHOLD_BYTES} (npm run ingest does)`;
+/** Where distributions install jemalloc 5 (Debian and Ubuntu by architecture, Fedora, Alpine). */
+export const JEMALLOC_LIBRARIES = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib64/libjemalloc.so.2',
+  '/usr/lib/libjemalloc.so.2',
+];
+
+export class AllocatorSettingError extends Error {}
+
+export interface MemorySetup {
+  allocator: 'jemalloc' | 'glibc' | 'platform';
+  /** Environment the process must start with (only what differs from its environment now). */
+  env: Record<string, string>;
+  /** Node flags to add to the process's own. */
+  nodeFlags: string[];
 }
 
-/** Whether this Node runs on glibc (not musl, as in Alpine images). */
-export function runsOnGlibc(): boolean {
-  const header = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  return header?.header?.glibcVersionRuntime !== undefined;
+/** What the sidecar's process should start with, given how it started now. Pure. */
+export function planMemorySetup(options: {
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  execArgv: readonly string[];
+  /** The installed jemalloc, if any. */
+  jemalloc: string | undefined;
+}): MemorySetup {
+  const { env, jemalloc } = options;
+  const flagsGiven = [...options.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const nodeFlags = flagsGiven.some((flag) => /^--max-semi-space-size\b/.test(flag)) ? [] : [YOUNG_GENERATION_FLAG];
+  const choice = env[ALLOCATOR_ENV] ?? '';
+  if (!['', 'jemalloc', 'system'].includes(choice)) {
+    throw new AllocatorSettingError(`${ALLOCATOR_ENV} must be jemalloc or system, not "${choice}"`);
+  }
+  if (options.platform !== 'linux') return { allocator: 'platform', env: {}, nodeFlags };
+  if (choice !== 'system' && jemalloc) {
+    const preloads = (env.LD_PRELOAD ?? '').split(/[\s:]+/).filter(Boolean);
+    if (preloads.includes(jemalloc)) return { allocator: 'jemalloc', env: {}, nodeFlags };
+    return { allocator: 'jemalloc', env: { LD_PRELOAD: [...preloads, jemalloc].join(' '), [PRELOADED_ENV]: jemalloc }, nodeFlags };
+  }
+  if (choice === 'jemalloc') {
+    throw new AllocatorSettingError(`${ALLOCATOR_ENV}=jemalloc, but jemalloc is not installed: install it (Debian: apt-get install libjemalloc2), or unset ${ALLOCATOR_ENV}`);
+  }
+  return { allocator: 'glibc', env: env[MMAP_THRESHOLD_ENV] === undefined ? { [MMAP_THRESHOLD_ENV]: MMAP_THRESHOLD_BYTES } : {}, nodeFlags };
+}
+
+export function installedJemalloc(exists: (path: string) => boolean = existsSync): string | undefined {
+  return JEMALLOC_LIBRARIES.find((path) => exists(path));
+}
+
+/**
+ * Restarts the process into its memory settings when it does not run with them yet (the call
+ * then does not return), or returns the setup in effect. `process.execve` replaces the program in
+ * place: the process id, open descriptors and arguments stay, so a supervisor sees one process.
+ */
+export function restartIntoMemorySetup(): MemorySetup & { restartSkipped?: string } {
+  const setup = planMemorySetup({ platform: process.platform, env: process.env, execArgv: process.execArgv, jemalloc: installedJemalloc() });
+  if (Object.keys(setup.env).length === 0 && setup.nodeFlags.length === 0) return setup;
+  if (process.env[RESTARTED_ENV] !== undefined) return { ...setup, restartSkipped: 'the settings did not take after a restart' };
+  if (typeof process.execve !== 'function') return { ...setup, restartSkipped: 'this Node cannot restart a process in place (process.execve)' };
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, ...setup.nodeFlags, ...process.argv.slice(1)],
+    { ...process.env, ...setup.env, [RESTARTED_ENV]: '1' },
+  );
+  throw new Error('unreachable: process.execve returned');
+}
+
+/** Whether jemalloc is mapped into this process (a preload the dynamic linker refused is not). */
+export function jemallocLoaded(): boolean {
+  try {
+    return readFileSync('/proc/self/maps', 'utf8').includes('libjemalloc');
+  } catch {
+    return false;
+  }
+}
+
+/** The environment for child processes (ffmpeg): without the allocator the sidecar preloaded for itself. */
+export function childEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const preloaded = env[PRELOADED_ENV];
+  if (!preloaded) return env;
+  const { [PRELOADED_ENV]: _preloaded, [RESTARTED_ENV]: _restarted, LD_PRELOAD, ...rest } = env;
+  const remaining = (LD_PRELOAD ?? '').split(/[\s:]+/).filter((path) => path && path !== preloaded);
+  return remaining.length > 0 ? { ...rest, LD_PRELOAD: remaining.join(' ') } : rest;
+}
+
+/** For the sidecar's start-up line: the allocator and young generation this process runs with. */
+export function describeMemoryInUse(setup: MemorySetup): string {
+  const allocator = {
+    jemalloc: jemallocLoaded() ? 'jemalloc' : "the C library's malloc (jemalloc did not load)",
+    glibc: `glibc malloc (mmap threshold ${process.env[MMAP_THRESHOLD_ENV] ?? 'adaptive'})`,
+    platform: "the platform's malloc",
+  }[setup.allocator];
+  const youngGeneration = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].find((flag) => flag.startsWith('--max-semi-space-size'));
+  return `${allocator}, ${youngGeneration ?? "V8's default young generation"}`;
 }

@@ -16,15 +16,16 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ALLOCATOR_ENV, YOUNG_GENERATION_FLAG } from '../ingest/memory-allocator.ts';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
-import { median, percentile, processAnonymousRssBytes, processCpuSeconds, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
+import { median, percentile, processAllocator, processAnonymousRssBytes, processCpuSeconds, processNodeFlags, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
 import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
 import { freePort } from './lib/free-port.ts';
-import { INGEST_NODE_FLAGS, PROJECT_ROOT } from './lib/local-platform.ts';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { positiveNumber } from './lib/cli-numbers.ts';
 
 function collectEnv(value: string, previous: Record<string, string> | undefined): Record<string, string> {
@@ -39,8 +40,8 @@ const program = new Command('soak')
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
   .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
-  .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar instead of the launchers' (${INGEST_NODE_FLAGS.join(' ')}), space-separated; '' for none`))
-  .addOption(new Option('--sidecar-env <KEY=VALUE...>', 'extra environment for the sidecar, e.g. allocator settings to compare: MALLOC_ARENA_MAX=2').argParser(collectEnv))
+  .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar, space-separated (it adds ${YOUNG_GENERATION_FLAG} unless a --max-semi-space-size is given)`))
+  .addOption(new Option('--sidecar-env <KEY=VALUE...>', `extra environment for the sidecar, e.g. settings to compare: ${ALLOCATOR_ENV}=system (glibc malloc instead of jemalloc), MALLOC_ARENA_MAX=2`).argParser(collectEnv))
   .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
   .parse();
 const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; sidecarNodeFlags?: string; sidecarEnv?: Record<string, string>; out: string }>();
@@ -70,16 +71,18 @@ const stats: ViewerStats = { requests: 0, errors: [], firstSeen: new Map() };
 interface V8HeapSample {
   totalBytes: number;
   usedBytes: number;
+  /** Memory outside V8's heap that V8 objects hold: Buffers and other ArrayBuffers, mostly. */
+  externalBytes: number;
 }
 
-/** V8's heap, committed and in use, from the sidecar's Prometheus metrics (prom-client's defaults). */
+/** V8's heap, committed and in use, and what it holds outside, from the sidecar's Prometheus metrics (prom-client's defaults). */
 async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8HeapSample | undefined> {
   const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
   if (!response?.ok) return undefined;
   const text = await response.text();
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-  const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes') };
-  return Number.isFinite(sample.totalBytes) && Number.isFinite(sample.usedBytes) ? sample : undefined;
+  const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes'), externalBytes: gauge('nodejs_external_memory_bytes') };
+  return Object.values(sample).every(Number.isFinite) ? sample : undefined;
 }
 const TIMEOUT_MS = 10_000;
 
@@ -187,8 +190,9 @@ try {
   const startedAt = Date.now();
   // The sidecar's own process (its ffmpeg children apart): what its memory settings cost it.
   const cpuAtStart = processCpuSeconds(pid);
+  const sidecarRuntime = { nodeFlags: processNodeFlags(pid), allocator: processAllocator(pid) };
   status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
-  const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number }> = [];
+  const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number; v8ExternalBytes?: number }> = [];
   const sampler = setInterval(() => {
     const at = Date.now() - startedAt;
     let sample: (typeof rss)[number];
@@ -199,13 +203,13 @@ try {
     }
     rss.push(sample);
     void sidecarV8Heap(metricsUrl, sidecarApi.adminToken).then((heap) => {
-      if (heap) Object.assign(sample, { v8HeapBytes: heap.totalBytes, v8HeapUsedBytes: heap.usedBytes });
+      if (heap) Object.assign(sample, { v8HeapBytes: heap.totalBytes, v8HeapUsedBytes: heap.usedBytes, v8ExternalBytes: heap.externalBytes });
     });
   }, 5000);
   const progress = setInterval(() => {
     const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
     status(
-      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB (V8 heap ${((rss.at(-2)?.v8HeapBytes ?? 0) / 1e6).toFixed(0)} MB, ${((rss.at(-2)?.v8HeapUsedBytes ?? 0) / 1e6).toFixed(0)} MB used)`,
+      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB (V8 heap ${((rss.at(-2)?.v8HeapBytes ?? 0) / 1e6).toFixed(0)} MB, ${((rss.at(-2)?.v8HeapUsedBytes ?? 0) / 1e6).toFixed(0)} MB used; Buffers ${((rss.at(-2)?.v8ExternalBytes ?? 0) / 1e6).toFixed(0)} MB)`,
     );
   }, 30_000);
   await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(viewerOrigin, streams[i % streams.length]!, until)));
@@ -218,7 +222,7 @@ try {
 
   const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
   const totalMs = options.minutes * 60_000;
-  const drift = (field: 'bytes' | 'anonymousBytes' | 'v8HeapBytes') => {
+  const drift = (field: 'bytes' | 'anonymousBytes' | 'v8HeapBytes' | 'v8ExternalBytes') => {
     const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to && sample[field] !== undefined).map((sample) => sample[field]!);
     const baseline = median(window(60_000, 120_000).length > 0 ? window(60_000, 120_000) : window(0, totalMs));
     const last = median(window(totalMs - 60_000, totalMs + 10_000));
@@ -243,7 +247,11 @@ try {
     sidecarAnonymousRssMb: drift('anonymousBytes'),
     // What V8 holds for its heap (committed, resident or not): its growth is the warm-up of the heap, not a leak.
     sidecarV8HeapMb: drift('v8HeapBytes'),
-    sidecarNodeFlags: (sidecarNodeFlags ?? INGEST_NODE_FLAGS).join(' '),
+    // Buffers the sidecar's JavaScript holds (malloc'd outside V8's heap): live data, apart from the allocator's own overhead.
+    sidecarBuffersMb: drift('v8ExternalBytes'),
+    // As the sidecar runs (it restarts itself into its memory settings), not as it was asked to.
+    sidecarNodeFlags: sidecarRuntime.nodeFlags.join(' '),
+    sidecarAllocator: sidecarRuntime.allocator,
     sidecarEnv: options.sidecarEnv ?? {},
     sidecarCpuPercentOfACore: sidecarCpuPercent,
     rssSamples: rss,
@@ -262,7 +270,9 @@ try {
     'RSS slope over the second half': `${result.sidecarRssMb.secondHalfMbPerMinute.toFixed(2)} MB/min`,
     'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
     'V8 heap 2nd → last minute (MB)': `${result.sidecarV8HeapMb.secondMinute.toFixed(0)} → ${result.sidecarV8HeapMb.lastMinute.toFixed(0)} (${result.sidecarV8HeapMb.driftPercent.toFixed(1)} %)`,
+    'Buffers held 2nd → last minute (MB)': `${result.sidecarBuffersMb.secondMinute.toFixed(0)} → ${result.sidecarBuffersMb.lastMinute.toFixed(0)}`,
     'sidecar Node flags': result.sidecarNodeFlags || '(none)',
+    'sidecar malloc': result.sidecarAllocator,
     'sidecar extra environment': Object.entries(result.sidecarEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(none)',
     'sidecar CPU (its own process, not ffmpeg)': `${result.sidecarCpuPercentOfACore.toFixed(1)} % of a core`,
   });

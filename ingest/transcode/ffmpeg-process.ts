@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { childEnvironment } from '../memory-allocator.ts';
 
 export interface FfmpegExit {
   code: number | null;
@@ -27,7 +28,7 @@ export class FfmpegProcess {
 
   constructor(options: FfmpegProcessOptions) {
     const outputPipes = Array.from({ length: options.outputCount }, () => 'pipe' as const);
-    this.child = spawn(options.binary, options.args, { stdio: ['pipe', 'ignore', 'pipe', ...outputPipes] });
+    this.child = spawn(options.binary, options.args, { stdio: ['pipe', 'ignore', 'pipe', ...outputPipes], env: childEnvironment() });
     this.input = this.child.stdin!;
     // A publisher that outlives ffmpeg must not crash the sidecar with EPIPE.
     this.input.on('error', () => {});

@@ -56,6 +56,17 @@ export function processAnonymousRssBytes(pid: number): number {
   return statusBytes(pid, 'RssAnon');
 }
 
+/** The Node flags a Node process runs with (from its command line: what it was started or restarted with). */
+export function processNodeFlags(pid: number): string[] {
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1);
+  return args.slice(0, Math.max(0, args.findIndex((arg) => !arg.startsWith('-'))));
+}
+
+/** Which malloc a process runs on: jemalloc when the library is mapped into it. */
+export function processAllocator(pid: number): 'jemalloc' | 'C library malloc' {
+  return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc') ? 'jemalloc' : 'C library malloc';
+}
+
 /** Least-squares slope of [milliseconds, value] points, per minute; NaN with fewer than two. */
 export function slopePerMinute(points: ReadonlyArray<readonly [number, number]>): number {
   if (points.length < 2) return Number.NaN;

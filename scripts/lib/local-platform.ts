@@ -6,7 +6,6 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
-import { MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_ENV, YOUNG_GENERATION_FLAG } from '../../ingest/memory-allocator.ts';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,19 +54,16 @@ export interface IngestOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
-  /** Node's own flags for the sidecar; default: INGEST_NODE_FLAGS. */
+  /** Node's own flags for the sidecar (it adds its young-generation size unless one is given: ingest/memory-allocator.ts). */
   nodeFlags?: string[];
 }
-
-/** The Node flags every launcher gives the sidecar (see ingest/memory-allocator.ts). */
-export const INGEST_NODE_FLAGS: readonly string[] = [YOUNG_GENERATION_FLAG];
 
 export async function startIngest(options: IngestOptions): Promise<ManagedProcess> {
   const ingest = new ManagedProcess({
     name: 'ingest',
     command: process.execPath,
     args: [
-      ...(options.nodeFlags ?? INGEST_NODE_FLAGS),
+      ...(options.nodeFlags ?? []),
       join(PROJECT_ROOT, 'ingest', 'main.ts'),
       '--rtmp-port', String(options.rtmpPort),
       ...(options.edgeUrl ? ['--edge-url', options.edgeUrl] : []),
@@ -77,8 +73,6 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
     ],
     cwd: PROJECT_ROOT,
     env: {
-      // See ingest/memory-allocator.ts: without it the sidecar's memory creeps up.
-      [MMAP_THRESHOLD_ENV]: MMAP_THRESHOLD_BYTES,
       ...process.env,
       ...(options.ingestSecret ? { INGEST_SECRET: options.ingestSecret } : {}),
       ...options.env,

@@ -5,11 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedJemalloc } from '../../ingest/memory-allocator.ts';
 import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { newStreamKey } from '../../ingest/streams/stream-store.ts';
 import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
@@ -98,6 +99,18 @@ describe('the sidecar as an operator runs it', () => {
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
     saveTestLog('e2e-operations', [...ingestLines.map((l) => `[ingest] ${l}`), ...edgeLines.map((l) => `[edge] ${l}`)]);
+  });
+
+  it('runs in the memory settings it restarts itself into, in the process its launcher started: jemalloc where installed, a 16 MB young generation', () => {
+    const pid = ingest!.pid!;
+    const ready = ingestLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; memory?: string }).find((line) => line.msg?.startsWith('ingest ready'));
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
+    if (installedJemalloc()) {
+      expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toContain('libjemalloc');
+      expect(ready?.memory).toBe('jemalloc, --max-semi-space-size=16');
+    } else {
+      expect(ready?.memory).toBe('glibc malloc (mmap threshold 131072), --max-semi-space-size=16');
+    }
   });
 
   it('refuses a wrong stream key before any media is processed, and stores nothing', async () => {
