@@ -28,3 +28,34 @@ export interface StreamStatus {
   /** Present while the stream announces low-latency parts to the edge: playlists carry EXT-X-PART. */
   lowLatency?: { partTarget: number };
 }
+
+const STATES: ReadonlySet<unknown> = new Set(['live', 'reconnecting', 'ended']);
+const PLAYBACK_MODES: ReadonlySet<unknown> = new Set(['public', 'signed', undefined]);
+
+/**
+ * A status document as readers rely on it, or the reason it is not one. Checks what the edge acts
+ * on (state, playback mode, low-latency parts, the front page's fields); a document from a newer
+ * sidecar with fields of its own still reads.
+ */
+export function parseStreamStatus(value: unknown): { ok: true; status: StreamStatus } | { ok: false; reason: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const status = value as Record<string, unknown>;
+  if (typeof status.streamId !== 'string') return { ok: false, reason: 'streamId is not a string' };
+  if (!STATES.has(status.state)) return { ok: false, reason: `unknown state ${JSON.stringify(status.state)}` };
+  if (!PLAYBACK_MODES.has(status.playback)) return { ok: false, reason: `unknown playback ${JSON.stringify(status.playback)}` };
+  for (const field of ['startedAt', 'updatedAt', 'targetDuration', 'reconnects'] as const) {
+    if (!Number.isFinite(status[field])) return { ok: false, reason: `${field} is not a number` };
+  }
+  if (!Array.isArray(status.renditions) || !status.renditions.every(isRendition)) return { ok: false, reason: 'renditions is not a list of renditions' };
+  const lowLatency = status.lowLatency as { partTarget?: unknown } | undefined;
+  if (lowLatency !== undefined && !(typeof lowLatency === 'object' && lowLatency !== null && typeof lowLatency.partTarget === 'number' && lowLatency.partTarget > 0)) {
+    return { ok: false, reason: 'lowLatency has no positive partTarget' };
+  }
+  return { ok: true, status: status as unknown as StreamStatus };
+}
+
+function isRendition(value: unknown): value is StreamStatusRendition {
+  if (typeof value !== 'object' || value === null) return false;
+  const rendition = value as Record<string, unknown>;
+  return typeof rendition.name === 'string' && (rendition.kind === 'video' || rendition.kind === 'audio') && typeof rendition.codec === 'string';
+}

@@ -7,7 +7,7 @@ import { httpError } from '../errors.ts';
 import { renderIndexPage } from '../player/index-page.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
 import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
-import { readStreamStatus } from '../storage/stream-status.ts';
+import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 
@@ -57,7 +57,15 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   routes.get('/', async (c) => {
     if (!store.listChildren) throw httpError(501, 'this storage cannot list streams; watch at /watch/ID');
     const ids = (await store.listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
-    const statuses = await Promise.all(ids.map((streamId) => readStreamStatus(store, streamId)));
+    const statuses = await Promise.all(
+      ids.map((streamId) =>
+        readStreamStatus(store, streamId).catch((error: unknown) => {
+          if (!(error instanceof UnreadableStreamStatus)) throw error;
+          console.error(`edge: ${error.message}`);
+          return undefined;
+        }),
+      ),
+    );
     const live = statuses
       .filter((status): status is StreamStatus => status !== undefined && (status.state === 'live' || status.state === 'reconnecting') && status.playback !== 'signed')
       .sort((a, b) => b.startedAt - a.startedAt);

@@ -17,7 +17,7 @@ import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
 import { parsePlaybackQuery, rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
 import { prefixRelativeUris } from '../manifest/rewrite-uris.ts';
-import { readStreamStatus } from '../storage/stream-status.ts';
+import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import { parseDeliveryDirectives } from '../manifest/delivery-directives.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
@@ -72,7 +72,12 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   async function authorize(c: Context, streamId: string): Promise<{ query: PlaybackQuery; status: StreamStatus }> {
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
-    const status = await readStreamStatus(store, streamId);
+    const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
+      if (!(error instanceof UnreadableStreamStatus)) throw error;
+      // Not a 404: the stream exists, and a viewer (or a CDN) must not take it for one not started.
+      console.error(`edge: ${error.message}`);
+      throw httpError(502, "this stream's status at the origin is unreadable");
+    });
     if (!status) throw notYetAvailable();
     if (status.playback === 'signed') {
       if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');

@@ -83,6 +83,20 @@ describe('edge playback routes', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
 
+  it.each([
+    { name: 'not JSON', body: '{"streamId": "colors", "sta' },
+    { name: 'JSON of the wrong shape', body: JSON.stringify({ streamId: 'colors', state: 'paused', renditions: [] }) },
+    { name: 'a playback mode it does not know', body: JSON.stringify({ streamId: 'colors', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'secret' }) },
+  ])('answers a 502 no CDN keeps, not a "not live yet" 404 nor media, when the status document is $name', async ({ body }) => {
+    await store.put('streams/colors/status.json', body, { contentType: 'application/json' });
+    for (const path of ['/live/colors/index.m3u8', '/live/colors/source/index.m3u8', '/live/colors/source/init-abcdefgh1.mp4']) {
+      const response = await app.request(path);
+      expect(response.status, path).toBe(502);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.json()).toEqual({ error: "this stream's status at the origin is unreadable" });
+    }
+  });
+
   it('serves the status document, short-lived', async () => {
     await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'reconnecting' }), { contentType: 'application/json' });
     const response = await app.request('/live/colors/status.json');

@@ -2,7 +2,7 @@ import { parse as parseMpd } from 'mpd-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamPublisher, type StreamPublisherOptions } from '../../../ingest/package/stream-publisher.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
-import type { StreamStatus } from '../../../shared/stream-status.ts';
+import { parseStreamStatus, type StreamStatus } from '../../../shared/stream-status.ts';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { OrderCheckingStore } from '../../helpers/order-checking-store.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
@@ -124,8 +124,9 @@ describe('stream publisher', () => {
     expect(variant.attributes.RESOLUTION).toEqual({ width: 640, height: 360 });
   });
 
-  it('records the reconnect and the end in the status document', () => {
+  it('records the reconnect and the end in the status document, one the edge reads', () => {
     const status = JSON.parse(store.text('streams/colors/status.json')!) as StreamStatus;
+    expect(parseStreamStatus(status)).toEqual({ ok: true, status });
     expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2, reconnects: 1 });
     expect(status.renditions.map((r) => r.name)).toEqual(['source', 'audio']);
   });

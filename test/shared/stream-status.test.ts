@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { buildStreamStatus } from '../../ingest/package/stream-manifests.ts';
+import { parseStreamStatus } from '../../shared/stream-status.ts';
+
+const facts = { streamId: 'colors', state: 'live' as const, startedAt: 1, now: 2, targetDuration: 2, sessions: 1, playback: 'public' as const };
+
+describe('the status document between the sidecar and the edge', () => {
+  it('reads what the sidecar writes: live with low-latency parts, and ended', () => {
+    for (const status of [buildStreamStatus({ ...facts, partTarget: 0.5 }, []), buildStreamStatus({ ...facts, state: 'ended' }, [])]) {
+      expect(parseStreamStatus(JSON.parse(JSON.stringify(status)))).toEqual({ ok: true, status });
+    }
+  });
+
+  it("reads a newer sidecar's document with fields of its own", () => {
+    const status = { ...buildStreamStatus(facts, []), viewerCount: 3 };
+    expect(parseStreamStatus(status).ok).toBe(true);
+  });
+
+  it.each([
+    { name: 'null', value: null, reason: 'not a JSON object' },
+    { name: 'a list', value: [], reason: 'not a JSON object' },
+    { name: 'an unknown state', value: { ...buildStreamStatus(facts, []), state: 'paused' }, reason: 'unknown state "paused"' },
+    { name: 'a number as a string', value: { ...buildStreamStatus(facts, []), startedAt: '1' }, reason: 'startedAt is not a number' },
+    { name: 'renditions without kinds', value: { ...buildStreamStatus(facts, []), renditions: [{ name: 'source', codec: 'avc1' }] }, reason: 'renditions is not a list of renditions' },
+    { name: 'parts of no length', value: { ...buildStreamStatus(facts, []), lowLatency: { partTarget: 0 } }, reason: 'lowLatency has no positive partTarget' },
+  ])('says why $name is not one', ({ value, reason }) => {
+    expect(parseStreamStatus(value)).toEqual({ ok: false, reason });
+  });
+});
