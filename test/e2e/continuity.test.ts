@@ -16,7 +16,7 @@ import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { openPlayerPage, playheadJumpsBack, waitUntilPlayedToTheEnd, type PlayerPage } from '../helpers/players.ts';
+import { openPlayerPage, playheadJumpsBack, waitForPlayheadPast, waitUntilPlayedToTheEnd, type PlayerPage } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
@@ -81,7 +81,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
   async function expectPlayingOn(page: PlayerPage, after: string): Promise<void> {
     const playhead = await page.currentTime();
-    await eventually(`the playhead to move on after ${after}`, 30_000, async () => ((await page.currentTime()) > playhead + 4 ? true : undefined));
+    await waitForPlayheadPast(page, playhead + 4, `the playhead to move on after ${after}`, 30_000);
     expect((await page.state()).fatal).toBeNull();
     expect(page.pageErrors).toEqual([]);
   }
@@ -120,7 +120,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
 
     // hls.js plays into the second session: its playhead moves on well after the join appeared.
     const playheadAtJoin = await player.currentTime();
-    await eventually('the playhead to move 6 s past the join', 40_000, async () => ((await player!.currentTime()) > playheadAtJoin + 6 ? true : undefined));
+    await waitForPlayheadPast(player, playheadAtJoin + 6, 'the playhead to move 6 s past the join', 40_000);
     expect((await player.state()).fatal).toBeNull();
     expect(player.pageErrors).toEqual([]);
 
@@ -131,7 +131,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect((mpd.match(/<Period /g) ?? []).length).toBeGreaterThanOrEqual(2);
     const joinAt = after.dateTimeObject!.getTime() / 1000;
     const dash = dashPlayer!;
-    await eventually('dash.js to play 4 s into the new Period', 40_000, async () => ((await dash.currentTime()) > joinAt + 4 ? true : undefined));
+    await waitForPlayheadPast(dash, joinAt + 4, 'dash.js to play 4 s into the new Period', 40_000);
     expect(dash.segmentRequests.some((request) => request.url.includes(`/live/cont/source/${after.uri.split('-')[0]}-`))).toBe(true);
     // Forward all the way: through the wait for the publisher and over the join, never replaying.
     expect(playheadJumpsBack(await dash.playhead())).toEqual([]);

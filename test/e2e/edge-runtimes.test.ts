@@ -16,7 +16,7 @@ import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
-import { openPlayerPage, playInChromium } from '../helpers/players.ts';
+import { openPlayerPage, playInChromium, waitForPlayheadPast } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
 
@@ -80,7 +80,7 @@ describe('the edge on Node with filesystem storage', () => {
       await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
       await restartEdge();
       const afterOutage = await player.currentTime();
-      await eventually('playback to move on after the outage', 30_000, async () => ((await player.currentTime()) > afterOutage + 3 ? true : undefined));
+      await waitForPlayheadPast(player, afterOutage + 3, 'playback to move on after the outage', 30_000);
       const state = await player.state();
       expect(state.fatal).toBeNull();
       // The outage was seen (and recovered from), not missed.

@@ -17,7 +17,7 @@ import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort, within } from '../helpers/network.ts';
-import { openPlayerPage } from '../helpers/players.ts';
+import { openPlayerPage, waitForPlayheadPast } from '../helpers/players.ts';
 import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
@@ -120,7 +120,7 @@ describe('storage drivers, end to end', () => {
     const atRecovery = await within('the playlist in storage after the outage', 15_000, listed());
     const playheadAtRecovery = await within('the player page', 10_000, player.currentTime());
     step(`S3 back: ${atRecovery} segments listed, playhead at ${playheadAtRecovery.toFixed(1)} s`);
-    await eventually('the viewer to play 6 s past the outage', 40_000, async () => ((await player.currentTime()) > playheadAtRecovery + 6 ? true : undefined));
+    await waitForPlayheadPast(player, playheadAtRecovery + 6, 'the viewer to play 6 s past the outage', 40_000);
     expect((await within('the player page', 10_000, player.state())).fatal).toBeNull();
     expect(player.pageErrors).toEqual([]);
 

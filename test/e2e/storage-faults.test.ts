@@ -18,7 +18,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
-import { openPlayerPage, type PlayerPage } from '../helpers/players.ts';
+import { openPlayerPage, waitForPlayheadPast, type PlayerPage } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
 
@@ -116,7 +116,7 @@ describe('storage faults with a viewer watching', () => {
       return text.includes('#EXT-X-PART:') ? true : undefined;
     });
     const resumedAt = await player!.currentTime();
-    await eventually('the viewer to play on', 30_000, async () => ((await player!.currentTime()) > resumedAt + 3 ? true : undefined));
+    await waitForPlayheadPast(player!, resumedAt + 3, 'the viewer to play on', 30_000);
     const state = await player!.state();
     lines.push(`[test] player after the edge restart ${JSON.stringify(state)}`);
     expect(state.fatal).toBeNull();

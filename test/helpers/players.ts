@@ -118,10 +118,21 @@ export async function waitUntilPlayedToTheEnd(page: PlayerPage, timeoutMs = 30_0
   const ended = await eventually('the ended stream to play out', timeoutMs, async () => ((await playedOut()) ? true : undefined)).catch(() => false);
   const { fatal } = await page.state();
   if (ended && fatal === null && page.pageErrors.length === 0) return;
+  throw new Error(`the ended stream did not play out within ${timeoutMs} ms (played out: ${ended}, fatal: ${fatal}); ${await describePlayer(page)}`);
+}
+
+/** Waits until the playhead passes `position` (seconds); throws with the player's state otherwise. */
+export async function waitForPlayheadPast(page: PlayerPage, position: number, what: string, timeoutMs: number): Promise<void> {
+  const passed = await eventually(what, timeoutMs, async () => ((await page.currentTime()) > position ? true : undefined)).catch(() => false);
+  if (!passed) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (past ${position.toFixed(2)} s); ${await describePlayer(page)}`);
+}
+
+/** The page, the video and hls.js as a failure message needs them, with the last playlist requests. */
+async function describePlayer(page: PlayerPage): Promise<string> {
   const lastPlaylists = page.playlistRequests.slice(-8).map((request) => `${new Date(request.at).toISOString().slice(14, 23)} ${new URL(request.url).pathname}${new URL(request.url).search}`);
-  throw new Error(
-    `the ended stream did not play out within ${timeoutMs} ms (played out: ${ended}, page says "${await page.text('#stream-state')}", fatal: ${fatal}, page errors: ${page.pageErrors.join('; ')});` +
-      ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')}`,
+  return (
+    `page says "${await page.text('#stream-state')}", page errors: ${page.pageErrors.join('; ') || 'none'};` +
+    ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')}`
   );
 }
 
