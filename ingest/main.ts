@@ -13,7 +13,7 @@ import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
-import { AllocatorSettingError, describeMemoryInUse, jemallocLoaded, restartIntoMemorySetup } from './memory-allocator.ts';
+import { AllocatorSettingError, describeMemoryInUse, restartIntoMemorySetup, type MemoryInUse } from './memory-allocator.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -22,7 +22,7 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-let memory: ReturnType<typeof restartIntoMemorySetup>;
+let memory: MemoryInUse;
 try {
   memory = restartIntoMemorySetup();
 } catch (error) {
@@ -33,7 +33,7 @@ try {
 const config = parseIngestConfig(process.argv.slice(2));
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
 if (memory.restartSkipped) log.warn(`running without the sidecar's memory settings (${memory.restartSkipped}): resident memory may creep up under many streams`);
-if (memory.allocator === 'jemalloc' && !jemallocLoaded()) log.warn('jemalloc was preloaded but is not in use (see the dynamic linker\'s message above): running on the C library\'s malloc');
+if (memory.allocator === 'jemalloc' && !memory.jemallocLoaded) log.warn('jemalloc was preloaded but is not in use (see the dynamic linker\'s message above): running on the C library\'s malloc');
 
 let ffmpegPath: string;
 try {

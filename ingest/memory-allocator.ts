@@ -24,13 +24,13 @@ const RESTARTED_ENV = 'INGEST_MEMORY_SETUP';
 /** The library the sidecar preloaded itself, which its ffmpeg children do not get. */
 const PRELOADED_ENV = 'INGEST_PRELOADED_ALLOCATOR';
 
-export const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
+const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
 /** 128 KiB, glibc's own starting threshold, kept fixed. */
-export const MMAP_THRESHOLD_BYTES = '131072';
+const MMAP_THRESHOLD_BYTES = '131072';
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
 
 /** Where distributions install jemalloc 5 (Debian and Ubuntu by architecture, Fedora, Alpine). */
-export const JEMALLOC_LIBRARIES = [
+const JEMALLOC_LIBRARIES = [
   '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
   '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
   '/usr/lib64/libjemalloc.so.2',
@@ -56,15 +56,14 @@ export function planMemorySetup(options: {
   jemalloc: string | undefined;
 }): MemorySetup {
   const { env, jemalloc } = options;
-  const flagsGiven = [...options.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const nodeFlags = flagsGiven.some((flag) => /^--max-semi-space-size\b/.test(flag)) ? [] : [YOUNG_GENERATION_FLAG];
+  const nodeFlags = youngGenerationFlag(options.execArgv, env) ? [] : [YOUNG_GENERATION_FLAG];
   const choice = env[ALLOCATOR_ENV] ?? '';
   if (!['', 'jemalloc', 'system'].includes(choice)) {
     throw new AllocatorSettingError(`${ALLOCATOR_ENV} must be jemalloc or system, not "${choice}"`);
   }
   if (options.platform !== 'linux') return { allocator: 'platform', env: {}, nodeFlags };
   if (choice !== 'system' && jemalloc) {
-    const preloads = (env.LD_PRELOAD ?? '').split(/[\s:]+/).filter(Boolean);
+    const preloads = preloadList(env.LD_PRELOAD);
     if (preloads.includes(jemalloc)) return { allocator: 'jemalloc', env: {}, nodeFlags };
     return { allocator: 'jemalloc', env: { LD_PRELOAD: [...preloads, jemalloc].join(' '), [PRELOADED_ENV]: jemalloc }, nodeFlags };
   }
@@ -72,6 +71,16 @@ export function planMemorySetup(options: {
     throw new AllocatorSettingError(`${ALLOCATOR_ENV}=jemalloc, but jemalloc is not installed: install it (Debian: apt-get install libjemalloc2), or unset ${ALLOCATOR_ENV}`);
   }
   return { allocator: 'glibc', env: env[MMAP_THRESHOLD_ENV] === undefined ? { [MMAP_THRESHOLD_ENV]: MMAP_THRESHOLD_BYTES } : {}, nodeFlags };
+}
+
+/** The young-generation size the process was given (command line or NODE_OPTIONS), if any. */
+function youngGenerationFlag(execArgv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  return [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].find((flag) => /^--max-semi-space-size\b/.test(flag));
+}
+
+/** LD_PRELOAD's libraries (the dynamic linker takes spaces or colons between them). */
+function preloadList(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s:]+/).filter(Boolean);
 }
 
 export function installedJemalloc(exists: (path: string) => boolean = existsSync): string | undefined {
@@ -83,11 +92,19 @@ export function installedJemalloc(exists: (path: string) => boolean = existsSync
  * then does not return), or returns the setup in effect. `process.execve` replaces the program in
  * place: the process id, open descriptors and arguments stay, so a supervisor sees one process.
  */
-export function restartIntoMemorySetup(): MemorySetup & { restartSkipped?: string } {
+export interface MemoryInUse extends MemorySetup {
+  /** Why the process runs without its settings, when it does. */
+  restartSkipped?: string;
+  /** Whether jemalloc is mapped in (asked when it is the allocator: a preload the dynamic linker refused is not). */
+  jemallocLoaded: boolean;
+}
+
+export function restartIntoMemorySetup(): MemoryInUse {
   const setup = planMemorySetup({ platform: process.platform, env: process.env, execArgv: process.execArgv, jemalloc: installedJemalloc() });
-  if (Object.keys(setup.env).length === 0 && setup.nodeFlags.length === 0) return setup;
-  if (process.env[RESTARTED_ENV] !== undefined) return { ...setup, restartSkipped: 'the settings did not take after a restart' };
-  if (typeof process.execve !== 'function') return { ...setup, restartSkipped: 'this Node cannot restart a process in place (process.execve)' };
+  const inUse = { ...setup, jemallocLoaded: setup.allocator === 'jemalloc' && jemallocMapped('self') };
+  if (Object.keys(setup.env).length === 0 && setup.nodeFlags.length === 0) return inUse;
+  if (process.env[RESTARTED_ENV] !== undefined) return { ...inUse, restartSkipped: 'the settings did not take after a restart' };
+  if (typeof process.execve !== 'function') return { ...inUse, restartSkipped: 'this Node cannot restart a process in place (process.execve)' };
   process.execve(
     process.execPath,
     [process.execPath, ...process.execArgv, ...setup.nodeFlags, ...process.argv.slice(1)],
@@ -96,10 +113,10 @@ export function restartIntoMemorySetup(): MemorySetup & { restartSkipped?: strin
   throw new Error('unreachable: process.execve returned');
 }
 
-/** Whether jemalloc is mapped into this process (a preload the dynamic linker refused is not). */
-export function jemallocLoaded(): boolean {
+/** Whether jemalloc is mapped into a process (Linux; false where /proc cannot tell). */
+export function jemallocMapped(pid: number | 'self'): boolean {
   try {
-    return readFileSync('/proc/self/maps', 'utf8').includes('libjemalloc');
+    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc');
   } catch {
     return false;
   }
@@ -110,17 +127,16 @@ export function childEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.P
   const preloaded = env[PRELOADED_ENV];
   if (!preloaded) return env;
   const { [PRELOADED_ENV]: _preloaded, [RESTARTED_ENV]: _restarted, LD_PRELOAD, ...rest } = env;
-  const remaining = (LD_PRELOAD ?? '').split(/[\s:]+/).filter((path) => path && path !== preloaded);
+  const remaining = preloadList(LD_PRELOAD).filter((path) => path !== preloaded);
   return remaining.length > 0 ? { ...rest, LD_PRELOAD: remaining.join(' ') } : rest;
 }
 
 /** For the sidecar's start-up line: the allocator and young generation this process runs with. */
-export function describeMemoryInUse(setup: MemorySetup): string {
+export function describeMemoryInUse(memory: MemoryInUse): string {
   const allocator = {
-    jemalloc: jemallocLoaded() ? 'jemalloc' : "the C library's malloc (jemalloc did not load)",
+    jemalloc: memory.jemallocLoaded ? 'jemalloc' : "the C library's malloc (jemalloc did not load)",
     glibc: `glibc malloc (mmap threshold ${process.env[MMAP_THRESHOLD_ENV] ?? 'adaptive'})`,
     platform: "the platform's malloc",
-  }[setup.allocator];
-  const youngGeneration = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].find((flag) => flag.startsWith('--max-semi-space-size'));
-  return `${allocator}, ${youngGeneration ?? "V8's default young generation"}`;
+  }[memory.allocator];
+  return `${allocator}, ${youngGenerationFlag(process.execArgv, process.env) ?? "V8's default young generation"}`;
 }

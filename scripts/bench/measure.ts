@@ -1,6 +1,7 @@
 /** Measuring for benchmark scripts: CPU time and memory of commands, processes and process trees; medians and percentiles. */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { jemallocMapped } from '../../ingest/memory-allocator.ts';
 
 export interface CommandCost {
   /** User + system CPU seconds of the command and everything it started. */
@@ -64,7 +65,7 @@ export function processNodeFlags(pid: number): string[] {
 
 /** Which malloc a process runs on: jemalloc when the library is mapped into it. */
 export function processAllocator(pid: number): 'jemalloc' | 'C library malloc' {
-  return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc') ? 'jemalloc' : 'C library malloc';
+  return jemallocMapped(pid) ? 'jemalloc' : 'C library malloc';
 }
 
 /** Least-squares slope of [milliseconds, value] points, per minute; NaN with fewer than two. */
