@@ -1,5 +1,6 @@
 /** The sidecar's configuration: command-line flags first, then environment variables, then defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isLoopbackHost } from '../shared/loopback.ts';
 import type { RtmpLimits } from './rtmp/connection-gate.ts';
 import { DEFAULT_LADDER_CONFIG, parseRungs, type LadderConfig } from './transcode/ladder.ts';
 
@@ -115,7 +116,8 @@ export function ingestCommand(): Command {
     .addOption(new Option('--api-host <host>', 'address of the operations API').env('API_HOST').default('127.0.0.1'))
     .addOption(new Option('--api-port <port>', 'port of the operations API (0: off)').env('API_PORT').default(8935).argParser(integer(0, 65535)))
     .addOption(new Option('--storage <kind>', 'where streams are stored: the edge write API, an S3-compatible bucket, or a folder').env('STORAGE').default('edge').choices(['edge', 's3', 'fs']))
-    .addOption(new Option('--edge-url <url>', 'with --storage edge: the edge origin whose write API stores the stream').env('EDGE_URL').default('http://127.0.0.1:8080').argParser(url))
+    .addOption(new Option('--edge-url <url>', 'with --storage edge: the edge origin whose write API stores the stream (https unless on this machine)').env('EDGE_URL').default('http://127.0.0.1:8080').argParser(url))
+    .addOption(new Option('--insecure-edge', 'allow a plain http:// --edge-url on another machine (write credentials then cross the network in clear text)'))
     .addOption(new Option('--s3-endpoint <url>', 'with --storage s3: the S3 API endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com)').env('S3_ENDPOINT').argParser(url))
     .addOption(new Option('--s3-bucket <name>', 'with --storage s3: the bucket').env('S3_BUCKET'))
     .addOption(new Option('--s3-region <region>', 'with --storage s3: the region (R2: auto)').env('S3_REGION').default('auto'))
@@ -181,6 +183,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     apiPort: number;
     storage: 'edge' | 's3' | 'fs';
     edgeUrl: string;
+    insecureEdge?: boolean;
     s3Endpoint?: string;
     s3Bucket?: string;
     s3Region: string;
@@ -223,7 +226,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   }
   if (options.rtmpMaxMemory < options.rtmpMaxPublisherMemory) command.error('error: --rtmp-max-memory must be at least --rtmp-max-publisher-memory');
   const {
-    open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, lowLatency,
+    open, tlsCert, tlsKey, rtmpsPort, storage, edgeUrl, insecureEdge, s3Endpoint, s3Bucket, s3Region, s3VirtualHosted, storageDir, ladder, passthrough, x264Preset, audioBitrate, lowLatency,
     rtmpMaxConnections, rtmpMaxConnectionsPerIp, rtmpHandshakeTimeout, rtmpPublishTimeout, rtmpMaxMessage, rtmpMaxChunkStreams, rtmpMaxPublisherMemory, rtmpMaxMemory, unguardedRtmp,
     ...rest
   } = options;
@@ -261,7 +264,20 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     switch (storage) {
       case 'edge': {
         const secret = env.INGEST_SECRET;
-        return { kind: 'edge', edgeUrl, secret: secret || DEVELOPMENT_INGEST_SECRET, usingDevelopmentSecret: !secret };
+        const { protocol, hostname } = new URL(edgeUrl);
+        const local = isLoopbackHost(hostname);
+        // The development secret is public (it is in this repository): only an edge on this
+        // machine may be written with it.
+        if (!secret && !local) {
+          command.error(`error: INGEST_SECRET is not set: the development secret works only with an edge on this machine, not ${edgeUrl}. Set INGEST_SECRET to the edge's secret (wrangler secret put INGEST_SECRET)`);
+        }
+        if (secret === DEVELOPMENT_INGEST_SECRET && !local) {
+          command.error(`error: INGEST_SECRET is the development secret "${DEVELOPMENT_INGEST_SECRET}", which anyone can read: use a random secret for ${edgeUrl} (openssl rand -base64 32), on both sides`);
+        }
+        if (protocol === 'http:' && !local && !insecureEdge) {
+          command.error(`error: --edge-url ${edgeUrl} is plain http on another machine: write credentials would cross the network in clear text. Use https, or pass --insecure-edge on a private network you trust`);
+        }
+        return { kind: 'edge', edgeUrl, secret: secret || DEVELOPMENT_INGEST_SECRET, usingDevelopmentSecret: !secret || secret === DEVELOPMENT_INGEST_SECRET };
       }
       case 's3': {
         const missing = [

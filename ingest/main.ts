@@ -57,12 +57,23 @@ if (!config.open && configuredStreams === 0) {
       'or run with --open (INGEST_OPEN=1) for local development, where any stream name publishes',
   );
 }
-const access = new PublishAccess(config.open ? 'open' : 'keyed', streamStore);
+if (config.open && configuredStreams > 0) {
+  // Open mode beside configured streams would let a keyless name reach a keyed stream's id.
+  fatal(
+    `--open refused: ${configuredStreams} stream(s) are configured in ${streamStore.path}, and open mode is only for a sidecar without any. ` +
+      'Publish with their stream keys (npm run streams -- list), or give --streams-file an empty file for local development',
+  );
+}
+const access = new PublishAccess(config.open ? 'open' : 'keyed', streamStore, {
+  onOpenModeEnded: (streams) =>
+    log.warn({ configuredStreams: streams, streamsFile: streamStore.path }, 'OPEN MODE ENDED: a stream was configured while the sidecar ran; from now on only stream keys publish (streams already live continue)'),
+});
 if (config.open) {
-  log.warn('OPEN MODE: any stream name publishes without a key and becomes its public id. For local development only.');
+  log.warn('OPEN MODE: any stream name publishes without a key and becomes its public id, until a stream is configured (npm run streams -- add). For local development only.');
 }
 if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
-  log.warn('INGEST_SECRET is not set: using the development secret, which only a local `wrangler dev` edge should accept');
+  // parseIngestConfig refuses it for an edge on another machine.
+  log.warn('INGEST_SECRET is not set: using the development secret, which only an edge on this machine accepts');
 }
 
 const metrics = new IngestMetrics();
@@ -123,7 +134,7 @@ const resumed = registry.resumeAfterRestart();
 const api =
   config.apiPort === 0
     ? undefined
-    : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
+    : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: () => access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
 api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
 

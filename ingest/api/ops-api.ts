@@ -15,7 +15,8 @@ export interface OpsApiOptions {
   metrics: IngestMetrics;
   /** Unset: only /healthz answers; the rest says how to enable it. */
   adminToken: string | undefined;
-  mode: 'open' | 'keyed';
+  /** Open mode ends when a stream is configured while the sidecar runs: asked on every request. */
+  mode: () => 'open' | 'keyed';
   /** Mints viewers' playback tokens (POST /streams/:id/playback-tokens); unset: that answers 503. */
   playbackSecret?: string;
   now?: () => number;
@@ -26,7 +27,7 @@ const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 export function createOpsApi(options: OpsApiOptions): Hono {
   const app = new Hono();
 
-  app.get('/healthz', (c) => c.json({ ok: true, mode: options.mode, streamsLive: options.registry.list().length }));
+  app.get('/healthz', (c) => c.json({ ok: true, mode: options.mode(), streamsLive: options.registry.list().length }));
 
   app.use('*', async (c, next) => {
     if (!options.adminToken) throw new HTTPException(503, { message: 'operations API disabled: set ADMIN_TOKEN' });

@@ -16,6 +16,8 @@ export interface JournalEntry {
   renditions?: Rendition[];
   /** Whether viewers need a playback token: kept so a stream taken up after a crash stays signed. */
   playback?: 'public' | 'signed';
+  /** Published with a stream key: after a crash, only that stream's key may continue it. */
+  keyed?: boolean;
 }
 
 const RENDITION_NAME = /^[a-z0-9]{1,32}$/;
@@ -41,13 +43,15 @@ export class LiveJournal {
   }
 
   /** Records an open stream, or adds facts to its entry (what is not given is kept). */
-  record(streamId: string, label: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed' } = {}): void {
+  record(streamId: string, label: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed'; keyed?: boolean } = {}): void {
     const previous = this.entries.find((entry) => entry.streamId === streamId);
     const entry: JournalEntry = { streamId, label, since: previous?.since ?? new Date().toISOString() };
     const ladder = facts.renditions ?? previous?.renditions;
     if (ladder) entry.renditions = [...ladder];
     const playback = facts.playback ?? previous?.playback;
     if (playback) entry.playback = playback;
+    const keyed = facts.keyed ?? previous?.keyed;
+    if (keyed !== undefined) entry.keyed = keyed;
     this.entries = [...this.entries.filter((entry) => entry.streamId !== streamId), entry];
     this.write();
   }
@@ -73,7 +77,8 @@ export class LiveJournal {
         isStreamId(String(entry.streamId)) &&
         typeof entry.label === 'string' &&
         (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))) &&
-        (entry.playback === undefined || entry.playback === 'public' || entry.playback === 'signed'),
+        (entry.playback === undefined || entry.playback === 'public' || entry.playback === 'signed') &&
+        (entry.keyed === undefined || typeof entry.keyed === 'boolean'),
     );
   }
 

@@ -38,6 +38,11 @@ interface LiveStream {
   pipeline: StreamPipeline;
   /** SHA-256 of the key its publisher came in with (keyed streams). */
   credential?: string;
+  /**
+   * Published with a stream key: only a publisher with that stream's key may continue it
+   * (a reconnecting stream is never handed to a keyless name, in any mode).
+   */
+  keyed: boolean;
 }
 
 // How often live publishers' keys are checked against the stream store (rotations, removals).
@@ -61,6 +66,8 @@ export class StreamRegistry {
    * too: it is disconnected (the stream then waits for a publisher with a valid key, as after a drop).
    */
   checkCredentials(): void {
+    // A stream added while the sidecar runs in open mode ends open mode (logged by PublishAccess).
+    this.options.access.refreshMode();
     for (const [streamId, stream] of this.live) {
       if (!stream.credential || !stream.pipeline.hasPublisher) continue;
       if (this.options.access.stillAccepts(streamId, stream.credential)) continue;
@@ -111,7 +118,13 @@ export class StreamRegistry {
     const access = this.options.access.resolve(request.name);
     if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
     const { streamId, label, playback, credential } = access;
-    const existing = this.live.get(streamId)?.pipeline;
+    const existingStream = this.live.get(streamId);
+    if (existingStream && existingStream.keyed !== (credential !== undefined)) {
+      // A keyless name that happens to be a keyed stream's id (its public playback id): never
+      // a way into that stream, live or reconnecting.
+      return refuse(`stream "${streamId}" publishes only with its stream key`, 'unknown-key');
+    }
+    const existing = existingStream?.pipeline;
     if (existing?.hasPublisher) return refuse(`stream "${label}" already has a publisher`, 'already-live');
     if (existing && existing.state !== 'reconnecting') {
       return refuse(`stream "${label}" is still closing its previous connection; publish again in a moment`, 'busy');
@@ -123,7 +136,7 @@ export class StreamRegistry {
         if (!pipeline) {
           const streamLog = log.child({ stream: label, playbackId: streamId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(streamId, label, streamLog, { playback });
+          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
@@ -145,12 +158,14 @@ export class StreamRegistry {
       const streamLog = this.options.log.child({ stream: entry.label, playbackId: entry.streamId });
       streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
       // A journal from before ladders were recorded: those streams had the passthrough pair.
-      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public' }).awaitReconnect();
+      // A journal from before `keyed` was recorded: a signed or still configured stream was keyed.
+      const keyed = entry.keyed ?? (entry.playback === 'signed' || this.options.access.isConfigured(entry.streamId));
+      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }).awaitReconnect();
     }
     return entries.length;
   }
 
-  private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback }): StreamPipeline {
+  private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean }): StreamPipeline {
     const pipeline = new StreamPipeline({
       ...this.options.settings,
       renditions: known.renditions,
@@ -169,8 +184,8 @@ export class StreamRegistry {
         log.info('stream ended');
       },
     });
-    this.live.set(streamId, { name: label, pipeline });
-    this.options.journal?.record(streamId, label, { playback: known.playback });
+    this.live.set(streamId, { name: label, pipeline, keyed: known.keyed });
+    this.options.journal?.record(streamId, label, { playback: known.playback, keyed: known.keyed });
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;
   }

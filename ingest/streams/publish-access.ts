@@ -2,6 +2,10 @@
  * Who may publish, and as which stream: the RTMP stream name is either a stream key (looked up
  * in the stream store; the stream's public playback id becomes its id) or, in open mode for
  * local development, the stream id itself.
+ *
+ * Open mode lasts only while no stream is configured: a configured stream's id must never be
+ * publishable without its key, so the first stream added (with the CLI, while the sidecar runs)
+ * ends open mode for the life of the process, loudly.
  */
 import { isStreamId } from '../../shared/stream-id.ts';
 import { STREAM_KEY_PATTERN, type StreamPlayback, type StreamStore } from './stream-store.ts';
@@ -19,13 +23,38 @@ export type AccessDecision =
 
 export type AccessMode = 'open' | 'keyed';
 
-export class PublishAccess {
-  readonly mode: AccessMode;
-  private readonly store: StreamStore;
+export interface PublishAccessOptions {
+  /** Called once, when a stream appears in the store of a sidecar started in open mode. */
+  onOpenModeEnded?: (configuredStreams: number) => void;
+}
 
-  constructor(mode: AccessMode, store: StreamStore) {
-    this.mode = mode;
+export class PublishAccess {
+  private currentMode: AccessMode;
+  private readonly store: StreamStore;
+  private readonly options: PublishAccessOptions;
+
+  constructor(mode: AccessMode, store: StreamStore, options: PublishAccessOptions = {}) {
+    this.currentMode = mode;
     this.store = store;
+    this.options = options;
+    this.refreshMode();
+  }
+
+  /** `open` only while open mode was asked for and no stream is configured. */
+  get mode(): AccessMode {
+    return this.currentMode;
+  }
+
+  /** Leaves open mode once the store holds a stream (read on every publish and by the registry's periodic check). */
+  refreshMode(): AccessMode {
+    if (this.currentMode === 'open') {
+      const configured = this.store.list().length;
+      if (configured > 0) {
+        this.currentMode = 'keyed';
+        this.options.onOpenModeEnded?.(configured);
+      }
+    }
+    return this.currentMode;
   }
 
   /** Whether a publisher that came in with this key may stay: its key not rotated, its stream not removed. */
@@ -33,11 +62,16 @@ export class PublishAccess {
     return this.store.list().some((stream) => stream.playbackId === streamId && stream.keySha256 === credential);
   }
 
+  /** Whether a configured stream has this playback id. */
+  isConfigured(streamId: string): boolean {
+    return this.store.list().some((stream) => stream.playbackId === streamId);
+  }
+
   resolve(rtmpName: string): AccessDecision {
     // The store is read on every publish: a key added or rotated with the CLI counts at once.
     const configured = this.store.findByKey(rtmpName);
     if (configured) return { streamId: configured.playbackId, label: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256 };
-    if (this.mode === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
+    if (this.refreshMode() === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
       // Also in open mode: a key-shaped name that matches no stream (a rotated key, say) must
       // not become a public stream id.
       return { refuse: 'unknown stream key' };

@@ -34,3 +34,39 @@ describe('sidecar configuration: RTMP limits', () => {
     expect(parseIngestConfig(['--unguarded-rtmp'], {}).rtmpLimits).toBeUndefined();
   });
 });
+
+describe('sidecar configuration: the edge it writes to', () => {
+  /** Runs the parse; returns the config, or the one error line commander would print before exiting. */
+  function parse(argv: string[], env: NodeJS.ProcessEnv): { error?: string } {
+    const errors: string[] = [];
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => {
+      throw new Error('exit');
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((text) => (errors.push(String(text)), true));
+    try {
+      parseIngestConfig(argv, env);
+      return {};
+    } catch {
+      return { error: errors.join('') };
+    } finally {
+      exit.mockRestore();
+      stderr.mockRestore();
+    }
+  }
+
+  it.each([
+    { name: 'no secret, edge on this machine (development)', argv: [], env: {}, error: undefined },
+    { name: 'no secret, localhost by name', argv: ['--edge-url', 'http://localhost:8787'], env: {}, error: undefined },
+    { name: 'no secret, remote edge', argv: ['--edge-url', 'https://edge.example.com'], env: {}, error: /INGEST_SECRET is not set/ },
+    { name: 'the development secret, remote edge', argv: ['--edge-url', 'https://edge.example.com'], env: { INGEST_SECRET: 'dev-only-ingest-secret' }, error: /development secret/ },
+    { name: 'a real secret, remote https edge', argv: ['--edge-url', 'https://edge.example.com'], env: { INGEST_SECRET: 'x'.repeat(32) }, error: undefined },
+    { name: 'a real secret, remote plain-http edge', argv: ['--edge-url', 'http://10.0.0.5:8080'], env: { INGEST_SECRET: 'x'.repeat(32) }, error: /clear text.*--insecure-edge/ },
+    { name: 'a remote plain-http edge with --insecure-edge', argv: ['--edge-url', 'http://10.0.0.5:8080', '--insecure-edge'], env: { INGEST_SECRET: 'x'.repeat(32) }, error: undefined },
+    { name: 'a look-alike of localhost', argv: ['--edge-url', 'http://127.0.0.1.example.com'], env: {}, error: /INGEST_SECRET is not set/ },
+    { name: 'no secret, S3 storage (the secret is not used)', argv: ['--storage', 'fs'], env: {}, error: undefined },
+  ])('$name', ({ argv, env, error }) => {
+    const result = parse(argv, env);
+    if (error) expect(result.error).toMatch(error);
+    else expect(result.error).toBeUndefined();
+  });
+});

@@ -24,7 +24,7 @@ function api(adminToken: string | undefined, playbackSecret?: string) {
     log: pino({ level: 'silent' }),
     metrics,
   });
-  return { app: createOpsApi({ registry, metrics, adminToken, mode: 'open', playbackSecret }), metrics };
+  return { app: createOpsApi({ registry, metrics, adminToken, mode: () => 'open', playbackSecret }), metrics };
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` };

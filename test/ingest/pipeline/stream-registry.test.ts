@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { IngestMetrics } from '../../../ingest/api/metrics.ts';
+import { LiveJournal } from '../../../ingest/pipeline/live-journal.ts';
 import { StreamRegistry } from '../../../ingest/pipeline/stream-registry.ts';
 import type { PublishRequest } from '../../../ingest/rtmp/rtmp-server.ts';
 import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
@@ -13,7 +14,8 @@ import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.t
 
 function registry(mode: 'open' | 'keyed') {
   const streams = new StreamStore(join(mkdtempSync(join(tmpdir(), 'registry-')), 'streams.json'));
-  const { key } = streams.add('main');
+  // Open mode lasts only while no stream is configured.
+  const key = mode === 'keyed' ? streams.add('main').key : '';
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   const store = new MemoryObjectStore();
@@ -69,5 +71,39 @@ describe('stream registry: who may publish', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(live.decide(request({ name: newKey }))).toEqual({ accept: expect.any(Function) });
     await live.close();
+  });
+});
+
+describe('stream registry: a reconnecting stream takes only its own credential', () => {
+  function withJournal(entries: object[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'registry-journal-'));
+    writeFileSync(join(dir, 'live-streams.json'), JSON.stringify(entries));
+    const streams = new StreamStore(join(dir, 'streams.json'));
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const settings = { ffmpegPath: 'ffmpeg', ladder: DEFAULT_LADDER_CONFIG, targetSegmentDuration: 2, chunkDuration: 0.333, windowSegments: 5, retention: 'window' as const, drainTimeoutMs: 1000, idleTimeoutMs: 10_000, reconnectWindowMs: 60_000, stallTimeoutMs: 10_000 };
+    const journal = new LiveJournal(join(dir, 'live-streams.json'));
+    const registry = new StreamRegistry({ settings, store: new MemoryObjectStore(), access: new PublishAccess('open', streams), log, metrics: new IngestMetrics(), journal });
+    return { registry, lines, journal, streams };
+  }
+
+  it.each([
+    { name: 'recorded as keyed', entry: { streamId: 'k3x9vipstream', label: 'vip', since: new Date().toISOString(), keyed: true } },
+    { name: 'recorded as signed before keyed was recorded', entry: { streamId: 'k3x9vipstream', label: 'vip', since: new Date().toISOString(), playback: 'signed' } },
+  ])('refuses a keyless name equal to a keyed stream it took up after a crash ($name), even in open mode', async ({ entry }) => {
+    // The stream was removed from the store meanwhile, so open mode is on: the stream itself must refuse.
+    const { registry, lines } = withJournal([entry]);
+    expect(registry.resumeAfterRestart()).toBe(1);
+    expect(registry.decide(request({ name: 'k3x9vipstream' }))).toEqual({ reject: 'stream "k3x9vipstream" publishes only with its stream key' });
+    expect(lines.join('')).toMatch(/publish refused/);
+    await registry.close();
+  });
+
+  it('lets an open stream it took up after a crash continue under its name', async () => {
+    const { registry, journal } = withJournal([{ streamId: 'colors', label: 'colors', since: new Date().toISOString(), keyed: false }]);
+    registry.resumeAfterRestart();
+    expect(registry.decide(request({ name: 'colors' }))).toEqual({ accept: expect.any(Function) });
+    expect(journal.list()[0]).toMatchObject({ streamId: 'colors', keyed: false });
+    await registry.close();
   });
 });
