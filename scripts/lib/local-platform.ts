@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeEdgeEnvFile } from './edge-env-file.ts';
 import { ManagedProcess } from './managed-process.ts';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,8 +26,9 @@ export interface EdgeDevOptions {
 }
 
 export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
-  const args = ['dev', '--port', String(options.port), '--ip', '127.0.0.1', '--var', `INGEST_SECRET:${options.ingestSecret}`];
-  if (options.playbackSecret) args.push('--var', `PLAYBACK_SECRET:${options.playbackSecret}`);
+  // Secrets in a 0600 file, never on wrangler's command line (visible to every user in `ps`).
+  const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret }, join(PROJECT_ROOT, '.dev.vars'));
+  const args = ['dev', '--port', String(options.port), '--ip', '127.0.0.1', '--env-file', envFile.path];
   if (options.persistTo) args.push('--persist-to', options.persistTo);
   const edge = new ManagedProcess({
     name: 'edge',
@@ -38,6 +40,7 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
       if (!OFFLINE_NOISE.test(line)) options.onLine?.(line);
     },
   });
+  void edge.exited.then(() => envFile.remove());
   await waitUntil(edge, `edge on :${options.port}`, 90_000, () => answersHttp(options.port));
   return edge;
 }

@@ -4,7 +4,7 @@
  * dash.js play it with a token minted by the sidecar's operations API.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { saveTestLog } from '../helpers/test-log.ts';
 
 const PLAYBACK_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(12).toString('hex');
+const INGEST_SECRET = randomBytes(16).toString('hex');
 
 describe('signed playback, end to end', () => {
   let dir: string;
@@ -50,7 +51,7 @@ describe('signed playback, end to end', () => {
     const [edgePort, rtmpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     edgeUrl = `http://127.0.0.1:${edgePort}`;
     apiUrl = `http://127.0.0.1:${apiPort}`;
-    const secret = randomBytes(16).toString('hex');
+    const secret = INGEST_SECRET;
     edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, playbackSecret: PLAYBACK_SECRET, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
     ingest = await startIngest({
       rtmpPort,
@@ -75,6 +76,20 @@ describe('signed playback, end to end', () => {
     await edge?.stop();
     rmSync(dir, { recursive: true, force: true });
     saveTestLog('e2e-signed-playback', lines);
+  });
+
+  it('keeps its secrets off every command line on the machine (ps shows command lines to every user)', () => {
+    const commandLines = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          return ''; // gone meanwhile
+        }
+      });
+    expect(commandLines.some((line) => line.includes('wrangler'))).toBe(true);
+    for (const secret of [PLAYBACK_SECRET, INGEST_SECRET]) expect(commandLines.filter((line) => line.includes(secret))).toEqual([]);
   });
 
   it('says in its status that playback is signed, and refuses playlists, MPD and segments without a valid token', async () => {
