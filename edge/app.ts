@@ -1,5 +1,5 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
@@ -34,6 +34,8 @@ export interface EdgeDependencies {
   segmentBaseUrl?: string;
   /** Low-latency HLS live state (parts, blocking reloads); unset: playlists of whole segments only. */
   lowLatency?: LowLatencyCoordinator;
+  /** The connecting peer's address where the runtime gives it (Node, Deno); the write API checks it for the development secret. */
+  peerAddress?: (c: Context) => string | undefined;
 }
 
 /** Media never changes under its name: a day. Documents change every segment: a second. */
@@ -59,7 +61,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
-  app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency }));
+  app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
   app.onError(errorResponse);

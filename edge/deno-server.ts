@@ -8,7 +8,17 @@
  */
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
+import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
+
+const hostname = Deno.env.get('EDGE_HOST') ?? '127.0.0.1';
+const port = Number(Deno.env.get('EDGE_PORT') ?? 8080);
+// The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
+const refusal = developmentListenRefusal(Deno.env.get('INGEST_SECRET'), hostname);
+if (refusal) {
+  console.error(refusal);
+  Deno.exit(1);
+}
 
 function required(name: string): string {
   const value = Deno.env.get(name);
@@ -40,11 +50,14 @@ const app = createApp({
   store,
   lowLatency: new InProcessCoordinator(store),
   ingestSecret: Deno.env.get('INGEST_SECRET') || undefined,
+  // Deno.serve passes its connection info as the handler's second argument: Hono's env.
+  peerAddress: (c) => {
+    const { remoteAddr } = c.env as Deno.ServeHandlerInfo<Deno.NetAddr>;
+    return remoteAddr.hostname;
+  },
   playbackSecret: Deno.env.get('PLAYBACK_SECRET') || undefined,
   segmentBaseUrl: Deno.env.get('SEGMENT_BASE_URL') || undefined,
   assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
 });
 
-const hostname = Deno.env.get('EDGE_HOST') ?? '127.0.0.1';
-const port = Number(Deno.env.get('EDGE_PORT') ?? 8080);
 Deno.serve({ hostname, port, onListen: () => console.log(`edge (Deno, S3 bucket ${Deno.env.get('S3_BUCKET')}) on http://${hostname}:${port}`) }, app.fetch);

@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FilesystemObjectStore } from '../ingest/upload/filesystem-object-store.ts';
 import { createApp } from './app.ts';
+import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 
 function port(value: string): number {
@@ -26,6 +28,13 @@ const program = new Command('edge:node')
   .parse();
 const options = program.opts<{ host: string; port: number; storageDir: string }>();
 
+// The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
+const refusal = developmentListenRefusal(process.env.INGEST_SECRET, options.host);
+if (refusal) {
+  console.error(refusal);
+  process.exit(1);
+}
+
 /** A file of an installed package (hls.js and dash.js are served by the edge itself; dash.js exports neither its build nor its package.json). */
 function packageFile(packageName: string, file: string): { source: string; version: string } {
   const root = fileURLToPath(new URL(`../node_modules/${packageName}/`, import.meta.url));
@@ -40,6 +49,7 @@ const app = createApp({
   store,
   lowLatency: new InProcessCoordinator(store),
   ingestSecret: process.env.INGEST_SECRET || undefined,
+  peerAddress: (c) => getConnInfo(c).remote.address,
   playbackSecret: process.env.PLAYBACK_SECRET || undefined,
   segmentBaseUrl: process.env.SEGMENT_BASE_URL || undefined,
   assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },

@@ -1,6 +1,7 @@
 /** The sidecar's configuration: command-line flags first, then environment variables, then defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLoopbackHost } from '../shared/loopback.ts';
+import { DEVELOPMENT_INGEST_SECRET } from '../shared/write-api.ts';
 import type { RtmpLimits } from './rtmp/connection-gate.ts';
 import { DEFAULT_LADDER_CONFIG, parseRungs, type LadderConfig } from './transcode/ladder.ts';
 
@@ -38,8 +39,8 @@ export interface IngestConfig {
   logFormat: 'pretty' | 'json' | undefined;
 }
 
-/** Shared with `npm start` and `.dev.vars.example`; only a local `wrangler dev` edge accepts it. */
-export const DEVELOPMENT_INGEST_SECRET = 'dev-only-ingest-secret';
+/** Shared with `npm start` and `.dev.vars.example`; only a local development edge accepts it (defined in shared/write-api.ts). */
+export { DEVELOPMENT_INGEST_SECRET };
 export const DEFAULT_STREAMS_FILE = 'streams.json';
 
 function integer(min: number, max: number) {

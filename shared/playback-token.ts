@@ -11,6 +11,12 @@ export const PLAYBACK_TOKEN_PARAM = 'token';
 /** The longest a token may live: a leaked token must not be good for ever. */
 export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
+/**
+ * Verification takes expiries up to this much beyond now + MAX_TOKEN_TTL_SECONDS: a token minted
+ * for the longest life by a machine whose clock is a little ahead of the edge's still works.
+ */
+const CLOCK_SKEW_SECONDS = 300;
+
 const TOKEN_SHAPE = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 export type TokenCheck = { ok: true; expiresAt: number } | { ok: false; status: 401 | 403; reason: string };
@@ -35,5 +41,10 @@ export async function verifyPlaybackToken(secret: string, token: string | undefi
   const expected = await signature(secret, streamId, expiresAt);
   if (!constantTimeEqual(shape[2]!, expected)) return { ok: false, status: 403, reason: 'playback token is not valid for this stream' };
   if (expiresAt * 1000 <= now) return { ok: false, status: 403, reason: `playback token expired at ${new Date(expiresAt * 1000).toISOString()}` };
+  // Minting tools cap lives, but the secret may mint anything: the edge holds the cap too, so a
+  // token minted for (nearly) ever is not good for ever.
+  if (expiresAt > now / 1000 + MAX_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) {
+    return { ok: false, status: 403, reason: `playback token expires too far ahead (${new Date(expiresAt * 1000).toISOString()}): tokens live at most ${MAX_TOKEN_TTL_SECONDS / 86_400} days; mint a shorter one` };
+  }
   return { ok: true, expiresAt };
 }

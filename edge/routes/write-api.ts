@@ -1,17 +1,19 @@
 /**
  * The write API the sidecar uploads through: `PUT /_ingest/objects/<key>` (and `DELETE` for
  * media that left the live window) with a bearer credential: a stream write token, good for its
- * stream's prefix only, or the ingest secret itself (every stream).
- * Only keys of the storage layout are accepted, with the content type their kind allows; every
- * refusal is a clear 4xx and stores nothing.
+ * stream's prefix only and until it expires, or the ingest secret itself (every stream).
+ * Only keys of the storage layout are accepted, with the content type their kind allows; bodies
+ * are counted as they arrive and cut at the limit; every refusal is a clear 4xx and stores nothing.
  */
 import { Hono, type Context } from 'hono';
 import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX, writeScope } from '../../shared/write-api.ts';
+import { checkWriteCredential, DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
+import { developmentRequestRefusal } from '../development-secret.ts';
+import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
 import { parsePartAnnouncement } from '../../shared/low-latency.ts';
 
@@ -34,6 +36,8 @@ export interface WriteApiOptions {
   secret: string | undefined;
   /** Takes low-latency parts and learns of every new media playlist; unset: parts are refused. */
   lowLatency?: LowLatencyCoordinator;
+  /** The connecting peer's address, where the runtime gives it (Node, Deno): see development-secret.ts. */
+  peerAddress?: (c: Context) => string | undefined;
 }
 
 type WriteEnv = { Variables: { writeScope: string } };
@@ -46,9 +50,14 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     if (!options.secret) throw httpError(503, 'write API disabled: set the INGEST_SECRET secret on the edge');
     const header = c.req.header('authorization');
     if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET or stream write token>"');
-    const scope = await writeScope(options.secret, header.slice('Bearer '.length));
-    if (!scope) throw httpError(403, 'wrong ingest secret or write token');
-    c.set('writeScope', scope);
+    const check = await checkWriteCredential(options.secret, header.slice('Bearer '.length), Date.now());
+    if (!check.ok) throw httpError(403, check.reason);
+    // Authorized by the public development secret (itself or a token derived from it): a local development server only.
+    if (options.secret === DEVELOPMENT_INGEST_SECRET) {
+      const refusal = developmentRequestRefusal({ url: c.req.url, headers: c.req.raw.headers, peerAddress: options.peerAddress?.(c) });
+      if (refusal) throw httpError(403, refusal);
+    }
+    c.set('writeScope', check.scope);
     await next();
   });
 
@@ -61,6 +70,16 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     const scope = c.get('writeScope');
     if (scope !== '*' && scope !== parsed.streamId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.streamId}"`);
     return { key, kind: parsed.ref.kind, ref: parsed.ref, streamId: parsed.streamId };
+  }
+
+  /** The body, counted as it arrives: past the limit the upload is cancelled and answered 413 (with or without Content-Length). */
+  async function readLimited(c: Context<WriteEnv>, limit: number, what: string): Promise<Uint8Array<ArrayBuffer>> {
+    try {
+      return await readBodyWithLimit(c.req.raw.body, limit);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) throw httpError(413, `${what} are limited to ${limit} bytes`);
+      throw error;
+    }
   }
 
   routes.put('/*', async (c) => {
@@ -76,8 +95,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
       if (!options.lowLatency) throw httpError(501, 'this edge has no low-latency live state: run the sidecar with --low-latency off');
       const announcement = parsePartAnnouncement((name) => c.req.header(name));
       if (!announcement.ok) throw httpError(400, announcement.reason);
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
-      if (bytes.byteLength > limit) throw httpError(413, `parts are limited to ${limit} bytes`);
+      const bytes = await readLimited(c, limit, 'parts');
       await options.lowLatency.acceptPart(streamId, ref.rendition, {
         ...announcement.part,
         file: key.slice(key.lastIndexOf('/') + 1),
@@ -89,8 +107,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
       });
       return c.json({ accepted: key, bytes: bytes.byteLength }, 201, { 'cache-control': NO_STORE });
     }
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > limit) throw httpError(413, `objects are limited to ${limit} bytes`);
+    const body = await readLimited(c, limit, 'objects');
     await options.store.put(key, body, { contentType });
     // Stored first: the live state never lists what storage does not hold.
     if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(streamId, ref.rendition, new TextDecoder().decode(body));

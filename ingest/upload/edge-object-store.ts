@@ -3,7 +3,7 @@ import { partAnnouncementHeaders, type PartAnnouncement } from '../../shared/low
 import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import { parseStreamObjectKey } from '../../shared/storage/layout.ts';
-import { streamWriteToken, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { streamWriteToken, WRITE_API_PREFIX, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
 import type { PartSink } from '../package/stream-publisher.ts';
 
 export interface EdgeObjectStoreOptions {
@@ -11,6 +11,8 @@ export interface EdgeObjectStoreOptions {
   baseUrl: string;
   secret: string;
   timeoutMs: number;
+  /** The clock tokens are minted by (epoch milliseconds); tests move it. */
+  now?: () => number;
 }
 
 export class EdgeWriteError extends StorageHttpError {
@@ -20,6 +22,11 @@ export class EdgeWriteError extends StorageHttpError {
 // A part is due at the edge within its own duration or it is late anyway.
 const PART_TIMEOUT_MS = 2_000;
 
+// A stream's write token is replaced this long before it expires: a write retried for minutes,
+// or an edge clock somewhat ahead of ours, still carries a token the edge takes.
+const RENEW_BEFORE_EXPIRY_MS = 10 * 60_000;
+const RENEW_AFTER_MS = WRITE_TOKEN_TTL_SECONDS * 1000 - RENEW_BEFORE_EXPIRY_MS;
+
 export class EdgeObjectStore implements ObjectStore, PartSink {
   private readonly options: EdgeObjectStoreOptions;
 
@@ -27,22 +34,28 @@ export class EdgeObjectStore implements ObjectStore, PartSink {
     this.options = options;
   }
 
-  private readonly tokens = new Map<string, Promise<string>>();
+  /** Per stream: its current write token (as an Authorization value) and when to mint the next. */
+  private readonly tokens = new Map<string, { authorization: Promise<string>; renewAt: number }>();
 
   private url(key: string): string {
     return new URL(WRITE_API_PREFIX + key, this.options.baseUrl).href;
   }
 
-  /** The credential for a key: its stream's write token (the secret itself never goes on the wire). */
+  /**
+   * The credential for a key: its stream's write token (the secret itself never goes on the
+   * wire), minted again before it expires (tokens live WRITE_TOKEN_TTL_SECONDS).
+   */
   private authorization(key: string): Promise<string> {
     const streamId = parseStreamObjectKey(key)?.streamId;
     if (!streamId) return Promise.reject(new EdgeWriteError(`not a stream object key: ${JSON.stringify(key)}`, 400));
-    let token = this.tokens.get(streamId);
-    if (!token) {
-      token = streamWriteToken(this.options.secret, streamId).then((value) => `Bearer ${value}`);
-      this.tokens.set(streamId, token);
-    }
-    return token;
+    const now = this.options.now?.() ?? Date.now();
+    const cached = this.tokens.get(streamId);
+    if (cached && now < cached.renewAt) return cached.authorization;
+    // Tokens of streams that ended are due for renewal too: dropped here, so the map stays as small as the live streams.
+    for (const [id, entry] of this.tokens) if (now >= entry.renewAt) this.tokens.delete(id);
+    const authorization = streamWriteToken(this.options.secret, streamId, now).then((value) => `Bearer ${value}`);
+    this.tokens.set(streamId, { authorization, renewAt: now + RENEW_AFTER_MS });
+    return authorization;
   }
 
   put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
