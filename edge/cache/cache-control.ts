@@ -36,3 +36,23 @@ export function cacheControlFor(kind: StreamObjectKind, playlist?: PlaylistState
     }
   }
 }
+
+/**
+ * Cache-Control of a signed stream's responses. Its playlists carry the viewer's token in every
+ * URI: no cache may keep or share them. Its media may stay in the viewer's own cache, never
+ * longer than the token that fetched it lives; no shared cache keeps them, so a cache that
+ * leaves the query out of its key cannot hand them to someone without a token.
+ */
+export function signedCacheControlFor(kind: StreamObjectKind, tokenSecondsLeft: number): string {
+  switch (kind) {
+    case 'init':
+    case 'segment':
+    case 'part':
+      return `private, max-age=${Math.max(0, Math.min(Math.floor(tokenSecondsLeft), 86_400))}`;
+    case 'multivariant':
+    case 'media-playlist':
+    case 'mpd':
+    case 'status':
+      return 'private, no-store';
+  }
+}

@@ -8,10 +8,10 @@ import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
-import { parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import { parseStreamRelativePath, streamObjectKey, type StreamObjectKind, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
-import { cacheControlFor, IMMUTABLE } from '../cache/cache-control.ts';
+import { cacheControlFor, IMMUTABLE, signedCacheControlFor } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
@@ -54,10 +54,28 @@ function derivedEtag(etag: string, variant: string): string {
   return variant === '' ? `"${etag}"` : `W/"${etag}-${variant}"`;
 }
 
-/** The parts of a viewer's query that change a manifest's body, as a short stable string. */
+/** The parts of a viewer's query that change a manifest's body, as a short stable string (a token only as a digest: never in a header). */
 function querySignature(query: PlaybackQuery, alias: boolean): string {
-  const parts = [alias ? 'alias' : '', query.token ?? '', query.maxHeight ?? '', query.dvrSeconds ?? ''];
+  const parts = [alias ? 'alias' : '', query.token === undefined ? '' : `t${fnv1a(query.token)}`, query.maxHeight ?? '', query.dvrSeconds ?? ''];
   return parts.every((part) => part === '') ? '' : parts.join('.');
+}
+
+/** FNV-1a, 32 bits, hex: tells bodies apart; not a secret's protection (signed playlists carry no ETag at all). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return (hash >>> 0).toString(16);
+}
+
+/**
+ * A signed stream's response as no shared cache may keep it (see signedCacheControlFor); its
+ * playlists lose their validator too (each viewer's body differs by its token, and it is never stored).
+ */
+function privateToViewer(response: Response, kind: StreamObjectKind, tokenExpiresAt: number, now: number): Response {
+  const headers = new Headers(response.headers);
+  headers.set('cache-control', signedCacheControlFor(kind, tokenExpiresAt - now / 1000));
+  if (kind !== 'init' && kind !== 'segment' && kind !== 'part') headers.delete('etag');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 export function playbackRoutes(options: PlaybackRouteOptions): Hono {
@@ -69,7 +87,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
    * Whether this viewer may have this stream's objects: a signed stream needs a valid token.
    * No readable status document means the stream never started: nothing to serve yet.
    */
-  async function authorize(c: Context, streamId: string): Promise<{ query: PlaybackQuery; status: StreamStatus }> {
+  async function authorize(c: Context, streamId: string): Promise<{ query: PlaybackQuery; status: StreamStatus; tokenExpiresAt?: number }> {
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
     const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
@@ -83,6 +101,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
       if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
       const check = await verifyPlaybackToken(options.playbackSecret, parsed.query.token, streamId, now());
       if (!check.ok) throw httpError(check.status, check.reason);
+      return { query: parsed.query, status, tokenExpiresAt: check.expiresAt };
     }
     return { query: parsed.query, status };
   }
@@ -203,8 +222,9 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', async (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const { query } = await authorize(c, streamId);
-    return playlistResponse(c, streamId, { kind: 'multivariant' }, query, true);
+    const { query, tokenExpiresAt } = await authorize(c, streamId);
+    const response = await playlistResponse(c, streamId, { kind: 'multivariant' }, query, true);
+    return tokenExpiresAt === undefined ? response : privateToViewer(response, 'multivariant', tokenExpiresAt, now());
   });
 
   routes.get('/:streamId/:path{.+}', async (c) => {
@@ -214,16 +234,21 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     if (!ref) throw httpError(404, 'no such object in a stream');
     // The status document is public (it says whether playback needs a token).
     if (ref.kind === 'status') return statusResponse(c, streamId);
-    const { query, status } = await authorize(c, streamId);
+    const { query, status, tokenExpiresAt } = await authorize(c, streamId);
+    const response = await viewerResponse(c, streamId, c.req.param('path'), ref, query, status);
+    return tokenExpiresAt === undefined ? response : privateToViewer(response, ref.kind, tokenExpiresAt, now());
+  });
+
+  async function viewerResponse(c: Context, streamId: string, path: string, ref: StreamObjectRef, query: PlaybackQuery, status: StreamStatus): Promise<Response> {
     if (ref.kind === 'media-playlist') {
       const live = await lowLatencyPlaylistResponse(c, streamId, ref.rendition, query, status);
       if (live) return live;
     }
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref, query);
     if (ref.kind === 'mpd') return mpdResponse(c, streamId, query);
-    if (ref.kind === 'part') return partResponse(streamId, ref.rendition, c.req.param('path').slice(ref.rendition.length + 1));
+    if (ref.kind === 'part') return partResponse(streamId, ref.rendition, path.slice(ref.rendition.length + 1));
     return segmentResponse(c, streamId, ref);
-  });
+  }
 
   return routes;
 }

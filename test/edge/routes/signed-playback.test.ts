@@ -64,6 +64,32 @@ describe('signed playback at the edge', () => {
     expect((await app.request(`/live/vip/source/sessiona1-0.m4s?token=${token}`)).status).toBe(200);
   });
 
+  it('keeps a signed stream out of shared caches: playlists private, no-store, without a validator; media no longer than the token lives', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const token = await mintPlaybackToken(TEST_PLAYBACK_SECRET, 'vip', expiresAt);
+    await store.put('streams/vip/manifest.mpd', '<?xml version="1.0"?><MPD type="dynamic" maxSegmentDuration="PT2S"><Period/></MPD>', { contentType: 'application/dash+xml' });
+    for (const path of ['/live/vip/index.m3u8', '/live/vip.m3u8', '/live/vip/source/index.m3u8', '/live/vip/manifest.mpd']) {
+      const response = await app.request(`${path}?token=${token}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('cache-control'), path).toBe('private, no-store');
+      expect(response.headers.get('etag'), path).toBeNull();
+    }
+    const segment = await app.request(`/live/vip/source/sessiona1-0.m4s?token=${token}`);
+    const maxAge = Number(/^private, max-age=(\d+)$/.exec(segment.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(590);
+    expect(maxAge).toBeLessThanOrEqual(600);
+    // Its validator is the stored object's: nothing of the token in any header.
+    for (const [name, value] of segment.headers) expect(value, name).not.toContain(token.split('.')[1]!);
+  });
+
+  it('never puts a token in an ETag, even on a public stream given one', async () => {
+    const token = await mintPlaybackToken(TEST_PLAYBACK_SECRET, 'open', inAnHour());
+    const response = await app.request(`/live/open/index.m3u8?token=${token}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).not.toContain(token.split('.')[1]!);
+    expect(response.headers.get('etag')).not.toContain(token.split('.')[0]!);
+  });
+
   it('serves a public stream without a token, its playlists as stored', async () => {
     expect((await app.request('/live/open/source/sessiona1-0.m4s')).status).toBe(200);
     const text = await (await app.request('/live/open/index.m3u8')).text();
