@@ -64,3 +64,51 @@ export class HeldRequests<T, M = undefined> {
     for (const key of [...this.groups.keys()]) this.release(key, answer);
   }
 }
+
+/** How many requests one stream may hold at once, in all and per client address. */
+export interface HeldLimits {
+  perStream: number;
+  perAddress: number;
+}
+
+export type Admission = { ok: true; release: () => void } | { ok: false; limit: 'stream' | 'address' };
+
+/**
+ * Counts held requests against the limits: a request is admitted before it is held and gives its
+ * place back once answered. Without an address (a runtime that does not tell, or loopback: see
+ * client-address.ts) only the stream's limit applies.
+ */
+export class HeldCounter {
+  private readonly limits: HeldLimits;
+  private total = 0;
+  private readonly byAddress = new Map<string, number>();
+
+  constructor(limits: HeldLimits) {
+    this.limits = limits;
+  }
+
+  get held(): number {
+    return this.total;
+  }
+
+  admit(address: string | undefined): Admission {
+    if (this.total >= this.limits.perStream) return { ok: false, limit: 'stream' };
+    const mine = address === undefined ? 0 : (this.byAddress.get(address) ?? 0);
+    if (address !== undefined && mine >= this.limits.perAddress) return { ok: false, limit: 'address' };
+    this.total += 1;
+    if (address !== undefined) this.byAddress.set(address, mine + 1);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.total -= 1;
+        if (address === undefined) return;
+        const left = (this.byAddress.get(address) ?? 1) - 1;
+        if (left === 0) this.byAddress.delete(address);
+        else this.byAddress.set(address, left);
+      },
+    };
+  }
+}

@@ -10,7 +10,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
-import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest } from './live-stream-state.ts';
+import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts } from './live-stream-state.ts';
 
 export interface LiveStreamObjectEnv {
   BUCKET: R2Bucket;
@@ -37,8 +37,13 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     return this.state(streamId).playlist(request);
   }
 
-  part(streamId: string, rendition: string, file: string): Promise<PartAnswer> {
-    return this.state(streamId).part(rendition, file);
+  part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    return this.state(streamId).part(rendition, file, client);
+  }
+
+  /** Refusals and held requests of this stream's state (tests; an operator's look). */
+  counters(): { held: number; refusals: RefusalCounts } {
+    return { held: this.live?.held ?? 0, refusals: this.live?.refusals ?? { unknownRendition: 0, streamLimit: 0, addressLimit: 0 } };
   }
 }
 
@@ -66,7 +71,11 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
     return (await this.stub(streamId).playlist(streamId, request)) as PlaylistAnswer;
   }
 
-  async part(streamId: string, rendition: string, file: string): Promise<PartAnswer> {
-    return (await this.stub(streamId).part(streamId, rendition, file)) as PartAnswer;
+  async part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    return (await this.stub(streamId).part(streamId, rendition, file, client)) as PartAnswer;
+  }
+
+  async counters(streamId: string): Promise<{ held: number; refusals: RefusalCounts }> {
+    return (await this.stub(streamId).counters()) as { held: number; refusals: RefusalCounts };
   }
 }

@@ -32,7 +32,11 @@ export interface LowLatencyAdditions {
   /** URI of the part expected next (EXT-X-PRELOAD-HINT). */
   preloadHint?: string;
   reports: readonly RenditionReport[];
-  /** Seconds: EXT-X-SERVER-CONTROL CAN-SKIP-UNTIL, when delta updates are offered. */
+  /**
+   * Seconds: EXT-X-SERVER-CONTROL CAN-SKIP-UNTIL, when delta updates are offered. The header must
+   * read the same in every reload of every rendition (§6.2.4): compute it from facts fixed at the
+   * stream's start, never from the playlist's current length.
+   */
   canSkipUntil?: number;
 }
 
@@ -46,6 +50,8 @@ export interface CanonicalFacts {
   ended: boolean;
   /** The newest segments' URIs, oldest first (up to `tailLength`). */
   tail: string[];
+  /** Their EXTINF durations, seconds, in the same order. */
+  tailDurations: number[];
 }
 
 /** PART-HOLD-BACK: three part targets, the spec's recommendation (it must be at least two). */
@@ -59,8 +65,9 @@ export function skipBoundary(targetDuration: number): number {
 }
 
 export function canonicalFacts(text: string, tailLength = 4): CanonicalFacts {
-  const facts: CanonicalFacts = { mediaSequence: 0, targetDuration: 0, segmentCount: 0, totalDuration: 0, ended: false, tail: [] };
+  const facts: CanonicalFacts = { mediaSequence: 0, targetDuration: 0, segmentCount: 0, totalDuration: 0, ended: false, tail: [], tailDurations: [] };
   let position = 0;
+  let duration = 0;
   while (position < text.length) {
     let end = text.indexOf('\n', position);
     if (end < 0) end = text.length;
@@ -69,10 +76,15 @@ export function canonicalFacts(text: string, tailLength = 4): CanonicalFacts {
     if (line === '') continue;
     if (line.charCodeAt(0) !== 35 /* # */) {
       facts.tail.push(line);
-      if (facts.tail.length > tailLength) facts.tail.shift();
+      facts.tailDurations.push(duration);
+      if (facts.tail.length > tailLength) {
+        facts.tail.shift();
+        facts.tailDurations.shift();
+      }
     } else if (line.startsWith('#EXTINF:')) {
+      duration = Number.parseFloat(line.slice(8));
       facts.segmentCount += 1;
-      facts.totalDuration += Number.parseFloat(line.slice(8));
+      facts.totalDuration += duration;
     } else if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
       facts.mediaSequence = Number(line.slice(22));
     } else if (line.startsWith('#EXT-X-TARGETDURATION:')) {

@@ -12,7 +12,7 @@ import { parseStreamRelativePath, streamObjectKey, type StreamObjectKind, type S
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { cacheControlFor, IMMUTABLE, signedCacheControlFor } from '../cache/cache-control.ts';
-import { httpError } from '../errors.ts';
+import { httpError, TemporarilyUnavailable } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
 import { parsePlaybackQuery, rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
@@ -21,6 +21,7 @@ import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-stat
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import { parseDeliveryDirectives } from '../manifest/delivery-directives.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
+import { clientAddress } from '../low-latency/client-address.ts';
 
 /**
  * The response, or a 304 when the client's copy is current: with the validators and caching a
@@ -136,6 +137,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   /**
    * A media playlist from the low-latency live state: at once, or held until it holds the part
    * or segment asked for (never an older one). Undefined: no live state, storage answers.
+   * A rendition the stream does not have is a 404 at once, never held.
    */
   async function lowLatencyPlaylistResponse(c: Context, streamId: string, rendition: string, query: PlaybackQuery, status: StreamStatus): Promise<Response | undefined> {
     const lowLatency = options.lowLatency;
@@ -143,9 +145,19 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     if (!parsed.ok) throw httpError(400, parsed.reason);
     if (!lowLatency || !status.lowLatency || status.state === 'ended') return undefined;
     const { block, skip } = parsed.directives;
-    const answer = await lowLatency.playlist(streamId, { rendition, block, skip });
+    const answer = await lowLatency.playlist(streamId, {
+      rendition,
+      block,
+      skip,
+      listed: status.renditions.some((listed) => listed.name === rendition),
+      // Fixed for the stream's life: the playlists' server control is computed from these alone.
+      facts: { targetDuration: status.targetDuration, partTarget: status.lowLatency.partTarget },
+      client: clientAddress({ env: c.env, header: (name) => c.req.header(name) }),
+    });
     if (answer.kind === 'unknown') return undefined;
+    if (answer.kind === 'no-such-rendition') throw httpError(404, `this stream has no rendition "${rendition}"`);
     if (answer.kind === 'too-far') throw httpError(400, answer.reason);
+    if (answer.kind === 'busy') throw new TemporarilyUnavailable(answer.reason, answer.retryAfterSeconds);
     if (answer.kind === 'timeout') throw httpError(503, 'the part or segment asked for did not appear in time: the stream may have stalled');
     const text = rewriteMediaPlaylist(answer.text, query, { segmentBaseUrl: segmentBase(streamId, rendition) });
     // A blocking answer is a playlist at least as new as its URL asks for: any cache may keep it
@@ -155,10 +167,15 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     return new Response(text, { headers: { 'content-type': HLS_PLAYLIST_TYPE, 'cache-control': cacheControl } });
   }
 
-  /** A low-latency part from the live state; the hinted next part is held until it exists. */
-  async function partResponse(streamId: string, rendition: string, file: string): Promise<Response> {
-    const answer = options.lowLatency ? await options.lowLatency.part(streamId, rendition, file) : ({ kind: 'missing' } as const);
-    if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few segments');
+  /**
+   * A low-latency part from the live state, by rendition and name (renditions share part names);
+   * the hinted next part is held until it exists, a 404 at once when it will not come.
+   */
+  async function partResponse(c: Context, streamId: string, rendition: string, file: string): Promise<Response> {
+    const client = clientAddress({ env: c.env, header: (name) => c.req.header(name) });
+    const answer = options.lowLatency ? await options.lowLatency.part(streamId, rendition, file, client) : ({ kind: 'missing' } as const);
+    if (answer.kind === 'busy') throw new TemporarilyUnavailable(answer.reason, answer.retryAfterSeconds);
+    if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few target durations');
     return new Response(answer.bytes, {
       headers: { 'content-type': answer.contentType, 'content-length': String(answer.bytes.byteLength), 'cache-control': IMMUTABLE },
     });
@@ -246,7 +263,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     }
     if (ref.kind === 'multivariant' || ref.kind === 'media-playlist') return playlistResponse(c, streamId, ref, query);
     if (ref.kind === 'mpd') return mpdResponse(c, streamId, query);
-    if (ref.kind === 'part') return partResponse(streamId, ref.rendition, path.slice(ref.rendition.length + 1));
+    if (ref.kind === 'part') return partResponse(c, streamId, ref.rendition, path.slice(ref.rendition.length + 1));
     return segmentResponse(c, streamId, ref);
   }
 
