@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mintPlaybackToken, verifyPlaybackToken } from '../../shared/playback-token.ts';
+import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, verifyPlaybackToken } from '../../shared/playback-token.ts';
 
 const SECRET = 'a playback secret of some length';
 const NOW = Date.parse('2026-11-24T12:00:00Z');
@@ -23,6 +23,17 @@ describe('playback tokens', () => {
     for (const bad of ['nonsense', `${IN_AN_HOUR}.short`, `.${token.split('.')[1]}`]) {
       expect(await verifyPlaybackToken(SECRET, bad, 'colors', NOW)).toMatchObject({ ok: false, status: 403, reason: 'malformed playback token' });
     }
+  });
+
+  // The secret can sign any expiry; the edge holds the 7-day cap itself (with 5 minutes for a minting clock ahead of the edge's).
+  it.each([
+    { name: 'the longest life', expiresAt: NOW / 1000 + MAX_TOKEN_TTL_SECONDS, ok: true },
+    { name: 'the longest life from a clock 5 minutes ahead', expiresAt: NOW / 1000 + MAX_TOKEN_TTL_SECONDS + 300, ok: true },
+    { name: 'a day beyond the longest life', expiresAt: NOW / 1000 + MAX_TOKEN_TTL_SECONDS + 86_400, ok: false },
+    { name: 'the year 33658', expiresAt: 999_999_999_999, ok: false },
+  ])('takes or refuses a token expiring at $name', async ({ expiresAt, ok }) => {
+    const check = await verifyPlaybackToken(SECRET, await mintPlaybackToken(SECRET, 'colors', expiresAt), 'colors', NOW);
+    expect(check).toEqual(ok ? { ok: true, expiresAt } : { ok: false, status: 403, reason: expect.stringContaining('too far ahead') });
   });
 
   it('refuses to mint without a secret or with a bad expiry', async () => {

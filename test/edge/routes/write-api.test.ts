@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { streamWriteToken, WRITE_API_MAX_BYTES } from '../../../shared/write-api.ts';
+import { hmacSha256Base64Url } from '../../../shared/hmac.ts';
+import { partAnnouncementHeaders } from '../../../shared/low-latency.ts';
+import { DEVELOPMENT_INGEST_SECRET, streamWriteToken, WRITE_API_MAX_BYTES, WRITE_TOKEN_TTL_SECONDS } from '../../../shared/write-api.ts';
 import { edgeAppForTest, putStreamStatus, TEST_SECRET } from '../../helpers/edge-app.ts';
 
 const auth = { authorization: `Bearer ${TEST_SECRET}` };
@@ -88,6 +90,64 @@ describe('edge write API', () => {
     const response = await app.request(request.path, request.init);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/INGEST_SECRET/) });
+    expect(store.objects.size).toBe(0);
+  });
+
+  it.each([
+    { name: 'an expired write token', token: () => streamWriteToken(TEST_SECRET, 'colors', Date.now() - WRITE_TOKEN_TTL_SECONDS * 1000 - 1000), reason: 'expired' },
+    { name: 'a write token expiring days ahead', token: () => streamWriteToken(TEST_SECRET, 'colors', Date.now() + 3 * 86_400_000), reason: 'too far ahead' },
+    { name: 'a w1 write token (no expiry)', token: async () => `w1.colors.${await hmacSha256Base64Url(TEST_SECRET, 'write:v1:colors')}`, reason: 'no longer accepted' },
+  ])('refuses $name with 403 and a reason, storing nothing', async ({ token, reason }) => {
+    const { app, store } = edgeAppForTest();
+    const request = put('streams/colors/source/abcdefgh1-0.m4s', { authorization: `Bearer ${await token()}`, 'content-type': 'video/mp4' });
+    const response = await app.request(request.path, request.init);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ error: expect.stringContaining(reason) });
+    expect(store.objects.size).toBe(0);
+  });
+
+  it.each([
+    { name: 'the secret, to a loopback host', origin: 'http://127.0.0.1:8080', headers: {}, bearer: async () => DEVELOPMENT_INGEST_SECRET, status: 201 },
+    { name: 'a token from it, to localhost', origin: 'http://localhost:8080', headers: {}, bearer: () => streamWriteToken(DEVELOPMENT_INGEST_SECRET, 'colors'), status: 201 },
+    { name: 'the secret, to a public host', origin: 'https://edge.example.com', headers: {}, bearer: async () => DEVELOPMENT_INGEST_SECRET, status: 403 },
+    { name: 'a token from it, to a public host', origin: 'https://edge.example.com', headers: {}, bearer: () => streamWriteToken(DEVELOPMENT_INGEST_SECRET, 'colors'), status: 403 },
+    { name: 'the secret, to a loopback host from a remote client', origin: 'http://127.0.0.1:8080', headers: { 'cf-connecting-ip': '203.0.113.9' }, bearer: async () => DEVELOPMENT_INGEST_SECRET, status: 403 },
+  ])('with the development secret configured, a write by $name answers $status', async ({ origin, headers, bearer, status }) => {
+    const { app, store } = edgeAppForTest({ secret: DEVELOPMENT_INGEST_SECRET });
+    const request = put('streams/colors/index.m3u8', { authorization: `Bearer ${await bearer()}`, 'content-type': 'application/vnd.apple.mpegurl', ...headers }, '#EXTM3U\n');
+    const response = await app.request(`${origin}${request.path}`, request.init);
+    expect(response.status).toBe(status);
+    if (status === 403) {
+      expect(await response.json()).toEqual({ error: expect.stringContaining('set INGEST_SECRET on the edge and the sidecar to the same random value') });
+      expect(store.objects.size).toBe(0);
+    }
+  });
+
+  it.each([
+    { kind: 'object', key: 'streams/colors/source/abcdefgh1-3.m4s', headers: {}, limit: WRITE_API_MAX_BYTES },
+    { kind: 'part', key: 'streams/colors/source/abcdefgh1-3.p0.m4s', headers: partAnnouncementHeaders({ msn: 3, duration: 0.333, independent: true, next: 'abcdefgh1-3.p1.m4s', partTarget: 0.334 }), limit: 8 * 1024 * 1024 },
+  ])('stops reading a chunked $kind at its limit: 413, the upload cancelled, nothing stored', async ({ key, headers, limit }) => {
+    const { app, store } = edgeAppForTest({ lowLatency: true });
+    const chunk = new Uint8Array(1024 * 1024);
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 3 * limit) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    // Three times the limit, made as it is read, with no Content-Length.
+    const init: RequestInit & { duplex: 'half' } = { method: 'PUT', headers: { ...auth, 'content-type': 'video/mp4', ...headers }, body, duplex: 'half' };
+    const response = await app.request(`/_ingest/objects/${key}`, init);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: expect.stringContaining(`limited to ${limit} bytes`) });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThanOrEqual(limit + 2 * chunk.byteLength);
     expect(store.objects.size).toBe(0);
   });
 });
