@@ -10,12 +10,18 @@ function describe(status: StreamStatus, now: number): string {
   return parts.join(' · ');
 }
 
-/** `streams`: status documents of public streams that are live or reconnecting, newest first. */
-export function renderIndexPage(streams: readonly StreamStatus[], now: number, listingLimited: boolean): string {
+/** A stream to list: its id (from the storage prefix its status was read under) and that status. */
+export interface LiveStream {
+  streamId: string;
+  status: StreamStatus;
+}
+
+/** `streams`: public streams that are live or reconnecting, newest first. */
+export function renderIndexPage(streams: readonly LiveStream[], now: number, listingLimited: boolean): string {
   const items = streams.map(
-    (status) =>
-      `<li><a href="/watch/${html(status.streamId)}">${html(status.streamId)}</a> <span>${html(describe(status, now))}</span> ` +
-      `<small><a href="/live/${html(status.streamId)}/index.m3u8">HLS</a> · <a href="/live/${html(status.streamId)}/manifest.mpd">DASH</a></small></li>`,
+    ({ streamId, status }) =>
+      `<li><a href="/watch/${html(streamId)}">${html(streamId)}</a> <span>${html(describe(status, now))}</span> ` +
+      `<small><a href="/live/${html(streamId)}/index.m3u8">HLS</a> · <a href="/live/${html(streamId)}/manifest.mpd">DASH</a></small></li>`,
   );
   return `<!doctype html>
 <html lang="en">

@@ -4,12 +4,11 @@ import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { parsePlaybackQuery, segmentParameters, withParameters } from '../manifest/playback-rewrite.ts';
 import { httpError } from '../errors.ts';
-import { renderIndexPage } from '../player/index-page.ts';
+import { renderIndexPage, type LiveStream } from '../player/index-page.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
 import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
 import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import type { StreamStatus } from '../../shared/stream-status.ts';
 
 export interface PlayerAssets {
   hlsJsVersion: string;
@@ -18,8 +17,32 @@ export interface PlayerAssets {
   dashJsSource: string;
 }
 
-// The front page looks at this many streams at most (one status read each, cached for a second).
+// The front page looks at this many streams at most (one status read each).
 const INDEX_LISTING_LIMIT = 200;
+// How long one listing of live streams serves the front page: as long as browsers may keep it (max-age=5) or less.
+const INDEX_CACHE_MS = 3_000;
+
+/** Public streams live or reconnecting, newest first, each under the id of the storage prefix its status was read from. */
+async function readLiveStreams(store: ObjectStore, listChildren: NonNullable<ObjectStore['listChildren']>): Promise<{ readAt: number; live: LiveStream[]; limited: boolean }> {
+  const readAt = Date.now();
+  const ids = (await listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
+  const entries = await Promise.all(
+    ids.map(async (streamId) => {
+      const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
+        if (!(error instanceof UnreadableStreamStatus)) throw error;
+        console.error(`edge: ${error.message}`);
+        return undefined;
+      });
+      // The id is the prefix's, never the document's own `streamId`: a writer of one stream must
+      // not make the front page link (or name) another.
+      return status && { streamId, status };
+    }),
+  );
+  const live = entries
+    .filter((entry): entry is LiveStream => entry !== undefined && (entry.status.state === 'live' || entry.status.state === 'reconnecting') && entry.status.playback !== 'signed')
+    .sort((a, b) => b.status.startedAt - a.status.startedAt);
+  return { readAt, live, limited: ids.length >= INDEX_LISTING_LIMIT };
+}
 
 export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   const routes = new Hono();
@@ -54,22 +77,16 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   });
 
   // Live streams, from their status documents: public ones only (a signed stream's id is for its viewers).
+  // One listing serves every request for a few seconds (per isolate or process: a single entry),
+  // so a burst of front-page requests costs one listing and one status read per stream, not each.
+  let listing: { readAt: number; live: LiveStream[]; limited: boolean } | undefined;
   routes.get('/', async (c) => {
     if (!store.listChildren) throw httpError(501, 'this storage cannot list streams; watch at /watch/ID');
-    const ids = (await store.listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
-    const statuses = await Promise.all(
-      ids.map((streamId) =>
-        readStreamStatus(store, streamId).catch((error: unknown) => {
-          if (!(error instanceof UnreadableStreamStatus)) throw error;
-          console.error(`edge: ${error.message}`);
-          return undefined;
-        }),
-      ),
-    );
-    const live = statuses
-      .filter((status): status is StreamStatus => status !== undefined && (status.state === 'live' || status.state === 'reconnecting') && status.playback !== 'signed')
-      .sort((a, b) => b.startedAt - a.startedAt);
-    return c.html(renderIndexPage(live, Date.now(), ids.length >= INDEX_LISTING_LIMIT), 200, { 'cache-control': 'public, max-age=5' });
+    if (!listing || Date.now() - listing.readAt >= INDEX_CACHE_MS) {
+      // Only settled values are kept, never a promise: a Worker's request must not wait on another's I/O.
+      listing = await readLiveStreams(store, store.listChildren.bind(store));
+    }
+    return c.html(renderIndexPage(listing.live, Date.now(), listing.limited), 200, { 'cache-control': 'public, max-age=5' });
   });
 
   return routes;
