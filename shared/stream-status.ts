@@ -12,8 +12,13 @@ export interface StreamStatusRendition {
 
 export interface StreamStatus {
   streamId: string;
-  /** `reconnecting`: the publisher left and may come back within the reconnect window. */
-  state: 'live' | 'reconnecting' | 'ended';
+  /**
+   * `starting`: a new broadcast began and nothing of it is playable yet (its multivariant
+   * playlist is not written): the edge serves no playlist, so the previous broadcast's are never
+   * taken for this one's. `reconnecting`: the publisher left and may come back within the
+   * reconnect window.
+   */
+  state: 'starting' | 'live' | 'reconnecting' | 'ended';
   /** Epoch milliseconds. */
   startedAt: number;
   updatedAt: number;
@@ -29,7 +34,7 @@ export interface StreamStatus {
   lowLatency?: { partTarget: number };
 }
 
-const STATES: ReadonlySet<unknown> = new Set(['live', 'reconnecting', 'ended']);
+const STATES: ReadonlySet<unknown> = new Set(['starting', 'live', 'reconnecting', 'ended']);
 const PLAYBACK_MODES: ReadonlySet<unknown> = new Set(['public', 'signed', undefined]);
 
 /**

@@ -35,6 +35,13 @@ async function conditionalResponse(c: Context, body: string | ReadableStream<Uin
   return new Response(body, { status, headers });
 }
 
+/** A new broadcast's playlists exist only once its status says `live`: storage may still hold the previous broadcast's. */
+function startingBroadcast() {
+  return httpError(404, 'the stream is starting: nothing to play yet, try again in a few seconds');
+}
+
+const PLAYLIST_KINDS: ReadonlySet<StreamObjectKind> = new Set(['multivariant', 'media-playlist', 'mpd']);
+
 /** A 404 (sent no-store, like every error) that a CDN must not keep: the object may exist a moment later. */
 function notYetAvailable() {
   return httpError(404, 'not found (yet): the stream may not be live, or this object is not written yet');
@@ -239,7 +246,8 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', async (c) => {
     const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const { query, tokenExpiresAt } = await authorize(c, streamId);
+    const { query, status, tokenExpiresAt } = await authorize(c, streamId);
+    if (status.state === 'starting') throw startingBroadcast();
     const response = await playlistResponse(c, streamId, { kind: 'multivariant' }, query, true);
     return tokenExpiresAt === undefined ? response : privateToViewer(response, 'multivariant', tokenExpiresAt, now());
   });
@@ -252,6 +260,7 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     // The status document is public (it says whether playback needs a token).
     if (ref.kind === 'status') return statusResponse(c, streamId);
     const { query, status, tokenExpiresAt } = await authorize(c, streamId);
+    if (status.state === 'starting' && PLAYLIST_KINDS.has(ref.kind)) throw startingBroadcast();
     const response = await viewerResponse(c, streamId, c.req.param('path'), ref, query, status);
     return tokenExpiresAt === undefined ? response : privateToViewer(response, ref.kind, tokenExpiresAt, now());
   });

@@ -257,6 +257,12 @@ export class StreamPublisher {
         state.listedSession = playlist.segments.at(-1)?.uri.split('-')[0];
         state.targetDuration = Math.max(state.targetDuration, playlist.targetDuration);
       }
+      // A rendition with nothing to take up (new in this ladder, or after an ended broadcast)
+      // numbers on from the furthest one: renditions list the same sequence numbers, and a new
+      // rung starting at 0 would hold every playlist back (the common window) for as many
+      // segments as the stream ever had.
+      const furthest = Math.max(...[...this.states.values()].map((state) => state.nextSequence));
+      for (const state of this.states.values()) if (state.segments.length === 0) state.nextSequence = furthest;
     })()
       .catch((error: unknown) => this.options.onError(error))
       .finally(() => {
@@ -404,7 +410,8 @@ export class StreamPublisher {
       }),
     );
     if (this.announced || this.mpd.storedOnce) await this.writeMpd();
-    if (this.announced) await this.writeStatus('ended');
+    // Also a broadcast that never got past `starting`: its status must not say so for ever.
+    if (this.announced || this.statusWrittenAt > 0) await this.writeStatus('ended');
   }
 
   /** Whether viewers were told this stream is live: by this sidecar, or by the one before a crash. */
@@ -519,8 +526,10 @@ export class StreamPublisher {
     }
     if (!listed) return;
     // The edge serves nothing of a stream without its status document (it says who may watch):
-    // it is stored before the first playlist.
-    if (this.statusWrittenAt === 0) await this.writeStatus('live');
+    // it is stored before the first playlist. A new broadcast says `starting` until its
+    // multivariant playlist is stored (then `live`): until then the edge serves none of the
+    // previous broadcast's playlists, which storage still holds.
+    if (this.statusWrittenAt === 0) await this.writeStatus(this.announced ? 'live' : 'starting');
     // This rendition may have completed a sequence number the others were held back for.
     await Promise.all([...this.states.values()].map((other) => this.writeMediaPlaylist(other)));
     await this.writeMultivariantWhenDue();

@@ -34,6 +34,22 @@ describe('edge playback routes', () => {
     await store.put('streams/colors/audio/abcdefgh1-0.m4s', new Uint8Array(10), { contentType: 'audio/mp4' });
   });
 
+  it('serves no playlist of a broadcast that is starting (storage may hold the previous one\'s), and serves them once it is live', async () => {
+    const starting = { streamId: 'colors', state: 'starting', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [] };
+    await store.put('streams/colors/status.json', JSON.stringify(starting), { contentType: 'application/json' });
+    await store.put('streams/colors/manifest.mpd', '<?xml version="1.0"?><MPD type="static"><Period/></MPD>', { contentType: 'application/dash+xml' });
+    for (const path of ['/live/colors/index.m3u8', '/live/colors.m3u8', '/live/colors/source/index.m3u8', '/live/colors/manifest.mpd']) {
+      const response = await app.request(path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+      expect(await response.json(), path).toEqual({ error: expect.stringContaining('starting') });
+    }
+    // Media names are never reused: they stay fetchable.
+    expect((await app.request('/live/colors/source/init-abcdefgh1.mp4')).status).toBe(200);
+    await putStreamStatus(store, 'colors');
+    expect((await app.request('/live/colors/index.m3u8')).status).toBe(200);
+  });
+
   const cases = [
     { name: 'multivariant', path: '/live/colors/index.m3u8', type: 'application/vnd.apple.mpegurl', cache: 'public, max-age=2' },
     { name: 'live media playlist (target 4 s: half is 2 s)', path: '/live/colors/source/index.m3u8', type: 'application/vnd.apple.mpegurl', cache: 'public, max-age=2, stale-while-revalidate=2' },

@@ -171,3 +171,65 @@ describe('stream publisher taking up a stream after a sidecar crash', () => {
     expect(store.violations).toEqual([]);
   });
 });
+
+describe('stream publisher starting a new broadcast of a stream id used before', () => {
+  /** Remembers, at every status write, what storage held for the multivariant playlist. */
+  class StatusWatchingStore extends OrderCheckingStore {
+    readonly statusWrites: { state: string; statusRenditions: string[]; multivariantRenditions: string[] }[] = [];
+    override async put(key: string, body: Uint8Array | string, options: Parameters<OrderCheckingStore['put']>[2]): Promise<void> {
+      await super.put(key, body, options);
+      if (!key.endsWith('/status.json')) return;
+      const status = JSON.parse(String(body)) as StreamStatus;
+      const multivariant = this.text('streams/colors/index.m3u8');
+      const manifest = multivariant ? parse(multivariant) : undefined;
+      const names = (uri: string) => uri.split('/')[0]!;
+      this.statusWrites.push({
+        state: status.state,
+        statusRenditions: status.renditions.map((rendition) => rendition.name).sort(),
+        multivariantRenditions: [
+          ...(manifest?.playlists ?? []).map((playlist) => names(playlist.uri)),
+          ...Object.values(manifest?.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group).map((rendition) => names(rendition.uri!))),
+        ].sort(),
+      });
+    }
+  }
+
+  it('says "starting" until its own multivariant playlist is stored: a live status never meets the previous ladder', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 5, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new StatusWatchingStore();
+    let clock = START;
+    async function broadcast(renditions: StreamPublisherOptions['renditions'], session: string) {
+      const publisher = new StreamPublisher({ ...publisherOptions(store, () => clock), renditions });
+      await publisher.restoreFromStorage();
+      publisher.beginSession(session);
+      publisher.noteChunkReceived(session, 0.333);
+      for (const rendition of renditions) publisher.publishInit(session, rendition.name, rendition.kind === 'audio' ? audio.init : video.init, rendition.kind === 'audio' ? audio.track : video.track);
+      for (let i = 0; i < 2; i++) {
+        clock += 2000;
+        // The encoded rung lags a segment behind the others, as a real encoder does.
+        for (const rendition of renditions) {
+          const segments = rendition.kind === 'audio' ? audio.segments : video.segments;
+          if (rendition.name !== '360p') publisher.publishSegment(session, rendition.name, segments[i]!);
+          else if (i > 0) publisher.publishSegment(session, rendition.name, segments[i - 1]!);
+        }
+        await publisher.idle();
+      }
+      const rung = renditions.find((rendition) => rendition.name === '360p');
+      if (rung) publisher.publishSegment(session, rung.name, video.segments[1]!);
+      await publisher.idle();
+      await publisher.end();
+    }
+    // Yesterday's broadcast: source and audio. Today's: another ladder, under the same id.
+    await broadcast(PASSTHROUGH_ONLY, 'sessiona1');
+    const yesterday = store.statusWrites.length;
+    clock += 86_400_000;
+    await broadcast([...PASSTHROUGH_ONLY, { name: '360p', kind: 'video', encoding: 'h264', height: 360, bitrate: 800_000, preset: 'veryfast' } as StreamPublisherOptions['renditions'][number]], 'sessionb2');
+    const today = store.statusWrites.slice(yesterday);
+    expect(today[0]!.state).toBe('starting');
+    expect(today.map((write) => write.state)).toContain('live');
+    for (const write of store.statusWrites.filter((entry) => entry.state === 'live')) expect(write.multivariantRenditions).toEqual(write.statusRenditions);
+    expect(today.at(-1)!.state).toBe('ended');
+    expect(store.violations).toEqual([]);
+  });
+});
