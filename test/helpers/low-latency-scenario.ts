@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
 
-export type EdgeRequest = (path: string, init?: RequestInit) => Promise<Response>;
+/** A request to the edge; `client`: the viewer's address, as the runtime would tell it (Node's socket peer, Workers' cf-connecting-ip). */
+export type EdgeRequest = (path: string, init?: RequestInit, client?: string) => Promise<Response>;
 
 const SESSION = 'llsession1';
 const TIMESCALE = 90_000;
@@ -21,8 +22,10 @@ function partFile(msn: number, index: number): string {
   return index === PARTS_PER_SEGMENT ? `${SESSION}-${segmentTime(msn + 1)}.p0.m4s` : `${SESSION}-${segmentTime(msn)}.p${index}.m4s`;
 }
 
-function partBytes(msn: number, index: number): Uint8Array {
-  return Uint8Array.from({ length: 1000 + index }, (_, i) => (msn * 7 + index * 13 + i) % 251);
+/** A part's bytes: each rendition's differ (renditions share part names). */
+function partBytes(msn: number, index: number, rendition = 'video'): Uint8Array {
+  const salt = rendition === 'video' ? 0 : 101;
+  return Uint8Array.from({ length: 1000 + index + salt }, (_, i) => (msn * 7 + index * 13 + i + salt) % 251);
 }
 
 /** A canonical playlist as the sidecar stores it: segments 0..count-1 of one session (a window from `first`). */
@@ -53,11 +56,11 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       id,
       playlist: (rendition: string, count: number, from = first, ended = false) => put(`${rendition}/index.m3u8`, canonicalPlaylist(count, from, ended), { 'content-type': 'application/vnd.apple.mpegurl' }),
       part: (rendition: string, msn: number, index: number) =>
-        put(`${rendition}/${partFile(msn, index)}`, partBytes(msn, index), {
+        put(`${rendition}/${partFile(msn, index)}`, partBytes(msn, index, rendition), {
           'content-type': rendition === 'audio' ? 'audio/mp4' : 'video/mp4',
           ...partAnnouncementHeaders({ msn, duration: 0.33333, independent: index === 0, next: partFile(msn, index + 1), partTarget: 0.4 }),
         }),
-      get: (path: string) => request(`/live/${id}/${path}`),
+      get: (path: string, client?: string) => request(`/live/${id}/${path}`, undefined, client),
     };
     for (const rendition of ['video', 'audio']) {
       await stream.playlist(rendition, segments);
@@ -80,7 +83,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(response.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
       expect(response.headers.get('cache-control')).toBe('public, max-age=1, stale-while-revalidate=1');
       const text = await response.text();
-      expect(text).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.200\n');
+      expect(text).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.200,CAN-SKIP-UNTIL=12.0\n');
       expect(text).toContain('#EXT-X-PART-INF:PART-TARGET=0.40000\n');
       const parts = [...text.matchAll(/^#EXT-X-PART:DURATION=([\d.]+),URI="([^"]+)"(,INDEPENDENT=YES)?$/gm)].map((m) => m[2]);
       expect(parts).toEqual([0, 1, 2].map((index) => partFile(4, index)));
@@ -97,7 +100,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('audio/mp4');
       expect(response.headers.get('cache-control')).toContain('immutable');
-      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(2, 1));
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(2, 1, 'audio'));
       const unknown = await stream.get(`audio/${SESSION}-${segmentTime(9)}.p4.m4s`);
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('cache-control')).toBe('no-store');
@@ -127,15 +130,108 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(listed.indexOf(partFile(3, 2))).toBeLessThan(listed.indexOf(`${SESSION}-${segmentTime(3)}.m4s`));
     });
 
-    it('refuses a request too far ahead with 400, and bad directives too', async () => {
+    it('refuses a request beyond the Advance Part Limit (3 / PART-TARGET: 7.5 parts at 0.4 s) with 400, and bad directives too', async () => {
       const stream = await liveStream(3, 1);
-      for (const query of ['_HLS_msn=6', '_HLS_msn=3&_HLS_part=4', '_HLS_msn=5&_HLS_part=3', '_HLS_part=1', '_HLS_msn=x', '_HLS_msn=3&_HLS_msn=4', '_HLS_skip=NO']) {
+      for (const query of ['_HLS_msn=6', '_HLS_msn=3&_HLS_part=9', '_HLS_msn=4&_HLS_part=7', '_HLS_part=1', '_HLS_msn=x', '_HLS_msn=3&_HLS_msn=4', '_HLS_skip=NO']) {
         const response = await stream.get(`video/index.m3u8?${query}`);
         expect(response.status, query).toBe(400);
         expect(response.headers.get('cache-control')).toBe('no-store');
       }
       // Within the limits: held, not refused.
-      expect(await stillPending(stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=3'), 200)).toBe(true);
+      for (const query of ['_HLS_msn=3&_HLS_part=3', '_HLS_msn=3&_HLS_part=7', '_HLS_msn=4&_HLS_part=6']) {
+        expect(await stillPending(stream.get(`video/index.m3u8?${query}`), 200), query).toBe(true);
+      }
+    });
+
+    it('holds part N+1 of a segment whose last part is N (hls.js at every boundary) until the next segment\'s first part is listed', async () => {
+      const stream = await liveStream(3, PARTS_PER_SEGMENT);
+      const boundary = stream.get(`video/index.m3u8?_HLS_msn=3&_HLS_part=${PARTS_PER_SEGMENT}&_HLS_skip=YES`);
+      expect(await stillPending(boundary)).toBe(true);
+      await stream.playlist('video', 4);
+      expect(await stillPending(boundary)).toBe(true);
+      await stream.part('video', 4, 0);
+      const answer = await boundary;
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toContain(`URI="${partFile(4, 0)}"`);
+    });
+
+    it('answers a held hinted part with that rendition\'s bytes, and a hint that will not come with 404 at once', async () => {
+      const stream = await liveStream(3, 2);
+      const audio = stream.get(`audio/${partFile(3, 2)}`);
+      const video = stream.get(`video/${partFile(3, 2)}`);
+      await stream.part('video', 3, 2);
+      expect(new Uint8Array(await (await video).arrayBuffer())).toEqual(partBytes(3, 2, 'video'));
+      expect(await stillPending(audio)).toBe(true);
+      await stream.part('audio', 3, 2);
+      expect(new Uint8Array(await (await audio).arrayBuffer())).toEqual(partBytes(3, 2, 'audio'));
+      // The video segment ends early: the hinted part 3 never comes.
+      const hinted = stream.get(`video/${partFile(3, 3)}`);
+      expect(await stillPending(hinted, 100)).toBe(true);
+      await stream.playlist('video', 4);
+      await stream.part('video', 4, 0);
+      const missing = await hinted;
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('keeps serving a part, with the same bytes, after it left the playlist', async () => {
+      const stream = await liveStream(3, PARTS_PER_SEGMENT);
+      for (let msn = 4; msn <= 8; msn++) {
+        await stream.playlist('video', msn);
+        for (let index = 0; index < PARTS_PER_SEGMENT; index++) await stream.part('video', msn, index);
+      }
+      await stream.playlist('video', 9);
+      const listed = await (await stream.get('video/index.m3u8')).text();
+      expect(listed).not.toContain(partFile(3, 1));
+      expect(listed).toContain(partFile(8, 1));
+      const response = await stream.get(`video/${partFile(3, 1)}`);
+      expect(response.status).toBe(200);
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(3, 1, 'video'));
+    });
+
+    it('says the same EXT-X-SERVER-CONTROL in every reload of every rendition', async () => {
+      const stream = await liveStream(1, 0);
+      const controls = new Set<string>();
+      const read = async (path: string) => controls.add(/^#EXT-X-SERVER-CONTROL:.*$/m.exec(await (await stream.get(path)).text())?.[0] ?? 'none');
+      for (let msn = 1; msn <= 8; msn++) {
+        for (const rendition of ['video', 'audio']) {
+          await read(`${rendition}/index.m3u8`);
+          await stream.part(rendition, msn, 0);
+          await read(`${rendition}/index.m3u8?_HLS_msn=${msn}&_HLS_part=0&_HLS_skip=YES`);
+          await stream.playlist(rendition, msn + 1);
+        }
+      }
+      expect([...controls]).toEqual(['#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.200,CAN-SKIP-UNTIL=12.0']);
+    });
+
+    it('answers a blocking request for a rendition the stream does not have with 404 at once, however many', async () => {
+      const stream = await liveStream(3, 1);
+      const started = Date.now();
+      const responses = await Promise.all(Array.from({ length: 300 }, (_, n) => stream.get(`zz${n}/index.m3u8?_HLS_msn=5`)));
+      expect(Date.now() - started).toBeLessThan(3000);
+      for (const response of responses) {
+        expect(response.status).toBe(404);
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        expect(await response.json()).toEqual({ error: expect.stringContaining('no rendition') });
+      }
+    });
+
+    it('holds at most fifty requests per client address on a stream, and answers more with 503 and Retry-After', async () => {
+      const stream = await liveStream(3, 1);
+      const address = '203.0.113.9';
+      const held = Array.from({ length: 50 }, (_, n) => stream.get(`video/index.m3u8?_HLS_msn=3&_HLS_part=${1 + (n % 2)}`, address));
+      expect(await stillPending(Promise.all(held))).toBe(true);
+      const refused = await stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=1', address);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('cache-control')).toBe('no-store');
+      expect(await refused.json()).toEqual({ error: expect.stringContaining('limit') });
+      // Another address is not affected.
+      const other = stream.get('video/index.m3u8?_HLS_msn=3&_HLS_part=1', '203.0.113.10');
+      expect(await stillPending(other)).toBe(true);
+      await stream.part('video', 3, 1);
+      await stream.part('video', 3, 2);
+      expect((await Promise.all([...held, other])).every((response) => response.status === 200)).toBe(true);
     });
 
     it('holds a request for the hinted part and serves it whole once it exists', async () => {
@@ -145,7 +241,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       await stream.part('video', 3, 2);
       const response = await hinted;
       expect(response.status).toBe(200);
-      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(3, 2));
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(partBytes(3, 2, 'video'));
     });
 
     it('answers a delta update with EXT-X-SKIP when the playlist is longer than the skip boundary', async () => {
@@ -159,11 +255,12 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(delta).toContain(`${SESSION}-${segmentTime(4)}.m4s`);
       expect(delta).toContain(`#EXT-X-MAP:URI="init-${SESSION}.mp4"`);
       expect(delta).toContain(partFile(10, 0));
-      // A short playlist offers no delta updates: the full playlist is the answer.
+      // A playlist shorter than the skip boundary: the same server control, the full playlist.
       const short = await liveStream(4, 1);
       const answer = await (await short.get('video/index.m3u8?_HLS_skip=YES')).text();
-      expect(answer).not.toContain('CAN-SKIP-UNTIL');
+      expect(answer).toContain('CAN-SKIP-UNTIL=12.0');
       expect(answer).not.toContain('#EXT-X-SKIP');
+      expect(answer).toContain(`${SESSION}-${segmentTime(0)}.m4s`);
     });
 
     it('releases a thousand viewers held on the same part with one announcement', async () => {

@@ -19,4 +19,5 @@ const app = createApp({
   lowLatency: new DurableObjectCoordinator(bindings.LIVE),
   assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
 });
-lowLatencyEdgeTests(async (path, init) => app.request(path, init), secret, 'workerd');
+// The client's address as Cloudflare passes it: cf-connecting-ip.
+lowLatencyEdgeTests(async (path, init, client) => app.request(path, client ? { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'cf-connecting-ip': client } } : init), secret, 'workerd');

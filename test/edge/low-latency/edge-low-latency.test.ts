@@ -3,4 +3,5 @@ import { edgeAppForTest, TEST_SECRET } from '../../helpers/edge-app.ts';
 import { lowLatencyEdgeTests } from '../../helpers/low-latency-scenario.ts';
 
 const { app } = edgeAppForTest({ lowLatency: true });
-lowLatencyEdgeTests(async (path, init) => app.request(path, init), TEST_SECRET, 'node');
+// The client's address as @hono/node-server passes it: the socket's peer in c.env.incoming.
+lowLatencyEdgeTests(async (path, init, client) => app.request(path, init, client ? { incoming: { socket: { remoteAddress: client } } } : undefined), TEST_SECRET, 'node');

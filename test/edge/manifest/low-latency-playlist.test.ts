@@ -65,7 +65,7 @@ describe('low-latency playlist rendering', () => {
   });
 
   it('reads the facts it needs from a canonical playlist in one scan', () => {
-    expect(canonicalFacts(canonical(10, 20), 3)).toEqual({ mediaSequence: 20, targetDuration: 2, segmentCount: 10, totalDuration: 20, ended: false, tail: ['a-27.m4s', 'a-28.m4s', 'a-29.m4s'] });
+    expect(canonicalFacts(canonical(10, 20), 3)).toEqual({ mediaSequence: 20, targetDuration: 2, segmentCount: 10, totalDuration: 20, ended: false, tail: ['a-27.m4s', 'a-28.m4s', 'a-29.m4s'], tailDurations: [2, 2, 2] });
   });
 });
 
