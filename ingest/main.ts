@@ -6,6 +6,7 @@ import { IngestMetrics } from './api/metrics.ts';
 import { parseIngestConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { LiveJournal } from './pipeline/live-journal.ts';
+import { lockStateDir } from './pipeline/state-dir-lock.ts';
 import { StreamRegistry } from './pipeline/stream-registry.ts';
 import { RtmpServer } from './rtmp/rtmp-server.ts';
 import { PublishAccess } from './streams/publish-access.ts';
@@ -84,6 +85,9 @@ if (config.lowLatency && config.storage.kind !== 'edge') {
 
 let journal: LiveJournal;
 try {
+  // Before the journal is read: another sidecar's open streams are not this one's to take up.
+  const stateLock = lockStateDir(resolve(config.stateDir));
+  process.on('exit', () => stateLock.release());
   journal = new LiveJournal(join(resolve(config.stateDir), 'live-streams.json'));
 } catch (error) {
   fatal((error as Error).message);
