@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { ByteRange, ObjectStore, PutOptions } from '../../shared/storage/object-store.ts';
 import { mintPlaybackToken } from '../../shared/playback-token.ts';
-import { streamWriteToken } from '../../shared/write-api.ts';
+import { hmacSha256Base64Url } from '../../shared/hmac.ts';
+import { DEVELOPMENT_INGEST_SECRET, streamWriteToken, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
 import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
 
 export const HOSTILE_INGEST_SECRET = 'hostile-ingest-secret-0123456789';
@@ -45,6 +46,21 @@ interface HostileCase {
   init?: RequestInit;
   /** The stream whose prefix the request may read (undefined: none at all). */
   stream?: string;
+  /** The edge's INGEST_SECRET for this case (default HOSTILE_INGEST_SECRET). */
+  ingestSecret?: string;
+}
+
+/** A body of `size` bytes made as it is read, sent without Content-Length (chunked). */
+function chunkedBody(size: number): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(1024 * 1024);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= size) return controller.close();
+      sent += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
 }
 
 async function cases(): Promise<HostileCase[]> {
@@ -55,10 +71,18 @@ async function cases(): Promise<HostileCase[]> {
   const forged = await mintPlaybackToken('not-the-secret', 'vip', nowSeconds + 60);
   const otherWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'other')}`;
   const colorsWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'colors')}`;
-  const put = (authorization: string | undefined, contentType: string, body: RequestInit['body'], extra: Record<string, string> = {}): RequestInit => ({
+  // Write tokens minted by a clock an hour and a second behind, or days ahead; and the retired format without an expiry.
+  const expiredWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'colors', Date.now() - WRITE_TOKEN_TTL_SECONDS * 1000 - 1000)}`;
+  const farFutureWriter = `Bearer ${await streamWriteToken(HOSTILE_INGEST_SECRET, 'colors', Date.now() + 30 * 86_400_000)}`;
+  const w1Writer = `Bearer w1.colors.${await hmacSha256Base64Url(HOSTILE_INGEST_SECRET, 'write:v1:colors')}`;
+  const developmentWriter = `Bearer ${await streamWriteToken(DEVELOPMENT_INGEST_SECRET, 'colors')}`;
+  const farFuture = await mintPlaybackToken(HOSTILE_PLAYBACK_SECRET, 'vip', 999_999_999_999);
+  // duplex: a stream body needs it in Node's Request (workerd ignores it).
+  const put = (authorization: string | undefined, contentType: string, body: RequestInit['body'], extra: Record<string, string> = {}): RequestInit & { duplex: 'half' } => ({
     method: 'PUT',
     headers: { ...(authorization ? { authorization } : {}), 'content-type': contentType, ...extra },
     body,
+    duplex: 'half',
   });
   const playlist = 'application/vnd.apple.mpegurl';
   const part = partAnnouncementHeaders({ msn: 1, duration: 0.3, independent: true, next: 'sa-1.p1.m4s', partTarget: 0.333 });
@@ -89,6 +113,7 @@ async function cases(): Promise<HostileCase[]> {
     { name: 'an expired token', path: `/live/vip/index.m3u8?token=${expired}`, stream: 'vip' },
     { name: "another stream's token", path: `/live/vip/source/index.m3u8?token=${forOther}`, stream: 'vip' },
     { name: 'a forged token', path: `/live/vip/source/sa-0.m4s?token=${forged}`, stream: 'vip' },
+    { name: 'a token expiring in the year 33658', path: `/live/vip/index.m3u8?token=${farFuture}`, stream: 'vip' },
     // The write API.
     { name: 'a write without credentials', path: '/_ingest/objects/streams/colors/index.m3u8', init: put(undefined, playlist, '#EXTM3U\n') },
     { name: 'a write with a wrong secret', path: '/_ingest/objects/streams/colors/index.m3u8', init: put('Bearer wrong', playlist, '#EXTM3U\n') },
@@ -100,6 +125,16 @@ async function cases(): Promise<HostileCase[]> {
     { name: 'an oversized part', path: '/_ingest/objects/streams/colors/source/sa-0.p0.m4s', init: put(colorsWriter, 'video/mp4', new Uint8Array(9 * 1024 * 1024), part) },
     { name: 'a part without its announcement', path: '/_ingest/objects/streams/colors/source/sa-0.p0.m4s', init: put(colorsWriter, 'video/mp4', new Uint8Array(10)) },
     { name: 'a part with a bad hint', path: '/_ingest/objects/streams/colors/source/sa-0.p0.m4s', init: put(colorsWriter, 'video/mp4', new Uint8Array(10), { ...part, 'x-part-next': '../../x' }) },
+    { name: 'an oversized chunked object (no Content-Length)', path: '/_ingest/objects/streams/colors/source/sa-0.m4s', init: put(colorsWriter, 'video/mp4', chunkedBody(65 * 1024 * 1024)) },
+    { name: 'an oversized chunked part (no Content-Length)', path: '/_ingest/objects/streams/colors/source/sa-0.p0.m4s', init: put(colorsWriter, 'video/mp4', chunkedBody(9 * 1024 * 1024), part) },
+    { name: 'an expired write token', path: '/_ingest/objects/streams/colors/index.m3u8', init: put(expiredWriter, playlist, '#EXTM3U\n') },
+    { name: 'a write token expiring 30 days ahead', path: '/_ingest/objects/streams/colors/index.m3u8', init: put(farFutureWriter, playlist, '#EXTM3U\n') },
+    { name: 'a w1 write token (no expiry)', path: '/_ingest/objects/streams/colors/index.m3u8', init: put(w1Writer, playlist, '#EXTM3U\n') },
+    // An edge left with the public development secret: it writes nothing from off this machine.
+    { name: 'the development secret, to a public host', path: 'https://edge.example.com/_ingest/objects/streams/colors/index.m3u8', init: put(`Bearer ${DEVELOPMENT_INGEST_SECRET}`, playlist, '#EXTM3U\n'), ingestSecret: DEVELOPMENT_INGEST_SECRET },
+    { name: 'a development write token, to a public host', path: 'https://edge.example.com/_ingest/objects/streams/colors/index.m3u8', init: put(developmentWriter, playlist, '#EXTM3U\n'), ingestSecret: DEVELOPMENT_INGEST_SECRET },
+    { name: 'the development secret, to loopback through a proxy', path: 'http://127.0.0.1:8080/_ingest/objects/streams/colors/index.m3u8', init: put(`Bearer ${DEVELOPMENT_INGEST_SECRET}`, playlist, '#EXTM3U\n', { 'x-forwarded-for': '203.0.113.9' }), ingestSecret: DEVELOPMENT_INGEST_SECRET },
+    { name: 'the development secret, to loopback from a remote client', path: 'http://127.0.0.1:8080/_ingest/objects/streams/colors/index.m3u8', init: put(`Bearer ${DEVELOPMENT_INGEST_SECRET}`, playlist, '#EXTM3U\n', { 'cf-connecting-ip': '203.0.113.9' }), ingestSecret: DEVELOPMENT_INGEST_SECRET },
     { name: 'deleting a playlist', path: '/_ingest/objects/streams/colors/source/index.m3u8', init: { method: 'DELETE', headers: { authorization: colorsWriter } } },
   ];
 }
@@ -113,11 +148,15 @@ export async function seedHostileStreams(store: ObjectStore): Promise<void> {
   }
 }
 
-export function hostileRequestTests(makeApp: () => Promise<{ app: Hono; store: ReturnType<typeof recordingStore> }>): void {
+/** `makeApp(ingestSecret)`: the edge over seeded storage, with that INGEST_SECRET. */
+export function hostileRequestTests(makeApp: (ingestSecret: string) => Promise<{ app: Hono; store: ReturnType<typeof recordingStore> }>): void {
   describe('hostile requests to the edge', () => {
     it('answers each with a 4xx and a reason, reads nothing outside the requested stream, and changes nothing', async () => {
-      const { app, store } = await makeApp();
+      const apps = new Map<string, Awaited<ReturnType<typeof makeApp>>>();
       for (const hostile of await cases()) {
+        const ingestSecret = hostile.ingestSecret ?? HOSTILE_INGEST_SECRET;
+        if (!apps.has(ingestSecret)) apps.set(ingestSecret, await makeApp(ingestSecret));
+        const { app, store } = apps.get(ingestSecret)!;
         store.read.length = 0;
         store.changed.length = 0;
         const response = await app.request(hostile.path, hostile.init);

@@ -4,11 +4,11 @@ import { createApp } from '../../edge/app.ts';
 import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
 import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
 import type { Env } from '../../edge/worker.ts';
-import { HOSTILE_INGEST_SECRET, HOSTILE_PLAYBACK_SECRET, hostileRequestTests, recordingStore, seedHostileStreams } from '../helpers/hostile-requests.ts';
+import { HOSTILE_PLAYBACK_SECRET, hostileRequestTests, recordingStore, seedHostileStreams } from '../helpers/hostile-requests.ts';
 
 const bindings = env as unknown as Env;
 
-hostileRequestTests(async () => {
+hostileRequestTests(async (ingestSecret) => {
   const r2 = new R2ObjectStore(bindings.BUCKET);
   await seedHostileStreams(r2);
   const store = recordingStore(r2);
@@ -16,7 +16,7 @@ hostileRequestTests(async () => {
     store,
     cache: caches.default,
     shareReadsAcrossRequests: false,
-    ingestSecret: HOSTILE_INGEST_SECRET,
+    ingestSecret,
     playbackSecret: HOSTILE_PLAYBACK_SECRET,
     lowLatency: new DurableObjectCoordinator(bindings.LIVE),
     assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../edge/app.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import { putStreamStatus } from '../../helpers/edge-app.ts';
-import { HOSTILE_INGEST_SECRET, HOSTILE_PLAYBACK_SECRET, hostileRequestTests, recordingStore, seedHostileStreams } from '../../helpers/hostile-requests.ts';
+import { HOSTILE_PLAYBACK_SECRET, hostileRequestTests, recordingStore, seedHostileStreams } from '../../helpers/hostile-requests.ts';
 import { InProcessCoordinator } from '../../../edge/low-latency/coordinator.ts';
 
 describe('hostile requests to the edge', () => {
@@ -23,13 +23,13 @@ describe('hostile requests to the edge', () => {
 
 });
 
-hostileRequestTests(async () => {
+hostileRequestTests(async (ingestSecret) => {
   const memory = new MemoryObjectStore();
   await seedHostileStreams(memory);
   const store = recordingStore(memory);
   const app = createApp({
     store,
-    ingestSecret: HOSTILE_INGEST_SECRET,
+    ingestSecret,
     playbackSecret: HOSTILE_PLAYBACK_SECRET,
     lowLatency: new InProcessCoordinator(store),
     assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
