@@ -14,6 +14,7 @@ import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
+import { checkStorageAccess } from './upload/storage-trouble.ts';
 import { AllocatorSettingError, describeMemoryInUse, restartIntoMemorySetup, type MemoryInUse } from './memory-allocator.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -79,6 +80,12 @@ if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
 
 const metrics = new IngestMetrics();
 const store = createObjectStore(config.storage);
+if (config.storage.kind !== 'fs') {
+  // A wrong secret would otherwise accept publishers and store nothing.
+  const storageAccess = await checkStorageAccess(store, describeStorage(config.storage));
+  if ('refused' in storageAccess) fatal(storageAccess.refused);
+  if ('unsure' in storageAccess) log.warn(storageAccess.unsure);
+}
 if (config.lowLatency && config.storage.kind !== 'edge') {
   log.info('low-latency HLS parts are announced through the edge write API only (--storage edge): this sidecar publishes segments only');
 }
@@ -101,6 +108,7 @@ const registry = new StreamRegistry({
   journal,
   settings: {
     ffmpegPath,
+    storageName: describeStorage(config.storage),
     ladder: config.ladder,
     targetSegmentDuration: config.segmentDuration,
     chunkDuration: config.chunkDuration,

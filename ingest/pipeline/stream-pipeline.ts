@@ -12,6 +12,7 @@ import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type R
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import { EncoderRun } from './encoder-run.ts';
 import { RateWindow } from './rate-window.ts';
+import { storageTroubleReporter } from '../upload/storage-trouble.ts';
 
 export interface PipelineSettings {
   ffmpegPath: string;
@@ -33,6 +34,8 @@ export interface PipelineSettings {
   /** ffmpeg that writes nothing for this long while fed is killed and restarted, milliseconds. */
   stallTimeoutMs: number;
   uploadLimits?: UploadLimits;
+  /** Where streams are stored, for messages (never a secret), e.g. "edge write API at https://…". */
+  storageName?: string;
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
@@ -114,8 +117,11 @@ export class StreamPipeline {
   private readonly videoFrames = new RateWindow(STATS_WINDOW_MS);
   private readonly videoSeconds = new RateWindow(STATS_WINDOW_MS);
   private readonly idleWatch: NodeJS.Timeout;
+  /** One per stream, so that a refused credential is reported once per stream, not per write. */
+  private readonly reportStorageTrouble: (error: unknown) => void;
 
   constructor(options: StreamPipelineOptions) {
+    this.reportStorageTrouble = storageTroubleReporter({ log: options.log, storage: options.storageName ?? 'storage' });
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
@@ -140,7 +146,7 @@ export class StreamPipeline {
         : undefined,
       now: this.now,
       metrics: options.metrics,
-      onError: (error) => options.log.error({ err: error }, 'storing stream output failed'),
+      onError: this.reportStorageTrouble,
       onBacklog: (seconds, segments) =>
         options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
       limits: options.uploadLimits,
