@@ -222,15 +222,24 @@ describe('parts and hints', () => {
       // Segments end at the playlist's end: the newest three start within 6 s of it.
       expect([...segmentsWithParts]).toEqual([msn - 2, msn - 1, msn].filter((n) => n >= 3));
     }
-    // Segment 8's parts left the playlist when segment 11 was listed (clock 18 s); ask until 18 + 6 s.
-    for (const at of [18_000, 20_000, 24_000]) {
-      clock = at;
-      state.acceptPart('v', part(12, 0));
-      expect(await state.part('v', 'sa-800.p3.m4s'), `at ${at} ms`).toEqual({ kind: 'part', bytes: new Uint8Array([8, 3, 7]), contentType: 'video/mp4' });
+    // With a part of the next segment listed, the oldest of the three starts more than 6 s from the end.
+    state.acceptPart('v', part(12, 0, { bytes: [12, 0, 7] }));
+    const withPending = await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }));
+    expect(new Set([...withPending.matchAll(/^#EXT-X-PART:.*URI="sa-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100))).toEqual(new Set([10, 11, 12]));
+    // Segment 8's parts left the playlist when segment 11's parts filled two seconds after segments
+    // 9 and 10 (clock 16 s): the state rolls on for two more segments, and they are still served
+    // until 16 + 6 s (and a second's margin), not after.
+    for (const msn of [12, 13]) {
+      clock += 2000;
+      wholeSegmentParts(state, 'v', msn, { bytes: bytes(msn) });
+      state.acceptPlaylist('v', playlist(msn + 1));
     }
-    clock = 26_000;
-    state.acceptPart('v', part(12, 1));
-    expect(await state.part('v', 'sa-300.p3.m4s')).toEqual({ kind: 'missing' });
+    clock = 22_000;
+    state.acceptPart('v', part(14, 0));
+    expect(await state.part('v', 'sa-800.p3.m4s')).toEqual({ kind: 'part', bytes: new Uint8Array([8, 3, 7]), contentType: 'video/mp4' });
+    clock = 23_001;
+    state.acceptPart('v', part(14, 1));
+    expect(await state.part('v', 'sa-800.p3.m4s')).toEqual({ kind: 'missing' });
   });
 
   it('keeps the parts of a segment whose number a new session reuses fetchable', async () => {
