@@ -26,10 +26,30 @@ function prependPath(dir) {
   process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
 }
 
+/**
+ * Under npm, our parent is the shell npm started (`sh -c "node scripts/node24.mjs ..."`). `kill`
+ * of npm's process (SIGTERM) reaches that shell, which dies without passing the signal on, and
+ * left us (and wrangler, workerd, the sidecar) running and holding the ports. So under npm, a
+ * parent gone is a stop request: `onOrphaned` runs once. Not outside npm: a script started
+ * directly in the background may outlive the shell that started it.
+ */
+function stopWhenOrphaned(onOrphaned) {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onOrphaned();
+  }, 250);
+  timer.unref();
+}
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major >= REQUIRED_MAJOR) {
   prependPath(dirname(process.execPath));
   process.argv = [process.execPath, resolve(entry), ...args];
+  // FILE's own SIGTERM handler (if any) stops what it started.
+  stopWhenOrphaned(() => process.kill(process.pid, 'SIGTERM'));
   await import(pathToFileURL(resolve(entry)).href);
 } else {
   if (!existsSync(node24)) {
@@ -47,6 +67,10 @@ if (major >= REQUIRED_MAJOR) {
   prependPath(dirname(node24));
   // Node's own flags (e.g. V8 heap sizes) carry over to the Node 24 that runs FILE.
   const child = spawn(node24, [...process.execArgv, resolve(entry), ...args], { stdio: 'inherit' });
+  // The child acts on the signal (FILE's handlers), this process waits for it to finish. A
+  // Ctrl-C reaches the child from the terminal as well: FILE treats a repeated signal as the same
+  // stop request.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  stopWhenOrphaned(() => child.kill('SIGTERM'));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -1,6 +1,6 @@
 /** `npm start`: the whole platform on this machine: edge (wrangler dev, local R2) + ingest sidecar. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Command, Option } from 'commander';
 import { DEFAULT_STREAMS_FILE, DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
@@ -8,16 +8,38 @@ import { StreamStore } from '../ingest/streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { PROJECT_ROOT, startEdgeDev, startIngest } from './lib/local-platform.ts';
 import type { ManagedProcess } from './lib/managed-process.ts';
+import { busyPortMessage, firstBusyPort, nearbyFreePort, type PortUse } from './lib/port-check.ts';
 
 const program = new Command('start')
-  .description('Run the ingest sidecar and the edge origin locally; Ctrl-C stops both.')
+  .description('Run the ingest sidecar and the edge origin locally; Ctrl-C (or SIGTERM) stops both.')
   .addOption(new Option('--rtmp-port <port>', 'RTMP port').env('RTMP_PORT').default('1935'))
-  .addOption(new Option('--edge-port <port>', 'edge HTTP port').env('EDGE_PORT').default('8080'))
+  .addOption(new Option('--edge-port <port>', 'edge HTTP port (player pages, playlists)').env('EDGE_PORT').default('8080'))
+  .addOption(new Option('--api-port <port>', "the sidecar's operations API port on 127.0.0.1 (0: off)").env('API_PORT').default('8935'))
+  .addOption(new Option('--state-dir <dir>', "the sidecar's journal of open streams").env('STATE_DIR').default('.ingest-state'))
+  .addOption(new Option('--persist-to <dir>', "where wrangler dev keeps local R2 and the Durable Objects' data (default: .wrangler/state)").env('EDGE_PERSIST_TO'))
   .parse();
-const options = program.opts<{ rtmpPort: string; edgePort: string }>();
-const rtmpPort = Number(options.rtmpPort);
-const edgePort = Number(options.edgePort);
-if (!Number.isInteger(rtmpPort) || !Number.isInteger(edgePort)) program.error('error: ports must be integers');
+const options = program.opts<{ rtmpPort: string; edgePort: string; apiPort: string; stateDir: string; persistTo?: string }>();
+
+function port(value: string, flag: string, allowOff = false): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < (allowOff ? 0 : 1) || number > 65_535) program.error(`error: ${flag} must be a port number${allowOff ? ' (0: off)' : ''}, not "${value}"`);
+  return number;
+}
+const rtmpPort = port(options.rtmpPort, '--rtmp-port');
+const edgePort = port(options.edgePort, '--edge-port');
+const apiPort = port(options.apiPort, '--api-port', true);
+
+// Before anything starts: a busy port fails here in one line, not after the edge or the sidecar
+// has come up (and a readiness check has perhaps taken the other program's answer for ours).
+const ports: PortUse[] = [
+  { what: 'edge', port: edgePort, flag: '--edge-port' },
+  { what: 'RTMP', port: rtmpPort, flag: '--rtmp-port' },
+  { what: 'operations API', port: apiPort, flag: '--api-port' },
+];
+const duplicate = ports.find((use, index) => use.port !== 0 && ports.findIndex((other) => other.port === use.port) !== index);
+if (duplicate) program.error(`error: ${duplicate.flag} ${duplicate.port} is also given to another of --edge-port, --rtmp-port, --api-port`);
+const busy = await firstBusyPort(ports);
+if (busy) program.error(`error: ${busyPortMessage(busy, await nearbyFreePort(busy.port, new Set(ports.map((use) => use.port))))}`);
 
 try {
   locateFfmpeg();
@@ -37,7 +59,7 @@ function ingestSecret(): { secret: string; source: string } {
 const { secret, source: secretSource } = ingestSecret();
 
 // Open mode while no stream is configured (what the blog does); stream keys as soon as one is.
-const streamStore = new StreamStore(join(PROJECT_ROOT, process.env.STREAMS_FILE ?? DEFAULT_STREAMS_FILE));
+const streamStore = new StreamStore(resolve(PROJECT_ROOT, process.env.STREAMS_FILE ?? DEFAULT_STREAMS_FILE));
 function readConfiguredStreams() {
   try {
     return streamStore.list();
@@ -52,14 +74,20 @@ const prefixed = (tag: string) => (line: string) => console.log(`${tag} ${line}`
 const running: ManagedProcess[] = [];
 let stopping = false;
 
-async function stopAll(code: number): Promise<never> {
+let stopped: Promise<never> | undefined;
+/** Stops what runs, once: every later call (a second signal, a child that exits meanwhile) waits on the first. */
+function stopAll(code: number): Promise<never> {
   stopping = true;
-  // The sidecar first: it ends the live playlists through the edge, which must still be up.
-  for (const process of [...running].reverse()) await process.stop();
-  process.exit(code);
+  stopped ??= (async () => {
+    // The sidecar first: it ends the live playlists through the edge, which must still be up.
+    for (const child of [...running].reverse()) await child.stop();
+    process.exit(code);
+  })();
+  return stopped;
 }
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+// One Ctrl-C can arrive more than once (the terminal signals npm, its shell and us; npm forwards
+// it too), and `kill` of npm's process reaches us through scripts/node24.mjs: each means "stop".
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
 
 function watch(child: ManagedProcess): void {
   running.push(child);
@@ -72,7 +100,16 @@ function watch(child: ManagedProcess): void {
 
 try {
   console.log(`[start] starting the edge (wrangler dev, local R2) on :${edgePort}…`);
-  watch(await startEdgeDev({ port: edgePort, ingestSecret: secret, playbackSecret: process.env.PLAYBACK_SECRET || undefined, logLevel: 'warn', onLine: prefixed('[edge]  ') }));
+  watch(
+    await startEdgeDev({
+      port: edgePort,
+      ingestSecret: secret,
+      playbackSecret: process.env.PLAYBACK_SECRET || undefined,
+      ...(options.persistTo ? { persistTo: resolve(PROJECT_ROOT, options.persistTo) } : {}),
+      logLevel: 'warn',
+      onLine: prefixed('[edge]  '),
+    }),
+  );
   console.log(`[start] starting the ingest sidecar on RTMP :${rtmpPort}…`);
   watch(
     await startIngest({
@@ -80,8 +117,8 @@ try {
       edgeUrl: `http://127.0.0.1:${edgePort}`,
       ingestSecret: secret,
       env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty', STREAMS_FILE: streamStore.path },
-      apiPort: 8935,
-      stateDir: join(PROJECT_ROOT, '.ingest-state'),
+      apiPort,
+      stateDir: resolve(PROJECT_ROOT, options.stateDir),
       extraArgs: open ? ['--open'] : [],
       onLine: prefixed('[ingest]'),
     }),
@@ -104,7 +141,7 @@ const lines = [
   `Watch     ${edge}/watch/${example}`,
   `Playlist  ${edge}/live/${example}/index.m3u8   (VLC: Media > Open Network Stream)`,
   ...(open ? [`Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8`] : []),
-  `Ops API   http://127.0.0.1:8935/healthz${process.env.ADMIN_TOKEN ? ' (/streams, /metrics with ADMIN_TOKEN)' : ' (set ADMIN_TOKEN for /streams and /metrics)'}`,
+  ...(apiPort === 0 ? [] : [`Ops API   http://127.0.0.1:${apiPort}/healthz${process.env.ADMIN_TOKEN ? ' (/streams, /metrics with ADMIN_TOKEN)' : ' (set ADMIN_TOKEN for /streams and /metrics)'}`]),
   `Ingest secret (sidecar -> edge write API): ${secretSource}`,
 ];
 console.log(`\n  ┌─ Live streaming platform, running locally ${'─'.repeat(40)}\n${lines.map((line) => `  │ ${line}`).join('\n')}\n  └─ Ctrl-C stops both.\n`);

@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TIME_PATH } from '../../shared/time-api.ts';
 import { writeEdgeEnvFile } from './edge-env-file.ts';
 import { ManagedProcess } from './managed-process.ts';
 
@@ -41,7 +42,7 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
     },
   });
   void edge.exited.then(() => envFile.remove());
-  await waitUntil(edge, `edge on :${options.port}`, 90_000, () => answersHttp(options.port));
+  await waitUntil(edge, `edge on :${options.port}`, 90_000, () => answersAsOurEdge(options.port));
   return edge;
 }
 
@@ -86,12 +87,20 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
   return ingest;
 }
 
-/** An edge on this port answers its front page. */
-async function answersHttp(port: number): Promise<boolean> {
-  const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-  await response.body?.cancel();
-  return response.ok;
+/**
+ * Our edge answers on this port: its clock (`GET /time`, an ISO date near ours; see
+ * shared/time-api.ts), which another program on the port (a dev server, a second platform's
+ * proxy) does not serve. A front page answering 200 proved nothing: any web server does.
+ */
+export async function answersAsOurEdge(port: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${port}${TIME_PATH}`, { signal: AbortSignal.timeout(2000) });
+  const body = await response.text();
+  const time = Date.parse(body.trim());
+  return response.ok && /^\d{4}-\d{2}-\d{2}T/.test(body) && Math.abs(time - Date.now()) < EDGE_CLOCK_TOLERANCE_MS;
 }
+
+// The edge runs on this machine: its clock is ours, give or take a slow answer.
+const EDGE_CLOCK_TOLERANCE_MS = 60_000;
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -133,7 +142,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<ManagedPr
     env: { ...process.env, INGEST_SECRET: options.ingestSecret, ...(options.playbackSecret ? { PLAYBACK_SECRET: options.playbackSecret } : {}) },
     onLine: options.onLine,
   });
-  await waitUntil(edge, `Node edge on :${options.port}`, 30_000, () => answersHttp(options.port));
+  await waitUntil(edge, `Node edge on :${options.port}`, 30_000, () => answersAsOurEdge(options.port));
   return edge;
 }
 
@@ -163,6 +172,6 @@ export async function startDenoEdge(options: DenoEdgeOptions): Promise<ManagedPr
     },
     onLine: options.onLine,
   });
-  await waitUntil(edge, `Deno edge on :${options.port}`, 60_000, () => answersHttp(options.port));
+  await waitUntil(edge, `Deno edge on :${options.port}`, 60_000, () => answersAsOurEdge(options.port));
   return edge;
 }
