@@ -1,6 +1,7 @@
 /**
  * The Node edge as it runs (`edge/node-server.ts` in its own process, real HTTP): it refuses the
  * development ingest secret beyond loopback, and cuts uploads at the limit while they stream.
+ * The Deno edge's start-up refusal too (the `deno` binary from npm).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
 import { DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES } from '../../shared/write-api.ts';
 import { freePort, within } from '../helpers/network.ts';
 
-const SERVER = join(import.meta.dirname, '..', '..', 'edge', 'node-server.ts');
+const ROOT = join(import.meta.dirname, '..', '..');
+const SERVER = join(ROOT, 'edge', 'node-server.ts');
 const MIB = 1024 * 1024;
 
 function startEdge(args: string[], secret: string, storageDir: string): ChildProcess {
@@ -44,11 +46,24 @@ function peakRssBytes(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 }
 
-describe('the Node edge', () => {
-  it.each(['0.0.0.0', '::'])('refuses to start with the development secret on %s, in one line', async (host) => {
+/** The Deno edge with only what it needs to reach its start-up check (no S3 settings: it would exit on those after). */
+function startDenoEdge(host: string, port: number, secret: string): ChildProcess {
+  return spawn(join(ROOT, 'node_modules', '.bin', 'deno'), ['run', '--allow-net', '--allow-env', '--allow-read', join(ROOT, 'edge', 'deno-server.ts')], {
+    env: { ...process.env, EDGE_HOST: host, EDGE_PORT: String(port), INGEST_SECRET: secret, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+describe('the Node and Deno edge servers', () => {
+  it.each([
+    { runtime: 'Node', host: '0.0.0.0' },
+    { runtime: 'Node', host: '::' },
+    { runtime: 'Deno', host: '0.0.0.0' },
+  ])('$runtime refuses to start with the development secret on $host, in one line', async ({ runtime, host }) => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-node-'));
     try {
-      const child = startEdge(['--host', host, '--port', String(await freePort())], DEVELOPMENT_INGEST_SECRET, dir);
+      const port = await freePort();
+      const child = runtime === 'Node' ? startEdge(['--host', host, '--port', String(port)], DEVELOPMENT_INGEST_SECRET, dir) : startDenoEdge(host, port, DEVELOPMENT_INGEST_SECRET);
       let stderr = '';
       child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
       const code = await within('the Node edge to exit', 20_000, new Promise<number | null>((resolve) => child.once('exit', resolve)));
@@ -59,7 +74,7 @@ describe('the Node edge', () => {
     }
   });
 
-  describe('on loopback', () => {
+  describe('Node, on loopback', () => {
     let dir: string;
     const edges: ChildProcess[] = [];
     beforeAll(() => {
