@@ -33,6 +33,9 @@ export default {
       // each held viewer is its own call to the stream's Durable Object, which groups them.
       shareReadsAcrossRequests: false,
       lowLatency: new DurableObjectCoordinator(env.LIVE),
+      // No peer address on Workers: with the development secret, writes are taken only for a
+      // loopback URL host and a loopback cf-connecting-ip, which only `wrangler dev` on this
+      // machine produces (edge/development-secret.ts).
       ingestSecret: env.INGEST_SECRET,
       playbackSecret: env.PLAYBACK_SECRET || undefined,
       segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,
