@@ -138,7 +138,7 @@ const rtmp = new RtmpServer({
     fatal(`cannot listen for RTMP: ${error.message}${hint}`);
   },
 });
-rtmp.listen();
+const rtmpListening = rtmp.listen();
 metrics.observeRtmpGate(() => rtmp.gateStats());
 if (!config.rtmpLimits) log.warn('UNGUARDED RTMP: no connection limits, timeouts or message checks (for measuring node-media-server only)');
 const resumed = registry.resumeAfterRestart();
@@ -147,8 +147,14 @@ const api =
   config.apiPort === 0
     ? undefined
     : serve({ fetch: createOpsApi({ registry, metrics, adminToken: config.adminToken, mode: () => access.mode, playbackSecret: config.playbackSecret }).fetch, hostname: config.apiHost, port: config.apiPort });
-api?.on('error', (error: NodeJS.ErrnoException) => fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}`));
+api?.on('error', (error: NodeJS.ErrnoException) => {
+  const hint = error.code === 'EADDRINUSE' ? ' (is another sidecar running? set --api-port, or 0 to turn it off)' : '';
+  fatal(`cannot listen for the operations API on ${config.apiHost}:${config.apiPort}: ${error.message}${hint}`);
+});
 if (api && !config.adminToken) log.warn('ADMIN_TOKEN is not set: the operations API only answers /healthz');
+
+// "Ready" only once every port listens: a port that cannot be had ends the process (fatal) instead.
+await Promise.all([rtmpListening, ...(api ? [new Promise<void>((resolve) => (api.listening ? resolve() : api.once('listening', () => resolve())))] : [])]);
 
 log.info(
   {

@@ -1,7 +1,7 @@
 /** `npm run publish:test`: publishes a 720p30 test pattern with a burnt-in clock and a tone. */
-import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg, FfmpegNotFoundError } from '../ingest/transcode/ffmpeg-binary.ts';
+import { describeFailure, FfmpegPublisher } from './lib/ffmpeg-publisher.ts';
 
 const program = new Command('publish:test')
   .description('Publish a test pattern (burnt-in wall clock, 1 kHz beep every second) over RTMP, in real time.')
@@ -43,15 +43,17 @@ const args = [
   '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
   '-g', String(Math.round(fps * Number(options.gop))), '-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '5000k',
   '-c:a', 'aac', '-b:a', '128k',
-  '-f', 'flv', options.url,
+  // Without it the FLV muxer warns at every stop that it cannot seek back into a live stream.
+  '-f', 'flv', '-flvflags', 'no_duration_filesize', options.url,
 ];
 console.log(`publishing a ${options.size} test pattern to ${options.url}${options.duration ? ` for ${options.duration} s` : ' (Ctrl-C stops)'}`);
-const child = spawn(ffmpeg, args, { stdio: 'inherit' });
-process.on('SIGINT', () => child.kill('SIGINT'));
-child.on('exit', (code, signal) => {
-  if (code !== 0 && signal !== 'SIGINT' && code !== 255) {
-    console.error(`ffmpeg stopped with ${signal ?? `exit code ${code}`}: is the sidecar running (npm start) and the URL right?`);
-    process.exit(1);
-  }
-  process.exit(0);
-});
+const publisher = new FfmpegPublisher(ffmpeg, args);
+// A Ctrl-C reaches us more than once (the terminal signals npm, its shell and us; npm and
+// scripts/node24.mjs forward it), `timeout` and `kill` send SIGTERM: each is the same request,
+// and ffmpeg, in a process group of its own, hears it from us alone, once, as its "q" key.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => publisher.stop());
+const outcome = await publisher.finished;
+if (outcome.kind !== 'done') {
+  console.error(describeFailure(outcome, options.url));
+  process.exit(1);
+}

@@ -42,7 +42,13 @@ declare module 'node-media-server/src/session/base_session.js' {
     /** Only on RTMP sessions. */
     socket?: Socket;
     /** Only on RTMP sessions: the protocol state (its `flv` is an FLV parser it never uses). */
-    rtmp?: { flv?: unknown };
+    rtmp?: {
+      flv?: unknown;
+      /** The message stream id of the publish or play command. */
+      streamId?: number;
+      /** An `onStatus` command to the peer on message stream `streamId`. */
+      sendStatusMessage?: (streamId: number, level: 'status' | 'error' | 'warning', code: string, description: string) => void;
+    };
     sendBuffer: (buffer: Buffer) => void;
     close: () => void;
   }

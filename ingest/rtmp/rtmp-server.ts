@@ -102,7 +102,10 @@ export class RtmpServer {
         remoteAddress: session.ip,
       });
       if ('reject' in decision) {
-        session.close();
+        // node-media-server has already answered NetStream.Publish.Start (it asks us after);
+        // an error status after it is what publishers act on: ffmpeg prints "Server error: <description>"
+        // and stops, OBS shows it, where a bare close left them with "Broken pipe".
+        refusePublish(session, decision.reject);
         if (session.socket) this.gate?.publishRefused(session.socket);
         return;
       }
@@ -183,8 +186,15 @@ export class RtmpServer {
     });
   }
 
-  listen(): void {
+  /**
+   * Resolves once every listener (RTMP, and RTMPS when configured) is listening: nothing is
+   * ready before. A listener that cannot listen goes to `onListenError` instead (and this never resolves).
+   */
+  listen(): Promise<void> {
+    const { tcpServer, tlsServer } = this.nms.rtmpServer;
+    const listening = [tcpServer, tlsServer].flatMap((server) => (server ? [new Promise<void>((resolve) => server.once('listening', () => resolve()))] : []));
     this.nms.rtmpServer.run();
+    return Promise.all(listening).then(() => undefined);
   }
 
   close(): void {
@@ -220,4 +230,13 @@ function forgetRefusedPublisher(session: BaseSession): void {
   if (!broadcast || broadcast.publisher !== session) return;
   broadcast.publisher = null;
   if (broadcast.subscribers.size === 0) Context.broadcasts.delete(session.streamPath);
+}
+
+/** RTMP's status for a refused publish (as nginx-rtmp and Wowza send it); a reason a person can act on. */
+const PUBLISH_REFUSED_CODE = 'NetStream.Publish.BadName';
+
+/** Tells the publisher why, on its stream, then half-closes (the gate cuts the rest). */
+function refusePublish(session: BaseSession, reason: string): void {
+  session.rtmp?.sendStatusMessage?.(session.rtmp.streamId ?? 0, 'error', PUBLISH_REFUSED_CODE, `publish refused: ${reason}`);
+  session.close();
 }
