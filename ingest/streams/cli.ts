@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
 import { DEFAULT_STREAMS_FILE } from '../config.ts';
 import { StreamStore, StreamStoreError, type ConfiguredStream } from './stream-store.ts';
 
@@ -24,9 +23,13 @@ function printKey(program: Command, verb: string, stream: ConfiguredStream, key:
   console.log(`Stream "${stream.name}" ${verb}.`);
   console.log(`  Stream key:  ${key}`);
   console.log('               (shown this once: only its hash is stored. Keep it secret; rotate it if it leaks.)');
-  console.log(`  Playback id: ${stream.playbackId}   (public)`);
+  const signed = stream.playback === 'signed';
+  console.log(`  Playback id: ${stream.playbackId}   (${signed ? 'signed: viewers also need a playback token' : 'public: anyone with it can watch'})`);
   console.log('  Publish:     server rtmp://HOST:1935/live with the stream key above (OBS: Custom service)');
-  console.log(`  Watch:       https://EDGE/watch/${stream.playbackId}   playlist https://EDGE/live/${stream.playbackId}/index.m3u8`);
+  // A signed stream's URLs without a token answer 401: show where the token goes, and how to get one.
+  const query = signed ? `?${PLAYBACK_TOKEN_PARAM}=TOKEN` : '';
+  console.log(`  Watch:       https://EDGE/watch/${stream.playbackId}${query}   playlist https://EDGE/live/${stream.playbackId}/index.m3u8${query}`);
+  if (signed) console.log(`               (TOKEN: PLAYBACK_SECRET=... npm run streams -- token ${stream.name})`);
 }
 
 const program = new Command('streams')
@@ -74,20 +77,21 @@ program
   .action(async (nameOrId: string, options: { ttl: number }) => {
     const secret = process.env.PLAYBACK_SECRET;
     if (!secret) throw new StreamStoreError('set PLAYBACK_SECRET (the secret the edge verifies tokens with) to mint tokens');
+    // Only a stream of the store: a token for a name that is no stream's looked like a success
+    // and opened nothing (open-mode streams are public: they need no token).
     const stream = store().find(nameOrId);
-    // An open-mode stream id is not in the store: it can be given as a playback id directly.
-    const playbackId = stream?.playbackId ?? (isStreamId(nameOrId) ? nameOrId : undefined);
-    if (!playbackId) throw new StreamStoreError(`no stream named "${nameOrId}"`);
+    if (!stream) throw new StreamStoreError(`no stream named "${nameOrId}" or with that playback id (see \`npm run streams -- list\`)`);
+    const { playbackId } = stream;
     const expiresAt = Math.floor(Date.now() / 1000) + options.ttl;
     const token = await mintPlaybackToken(secret, playbackId, expiresAt);
     if (program.opts<GlobalOptions>().json) {
       console.log(JSON.stringify({ playbackId, token, expiresAt: new Date(expiresAt * 1000).toISOString() }, null, 2));
       return;
     }
-    console.log(`Playback token for ${stream ? `"${stream.name}" ` : ''}(${playbackId}), valid until ${new Date(expiresAt * 1000).toISOString()}:`);
+    console.log(`Playback token for "${stream.name}" (${playbackId}), valid until ${new Date(expiresAt * 1000).toISOString()}:`);
     console.log(`  ${token}`);
     console.log(`  Watch: https://EDGE/watch/${playbackId}?${PLAYBACK_TOKEN_PARAM}=${token}`);
-    if (stream && stream.playback !== 'signed') console.log('  (this stream is public: it plays without a token too)');
+    if (stream.playback !== 'signed') console.log('  (this stream is public: it plays without a token too)');
   });
 
 program

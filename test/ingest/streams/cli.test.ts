@@ -67,6 +67,30 @@ describe('npm run streams', () => {
     expect(streams(file, 'remove', 'vip').code).toBe(0);
   });
 
+  // What a newcomer reads after `streams add`: the watch URL must be one that plays.
+  it.each([
+    { flags: ['--signed'], mode: /\(signed: viewers also need a playback token\)/, watch: /Watch: +https:\/\/EDGE\/watch\/\w+\?token=TOKEN /, hint: /streams -- token/ },
+    { flags: [], mode: /\(public: anyone with it can watch\)/, watch: /Watch: +https:\/\/EDGE\/watch\/\w+ /, hint: undefined },
+  ])('says how a stream added with [$flags] is watched', ({ flags, mode, watch, hint }) => {
+    const own = join(mkdtempSync(join(tmpdir(), 'cli-')), 'streams.json');
+    const added = streams(own, 'add', 'show', ...flags);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(mode);
+    expect(added.stdout).toMatch(watch);
+    if (hint) expect(added.stdout).toMatch(hint);
+    else expect(added.stdout).not.toMatch(/token/);
+  });
+
+  it.each([
+    { what: 'a name that is no stream', stream: 'nope' },
+    { what: 'a playback id that is no stream', stream: '0fcnvcwje972q4uc939' },
+  ])('mints no token for $what, and exits non-zero', ({ stream }) => {
+    const result = streamsWithEnv({ PLAYBACK_SECRET: 'cli-secret' }, file, 'token', stream);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`no stream named "${stream}" or with that playback id .*streams -- list`));
+  });
+
   it('removes a stream', () => {
     expect(streams(file, 'remove', 'main').code).toBe(0);
     expect(JSON.parse(streams(file, '--json', 'list').stdout)).toEqual([]);
