@@ -10,6 +10,7 @@ import { StreamPublisher, type PartSink, type Retention, type UploadLimits } fro
 import { SourceProbe } from '../media/source-probe.ts';
 import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
 import { EncoderRun } from './encoder-run.ts';
 import { RateWindow } from './rate-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
@@ -279,11 +280,13 @@ export class StreamPipeline {
       stallTimeoutMs: this.options.stallTimeoutMs,
       publisher,
       log: this.options.log,
+      // One video rendition stands for the source: every rung carries each of its frames
+      // (scaled, never resampled), so counting them all reported 90 fps for a 30 fps source.
       onChunk: (track, samples) => {
-        if (track.kind === 'video') this.videoFrames.add(samples, this.now());
+        if (track === referenceVideoTrack(run, renditions)) this.videoFrames.add(samples, this.now());
       },
       onSegment: (track, seconds) => {
-        if (track.kind === 'video') this.videoSeconds.add(seconds, this.now());
+        if (track === referenceVideoTrack(run, renditions)) this.videoSeconds.add(seconds, this.now());
       },
       onKeyframeOverdue: () => void this.keyframeOverdue(run),
       onUnexpectedExit: (reason) => void this.runFailed(run, reason),
@@ -402,4 +405,13 @@ export class StreamPipeline {
       uploadLagMs: this.publisher?.lastUploadLagMs,
     };
   }
+}
+
+/** The run's track of its first video rendition (the source's picture size), once its init segment is in. */
+function referenceVideoTrack(run: EncoderRun, renditions: readonly Rendition[]): CmafTrack | undefined {
+  for (const rendition of renditions) {
+    const track = run.tracks.get(rendition.name);
+    if (track?.kind === 'video') return track;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ function api(adminToken: string | undefined, playbackSecret?: string) {
     log: pino({ level: 'silent' }),
     metrics,
   });
-  return { app: createOpsApi({ registry, metrics, adminToken, mode: () => 'open', playbackSecret }), metrics };
+  return { app: createOpsApi({ registry, metrics, adminToken, mode: () => 'open', playbackSecret }), metrics, registry };
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -88,4 +89,34 @@ describe('operations API', () => {
       expect(byName.has(name), name).toBe(true);
     }
   });
+
+  // A 720p source gets passthrough 720p + encoded 480p and 360p: three video renditions of the
+  // same frames. Fed in real time by ffmpeg, as a publisher would.
+  it.each([{ fps: 30 }, { fps: 25 }])('reports a $fps fps source as $fps fps, and encode speed about 1, whatever the ladder', async ({ fps }) => {
+    const { app, registry } = api(TOKEN);
+    const decision = registry.decide({ app: 'live', name: 'rate', query: {}, remoteAddress: '127.0.0.1:5000' });
+    if (!('accept' in decision)) throw new Error(decision.reject);
+    const publisher = spawn('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${fps}`, '-t', '9',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(2 * fps), '-f', 'flv', 'pipe:1',
+    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const handler = decision.accept({ disconnect: () => publisher.kill(), resubscribe: () => {} });
+    publisher.stdout.on('data', (flv: Buffer) => handler.onData(flv));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      const { streams } = (await (await app.request('/streams', { headers: auth })).json()) as {
+        streams: { renditions: { kind: string }[]; input: { framesPerSecond: number }; encodeSpeed: number }[];
+      };
+      expect(streams[0]!.renditions.filter((rendition) => rendition.kind === 'video').length).toBeGreaterThanOrEqual(3);
+      // The first second goes to probing the source and starting ffmpeg: a little under the rate.
+      expect(streams[0]!.input.framesPerSecond).toBeGreaterThan(fps * 0.6);
+      expect(streams[0]!.input.framesPerSecond).toBeLessThan(fps * 1.2);
+      expect(streams[0]!.encodeSpeed).toBeGreaterThan(0.6);
+      expect(streams[0]!.encodeSpeed).toBeLessThan(1.2);
+    } finally {
+      publisher.kill();
+      handler.onEnd();
+      await registry.close();
+    }
+  }, 30_000);
 });
