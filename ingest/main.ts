@@ -15,7 +15,7 @@ import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts'
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { EdgeObjectStore } from './upload/edge-object-store.ts';
 import { checkStorageAccess } from './upload/storage-trouble.ts';
-import { AllocatorSettingError, describeMemoryInUse, restartIntoMemorySetup, type MemoryInUse } from './memory-allocator.ts';
+import { ALLOCATOR_ENV, AllocatorSettingError, describeMemoryInUse, installedJemalloc, restartIntoMemorySetup, type MemoryInUse } from './memory-allocator.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -34,6 +34,10 @@ try {
 
 const config = parseIngestConfig(process.argv.slice(2));
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
+// glibc because jemalloc is missing (not because INGEST_ALLOCATOR=system chose it): say how to get it.
+if (memory.allocator === 'glibc' && process.env[ALLOCATOR_ENV] !== 'system' && !installedJemalloc()) {
+  log.warn('jemalloc is not installed: running on glibc malloc, whose heap creeps up under many streams. Install it (Debian/Ubuntu: sudo apt-get install -y libjemalloc2) and restart; INGEST_ALLOCATOR=system silences this');
+}
 if (memory.restartSkipped) log.warn(`running without the sidecar's memory settings (${memory.restartSkipped}): resident memory may creep up under many streams`);
 if (memory.allocator === 'jemalloc' && !memory.jemallocLoaded) log.warn('jemalloc was preloaded but is not in use (see the dynamic linker\'s message above): running on the C library\'s malloc');
 
