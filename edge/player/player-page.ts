@@ -75,6 +75,23 @@ function notLiveYet() {
   setTimeout(start, 3000);
 }
 
+// 401 and 403 are the edge saying no (a signed stream without a valid playback token): no retry
+// changes that, and its JSON body says why. Players only see the status, so the page asks once.
+function isRefusal(status) { return status === 401 || status === 403; }
+async function showRefusal(url, status) {
+  let reason = "";
+  try {
+    const body = await (await fetch(url, { cache: "no-store" })).json();
+    reason = typeof body.error === "string" ? body.error : "";
+  } catch (error) {
+    // No JSON reason (a proxy's page, say): the status alone.
+  }
+  state.fatal = "refused-" + status;
+  statusLine.textContent = "";
+  showError("The edge refused this stream (" + status + (status === 401 ? " Unauthorized" : " Forbidden") + ")" + (reason ? ": " + reason : "") +
+    (status === 401 ? ". A signed stream plays with its token in the page's address: ?token=…" : ""));
+}
+
 function startHls() {
   if (!(window.Hls && Hls.isSupported())) {
     if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = manifestUrl; return; }
@@ -97,8 +114,11 @@ function startHls() {
   hls.on(Hls.Events.FRAG_LOADED, () => { recoveries = 0; });
   hls.on(Hls.Events.ERROR, (_, data) => {
     state.errors.push({ type: data.type, details: data.details, fatal: data.fatal });
+    const status = data.response && data.response.code;
+    // A refusal is for good, fatal or not (a segment refused when the token expired, say).
+    if (isRefusal(status)) { hls.destroy(); return void showRefusal((data.context && data.context.url) || manifestUrl, status); }
     if (!data.fatal) return;
-    if (data.response && data.response.code === 404 && data.details === "manifestLoadError") { hls.destroy(); return notLiveYet(); }
+    if (status === 404 && data.details === "manifestLoadError") { hls.destroy(); return notLiveYet(); }
     // A network or decoder hiccup: try again a few times before giving up (a CDN blip, a flaky Wi-Fi).
     if (recoveries < MAX_RECOVERIES && data.type === Hls.ErrorTypes.NETWORK_ERROR) {
       recoveries += 1;
@@ -126,7 +146,14 @@ function startDash() {
   player.on(dashjs.MediaPlayer.events.ERROR, (event) => {
     const error = event.error || {};
     state.errors.push({ type: "dash", details: String(error.message || error.code || "error"), fatal: true });
-    if (error.code === 25 /* manifest download failed */) { player.reset(); return notLiveYet(); }
+    if (error.code === 25 /* manifest download failed */) {
+      player.reset();
+      // dash.js does not say why: a refusal is shown, anything else (404) waits for the stream.
+      fetch(manifestUrl, { cache: "no-store" })
+        .then((response) => (isRefusal(response.status) ? showRefusal(manifestUrl, response.status) : notLiveYet()))
+        .catch(notLiveYet);
+      return;
+    }
     state.fatal = String(error.code || "error");
     showError("Playback failed: " + (error.message || error.code));
   });
@@ -174,6 +201,24 @@ function lowLatencyActive() {
   return Boolean(level && level.details && level.details.partTarget);
 }
 
+// Seconds of media the viewer has watched: the playhead's steps in normal playback, summed. Not
+// video.played: dash.js's first seek from 0 to the live edge (on the wall clock) counts as played.
+let watchedSeconds = 0;
+let lastPlayhead = NaN;
+video.addEventListener("seeking", () => { lastPlayhead = NaN; });
+video.addEventListener("timeupdate", () => {
+  const step = video.currentTime - lastPlayhead;
+  // A jump (a seek, a player catching up with live, a gap skipped) is not watching.
+  if (!video.paused && !video.seeking && step > 0 && step < 2) watchedSeconds += step;
+  lastPlayhead = video.currentTime;
+});
+
+function formatDuration(seconds) {
+  const whole = Math.floor(seconds);
+  const minutes = Math.floor(whole / 60);
+  return minutes > 0 ? minutes + " min " + String(whole % 60).padStart(2, "0") + " s" : seconds.toFixed(1) + " s";
+}
+
 function bufferedSeconds() {
   for (let i = 0; i < video.buffered.length; i++) {
     if (video.buffered.start(i) <= video.currentTime + 0.1 && video.currentTime <= video.buffered.end(i)) return video.buffered.end(i) - video.currentTime;
@@ -209,7 +254,9 @@ setInterval(() => {
   state.latency = latency;
   state.buffer = bufferedSeconds();
   state.lowLatency = lowLatencyActive();
-  statusLine.textContent = "Playing " + video.currentTime.toFixed(1) + " s";
+  // Time watched, not the playhead: a live DASH playhead counts from 1970 (dash.js puts the
+  // stream on the wall clock), an HLS one from wherever the live window started.
+  statusLine.textContent = "Playing · watched " + formatDuration(watchedSeconds);
   stats.textContent = [
     Number.isFinite(height) ? height + "p" + (quality.value === "auto" ? " (auto)" : "") : "",
     "buffer " + state.buffer.toFixed(1) + " s",
