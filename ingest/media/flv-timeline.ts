@@ -60,6 +60,9 @@ export class FlvTimeline {
         time = furthest + step;
       }
     }
+    // A track's first frame a little before the run's first frame (tracks interleave loosely)
+    // starts the track at zero: decode times are never negative.
+    if (last === undefined) time = Math.max(0, time);
     if (last !== undefined && time - last < 1000) this.step.set(track, Math.max(1, time - last));
     this.lastOut.set(track, time);
     return time;
