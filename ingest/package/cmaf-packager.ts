@@ -1,0 +1,188 @@
+/**
+ * Frames -> CMAF for one track, with the boundaries decided here rather than by an encoder's
+ * fragmenter:
+ *
+ * - A part (chunk) closes when the next frame would take it past the part target. A frame's
+ *   duration is known only when the frame after it arrives, so each frame waits for the next;
+ *   the decision to close is taken when that next frame arrives, with the previous frame's
+ *   duration as its estimate (one frame of latency, ~33 ms at 30 fps).
+ * - A segment closes on the keyframe that starts the next one, the moment it arrives, on the
+ *   grid CmafSegmenter uses: the first keyframe at or past each multiple of the target duration
+ *   from the track's first sample (with the same tolerance). Every frame of an audio track is a
+ *   sync sample, so audio is cut on the same grid, and media sequence numbers stay aligned.
+ * - So when a part closes it is known what comes next: the next part of the same segment, or
+ *   the first part of the next segment starting where this part ends (`reachesBoundary`).
+ *
+ * The events are CmafSegmenter's, so whatever consumed an ffmpeg-fed segmenter (the stream's
+ * publisher) consumes this as it is.
+ */
+import type { CmafSegmenterEvents, CmafChunk } from './cmaf-segmenter.ts';
+import { writeFragment, type FragmentSample } from './cmaf-fragment-writer.ts';
+import { writeInitSegment, type TrackConfig } from './cmaf-init-writer.ts';
+import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
+import { concatBytes } from './mp4-box-writer.ts';
+
+export interface PackagerSample {
+  /** Track timescale units, increasing. */
+  decodeTime: number;
+  /** Presentation minus decode time, track timescale units. */
+  compositionOffset: number;
+  keyframe: boolean;
+  data: Uint8Array;
+}
+
+export interface CmafPackagerOptions {
+  /** Seconds: the segment grid. */
+  targetSegmentDuration: number;
+  /** Seconds: no part lasts longer (the low-latency part target, `--chunk-duration`). */
+  partTarget: number;
+  /** Seconds a segment may last before it is cut even without a keyframe (default: no limit). */
+  maxSegmentDuration?: number;
+}
+
+// As CmafSegmenter: a keyframe a little before the grid line still starts the next segment.
+const BOUNDARY_TOLERANCE_SECONDS = 0.05;
+// FLV times are whole milliseconds: a frame may last a millisecond longer than the one before.
+const PART_JITTER_SECONDS = 0.001;
+
+interface OpenPart {
+  startTime: number;
+  duration: number;
+  samples: FragmentSample[];
+}
+
+export class CmafTrackPackager {
+  readonly track: CmafTrack;
+  readonly init: Uint8Array;
+  private readonly kind: 'video' | 'audio';
+  private readonly options: CmafPackagerOptions;
+  private readonly events: CmafSegmenterEvents;
+  private initSent = false;
+  private pending: PackagerSample | undefined;
+  private part: OpenPart | undefined;
+  private chunks: CmafChunk[] = [];
+  private segmentIndex = 0;
+  private sequenceNumber = 0;
+  private nextBoundary: number | undefined;
+  /** Duration of the latest frame whose duration is known: the estimate for the next one. */
+  private lastDuration: number | undefined;
+  /** Frames are dropped until a keyframe: at the start, and after a segment cut for want of one. */
+  private waitingForKeyframe = true;
+  private overdueReported = false;
+  /** Frames dropped while waiting for a keyframe. */
+  droppedFrames = 0;
+
+  constructor(config: TrackConfig, options: CmafPackagerOptions, events: CmafSegmenterEvents) {
+    this.kind = config.kind;
+    this.options = options;
+    this.events = events;
+    this.init = writeInitSegment(config);
+    // Read back by the parser every consumer uses: what is announced is what was written.
+    this.track = parseCmafInitSegment(this.init);
+  }
+
+  push(sample: PackagerSample): void {
+    if (!this.initSent) {
+      this.initSent = true;
+      this.events.onInit(this.init, this.track);
+    }
+    const previous = this.pending;
+    this.pending = undefined;
+    if (previous) this.append(previous, Math.max(1, sample.decodeTime - previous.decodeTime));
+    if (this.waitingForKeyframe) {
+      if (!sample.keyframe) {
+        this.droppedFrames += 1;
+        return;
+      }
+      this.waitingForKeyframe = false;
+      this.startSegmentAt(sample.decodeTime);
+      this.pending = sample;
+      return;
+    }
+    const part = this.part!;
+    const timescale = this.track.timescale;
+    const estimate = this.lastDuration ?? 0;
+    const segmentStart = this.chunks[0]?.startTime ?? part.startTime;
+    const boundary = this.nextBoundary! - BOUNDARY_TOLERANCE_SECONDS * timescale;
+    if (sample.keyframe && sample.decodeTime >= boundary) {
+      this.closePart(true);
+      this.closeSegment();
+      this.startSegmentAt(sample.decodeTime);
+    } else if (this.options.maxSegmentDuration !== undefined && sample.decodeTime + estimate - segmentStart > this.options.maxSegmentDuration * timescale) {
+      this.closePart(true);
+      this.closeSegment();
+      this.waitingForKeyframe = true;
+      this.droppedFrames += 1;
+      if (!this.overdueReported) {
+        this.overdueReported = true;
+        this.events.onKeyframeOverdue?.(this.track);
+      }
+      return;
+    } else if (part.samples.length > 0 && sample.decodeTime - part.startTime + estimate > (this.options.partTarget - PART_JITTER_SECONDS) * timescale) {
+      this.closePart(false);
+      this.part = { startTime: sample.decodeTime, duration: 0, samples: [] };
+    }
+    this.pending = sample;
+  }
+
+  /** The input ended: the last frame (its duration estimated), its part and its segment are complete. */
+  end(): void {
+    const last = this.pending;
+    this.pending = undefined;
+    if (last) this.append(last, this.lastDuration ?? Math.round(this.track.timescale / 30));
+    this.closePart(true);
+    this.closeSegment();
+  }
+
+  private append(sample: PackagerSample, duration: number): void {
+    this.lastDuration = duration;
+    const part = this.part!;
+    part.samples.push({ duration, compositionOffset: sample.compositionOffset, keyframe: sample.keyframe, data: sample.data });
+    part.duration += duration;
+  }
+
+  private startSegmentAt(time: number): void {
+    const step = this.options.targetSegmentDuration * this.track.timescale;
+    const tolerance = BOUNDARY_TOLERANCE_SECONDS * this.track.timescale;
+    this.nextBoundary ??= time + step;
+    // Past every grid line the previous segment covered (a long GOP covers several).
+    while (this.nextBoundary - tolerance <= time) this.nextBoundary += step;
+    this.part = { startTime: time, duration: 0, samples: [] };
+  }
+
+  /** `nextStartsSegment`: the part after this one is the first of a new segment. */
+  private closePart(nextStartsSegment: boolean): void {
+    const part = this.part;
+    if (!part || part.samples.length === 0) return;
+    this.part = undefined;
+    const chunk: CmafChunk = {
+      bytes: writeFragment(this.kind, ++this.sequenceNumber, part.startTime, part.samples),
+      startTime: part.startTime,
+      duration: part.duration,
+      sampleCount: part.samples.length,
+      independent: part.samples[0]!.keyframe,
+    };
+    this.chunks.push(chunk);
+    this.events.onChunk?.(chunk, this.track, {
+      segmentStartTime: this.chunks[0]!.startTime,
+      index: this.chunks.length - 1,
+      reachesBoundary: nextStartsSegment,
+    });
+  }
+
+  private closeSegment(): void {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return;
+    this.chunks = [];
+    const first = chunks[0]!;
+    const last = chunks[chunks.length - 1]!;
+    this.events.onSegment({
+      index: this.segmentIndex++,
+      track: this.track,
+      startTime: first.startTime,
+      duration: last.startTime + last.duration - first.startTime,
+      chunks,
+      bytes: concatBytes(chunks.map((chunk) => chunk.bytes)),
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { CmafTrackPackager, type PackagerSample } from '../../../ingest/package/cmaf-packager.ts';
+import type { ChunkPosition, CmafChunk, CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
+import type { TrackConfig } from '../../../ingest/package/cmaf-init-writer.ts';
+import { readChunkSamples } from '../../helpers/fragment-samples.ts';
+
+// A 640x360 High-profile record (as x264 writes it), enough for the init segment.
+const AVC_RECORD = new Uint8Array([
+  0x01, 0x64, 0x00, 0x1e, 0xff, 0xe1, 0x00, 0x19, 0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01,
+  0x00, 0x00, 0x03, 0x00, 0x3c, 0x0f, 0x16, 0x2d, 0x96, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0,
+]);
+const VIDEO: TrackConfig = { kind: 'video', avcC: AVC_RECORD, width: 640, height: 360, timescale: 90_000 };
+const AUDIO: TrackConfig = { kind: 'audio', audioSpecificConfig: new Uint8Array([0x11, 0x90]), sampleRate: 48000, channels: 2, timescale: 48000 };
+
+interface Emitted {
+  chunks: { chunk: CmafChunk; position: ChunkPosition; atFrame: number }[];
+  segments: { segment: CmafSegment; atFrame: number }[];
+  overdue: number;
+}
+
+function pack(config: TrackConfig, samples: PackagerSample[], options: { maxSegmentDuration?: number } = {}): Emitted {
+  const emitted: Emitted = { chunks: [], segments: [], overdue: 0 };
+  let frame = 0;
+  const packager = new CmafTrackPackager(config, { targetSegmentDuration: 2, partTarget: 0.333, ...options }, {
+    onInit: () => {},
+    onChunk: (chunk, _track, position) => emitted.chunks.push({ chunk, position, atFrame: frame }),
+    onSegment: (segment) => emitted.segments.push({ segment, atFrame: frame }),
+    onKeyframeOverdue: () => (emitted.overdue += 1),
+  });
+  for (const sample of samples) {
+    packager.push(sample);
+    frame += 1;
+  }
+  packager.end();
+  return emitted;
+}
+
+/** 30 fps video on FLV's millisecond clock (33/34 ms steps), keyframes where `isKey` says. */
+function video(seconds: number, isKey: (frame: number) => boolean): PackagerSample[] {
+  return Array.from({ length: seconds * 30 }, (_, i) => ({
+    decodeTime: Math.round((i * 1000) / 30) * 90,
+    compositionOffset: i % 3 === 0 ? 6000 : 0,
+    keyframe: isKey(i),
+    data: new Uint8Array([i & 0xff, 1, 2]),
+  }));
+}
+
+function audio(seconds: number): PackagerSample[] {
+  return Array.from({ length: Math.ceil((seconds * 48000) / 1024) }, (_, i) => ({ decodeTime: i * 1024, compositionOffset: 0, keyframe: true, data: new Uint8Array([i & 0xff]) }));
+}
+
+describe('packager boundaries (decided by the sidecar)', () => {
+  it.each([
+    { what: 'a 2 s GOP', config: VIDEO, samples: video(7, (i) => i % 60 === 0), starts: [0, 2, 4, 6] },
+    { what: 'a 1 s GOP (every other keyframe starts a segment)', config: VIDEO, samples: video(7, (i) => i % 30 === 0), starts: [0, 2, 4, 6] },
+    { what: 'irregular keyframes (the first past each grid line)', config: VIDEO, samples: video(8, (i) => [0, 75, 93, 150, 210].includes(i)), starts: [0, 2.5, 5, 7] },
+    { what: 'audio, cut on the same grid (50 ms tolerance, as CmafSegmenter)', config: AUDIO, samples: audio(6.5), starts: [0, 1.962667, 3.968, 5.952] },
+  ])('$what: segments start on keyframes past the grid, parts stay within the target', ({ config, samples, starts }) => {
+    const { chunks, segments } = pack(config, samples);
+    const timescale = config.timescale;
+    expect(segments.map(({ segment }) => Number((segment.startTime / timescale).toFixed(6)))).toEqual(starts);
+    for (const { segment } of segments) {
+      expect(segment.chunks[0]!.independent).toBe(true);
+      expect(segment.duration).toBe(segment.chunks.reduce((sum, chunk) => sum + chunk.duration, 0));
+    }
+    // Parts: within the target, contiguous, and each says truly what comes next.
+    for (const [i, { chunk, position }] of chunks.entries()) {
+      if (i < chunks.length - 1) expect(chunk.duration / timescale).toBeLessThanOrEqual(0.333);
+      const next = chunks[i + 1];
+      if (!next) continue;
+      expect(next.chunk.startTime).toBe(chunk.startTime + chunk.duration);
+      if (position.reachesBoundary) expect(next.position).toEqual({ segmentStartTime: chunk.startTime + chunk.duration, index: 0, reachesBoundary: next.position.reachesBoundary });
+      else expect(next.position).toMatchObject({ segmentStartTime: position.segmentStartTime, index: position.index + 1 });
+    }
+    // Every frame is in exactly one part, in order, with its own bytes.
+    const written = chunks.flatMap(({ chunk }) => readChunkSamples(chunk.bytes).samples);
+    expect(written.map((sample) => sample.decodeTime)).toEqual(samples.map((sample) => sample.decodeTime));
+    expect(written.map((sample) => sample.data[0])).toEqual(samples.map((sample) => sample.data[0]));
+  });
+
+  it('uses the part target: 9 frames of 30 fps video (0.300 s), 15 AAC frames (0.320 s)', () => {
+    const videoParts = pack(VIDEO, video(2, (i) => i === 0)).chunks.map(({ chunk }) => chunk.sampleCount);
+    expect(videoParts.slice(0, -1).every((count) => count === 9)).toBe(true);
+    const audioParts = pack(AUDIO, audio(1.9)).chunks.map(({ chunk }) => chunk.sampleCount);
+    expect(audioParts.slice(0, -1).every((count) => count === 15)).toBe(true);
+  });
+
+  it('closes a segment the moment the keyframe that starts the next one arrives', () => {
+    const samples = video(5, (i) => i % 60 === 0);
+    const { segments, chunks } = pack(VIDEO, samples);
+    // Pushed frame 60 (the keyframe at 2 s): the first segment and its last part are out before frame 61 is.
+    expect(segments[0]!.atFrame).toBe(60);
+    expect(chunks.find(({ position }) => position.reachesBoundary)!.atFrame).toBe(60);
+    // A part closes when the frame that does not fit arrives: one frame after its last one.
+    expect(chunks[0]!.atFrame).toBe(chunks[0]!.chunk.sampleCount);
+  });
+
+  it('drops frames before the first keyframe', () => {
+    const { segments } = pack(VIDEO, video(3, (i) => i === 10 || i === 70));
+    expect(segments[0]!.segment.startTime).toBe(Math.round((10 * 1000) / 30) * 90);
+  });
+
+  it('cuts a segment whose keyframe is overdue, says so once, and waits for the next keyframe', () => {
+    const { segments, overdue } = pack(VIDEO, video(9, (i) => i === 0 || i === 120 || i === 240), { maxSegmentDuration: 2.5 });
+    expect(overdue).toBe(1);
+    expect(segments.map(({ segment }) => Math.round(segment.startTime / 9000) / 10)).toEqual([0, 4, 8]);
+    expect(segments[0]!.segment.duration / 90_000).toBeLessThanOrEqual(2.5);
+  });
+});
