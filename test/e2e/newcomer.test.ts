@@ -90,8 +90,8 @@ describe('npm start with a port another program holds', () => {
     const ports = { '--edge-port': await freePort(), '--rtmp-port': await freePort(), '--api-port': await freePort() };
     const busy = ports[flag as keyof typeof ports];
     const other = await occupy(busy);
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-newcomer-busy-'));
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'e2e-newcomer-busy-'));
       const run = npm(['start', '--', ...Object.entries(ports).flat().map(String)], { STREAMS_FILE: join(dir, 'streams.json'), STATE_DIR: join(dir, 'state'), EDGE_PERSIST_TO: join(dir, 'r2') });
       const { code, output } = await finished(run, 60_000);
       expect(code).not.toBe(0);
@@ -101,6 +101,7 @@ describe('npm start with a port another program holds', () => {
       expect(processesMentioning([dir])).toEqual([]);
     } finally {
       other.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -112,8 +113,8 @@ describe('the sidecar with a port another program holds', () => {
   ])('never says "ready" when its $what port is taken', async ({ args, said }) => {
     const busy = await freePort();
     const other = await listenTcp(busy, '0.0.0.0');
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-newcomer-ingest-'));
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'e2e-newcomer-ingest-'));
       const result = spawnSync(
         process.execPath,
         [join(PROJECT_ROOT, 'ingest', 'main.ts'), '--open', '--storage', 'fs', '--storage-dir', join(dir, 'media'), '--streams-file', join(dir, 'streams.json'), '--state-dir', join(dir, 'state'), ...args(busy, await freePort())],
@@ -125,6 +126,7 @@ describe('the sidecar with a port another program holds', () => {
       expect(result.stderr + result.stdout).not.toMatch(/ingest ready/);
     } finally {
       other.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
