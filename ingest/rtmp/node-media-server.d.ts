@@ -64,6 +64,8 @@ declare module 'node-media-server/src/core/context.js' {
     subscribers: Map<string, BaseSession>;
     postPlay(session: BaseSession): string | null;
     donePlay(session: BaseSession): void;
+    /** How long a disconnected publisher's headers and GOP cache are kept for it to resume (30 s in 4.4.3). */
+    publishGraceMs: number;
   }
   const Context: { broadcasts: Map<string, BroadcastServer>; sessions: Map<string, BaseSession> };
   export default Context;

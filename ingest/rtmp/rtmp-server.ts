@@ -172,6 +172,12 @@ export class RtmpServer {
     const broadcast = Context.broadcasts.get(session.streamPath);
     const socket = session.socket;
     if (!broadcast || !socket || socket.destroyed) return;
+    // node-media-server 4.4.3 keeps a publisher that left for 30 s: a new publisher from the same
+    // address "resumes" it, and our tap is first replayed the old publisher's metadata, sequence
+    // headers and GOP (a new broadcast at another resolution probed as the old one and kept its
+    // ladder), with its timestamps shifted past the old ones. Our pipeline has its own reconnect
+    // window: the library's ends at once.
+    broadcast.publishGraceMs = 0;
     let tap: FlvTap | undefined;
     const subscribe = () => {
       if (tap) broadcast.donePlay(tap);

@@ -1,0 +1,113 @@
+/**
+ * Users reuse a stream id every day: today's broadcast at another resolution than yesterday's.
+ * A viewer arriving while today's starts must never get yesterday's ladder: the status and the
+ * multivariant playlist the edge serves agree at every moment, and nothing is served as live
+ * before today's own multivariant playlist exists.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import type { StreamStatus } from '../../shared/stream-status.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { makeFlv } from '../helpers/media-fixtures.ts';
+import { eventually, freePort, within } from '../helpers/network.ts';
+import { publishFile } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
+
+interface Observation {
+  state: string;
+  statusRenditions: string[];
+  playlist: number;
+  playlistRenditions: string[];
+}
+
+describe('a new broadcast of a stream id used before', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let rtmpBase: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-rebroadcast-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      // A 180p rung: made under a 240p source, not under a 144p one.
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', '--ladder', '180:200k', '--x264-preset', 'ultrafast'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+  });
+
+  afterAll(async () => {
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    saveTestLog('e2e-rebroadcast', lines);
+  });
+
+  /** What a viewer arriving now sees: the status, then the multivariant playlist, read back to back. */
+  async function observe(): Promise<Observation | undefined> {
+    const statusResponse = await fetch(`${edgeUrl}/live/daily/status.json`, { signal: AbortSignal.timeout(5000) });
+    if (!statusResponse.ok) return undefined;
+    const status = (await statusResponse.json()) as StreamStatus;
+    const playlist = await fetch(`${edgeUrl}/live/daily/index.m3u8`, { signal: AbortSignal.timeout(5000) });
+    const manifest = playlist.ok ? parseM3u8(await playlist.text()) : undefined;
+    const folder = (uri: string) => uri.split('/')[0]!;
+    return {
+      state: status.state,
+      statusRenditions: status.renditions.map((rendition) => rendition.name).sort(),
+      playlist: playlist.status,
+      playlistRenditions: [
+        ...(manifest?.playlists ?? []).map((variant) => folder(variant.uri)),
+        ...Object.values(manifest?.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group).map((rendition) => folder(rendition.uri!))),
+      ].sort(),
+    };
+  }
+
+  it('never serves a live status beside the previous broadcast\'s ladder, and goes live with its own', async () => {
+    // Yesterday: 240p with a 180p rung, then the end.
+    const yesterday = publishFile(`${rtmpBase}/daily`, await makeFlv({ seconds: 8, gopFrames: 60, size: '426x240' }), join(dir, 'yesterday.flv'));
+    await within('yesterday\'s broadcast to finish', 60_000, yesterday.exited);
+    const ended = await eventually('yesterday\'s broadcast to end', 30_000, async () => {
+      const seen = await observe();
+      return seen?.state === 'ended' ? seen : undefined;
+    });
+    expect(ended.playlistRenditions).toEqual(['180p', 'audio', 'source']);
+
+    // Today: 144p, so no rung. Watched closely from the first moment.
+    const today = publishFile(`${rtmpBase}/daily`, await makeFlv({ seconds: 12, gopFrames: 60, size: '256x144' }), join(dir, 'today.flv'));
+    const seen: Observation[] = [];
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const observation = await observe();
+      if (observation && observation.state !== 'ended') seen.push(observation);
+      if (observation?.state === 'live' && observation.playlist === 200 && seen.filter((entry) => entry.state === 'live').length >= 5) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await today.stop();
+    const live = seen.filter((entry) => entry.state === 'live');
+    expect(live.length, JSON.stringify(seen.slice(0, 5))).toBeGreaterThanOrEqual(5);
+    const story = seen.map((entry) => `${entry.state}[${entry.statusRenditions}] ${entry.playlist}[${entry.playlistRenditions}]`).join('\n');
+    for (const entry of live) {
+      expect(entry.playlist, story).toBe(200);
+      expect(entry.playlistRenditions, story).toEqual(['audio', 'source']);
+      expect(entry.statusRenditions).toEqual(['audio', 'source']);
+    }
+    // Before it is live, no playlist at all: yesterday's is not handed out for today's.
+    for (const entry of seen.filter((observation) => observation.state === 'starting')) expect(entry.playlist, story).toBe(404);
+  });
+});
