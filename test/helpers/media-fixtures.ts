@@ -22,6 +22,12 @@ export interface FlvOptions {
   preset?: string;
   /** libx264 keyframe placement instead of a fixed GOP, e.g. `expr:...` for irregular keyframes. */
   forceKeyframes?: string;
+  /** B-frames between reference frames (libx264 `-bf`; its preset's own when unset). */
+  bFrames?: number;
+  /** The tone's sample rate (default 48000). */
+  audioSampleRate?: number;
+  /** Audio encoder (default aac), e.g. libmp3lame for an MP3 source. */
+  audioCodec?: string;
 }
 
 /** An H.264/AAC FLV like OBS or ffmpeg publish, as bytes. */
@@ -29,13 +35,14 @@ export function makeFlv(options: FlvOptions): Promise<Buffer> {
   const args = [
     '-hide_banner', '-loglevel', 'error',
     ...(options.video === false ? [] : ['-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`]),
-    ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
+    ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${options.audioSampleRate ?? 48000}`]),
     '-t', String(options.seconds),
     ...(options.video === false
       ? []
       : ['-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-g', String(options.gopFrames), '-pix_fmt', options.pixelFormat ?? 'yuv420p']),
     ...(options.forceKeyframes ? ['-sc_threshold', '0', '-force_key_frames', options.forceKeyframes] : []),
-    ...(options.audio === false ? [] : ['-c:a', 'aac']),
+    ...(options.bFrames === undefined || options.video === false ? [] : ['-bf', String(options.bFrames)]),
+    ...(options.audio === false ? [] : ['-c:a', options.audioCodec ?? 'aac']),
     '-f', 'flv', 'pipe:1',
   ];
   return new Promise((resolve, reject) => {
