@@ -12,6 +12,8 @@ import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type R
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import { EncoderRun } from './encoder-run.ts';
+import { RemuxRun, type MediaRun } from './remux-run.ts';
+import { chooseRun } from './run-choice.ts';
 import { RateWindow } from './rate-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
 
@@ -108,8 +110,8 @@ export class StreamPipeline {
   private readonly startedAt: number;
   private stateValue: PipelineState = 'live';
   private control: PublishControl | undefined;
-  private run: EncoderRun | undefined;
-  private lastRun: EncoderRun | undefined;
+  private run: MediaRun | undefined;
+  private lastRun: MediaRun | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly restarts: number[] = [];
   private finishing: Promise<void> | undefined;
@@ -241,7 +243,7 @@ export class StreamPipeline {
       return;
     }
     const renditions = this.renditionsFor(facts);
-    const run = this.startRun(renditions, probe.mediaZeroAt);
+    const run = this.startRun(renditions, probe.mediaZeroAt, probe.buffered);
     for (const chunk of probe.buffered) run.write(chunk);
   }
 
@@ -267,9 +269,11 @@ export class StreamPipeline {
   }
 
   /** `mediaZeroAt`: when the first media fed to this run was captured (epoch ms), the clock of its playlists. */
-  private startRun(renditions: readonly Rendition[], mediaZeroAt?: number): EncoderRun {
+  private startRun(renditions: readonly Rendition[], mediaZeroAt: number | undefined, buffered: readonly Buffer[]): MediaRun {
     const publisher = this.publisher!;
-    const run: EncoderRun = new EncoderRun({
+    // Nothing to encode and audio that passes as it is: no ffmpeg for this run.
+    const choice = chooseRun(renditions, buffered);
+    const run: MediaRun = new (choice.kind === 'remux' ? RemuxRun : EncoderRun)({
       ffmpegPath: this.options.ffmpegPath,
       renditions,
       targetSegmentDuration: this.options.targetSegmentDuration,
@@ -292,7 +296,10 @@ export class StreamPipeline {
       onUnexpectedExit: (reason) => void this.runFailed(run, reason),
     });
     this.run = this.lastRun = run;
-    this.options.log.info({ session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) }, 'encoder started');
+    this.options.log.info(
+      { session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) },
+      choice.kind === 'remux' ? 'remux started (no ffmpeg)' : `encoder started (ffmpeg: ${choice.reason})`,
+    );
     return run;
   }
 
@@ -300,7 +307,7 @@ export class StreamPipeline {
    * A passed-through source went too long without a keyframe (an irregular GOP): its segment was
    * cut short, and the stream continues, after a discontinuity, with the top rendition encoded.
    */
-  private async keyframeOverdue(run: EncoderRun): Promise<void> {
+  private async keyframeOverdue(run: MediaRun): Promise<void> {
     if (run !== this.run || this.encodeTopFromNowOn) return;
     const limit = maxPassthroughSegmentDuration(this.options.targetSegmentDuration);
     this.encodeTopFromNowOn = `the source went more than ${limit} s without a keyframe`;
@@ -340,11 +347,11 @@ export class StreamPipeline {
     }, this.options.reconnectWindowMs);
   }
 
-  private async runFailed(run: EncoderRun, reason: string): Promise<void> {
+  private async runFailed(run: MediaRun, reason: string): Promise<void> {
     if (run !== this.run) return;
     this.run = undefined;
     const log = this.options.log;
-    log.error(`ffmpeg stopped while the stream was live: ${reason}`);
+    log.error(`${run.pid === undefined ? 'the run' : 'ffmpeg'} stopped while the stream was live: ${reason}`);
     this.options.metrics.ffmpegFailures.inc();
     await run.settle();
     const now = this.now();
@@ -408,7 +415,7 @@ export class StreamPipeline {
 }
 
 /** The run's track of its first video rendition (the source's picture size), once its init segment is in. */
-function referenceVideoTrack(run: EncoderRun, renditions: readonly Rendition[]): CmafTrack | undefined {
+function referenceVideoTrack(run: MediaRun, renditions: readonly Rendition[]): CmafTrack | undefined {
   for (const rendition of renditions) {
     const track = run.tracks.get(rendition.name);
     if (track?.kind === 'video') return track;
