@@ -1,12 +1,29 @@
-/** Real players for end-to-end checks: hls.js and dash.js in Debian's Chromium, and VLC. */
+/**
+ * Real players for end-to-end checks: the platform's player page and the player harness
+ * (hls.js, Shaka Player, dash.js from npm) in Debian's Chromium, watched by one helper
+ * (`watchPlayback`: error events, HTTP errors, stalls, playhead), and VLC.
+ */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventually } from './network.ts';
+import { playerScript, renderHarnessPage, type PlayerSetup } from './player-harness.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+  // Two pages play side by side (ours and the reference): neither may be throttled as a background tab.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+];
+
+/** Debian's Chromium, headless, as every player check runs it (never a downloaded browser). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
 
 export interface BrowserPlayback {
   playedSeconds: number;
@@ -37,7 +54,7 @@ export interface PlayerPage {
   segmentRequests: SegmentRequest[];
   /** The playlists the player requested, in order (query strings included). */
   playlistRequests: SegmentRequest[];
-  state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string }>;
+  state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string; stalls?: number }>;
   /** The text of an element of the page. */
   text(selector: string): Promise<string>;
   /** A value of the page's script (an expression evaluated in the page). */
@@ -47,23 +64,36 @@ export interface PlayerPage {
   /** A PNG screenshot of the video element. */
   screenshotVideo(): Promise<Buffer>;
   pageErrors: string[];
+  /** Responses with a 4xx or 5xx status: `STATUS URL`. */
+  httpErrors: string[];
+  /** What the page logged as errors (Chromium logs every failed load, 4xx/5xx included). */
+  consoleErrors: string[];
   close(): Promise<void>;
 }
 
-/** Opens the platform's player page in headless Chromium; the caller drives and reads it. */
-export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+export interface OpenPageOptions {
+  /** A browser shared by several pages (closed by its owner); default: one launched for this page. */
+  browser?: Browser;
+  /** Before the page loads: e.g. `page.route` to serve it (see `openHarnessPage`). */
+  prepare?: (page: Page) => Promise<void>;
+}
+
+/** Opens the platform's player page (or any page reporting into `window.playerState`) in headless Chromium; the caller drives and reads it. */
+export async function openPlayerPage(pageUrl: string, options: OpenPageOptions = {}): Promise<PlayerPage> {
+  const browser = options.browser ?? (await launchChromium());
   const pageErrors: string[] = [];
+  const httpErrors: string[] = [];
+  const consoleErrors: string[] = [];
   const segmentRequests: SegmentRequest[] = [];
   const playlistRequests: SegmentRequest[] = [];
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) httpErrors.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
     if (path.endsWith('.m4s')) segmentRequests.push({ at: Date.now(), url: request.url() });
@@ -75,16 +105,19 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
     'window.playheadSamples = []; setInterval(() => { const video = document.querySelector("video");' +
       ' if (video && window.playerState && window.playerState.playing) window.playheadSamples.push({ at: Date.now(), currentTime: video.currentTime }); }, 250);',
   );
+  await options.prepare?.(page);
   await page.goto(pageUrl);
   return {
     pageErrors,
+    httpErrors,
+    consoleErrors,
     segmentRequests,
     playlistRequests,
     currentTime: async () => (await page.evaluate('document.querySelector("video").currentTime')) as number,
     playhead: async () => (await page.evaluate('window.playheadSamples')) as PlayheadSample[],
     state: async () =>
       (await page.evaluate(
-        '({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors, streamState: window.playerState.streamState })',
+        '({ playing: window.playerState.playing, fatal: window.playerState.fatal, errors: window.playerState.errors, streamState: window.playerState.streamState, stalls: window.playerState.stalls })',
       )) as Awaited<
         ReturnType<PlayerPage['state']>
       >,
@@ -98,8 +131,102 @@ export async function openPlayerPage(pageUrl: string): Promise<PlayerPage> {
       return labels;
     },
     screenshotVideo: () => page.locator('video').screenshot(),
-    close: () => browser.close(),
+    close: () => (options.browser ? page.close() : browser.close()),
   };
+}
+
+const HARNESS_PATH = '/__player-harness__/';
+
+/**
+ * Opens the player harness (player-harness.ts) playing `manifestUrl` with `setup`. The page and
+ * the player's script are served by the browser itself on the manifest's origin, so the player
+ * fetches same-origin, as from the platform's own page (no CORS in the way, the same for any server).
+ */
+export function openHarnessPage(manifestUrl: string, setup: PlayerSetup, browser: Browser): Promise<PlayerPage> {
+  const origin = new URL(manifestUrl).origin;
+  const html = renderHarnessPage(setup, manifestUrl, `${HARNESS_PATH}${setup.library}.js`);
+  return openPlayerPage(`${origin}${HARNESS_PATH}page.html`, {
+    browser,
+    prepare: async (page) => {
+      await page.route(`${origin}${HARNESS_PATH}**`, (route) =>
+        route.request().url().endsWith('.js')
+          ? route.fulfill({ contentType: 'text/javascript', body: playerScript(setup.library) })
+          : route.fulfill({ contentType: 'text/html', body: html }),
+      );
+    },
+  });
+}
+
+/** What a viewer of a live stream would have seen, and every problem any part of the page reported. */
+export interface WatchReport {
+  /** Time from opening to the first frame playing, ms. */
+  startupMs: number;
+  /** How far the playhead moved during the watch. */
+  playedSeconds: number;
+  /** `waiting` events of the video after it first played (counted in the page). */
+  stalls: number;
+  /** Every error event of the player, fatal or not. */
+  errors: BrowserPlayback['errors'];
+  fatal: string | null;
+  httpErrors: string[];
+  consoleErrors: string[];
+  pageErrors: string[];
+  jumpsBack: PlayheadJump[];
+  /** The player's own latency estimate, median over the watch, where it gives one (s). */
+  medianLatency: number | null;
+  /** Distinct media segments and parts first requested during the watch. */
+  segmentsFetchedWhilePlaying: number;
+}
+
+/**
+ * Watches a page reporting into `window.playerState` (the player page, the harness): waits up to
+ * `startTimeoutMs` for its first frame, then `seconds` of wall time, sampling its latency. A
+ * player that does not start throws, with what it reported.
+ */
+export async function watchPlayback(player: PlayerPage, seconds: number, startTimeoutMs = 30_000): Promise<WatchReport> {
+  const opened = Date.now();
+  await eventually('the first frame', startTimeoutMs, async () => {
+    const state = await player.state();
+    if (state.fatal !== null) throw new Error(`fatal: ${state.fatal}`);
+    return state.playing ? true : undefined;
+  }).catch(async (error: unknown) => {
+    throw new Error(`the player did not start: ${String(error)}; it reported ${JSON.stringify(await player.state())}, HTTP errors: ${player.httpErrors.join(', ') || 'none'}`);
+  });
+  const startupMs = Date.now() - opened;
+  const fetchedBefore = new Set(player.segmentRequests.map((request) => request.url));
+  const watchedFrom = Date.now();
+  const latencies: number[] = [];
+  while (Date.now() - watchedFrom < seconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const latency = await player.evaluate<number | null>('window.playerState.latency');
+    if (typeof latency === 'number' && Number.isFinite(latency)) latencies.push(latency);
+  }
+  const samples = (await player.playhead()).filter((sample) => sample.at >= watchedFrom);
+  const state = await player.state();
+  latencies.sort((a, b) => a - b);
+  return {
+    startupMs,
+    playedSeconds: samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
+    stalls: state.stalls ?? 0,
+    errors: state.errors,
+    fatal: state.fatal,
+    httpErrors: [...player.httpErrors],
+    consoleErrors: [...player.consoleErrors],
+    pageErrors: [...player.pageErrors],
+    jumpsBack: playheadJumpsBack(samples),
+    medianLatency: latencies.length > 0 ? latencies[Math.floor(latencies.length / 2)]! : null,
+    segmentsFetchedWhilePlaying: new Set(player.segmentRequests.filter((r) => r.at >= watchedFrom && !fetchedBefore.has(r.url)).map((r) => r.url)).size,
+  };
+}
+
+/** Every problem a watch reported, one line each: what a test expects to be empty. */
+export function problemsOf(report: WatchReport): string[] {
+  return [
+    ...report.errors.map((error) => `player error${error.fatal ? ' (fatal)' : ''}: ${error.type} ${error.details}`),
+    ...report.httpErrors.map((line) => `HTTP ${line}`),
+    ...report.consoleErrors.map((line) => `console: ${line}`),
+    ...report.pageErrors.map((line) => `page error: ${line}`),
+  ];
 }
 
 /** What a failure message needs to tell why a video did not end: playhead, buffered ranges, hls.js's view of its playlists. */

@@ -1,0 +1,136 @@
+/**
+ * The players people use, checked as viewers see them: on one live ladder stream from the edge
+ * in the Workers runtime (`wrangler dev`), hls.js (low-latency and standard), Shaka Player (HLS,
+ * HLS in low-latency mode, DASH), dash.js and VLC each play 30 s. Any error event of a player,
+ * fatal or not, fails its test, and so does any 4xx/5xx response or console error in the page;
+ * a browser player may stall no more often than the same player, in the same seconds, on a plain
+ * reference stream (ffmpeg's own HLS and DASH muxers on the same test pattern; see
+ * reference-stream.ts for why not nginx-rtmp).
+ *
+ * One stream, one browser, players one after another (each beside its reference): about 5
+ * minutes on 2 cores.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import type { PlayerSetup } from '../helpers/player-harness.ts';
+import { launchChromium, openHarnessPage, playInVlc, problemsOf, watchPlayback, type WatchReport } from '../helpers/players.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import { startReferenceStream, type ReferenceStream } from '../helpers/reference-stream.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
+
+const WATCH_SECONDS = 30;
+const STREAM = 'matrix';
+// 480p: the sidecar passes the source through and encodes a 360p rung (a ladder), cheaply enough
+// for two players decoding at once on 2 cores.
+const SOURCE_SIZE = '854x480';
+
+const BROWSER_PLAYERS: PlayerSetup[] = [
+  { label: 'hls.js, low-latency mode', library: 'hls.js', format: 'hls', config: { lowLatencyMode: true } },
+  // What many sites configure; hls.js still sends blocking reloads when the playlist offers them.
+  { label: 'hls.js, standard (lowLatencyMode: false)', library: 'hls.js', format: 'hls', config: { lowLatencyMode: false } },
+  { label: 'Shaka Player, HLS (defaults)', library: 'shaka', format: 'hls', config: {} },
+  { label: 'Shaka Player, HLS, streaming.lowLatencyMode', library: 'shaka', format: 'hls', config: { streaming: { lowLatencyMode: true } } },
+  { label: 'Shaka Player, DASH (defaults)', library: 'shaka', format: 'dash', config: {} },
+  { label: 'dash.js (defaults)', library: 'dash.js', format: 'dash', config: {} },
+];
+
+/** The part of a report a failure message and the log need. */
+function summary(report: WatchReport): Record<string, unknown> {
+  return {
+    startupMs: report.startupMs,
+    played: Number(report.playedSeconds.toFixed(2)),
+    stalls: report.stalls,
+    latency: report.medianLatency === null ? null : Number(report.medianLatency.toFixed(2)),
+    segments: report.segmentsFetchedWhilePlaying,
+    problems: problemsOf(report).slice(0, 12),
+    problemCount: problemsOf(report).length,
+    jumpsBack: report.jumpsBack.length,
+  };
+}
+
+describe('the players people use, on a live ladder stream from wrangler dev', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  let publisher: TestPublisher | undefined;
+  let reference: ReferenceStream | undefined;
+  let browser: Browser | undefined;
+  const lines: string[] = [];
+  const results: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-players-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), logLevel: 'warn', onLine: (line) => lines.push(`[edge] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--reconnect-window', '0'],
+      env: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+    // Long enough for every player below, one after another, with room to spare.
+    const publishSeconds = 60 + (BROWSER_PLAYERS.length + 1) * (WATCH_SECONDS + 20);
+    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${STREAM}`, publishSeconds, SOURCE_SIZE);
+    reference = await startReferenceStream(join(dir, 'reference'), publishSeconds, SOURCE_SIZE);
+    browser = await launchChromium();
+    // Viewers join a running stream with its ladder: both video renditions listed, parts flowing.
+    await eventually('a ladder with parts in the live playlists', 60_000, async () => {
+      const multivariant = await fetch(`${edgeUrl}/live/${STREAM}/index.m3u8`).then((response) => (response.ok ? response.text() : ''));
+      const media = await fetch(`${edgeUrl}/live/${STREAM}/source/index.m3u8`).then((response) => (response.ok ? response.text() : ''));
+      return multivariant.includes('360p') && (media.match(/^#EXTINF/gm)?.length ?? 0) >= 3 && media.includes('#EXT-X-PART:') ? true : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await publisher?.stop();
+    await reference?.stop();
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    saveTestLog('e2e-player-matrix', [...results, ...lines]);
+    console.log(results.join('\n'));
+  });
+
+  for (const setup of BROWSER_PLAYERS) {
+    it(`${setup.label} plays ${WATCH_SECONDS} s without an error event, stalling no more than on the reference`, async () => {
+      const oursUrl = setup.format === 'hls' ? `${edgeUrl}/live/${STREAM}/index.m3u8` : `${edgeUrl}/live/${STREAM}/manifest.mpd`;
+      const referenceUrl = setup.format === 'hls' ? reference!.hlsUrl : reference!.mpdUrl;
+      // Side by side, the same seconds: what the machine does to one it does to the other.
+      const pages = await Promise.all([openHarnessPage(oursUrl, setup, browser!), openHarnessPage(referenceUrl, setup, browser!)]);
+      const [ours, plain] = await Promise.all(pages.map((page) => watchPlayback(page, WATCH_SECONDS))).finally(() => Promise.all(pages.map((page) => page.close())));
+      if (!ours || !plain) throw new Error('two pages, two reports');
+      results.push(`[player] ${setup.label}: ours ${JSON.stringify(summary(ours))}; reference ${JSON.stringify(summary(plain))}`);
+
+      expect(problemsOf(ours), `${setup.label} on our stream`).toEqual([]);
+      expect(ours.stalls, `${setup.label}: stalls on ours vs the reference (${JSON.stringify(summary(plain))})`).toBeLessThanOrEqual(plain.stalls);
+      expect(ours.jumpsBack).toEqual([]);
+      // Live playback went on: the playhead moved about as long as we watched, on new segments or parts.
+      expect(ours.playedSeconds).toBeGreaterThan(WATCH_SECONDS - 4);
+      expect(ours.segmentsFetchedWhilePlaying).toBeGreaterThan(WATCH_SECONDS / 4);
+    });
+  }
+
+  it(`VLC plays the HLS stream ${WATCH_SECONDS} s without a media error`, async () => {
+    // VLC reports no stalls a test can count the same way; its errors and its playback going on are checked.
+    const vlc = await playInVlc(`${edgeUrl}/live/${STREAM}/index.m3u8`, WATCH_SECONDS);
+    results.push(`[player] VLC: ${JSON.stringify({ firstPicture: vlc.firstPicture, reachedEnd: vlc.reachedEnd, segments: vlc.segmentsFetchedWhilePlaying, mediaErrors: vlc.mediaErrors.slice(0, 10) })}`);
+    expect(vlc.firstPicture).toBe(true);
+    expect(vlc.mediaErrors).toEqual([]);
+    expect(vlc.reachedEnd).toBe(false);
+    expect(vlc.segmentsFetchedWhilePlaying).toBeGreaterThan(WATCH_SECONDS / 4);
+  });
+});
