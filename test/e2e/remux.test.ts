@@ -1,0 +1,117 @@
+/**
+ * A stream with nothing to encode (`--ladder none`, an H.264 + AAC-LC source) is packaged by the
+ * sidecar itself: no ffmpeg runs for it, and players play it. A source whose audio the sidecar
+ * cannot pass (MP3) still gets its ffmpeg.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { concatBytes } from '../../ingest/package/mp4-box-writer.ts';
+import { probeDecode } from '../helpers/ffprobe.ts';
+import { parseM3u8 } from '../helpers/m3u8.ts';
+import { makeFlv } from '../helpers/media-fixtures.ts';
+import { eventually, freePort } from '../helpers/network.ts';
+import { playInChromium } from '../helpers/players.ts';
+import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
+import { saveTestLog } from '../helpers/test-log.ts';
+
+/** The sidecar's ffmpeg children (pgrep exits 1 when there are none). */
+function ffmpegChildren(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
+  let dir: string;
+  let edgeUrl: string;
+  let rtmpBase: string;
+  let edge: ManagedProcess | undefined;
+  let ingest: ManagedProcess | undefined;
+  const publishers: TestPublisher[] = [];
+  const lines: string[] = [];
+
+  const text = async (path: string) => {
+    const response = await fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(5000) });
+    return response.ok ? response.text() : undefined;
+  };
+  const bytes = async (path: string) => new Uint8Array(await (await fetch(new URL(path, edgeUrl))).arrayBuffer());
+  const publish = (stream: string, flv: Buffer) => publishers.push(publishFile(`${rtmpBase}/${stream}`, flv, join(dir, `${stream}.flv`)));
+  const mediaPlaylist = (stream: string, rendition: string, segments: number) =>
+    eventually(`${segments} segments of ${stream}/${rendition}`, 40_000, async () => {
+      const body = await text(`/live/${stream}/${rendition}/index.m3u8`);
+      const playlist = body ? parseM3u8(body) : undefined;
+      return playlist && playlist.segments.length >= segments ? playlist : undefined;
+    });
+  /** A rendition's init segment and its listed segments, as one playable byte stream. */
+  const renditionBytes = async (stream: string, rendition: string) => {
+    const playlist = await mediaPlaylist(stream, rendition, 2);
+    const init = playlist.segments[0]!.map!.uri;
+    const base = `/live/${stream}/${rendition}/`;
+    return concatBytes([await bytes(base + init), ...(await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri))))]);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'e2e-remux-'));
+    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
+    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
+    const secret = randomBytes(16).toString('hex');
+    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge] ${line}`) });
+    ingest = await startIngest({
+      rtmpPort,
+      edgeUrl,
+      ingestSecret: secret,
+      stateDir: join(dir, 'state'),
+      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--ladder', 'none', '--reconnect-window', '0'],
+      env: { LOG_FORMAT: 'json' },
+      onLine: (line) => lines.push(`[ingest] ${line}`),
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await ingest?.stop();
+    await edge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    saveTestLog('e2e-remux', lines);
+  });
+
+  it('plays a --ladder none stream in hls.js, decodes with ffprobe, and runs no ffmpeg for it', async () => {
+    publish('bframes', await makeFlv({ seconds: 40, gopFrames: 60, bFrames: 2, audioSampleRate: 44100 }));
+    await mediaPlaylist('bframes', 'source', 2);
+    expect(lines.some((line) => line.includes('remux started (no ffmpeg)'))).toBe(true);
+    expect(ffmpegChildren(ingest!.pid!)).toEqual([]);
+
+    const playback = await playInChromium(`${edgeUrl}/watch/bframes`, 4);
+    expect(playback.fatal).toBeNull();
+    expect(playback.playedSeconds).toBeGreaterThanOrEqual(4);
+    expect(playback.pageErrors).toEqual([]);
+
+    const video = await probeDecode(await renditionBytes('bframes', 'source'));
+    expect(video).toMatchObject({ codecType: 'video', codecName: 'h264' });
+    expect(video.decodedFrames).toBeGreaterThanOrEqual(100);
+    const audio = await probeDecode(await renditionBytes('bframes', 'audio'));
+    expect(audio).toMatchObject({ codecType: 'audio', codecName: 'aac' });
+    const multivariant = parseM3u8((await text('/live/bframes/index.m3u8'))!);
+    expect(multivariant.playlists![0]!.attributes.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+    // Still none, after all of that.
+    expect(ffmpegChildren(ingest!.pid!)).toEqual([]);
+  });
+
+  it('gives a source with MP3 audio its ffmpeg (the audio is encoded), and the passthrough stream still has none', async () => {
+    publish('mp3', await makeFlv({ seconds: 40, gopFrames: 60, audioCodec: 'libmp3lame', audioSampleRate: 44100 }));
+    await mediaPlaylist('mp3', 'audio', 2);
+    expect(lines.some((line) => line.includes('encoder started (ffmpeg: MP3 audio is not AAC)'))).toBe(true);
+    expect(ffmpegChildren(ingest!.pid!)).toHaveLength(1);
+    const audio = await probeDecode(await renditionBytes('mp3', 'audio'));
+    expect(audio).toMatchObject({ codecType: 'audio', codecName: 'aac' });
+  });
+});
