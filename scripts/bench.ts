@@ -20,7 +20,7 @@ import { runAvailabilityStage } from './bench/availability-stage.ts';
 import { runCapacityStage } from './bench/capacity-stage.ts';
 import { runEdgeStage } from './bench/edge-stage.ts';
 import { runLadderStage } from './bench/ladder-stage.ts';
-import { playbackModes, runLatencyStage } from './bench/latency-stage.ts';
+import { LATENCY_MODES, playbackModes, runLatencyStage, type LatencyModeName } from './bench/latency-stage.ts';
 import { runMemoryStage } from './bench/memory-stage.ts';
 import { runMeasured } from './bench/measure.ts';
 import { ensureNginxRtmp, startNginxPeer } from './bench/nginx-peer.ts';
@@ -42,6 +42,13 @@ function stageList(value: string): Stage[] {
   return names as Stage[];
 }
 
+function latencyModeList(value: string): LatencyModeName[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !Object.hasOwn(LATENCY_MODES, name));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown latency mode(s) ${unknown.join(', ')}; modes: ${Object.keys(LATENCY_MODES).join(', ')}`);
+  return names.map((name) => LATENCY_MODES[name as keyof typeof LATENCY_MODES]);
+}
+
 function integerList(value: string): number[] {
   const numbers = value.split(',').map(Number);
   if (numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError('expected positive integers, comma-separated');
@@ -58,6 +65,11 @@ const program = new Command('bench')
   .addOption(new Option('--capacity-minutes <n>', 'time limit of the capacity ramp, per server').default(6).argParser(positiveInteger))
   .addOption(new Option('--ladder-sources <heights>', 'source heights of the ladder stage').default([720, 1080]).argParser(integerList))
   .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positiveInteger))
+  .addOption(
+    new Option('--latency-modes <modes>', `players of the latency stage, comma-separated (${Object.keys(LATENCY_MODES).join(', ')})`)
+      .default(Object.values(LATENCY_MODES), 'all')
+      .argParser(latencyModeList),
+  )
   .option('--ll-url <template>', 'URL hls.js loads on our edge in low-latency mode ({origin}, {stream}); default: the standard playlist')
   .addOption(new Option('--out <dir>', 'where results and charts go').default(join(PROJECT_ROOT, 'bench-results')))
   .option('--merge', 'keep the other stages\' results of the existing bench.json (re-running some stages)', false)
@@ -74,6 +86,7 @@ interface BenchOptions {
   ladderSources: number[];
   stageMinutes: number;
   llUrl?: string;
+  latencyModes: LatencyModeName[];
   out: string;
   merge: boolean;
   report: boolean;
@@ -202,7 +215,7 @@ async function runStage<T>(name: Stage, minutes: number, body: (context: BenchCo
   }
 }
 
-const modes = playbackModes(options.llUrl);
+const modes = playbackModes(options.llUrl, options.latencyModes);
 const results: Record<string, unknown> = {};
 const selected = new Set(options.only);
 try {
@@ -237,7 +250,7 @@ const document: BenchDocument = {
   date: new Date(started).toISOString(),
   command,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: loadavg() },
-  settings: { runs: options.runs, secondsPerRun: options.seconds, long: options.long, stages: options.only, segmentSeconds: 2, ladder: DEFAULT_LADDER_CONFIG },
+  settings: { runs: options.runs, secondsPerRun: options.seconds, long: options.long, stages: options.only, latencyModes: options.latencyModes, segmentSeconds: 2, ladder: DEFAULT_LADDER_CONFIG },
   results: { ...previous?.results, ...results },
   stages: { ...previous?.stages, ...Object.fromEntries(Object.keys(results).map((stage) => [stage, { date: new Date(started).toISOString(), command }])) },
 };

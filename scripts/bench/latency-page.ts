@@ -32,6 +32,8 @@ export interface PageReport {
   samples: FrameSample[];
   errors: string[];
   fatal: string | null;
+  /** `waiting` events of the video after it first played: stalls a viewer sees (each costs latency at 1x). */
+  stalls: number;
 }
 
 function scriptJson(value: unknown): string {
@@ -50,7 +52,7 @@ export function renderLatencyPage(options: LatencyPageOptions): string {
 "use strict";
 const layout = ${scriptJson(options.layout)};
 const clockCellBrightness = ${clockCellBrightness.toString()};
-const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null });
+const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0 });
 const video = document.getElementById("video");
 const canvas = document.createElement("canvas");
 const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -63,6 +65,7 @@ hls.on(Hls.Events.ERROR, (_, data) => {
 hls.loadSource(${scriptJson(options.playlistUrl)});
 hls.attachMedia(video);
 video.addEventListener("playing", () => { bench.playing = true; });
+video.addEventListener("waiting", () => { if (bench.playing) bench.stalls += 1; });
 video.play().catch(() => {});
 let last = 0;
 function sample() {

@@ -27,26 +27,44 @@ export interface PlaybackMode {
 }
 
 /**
- * How viewers play: a standard HLS player (hls.js with `lowLatencyMode: false`: whole segments,
- * its live sync three target durations back), hls.js in low-latency mode (its default in 1.x:
- * parts, blocking reloads, PART-HOLD-BACK) on the top rendition as ABR picks it, and the same
- * held to an encoded rung (`max_height=360` on our edge; nginx's playlist is the same in every
- * mode).
- */
-/**
  * Low-latency mode as the player page sets it: parts and blocking reloads, and a playback rate
  * up to 1.5 to get back to the target latency after start-up or a stall (at 1, hls.js never
  * catches up with a slow start).
  */
 export const LOW_LATENCY_HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };
 
-export function playbackModes(lowLatencyUrlTemplate?: string): PlaybackMode[] {
+/**
+ * hls.js as a site that sets nothing plays it: low-latency mode is its default in 1.x (written
+ * out so a change of default does not silently change the figure), no playback-rate catch-up.
+ */
+export const HLS_JS_DEFAULTS_CONFIG = { lowLatencyMode: true };
+
+/** Modes by the short name `--latency-modes` takes (results are keyed by the long one, as before). */
+export const LATENCY_MODES = {
+  standard: 'standard',
+  'hls-defaults': 'hls.js defaults',
+  'low-latency': 'low-latency',
+  'encoded-360p': 'low-latency, encoded 360p',
+} as const;
+export type LatencyModeName = (typeof LATENCY_MODES)[keyof typeof LATENCY_MODES];
+
+/**
+ * How viewers play: a standard HLS player (hls.js with `lowLatencyMode: false`: whole segments,
+ * its live sync three target durations back); hls.js at its defaults (low-latency mode: parts,
+ * blocking reloads, PART-HOLD-BACK; no catch-up); the player page's setting (`low-latency`: the
+ * same with a 1.5x catch-up) on the top rendition as ABR picks it; and that held to an encoded
+ * rung (`max_height=360` on our edge). nginx's playlist is the same in every mode.
+ */
+export function playbackModes(lowLatencyUrlTemplate?: string, only?: readonly LatencyModeName[]): PlaybackMode[] {
   const fromTemplate = (template: string) => (origin: string, stream: string) => template.replaceAll('{origin}', origin).replaceAll('{stream}', stream);
-  return [
+  const lowLatencyUrl = lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant;
+  const modes: (PlaybackMode & { name: LatencyModeName })[] = [
     { name: 'standard', hlsConfig: { lowLatencyMode: false }, oursUrl: ourUrls.multivariant },
-    { name: 'low-latency', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: lowLatencyUrlTemplate ? fromTemplate(lowLatencyUrlTemplate) : ourUrls.multivariant },
+    { name: 'hls.js defaults', hlsConfig: HLS_JS_DEFAULTS_CONFIG, oursUrl: lowLatencyUrl },
+    { name: 'low-latency', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: lowLatencyUrl },
     { name: 'low-latency, encoded 360p', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360` },
   ];
+  return only ? modes.filter((mode) => only.includes(mode.name)) : modes;
 }
 
 export interface LatencyFigures {
@@ -62,6 +80,8 @@ export interface LatencyFigures {
   playingDateMedian: number | null;
   heights: number[];
   errors: string[];
+  /** Stalls of each run's page during the measured seconds (settling apart). */
+  stalls: number[];
 }
 
 export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
@@ -72,6 +92,7 @@ interface RunReading {
   playingDate: number[];
   heights: Set<number>;
   errors: string[];
+  stalls: number;
 }
 
 const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
@@ -90,7 +111,7 @@ async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: 
 }
 
 function readingOf(report: PageReport, epochMs: number): RunReading {
-  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], heights: new Set(), errors: report.errors };
+  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], heights: new Set(), errors: report.errors, stalls: report.stalls };
   for (const sample of report.samples) {
     const value = decodeClockCells(sample.brightness);
     if (value === null) {
@@ -116,6 +137,7 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
     playingDateMedian: playingDate.length > 0 ? median(playingDate) : null,
     heights: [...new Set(readings.flatMap((reading) => [...reading.heights]))].sort((a, b) => a - b),
     errors: [...new Set(readings.flatMap((reading) => reading.errors))],
+    stalls: readings.map((reading) => reading.stalls),
   };
 }
 
@@ -150,7 +172,9 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
           const pair = await measurePair(context, browser, servers, stream, mode, hlsJs, settleSeconds);
           readings.get(mode.name)!.ours.push(pair.ours);
           readings.get(mode.name)!.nginx.push(pair.nginx);
-          context.status(`  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames), nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames)`);
+          context.status(
+            `  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames, ${pair.ours.stalls} stalls), nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, ${pair.nginx.stalls} stalls)`,
+          );
         }
       } finally {
         context.untrack(publisher);
@@ -186,7 +210,7 @@ async function measurePair(
       });
     }
     await pause(settleSeconds * 1000, context.signal);
-    await Promise.all(pages.map((page) => page.evaluate('window.bench.samples = []')));
+    await Promise.all(pages.map((page) => page.evaluate('window.bench.samples = []; window.bench.stalls = 0')));
     await pause(context.seconds * 1000, context.signal);
     const [ours, nginx] = await Promise.all(pages.map(async (page) => readingOf((await page.evaluate('window.bench')) as PageReport, context.epochMs)));
     return { ours: ours!, nginx: nginx! };
