@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePassableAacConfig, UnsupportedAudioError, UnsupportedSourceError } from '../../../ingest/media/aac-config.ts';
 import { FlvFrameReader, UnsupportedVideoError, type MediaEvent } from '../../../ingest/media/flv-frames.ts';
@@ -116,5 +117,22 @@ describe('FLV tags to frames', () => {
     expect(attempt).toThrow(error);
     expect(attempt).toThrow(UnsupportedSourceError);
     expect(attempt).toThrow(message);
+  });
+
+  it('takes any tag bytes without failing other than with a named refusal (fuzzed)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ type: fc.constantFrom(8, 9, 18), timestamp: fc.nat(), data: fc.uint8Array({ maxLength: 48 }) }), { maxLength: 30 }), (tags) => {
+        const reader = new FlvFrameReader(() => {});
+        for (const tag of tags) {
+          try {
+            const event = reader.take(tag);
+            if (event?.type === 'video') expect(event.frame.decodeTime).toBeGreaterThanOrEqual(0);
+          } catch (error) {
+            expect(error).toBeInstanceOf(UnsupportedSourceError);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
