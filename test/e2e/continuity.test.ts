@@ -60,7 +60,8 @@ describe('a stream survives reconnects and encoder crashes', () => {
         ingestSecret: secret,
         apiPort,
         stateDir: join(dir, 'state'),
-        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30', '--stall-timeout', '4'],
+        // A rung to encode: the faults below are ffmpeg's (a passthrough-only stream runs none).
+        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30', '--stall-timeout', '4', '--ladder', '180:200k', '--x264-preset', 'ultrafast'],
         env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
         onLine: (line) => lines.push(`[ingest] ${line}`),
       });
