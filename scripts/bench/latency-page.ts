@@ -24,6 +24,8 @@ export interface FrameSample {
   height: number;
   /** hls.js's idea of the latency (EXT-X-PROGRAM-DATE-TIME), epoch ms of the frame, when the playlist has dates. */
   playingDate: number | null;
+  /** How far behind its own idea of the live edge hls.js plays (`hls.latency`, s): the player's share of the latency. */
+  behindEdge: number | null;
 }
 
 /** What the page reports in `window.bench`. */
@@ -81,7 +83,7 @@ function sample() {
   context.drawImage(video, 0, 0, video.videoWidth, video.videoHeight * band / height, 0, 0, width, band);
   const pixels = context.getImageData(0, 0, width, band).data;
   bench.samples.push({ at: now, brightness: clockCellBrightness(pixels, width, height, layout), height: video.videoHeight,
-    playingDate: hls.playingDate ? hls.playingDate.getTime() : null });
+    playingDate: hls.playingDate ? hls.playingDate.getTime() : null, behindEdge: Number.isFinite(hls.latency) ? hls.latency : null });
 }
 if ("requestVideoFrameCallback" in video) {
   const onFrame = () => { sample(); video.requestVideoFrameCallback(onFrame); };

@@ -78,6 +78,11 @@ export interface LatencyFigures {
   unreadable: number;
   /** hls.js's own estimate (Date.now() - playingDate), median, where the playlist has dates. */
   playingDateMedian: number | null;
+  /**
+   * hls.js's distance behind the newest media its playlists list (`hls.latency`), median: the
+   * player's share of the latency; the rest is the server's (media listed late).
+   */
+  behindEdgeMedian: number | null;
   heights: number[];
   errors: string[];
   /** Stalls of each run's page during the measured seconds (settling apart). */
@@ -90,6 +95,7 @@ interface RunReading {
   latencies: number[];
   unreadable: number;
   playingDate: number[];
+  behindEdge: number[];
   heights: Set<number>;
   errors: string[];
   stalls: number;
@@ -111,7 +117,7 @@ async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: 
 }
 
 function readingOf(report: PageReport, epochMs: number): RunReading {
-  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], heights: new Set(), errors: report.errors, stalls: report.stalls };
+  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls };
   for (const sample of report.samples) {
     const value = decodeClockCells(sample.brightness);
     if (value === null) {
@@ -121,6 +127,7 @@ function readingOf(report: PageReport, epochMs: number): RunReading {
     reading.latencies.push((sample.at - unwrapClockValue(value, epochMs, sample.at)) / 1000);
     reading.heights.add(sample.height);
     if (sample.playingDate !== null) reading.playingDate.push((sample.at - sample.playingDate) / 1000);
+    if (sample.behindEdge !== null && sample.behindEdge !== undefined) reading.behindEdge.push(sample.behindEdge);
   }
   return reading;
 }
@@ -128,6 +135,7 @@ function readingOf(report: PageReport, epochMs: number): RunReading {
 function figuresOf(readings: RunReading[]): LatencyFigures {
   const samples = readings.flatMap((reading) => reading.latencies);
   const playingDate = readings.flatMap((reading) => reading.playingDate);
+  const behindEdge = readings.flatMap((reading) => reading.behindEdge);
   return {
     samples,
     p50: percentile(samples, 0.5),
@@ -135,6 +143,7 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
     runMedians: readings.map((reading) => median(reading.latencies)),
     unreadable: readings.reduce((sum, reading) => sum + reading.unreadable, 0),
     playingDateMedian: playingDate.length > 0 ? median(playingDate) : null,
+    behindEdgeMedian: behindEdge.length > 0 ? median(behindEdge) : null,
     heights: [...new Set(readings.flatMap((reading) => [...reading.heights]))].sort((a, b) => a - b),
     errors: [...new Set(readings.flatMap((reading) => reading.errors))],
     stalls: readings.map((reading) => reading.stalls),
