@@ -16,11 +16,10 @@
  * The events are CmafSegmenter's, so whatever consumed an ffmpeg-fed segmenter (the stream's
  * publisher) consumes this as it is.
  */
-import type { CmafSegmenterEvents, CmafChunk } from './cmaf-segmenter.ts';
+import { segmentOfChunks, type CmafSegmenterEvents, type CmafChunk } from './cmaf-segmenter.ts';
 import { writeFragment, type FragmentSample } from './cmaf-fragment-writer.ts';
 import { writeInitSegment, type TrackConfig } from './cmaf-init-writer.ts';
 import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
-import { concatBytes } from './mp4-box-writer.ts';
 
 export interface PackagerSample {
   /** Track timescale units, increasing. */
@@ -174,15 +173,6 @@ export class CmafTrackPackager {
     const chunks = this.chunks;
     if (chunks.length === 0) return;
     this.chunks = [];
-    const first = chunks[0]!;
-    const last = chunks[chunks.length - 1]!;
-    this.events.onSegment({
-      index: this.segmentIndex++,
-      track: this.track,
-      startTime: first.startTime,
-      duration: last.startTime + last.duration - first.startTime,
-      chunks,
-      bytes: concatBytes(chunks.map((chunk) => chunk.bytes)),
-    });
+    this.events.onSegment(segmentOfChunks(this.segmentIndex++, this.track, chunks));
   }
 }

@@ -9,7 +9,8 @@
  * AAC segments against 2 s video ones would drift a whole segment in 80 s). Chunks are reported
  * as they complete, which is what low-latency HLS parts will publish.
  */
-import { concatBytes, Fmp4StreamSplitter } from './fmp4-stream-splitter.ts';
+import { concatBytes } from './bytes.ts';
+import { Fmp4StreamSplitter } from './fmp4-stream-splitter.ts';
 import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from './cmaf-track.ts';
 import { Mp4FormatError } from './mp4-boxes.ts';
 
@@ -31,6 +32,13 @@ export interface CmafSegment {
   duration: number;
   chunks: CmafChunk[];
   bytes: Uint8Array;
+}
+
+/** The segment made of `chunks` (at least one), in the order they were cut. */
+export function segmentOfChunks(index: number, track: CmafTrack, chunks: CmafChunk[]): CmafSegment {
+  const first = chunks[0]!;
+  const last = chunks[chunks.length - 1]!;
+  return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, bytes: concatBytes(chunks.map((chunk) => chunk.bytes)) };
 }
 
 /** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */
@@ -164,15 +172,6 @@ export class CmafSegmenter {
     if (this.current.length === 0 || !this.track) return;
     const chunks = this.current;
     this.current = [];
-    const first = chunks[0]!;
-    const last = chunks[chunks.length - 1]!;
-    this.events.onSegment({
-      index: this.segmentIndex++,
-      track: this.track,
-      startTime: first.startTime,
-      duration: last.startTime + last.duration - first.startTime,
-      chunks,
-      bytes: concatBytes(chunks.map((chunk) => chunk.bytes)),
-    });
+    this.events.onSegment(segmentOfChunks(this.segmentIndex++, this.track, chunks));
   }
 }

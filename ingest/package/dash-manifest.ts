@@ -56,7 +56,6 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
       const track = rendition.tracks.get(session);
       const segments = rendition.segments.filter((segment) => segment.session === session);
       if (!track || segments.length === 0) continue;
-      const first = segments[0]!;
       const last = segments.at(-1)!;
       // The media time shown at the Period start (0, unless the Period had to start later than its clock).
       const presentationTimeOffset = Math.max(0, Math.round(((startMs - firstWallClock) / 1000) * track.timescale));

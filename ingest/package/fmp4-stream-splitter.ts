@@ -1,4 +1,5 @@
 /** Splits a fragmented MP4 byte stream, arriving in arbitrary pieces, into complete top-level boxes. */
+import { concatBytes } from './bytes.ts';
 import { readBoxHeader } from './mp4-boxes.ts';
 
 export interface TopLevelBox {
@@ -30,14 +31,3 @@ export class Fmp4StreamSplitter {
   }
 }
 
-export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}

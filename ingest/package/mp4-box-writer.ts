@@ -10,20 +10,10 @@
  * parser/segmenter with its own buffering. What CMAF needs of us is about a dozen boxes, which
  * the project's own parser (mp4-boxes.ts, cmaf-track.ts) and ffprobe read back in the tests.
  */
+import { concatBytes } from './bytes.ts';
 
 const encoder = new TextEncoder();
 
-export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
 
 export function box(type: string, ...content: readonly Uint8Array[]): Uint8Array {
   if (type.length !== 4) throw new Error(`box type "${type}" is not four characters`);

@@ -10,6 +10,7 @@ import type { StreamPublisher } from '../package/stream-publisher.ts';
 import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
 import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
 import type { Rendition } from '../transcode/ladder.ts';
+import { renditionEvents } from './rendition-events.ts';
 import { newSessionId } from './session-id.ts';
 
 export interface EncoderRunOptions {
@@ -84,31 +85,13 @@ export class EncoderRun {
   }
 
   private segment(rendition: Rendition, index: number): Promise<void> {
-    const { publisher } = this.options;
     const segmenter = new CmafSegmenter(
       {
         targetSegmentDuration: this.options.targetSegmentDuration,
         // A passed-through source decides where keyframes are; encoded renditions have them where forced.
         maxSegmentDuration: rendition.kind === 'video' && rendition.encoding === 'copy' ? this.options.maxPassthroughSegmentDuration : undefined,
       },
-      {
-        onInit: (init, track) => {
-          this.tracks.set(rendition.name, track);
-          void publisher.publishInit(this.session, rendition.name, init, track);
-        },
-        onChunk: (chunk, track, position) => {
-          publisher.noteChunkReceived(this.session, (chunk.startTime + chunk.duration) / track.timescale);
-          publisher.publishPart(this.session, rendition.name, chunk, position, track);
-          this.options.onChunk(track, chunk.sampleCount);
-        },
-        onSegment: (segment) => {
-          this.options.onSegment(segment.track, segment.duration / segment.track.timescale);
-          void publisher.publishSegment(this.session, rendition.name, segment);
-        },
-        onKeyframeOverdue: () => {
-          if (!this.stopping) this.options.onKeyframeOverdue(rendition.name);
-        },
-      },
+      renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopping }, rendition, this.options),
     );
     const output = this.ffmpeg.outputs[index]!;
     return new Promise((resolve) => {

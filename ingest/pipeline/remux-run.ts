@@ -7,13 +7,12 @@
  * mid-run, a codec it does not remux) and says why through onUnexpectedExit: the pipeline then
  * starts a new run from a fresh probe, which picks ffmpeg if the source no longer fits.
  */
-import type { Logger } from 'pino';
 import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import { FlvRemuxer } from '../package/flv-remuxer.ts';
-import type { StreamPublisher } from '../package/stream-publisher.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { EncoderRunOptions } from './encoder-run.ts';
+import { renditionEvents } from './rendition-events.ts';
 import { newSessionId } from './session-id.ts';
 
 /** What the pipeline needs of a run, whoever makes its CMAF (ffmpeg, or the sidecar itself). */
@@ -60,26 +59,9 @@ export class RemuxRun implements MediaRun {
   }
 
   private events(rendition: Rendition): CmafSegmenterEvents {
-    const { publisher } = this.options;
-    return {
-      onInit: (init, track) => {
-        this.tracks.set(rendition.name, track);
-        this.options.log.info({ session: this.session, rendition: rendition.name, codec: track.codec, width: track.width, height: track.height, sampleRate: track.sampleRate }, 'remuxing the source in-process');
-        void publisher.publishInit(this.session, rendition.name, init, track);
-      },
-      onChunk: (chunk, track, position) => {
-        publisher.noteChunkReceived(this.session, (chunk.startTime + chunk.duration) / track.timescale);
-        publisher.publishPart(this.session, rendition.name, chunk, position, track);
-        this.options.onChunk(track, chunk.sampleCount);
-      },
-      onSegment: (segment) => {
-        this.options.onSegment(segment.track, segment.duration / segment.track.timescale);
-        void publisher.publishSegment(this.session, rendition.name, segment);
-      },
-      onKeyframeOverdue: () => {
-        if (!this.stopped) this.options.onKeyframeOverdue(rendition.name);
-      },
-    };
+    return renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopped }, rendition, this.options, (track) =>
+      this.options.log.info({ session: this.session, rendition: rendition.name, codec: track.codec, width: track.width, height: track.height, sampleRate: track.sampleRate }, 'remuxing the source in-process'),
+    );
   }
 
   write(flv: Buffer): void {

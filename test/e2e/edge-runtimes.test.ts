@@ -12,7 +12,7 @@ import { startDenoEdge, startIngest, startNodeEdge } from '../../scripts/lib/loc
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { segmentPresentationStart } from '../helpers/cmaf.ts';

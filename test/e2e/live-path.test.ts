@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWriteToken } from '../../shared/write-api.ts';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedJemalloc } from '../../ingest/memory-allocator.ts';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { newStreamKey } from '../../ingest/streams/stream-store.ts';
 import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
-import { concatBytes } from '../../ingest/package/mp4-box-writer.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';

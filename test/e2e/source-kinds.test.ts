@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { concatBytes } from '../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { FilesystemObjectStore } from '../../ingest/upload/filesystem-object-store.ts';
 import { startDenoEdge, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';

@@ -2,7 +2,7 @@
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { FlvRemuxer } from '../../ingest/package/flv-remuxer.ts';
-import { concatBytes } from '../../ingest/package/mp4-box-writer.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 
 export interface RemuxedTrack {
   init: Uint8Array;

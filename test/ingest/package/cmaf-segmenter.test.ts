@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { concatBytes } from '../../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../../ingest/package/bytes.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 import { probeDecode } from '../../helpers/ffprobe.ts';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmafSegmenter } from '../../../ingest/package/cmaf-segmenter.ts';
-import { concatBytes } from '../../../ingest/package/fmp4-stream-splitter.ts';
+import { concatBytes } from '../../../ingest/package/bytes.ts';
 import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { EdgeObjectStore } from '../../../ingest/upload/edge-object-store.ts';

@@ -1,0 +1,43 @@
+/**
+ * How a run (ffmpeg's or the in-process remux) hands one rendition's CMAF to the stream's
+ * publisher and tells the pipeline what it made: the same wiring, whoever cuts the segments.
+ */
+import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { Rendition } from '../transcode/ladder.ts';
+import type { EncoderRunOptions } from './encoder-run.ts';
+
+export interface RunForEvents {
+  readonly session: string;
+  readonly tracks: Map<string, CmafTrack>;
+  /** Whether the run is being stopped on purpose (an overdue keyframe then is not news). */
+  stopping(): boolean;
+}
+
+export function renditionEvents(
+  run: RunForEvents,
+  rendition: Rendition,
+  options: Pick<EncoderRunOptions, 'publisher' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue'>,
+  onTrack?: (track: CmafTrack) => void,
+): CmafSegmenterEvents {
+  const { publisher } = options;
+  return {
+    onInit: (init, track) => {
+      run.tracks.set(rendition.name, track);
+      onTrack?.(track);
+      void publisher.publishInit(run.session, rendition.name, init, track);
+    },
+    onChunk: (chunk, track, position) => {
+      publisher.noteChunkReceived(run.session, (chunk.startTime + chunk.duration) / track.timescale);
+      publisher.publishPart(run.session, rendition.name, chunk, position, track);
+      options.onChunk(track, chunk.sampleCount);
+    },
+    onSegment: (segment) => {
+      options.onSegment(segment.track, segment.duration / segment.track.timescale);
+      void publisher.publishSegment(run.session, rendition.name, segment);
+    },
+    onKeyframeOverdue: () => {
+      if (!run.stopping()) options.onKeyframeOverdue(rendition.name);
+    },
+  };
+}
