@@ -87,6 +87,11 @@ export interface LatencyFigures {
   errors: string[];
   /** Stalls of each run's page during the measured seconds (settling apart). */
   stalls: number[];
+  /**
+   * Stalls of each run's page from its first frame to the measurement: each one raises hls.js's
+   * target latency by `liveSyncOnStallIncrease` (1 s, up to a target duration) for good.
+   */
+  stallsWhileSettling: number[];
 }
 
 export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
@@ -99,6 +104,7 @@ interface RunReading {
   heights: Set<number>;
   errors: string[];
   stalls: number;
+  stallsWhileSettling: number;
 }
 
 const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
@@ -116,8 +122,8 @@ async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: 
   return page;
 }
 
-function readingOf(report: PageReport, epochMs: number): RunReading {
-  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls };
+function readingOf(report: PageReport, epochMs: number, stallsWhileSettling: number): RunReading {
+  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls, stallsWhileSettling };
   for (const sample of report.samples) {
     const value = decodeClockCells(sample.brightness);
     if (value === null) {
@@ -147,6 +153,7 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
     heights: [...new Set(readings.flatMap((reading) => [...reading.heights]))].sort((a, b) => a - b),
     errors: [...new Set(readings.flatMap((reading) => reading.errors))],
     stalls: readings.map((reading) => reading.stalls),
+    stallsWhileSettling: readings.map((reading) => reading.stallsWhileSettling),
   };
 }
 
@@ -182,7 +189,8 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
           readings.get(mode.name)!.ours.push(pair.ours);
           readings.get(mode.name)!.nginx.push(pair.nginx);
           context.status(
-            `  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames, ${pair.ours.stalls} stalls), nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, ${pair.nginx.stalls} stalls)`,
+            `  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames, stalls ${pair.ours.stallsWhileSettling} settling + ${pair.ours.stalls} measured),` +
+              ` nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, stalls ${pair.nginx.stallsWhileSettling} + ${pair.nginx.stalls})`,
           );
         }
       } finally {
@@ -219,9 +227,9 @@ async function measurePair(
       });
     }
     await pause(settleSeconds * 1000, context.signal);
-    await Promise.all(pages.map((page) => page.evaluate('window.bench.samples = []; window.bench.stalls = 0')));
+    const settling = (await Promise.all(pages.map((page) => page.evaluate('(() => { const n = window.bench.stalls; window.bench.samples = []; window.bench.stalls = 0; return n; })()')))) as number[];
     await pause(context.seconds * 1000, context.signal);
-    const [ours, nginx] = await Promise.all(pages.map(async (page) => readingOf((await page.evaluate('window.bench')) as PageReport, context.epochMs)));
+    const [ours, nginx] = await Promise.all(pages.map(async (page, i) => readingOf((await page.evaluate('window.bench')) as PageReport, context.epochMs, settling[i]!)));
     return { ours: ours!, nginx: nginx! };
   } finally {
     await Promise.all(pages.map((page) => page.close()));

@@ -37,7 +37,8 @@ export function latencyLines(latency: LatencyResult): string[] {
         `   [ours renditions ${ours.heights.join('/')}p; frames unreadable: ours ${ours.unreadable}, nginx ${nginx.unreadable}` +
         `${ours.playingDateMedian === null ? '' : `; hls.js playingDate says ${s(ours.playingDateMedian)}`}` +
         `${ours.behindEdgeMedian == null ? '' : `; behind the playlists' live edge (hls.latency) ours ${s(ours.behindEdgeMedian)}, nginx ${s(nginx.behindEdgeMedian)}`}` +
-        `${ours.stalls ? `; stalls per run ours ${ours.stalls.join(', ')}, nginx ${nginx.stalls.join(', ')}` : ''}]`,
+        `${ours.stalls ? `; stalls per run ours ${ours.stalls.join(', ')}, nginx ${nginx.stalls.join(', ')}` : ''}` +
+        `${ours.stallsWhileSettling ? ` (while settling: ours ${ours.stallsWhileSettling.join(', ')}, nginx ${nginx.stallsWhileSettling.join(', ')})` : ''}]`,
     );
   }
   const standard = latency.standard;
