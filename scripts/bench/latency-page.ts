@@ -24,7 +24,7 @@ export interface FrameSample {
   height: number;
   /** hls.js's idea of the latency (EXT-X-PROGRAM-DATE-TIME), epoch ms of the frame, when the playlist has dates. */
   playingDate: number | null;
-  /** How far behind its own idea of the live edge hls.js plays (`hls.latency`, s): the player's share of the latency. */
+  /** hls.js's own latency estimate (`hls.latency`, s): how far behind its idea of the live edge it plays. */
   behindEdge: number | null;
 }
 

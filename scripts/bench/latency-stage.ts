@@ -79,8 +79,9 @@ export interface LatencyFigures {
   /** hls.js's own estimate (Date.now() - playingDate), median, where the playlist has dates. */
   playingDateMedian: number | null;
   /**
-   * hls.js's distance behind the newest media its playlists list (`hls.latency`), median: the
-   * player's share of the latency; the rest is the server's (media listed late).
+   * hls.js's own latency estimate (`hls.latency`: its live edge, carried forward with the wall
+   * time since the playlist loaded, minus the playhead), median: beside the glass-to-glass figure
+   * it shows whether hls.js knows how late it plays (its target, raised by stalls) or not.
    */
   behindEdgeMedian: number | null;
   heights: number[];

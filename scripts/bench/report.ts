@@ -36,7 +36,7 @@ export function latencyLines(latency: LatencyResult): string[] {
       `  ${mode.padEnd(26)} ours ${s(ours.p50)} / ${s(ours.p95)} (runs ${s(median(ours.runMedians))})   nginx ${s(nginx.p50)} / ${s(nginx.p95)} (runs ${s(median(nginx.runMedians))})   ours/nginx ${s(ours.p50 / nginx.p50)}` +
         `   [ours renditions ${ours.heights.join('/')}p; frames unreadable: ours ${ours.unreadable}, nginx ${nginx.unreadable}` +
         `${ours.playingDateMedian === null ? '' : `; hls.js playingDate says ${s(ours.playingDateMedian)}`}` +
-        `${ours.behindEdgeMedian == null ? '' : `; behind the playlists' live edge (hls.latency) ours ${s(ours.behindEdgeMedian)}, nginx ${s(nginx.behindEdgeMedian)}`}` +
+        `${ours.behindEdgeMedian == null ? '' : `; hls.latency says ours ${s(ours.behindEdgeMedian)}, nginx ${s(nginx.behindEdgeMedian)}`}` +
         `${ours.stalls ? `; stalls per run ours ${ours.stalls.join(', ')}, nginx ${nginx.stalls.join(', ')}` : ''}` +
         `${ours.stallsWhileSettling ? ` (while settling: ours ${ours.stallsWhileSettling.join(', ')}, nginx ${nginx.stallsWhileSettling.join(', ')})` : ''}]`,
     );
