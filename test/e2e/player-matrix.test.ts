@@ -47,6 +47,7 @@ function summary(report: WatchReport): Record<string, unknown> {
     startupMs: report.startupMs,
     played: Number(report.playedSeconds.toFixed(2)),
     stalls: report.stalls,
+    stalledAt: report.stallPositions.map((position) => Number(position.toFixed(2))),
     latency: report.medianLatency === null ? null : Number(report.medianLatency.toFixed(2)),
     segments: report.segmentsFetchedWhilePlaying,
     problems: problemsOf(report).slice(0, 12),

@@ -165,6 +165,8 @@ export interface WatchReport {
   playedSeconds: number;
   /** `waiting` events of the video after it first played (counted in the page). */
   stalls: number;
+  /** The video's currentTime at each stall, where the page records it (the harness does): tells stalls at segment boundaries. */
+  stallPositions: number[];
   /** Every error event of the player, fatal or not. */
   errors: BrowserPlayback['errors'];
   fatal: string | null;
@@ -208,6 +210,7 @@ export async function watchPlayback(player: PlayerPage, seconds: number, startTi
     startupMs,
     playedSeconds: samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
     stalls: state.stalls ?? 0,
+    stallPositions: (await player.evaluate<number[] | undefined>('window.playerState.stallTimes')) ?? [],
     errors: state.errors,
     fatal: state.fatal,
     httpErrors: [...player.httpErrors],
