@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FilesystemObjectStore } from '../ingest/upload/filesystem-object-store.ts';
+import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store.ts';
 import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';

@@ -4,7 +4,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import type { StorageConfig } from '../config.ts';
 import { EdgeObjectStore } from './edge-object-store.ts';
-import { FilesystemObjectStore } from './filesystem-object-store.ts';
+import { FilesystemObjectStore } from '../../shared/storage/filesystem-object-store.ts';
 
 const TIMEOUT_MS = 10_000;
 

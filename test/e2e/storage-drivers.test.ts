@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
-import { FilesystemObjectStore } from '../../ingest/upload/filesystem-object-store.ts';
+import { FilesystemObjectStore } from '../../shared/storage/filesystem-object-store.ts';
 import { startDenoEdge, startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';

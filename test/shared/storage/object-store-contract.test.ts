@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilesystemObjectStore } from '../../../ingest/upload/filesystem-object-store.ts';
+import { FilesystemObjectStore } from '../../../shared/storage/filesystem-object-store.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { ObjectStore } from '../../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../../shared/storage/s3-object-store.ts';
