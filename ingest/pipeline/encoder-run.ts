@@ -1,12 +1,12 @@
 /**
  * One encoder run of a stream: one ffmpeg fed FLV, one CMAF segmenter per rendition, all of it
- * reported to the stream's publisher under one session. A stream has a new run for every
+ * handed to the stream's output under one session. A stream has a new run for every
  * publisher connection and every ffmpeg restart.
  */
 import type { Logger } from 'pino';
 import { CmafSegmenter } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
-import type { StreamPublisher } from '../package/stream-publisher.ts';
+import type { StreamOutput } from '../publish/stream-output.ts';
 import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
 import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
 import type { Rendition } from '../transcode/ladder.ts';
@@ -29,7 +29,7 @@ export interface EncoderRunOptions {
   drainTimeoutMs: number;
   /** ffmpeg that writes nothing for this long while media keeps arriving has stalled, milliseconds. */
   stallTimeoutMs: number;
-  publisher: StreamPublisher;
+  output: StreamOutput;
   log: Logger;
   onChunk(track: CmafTrack, sampleCount: number): void;
   onSegment(track: CmafTrack, seconds: number): void;
@@ -44,7 +44,7 @@ export class EncoderRun {
   readonly tracks = new Map<string, CmafTrack>();
   private readonly options: EncoderRunOptions;
   private readonly ffmpeg: FfmpegProcess;
-  /** Every segmenter has flushed its last segment to the publisher. */
+  /** Every segmenter has flushed its last segment to the output. */
   private readonly outputsDone: Promise<void>;
   private stopping = false;
   private lastInputAt = Date.now();
@@ -54,7 +54,7 @@ export class EncoderRun {
 
   constructor(options: EncoderRunOptions) {
     this.options = options;
-    options.publisher.beginSession(this.session, options.mediaZeroAt);
+    options.output.beginSession(this.session, options.mediaZeroAt);
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
       args: buildFfmpegArgs({ renditions: options.renditions, chunkDuration: options.chunkDuration, keyframeInterval: options.targetSegmentDuration }),
@@ -119,7 +119,7 @@ export class EncoderRun {
     this.ffmpeg.input.write(flv);
   }
 
-  /** Ends ffmpeg's input and waits until every segment it made is handed to the publisher. */
+  /** Ends ffmpeg's input and waits until every segment it made is handed to the output. */
   async drain(): Promise<void> {
     this.stopping = true;
     clearInterval(this.stallWatch);

@@ -1,7 +1,7 @@
 /**
  * A run with nothing to encode: the source's H.264 and AAC are repackaged in-process, and no
  * ffmpeg runs for the stream. Same contract as EncoderRun: one session per publisher connection
- * (a new session id and new init segments each time), segments handed to the stream's publisher
+ * (a new session id and new init segments each time), segments handed to the stream's output
  * as they are cut, drain() flushes the last one. Where an EncoderRun's ffmpeg would exit
  * unexpectedly, this run stops at what it cannot take (a codec configuration that changes
  * mid-run, a codec it does not remux) and says why through onUnexpectedExit: the pipeline then
@@ -22,7 +22,7 @@ export interface MediaRun {
   /** The run's ffmpeg; undefined when none runs. */
   readonly pid: number | undefined;
   write(flv: Buffer): void;
-  /** Ends the input and waits until every segment is handed to the publisher. */
+  /** Ends the input and waits until every segment is handed to the output. */
   drain(): Promise<void>;
   /** After an unexpected stop: waits for the segments made before it. */
   settle(): Promise<void>;
@@ -30,7 +30,7 @@ export interface MediaRun {
 
 export type RemuxRunOptions = Pick<
   EncoderRunOptions,
-  'renditions' | 'targetSegmentDuration' | 'mediaZeroAt' | 'chunkDuration' | 'maxPassthroughSegmentDuration' | 'publisher' | 'log' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue' | 'onUnexpectedExit'
+  'renditions' | 'targetSegmentDuration' | 'mediaZeroAt' | 'chunkDuration' | 'maxPassthroughSegmentDuration' | 'output' | 'log' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue' | 'onUnexpectedExit'
 >;
 
 export class RemuxRun implements MediaRun {
@@ -43,7 +43,7 @@ export class RemuxRun implements MediaRun {
 
   constructor(options: RemuxRunOptions) {
     this.options = options;
-    options.publisher.beginSession(this.session, options.mediaZeroAt);
+    options.output.beginSession(this.session, options.mediaZeroAt);
     const video = options.renditions.find((rendition) => rendition.kind === 'video');
     if (video && video.encoding !== 'copy') throw new Error(`rendition ${video.name} must be encoded: not a run without ffmpeg`);
     const audio = options.renditions.find((rendition) => rendition.kind === 'audio');

@@ -1,6 +1,6 @@
 /**
  * How a run (ffmpeg's or the in-process remux) hands one rendition's CMAF to the stream's
- * publisher and tells the pipeline what it made: the same wiring, whoever cuts the segments.
+ * output and tells the pipeline what it made: the same wiring, whoever cuts the segments.
  */
 import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
@@ -17,24 +17,24 @@ export interface RunForEvents {
 export function renditionEvents(
   run: RunForEvents,
   rendition: Rendition,
-  options: Pick<EncoderRunOptions, 'publisher' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue'>,
+  options: Pick<EncoderRunOptions, 'output' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue'>,
   onTrack?: (track: CmafTrack) => void,
 ): CmafSegmenterEvents {
-  const { publisher } = options;
+  const { output } = options;
   return {
     onInit: (init, track) => {
       run.tracks.set(rendition.name, track);
       onTrack?.(track);
-      void publisher.publishInit(run.session, rendition.name, init, track);
+      output.publishInit(run.session, rendition.name, init, track);
     },
     onChunk: (chunk, track, position) => {
-      publisher.noteChunkReceived(run.session, (chunk.startTime + chunk.duration) / track.timescale);
-      publisher.publishPart(run.session, rendition.name, chunk, position, track);
+      output.noteChunkReceived(run.session, (chunk.startTime + chunk.duration) / track.timescale);
+      output.publishPart(run.session, rendition.name, chunk, position, track);
       options.onChunk(track, chunk.sampleCount);
     },
     onSegment: (segment) => {
       options.onSegment(segment.track, segment.duration / segment.track.timescale);
-      void publisher.publishSegment(run.session, rendition.name, segment);
+      output.publishSegment(run.session, rendition.name, segment);
     },
     onKeyframeOverdue: () => {
       if (!run.stopping()) options.onKeyframeOverdue(rendition.name);

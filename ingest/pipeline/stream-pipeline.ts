@@ -6,7 +6,11 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import { StreamPublisher, type PartSink, type Retention, type UploadLimits } from '../package/stream-publisher.ts';
+import type { OutputMetrics } from '../publish/output-metrics.ts';
+import type { Retention } from '../publish/retention.ts';
+import { StreamOutput } from '../publish/stream-output.ts';
+import type { PartSink } from '../upload/part-sink.ts';
+import type { UploadLimits } from '../upload/upload-queue.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
@@ -100,7 +104,8 @@ export function maxPassthroughSegmentDuration(targetSegmentDuration: number): nu
 export class StreamPipeline {
   private readonly options: StreamPipelineOptions;
   private readonly now: () => number;
-  private publisher: StreamPublisher | undefined;
+  /** Where the runs' CMAF goes: storage, manifests, parts. */
+  private output: StreamOutput | undefined;
   /** The stream's ladder, fixed by its first source (later runs only change how the top is made). */
   private renditions: readonly Rendition[] | undefined;
   /** Why the top rendition is encoded for the rest of the stream (its source's keyframes did not fit). */
@@ -133,10 +138,10 @@ export class StreamPipeline {
     this.idleWatch.unref();
   }
 
-  private adoptLadder(renditions: readonly Rendition[]): StreamPublisher {
+  private adoptLadder(renditions: readonly Rendition[]): StreamOutput {
     const options = this.options;
     this.renditions = renditions;
-    const publisher = new StreamPublisher({
+    const output = new StreamOutput({
       streamId: options.streamId,
       renditions,
       store: options.store,
@@ -148,15 +153,15 @@ export class StreamPipeline {
         ? { sink: options.partSink, partTarget: options.chunkDuration, onTrouble: (message) => options.log.warn(message) }
         : undefined,
       now: this.now,
-      metrics: options.metrics,
+      metrics: outputMetrics(options.metrics),
       onError: this.reportStorageTrouble,
       onBacklog: (seconds, segments) =>
         options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
       limits: options.uploadLimits,
     });
-    this.publisher = publisher;
-    void publisher.restoreFromStorage();
-    return publisher;
+    this.output = output;
+    void output.restoreFromStorage();
+    return output;
   }
 
   /** Taken up after a sidecar restart: the stream waits for its publisher as after a disconnect. */
@@ -212,7 +217,7 @@ export class StreamPipeline {
       const run = this.run;
       this.run = undefined;
       await run?.drain();
-      await this.publisher?.end();
+      await this.output?.end();
       this.stateValue = 'ended';
       this.options.metrics.encodeSpeed.remove({ stream: this.options.streamId });
       this.options.onEnded();
@@ -270,7 +275,7 @@ export class StreamPipeline {
 
   /** `mediaZeroAt`: when the first media fed to this run was captured (epoch ms), the clock of its playlists. */
   private startRun(renditions: readonly Rendition[], mediaZeroAt: number | undefined, buffered: readonly Buffer[]): MediaRun {
-    const publisher = this.publisher!;
+    const output = this.output!;
     // Nothing to encode and audio that passes as it is: no ffmpeg for this run.
     const choice = chooseRun(renditions, buffered);
     const run: MediaRun = new (choice.kind === 'remux' ? RemuxRun : EncoderRun)({
@@ -282,7 +287,7 @@ export class StreamPipeline {
       chunkDuration: this.options.chunkDuration,
       drainTimeoutMs: this.options.drainTimeoutMs,
       stallTimeoutMs: this.options.stallTimeoutMs,
-      publisher,
+      output,
       log: this.options.log,
       // One video rendition stands for the source: every rung carries each of its frames
       // (scaled, never resampled), so counting them all reported 90 fps for a 30 fps source.
@@ -339,7 +344,7 @@ export class StreamPipeline {
   private waitForReconnect(): void {
     this.stateValue = 'reconnecting';
     this.options.log.info(`the stream waits ${this.options.reconnectWindowMs / 1000} s for its publisher to reconnect`);
-    void this.publisher?.pause();
+    void this.output?.pause();
     this.reconnectTimer = setTimeout(() => {
       if (this.stateValue !== 'reconnecting') return;
       this.options.log.info('no reconnect within the window; ending the stream');
@@ -401,7 +406,7 @@ export class StreamPipeline {
       session: this.run?.session,
       since: this.startedAt,
       state: this.stateValue,
-      reconnects: Math.max(0, (this.publisher?.sessions ?? 0) - 1),
+      reconnects: Math.max(0, (this.output?.sessions ?? 0) - 1),
       renditions: (this.renditions ?? []).flatMap((rendition) => {
         const track = tracks?.get(rendition.name);
         return track ? [{ name: rendition.name, kind: track.kind, codec: track.codec, width: track.width, height: track.height }] : [];
@@ -409,9 +414,24 @@ export class StreamPipeline {
       inputBitsPerSecond: Math.round(this.inputBytes.perSecond(now, this.startedAt) * 8),
       inputFramesPerSecond: Math.round(this.videoFrames.perSecond(now, this.startedAt) * 100) / 100,
       encodeSpeed: Math.round(this.videoSeconds.perSecond(now, this.startedAt) * 100) / 100,
-      uploadLagMs: this.publisher?.lastUploadLagMs,
+      uploadLagMs: this.output?.lastUploadLagMs,
     };
   }
+}
+
+/** The sidecar's metrics as a stream's output counts into them. */
+function outputMetrics(metrics: IngestMetrics): OutputMetrics {
+  return {
+    timeUpload: (object) => {
+      const end = metrics.uploadSeconds.startTimer({ object });
+      return () => void end();
+    },
+    segmentDropped: () => metrics.segmentsDropped.inc(),
+    segmentStored: (kind) => metrics.segmentsStored.inc({ kind }),
+    partAnnounced: () => metrics.partsAnnounced.inc(),
+    partFailed: () => metrics.partsFailed.inc(),
+    objectDeleted: () => metrics.objectsDeleted.inc(),
+  };
 }
 
 /** The run's track of its first video rendition (the source's picture size), once its init segment is in. */

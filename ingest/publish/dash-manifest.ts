@@ -2,7 +2,7 @@
 import type { DashAdaptationSet, DashManifest, DashPeriod } from '../../shared/dash/mpd.ts';
 import { initSegmentFile } from '../../shared/storage/layout.ts';
 import { TIME_PATH } from '../../shared/time-api.ts';
-import type { CmafTrack } from './cmaf-track.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
 
 export interface WindowSegment {
   session: string;

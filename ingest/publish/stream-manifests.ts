@@ -2,7 +2,7 @@
 import type { MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import type { CmafTrack } from './cmaf-track.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { RenditionStats } from './rendition-stats.ts';
 
 export interface RenditionSummary {

@@ -4,7 +4,7 @@ import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../.
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import { parseStreamObjectKey } from '../../shared/storage/layout.ts';
 import { streamWriteToken, WRITE_API_PREFIX, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
-import type { PartSink } from '../package/stream-publisher.ts';
+import type { PartSink } from './part-sink.ts';
 
 export interface EdgeObjectStoreOptions {
   /** The edge origin, e.g. http://127.0.0.1:8080 */

@@ -10,6 +10,12 @@ export interface MediaSegment {
   programDateTime: number;
   /** The segment follows a break in the timeline (publisher reconnect, encoder restart). */
   discontinuity?: boolean;
+  /**
+   * EXT-X-GAP: the rendition has no media for this segment (lost in an outage, or never made).
+   * Its number and duration keep the rendition's timeline in step with the others'; its URI
+   * must not be loaded.
+   */
+  gap?: boolean;
 }
 
 export interface MediaPlaylist {
@@ -55,6 +61,7 @@ export function renderMediaPlaylist(playlist: MediaPlaylist): string {
     if (Number.isFinite(segment.programDateTime)) {
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
     }
+    if (segment.gap) lines.push('#EXT-X-GAP');
     lines.push(`#EXTINF:${segment.duration.toFixed(3)},`);
     lines.push(segment.uri);
   }
@@ -93,7 +100,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   if (lines[0]?.trim() !== '#EXTM3U') throw new PlaylistParseError('not an HLS playlist: no #EXTM3U first line');
   const playlist: MediaPlaylist = { targetDuration: 0, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false };
   let initUri: string | undefined;
-  let pending: { duration?: number; programDateTime?: number; discontinuity?: boolean } = {};
+  let pending: { duration?: number; programDateTime?: number; discontinuity?: boolean; gap?: boolean } = {};
   const number = (value: string, tag: string) => {
     const parsed = Number(value);
     if (!Number.isFinite(parsed) || parsed < 0) throw new PlaylistParseError(`bad ${tag} value ${JSON.stringify(value)}`);
@@ -108,6 +115,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (!initUri) throw new PlaylistParseError(`segment ${line} has no #EXT-X-MAP`);
       const segment: MediaSegment = { uri: line, duration: pending.duration, initUri, programDateTime: pending.programDateTime ?? Number.NaN };
       if (pending.discontinuity) segment.discontinuity = true;
+      if (pending.gap) segment.gap = true;
       playlist.segments.push(segment);
       pending = {};
       continue;
@@ -130,6 +138,9 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         break;
       case '#EXT-X-DISCONTINUITY':
         pending.discontinuity = true;
+        break;
+      case '#EXT-X-GAP':
+        pending.gap = true;
         break;
       case '#EXT-X-MAP': {
         const uri = attribute(value, 'URI');

@@ -1,5 +1,6 @@
 /** An ObjectStore for publisher tests that checks the listing contract on every write and delete. */
 import { parse as parseMpd } from 'mpd-parser';
+import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { MemoryObjectStore } from '../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../shared/storage/object-store.ts';
 import { parseM3u8 as parse } from './m3u8.ts';
@@ -17,8 +18,10 @@ export class OrderCheckingStore extends MemoryObjectStore {
       this.versions.set(key, [...(this.versions.get(key) ?? []), text]);
       const dir = key.slice(0, key.lastIndexOf('/') + 1);
       const manifest = parse(text);
+      // A gap (EXT-X-GAP) is listed for its number and time, not its media: only its init segment must be stored.
+      const gaps = new Set(manifest.segments?.length ? parseMediaPlaylist(text).segments.filter((s) => s.gap).map((s) => s.uri) : []);
       const listed = [
-        ...(manifest.segments ?? []).flatMap((s) => [s.uri, s.map?.uri]),
+        ...(manifest.segments ?? []).flatMap((s) => [gaps.has(s.uri) ? undefined : s.uri, s.map?.uri]),
         ...(manifest.playlists ?? []).map((p) => p.uri),
         ...Object.values(manifest.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group).map((r) => r.uri)),
       ].filter((uri): uri is string => Boolean(uri));

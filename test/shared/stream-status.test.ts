@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildStreamStatus } from '../../ingest/package/stream-manifests.ts';
+import { buildStreamStatus } from '../../ingest/publish/stream-manifests.ts';
 import { parseStreamStatus } from '../../shared/stream-status.ts';
 
 const facts = { streamId: 'colors', state: 'live' as const, startedAt: 1, now: 2, targetDuration: 2, sessions: 1, playback: 'public' as const };

@@ -2,33 +2,33 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../../ingest/package/cmaf-track.ts';
-import type { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import type { StreamOutput } from '../../../ingest/publish/stream-output.ts';
 import { RemuxRun } from '../../../ingest/pipeline/remux-run.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { readTags, writeFlv } from '../../helpers/flv-synth.ts';
 import { makeFlv } from '../../helpers/media-fixtures.ts';
 
-/** What a run told its stream's publisher, in order. */
-function recordingPublisher() {
+/** What a run told its stream's output, in order. */
+function recordingOutput() {
   const calls: { call: string; session: string; rendition?: string; track?: CmafTrack; segment?: CmafSegment }[] = [];
-  const publisher = {
+  const output = {
     beginSession: (session: string) => void calls.push({ call: 'beginSession', session }),
     noteChunkReceived: () => {},
     publishInit: (session: string, rendition: string, _init: Uint8Array, track: CmafTrack) => void calls.push({ call: 'init', session, rendition, track }),
     publishPart: (session: string, rendition: string) => void calls.push({ call: 'part', session, rendition }),
     publishSegment: (session: string, rendition: string, segment: CmafSegment) => void calls.push({ call: 'segment', session, rendition, segment }),
   };
-  // Only the methods a run calls: the rest of StreamPublisher is not reached.
-  return { calls, publisher: publisher as unknown as StreamPublisher };
+  // Only the methods a run calls: the rest of StreamOutput is not reached.
+  return { calls, output: output as unknown as StreamOutput };
 }
 
-function run(publisher: StreamPublisher, exits: string[]): RemuxRun {
+function run(output: StreamOutput, exits: string[]): RemuxRun {
   return new RemuxRun({
     renditions: PASSTHROUGH_ONLY,
     targetSegmentDuration: 2,
     chunkDuration: 0.333,
     maxPassthroughSegmentDuration: 2.45,
-    publisher,
+    output,
     log: pino({ level: 'silent' }),
     onChunk: () => {},
     onSegment: () => {},
@@ -39,12 +39,12 @@ function run(publisher: StreamPublisher, exits: string[]): RemuxRun {
 
 describe('remux run: the encoder run contract without ffmpeg', () => {
   it('a reconnect with a new resolution is a new session with new init segments', async () => {
-    const { calls, publisher } = recordingPublisher();
+    const { calls, output } = recordingOutput();
     const exits: string[] = [];
-    const first = run(publisher, exits);
+    const first = run(output, exits);
     first.write(await makeFlv({ seconds: 3, gopFrames: 60 }));
     await first.drain();
-    const second = run(publisher, exits);
+    const second = run(output, exits);
     second.write(await makeFlv({ seconds: 3, gopFrames: 60, size: '320x240' }));
     await second.drain();
     expect(first.session).not.toBe(second.session);
@@ -68,9 +68,9 @@ describe('remux run: the encoder run contract without ffmpeg', () => {
   });
 
   it('stops at a mid-run codec change, keeps what came before, and asks for a new run', async () => {
-    const { calls, publisher } = recordingPublisher();
+    const { calls, output } = recordingOutput();
     const exits: string[] = [];
-    const changing = run(publisher, exits);
+    const changing = run(output, exits);
     const [a, b] = await Promise.all([makeFlv({ seconds: 2.5, gopFrames: 60 }), makeFlv({ seconds: 1, gopFrames: 30, size: '320x240' })]);
     changing.write(writeFlv([...readTags(a), ...readTags(b).map((tag) => ({ ...tag, timestamp: tag.timestamp + 2600 }))]));
     changing.write(a); // ignored once stopped

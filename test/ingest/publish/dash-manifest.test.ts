@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDashManifest, type RenditionWindow, type WindowSegment } from '../../../ingest/package/dash-manifest.ts';
+import { buildDashManifest, type RenditionWindow, type WindowSegment } from '../../../ingest/publish/dash-manifest.ts';
 import type { CmafTrack } from '../../../ingest/package/cmaf-track.ts';
 
 const START = Date.parse('2026-11-24T12:00:00Z');

@@ -1,12 +1,13 @@
 /**
- * The publisher when storage fails. The store here fails on command: a unit test needs the
+ * A stream's output when storage fails. The store here fails on command: a unit test needs the
  * outage at an exact moment (the end-to-end storage test makes a real S3 server go away).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
+import { parseMediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
@@ -27,9 +28,10 @@ class OutageStore extends MemoryObjectStore {
     try {
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (this.down) throw new Unavailable(`storage down: ${key}`);
-      if (key.endsWith('.m3u8')) {
+      if (key.endsWith('/index.m3u8') && key.split('/').length > 3) {
         const dir = key.slice(0, key.lastIndexOf('/') + 1);
-        for (const segment of parseM3u8(String(body)).segments ?? []) {
+        // A gap is listed for its number and time, not for its media: it need not be stored.
+        for (const segment of parseMediaPlaylist(String(body)).segments.filter((listed) => !listed.gap)) {
           if (!this.objects.has(dir + segment.uri)) this.listedMissing.push(`${key} -> ${segment.uri}`);
         }
       }
@@ -40,7 +42,7 @@ class OutageStore extends MemoryObjectStore {
   }
 }
 
-describe('stream publisher during a storage outage', () => {
+describe('stream output during a storage outage', () => {
   let video: SegmentedTrack;
   let audio: SegmentedTrack;
 
@@ -50,9 +52,9 @@ describe('stream publisher during a storage outage', () => {
     audio = segmentTrack(a);
   });
 
-  function publisher(store: OutageStore, bufferBytes: number, errors: string[]) {
+  function streamOutput(store: OutageStore, bufferBytes: number, errors: string[]) {
     let clock = Date.parse('2026-11-24T12:00:00Z');
-    const instance = new StreamPublisher({
+    const instance = new StreamOutput({
       streamId: 'outage',
       renditions: PASSTHROUGH_ONLY,
       store,
@@ -72,7 +74,7 @@ describe('stream publisher during a storage outage', () => {
   it('uploads in parallel, lists in order, and catches up after an outage shorter than the buffer', async () => {
     const store = new OutageStore();
     const errors: string[] = [];
-    const stream = publisher(store, 64 * 1024 * 1024, errors);
+    const stream = streamOutput(store, 64 * 1024 * 1024, errors);
     stream.publishSegment('outagesess', 'source', video.segments[0]!);
     stream.publishSegment('outagesess', 'audio', audio.segments[0]!);
     await stream.idle();
@@ -95,11 +97,11 @@ describe('stream publisher during a storage outage', () => {
     expect(errors).toEqual([]);
   });
 
-  it('drops the oldest waiting segments when an outage outlasts the buffer, and marks the gap', async () => {
+  it('drops the oldest waiting segments when an outage outlasts the buffer, and lists them as gaps under their own numbers', async () => {
     const store = new OutageStore();
     const errors: string[] = [];
     // Room for about two video segments.
-    const stream = publisher(store, Math.round(video.segments[0]!.bytes.length * 2.5), errors);
+    const stream = streamOutput(store, Math.round(video.segments[0]!.bytes.length * 2.5), errors);
     stream.publishSegment('outagesess', 'source', video.segments[0]!);
     await stream.idle();
     store.down = true;
@@ -108,15 +110,20 @@ describe('stream publisher during a storage outage', () => {
     store.down = false;
     for (const segment of audio.segments) stream.publishSegment('outagesess', 'audio', segment);
     await stream.end();
-    const final = parseM3u8(store.text('streams/outage/source/index.m3u8')!);
+    const final = parseMediaPlaylist(store.text('streams/outage/source/index.m3u8')!);
     const names = final.segments.map((segment) => segment.uri);
-    expect(names[0]).toBe(`outagesess-${video.segments[0]!.startTime}.m4s`);
-    expect(names.at(-1)).toBe(`outagesess-${video.segments.at(-1)!.startTime}.m4s`);
-    expect(names.length).toBeLessThan(video.segments.length);
-    const afterGap = final.segments[1]!;
-    expect(afterGap.discontinuity).toBe(true);
-    // Sequence numbers follow the listed segments: no holes for dropped ones.
+    // Every segment cut keeps its number (and its name): a dropped one is an EXT-X-GAP, not a hole.
+    expect(names).toEqual(video.segments.map((segment) => `outagesess-${segment.startTime}.m4s`));
+    const gaps = final.segments.flatMap((segment, index) => (segment.gap ? [index] : []));
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps).not.toContain(0);
+    expect(gaps).not.toContain(names.length - 1);
+    // The gap carries the media's time: the timeline goes on without a discontinuity.
+    expect(final.segments.some((segment) => segment.discontinuity)).toBe(false);
+    for (const index of gaps) expect(final.segments[index]!.duration).toBeCloseTo(video.segments[index]!.duration / video.track.timescale, 3);
     expect(final.mediaSequence).toBe(0);
+    // The audio, stored whole, lists the same numbers with media.
+    expect(parseMediaPlaylist(store.text('streams/outage/audio/index.m3u8')!).segments.filter((segment) => segment.gap)).toEqual([]);
     expect(errors.some((error) => /dropped the \d+ oldest waiting segment/.test(error))).toBe(true);
     expect(store.listedMissing).toEqual([]);
   });

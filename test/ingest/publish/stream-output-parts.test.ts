@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmafSegmenter } from '../../../ingest/package/cmaf-segmenter.ts';
 import { concatBytes } from '../../../ingest/package/bytes.ts';
-import { StreamPublisher } from '../../../ingest/package/stream-publisher.ts';
+import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { EdgeObjectStore } from '../../../ingest/upload/edge-object-store.ts';
 import { edgeAppForTest, TEST_SECRET } from '../../helpers/edge-app.ts';
@@ -30,7 +30,7 @@ describe('low-latency parts, sidecar to edge', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const store = new EdgeObjectStore({ baseUrl: base, secret: TEST_SECRET, timeoutMs: 5000 });
-    const publisher = new StreamPublisher({
+    const output = new StreamOutput({
       streamId: 'parts',
       renditions: PASSTHROUGH_ONLY,
       store,
@@ -41,7 +41,7 @@ describe('low-latency parts, sidecar to edge', () => {
       onError: (error) => errors.push(error),
     });
     const session = 'partsession1';
-    publisher.beginSession(session);
+    output.beginSession(session);
     const [video, audio] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
     // Wired as the encoder run wires them.
     const segmenters = PASSTHROUGH_ONLY.map(
@@ -49,12 +49,12 @@ describe('low-latency parts, sidecar to edge', () => {
         new CmafSegmenter(
           { targetSegmentDuration: 2 },
           {
-            onInit: (init, track) => publisher.publishInit(session, rendition.name, init, track),
+            onInit: (init, track) => output.publishInit(session, rendition.name, init, track),
             onChunk: (chunk, track, position) => {
-              publisher.noteChunkReceived(session, (chunk.startTime + chunk.duration) / track.timescale);
-              publisher.publishPart(session, rendition.name, chunk, position, track);
+              output.noteChunkReceived(session, (chunk.startTime + chunk.duration) / track.timescale);
+              output.publishPart(session, rendition.name, chunk, position, track);
             },
-            onSegment: (segment) => publisher.publishSegment(session, rendition.name, segment),
+            onSegment: (segment) => output.publishSegment(session, rendition.name, segment),
           },
         ),
     );
@@ -67,16 +67,16 @@ describe('low-latency parts, sidecar to edge', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (offset >= video.length * 0.8 && midStream === undefined) {
-        await publisher.idle();
+        await output.idle();
         await new Promise((resolve) => setTimeout(resolve, 50));
         midStream = await (await get('source/index.m3u8')).text();
       }
     }
     for (const segmenter of segmenters) segmenter.end();
-    await publisher.idle();
+    await output.idle();
     await new Promise((resolve) => setTimeout(resolve, 100));
     afterEnd = await (await get('source/index.m3u8')).text();
-    await publisher.end();
+    await output.end();
   });
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));

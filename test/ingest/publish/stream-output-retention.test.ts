@@ -1,6 +1,7 @@
 /** Retention: media leaving the live window is deleted only once no manifest can still send a player to it; `all` records the stream. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StreamPublisher, type Retention } from '../../../ingest/package/stream-publisher.ts';
+import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
+import type { Retention } from '../../../ingest/publish/retention.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
 import { listedObjects, OrderCheckingStore } from '../../helpers/order-checking-store.ts';
@@ -23,7 +24,7 @@ describe('retention', () => {
   async function broadcast(retention: Retention) {
     const store = new OrderCheckingStore();
     let clock = START;
-    const publisher = new StreamPublisher({
+    const output = new StreamOutput({
       streamId: 'colors',
       renditions: PASSTHROUGH_ONLY,
       store,
@@ -37,19 +38,19 @@ describe('retention', () => {
     });
     const storedDuring: number[] = [];
     for (const session of SESSIONS) {
-      publisher.beginSession(session);
-      publisher.noteChunkReceived(session, 0.333);
-      publisher.publishInit(session, 'source', video.init, video.track);
-      publisher.publishInit(session, 'audio', audio.init, audio.track);
+      output.beginSession(session);
+      output.noteChunkReceived(session, 0.333);
+      output.publishInit(session, 'source', video.init, video.track);
+      output.publishInit(session, 'audio', audio.init, audio.track);
       for (let i = 0; i < 4; i++) {
         clock += 2000;
-        publisher.publishSegment(session, 'source', video.segments[i]!);
-        publisher.publishSegment(session, 'audio', audio.segments[i]!);
-        await publisher.idle();
+        output.publishSegment(session, 'source', video.segments[i]!);
+        output.publishSegment(session, 'audio', audio.segments[i]!);
+        await output.idle();
         storedDuring.push([...store.objects.keys()].filter((key) => key.endsWith('.m4s')).length);
       }
     }
-    await publisher.end();
+    await output.end();
     return { store, storedDuring };
   }
 

@@ -1,6 +1,6 @@
 import { parse as parseMpd } from 'mpd-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StreamPublisher, type StreamPublisherOptions } from '../../../ingest/package/stream-publisher.ts';
+import { StreamOutput, type StreamOutputOptions } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { parseStreamStatus, type StreamStatus } from '../../../shared/stream-status.ts';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
@@ -10,7 +10,7 @@ import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../
 const START = Date.parse('2026-11-24T12:00:00Z');
 
 /** Stream `colors`, passthrough, 2 s segments in a 3-segment window, on the test's clock; any storage error fails the test. */
-function publisherOptions(store: OrderCheckingStore, now: () => number): StreamPublisherOptions {
+function outputOptions(store: OrderCheckingStore, now: () => number): StreamOutputOptions {
   return {
     streamId: 'colors',
     renditions: PASSTHROUGH_ONLY,
@@ -24,24 +24,24 @@ function publisherOptions(store: OrderCheckingStore, now: () => number): StreamP
   };
 }
 
-describe('stream publisher', () => {
+describe('stream output', () => {
   let video: SegmentedTrack;
   let audio: SegmentedTrack;
   const store = new OrderCheckingStore();
   let clock = START;
 
   /** One session: its init segments, then its segments interleaved as ffmpeg makes them. */
-  async function publishSession(publisher: StreamPublisher, session: string) {
-    publisher.beginSession(session);
-    publisher.noteChunkReceived(session, 0.333);
-    publisher.publishInit(session, 'source', video.init, video.track);
-    publisher.publishInit(session, 'audio', audio.init, audio.track);
+  async function publishSession(output: StreamOutput, session: string) {
+    output.beginSession(session);
+    output.noteChunkReceived(session, 0.333);
+    output.publishInit(session, 'source', video.init, video.track);
+    output.publishInit(session, 'audio', audio.init, audio.track);
     for (let i = 0; i < Math.max(video.segments.length, audio.segments.length); i++) {
       clock += 2000;
-      if (video.segments[i]) publisher.publishSegment(session, 'source', video.segments[i]!);
-      if (audio.segments[i]) publisher.publishSegment(session, 'audio', audio.segments[i]!);
+      if (video.segments[i]) output.publishSegment(session, 'source', video.segments[i]!);
+      if (audio.segments[i]) output.publishSegment(session, 'audio', audio.segments[i]!);
       // One segment time at a time, as live: every playlist version gets written.
-      await publisher.idle();
+      await output.idle();
     }
   }
 
@@ -49,12 +49,12 @@ describe('stream publisher', () => {
     const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
     video = segmentTrack(v);
     audio = segmentTrack(a);
-    const publisher = new StreamPublisher(publisherOptions(store, () => clock));
-    await publishSession(publisher, 'sessiona1');
-    await publisher.pause();
+    const output = new StreamOutput(outputOptions(store, () => clock));
+    await publishSession(output, 'sessiona1');
+    await output.pause();
     clock += 5000; // the publisher is away for a while, then reconnects
-    await publishSession(publisher, 'sessionb2');
-    await publisher.end();
+    await publishSession(output, 'sessionb2');
+    await output.end();
   });
 
   it('never writes a playlist before everything it lists is stored', () => {
@@ -132,14 +132,14 @@ describe('stream publisher', () => {
   });
 });
 
-describe('stream publisher taking up a stream after a sidecar crash', () => {
+describe('stream output taking up a stream after a sidecar crash', () => {
   it('says the restored stream waits for its publisher, and ends it with ENDLIST, a static MPD and an ended status', async () => {
     const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 5, gopFrames: 60 }))) as [Buffer, Buffer];
     const [video, audio] = [segmentTrack(v), segmentTrack(a)];
     const store = new OrderCheckingStore();
     let clock = START;
-    const options = publisherOptions(store, () => clock);
-    const crashed = new StreamPublisher(options);
+    const options = outputOptions(store, () => clock);
+    const crashed = new StreamOutput(options);
     crashed.beginSession('sessiona1');
     crashed.noteChunkReceived('sessiona1', 0.333);
     crashed.publishInit('sessiona1', 'source', video.init, video.track);
@@ -155,7 +155,7 @@ describe('stream publisher taking up a stream after a sidecar crash', () => {
     const listedBeforeCrash = parse(store.text('streams/colors/source/index.m3u8')!).segments.map((segment) => segment.uri);
     expect(listedBeforeCrash.length).toBeGreaterThan(0);
     // The sidecar is killed here (nothing more from `crashed`); the next one takes the stream up.
-    const restarted = new StreamPublisher(options);
+    const restarted = new StreamOutput(options);
     await restarted.restoreFromStorage();
     await restarted.pause();
     expect(status()).toBe('reconnecting');
@@ -172,7 +172,7 @@ describe('stream publisher taking up a stream after a sidecar crash', () => {
   });
 });
 
-describe('stream publisher starting a new broadcast of a stream id used before', () => {
+describe('stream output starting a new broadcast of a stream id used before', () => {
   /** Remembers, at every status write, what storage held for the multivariant playlist. */
   class StatusWatchingStore extends OrderCheckingStore {
     readonly statusWrites: { state: string; statusRenditions: string[]; multivariantRenditions: string[] }[] = [];
@@ -199,32 +199,32 @@ describe('stream publisher starting a new broadcast of a stream id used before',
     const [video, audio] = [segmentTrack(v), segmentTrack(a)];
     const store = new StatusWatchingStore();
     let clock = START;
-    async function broadcast(renditions: StreamPublisherOptions['renditions'], session: string) {
-      const publisher = new StreamPublisher({ ...publisherOptions(store, () => clock), renditions });
-      await publisher.restoreFromStorage();
-      publisher.beginSession(session);
-      publisher.noteChunkReceived(session, 0.333);
-      for (const rendition of renditions) publisher.publishInit(session, rendition.name, rendition.kind === 'audio' ? audio.init : video.init, rendition.kind === 'audio' ? audio.track : video.track);
+    async function broadcast(renditions: StreamOutputOptions['renditions'], session: string) {
+      const output = new StreamOutput({ ...outputOptions(store, () => clock), renditions });
+      await output.restoreFromStorage();
+      output.beginSession(session);
+      output.noteChunkReceived(session, 0.333);
+      for (const rendition of renditions) output.publishInit(session, rendition.name, rendition.kind === 'audio' ? audio.init : video.init, rendition.kind === 'audio' ? audio.track : video.track);
       for (let i = 0; i < 2; i++) {
         clock += 2000;
         // The encoded rung lags a segment behind the others, as a real encoder does.
         for (const rendition of renditions) {
           const segments = rendition.kind === 'audio' ? audio.segments : video.segments;
-          if (rendition.name !== '360p') publisher.publishSegment(session, rendition.name, segments[i]!);
-          else if (i > 0) publisher.publishSegment(session, rendition.name, segments[i - 1]!);
+          if (rendition.name !== '360p') output.publishSegment(session, rendition.name, segments[i]!);
+          else if (i > 0) output.publishSegment(session, rendition.name, segments[i - 1]!);
         }
-        await publisher.idle();
+        await output.idle();
       }
       const rung = renditions.find((rendition) => rendition.name === '360p');
-      if (rung) publisher.publishSegment(session, rung.name, video.segments[1]!);
-      await publisher.idle();
-      await publisher.end();
+      if (rung) output.publishSegment(session, rung.name, video.segments[1]!);
+      await output.idle();
+      await output.end();
     }
     // Yesterday's broadcast: source and audio. Today's: another ladder, under the same id.
     await broadcast(PASSTHROUGH_ONLY, 'sessiona1');
     const yesterday = store.statusWrites.length;
     clock += 86_400_000;
-    await broadcast([...PASSTHROUGH_ONLY, { name: '360p', kind: 'video', encoding: 'h264', height: 360, bitrate: 800_000, preset: 'veryfast' } as StreamPublisherOptions['renditions'][number]], 'sessionb2');
+    await broadcast([...PASSTHROUGH_ONLY, { name: '360p', kind: 'video', encoding: 'h264', height: 360, bitrate: 800_000, preset: 'veryfast' } as StreamOutputOptions['renditions'][number]], 'sessionb2');
     const today = store.statusWrites.slice(yesterday);
     expect(today[0]!.state).toBe('starting');
     expect(today.map((write) => write.state)).toContain('live');

@@ -63,6 +63,16 @@ describe('media playlist', () => {
     expect(targetDurationFor(nominal, segments)).toBe(expected);
   });
 
+  it('marks a gap with EXT-X-GAP right before its EXTINF: numbered and timed like any segment, not to be loaded', () => {
+    const text = renderMediaPlaylist({ ...live, segments: [live.segments[0]!, { ...live.segments[1]!, gap: true }, live.segments[2]!] });
+    const lines = text.split('\n');
+    const gapAt = lines.indexOf('#EXT-X-GAP');
+    expect(lines.filter((line) => line === '#EXT-X-GAP')).toHaveLength(1);
+    expect(lines[gapAt + 1]).toBe('#EXTINF:2.048,');
+    expect(lines[gapAt + 2]).toBe('abc12345-8.m4s');
+    expect(parse(text).segments).toHaveLength(3);
+  });
+
   it('summarizes target duration and end state for the edge', () => {
     expect(summarizeMediaPlaylist(renderMediaPlaylist(live))).toEqual({ targetDuration: 2, ended: false });
     expect(summarizeMediaPlaylist(renderMediaPlaylist({ ...live, ended: true }))).toEqual({ targetDuration: 2, ended: true });
@@ -82,6 +92,10 @@ describe('parseMediaPlaylist', () => {
       },
     },
     { name: 'an empty playlist', playlist: { ...live, segments: [] } },
+    {
+      name: 'a playlist with a gap (a segment this rendition has no media for)',
+      playlist: { ...live, segments: [live.segments[0]!, { ...live.segments[1]!, gap: true }, live.segments[2]!] },
+    },
   ])('round-trips $name', ({ playlist }) => {
     expect(parseMediaPlaylist(renderMediaPlaylist(playlist))).toEqual(playlist);
   });

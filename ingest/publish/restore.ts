@@ -1,0 +1,85 @@
+/**
+ * What storage holds of a stream from before this sidecar: each rendition's media playlist and
+ * the init segments it references, read back so that numbering never goes back. A live playlist
+ * left by a crashed sidecar is taken up where it stopped; an ended one only gives its numbering.
+ */
+import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { streamObjectKey } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { parseCmafInitSegment, type CmafTrack } from '../package/cmaf-track.ts';
+import type { ListedSegment, TakenUpPlaylist } from './live-window.ts';
+
+export interface StoredRendition {
+  name: string;
+  /** One past the last number its stored playlist lists. */
+  nextSequence: number;
+  /** Its playlist was live (not ended): taken up as it is. */
+  live?: TakenUpPlaylist;
+  /** The track of each session it lists, from the stored init segments. */
+  tracks: Map<string, CmafTrack>;
+}
+
+export interface StoredStream {
+  renditions: StoredRendition[];
+  /** Per session listed, the wall clock at its media time zero (from its first segment still listed). */
+  clocks: Map<string, number>;
+  /** Some live playlist listed segments: viewers were told the stream is live. */
+  announced: boolean;
+}
+
+/** `SESSION-T.m4s` → [SESSION, T]; `init-SESSION.mp4` → SESSION. */
+function segmentName(uri: string): [string, number] {
+  const [session, time] = uri.replace(/\.m4s$/, '').split('-');
+  return [session!, Number(time)];
+}
+
+function initSessionOf(initUri: string): string {
+  return initUri.replace(/^init-/, '').replace(/\.mp4$/, '');
+}
+
+export async function readStoredStream(store: ObjectStore, streamId: string, renditions: readonly string[]): Promise<StoredStream> {
+  const result: StoredStream = { renditions: [], clocks: new Map(), announced: false };
+  for (const name of renditions) {
+    const stored = await store.get(streamObjectKey(streamId, { kind: 'media-playlist', rendition: name }));
+    if (!stored) continue;
+    const playlist = parseMediaPlaylist(await new Response(stored.body).text());
+    const rendition: StoredRendition = { name, nextSequence: playlist.mediaSequence + playlist.segments.length, tracks: new Map() };
+    result.renditions.push(rendition);
+    if (playlist.ended) continue;
+    if (playlist.segments.length > 0) result.announced = true;
+    const segments: ListedSegment[] = [];
+    for (const [index, segment] of playlist.segments.entries()) {
+      const [session, time] = segmentName(segment.uri);
+      const initSession = initSessionOf(segment.initUri);
+      const track = await readTrack(store, streamId, name, initSession, rendition.tracks);
+      // A session listed before this sidecar: its clock, once, from its first segment still listed.
+      if (track && !segment.gap && !result.clocks.has(session)) result.clocks.set(session, segment.programDateTime - (time / track.timescale) * 1000);
+      segments.push({
+        ...segment,
+        sequence: playlist.mediaSequence + index,
+        session,
+        initSession,
+        time,
+        ticks: track ? Math.round(segment.duration * track.timescale) : 0,
+      });
+    }
+    // EXTINF is rounded to the millisecond: where the next segment of the same session follows,
+    // its name gives the exact duration (DASH addresses segments by these times).
+    for (const [index, segment] of segments.entries()) {
+      const next = segments[index + 1];
+      if (next && next.session === segment.session && !next.gap && !segment.gap && next.time > segment.time) segment.ticks = next.time - segment.time;
+    }
+    rendition.live = { segments, discontinuitySequence: playlist.discontinuitySequence, targetDuration: playlist.targetDuration };
+  }
+  return result;
+}
+
+/** The track of a session listed before this sidecar, from its stored init segment. */
+async function readTrack(store: ObjectStore, streamId: string, rendition: string, session: string, tracks: Map<string, CmafTrack>): Promise<CmafTrack | undefined> {
+  if (tracks.has(session)) return tracks.get(session);
+  const init = await store.get(streamObjectKey(streamId, { kind: 'init', rendition, session }));
+  if (!init) return undefined;
+  const track = parseCmafInitSegment(new Uint8Array(await new Response(init.body).arrayBuffer()));
+  tracks.set(session, track);
+  return track;
+}

@@ -1,0 +1,317 @@
+/**
+ * One live stream's output: the CMAF its runs cut (init segments, segments, parts) handed to
+ * storage and listed, keeping the contract whatever storage does: a playlist lists an object
+ * only once it is stored (the upload queue hands each rendition's objects back in order), each
+ * rendition lists its segments as they are stored without waiting for the others (the live
+ * window numbers them alike and marks what one lost as a gap), and media that left every
+ * manifest is deleted (retention). A thin shell: numbering and listing are the live window's,
+ * manifest text the pure builders', retries and back-pressure the upload queue's.
+ *
+ * A stream is made of sessions: one per publisher connection or encoder run, each with its own
+ * init segments and segment names. Media sequence numbers continue across sessions, and the
+ * first segment of a later session carries EXT-X-DISCONTINUITY.
+ */
+import { contentTypeFor } from '../../shared/media-types.ts';
+import { streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import type { ChunkPosition, CmafChunk, CmafSegment } from '../package/cmaf-segmenter.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { Rendition } from '../transcode/ladder.ts';
+import type { PartSink } from '../upload/part-sink.ts';
+import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type UploadLimits } from '../upload/upload-queue.ts';
+import { LiveWindow, type SegmentSlot } from './live-window.ts';
+import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
+import type { OutputMetrics } from './output-metrics.ts';
+import { PartAnnouncer } from './part-announcer.ts';
+import { RenditionStats } from './rendition-stats.ts';
+import { readStoredStream } from './restore.ts';
+import { RetentionSweeper, type Retention } from './retention.ts';
+
+export interface StreamOutputOptions {
+  streamId: string;
+  renditions: readonly Rendition[];
+  store: ObjectStore;
+  /** Nominal segment duration, seconds. */
+  targetSegmentDuration: number;
+  /** Segments listed in a live media playlist. */
+  windowSegments: number;
+  /** Epoch milliseconds. */
+  now: () => number;
+  /** Something could not be stored and will not be (a refusal, a drop). */
+  onError: (error: unknown) => void;
+  /** Storage is behind: `waitingSeconds` of media wait to be stored. */
+  onBacklog?: (waitingSeconds: number, waitingSegments: number) => void;
+  limits?: UploadLimits;
+  metrics?: OutputMetrics;
+  /**
+   * `window`: media that left the live window is deleted once no stored manifest lists it and a
+   * window's time has passed (players may still hold an older playlist). `all`: everything is
+   * kept, and the ended stream's playlists list the whole recording (VOD). Default `window`.
+   */
+  retention?: Retention;
+  /** Written into the status document, which the edge reads before serving anything of the stream. */
+  playback?: 'public' | 'signed';
+  /** Announce every chunk as a low-latency HLS part too. */
+  lowLatency?: LowLatencyOptions;
+}
+
+export interface LowLatencyOptions {
+  sink: PartSink;
+  /** Seconds: no chunk (part) lasts longer. */
+  partTarget: number;
+  /** Parts could not be announced (now and then, with a count): low-latency viewers wait longer, nothing is lost. */
+  onTrouble?: (message: string) => void;
+}
+
+/** What an upload carries until its rendition lists it. */
+type Pending =
+  | { kind: 'init'; session: string; track: CmafTrack }
+  | { kind: 'segment'; session: string; slot: SegmentSlot; time: number; ticks: number; duration: number; programDateTime: number; samples: number; cutAt: number; bytes: number };
+
+// Say so when segments wait longer than this many target durations to be stored.
+const BACKLOG_WARNING_SEGMENTS = 3;
+
+export class StreamOutput {
+  private readonly options: StreamOutputOptions;
+  private readonly renditions = new Map<string, RenditionOutput>();
+  private readonly window: LiveWindow;
+  private readonly queue: UploadQueue<Pending>;
+  private readonly manifests: ManifestWriter;
+  private readonly retention: RetentionSweeper;
+  private readonly parts: PartAnnouncer | undefined;
+  private sessionCount = 0;
+  /** Per session: the wall clock at its media time zero, fixed by its first chunk. */
+  private readonly wallClockAtMediaZero = new Map<string, number>();
+  /** Listing waits for what storage held before this sidecar (see restoreFromStorage). */
+  private restored: Promise<void> = Promise.resolve();
+  /** Sequence numbers are not known while restoring: no parts are announced. */
+  private restoring = false;
+  /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
+  lastUploadLagMs: number | undefined;
+
+  constructor(options: StreamOutputOptions) {
+    this.options = options;
+    const limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
+    for (const rendition of options.renditions) this.renditions.set(rendition.name, { rendition, tracks: new Map(), stats: new RenditionStats() });
+    this.window = new LiveWindow({
+      renditions: options.renditions.map((rendition) => rendition.name),
+      windowSegments: options.windowSegments,
+      targetSegmentDuration: options.targetSegmentDuration,
+      keepRecording: options.retention === 'all',
+    });
+    this.queue = new UploadQueue<Pending>({
+      store: options.store,
+      limits,
+      now: options.now,
+      backlogWarningMs: BACKLOG_WARNING_SEGMENTS * options.targetSegmentDuration * 1000,
+      onError: options.onError,
+      onBacklog: options.onBacklog,
+      onSettled: (rendition) => this.listSettled(rendition),
+      metrics: options.metrics,
+    });
+    this.manifests = new ManifestWriter({
+      streamId: options.streamId,
+      store: options.store,
+      backoff: limits.backoff,
+      window: this.window,
+      renditions: [...this.renditions.values()],
+      targetSegmentDuration: options.targetSegmentDuration,
+      playback: options.playback ?? 'public',
+      partTarget: options.lowLatency?.partTarget,
+      startedAt: options.now(),
+      now: options.now,
+      sessions: () => this.sessionCount,
+      sessionClocks: () => this.wallClockAtMediaZero,
+    });
+    this.retention = new RetentionSweeper({
+      remove: (key) => this.queue.run(() => options.store.delete(key)),
+      manifestsUpToDate: () => this.manifests.upToDate,
+      graceMs: options.windowSegments * options.targetSegmentDuration * 1000,
+      now: options.now,
+      onError: options.onError,
+      onDeleted: () => options.metrics?.objectDeleted(),
+    });
+    const lowLatency = options.lowLatency;
+    this.parts = lowLatency && new PartAnnouncer({
+      streamId: options.streamId,
+      sink: lowLatency.sink,
+      partTarget: lowLatency.partTarget,
+      now: options.now,
+      onTrouble: lowLatency.onTrouble ?? ((message) => options.onError(new Error(message))),
+      metrics: options.metrics,
+    });
+  }
+
+  /** Sessions started so far: 1 for a stream that never reconnected. */
+  get sessions(): number {
+    return this.sessionCount;
+  }
+
+  /**
+   * Continues from what storage holds for this stream, so numbering never goes back: a live
+   * playlist left by a crashed sidecar is taken up where it stopped (its next segment after a
+   * discontinuity); after an ended one, a new broadcast starts a fresh window whose sequence
+   * numbers continue. Nothing is listed before this is done.
+   */
+  restoreFromStorage(): Promise<void> {
+    this.restoring = true;
+    this.restored = (async () => {
+      const stored = await readStoredStream(this.options.store, this.options.streamId, [...this.renditions.keys()]);
+      for (const rendition of stored.renditions) {
+        const output = this.renditions.get(rendition.name)!;
+        for (const [session, track] of rendition.tracks) output.tracks.set(session, track);
+        output.track ??= rendition.tracks.values().next().value;
+        this.window.takeUp(rendition.name, rendition.nextSequence, rendition.live);
+      }
+      for (const [session, clock] of stored.clocks) if (!this.wallClockAtMediaZero.has(session)) this.wallClockAtMediaZero.set(session, clock);
+      if (stored.announced) this.manifests.announcedBeforeRestart = true;
+      this.window.numberFromTakenUp();
+    })()
+      .catch((error: unknown) => this.options.onError(error))
+      .finally(() => {
+        this.restoring = false;
+      });
+    return this.restored;
+  }
+
+  /**
+   * Starts a session (a publisher connection or an encoder run): its media time starts again.
+   * `wallClockAtMediaZero` (epoch ms) is when its media time zero was captured, the base of
+   * EXT-X-PROGRAM-DATE-TIME; unknown, the arrival of its first chunk stands in.
+   */
+  beginSession(session: string, wallClockAtMediaZero?: number): void {
+    if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
+    this.window.beginSession(session);
+    this.sessionCount += 1;
+    this.wallClockAtMediaZero.set(session, wallClockAtMediaZero ?? Number.NaN);
+  }
+
+  /** A chunk's media has just been received: anchors the ingest wall clock to the session's media time. */
+  noteChunkReceived(session: string, mediaEndSeconds: number): void {
+    if (Number.isNaN(this.wallClockAtMediaZero.get(session))) {
+      this.wallClockAtMediaZero.set(session, this.options.now() - mediaEndSeconds * 1000);
+    }
+  }
+
+  publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): void {
+    this.rendition(renditionName).track = track;
+    const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session };
+    this.queue.enqueue(renditionName, this.upload(ref, init, track, false), { kind: 'init', session, track });
+  }
+
+  publishSegment(session: string, renditionName: string, segment: CmafSegment): void {
+    this.rendition(renditionName);
+    const now = this.options.now();
+    const timescale = segment.track.timescale;
+    const anchor = this.wallClockAtMediaZero.get(session);
+    if (anchor === undefined) throw new Error(`session ${session} was never begun`);
+    const slot = this.window.cut(renditionName, session);
+    if (!slot) {
+      this.options.onError(new Error(`${renditionName}: a segment of session ${session} came after a later session was numbered; not listed`));
+      return;
+    }
+    const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, time: segment.startTime };
+    this.queue.enqueue(renditionName, this.upload(ref, segment.bytes, segment.track, true), {
+      kind: 'segment',
+      session,
+      slot,
+      time: segment.startTime,
+      ticks: segment.duration,
+      duration: segment.duration / timescale,
+      programDateTime: (Number.isNaN(anchor) ? now : anchor) + (segment.startTime / timescale) * 1000,
+      samples: segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0),
+      cutAt: now,
+      bytes: segment.bytes.length,
+    });
+  }
+
+  /** Announces a chunk as a low-latency part at once, numbered as its segment will be. */
+  publishPart(session: string, renditionName: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack): void {
+    if (!this.parts || this.manifests.ended || this.restoring) return;
+    this.rendition(renditionName);
+    this.parts.announce(renditionName, session, chunk, position, track, () => this.window.nextSequence(renditionName, session));
+  }
+
+  /** The publisher is gone but may come back: the playlists stay live, the status says so. */
+  async pause(): Promise<void> {
+    await this.idle();
+    await this.manifests.pause();
+  }
+
+  /** The stream ended: once everything waiting is stored (or dropped), close every media playlist with ENDLIST. */
+  async end(): Promise<void> {
+    await this.idle();
+    await this.manifests.end();
+  }
+
+  /** Resolves when every object handed over so far is stored, dropped or refused, and listed. */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    await this.restored;
+  }
+
+  private rendition(name: string): RenditionOutput {
+    const output = this.renditions.get(name);
+    if (!output) throw new Error(`unknown rendition ${name}`);
+    return output;
+  }
+
+  private upload(ref: StreamObjectRef, bytes: Uint8Array, track: CmafTrack, droppable: boolean) {
+    return { key: streamObjectKey(this.options.streamId, ref), bytes, contentType: contentTypeFor(ref, track.kind === 'audio'), droppable, label: ref.kind };
+  }
+
+  /** Lists, in order, every object at the head of the rendition's queue that is settled; then writes the manifests. */
+  private async listSettled(renditionName: string): Promise<void> {
+    await this.restored;
+    const output = this.rendition(renditionName);
+    let listed = false;
+    let left = false;
+    for (const item of this.queue.takeSettled(renditionName)) {
+      const pending = item.value;
+      if (pending.kind === 'init') {
+        if (item.state === 'stored') output.tracks.set(pending.session, pending.track);
+        continue;
+      }
+      const stored = item.state === 'stored' && output.tracks.has(pending.session);
+      if (item.state === 'stored' && !stored) this.options.onError(new Error(`${renditionName}: segment of session ${pending.session} without its init segment; listed as a gap`));
+      const outcome = this.window.list(renditionName, { ...pending, missing: !stored });
+      if (!outcome.listed) {
+        this.options.onError(new Error(`${renditionName}: segment of session ${pending.session} not listed: ${outcome.reason}`));
+        continue;
+      }
+      listed = true;
+      for (const segment of outcome.left) {
+        left = true;
+        // A filled gap's name never held anything.
+        if (!segment.filled) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
+      }
+      if (stored) this.counted(output, pending);
+    }
+    if (!listed) return;
+    if (left) this.retireUnusedInits(renditionName, output);
+    await this.manifests.listed(renditionName);
+    await this.retention.sweep();
+  }
+
+  /** A segment listed with its media: the measured rates, the stored count, how long storing it took. */
+  private counted(output: RenditionOutput, pending: Extract<Pending, { kind: 'segment' }>): void {
+    output.stats.add(pending.bytes, pending.duration, pending.samples);
+    this.options.metrics?.segmentStored(output.rendition.kind);
+    this.lastUploadLagMs = this.options.now() - pending.cutAt;
+  }
+
+  private retire(ref: StreamObjectRef): void {
+    this.retention.retire(streamObjectKey(this.options.streamId, ref));
+  }
+
+  /** A session's init segment goes once none of its segments is listed or on the way. */
+  private retireUnusedInits(renditionName: string, output: RenditionOutput): void {
+    const inUse = this.window.initSessionsListed(renditionName);
+    for (const item of this.queue.waiting(renditionName)) inUse.add(item.value.session);
+    for (const session of [...output.tracks.keys()]) {
+      if (inUse.has(session)) continue;
+      output.tracks.delete(session);
+      this.retire({ kind: 'init', rendition: renditionName, session });
+    }
+  }
+}
