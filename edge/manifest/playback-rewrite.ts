@@ -72,6 +72,13 @@ function playlistParameters(query: PlaybackQuery): Array<[string, string]> {
   return parameters;
 }
 
+/** What a page hands its top manifest (HLS multivariant or MPD): everything the viewer asked that shapes playback. */
+export function manifestParameters(query: PlaybackQuery): Array<[string, string]> {
+  const parameters = playlistParameters(query);
+  if (query.maxHeight !== undefined) parameters.push(['max_height', String(query.maxHeight)]);
+  return parameters;
+}
+
 /** What a segment needs: the token only (its bytes do not depend on the rest). */
 export function segmentParameters(query: PlaybackQuery): Array<[string, string]> {
   return query.token === undefined ? [] : [[PLAYBACK_TOKEN_PARAM, query.token]];

@@ -1,4 +1,5 @@
 /** The platform's front page: the streams live now, with links to watch them. Pure HTML. */
+import { FAVICON_LINK } from './favicon.ts';
 import { html } from './html.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 
@@ -28,6 +29,7 @@ export function renderIndexPage(streams: readonly LiveStream[], now: number, lis
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${FAVICON_LINK}
 <title>Live now</title>
 <style>
   body { margin: 0; background: #111; color: #eee; font: 15px/1.5 system-ui, sans-serif; }

@@ -1,4 +1,5 @@
 /** The platform's player page: hls.js or dash.js served by this worker, errors shown in the page. Pure HTML. */
+import { FAVICON_LINK } from './favicon.ts';
 import { html } from './html.ts';
 
 export interface PlayerPageOptions {
@@ -25,6 +26,7 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${FAVICON_LINK}
 <title>${html(options.streamId)} · live</title>
 <style>
   body { margin: 0; background: #111; color: #eee; font: 15px/1.4 system-ui, sans-serif; }

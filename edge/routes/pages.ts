@@ -2,8 +2,9 @@
 import { Hono } from 'hono';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
-import { parsePlaybackQuery, segmentParameters, withParameters } from '../manifest/playback-rewrite.ts';
+import { parsePlaybackQuery, manifestParameters, withParameters } from '../manifest/playback-rewrite.ts';
 import { httpError } from '../errors.ts';
+import { FAVICON_PATH, FAVICON_SVG } from '../player/favicon.ts';
 import { renderIndexPage, type LiveStream } from '../player/index-page.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
 import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
@@ -52,6 +53,9 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   const script = (source: string) => () =>
     new Response(source, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': IMMUTABLE } });
   routes.get(hlsScriptUrl, script(assets.hlsJsSource));
+  routes.get(FAVICON_PATH, () => new Response(FAVICON_SVG, { headers: { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' } }));
+  // Asked for by clients that do not read the pages' <link rel="icon">: no icon, and no 404 to log.
+  routes.get('/favicon.ico', () => new Response(null, { status: 204, headers: { 'cache-control': 'public, max-age=86400' } }));
   routes.get(dashScriptUrl, script(assets.dashJsSource));
 
   routes.get('/watch/:streamId', (c) => {
@@ -59,15 +63,16 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
     const format = c.req.query('format') ?? 'hls';
     if (format !== 'hls' && format !== 'dash') throw httpError(400, 'format must be hls or dash');
-    // A signed stream's page passes the viewer's token on to the manifests (which carry it further).
+    // The page passes the viewer's query (token, max_height, dvr) on to the manifests, which
+    // carry what their children need further.
     const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
-    const withToken = (url: string) => withParameters(url, segmentParameters(parsed.query));
+    const withQuery = (url: string) => withParameters(url, manifestParameters(parsed.query));
     const page = renderPlayerPage({
       streamId,
       format,
-      playlistUrl: withToken(`/live/${streamId}/index.m3u8`),
-      mpdUrl: withToken(`/live/${streamId}/manifest.mpd`),
+      playlistUrl: withQuery(`/live/${streamId}/index.m3u8`),
+      mpdUrl: withQuery(`/live/${streamId}/manifest.mpd`),
       statusUrl: `/live/${streamId}/status.json`,
       hlsScriptUrl,
       dashScriptUrl,

@@ -152,4 +152,22 @@ describe('edge playback routes', () => {
     expect((await app.request('/assets/dash-8.8.8.min.js')).status).toBe(200);
     expect((await app.request('/watch/colors?format=flash')).status).toBe(400);
   });
+
+  it.each([
+    { name: 'max_height', query: 'max_height=360', hls: '"/live/colors/index.m3u8?max_height=360"', dash: '"/live/colors/manifest.mpd?max_height=360"' },
+    { name: 'a DVR window and a token', query: 'dvr=30&token=123.abc', hls: '"/live/colors/index.m3u8?token=123.abc&dvr=30"', dash: '"/live/colors/manifest.mpd?token=123.abc&dvr=30"' },
+  ])('hands the viewer\'s $name on from /watch to the manifests it plays', async ({ query, hls, dash }) => {
+    expect(await (await app.request(`/watch/colors?${query}`)).text()).toContain(hls);
+    expect(await (await app.request(`/watch/colors?format=dash&${query}`)).text()).toContain(dash);
+    expect((await app.request('/watch/colors?max_height=tall')).status).toBe(400);
+  });
+
+  it('has an icon every page links, and answers /favicon.ico without a 404', async () => {
+    expect(await (await app.request('/watch/colors')).text()).toContain('<link rel="icon" type="image/svg+xml" href="/favicon.svg">');
+    const icon = await app.request('/favicon.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toMatch(/^<svg /);
+    expect((await app.request('/favicon.ico')).status).toBe(204);
+  });
 });
