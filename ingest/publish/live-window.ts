@@ -26,6 +26,11 @@ export interface ListedSegment extends MediaSegment {
   filled?: boolean;
 }
 
+/** A media playlist of listed segments (what it renders, and what each segment is in the window). */
+export interface ListedPlaylist extends MediaPlaylist {
+  segments: ListedSegment[];
+}
+
 /** Where a cut segment sits in the stream: the `index`-th one its rendition cut in `session`. */
 export interface SegmentSlot {
   session: string;
@@ -178,7 +183,7 @@ export class LiveWindow {
   }
 
   /** A rendition's media playlist, or undefined for a live one with nothing to list (its media sequence could only be a guess). */
-  playlist(rendition: string, ended: boolean): MediaPlaylist | undefined {
+  playlist(rendition: string, ended: boolean): ListedPlaylist | undefined {
     const window = this.window(rendition);
     const segments = ended ? [...window.recording, ...window.segments] : window.segments;
     if (segments.length === 0 && !ended) return undefined;

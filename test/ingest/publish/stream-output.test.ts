@@ -233,3 +233,43 @@ describe('stream output starting a new broadcast of a stream id used before', ()
     expect(store.violations).toEqual([]);
   });
 });
+
+describe('stream output with an encoded rung that lags', () => {
+  it('lists the passthrough rendition and the audio as they are stored, under the numbers the rung lists later; the multivariant waits for every rendition', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new OrderCheckingStore();
+    let clock = START;
+    const rung = { name: '360p', kind: 'video', encoding: 'h264', height: 360, bitrate: 800_000, preset: 'veryfast' } as StreamOutputOptions['renditions'][number];
+    const output = new StreamOutput({ ...outputOptions(store, () => clock), renditions: [...PASSTHROUGH_ONLY, rung], windowSegments: 10 });
+    output.beginSession('sessiona1');
+    output.noteChunkReceived('sessiona1', 0.333);
+    output.publishInit('sessiona1', 'source', video.init, video.track);
+    output.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    output.publishInit('sessiona1', '360p', video.init, video.track);
+    const LAG = 2;
+    const listed = (name: string) => parse(store.text(`streams/colors/${name}/index.m3u8`) ?? '#EXTM3U\n').segments.map((segment) => segment.uri);
+    for (let i = 0; i < video.segments.length; i++) {
+      clock += 2000;
+      output.publishSegment('sessiona1', 'source', video.segments[i]!);
+      output.publishSegment('sessiona1', 'audio', audio.segments[i]!);
+      if (i >= LAG) output.publishSegment('sessiona1', '360p', video.segments[i - LAG]!);
+      await output.idle();
+      // The source and the audio do not wait for the rung.
+      expect(listed('source')).toHaveLength(i + 1);
+      expect(listed('audio')).toHaveLength(i + 1);
+      expect(listed('360p')).toHaveLength(Math.max(0, i + 1 - LAG));
+      expect(store.text('streams/colors/index.m3u8') !== undefined).toBe(i >= LAG);
+    }
+    // The same segment has the same number in every rendition (the rung's segments are the source's here).
+    const source = parse(store.text('streams/colors/source/index.m3u8')!);
+    const rungPlaylist = parse(store.text('streams/colors/360p/index.m3u8')!);
+    expect(rungPlaylist.mediaSequence ?? 0).toBe(source.mediaSequence ?? 0);
+    expect(rungPlaylist.segments.map((segment) => segment.uri)).toEqual(source.segments.slice(0, rungPlaylist.segments.length).map((segment) => segment.uri));
+    // The MPD stays at the common window: no representation ends later than the rung.
+    const mpd = parseMpd(store.text('streams/colors/manifest.mpd')!, { manifestUri: 'http://edge/streams/colors/manifest.mpd' });
+    for (const playlist of mpd.playlists) expect(playlist.segments).toHaveLength(rungPlaylist.segments.length);
+    expect(store.violations).toEqual([]);
+    await output.end();
+  });
+});
