@@ -7,7 +7,8 @@ import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { parseCmafInitSegment, type CmafTrack } from '../package/cmaf-track.ts';
-import type { ListedSegment, TakenUpPlaylist } from './live-window.ts';
+import type { ListedSegment, LiveWindow, TakenUpPlaylist } from './live-window.ts';
+import type { RenditionOutput } from './manifest-writer.ts';
 
 export interface StoredRendition {
   name: string;
@@ -82,4 +83,21 @@ async function readTrack(store: ObjectStore, streamId: string, rendition: string
   const track = parseCmafInitSegment(new Uint8Array(await new Response(init.body).arrayBuffer()));
   tracks.set(session, track);
   return track;
+}
+
+/**
+ * Hands what storage held to the live window (numbering goes on from the furthest rendition),
+ * the renditions (their stored init segments) and the session clocks; true if viewers were told
+ * the stream is live.
+ */
+export function takeUpStoredStream(stored: StoredStream, window: LiveWindow, renditions: ReadonlyMap<string, RenditionOutput>, clocks: Map<string, number>): boolean {
+  for (const rendition of stored.renditions) {
+    const output = renditions.get(rendition.name)!;
+    for (const [session, track] of rendition.tracks) output.tracks.set(session, track);
+    output.track ??= rendition.tracks.values().next().value;
+    window.takeUp(rendition.name, rendition.nextSequence, rendition.live);
+  }
+  for (const [session, clock] of stored.clocks) if (!clocks.has(session)) clocks.set(session, clock);
+  window.numberFromTakenUp();
+  return stored.announced;
 }

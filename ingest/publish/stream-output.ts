@@ -24,7 +24,7 @@ import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
 import type { OutputMetrics } from './output-metrics.ts';
 import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';
-import { readStoredStream } from './restore.ts';
+import { readStoredStream, takeUpStoredStream } from './restore.ts';
 import { RetentionSweeper, type Retention } from './retention.ts';
 
 export interface StreamOutputOptions {
@@ -157,15 +157,7 @@ export class StreamOutput {
     this.restoring = true;
     this.restored = (async () => {
       const stored = await readStoredStream(this.options.store, this.options.streamId, [...this.renditions.keys()]);
-      for (const rendition of stored.renditions) {
-        const output = this.renditions.get(rendition.name)!;
-        for (const [session, track] of rendition.tracks) output.tracks.set(session, track);
-        output.track ??= rendition.tracks.values().next().value;
-        this.window.takeUp(rendition.name, rendition.nextSequence, rendition.live);
-      }
-      for (const [session, clock] of stored.clocks) if (!this.wallClockAtMediaZero.has(session)) this.wallClockAtMediaZero.set(session, clock);
-      if (stored.announced) this.manifests.announcedBeforeRestart = true;
-      this.window.numberFromTakenUp();
+      if (takeUpStoredStream(stored, this.window, this.renditions, this.wallClockAtMediaZero)) this.manifests.announcedBeforeRestart = true;
     })()
       .catch((error: unknown) => this.options.onError(error))
       .finally(() => {
@@ -280,24 +272,18 @@ export class StreamOutput {
         continue;
       }
       listed = true;
-      for (const segment of outcome.left) {
-        left = true;
-        // A filled gap's name never held anything.
-        if (!segment.filled) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
-      }
-      if (stored) this.counted(output, pending);
+      // A filled gap's name never held anything.
+      for (const segment of outcome.left) if (!segment.filled) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
+      left ||= outcome.left.length > 0;
+      if (!stored) continue;
+      output.stats.add(pending.bytes, pending.duration, pending.samples);
+      this.options.metrics?.segmentStored(output.rendition.kind);
+      this.lastUploadLagMs = this.options.now() - pending.cutAt;
     }
     if (!listed) return;
     if (left) this.retireUnusedInits(renditionName, output);
     await this.manifests.listed(renditionName);
     await this.retention.sweep();
-  }
-
-  /** A segment listed with its media: the measured rates, the stored count, how long storing it took. */
-  private counted(output: RenditionOutput, pending: Extract<Pending, { kind: 'segment' }>): void {
-    output.stats.add(pending.bytes, pending.duration, pending.samples);
-    this.options.metrics?.segmentStored(output.rendition.kind);
-    this.lastUploadLagMs = this.options.now() - pending.cutAt;
   }
 
   private retire(ref: StreamObjectRef): void {
