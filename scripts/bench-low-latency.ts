@@ -97,6 +97,9 @@ class CountingCoordinator implements LowLatencyCoordinator {
   part(streamId: string, rendition: string, file: string) {
     return this.inner.part(streamId, rendition, file);
   }
+  segment(streamId: string, rendition: string, file: string) {
+    return this.inner.segment(streamId, rendition, file);
+  }
 }
 
 interface InProcessResult {

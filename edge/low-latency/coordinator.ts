@@ -5,7 +5,7 @@
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { HeldLimits } from './held-requests.ts';
-import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest } from './live-stream-state.ts';
+import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface LowLatencyCoordinator {
   acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void>;
@@ -13,6 +13,8 @@ export interface LowLatencyCoordinator {
   playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer>;
   /** `client`: the viewer's address, when the runtime tells it (held requests per address are limited). */
   part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer>;
+  /** A segment listed from its parts that storage does not have yet (`SESSION-T.m4s`): never held. */
+  segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer>;
 }
 
 /** A rendition's stored media playlist, for live state that starts without one. */
@@ -79,5 +81,9 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
 
   part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
     return this.state(streamId, false)?.part(rendition, file, client) ?? Promise.resolve({ kind: 'missing' });
+  }
+
+  async segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer> {
+    return this.state(streamId, false)?.segment(rendition, file) ?? { kind: 'missing' };
   }
 }

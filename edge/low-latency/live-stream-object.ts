@@ -10,7 +10,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
-import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts } from './live-stream-state.ts';
+import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface LiveStreamObjectEnv {
   BUCKET: R2Bucket;
@@ -39,6 +39,11 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
 
   part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
     return this.state(streamId).part(rendition, file, client);
+  }
+
+  /** No state yet (an evicted object): nothing was listed from parts here, storage answers. */
+  segment(_streamId: string, rendition: string, file: string): SegmentAnswer {
+    return this.live?.segment(rendition, file) ?? { kind: 'missing' };
   }
 
   /** Refusals and held requests of this stream's state (tests; an operator's look). */
@@ -73,6 +78,10 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
 
   async part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
     return (await this.stub(streamId).part(streamId, rendition, file, client)) as PartAnswer;
+  }
+
+  async segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer> {
+    return (await this.stub(streamId).segment(streamId, rendition, file)) as SegmentAnswer;
   }
 
   async counters(streamId: string): Promise<{ held: number; refusals: RefusalCounts }> {

@@ -16,6 +16,20 @@ export interface PartLine {
   independent: boolean;
 }
 
+/**
+ * A segment the live state closed from its parts before the stored playlist lists it: listed
+ * after the stored segments, as a whole segment (its parts, then EXTINF and its URI).
+ */
+export interface ClosedSegment {
+  uri: string;
+  /** Seconds: the sum of its parts' durations. */
+  duration: number;
+  /** Its parts, when still within the part window (§6.2.2's last three target durations). */
+  parts: readonly PartLine[];
+  /** Epoch milliseconds (EXT-X-PROGRAM-DATE-TIME), when the previous segment's date is known. */
+  programDateTime?: number;
+}
+
 export interface RenditionReport {
   uri: string;
   lastMsn: number;
@@ -27,6 +41,8 @@ export interface LowLatencyAdditions {
   partTarget: number;
   /** Parts of segments the playlist lists, by the segment's URI (the newest few). */
   segmentParts: ReadonlyMap<string, readonly PartLine[]>;
+  /** Segments closed from their parts after the stored playlist's last, oldest first. */
+  closedSegments?: readonly ClosedSegment[];
   /** Parts so far of the segment after the last one listed. */
   pendingParts: readonly PartLine[];
   /** URI of the part expected next (EXT-X-PRELOAD-HINT). */
@@ -52,6 +68,10 @@ export interface CanonicalFacts {
   tail: string[];
   /** Their EXTINF durations, seconds, in the same order. */
   tailDurations: number[];
+  /** Which of them are EXT-X-GAP (no media stored), in the same order. */
+  tailGaps: boolean[];
+  /** EXT-X-PROGRAM-DATE-TIME of the last segment, epoch milliseconds, when it has one. */
+  lastProgramDateTime?: number;
 }
 
 /** PART-HOLD-BACK: three part targets, the spec's recommendation (it must be at least two). */
@@ -64,10 +84,14 @@ export function skipBoundary(targetDuration: number): number {
   return 6 * targetDuration;
 }
 
-export function canonicalFacts(text: string, tailLength = 4): CanonicalFacts {
-  const facts: CanonicalFacts = { mediaSequence: 0, targetDuration: 0, segmentCount: 0, totalDuration: 0, ended: false, tail: [], tailDurations: [] };
+export function canonicalFacts(text: string, tailLength = 8): CanonicalFacts {
+  const facts: CanonicalFacts = { mediaSequence: 0, targetDuration: 0, segmentCount: 0, totalDuration: 0, ended: false, tail: [], tailDurations: [], tailGaps: [] };
   let position = 0;
   let duration = 0;
+  // Tags of the segment whose URI line comes next.
+  let gap = false;
+  let dateLine: string | undefined;
+  let lastDateLine: string | undefined;
   while (position < text.length) {
     let end = text.indexOf('\n', position);
     if (end < 0) end = text.length;
@@ -77,10 +101,19 @@ export function canonicalFacts(text: string, tailLength = 4): CanonicalFacts {
     if (line.charCodeAt(0) !== 35 /* # */) {
       facts.tail.push(line);
       facts.tailDurations.push(duration);
+      facts.tailGaps.push(gap);
       if (facts.tail.length > tailLength) {
         facts.tail.shift();
         facts.tailDurations.shift();
+        facts.tailGaps.shift();
       }
+      lastDateLine = dateLine;
+      gap = false;
+      dateLine = undefined;
+    } else if (line === '#EXT-X-GAP') {
+      gap = true;
+    } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
+      dateLine = line.slice(25);
     } else if (line.startsWith('#EXTINF:')) {
       duration = Number.parseFloat(line.slice(8));
       facts.segmentCount += 1;
@@ -93,6 +126,9 @@ export function canonicalFacts(text: string, tailLength = 4): CanonicalFacts {
       facts.ended = true;
     }
   }
+  // Parsed once, for the last segment only: the only date a closed segment's is counted from.
+  const lastDate = lastDateLine === undefined ? Number.NaN : Date.parse(lastDateLine);
+  if (Number.isFinite(lastDate)) facts.lastProgramDateTime = lastDate;
   return facts;
 }
 
@@ -132,6 +168,11 @@ export function renderLowLatencyPlaylist(canonical: string, additions: LowLatenc
     copied = insertion.at;
   }
   out += body.slice(copied);
+  for (const segment of additions.closedSegments ?? []) {
+    out += partTags(segment.parts);
+    if (segment.programDateTime !== undefined) out += `#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}\n`;
+    out += `#EXTINF:${segment.duration.toFixed(5)},\n${segment.uri}\n`;
+  }
   out += partTags(additions.pendingParts);
   if (additions.preloadHint) out += `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${additions.preloadHint}"\n`;
   for (const report of additions.reports) {

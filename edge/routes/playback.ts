@@ -8,7 +8,7 @@ import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
-import { parseStreamRelativePath, streamObjectKey, type StreamObjectKind, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import { parseStreamRelativePath, streamObjectKey, streamRelativePath, type StreamObjectKind, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { cacheControlFor, IMMUTABLE, signedCacheControlFor } from '../cache/cache-control.ts';
@@ -193,16 +193,11 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     const rangeHeader = c.req.header('range');
     // A ranged request needs the size first; a whole-object request reads it with the bytes.
     const metadata = rangeHeader === undefined ? undefined : await store.head(key);
-    if (rangeHeader !== undefined && !metadata) throw notYetAvailable();
+    if (rangeHeader !== undefined && !metadata) return liveSegmentResponse(c, streamId, ref, rangeHeader);
     const range = metadata ? decideRange(rangeHeader, metadata.size) : ({ kind: 'whole' } as const);
-    if (range.kind === 'unsatisfiable') {
-      return new Response(JSON.stringify({ error: 'range not satisfiable' }), {
-        status: 416,
-        headers: { 'content-range': `bytes */${metadata!.size}`, 'content-type': 'application/json', 'cache-control': 'no-store' },
-      });
-    }
+    if (range.kind === 'unsatisfiable') return unsatisfiable(metadata!.size);
     const object = await store.get(key, range.kind === 'partial' ? range : undefined);
-    if (!object) throw notYetAvailable();
+    if (!object) return liveSegmentResponse(c, streamId, ref, rangeHeader);
     const headers: Record<string, string> = {
       'content-type': object.contentType ?? 'video/mp4',
       'cache-control': cacheControlFor(ref.kind),
@@ -216,6 +211,37 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     }
     headers['content-length'] = String(object.size);
     return conditionalResponse(c, object.body, headers);
+  }
+
+  function unsatisfiable(size: number): Response {
+    return new Response(JSON.stringify({ error: 'range not satisfiable' }), {
+      status: 416,
+      headers: { 'content-range': `bytes */${size}`, 'content-type': 'application/json', 'cache-control': 'no-store' },
+    });
+  }
+
+  /**
+   * A media segment storage does not have yet, that the low-latency live state listed from its
+   * parts (the sidecar is still storing it): the parts' bytes end to end, which are exactly the
+   * bytes storage gets under this name, hence `immutable` as from storage. Ranges and HEAD are
+   * answered from the same bytes. No ETag: storage's validator for these bytes does not exist
+   * yet, and one of ours would not match it (a revalidation would only fetch the bytes again).
+   */
+  async function liveSegmentResponse(c: Context, streamId: string, ref: StreamObjectRef, rangeHeader: string | undefined): Promise<Response> {
+    if (ref.kind !== 'segment' || !options.lowLatency) throw notYetAvailable();
+    const answer = await options.lowLatency.segment(streamId, ref.rendition, streamRelativePath(ref).slice(ref.rendition.length + 1));
+    if (answer.kind === 'missing') throw notYetAvailable();
+    const { bytes } = answer;
+    const range = decideRange(rangeHeader, bytes.byteLength);
+    if (range.kind === 'unsatisfiable') return unsatisfiable(bytes.byteLength);
+    const headers: Record<string, string> = { 'content-type': answer.contentType, 'cache-control': cacheControlFor(ref.kind), 'accept-ranges': 'bytes' };
+    if (range.kind === 'partial') {
+      headers['content-range'] = contentRange(range.offset, range.length, bytes.byteLength);
+      headers['content-length'] = String(range.length);
+      return new Response(bytes.slice(range.offset, range.offset + range.length), { status: 206, headers });
+    }
+    headers['content-length'] = String(bytes.byteLength);
+    return new Response(bytes, { headers });
   }
 
   /** The DASH MPD: cached like a live playlist while dynamic, longer once static (ended). */

@@ -65,7 +65,60 @@ describe('low-latency playlist rendering', () => {
   });
 
   it('reads the facts it needs from a canonical playlist in one scan', () => {
-    expect(canonicalFacts(canonical(10, 20), 3)).toEqual({ mediaSequence: 20, targetDuration: 2, segmentCount: 10, totalDuration: 20, ended: false, tail: ['a-27.m4s', 'a-28.m4s', 'a-29.m4s'], tailDurations: [2, 2, 2] });
+    expect(canonicalFacts(canonical(10, 20), 3)).toEqual({
+      mediaSequence: 20,
+      targetDuration: 2,
+      segmentCount: 10,
+      totalDuration: 20,
+      ended: false,
+      tail: ['a-27.m4s', 'a-28.m4s', 'a-29.m4s'],
+      tailDurations: [2, 2, 2],
+      tailGaps: [false, false, false],
+      lastProgramDateTime: 1_700_000_000_000 + 29 * 2000,
+    });
+  });
+
+  it.each([
+    ['a gap before the last segment', '#EXT-X-GAP\n#EXTINF:2.000,\na-1.m4s\n#EXTINF:2.000,\na-2.m4s\n', [true, false], undefined],
+    ['the last segment a gap, with a date', '#EXTINF:2.000,\na-1.m4s\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:02.000Z\n#EXT-X-GAP\n#EXTINF:2.000,\na-2.m4s\n', [false, true], Date.UTC(2026, 0, 1, 0, 0, 2)],
+    ['a date on an older segment only (none for the last)', '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000Z\n#EXTINF:2.000,\na-1.m4s\n#EXTINF:2.000,\na-2.m4s\n', [false, false], undefined],
+  ])('reads gaps and the last segment\'s date: %s', (_what, segments, gaps, date) => {
+    const facts = canonicalFacts(`#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI="init-a.mp4"\n${segments}`);
+    expect(facts.tailGaps).toEqual(gaps);
+    expect(facts.lastProgramDateTime).toBe(date);
+  });
+});
+
+describe('segments closed from their parts', () => {
+  const text = renderLowLatencyPlaylist(canonical(5), {
+    partTarget: 0.4,
+    segmentParts: new Map([['a-4.m4s', parts('a-4.m4s', 6)]]),
+    closedSegments: [
+      { uri: 'a-5.m4s', duration: 1.99998, parts: parts('a-5.m4s', 6), programDateTime: 1_700_000_010_000 },
+      { uri: 'a-6.m4s', duration: 1.99998, parts: parts('a-6.m4s', 6) },
+    ],
+    pendingParts: parts('a-7.m4s', 1),
+    preloadHint: 'a-7.p1.m4s',
+    reports: [],
+    canSkipUntil: 12,
+  });
+
+  it('lists them after the stored segments, whole (parts, date, EXTINF, URI), before the parts being cut', () => {
+    const manifest = parseLowLatency(text);
+    expect(manifest.segments.map((segment) => segment.uri)).toEqual(['a-0.m4s', 'a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s', 'a-5.m4s', 'a-6.m4s']);
+    expect(manifest.segments[5]!.parts!.map((part) => part.uri)).toEqual(parts('a-5.m4s', 6).map((part) => part.uri));
+    expect(manifest.segments[5]).toMatchObject({ duration: 1.99998, dateTimeString: '2023-11-14T22:13:30.000Z' });
+    expect(manifest.segments[6]!.parts).toHaveLength(6);
+    expect(manifest.preloadSegment!.parts!.map((part) => part.uri)).toEqual(['a-7.p0.m4s']);
+    expect(text).toContain('#EXT-X-PART:DURATION=0.33333,URI="a-6.p5.m4s"\n#EXTINF:1.99998,\na-6.m4s\n#EXT-X-PART:DURATION=0.33333,URI="a-7.p0.m4s",INDEPENDENT=YES\n');
+  });
+
+  it('reads the same after a delta update', () => {
+    const manifest = parseLowLatency(deltaUpdate(text, 12));
+    // Seven segments of about 2 s, 12 s kept: the oldest goes; the closed ones count like any other.
+    expect(manifest.skip).toEqual({ skippedSegments: 1 });
+    expect(manifest.segments.map((segment) => segment.uri)).toEqual(['a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s', 'a-5.m4s', 'a-6.m4s']);
+    expect(manifest.segments[4]!.dateTimeString).toBe('2023-11-14T22:13:30.000Z');
   });
 });
 
