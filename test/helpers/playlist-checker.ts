@@ -2,7 +2,7 @@
  * Watches live playlists the way a player does and checks the contract that matters most: no
  * version of a playlist ever lists an object the edge cannot serve.
  */
-import { parseM3u8 } from './m3u8.ts';
+import { isGap, parseM3u8 } from './m3u8.ts';
 
 export interface PlaylistChecker {
   /** Distinct playlist versions seen, per URL. */
@@ -49,7 +49,8 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     // Low-latency parts too: listed means servable, like segments (the preload hint is not listed yet).
     const lowLatency = manifest as unknown as { segments: Array<{ parts?: Array<{ uri: string }> }>; preloadSegment?: { parts?: Array<{ uri: string }> } };
     const parts = [...lowLatency.segments.flatMap((segment) => segment.parts ?? []), ...(lowLatency.preloadSegment?.parts ?? [])].map((part) => part.uri);
-    const uris = [...manifest.segments.flatMap((segment) => [segment.uri, segment.map?.uri]), ...parts].filter((uri): uri is string => Boolean(uri));
+    // A gap (EXT-X-GAP) lists a number and a duration, no media: players do not load it.
+    const uris = [...manifest.segments.flatMap((segment) => [isGap(segment) ? undefined : segment.uri, segment.map?.uri]), ...parts].filter((uri): uri is string => Boolean(uri));
     const objectUrls = uris.map((uri) => new URL(uri, url).href);
     listedNow.set(url, new Set(objectUrls));
     for (const objectUrl of objectUrls) {
