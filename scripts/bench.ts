@@ -63,6 +63,11 @@ const program = new Command('bench')
   .option('--long', 'memory drift over 10 minutes (default: 1 minute)', false)
   .addOption(new Option('--capacity-steps <list>', 'concurrent publishers to ramp through').default([1, 5, 10, 25, 50]).argParser(integerList))
   .addOption(new Option('--capacity-minutes <n>', 'time limit of the capacity ramp, per server').default(6).argParser(positiveInteger))
+  .addOption(
+    new Option('--capacity-edge <edge>', "our edge in the capacity stage: node (edge/node-server.ts, issue 21's figure), wrangler (wrangler dev), or both, one ramp each")
+      .choices(['node', 'wrangler', 'both'])
+      .default('both'),
+  )
   .addOption(new Option('--ladder-sources <heights>', 'source heights of the ladder stage').default([720, 1080]).argParser(integerList))
   .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positiveInteger))
   .addOption(
@@ -83,6 +88,7 @@ interface BenchOptions {
   long: boolean;
   capacitySteps: number[];
   capacityMinutes: number;
+  capacityEdge: 'node' | 'wrangler' | 'both';
   ladderSources: number[];
   stageMinutes: number;
   llUrl?: string;
@@ -223,8 +229,10 @@ try {
   if (selected.has('availability')) results.availability = await runStage('availability', options.stageMinutes, runAvailabilityStage);
   if (selected.has('ladder')) results.ladder = await runStage('ladder', options.stageMinutes, (context) => runLadderStage(context, options.ladderSources));
   if (selected.has('capacity')) {
-    results.capacity = await runStage('capacity', options.capacityMinutes * 2 + 3, (context) =>
-      runCapacityStage(context, { steps: options.capacitySteps, minutesPerServer: options.capacityMinutes }),
+    const edges = options.capacityEdge === 'both' ? (['node', 'wrangler'] as const) : ([options.capacityEdge] as const);
+    // One ramp for nginx and one per edge of ours, each bounded by --capacity-minutes; a few minutes more to start and stop.
+    results.capacity = await runStage('capacity', options.capacityMinutes * (1 + edges.length) + 3, (context) =>
+      runCapacityStage(context, { steps: options.capacitySteps, minutesPerServer: options.capacityMinutes, edges: [...edges] }),
     );
   }
   if (selected.has('edge')) results.edge = await runStage('edge', options.stageMinutes, runEdgeStage);
@@ -250,7 +258,16 @@ const document: BenchDocument = {
   date: new Date(started).toISOString(),
   command,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: loadavg() },
-  settings: { runs: options.runs, secondsPerRun: options.seconds, long: options.long, stages: options.only, latencyModes: options.latencyModes, segmentSeconds: 2, ladder: DEFAULT_LADDER_CONFIG },
+  settings: {
+    runs: options.runs,
+    secondsPerRun: options.seconds,
+    long: options.long,
+    stages: options.only,
+    latencyModes: options.latencyModes,
+    segmentSeconds: 2,
+    ladder: DEFAULT_LADDER_CONFIG,
+    ...(selected.has('capacity') ? { capacitySteps: options.capacitySteps, capacityMinutes: options.capacityMinutes, capacityEdge: options.capacityEdge } : {}),
+  },
   results: { ...previous?.results, ...results },
   stages: { ...previous?.stages, ...Object.fromEntries(Object.keys(results).map((stage) => [stage, { date: new Date(started).toISOString(), command }])) },
 };

@@ -2,15 +2,27 @@
  * Stage "capacity": concurrent passthrough publishers, ramped (1, 5, 10, 25, 50, …) on each
  * server until p95 segment availability delay exceeds 2 s or errors appear, within a time limit.
  * Publishers copy a pre-encoded 720p30 FLV in real time, looped (little publisher CPU), started
- * 0.1 s apart. Ours runs a sidecar of its own with `--ladder none` (the source passes through;
- * only audio is encoded), so both servers repackage without transcoding video. A few streams
- * per step are polled every 50 ms (polling every stream would load the machine more than the
- * servers); every stream's playlist is checked once per step.
+ * 0.1 s apart. Ours runs a sidecar of its own with `--ladder none` and low latency on (its
+ * default): with AAC-LC audio the sidecar remuxes the source in-process and starts no ffmpeg at
+ * all (each step records the sidecar's child processes to show it), so neither server
+ * transcodes. Ours is ramped once per edge asked for: the self-hosted Node edge
+ * (`edge/node-server.ts`, a folder for storage; issue 21's figure) and `wrangler dev` (local R2),
+ * each with a fresh sidecar so its memory starts from idle. The sidecar's and the edge's CPU and
+ * RSS are measured apart: the goals are the sidecar's.
+ *
+ * Every publisher connects from 127.0.0.1 (ffmpeg's RTMP client cannot pick its source
+ * address), so the bench's sidecar gets `--rtmp-max-connections-per-ip` and
+ * `--rtmp-max-connections` above the ramp's top: the per-address limit is not what is measured.
+ *
+ * A few streams per step are polled every 50 ms (polling every stream would load the machine
+ * more than the servers); every stream's playlist is checked once per step.
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fetchText, pause, type BenchContext } from './bench-context.ts';
-import { percentile, treeCpuSeconds, treeRssBytes } from './measure.ts';
-import { ourUrls, startOurSidecar } from './our-platform.ts';
+import { perStreamFigures, sidecarConnectionLimits, type PerStreamFigures } from './capacity-figures.ts';
+import { percentile, processTree, treeCpuSeconds, treeRssBytes } from './measure.ts';
+import { ourUrls, startOurNodeEdge, startOurSidecar, type OurEdge } from './our-platform.ts';
 import { pollPlaylist, type PlaylistPoller } from './playlist-poller.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './publishers.ts';
 import { availabilityDelays } from './segment-timeline.ts';
@@ -21,11 +33,18 @@ export interface CapacityStep {
   p95: number;
   segmentsMeasured: number;
   errors: string[];
-  /** CPU of the server's process tree over the measured stretch, % of one core. */
+  /** CPU of the server's process tree over the measured stretch, % of one core (ours: the sidecar and any child, not the edge). */
   cpuPercent: number;
-  /** Ours: the edge (wrangler dev) as well, % of one core. */
+  /** Ours: the edge's process tree (Node, or wrangler + workerd), % of one core. */
   edgeCpuPercent?: number;
+  /** The server's process tree (ours: the sidecar and any child). */
   rssMegabytes: number;
+  /** Ours: the edge's process tree. */
+  edgeRssMegabytes?: number;
+  /** Ours: processes under the sidecar (0: no ffmpeg runs). */
+  sidecarChildren?: number;
+  /** The machine's 1-minute load average at the end of the step: how shared the machine was. */
+  load1?: number;
 }
 
 export interface CapacityFigures {
@@ -35,15 +54,29 @@ export interface CapacityFigures {
   stoppedBecause: string;
 }
 
-export interface CapacityResult {
-  ours: CapacityFigures;
-  nginx: CapacityFigures;
+export type CapacityEdge = 'node' | 'wrangler';
+
+export interface OurCapacityFigures extends CapacityFigures {
+  edge: CapacityEdge;
+  /** The sidecar's arguments beyond the bench's usual ones (the raised connection limits among them). */
+  sidecarArgs: string[];
+  /** The sidecar's RSS before its first publisher. */
+  idleRssMegabytes: number;
+  perStream: PerStreamFigures;
+  /** ours.lastGood / nginx.lastGood in the same run. */
   ratio: number;
+}
+
+export interface CapacityResult {
+  nginx: CapacityFigures;
+  /** Ours, by the edge it was measured with (those asked for). */
+  ours: Partial<Record<CapacityEdge, OurCapacityFigures>>;
 }
 
 export interface CapacityOptions {
   steps: number[];
   minutesPerServer: number;
+  edges: CapacityEdge[];
 }
 
 const P95_LIMIT_SECONDS = 2;
@@ -51,12 +84,15 @@ const WARM_UP_SECONDS = 8;
 const SAMPLED_PER_STEP = 4;
 
 interface ServerUnderRamp {
-  name: 'ours' | 'nginx';
+  name: string;
   rootPid: number;
   edgePid?: number;
   publishUrl(stream: string): string;
   playlistUrl(stream: string): string;
 }
+
+const cpuPercentOver = (pid: number, before: number, seconds: number) => ((treeCpuSeconds(pid) - before) / seconds) * 100;
+const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
 async function ramp(context: BenchContext, server: ServerUnderRamp, options: CapacityOptions, source: string): Promise<CapacityFigures> {
   const deadline = Date.now() + options.minutesPerServer * 60_000;
@@ -64,7 +100,7 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
   const pollers = new Map<string, PlaylistPoller>();
   const steps: CapacityStep[] = [];
   let stoppedBecause = 'every step passed';
-  const prefix = `cap${server.name}${Date.now().toString(36)}n`;
+  const prefix = `cap${server.name.replace(/\W/g, '')}${Date.now().toString(36)}n`;
   try {
     for (const target of options.steps) {
       const stepSeconds = WARM_UP_SECONDS + context.seconds + (target - publishers.length) * 0.1 + target * 0.05;
@@ -91,8 +127,9 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
       const edgeBefore = server.edgePid ? treeCpuSeconds(server.edgePid) : 0;
       await pause(context.seconds * 1000, context.signal);
       const windowEnd = Date.now();
-      const cpuPercent = ((treeCpuSeconds(server.rootPid) - cpuBefore) / ((windowEnd - windowStart) / 1000)) * 100;
-      const edgeCpuPercent = server.edgePid ? ((treeCpuSeconds(server.edgePid) - edgeBefore) / ((windowEnd - windowStart) / 1000)) * 100 : undefined;
+      const windowSeconds = (windowEnd - windowStart) / 1000;
+      const cpuPercent = cpuPercentOver(server.rootPid, cpuBefore, windowSeconds);
+      const edgeCpuPercent = server.edgePid ? cpuPercentOver(server.edgePid, edgeBefore, windowSeconds) : undefined;
       const errors: string[] = [];
       const delays: number[] = [];
       for (const [stream, poller] of pollers) {
@@ -112,12 +149,16 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
         segmentsMeasured: delays.length,
         errors,
         cpuPercent,
-        ...(edgeCpuPercent === undefined ? {} : { edgeCpuPercent }),
-        rssMegabytes: treeRssBytes(server.rootPid) / 1024 / 1024,
+        rssMegabytes: megabytes(treeRssBytes(server.rootPid)),
+        ...(server.edgePid === undefined
+          ? {}
+          : { edgeCpuPercent, edgeRssMegabytes: megabytes(treeRssBytes(server.edgePid)), sidecarChildren: processTree(server.rootPid).length - 1 }),
+        load1: loadavg()[0],
       };
       steps.push(step);
+      const ours = step.edgeCpuPercent === undefined ? '' : ` (sidecar; edge ${step.edgeCpuPercent.toFixed(0)} %, ${step.edgeRssMegabytes!.toFixed(0)} MB; sidecar children ${step.sidecarChildren})`;
       context.status(
-        `  p50 ${step.p50.toFixed(2)} s, p95 ${step.p95.toFixed(2)} s (${delays.length} segments), CPU ${cpuPercent.toFixed(0)} %${edgeCpuPercent === undefined ? '' : ` (+ edge ${edgeCpuPercent.toFixed(0)} %)`}, RSS ${step.rssMegabytes.toFixed(0)} MB${errors.length ? `, errors: ${errors.join('; ')}` : ''}`,
+        `  p50 ${step.p50.toFixed(2)} s, p95 ${step.p95.toFixed(2)} s (${delays.length} segments), CPU ${cpuPercent.toFixed(0)} %, RSS ${step.rssMegabytes.toFixed(0)} MB${ours}, load ${step.load1?.toFixed(1)}${errors.length ? `, errors: ${errors.join('; ')}` : ''}`,
       );
       // Streams of this step that are no longer sampled stop being polled (the first one stays).
       for (const [stream, poller] of pollers) {
@@ -142,32 +183,90 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
       await publisher.stop();
     }
   }
-  const good = steps.filter((step) => step.errors.length === 0 && step.p95 <= P95_LIMIT_SECONDS);
+  const good = steps.filter(isGood);
   return { steps, lastGood: good.at(-1)?.publishers ?? 0, stoppedBecause };
+}
+
+const isGood = (step: CapacityStep) => step.errors.length === 0 && step.p95 <= P95_LIMIT_SECONDS;
+
+/** Ours with one edge: a fresh `--ladder none` sidecar uploading through it, ramped. */
+async function rampOurs(context: BenchContext, edge: OurEdge, edgeName: CapacityEdge, options: CapacityOptions, source: string, nginxLastGood: number): Promise<OurCapacityFigures> {
+  const limits = sidecarConnectionLimits(Math.max(...options.steps));
+  const sidecarArgs = ['--ladder', 'none', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
+  context.status(`capacity ours (${edgeName} edge): a sidecar of its own, ${sidecarArgs.join(' ')} (every publisher comes from 127.0.0.1: the per-address limit raised so it is not what is measured)`);
+  const started = await startOurSidecar(edge, join(context.work, `capacity-sidecar-${edgeName}`), { extraArgs: sidecarArgs });
+  const sidecar = context.track({ ...started, stop: () => started.process.stop() });
+  try {
+    // Settled a moment, so the idle figure is not start-up's transient.
+    await pause(2000, context.signal);
+    const idleRssMegabytes = megabytes(treeRssBytes(sidecar.process.pid!));
+    const figures = await ramp(
+      context,
+      {
+        name: `ours (${edgeName} edge)`,
+        rootPid: sidecar.process.pid!,
+        edgePid: edge.process.pid!,
+        publishUrl: (s) => sidecar.publishUrl(s),
+        playlistUrl: (s) => ourUrls.mediaPlaylist(edge.origin, s),
+      },
+      options,
+      source,
+    );
+    const perStream = perStreamFigures(
+      figures.steps.map((step) => ({ ...step, good: isGood(step) })),
+      idleRssMegabytes,
+    );
+    context.status(
+      `  ours (${edgeName} edge): last good ${figures.lastGood}; sidecar CPU per stream ${perStream.cpuPercentPerStream.toFixed(2)} % at ${perStream.atPublishers} (${perStream.cpuPercentPerAddedStream.toFixed(2)} % per added), RSS per added stream ${perStream.rssMegabytesPerAddedStream.toFixed(2)} MB (idle ${idleRssMegabytes.toFixed(0)} MB)`,
+    );
+    return { ...figures, edge: edgeName, sidecarArgs, idleRssMegabytes, perStream, ratio: figures.lastGood / nginxLastGood };
+  } finally {
+    context.untrack(sidecar);
+    await sidecar.stop();
+  }
 }
 
 export async function runCapacityStage(context: BenchContext, options: CapacityOptions): Promise<CapacityResult> {
   const servers = await context.servers();
   const source = await context.sourceFile(720);
   const nginx = await ramp(context, { name: 'nginx', rootPid: servers.nginx.process.pid!, publishUrl: (s) => servers.nginx.publishUrl(s), playlistUrl: (s) => servers.nginx.playlistUrl(s) }, options, source);
-  context.status('capacity ours: a sidecar of its own with --ladder none (passthrough)');
-  const sidecar = context.track(await startOurSidecar(servers.ours.edge, join(context.work, 'capacity-sidecar'), { extraArgs: ['--ladder', 'none'] }).then((s) => ({ ...s, stop: () => s.process.stop() })));
-  try {
-    const ours = await ramp(
-      context,
-      {
-        name: 'ours',
-        rootPid: sidecar.process.pid!,
-        edgePid: servers.ours.edge.process.pid!,
-        publishUrl: (s) => sidecar.publishUrl(s),
-        playlistUrl: (s) => ourUrls.mediaPlaylist(servers.ours.edge.origin, s),
-      },
-      options,
-      source,
-    );
-    return { ours, nginx, ratio: ours.lastGood / nginx.lastGood };
-  } finally {
-    context.untrack(sidecar);
-    await sidecar.stop();
+  const ours: CapacityResult['ours'] = {};
+  for (const edgeName of options.edges) {
+    if (edgeName === 'wrangler') {
+      ours.wrangler = await rampOurs(context, servers.ours.edge, 'wrangler', options, source, nginx.lastGood);
+      continue;
+    }
+    context.status('capacity ours: starting the Node edge (edge/node-server.ts, a folder for storage)…');
+    const started = await startOurNodeEdge(join(context.work, 'capacity-node-edge'));
+    const edge = context.track({ ...started, stop: () => started.process.stop() });
+    try {
+      ours.node = await rampOurs(context, edge, 'node', options, source, nginx.lastGood);
+    } finally {
+      context.untrack(edge);
+      await edge.stop();
+    }
   }
+  return { nginx, ours };
+}
+
+/**
+ * Results written before ours was measured per edge had one `ours` (wrangler dev, with ffmpeg
+ * encoding audio): read as the wrangler figure, so `--report` still draws old JSON.
+ */
+export function capacityOfAnyVersion(capacity: CapacityResult | { ours: CapacityFigures; nginx: CapacityFigures; ratio: number }): CapacityResult {
+  if (!('steps' in capacity.ours)) return capacity as CapacityResult;
+  const old = capacity as { ours: CapacityFigures; nginx: CapacityFigures; ratio: number };
+  return {
+    nginx: old.nginx,
+    ours: {
+      wrangler: {
+        ...old.ours,
+        edge: 'wrangler',
+        sidecarArgs: ['--ladder', 'none'],
+        idleRssMegabytes: Number.NaN,
+        perStream: perStreamFigures(old.ours.steps.map((step) => ({ ...step, good: isGood(step) })), undefined),
+        ratio: old.ratio,
+      },
+    },
+  };
 }

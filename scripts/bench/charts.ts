@@ -1,7 +1,7 @@
 /** The benchmark's SVG charts, written next to its JSON: latency distributions and the capacity curve. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CapacityResult } from './capacity-stage.ts';
+import { capacityOfAnyVersion, type CapacityResult } from './capacity-stage.ts';
 import type { LatencyResult } from './latency-stage.ts';
 import { cumulativeDistribution, renderLineChart, type Series } from './svg-chart.ts';
 
@@ -23,13 +23,20 @@ export function latencyChart(latency: LatencyResult): string {
   return renderLineChart({ title: 'Glass-to-glass latency in hls.js (Chromium): share of frames at or below', xLabel: 'latency, seconds', yLabel: 'share of frames', series });
 }
 
-export function capacityChart(capacity: CapacityResult): string {
-  const steps = [...new Set([...capacity.ours.steps, ...capacity.nginx.steps].map((step) => step.publishers))].sort((a, b) => a - b);
-  const series: Series[] = (['ours', 'nginx'] as const).map((server) => ({
-    name: server === 'ours' ? 'ours (sidecar + edge, --ladder none)' : 'nginx-rtmp (hls on)',
-    color: COLORS[server],
+export function capacityChart(stored: CapacityResult): string {
+  const capacity = capacityOfAnyVersion(stored);
+  const runs = [
+    { name: 'nginx-rtmp (hls on)', color: COLORS.nginx, dashed: false, figures: capacity.nginx },
+    ...(capacity.ours.node ? [{ name: 'ours, Node edge (--ladder none)', color: COLORS.ours, dashed: false, figures: capacity.ours.node }] : []),
+    ...(capacity.ours.wrangler ? [{ name: 'ours, wrangler dev (--ladder none)', color: COLORS.ours, dashed: true, figures: capacity.ours.wrangler }] : []),
+  ];
+  const steps = [...new Set(runs.flatMap((run) => run.figures.steps.map((step) => step.publishers)))].sort((a, b) => a - b);
+  const series: Series[] = runs.map((run) => ({
+    name: run.name,
+    color: run.color,
+    dashed: run.dashed,
     markers: true,
-    points: capacity[server].steps.map((step) => [step.publishers, step.p95] as const),
+    points: run.figures.steps.map((step) => [step.publishers, step.p95] as const),
   }));
   return renderLineChart({
     title: 'Capacity: p95 segment availability delay by concurrent publishers',

@@ -1,11 +1,12 @@
 /**
  * Our platform as the benchmarks run it: the edge under `wrangler dev` (local R2 in a temporary
- * directory) and ingest sidecars in open mode uploading through it, on free ports of 127.0.0.1.
+ * directory) or on Node (a folder for storage), and ingest sidecars in open mode uploading
+ * through it, on free ports of 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEdgeDev, startIngest } from '../lib/local-platform.ts';
+import { startEdgeDev, startIngest, startNodeEdge } from '../lib/local-platform.ts';
 import { freePort } from '../lib/free-port.ts';
 import type { ManagedProcess } from '../lib/managed-process.ts';
 
@@ -20,6 +21,15 @@ export async function startOurEdge(dir: string, onLine?: (line: string) => void)
   const secret = randomBytes(16).toString('hex');
   mkdirSync(dir, { recursive: true });
   const process = await startEdgeDev({ port, ingestSecret: secret, persistTo: join(dir, 'r2'), logLevel: 'warn', onLine });
+  return { process, origin: `http://127.0.0.1:${port}`, secret };
+}
+
+/** The self-hosted edge (`npm run edge:node`), storing into a folder under `dir`: what issue 21 measures capacity with. */
+export async function startOurNodeEdge(dir: string, onLine?: (line: string) => void): Promise<OurEdge> {
+  const port = await freePort();
+  const secret = randomBytes(16).toString('hex');
+  mkdirSync(join(dir, 'media'), { recursive: true });
+  const process = await startNodeEdge({ port, storageDir: join(dir, 'media'), ingestSecret: secret, onLine });
   return { process, origin: `http://127.0.0.1:${port}`, secret };
 }
 

@@ -1,11 +1,11 @@
 /** The benchmark's summary on the terminal: every figure with its goal next to it (pure text building, one print). */
 import type { AvailabilityResult } from './availability-stage.ts';
-import type { CapacityResult } from './capacity-stage.ts';
+import { capacityOfAnyVersion, type CapacityResult, type CapacityStep } from './capacity-stage.ts';
 import type { LadderSourceResult } from './ladder-stage.ts';
 import type { LatencyResult } from './latency-stage.ts';
 import type { MemoryResult } from './memory-stage.ts';
 
-/** The goals of issue #10, as printed next to the figures. */
+/** The goals of issues #10 and #21, as printed next to the figures. */
 export const GOALS = {
   nginxLatency: "nginx 7.1-8.4 s with 2 s fragments in hls.js defaults (the blog's figure)",
   oursStandard: 'ours (standard HLS) no later than nginx',
@@ -15,6 +15,8 @@ export const GOALS = {
   availability: 'ours within nginx + 50 ms',
   ladder: 'default ladder <= 0.40 CPU-s per media-s',
   capacity: "ours >= nginx's",
+  capacityCpu: 'sidecar CPU per passthrough stream <= 1 % of a core',
+  capacityRss: 'sidecar RSS <= 3 MB per added stream',
   memory: 'sidecar <= 30 MB RSS per stream (without ffmpeg), drift < 5 % over 10 min',
 } as const;
 
@@ -81,18 +83,26 @@ export function ladderLines(ladder: LadderSourceResult[]): string[] {
   return [...lines, ''];
 }
 
-export function capacityLines(capacity: CapacityResult): string[] {
-  const lines = ['Capacity: concurrent 720p30 passthrough publishers while p95 availability delay <= 2 s and no errors'];
-  for (const server of ['ours', 'nginx'] as const) {
-    const figures = capacity[server];
-    lines.push(`  ${server.padEnd(5)} last good ${figures.lastGood} (stopped: ${figures.stoppedBecause})`);
-    for (const step of figures.steps) {
-      lines.push(
-        `    ${String(step.publishers).padStart(3)}: p50 ${s(step.p50)} s, p95 ${s(step.p95)} s, CPU ${s(step.cpuPercent, 0)} %${step.edgeCpuPercent === undefined ? '' : ` + edge ${s(step.edgeCpuPercent, 0)} %`}, RSS ${s(step.rssMegabytes, 0)} MB${step.errors.length ? `, errors: ${step.errors.join('; ')}` : ''}`,
-      );
-    }
+export function capacityLines(stored: CapacityResult): string[] {
+  const capacity = capacityOfAnyVersion(stored);
+  const lines = ['Capacity: concurrent 720p30 passthrough publishers while p95 availability delay <= 2 s and no errors (CPU: % of one core)'];
+  const stepLine = (step: CapacityStep) =>
+    `    ${String(step.publishers).padStart(3)}: p50 ${s(step.p50)} s, p95 ${s(step.p95)} s, CPU ${s(step.cpuPercent, 0)} %, RSS ${s(step.rssMegabytes, 0)} MB` +
+    `${step.edgeCpuPercent === undefined ? '' : `; edge CPU ${s(step.edgeCpuPercent, 0)} %, RSS ${s(step.edgeRssMegabytes, 0)} MB`}` +
+    `${step.sidecarChildren === undefined ? '' : `; sidecar children ${step.sidecarChildren}`}${step.load1 === undefined ? '' : `; load ${s(step.load1, 1)}`}` +
+    `${step.errors.length ? `, errors: ${step.errors.join('; ')}` : ''}`;
+  lines.push(`  nginx last good ${capacity.nginx.lastGood} (stopped: ${capacity.nginx.stoppedBecause}); CPU and RSS: master + worker`);
+  lines.push(...capacity.nginx.steps.map(stepLine));
+  for (const ours of Object.values(capacity.ours)) {
+    lines.push(`  ours, ${ours.edge === 'node' ? 'Node edge' : 'wrangler dev'}: last good ${ours.lastGood} (stopped: ${ours.stoppedBecause}); sidecar ${ours.sidecarArgs.join(' ')}; CPU and RSS: the sidecar, the edge apart`);
+    lines.push(...ours.steps.map(stepLine));
+    const { perStream } = ours;
+    lines.push(
+      `    per stream (sidecar): CPU ${s(perStream.cpuPercentPerStream)} % at ${perStream.atPublishers} (${s(perStream.cpuPercentPerAddedStream)} % per added), RSS ${s(perStream.rssMegabytesPerAddedStream)} MB per added stream (idle ${s(ours.idleRssMegabytes, 0)} MB)`,
+    );
+    lines.push(`    goal: ${GOALS.capacity}: ${mark(ours.lastGood >= capacity.nginx.lastGood)} (ours/nginx ${s(ours.ratio)})`);
+    lines.push(`    goal: ${GOALS.capacityCpu}: ${mark(perStream.cpuPercentPerStream <= 1)}; ${GOALS.capacityRss}: ${mark(perStream.rssMegabytesPerAddedStream <= 3)}`);
   }
-  lines.push(`  goal: ${GOALS.capacity}: ${mark(capacity.ours.lastGood >= capacity.nginx.lastGood)} (ours/nginx ${s(capacity.ratio)})`);
   return [...lines, ''];
 }
 
