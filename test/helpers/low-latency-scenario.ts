@@ -28,6 +28,23 @@ function partBytes(msn: number, index: number, rendition = 'video'): Uint8Array 
   return Uint8Array.from({ length: 1000 + index + salt }, (_, i) => (msn * 7 + index * 13 + i + salt) % 251);
 }
 
+/** A whole segment's bytes: its parts' end to end (cmaf-segmenter.ts's segmentOfChunks). */
+function segmentBytes(msn: number, rendition = 'video'): Uint8Array {
+  const parts = Array.from({ length: PARTS_PER_SEGMENT }, (_, index) => partBytes(msn, index, rendition));
+  const bytes = new Uint8Array(parts.reduce((size, part) => size + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
+/** Segment URIs of a playlist, in order. */
+function segmentUris(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+}
+
 /** A canonical playlist as the sidecar stores it: segments 0..count-1 of one session (a window from `first`). */
 function canonicalPlaylist(count: number, first = 0, ended = false): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${first}`, `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
@@ -61,6 +78,10 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
           ...partAnnouncementHeaders({ msn, duration: 0.33333, independent: index === 0, next: partFile(msn, index + 1), partTarget: 0.4 }),
         }),
       get: (path: string, client?: string) => request(`/live/${id}/${path}`, undefined, client),
+      /** A request with headers (Range) or another method (HEAD). */
+      fetch: (path: string, init: RequestInit) => request(`/live/${id}/${path}`, init),
+      /** The sidecar storing a segment: its parts' bytes end to end, as it builds them. */
+      segment: (rendition: string, msn: number) => put(`${rendition}/${SESSION}-${segmentTime(msn)}.m4s`, segmentBytes(msn, rendition), { 'content-type': rendition === 'audio' ? 'audio/mp4' : 'video/mp4' }),
     };
     for (const rendition of ['video', 'audio']) {
       await stream.playlist(rendition, segments);
@@ -275,6 +296,68 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       const texts = new Set(await Promise.all(responses.map((response) => response.text())));
       expect(texts.size).toBe(1);
       expect([...texts][0]).toContain(partFile(3, 1));
+    });
+
+    it('lists a segment whole from its parts the moment the next segment\'s first part arrives, and serves it from the parts until storage has it', async () => {
+      const stream = await liveStream(3, PARTS_PER_SEGMENT);
+      const segment = `${SESSION}-${segmentTime(3)}.m4s`;
+      const whole = stream.get('video/index.m3u8?_HLS_msn=3');
+      expect(await stillPending(whole)).toBe(true);
+      // Not stored yet, not listed yet: not found.
+      expect((await stream.get(`video/${segment}`)).status).toBe(404);
+      await stream.part('video', 4, 0);
+      // No stored playlist lists segment 3: the parts closed it.
+      const held = await whole;
+      expect(held.status).toBe(200);
+      const text = await held.text();
+      expect(segmentUris(text)).toEqual([0, 1, 2, 3].map((msn) => `${SESSION}-${segmentTime(msn)}.m4s`));
+      expect(text).toContain(`#EXT-X-PART:DURATION=0.33333,URI="${partFile(3, 5)}"\n#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_006_000).toISOString()}\n#EXTINF:1.99998,\n${segment}\n#EXT-X-PART:DURATION=0.33333,URI="${partFile(4, 0)}",INDEPENDENT=YES\n`);
+      // The audio rendition reports where video's playlist ends now.
+      expect(await (await stream.get('audio/index.m3u8')).text()).toContain('#EXT-X-RENDITION-REPORT:URI="../video/index.m3u8",LAST-MSN=4,LAST-PART=0\n');
+
+      // Its URI, before storage has it: the parts' bytes end to end, cacheable for good; ranges and HEAD too.
+      const early = await stream.get(`video/${segment}`);
+      expect(early.status).toBe(200);
+      expect(early.headers.get('content-type')).toBe('video/mp4');
+      expect(early.headers.get('cache-control')).toContain('immutable');
+      expect(new Uint8Array(await early.arrayBuffer())).toEqual(segmentBytes(3));
+      const ranged = await stream.fetch(`video/${segment}`, { headers: { range: 'bytes=1000-1009' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get('content-range')).toBe(`bytes 1000-1009/${segmentBytes(3).byteLength}`);
+      expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(segmentBytes(3).slice(1000, 1010));
+      const head = await stream.fetch(`video/${segment}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(segmentBytes(3).byteLength));
+      // Another rendition's segment of the same name was not closed: not found.
+      expect((await stream.get(`audio/${segment}`)).status).toBe(404);
+
+      // Stored: served from storage (its validator with it), the same bytes.
+      await stream.segment('video', 3);
+      const late = await stream.get(`video/${segment}`);
+      expect(late.headers.get('etag')).toMatch(/^"/);
+      expect(new Uint8Array(await late.arrayBuffer())).toEqual(segmentBytes(3));
+
+      // The stored playlist agrees: segment 3 once, as stored; the parts after it stay listed.
+      await stream.playlist('video', 4);
+      const reconciled = await (await stream.get('video/index.m3u8')).text();
+      expect(segmentUris(reconciled)).toEqual([0, 1, 2, 3].map((msn) => `${SESSION}-${segmentTime(msn)}.m4s`));
+      expect(reconciled).toContain(`URI="${partFile(4, 0)}"`);
+    });
+
+    it('lets a stored playlist that disagrees win, without a playlist going back in media sequence', async () => {
+      const stream = await liveStream(3, PARTS_PER_SEGMENT);
+      for (let index = 0; index < PARTS_PER_SEGMENT; index++) await stream.part('video', 4, index);
+      await stream.part('video', 5, 0);
+      expect(segmentUris(await (await stream.get('video/index.m3u8')).text()).slice(3)).toEqual([3, 4].map((msn) => `${SESSION}-${segmentTime(msn)}.m4s`));
+      // The sidecar's playlist names another segment 3 (its parts' numbering went astray): it wins;
+      // segment 4, already listed, stays until the stored playlist passes it; nothing more from parts.
+      const other = `${SESSION}-${segmentTime(3) + 45_000}.m4s`;
+      const storedText = canonicalPlaylist(4).replace(`${SESSION}-${segmentTime(3)}.m4s`, other);
+      const response = await request(`/_ingest/objects/streams/${stream.id}/video/index.m3u8`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, body: storedText });
+      expect(response.status).toBe(201);
+      const text = await (await stream.get('video/index.m3u8')).text();
+      expect(segmentUris(text).slice(3)).toEqual([other, `${SESSION}-${segmentTime(4)}.m4s`]);
+      expect(text).not.toContain(partFile(5, 0));
     });
 
     it('serves an ended stream from storage, without low-latency tags', async () => {
