@@ -4,8 +4,8 @@
  */
 import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { StreamOutput } from '../publish/stream-output.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import type { EncoderRunOptions } from './encoder-run.ts';
 
 export interface RunForEvents {
   readonly session: string;
@@ -14,10 +14,18 @@ export interface RunForEvents {
   stopping(): boolean;
 }
 
+/** What a run passes on (a run's own options are a superset: no import of the run back here). */
+export interface RenditionEventsOptions {
+  output: StreamOutput;
+  onChunk(track: CmafTrack, sampleCount: number): void;
+  onSegment(track: CmafTrack, seconds: number): void;
+  onKeyframeOverdue(rendition: string): void;
+}
+
 export function renditionEvents(
   run: RunForEvents,
   rendition: Rendition,
-  options: Pick<EncoderRunOptions, 'output' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue'>,
+  options: RenditionEventsOptions,
   onTrack?: (track: CmafTrack) => void,
 ): CmafSegmenterEvents {
   const { output } = options;
