@@ -1,15 +1,21 @@
 /**
  * What each media playlist of one stream lists, and when. Pure: no I/O, no clock.
  *
- * Numbering: a segment's media sequence number is its place in its session (the n-th segment a
- * rendition cut in that session) after every earlier session's longest run of segments, so the
- * same segment time has the same number in every rendition whatever order renditions store them
- * in. A rendition lists each segment as soon as it is stored, without waiting for the others (a
- * slow encoded rung holds back no one); a number it has no media for (a segment dropped in an
- * outage, one lost when its encoder died, one a crashed sidecar never listed) is listed as an
- * EXT-X-GAP with the duration the other renditions give it, never skipped. The DASH view stays
- * at the common window (the newest number every rendition has listed): its adaptation sets then
- * end together, and a representation has no gap marker, only holes.
+ * A rendition lists each segment as soon as it is stored, without waiting for the others (a slow
+ * encoded rung holds back no one). Numbering is per rendition and as before: the n-th segment a
+ * rendition cut gets the n-th number after where it started, so renditions cut on one grid list
+ * the same segment time under the same number. A segment whose media is not stored (dropped in
+ * an outage, refused, without its init segment) keeps its number as an EXT-X-GAP with its
+ * duration, never skipped. The DASH view stays at the common window (the newest number every
+ * rendition has listed): its adaptation sets then end together, and a representation has no gap
+ * marker, only holes.
+ *
+ * Not done: filling, with gaps, the numbers a rendition never cut (an encoder that died with one
+ * segment less than the others, a rendition a crashed sidecar left behind) so that the next
+ * session starts at one number everywhere. The gap then stands where the other renditions have
+ * media, and hls.js 1.7 stalls at that hole in its buffer instead of seeking over it (seen in the
+ * continuity e2e after an ffmpeg kill and a sidecar crash); each rendition goes on from its own
+ * count instead, as it always did.
  */
 import { targetDurationFor, type MediaPlaylist, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { initSegmentFile, mediaSegmentFile } from '../../shared/storage/layout.ts';
@@ -22,8 +28,6 @@ export interface ListedSegment extends MediaSegment {
   /** Media time of the first sample and duration, track timescale (its name; DASH). */
   time: number;
   ticks: number;
-  /** A gap for a number this rendition never cut: nothing was ever written under its name. */
-  filled?: boolean;
 }
 
 /** A media playlist of listed segments (what it renders, and what each segment is in the window). */
@@ -31,7 +35,7 @@ export interface ListedPlaylist extends MediaPlaylist {
   segments: ListedSegment[];
 }
 
-/** Where a cut segment sits in the stream: the `index`-th one its rendition cut in `session`. */
+/** Where a cut segment sits: the `index`-th one its rendition cut (since this sidecar took the stream), of `session`. */
 export interface SegmentSlot {
   session: string;
   index: number;
@@ -70,6 +74,12 @@ export interface LiveWindowOptions {
   targetSegmentDuration: number;
   /** Segments that leave the live window are kept for the ended stream's playlists (retention `all`). */
   keepRecording: boolean;
+  /**
+   * Low-latency parts are announced: the segment a crashed sidecar was cutting may have been
+   * shown to viewers as parts under the number after its stored playlist, so a taken-up
+   * playlist goes on after a gap for it (see takeUp).
+   */
+  partsAnnounced?: boolean;
 }
 
 interface RenditionWindow {
@@ -79,34 +89,34 @@ interface RenditionWindow {
   /** EXT-X-DISCONTINUITY-SEQUENCE of the recording's first segment. */
   recordingDiscontinuitySequence: number;
   discontinuitySequence: number;
-  /** The number the next listed segment gets, at the earliest. */
+  /** The number the next listed segment gets. */
   nextSequence: number;
+  /** The number of the first segment this sidecar cuts (where a taken-up playlist left off). */
+  start: number;
+  /** Segments cut so far. */
+  cuts: number;
   targetDuration: number;
-}
-
-interface SessionRun {
-  id: string;
-  /** Segments each rendition cut in this session. */
-  cuts: Map<string, number>;
-  /** Its length (the most any rendition cut) once a later session was numbered: it cannot grow. */
-  frozenLength?: number;
 }
 
 export class LiveWindow {
   private readonly options: LiveWindowOptions;
   private readonly windows = new Map<string, RenditionWindow>();
-  private readonly sessions: SessionRun[] = [];
-  /** The number of the first session's first segment. */
-  private base = 0;
+  private readonly sessions = new Set<string>();
 
   constructor(options: LiveWindowOptions) {
     this.options = options;
     for (const name of options.renditions) {
-      this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
+      this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, start: 0, cuts: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
     }
   }
 
-  /** Takes up a rendition's live playlist (a crashed sidecar's), or only its numbering (an ended one). */
+  /**
+   * Takes up a rendition's live playlist (a crashed sidecar's), or only its numbering (an ended
+   * one). With parts announced, the number after the last stored segment was the segment being
+   * cut when the sidecar died: viewers may hold its parts (and the edge may have closed it from
+   * them), so it is not given to other media. It is listed as a gap under the name its parts
+   * had (the next media time of the last session), and the new session starts after it.
+   */
   takeUp(rendition: string, nextSequence: number, playlist?: TakenUpPlaylist): void {
     const window = this.window(rendition);
     window.nextSequence = Math.max(window.nextSequence, nextSequence);
@@ -114,78 +124,95 @@ export class LiveWindow {
     window.segments = [...playlist.segments];
     window.discontinuitySequence = playlist.discontinuitySequence;
     window.targetDuration = Math.max(window.targetDuration, playlist.targetDuration);
+    const last = window.segments.at(-1);
+    if (!this.options.partsAnnounced || !last || last.sequence + 1 !== window.nextSequence) return;
+    const duration = this.options.targetSegmentDuration;
+    const time = last.time + last.ticks;
+    // Not slid yet: what it would push out leaves with the next segment (and is retired then).
+    window.segments.push({
+      sequence: window.nextSequence,
+      session: last.session,
+      initSession: last.initSession,
+      time,
+      ticks: last.duration > 0 ? Math.round((duration * last.ticks) / last.duration) : 0,
+      uri: mediaSegmentFile(last.session, time),
+      duration,
+      initUri: last.initUri,
+      programDateTime: last.programDateTime + last.duration * 1000,
+      discontinuity: false,
+      gap: true,
+    });
+    window.nextSequence += 1;
   }
 
   /**
-   * New sessions number on from the furthest rendition taken up. A rendition with nothing to
-   * take up (new in this ladder, or after an ended broadcast) starts there too; one taken up
-   * short of it fills the numbers between with gaps when it lists its next segment.
+   * Numbering goes on where each rendition's taken-up playlist left off; a rendition with nothing
+   * to take up (new in this ladder, or after an ended broadcast) starts at the furthest one, so
+   * that renditions list the same numbers.
    */
   numberFromTakenUp(): void {
-    this.base = Math.max(this.base, ...[...this.windows.values()].map((window) => window.nextSequence));
-    for (const window of this.windows.values()) if (window.segments.length === 0) window.nextSequence = Math.max(window.nextSequence, this.base);
+    const furthest = Math.max(...[...this.windows.values()].map((window) => window.nextSequence));
+    for (const window of this.windows.values()) {
+      if (window.segments.length === 0) window.nextSequence = furthest;
+      window.start = window.nextSequence;
+    }
   }
 
   beginSession(session: string): void {
-    if (this.sessions.some((run) => run.id === session)) throw new Error(`session ${session} already begun`);
-    this.sessions.push({ id: session, cuts: new Map() });
+    if (this.sessions.has(session)) throw new Error(`session ${session} already begun`);
+    this.sessions.add(session);
   }
 
-  /** A rendition cut a segment: its slot, or undefined if its session was already closed by a later one being numbered. */
-  cut(rendition: string, session: string): SegmentSlot | undefined {
-    const run = this.sessions.find((candidate) => candidate.id === session);
-    if (!run) throw new Error(`session ${session} was never begun`);
-    const index = run.cuts.get(rendition) ?? 0;
-    // A frozen session's length decided later sessions' numbers: a segment beyond it has no number.
-    if (run.frozenLength !== undefined && index >= run.frozenLength) return undefined;
-    run.cuts.set(rendition, index + 1);
-    return { session, index };
+  /** A rendition cut a segment: where it sits, for its listing once its upload settles. */
+  cut(rendition: string, session: string): SegmentSlot {
+    if (!this.sessions.has(session)) throw new Error(`session ${session} was never begun`);
+    const window = this.window(rendition);
+    return { session, index: window.cuts++ };
   }
 
-  /** The number the rendition's next segment of `session` will have (its low-latency parts carry it). */
-  nextSequence(rendition: string, session: string): number | undefined {
-    const first = this.firstSequence(session);
-    const run = this.sessions.find((candidate) => candidate.id === session);
-    return first === undefined || !run ? undefined : first + (run.cuts.get(rendition) ?? 0);
+  /** The number the rendition's next cut segment will have (its low-latency parts carry it). */
+  nextSequence(rendition: string): number {
+    const window = this.window(rendition);
+    return window.start + window.cuts;
   }
 
-  /** Lists a settled segment (stored, or missing: a gap), after gaps for any numbers the rendition skipped. */
+  /** Lists a settled segment under its number: with its media, or as a gap when it is missing. */
   list(rendition: string, segment: SettledSegment): ListOutcome {
     const window = this.window(rendition);
-    const first = this.firstSequence(segment.slot.session);
-    if (first === undefined) return { listed: false, reason: `session ${segment.slot.session} was never begun` };
-    const sequence = first + segment.slot.index;
-    if (sequence < window.nextSequence) return { listed: false, reason: `number ${sequence} is listed already (the rendition is at ${window.nextSequence})` };
-    const last = window.segments.at(-1);
-    if (!last) {
-      // The playlist starts at its first segment with media: a gap needs an init segment before it.
-      window.nextSequence = segment.missing ? sequence + 1 : sequence;
-      if (segment.missing) return { listed: true, left: [] };
+    const sequence = window.start + segment.slot.index;
+    if (sequence !== window.nextSequence && window.segments.length > 0) {
+      return { listed: false, reason: `number ${sequence} is not the next one (${window.nextSequence})` };
     }
-    const added: ListedSegment[] = [];
-    for (let number = window.nextSequence; number < sequence; number++) added.push(this.filler(rendition, number, added.at(-1) ?? last!));
-    const previous = added.at(-1) ?? last;
+    const previous = window.segments.at(-1);
+    if (!previous && segment.missing) {
+      // The playlist starts at its first segment with media: a gap needs an init segment before it.
+      window.nextSequence = sequence + 1;
+      return { listed: true, left: [] };
+    }
     const { session } = segment.slot;
-    added.push({
+    const initSession = segment.missing ? previous!.initSession : session;
+    const listed: ListedSegment = {
       sequence,
       session,
-      initSession: segment.missing ? previous!.initSession : session,
+      initSession,
       time: segment.time,
       ticks: segment.ticks,
       uri: mediaSegmentFile(session, segment.time),
       duration: segment.duration,
-      initUri: initSegmentFile(segment.missing ? previous!.initSession : session),
+      initUri: initSegmentFile(initSession),
       programDateTime: segment.programDateTime,
       discontinuity: previous !== undefined && previous.session !== session,
       ...(segment.missing ? { gap: true } : {}),
-    });
-    return { listed: true, left: this.append(window, added) };
+    };
+    return { listed: true, left: this.append(window, listed) };
   }
 
   /** A rendition's media playlist, or undefined for a live one with nothing to list (its media sequence could only be a guess). */
   playlist(rendition: string, ended: boolean): ListedPlaylist | undefined {
     const window = this.window(rendition);
     const segments = ended ? [...window.recording, ...window.segments] : window.segments;
+    // An ended playlist stops at its last media: a gap after it keeps nothing in step.
+    while (ended && segments.at(-1)?.gap) segments.pop();
     if (segments.length === 0 && !ended) return undefined;
     return {
       targetDuration: window.targetDuration,
@@ -234,57 +261,10 @@ export class LiveWindow {
     return window;
   }
 
-  /** The first number of a session; numbering it closes every earlier session for good. */
-  private firstSequence(session: string): number | undefined {
-    let sequence = this.base;
-    for (const run of this.sessions) {
-      if (run.id === session) return sequence;
-      run.frozenLength ??= Math.max(0, ...run.cuts.values());
-      sequence += run.frozenLength;
-    }
-    return undefined;
-  }
-
-  /**
-   * A gap for a number the rendition never cut, timed like the segment another rendition listed
-   * under it (or a nominal segment after `previous`). Its name follows `previous` in its media
-   * time when in the same session: a name this rendition will never store anything under.
-   */
-  private filler(rendition: string, sequence: number, previous: ListedSegment): ListedSegment {
-    const other = this.listedElsewhere(rendition, sequence);
-    const session = other?.session ?? previous.session;
-    const duration = other?.duration ?? this.options.targetSegmentDuration;
-    const ticks = previous.duration > 0 ? Math.round((duration * previous.ticks) / previous.duration) : 0;
-    const time = session === previous.session ? previous.time + previous.ticks : (other?.time ?? 0);
-    return {
-      sequence,
-      session,
-      initSession: previous.initSession,
-      time,
-      ticks,
-      uri: mediaSegmentFile(session, time),
-      duration,
-      initUri: initSegmentFile(previous.initSession),
-      programDateTime: other?.programDateTime ?? previous.programDateTime + previous.duration * 1000,
-      discontinuity: session !== previous.session,
-      gap: true,
-      filled: true,
-    };
-  }
-
-  private listedElsewhere(rendition: string, sequence: number): ListedSegment | undefined {
-    for (const [name, window] of this.windows) {
-      if (name === rendition) continue;
-      const found = window.segments.find((segment) => segment.sequence === sequence) ?? window.recording.find((segment) => segment.sequence === sequence);
-      if (found && !found.filled) return found;
-    }
-    return undefined;
-  }
-
   /** Appends to the live window and slides it; returns what left it (and is not recorded). */
-  private append(window: RenditionWindow, added: ListedSegment[]): ListedSegment[] {
-    window.segments.push(...added);
-    window.nextSequence = added.at(-1)!.sequence + 1;
+  private append(window: RenditionWindow, added: ListedSegment): ListedSegment[] {
+    window.segments.push(added);
+    window.nextSequence = added.sequence + 1;
     const left: ListedSegment[] = [];
     while (window.segments.length > this.options.windowSegments) {
       const leaving = window.segments.shift()!;

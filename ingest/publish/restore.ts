@@ -6,7 +6,8 @@
 import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { parseCmafInitSegment, type CmafTrack } from '../package/cmaf-track.ts';
+import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from '../package/cmaf-track.ts';
+import { childBoxes } from '../package/mp4-boxes.ts';
 import type { ListedSegment, LiveWindow, TakenUpPlaylist } from './live-window.ts';
 import type { RenditionOutput } from './manifest-writer.ts';
 
@@ -65,14 +66,37 @@ export async function readStoredStream(store: ObjectStore, streamId: string, ren
       });
     }
     // EXTINF is rounded to the millisecond: where the next segment of the same session follows,
-    // its name gives the exact duration (DASH addresses segments by these times).
+    // its name gives the exact duration (DASH addresses segments by these times); the last one's
+    // comes from its own fragments (the name of what follows it is derived from its end).
     for (const [index, segment] of segments.entries()) {
       const next = segments[index + 1];
       if (next && next.session === segment.session && !next.gap && !segment.gap && next.time > segment.time) segment.ticks = next.time - segment.time;
     }
+    const last = segments.at(-1);
+    const lastTrack = last && rendition.tracks.get(last.initSession);
+    if (last && !last.gap && lastTrack) last.ticks = (await readSegmentEnd(store, streamId, name, last, lastTrack)) - last.time || last.ticks;
     rendition.live = { segments, discontinuitySequence: playlist.discontinuitySequence, targetDuration: playlist.targetDuration };
   }
   return result;
+}
+
+/** Where a stored segment's media ends (track timescale): the end of its last fragment; its start when unreadable. */
+async function readSegmentEnd(store: ObjectStore, streamId: string, rendition: string, segment: ListedSegment, track: CmafTrack): Promise<number> {
+  const stored = await store.get(streamObjectKey(streamId, { kind: 'segment', rendition, session: segment.session, time: segment.time }));
+  if (!stored) return segment.time;
+  const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
+  let end = segment.time;
+  try {
+    for (const box of childBoxes(bytes, 0, bytes.length)) {
+      if (box.type !== 'moof') continue;
+      const timing = parseFragmentTiming(bytes.subarray(box.start, box.end), track);
+      end = Math.max(end, timing.baseMediaDecodeTime + timing.duration);
+    }
+  } catch {
+    // A segment that does not parse keeps the duration its EXTINF gives.
+    return segment.time;
+  }
+  return end;
 }
 
 /** The track of a session listed before this sidecar, from its stored init segment. */

@@ -98,6 +98,7 @@ export class StreamOutput {
       windowSegments: options.windowSegments,
       targetSegmentDuration: options.targetSegmentDuration,
       keepRecording: options.retention === 'all',
+      partsAnnounced: options.lowLatency !== undefined,
     });
     this.queue = new UploadQueue<Pending>({
       store: options.store,
@@ -198,10 +199,6 @@ export class StreamOutput {
     const anchor = this.wallClockAtMediaZero.get(session);
     if (anchor === undefined) throw new Error(`session ${session} was never begun`);
     const slot = this.window.cut(renditionName, session);
-    if (!slot) {
-      this.options.onError(new Error(`${renditionName}: a segment of session ${session} came after a later session was numbered; not listed`));
-      return;
-    }
     const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, time: segment.startTime };
     this.queue.enqueue(renditionName, this.upload(ref, segment.bytes, segment.track, true), {
       kind: 'segment',
@@ -221,7 +218,7 @@ export class StreamOutput {
   publishPart(session: string, renditionName: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack): void {
     if (!this.parts || this.manifests.ended || this.restoring) return;
     this.rendition(renditionName);
-    this.parts.announce(renditionName, session, chunk, position, track, () => this.window.nextSequence(renditionName, session));
+    this.parts.announce(renditionName, session, chunk, position, track, () => this.window.nextSequence(renditionName));
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
@@ -272,8 +269,7 @@ export class StreamOutput {
         continue;
       }
       listed = true;
-      // A filled gap's name never held anything.
-      for (const segment of outcome.left) if (!segment.filled) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
+      for (const segment of outcome.left) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
       left ||= outcome.left.length > 0;
       if (!stored) continue;
       output.stats.add(pending.bytes, pending.duration, pending.samples);

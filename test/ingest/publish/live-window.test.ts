@@ -30,19 +30,15 @@ function settled(slot: SegmentSlot, missing = false) {
   return { slot, time: slot.index * 2 * TIMESCALE, ticks: 2 * TIMESCALE, duration: 2, programDateTime: sessionStart + slot.index * 2000, missing };
 }
 
-function play(renditions: string[], steps: Step[], windowSegments = 10, keepRecording = false) {
-  const window = new LiveWindow({ renditions, windowSegments, targetSegmentDuration: 2, keepRecording });
+function play(renditions: string[], steps: Step[], windowSegments = 10, keepRecording = false, partsAnnounced = false) {
+  const window = new LiveWindow({ renditions, windowSegments, targetSegmentDuration: 2, keepRecording, partsAnnounced });
   const cut = new Map<string, SegmentSlot[]>(renditions.map((name) => [name, []]));
   const refusals: string[] = [];
   const left: string[] = [];
   for (const step of steps) {
     if ('begin' in step) window.beginSession(step.begin);
     else if ('cut' in step) {
-      for (let i = 0; i < step.count; i++) {
-        const slot = window.cut(step.cut, step.session);
-        if (slot) cut.get(step.cut)!.push(slot);
-        else refusals.push(`${step.cut} ${step.session}: no number`);
-      }
+      for (let i = 0; i < step.count; i++) cut.get(step.cut)!.push(window.cut(step.cut, step.session));
     } else if ('store' in step) {
       for (const slot of cut.get(step.store)!.splice(0, step.count)) {
         const outcome = window.list(step.store, settled(slot, step.missing));
@@ -81,7 +77,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
       expected: { source: [], '360p': [], audio: ['1:a', '2:a'] },
     },
     {
-      name: 'a reconnect: the rung that lost its last segment when its encoder died lists a gap there, and the next session under the same numbers',
+      name: 'a reconnect: a new session after a discontinuity, numbering on; a rung that lost its last segment when its encoder died stays one behind, as before',
       steps: [
         { begin: 'a' },
         { cut: 'source', session: 'a', count: 3 },
@@ -97,28 +93,25 @@ describe('live window: what each rendition lists, and under which numbers', () =
       ] as Step[],
       expected: {
         source: ['0:a', '1:a', '2:a', '3:b disc', '4:b'],
-        '360p': ['0:a', '1:a', '2:a gap', '3:b disc', '4:b'],
+        '360p': ['0:a', '1:a', '2:b disc', '3:b'],
         audio: ['0:a', '1:a', '2:a', '3:b disc', '4:b'],
       },
     },
     {
-      name: 'a session a rendition never had (its encoder died at once) is all gaps, with its discontinuity',
+      name: 'a gap in a session after a discontinuity keeps the init segment before it, and the discontinuity',
       steps: [
         { begin: 'a' },
         { cut: 'source', session: 'a', count: 1 },
-        { cut: '360p', session: 'a', count: 1 },
         { begin: 'b' },
         { cut: 'source', session: 'b', count: 2 },
-        { begin: 'c' },
-        { cut: 'source', session: 'c', count: 1 },
-        { cut: '360p', session: 'c', count: 1 },
-        { store: 'source', count: 4 },
-        { store: '360p', count: 2 },
+        { store: 'source', count: 1 },
+        { store: 'source', count: 1, missing: true },
+        { store: 'source', count: 1 },
       ] as Step[],
-      expected: { source: ['0:a', '1:b disc', '2:b', '3:c disc'], '360p': ['0:a', '1:b gap disc', '2:b gap', '3:c disc'], audio: [] },
+      expected: { source: ['0:a', '1:b gap disc', '2:b'], '360p': [], audio: [] },
     },
     {
-      name: 'after a sidecar crash: each rendition goes on from the furthest one, the one left short fills with gaps',
+      name: 'after a sidecar crash: each rendition goes on from its own playlist; one with nothing to take up starts at the furthest',
       steps: [
         { takeUp: 'source', next: 10, first: 7, segments: ['a:7', 'a:8', 'a:9'] },
         { takeUp: 'audio', next: 9, first: 6, segments: ['a:6', 'a:7', 'a:8'] },
@@ -131,7 +124,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
         { store: 'audio', count: 1 },
         { store: '360p', count: 1 },
       ] as Step[],
-      expected: { source: ['7:a', '8:a', '9:a', '10:c disc'], audio: ['6:a', '7:a', '8:a', '9:a gap', '10:c disc'], '360p': ['10:c'] },
+      expected: { source: ['7:a', '8:a', '9:a', '10:c disc'], audio: ['6:a', '7:a', '8:a', '9:c disc'], '360p': ['10:c'] },
     },
   ])('$name', ({ steps, expected }) => {
     const { listed, refusals } = play(['source', '360p', 'audio'], steps);
@@ -139,72 +132,62 @@ describe('live window: what each rendition lists, and under which numbers', () =
     for (const [name, segments] of Object.entries(expected)) expect(listed(name), name).toEqual(segments);
   });
 
-  it('times a gap like the segment another rendition lists under its number, and names it after the rendition\'s own last segment', () => {
-    const { window } = play(['source', '360p'], [
-      { begin: 'a' },
-      { cut: 'source', session: 'a', count: 3 },
-      { cut: '360p', session: 'a', count: 2 },
-      { begin: 'b' },
-      { cut: 'source', session: 'b', count: 1 },
-      { cut: '360p', session: 'b', count: 1 },
-      { store: 'source', count: 4 },
-      { store: '360p', count: 3 },
-    ]);
-    const gap = window.playlist('360p', false)!.segments[2]!;
-    const other = window.playlist('source', false)!.segments[2]!;
-    expect(gap).toMatchObject({ gap: true, filled: true, duration: other.duration, programDateTime: other.programDateTime, initUri: 'init-a.mp4' });
-    // Its name follows the rendition's last segment of the session: one it will never store anything under.
-    expect(gap.uri).toBe(`a-${4 * TIMESCALE}.m4s`);
+  it('after a crash with parts announced: the segment the dead sidecar was cutting keeps its number as a gap under its parts\' name; an ended playlist stops at its media', () => {
+    const steps: Step[] = [
+      { takeUp: 'source', next: 10, first: 7, segments: ['a:7', 'a:8', 'a:9'] },
+      { numberFromTakenUp: true },
+      { begin: 'c' },
+      { cut: 'source', session: 'c', count: 1 },
+      { store: 'source', count: 1 },
+    ];
+    const { listed, window } = play(['source'], steps, 10, false, true);
+    expect(listed('source')).toEqual(['7:a', '8:a', '9:a', '10:a gap', '11:c disc']);
+    const gap = window.playlist('source', false)!.segments[3]!;
+    // Parts of `a`'s next segment were named after its media time: the end of the last one stored.
+    expect(gap).toMatchObject({ uri: `a-${10 * 2 * TIMESCALE}.m4s`, duration: 2, initUri: 'init-a.mp4' });
+    const ended = play(['source'], steps.slice(0, 2), 10, false, true);
+    expect(ended.listed('source', true)).toEqual(['7:a', '8:a', '9:a']);
+    // Without parts nothing was announced past the stored playlist: no gap.
+    expect(play(['source'], steps, 10, false, false).listed('source')).toEqual(['7:a', '8:a', '9:a', '10:c disc']);
   });
 
-  it('numbers the parts of the segment being cut as its segment will be, per rendition', () => {
+  it('lists a missing segment as a gap under its own name, duration and clock, with the init segment before it', () => {
+    const { window } = play(['source'], [{ begin: 'a' }, { cut: 'source', session: 'a', count: 3 }, { store: 'source', count: 1 }, { store: 'source', count: 1, missing: true }, { store: 'source', count: 1 }]);
+    const [, gap] = window.playlist('source', false)!.segments;
+    expect(gap).toMatchObject({ sequence: 1, gap: true, uri: `a-${2 * TIMESCALE}.m4s`, duration: 2, initUri: 'init-a.mp4', programDateTime: settled({ session: 'a', index: 1 }).programDateTime });
+  });
+
+  it('numbers the parts of the segment being cut as its segment will be, per rendition, across sessions', () => {
     const { window } = play(['source', '360p'], [{ begin: 'a' }, { cut: 'source', session: 'a', count: 3 }, { cut: '360p', session: 'a', count: 2 }]);
-    expect(window.nextSequence('source', 'a')).toBe(3);
-    expect(window.nextSequence('360p', 'a')).toBe(2);
+    expect(window.nextSequence('source')).toBe(3);
+    expect(window.nextSequence('360p')).toBe(2);
     window.beginSession('b');
-    // The next session starts after the longest run of the previous one, whoever lags.
-    expect(window.nextSequence('360p', 'b')).toBe(3);
-    expect(window.nextSequence('source', 'unknown')).toBeUndefined();
+    window.cut('360p', 'b');
+    expect(window.nextSequence('360p')).toBe(3);
+    expect(() => window.cut('source', 'unknown')).toThrow(/never begun/);
   });
 
-  it('gives no number to a segment of a session that a later session was numbered after (it would shift them)', () => {
-    const { refusals, listed } = play(['source', '360p'], [
-      { begin: 'a' },
-      { cut: 'source', session: 'a', count: 2 },
-      { cut: '360p', session: 'a', count: 1 },
-      { begin: 'b' },
-      { cut: 'source', session: 'b', count: 1 },
-      { store: 'source', count: 3 },
-      // The rung's late segments of `a`: the second still has its number, a third would not.
-      { cut: '360p', session: 'a', count: 2 },
-      { store: '360p', count: 2 },
-    ]);
-    expect(refusals).toEqual(['360p a: no number']);
-    expect(listed('360p')).toEqual(['0:a', '1:a']);
+  it('refuses a segment listed out of its turn (its number would not follow the playlist)', () => {
+    const window = new LiveWindow({ renditions: ['source'], windowSegments: 5, targetSegmentDuration: 2, keepRecording: false });
+    window.beginSession('a');
+    const [first, second, third] = [window.cut('source', 'a'), window.cut('source', 'a'), window.cut('source', 'a')];
+    expect(window.list('source', settled(first)).listed).toBe(true);
+    expect(window.list('source', settled(third))).toEqual({ listed: false, reason: 'number 2 is not the next one (1)' });
+    expect(window.list('source', settled(second)).listed).toBe(true);
   });
 
-  it('refuses a segment whose number the rendition listed already (as a gap)', () => {
-    const { refusals, listed } = play(['source'], [
-      { begin: 'a' },
-      { cut: 'source', session: 'a', count: 1 },
-      { begin: 'b' },
-      { cut: 'source', session: 'b', count: 1 },
-      { store: 'source', count: 2 },
-    ]);
-    expect(refusals).toEqual([]);
-    expect(listed('source')).toEqual(['0:a', '1:b disc']);
-  });
-
-  it('slides the window: what leaves is handed back (filled gaps flagged), a discontinuity leaving is counted', () => {
+  it('slides the window: what leaves is handed back, a discontinuity leaving is counted', () => {
     const { window, left } = play(['source', '360p'], [
       { begin: 'a' },
       { cut: 'source', session: 'a', count: 2 },
-      { cut: '360p', session: 'a', count: 1 },
+      { cut: '360p', session: 'a', count: 2 },
       { begin: 'b' },
       { cut: 'source', session: 'b', count: 3 },
       { cut: '360p', session: 'b', count: 3 },
       { store: 'source', count: 5 },
-      { store: '360p', count: 4 },
+      { store: '360p', count: 1 },
+      { store: '360p', count: 1, missing: true },
+      { store: '360p', count: 3 },
     ], 2);
     expect(left).toEqual(['source 0:a', 'source 1:a', 'source 2:b disc', '360p 0:a', '360p 1:a gap', '360p 2:b disc']);
     for (const name of ['source', '360p']) expect(window.playlist(name, false)).toMatchObject({ mediaSequence: 3, discontinuitySequence: 1 });

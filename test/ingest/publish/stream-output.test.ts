@@ -2,6 +2,7 @@ import { parse as parseMpd } from 'mpd-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamOutput, type StreamOutputOptions } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
+import { parseMediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 import { parseStreamStatus, type StreamStatus } from '../../../shared/stream-status.ts';
 import { parseM3u8 as parse } from '../../helpers/m3u8.ts';
 import { OrderCheckingStore } from '../../helpers/order-checking-store.ts';
@@ -168,6 +169,51 @@ describe('stream output taking up a stream after a sidecar crash', () => {
       if (rendition === 'source') expect(ended.segments.map((segment) => segment.uri)).toEqual(listedBeforeCrash);
     }
     expect(store.text('streams/colors/manifest.mpd')).toContain('type="static"');
+    expect(store.violations).toEqual([]);
+  });
+
+  it('with parts announced, goes on after a gap for the segment the dead sidecar was cutting, named exactly as its parts were', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new OrderCheckingStore();
+    let clock = START;
+    const sink = { putPart: async () => {} };
+    const options = { ...outputOptions(store, () => clock), windowSegments: 10, lowLatency: { sink, partTarget: 0.333 } };
+    const crashed = new StreamOutput(options);
+    crashed.beginSession('sessiona1');
+    crashed.noteChunkReceived('sessiona1', 0.333);
+    crashed.publishInit('sessiona1', 'source', video.init, video.track);
+    crashed.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    for (let i = 0; i < 2; i++) {
+      clock += 2000;
+      crashed.publishSegment('sessiona1', 'source', video.segments[i]!);
+      crashed.publishSegment('sessiona1', 'audio', audio.segments[i]!);
+      await crashed.idle();
+    }
+    // Killed while cutting segment 2, whose parts viewers may hold; the next sidecar takes the stream up.
+    const restarted = new StreamOutput(options);
+    await restarted.restoreFromStorage();
+    restarted.beginSession('sessionb2');
+    restarted.noteChunkReceived('sessionb2', 0.333);
+    restarted.publishInit('sessionb2', 'source', video.init, video.track);
+    restarted.publishInit('sessionb2', 'audio', audio.init, audio.track);
+    clock += 4000;
+    restarted.publishSegment('sessionb2', 'source', video.segments[0]!);
+    restarted.publishSegment('sessionb2', 'audio', audio.segments[0]!);
+    await restarted.idle();
+    for (const [rendition, track] of [['source', video], ['audio', audio]] as const) {
+      const playlist = parseMediaPlaylist(store.text(`streams/colors/${rendition}/index.m3u8`)!);
+      expect(playlist.segments.map((segment) => [segment.uri, segment.gap ?? false, segment.discontinuity ?? false]), rendition).toEqual([
+        [`sessiona1-${track.segments[0]!.startTime}.m4s`, false, false],
+        [`sessiona1-${track.segments[1]!.startTime}.m4s`, false, false],
+        // The name the parts of segment 2 had: the end of segment 1, read from its fragments (EXTINF is rounded).
+        [`sessiona1-${track.segments[2]!.startTime}.m4s`, true, false],
+        [`sessionb2-${track.segments[0]!.startTime}.m4s`, false, true],
+      ]);
+    }
+    await restarted.end();
+    // Ended, the playlist stops at its media, the gap before the new session stays.
+    expect(parseMediaPlaylist(store.text('streams/colors/source/index.m3u8')!).segments.filter((segment) => segment.gap)).toHaveLength(1);
     expect(store.violations).toEqual([]);
   });
 });
