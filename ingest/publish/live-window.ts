@@ -98,6 +98,9 @@ interface RenditionWindow {
   targetDuration: number;
 }
 
+// The shortest duration EXTINF shows (three decimals): a number kept, no time taken.
+const TAKEN_UP_GAP_SECONDS = 0.001;
+
 export class LiveWindow {
   private readonly options: LiveWindowOptions;
   private readonly windows = new Map<string, RenditionWindow>();
@@ -113,9 +116,12 @@ export class LiveWindow {
   /**
    * Takes up a rendition's live playlist (a crashed sidecar's), or only its numbering (an ended
    * one). With parts announced, the number after the last stored segment was the segment being
-   * cut when the sidecar died: viewers may hold its parts (and the edge may have closed it from
-   * them), so it is not given to other media. It is listed as a gap under the name its parts
-   * had (the next media time of the last session), and the new session starts after it.
+   * cut when the sidecar died: viewers may hold its parts as a preload hint under that number
+   * (hls.js rejects a playlist that then gives the number to other media), so it is listed as a
+   * gap under the name its parts had (the end of the last stored segment). The gap lasts a
+   * millisecond, not a segment: the new session starts where the stored media ends, over whatever
+   * parts a player buffered, rather than after a hole in the timeline, which hls.js 1.7 stalls at
+   * instead of seeking over.
    */
   takeUp(rendition: string, nextSequence: number, playlist?: TakenUpPlaylist): void {
     const window = this.window(rendition);
@@ -126,7 +132,7 @@ export class LiveWindow {
     window.targetDuration = Math.max(window.targetDuration, playlist.targetDuration);
     const last = window.segments.at(-1);
     if (!this.options.partsAnnounced || !last || last.sequence + 1 !== window.nextSequence) return;
-    const duration = this.options.targetSegmentDuration;
+    const duration = TAKEN_UP_GAP_SECONDS;
     const time = last.time + last.ticks;
     // Not slid yet: what it would push out leaves with the next segment (and is retired then).
     window.segments.push({
