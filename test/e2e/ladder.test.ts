@@ -33,8 +33,10 @@ async function switchRenditionFromTheMenu(pageUrl: string): Promise<void> {
     const labels = await player.chooseQuality('360p');
     expect(labels.map((label) => label.split(' ')[0])).toEqual(['Auto', '1080p', '720p', '480p', '360p']);
     await waitFor('the 360p rendition on screen', 20_000, async () => (await player.evaluate<number>('window.playerState.height')) === 360);
-    const stats = await player.text('#stats');
-    expect(stats).toMatch(/^360p · buffer \d+\.\d s · \d+\.\d s behind live( · low latency)?$/);
+    // The latency shows once hls.js plays a 360p fragment it has a program date time for.
+    const statsLine = /^360p · buffer \d+\.\d s · \d+\.\d s behind live( · low latency)?$/;
+    await waitFor('the stats line to show the 360p rendition and its latency', 10_000, async () => statsLine.test(await player.text('#stats')));
+    expect(await player.text('#stats')).toMatch(/^360p · buffer /);
     const screenshot = PNG.sync.read(await player.screenshotVideo());
     expect(screenshot.width).toBeGreaterThan(300);
     // testsrc2 is colour bars and moving shapes: a real frame has many distinct pixel values.
