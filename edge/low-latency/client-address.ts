@@ -9,6 +9,7 @@
  * A loopback peer is this machine or a reverse proxy on it (every viewer behind it would share
  * one address), never one viewer: it gets no per-address limit either.
  */
+import { isLoopbackHost } from '../../shared/loopback.ts';
 
 /** What the route knows of a request: its runtime bindings (Hono's `c.env`) and its headers. */
 export interface RequestOrigin {
@@ -17,10 +18,6 @@ export interface RequestOrigin {
 }
 
 const RUNS_ON_WORKERS = typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 export function clientAddress(origin: RequestOrigin, onWorkers = RUNS_ON_WORKERS): string | undefined {
   const incoming = (origin.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
@@ -32,6 +29,6 @@ export function clientAddress(origin: RequestOrigin, onWorkers = RUNS_ON_WORKERS
     address = origin.header('cf-connecting-ip')?.trim();
   }
   // An address is short; anything else is not one (bounds the limit's map keys).
-  if (!address || address.length > 64 || isLoopback(address)) return undefined;
+  if (!address || address.length > 64 || isLoopbackHost(address)) return undefined;
   return address;
 }

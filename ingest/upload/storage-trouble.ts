@@ -21,9 +21,10 @@ export function isCredentialRefusal(error: unknown): error is StorageHttpError {
   return error instanceof StorageHttpError && (error.status === 401 || error.status === 403);
 }
 
-/** The one line for a refused credential, with what to do. */
-export function credentialRefusalMessage(storage: string, error: StorageHttpError): string {
-  return `${storage} refuses this sidecar's writes (${error.status}: ${error.message}): nothing is stored. Check the secret both sides share (INGEST_SECRET for the edge write API; S3 keys for a bucket) and restart the sidecar`;
+/** The one line for a refused credential, with what to do (at start the sidecar stops, so there is nothing to restart yet). */
+export function credentialRefusalMessage(storage: string, error: StorageHttpError, atStart = false): string {
+  const what = `${storage} refuses this sidecar's writes (${error.status}: ${error.message}): nothing is stored. Check the secret both sides share (INGEST_SECRET for the edge write API; S3 keys for a bucket)`;
+  return atStart ? what : `${what} and restart the sidecar`;
 }
 
 /** An `onError` for a stream's uploads: refusals summarised, other failures logged with their error. */
@@ -61,7 +62,7 @@ export async function checkStorageAccess(store: ObjectStore, storage: string): P
     await probe?.body.cancel();
     return { ok: true };
   } catch (error) {
-    if (isCredentialRefusal(error)) return { ok: false, refused: credentialRefusalMessage(storage, error).replace(' and restart the sidecar', '') };
+    if (isCredentialRefusal(error)) return { ok: false, refused: credentialRefusalMessage(storage, error, true) };
     return { ok: false, unsure: `could not check access to ${storage} (${error instanceof Error ? error.message : String(error)}); uploads will retry` };
   }
 }

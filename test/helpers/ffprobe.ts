@@ -7,9 +7,8 @@ export interface ProbeResult {
   decodedFrames: number;
 }
 
-/** Decodes every frame of the first stream in `bytes` (init segment + media segments). */
-export function probeDecode(bytes: Uint8Array): Promise<ProbeResult> {
-  const args = ['-v', 'error', '-count_frames', '-select_streams', '0', '-show_entries', 'stream=codec_type,codec_name,nb_read_frames', '-of', 'json', '-i', 'pipe:0'];
+/** What ffprobe printed for `args` with `bytes` on its stdin. */
+export function runFfprobe(args: readonly string[], bytes: Uint8Array): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('ffprobe', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -18,11 +17,17 @@ export function probeDecode(bytes: Uint8Array): Promise<ProbeResult> {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk));
     child.stdin.on('error', () => {});
     child.stdin.end(bytes);
-    child.on('close', (code) => {
-      if (code !== 0 || err.trim()) return reject(new Error(`ffprobe failed (${code}): ${err.trim()}`));
-      const stream = (JSON.parse(out) as { streams: { codec_type: string; codec_name: string; nb_read_frames: string }[] }).streams[0];
-      if (!stream) return reject(new Error('ffprobe found no stream'));
-      resolve({ codecType: stream.codec_type, codecName: stream.codec_name, decodedFrames: Number(stream.nb_read_frames) });
-    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** Decodes every frame of the first stream in `bytes` (init segment + media segments). */
+export async function probeDecode(bytes: Uint8Array): Promise<ProbeResult> {
+  const args = ['-v', 'error', '-count_frames', '-select_streams', '0', '-show_entries', 'stream=codec_type,codec_name,nb_read_frames', '-of', 'json', '-i', 'pipe:0'];
+  const { code, out, err } = await runFfprobe(args, bytes);
+  if (code !== 0 || err.trim()) throw new Error(`ffprobe failed (${code}): ${err.trim()}`);
+  const stream = (JSON.parse(out) as { streams: { codec_type: string; codec_name: string; nb_read_frames: string }[] }).streams[0];
+  if (!stream) throw new Error('ffprobe found no stream');
+  return { codecType: stream.codec_type, codecName: stream.codec_name, decodedFrames: Number(stream.nb_read_frames) };
 }
