@@ -4,7 +4,7 @@
  * left by a crashed sidecar is taken up where it stopped; an ended one only gives its numbering.
  */
 import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
-import { streamObjectKey } from '../../shared/storage/layout.ts';
+import { parseInitSegmentFile, parseMediaSegmentFile, streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from '../package/cmaf-track.ts';
 import { childBoxes } from '../package/mp4-boxes.ts';
@@ -29,14 +29,17 @@ export interface StoredStream {
   announced: boolean;
 }
 
-/** `SESSION-T.m4s` → [SESSION, T]; `init-SESSION.mp4` → SESSION. */
-function segmentName(uri: string): [string, number] {
-  const [session, time] = uri.replace(/\.m4s$/, '').split('-');
-  return [session!, Number(time)];
+/** A stored playlist's URIs are the layout's names; anything else was not written by a sidecar. */
+function segmentName(uri: string): { session: string; time: number } {
+  const parsed = parseMediaSegmentFile(uri);
+  if (!parsed) throw new Error(`stored playlist lists ${JSON.stringify(uri)}, not a segment name of the storage layout`);
+  return parsed;
 }
 
 function initSessionOf(initUri: string): string {
-  return initUri.replace(/^init-/, '').replace(/\.mp4$/, '');
+  const session = parseInitSegmentFile(initUri);
+  if (!session) throw new Error(`stored playlist maps ${JSON.stringify(initUri)}, not an init segment name of the storage layout`);
+  return session;
 }
 
 export async function readStoredStream(store: ObjectStore, streamId: string, renditions: readonly string[]): Promise<StoredStream> {
@@ -51,7 +54,7 @@ export async function readStoredStream(store: ObjectStore, streamId: string, ren
     if (playlist.segments.length > 0) result.announced = true;
     const segments: ListedSegment[] = [];
     for (const [index, segment] of playlist.segments.entries()) {
-      const [session, time] = segmentName(segment.uri);
+      const { session, time } = segmentName(segment.uri);
       const initSession = initSessionOf(segment.initUri);
       const track = await readTrack(store, streamId, name, initSession, rendition.tracks);
       // A session listed before this sidecar: its clock, once, from its first segment still listed.

@@ -73,6 +73,18 @@ export function partFile(session: string, time: number, index: number): string {
   return `${session}-${time}.p${index}.m4s`;
 }
 
+/** `SESSION-T.m4s` → its session and media time; null for any other name. */
+export function parseMediaSegmentFile(file: string): { session: string; time: number } | null {
+  const segment = SEGMENT_FILE.exec(file);
+  return segment && isSessionId(segment[1]!) ? { session: segment[1]!, time: Number(segment[2]) } : null;
+}
+
+/** `init-SESSION.mp4` → its session; null for any other name. */
+export function parseInitSegmentFile(file: string): string | null {
+  const init = INIT_FILE.exec(file);
+  return init && isSessionId(init[1]!) ? init[1]! : null;
+}
+
 /** Parses a path relative to a stream's prefix; null for anything the layout does not define. */
 export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   const parts = path.split('/');
@@ -86,12 +98,10 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   const [rendition, file] = parts as [string, string];
   if (!isRenditionName(rendition)) return null;
   if (file === PLAYLIST_FILE) return { kind: 'media-playlist', rendition };
-  const init = INIT_FILE.exec(file);
-  if (init && isSessionId(init[1]!)) return { kind: 'init', rendition, session: init[1]! };
-  const segment = SEGMENT_FILE.exec(file);
-  if (segment && isSessionId(segment[1]!)) {
-    return { kind: 'segment', rendition, session: segment[1]!, time: Number(segment[2]) };
-  }
+  const initSession = parseInitSegmentFile(file);
+  if (initSession) return { kind: 'init', rendition, session: initSession };
+  const segment = parseMediaSegmentFile(file);
+  if (segment) return { kind: 'segment', rendition, ...segment };
   const part = PART_FILE.exec(file);
   if (part && isSessionId(part[1]!)) {
     return { kind: 'part', rendition, session: part[1]!, time: Number(part[2]), index: Number(part[3]) };
