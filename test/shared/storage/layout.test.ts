@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamObjectKey, parseStreamRelativePath, streamObjectKey, type StreamObjectRef } from '../../../shared/storage/layout.ts';
+import {
+  parseInitSegmentFile,
+  parseMediaSegmentFile,
+  parseStreamObjectKey,
+  parseStreamRelativePath,
+  streamObjectKey,
+  type StreamObjectRef,
+} from '../../../shared/storage/layout.ts';
 
 describe('storage layout', () => {
   const refs: { name: string; ref: StreamObjectRef; path: string }[] = [
@@ -45,5 +52,23 @@ describe('storage layout', () => {
 
   it('refuses to build a key for an invalid stream id', () => {
     expect(() => streamObjectKey('../x', { kind: 'multivariant' })).toThrow(/invalid stream id/);
+  });
+
+  it.each([
+    { file: 'mwux8zdq1mw4z4u-42.m4s', expected: { session: 'mwux8zdq1mw4z4u', time: 42 } },
+    { file: 'mwux8zdq1mw4z4u-42.p0.m4s', expected: null },
+    { file: 'init-mwux8zdq1mw4z4u.mp4', expected: null },
+    { file: 'abc-1.m4s', expected: null },
+    { file: 'mwux8zdq1mw4z4u-x.m4s', expected: null },
+  ])('reads a media segment name: $file', ({ file, expected }) => {
+    expect(parseMediaSegmentFile(file)).toEqual(expected);
+  });
+
+  it.each([
+    { file: 'init-mwux8zdq1mw4z4u.mp4', expected: 'mwux8zdq1mw4z4u' },
+    { file: 'init-abc.mp4', expected: null },
+    { file: 'mwux8zdq1mw4z4u-42.m4s', expected: null },
+  ])('reads an init segment name: $file', ({ file, expected }) => {
+    expect(parseInitSegmentFile(file)).toBe(expected);
   });
 });
