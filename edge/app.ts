@@ -1,10 +1,9 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { parseStreamObjectKey } from '../shared/storage/layout.ts';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { OutageAwareStore } from './storage/storage-outage.ts';
-import { CoalescingCache, type ResponseCache } from './storage/coalescing-cache.ts';
+import { CachedObjectStore, type ResponseCache } from './cache/cached-object-store.ts';
 import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
@@ -22,7 +21,7 @@ export interface EdgeDependencies {
   /**
    * Whether concurrent reads of one object by different requests may share one storage read:
    * yes on Node and Deno (the default); never on Workers, where a request must not wait on a
-   * promise another request made (see storage/coalescing-cache.ts).
+   * promise another request made (see cache/cached-object-store.ts).
    */
   shareReadsAcrossRequests?: boolean;
   /** Secret the sidecar's writes must carry; unset disables the write API. */
@@ -38,12 +37,6 @@ export interface EdgeDependencies {
   peerAddress?: (c: Context) => string | undefined;
 }
 
-/** Media never changes under its name: a day. Documents change every segment: a second. */
-function cacheSecondsFor(key: string): number {
-  const kind = parseStreamObjectKey(key)?.ref.kind;
-  return kind === 'segment' || kind === 'init' ? 86_400 : 1;
-}
-
 // Far beyond any URL of ours (a token and a few query parameters included).
 const MAX_URL_LENGTH = 4096;
 
@@ -56,9 +49,9 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Players on other origins (web players, test pages) fetch playlists and segments.
   app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
-  // Viewers read through the coalescing cache; the write API (the sidecar reads back what it
+  // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
-  const viewerStore = new CoalescingCache(new OutageAwareStore(deps.store), { cache: deps.cache, ttlSeconds: cacheSecondsFor, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
+  const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));

@@ -1,5 +1,8 @@
-/** Cache-Control per object kind and stream state: what lets a CDN carry the viewers. Pure. */
-import type { StreamObjectKind } from '../../shared/storage/layout.ts';
+/**
+ * The edge's cache policy, pure: Cache-Control per object kind and stream state (what lets a CDN
+ * carry the viewers), and how long the edge keeps its own copy of a stored object.
+ */
+import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const NO_STORE = 'no-store';
@@ -55,4 +58,14 @@ export function signedCacheControlFor(kind: StreamObjectKind, tokenSecondsLeft: 
     case 'status':
       return 'private, no-store';
   }
+}
+
+/**
+ * Seconds the edge keeps its own copy of a stored object (the runtime cache behind
+ * CachedObjectStore): media never changes under its name, a day; documents (playlists, MPD,
+ * status) change every segment, a second, the freshness their Cache-Control allows.
+ */
+export function edgeCopySecondsFor(key: string): number {
+  const kind = parseStreamObjectKey(key)?.ref.kind;
+  return kind === 'segment' || kind === 'init' ? 86_400 : 1;
 }

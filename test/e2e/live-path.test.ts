@@ -2,21 +2,15 @@
  * The whole path, as a user runs it: the sidecar and the edge under `wrangler dev` (local R2),
  * ffmpeg publishing over RTMP, and real players watching what the edge serves.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWriteToken } from '../../shared/write-api.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { playInChromium, playInVlc, watchLiveInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 // Long enough for every test below; the last one stops the publishers.
 const PUBLISH_SECONDS = 60;
@@ -38,12 +32,9 @@ describe('publish over RTMP, watch from the edge', () => {
     await response.body?.cancel();
     return response.status;
   }
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let publishers: TestPublisher[] = [];
-  let persistDir: string;
   const logLines: string[] = [];
-  const log = (tag: string) => (line: string) => logLines.push(`${tag} ${line}`);
 
   async function get(path: string) {
     return fetch(new URL(path, edgeUrl), { signal: AbortSignal.timeout(10_000) });
@@ -55,25 +46,18 @@ describe('publish over RTMP, watch from the edge', () => {
   }
 
   beforeAll(async () => {
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    persistDir = mkdtempSync(join(tmpdir(), 'e2e-r2-'));
-    const secret = randomBytes(16).toString('hex');
-    e2eWriteToken = await streamWriteToken(secret, 'e2e');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: persistDir, onLine: log('[edge]') });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(persistDir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(persistDir, 'no-streams.json'), '--reconnect-window', '2'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: log('[ingest]'),
+    platform = await startTestPlatform('e2e-live-path', {
+      edge: 'wrangler',
+      dirPrefix: 'e2e-r2-',
+      lines: logLines,
+      ingest: { reconnectWindow: 2 },
     });
+    edgeUrl = platform.edgeUrl;
+    e2eWriteToken = await streamWriteToken(platform.ingestSecret, 'e2e');
     publishers = [
-      publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/e2e`, PUBLISH_SECONDS),
+      publishTestPattern(platform.publishUrl('e2e'), PUBLISH_SECONDS),
       // The blog's URL: application `stream` is an alias of `live`.
-      publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/stream/colors`, PUBLISH_SECONDS),
+      publishTestPattern(platform.publishUrl('colors', 'stream'), PUBLISH_SECONDS),
     ];
     firstSegmentPath = await eventually('two segments listed in the e2e playlist', 30_000, async () => {
       const text = await mediaPlaylistText('/live/e2e/source/index.m3u8');
@@ -85,10 +69,7 @@ describe('publish over RTMP, watch from the edge', () => {
 
   afterAll(async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(persistDir, { recursive: true, force: true });
-    saveTestLog('e2e-live-path', logLines);
+    await platform?.stop();
   });
 
   it('serves the multivariant playlist with codecs, an audio group, and the headers players and CDNs need', async () => {
@@ -139,7 +120,7 @@ describe('publish over RTMP, watch from the edge', () => {
   });
 
   it('answers 200 viewers asking at once for a segment just listed, each with the whole segment, and the Worker logs no cross-request error', async () => {
-    // No request waits on another's read on Workers (edge/storage/coalescing-cache.ts); this is the
+    // No request waits on another's read on Workers (edge/cache/cached-object-store.ts); this is the
     // real runtime's check of that, which @cloudflare/vitest-plugin (cross-request promise
     // handling turned off) cannot give.
     const listed = parseM3u8((await mediaPlaylistText('/live/e2e/source/index.m3u8'))!).segments.map((segment) => segment.uri);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheControlFor } from '../../../edge/cache/cache-control.ts';
+import { cacheControlFor, edgeCopySecondsFor } from '../../../edge/cache/cache-control.ts';
 
 describe('cacheControlFor', () => {
   it.each([
@@ -11,5 +11,19 @@ describe('cacheControlFor', () => {
     { name: 'multivariant: short', kind: 'multivariant' as const, state: undefined, expected: 'public, max-age=2' },
   ])('$name', ({ kind, state, expected }) => {
     expect(cacheControlFor(kind, state)).toBe(expected);
+  });
+});
+
+describe('edgeCopySecondsFor', () => {
+  it.each([
+    { key: 'streams/colors/source/mwux8zdq1mw4z4u-42.m4s', expected: 86_400 },
+    { key: 'streams/colors/source/init-mwux8zdq1mw4z4u.mp4', expected: 86_400 },
+    { key: 'streams/colors/source/index.m3u8', expected: 1 },
+    { key: 'streams/colors/index.m3u8', expected: 1 },
+    { key: 'streams/colors/manifest.mpd', expected: 1 },
+    { key: 'streams/colors/status.json', expected: 1 },
+    { key: 'not/a/layout/key', expected: 1 },
+  ])('keeps $key for $expected s', ({ key, expected }) => {
+    expect(edgeCopySecondsFor(key)).toBe(expected);
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Storage reads for many viewers: an ObjectStore wrapper that keeps what it read in the runtime's
- * cache (the Workers Cache API, one per location) so later viewers there read no storage at all,
- * and, where requests may wait on each other (Node, Deno), makes concurrent reads of the same
- * object one storage read.
+ * Storage reads for many viewers: an ObjectStore wrapper that reads through the runtime's cache.
+ * What it does depends on the runtime:
+ *   - Workers: keeps what it read in the Cache API (one per location), so later viewers there read
+ *     no storage at all; concurrent first reads each read storage (below).
+ *   - Node, Deno: also makes concurrent reads of the same object one storage read (coalescing),
+ *     with or without a cache.
  *
- * Never on Workers: there a promise belongs to the request whose I/O made it, and a request
+ * Coalescing never on Workers: there a promise belongs to the request whose I/O made it, and a request
  * waiting on another's read fails when that one ends first (the 20-minute soak found viewers
  * failing for good from minute 12: "This promise was created by a request that has since ended,
  * so it can never settle", then "Cannot perform I/O on behalf of a different request"; handing
@@ -12,10 +14,10 @@
  * the same: no promises shared between requests. Concurrent first reads there each read storage;
  * the cache takes every read after.
  *
- * Media objects are immutable and cached for a day; documents (playlists, MPD, status) change
- * every segment and are cached for a second, the freshness their Cache-Control allows.
+ * How long a copy is kept is the edge's cache policy (edgeCopySecondsFor in cache-control.ts).
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import { edgeCopySecondsFor } from './cache-control.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
 export interface ResponseCache {
@@ -23,13 +25,13 @@ export interface ResponseCache {
   put(request: Request | string, response: Response): Promise<void>;
 }
 
-export interface CoalescingCacheOptions {
+export interface CachedObjectStoreOptions {
   /** Absent (Node, Deno without a cache): reads are coalesced only. */
   cache?: ResponseCache;
   /** Whether concurrent reads of one object by different requests share one storage read (never on Workers, above). */
   shareReadsAcrossRequests: boolean;
-  /** Seconds a key may be served from the cache. */
-  ttlSeconds(key: string): number;
+  /** Seconds a key may be served from the cache; the edge's policy (cache-control.ts) unless a test sets its own. */
+  ttlSeconds?: (key: string) => number;
 }
 
 interface WholeObject {
@@ -45,12 +47,12 @@ const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 const ETAG_HEADER = 'x-object-etag';
 const TYPE_HEADER = 'x-object-type';
 
-export class CoalescingCache implements ObjectStore {
+export class CachedObjectStore implements ObjectStore {
   private readonly store: ObjectStore;
-  private readonly options: CoalescingCacheOptions;
+  private readonly options: CachedObjectStoreOptions;
   private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
 
-  constructor(store: ObjectStore, options: CoalescingCacheOptions) {
+  constructor(store: ObjectStore, options: CachedObjectStoreOptions) {
     this.store = store;
     this.options = options;
   }
@@ -107,7 +109,7 @@ export class CoalescingCache implements ObjectStore {
     if (!object) return null;
     const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
     const metadata: ObjectMetadata = { size: object.size, etag: object.etag, contentType: object.contentType };
-    const ttl = this.options.ttlSeconds(key);
+    const ttl = (this.options.ttlSeconds ?? edgeCopySecondsFor)(key);
     if (this.options.cache && ttl > 0 && bytes.byteLength <= MAX_CACHED_BYTES) {
       const headers: Record<string, string> = { 'cache-control': `max-age=${ttl}`, [ETAG_HEADER]: metadata.etag };
       if (metadata.contentType) headers[TYPE_HEADER] = metadata.contentType;
