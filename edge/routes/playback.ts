@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { summarizeMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { summarizeMpd } from '../../shared/dash/mpd.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
@@ -250,11 +251,9 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
     if (!object) throw notYetAvailable();
     const stored = await new Response(object.body).text();
     const text = rewriteMpd(stored, query, { segmentBaseUrl: segmentBase(streamId) });
-    const ended = /<MPD[^>]*\stype="static"/.test(text);
-    const target = /maxSegmentDuration="PT([\d.]+)S"/.exec(text)?.[1];
     const headers = {
       'content-type': DASH_MPD_TYPE,
-      'cache-control': cacheControlFor('mpd', { ended, targetDuration: target ? Math.ceil(Number(target)) : undefined }),
+      'cache-control': cacheControlFor('mpd', summarizeMpd(text)),
       etag: derivedEtag(object.etag, text === stored ? '' : `${querySignature(query, false)}${options.segmentBaseUrl ? '.cdn' : ''}`),
     };
     return conditionalResponse(c, text, headers);

@@ -201,3 +201,33 @@ export function renderMpd(manifest: DashManifest): string {
   lines.push('</MPD>');
   return lines.join('\n') + '\n';
 }
+
+/** What the edge needs to know of an MPD to cache it: the same facts as summarizeMediaPlaylist. */
+export interface MpdSummary {
+  /** Whole seconds, rounded up from maxSegmentDuration (as EXT-X-TARGETDURATION is). */
+  targetDuration: number | undefined;
+  /** A static MPD: the stream ended and this is VOD now. */
+  ended: boolean;
+}
+
+// ISO 8601 durations as MPDs write them (hours, minutes, seconds; no dates).
+const ISO_DURATION = /^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$/;
+
+function parseIsoDurationSeconds(value: string | undefined): number | undefined {
+  const match = value === undefined ? null : ISO_DURATION.exec(value);
+  if (!match || value === 'PT') return undefined;
+  const [, hours = '0', minutes = '0', seconds = '0'] = match;
+  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
+}
+
+/** Reads the MPD element's own attributes only: fast for an MPD of any length. */
+export function summarizeMpd(text: string): MpdSummary {
+  const element = /<MPD\b[^>]*>/.exec(text)?.[0] ?? '';
+  const attribute = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(element)?.[1];
+  const maxSegment = parseIsoDurationSeconds(attribute('maxSegmentDuration'));
+  return {
+    targetDuration: maxSegment === undefined ? undefined : Math.ceil(maxSegment),
+    ended: attribute('type') === 'static',
+  };
+}
+

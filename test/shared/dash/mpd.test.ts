@@ -1,6 +1,6 @@
 import { parse } from 'mpd-parser';
 import { describe, expect, it } from 'vitest';
-import { renderMpd, type DashManifest } from '../../../shared/dash/mpd.ts';
+import { type DashManifest, renderMpd, summarizeMpd } from '../../../shared/dash/mpd.ts';
 
 const startSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
 const period = (id: string, start: number, firstTime: number) => ({
@@ -126,5 +126,19 @@ describe('renderMpd', () => {
       { time: 6000, duration: 2000 },
     ];
     expect(renderMpd(gap)).toContain('<S t="0" d="2000"/>\n<S t="6000" d="2000"/>');
+  });
+});
+
+describe('summarizeMpd', () => {
+  it.each([
+    { name: 'a live MPD', text: '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" maxSegmentDuration="PT2.002S">', expected: { ended: false, targetDuration: 3 } },
+    { name: 'an ended MPD', text: '<MPD type="static" maxSegmentDuration="PT2S" minBufferTime="PT4S">', expected: { ended: true, targetDuration: 2 } },
+    { name: 'minutes and hours', text: '<MPD type="dynamic" maxSegmentDuration="PT1H1M0.5S">', expected: { ended: false, targetDuration: 3661 } },
+    { name: 'no maxSegmentDuration', text: '<MPD type="dynamic">', expected: { ended: false, targetDuration: undefined } },
+    { name: 'a malformed duration', text: '<MPD type="dynamic" maxSegmentDuration="2 s">', expected: { ended: false, targetDuration: undefined } },
+    { name: 'type="static" on a Period only', text: '<MPD type="dynamic"><Period type="static">', expected: { ended: false, targetDuration: undefined } },
+    { name: 'not an MPD', text: 'hello', expected: { ended: false, targetDuration: undefined } },
+  ])('$name', ({ text, expected }) => {
+    expect(summarizeMpd(text)).toEqual(expected);
   });
 });
