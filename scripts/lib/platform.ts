@@ -83,7 +83,7 @@ export interface Platform {
   ports: { edge: number | undefined; rtmp: number; api: number | undefined };
   /** Every process's output, `[tag] line`, in arrival order (unless `onLine` was given). */
   lines: string[];
-  /** One process's own lines, untagged (e.g. the sidecar's JSON log). */
+  /** One process's own lines, untagged (e.g. the sidecar's JSON log): an array that keeps growing. */
   linesOf(tag: string): string[];
   edge: ManagedProcess | undefined;
   /** The platform's sidecar (the latest one `restartIngest` started). */
@@ -106,11 +106,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const ingestSecret = options.ingestSecret ?? randomBytes(16).toString('hex');
   const lines = options.lines ?? [];
   const untagged = new Map<string, string[]>();
+  const linesOf = (tag: string): string[] => {
+    if (!untagged.has(tag)) untagged.set(tag, []);
+    return untagged.get(tag)!;
+  };
   const onLine = (tag: string) => (line: string) => {
     if (options.onLine) return options.onLine(tag, line);
     lines.push(`[${tag}] ${line}`);
-    if (!untagged.has(tag)) untagged.set(tag, []);
-    untagged.get(tag)!.push(line);
+    linesOf(tag).push(line);
   };
   const edgePort = options.edge === 'none' ? undefined : await freePort();
   const rtmpPort = await freePort();
@@ -162,7 +165,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     apiUrl: apiPort ? `http://127.0.0.1:${apiPort}` : undefined,
     ports: { edge: edgePort, rtmp: rtmpPort, api: apiPort },
     lines,
-    linesOf: (tag) => untagged.get(tag) ?? [],
+    linesOf,
     edge: undefined,
     ingest: undefined,
     publishUrl: (stream, application = 'live') => `rtmp://127.0.0.1:${rtmpPort}/${application}/${stream}`,

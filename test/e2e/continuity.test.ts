@@ -7,31 +7,23 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { openPlayerPage, playheadJumpsBack, waitForPlayheadPast, waitUntilPlayedToTheEnd, type PlayerPage } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const RECONNECT_WINDOW_SECONDS = 8;
 const ADMIN_TOKEN = randomBytes(12).toString('hex');
 
 describe('a stream survives reconnects and encoder crashes', () => {
-  let dir: string;
+  let platform: Platform | undefined;
   let edgeUrl: string;
   let apiUrl: string;
   let rtmpUrl: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
-  let startSidecar: () => Promise<ManagedProcess>;
   let checker: PlaylistChecker | undefined;
   let player: PlayerPage | undefined;
   let dashPlayer: PlayerPage | undefined;
@@ -46,26 +38,21 @@ describe('a stream survives reconnects and encoder crashes', () => {
   const sessionsIn = (manifest: ReturnType<typeof parseM3u8>) => new Set(manifest.segments.map((segment) => segment.uri.split('-')[0]));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-continuity-'));
-    const [edgePort, rtmpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}/live/cont`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
-    startSidecar = () =>
-      startIngest({
-        rtmpPort,
-        edgeUrl,
-        ingestSecret: secret,
-        apiPort,
-        stateDir: join(dir, 'state'),
+    platform = await startTestPlatform('e2e-continuity', {
+      edge: 'wrangler',
+      dirPrefix: 'e2e-continuity-',
+      lines,
+      ingest: {
+        reconnectWindow: RECONNECT_WINDOW_SECONDS,
+        api: true,
         // A rung to encode: the faults below are ffmpeg's (a passthrough-only stream runs none).
-        extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--playlist-window', '30', '--stall-timeout', '4', '--ladder', '180:200k', '--x264-preset', 'ultrafast'],
-        env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
-        onLine: (line) => lines.push(`[ingest] ${line}`),
-      });
-    ingest = await startSidecar();
+        args: ['--playlist-window', '30', '--stall-timeout', '4', '--ladder', '180:200k', '--x264-preset', 'ultrafast'],
+        env: { ADMIN_TOKEN },
+      },
+    });
+    edgeUrl = platform.edgeUrl;
+    apiUrl = platform.apiUrl!;
+    rtmpUrl = platform.publishUrl('cont');
   });
 
   afterAll(async () => {
@@ -73,10 +60,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await player?.close();
     await dashPlayer?.close();
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-continuity', lines);
+    await platform?.stop();
   });
 
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
@@ -144,7 +128,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
 
   it('restarts a killed ffmpeg and continues the stream after a discontinuity', async () => {
     const sessionsBefore = sessionsIn(await playlist()).size;
-    const ffmpegPids = execFileSync('pgrep', ['-P', String(ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    const ffmpegPids = execFileSync('pgrep', ['-P', String(platform!.ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
     expect(ffmpegPids).toHaveLength(1);
     process.kill(Number(ffmpegPids[0]), 'SIGKILL');
     await eventually('segments from a restarted ffmpeg', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
@@ -157,7 +141,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
 
   it('kills and restarts an ffmpeg that stalls (stopped, writing nothing) while media keeps arriving', async () => {
     const sessionsBefore = sessionsIn(await playlist()).size;
-    const [pid] = execFileSync('pgrep', ['-P', String(ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    const [pid] = execFileSync('pgrep', ['-P', String(platform!.ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
     process.kill(Number(pid), 'SIGSTOP');
     await eventually('segments from the ffmpeg that replaced the stalled one', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
     expect(lines.some((line) => line.includes('wrote nothing for'))).toBe(true);
@@ -196,12 +180,12 @@ describe('a stream survives reconnects and encoder crashes', () => {
     player = await openPlayerPage(`${edgeUrl}/watch/cont`);
     await eventually('the player to start on the new broadcast', 30_000, async () => ((await player!.state()).playing ? true : undefined));
 
-    ingest!.signal('SIGKILL');
-    await ingest!.exited;
+    platform!.ingest!.signal('SIGKILL');
+    await platform!.ingest!.exited;
     await broadcast.exited;
     const leftBehind = await playlist();
     expect(leftBehind.endList).toBeFalsy();
-    ingest = await startSidecar();
+    await platform!.restartIngest();
 
     const again = publishTestPattern(rtmpUrl, 60);
     publishers.push(again);
@@ -218,11 +202,11 @@ describe('a stream survives reconnects and encoder crashes', () => {
   });
 
   it('after a sidecar crash with no publisher coming back, ends the stream once the window passes', async () => {
-    ingest!.signal('SIGKILL');
-    await ingest!.exited;
+    platform!.ingest!.signal('SIGKILL');
+    await platform!.ingest!.exited;
     await Promise.all(publishers.map((publisher) => publisher.exited));
     const restartedAt = Date.now();
-    ingest = await startSidecar();
+    await platform!.restartIngest();
     const ended = await eventually('ENDLIST after the window', (RECONNECT_WINDOW_SECONDS + 20) * 1000, async () => {
       const manifest = await playlist();
       return manifest.endList ? manifest : undefined;
