@@ -1,5 +1,8 @@
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+
+// The stream registry's D1 migrations, handed to the Workers tests (applyD1Migrations in test/workers/).
+const d1Migrations = await readD1Migrations('./migrations');
 
 export default defineConfig({
   test: {
@@ -9,7 +12,7 @@ export default defineConfig({
       },
       {
         // Inside the Workers runtime (workerd via miniflare), with the R2 binding and the Cache API of wrangler.toml.
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { TEST_MIGRATIONS: d1Migrations } } })],
         test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 60_000 },
       },
       {
