@@ -22,6 +22,7 @@ import { runEdgeStage } from './bench/edge-stage.ts';
 import { runLadderStage } from './bench/ladder-stage.ts';
 import { LATENCY_MODES, playbackModes, runLatencyStage, type LatencyModeName } from './bench/latency-stage.ts';
 import { runMemoryStage } from './bench/memory-stage.ts';
+import { runSidecarCostStage } from './bench/sidecar-cost-stage.ts';
 import { runMeasured } from './bench/measure.ts';
 import { ensureNginxRtmp, startNginxPeer } from './bench/nginx-peer.ts';
 import { startOurEdge, startOurSidecar } from './bench/our-platform.ts';
@@ -32,7 +33,7 @@ import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { freePort } from './lib/free-port.ts';
 import { positiveInteger } from './lib/cli-numbers.ts';
 
-const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory'] as const;
+const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar'] as const;
 type Stage = (typeof STAGES)[number];
 
 function stageList(value: string): Stage[] {
@@ -57,7 +58,7 @@ function integerList(value: string): number[] {
 
 const program = new Command('bench')
   .description("Our platform side by side with the blog's nginx-rtmp server: latency, availability, ladder cost, capacity, edge, memory.")
-  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')})`).default([...STAGES]).argParser(stageList))
+  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')}; sidecar only when named)`).default(STAGES.filter((stage) => stage !== 'sidecar')).argParser(stageList))
   .addOption(new Option('--runs <n>', 'runs per measurement (medians are reported)').default(3).argParser(positiveInteger))
   .addOption(new Option('--seconds <n>', 'seconds measured per run').default(20).argParser(positiveInteger))
   .option('--long', 'memory drift over 10 minutes (default: 1 minute)', false)
@@ -68,6 +69,8 @@ const program = new Command('bench')
       .choices(['node', 'wrangler', 'both'])
       .default('both'),
   )
+  .addOption(new Option('--sidecar-publishers <n>', 'passthrough streams of the sidecar stage (its cost per stream, no nginx)').default(10).argParser(positiveInteger))
+  .option('--sidecar-cpu-prof <dir>', 'the sidecar stage runs its sidecars under node --cpu-prof, profiles in this folder')
   .addOption(new Option('--ladder-sources <heights>', 'source heights of the ladder stage').default([720, 1080]).argParser(integerList))
   .addOption(new Option('--stage-minutes <n>', 'time limit of every other stage').default(20).argParser(positiveInteger))
   .addOption(
@@ -90,6 +93,8 @@ interface BenchOptions {
   capacityMinutes: number;
   capacityEdge: 'node' | 'wrangler' | 'both';
   ladderSources: number[];
+  sidecarPublishers: number;
+  sidecarCpuProf?: string;
   stageMinutes: number;
   llUrl?: string;
   latencyModes: LatencyModeName[];
@@ -236,6 +241,9 @@ try {
     );
   }
   if (selected.has('edge')) results.edge = await runStage('edge', options.stageMinutes, runEdgeStage);
+  if (selected.has('sidecar')) {
+    results.sidecar = await runStage('sidecar', options.stageMinutes, (context) => runSidecarCostStage(context, { publishers: options.sidecarPublishers, cpuProfileDir: options.sidecarCpuProf }));
+  }
   if (selected.has('memory')) results.memory = await runStage('memory', options.long ? 16 : options.stageMinutes, runMemoryStage);
 } finally {
   status('stopping every process started…');

@@ -4,6 +4,7 @@ import { capacityOfAnyVersion, type CapacityResult, type CapacityStep } from './
 import type { LadderSourceResult } from './ladder-stage.ts';
 import type { LatencyResult } from './latency-stage.ts';
 import type { MemoryResult } from './memory-stage.ts';
+import type { SidecarCostResult } from './sidecar-cost-stage.ts';
 
 /** The goals of issues #10 and #21, as printed next to the figures. */
 export const GOALS = {
@@ -133,6 +134,16 @@ export function memoryLines(memory: MemoryResult): string[] {
   ];
 }
 
+export function sidecarCostLines(cost: SidecarCostResult): string[] {
+  const { median: m } = cost;
+  return [
+    `Sidecar cost (no nginx; Node edge not counted): ${cost.publishers} passthrough 720p30 streams, ${cost.secondsMeasured} s measured, median of ${cost.runs.length} run(s), load ${s(m.load1, 1)}`,
+    `  CPU ${s(m.cpuPercent, 1)} % of a core, ${s(m.cpuPercentPerStream)} % per stream: ${GOALS.capacityCpu} ${mark(m.cpuPercentPerStream <= cost.goals.cpuPercentPerStream)}`,
+    `  RSS ${s(m.rssMegabytesPerStream)} MB per stream: ${GOALS.capacityRss} ${mark(m.rssMegabytesPerStream <= cost.goals.rssMegabytesPerStream)}`,
+    '',
+  ];
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].filter(Number.isFinite).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
@@ -149,6 +160,8 @@ export function summaryLines(results: Record<string, unknown>): string[] {
     ...(isResult<CapacityResult>(results.capacity) ? capacityLines(results.capacity) : failed('capacity', results.capacity)),
     ...(isResult<EdgeFigures>(results.edge) ? edgeLines(results.edge) : failed('edge', results.edge)),
     ...(isResult<MemoryResult>(results.memory) ? memoryLines(results.memory) : failed('memory', results.memory)),
+    // Only when the stage ran (it runs when named).
+    ...(results.sidecar === undefined ? [] : isResult<SidecarCostResult>(results.sidecar) ? sidecarCostLines(results.sidecar) : failed('sidecar', results.sidecar)),
   ];
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Stage "sidecar": what one passthrough stream costs the sidecar alone, small and repeatable
+ * (issue 21's goals: ≤ 1 % of a core and ≤ 3 MB RSS per stream). No nginx, no ramp: the
+ * self-hosted Node edge (storage in a folder; its cost is not counted) and, per run, a fresh
+ * `--ladder none` sidecar fed by N publishers copying the pre-encoded 720p30 FLV in real time,
+ * looped (`-c copy`: the publishers cost little). Per run: the sidecar's RSS idle and with N
+ * streams, its CPU (its own /proc stat, and any child's: there should be none) over the measured
+ * stretch after a warm-up. Medians over --runs.
+ *
+ * `--sidecar-cpu-prof DIR` runs the sidecars under `node --cpu-prof` (profiles in DIR, one per
+ * run, written when each sidecar stops): where the time goes.
+ */
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pause, type BenchContext } from './bench-context.ts';
+import { median, processTree, treeCpuSeconds, treeRssBytes } from './measure.ts';
+import { startOurNodeEdge, startOurSidecar } from './our-platform.ts';
+import { filePublisherArgs, startPublisher, type Publisher } from './publishers.ts';
+import { sidecarConnectionLimits } from './capacity-figures.ts';
+
+export interface SidecarCostRun {
+  idleRssMegabytes: number;
+  loadedRssMegabytes: number;
+  /** The sidecar's CPU over the measured stretch, % of one core (all its streams). */
+  cpuPercent: number;
+  cpuPercentPerStream: number;
+  rssMegabytesPerStream: number;
+  /** Processes under the sidecar while measured (0: no ffmpeg). */
+  children: number;
+  /** The machine's 1-minute load average at the end of the run. */
+  load1: number;
+}
+
+export interface SidecarCostResult {
+  publishers: number;
+  secondsMeasured: number;
+  runs: SidecarCostRun[];
+  median: { cpuPercentPerStream: number; rssMegabytesPerStream: number; cpuPercent: number; load1: number };
+  goals: { cpuPercentPerStream: number; rssMegabytesPerStream: number };
+}
+
+export interface SidecarCostOptions {
+  publishers: number;
+  /** Profiles of each run's sidecar go here (node --cpu-prof); none without. */
+  cpuProfileDir?: string;
+}
+
+const WARM_UP_SECONDS = 8;
+const SETTLE_MS = 2000;
+const megabytes = (bytes: number) => bytes / 1024 / 1024;
+
+
+export async function runSidecarCostStage(context: BenchContext, options: SidecarCostOptions): Promise<SidecarCostResult> {
+  const source = await context.sourceFile(720);
+  context.status('sidecar cost: starting the Node edge (edge/node-server.ts, a folder for storage)…');
+  const startedEdge = await startOurNodeEdge(join(context.work, 'sidecar-cost-edge'));
+  const edge = context.track({ ...startedEdge, stop: () => startedEdge.process.stop() });
+  const limits = sidecarConnectionLimits(options.publishers);
+  const sidecarArgs = ['--ladder', 'none', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
+  const runs: SidecarCostRun[] = [];
+  try {
+    for (let run = 0; run < context.runs; run++) {
+      const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProfileDir)] : undefined;
+      const started = await startOurSidecar(edge, join(context.work, `sidecar-cost-${run}`), { extraArgs: sidecarArgs, nodeFlags });
+      const sidecar = context.track({ ...started, stop: () => started.process.stop() });
+      const publishers: Publisher[] = [];
+      try {
+        await pause(SETTLE_MS, context.signal);
+        const pid = sidecar.process.pid!;
+        const idle = treeRssBytes(pid);
+        const seconds = WARM_UP_SECONDS + context.seconds + 60;
+        for (let index = 0; index < options.publishers; index++) {
+          const stream = `cost${run}n${index}`;
+          publishers.push(context.track(startPublisher(context.ffmpeg, filePublisherArgs({ file: source, seconds, targets: [sidecar.publishUrl(stream)] }), stream)));
+          await pause(100, context.signal);
+        }
+        await pause(WARM_UP_SECONDS * 1000, context.signal);
+        const cpuBefore = treeCpuSeconds(pid);
+        const from = performance.now();
+        await pause(context.seconds * 1000, context.signal);
+        const cpuPercent = ((treeCpuSeconds(pid) - cpuBefore) / ((performance.now() - from) / 1000)) * 100;
+        const loaded = treeRssBytes(pid);
+        const stopped = publishers.filter((publisher) => publisher.process.hasExited);
+        if (stopped.length > 0) throw new Error(`${stopped.length} publisher(s) stopped: ${stopped[0]!.errors.slice(-1).join('')}`);
+        const figures: SidecarCostRun = {
+          idleRssMegabytes: megabytes(idle),
+          loadedRssMegabytes: megabytes(loaded),
+          cpuPercent,
+          cpuPercentPerStream: cpuPercent / options.publishers,
+          rssMegabytesPerStream: megabytes(loaded - idle) / options.publishers,
+          children: processTree(pid).length - 1,
+          load1: loadavg()[0]!,
+        };
+        runs.push(figures);
+        context.status(
+          `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
+        );
+      } finally {
+        for (const publisher of publishers) {
+          context.untrack(publisher);
+          await publisher.stop();
+        }
+        context.untrack(sidecar);
+        await sidecar.stop();
+      }
+    }
+  } finally {
+    context.untrack(edge);
+    await edge.stop();
+  }
+  const result: SidecarCostResult = {
+    publishers: options.publishers,
+    secondsMeasured: context.seconds,
+    runs,
+    median: {
+      cpuPercentPerStream: median(runs.map((run) => run.cpuPercentPerStream)),
+      rssMegabytesPerStream: median(runs.map((run) => run.rssMegabytesPerStream)),
+      cpuPercent: median(runs.map((run) => run.cpuPercent)),
+      load1: median(runs.map((run) => run.load1)),
+    },
+    goals: { cpuPercentPerStream: 1, rssMegabytesPerStream: 3 },
+  };
+  context.status(
+    `  sidecar cost, median of ${runs.length}: ${result.median.cpuPercentPerStream.toFixed(2)} % of a core per stream (goal ≤ 1), ${result.median.rssMegabytesPerStream.toFixed(2)} MB RSS per stream (goal ≤ 3), load ${result.median.load1.toFixed(1)}`,
+  );
+  return result;
+}
