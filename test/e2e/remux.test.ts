@@ -4,21 +4,16 @@
  * cannot pass (MP3) still gets its ffmpeg.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { playInChromium } from '../helpers/players.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 /** The sidecar's ffmpeg children (pgrep exits 1 when there are none). */
 function ffmpegChildren(pid: number): number[] {
@@ -33,8 +28,7 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const publishers: TestPublisher[] = [];
   const lines: string[] = [];
 
@@ -59,36 +53,27 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-remux-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--ladder', 'none', '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-remux', {
+      edge: 'node',
+      dirPrefix: 'e2e-remux-',
+      lines,
+      ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] },
     });
+    dir = platform.dir;
+    edgeUrl = platform.edgeUrl;
+    rtmpBase = platform.rtmpUrl;
   });
 
   afterAll(async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-remux', lines);
+    await platform?.stop();
   });
 
   it('plays a --ladder none stream in hls.js, decodes with ffprobe, and runs no ffmpeg for it', async () => {
     publish('bframes', await makeFlv({ seconds: 40, gopFrames: 60, bFrames: 2, audioSampleRate: 44100 }));
     await mediaPlaylist('bframes', 'source', 2);
     expect(lines.some((line) => line.includes('remux started (no ffmpeg)'))).toBe(true);
-    expect(ffmpegChildren(ingest!.pid!)).toEqual([]);
+    expect(ffmpegChildren(platform!.ingest!.pid!)).toEqual([]);
 
     const playback = await playInChromium(`${edgeUrl}/watch/bframes`, 4);
     expect(playback.fatal).toBeNull();
@@ -103,14 +88,14 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     const multivariant = parseM3u8((await text('/live/bframes/index.m3u8'))!);
     expect(multivariant.playlists![0]!.attributes.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
     // Still none, after all of that.
-    expect(ffmpegChildren(ingest!.pid!)).toEqual([]);
+    expect(ffmpegChildren(platform!.ingest!.pid!)).toEqual([]);
   });
 
   it('gives a source with MP3 audio its ffmpeg (the audio is encoded), and the passthrough stream still has none', async () => {
     publish('mp3', await makeFlv({ seconds: 40, gopFrames: 60, audioCodec: 'libmp3lame', audioSampleRate: 44100 }));
     await mediaPlaylist('mp3', 'audio', 2);
     expect(lines.some((line) => line.includes('encoder started (ffmpeg: MP3 audio is not AAC)'))).toBe(true);
-    expect(ffmpegChildren(ingest!.pid!)).toHaveLength(1);
+    expect(ffmpegChildren(platform!.ingest!.pid!)).toHaveLength(1);
     const audio = await probeDecode(await renditionBytes('mp3', 'audio'));
     expect(audio).toMatchObject({ codecType: 'audio', codecName: 'aac' });
   });
