@@ -13,6 +13,8 @@ import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
+import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
+import type { StreamRegistry } from './platform/stream-registry.ts';
 
 export interface EdgeDependencies {
   store: ObjectStore;
@@ -35,6 +37,10 @@ export interface EdgeDependencies {
   lowLatency?: LowLatencyCoordinator;
   /** The connecting peer's address where the runtime gives it (Node, Deno); the write API checks it for the development secret. */
   peerAddress?: (c: Context) => string | undefined;
+  /** The platform's configured streams (D1 on Workers, SQLite on Node/Deno); unset: the management API answers 503. */
+  registry?: StreamRegistry;
+  /** Bearer token of the management API (/api/v1/streams); unset: it answers 503. */
+  adminToken?: string;
 }
 
 // Far beyond any URL of ours (a token and a few query parameters included).
@@ -55,6 +61,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
+  app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
   app.onError(errorResponse);

@@ -8,6 +8,8 @@ import dashJsPackage from '../node_modules/dashjs/package.json' with { type: 'js
 import { createApp } from './app.ts';
 import { DurableObjectCoordinator, type LiveStreamObject } from './low-latency/live-stream-object.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
+import { D1Client } from './platform/d1-client.ts';
+import { SqlStreamRegistry } from './platform/stream-registry.ts';
 
 export { LiveStreamObject } from './low-latency/live-stream-object.ts';
 
@@ -15,6 +17,10 @@ export interface Env {
   BUCKET: R2Bucket;
   /** One Durable Object per live stream: low-latency HLS parts and blocking playlist reloads. */
   LIVE: DurableObjectNamespace<LiveStreamObject>;
+  /** The stream registry (edge/platform/): migrations/ applied with `wrangler d1 migrations apply DB`. */
+  DB: D1Database;
+  /** Bearer token of the management API, /api/v1/streams (`wrangler secret put ADMIN_TOKEN`). */
+  ADMIN_TOKEN?: string;
   INGEST_SECRET?: string;
   /** Secret of signed playback tokens (`wrangler secret put PLAYBACK_SECRET`). */
   PLAYBACK_SECRET?: string;
@@ -39,6 +45,8 @@ export default {
       ingestSecret: env.INGEST_SECRET,
       playbackSecret: env.PLAYBACK_SECRET || undefined,
       segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,
+      registry: new SqlStreamRegistry(new D1Client(env.DB)),
+      adminToken: env.ADMIN_TOKEN || undefined,
       assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource },
     });
     return app.fetch(request, env, ctx);
