@@ -8,3 +8,8 @@ declare module '*/dash.all.min.js' {
   const source: string;
   export default source;
 }
+
+declare module 'shaka-player/dist/shaka-player.compiled.js' {
+  const source: string;
+  export default source;
+}

@@ -18,6 +18,8 @@ function run(command: string, args: string[]): void {
 console.log('[test] type-checking…');
 run('tsc', ['-p', 'tsconfig.json']);
 run('tsc', ['-p', 'edge/tsconfig.json']);
+// The player page's browser code, typed with the DOM.
+run('tsc', ['-p', 'edge/player/client/tsconfig.json']);
 // The Deno adapter, type-checked by Deno itself (it uses Deno's globals).
 run('deno', ['check', 'edge/deno-server.ts']);
 const extra = process.argv.slice(2);

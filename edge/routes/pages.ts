@@ -6,6 +6,8 @@ import { parsePlaybackQuery, manifestParameters, withParameters } from '../manif
 import { httpError } from '../errors.ts';
 import { FAVICON_PATH, FAVICON_SVG } from '../player/favicon.ts';
 import { renderIndexPage, type LiveStream } from '../player/index-page.ts';
+import { PLAYER_CLIENT_HASH, PLAYER_CLIENT_SOURCE } from '../player/client-bundle.generated.ts';
+import { parsePlayerChoice, type PlayerLibrary } from '../player/client/config.ts';
 import { renderPlayerPage } from '../player/player-page.ts';
 import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
 import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
@@ -16,6 +18,12 @@ export interface PlayerAssets {
   hlsJsSource: string;
   dashJsVersion: string;
   dashJsSource: string;
+  /**
+   * Shaka Player's compiled build, for `?player=shaka`. Every adapter serves it; apps built
+   * without it (tests and benchmarks that never open the page) answer that choice with a 404.
+   */
+  shakaVersion?: string;
+  shakaSource?: string;
 }
 
 // The front page looks at this many streams at most (one status read each).
@@ -50,6 +58,10 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   // The version in the path makes an asset immutable: a new player version gets a new URL.
   const hlsScriptUrl = `/assets/hls-${assets.hlsJsVersion}.min.js`;
   const dashScriptUrl = `/assets/dash-${assets.dashJsVersion}.min.js`;
+  const shakaScriptUrl = `/assets/shaka-player-${assets.shakaVersion}.compiled.js`;
+  // The page's own script (edge/player/client/), named by its content's hash.
+  const clientScriptUrl = `/assets/player-${PLAYER_CLIENT_HASH}.js`;
+  const libraryScriptUrls: Record<PlayerLibrary, string> = { 'hls.js': hlsScriptUrl, 'dash.js': dashScriptUrl, shaka: shakaScriptUrl };
   const script = (source: string) => () =>
     new Response(source, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': IMMUTABLE } });
   routes.get(hlsScriptUrl, script(assets.hlsJsSource));
@@ -57,25 +69,30 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   // Asked for by clients that do not read the pages' <link rel="icon">: no icon, and no 404 to log.
   routes.get('/favicon.ico', () => new Response(null, { status: 204, headers: { 'cache-control': 'public, max-age=86400' } }));
   routes.get(dashScriptUrl, script(assets.dashJsSource));
+  if (assets.shakaSource !== undefined) routes.get(shakaScriptUrl, script(assets.shakaSource));
+  routes.get(clientScriptUrl, script(PLAYER_CLIENT_SOURCE));
 
   routes.get('/watch/:streamId', (c) => {
     const streamId = c.req.param('streamId');
     if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const format = c.req.query('format') ?? 'hls';
-    if (format !== 'hls' && format !== 'dash') throw httpError(400, 'format must be hls or dash');
+    const searchParams = new URL(c.req.url).searchParams;
+    const choice = parsePlayerChoice(searchParams);
+    if (!choice.ok) throw httpError(400, choice.reason);
+    if (choice.player === 'shaka' && assets.shakaSource === undefined) throw httpError(404, 'this edge does not serve Shaka Player');
     // The page passes the viewer's query (token, max_height, dvr) on to the manifests, which
     // carry what their children need further.
-    const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
+    const parsed = parsePlaybackQuery(searchParams);
     if (!parsed.ok) throw httpError(400, parsed.reason);
     const withQuery = (url: string) => withParameters(url, manifestParameters(parsed.query));
     const page = renderPlayerPage({
       streamId,
-      format,
+      format: choice.format,
+      player: choice.player,
       playlistUrl: withQuery(`/live/${streamId}/index.m3u8`),
       mpdUrl: withQuery(`/live/${streamId}/manifest.mpd`),
       statusUrl: `/live/${streamId}/status.json`,
-      hlsScriptUrl,
-      dashScriptUrl,
+      libraryScriptUrl: libraryScriptUrls[choice.player],
+      clientScriptUrl,
     });
     // A page holding a viewer's token is that viewer's: not for shared caches.
     return c.html(page, 200, { 'cache-control': parsed.query.token ? 'private, no-store' : 'public, max-age=60' });

@@ -16,7 +16,7 @@ export function edgeAppForTest(options: { secret?: string | undefined; playbackS
     ingestSecret: 'secret' in options ? options.secret : TEST_SECRET,
     playbackSecret: options.playbackSecret,
     segmentBaseUrl: options.segmentBaseUrl,
-    assets: { hlsJsVersion: '9.9.9', hlsJsSource: '/* hls.js */', dashJsVersion: '8.8.8', dashJsSource: '/* dash.js */' },
+    assets: { hlsJsVersion: '9.9.9', hlsJsSource: '/* hls.js */', dashJsVersion: '8.8.8', dashJsSource: '/* dash.js */', shakaVersion: '7.7.7', shakaSource: '/* shaka */' },
   });
   return { app, store };
 }

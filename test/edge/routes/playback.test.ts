@@ -146,9 +146,13 @@ describe('edge playback routes', () => {
     expect(dash).toContain('src="/assets/dash-8.8.8.min.js"');
     expect(dash).toContain('"/live/colors/manifest.mpd"');
     // dash.js starts playback itself: a play() of the page's own before dash.js listens for the
-    // video's "play" event would keep it from ever reloading the live MPD.
-    expect(dash).toMatch(/player\.initialize\(video, manifestUrl, true\)/);
-    expect(dash).toMatch(/if \(format === "dash"\) \{ startDash\(\); return; \}\s+startHls\(\);\s+video\.play\(\)/);
+    // video's "play" event would keep it from ever reloading the live MPD. (The page's script is
+    // edge/player/client/, bundled and served beside the page.)
+    const client = /<script src="(\/assets\/player-[0-9a-f]+\.js)"><\/script>/.exec(dash)?.[1];
+    expect(client).toBeDefined();
+    const clientScript = await (await app.request(client ?? '')).text();
+    expect(clientScript).toMatch(/player\.initialize\(video, manifestUrl, true\)/);
+    expect(clientScript).toMatch(/engine = STARTERS\[config\.player\]\(page\);\s+if \(config\.player === "hls\.js"\) video\.play\(\)/);
     expect((await app.request('/assets/dash-8.8.8.min.js')).status).toBe(200);
     expect((await app.request('/watch/colors?format=flash')).status).toBe(400);
   });

@@ -1,0 +1,87 @@
+/**
+ * The player page's script (bundled into one file by scripts/build-player-client.ts): starts the
+ * chosen player on the page's manifest and keeps the status, stats and stream-state lines current.
+ */
+import { readPlayerPageConfig, type PlayerLibrary } from './config.ts';
+import { startDash } from './dash-engine.ts';
+import { NO_ENGINE, type PlaybackEngine } from './engine.ts';
+import './globals.ts';
+import { startHls } from './hls-engine.ts';
+import { PlayerPage } from './page.ts';
+import { bufferedAhead, watchedStep } from './playhead.ts';
+import { startShaka } from './shaka-engine.ts';
+import { statsText, streamStateText, watchedText } from './texts.ts';
+
+const STARTERS: Record<PlayerLibrary, (page: PlayerPage) => PlaybackEngine> = { 'hls.js': startHls, 'dash.js': startDash, shaka: startShaka };
+
+// One function, not module scope: the bundle keeps the engines' local names (video, page) as written.
+function runPlayerPage(): void {
+  const configElement = document.getElementById('player-config');
+  const config = readPlayerPageConfig(JSON.parse(configElement?.textContent ?? 'null'));
+
+  let engine: PlaybackEngine = NO_ENGINE;
+  const page = new PlayerPage(config, start);
+  const { video, state } = page;
+  window.playerState = state;
+
+  function start(): void {
+    engine = STARTERS[config.player](page);
+    // dash.js and Shaka Player start playback themselves; hls.js (or the browser's own HLS) is asked to.
+    if (config.player === 'hls.js') video.play().catch(() => page.pressPlay());
+  }
+
+  // Seconds of media the viewer has watched: the playhead's steps in normal playback, summed.
+  let watchedSeconds = 0;
+  let lastPlayhead = NaN;
+  video.addEventListener('seeking', () => {
+    lastPlayhead = NaN;
+  });
+  video.addEventListener('timeupdate', () => {
+    watchedSeconds += watchedStep(video.currentTime - lastPlayhead, video);
+    lastPlayhead = video.currentTime;
+  });
+
+  video.addEventListener('playing', () => {
+    state.playing = true;
+  });
+  // Once playing, the video waiting for data is a stall a viewer sees.
+  video.addEventListener('waiting', () => {
+    if (state.playing) state.stalls = (state.stalls ?? 0) + 1;
+  });
+  video.addEventListener('error', () => page.showError(`Video element error: ${video.error ? video.error.message : null}`));
+  setInterval(() => {
+    if (!state.playing) return;
+    state.height = engine.height();
+    state.latency = engine.latency();
+    state.buffer = bufferedAhead(video.buffered, video.currentTime);
+    state.lowLatency = engine.lowLatency();
+    // Time watched, not the playhead: a live DASH playhead counts from 1970 (dash.js puts the
+    // stream on the wall clock), an HLS one from wherever the live window started.
+    page.statusLine.textContent = watchedText(watchedSeconds);
+    page.stats.textContent = statsText({ height: state.height, auto: page.quality.value === 'auto', buffer: state.buffer, latency: state.latency, lowLatency: state.lowLatency });
+  }, 500);
+
+  // The stream's own status: tells a viewer whether to wait (reconnecting) or that it is over.
+  async function refreshStreamState(): Promise<void> {
+    try {
+      const response = await fetch(config.statusUrl, { cache: 'no-store' });
+      if (!response.ok) {
+        page.streamStateLine.textContent = 'Not live yet.';
+        return;
+      }
+      const status = (await response.json()) as { state?: string };
+      state.streamState = status.state;
+      page.streamStateLine.textContent = streamStateText(status.state);
+      // Once the playhead has run into the end of what is buffered, a player that would wait there forever ends the stream.
+      if (status.state === 'ended' && !video.ended && bufferedAhead(video.buffered, video.currentTime) <= 0.5) engine.finishEndedStream();
+    } catch {
+      page.streamStateLine.textContent = '';
+    }
+  }
+
+  void refreshStreamState();
+  setInterval(refreshStreamState, 3000);
+  start();
+}
+
+runPlayerPage();

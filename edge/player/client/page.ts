@@ -1,0 +1,104 @@
+/** The player page's elements and what every player reports into: state, error box, status line, quality menu. */
+import type { PlayerPageConfig } from './config.ts';
+import { isRefusal, NOT_LIVE_YET, PRESS_PLAY, refusalReason, refusalText } from './texts.ts';
+
+/** One error event of the player, as recorded for tests and for people debugging in the console. */
+export interface RecordedError {
+  type: string;
+  details: string;
+  fatal: boolean;
+}
+
+/** `window.playerState`: read by end-to-end tests and by people debugging in the console. */
+export interface PlayerState {
+  format: PlayerPageConfig['format'];
+  player: PlayerPageConfig['player'];
+  playing: boolean;
+  errors: RecordedError[];
+  fatal: string | null;
+  renditions?: number[];
+  height?: number;
+  latency?: number;
+  buffer?: number;
+  lowLatency?: boolean;
+  stalls?: number;
+  streamState?: string;
+}
+
+export interface Rendition {
+  /** The player's id of the rendition (what the menu hands back). */
+  value: string;
+  height: number;
+  bitrate: number;
+}
+
+function element<T extends HTMLElement>(id: string, type: { new (): T }): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`player page: no #${id}`);
+  return found;
+}
+
+/** The page as a player sees it: where it plays, what it reports, how it says what went wrong. */
+export class PlayerPage {
+  readonly video = element('video', HTMLVideoElement);
+  readonly quality = element('quality', HTMLSelectElement);
+  readonly stats = element('stats', HTMLElement);
+  readonly statusLine = element('status', HTMLElement);
+  readonly streamStateLine = element('stream-state', HTMLElement);
+  private readonly errorBox = element('error', HTMLElement);
+  readonly state: PlayerState;
+
+  readonly config: PlayerPageConfig;
+  /** Starts the player again (once the stream may be live). */
+  private readonly restart: () => void;
+
+  constructor(config: PlayerPageConfig, restart: () => void) {
+    this.config = config;
+    this.restart = restart;
+    this.state = { format: config.format, player: config.player, playing: false, errors: [], fatal: null };
+  }
+
+  showError(message: string): void {
+    this.errorBox.hidden = false;
+    this.errorBox.textContent = message;
+  }
+
+  notLiveYet(): void {
+    this.statusLine.textContent = NOT_LIVE_YET;
+    setTimeout(this.restart, 3000);
+  }
+
+  pressPlay(): void {
+    this.statusLine.textContent = PRESS_PLAY;
+  }
+
+  /** A refusal is for good: players only see the status, so the page asks once for the edge's reason. */
+  async showRefusal(url: string, status: 401 | 403): Promise<void> {
+    let reason = '';
+    try {
+      reason = refusalReason(await (await fetch(url, { cache: 'no-store' })).json());
+    } catch {
+      // No JSON reason (a proxy's page, say): the status alone.
+    }
+    this.state.fatal = `refused-${status}`;
+    this.statusLine.textContent = '';
+    this.showError(refusalText(status, reason));
+  }
+
+  /** For players that do not say why a manifest failed: a refusal is shown, anything else (404) waits for the stream. */
+  explainManifestFailure(url: string): void {
+    fetch(url, { cache: 'no-store' })
+      .then((response) => (isRefusal(response.status) ? this.showRefusal(url, response.status) : this.notLiveYet()))
+      .catch(() => this.notLiveYet());
+  }
+
+  fillQualityMenu(renditions: Rendition[], label: (rendition: Rendition) => string): void {
+    this.state.renditions = renditions.map((r) => r.height);
+    for (const r of [...renditions].sort((a, b) => b.height - a.height)) {
+      const option = document.createElement('option');
+      option.value = r.value;
+      option.textContent = label(r);
+      this.quality.append(option);
+    }
+  }
+}

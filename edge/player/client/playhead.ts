@@ -1,0 +1,25 @@
+/** Playhead arithmetic of the player page, on plain numbers (the video element's state passed in). Pure. */
+
+/** The video element's buffered ranges, as the DOM's TimeRanges offers them. */
+export interface Ranges {
+  readonly length: number;
+  start(index: number): number;
+  end(index: number): number;
+}
+
+/** Seconds buffered ahead of the playhead, in the range it is in (0 when it is in none). */
+export function bufferedAhead(buffered: Ranges, currentTime: number): number {
+  for (let i = 0; i < buffered.length; i++) {
+    if (buffered.start(i) <= currentTime + 0.1 && currentTime <= buffered.end(i)) return buffered.end(i) - currentTime;
+  }
+  return 0;
+}
+
+/**
+ * Seconds of media watched in one step of the playhead: the step itself in normal playback, 0
+ * for a jump (a seek, a player catching up with live, a gap skipped), which is not watching.
+ * Not video.played: dash.js's first seek from 0 to the live edge (on the wall clock) counts as played.
+ */
+export function watchedStep(step: number, playing: { paused: boolean; seeking: boolean }): number {
+  return !playing.paused && !playing.seeking && step > 0 && step < 2 ? step : 0;
+}

@@ -1,0 +1,116 @@
+/** HLS or DASH with Shaka Player (its compiled <script> build, served by the edge from npm like hls.js). */
+import type { PlaybackEngine } from './engine.ts';
+import { NO_ENGINE } from './engine.ts';
+import type { ShakaError, ShakaTrack } from './globals.ts';
+import type { PlayerPage } from './page.ts';
+import { isRefusal, playbackFailedText, renditionLabel } from './texts.ts';
+
+// ShakaError: BAD_HTTP_STATUS's data is [uri, status, …]; severity 2 is CRITICAL (playback stopped).
+const BAD_HTTP_STATUS = 1001;
+const CRITICAL = 2;
+
+/** What Shaka's error says, for the page's error list and its failure line. */
+function describe(error: ShakaError): string {
+  return `code ${error.code} (category ${error.category}, severity ${error.severity})`;
+}
+
+/** The URL and HTTP status of a failed request, if that is what the error is. */
+function httpFailure(error: ShakaError): { url: string; status: number } | undefined {
+  if (error.code !== BAD_HTTP_STATUS) return undefined;
+  const [url, status] = error.data as unknown[];
+  return typeof url === 'string' && typeof status === 'number' ? { url, status } : undefined;
+}
+
+function isShakaError(value: unknown): value is ShakaError {
+  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number';
+}
+
+export function startShaka(page: PlayerPage): PlaybackEngine {
+  const { video, quality, state, config } = page;
+  const shakaLibrary = window.shaka;
+  if (!shakaLibrary) {
+    page.showError('Shaka Player did not load.');
+    return NO_ENGINE;
+  }
+  shakaLibrary.polyfill.installAll();
+  if (!shakaLibrary.Player.isBrowserSupported()) {
+    page.showError(NO_MSE_SHAKA);
+    return NO_ENGINE;
+  }
+  const player = new shakaLibrary.Player();
+  window.shakaPlayer = player;
+  let stopped = false;
+  const fail = (error: ShakaError) => {
+    if (stopped) return;
+    const http = httpFailure(error);
+    // A refusal is for good, fatal or not (as with hls.js).
+    if (http && isRefusal(http.status)) {
+      stopped = true;
+      void player.destroy();
+      void page.showRefusal(http.url, http.status);
+      return;
+    }
+    if (error.severity !== CRITICAL) return;
+    stopped = true;
+    void player.destroy();
+    state.fatal = String(error.code);
+    page.showError(playbackFailedText(`shaka / ${describe(error)}`, http ? `HTTP ${http.status} ${http.url}` : undefined));
+  };
+  // Shaka fires "error" for recoverable problems too (severity 1): every one is recorded.
+  player.addEventListener('error', (event) => {
+    const error = (event as CustomEvent<unknown>).detail;
+    if (!isShakaError(error)) return;
+    state.errors.push({ type: 'shaka', details: describe(error), fatal: error.severity === CRITICAL });
+    fail(error);
+  });
+  quality.onchange = () => {
+    const auto = quality.value === 'auto';
+    player.configure({ abr: { enabled: auto } });
+    const track = player.getVariantTracks().find((candidate) => String(candidate.id) === quality.value);
+    if (!auto && track) player.selectVariantTrack(track, true);
+  };
+  void (async () => {
+    await player.attach(video);
+    try {
+      await player.load(config.manifestUrl);
+    } catch (error) {
+      if (!isShakaError(error)) throw error;
+      state.errors.push({ type: 'shaka', details: `load failed: ${describe(error)}`, fatal: true });
+      const http = httpFailure(error);
+      if (http?.status === 404) {
+        stopped = true;
+        await player.detach();
+        page.notLiveYet();
+        return;
+      }
+      fail(error);
+      return;
+    }
+    page.fillQualityMenu(
+      oneTrackPerHeight(player.getVariantTracks()).map((track) => ({ value: String(track.id), height: track.height ?? 0, bitrate: track.videoBandwidth ?? track.bandwidth })),
+      (r) => renditionLabel(r.height, r.bitrate),
+    );
+    video.play().catch(() => page.pressPlay());
+  })().catch((error: unknown) => page.showError(playbackFailedText(`shaka / ${String(error)}`)));
+
+  const active = () => player.getVariantTracks().find((track) => track.active);
+  return {
+    height: () => active()?.height ?? NaN,
+    latency: () => player.getStats().liveLatency,
+    lowLatency: () => player.getConfiguration().streaming.lowLatencyMode,
+    finishEndedStream: () => {},
+  };
+}
+
+/** Shaka lists a variant per video and audio pair: the menu offers each height once, at its highest bitrate. */
+function oneTrackPerHeight(tracks: ShakaTrack[]): ShakaTrack[] {
+  const best = new Map<number, ShakaTrack>();
+  for (const track of tracks) {
+    if (track.height === null) continue;
+    const known = best.get(track.height);
+    if (!known || track.bandwidth > known.bandwidth) best.set(track.height, track);
+  }
+  return [...best.values()];
+}
+
+const NO_MSE_SHAKA = 'This browser cannot play this stream with Shaka Player (no Media Source Extensions). Open the playlist in VLC.';
