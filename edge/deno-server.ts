@@ -5,11 +5,16 @@
  * with S3_ENDPOINT, S3_BUCKET, S3_REGION (default auto), S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
  * EDGE_HOST/EDGE_PORT (default 127.0.0.1:8080), and the edge's INGEST_SECRET, PLAYBACK_SECRET,
  * SEGMENT_BASE_URL as on Workers. Type-checked by `deno check` (npm test does).
+ * The stream registry and its management API (/api/v1/streams, ADMIN_TOKEN): set REGISTRY_DB to
+ * a SQLite file (node:sqlite; add --allow-write for its folder).
  */
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
+import { SqliteClient } from './platform/sqlite-client.ts';
+import { SqlStreamRegistry } from './platform/stream-registry.ts';
+import { DatabaseSync } from 'node:sqlite';
 
 const hostname = Deno.env.get('EDGE_HOST') ?? '127.0.0.1';
 const port = Number(Deno.env.get('EDGE_PORT') ?? 8080);
@@ -44,6 +49,19 @@ const store = new S3ObjectStore({
   secretAccessKey: required('S3_SECRET_ACCESS_KEY'),
   pathStyle: Deno.env.get('S3_VIRTUAL_HOSTED') !== '1',
 });
+/** The stream registry in a SQLite file, migrated from migrations/ (the files D1 gets on Workers). */
+async function openRegistry(path: string): Promise<SqlStreamRegistry> {
+  const client = new SqliteClient(new DatabaseSync(path));
+  const dir = new URL('../migrations/', import.meta.url);
+  const files = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith('.sql')) files.push({ name: entry.name, sql: await Deno.readTextFile(new URL(entry.name, dir)) });
+  }
+  client.migrate(files);
+  return new SqlStreamRegistry(client);
+}
+const registryDb = Deno.env.get('REGISTRY_DB');
+
 const hls = await packageFile('hls.js', 'dist/hls.min.js');
 const dash = await packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
 const app = createApp({
@@ -57,6 +75,8 @@ const app = createApp({
   },
   playbackSecret: Deno.env.get('PLAYBACK_SECRET') || undefined,
   segmentBaseUrl: Deno.env.get('SEGMENT_BASE_URL') || undefined,
+  registry: registryDb ? await openRegistry(registryDb) : undefined,
+  adminToken: Deno.env.get('ADMIN_TOKEN') || undefined,
   assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
 });
 

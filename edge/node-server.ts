@@ -2,8 +2,9 @@
  * The edge origin on Node with a folder for storage: the same Hono app as on Workers, for a
  * single machine or a VM without Cloudflare. `npm run edge:node -- --help`.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -12,6 +13,8 @@ import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store
 import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
+import { SqliteClient } from './platform/sqlite-client.ts';
+import { SqlStreamRegistry } from './platform/stream-registry.ts';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -24,9 +27,10 @@ const program = new Command('edge:node')
   .addOption(new Option('--host <address>', 'address to listen on').env('EDGE_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port to listen on').env('EDGE_PORT').default(8080).argParser(port))
   .addOption(new Option('--storage-dir <path>', 'the folder streams are stored in').env('STORAGE_DIR').default('media'))
-  .addHelpText('after', '\nSecrets and settings from the environment: INGEST_SECRET (write API), PLAYBACK_SECRET (signed playback), SEGMENT_BASE_URL (CDN for segments).')
+  .addOption(new Option('--registry-db <path>', 'SQLite file of the stream registry (default: STORAGE_DIR/.platform/registry.sqlite)').env('REGISTRY_DB'))
+  .addHelpText('after', '\nSecrets and settings from the environment: INGEST_SECRET (write API), ADMIN_TOKEN (management API, /api/v1/streams), PLAYBACK_SECRET (signed playback), SEGMENT_BASE_URL (CDN for segments).')
   .parse();
-const options = program.opts<{ host: string; port: number; storageDir: string }>();
+const options = program.opts<{ host: string; port: number; storageDir: string; registryDb?: string }>();
 
 // The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
 const refusal = developmentListenRefusal(process.env.INGEST_SECRET, options.host);
@@ -45,6 +49,15 @@ function packageFile(packageName: string, file: string): { source: string; versi
 const hls = packageFile('hls.js', 'dist/hls.min.js');
 const dash = packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
 const store = new FilesystemObjectStore(options.storageDir);
+
+/** The stream registry in a SQLite file, migrated from migrations/ (the files D1 gets on Workers). */
+function openRegistry(path: string): SqlStreamRegistry {
+  mkdirSync(dirname(path), { recursive: true });
+  const client = new SqliteClient(new DatabaseSync(path));
+  const dir = fileURLToPath(new URL('../migrations/', import.meta.url));
+  client.migrate(readdirSync(dir).filter((name) => name.endsWith('.sql')).map((name) => ({ name, sql: readFileSync(join(dir, name), 'utf8') })));
+  return new SqlStreamRegistry(client);
+}
 const app = createApp({
   store,
   lowLatency: new InProcessCoordinator(store),
@@ -52,6 +65,8 @@ const app = createApp({
   peerAddress: (c) => getConnInfo(c).remote.address,
   playbackSecret: process.env.PLAYBACK_SECRET || undefined,
   segmentBaseUrl: process.env.SEGMENT_BASE_URL || undefined,
+  registry: openRegistry(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite')),
+  adminToken: process.env.ADMIN_TOKEN || undefined,
   assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
 });
 
