@@ -140,7 +140,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const sidecar = await startIngest({
       rtmpPort: extra.rtmpPort ?? rtmpPort,
       edgeUrl: extra.edgeUrl ?? (edgeUrl || undefined),
-      ingestSecret: extra.ingestSecret ?? (edgeUrl ? ingestSecret : undefined),
+      ingestSecret: extra.ingestSecret ?? (extra.edgeUrl || edgeUrl ? ingestSecret : undefined),
       apiPort: extra.api ? apiPort : undefined,
       stateDir: extra.stateDir ?? join(dir, 'state'),
       extraArgs: [

@@ -4,19 +4,14 @@
  * multivariant playlist the edge serves agree at every moment, and nothing is served as live
  * before today's own multivariant playlist exists.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
-import { eventually, freePort, within } from '../helpers/network.ts';
+import { eventually, within } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishFile } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 interface Observation {
   state: string;
@@ -29,34 +24,24 @@ describe('a new broadcast of a stream id used before', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const lines: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-rebroadcast-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
+    platform = await startTestPlatform('e2e-rebroadcast', {
+      edge: 'node',
+      dirPrefix: 'e2e-rebroadcast-',
+      lines,
       // A 180p rung: made under a 240p source, not under a 144p one.
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', '--ladder', '180:200k', '--x264-preset', 'ultrafast'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+      ingest: { reconnectWindow: 0, args: ['--ladder', '180:200k', '--x264-preset', 'ultrafast'] },
     });
+    dir = platform.dir;
+    edgeUrl = platform.edgeUrl;
+    rtmpBase = platform.rtmpUrl;
   });
 
   afterAll(async () => {
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-rebroadcast', lines);
+    await platform?.stop();
   });
 
   /** What a viewer arriving now sees: the status, then the multivariant playlist, read back to back. */
