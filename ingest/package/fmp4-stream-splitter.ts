@@ -1,4 +1,9 @@
-/** Splits a fragmented MP4 byte stream, arriving in arbitrary pieces, into complete top-level boxes. */
+/**
+ * Splits a fragmented MP4 byte stream, arriving in arbitrary pieces, into complete top-level boxes.
+ * Linear in the bytes: pieces wait in a list until the box they belong to is whole (its size is
+ * known from its header), then are joined once. (Joining the buffered bytes with every piece, as
+ * before, copied a 1 MB mdat arriving in 64 KB pipe reads 16 times over.)
+ */
 import { concatBytes } from './bytes.ts';
 import { readBoxHeader } from './mp4-boxes.ts';
 
@@ -7,27 +12,39 @@ export interface TopLevelBox {
   bytes: Uint8Array;
 }
 
+const BOX_HEADER_BYTES = 8;
+
 export class Fmp4StreamSplitter {
-  private pending: Uint8Array = new Uint8Array(0);
+  private pieces: Uint8Array[] = [];
+  private buffered = 0;
+  /** Bytes needed before anything can complete: the end of the box begun, or enough to read its header. */
+  private needed = BOX_HEADER_BYTES;
 
   /** Feeds bytes; returns every box they complete, in stream order. */
   push(piece: Uint8Array): TopLevelBox[] {
-    this.pending = this.pending.length === 0 ? piece : concatBytes([this.pending, piece]);
+    if (piece.length === 0) return [];
+    this.pieces.push(piece);
+    this.buffered += piece.length;
+    if (this.buffered < this.needed) return [];
+    const pending = this.pieces.length === 1 ? this.pieces[0]! : concatBytes(this.pieces);
     const boxes: TopLevelBox[] = [];
     let offset = 0;
-    for (;;) {
-      const header = readBoxHeader(this.pending, offset);
-      if (!header || header.end > this.pending.length) break;
-      boxes.push({ type: header.type, bytes: this.pending.subarray(header.start, header.end) });
+    let header = readBoxHeader(pending, offset);
+    while (header && header.end <= pending.length) {
+      boxes.push({ type: header.type, bytes: pending.subarray(header.start, header.end) });
       offset = header.end;
+      header = readBoxHeader(pending, offset);
     }
-    this.pending = this.pending.subarray(offset);
+    const rest = pending.subarray(offset);
+    this.pieces = rest.length === 0 ? [] : [rest];
+    this.buffered = rest.length;
+    // A header not readable yet (fewer than 8 bytes, or a 64-bit size's 16) is retried with the next piece.
+    this.needed = header ? header.end - offset : rest.length + 1;
     return boxes;
   }
 
   /** Bytes of an incomplete box still waiting for the rest of it. */
   get bufferedBytes(): number {
-    return this.pending.length;
+    return this.buffered;
   }
 }
-

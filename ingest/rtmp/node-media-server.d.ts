@@ -58,7 +58,7 @@ declare module 'node-media-server/src/session/base_session.js' {
 declare module 'node-media-server/src/core/context.js' {
   import type BaseSession from 'node-media-server/src/session/base_session.js';
 
-  interface BroadcastServer {
+  export interface BroadcastServer {
     /** Set by postPublish even when a prePublish listener refused the session. */
     publisher: BaseSession | null;
     subscribers: Map<string, BaseSession>;
@@ -66,6 +66,32 @@ declare module 'node-media-server/src/core/context.js' {
     donePlay(session: BaseSession): void;
     /** How long a disconnected publisher's headers and GOP cache are kept for it to resume (30 s in 4.4.3). */
     publishGraceMs: number;
+    /** Called with every packet of the publisher (an instance field: replaceable). */
+    broadcastMessage: (packet: AvPacket) => void;
+    flvMetaData: Buffer | null;
+    flvAudioHeader: Buffer | null;
+    flvVideoHeader: Buffer | null;
+    flvGopCache: Set<Buffer> | null;
+    rtmpMetaData: Buffer | null;
+    rtmpAudioHeader: Buffer | null;
+    rtmpVideoHeader: Buffer | null;
+    rtmpGopCache: Set<Buffer> | null;
+    /** Per codec_type (8 audio, 9 video): the last dts, and the offset a resumed publish adds. */
+    _lastDts: Record<number, number>;
+    _dtsOffset: Record<number, number>;
+  }
+  /** A publisher's message as node-media-server's parser hands it over (Flv.parserTag). */
+  export interface AvPacket {
+    /** 8 audio, 9 video, 18 script data. */
+    codec_type: number;
+    codec_id: number;
+    /** 0 audio header, 1 audio frame, 2 video header, 3 keyframe, 4 inter frame, 5 metadata, 6 HEVC HDR metadata. */
+    flags: number;
+    dts: number;
+    pts: number;
+    size: number;
+    /** The parser's buffer: `size` bytes are the message, overwritten by the next one. */
+    data: Buffer;
   }
   const Context: { broadcasts: Map<string, BroadcastServer>; sessions: Map<string, BaseSession> };
   export default Context;

@@ -10,6 +10,7 @@ import NodeMediaServer from 'node-media-server';
 import BaseSession from 'node-media-server/src/session/base_session.js';
 import Context from 'node-media-server/src/core/context.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
+import { broadcastFlvOnly } from './flv-only-broadcast.ts';
 import { RtmpConnectionGate, type ConnectionRefusal, type GateStats, type RtmpLimits } from './connection-gate.ts';
 
 export interface PublishRequest {
@@ -36,6 +37,8 @@ export interface PublishControl {
    * current GOP come again, so a new decoder (a restarted ffmpeg) can start from them.
    */
   resubscribe(): void;
+  /** Refuses the publish after it was accepted (a check that took a round trip): BadName with the reason, then disconnects. */
+  refuse?(reason: string): void;
 }
 
 export interface RtmpsOptions {
@@ -178,13 +181,15 @@ export class RtmpServer {
     // ladder), with its timestamps shifted past the old ones. Our pipeline has its own reconnect
     // window: the library's ends at once.
     broadcast.publishGraceMs = 0;
+    // Its only subscriber is our FLV tap: no RTMP copies and GOP for players we never have.
+    broadcastFlvOnly(broadcast);
     let tap: FlvTap | undefined;
     const subscribe = () => {
       if (tap) broadcast.donePlay(tap);
       tap = new FlvTap(session.streamPath, (flv) => handler.onData(flv));
       broadcast.postPlay(tap);
     };
-    const handler = accept({ disconnect: () => socket.destroy(), resubscribe: subscribe });
+    const handler = accept({ disconnect: () => socket.destroy(), resubscribe: subscribe, refuse: (reason) => refusePublish(session, reason) });
     subscribe();
     socket.once('close', () => {
       if (tap) broadcast.donePlay(tap);
