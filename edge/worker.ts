@@ -2,6 +2,8 @@
 import hlsJsSource from 'hls.js/dist/hls.min.js';
 import hlsJsPackage from 'hls.js/package.json' with { type: 'json' };
 import type { Hono } from 'hono';
+import shakaSource from 'shaka-player/dist/shaka-player.compiled.js';
+import shakaPackage from 'shaka-player/package.json' with { type: 'json' };
 // dash.js does not export its browser build as a subpath: it is imported by path.
 import dashJsSource from '../node_modules/dashjs/dist/modern/umd/dash.all.min.js';
 import dashJsPackage from '../node_modules/dashjs/package.json' with { type: 'json' };
@@ -47,7 +49,7 @@ export default {
       segmentBaseUrl: env.SEGMENT_BASE_URL || undefined,
       registry: new SqlStreamRegistry(new D1Client(env.DB)),
       adminToken: env.ADMIN_TOKEN || undefined,
-      assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource },
+      assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource, shakaVersion: shakaPackage.version, shakaSource },
     });
     return app.fetch(request, env, ctx);
   },
