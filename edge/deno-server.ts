@@ -34,7 +34,7 @@ function required(name: string): string {
   return value;
 }
 
-/** A file of an installed package: hls.js and dash.js are served by the edge itself. */
+/** A file of an installed package: hls.js, dash.js and Shaka Player are served by the edge itself. */
 async function packageFile(packageName: string, file: string): Promise<{ source: string; version: string }> {
   const root = new URL(`../node_modules/${packageName}/`, import.meta.url);
   const { version } = JSON.parse(await Deno.readTextFile(new URL('package.json', root))) as { version: string };
@@ -64,6 +64,7 @@ const registryDb = Deno.env.get('REGISTRY_DB');
 
 const hls = await packageFile('hls.js', 'dist/hls.min.js');
 const dash = await packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
+const shaka = await packageFile('shaka-player', 'dist/shaka-player.compiled.js');
 const app = createApp({
   store,
   lowLatency: new InProcessCoordinator(store),
@@ -77,7 +78,7 @@ const app = createApp({
   segmentBaseUrl: Deno.env.get('SEGMENT_BASE_URL') || undefined,
   registry: registryDb ? await openRegistry(registryDb) : undefined,
   adminToken: Deno.env.get('ADMIN_TOKEN') || undefined,
-  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
+  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source, shakaVersion: shaka.version, shakaSource: shaka.source },
 });
 
 Deno.serve({ hostname, port, onListen: () => console.log(`edge (Deno, S3 bucket ${Deno.env.get('S3_BUCKET')}) on http://${hostname}:${port}`) }, app.fetch);

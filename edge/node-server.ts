@@ -39,7 +39,7 @@ if (refusal) {
   process.exit(1);
 }
 
-/** A file of an installed package (hls.js and dash.js are served by the edge itself; dash.js exports neither its build nor its package.json). */
+/** A file of an installed package (hls.js, dash.js and Shaka Player are served by the edge itself; dash.js exports neither its build nor its package.json). */
 function packageFile(packageName: string, file: string): { source: string; version: string } {
   const root = fileURLToPath(new URL(`../node_modules/${packageName}/`, import.meta.url));
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -48,6 +48,7 @@ function packageFile(packageName: string, file: string): { source: string; versi
 
 const hls = packageFile('hls.js', 'dist/hls.min.js');
 const dash = packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
+const shaka = packageFile('shaka-player', 'dist/shaka-player.compiled.js');
 const store = new FilesystemObjectStore(options.storageDir);
 
 /** The stream registry in a SQLite file, migrated from migrations/ (the files D1 gets on Workers). */
@@ -67,7 +68,7 @@ const app = createApp({
   segmentBaseUrl: process.env.SEGMENT_BASE_URL || undefined,
   registry: openRegistry(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite')),
   adminToken: process.env.ADMIN_TOKEN || undefined,
-  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source },
+  assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source, shakaVersion: shaka.version, shakaSource: shaka.source },
 });
 
 const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
