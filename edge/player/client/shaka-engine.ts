@@ -97,7 +97,8 @@ export function startShaka(page: PlayerPage): PlaybackEngine {
   return {
     height: () => active()?.height ?? NaN,
     latency: () => player.getStats().liveLatency,
-    lowLatency: () => player.getConfiguration().streaming.lowLatencyMode,
+    // Shaka takes parts when the playlist is low-latency and its lowLatencyMode (on by default) allows.
+    lowLatency: () => Boolean(player.getManifest()?.isLowLatency) && player.getConfiguration().streaming.lowLatencyMode,
     finishEndedStream: () => {},
   };
 }
