@@ -15,6 +15,8 @@ import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
 import type { StreamRegistry } from './platform/stream-registry.ts';
+import { liveChannelRoutes } from './routes/live-channel.ts';
+import { LIVE_CHANNEL_PREFIX } from '../shared/live-channel-protocol.ts';
 
 export interface EdgeDependencies {
   store: ObjectStore;
@@ -61,6 +63,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
+  app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));

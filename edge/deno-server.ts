@@ -9,6 +9,7 @@
  * a SQLite file (node:sqlite; add --allow-write for its folder).
  */
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
+import { upgradeWebSocket } from 'hono/deno';
 import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
@@ -67,7 +68,7 @@ const dash = await packageFile('dashjs', 'dist/modern/umd/dash.all.min.js');
 const shaka = await packageFile('shaka-player', 'dist/shaka-player.compiled.js');
 const app = createApp({
   store,
-  lowLatency: new InProcessCoordinator(store),
+  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   ingestSecret: Deno.env.get('INGEST_SECRET') || undefined,
   // Deno.serve passes its connection info as the handler's second argument: Hono's env.
   peerAddress: (c) => {

@@ -6,15 +6,17 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { serve, upgradeWebSocket } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { WebSocketServer } from 'ws';
 import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store.ts';
 import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { SqliteClient } from './platform/sqlite-client.ts';
 import { SqlStreamRegistry } from './platform/stream-registry.ts';
+import { PART_FRAME_MAX_BYTES } from '../shared/live-channel-protocol.ts';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -61,7 +63,8 @@ function openRegistry(path: string): SqlStreamRegistry {
 }
 const app = createApp({
   store,
-  lowLatency: new InProcessCoordinator(store),
+  // The sidecar's live channels (WebSockets) are upgraded by `ws`, through Hono's helper.
+  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   ingestSecret: process.env.INGEST_SECRET || undefined,
   peerAddress: (c) => getConnInfo(c).remote.address,
   playbackSecret: process.env.PLAYBACK_SECRET || undefined,
@@ -71,7 +74,7 @@ const app = createApp({
   assets: { hlsJsVersion: hls.version, hlsJsSource: hls.source, dashJsVersion: dash.version, dashJsSource: dash.source, shakaVersion: shaka.version, shakaSource: shaka.source },
 });
 
-const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
+const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, websocket: { server: new WebSocketServer({ noServer: true, maxPayload: PART_FRAME_MAX_BYTES }) } }, (info) => {
   console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port}${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {

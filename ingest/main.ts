@@ -13,7 +13,7 @@ import { PublishAccess } from './streams/publish-access.ts';
 import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
-import { EdgeObjectStore } from './upload/edge-object-store.ts';
+import { LiveChannels, sidecarIdIn } from './upload/live-channels.ts';
 import { checkStorageAccess } from './upload/storage-trouble.ts';
 import { ALLOCATOR_ENV, AllocatorSettingError, describeMemoryInUse, installedJemalloc, restartIntoMemorySetup, type MemoryInUse } from './memory-allocator.ts';
 
@@ -104,19 +104,32 @@ try {
   fatal((error as Error).message);
 }
 
+// One live channel per stream to the edge: the stream's lease (one writer per stream) and its low-latency parts.
+const channels =
+  config.storage.kind === 'edge'
+    ? new LiveChannels({
+        edgeUrl: config.storage.edgeUrl,
+        secret: config.storage.secret,
+        sidecarId: sidecarIdIn(resolve(config.stateDir)),
+        partLifetimeMs: 3 * config.segmentDuration * 1000,
+        log,
+      })
+    : undefined;
+
 const registry = new StreamRegistry({
   store,
   access,
   log,
   metrics,
   journal,
+  leases: channels,
   settings: {
     ffmpegPath,
     storageName: describeStorage(config.storage),
     ladder: config.ladder,
     targetSegmentDuration: config.segmentDuration,
     chunkDuration: config.chunkDuration,
-    partSink: config.lowLatency && store instanceof EdgeObjectStore ? store : undefined,
+    partSink: config.lowLatency ? channels : undefined,
     windowSegments: config.playlistWindow,
     retention: config.retention,
     drainTimeoutMs: 5_000,

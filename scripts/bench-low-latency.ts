@@ -90,6 +90,9 @@ class CountingCoordinator implements LowLatencyCoordinator {
   acceptPlaylist(streamId: string, rendition: string, text: string) {
     return this.inner.acceptPlaylist(streamId, rendition, text);
   }
+  openChannel(...args: Parameters<LowLatencyCoordinator['openChannel']>) {
+    return this.inner.openChannel(...args);
+  }
   playlist(streamId: string, request: PlaylistRequest) {
     this.playlistCalls += 1;
     return this.inner.playlist(streamId, request);

@@ -2,14 +2,21 @@
  * Where the edge's low-latency live state lives, behind one interface: a Durable Object per
  * stream on Workers (see live-stream-object.ts), a map in this process on Node and Deno.
  */
+import type { Context } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { LeaseRequest } from '../../shared/live-channel-protocol.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
+import { httpError } from '../errors.ts';
 import type { HeldLimits } from './held-requests.ts';
+import { LiveChannelHub } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface LowLatencyCoordinator {
   acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void>;
   acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void>;
+  /** The sidecar's live channel for a stream (a WebSocket upgrade, already authorized for it): see shared/live-channel-protocol.ts. */
+  openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response>;
   playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer>;
   /** `client`: the viewer's address, when the runtime tells it (held requests per address are limited). */
   part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer>;
@@ -35,14 +42,57 @@ const IDLE_EVICTION_MS = 5 * 60_000;
 export const IN_PROCESS_HELD_LIMITS: HeldLimits = { perStream: 20_000, perAddress: 50 };
 
 /** Node and Deno: every stream's live state in this process (one edge process per deployment). */
+export interface InProcessCoordinatorOptions {
+  limits?: Partial<HeldLimits>;
+  /** The runtime's WebSocket upgrade (Hono's, from @hono/node-server or hono/deno); unset: no live channels. */
+  upgradeWebSocket?: UpgradeWebSocket<unknown>;
+}
+
 export class InProcessCoordinator implements LowLatencyCoordinator {
   private readonly streams = new Map<string, LiveStreamState>();
+  /** Each stream's live channels and lease: kept apart from its state, which may be evicted while idle. */
+  private readonly channels = new Map<string, LiveChannelHub<WSContext<unknown>>>();
   private readonly store: ObjectStore;
   private readonly limits: HeldLimits;
+  private readonly upgradeWebSocket: UpgradeWebSocket<unknown> | undefined;
 
-  constructor(store: ObjectStore, options: { limits?: Partial<HeldLimits> } = {}) {
+  constructor(store: ObjectStore, options: InProcessCoordinatorOptions = {}) {
     this.store = store;
     this.limits = { ...IN_PROCESS_HELD_LIMITS, ...options.limits };
+    this.upgradeWebSocket = options.upgradeWebSocket;
+  }
+
+  /** A stream's channels and lease (tests read its lease). */
+  channelHub(streamId: string): LiveChannelHub<WSContext<unknown>> {
+    let hub = this.channels.get(streamId);
+    if (!hub) {
+      hub = new LiveChannelHub<WSContext<unknown>>({
+        state: () => this.state(streamId, true)!,
+        transport: { send: (socket, text) => socket.send(text), close: (socket, code, reason) => socket.close(code, reason) },
+      });
+      this.channels.set(streamId, hub);
+    }
+    return hub;
+  }
+
+  async openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response> {
+    if (!this.upgradeWebSocket) throw httpError(501, 'this edge takes no live channels (no WebSocket support wired in)');
+    const hub = this.channelHub(streamId);
+    const response = await this.upgradeWebSocket(c, {
+      onOpen: (_event, socket) => {
+        // Deno hands binary messages as Blobs unless told otherwise; they must stay in order, synchronously.
+        if (socket.raw && typeof socket.raw === 'object' && 'binaryType' in socket.raw) (socket.raw as { binaryType: string }).binaryType = 'arraybuffer';
+        hub.open(socket, lease);
+      },
+      onMessage: (event, socket) => {
+        const data = event.data;
+        if (typeof data === 'string' || data instanceof ArrayBuffer) hub.message(socket, data);
+        else socket.close(4400, 'binary frames must arrive as ArrayBuffer');
+      },
+      onClose: (_event, socket) => hub.closed(socket),
+      onError: (_event, socket) => hub.closed(socket),
+    });
+    return response;
   }
 
   private state(streamId: string, create: boolean): LiveStreamState | undefined {

@@ -1,23 +1,93 @@
 /**
  * Workers: each live stream's low-latency state in a Durable Object of its own (named by the
  * stream id), the one place every edge location's requests for that stream meet. The sidecar's
- * part and playlist writes reach it through the write API; viewers' blocking requests wait in
+ * parts reach it over the stream's live channel, a WebSocket it accepts with the Hibernation API
+ * (an idle stream's object may leave memory with the socket kept open; the holder's lease is in
+ * the socket's attachment), and its playlists through the write API; viewers' blocking requests wait in
  * it, one call per held viewer: a Durable Object's requests share one I/O context, so one part's
  * write releases them all (a stateless Worker's requests must not wait on each other). Its state is memory
  * only: storage (R2) keeps the segments and playlists, and an evicted object rebuilds from the
  * next part and the stored playlist.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { Context } from 'hono';
+import { LEASE_TTL_MS, LIVE_CHANNEL_PREFIX, parseLeaseRequest, type LeaseRequest } from '../../shared/live-channel-protocol.ts';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
+import { LiveChannelHub } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface LiveStreamObjectEnv {
   BUCKET: R2Bucket;
 }
 
+/** What a channel's socket carries through hibernation. */
+interface ChannelAttachment extends LeaseRequest {
+  streamId: string;
+}
+
 export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private live: LiveStreamState | undefined;
+  private hub: LiveChannelHub<WebSocket> | undefined;
+
+  constructor(ctx: DurableObjectState, env: LiveStreamObjectEnv) {
+    super(ctx, env);
+    // Woken from hibernation with the holder's channel open: it still holds the stream.
+    for (const socket of ctx.getWebSockets()) {
+      const attachment = socket.deserializeAttachment() as ChannelAttachment | null;
+      if (attachment) this.channels(attachment.streamId).restore(socket, { sidecar: attachment.sidecar, broadcast: attachment.broadcast, expiresAt: Date.now() + LEASE_TTL_MS });
+    }
+  }
+
+  private channels(streamId: string): LiveChannelHub<WebSocket> {
+    this.hub ??= new LiveChannelHub<WebSocket>({
+      state: () => this.state(streamId),
+      transport: {
+        send: (socket, text) => socket.send(text),
+        close: (socket, code, reason) => {
+          try {
+            socket.close(code, reason);
+          } catch {
+            // Already closed.
+          }
+        },
+      },
+    });
+    return this.hub;
+  }
+
+  /** The sidecar's live channel (a WebSocket upgrade the Worker authorized for this stream). */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const streamId = decodeURIComponent(url.pathname.slice(LIVE_CHANNEL_PREFIX.length));
+    const lease = parseLeaseRequest(url);
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !lease.ok || !url.pathname.startsWith(LIVE_CHANNEL_PREFIX)) {
+      return new Response('a live channel is a WebSocket upgrade', { status: 426 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ streamId, ...lease.lease } satisfies ChannelAttachment);
+    this.channels(streamId).open(server, lease.lease);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+    const attachment = socket.deserializeAttachment() as ChannelAttachment | null;
+    if (attachment) this.channels(attachment.streamId).message(socket, message);
+  }
+
+  override webSocketClose(socket: WebSocket): void {
+    this.hub?.closed(socket);
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    this.hub?.closed(socket);
+  }
+
+  /** The stream's lease as it stands (tests; an operator's look). */
+  lease(): { sidecar: string; broadcast: string; expiresAt: number } | undefined {
+    return this.hub?.currentLease;
+  }
 
   /** The id is passed with every call: a Durable Object does not know the name it was made from. */
   private state(streamId: string): LiveStreamState {
@@ -66,6 +136,13 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
 
   async acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void> {
     await this.stub(streamId).acceptPart(streamId, rendition, part);
+  }
+
+  /** The stream's object takes the WebSocket itself; the sidecar's token stays here (the object gets the path and lease request only). */
+  openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response> {
+    const url = new URL(c.req.url);
+    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
+    return this.stub(streamId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
   }
 
   async acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void> {

@@ -119,6 +119,19 @@ export class LiveStreamState {
     this.changed(renditionName, live);
   }
 
+  /** A part the sidecar will not send (it dropped it): whoever waits for it gets a 404 now, and it is hinted no more. */
+  partSkipped(renditionName: string, file: string): void {
+    const live = this.renditions.get(renditionName);
+    if (!live?.timeline.skip(file)) return;
+    this.partWaiters.release(partKey(renditionName, file), { kind: 'missing' });
+    this.changed(renditionName, live);
+  }
+
+  /** The sidecar's channel closed: no hinted part comes over it. */
+  partsStopped(): void {
+    for (const [name, live] of this.renditions) if (live.timeline.hint) this.partSkipped(name, live.timeline.hint);
+  }
+
   /** The playlist, at once or when it holds the blocking target; too far ahead is refused. */
   async playlist(request: PlaylistRequest): Promise<PlaylistAnswer> {
     let live = this.renditions.get(request.rendition);

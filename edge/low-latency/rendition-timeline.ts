@@ -70,6 +70,8 @@ export class RenditionTimeline {
   private closed: PartGroup[] = [];
   /** The stored playlist disagreed with a closed segment: the parts' numbering is not trusted. */
   private disowned = false;
+  /** Parts the sidecar said will not come (the newest few): never hinted again. */
+  private readonly skipped = new Set<string>();
 
   /** Number of the last segment listed whole (stored or closed from parts). */
   get lastMsn(): number {
@@ -117,6 +119,15 @@ export class RenditionTimeline {
     // A hinted part that did not come (the segment ended sooner): whoever waits for it learns now.
     const missedHint = previousHint && previousHint !== part.file && previousHint !== this.hint ? previousHint : undefined;
     return { stored, missedHint };
+  }
+
+  /** A part that will not come: not hinted any more (false: it came already, or was not hinted). */
+  skip(file: string): boolean {
+    this.skipped.add(file);
+    if (this.skipped.size > 16) this.skipped.delete(this.skipped.values().next().value!);
+    if (this.hint !== file) return false;
+    this.hint = undefined;
+    return true;
   }
 
   /** Closes every segment after the last listed one that its successor's first part shows whole. */
@@ -207,12 +218,12 @@ export class RenditionTimeline {
    * the next segment when the newest listed segment's last part said a segment starts there.
    */
   private preloadHint(pending: PartGroup | undefined): string | undefined {
-    if (pending) return pending.parts.at(-1)!.next;
+    if (pending) return this.skipped.has(pending.parts.at(-1)!.next) ? undefined : pending.parts.at(-1)!.next;
     if (this.disowned) return undefined;
     const last = this.groups.get(this.lastMsn);
     const next = listable(last) ? last.parts.at(-1)!.next : undefined;
     // A listed segment is whole: a hint for another part of it would name a part that never comes.
-    if (!next || !next.endsWith('.p0.m4s') || next === firstPartOf(last!.segmentFile)) return undefined;
+    if (!next || !next.endsWith('.p0.m4s') || next === firstPartOf(last!.segmentFile) || this.skipped.has(next)) return undefined;
     // The next segment's parts came without its first (the sidecar skipped it): it never comes.
     const successor = this.groups.get(this.lastMsn + 1);
     return successor && !successor.byFile.has(next) ? undefined : next;

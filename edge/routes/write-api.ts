@@ -5,7 +5,7 @@
  * Only keys of the storage layout are accepted, with the content type their kind allows; bodies
  * are counted as they arrive and cut at the limit; every refusal is a clear 4xx and stores nothing.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
@@ -40,13 +40,14 @@ export interface WriteApiOptions {
   peerAddress?: (c: Context) => string | undefined;
 }
 
-type WriteEnv = { Variables: { writeScope: string } };
+export type WriteEnv = { Variables: { writeScope: string } };
 
-export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
-  const routes = new Hono<WriteEnv>();
-
-  /** The stream this request's credential may write ('*': all), checked before anything else. */
-  routes.use('*', async (c, next) => {
+/**
+ * Checks the request's bearer credential before anything else and sets `writeScope`: the stream
+ * it may write ('*': all). The write API and the live channel share it.
+ */
+export function writeCredentialCheck(options: Pick<WriteApiOptions, 'secret' | 'peerAddress'>): MiddlewareHandler<WriteEnv> {
+  return async (c, next) => {
     if (!options.secret) throw httpError(503, 'write API disabled: set the INGEST_SECRET secret on the edge');
     const header = c.req.header('authorization');
     if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET or stream write token>"');
@@ -59,7 +60,12 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     }
     c.set('writeScope', check.scope);
     await next();
-  });
+  };
+}
+
+export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
+  const routes = new Hono<WriteEnv>();
+  routes.use('*', writeCredentialCheck(options));
 
   /** The key from the raw (undecoded) path: an encoded separator or dot never becomes one; and inside the credential's stream. */
   function objectKey(c: Context<WriteEnv>) {

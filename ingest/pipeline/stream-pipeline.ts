@@ -9,7 +9,7 @@ import type { IngestMetrics } from '../api/metrics.ts';
 import type { OutputMetrics } from '../publish/output-metrics.ts';
 import type { Retention } from '../publish/retention.ts';
 import { StreamOutput } from '../publish/stream-output.ts';
-import type { PartSink } from '../upload/part-sink.ts';
+import type { LiveChannelSink } from '../upload/part-sink.ts';
 import type { UploadLimits } from '../upload/upload-queue.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
@@ -29,7 +29,7 @@ export interface PipelineSettings {
   /** Seconds: the longest chunk, and the low-latency part target. */
   chunkDuration: number;
   /** Where low-latency parts go; unset: segments only. */
-  partSink?: PartSink;
+  partSink?: LiveChannelSink;
   windowSegments: number;
   retention: Retention;
   /** How long ffmpeg may take to flush after its input ends, milliseconds. */

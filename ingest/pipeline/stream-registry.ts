@@ -5,11 +5,13 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
-import type { PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
+import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { PublishAccess } from '../streams/publish-access.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
 import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
+import type { LeaseOutcome } from '../upload/live-channel.ts';
+import { leaseGatedStore } from '../upload/lease-gated-store.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 
 /** RTMP applications that publish streams; `stream` is the blog's name for `live`. */
@@ -26,6 +28,14 @@ export interface StreamRegistryOptions {
   metrics: IngestMetrics;
   /** Where open streams are recorded, so a restart after a crash can take them up. */
   journal?: LiveJournal;
+  /** One writer per stream: each stream's lease at the edge (its live channel); unset: none taken. */
+  leases?: StreamLeases;
+}
+
+export interface StreamLeases {
+  /** Asks for the stream; `onRefused` hears a lease lost later (another sidecar took the stream). */
+  acquire(streamId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome>;
+  release(streamId: string): void;
 }
 
 export interface LiveStreamInfo extends PipelineStats {
@@ -43,6 +53,8 @@ interface LiveStream {
    * (a reconnecting stream is never handed to a keyless name, in any mode).
    */
   keyed: boolean;
+  /** The stream's lease at the edge, when leases are taken: its writes wait for it. */
+  lease?: Promise<LeaseOutcome>;
 }
 
 // How often live publishers' keys are checked against the stream store (rotations, removals).
@@ -142,6 +154,9 @@ export class StreamRegistry {
         // The key this publisher came in with: checked again when the store changes.
         const live = this.live.get(streamId);
         if (live) live.credential = credential;
+        void live?.lease?.then((outcome) => {
+          if (!outcome.ok && this.live.get(streamId) === live) this.leaseRefused(streamId, outcome.reason, control);
+        });
         return handler;
       },
     };
@@ -165,26 +180,43 @@ export class StreamRegistry {
     return entries.length;
   }
 
+  /**
+   * The edge gave the stream to another sidecar (at the open, or later): the publisher is refused
+   * as any other (BadName with the reason), and the stream ends here without writing (its writes
+   * are refused: lease-gated-store.ts).
+   */
+  private leaseRefused(streamId: string, reason: string, control?: PublishControl): void {
+    const stream = this.live.get(streamId);
+    if (!stream) return;
+    this.options.log.warn({ stream: stream.name, playbackId: streamId }, `publish refused: ${reason}`);
+    this.options.metrics.publishesRefused.inc({ reason: 'lease-held' });
+    if (control?.refuse) control.refuse(reason);
+    else stream.pipeline.dropPublisher();
+    void stream.pipeline.end();
+  }
+
   private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean }): StreamPipeline {
+    const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
     const pipeline = new StreamPipeline({
       ...this.options.settings,
       renditions: known.renditions,
       playback: known.playback,
       onLadder: (ladder) => this.options.journal?.record(streamId, label, { renditions: ladder }),
       streamId,
-      store: this.options.store,
+      store: lease ? leaseGatedStore(this.options.store, lease) : this.options.store,
       log,
       metrics: this.options.metrics,
       onEnded: () => {
         if (this.live.get(streamId)?.pipeline === pipeline) {
           this.live.delete(streamId);
           this.options.journal?.remove(streamId);
+          this.options.leases?.release(streamId);
         }
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
       },
     });
-    this.live.set(streamId, { name: label, pipeline, keyed: known.keyed });
+    this.live.set(streamId, { name: label, pipeline, keyed: known.keyed, lease });
     this.options.journal?.record(streamId, label, { playback: known.playback, keyed: known.keyed });
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;

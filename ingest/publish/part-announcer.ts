@@ -1,14 +1,15 @@
 /**
  * Announces each CMAF chunk as a low-latency HLS part the moment it is complete, over the
- * stream's live channel to the edge. Best effort, never retried: a late part is worth nothing,
- * and the segment it belongs to is stored and listed whatever happens to its parts.
+ * stream's live channel to the edge (ingest/upload/live-channel.ts): in order, never retried,
+ * waiting while the channel is backed up and dropped only once older than the part lifetime
+ * (the edge is told, so no player waits for it). The segment it belongs to is stored and listed
+ * whatever happens to its parts.
  */
-import type { PartAnnouncement } from '../../shared/low-latency.ts';
 import { contentTypeFor } from '../../shared/media-types.ts';
-import { partFile, streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import { partFile, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ChunkPosition, CmafChunk } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
-import type { PartSink } from '../upload/part-sink.ts';
+import type { LiveChannelSink } from '../upload/part-sink.ts';
 
 export interface PartAnnouncerMetrics {
   partAnnounced(): void;
@@ -17,7 +18,7 @@ export interface PartAnnouncerMetrics {
 
 export interface PartAnnouncerOptions {
   streamId: string;
-  sink: PartSink;
+  sink: LiveChannelSink;
   /** Seconds: no chunk (part) lasts longer. */
   partTarget: number;
   now: () => number;
@@ -26,16 +27,11 @@ export interface PartAnnouncerOptions {
   metrics?: PartAnnouncerMetrics;
 }
 
-// Parts are worth sending only while they are new: beyond this many waiting per rendition
-// (the edge is slow or down) the newest are skipped, not queued.
-const MAX_PARTS_IN_FLIGHT = 4;
 const PART_ERROR_LOG_INTERVAL_MS = 10_000;
 
 interface RenditionParts {
   /** The segment being cut, as its parts name and number it. */
   open?: { session: string; time: number; sequence: number };
-  chain: Promise<void>;
-  inFlight: number;
 }
 
 export class PartAnnouncer {
@@ -55,7 +51,7 @@ export class PartAnnouncer {
    */
   announce(rendition: string, session: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack, sequence: () => number | undefined): void {
     let state = this.renditions.get(rendition);
-    if (!state) this.renditions.set(rendition, (state = { chain: Promise.resolve(), inFlight: 0 }));
+    if (!state) this.renditions.set(rendition, (state = {}));
     if (position.index === 0) {
       const number = sequence();
       state.open = number === undefined ? undefined : { session, time: position.segmentStartTime, sequence: number };
@@ -63,26 +59,26 @@ export class PartAnnouncer {
     const open = state.open;
     // A segment whose first chunk was not announced is not announced at all.
     if (!open || open.session !== session || open.time !== position.segmentStartTime) return;
-    if (state.inFlight >= MAX_PARTS_IN_FLIGHT) return this.failed(new Error(`${rendition}: the edge is not taking parts fast enough; skipped one`));
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
-    const announcement: PartAnnouncement = {
-      msn: open.sequence,
-      duration: chunk.duration / track.timescale,
-      independent: chunk.independent,
-      next,
-      partTarget: this.options.partTarget,
-    };
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
-    const key = streamObjectKey(this.options.streamId, ref);
-    const parts = state;
-    parts.inFlight += 1;
-    parts.chain = parts.chain
-      .then(() => this.options.sink.putPart(key, chunk.bytes, contentTypeFor(ref, track.kind === 'audio'), announcement))
-      .then(() => this.options.metrics?.partAnnounced())
-      .catch((error: unknown) => this.failed(error))
-      .finally(() => {
-        parts.inFlight -= 1;
-      });
+    this.options.sink.sendPart(
+      this.options.streamId,
+      {
+        rendition,
+        file: partFile(session, open.time, position.index),
+        contentType: contentTypeFor(ref, track.kind === 'audio'),
+        bytes: chunk.bytes,
+        msn: open.sequence,
+        duration: chunk.duration / track.timescale,
+        independent: chunk.independent,
+        next,
+        partTarget: this.options.partTarget,
+      },
+      {
+        sent: () => this.options.metrics?.partAnnounced(),
+        dropped: (reason) => this.failed(new Error(`${rendition}: part dropped, ${reason}`)),
+      },
+    );
   }
 
   /** Parts are best effort: failures are counted and reported now and then, not per part. */

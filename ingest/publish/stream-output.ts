@@ -17,7 +17,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import type { PartSink } from '../upload/part-sink.ts';
+import type { LiveChannelSink } from '../upload/part-sink.ts';
 import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type UploadLimits } from '../upload/upload-queue.ts';
 import { LiveWindow, type SegmentSlot } from './live-window.ts';
 import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
@@ -56,7 +56,7 @@ export interface StreamOutputOptions {
 }
 
 export interface LowLatencyOptions {
-  sink: PartSink;
+  sink: LiveChannelSink;
   /** Seconds: no chunk (part) lasts longer. */
   partTarget: number;
   /** Parts could not be announced (now and then, with a count): low-latency viewers wait longer, nothing is lost. */

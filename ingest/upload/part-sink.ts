@@ -1,6 +1,17 @@
-/** The stream's live channel to the edge: where low-latency parts go the moment they are complete (never to storage). */
+/** Where low-latency parts go the moment they are complete (never to storage). */
 import type { PartAnnouncement } from '../../shared/low-latency.ts';
+import type { PartFrame } from '../../shared/live-channel-protocol.ts';
+import type { PartReport } from './live-channel.ts';
 
+/** The streams' live channels to the edge (live-channels.ts): parts in order, one channel per stream. */
+export interface LiveChannelSink {
+  sendPart(streamId: string, part: PartFrame, report: PartReport): void;
+}
+
+/**
+ * The write API's per-part PUT (EdgeObjectStore), kept for other clients: the sidecar sends
+ * parts over its live channels.
+ */
 export interface PartSink {
   putPart(key: string, bytes: Uint8Array, contentType: string, announcement: PartAnnouncement): Promise<void>;
 }

@@ -1,0 +1,163 @@
+/**
+ * The edge's end of a stream's live channels (shared/live-channel-protocol.ts): grants the
+ * stream's lease to one channel, feeds that channel's parts and notices to the live state in the
+ * order they came, and tells the live state when parts stop coming. Runtime-neutral: the socket
+ * type and how to send on it are given (a hibernatable WebSocket in the Durable Object, Hono's
+ * WSContext on Node and Deno).
+ */
+import {
+  CLOSE_BAD_FRAME,
+  CLOSE_LEASE_EXPIRED,
+  CLOSE_LEASE_HELD,
+  CLOSE_RELEASED,
+  decodeClientMessage,
+  decodePartFrame,
+  encodeMessage,
+  LEASE_TTL_MS,
+  type EdgeMessage,
+  type LeaseRequest,
+} from '../../shared/live-channel-protocol.ts';
+import { parseStreamRelativePath } from '../../shared/storage/layout.ts';
+import type { LiveStreamState } from './live-stream-state.ts';
+import { decideLease, type Lease } from './stream-lease.ts';
+
+export interface ChannelTransport<S> {
+  send(socket: S, text: string): void;
+  close(socket: S, code: number, reason: string): void;
+}
+
+export interface LiveChannelHubOptions<S> {
+  /** The stream's live state (made when first needed). */
+  state: () => LiveStreamState;
+  transport: ChannelTransport<S>;
+  ttlMs?: number;
+  now?: () => number;
+  /** Lease grants, refusals and protocol errors (never a token: the channel carries none after its open). */
+  log?: (line: string) => void;
+}
+
+/** A WebSocket close reason is at most 123 bytes. */
+function closeReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  return bytes.byteLength <= 123 ? reason : `${new TextDecoder().decode(bytes.slice(0, 120)).replace(/\uFFFD$/, '')}...`;
+}
+
+export class LiveChannelHub<S> {
+  private readonly options: LiveChannelHubOptions<S>;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  private lease: Lease | undefined;
+  /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
+  private holderSocket: S | undefined;
+
+  constructor(options: LiveChannelHubOptions<S>) {
+    this.options = options;
+    this.ttlMs = options.ttlMs ?? LEASE_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The lease as it stands (tests, an operator's look); undefined once expired or released. */
+  get currentLease(): Lease | undefined {
+    return this.lease && this.now() < this.lease.expiresAt ? { ...this.lease } : undefined;
+  }
+
+  /** Whether `socket` is the holder's channel. */
+  holds(socket: S): boolean {
+    return this.holderSocket !== undefined && this.holderSocket === socket;
+  }
+
+  /** A channel opened with a lease request: granted (the stream is its) or refused and closed. */
+  open(socket: S, request: LeaseRequest): boolean {
+    const now = this.now();
+    const decision = decideLease(this.lease, request, now);
+    if (!decision.grant) {
+      this.log(`live channel refused: ${decision.reason}`);
+      this.send(socket, { type: 'refused', reason: decision.reason });
+      this.options.transport.close(socket, CLOSE_LEASE_HELD, closeReason(decision.reason));
+      return false;
+    }
+    const previous = this.holderSocket;
+    if (previous !== undefined && previous !== socket) {
+      // The same sidecar again (its channel reconnected, or its next broadcast): the older channel goes.
+      this.options.transport.close(previous, CLOSE_LEASE_EXPIRED, 'replaced by a newer channel of the same sidecar');
+      this.options.state().partsStopped();
+    } else if (this.lease && now >= this.lease.expiresAt && this.lease.sidecar !== request.sidecar) {
+      this.log(`live channel: the lease of sidecar ${this.lease.sidecar} expired; sidecar ${request.sidecar} takes the stream`);
+    }
+    this.lease = { ...request, expiresAt: now + this.ttlMs };
+    this.holderSocket = socket;
+    this.send(socket, { type: 'lease', ttlMs: this.ttlMs });
+    return true;
+  }
+
+  /** A frame on a channel, in the order received. */
+  message(socket: S, data: string | ArrayBuffer | ArrayBufferView): void {
+    if (!this.holds(socket)) {
+      this.options.transport.close(socket, CLOSE_LEASE_EXPIRED, 'this channel no longer holds the stream');
+      return;
+    }
+    const now = this.now();
+    // Anything from the holder shows it alive.
+    this.lease!.expiresAt = now + this.ttlMs;
+    if (typeof data === 'string') return this.control(socket, data);
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const part = decodePartFrame(bytes);
+    if (!part.ok) return this.refuse(socket, part.reason);
+    const { rendition, file, bytes: partBytes, contentType, msn, duration, independent, next, partTarget } = part.value;
+    const ref = parseStreamRelativePath(`${rendition}/${file}`);
+    if (ref?.kind !== 'part') return this.refuse(socket, 'not a part');
+    this.options.state().acceptPart(rendition, { file, session: ref.session, segmentTime: ref.time, index: ref.index, bytes: partBytes, contentType, msn, duration, independent, next, partTarget });
+  }
+
+  /** A channel closed (either side): without a release, the lease runs out its TTL. */
+  closed(socket: S): void {
+    if (!this.holds(socket)) return;
+    this.holderSocket = undefined;
+    // Nothing more comes over it: hints for parts it would have sent are answered now.
+    this.options.state().partsStopped();
+  }
+
+  /** After a Durable Object wakes from hibernation: the holder's channel and lease, from the socket's attachment. */
+  restore(socket: S, lease: Lease): void {
+    if (this.now() >= lease.expiresAt) return;
+    this.lease = lease;
+    this.holderSocket = socket;
+  }
+
+  private control(socket: S, text: string): void {
+    const message = decodeClientMessage(text);
+    if (!message.ok) return this.refuse(socket, message.reason);
+    switch (message.value.type) {
+      case 'heartbeat':
+        this.send(socket, { type: 'heartbeat' });
+        return;
+      case 'release':
+        this.lease = undefined;
+        this.holderSocket = undefined;
+        this.options.state().partsStopped();
+        this.options.transport.close(socket, CLOSE_RELEASED, 'released');
+        return;
+      case 'skipped':
+        this.options.state().partSkipped(message.value.rendition, message.value.file);
+        return;
+    }
+  }
+
+  private refuse(socket: S, reason: string): void {
+    this.log(`live channel closed: ${reason}`);
+    this.options.transport.close(socket, CLOSE_BAD_FRAME, closeReason(reason));
+    this.closed(socket);
+  }
+
+  private send(socket: S, message: EdgeMessage): void {
+    try {
+      this.options.transport.send(socket, encodeMessage(message));
+    } catch {
+      // A socket closing under us: its close event follows.
+    }
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? console.warn)(`edge: ${line}`);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * One live stream's channel to its live state at the edge (shared/live-channel-protocol.ts): a
+ * WebSocket that takes the stream's lease when it opens, keeps it with heartbeats, and carries
+ * the stream's parts in order. Parts wait in a queue while the socket has more than
+ * HIGH_WATER_BYTES unsent (backpressure) or is down; a part is dropped only once it is older than
+ * the part lifetime, and the edge is told, so a player waiting for it gets a 404 at once.
+ * While the channel is down (reconnecting with backoff), viewers see segments only: segments
+ * and playlists go to storage as always, and the edge stops hinting parts when the channel closes.
+ */
+import {
+  CLOSE_LEASE_HELD,
+  CLOSE_RELEASED,
+  decodeEdgeMessage,
+  encodeMessage,
+  encodePartFrame,
+  HEARTBEAT_INTERVAL_MS,
+  liveChannelPath,
+  type ClientMessage,
+  type LeaseRequest,
+  type PartFrame,
+} from '../../shared/live-channel-protocol.ts';
+import { streamWriteToken } from '../../shared/write-api.ts';
+import { takeSendable, type Outgoing } from './live-channel-queue.ts';
+
+/** What the owner hears of a part handed to the channel. */
+export interface PartReport {
+  sent(): void;
+  /** Dropped (too old to be worth sending): the edge was told. */
+  dropped(reason: string): void;
+}
+
+export type LeaseOutcome = { ok: true } | { ok: false; reason: string };
+
+export interface LiveChannelOptions {
+  /** The edge origin, e.g. http://127.0.0.1:8080 */
+  edgeUrl: string;
+  secret: string;
+  streamId: string;
+  lease: LeaseRequest;
+  /** A part older than this is not sent (milliseconds). */
+  partLifetimeMs: number;
+  /** The channel went down or could not open (now and then): parts wait or are dropped. */
+  onTrouble: (message: string) => void;
+  /** The edge refused the lease (another sidecar holds the stream), at the open or later. */
+  onLeaseRefused: (reason: string) => void;
+  now?: () => number;
+}
+
+/** Unsent bytes on the socket beyond which parts wait in the queue. */
+const HIGH_WATER_BYTES = 512 * 1024;
+// Checking again for room: a WebSocket has no 'drain' event.
+const DRAIN_POLL_MS = 10;
+// While the channel is down: only to drop what ages out.
+const DOWN_POLL_MS = 200;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+/**
+ * No answer to the lease request this long (an edge without live channels, or unreachable): the
+ * stream is written without a confirmed lease rather than not at all (storage refuses or retries
+ * on its own); the channel keeps trying, and a refusal later still drops the publisher.
+ */
+const LEASE_WAIT_MS = 5_000;
+/** No word from the edge for this long (three heartbeats): the channel is dead. */
+const SILENCE_LIMIT_MS = 3 * HEARTBEAT_INTERVAL_MS;
+
+export class LiveChannel {
+  private readonly options: LiveChannelOptions;
+  private readonly now: () => number;
+  private socket: WebSocket | undefined;
+  private granted = false;
+  private closed = false;
+  private readonly queue: Outgoing[] = [];
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+  private lastHeard = 0;
+  private settleLease: ((outcome: LeaseOutcome) => void) | undefined;
+  /** The first answer to the lease request: granted, or refused with the edge's reason. */
+  readonly lease: Promise<LeaseOutcome>;
+
+  constructor(options: LiveChannelOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.lease = new Promise((resolve) => (this.settleLease = resolve));
+    const wait = setTimeout(() => {
+      if (!this.settleLease) return;
+      this.options.onTrouble(`no answer to the lease request from the edge's live channel within ${LEASE_WAIT_MS / 1000} s: writing without a confirmed lease`);
+      this.settle({ ok: true });
+    }, LEASE_WAIT_MS);
+    void this.lease.then(() => clearTimeout(wait));
+    this.connect();
+  }
+
+  /** Whether parts go out now (the lease granted, the socket open). */
+  get open(): boolean {
+    return this.granted && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Queues a part; it goes out in order, or is dropped once too old (reported). */
+  sendPart(part: PartFrame, report: PartReport): void {
+    if (this.closed) return report.dropped('the stream ended');
+    this.queue.push({ kind: 'part', part, queuedAt: this.now(), report });
+    this.pump();
+  }
+
+  /** The stream ended here: its lease is given back, the channel closed. */
+  release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream ended');
+    const socket = this.socket;
+    if (socket?.readyState === WebSocket.OPEN && this.granted) {
+      socket.send(encodeMessage({ type: 'release' }));
+      socket.close(CLOSE_RELEASED, 'released');
+    } else socket?.close();
+    this.settle({ ok: false, reason: 'the stream ended' });
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    void streamWriteToken(this.options.secret, this.options.streamId, this.now()).then((token) => {
+      if (this.closed) return;
+      const url = new URL(liveChannelPath(this.options.streamId, this.options.lease), this.options.edgeUrl);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      // The stream's write token, in a header (never in the URL, which proxies log); the secret itself never travels.
+      const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+      socket.binaryType = 'arraybuffer';
+      this.socket = socket;
+      this.granted = false;
+      socket.addEventListener('message', (event) => this.received(socket, event.data));
+      socket.addEventListener('close', (event) => this.lost(socket, event.code, event.reason));
+      socket.addEventListener('error', () => undefined);
+    });
+  }
+
+  private received(socket: WebSocket, data: unknown): void {
+    if (socket !== this.socket || typeof data !== 'string') return;
+    this.lastHeard = this.now();
+    const message = decodeEdgeMessage(data);
+    if (!message.ok) return;
+    if (message.value.type === 'lease') {
+      this.granted = true;
+      this.failures = 0;
+      this.settle({ ok: true });
+      this.heartbeat ??= setInterval(() => this.beat(), HEARTBEAT_INTERVAL_MS);
+      this.pump();
+    } else if (message.value.type === 'refused') {
+      this.refused(message.value.reason);
+    }
+  }
+
+  private beat(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || !this.granted) return;
+    if (this.now() - this.lastHeard > SILENCE_LIMIT_MS) {
+      socket.close(4000, 'no heartbeat from the edge');
+      return;
+    }
+    this.control({ type: 'heartbeat' });
+  }
+
+  private refused(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream is held by another sidecar');
+    this.settle({ ok: false, reason });
+    this.options.onLeaseRefused(reason);
+  }
+
+  private lost(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.granted = false;
+    if (this.closed) return;
+    if (code === CLOSE_LEASE_HELD) return this.refused(reason || 'the stream is held by another sidecar');
+    this.failures += 1;
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
+    this.options.onTrouble(`live channel to the edge closed (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms, viewers get segments only meanwhile`);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private control(message: ClientMessage): void {
+    try {
+      this.socket?.send(encodeMessage(message));
+    } catch {
+      // Closing: its close event follows.
+    }
+  }
+
+  /** Sends what the socket has room for, in order; drops parts that outlived their use (telling the edge). */
+  private pump(): void {
+    if (this.pumpTimer) return;
+    const socket = this.socket;
+    const open = this.granted && socket?.readyState === WebSocket.OPEN;
+    const { send, drop } = takeSendable(this.queue, {
+      now: this.now(),
+      lifetimeMs: this.options.partLifetimeMs,
+      room: open ? HIGH_WATER_BYTES - socket!.bufferedAmount : 0,
+    });
+    for (const item of drop) {
+      item.report.dropped(`older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`);
+      if (open) this.control({ type: 'skipped', rendition: item.part.rendition, file: item.part.file });
+    }
+    for (const item of send) {
+      socket!.send(encodePartFrame(item.part));
+      item.report.sent();
+    }
+    // Parts still waiting: look again once the socket has sent some (or the channel is back).
+    if (this.queue.length > 0) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), open ? DRAIN_POLL_MS : DOWN_POLL_MS);
+  }
+
+  private settle(outcome: LeaseOutcome): void {
+    const settle = this.settleLease;
+    this.settleLease = undefined;
+    settle?.(outcome);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.pumpTimer);
+    clearInterval(this.heartbeat);
+    clearTimeout(this.reconnectTimer);
+    this.pumpTimer = undefined;
+    this.heartbeat = undefined;
+  }
+}

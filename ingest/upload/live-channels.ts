@@ -1,0 +1,97 @@
+/**
+ * The sidecar's live channels to the edge, one per live stream (live-channel.ts): a stream's
+ * channel opens when its pipeline starts (taking the stream's lease) and is released when the
+ * stream ends. Parts of a stream without a channel are dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PartFrame } from '../../shared/live-channel-protocol.ts';
+import { LiveChannel, type LeaseOutcome, type PartReport } from './live-channel.ts';
+import type { LiveChannelSink } from './part-sink.ts';
+
+export interface LiveChannelsOptions {
+  edgeUrl: string;
+  secret: string;
+  /** This sidecar, as lease holder: the same after a restart (see sidecarIdIn). */
+  sidecarId: string;
+  /** A part older than this is not sent (milliseconds): three target durations, as long as the edge lists one. */
+  partLifetimeMs: number;
+  log: { warn(message: string): void };
+}
+
+export class LiveChannels implements LiveChannelSink {
+  private readonly options: LiveChannelsOptions;
+  private readonly channels = new Map<string, LiveChannel>();
+
+  constructor(options: LiveChannelsOptions) {
+    this.options = options;
+  }
+
+  /**
+   * Opens the stream's channel with a lease request (a new broadcast of it). Resolves once the
+   * edge answers: granted, or refused with its reason. `onRefused` hears a refusal later on
+   * (the lease was lost: another sidecar took the stream while this one was cut off).
+   */
+  acquire(streamId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome> {
+    this.channels.get(streamId)?.release();
+    const channel = new LiveChannel({
+      edgeUrl: this.options.edgeUrl,
+      secret: this.options.secret,
+      streamId,
+      lease: { sidecar: this.options.sidecarId, broadcast: randomBytes(9).toString('base64url') },
+      partLifetimeMs: this.options.partLifetimeMs,
+      onTrouble: (message) => this.troubled(streamId, message),
+      onLeaseRefused: (reason) => {
+        if (this.channels.get(streamId) === channel) this.channels.delete(streamId);
+        onRefused(reason);
+      },
+    });
+    this.channels.set(streamId, channel);
+    return channel.lease;
+  }
+
+  sendPart(streamId: string, part: PartFrame, report: PartReport): void {
+    const channel = this.channels.get(streamId);
+    if (!channel) return report.dropped('the stream has no live channel');
+    channel.sendPart(part, report);
+  }
+
+  /** The stream ended here: its lease is given back. */
+  release(streamId: string): void {
+    this.channels.get(streamId)?.release();
+    this.channels.delete(streamId);
+  }
+
+  releaseAll(): void {
+    for (const streamId of [...this.channels.keys()]) this.release(streamId);
+  }
+
+  // A channel that keeps failing says so every few seconds at most.
+  private readonly lastTrouble = new Map<string, number>();
+  private troubled(streamId: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastTrouble.get(streamId) ?? 0) < 10_000) return;
+    this.lastTrouble.set(streamId, now);
+    this.options.log.warn(`stream ${streamId}: ${message}`);
+  }
+}
+
+/**
+ * This sidecar's id as a lease holder, kept in its state directory (which only one sidecar uses
+ * at a time): a sidecar restarted after a crash is the same holder, and takes its streams up at
+ * once instead of waiting out its own lease.
+ */
+export function sidecarIdIn(stateDir: string): string {
+  const file = join(stateDir, 'sidecar-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(id)) return id;
+  } catch {
+    // None yet.
+  }
+  const id = randomBytes(12).toString('base64url');
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${id}\n`);
+  return id;
+}

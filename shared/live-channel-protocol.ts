@@ -1,0 +1,188 @@
+/**
+ * The live channel, as both sides know it: one WebSocket per live stream from the sidecar to the
+ * stream's live state at the edge (its Durable Object on Workers, the in-process state on Node
+ * and Deno), opened at `GET /_ingest/live/STREAM_ID?sidecar=ID&broadcast=ID` with the stream's
+ * write token as `Authorization: Bearer` (shared/write-api.ts). The open is a lease request: the
+ * live state grants the stream to one holder (sidecar + broadcast) for LEASE_TTL_MS, refreshed by
+ * every heartbeat, or refuses the channel (close code CLOSE_LEASE_HELD, with the reason).
+ *
+ * On the channel, in order: parts as binary frames (a small JSON header, then the part's bytes),
+ * and control messages as text frames (JSON). Pure encode/decode here; every field is checked
+ * as the write API's part headers are, and a frame that fails a check is refused whole.
+ */
+import type { PartAnnouncement } from './low-latency.ts';
+import { AUDIO_MP4_TYPE, VIDEO_MP4_TYPE } from './media-types.ts';
+import { parseStreamRelativePath } from './storage/layout.ts';
+
+export const LIVE_CHANNEL_PREFIX = '/_ingest/live/';
+
+/** A lease lives this long after the holder's last heartbeat (or its open). */
+export const LEASE_TTL_MS = 6_000;
+/** The sidecar's heartbeat: three fit in a lease's life, so one lost message costs nothing. */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+
+/** Close codes (4000-4999 are the application's). */
+export const CLOSE_LEASE_HELD = 4409;
+export const CLOSE_LEASE_EXPIRED = 4408;
+export const CLOSE_BAD_FRAME = 4400;
+/** The holder released the stream (it ended): a normal close. */
+export const CLOSE_RELEASED = 1000;
+
+/** A part, as it travels: what the write API's part headers carried, and where it belongs. */
+export interface PartFrame extends PartAnnouncement {
+  rendition: string;
+  /** `SESSION-T.pN.m4s` */
+  file: string;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** Sidecar → edge, text frames. */
+export type ClientMessage =
+  /** The holder is alive: its lease runs LEASE_TTL_MS from now. */
+  | { type: 'heartbeat' }
+  /** The stream ended here: the lease is given back at once. */
+  | { type: 'release' }
+  /** A part that will not come (the sidecar dropped it): whoever waits for it gets a 404 now. */
+  | { type: 'skipped'; rendition: string; file: string };
+
+/** Edge → sidecar, text frames. */
+export type EdgeMessage = { type: 'lease'; ttlMs: number } | { type: 'heartbeat' } | { type: 'refused'; reason: string };
+
+export interface LeaseRequest {
+  /** The sidecar process (random per process unless configured). */
+  sidecar: string;
+  /** One stream's run on that sidecar, from its first publish to its end. */
+  broadcast: string;
+}
+
+const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function liveChannelPath(streamId: string, lease: LeaseRequest): string {
+  return `${LIVE_CHANNEL_PREFIX}${streamId}?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
+}
+
+/** The lease request a channel's URL carries; the reason names what is wrong. */
+export function parseLeaseRequest(url: URL): { ok: true; lease: LeaseRequest } | { ok: false; reason: string } {
+  const sidecar = url.searchParams.get('sidecar') ?? '';
+  const broadcast = url.searchParams.get('broadcast') ?? '';
+  if (!LEASE_ID.test(sidecar) || !LEASE_ID.test(broadcast)) return { ok: false, reason: 'a live channel needs ?sidecar=ID&broadcast=ID (1-64 letters, digits, "-" or "_")' };
+  return { ok: true, lease: { sidecar, broadcast } };
+}
+
+const PART_FRAME = 1;
+// Kind byte + header length (u16): a header is names and numbers, far below 64 KiB.
+const PREFIX_BYTES = 3;
+/** A part is a fraction of a segment: the write API's part limit. */
+export const PART_FRAME_MAX_BYTES = 8 * 1024 * 1024;
+const CONTENT_TYPES: readonly string[] = [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE];
+
+interface PartHeader {
+  rendition: string;
+  file: string;
+  contentType: string;
+  msn: number;
+  duration: number;
+  independent: boolean;
+  next: string;
+  partTarget: number;
+}
+
+export function encodePartFrame(part: PartFrame): Uint8Array<ArrayBuffer> {
+  const header: PartHeader = {
+    rendition: part.rendition,
+    file: part.file,
+    contentType: part.contentType,
+    msn: part.msn,
+    duration: part.duration,
+    independent: part.independent,
+    next: part.next,
+    partTarget: part.partTarget,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  if (json.byteLength > 0xffff) throw new RangeError('part header longer than 65535 bytes');
+  const frame = new Uint8Array(PREFIX_BYTES + json.byteLength + part.bytes.byteLength);
+  frame[0] = PART_FRAME;
+  new DataView(frame.buffer).setUint16(1, json.byteLength);
+  frame.set(json, PREFIX_BYTES);
+  frame.set(part.bytes, PREFIX_BYTES + json.byteLength);
+  return frame;
+}
+
+export type FrameDecode<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function fail<T>(reason: string): FrameDecode<T> {
+  return { ok: false, reason };
+}
+
+/** A binary frame as a part; its bytes are a view of the frame (no copy). */
+export function decodePartFrame(frame: Uint8Array): FrameDecode<PartFrame & { bytes: Uint8Array<ArrayBuffer> }> {
+  if (frame.byteLength < PREFIX_BYTES || frame[0] !== PART_FRAME) return fail('not a part frame');
+  if (frame.byteLength > PART_FRAME_MAX_BYTES) return fail(`part frames are limited to ${PART_FRAME_MAX_BYTES} bytes`);
+  const headerLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint16(1);
+  if (PREFIX_BYTES + headerLength > frame.byteLength) return fail('part header runs past the frame');
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(frame.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
+  } catch {
+    return fail('part header is not JSON');
+  }
+  const checked = checkPartHeader(header);
+  if (!checked.ok) return checked;
+  const body = frame.subarray(PREFIX_BYTES + headerLength);
+  if (body.byteLength === 0) return fail('a part has bytes');
+  // Copied once into a buffer of its own: the live state keeps it for seconds, and a view would keep the whole received message alive.
+  return { ok: true, value: { ...checked.value, bytes: body.slice() } };
+}
+
+function checkPartHeader(header: unknown): FrameDecode<PartHeader> {
+  if (typeof header !== 'object' || header === null) return fail('part header is not an object');
+  const h = header as Record<string, unknown>;
+  const { rendition, file, contentType, msn, duration, independent, next, partTarget } = h;
+  if (typeof rendition !== 'string' || typeof file !== 'string' || parseStreamRelativePath(`${rendition}/${file}`)?.kind !== 'part') return fail('rendition/file must name a part (RENDITION/SESSION-TIME.pN.m4s)');
+  if (typeof contentType !== 'string' || !CONTENT_TYPES.includes(contentType)) return fail(`contentType must be one of ${CONTENT_TYPES.join(', ')}`);
+  if (typeof msn !== 'number' || !Number.isSafeInteger(msn) || msn < 0) return fail('msn must be a media sequence number');
+  if (typeof duration !== 'number' || !(duration > 0 && duration <= 10)) return fail('duration must be seconds, above 0 and at most 10');
+  if (typeof independent !== 'boolean') return fail('independent must be true or false');
+  if (typeof next !== 'string' || parseStreamRelativePath(`r/${next}`)?.kind !== 'part') return fail('next must be a part file name (SESSION-TIME.pN.m4s)');
+  if (typeof partTarget !== 'number' || !(partTarget >= 0.05 && partTarget <= 5)) return fail('partTarget must be seconds from 0.05 to 5');
+  return { ok: true, value: { rendition, file, contentType, msn, duration, independent, next, partTarget } };
+}
+
+export function encodeMessage(message: ClientMessage | EdgeMessage): string {
+  return JSON.stringify(message);
+}
+
+/** A text frame from the sidecar. */
+export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return fail('message is not JSON');
+  }
+  if (typeof message !== 'object' || message === null) return fail('message is not an object');
+  const m = message as Record<string, unknown>;
+  if (m.type === 'heartbeat' || m.type === 'release') return { ok: true, value: { type: m.type } };
+  if (m.type === 'skipped') {
+    if (typeof m.rendition !== 'string' || typeof m.file !== 'string' || parseStreamRelativePath(`${m.rendition}/${m.file}`)?.kind !== 'part') return fail('skipped must name a part (rendition, file)');
+    return { ok: true, value: { type: 'skipped', rendition: m.rendition, file: m.file } };
+  }
+  return fail('unknown message type');
+}
+
+/** A text frame from the edge. */
+export function decodeEdgeMessage(text: string): FrameDecode<EdgeMessage> {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return fail('message is not JSON');
+  }
+  if (typeof message !== 'object' || message === null) return fail('message is not an object');
+  const m = message as Record<string, unknown>;
+  if (m.type === 'heartbeat') return { ok: true, value: { type: 'heartbeat' } };
+  if (m.type === 'lease' && typeof m.ttlMs === 'number' && m.ttlMs > 0) return { ok: true, value: { type: 'lease', ttlMs: m.ttlMs } };
+  if (m.type === 'refused' && typeof m.reason === 'string') return { ok: true, value: { type: 'refused', reason: m.reason.slice(0, 500) } };
+  return fail('unknown message type');
+}

@@ -1,0 +1,193 @@
+/**
+ * The sidecar's live channel as the edge sees it, run against the Node edge (a real server, real
+ * WebSockets) and inside workerd (the stream's Durable Object): parts arrive in order, held
+ * requests for hinted parts are answered with exactly their bytes or a 404 the moment the part
+ * will not come, and the stream's lease goes to one sidecar at a time.
+ */
+import { expect, it } from 'vitest';
+import { CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
+import { streamWriteToken } from '../../shared/write-api.ts';
+
+/** A channel as a test drives it: what it sends, what the edge says, how it closed. */
+export interface TestChannel {
+  send(data: string | Uint8Array): void;
+  /** The edge's next text message (JSON-parsed). */
+  next(): Promise<{ type: string; reason?: string; ttlMs?: number }>;
+  close(): void;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export interface ChannelEdge {
+  /** An HTTP request to the edge. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** Opens a live channel; a refused upgrade is the HTTP response. */
+  open(path: string, authorization: string | undefined): Promise<TestChannel | Response>;
+}
+
+/** Wraps a standard WebSocket (Node's global one, or workerd's accepted client end). */
+export function testChannel(socket: WebSocket): TestChannel {
+  const messages: string[] = [];
+  const waiting: Array<(text: string) => void> = [];
+  socket.addEventListener('message', (event) => {
+    if (typeof event.data !== 'string') return;
+    const take = waiting.shift();
+    if (take) take(event.data);
+    else messages.push(event.data);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })));
+  return {
+    send: (data) => socket.send(data),
+    next: () => new Promise((resolve) => (messages.length > 0 ? resolve(JSON.parse(messages.shift()!)) : waiting.push((text) => resolve(JSON.parse(text))))),
+    close: () => socket.close(1000),
+    closed,
+  };
+}
+
+const SESSION = 'chansession1';
+const SEGMENT_TICKS = 180_000;
+
+function file(msn: number, index: number): string {
+  return `${SESSION}-${msn * SEGMENT_TICKS}.p${index}.m4s`;
+}
+
+function part(rendition: string, msn: number, index: number): PartFrame {
+  const salt = rendition === 'audio' ? 101 : 0;
+  return {
+    rendition,
+    file: file(msn, index),
+    contentType: rendition === 'audio' ? 'audio/mp4' : 'video/mp4',
+    bytes: Uint8Array.from({ length: 900 + index + salt }, (_, i) => (msn * 7 + index * 13 + i + salt) % 251),
+    msn,
+    duration: 0.33333,
+    independent: index === 0,
+    next: file(msn, index + 1),
+    partTarget: 0.4,
+  };
+}
+
+function playlist(count: number): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
+  for (let msn = 0; msn < count; msn++) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_000_000 + msn * 2000).toISOString()}`, '#EXTINF:2.00000,', `${SESSION}-${msn * SEGMENT_TICKS}.m4s`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: string): void {
+  let streams = 0;
+
+  async function stream() {
+    streams += 1;
+    const id = `${prefix}${streams}`;
+    const token = await streamWriteToken(secret, id);
+    const put = async (path: string, body: string, type: string) => {
+      const response = await edge.request(`/_ingest/objects/streams/${id}/${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+      expect(response.status, path).toBe(201);
+    };
+    const status = { streamId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
+    await put('status.json', JSON.stringify(status), 'application/json');
+    for (const rendition of ['video', 'audio']) await put(`${rendition}/index.m3u8`, playlist(2), 'application/vnd.apple.mpegurl');
+    const open = async (sidecar: string) => {
+      const channel = await edge.open(`/_ingest/live/${id}?sidecar=${sidecar}&broadcast=b1`, `Bearer ${token}`);
+      if (channel instanceof Response) throw new Error(`channel refused: ${channel.status} ${await channel.text()}`);
+      return channel;
+    };
+    const granted = async (sidecar: string) => {
+      const channel = await open(sidecar);
+      expect(await channel.next()).toEqual({ type: 'lease', ttlMs: LEASE_TTL_MS });
+      return channel;
+    };
+    return { id, token, open, granted, get: (path: string) => edge.request(`/live/${id}/${path}`) };
+  }
+
+  it('takes parts in the order sent and lists every one of them; a held hinted part gets exactly its rendition\'s bytes', async () => {
+    const { granted, get } = await stream();
+    const channel = await granted('sidecar-a');
+    for (let index = 0; index < 5; index++) for (const rendition of ['video', 'audio']) channel.send(encodePartFrame(part(rendition, 2, index)));
+    // A blocking reload for the last part sent: answered once the edge has taken all of them.
+    const text = await (await get('video/index.m3u8?_HLS_msn=2&_HLS_part=4')).text();
+    const listed = [...text.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"/g)].map((match) => match[1]);
+    expect(listed).toEqual([0, 1, 2, 3, 4].map((index) => file(2, index)));
+    expect(text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${file(2, 5)}"`);
+    const held = get(`audio/${file(2, 5)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    channel.send(encodePartFrame(part('video', 2, 5)));
+    channel.send(encodePartFrame(part('audio', 2, 5)));
+    const answer = await held;
+    expect(answer.status).toBe(200);
+    expect([...new Uint8Array(await answer.arrayBuffer())]).toEqual([...part('audio', 2, 5).bytes]);
+    channel.close();
+  });
+
+  it('answers a held hinted part 404 at once when the sidecar says it will not come, and hints it no more', async () => {
+    const { granted, get } = await stream();
+    const channel = await granted('sidecar-a');
+    for (let index = 0; index < 3; index++) channel.send(encodePartFrame(part('video', 2, index)));
+    await (await get('video/index.m3u8?_HLS_msn=2&_HLS_part=2')).text();
+    const started = Date.now();
+    const held = get(`video/${file(2, 3)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    channel.send(encodeMessage({ type: 'skipped', rendition: 'video', file: file(2, 3) }));
+    const answer = await held;
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('cache-control')).toContain('no-store');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await (await get('video/index.m3u8')).text()).not.toContain('PRELOAD-HINT');
+    channel.close();
+  });
+
+  it('answers a held hinted part 404 at once when the channel closes', async () => {
+    const { granted, get } = await stream();
+    const channel = await granted('sidecar-a');
+    channel.send(encodePartFrame(part('video', 2, 0)));
+    await (await get('video/index.m3u8?_HLS_msn=2&_HLS_part=0')).text();
+    const started = Date.now();
+    const held = get(`video/${file(2, 1)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    channel.close();
+    expect((await held).status).toBe(404);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('grants the lease to one sidecar: another is refused while it is held, and takes it once the holder released it', async () => {
+    const { granted, open } = await stream();
+    const a = await granted('sidecar-a');
+    const b = await open('sidecar-b');
+    const refusal = await b.next();
+    expect(refusal.type).toBe('refused');
+    expect(refusal.reason).toMatch(/another sidecar/);
+    expect((await b.closed).code).toBe(CLOSE_LEASE_HELD);
+    // The holder's own reconnect is granted (it replaces its older channel).
+    const again = await granted('sidecar-a');
+    expect((await a.closed).code).not.toBe(CLOSE_LEASE_HELD);
+    again.send(encodeMessage({ type: 'release' }));
+    await again.closed;
+    (await granted('sidecar-b')).close();
+  });
+
+  it(`lets the lease of a holder that vanished (closed without release) expire within its ${LEASE_TTL_MS / 1000} s, heartbeats keep it`, async () => {
+    const { granted, open } = await stream();
+    const a = await granted('sidecar-a');
+    // Heartbeats past one TTL keep the lease.
+    for (let beat = 0; beat < 4; beat++) {
+      await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS / 3));
+      a.send(encodeMessage({ type: 'heartbeat' }));
+      expect((await a.next()).type).toBe('heartbeat');
+    }
+    const b = await open('sidecar-b');
+    expect((await b.next()).type).toBe('refused');
+    a.close();
+    const c = await open('sidecar-c');
+    expect((await c.next()).type).toBe('refused');
+    await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 200));
+    (await granted('sidecar-c')).close();
+  }, 30_000);
+
+  it('refuses a channel without a credential, with another stream\'s token, or without a lease request', async () => {
+    const { id, token } = await stream();
+    const none = await edge.open(`/_ingest/live/${id}?sidecar=a&broadcast=b`, undefined);
+    expect(none instanceof Response && none.status).toBe(401);
+    const other = await edge.open(`/_ingest/live/other?sidecar=a&broadcast=b`, `Bearer ${token}`);
+    expect(other instanceof Response && other.status).toBe(403);
+    const noLease = await edge.open(`/_ingest/live/${id}`, `Bearer ${token}`);
+    expect(noLease instanceof Response && noLease.status).toBe(400);
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The live channel's framing, both ways: every valid part survives encode → decode exactly
+ * (fuzzed), anything else is refused with a reason and never throws (fuzzed over random bytes
+ * and mutated frames), and the lease request's names are checked.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeClientMessage,
+  decodeEdgeMessage,
+  decodePartFrame,
+  encodeMessage,
+  encodePartFrame,
+  liveChannelPath,
+  parseLeaseRequest,
+  type PartFrame,
+} from '../../shared/live-channel-protocol.ts';
+
+const name = fc.stringMatching(/^[a-z0-9]{1,12}$/);
+const session = fc.stringMatching(/^[a-z0-9]{8,24}$/);
+const partFile = fc.tuple(session, fc.nat(1e9), fc.nat(99)).map(([s, t, i]) => `${s}-${t}.p${i}.m4s`);
+
+const validPart: fc.Arbitrary<PartFrame> = fc.record({
+  rendition: fc.oneof(fc.constant('source'), fc.constant('audio'), name.map((n) => `r${n}`)),
+  file: partFile,
+  contentType: fc.constantFrom('video/mp4', 'audio/mp4'),
+  msn: fc.nat(2 ** 40),
+  duration: fc.double({ min: 0.001, max: 10, noNaN: true }),
+  independent: fc.boolean(),
+  next: partFile,
+  partTarget: fc.double({ min: 0.05, max: 5, noNaN: true }),
+  bytes: fc.uint8Array({ minLength: 1, maxLength: 4000 }),
+});
+
+describe('live channel part frames', () => {
+  it('decode what was encoded, field for field and byte for byte', () => {
+    fc.assert(
+      fc.property(validPart, (part) => {
+        const decoded = decodePartFrame(encodePartFrame(part));
+        expect(decoded).toEqual({ ok: true, value: { ...part, bytes: new Uint8Array(part.bytes) } });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decode a frame that is a view into a larger buffer (as WebSocket libraries hand them)', () => {
+    const part: PartFrame = { rendition: 'source', file: 'abcdef12-0.p0.m4s', contentType: 'video/mp4', msn: 3, duration: 0.333, independent: true, next: 'abcdef12-0.p1.m4s', partTarget: 0.334, bytes: new Uint8Array([1, 2, 3]) };
+    const frame = encodePartFrame(part);
+    const padded = new Uint8Array(frame.byteLength + 20);
+    padded.set(frame, 7);
+    const decoded = decodePartFrame(padded.subarray(7, 7 + frame.byteLength));
+    expect(decoded.ok && [...decoded.value.bytes]).toEqual([1, 2, 3]);
+  });
+
+  it('refuse random bytes and mutated frames with a reason, never a throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const decoded = decodePartFrame(bytes);
+        if (!decoded.ok) expect(decoded.reason).toMatch(/\w/);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(validPart, fc.nat(), fc.integer({ min: 0, max: 255 }), (part, at, value) => {
+        const frame = encodePartFrame(part);
+        frame[at % frame.byteLength] = value;
+        const decoded = decodePartFrame(frame);
+        // A mutation inside the media bytes is still a valid part; a header mutation is refused or still valid.
+        if (!decoded.ok) expect(decoded.reason).toMatch(/\w/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each([
+    [{ rendition: '../x' }, 'rendition/file'],
+    [{ file: 'index.m3u8' }, 'rendition/file'],
+    [{ contentType: 'text/html' }, 'contentType'],
+    [{ msn: -1 }, 'msn'],
+    [{ msn: 1.5 }, 'msn'],
+    [{ duration: 0 }, 'duration'],
+    [{ duration: 11 }, 'duration'],
+    [{ next: 'seg.m4s' }, 'next'],
+    [{ partTarget: 0.01 }, 'partTarget'],
+    [{ bytes: new Uint8Array(0) }, 'bytes'],
+  ])('refuse a part with %o, naming %s', (change, field) => {
+    const part: PartFrame = { rendition: 'source', file: 'abcdef12-0.p0.m4s', contentType: 'video/mp4', msn: 3, duration: 0.333, independent: true, next: 'abcdef12-0.p1.m4s', partTarget: 0.334, bytes: new Uint8Array([1]) };
+    const decoded = decodePartFrame(encodePartFrame({ ...part, ...change } as PartFrame));
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toContain(field);
+  });
+});
+
+describe('live channel messages', () => {
+  it('read back what each side sends', () => {
+    for (const message of [{ type: 'heartbeat' }, { type: 'release' }, { type: 'skipped', rendition: 'audio', file: 'abcdef12-0.p3.m4s' }] as const) {
+      expect(decodeClientMessage(encodeMessage(message))).toEqual({ ok: true, value: message });
+    }
+    for (const message of [{ type: 'heartbeat' }, { type: 'lease', ttlMs: 6000 }, { type: 'refused', reason: 'held' }] as const) {
+      expect(decodeEdgeMessage(encodeMessage(message))).toEqual({ ok: true, value: message });
+    }
+  });
+
+  it('refuse anything else with a reason, never a throw', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
+        for (const decoded of [decodeClientMessage(text), decodeEdgeMessage(text)]) if (!decoded.ok) expect(decoded.reason).toMatch(/\w/);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(decodeClientMessage('{"type":"skipped","rendition":"a/b","file":"x"}').ok).toBe(false);
+  });
+});
+
+describe('lease request', () => {
+  it('is read from the channel path it was written into', () => {
+    const path = liveChannelPath('colors', { sidecar: 'sc-1', broadcast: 'b_2' });
+    expect(parseLeaseRequest(new URL(path, 'http://edge'))).toEqual({ ok: true, lease: { sidecar: 'sc-1', broadcast: 'b_2' } });
+  });
+
+  it.each(['?sidecar=a', '?broadcast=b', '?sidecar=a%20b&broadcast=c', `?sidecar=${'a'.repeat(65)}&broadcast=b`])('refuses %s', (query) => {
+    expect(parseLeaseRequest(new URL(`/_ingest/live/colors${query}`, 'http://edge')).ok).toBe(false);
+  });
+});
