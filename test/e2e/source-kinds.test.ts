@@ -2,28 +2,22 @@
  * Sources without audio or without video, as some encoders send (a silent camera, a radio
  * stream): the ladder leaves out what the source lacks, and players still play the stream.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { playInChromium } from '../helpers/players.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 describe('sources without audio or without video', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const publishers: TestPublisher[] = [];
   const lines: string[] = [];
 
@@ -40,31 +34,22 @@ describe('sources without audio or without video', () => {
     });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-kinds-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-source-kinds', {
+      edge: 'wrangler',
+      dirPrefix: 'e2e-kinds-',
+      lines,
+      ingest: { reconnectWindow: 0 },
     });
+    dir = platform.dir;
+    edgeUrl = platform.edgeUrl;
+    rtmpBase = platform.rtmpUrl;
     publish('silent', await makeFlv({ seconds: 30, gopFrames: 60, audio: false }));
     publish('radio', await makeFlv({ seconds: 30, gopFrames: 60, video: false }));
   });
 
   afterAll(async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-source-kinds', lines);
+    await platform?.stop();
   });
 
   it('serves a video-only source as video variants without an audio group, and hls.js plays it', async () => {
