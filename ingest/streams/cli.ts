@@ -1,23 +1,30 @@
-/** `npm run streams -- <command>`: manage the stream store (names, stream keys, playback ids). */
+/**
+ * `npm run streams -- <command>`: manage the platform's streams (names, stream keys, playback ids).
+ * While a platform runs (`npm start` leaves its edge URL and admin token in the state folder), or
+ * given --edge-url and an admin token, the commands go to the edge's management API; with --file,
+ * or when no platform runs, to a local streams.json, which `npm start` imports (once).
+ */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
+import { MAX_TOKEN_TTL_SECONDS, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
 import { DEFAULT_STREAMS_FILE } from '../config.ts';
-import { StreamStore, StreamStoreError, type ConfiguredStream } from './stream-store.ts';
+import { FileBackend, PlatformBackend, type StreamsBackend, type StreamView } from './cli-backends.ts';
+import { readPlatformFile } from './platform-file.ts';
+import { PlatformClient } from './platform-client.ts';
+import { StreamStore, StreamStoreError } from './stream-store.ts';
 
 interface GlobalOptions {
   file: string;
+  edgeUrl?: string;
+  adminToken?: string;
+  stateDir: string;
   json?: boolean;
 }
 
-function publicView(stream: ConfiguredStream) {
-  return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback ?? 'public', createdAt: stream.createdAt, keyRotatedAt: stream.keyRotatedAt };
-}
-
-function printKey(program: Command, verb: string, stream: ConfiguredStream, key: string): void {
+function printKey(program: Command, verb: string, stream: StreamView, key: string): void {
   const { json } = program.opts<GlobalOptions>();
   if (json) {
-    console.log(JSON.stringify({ ...publicView(stream), streamKey: key }, null, 2));
+    console.log(JSON.stringify({ ...stream, streamKey: key }, null, 2));
     return;
   }
   console.log(`Stream "${stream.name}" ${verb}.`);
@@ -29,25 +36,54 @@ function printKey(program: Command, verb: string, stream: ConfiguredStream, key:
   // A signed stream's URLs without a token answer 401: show where the token goes, and how to get one.
   const query = signed ? `?${PLAYBACK_TOKEN_PARAM}=TOKEN` : '';
   console.log(`  Watch:       https://EDGE/watch/${stream.playbackId}${query}   playlist https://EDGE/live/${stream.playbackId}/index.m3u8${query}`);
-  if (signed) console.log(`               (TOKEN: PLAYBACK_SECRET=... npm run streams -- token ${stream.name})`);
+  if (signed) console.log(`               (TOKEN: npm run streams -- token ${stream.name})`);
+}
+
+function printStream(program: Command, stream: StreamView, sentence: string): void {
+  if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(stream, null, 2));
+  else console.log(sentence);
 }
 
 const program = new Command('streams')
-  .description('Manage the streams the ingest sidecar accepts.')
-  .addOption(new Option('--file <path>', 'the stream store').env('STREAMS_FILE').default(DEFAULT_STREAMS_FILE))
+  .description('Manage the streams the platform accepts.')
+  .addOption(new Option('--file <path>', 'a local stream store instead of the platform (imported by npm start)').env('STREAMS_FILE').default(DEFAULT_STREAMS_FILE))
+  .addOption(new Option('--edge-url <url>', "the edge whose management API holds the streams (default: the running platform's)").env('EDGE_URL'))
+  .addOption(new Option('--admin-token <token>', "the edge's ADMIN_TOKEN (default: the running platform's)").env('ADMIN_TOKEN'))
+  .addOption(new Option('--state-dir <path>', 'where a running `npm start` says where its edge is').env('STATE_DIR').default('.ingest-state'))
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-const store = () => new StreamStore(resolve(program.opts<GlobalOptions>().file));
+/** The platform when one runs or is named, else the streams file (see the module comment). */
+function platformClient(): PlatformClient | undefined {
+  const options = program.opts<GlobalOptions>();
+  const running = readPlatformFile(resolve(options.stateDir));
+  // An empty variable counts as unset.
+  const edgeUrl = options.edgeUrl || running?.edgeUrl;
+  if (!edgeUrl) return undefined;
+  const adminToken = options.adminToken || running?.adminToken;
+  if (!adminToken) throw new StreamStoreError(`set ADMIN_TOKEN (or --admin-token): the management API of ${edgeUrl} needs the edge's admin token`);
+  return new PlatformClient({ edgeUrl, adminToken });
+}
+
+function backend(): StreamsBackend {
+  const options = program.opts<GlobalOptions>();
+  const store = new StreamStore(resolve(options.file || DEFAULT_STREAMS_FILE));
+  if (program.getOptionValueSource('file') === 'cli') return new FileBackend(store);
+  const client = platformClient();
+  if (client) return new PlatformBackend(client);
+  const chosen = new FileBackend(store);
+  if (!options.json) console.error(`(no platform running: using ${chosen.where}; \`npm start\` imports it into the platform's registry)`);
+  return chosen;
+}
 
 program
   .command('add')
   .description('add a stream; prints its new stream key once')
   .argument('<name>', 'lower-case letters, digits and "-"')
   .option('--signed', 'viewers need a playback token (see the token command)')
-  .action((name: string, options: { signed?: boolean }) => {
-    const { stream, key } = store().add(name, new Date(), options.signed ? 'signed' : 'public');
+  .action(async (name: string, options: { signed?: boolean }) => {
+    const { stream, key } = await backend().add(name, options.signed ? 'signed' : 'public');
     printKey(program, 'added', stream, key);
   });
 
@@ -56,16 +92,15 @@ program
   .description('make a stream public or signed (viewers need a token); counts from its next publish')
   .argument('<name>')
   .argument('<mode>', 'public or signed')
-  .action((name: string, mode: string) => {
+  .action(async (name: string, mode: string) => {
     if (mode !== 'public' && mode !== 'signed') throw new StreamStoreError('mode must be "public" or "signed"');
-    const stream = store().setPlayback(name, mode);
-    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(publicView(stream), null, 2));
-    else console.log(`Stream "${stream.name}" is now ${mode} (from its next publish).`);
+    const stream = await backend().setPlayback(name, mode);
+    printStream(program, stream, `Stream "${stream.name}" is now ${mode} (from its next publish).`);
   });
 
 program
   .command('token')
-  .description('mint a playback token for a signed stream (needs PLAYBACK_SECRET, the same as the edge\'s)')
+  .description('mint a playback token for a signed stream (the platform mints it; with a streams file, PLAYBACK_SECRET must be set)')
   .argument('<stream>', 'name or playback id')
   .addOption(
     new Option('--ttl <seconds>', 'how long the token is valid').default(3600).argParser((value) => {
@@ -75,58 +110,82 @@ program
     }),
   )
   .action(async (nameOrId: string, options: { ttl: number }) => {
-    const secret = process.env.PLAYBACK_SECRET;
-    if (!secret) throw new StreamStoreError('set PLAYBACK_SECRET (the secret the edge verifies tokens with) to mint tokens');
-    // Only a stream of the store: a token for a name that is no stream's looked like a success
-    // and opened nothing (open-mode streams are public: they need no token).
-    const stream = store().find(nameOrId);
-    if (!stream) throw new StreamStoreError(`no stream named "${nameOrId}" or with that playback id (see \`npm run streams -- list\`)`);
-    const { playbackId } = stream;
-    const expiresAt = Math.floor(Date.now() / 1000) + options.ttl;
-    const token = await mintPlaybackToken(secret, playbackId, expiresAt);
+    const { stream, token, expiresAt } = await backend().token(nameOrId, options.ttl);
     if (program.opts<GlobalOptions>().json) {
-      console.log(JSON.stringify({ playbackId, token, expiresAt: new Date(expiresAt * 1000).toISOString() }, null, 2));
+      console.log(JSON.stringify({ playbackId: stream.playbackId, token, expiresAt }, null, 2));
       return;
     }
-    console.log(`Playback token for "${stream.name}" (${playbackId}), valid until ${new Date(expiresAt * 1000).toISOString()}:`);
+    console.log(`Playback token for "${stream.name}" (${stream.playbackId}), valid until ${expiresAt}:`);
     console.log(`  ${token}`);
-    console.log(`  Watch: https://EDGE/watch/${playbackId}?${PLAYBACK_TOKEN_PARAM}=${token}`);
+    console.log(`  Watch: https://EDGE/watch/${stream.playbackId}?${PLAYBACK_TOKEN_PARAM}=${token}`);
     if (stream.playback !== 'signed') console.log('  (this stream is public: it plays without a token too)');
   });
 
 program
   .command('list')
   .description('list the streams (never their keys)')
-  .action(() => {
-    const streams = store().list();
+  .action(async () => {
+    const streams = await backend().list();
     if (program.opts<GlobalOptions>().json) {
-      console.log(JSON.stringify(streams.map(publicView), null, 2));
+      console.log(JSON.stringify(streams, null, 2));
       return;
     }
     if (streams.length === 0) {
       console.log('No streams yet: add one with `npm run streams -- add NAME`.');
       return;
     }
-    console.table(streams.map((stream) => ({ name: stream.name, 'playback id': stream.playbackId, playback: stream.playback ?? 'public', created: stream.createdAt, 'key rotated': stream.keyRotatedAt })));
+    console.table(
+      streams.map((stream) => ({
+        name: stream.name,
+        'playback id': stream.playbackId,
+        playback: stream.playback,
+        ...(stream.enabled === undefined ? {} : { enabled: stream.enabled }),
+        created: stream.createdAt,
+        'key rotated': stream.keyRotatedAt,
+      })),
+    );
   });
 
 program
   .command('rotate-key')
-  .description('replace a stream key; the old key stops working for new publishes')
+  .description('replace a stream key; the old key stops working, and its live publisher is dropped')
   .argument('<name>')
-  .action((name: string) => {
-    const { stream, key } = store().rotateKey(name);
+  .action(async (name: string) => {
+    const { stream, key } = await backend().rotateKey(name);
     printKey(program, 'has a new key', stream, key);
   });
+
+for (const [command, enabled] of [['enable', true], ['disable', false]] as const) {
+  program
+    .command(command)
+    .description(enabled ? 'let a disabled stream publish again' : 'refuse a stream\'s key (its live publisher is dropped) until enabled again')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const stream = await backend().setEnabled(name, enabled);
+      printStream(program, stream, `Stream "${stream.name}" ${enabled ? 'enabled' : 'disabled: its key publishes nothing until `npm run streams -- enable ' + stream.name + '`'}.`);
+    });
+}
 
 program
   .command('remove')
   .description('remove a stream (its stored media stays)')
   .argument('<name>')
-  .action((name: string) => {
-    const stream = store().remove(name);
-    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(publicView(stream), null, 2));
-    else console.log(`Stream "${stream.name}" removed; its key no longer publishes.`);
+  .action(async (name: string) => {
+    const stream = await backend().remove(name);
+    printStream(program, stream, `Stream "${stream.name}" removed; its key no longer publishes.`);
+  });
+
+program
+  .command('import')
+  .description("import a streams.json into the platform's registry (keys and playback ids kept; names already there are skipped, so running it again changes nothing)")
+  .option('--from <path>', 'the streams file to import (default: --file / STREAMS_FILE)')
+  .action(async (options: { from?: string }) => {
+    const client = platformClient();
+    if (!client) throw new StreamStoreError('no platform to import into: start it (npm start), or give --edge-url and ADMIN_TOKEN');
+    const store = new StreamStore(resolve(options.from || program.opts<GlobalOptions>().file || DEFAULT_STREAMS_FILE));
+    const result = await client.importStreams(store.list());
+    if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(result, null, 2));
+    else console.log(`Imported ${result.imported.length} stream(s) from ${store.path}${result.skipped.length ? `; ${result.skipped.length} already in the registry (kept as they are): ${result.skipped.join(', ')}` : ''}.`);
   });
 
 try {

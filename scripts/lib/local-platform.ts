@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TIME_PATH } from '../../shared/time-api.ts';
+import { applyLocalMigrations } from './d1-migrations.ts';
 import { writeEdgeEnvFile } from './edge-env-file.ts';
 import { ManagedProcess } from './managed-process.ts';
 
@@ -19,6 +20,8 @@ export interface EdgeDevOptions {
   ingestSecret: string;
   /** Verifies playback tokens of signed streams. */
   playbackSecret?: string;
+  /** Bearer token of the management API (/api/v1/streams); unset: .dev.vars' or none. */
+  adminToken?: string;
   /** Where local R2 keeps its data; default: wrangler's .wrangler/state. */
   persistTo?: string;
   /** wrangler's log level; `info` logs every request. */
@@ -28,7 +31,14 @@ export interface EdgeDevOptions {
 
 export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
   // Secrets in a 0600 file, never on wrangler's command line (visible to every user in `ps`).
-  const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret }, join(PROJECT_ROOT, '.dev.vars'));
+  const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret, ADMIN_TOKEN: options.adminToken }, join(PROJECT_ROOT, '.dev.vars'));
+  // The stream registry's tables in the local D1 this edge will use.
+  try {
+    await applyLocalMigrations(PROJECT_ROOT, options.persistTo);
+  } catch (error) {
+    envFile.remove();
+    throw error;
+  }
   const args = ['dev', '--port', String(options.port), '--ip', '127.0.0.1', '--env-file', envFile.path];
   if (options.persistTo) args.push('--persist-to', options.persistTo);
   const edge = new ManagedProcess({
