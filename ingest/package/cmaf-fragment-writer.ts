@@ -11,7 +11,6 @@
  * - Video samples carry explicit flags (sync, or non-sync and depending on others); audio
  *   samples carry none: trex's default (0) means every sample is a sync sample.
  */
-import { box, fullBox, u32, u64 } from './mp4-box-writer.ts';
 import { TRACK_ID } from './cmaf-init-writer.ts';
 
 export interface FragmentSample {
@@ -34,6 +33,24 @@ const SYNC_SAMPLE_FLAGS = 0x02000000;
 // sample_depends_on = 1, sample_is_non_sync_sample = 1.
 const NON_SYNC_SAMPLE_FLAGS = 0x01010000;
 const MDAT_HEADER = 8;
+const MFHD_BYTES = 16;
+const TFHD_BYTES = 16;
+const TFDT_BYTES = 20;
+const fourCc = (type: string) => ((type.charCodeAt(0) << 24) | (type.charCodeAt(1) << 16) | (type.charCodeAt(2) << 8) | type.charCodeAt(3)) >>> 0;
+const [MOOF, MFHD, TRAF, TFHD, TFDT, TRUN, MDAT] = ['moof', 'mfhd', 'traf', 'tfhd', 'tfdt', 'trun', 'mdat'].map(fourCc) as [number, number, number, number, number, number, number];
+
+/** A box header (size, type) at `at`; returns where its contents start. */
+function boxHeader(view: DataView, at: number, size: number, type: number): number {
+  view.setUint32(at, size);
+  view.setUint32(at + 4, type);
+  return at + 8;
+}
+
+/** A full box header (size, type, version, flags) at `at`; returns where its contents start. */
+function fullBoxHeader(view: DataView, at: number, size: number, type: number, version: number, flags: number): number {
+  view.setUint32(boxHeader(view, at, size, type), (((version & 0xff) << 24) | (flags & 0xffffff)) >>> 0);
+  return at + 12;
+}
 
 /**
  * The chunk's bytes: the only copy of the samples' payloads on their way from the RTMP message
@@ -64,22 +81,28 @@ export function writeFragment(kind: 'video' | 'audio', sequenceNumber: number, b
     }
     payloadBytes += sample.data.length;
   }
-  // The data offset is known once the moof's size is: it is written in place afterwards.
-  const dataOffsetField = u32(0);
-  const trun = fullBox('trun', negative ? 1 : 0, flags, u32(samples.length), dataOffsetField, entries);
-  const moof = box(
-    'moof',
-    fullBox('mfhd', 0, 0, u32(sequenceNumber)),
-    box('traf', fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF, u32(TRACK_ID)), fullBox('tfdt', 1, 0, u64(baseMediaDecodeTime)), trun),
-  );
-  const out = new Uint8Array(moof.length + MDAT_HEADER + payloadBytes);
-  out.set(moof, 0);
-  const view = new DataView(out.buffer);
-  // The trun is the moof's last box; its data offset field follows its header (12) and sample count (4).
-  view.setUint32(moof.length - trun.length + 16, moof.length + MDAT_HEADER);
-  view.setUint32(moof.length, MDAT_HEADER + payloadBytes);
-  out.set([0x6d, 0x64, 0x61, 0x74], moof.length + 4); // 'mdat'
-  let offset = moof.length + MDAT_HEADER;
+  // moof(mfhd, traf(tfhd, tfdt, trun)) + mdat header, written in place into the one buffer the
+  // chunk is: no box is built apart and joined (these were a dozen small arrays per part).
+  const trunBytes = 8 + 4 + 4 + 4 + entries.length;
+  const trafBytes = 8 + TFHD_BYTES + TFDT_BYTES + trunBytes;
+  const moofBytes = 8 + MFHD_BYTES + trafBytes;
+  const out = new Uint8Array(moofBytes + MDAT_HEADER + payloadBytes);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = boxHeader(view, 0, moofBytes, MOOF);
+  at = fullBoxHeader(view, at, MFHD_BYTES, MFHD, 0, 0);
+  view.setUint32(at, sequenceNumber);
+  at = boxHeader(view, at + 4, trafBytes, TRAF);
+  at = fullBoxHeader(view, at, TFHD_BYTES, TFHD, 0, TFHD_DEFAULT_BASE_IS_MOOF);
+  view.setUint32(at, TRACK_ID);
+  at = fullBoxHeader(view, at + 4, TFDT_BYTES, TFDT, 1, 0);
+  view.setBigUint64(at, BigInt(baseMediaDecodeTime));
+  at = fullBoxHeader(view, at + 8, trunBytes, TRUN, negative ? 1 : 0, flags);
+  view.setUint32(at, samples.length);
+  // The data offset counts from the moof's first byte (default-base-is-moof) to the first sample.
+  view.setUint32(at + 4, moofBytes + MDAT_HEADER);
+  out.set(entries, at + 8);
+  boxHeader(view, moofBytes, MDAT_HEADER + payloadBytes, MDAT);
+  let offset = moofBytes + MDAT_HEADER;
   for (const sample of samples) {
     out.set(sample.data, offset);
     offset += sample.data.length;
