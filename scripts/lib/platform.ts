@@ -78,9 +78,9 @@ export interface Platform {
   edgeUrl: string;
   /** The sidecar's RTMP application URL (`rtmp://127.0.0.1:PORT/live`). */
   rtmpUrl: string;
-  /** The sidecar's operations API, where asked for. */
-  apiUrl: string | undefined;
-  ports: { edge: number | undefined; rtmp: number; api: number | undefined };
+  /** The sidecar's operations API (a sidecar started with `api` opens it). */
+  apiUrl: string;
+  ports: { edge: number | undefined; rtmp: number; api: number };
   /** Every process's output, `[tag] line`, in arrival order (unless `onLine` was given). */
   lines: string[];
   /** One process's own lines, untagged (e.g. the sidecar's JSON log): an array that keeps growing. */
@@ -117,7 +117,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
   const edgePort = options.edge === 'none' ? undefined : await freePort();
   const rtmpPort = await freePort();
-  const apiPort = options.ingest && options.ingest.api ? await freePort() : undefined;
+  // Taken whether or not a sidecar opens its operations API (`api`): one started later may.
+  const apiPort = await freePort();
   const edgeUrl = edgePort ? `http://127.0.0.1:${edgePort}` : '';
   const sidecars: ManagedProcess[] = [];
   let ingestOptions: ExtraIngestOptions | undefined = options.ingest || undefined;
@@ -162,7 +163,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ingestSecret,
     edgeUrl,
     rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}/live`,
-    apiUrl: apiPort ? `http://127.0.0.1:${apiPort}` : undefined,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
     ports: { edge: edgePort, rtmp: rtmpPort, api: apiPort },
     lines,
     linesOf,
@@ -187,7 +188,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       return platform.edge!;
     },
     stop: async () => {
-      for (const sidecar of sidecars.reverse()) await sidecar.stop();
+      for (const sidecar of [...sidecars].reverse()) await sidecar.stop();
       await platform.edge?.stop();
       rmSync(dir, { recursive: true, force: true });
     },

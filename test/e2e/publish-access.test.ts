@@ -5,16 +5,14 @@
  * ended, and nothing it does makes the signed stream's media public.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamStore } from '../../ingest/streams/stream-store.ts';
-import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
-import { eventually, freePort, within } from '../helpers/network.ts';
+import { eventually, within } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const RECONNECT_WINDOW_SECONDS = 8;
 
@@ -23,8 +21,7 @@ describe('publish access over RTMP: open mode never reaches a configured stream'
   let edgeUrl: string;
   let rtmpBase: string;
   let streams: StreamStore;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const lines: string[] = [];
   const ingestLines = () => lines.filter((line) => line.startsWith('[ingest]'));
 
@@ -44,27 +41,19 @@ describe('publish access over RTMP: open mode never reaches a configured stream'
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-access-'));
     streams = new StreamStore(join(dir, 'streams.json'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, playbackSecret: randomBytes(16).toString('hex'), onLine: (line) => lines.push(`[edge:node] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', streams.path, '--reconnect-window', String(RECONNECT_WINDOW_SECONDS), '--ladder', 'none', '--low-latency', 'off'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-publish-access', {
+      edge: 'node',
+      dir,
+      lines,
+      playbackSecret: randomBytes(16).toString('hex'),
+      ingest: { open: true, streamsFile: streams.path, reconnectWindow: RECONNECT_WINDOW_SECONDS, args: ['--ladder', 'none', '--low-latency', 'off'] },
     });
+    edgeUrl = platform.edgeUrl;
+    rtmpBase = platform.rtmpUrl;
   });
 
   afterAll(async () => {
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-publish-access', lines);
+    await platform?.stop();
   });
 
   it('refuses a keyless publisher on a signed stream\'s id while it reconnects and after it ended, and leaves open mode', async () => {

@@ -4,19 +4,17 @@
  * dash.js play it with a token minted by the sidecar's operations API.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamStore } from '../../ingest/streams/stream-store.ts';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { mintPlaybackToken } from '../../shared/playback-token.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { playInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const PLAYBACK_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(12).toString('hex');
@@ -27,8 +25,7 @@ describe('signed playback, end to end', () => {
   let edgeUrl: string;
   let apiUrl: string;
   let playbackId: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let publisher: TestPublisher | undefined;
   const lines: string[] = [];
 
@@ -48,22 +45,17 @@ describe('signed playback, end to end', () => {
     const streams = new StreamStore(join(dir, 'streams.json'));
     const { stream, key } = streams.add('vip', new Date(), 'signed');
     playbackId = stream.playbackId;
-    const [edgePort, rtmpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    const secret = INGEST_SECRET;
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, playbackSecret: PLAYBACK_SECRET, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      apiPort,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--streams-file', join(dir, 'streams.json'), '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json', ADMIN_TOKEN, PLAYBACK_SECRET },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-signed-playback', {
+      edge: 'wrangler',
+      dir,
+      lines,
+      ingestSecret: INGEST_SECRET,
+      playbackSecret: PLAYBACK_SECRET,
+      ingest: { streamsFile: streams.path, reconnectWindow: 0, api: true, env: { ADMIN_TOKEN, PLAYBACK_SECRET } },
     });
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`, 40);
+    edgeUrl = platform.edgeUrl;
+    apiUrl = platform.apiUrl;
+    publisher = publishTestPattern(platform.publishUrl(key), 40);
     await eventually('the signed stream to be live', 30_000, async () => {
       const status = await get(`/live/${playbackId}/status.json`);
       return status.ok && ((await status.json()) as { playback?: string; renditions: unknown[] }).renditions.length > 0 ? true : undefined;
@@ -72,10 +64,7 @@ describe('signed playback, end to end', () => {
 
   afterAll(async () => {
     await publisher?.stop();
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-signed-playback', lines);
+    await platform?.stop();
   });
 
   it('keeps its secrets off every command line on the machine (ps shows command lines to every user)', () => {
