@@ -22,11 +22,8 @@ describe('sidecar configuration: RTMP limits', () => {
   });
 
   it('takes flags over environment variables, and byte sizes with KiB/MiB', () => {
-    // Commander reads option variables from the process environment.
-    vi.stubEnv('RTMP_MAX_MESSAGE', '1MiB');
-    vi.stubEnv('RTMP_MAX_CONNECTIONS_PER_IP', '3');
-    vi.stubEnv('RTMP_MAX_MEMORY', '65536KiB');
-    const config = parseIngestConfig(['--rtmp-max-message', '4MiB', '--rtmp-handshake-timeout', '2.5'], {});
+    const env = { RTMP_MAX_MESSAGE: '1MiB', RTMP_MAX_CONNECTIONS_PER_IP: '3', RTMP_MAX_MEMORY: '65536KiB' };
+    const config = parseIngestConfig(['--rtmp-max-message', '4MiB', '--rtmp-handshake-timeout', '2.5'], env);
     expect(config.rtmpLimits).toMatchObject({ maxMessageSize: 4 * MIB, handshakeTimeoutMs: 2500, maxConnectionsPerSource: 3, maxTotalMemory: 64 * MIB });
   });
 
@@ -70,3 +67,16 @@ describe('sidecar configuration: the edge it writes to', () => {
     else expect(result.error).toBeUndefined();
   });
 });
+
+describe('sidecar configuration: the environment it is given', () => {
+  it('reads the environment passed to it, not the process environment', () => {
+    vi.stubEnv('RTMP_PORT', '2000');
+    try {
+      expect(parseIngestConfig([], { RTMP_PORT: '1999', ADMIN_TOKEN: 'a', PLAYBACK_SECRET: 'p', INGEST_OPEN: '1' })).toMatchObject({ rtmpPort: 1999, adminToken: 'a', playbackSecret: 'p', open: true });
+      expect(parseIngestConfig([], {})).toMatchObject({ rtmpPort: 1935, adminToken: undefined, playbackSecret: undefined, open: false });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
