@@ -14,6 +14,8 @@ import { playbackRoutes } from './routes/playback.ts';
 import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
+import { registryLookupRoutes } from './routes/registry-lookup.ts';
+import { REGISTRY_LOOKUP_PATH } from '../shared/registry-lookup.ts';
 import type { StreamRegistry } from './platform/stream-registry.ts';
 import { liveChannelRoutes } from './routes/live-channel.ts';
 import { LIVE_CHANNEL_PREFIX } from '../shared/live-channel-protocol.ts';
@@ -64,6 +66,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
+  app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, secret: deps.ingestSecret, peerAddress: deps.peerAddress }));
   app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));

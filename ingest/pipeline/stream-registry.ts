@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
-import type { PublishAccess } from '../streams/publish-access.ts';
+import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
 import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
@@ -23,7 +23,7 @@ const SAFE_QUERY_PART = /^[A-Za-z0-9_.-]{0,128}$/;
 export interface StreamRegistryOptions {
   settings: PipelineSettings;
   store: ObjectStore;
-  access: PublishAccess;
+  access: AccessPolicy;
   log: Logger;
   metrics: IngestMetrics;
   /** Where open streams are recorded, so a restart after a crash can take them up. */
@@ -57,8 +57,9 @@ interface LiveStream {
   lease?: Promise<LeaseOutcome>;
 }
 
-// How often live publishers' keys are checked against the stream store (rotations, removals).
-const CREDENTIAL_CHECK_MS = 5_000;
+// How often live publishers' keys are checked against the stream store (rotations, removals,
+// disabled streams): a revoked key's publisher is gone within this and one registry answer (< 5 s).
+const CREDENTIAL_CHECK_MS = 2_000;
 
 export class StreamRegistry {
   private readonly options: StreamRegistryOptions;
@@ -78,12 +79,32 @@ export class StreamRegistry {
    * too: it is disconnected (the stream then waits for a publisher with a valid key, as after a drop).
    */
   checkCredentials(): void {
-    // A stream added while the sidecar runs in open mode ends open mode (logged by PublishAccess).
+    if (this.checking) return;
+    // A stream added while the sidecar runs in open mode ends open mode (logged by the access policy).
     this.options.access.refreshMode();
-    for (const [streamId, stream] of this.live) {
-      if (!stream.credential || !stream.pipeline.hasPublisher) continue;
-      if (this.options.access.stillAccepts(streamId, stream.credential)) continue;
-      this.options.log.warn({ stream: stream.name, playbackId: streamId }, 'the stream key was rotated or the stream removed; disconnecting its publisher');
+    const live = [...this.live.entries()].flatMap(([streamId, stream]) => (stream.credential && stream.pipeline.hasPublisher ? [{ streamId, credential: stream.credential }] : []));
+    if (live.length === 0) return;
+    const revoked = this.options.access.revoked(live);
+    if (Array.isArray(revoked)) {
+      this.dropRevoked(revoked, live);
+      return;
+    }
+    // One check at a time: a slow registry does not pile up requests.
+    this.checking = true;
+    void revoked.then(
+      (ids) => this.dropRevoked(ids, live),
+      (error: unknown) => this.options.log.warn({ err: error }, 'could not check the live publishers\' keys; checking again shortly'),
+    ).finally(() => (this.checking = false));
+  }
+
+  private checking = false;
+
+  private dropRevoked(streamIds: readonly string[], checked: readonly { streamId: string; credential: string }[]): void {
+    for (const streamId of streamIds) {
+      const stream = this.live.get(streamId);
+      // Still the publisher that was checked (not one that came since with a new key).
+      if (!stream?.credential || !stream.pipeline.hasPublisher || !checked.some((entry) => entry.streamId === streamId && entry.credential === stream.credential)) continue;
+      this.options.log.warn({ stream: stream.name, playbackId: streamId }, 'the stream key was rotated, or the stream disabled or removed; disconnecting its publisher');
       stream.credential = undefined;
       stream.pipeline.dropPublisher();
     }
@@ -107,7 +128,7 @@ export class StreamRegistry {
     return this.live.get(streamId)?.pipeline.ffmpegPid;
   }
 
-  decide(request: PublishRequest): PublishDecision {
+  decide(request: PublishRequest): PublishDecision | Promise<PublishDecision> {
     const { log, metrics } = this.options;
     const refuse = (reason: string, code: string): PublishDecision => {
       // Never the stream name here: it may be a key, right or wrong.
@@ -128,7 +149,15 @@ export class StreamRegistry {
     if (badQuery) return refuse('unexpected query string on the stream name', 'invalid-query');
 
     const access = this.options.access.resolve(request.name);
-    if ('refuse' in access) return refuse(access.refuse, access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name');
+    // The platform's registry answers over the network: the connection waits (RtmpServer holds it).
+    if (access instanceof Promise) return access.then((decided) => this.decideWith(request, decided, refuse));
+    return this.decideWith(request, access, refuse);
+  }
+
+  private decideWith(request: PublishRequest, access: AccessDecision, refuse: (reason: string, code: string) => PublishDecision): PublishDecision {
+    const { log } = this.options;
+    if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
+    if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
     const { streamId, label, playback, credential } = access;
     const existingStream = this.live.get(streamId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {

@@ -65,6 +65,11 @@ interface Connection {
   lingerTimer?: NodeJS.Timeout;
   /** node-media-server gets no more bytes of it. */
   stopped: boolean;
+  /**
+   * A publish is being decided elsewhere (the platform's registry, asked over the network): bytes
+   * that came after it wait here, the socket paused, until it is accepted or refused.
+   */
+  held?: { bytes: Buffer[]; resume?: () => void };
   /** Refused by the gate (and reported). */
   refused: boolean;
   closed: boolean;
@@ -146,9 +151,21 @@ export class RtmpConnectionGate {
     connection.reader = reader;
     // A TLS socket can be closed without its transport (a TLS alert): count that as the end too.
     if (reader !== connection.transport) reader.once('close', () => this.forget(connection));
-    reader.on('data', (bytes: Buffer) => {
+    const pass = (bytes: Buffer) => {
       let rest = bytes;
       while (rest.length > 0 && !connection.stopped) {
+        if (connection.held) {
+          // Not a byte past the publish command before the publish is decided (release passes them on).
+          connection.held.bytes.push(rest);
+          reader.pause();
+          connection.held.resume ??= () => {
+            const waiting = Buffer.concat(connection.held?.bytes ?? []);
+            connection.held = undefined;
+            reader.resume();
+            if (waiting.length > 0) pass(waiting);
+          };
+          return;
+        }
         const verdict = connection.guard.inspect(rest);
         if ('violation' in verdict) {
           this.refuse(connection, verdict.violation.reason, verdict.violation.detail);
@@ -169,7 +186,23 @@ export class RtmpConnectionGate {
         }
         rest = rest.subarray(verdict.passed);
       }
-    });
+    };
+    reader.on('data', pass);
+  }
+
+  /** A publish waits for a decision: nothing more of the connection reaches node-media-server until release. */
+  hold(reader: Socket): void {
+    const connection = this.connectionOf(reader);
+    if (connection) connection.held ??= { bytes: [] };
+  }
+
+  /** The publish was decided (call publishing or publishRefused first): what waited is passed on. */
+  release(reader: Socket): void {
+    const connection = this.connectionOf(reader);
+    if (!connection?.held) return;
+    const { resume } = connection.held;
+    if (resume) resume();
+    else connection.held = undefined;
   }
 
   /** The connection's publish was accepted: media may come, the publish clock stops. */

@@ -54,7 +54,11 @@ export interface RtmpServerOptions {
   rtmps?: RtmpsOptions;
   /** Limits on connections and on what node-media-server will allocate; none: unguarded (for measuring only). */
   limits: RtmpLimits | undefined;
-  decide(request: PublishRequest): PublishDecision;
+  /**
+   * Whether a publish may start. A promise (the platform's registry asked over the network) holds
+   * the connection: nothing it sends after the publish command is read until the answer.
+   */
+  decide(request: PublishRequest): PublishDecision | Promise<PublishDecision>;
   /** A connection was refused by the gate (once per connection). */
   onConnectionRefused(refusal: ConnectionRefusal): void;
   onListenError(error: NodeJS.ErrnoException): void;
@@ -82,6 +86,8 @@ export class RtmpServer {
   private readonly nms: NodeMediaServer;
   private readonly gate: RtmpConnectionGate | undefined;
   private readonly accepted = new WeakMap<BaseSession, (control: PublishControl) => PublishHandler>();
+  /** Publishes whose decision is still coming (see RtmpServerOptions.decide). */
+  private readonly deciding = new WeakSet<BaseSession>();
 
   constructor(options: RtmpServerOptions) {
     silenceNodeMediaServerLogs();
@@ -104,6 +110,10 @@ export class RtmpServer {
         query: session.streamQuery,
         remoteAddress: session.ip,
       });
+      if (decision instanceof Promise) {
+        this.decideLater(session, decision);
+        return;
+      }
       if ('reject' in decision) {
         // node-media-server has already answered NetStream.Publish.Start (it asks us after);
         // an error status after it is what publishers act on: ffmpeg prints "Server error: <description>"
@@ -118,6 +128,8 @@ export class RtmpServer {
     // postPublish also fires for sessions refused in prePublish: only accepted ones are tapped.
     this.nms.on('postPublish', (session) => {
       const accept = this.accepted.get(session);
+      // Decided later (decideLater): node-media-server makes it the publisher now, which a refusal undoes.
+      if (this.deciding.has(session)) return;
       if (!accept) {
         // node-media-server makes it the publisher right after this event.
         process.nextTick(() => forgetRefusedPublisher(session));
@@ -131,6 +143,31 @@ export class RtmpServer {
     this.nms.on('prePlay', (session) => {
       if (session.socket) this.gate?.refuseConnection(session.socket, 'play-refused', 'RTMP playback is not offered (watch over HLS or DASH)');
     });
+  }
+
+  /** A publish decided asynchronously: the connection is held (no media read) until the answer. */
+  private decideLater(session: BaseSession, decision: Promise<PublishDecision>): void {
+    const socket = session.socket;
+    this.deciding.add(session);
+    if (socket) {
+      if (this.gate) this.gate.hold(socket);
+      else socket.pause();
+    }
+    const settle = (outcome: PublishDecision) => {
+      this.deciding.delete(session);
+      if (!socket || socket.destroyed) return;
+      if ('reject' in outcome) {
+        refusePublish(session, outcome.reject);
+        forgetRefusedPublisher(session);
+        this.gate?.publishRefused(socket);
+      } else {
+        this.gate?.publishing(socket);
+        this.tap(session, outcome.accept);
+      }
+      if (this.gate) this.gate.release(socket);
+      else socket.resume();
+    };
+    decision.then(settle, (error: unknown) => settle({ reject: `internal error deciding the publish (${error instanceof Error ? error.message : String(error)})` }));
   }
 
   /** Open connections and node-media-server's message buffers; undefined when unguarded. */

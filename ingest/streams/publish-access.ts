@@ -8,27 +8,17 @@
  * ends open mode for the life of the process, loudly.
  */
 import { isStreamId } from '../../shared/stream-id.ts';
-import { STREAM_KEY_PATTERN, type StreamPlayback, type StreamStore } from './stream-store.ts';
+import type { AccessDecision, AccessMode, AccessPolicy, LiveCredential } from './access-policy.ts';
+import { STREAM_KEY_PATTERN, type StreamStore } from './stream-store.ts';
 
-export type AccessDecision =
-  /** `label` names the stream in logs: the operator's name, never the key. */
-  | {
-      streamId: string;
-      label: string;
-      playback: StreamPlayback;
-      /** For a keyed stream, the SHA-256 of the key it published with (see stillAccepts). */
-      credential?: string;
-    }
-  | { refuse: string };
-
-export type AccessMode = 'open' | 'keyed';
+export type { AccessDecision, AccessMode } from './access-policy.ts';
 
 export interface PublishAccessOptions {
   /** Called once, when a stream appears in the store of a sidecar started in open mode. */
   onOpenModeEnded?: (configuredStreams: number) => void;
 }
 
-export class PublishAccess {
+export class PublishAccess implements AccessPolicy {
   private currentMode: AccessMode;
   private readonly store: StreamStore;
   private readonly options: PublishAccessOptions;
@@ -60,6 +50,10 @@ export class PublishAccess {
   /** Whether a publisher that came in with this key may stay: its key not rotated, its stream not removed. */
   stillAccepts(streamId: string, credential: string): boolean {
     return this.store.list().some((stream) => stream.playbackId === streamId && stream.keySha256 === credential);
+  }
+
+  revoked(live: readonly LiveCredential[]): string[] {
+    return live.filter(({ streamId, credential }) => !this.stillAccepts(streamId, credential)).map(({ streamId }) => streamId);
   }
 
   /** Whether a configured stream has this playback id. */

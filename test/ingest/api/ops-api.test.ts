@@ -94,7 +94,7 @@ describe('operations API', () => {
   // same frames. Fed in real time by ffmpeg, as a publisher would.
   it.each([{ fps: 30 }, { fps: 25 }])('reports a $fps fps source as $fps fps, and encode speed about 1, whatever the ladder', async ({ fps }) => {
     const { app, registry } = api(TOKEN);
-    const decision = registry.decide({ app: 'live', name: 'rate', query: {}, remoteAddress: '127.0.0.1:5000' });
+    const decision = await registry.decide({ app: 'live', name: 'rate', query: {}, remoteAddress: '127.0.0.1:5000' });
     if (!('accept' in decision)) throw new Error(decision.reject);
     const publisher = spawn('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${fps}`, '-t', '9',

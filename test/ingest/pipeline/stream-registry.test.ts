@@ -56,7 +56,7 @@ describe('stream registry: who may publish', () => {
     let disconnects = 0;
     // As the RTMP server does: a disconnect closes the socket, which ends the publish.
     const control = { disconnect: () => ((disconnects += 1), handler.onEnd()), resubscribe: () => {} };
-    const decision = live.decide(request({ name: key }));
+    const decision = await live.decide(request({ name: key }));
     if (!('accept' in decision)) throw new Error(decision.reject);
     const handler = decision.accept(control);
     live.checkCredentials();

@@ -1,0 +1,37 @@
+/**
+ * Who may publish, as the sidecar's stream registry asks it: a local streams.json
+ * (publish-access.ts) or the platform's registry on the edge (platform-access.ts).
+ */
+import type { StreamPlayback } from './stream-store.ts';
+
+export type AccessDecision =
+  /** `label` names the stream in logs: the operator's name, never the key. */
+  | {
+      streamId: string;
+      label: string;
+      playback: StreamPlayback;
+      /** For a keyed stream, the SHA-256 of the key it published with (see revoked). */
+      credential?: string;
+    }
+  /** `code` labels the refusal in metrics (default: unknown-key / invalid-name by the reason). */
+  | { refuse: string; code?: string };
+
+export type AccessMode = 'open' | 'keyed';
+
+export interface LiveCredential {
+  streamId: string;
+  credential: string;
+}
+
+export interface AccessPolicy {
+  /** `open` only while open mode was asked for and no stream is configured. */
+  readonly mode: AccessMode;
+  /** Looks again whether a stream was configured (ends open mode); called every few seconds. */
+  refreshMode(): AccessMode;
+  /** The RTMP stream name (a key, or in open mode a stream id) decided; a promise when it takes a network call. */
+  resolve(rtmpName: string): AccessDecision | Promise<AccessDecision>;
+  /** The stream ids among these whose publisher must go: its key rotated, its stream disabled or removed. */
+  revoked(live: readonly LiveCredential[]): string[] | Promise<string[]>;
+  /** Whether a configured stream has this playback id (for journals from before `keyed` was recorded). */
+  isConfigured(streamId: string): boolean;
+}
