@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -16,7 +15,8 @@ import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { RssSampler } from './bench/measure.ts';
 import { describeHostileKind, HOSTILE_KINDS } from './lib/hostile-rtmp.ts';
 import { runHostileWaves, type KindTally } from './lib/hostile-waves.ts';
-import { startIngest } from './lib/local-platform.ts';
+import { testPatternPublishArgs } from './lib/ffmpeg-args.ts';
+import { startPlatform } from './lib/platform.ts';
 import { SegmentWatch } from './lib/segment-watch.ts';
 import { positiveInteger } from './lib/cli-numbers.ts';
 
@@ -58,36 +58,32 @@ const status = (line: string) => console.log(`[hostile:rtmp] ${line}`);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 const work = mkdtempSync(join(tmpdir(), 'hostile-rtmp-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const store = new StreamStore(join(work, 'streams.json'));
 const { stream, key } = store.add('main');
-const rtmpPort = await freePort();
 const lines: string[] = [];
 
-status(`starting a sidecar on :${rtmpPort}${options.unguarded ? ' UNGUARDED (--unguarded-rtmp)' : ''} (keyed, one stream, --ladder none, storage in ${work})`);
-const ingest = await startIngest({
-  rtmpPort,
-  stateDir: join(work, 'state'),
-  extraArgs: [
-    '--streams-file', join(work, 'streams.json'),
-    '--storage', 'fs', '--storage-dir', join(work, 'media'),
-    '--ladder', 'none', '--reconnect-window', '0',
-    ...(options.unguarded ? ['--unguarded-rtmp'] : []),
-    ...options.sidecarArgs.split(' ').filter(Boolean),
-  ],
-  env: { LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
-  onLine: (line) => lines.push(line),
+status(`starting a sidecar${options.unguarded ? ' UNGUARDED (--unguarded-rtmp)' : ''} (keyed, one stream, --ladder none, storage in ${work})`);
+const platform = await startPlatform({
+  edge: 'none',
+  dir: join(work, 'platform'),
+  onLine: (_tag, line) => lines.push(line),
+  ingest: {
+    streamsFile: join(work, 'streams.json'),
+    reconnectWindow: 0,
+    args: [
+      '--storage', 'fs', '--storage-dir', join(work, 'media'),
+      '--ladder', 'none',
+      ...(options.unguarded ? ['--unguarded-rtmp'] : []),
+      ...options.sidecarArgs.split(' ').filter(Boolean),
+    ],
+    env: { LOG_LEVEL: 'info' },
+  },
 });
+const ingest = platform.ingest!;
+const rtmpPort = platform.ports.rtmp;
+status(`sidecar on :${rtmpPort}`);
 const pid = ingest.pid!;
 const rss = new RssSampler(pid);
 await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -97,12 +93,7 @@ status(`sidecar pid ${pid}, RSS at rest ${mb(restingRss)}`);
 // The legitimate publisher: a test pattern as OBS would send it (2 s keyframes: passed through).
 const publisher = spawn(
   locateFfmpeg(),
-  [
-    '-hide_banner', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
-    '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/${key}`,
-  ],
+  testPatternPublishArgs(platform.publishUrl(key), { preset: 'ultrafast' }),
   { stdio: ['pipe', 'ignore', 'ignore'] },
 );
 publisher.stdin.on('error', () => {});
@@ -111,7 +102,7 @@ const warmupDeadline = performance.now() + 30_000;
 while (segments.segments < 2) {
   if (performance.now() > warmupDeadline || ingest.hasExited || publisher.exitCode !== null) {
     status('the legitimate stream produced no segments within 30 s; giving up');
-    await ingest.stop();
+    await platform.stop();
     process.exit(1);
   }
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -149,7 +140,7 @@ const segmentsDuring = segments.segmentsSince(attackStarted);
 rss.stop();
 segments.stop();
 publisher.stdin.end('q');
-await ingest.stop();
+await platform.stop();
 
 const refusals: Record<string, number> = {};
 for (const line of lines) {

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg, FfmpegNotFoundError } from '../ingest/transcode/ffmpeg-binary.ts';
 import { describeFailure, FfmpegPublisher } from './lib/ffmpeg-publisher.ts';
+import { testPatternInputArgs } from './lib/ffmpeg-args.ts';
 
 const program = new Command('publish:test')
   .description('Publish a test pattern (burnt-in wall clock, 1 kHz beep every second) over RTMP, in real time.')
@@ -36,9 +37,7 @@ const clock =
   "text='%{localtime\\:%H\\\\\\:%M\\\\\\:%S}  %{pts\\:hms}'";
 const args = [
   '-hide_banner', '-loglevel', 'warning', '-stats',
-  '-re',
-  '-f', 'lavfi', '-i', `testsrc2=size=${options.size}:rate=${fps},${clock}`,
-  '-f', 'lavfi', '-i', 'sine=frequency=1000:beep_factor=4:sample_rate=48000',
+  ...testPatternInputArgs({ size: options.size, fps, overlay: clock, beep: true }),
   ...(options.duration ? ['-t', String(options.duration)] : []),
   '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
   '-g', String(Math.round(fps * Number(options.gop))), '-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '5000k',

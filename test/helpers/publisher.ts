@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
+import { fileCopyPublishArgs, testPatternPublishArgs } from '../../scripts/lib/ffmpeg-args.ts';
 
 export interface TestPublisher {
   process: ChildProcess;
@@ -18,21 +19,11 @@ export interface TestPublisher {
  */
 export function publishFile(url: string, flv: Uint8Array, file: string): TestPublisher {
   writeFileSync(file, flv);
-  return spawnPublisher(['-hide_banner', '-loglevel', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', url]);
-}
-
-/** The test pattern's inputs, in real time (`-re`): also what a plain reference stream encodes (reference-stream.ts). */
-export function testPatternInputArgs(size: string): string[] {
-  return ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
-}
-
-/** How the test pattern is encoded: keyframes every 2 s (60 frames), so our ladder passes the source through. */
-export function testPatternEncodeArgs(): string[] {
-  return ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
+  return spawnPublisher(fileCopyPublishArgs(file, url));
 }
 
 export function publishTestPattern(url: string, seconds: number, size = '640x360'): TestPublisher {
-  return spawnPublisher(['-hide_banner', '-loglevel', 'error', ...testPatternInputArgs(size), '-t', String(seconds), ...testPatternEncodeArgs(), '-f', 'flv', url]);
+  return spawnPublisher(testPatternPublishArgs(url, { size, seconds }));
 }
 
 function spawnPublisher(args: string[]): TestPublisher {

@@ -16,7 +16,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 import { TIME_PATH } from '../../shared/time-api.ts';
 import { eventually, freePort } from './network.ts';
-import { testPatternInputArgs, testPatternEncodeArgs } from './publisher.ts';
+import { testPatternInputArgs, testPatternEncodeArgs } from '../../scripts/lib/ffmpeg-args.ts';
 
 export interface ReferenceStream {
   origin: string;
@@ -85,7 +85,7 @@ export async function startReferenceStream(dir: string, seconds: number, size: s
   ].join(':');
   const args = [
     '-hide_banner', '-loglevel', 'error',
-    ...testPatternInputArgs(size),
+    ...testPatternInputArgs({ size }),
     '-t', String(seconds),
     ...testPatternEncodeArgs(),
     // The tee muxer needs codec headers out of band (mp4-based outputs).

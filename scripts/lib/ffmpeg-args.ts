@@ -1,0 +1,47 @@
+/**
+ * The ffmpeg arguments of every publisher the tests and scripts run (one place for them): the
+ * test pattern (testsrc2 with a 440 Hz tone) encoded as OBS would and sent over RTMP(S) in real
+ * time, and a prepared FLV file copied in real time.
+ */
+
+export interface TestPatternInput {
+  /** WIDTHxHEIGHT. */
+  size: string;
+  /** Frames per second; default 30. */
+  fps?: number;
+  /** A filter drawn over the picture (e.g. a burnt-in clock), in the source's filter chain. */
+  overlay?: string;
+  /** The tone beeps (4 times a second at 1 kHz) instead of a steady 440 Hz: a stream you can hear move. */
+  beep?: boolean;
+}
+
+/** The test pattern's inputs, in real time (`-re`): what publishers and the plain reference stream encode. */
+export function testPatternInputArgs(input: TestPatternInput): string[] {
+  const picture = `testsrc2=size=${input.size}:rate=${input.fps ?? 30}${input.overlay ? `,${input.overlay}` : ''}`;
+  const tone = input.beep ? 'sine=frequency=1000:beep_factor=4:sample_rate=48000' : 'sine=frequency=440:sample_rate=48000';
+  return ['-re', '-f', 'lavfi', '-i', picture, '-f', 'lavfi', '-i', tone];
+}
+
+/**
+ * How the test pattern is encoded: x264 for live (zerolatency), keyframes every 2 s at 30 fps (60
+ * frames), so the sidecar's ladder passes the source through.
+ */
+export function testPatternEncodeArgs(preset: 'ultrafast' | 'veryfast' = 'veryfast'): string[] {
+  return ['-c:v', 'libx264', '-preset', preset, '-tune', 'zerolatency', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
+}
+
+/** ffmpeg publishing the test pattern to `url`, quietly, for `seconds` (or until stopped). */
+export function testPatternPublishArgs(url: string, options: { size?: string; seconds?: number; preset?: 'ultrafast' | 'veryfast' } = {}): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error',
+    ...testPatternInputArgs({ size: options.size ?? '640x360' }),
+    ...(options.seconds === undefined ? [] : ['-t', String(options.seconds)]),
+    ...testPatternEncodeArgs(options.preset),
+    '-f', 'flv', url,
+  ];
+}
+
+/** ffmpeg sending an FLV file's bytes to `url` in real time, without re-encoding them. */
+export function fileCopyPublishArgs(file: string, url: string): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', url];
+}
