@@ -3,61 +3,34 @@
  * from npm) with an S3-compatible server. The sidecar uploads through each edge's write API, and
  * players read from it.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDenoEdge, startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { openPlayerPage, playInChromium, waitForPlayheadPast } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 describe('the edge on Node with filesystem storage', () => {
   let dir: string;
   let edgeUrl: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let publisher: TestPublisher | undefined;
-  let restartEdge: () => Promise<void>;
-  const lines: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-node-edge-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/onnode`, 45);
-    restartEdge = async () => {
-      await edge?.stop();
-      await new Promise((resolve) => setTimeout(resolve, 4000));
-      edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: secret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
-    };
+    platform = await startTestPlatform('e2e-edge-runtimes', { edge: 'node', ingest: { reconnectWindow: 0 } });
+    ({ dir, edgeUrl } = platform);
+    publisher = publishTestPattern(platform.publishUrl('onnode'), 45);
   });
 
   afterAll(async () => {
     await publisher?.stop();
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-edge-runtimes', lines);
+    await platform?.stop();
   });
 
   it('stores through the Node edge into its folder, serves decodable segments, and hls.js plays', async () => {
@@ -78,7 +51,7 @@ describe('the edge on Node with filesystem storage', () => {
     const player = await openPlayerPage(`${edgeUrl}/watch/onnode`);
     try {
       await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
-      await restartEdge();
+      await platform!.restartEdge({ downForMs: 4000 });
       const afterOutage = await player.currentTime();
       await waitForPlayheadPast(player, afterOutage + 3, 'playback to move on after the outage', 30_000);
       const state = await player.state();
@@ -92,41 +65,27 @@ describe('the edge on Node with filesystem storage', () => {
 });
 
 describe('the edge on Deno with S3-compatible storage', () => {
-  let dir: string;
   let edgeUrl: string;
   let s3: TestS3Server | undefined;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let publisher: TestPublisher | undefined;
-  const lines: string[] = [];
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-deno-edge-'));
     s3 = await startS3Server();
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startDenoEdge({ port: edgePort, ingestSecret: secret, s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials }, onLine: (line) => lines.push(`[edge:deno] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-edge-runtimes-deno', {
+      edge: 'deno',
+      s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials },
+      ingest: { reconnectWindow: 0 },
     });
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/ondeno`, 20);
+    edgeUrl = platform.edgeUrl;
+    publisher = publishTestPattern(platform.publishUrl('ondeno'), 20);
   });
 
   afterAll(async () => {
     await publisher?.stop();
-    await ingest?.stop();
-    await edge?.stop();
+    await platform?.stop();
     await s3?.close();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-edge-runtimes-deno', lines);
   });
 
   it('stores through the Deno edge into the bucket, serves decodable segments with ranges, and hls.js plays', async () => {

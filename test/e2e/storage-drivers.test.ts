@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { FilesystemObjectStore } from '../../shared/storage/filesystem-object-store.ts';
-import { startDenoEdge, startIngest } from '../../scripts/lib/local-platform.ts';
+import { startPlatform } from '../../scripts/lib/platform.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../shared/storage/s3-object-store.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort, within } from '../helpers/network.ts';
+import { eventually, within } from '../helpers/network.ts';
 import { openPlayerPage, waitForPlayheadPast } from '../helpers/players.ts';
 import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
@@ -35,24 +35,14 @@ async function readText(store: ObjectStore, key: string): Promise<string | undef
 
 /** An open-mode sidecar storing through the given driver flags; streams end when the publisher leaves. */
 async function startSidecar(storageArgs: string[], env: NodeJS.ProcessEnv) {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-storage-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const rtmpPort = await freePort();
-  const lines: string[] = [];
-  const ingest = await startIngest({
-    rtmpPort,
-    stateDir: join(dir, 'state'),
-    extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', ...storageArgs],
-    env: { LOG_FORMAT: 'json', ...env },
-    onLine: (line) => lines.push(line),
-  });
-  cleanups.push(() => ingest.stop());
-  return { rtmpPort, lines };
+  const platform = await startPlatform({ edge: 'none', dirPrefix: 'e2e-storage-', ingest: { reconnectWindow: 0, args: storageArgs, env } });
+  cleanups.push(() => platform.stop());
+  return { platform, lines: platform.linesOf('ingest') };
 }
 
 async function publishAndCheck(storageArgs: string[], env: NodeJS.ProcessEnv, store: ObjectStore) {
-  const { rtmpPort, lines } = await startSidecar(storageArgs, env);
-  expect(await publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/stored`, 7).exited).toBe(0);
+  const { platform, lines } = await startSidecar(storageArgs, env);
+  expect(await publishTestPattern(platform.publishUrl('stored'), 7).exited).toBe(0);
 
   const text = await eventually('an ended playlist in storage', 20_000, async () => {
     const body = await readText(store, 'streams/stored/source/index.m3u8');
@@ -82,12 +72,12 @@ describe('storage drivers, end to end', () => {
     cleanups.push(() => s3.close());
     const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', ...credentials });
-    const edgePort = await freePort();
-    const edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const edgeLines: string[] = [];
-    const edge = await startDenoEdge({ port: edgePort, ingestSecret: 'unused-here-the-sidecar-writes-s3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials }, onLine: (line) => edgeLines.push(line) });
+    // The sidecar writes the bucket itself: the edge only reads it.
+    const edge = await startPlatform({ edge: 'deno', dirPrefix: 'e2e-storage-edge-', ingest: false, s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...credentials } });
     cleanups.push(() => edge.stop());
-    const { rtmpPort, lines } = await startSidecar(
+    const { edgeUrl } = edge;
+    const edgeLines = edge.linesOf('edge:deno');
+    const { platform, lines } = await startSidecar(
       ['--playlist-window', '100', '--storage', 's3', '--s3-endpoint', s3.endpoint, '--s3-bucket', s3.bucket],
       { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
     );
@@ -95,7 +85,7 @@ describe('storage drivers, end to end', () => {
     const steps: string[] = [];
     const step = (what: string) => steps.push(`[test] ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${what}`);
     cleanups.push(() => saveTestLog('e2e-s3-outage', [...steps, ...lines.map((line) => `[sidecar] ${line}`), ...edgeLines.map((line) => `[edge] ${line}`)]));
-    const publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/outage`, 40);
+    const publisher = publishTestPattern(platform.publishUrl('outage'), 40);
     cleanups.push(async () => void (await publisher.stop()));
     const listed = async () => parseM3u8((await readText(store, 'streams/outage/source/index.m3u8')) ?? '#EXTM3U\n').segments.length;
     await eventually('segments before the outage', 20_000, async () => ((await listed()) >= 2 ? true : undefined));

@@ -1,6 +1,7 @@
 /**
  * The platform for an end-to-end test (scripts/lib/platform.ts), whose processes' output is saved
  * to test-output/NAME.log when it stops, or when it fails to start: what to read after a failure.
+ * Its temporary folder is named after the log.
  */
 import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/lib/platform.ts';
 import { saveTestLog } from './test-log.ts';
@@ -11,7 +12,7 @@ export async function startTestPlatform(logName: string, options: PlatformOption
   const lines = options.lines ?? [];
   let platform: Platform;
   try {
-    platform = await startPlatform({ ...options, lines });
+    platform = await startPlatform({ dirPrefix: `${logName}-`, ...options, lines });
   } catch (error) {
     saveTestLog(logName, lines);
     throw error;
