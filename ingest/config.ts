@@ -19,7 +19,7 @@ export type StorageConfig =
 type SidecarOptionValues = OptionValues<typeof SIDECAR_OPTIONS>;
 type PlainSettings = Pick<
   SidecarOptionValues,
-  | 'rtmpHost' | 'rtmpPort' | 'apiHost' | 'apiPort' | 'adminToken' | 'playbackSecret' | 'open' | 'streamsFile' | 'stateDir' | 'segmentDuration' | 'chunkDuration'
+  | 'rtmpHost' | 'rtmpPort' | 'apiHost' | 'apiPort' | 'adminToken' | 'playbackSecret' | 'open' | 'streamsFile' | 'streamRegistry' | 'stateDir' | 'segmentDuration' | 'chunkDuration'
   | 'playlistWindow' | 'retention' | 'idleTimeout' | 'reconnectWindow' | 'stallTimeout' | 'logLevel' | 'logFormat'
 >;
 
@@ -55,6 +55,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   if (options.rtmpMaxPublisherMemory < options.rtmpMaxMessage + 128 * KIB) {
     command.error('error: --rtmp-max-publisher-memory must be at least --rtmp-max-message + 128 KiB');
   }
+  if (options.streamRegistry === 'edge' && options.storage !== 'edge') command.error('error: --stream-registry edge needs --storage edge (the edge URL and INGEST_SECRET it asks with)');
   if (options.rtmpMaxMemory < options.rtmpMaxPublisherMemory) command.error('error: --rtmp-max-memory must be at least --rtmp-max-publisher-memory');
   const { tlsCert, tlsKey, storage, edgeUrl, s3Endpoint, s3Bucket, ingestSecret, s3AccessKeyId, s3SecretAccessKey } = options;
   return {
@@ -66,6 +67,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     playbackSecret: options.playbackSecret,
     open: options.open,
     streamsFile: options.streamsFile,
+    streamRegistry: options.streamRegistry,
     stateDir: options.stateDir,
     segmentDuration: options.segmentDuration,
     chunkDuration: options.chunkDuration,

@@ -9,8 +9,7 @@ import { LiveJournal } from './pipeline/live-journal.ts';
 import { lockStateDir } from './pipeline/state-dir-lock.ts';
 import { StreamRegistry } from './pipeline/stream-registry.ts';
 import { RtmpServer } from './rtmp/rtmp-server.ts';
-import { PublishAccess } from './streams/publish-access.ts';
-import { StreamStore, StreamStoreError } from './streams/stream-store.ts';
+import { AccessSetupError, setUpAccess, type AccessSetup } from './streams/access-setup.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { LiveChannels, sidecarIdIn } from './upload/live-channels.ts';
@@ -49,34 +48,14 @@ try {
   fatal(error.message);
 }
 
-const streamStore = new StreamStore(resolve(config.streamsFile));
-let configuredStreams: number;
+let accessSetup: AccessSetup;
 try {
-  configuredStreams = streamStore.list().length;
+  accessSetup = await setUpAccess(config, log);
 } catch (error) {
-  if (!(error instanceof StreamStoreError)) throw error;
+  if (!(error instanceof AccessSetupError)) throw error;
   fatal(error.message);
 }
-if (!config.open && configuredStreams === 0) {
-  fatal(
-    `no streams configured in ${streamStore.path}: add one with \`npm run streams -- add NAME\`, ` +
-      'or run with --open (INGEST_OPEN=1) for local development, where any stream name publishes',
-  );
-}
-if (config.open && configuredStreams > 0) {
-  // Open mode beside configured streams would let a keyless name reach a keyed stream's id.
-  fatal(
-    `--open refused: ${configuredStreams} stream(s) are configured in ${streamStore.path}, and open mode is only for a sidecar without any. ` +
-      'Publish with their stream keys (npm run streams -- list), or give --streams-file an empty file for local development',
-  );
-}
-const access = new PublishAccess(config.open ? 'open' : 'keyed', streamStore, {
-  onOpenModeEnded: (streams) =>
-    log.warn({ configuredStreams: streams, streamsFile: streamStore.path }, 'OPEN MODE ENDED: a stream was configured while the sidecar ran; from now on only stream keys publish (streams already live continue)'),
-});
-if (config.open) {
-  log.warn('OPEN MODE: any stream name publishes without a key and becomes its public id, until a stream is configured (npm run streams -- add). For local development only.');
-}
+const { access } = accessSetup;
 if (config.storage.kind === 'edge' && config.storage.usingDevelopmentSecret) {
   // parseIngestConfig refuses it for an edge on another machine.
   log.warn('INGEST_SECRET is not set: using the development secret, which only an edge on this machine accepts');
@@ -179,8 +158,7 @@ log.info(
     memory: describeMemoryInUse(memory),
     storage: describeStorage(config.storage),
     lowLatency: config.lowLatency && config.storage.kind === 'edge' ? `parts of ${config.chunkDuration} s` : 'off',
-    streamsFile: streamStore.path,
-    configuredStreams,
+    ...accessSetup.facts,
     ...(resumed > 0 ? { resumedStreams: resumed } : {}),
     ...(config.rtmps ? { rtmps: `:${config.rtmps.port}` } : {}),
     ...(api ? { api: `http://${config.apiHost}:${config.apiPort}` } : {}),

@@ -1,9 +1,12 @@
 /** `npm start`: the whole platform on this machine: edge (wrangler dev, local R2) + ingest sidecar. */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Command, Option } from 'commander';
 import { DEFAULT_STREAMS_FILE, DEVELOPMENT_INGEST_SECRET } from '../ingest/config.ts';
+import { PlatformClient, type PlatformStream } from '../ingest/streams/platform-client.ts';
+import { writePlatformFile } from '../ingest/streams/platform-file.ts';
 import { StreamStore } from '../ingest/streams/stream-store.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { PROJECT_ROOT, startEdgeDev, startIngest } from './lib/local-platform.ts';
@@ -58,9 +61,15 @@ function ingestSecret(): { secret: string; source: string } {
 }
 const { secret, source: secretSource } = ingestSecret();
 
-// Open mode while no stream is configured (what the blog does); stream keys as soon as one is.
-const streamStore = new StreamStore(resolve(PROJECT_ROOT, process.env.STREAMS_FILE ?? DEFAULT_STREAMS_FILE));
-function readConfiguredStreams() {
+// The management API's token (/api/v1/streams): ADMIN_TOKEN, else a new random one for this run,
+// handed to the edge in its 0600 env file and to `npm run streams` in the state folder (0600).
+const adminToken = process.env.ADMIN_TOKEN || randomBytes(24).toString('base64url');
+const stateDir = resolve(PROJECT_ROOT, options.stateDir);
+
+// Streams configured with `npm run streams` while no platform ran are in streams.json: imported
+// into the platform's registry at every start (names already there are skipped: nothing changes twice).
+const streamStore = new StreamStore(resolve(PROJECT_ROOT, process.env.STREAMS_FILE || DEFAULT_STREAMS_FILE));
+function readFileStreams() {
   try {
     return streamStore.list();
   } catch (error) {
@@ -68,8 +77,9 @@ function readConfiguredStreams() {
     return process.exit(1);
   }
 }
-const configuredStreams = readConfiguredStreams();
-const open = configuredStreams.length === 0;
+const fileStreams = readFileStreams();
+let configuredStreams: PlatformStream[] = [];
+let removePlatformFile: (() => void) | undefined;
 const prefixed = (tag: string) => (line: string) => console.log(`${tag} ${line}`);
 const running: ManagedProcess[] = [];
 let stopping = false;
@@ -81,6 +91,7 @@ function stopAll(code: number): Promise<never> {
   stopped ??= (async () => {
     // The sidecar first: it ends the live playlists through the edge, which must still be up.
     for (const child of [...running].reverse()) await child.stop();
+    removePlatformFile?.();
     process.exit(code);
   })();
   return stopped;
@@ -105,21 +116,30 @@ try {
       port: edgePort,
       ingestSecret: secret,
       playbackSecret: process.env.PLAYBACK_SECRET || undefined,
+      adminToken,
       ...(options.persistTo ? { persistTo: resolve(PROJECT_ROOT, options.persistTo) } : {}),
       logLevel: 'warn',
       onLine: prefixed('[edge]  '),
     }),
   );
+  const platform = new PlatformClient({ edgeUrl: `http://127.0.0.1:${edgePort}`, adminToken });
+  if (fileStreams.length > 0) {
+    const { imported, skipped } = await platform.importStreams(fileStreams);
+    if (imported.length > 0) console.log(`[start] imported ${imported.length} stream(s) from ${streamStore.path} into the platform registry (${imported.join(', ')}); ${skipped.length} already there`);
+  }
+  configuredStreams = await platform.list();
+  removePlatformFile = writePlatformFile(stateDir, { edgeUrl: `http://127.0.0.1:${edgePort}`, adminToken });
   console.log(`[start] starting the ingest sidecar on RTMP :${rtmpPort}…`);
   watch(
     await startIngest({
       rtmpPort,
       edgeUrl: `http://127.0.0.1:${edgePort}`,
       ingestSecret: secret,
-      env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty', STREAMS_FILE: streamStore.path },
+      env: { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' },
       apiPort,
-      stateDir: resolve(PROJECT_ROOT, options.stateDir),
-      extraArgs: open ? ['--open'] : [],
+      stateDir,
+      // Publishes are decided by the platform's registry; open mode while it holds no stream (what the blog does).
+      extraArgs: ['--stream-registry', 'edge', ...(configuredStreams.length === 0 ? ['--open'] : [])],
       onLine: prefixed('[ingest]'),
     }),
   );
@@ -129,11 +149,12 @@ try {
 }
 
 const edge = `http://localhost:${edgePort}`;
+const open = configuredStreams.length === 0;
 const example = open ? 'test' : configuredStreams[0]!.playbackId;
 const lines = [
   open
-    ? 'OPEN MODE: no streams in ' + streamStore.path + ', so any stream name publishes without a key (local development only)'
-    : `${configuredStreams.length} stream(s) configured in ${streamStore.path}: publishing needs a stream key (npm run streams -- list)`,
+    ? 'OPEN MODE: no streams in the platform registry, so any stream name publishes without a key (local development only)'
+    : `${configuredStreams.length} stream(s) in the platform registry: publishing needs a stream key (npm run streams -- list)`,
   '',
   `Publish   server  rtmp://localhost:${rtmpPort}/live     stream key  ${open ? 'test (any name)' : 'yours (shown by `npm run streams -- add/rotate-key`)'}`,
   `          (OBS: Settings > Stream > Service "Custom…"; ffmpeg: -f flv rtmp://localhost:${rtmpPort}/live/${open ? 'test' : 'STREAM_KEY'})`,
@@ -142,6 +163,8 @@ const lines = [
   `Playlist  ${edge}/live/${example}/index.m3u8   (VLC: Media > Open Network Stream)`,
   ...(open ? [`Blog URLs rtmp://localhost:${rtmpPort}/stream/colors  ->  ${edge}/live/colors.m3u8`] : []),
   ...(apiPort === 0 ? [] : [`Ops API   http://127.0.0.1:${apiPort}/healthz${process.env.ADMIN_TOKEN ? ' (/streams, /metrics with ADMIN_TOKEN)' : ' (set ADMIN_TOKEN for /streams and /metrics)'}`]),
+  `Streams   npm run streams -- add NAME | list | rotate-key NAME | disable NAME   (management API ${edge}/api/v1/streams,`,
+  `          admin token ${process.env.ADMIN_TOKEN ? 'from ADMIN_TOKEN' : `generated for this run, in ${stateDir}/platform.json`})`,
   `Ingest secret (sidecar -> edge write API): ${secretSource}`,
 ];
 console.log(`\n  ┌─ Live streaming platform, running locally ${'─'.repeat(40)}\n${lines.map((line) => `  │ ${line}`).join('\n')}\n  └─ Ctrl-C stops both.\n`);

@@ -69,6 +69,14 @@ const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'm
 export const SIDECAR_OPTIONS = {
   open: { flag: '--open', env: 'INGEST_OPEN', help: 'open mode: any stream name publishes, no key (local development only)' },
   streamsFile: { flag: '--streams-file', value: '<path>', env: 'STREAMS_FILE', default: DEFAULT_STREAMS_FILE, help: 'the stream store (npm run streams)' },
+  streamRegistry: {
+    flag: '--stream-registry',
+    value: '<where>',
+    env: 'STREAM_REGISTRY',
+    default: 'file',
+    choices: ['file', 'edge'],
+    help: 'who decides publishes: the streams file, or the platform registry on the edge (needs --storage edge; npm start uses it)',
+  },
   stateDir: { flag: '--state-dir', value: '<path>', env: 'STATE_DIR', default: '.ingest-state', help: "the sidecar's journal of open streams (to take them up after a crash)" },
   rtmpHost: { flag: '--rtmp-host', value: '<host>', env: 'RTMP_HOST', default: '0.0.0.0', help: 'address to accept RTMP(S) on' },
   rtmpPort: { flag: '--rtmp-port', value: '<port>', env: 'RTMP_PORT', default: '1935', parse: integer(1, 65535), help: 'RTMP port' },
