@@ -21,11 +21,12 @@ import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, percentile, processAllocator, processAnonymousRssBytes, processCpuSeconds, processNodeFlags, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
-import { startOurEdge, startOurSidecar, ourUrls } from './bench/our-platform.ts';
+import { ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
 import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { startPlatform } from './lib/platform.ts';
 import { positiveNumber } from './lib/cli-numbers.ts';
 
 function collectEnv(value: string, previous: Record<string, string> | undefined): Record<string, string> {
@@ -152,25 +153,36 @@ try {
     sidecarLog.end();
   });
   const stamped = (log: WriteStream) => (line: string) => log.write(`${new Date().toISOString()} ${line}\n`);
-  const edge = await startOurEdge(join(work, 'edge'), stamped(edgeLog));
-  stoppers.push(() => edge.process.stop());
   // Its /metrics shows V8's heap beside the RSS: where a drift comes from.
-  const sidecarApi = { port: await freePort(), adminToken: randomBytes(16).toString('hex') };
-  const sidecar = await startOurSidecar(edge, join(work, 'sidecar'), { onLine: stamped(sidecarLog), api: sidecarApi, nodeFlags: sidecarNodeFlags, env: options.sidecarEnv });
-  const metricsUrl = `http://127.0.0.1:${sidecarApi.port}/metrics`;
+  const sidecarApi = { adminToken: randomBytes(16).toString('hex') };
+  // A stream ends as soon as its publisher leaves (no reconnect window).
+  const platform = await startPlatform({
+    edge: 'wrangler',
+    dir: join(work, 'platform'),
+    edgeLogLevel: 'warn',
+    onLine: (tag, line) => stamped(tag === 'ingest' ? sidecarLog : edgeLog)(line),
+    ingest: {
+      reconnectWindow: 0,
+      api: true,
+      args: ['--rtmp-host', '127.0.0.1'],
+      env: { LOG_LEVEL: 'warn', ADMIN_TOKEN: sidecarApi.adminToken, ...options.sidecarEnv },
+      nodeFlags: sidecarNodeFlags,
+    },
+  });
+  stoppers.push(() => platform.stop());
+  const metricsUrl = `${platform.apiUrl}/metrics`;
   status(`edge and sidecar warnings go to ${logDir}`);
-  stoppers.push(() => sidecar.process.stop());
-  const cdn = options.cdn === 'nginx' ? await startCdnCache(edge.origin, await freePort()) : undefined;
+  const cdn = options.cdn === 'nginx' ? await startCdnCache(platform.edgeUrl, await freePort()) : undefined;
   if (cdn) {
     stoppers.push(() => cdn.stop());
     status(`viewers come through the CDN stand-in (nginx cache) at ${cdn.url}`);
   }
-  const viewerOrigin = cdn?.url ?? edge.origin;
+  const viewerOrigin = cdn?.url ?? platform.edgeUrl;
   const streams = Array.from({ length: options.publishers }, (_, i) => `soak${i}`);
   const publishers: Publisher[] = [];
   const publishSeconds = options.minutes * 60 + 120;
   for (const stream of streams) {
-    const publisher = startPublisher(ffmpeg, filePublisherArgs({ file: source, seconds: publishSeconds, targets: [sidecar.publishUrl(stream)] }), `publisher-${stream}`);
+    const publisher = startPublisher(ffmpeg, filePublisherArgs({ file: source, seconds: publishSeconds, targets: [platform.publishUrl(stream)] }), `publisher-${stream}`);
     publishers.push(publisher);
     stoppers.push(() => publisher.stop());
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -179,13 +191,13 @@ try {
   const deadline = Date.now() + 90_000;
   for (const stream of streams) {
     for (;;) {
-      const text = await fetch(ourUrls.mediaPlaylist(edge.origin, stream)).then((r) => (r.ok ? r.text() : '')).catch(() => '');
+      const text = await fetch(ourUrls.mediaPlaylist(platform.edgeUrl, stream)).then((r) => (r.ok ? r.text() : '')).catch(() => '');
       if (parseMediaSegments(text).length >= 2) break;
       if (Date.now() > deadline) throw new Error(`stream ${stream} did not go live within 90 s`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  const pid = sidecar.process.pid!;
+  const pid = platform.ingest!.pid!;
   const until = Date.now() + options.minutes * 60_000;
   const startedAt = Date.now();
   // The sidecar's own process (its ffmpeg children apart): what its memory settings cost it.

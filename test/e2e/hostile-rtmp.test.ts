@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +20,11 @@ import { StreamStore } from '../../ingest/streams/stream-store.ts';
 import { RssSampler } from '../../scripts/bench/measure.ts';
 import { HOSTILE_KINDS, runHostileConnection } from '../../scripts/lib/hostile-rtmp.ts';
 import { runHostileWaves, type KindTally } from '../../scripts/lib/hostile-waves.ts';
-import { startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { clientHandshake } from '../../scripts/lib/rtmp-wire.ts';
 import { SegmentWatch } from '../../scripts/lib/segment-watch.ts';
 import { eventually, freePort } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const ADMIN_TOKEN = randomBytes(16).toString('hex');
 const HANDSHAKE_TIMEOUT_S = 2;
@@ -43,7 +41,7 @@ interface LogEntry {
 
 describe('the sidecar under a hostile RTMP attack', () => {
   let dir: string;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let rtmpPort: number;
   let rtmpsPort: number;
   let apiUrl: string;
@@ -56,8 +54,9 @@ describe('the sidecar under a hostile RTMP attack', () => {
   let rss: RssSampler;
   let restingRss: number;
   const publishers: TestPublisher[] = [];
-  const lines: string[] = [];
-  const entries = () => lines.map((line) => { try { return JSON.parse(line) as LogEntry; } catch { return {} as LogEntry; } });
+  /** The sidecar's JSON log. */
+  const ingestLines = () => platform?.linesOf('ingest') ?? [];
+  const entries = () => ingestLines().map((line) => { try { return JSON.parse(line) as LogEntry; } catch { return {} as LogEntry; } });
   const refusals = () => entries().filter((entry) => entry.msg?.startsWith('RTMP connection refused'));
   const metrics = async () => {
     const response = await fetch(new URL('/metrics', apiUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5000) });
@@ -77,26 +76,28 @@ describe('the sidecar under a hostile RTMP attack', () => {
     lateKey = late.key;
     const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
-    [rtmpPort, rtmpsPort] = [await freePort(), await freePort()];
-    const apiPort = await freePort();
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    ingest = await startIngest({
-      rtmpPort,
-      apiPort,
-      stateDir: join(dir, 'state'),
-      extraArgs: [
-        '--streams-file', join(dir, 'streams.json'),
-        '--storage', 'fs', '--storage-dir', join(dir, 'media'),
-        '--ladder', 'none', '--reconnect-window', '0',
-        '--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'),
-        '--rtmp-handshake-timeout', String(HANDSHAKE_TIMEOUT_S),
-        '--rtmp-publish-timeout', String(PUBLISH_TIMEOUT_S),
-        '--rtmp-max-connections', String(MAX_CONNECTIONS),
-      ],
-      env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
-      onLine: (line) => lines.push(line),
+    rtmpsPort = await freePort();
+    platform = await startTestPlatform('e2e-hostile-rtmp', {
+      edge: 'none',
+      dir,
+      ingest: {
+        streamsFile: join(dir, 'streams.json'),
+        reconnectWindow: 0,
+        api: true,
+        args: [
+          '--storage', 'fs', '--storage-dir', join(dir, 'media'),
+          '--ladder', 'none',
+          '--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'),
+          '--rtmp-handshake-timeout', String(HANDSHAKE_TIMEOUT_S),
+          '--rtmp-publish-timeout', String(PUBLISH_TIMEOUT_S),
+          '--rtmp-max-connections', String(MAX_CONNECTIONS),
+        ],
+        env: { ADMIN_TOKEN },
+      },
     });
-    rss = new RssSampler(ingest.pid!);
+    rtmpPort = platform.ports.rtmp;
+    apiUrl = platform.apiUrl;
+    rss = new RssSampler(platform.ingest!.pid!);
     await new Promise((resolve) => setTimeout(resolve, 500));
     restingRss = rss.last;
     segments = new SegmentWatch(join(dir, 'media', 'streams', main.stream.playbackId, 'source', 'index.m3u8'));
@@ -110,9 +111,7 @@ describe('the sidecar under a hostile RTMP attack', () => {
     tlsSegments?.stop();
     lateSegments?.stop();
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-hostile-rtmp', lines);
+    await platform?.stop();
   });
 
   let tally: Record<string, KindTally>;
@@ -136,9 +135,9 @@ describe('the sidecar under a hostile RTMP attack', () => {
     publishers.push(publisher);
     tally = await attack;
     const attackEnded = performance.now();
-    lines.push(`[test] sidecar RSS at rest ${restingRss} bytes, peak during the attack ${rss.peak} bytes`);
+    platform!.lines.push(`[test] sidecar RSS at rest ${restingRss} bytes, peak during the attack ${rss.peak} bytes`);
 
-    expect(ingest!.hasExited).toBe(false);
+    expect(platform!.ingest!.hasExited).toBe(false);
     for (const [kind, entry] of Object.entries(tally)) {
       expect(entry.held, `${kind} held open`).toBe(0);
       expect(entry.closedByServer + entry.connectFailed, kind).toBe(entry.started);
@@ -169,7 +168,7 @@ describe('the sidecar under a hostile RTMP attack', () => {
     const connections = refusals().map((refusal) => refusal.connection);
     expect(connections.every((connection) => typeof connection === 'number')).toBe(true);
     expect(new Set(connections).size).toBe(connections.length);
-    const text = lines.join('\n');
+    const text = ingestLines().join('\n');
     expect(text).not.toContain(mainKey);
     expect(text).not.toContain('a'.repeat(100));
 

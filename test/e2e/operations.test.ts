@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -13,15 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedJemalloc } from '../../ingest/memory-allocator.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { newStreamKey } from '../../ingest/streams/stream-store.ts';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually, freePort } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { openPlayerPage, waitUntilPlayedToTheEnd } from '../helpers/players.ts';
 import { watchPlaylists } from '../helpers/playlist-checker.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const INGEST_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(16).toString('hex');
@@ -33,12 +32,12 @@ describe('the sidecar as an operator runs it', () => {
   let apiUrl: string;
   let rtmpUrl: string;
   let rtmpsUrl: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const publishers: TestPublisher[] = [];
   const secrets: string[] = [INGEST_SECRET, ADMIN_TOKEN];
-  const edgeLines: string[] = [];
-  const ingestLines: string[] = [];
+  /** What the edge and the sidecar printed (filled as they print). */
+  let edgeLines: string[] = [];
+  let ingestLines: string[] = [];
   let firstKey: string;
   let playbackId: string;
 
@@ -75,34 +74,34 @@ describe('the sidecar as an operator runs it', () => {
     ]);
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
 
-    const [edgePort, rtmpPort, rtmpsPort, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    rtmpsUrl = `rtmps://127.0.0.1:${rtmpsPort}/live`;
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: INGEST_SECRET, persistTo: join(dir, 'r2'), logLevel: 'info', onLine: (line) => edgeLines.push(line) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
+    const rtmpsPort = await freePort();
+    platform = await startTestPlatform('e2e-operations', {
+      edge: 'wrangler',
+      dir,
       ingestSecret: INGEST_SECRET,
-      apiPort,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--streams-file', streamsFile, '--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')],
-      env: { LOG_FORMAT: 'json', ADMIN_TOKEN },
-      onLine: (line) => ingestLines.push(line),
+      edgeLogLevel: 'info',
+      ingest: {
+        streamsFile,
+        api: true,
+        args: ['--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')],
+        env: { ADMIN_TOKEN },
+      },
     });
+    edgeLines = platform.linesOf('edge');
+    ingestLines = platform.linesOf('ingest');
+    edgeUrl = platform.edgeUrl;
+    apiUrl = platform.apiUrl;
+    rtmpUrl = platform.rtmpUrl;
+    rtmpsUrl = `rtmps://127.0.0.1:${rtmpsPort}/live`;
   });
 
   afterAll(async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-operations', [...ingestLines.map((l) => `[ingest] ${l}`), ...edgeLines.map((l) => `[edge] ${l}`)]);
+    await platform?.stop();
   });
 
   it('runs in the memory settings it restarts itself into, in the process its launcher started: jemalloc where installed, a 16 MB young generation', () => {
-    const pid = ingest!.pid!;
+    const pid = platform!.ingest!.pid!;
     const ready = ingestLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; memory?: string }).find((line) => line.msg?.startsWith('ingest ready'));
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
     if (installedJemalloc()) {
@@ -211,8 +210,8 @@ describe('the sidecar as an operator runs it', () => {
 
   async function sigtermAndCheck(): Promise<void> {
     const started = Date.now();
-    ingest!.signal('SIGTERM');
-    const exit = await ingest!.exited;
+    platform!.ingest!.signal('SIGTERM');
+    const exit = await platform!.ingest!.exited;
     expect(exit.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const rendition of ['source', 'audio']) {

@@ -4,49 +4,27 @@
  * start instead, in one line that says what to do.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIngest, startNodeEdge } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
-import { freePort } from '../helpers/network.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 
 describe('sidecar start-up checks against its edge', () => {
-  let dir: string;
-  let edgeUrl: string;
-  let edge: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const edgeSecret = randomBytes(16).toString('hex');
   const lines: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-start-checks-'));
-    const edgePort = await freePort();
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    edge = await startNodeEdge({ port: edgePort, storageDir: join(dir, 'media'), ingestSecret: edgeSecret, onLine: (line) => lines.push(`[edge:node] ${line}`) });
+    platform = await startTestPlatform('e2e-start-up-checks', { edge: 'node', lines, ingestSecret: edgeSecret, ingest: false });
   });
 
   afterAll(async () => {
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-start-up-checks', lines);
+    await platform?.stop();
   });
 
   it('refuses to start, in one line without a stack, when the edge refuses its ingest secret', async () => {
     const wrongSecret = randomBytes(16).toString('hex');
     const before = lines.length;
-    await expect(
-      startIngest({
-        rtmpPort: await freePort(),
-        edgeUrl,
-        ingestSecret: wrongSecret,
-        stateDir: join(dir, 'state-wrong'),
-        extraArgs: ['--open', '--streams-file', join(dir, 'none.json')],
-        env: { LOG_FORMAT: 'json' },
-        onLine: (line) => lines.push(`[ingest] ${line}`),
-      }),
-    ).rejects.toThrow(/exited before/);
+    await expect(platform!.startIngest({ ingestSecret: wrongSecret, stateDir: join(platform!.dir, 'state-wrong') })).rejects.toThrow(/exited before/);
     const output = lines.slice(before).filter((line) => line.startsWith('[ingest]'));
     const refusal = output.filter((line) => /refuses this sidecar's writes \(403/.test(line));
     expect(refusal).toHaveLength(1);
@@ -57,15 +35,7 @@ describe('sidecar start-up checks against its edge', () => {
   });
 
   it('starts with the edge\'s secret', async () => {
-    const ingest = await startIngest({
-      rtmpPort: await freePort(),
-      edgeUrl,
-      ingestSecret: edgeSecret,
-      stateDir: join(dir, 'state-right'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json')],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
+    const ingest = await platform!.startIngest({ stateDir: join(platform!.dir, 'state-right') });
     await ingest.stop();
   });
 });

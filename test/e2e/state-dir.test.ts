@@ -4,30 +4,24 @@
  * first one's live stream as if it had crashed, and end it. It says whose the folder is and
  * exits; once the first is gone (even killed), a new sidecar takes the folder and its streams up.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIngest } from '../../scripts/lib/local-platform.ts';
 import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { eventually, freePort, within } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 describe('one state directory, one sidecar', () => {
   let dir: string;
+  let platform: Platform | undefined;
   let first: ManagedProcess | undefined;
   let third: ManagedProcess | undefined;
   let publisher: TestPublisher | undefined;
   const lines: string[] = [];
-  const sidecar = (name: string, rtmpPort: number) =>
-    startIngest({
-      rtmpPort,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--storage', 'fs', '--storage-dir', join(dir, 'media'), '--ladder', 'none', '--reconnect-window', '20'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[${name}] ${line}`),
-    });
+  /** A sidecar in the platform's folder (its state directory the same for all), its lines tagged with its name. */
+  const sidecar = (name: string, rtmpPort?: number) =>
+    platform!.startIngest({ name, rtmpPort, reconnectWindow: 20, args: ['--storage', 'fs', '--storage-dir', join(dir, 'media'), '--ladder', 'none'] });
   const status = () => {
     try {
       return (JSON.parse(readFileSync(join(dir, 'media', 'streams', 'shared', 'status.json'), 'utf8')) as { state: string }).state;
@@ -38,19 +32,16 @@ describe('one state directory, one sidecar', () => {
   const journal = () => readFileSync(join(dir, 'state', 'live-streams.json'), 'utf8');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-state-'));
-    const rtmpPort = await freePort();
-    first = await sidecar('first', rtmpPort);
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/shared`, 60);
+    platform = await startTestPlatform('e2e-state-dir', { edge: 'none', lines, ingest: false });
+    dir = platform.dir;
+    first = await sidecar('first');
+    publisher = publishTestPattern(platform.publishUrl('shared'), 60);
     await eventually('the first sidecar\'s stream to be live', 30_000, async () => (status() === 'live' ? true : undefined));
   });
 
   afterAll(async () => {
     await publisher?.stop();
-    await first?.stop();
-    await third?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-state-dir', lines);
+    await platform?.stop();
   });
 
   it('refuses a second sidecar on the same folder, which leaves the first one\'s live stream alone', async () => {
