@@ -57,6 +57,22 @@ describe('the player page with Shaka Player', () => {
     }
   });
 
+  it('plays the same stream as DASH with ?format=dash&player=shaka: no error event, the playhead advancing', async () => {
+    const page = await openPlayerPage(`${edgeUrl}/watch/shaka?format=dash&player=shaka`);
+    try {
+      const report = await watchPlayback(page, 10);
+      const context = `HTTP errors: ${report.httpErrors.join(', ') || 'none'}; page errors: ${report.pageErrors.join('; ') || 'none'}`;
+      expect(await page.evaluate<string>('window.playerState.format')).toBe('dash');
+      expect(report.errors, context).toEqual([]);
+      expect(report.fatal, context).toBeNull();
+      expect(report.pageErrors).toEqual([]);
+      expect(report.playedSeconds, context).toBeGreaterThan(10 * 0.6);
+      expect(await page.text('#stats')).toMatch(/^\d+p \(auto\) · buffer \d+\.\d s · \d+\.\d s behind live/);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('waits for a stream that is not live yet, saying so, with no failure shown', async () => {
     const page = await openPlayerPage(`${edgeUrl}/watch/nobody?player=shaka`);
     try {
