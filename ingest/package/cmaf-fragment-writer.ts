@@ -86,7 +86,8 @@ export function writeFragment(kind: 'video' | 'audio', sequenceNumber: number, b
   const trunBytes = 8 + 4 + 4 + 4 + entries.length;
   const trafBytes = 8 + TFHD_BYTES + TFDT_BYTES + trunBytes;
   const moofBytes = 8 + MFHD_BYTES + trafBytes;
-  const out = new Uint8Array(moofBytes + MDAT_HEADER + payloadBytes);
+  // Every byte is written below, so not zero-filled first (nor from Buffer's pool: its own ArrayBuffer).
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(moofBytes + MDAT_HEADER + payloadBytes).buffer);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let at = boxHeader(view, 0, moofBytes, MOOF);
   at = fullBoxHeader(view, at, MFHD_BYTES, MFHD, 0, 0);

@@ -10,6 +10,7 @@
  * `--sidecar-cpu-prof DIR` runs the sidecars under `node --cpu-prof` (profiles in DIR, one per
  * run, written when each sidecar stops): where the time goes.
  */
+import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pause, type BenchContext } from './bench-context.ts';
@@ -17,6 +18,7 @@ import { median, processTree, treeCpuSeconds, treeRssBytes } from './measure.ts'
 import { startOurNodeEdge, startOurSidecar } from './our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './publishers.ts';
 import { sidecarConnectionLimits } from './capacity-figures.ts';
+import { freePort } from '../lib/free-port.ts';
 
 export interface SidecarCostRun {
   idleRssMegabytes: number;
@@ -25,6 +27,12 @@ export interface SidecarCostRun {
   cpuPercent: number;
   cpuPercentPerStream: number;
   rssMegabytesPerStream: number;
+  /**
+   * From its /metrics, loaded minus idle, per stream (MB): V8's heap in use and memory outside
+   * it (Buffers): where the RSS per stream goes. Undefined when /metrics did not answer.
+   */
+  heapMegabytesPerStream?: number;
+  externalMegabytesPerStream?: number;
   /** Processes under the sidecar while measured (0: no ffmpeg). */
   children: number;
   /** The machine's 1-minute load average at the end of the run. */
@@ -35,7 +43,7 @@ export interface SidecarCostResult {
   publishers: number;
   secondsMeasured: number;
   runs: SidecarCostRun[];
-  median: { cpuPercentPerStream: number; rssMegabytesPerStream: number; cpuPercent: number; load1: number };
+  median: { cpuPercentPerStream: number; rssMegabytesPerStream: number; heapMegabytesPerStream: number; externalMegabytesPerStream: number; cpuPercent: number; load1: number };
   goals: { cpuPercentPerStream: number; rssMegabytesPerStream: number };
 }
 
@@ -49,6 +57,18 @@ const WARM_UP_SECONDS = 8;
 const SETTLE_MS = 2000;
 const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
+/** V8 heap in use and external memory (bytes) from the sidecar's Prometheus metrics; undefined if they do not answer. */
+async function memoryMetrics(port: number, adminToken: string): Promise<{ heap: number; external: number } | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) });
+    const text = await response.text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { heap: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
 
 export async function runSidecarCostStage(context: BenchContext, options: SidecarCostOptions): Promise<SidecarCostResult> {
   const source = await context.sourceFile(720);
@@ -61,13 +81,15 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
   try {
     for (let run = 0; run < context.runs; run++) {
       const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProfileDir)] : undefined;
-      const started = await startOurSidecar(edge, join(context.work, `sidecar-cost-${run}`), { extraArgs: sidecarArgs, nodeFlags });
+      const api = { port: await freePort(), adminToken: randomBytes(16).toString('hex') };
+      const started = await startOurSidecar(edge, join(context.work, `sidecar-cost-${run}`), { extraArgs: sidecarArgs, nodeFlags, api });
       const sidecar = context.track({ ...started, stop: () => started.process.stop() });
       const publishers: Publisher[] = [];
       try {
         await pause(SETTLE_MS, context.signal);
         const pid = sidecar.process.pid!;
         const idle = treeRssBytes(pid);
+        const idleMemory = await memoryMetrics(api.port, api.adminToken);
         const seconds = WARM_UP_SECONDS + context.seconds + 60;
         for (let index = 0; index < options.publishers; index++) {
           const stream = `cost${run}n${index}`;
@@ -80,6 +102,8 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
         await pause(context.seconds * 1000, context.signal);
         const cpuPercent = ((treeCpuSeconds(pid) - cpuBefore) / ((performance.now() - from) / 1000)) * 100;
         const loaded = treeRssBytes(pid);
+        const loadedMemory = await memoryMetrics(api.port, api.adminToken);
+        const perStream = (bytes: number) => megabytes(bytes) / options.publishers;
         const stopped = publishers.filter((publisher) => publisher.process.hasExited);
         if (stopped.length > 0) throw new Error(`${stopped.length} publisher(s) stopped: ${stopped[0]!.errors.slice(-1).join('')}`);
         const figures: SidecarCostRun = {
@@ -88,12 +112,15 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
           cpuPercent,
           cpuPercentPerStream: cpuPercent / options.publishers,
           rssMegabytesPerStream: megabytes(loaded - idle) / options.publishers,
+          ...(idleMemory && loadedMemory
+            ? { heapMegabytesPerStream: perStream(loadedMemory.heap - idleMemory.heap), externalMegabytesPerStream: perStream(loadedMemory.external - idleMemory.external) }
+            : {}),
           children: processTree(pid).length - 1,
           load1: loadavg()[0]!,
         };
         runs.push(figures);
         context.status(
-          `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
+          `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream; V8 heap ${figures.heapMegabytesPerStream?.toFixed(2)}, external ${figures.externalMegabytesPerStream?.toFixed(2)}), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
         );
       } finally {
         for (const publisher of publishers) {
@@ -115,13 +142,15 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
     median: {
       cpuPercentPerStream: median(runs.map((run) => run.cpuPercentPerStream)),
       rssMegabytesPerStream: median(runs.map((run) => run.rssMegabytesPerStream)),
+      heapMegabytesPerStream: median(runs.map((run) => run.heapMegabytesPerStream ?? Number.NaN).filter(Number.isFinite)),
+      externalMegabytesPerStream: median(runs.map((run) => run.externalMegabytesPerStream ?? Number.NaN).filter(Number.isFinite)),
       cpuPercent: median(runs.map((run) => run.cpuPercent)),
       load1: median(runs.map((run) => run.load1)),
     },
     goals: { cpuPercentPerStream: 1, rssMegabytesPerStream: 3 },
   };
   context.status(
-    `  sidecar cost, median of ${runs.length}: ${result.median.cpuPercentPerStream.toFixed(2)} % of a core per stream (goal ≤ 1), ${result.median.rssMegabytesPerStream.toFixed(2)} MB RSS per stream (goal ≤ 3), load ${result.median.load1.toFixed(1)}`,
+    `  sidecar cost, median of ${runs.length}: ${result.median.cpuPercentPerStream.toFixed(2)} % of a core per stream (goal ≤ 1), ${result.median.rssMegabytesPerStream.toFixed(2)} MB RSS per stream (goal ≤ 3; V8 heap ${result.median.heapMegabytesPerStream.toFixed(2)}, external ${result.median.externalMegabytesPerStream.toFixed(2)}), load ${result.median.load1.toFixed(1)}`,
   );
   return result;
 }
