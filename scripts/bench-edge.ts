@@ -8,7 +8,6 @@
  * 3. Storage reads per object when 500 viewers ask for it at once (the edge app over a store
  *    that counts reads; the same figure is asserted inside workerd by test/workers).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,8 @@ import { MemoryObjectStore } from '../shared/storage/memory-object-store.ts';
 import type { ByteRange } from '../shared/storage/object-store.ts';
 import { streamWriteToken, WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { median } from './bench/measure.ts';
-import { PROJECT_ROOT, startEdgeDev } from './lib/local-platform.ts';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { startPlatform } from './lib/platform.ts';
 import { positiveInteger } from './lib/cli-numbers.ts';
 
 const program = new Command('bench:edge')
@@ -126,20 +126,18 @@ const rewrites = [100, 1000, 7200].map((segments) => ({ segments, microseconds: 
 
 status('starting the local Workers runtime (wrangler dev)');
 const work = mkdtempSync(join(tmpdir(), 'bench-edge-'));
-const secret = randomBytes(16).toString('hex');
-const port = 18000 + Math.floor(Math.random() * 1000);
-const edge = await startEdgeDev({ port, ingestSecret: secret, persistTo: join(work, 'r2'), logLevel: 'warn' });
+const platform = await startPlatform({ edge: 'wrangler', dir: join(work, 'platform'), edgeLogLevel: 'warn', ingest: false, onLine: () => {} });
 let rps: number[];
 try {
-  const edgeUrl = `http://127.0.0.1:${port}`;
-  const token = await streamWriteToken(secret, 'bench');
+  const { edgeUrl } = platform;
+  const token = await streamWriteToken(platform.ingestSecret, 'bench');
   const put = (key: string, body: string, contentType: string) =>
     fetch(`${edgeUrl}${WRITE_API_PREFIX}${key}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
   await put('streams/bench/status.json', JSON.stringify({ streamId: 'bench', state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, reconnects: 0, renditions: [], playback: 'public' }), 'application/json');
   await put('streams/bench/source/index.m3u8', livePlaylist(10), 'application/vnd.apple.mpegurl');
   rps = await requestsPerSecond(edgeUrl, '/live/bench/source/index.m3u8');
 } finally {
-  await edge.stop();
+  await platform.stop();
   rmSync(work, { recursive: true, force: true });
 }
 

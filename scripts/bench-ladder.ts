@@ -16,7 +16,9 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import type { Rendition } from '../ingest/transcode/ladder.ts';
-import { PROJECT_ROOT, startIngest } from './lib/local-platform.ts';
+import { fileCopyPublishArgs } from './lib/ffmpeg-args.ts';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { startPlatform } from './lib/platform.ts';
 import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder, sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, processCpuSeconds, processRssBytes, runMeasured } from './bench/measure.ts';
 import { measureSsim } from './bench/quality.ts';
@@ -98,17 +100,16 @@ async function benchLadder(height: number): Promise<LadderResult> {
 /** The sidecar process alone, carrying one passthrough stream (--ladder none) in real time. */
 async function benchSidecar(): Promise<{ cpuPercentOfOneCore: number; rssMegabytes: number; seconds: number }> {
   const source = await makeSource(720);
-  const rtmpPort = 19000 + Math.floor(Math.random() * 1000);
   status(`sidecar: one 720p passthrough stream for ${options.seconds} s in real time`);
-  const ingest = await startIngest({
-    rtmpPort,
-    stateDir: join(work, 'state'),
-    extraArgs: ['--open', '--streams-file', join(work, 'none.json'), '--storage', 'fs', '--storage-dir', join(work, 'media'), '--ladder', 'none', '--reconnect-window', '0'],
-    env: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+  const platform = await startPlatform({
+    edge: 'none',
+    dir: join(work, 'sidecar'),
+    onLine: () => {},
+    ingest: { reconnectWindow: 0, args: ['--storage', 'fs', '--storage-dir', join(work, 'media'), '--ladder', 'none'], env: { LOG_LEVEL: 'warn' } },
   });
   try {
-    const pid = ingest.pid!;
-    const publisher = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-i', source, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/bench`], { stdio: 'ignore' });
+    const pid = platform.ingest!.pid!;
+    const publisher = spawn(ffmpeg, fileCopyPublishArgs(source, platform.publishUrl('bench')), { stdio: 'ignore' });
     // Past the start (probe, ffmpeg start-up), then a measured stretch of steady state.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const cpuBefore = processCpuSeconds(pid);
@@ -118,7 +119,7 @@ async function benchSidecar(): Promise<{ cpuPercentOfOneCore: number; rssMegabyt
     const cpu = processCpuSeconds(pid) - cpuBefore;
     return { cpuPercentOfOneCore: (cpu / seconds) * 100, rssMegabytes: processRssBytes(pid) / 1024 / 1024, seconds };
   } finally {
-    await ingest.stop();
+    await platform.stop();
   }
 }
 
