@@ -1,7 +1,8 @@
 /**
  * The ffmpeg arguments of every publisher the tests and scripts run (one place for them): the
  * test pattern (testsrc2 with a 440 Hz tone) encoded as OBS would and sent over RTMP(S) in real
- * time, and a prepared FLV file copied in real time.
+ * time, and a prepared FLV file copied in real time; the test pattern's inputs also make the
+ * tests' media fixtures.
  */
 
 export interface TestPatternInput {
@@ -15,11 +16,20 @@ export interface TestPatternInput {
   beep?: boolean;
 }
 
+/** The test pattern's picture as an ffmpeg input (colour bars and moving shapes). */
+export function testPatternVideoInput(input: Pick<TestPatternInput, 'size' | 'fps' | 'overlay'>): string[] {
+  return ['-f', 'lavfi', '-i', `testsrc2=size=${input.size}:rate=${input.fps ?? 30}${input.overlay ? `,${input.overlay}` : ''}`];
+}
+
+/** The test pattern's tone as an ffmpeg input (mono). */
+export function testPatternAudioInput(input: Pick<TestPatternInput, 'beep'> & { sampleRate?: number } = {}): string[] {
+  const sampleRate = input.sampleRate ?? 48000;
+  return ['-f', 'lavfi', '-i', input.beep ? `sine=frequency=1000:beep_factor=4:sample_rate=${sampleRate}` : `sine=frequency=440:sample_rate=${sampleRate}`];
+}
+
 /** The test pattern's inputs, in real time (`-re`): what publishers and the plain reference stream encode. */
 export function testPatternInputArgs(input: TestPatternInput): string[] {
-  const picture = `testsrc2=size=${input.size}:rate=${input.fps ?? 30}${input.overlay ? `,${input.overlay}` : ''}`;
-  const tone = input.beep ? 'sine=frequency=1000:beep_factor=4:sample_rate=48000' : 'sine=frequency=440:sample_rate=48000';
-  return ['-re', '-f', 'lavfi', '-i', picture, '-f', 'lavfi', '-i', tone];
+  return ['-re', ...testPatternVideoInput(input), ...testPatternAudioInput(input)];
 }
 
 /**

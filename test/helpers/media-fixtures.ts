@@ -7,6 +7,7 @@ import { PASSTHROUGH_ONLY, type Rendition, type SourceFacts } from '../../ingest
 import { SourceProbe } from '../../ingest/media/source-probe.ts';
 import { CmafSegmenter, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
+import { testPatternAudioInput, testPatternVideoInput } from '../../scripts/lib/ffmpeg-args.ts';
 
 export interface FlvOptions {
   seconds: number;
@@ -34,8 +35,8 @@ export interface FlvOptions {
 export function makeFlv(options: FlvOptions): Promise<Buffer> {
   const args = [
     '-hide_banner', '-loglevel', 'error',
-    ...(options.video === false ? [] : ['-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '640x360'}:rate=30`]),
-    ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${options.audioSampleRate ?? 48000}`]),
+    ...(options.video === false ? [] : testPatternVideoInput({ size: options.size ?? '640x360' })),
+    ...(options.audio === false ? [] : testPatternAudioInput({ sampleRate: options.audioSampleRate })),
     '-t', String(options.seconds),
     ...(options.video === false
       ? []
