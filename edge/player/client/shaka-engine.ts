@@ -3,7 +3,7 @@ import type { PlaybackEngine } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import type { ShakaError, ShakaTrack } from './globals.ts';
 import type { PlayerPage } from './page.ts';
-import { isRefusal, playbackFailedText, renditionLabel } from './texts.ts';
+import { isRefusal, NO_MSE_SHAKA, playbackFailedText, renditionLabel } from './texts.ts';
 
 // ShakaError: BAD_HTTP_STATUS's data is [uri, status, …]; severity 2 is CRITICAL (playback stopped).
 const BAD_HTTP_STATUS = 1001;
@@ -113,5 +113,3 @@ function oneTrackPerHeight(tracks: ShakaTrack[]): ShakaTrack[] {
   }
   return [...best.values()];
 }
-
-const NO_MSE_SHAKA = 'This browser cannot play this stream with Shaka Player (no Media Source Extensions). Open the playlist in VLC.';

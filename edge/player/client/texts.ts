@@ -3,6 +3,7 @@
 export const NOT_LIVE_YET = 'The stream is not live yet; retrying…';
 export const PRESS_PLAY = 'Press play to start.';
 export const NO_MSE = 'This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.';
+export const NO_MSE_SHAKA = 'This browser cannot play this stream with Shaka Player (no Media Source Extensions). Open the playlist in VLC.';
 
 /** The stream's own state (status.json), as a line for the viewer: whether to wait or that it is over. */
 export function streamStateText(state: unknown): string {
