@@ -148,6 +148,10 @@ export class StreamRegistry {
     );
     if (badQuery) return refuse('unexpected query string on the stream name', 'invalid-query');
 
+    // node-media-server ends a second publisher of the same stream name (key) at once, before an
+    // answer from the network could come: a stream known to be live is refused now, saying why.
+    const known = this.options.access.known?.(request.name);
+    if (known && !('refuse' in known) && this.live.get(known.streamId)?.pipeline.hasPublisher) return refuse(`stream "${known.label}" already has a publisher`, 'already-live');
     const access = this.options.access.resolve(request.name);
     // The platform's registry answers over the network: the connection waits (RtmpServer holds it).
     if (access instanceof Promise) return access.then((decided) => this.decideWith(request, decided, refuse));

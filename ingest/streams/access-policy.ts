@@ -30,6 +30,11 @@ export interface AccessPolicy {
   refreshMode(): AccessMode;
   /** The RTMP stream name (a key, or in open mode a stream id) decided; a promise when it takes a network call. */
   resolve(rtmpName: string): AccessDecision | Promise<AccessDecision>;
+  /**
+   * What is already known of this name without asking anyone (a key accepted a moment ago), or
+   * undefined; never a reason to accept, only to refuse early (see StreamRegistry.decide).
+   */
+  known?(rtmpName: string): AccessDecision | undefined;
   /** The stream ids among these whose publisher must go: its key rotated, its stream disabled or removed. */
   revoked(live: readonly LiveCredential[]): string[] | Promise<string[]>;
   /** Whether a configured stream has this playback id (for journals from before `keyed` was recorded). */

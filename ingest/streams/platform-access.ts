@@ -13,6 +13,7 @@
  *   rotated, a stream disabled or removed drops its publisher. While the edge does not answer,
  *   live publishers are kept (only an answer revokes).
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isStreamId } from '../../shared/stream-id.ts';
 import { REGISTRY_LOOKUP_PATH, registryLookupToken, type LookupResponse, type LookupStream } from '../../shared/registry-lookup.ts';
@@ -111,6 +112,15 @@ export class PlatformAccess implements AccessPolicy {
       // Refused by the edge: never accepted from memory again.
       this.accepted.delete(key);
     }
+  }
+
+  /** A key the edge accepted (and has not refused since): its stream, from memory. */
+  known(rtmpName: string): AccessDecision | undefined {
+    if (!STREAM_KEY_PATTERN.test(rtmpName)) return undefined;
+    // Synchronous (node:crypto): asked while node-media-server waits for nothing.
+    const hash = createHash('sha256').update(rtmpName).digest('hex');
+    const remembered = this.accepted.get(hash);
+    return remembered ? { streamId: remembered.stream.playbackId, label: remembered.stream.name, playback: remembered.stream.playback, credential: hash } : undefined;
   }
 
   resolve(rtmpName: string): Promise<AccessDecision> {

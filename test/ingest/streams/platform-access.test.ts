@@ -120,9 +120,13 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
     const key = await addStream('main');
     const policy = access();
     expect(await policy.resolve(key)).toMatchObject({ streamId: 'pb-main' });
+    expect(policy.known(key)).toEqual({ streamId: 'pb-main', label: 'main', playback: 'public', credential: await streamKeySha256(key) });
+    expect(policy.known(generateStreamKey())).toBeUndefined();
     await registry.update('main', { enabled: false }, T0);
     advance(3_000);
     expect(await policy.resolve(key)).toMatchObject({ code: 'disabled' });
+    // Nothing refused is known from memory (known() only ever refuses early a second publisher of a live stream).
+    expect(policy.known(key)).toBeUndefined();
     server.close();
     advance(3_000);
     expect(await policy.resolve(key)).toMatchObject({ code: 'registry-unreachable' });
