@@ -13,7 +13,7 @@ const TABLE = {
 } as const satisfies OptionTable;
 
 /** Runs a resolve; the values, or the one error line commander would print before exiting. */
-function resolve(argv: string[], env: Record<string, string>) {
+function resolve(argv: string[], env: Record<string, string | undefined>) {
   const errors: string[] = [];
   const exit = vi.spyOn(process, 'exit').mockImplementation(() => {
     throw new Error('exit');
