@@ -3,24 +3,19 @@
  * costs nothing to make), the sidecar's one ffmpeg per stream, the edge, hls.js. Sources with
  * keyframes every 2 s pass through; a 6 s GOP and an irregular GOP get an encoded top rendition.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { segmentPresentationStart } from '../helpers/cmaf.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { PNG } from 'pngjs';
 import { openPlayerPage, playInChromium } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 /**
  * A viewer picks 360p in the player page's quality menu: the player switches to it, the page
@@ -29,13 +24,13 @@ import { saveTestLog } from '../helpers/test-log.ts';
 async function switchRenditionFromTheMenu(pageUrl: string): Promise<void> {
   const player = await openPlayerPage(pageUrl);
   try {
-    await waitFor('the player to start', 30_000, async () => (await player.state()).playing);
+    await eventually('the player to start', 30_000, async () => ((await player.state()).playing ? true : undefined));
     const labels = await player.chooseQuality('360p');
     expect(labels.map((label) => label.split(' ')[0])).toEqual(['Auto', '1080p', '720p', '480p', '360p']);
-    await waitFor('the 360p rendition on screen', 20_000, async () => (await player.evaluate<number>('window.playerState.height')) === 360);
+    await eventually('the 360p rendition on screen', 20_000, async () => ((await player.evaluate<number>('window.playerState.height')) === 360 ? true : undefined));
     // The latency shows once hls.js plays a 360p fragment it has a program date time for.
     const statsLine = /^360p · buffer \d+\.\d s · \d+\.\d s behind live( · low latency)?$/;
-    await waitFor('the stats line to show the 360p rendition and its latency', 10_000, async () => statsLine.test(await player.text('#stats')));
+    await eventually('the stats line to show the 360p rendition and its latency', 10_000, async () => (statsLine.test(await player.text('#stats')) ? true : undefined));
     expect(await player.text('#stats')).toMatch(/^360p · buffer /);
     const screenshot = PNG.sync.read(await player.screenshotVideo());
     expect(screenshot.width).toBeGreaterThan(300);
@@ -49,20 +44,11 @@ async function switchRenditionFromTheMenu(pageUrl: string): Promise<void> {
   }
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe('adaptive ladder from real sources', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   const publishers: TestPublisher[] = [];
   const checkers: PlaylistChecker[] = [];
   const lines: string[] = [];
@@ -85,32 +71,16 @@ describe('adaptive ladder from real sources', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-ladder-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      // superfast rather than the default veryfast: the same kind of stream (B-frames, forced
-      // keyframes) at a cost this shared 2-core machine keeps up with while Chromium plays.
-      extraArgs: ['--open', '--streams-file', join(dir, 'none.json'), '--reconnect-window', '0', '--playlist-window', '30', '--x264-preset', 'superfast'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
+    // superfast rather than the default veryfast: the same kind of stream (B-frames, forced
+    // keyframes) at a cost this shared 2-core machine keeps up with while Chromium plays.
+    platform = await startTestPlatform('e2e-ladder', { edge: 'wrangler', lines, ingest: { reconnectWindow: 0, args: ['--playlist-window', '30', '--x264-preset', 'superfast'] } });
+    ({ dir, edgeUrl, rtmpUrl: rtmpBase } = platform);
   });
 
   afterAll(async () => {
     await Promise.all(checkers.map((checker) => checker.stop()));
     await Promise.all(publishers.map((publisher) => publisher.stop()));
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-ladder', lines);
+    await platform?.stop();
   });
 
   it('turns a 1080p source into passthrough 1080p + 720p/480p/360p + audio with aligned segments; hls.js and dash.js play it and switch to 360p from the menu', async () => {
