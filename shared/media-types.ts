@@ -6,6 +6,7 @@ export const JSON_TYPE = 'application/json';
 export const DASH_MPD_TYPE = 'application/dash+xml';
 export const VIDEO_MP4_TYPE = 'video/mp4';
 export const AUDIO_MP4_TYPE = 'audio/mp4';
+export const IMAGE_JPEG_TYPE = 'image/jpeg';
 
 /** The content type of a stream object; init and media segments of an audio-only rendition are audio/mp4. */
 export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean): string {
@@ -17,6 +18,8 @@ export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean):
       return JSON_TYPE;
     case 'mpd':
       return DASH_MPD_TYPE;
+    case 'thumbnail':
+      return IMAGE_JPEG_TYPE;
     case 'init':
     case 'segment':
     case 'part':

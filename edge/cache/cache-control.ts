@@ -30,6 +30,9 @@ export function cacheControlFor(kind: StreamObjectKind, playlist?: PlaylistState
       return `public, max-age=${MULTIVARIANT_MAX_AGE}`;
     case 'status':
       return 'public, max-age=1';
+    // Replaced every few seconds; routes/thumbnail.ts answers with its age (thumbnail-cache-control.ts).
+    case 'thumbnail':
+      return 'public, max-age=1';
     case 'mpd':
     case 'media-playlist': {
       if (playlist?.ended) return `public, max-age=${ENDED_PLAYLIST_MAX_AGE}`;
@@ -57,6 +60,8 @@ export function signedCacheControlFor(kind: StreamObjectKind, tokenSecondsLeft: 
     case 'mpd':
     case 'status':
       return 'private, no-store';
+    case 'thumbnail':
+      return `private, max-age=${Math.max(0, Math.min(Math.floor(tokenSecondsLeft), 1))}`;
   }
 }
 

@@ -6,7 +6,7 @@
  * are counted as they arrive and cut at the limit; every refusal is a clear 4xx and stores nothing.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
+import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, IMAGE_JPEG_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { checkWriteCredential, DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
@@ -22,6 +22,7 @@ const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
   'media-playlist': [HLS_PLAYLIST_TYPE],
   status: [JSON_TYPE],
   mpd: [DASH_MPD_TYPE],
+  thumbnail: [IMAGE_JPEG_TYPE],
   init: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   segment: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   part: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],

@@ -9,12 +9,15 @@
  *   streams/ID/REND/SESSION-T.pN.m4s       low-latency part N of that segment (never stored: the
  *                                          edge's live state holds the newest parts)
  *   streams/ID/manifest.mpd                DASH MPD (the same segments)
+ *   streams/ID/thumbnail.jpg               the newest thumbnail, full size (kept once the stream ends)
+ *   streams/ID/thumbnail-W.jpg             the same picture W pixels wide (W one of THUMBNAIL_WIDTHS)
  *
  * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
  * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
  * stream's objects under `/live/ID/` with the same relative paths, so playlists use relative URIs.
  */
 import { isRenditionName, isSessionId, isStreamId } from '../stream-id.ts';
+import { THUMBNAIL_WIDTHS } from '../thumbnail/thumbnail-sizes.ts';
 
 export const STREAMS_PREFIX = 'streams/';
 export const PLAYLIST_FILE = 'index.m3u8';
@@ -27,6 +30,8 @@ export type StreamObjectRef =
   | { kind: 'media-playlist'; rendition: string }
   | { kind: 'init'; rendition: string; session: string }
   | { kind: 'mpd' }
+  /** `width` unset: the full-size picture. */
+  | { kind: 'thumbnail'; width?: number }
   | { kind: 'segment'; rendition: string; session: string; time: number }
   | { kind: 'part'; rendition: string; session: string; time: number; index: number };
 
@@ -34,6 +39,7 @@ export type StreamObjectKind = StreamObjectRef['kind'];
 
 const INIT_FILE = /^init-([a-z0-9]+)\.mp4$/;
 const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,15})\.m4s$/;
+const THUMBNAIL_FILE = /^thumbnail(?:-(\d{1,4}))?\.jpg$/;
 const PART_FILE = /^([a-z0-9]+)-(\d{1,15})\.p(\d{1,3})\.m4s$/;
 
 /** The path of an object relative to its stream's prefix (also its URL path under `/live/ID/`). */
@@ -45,6 +51,8 @@ export function streamRelativePath(ref: StreamObjectRef): string {
       return STATUS_FILE;
     case 'mpd':
       return MPD_FILE;
+    case 'thumbnail':
+      return thumbnailFile(ref.width);
     case 'media-playlist':
       return `${ref.rendition}/${PLAYLIST_FILE}`;
     case 'init':
@@ -73,6 +81,11 @@ export function partFile(session: string, time: number, index: number): string {
   return `${session}-${time}.p${index}.m4s`;
 }
 
+/** `thumbnail.jpg`, or `thumbnail-W.jpg` for one of the fixed widths. */
+export function thumbnailFile(width?: number): string {
+  return width === undefined ? 'thumbnail.jpg' : `thumbnail-${width}.jpg`;
+}
+
 /** `SESSION-T.m4s` → its session and media time; null for any other name. */
 export function parseMediaSegmentFile(file: string): { session: string; time: number } | null {
   const segment = SEGMENT_FILE.exec(file);
@@ -92,7 +105,11 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
     if (parts[0] === PLAYLIST_FILE) return { kind: 'multivariant' };
     if (parts[0] === STATUS_FILE) return { kind: 'status' };
     if (parts[0] === MPD_FILE) return { kind: 'mpd' };
-    return null;
+    const thumbnail = THUMBNAIL_FILE.exec(parts[0]!);
+    if (!thumbnail) return null;
+    if (thumbnail[1] === undefined) return { kind: 'thumbnail' };
+    const width = Number(thumbnail[1]);
+    return THUMBNAIL_WIDTHS.includes(width) && thumbnail[1] === String(width) ? { kind: 'thumbnail', width } : null;
   }
   if (parts.length !== 2) return null;
   const [rendition, file] = parts as [string, string];

@@ -13,6 +13,9 @@ describe('storage layout', () => {
     { name: 'multivariant', ref: { kind: 'multivariant' }, path: 'index.m3u8' },
     { name: 'status', ref: { kind: 'status' }, path: 'status.json' },
     { name: 'DASH MPD', ref: { kind: 'mpd' }, path: 'manifest.mpd' },
+    { name: 'full-size thumbnail', ref: { kind: 'thumbnail' }, path: 'thumbnail.jpg' },
+    { name: '320-wide thumbnail', ref: { kind: 'thumbnail', width: 320 }, path: 'thumbnail-320.jpg' },
+    { name: '640-wide thumbnail', ref: { kind: 'thumbnail', width: 640 }, path: 'thumbnail-640.jpg' },
     { name: 'media playlist', ref: { kind: 'media-playlist', rendition: 'source' }, path: 'source/index.m3u8' },
     { name: 'init segment', ref: { kind: 'init', rendition: 'audio', session: 'mwux8zdq1mw4z4u' }, path: 'audio/init-mwux8zdq1mw4z4u.mp4' },
     {
@@ -43,6 +46,10 @@ describe('storage layout', () => {
     { name: 'empty stream id', key: 'streams//index.m3u8' },
     { name: 'upper-case rendition', key: 'streams/colors/Source/index.m3u8' },
     { name: 'session too short', key: 'streams/colors/source/abc-1.m4s' },
+    { name: 'thumbnail of a width not stored', key: 'streams/colors/thumbnail-321.jpg' },
+    { name: 'thumbnail width with a leading zero', key: 'streams/colors/thumbnail-0320.jpg' },
+    { name: 'thumbnail inside a rendition', key: 'streams/colors/source/thumbnail.jpg' },
+    { name: 'thumbnail of another type', key: 'streams/colors/thumbnail.png' },
     { name: 'negative time', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
   ];
 
