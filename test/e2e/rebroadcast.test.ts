@@ -28,16 +28,9 @@ describe('a new broadcast of a stream id used before', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-rebroadcast', {
-      edge: 'node',
-      dirPrefix: 'e2e-rebroadcast-',
-      lines,
-      // A 180p rung: made under a 240p source, not under a 144p one.
-      ingest: { reconnectWindow: 0, args: ['--ladder', '180:200k', '--x264-preset', 'ultrafast'] },
-    });
-    dir = platform.dir;
-    edgeUrl = platform.edgeUrl;
-    rtmpBase = platform.rtmpUrl;
+    // A 180p rung: made under a 240p source, not under a 144p one.
+    platform = await startTestPlatform('e2e-rebroadcast', { edge: 'node', lines, ingest: { reconnectWindow: 0, args: ['--ladder', '180:200k', '--x264-preset', 'ultrafast'] } });
+    ({ dir, edgeUrl, rtmpUrl: rtmpBase } = platform);
   });
 
   afterAll(async () => {

@@ -34,15 +34,8 @@ describe('sources without audio or without video', () => {
     });
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-source-kinds', {
-      edge: 'wrangler',
-      dirPrefix: 'e2e-kinds-',
-      lines,
-      ingest: { reconnectWindow: 0 },
-    });
-    dir = platform.dir;
-    edgeUrl = platform.edgeUrl;
-    rtmpBase = platform.rtmpUrl;
+    platform = await startTestPlatform('e2e-source-kinds', { edge: 'wrangler', lines, ingest: { reconnectWindow: 0 } });
+    ({ dir, edgeUrl, rtmpUrl: rtmpBase } = platform);
     publish('silent', await makeFlv({ seconds: 30, gopFrames: 60, audio: false }));
     publish('radio', await makeFlv({ seconds: 30, gopFrames: 60, video: false }));
   });
