@@ -7,30 +7,20 @@
  * list a missing object or part; the stream must catch up afterwards, and hls.js, playing all
  * along in low-latency mode, must play on without a fatal error.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
 import { openPlayerPage, waitForPlayheadPast, type PlayerPage } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const FAULT_SECONDS = 10;
 
 describe('storage faults with a viewer watching', () => {
-  let dir: string;
   let edgeUrl: string;
-  let edgePort: number;
-  let secret: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let proxy: FaultProxy | undefined;
   let publisher: TestPublisher | undefined;
   let player: PlayerPage | undefined;
@@ -45,23 +35,11 @@ describe('storage faults with a viewer watching', () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-faults-'));
-    let rtmpPort: number;
-    [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge] ${line}`) });
+    platform = await startTestPlatform('e2e-storage-faults', { edge: 'wrangler', lines, ingest: false });
+    edgeUrl = platform.edgeUrl;
     proxy = await startFaultProxy(edgeUrl);
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl: proxy.url,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--reconnect-window', '0', '--playlist-window', '20'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/faulty`, 120);
+    await platform.startIngest({ edgeUrl: proxy.url, reconnectWindow: 0, args: ['--playlist-window', '20'] });
+    publisher = publishTestPattern(platform.publishUrl('faulty'), 120);
     await eventually('the stream to be live', 40_000, async () => ((await lastSegment().catch(() => -1)) >= 2 ? true : undefined));
     checker = watchPlaylists([`${edgeUrl}/live/faulty/source/index.m3u8`, `${edgeUrl}/live/faulty/audio/index.m3u8`], 300);
     player = await openPlayerPage(`${edgeUrl}/watch/faulty`);
@@ -72,11 +50,9 @@ describe('storage faults with a viewer watching', () => {
     await checker?.stop();
     await player?.close();
     await publisher?.stop();
-    await ingest?.stop();
+    // The sidecar first (its last uploads go through the proxy), then the edge.
+    await platform?.stop();
     await proxy?.close();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-storage-faults', lines);
   });
 
   it('rides out 10 s of refused writes and 10 s of slow ones, listing nothing missing, and the viewer plays on', async () => {
@@ -106,9 +82,7 @@ describe('storage faults with a viewer watching', () => {
 
   it('rides out a restart of the edge (its Durable Object state lost): low-latency parts come back, the viewer plays on', async () => {
     const before = await lastSegment();
-    await edge!.stop();
-    await pause(3000);
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), onLine: (line) => lines.push(`[edge 2] ${line}`) });
+    await platform!.restartEdge({ downForMs: 3000, tag: 'edge 2' });
     await eventually('the playlist to move on after the restart', 40_000, async () => ((await lastSegment().catch(() => -1)) >= before + 3 ? true : undefined));
     // The live state rebuilt from the next parts and the stored playlist: parts are listed again.
     await eventually('parts in the playlist again', 20_000, async () => {
