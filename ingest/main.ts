@@ -11,6 +11,7 @@ import { StreamRegistry } from './pipeline/stream-registry.ts';
 import { RtmpServer } from './rtmp/rtmp-server.ts';
 import { AccessSetupError, setUpAccess, type AccessSetup } from './streams/access-setup.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
+import { Thumbnails } from './thumbnails/stream-thumbnails.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { LiveChannels, sidecarIdIn } from './upload/live-channels.ts';
 import { checkStorageAccess } from './upload/storage-trouble.ts';
@@ -115,6 +116,7 @@ const registry = new StreamRegistry({
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,
     stallTimeoutMs: config.stallTimeout * 1000,
+    thumbnails: new Thumbnails({ ffmpegPath }),
   },
 });
 

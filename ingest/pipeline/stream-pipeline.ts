@@ -20,6 +20,7 @@ import { RemuxRun, type MediaRun } from './remux-run.ts';
 import { chooseRun } from './run-choice.ts';
 import { RateWindow } from './rate-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
+import type { StreamThumbnailer, Thumbnails } from '../thumbnails/stream-thumbnails.ts';
 
 export interface PipelineSettings {
   ffmpegPath: string;
@@ -43,6 +44,8 @@ export interface PipelineSettings {
   uploadLimits?: UploadLimits;
   /** Where streams are stored, for messages (never a secret), e.g. "edge write API at https://…". */
   storageName?: string;
+  /** Makes the streams' thumbnails from their keyframes; unset: none. */
+  thumbnails?: Thumbnails;
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
@@ -127,6 +130,7 @@ export class StreamPipeline {
   private readonly idleWatch: NodeJS.Timeout;
   /** One per stream, so that a refused credential is reported once per stream, not per write. */
   private readonly reportStorageTrouble: (error: unknown) => void;
+  private readonly thumbnails: StreamThumbnailer | undefined;
 
   constructor(options: StreamPipelineOptions) {
     this.reportStorageTrouble = storageTroubleReporter({ log: options.log, storage: options.storageName ?? 'storage' });
@@ -134,6 +138,7 @@ export class StreamPipeline {
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
     if (options.renditions) this.adoptLadder(options.renditions);
+    this.thumbnails = options.thumbnails?.forStream({ streamId: options.streamId, store: options.store, log: options.log });
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
   }
@@ -211,6 +216,7 @@ export class StreamPipeline {
   finish(): Promise<void> {
     this.finishing ??= (async () => {
       this.stateValue = 'ending';
+      this.thumbnails?.end();
       clearTimeout(this.reconnectTimer);
       clearInterval(this.idleWatch);
       this.endProbe();
@@ -391,6 +397,7 @@ export class StreamPipeline {
     this.lastInputAt = now;
     this.inputBytes.add(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
+    this.thumbnails?.write(flv);
     if (this.probe) {
       const facts = this.probe.push(flv, now);
       if (facts) this.probeSettled(this.probe, facts);
