@@ -2,7 +2,7 @@
  * The edge's end of a stream's live channels (shared/live-channel-protocol.ts): grants the
  * stream's lease to one channel, feeds that channel's parts and notices to the live state in the
  * order they came, and tells the live state when parts stop coming. Runtime-neutral: the socket
- * type and how to send on it are given (a hibernatable WebSocket in the Durable Object, Hono's
+ * type and how to send on it are given (the Durable Object's WebSocket on Workers, Hono's
  * WSContext on Node and Deno).
  */
 import {
@@ -115,13 +115,6 @@ export class LiveChannelHub<S> {
     this.holderSocket = undefined;
     // Nothing more comes over it: hints for parts it would have sent are answered now.
     this.options.state().partsStopped();
-  }
-
-  /** After a Durable Object wakes from hibernation: the holder's channel and lease, from the socket's attachment. */
-  restore(socket: S, lease: Lease): void {
-    if (this.now() >= lease.expiresAt) return;
-    this.lease = lease;
-    this.holderSocket = socket;
   }
 
   private control(socket: S, text: string): void {
