@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readJpegFacts, withCaptureTime } from '../../../shared/thumbnail/jpeg-facts.ts';
+import { jpegHeader } from '../../helpers/jpeg-header.ts';
 
-/** A JPEG's marker segments as an encoder writes them: SOI, APP0, DQT-like filler, SOF0 (width x height), SOS. */
-function jpegHeader(width: number, height: number, frameMarker = 0xc0): Uint8Array {
-  return new Uint8Array([
-    0xff, 0xd8,
-    0xff, 0xe0, 0x00, 0x06, 0x4a, 0x46, 0x49, 0x46, // APP0 "JFIF"
-    0xff, 0xc4, 0x00, 0x04, 0x00, 0x00, // DHT (shares the SOF range: not a frame header)
-    0xff, frameMarker, 0x00, 0x0b, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x01, 0x01, 0x11, 0x00,
-    0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00,
-    0x12, 0x34, 0xff, 0xd9,
-  ]);
-}
 
 describe('JPEG facts', () => {
   it('reads the picture size from the frame header', () => {

@@ -1,0 +1,78 @@
+/**
+ * `/live/ID/thumbnail.jpg`: the stream's newest thumbnail (the last one once it ended), with
+ * `?width=`/`?height=` answered by the nearest stored width that is not smaller (the sidecar
+ * stores 320 and 640 beside the full size; the edge decodes nothing), Cache-Control from the
+ * picture's age, ETag/304, and a signed stream's playback token checked as for its segments.
+ * The fixed-width objects are not URLs of their own.
+ */
+import { Hono } from 'hono';
+import { IMAGE_JPEG_TYPE } from '../../shared/media-types.ts';
+import { verifyPlaybackToken } from '../../shared/playback-token.ts';
+import { streamObjectKey } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { isStreamId } from '../../shared/stream-id.ts';
+import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
+import { chooseThumbnailWidth, parseThumbnailQuery } from '../../shared/thumbnail/thumbnail-sizes.ts';
+import { thumbnailCacheControl } from '../cache/thumbnail-cache-control.ts';
+import { httpError } from '../errors.ts';
+import { ifNoneMatchHits } from '../http/conditional.ts';
+import { parsePlaybackQuery } from '../manifest/playback-rewrite.ts';
+import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
+
+export interface ThumbnailRouteOptions {
+  store: ObjectStore;
+  playbackSecret?: string;
+  now?: () => number;
+}
+
+export const THUMBNAIL_PATH = 'thumbnail.jpg';
+
+export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
+  const { store } = options;
+  const now = options.now ?? Date.now;
+  const routes = new Hono();
+
+  async function bytesOf(key: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; etag: string } | undefined> {
+    const object = await store.get(key);
+    return object ? { bytes: new Uint8Array(await new Response(object.body).arrayBuffer()), etag: object.etag } : undefined;
+  }
+
+  routes.get('/:streamId/:file{thumbnail[^/]*}', async (c) => {
+    const streamId = c.req.param('streamId');
+    if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
+    if (c.req.param('file') !== THUMBNAIL_PATH) throw httpError(404, 'no such object in a stream');
+    const params = new URL(c.req.url).searchParams;
+    const size = parseThumbnailQuery(params);
+    if (!size.ok) throw httpError(400, size.reason);
+    const playback = parsePlaybackQuery(params);
+    if (!playback.ok) throw httpError(400, playback.reason);
+    const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
+      if (!(error instanceof UnreadableStreamStatus)) throw error;
+      console.error(`edge: ${error.message}`);
+      throw httpError(502, "this stream's status at the origin is unreadable");
+    });
+    if (!status) throw httpError(404, 'no such stream (it has never been live)');
+    let tokenSecondsLeft: number | undefined;
+    if (status.playback === 'signed') {
+      if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
+      const check = await verifyPlaybackToken(options.playbackSecret, playback.query.token, streamId, now());
+      if (!check.ok) throw httpError(check.status, check.reason);
+      tokenSecondsLeft = check.expiresAt - now() / 1000;
+    }
+    const full = await bytesOf(streamObjectKey(streamId, { kind: 'thumbnail' }));
+    if (!full) throw httpError(404, 'no thumbnail yet: the first is made within seconds of the stream going live');
+    const facts = readJpegFacts(full.bytes);
+    const width = facts ? chooseThumbnailWidth(size.request, facts) : undefined;
+    // A width not stored (yet) is answered with the full-size picture: larger, never smaller.
+    const picture = (width !== undefined ? await bytesOf(streamObjectKey(streamId, { kind: 'thumbnail', width })) : undefined) ?? full;
+    const headers = {
+      'content-type': IMAGE_JPEG_TYPE,
+      'cache-control': thumbnailCacheControl({ capturedAt: facts?.capturedAt, now: now(), state: status.state, tokenSecondsLeft }),
+      etag: `"${picture.etag}"`,
+    };
+    if (ifNoneMatchHits(c.req.header('if-none-match'), headers.etag)) return new Response(null, { status: 304, headers: { etag: headers.etag, 'cache-control': headers['cache-control'] } });
+    return new Response(picture.bytes, { headers: { ...headers, 'content-length': String(picture.bytes.byteLength) } });
+  });
+
+  return routes;
+}
