@@ -11,13 +11,15 @@ import { NO_STORE } from './cache/cache-control.ts';
 import { errorResponse, httpError } from './errors.ts';
 import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
 import { playbackRoutes } from './routes/playback.ts';
-import { thumbnailRoutes } from './routes/thumbnail.ts';
 import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
 import { registryLookupRoutes } from './routes/registry-lookup.ts';
 import { REGISTRY_LOOKUP_PATH } from '../shared/registry-lookup.ts';
 import type { StreamRegistry } from './platform/stream-registry.ts';
+import type { WebhookLog } from './platform/webhook-log.ts';
+import type { Webhooks } from './platform/webhooks.ts';
+import { WEBHOOK_LOG_PREFIX, webhookLogRoutes } from './routes/webhook-log-api.ts';
 import { liveChannelRoutes } from './routes/live-channel.ts';
 import { LIVE_CHANNEL_PREFIX } from '../shared/live-channel-protocol.ts';
 
@@ -46,6 +48,10 @@ export interface EdgeDependencies {
   registry?: StreamRegistry;
   /** Bearer token of the management API (/api/v1/streams); unset: it answers 503. */
   adminToken?: string;
+  /** Delivers the sidecars' stream events to the platform's endpoints; unset: events are dropped. */
+  webhooks?: Webhooks;
+  /** The webhook delivery log (/api/v1/webhooks/deliveries). */
+  webhookLog?: WebhookLog;
 }
 
 // Far beyond any URL of ours (a token and a few query parameters included).
@@ -63,12 +69,12 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
   const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
-  app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
-  app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, secret: deps.ingestSecret, peerAddress: deps.peerAddress }));
+  app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, secret: deps.ingestSecret, peerAddress: deps.peerAddress, webhooks: deps.webhooks }));
+  app.route(WEBHOOK_LOG_PREFIX, webhookLogRoutes({ log: deps.webhookLog, adminToken: deps.adminToken }));
   app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));

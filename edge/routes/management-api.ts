@@ -6,14 +6,13 @@
  * and nothing changed. A stream key is returned once, at create and rotate: only its hash is kept.
  */
 import { Hono, type Context } from 'hono';
-import { constantTimeEqual } from '../../shared/constant-time.ts';
 import { mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
 import { generatePlaybackId, generateStreamKey, streamKeySha256 } from '../../shared/stream-keys.ts';
-import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import { InputError, parseCreateBody, parseImportBody, parseListQuery, parseStreamName, parseTokenBody, parseUpdateBody } from '../platform/stream-input.ts';
 import type { StreamRecord, StreamRegistry } from '../platform/stream-registry.ts';
+import { adminAuth } from './admin-auth.ts';
 
 export const MANAGEMENT_API_PREFIX = '/api/v1/streams';
 
@@ -80,15 +79,8 @@ export function managementApiRoutes(options: ManagementApiOptions): Hono {
   const routes = new Hono();
   const now = () => (options.now?.() ?? new Date()).toISOString();
 
-  routes.use('*', async (c, next) => {
-    c.header('cache-control', NO_STORE);
-    if (!options.adminToken) throw httpError(503, 'management API disabled: set the ADMIN_TOKEN secret on the edge');
-    const header = c.req.header('authorization');
-    if (!header?.startsWith('Bearer ')) {
-      c.header('www-authenticate', 'Bearer');
-      throw httpError(401, 'missing "Authorization: Bearer <ADMIN_TOKEN>"');
-    }
-    if (!constantTimeEqual(header.slice('Bearer '.length), options.adminToken)) throw httpError(403, 'wrong admin token');
+  routes.use('*', adminAuth(options.adminToken));
+  routes.use('*', async (_c, next) => {
     if (!options.registry) throw httpError(503, 'this edge has no stream registry');
     await next();
   });

@@ -1,30 +1,59 @@
 /**
- * `POST /_ingest/registry/lookup`: a sidecar asks which streams these key hashes belong to
- * (shared/registry-lookup.ts). Authorized by a registry token from the ingest secret; the
- * development secret only from this machine, as for writes (development-secret.ts).
+ * The sidecar's channel to the platform, authorized by a registry token from the ingest secret
+ * (the development secret only from this machine, as for writes: development-secret.ts):
+ * `POST /_ingest/registry/lookup`, which streams these key hashes belong to
+ * (shared/registry-lookup.ts), and `POST /_ingest/registry/events`, a stream's events for the
+ * webhooks (shared/webhooks.ts).
  */
 import { Hono, type Context } from 'hono';
 import { checkRegistryLookupToken, MAX_LOOKUP_KEYS, type LookupResponse } from '../../shared/registry-lookup.ts';
+import { isStreamId } from '../../shared/stream-id.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
+import { EVENT_ID_PATTERN, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
 import { DEVELOPMENT_INGEST_SECRET } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { developmentRequestRefusal } from '../development-secret.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import type { StreamRegistry } from '../platform/stream-registry.ts';
+import { STREAM_NAME_PATTERN } from '../platform/stream-input.ts';
+import type { Webhooks } from '../platform/webhooks.ts';
 
 // MAX_LOOKUP_KEYS hashes of 64 characters, quoted, with commas: well under this.
 const BODY_LIMIT_BYTES = 64 * 1024;
+const EVENT_BODY_LIMIT_BYTES = 8 * 1024;
 
 export interface RegistryLookupOptions {
   registry: StreamRegistry | undefined;
   secret: string | undefined;
   peerAddress?: (c: Context) => string | undefined;
+  /** Where reported events go; unset: they are answered and dropped (no WEBHOOK_URLS). */
+  webhooks?: Webhooks;
+}
+
+/** A reported event, checked field by field; undefined when it is not one. */
+export function parseWebhookEvent(value: unknown): WebhookEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const event = value as Partial<WebhookEvent>;
+  const data = event.data as Partial<WebhookEvent['data']> | undefined;
+  const valid =
+    typeof event.id === 'string' && EVENT_ID_PATTERN.test(event.id) &&
+    typeof event.type === 'string' && (WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type) &&
+    typeof event.createdAt === 'string' && event.createdAt.length <= 40 && !Number.isNaN(Date.parse(event.createdAt)) &&
+    typeof data === 'object' && data !== null &&
+    typeof data.playbackId === 'string' && isStreamId(data.playbackId) &&
+    (data.name === undefined || (typeof data.name === 'string' && (STREAM_NAME_PATTERN.test(data.name) || isStreamId(data.name)))) &&
+    (data.code === undefined || (WEBHOOK_ERROR_CODES as readonly string[]).includes(data.code)) &&
+    (data.message === undefined || (typeof data.message === 'string' && data.message.length <= 500)) &&
+    (data.code !== undefined) === (event.type === 'stream.errored');
+  if (!valid) return undefined;
+  const { playbackId, name, code, message } = data;
+  return { id: event.id!, type: event.type!, createdAt: new Date(event.createdAt!).toISOString(), data: { playbackId: playbackId!, ...(name ? { name } : {}), ...(code ? { code } : {}), ...(message ? { message } : {}) } };
 }
 
 export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
   const routes = new Hono();
-  routes.post('/lookup', async (c) => {
+  routes.use('*', async (c, next) => {
     c.header('cache-control', NO_STORE);
     if (!options.secret) throw httpError(503, 'ingest API disabled: set the INGEST_SECRET secret on the edge');
     const header = c.req.header('authorization');
@@ -35,6 +64,23 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
       const refusal = developmentRequestRefusal({ url: c.req.url, headers: c.req.raw.headers, peerAddress: options.peerAddress?.(c) });
       if (refusal) throw httpError(403, refusal);
     }
+    await next();
+  });
+
+  routes.post('/events', async (c) => {
+    let event: WebhookEvent | undefined;
+    try {
+      event = parseWebhookEvent(JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, EVENT_BODY_LIMIT_BYTES))));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) throw httpError(413, `events are limited to ${EVENT_BODY_LIMIT_BYTES} bytes`);
+      throw httpError(400, 'expected a JSON event');
+    }
+    if (!event) throw httpError(400, `expected an event {id: "evt_…", type: one of ${WEBHOOK_EVENT_TYPES.join(', ')}, createdAt, data: {playbackId, name?, code? (stream.errored only), message?}}`);
+    if (!options.webhooks) return c.json({ recorded: false, deliveries: 0, reason: 'no webhooks configured (WEBHOOK_URLS, WEBHOOK_SECRET)' }, 202);
+    return c.json(await options.webhooks.accept(event), 202);
+  });
+
+  routes.post('/lookup', async (c) => {
     if (!options.registry) throw httpError(501, 'this edge has no stream registry: run the sidecar with --stream-registry file');
     let keys: unknown;
     try {

@@ -14,7 +14,7 @@ const migrations = () => readdirSync(MIGRATIONS).filter((name) => name.endsWith(
 
 function newRegistry() {
   const client = new SqliteClient(new DatabaseSync(':memory:'));
-  expect(client.migrate(migrations())).toEqual(['0001_streams.sql']);
+  expect(client.migrate(migrations())).toEqual(readdirSync(MIGRATIONS).filter((name) => name.endsWith('.sql')).sort());
   return { client, registry: new SqlStreamRegistry(client) };
 }
 
