@@ -40,7 +40,6 @@ describe('a stream survives reconnects and encoder crashes', () => {
   beforeAll(async () => {
     platform = await startTestPlatform('e2e-continuity', {
       edge: 'wrangler',
-      dirPrefix: 'e2e-continuity-',
       lines,
       ingest: {
         reconnectWindow: RECONNECT_WINDOW_SECONDS,
@@ -51,7 +50,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
       },
     });
     edgeUrl = platform.edgeUrl;
-    apiUrl = platform.apiUrl!;
+    apiUrl = platform.apiUrl;
     rtmpUrl = platform.publishUrl('cont');
   });
 
