@@ -1,4 +1,7 @@
-/** The platform's front page: the streams live now, with links to watch them. Pure HTML. */
+/**
+ * The platform's front page: a grid of the streams live now, each with its thumbnail (the 320-wide
+ * one; a stream without one yet shows an empty tile), linking to its player. Pure HTML.
+ */
 import { FAVICON_LINK } from './favicon.ts';
 import { html } from './html.ts';
 import type { StreamStatus } from '../../shared/stream-status.ts';
@@ -17,13 +20,24 @@ export interface LiveStream {
   status: StreamStatus;
 }
 
-/** `streams`: public streams that are live or reconnecting, newest first. */
-export function renderIndexPage(streams: readonly LiveStream[], now: number, listingLimited: boolean): string {
+/** The thumbnail the grid shows: small enough for a tile, sharp on a 2x screen at 160 px. */
+export function gridThumbnailPath(streamId: string): string {
+  return `/live/${streamId}/thumbnail.jpg?width=320`;
+}
+
+/**
+ * `streams`: public streams that are live or reconnecting, newest first (never signed ones: their
+ * ids and pictures are for their viewers). `origin`: this page's origin, for the absolute og:image.
+ */
+export function renderIndexPage(streams: readonly LiveStream[], now: number, listingLimited: boolean, origin = ''): string {
   const items = streams.map(
     ({ streamId, status }) =>
-      `<li><a href="/watch/${html(streamId)}">${html(streamId)}</a> <span>${html(describe(status, now))}</span> ` +
+      `<li class="stream"><a href="/watch/${html(streamId)}"><img src="${html(gridThumbnailPath(streamId))}" alt="${html(streamId)}" width="320" height="180" loading="lazy" onerror="this.style.visibility='hidden'">` +
+      `<strong>${html(streamId)}</strong></a> <span>${html(describe(status, now))}</span> ` +
       `<small><a href="/live/${html(streamId)}/index.m3u8">HLS</a> · <a href="/live/${html(streamId)}/manifest.mpd">DASH</a></small></li>`,
   );
+  const first = streams[0];
+  const ogImage = first ? `<meta property="og:image" content="${html(`${origin}/live/${first.streamId}/thumbnail.jpg`)}">\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -31,11 +45,17 @@ export function renderIndexPage(streams: readonly LiveStream[], now: number, lis
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${FAVICON_LINK}
 <title>Live now</title>
-<style>
+<meta property="og:title" content="Live now">
+${ogImage}<style>
   body { margin: 0; background: #111; color: #eee; font: 15px/1.5 system-ui, sans-serif; }
   main { max-width: 960px; margin: 0 auto; padding: 16px; }
   a { color: #8ab4f8; }
-  li { margin: 6px 0; }
+  #streams { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 16px; }
+  .stream { margin: 0; }
+  .stream > a:first-child { display: block; text-decoration: none; }
+  .stream img { display: block; width: 100%; height: auto; aspect-ratio: 16 / 9; object-fit: cover; background: #222; border-radius: 4px; }
+  .stream strong { display: block; margin-top: 4px; }
+  .stream span, .stream small { display: block; }
   span, small, p { color: #aaa; }
 </style>
 </head>

@@ -17,6 +17,10 @@ export interface PlayerPageOptions {
   libraryScriptUrl: string;
   /** The page's own script (edge/player/client/). */
   clientScriptUrl: string;
+  /** The stream's thumbnail, shown before playback starts (carries the viewer's token when there is one). */
+  posterUrl?: string;
+  /** The thumbnail's absolute URL for link previews; unset on a page that holds a token (a preview must not carry it). */
+  ogImageUrl?: string;
 }
 
 const LIBRARY_NAMES: Record<PlayerLibrary, string> = { 'hls.js': 'hls.js', 'dash.js': 'dash.js', shaka: 'Shaka Player' };
@@ -52,10 +56,11 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${FAVICON_LINK}
 <title>${html(options.streamId)} · live</title>
-<style>
+<meta property="og:title" content="${html(options.streamId)} · live">
+${options.ogImageUrl ? `<meta property="og:image" content="${html(options.ogImageUrl)}">\n` : ''}<style>
   body { margin: 0; background: #111; color: #eee; font: 15px/1.4 system-ui, sans-serif; }
   main { max-width: 1280px; margin: 0 auto; padding: 16px; }
-  video { width: 100%; aspect-ratio: 16 / 9; background: #000; }
+  video { width: 100%; aspect-ratio: 16 / 9; background: #000; object-fit: contain; }
   #status { color: #aaa; }
   #error { color: #ff8a80; white-space: pre-wrap; }
   a { color: #8ab4f8; }
@@ -67,7 +72,7 @@ ${FAVICON_LINK}
 <body>
 <main>
   <h1>${html(options.streamId)}</h1>
-  <video id="video" controls muted autoplay playsinline></video>
+  <video id="video" controls muted autoplay playsinline${options.posterUrl ? ` poster="${html(options.posterUrl)}"` : ''}></video>
   <p class="controls"><label>Quality <select id="quality"><option value="auto">Auto</option></select></label>
     <span id="stats"></span></p>
   <p id="status">Loading…</p>

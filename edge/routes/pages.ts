@@ -1,6 +1,7 @@
 /** Pages and assets for people: the player page and the players it loads. */
 import { Hono } from 'hono';
 import { isStreamId } from '../../shared/stream-id.ts';
+import { PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { parsePlaybackQuery, manifestParameters, withParameters } from '../manifest/playback-rewrite.ts';
 import { httpError } from '../errors.ts';
@@ -93,6 +94,8 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
       statusUrl: `/live/${streamId}/status.json`,
       libraryScriptUrl: libraryScriptUrls[choice.player],
       clientScriptUrl,
+      posterUrl: withParameters(`/live/${streamId}/thumbnail.jpg`, parsed.query.token ? [[PLAYBACK_TOKEN_PARAM, parsed.query.token]] : []),
+      ogImageUrl: parsed.query.token ? undefined : `${new URL(c.req.url).origin}/live/${streamId}/thumbnail.jpg`,
     });
     // A page holding a viewer's token is that viewer's: not for shared caches.
     return c.html(page, 200, { 'cache-control': parsed.query.token ? 'private, no-store' : 'public, max-age=60' });
@@ -108,7 +111,7 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
       // Only settled values are kept, never a promise: a Worker's request must not wait on another's I/O.
       listing = await readLiveStreams(store, store.listChildren.bind(store));
     }
-    return c.html(renderIndexPage(listing.live, Date.now(), listing.limited), 200, { 'cache-control': 'public, max-age=5' });
+    return c.html(renderIndexPage(listing.live, Date.now(), listing.limited, new URL(c.req.url).origin), 200, { 'cache-control': 'public, max-age=5' });
   });
 
   return routes;
