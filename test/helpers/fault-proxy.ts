@@ -4,7 +4,7 @@
  * The storage behind it stays real; only what a failing network or store would do is added.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 export type FaultMode = { kind: 'pass' } | { kind: 'fail'; status: number } | { kind: 'delay'; ms: number };
 
@@ -46,6 +46,17 @@ export async function startFaultProxy(target: string, isWrite = (method: string)
       outgoing.writeHead(mode.status, { 'content-type': 'application/json' });
       outgoing.end(JSON.stringify({ error: 'fault injected by the test proxy' }));
     });
+  });
+  // WebSocket upgrades (the sidecar's live channel) pass through untouched: they carry parts, not storage writes.
+  server.on('upgrade', (incoming, socket, head) => {
+    const upstreamSocket = connect(Number(upstream.port), upstream.hostname, () => {
+      const headers = Object.entries({ ...incoming.headers, host: upstream.host }).map(([name, value]) => `${name}: ${String(value)}\r\n`).join('');
+      upstreamSocket.write(`${incoming.method} ${incoming.url} HTTP/1.1\r\n${headers}\r\n`);
+      upstreamSocket.write(head);
+      upstreamSocket.pipe(socket).pipe(upstreamSocket);
+    });
+    upstreamSocket.on('error', () => socket.destroy());
+    socket.on('error', () => upstreamSocket.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
