@@ -46,12 +46,7 @@ describe('publish over RTMP, watch from the edge', () => {
   }
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-live-path', {
-      edge: 'wrangler',
-      dirPrefix: 'e2e-r2-',
-      lines: logLines,
-      ingest: { reconnectWindow: 2 },
-    });
+    platform = await startTestPlatform('e2e-live-path', { edge: 'wrangler', lines: logLines, ingest: { reconnectWindow: 2 } });
     edgeUrl = platform.edgeUrl;
     e2eWriteToken = await streamWriteToken(platform.ingestSecret, 'e2e');
     publishers = [
@@ -184,7 +179,7 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.pageErrors).toEqual([]);
     expect(playback.jumpsBack).toEqual([]);
     expect(playback.playedSeconds).toBeGreaterThanOrEqual(11);
-    const newVideoSegments = playback.segmentsFetchedWhilePlaying.filter((url) => url.includes('/live/e2e/source/'));
+    const newVideoSegments = playback.segmentUrlsFetchedWhilePlaying.filter((url) => url.includes('/live/e2e/source/'));
     expect(newVideoSegments.length, newVideoSegments.join(' ')).toBeGreaterThanOrEqual(5);
   });
 

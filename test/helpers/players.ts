@@ -161,8 +161,10 @@ export function openHarnessPage(manifestUrl: string, setup: PlayerSetup, browser
 export interface WatchReport {
   /** Time from opening to the first frame playing, ms. */
   startupMs: number;
-  /** How far the playhead moved during the watch. */
+  /** How far the playhead moved during the watch (`wall`: between its samples in the watch; `played`: `playheadMoved`). */
   playedSeconds: number;
+  /** The video's currentTime at the end of the watch minus at its start. */
+  playheadMoved: number;
   /** `waiting` events of the video after it first played (counted in the page). */
   stalls: number;
   /** The video's currentTime at each stall, where the page records it (the harness does): tells stalls at segment boundaries. */
@@ -176,16 +178,33 @@ export interface WatchReport {
   jumpsBack: PlayheadJump[];
   /** The player's own latency estimate, median over the watch, where it gives one (s). */
   medianLatency: number | null;
+  /** How many latency estimates the watch read (every 0.5 s). */
+  latencySamples: number;
   /** Distinct media segments and parts first requested during the watch. */
   segmentsFetchedWhilePlaying: number;
+  /** Their URLs. */
+  segmentUrlsFetchedWhilePlaying: string[];
+}
+
+export interface WatchOptions {
+  /** How long the first frame may take, from the call (ms); default 30 s. */
+  startTimeoutMs?: number;
+  /**
+   * `wall` (default): watch `seconds` of wall time. `played`: stop once the playhead moved
+   * `seconds` (or on a fatal error), at the latest `startTimeoutMs` after the call.
+   */
+  until?: 'wall' | 'played';
 }
 
 /**
- * Watches a page reporting into `window.playerState` (the player page, the harness): waits up to
- * `startTimeoutMs` for its first frame, then `seconds` of wall time, sampling its latency. A
- * player that does not start throws, with what it reported.
+ * The one checker of every player test: watches a page reporting into `window.playerState` (the
+ * player page, the harness) from its first frame, and reports every error event (fatal or not),
+ * stalls, how far and which way the playhead went, the segments fetched, and the player's
+ * latency. Waits for the first frame (see `WatchOptions`); a player that does not start (or
+ * fails before it does) throws, with what it reported.
  */
-export async function watchPlayback(player: PlayerPage, seconds: number, startTimeoutMs = 30_000): Promise<WatchReport> {
+export async function watchPlayback(player: PlayerPage, seconds: number, options: number | WatchOptions = {}): Promise<WatchReport> {
+  const { startTimeoutMs = 30_000, until = 'wall' } = typeof options === 'number' ? { startTimeoutMs: options } : options;
   const opened = Date.now();
   await eventually('the first frame', startTimeoutMs, async () => {
     const state = await player.state();
@@ -197,18 +216,26 @@ export async function watchPlayback(player: PlayerPage, seconds: number, startTi
   const startupMs = Date.now() - opened;
   const fetchedBefore = new Set(player.segmentRequests.map((request) => request.url));
   const watchedFrom = Date.now();
+  const playheadFrom = await player.currentTime();
   const latencies: number[] = [];
-  while (Date.now() - watchedFrom < seconds * 1000) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  const watching = async (): Promise<boolean> => {
+    if (until === 'wall') return Date.now() - watchedFrom < seconds * 1000;
+    return Date.now() < opened + startTimeoutMs && (await player.state()).fatal === null && (await player.currentTime()) < playheadFrom + seconds;
+  };
+  while (await watching()) {
+    await new Promise((resolve) => setTimeout(resolve, until === 'wall' ? 500 : 250));
     const latency = await player.evaluate<number | null>('window.playerState.latency');
     if (typeof latency === 'number' && Number.isFinite(latency)) latencies.push(latency);
   }
+  const playheadMoved = (await player.currentTime()) - playheadFrom;
   const samples = (await player.playhead()).filter((sample) => sample.at >= watchedFrom);
   const state = await player.state();
   latencies.sort((a, b) => a - b);
+  const fetched = [...new Set(player.segmentRequests.filter((r) => r.at >= watchedFrom && !fetchedBefore.has(r.url)).map((r) => r.url))];
   return {
     startupMs,
-    playedSeconds: samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
+    playedSeconds: until === 'played' ? playheadMoved : samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
+    playheadMoved,
     stalls: state.stalls ?? 0,
     stallPositions: (await player.evaluate<number[] | undefined>('window.playerState.stallTimes')) ?? [],
     errors: state.errors,
@@ -218,7 +245,9 @@ export async function watchPlayback(player: PlayerPage, seconds: number, startTi
     pageErrors: [...player.pageErrors],
     jumpsBack: playheadJumpsBack(samples),
     medianLatency: latencies.length > 0 ? latencies[Math.floor(latencies.length / 2)]! : null,
-    segmentsFetchedWhilePlaying: new Set(player.segmentRequests.filter((r) => r.at >= watchedFrom && !fetchedBefore.has(r.url)).map((r) => r.url)).size,
+    latencySamples: latencies.length,
+    segmentsFetchedWhilePlaying: fetched.length,
+    segmentUrlsFetchedWhilePlaying: fetched,
   };
 }
 
@@ -266,22 +295,14 @@ async function describePlayer(page: PlayerPage): Promise<string> {
   );
 }
 
-/** Opens the player page and waits until the video has played `seconds` past its first frame. */
+/**
+ * Opens the player page and watches it (`watchPlayback`) until the video has played `seconds`
+ * past its first frame, a fatal error, or `timeoutMs` in all.
+ */
 export async function playInChromium(pageUrl: string, seconds: number, timeoutMs = 45_000): Promise<BrowserPlayback> {
   const player = await openPlayerPage(pageUrl);
   try {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await player.state()).playing) {
-      if (Date.now() > deadline) throw new Error(`the player did not start within ${timeoutMs} ms: ${JSON.stringify(await player.state())}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const startedAt = await player.currentTime();
-    let state = await player.state();
-    while (Date.now() < deadline && state.fatal === null && (await player.currentTime()) < startedAt + seconds) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      state = await player.state();
-    }
-    return { playedSeconds: (await player.currentTime()) - startedAt, fatal: state.fatal, errors: state.errors, pageErrors: player.pageErrors };
+    return await watchPlayback(player, seconds, { startTimeoutMs: timeoutMs, until: 'played' });
   } finally {
     await player.close();
   }
@@ -304,42 +325,14 @@ export function playheadJumpsBack(samples: readonly PlayheadSample[], toleranceS
   });
 }
 
-export interface LivePlayback {
-  /** How far the playhead moved while watched. */
-  playedSeconds: number;
-  jumpsBack: PlayheadJump[];
-  /** Distinct media segment URLs first requested after the video started playing. */
-  segmentsFetchedWhilePlaying: string[];
-  fatal: string | null;
-  errors: BrowserPlayback['errors'];
-  pageErrors: string[];
-}
-
 /**
- * Opens the player page, waits for its first frame, then watches it for `seconds` of wall time:
- * a live player must keep moving forward, and keep fetching new segments to do so.
+ * Opens the player page, waits for its first frame, then watches it (`watchPlayback`) for
+ * `seconds` of wall time: a live player must keep moving forward, and keep fetching new segments to do so.
  */
-export async function watchLiveInChromium(pageUrl: string, seconds: number, startTimeoutMs = 30_000): Promise<LivePlayback> {
+export async function watchLiveInChromium(pageUrl: string, seconds: number, startTimeoutMs = 30_000): Promise<WatchReport> {
   const player = await openPlayerPage(pageUrl);
   try {
-    const deadline = Date.now() + startTimeoutMs;
-    while (!(await player.state()).playing) {
-      if (Date.now() > deadline) throw new Error(`the player did not start within ${startTimeoutMs} ms: ${JSON.stringify(await player.state())}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const startedAt = Date.now();
-    const fetchedBefore = new Set(player.segmentRequests.map((request) => request.url));
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    const samples = await player.playhead();
-    const state = await player.state();
-    return {
-      playedSeconds: samples.length > 0 ? samples.at(-1)!.currentTime - samples[0]!.currentTime : 0,
-      jumpsBack: playheadJumpsBack(samples),
-      segmentsFetchedWhilePlaying: [...new Set(player.segmentRequests.filter((r) => r.at >= startedAt && !fetchedBefore.has(r.url)).map((r) => r.url))],
-      fatal: state.fatal,
-      errors: state.errors,
-      pageErrors: player.pageErrors,
-    };
+    return await watchPlayback(player, seconds, { startTimeoutMs });
   } finally {
     await player.close();
   }
