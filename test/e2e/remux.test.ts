@@ -53,15 +53,8 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
   };
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-remux', {
-      edge: 'node',
-      dirPrefix: 'e2e-remux-',
-      lines,
-      ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] },
-    });
-    dir = platform.dir;
-    edgeUrl = platform.edgeUrl;
-    rtmpBase = platform.rtmpUrl;
+    platform = await startTestPlatform('e2e-remux', { edge: 'node', lines, ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] } });
+    ({ dir, edgeUrl, rtmpUrl: rtmpBase } = platform);
   });
 
   afterAll(async () => {
