@@ -1,0 +1,143 @@
+/**
+ * Thumbnails end to end: the test pattern published over RTMP; within seconds the edge serves
+ * `/live/ID/thumbnail.jpg`, a JPEG ffprobe decodes at the stream's picture size (and at the
+ * stored width a `?width=` asks for), at most ten seconds old and replaced as the stream goes on;
+ * the front page shows it in its grid and the player page as its poster, both checked in headless
+ * Chromium by what is on screen; once the stream ended, the last one stays.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
+import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
+import { runFfprobe } from '../helpers/ffprobe.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
+import { launchChromium } from '../helpers/players.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+
+const STREAM = 'colors';
+
+/** Codec and size as ffprobe decodes them. */
+async function probePicture(jpeg: Uint8Array): Promise<string> {
+  const { code, out, err } = await runFfprobe(['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], jpeg);
+  if (code !== 0) throw new Error(`ffprobe could not decode the thumbnail: ${err}`);
+  return out.trim();
+}
+
+/** How much a screenshot's pixels differ from their mean (luma variance): an empty or flat box is near 0. */
+function lumaVariance(png: Buffer): number {
+  const image = PNG.sync.read(png);
+  const luma: number[] = [];
+  for (let i = 0; i < image.data.length; i += 4) luma.push(0.299 * image.data[i]! + 0.587 * image.data[i + 1]! + 0.114 * image.data[i + 2]!);
+  const mean = luma.reduce((sum, value) => sum + value, 0) / luma.length;
+  return luma.reduce((sum, value) => sum + (value - mean) ** 2, 0) / luma.length;
+}
+
+function saveScreenshot(name: string, png: Buffer): void {
+  mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, 'test-output', name), png);
+}
+
+describe('thumbnails, end to end', () => {
+  let platform: Platform | undefined;
+  let publisher: TestPublisher | undefined;
+  let browser: Browser | undefined;
+  let publishedAt = 0;
+  const get = (path: string) => fetch(new URL(path, platform!.edgeUrl), { signal: AbortSignal.timeout(5_000) });
+
+  beforeAll(async () => {
+    platform = await startTestPlatform('e2e-thumbnails', { edge: 'node', ingest: { open: true, reconnectWindow: 0 } });
+    publishedAt = Date.now();
+    publisher = publishTestPattern(platform.publishUrl(STREAM), 60, '640x360');
+    browser = await launchChromium();
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await publisher?.stop();
+    await platform?.stop();
+  });
+
+  it('serves a JPEG of the stream within seconds of publishing, at its picture size, with ?width= and caching by age', async () => {
+    const jpeg = await eventually('the first thumbnail', 12_000, async () => {
+      const response = await get(`/live/${STREAM}/thumbnail.jpg`);
+      return response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : undefined;
+    });
+    expect(Date.now() - publishedAt).toBeLessThan(12_500);
+    expect(await probePicture(jpeg)).toBe('mjpeg,640,360');
+    const response = await get(`/live/${STREAM}/thumbnail.jpg`);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    expect(response.headers.get('cache-control')).toMatch(/^public, max-age=([1-9]|10)$/);
+    const etag = response.headers.get('etag')!;
+    const revalidated = await fetch(new URL(`/live/${STREAM}/thumbnail.jpg`, platform!.edgeUrl), { headers: { 'if-none-match': etag } });
+    // 304 unless the next thumbnail was stored in between (then it is another picture).
+    if (revalidated.status === 200) expect(revalidated.headers.get('etag')).not.toBe(etag);
+    else expect(revalidated.status).toBe(304);
+    const small = new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.jpg?width=300`)).arrayBuffer());
+    expect(await probePicture(small)).toBe('mjpeg,320,180');
+    const bad = await get(`/live/${STREAM}/thumbnail.jpg?width=5000`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: '"width" must be a whole number from 16 to 1920' });
+  });
+
+  it('is replaced as the stream goes on: never more than about ten seconds old', async () => {
+    const first = readJpegFacts(new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.jpg`)).arrayBuffer()))!.capturedAt!;
+    const next = await eventually('the next thumbnail', 16_000, async () => {
+      const capturedAt = readJpegFacts(new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.jpg`)).arrayBuffer()))?.capturedAt;
+      return capturedAt !== undefined && capturedAt > first ? capturedAt : undefined;
+    });
+    // One per interval (10 s), taken at the first keyframe after it (the test pattern has one every 2 s).
+    expect(next - first).toBeGreaterThanOrEqual(10_000);
+    expect(next - first).toBeLessThan(13_000);
+  }, 30_000);
+
+  it('the front page shows the stream in its grid with a picture on screen', async () => {
+    const html = await (await get('/')).text();
+    expect(html).toContain(`<img src="/live/${STREAM}/thumbnail.jpg?width=320"`);
+    expect(html).toContain(`<meta property="og:image" content="${platform!.edgeUrl}/live/${STREAM}/thumbnail.jpg">`);
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 700 } });
+    try {
+      await page.goto(`${platform!.edgeUrl}/`);
+      const image = page.locator(`#streams img[alt="${STREAM}"]`);
+      await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 10_000 }).toBe(320);
+      const shot = await image.screenshot();
+      saveScreenshot('e2e-thumbnails-grid.png', shot);
+      // The test pattern's bars and noise: far from a flat grey tile (its variance is 0).
+      expect(lumaVariance(shot)).toBeGreaterThan(500);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the player page shows the thumbnail as its poster before playback', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 800 } });
+    try {
+      // Playback never starts (its playlist is held back): what shows is the poster.
+      await page.route(/\.m3u8/, (route) => route.abort());
+      await page.goto(`${platform!.edgeUrl}/watch/${STREAM}`);
+      const video = page.locator('video');
+      expect(await video.getAttribute('poster')).toBe(`/live/${STREAM}/thumbnail.jpg`);
+      await expect.poll(async () => lumaVariance(await video.screenshot()), { timeout: 10_000 }).toBeGreaterThan(500);
+      const shot = await video.screenshot();
+      saveScreenshot('e2e-thumbnails-poster.png', shot);
+      expect(await video.evaluate((element: HTMLVideoElement) => element.currentTime)).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('keeps the last thumbnail once the stream ended, cached longer', async () => {
+    await publisher!.stop();
+    await eventually('the stream to end', 20_000, async () => {
+      const status = (await (await get(`/live/${STREAM}/status.json`)).json()) as { state: string };
+      return status.state === 'ended' ? true : undefined;
+    });
+    const response = await get(`/live/${STREAM}/thumbnail.jpg`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(await probePicture(new Uint8Array(await response.arrayBuffer()))).toBe('mjpeg,640,360');
+  }, 30_000);
+});
