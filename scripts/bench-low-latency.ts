@@ -25,8 +25,8 @@ import { partAnnouncementHeaders } from '../shared/low-latency.ts';
 import { MemoryObjectStore } from '../shared/storage/memory-object-store.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { median } from './bench/measure.ts';
-import { freePort } from './lib/free-port.ts';
-import { PROJECT_ROOT, startEdgeDev } from './lib/local-platform.ts';
+import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { startPlatform } from './lib/platform.ts';
 
 function counts(value: string): number[] {
   const list = value.split(',').map(Number);
@@ -170,10 +170,10 @@ function heldGet(port: number, path: string, agent: Agent): Promise<{ status: nu
 }
 
 async function workerdRound(sockets: number, work: string): Promise<SocketResult> {
-  const port = await freePort();
-  const edge = await startEdgeDev({ port, ingestSecret: SECRET, persistTo: join(work, `r2-${sockets}`), logLevel: 'warn' });
+  const platform = await startPlatform({ edge: 'wrangler', dir: join(work, `edge-${sockets}`), ingestSecret: SECRET, edgeLogLevel: 'warn', ingest: false, onLine: () => {} });
+  const port = platform.ports.edge!;
   try {
-    const base = `http://127.0.0.1:${port}`;
+    const base = platform.edgeUrl;
     const streamId = `crowd${sockets}`;
     for (const seed of seedWrites(streamId, 2)) {
       const response = await fetch(base + seed.path, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, ...seed.headers }, body: seed.body });
@@ -200,7 +200,7 @@ async function workerdRound(sockets: number, work: string): Promise<SocketResult
       releaseP95Ms: delays[Math.floor(delays.length * 0.95)] ?? Number.NaN,
     };
   } finally {
-    await edge.stop();
+    await platform.stop();
   }
 }
 
