@@ -102,7 +102,7 @@ describe('thumbnails, end to end', () => {
     try {
       await page.goto(`${platform!.edgeUrl}/`);
       const image = page.locator(`#streams img[alt="${STREAM}"]`);
-      await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 10_000 }).toBe(320);
+      await expect.poll(() => image.evaluate((element) => { const img = element as unknown as { complete: boolean; naturalWidth: number }; return img.complete && img.naturalWidth; }), { timeout: 10_000 }).toBe(320);
       const shot = await image.screenshot();
       saveScreenshot('e2e-thumbnails-grid.png', shot);
       // The test pattern's bars and noise: far from a flat grey tile (its variance is 0).
@@ -123,7 +123,7 @@ describe('thumbnails, end to end', () => {
       await expect.poll(async () => lumaVariance(await video.screenshot()), { timeout: 10_000 }).toBeGreaterThan(500);
       const shot = await video.screenshot();
       saveScreenshot('e2e-thumbnails-poster.png', shot);
-      expect(await video.evaluate((element: HTMLVideoElement) => element.currentTime)).toBe(0);
+      expect(await video.evaluate((element) => (element as unknown as { currentTime: number }).currentTime)).toBe(0);
     } finally {
       await page.close();
     }
