@@ -103,6 +103,7 @@ const registry = new StreamRegistry({
   metrics,
   journal,
   leases: channels,
+  events: accessSetup.events,
   settings: {
     ffmpegPath,
     storageName: describeStorage(config.storage),

@@ -62,7 +62,12 @@ export interface StreamPipelineOptions extends PipelineSettings {
   onLadder?(renditions: readonly Rendition[]): void;
   /** The stream has ended and everything is stored. */
   onEnded(): void;
+  /** Something went wrong that a platform's operator hears of (a stream.errored webhook); logged as well. */
+  onProblem?(code: StreamProblemCode, message: string): void;
 }
+
+/** Why a stream is in trouble (shared/webhooks.ts WEBHOOK_ERROR_CODES). */
+export type StreamProblemCode = 'unsupported-source' | 'gop-out-of-range' | 'encoder-failing' | 'storage-failing';
 
 export type PipelineState = 'live' | 'reconnecting' | 'ending' | 'ended';
 
@@ -133,7 +138,11 @@ export class StreamPipeline {
   private readonly thumbnails: StreamThumbnailer | undefined;
 
   constructor(options: StreamPipelineOptions) {
-    this.reportStorageTrouble = storageTroubleReporter({ log: options.log, storage: options.storageName ?? 'storage' });
+    const storageTrouble = storageTroubleReporter({ log: options.log, storage: options.storageName ?? 'storage' });
+    this.reportStorageTrouble = (error) => {
+      storageTrouble(error);
+      options.onProblem?.('storage-failing', `storing the stream failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300));
+    };
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
@@ -250,6 +259,7 @@ export class StreamPipeline {
     const log = this.options.log;
     if (probe.problem || (!facts.video && !facts.audio)) {
       log.error(`the publisher's stream cannot be read (${probe.problem ?? 'no audio or video arrived'}); disconnecting it`);
+      this.options.onProblem?.('unsupported-source', `the publisher's stream cannot be read (${probe.problem ?? 'no audio or video arrived'})`);
       this.control?.disconnect();
       return;
     }
@@ -323,6 +333,7 @@ export class StreamPipeline {
     const limit = maxPassthroughSegmentDuration(this.options.targetSegmentDuration);
     this.encodeTopFromNowOn = `the source went more than ${limit} s without a keyframe`;
     this.options.log.warn(`${this.encodeTopFromNowOn}; encoding the top rendition from now on`);
+    this.options.onProblem?.('gop-out-of-range', this.encodeTopFromNowOn);
     this.run = undefined;
     await run.drain();
     if (!this.control || this.run || this.probe || this.finishing) return;
@@ -369,6 +380,7 @@ export class StreamPipeline {
     while (this.restarts.length > 0 && this.restarts[0]! < now - RESTART_PERIOD_MS) this.restarts.shift();
     if (this.restarts.length >= RESTARTS_PER_PERIOD) {
       log.error(`ffmpeg failed ${this.restarts.length + 1} times within ${RESTART_PERIOD_MS / 1000} s; disconnecting the publisher`);
+      this.options.onProblem?.('encoder-failing', `ffmpeg failed ${this.restarts.length + 1} times within ${RESTART_PERIOD_MS / 1000} s: ${reason}`.slice(0, 300));
       this.control?.disconnect();
       return;
     }

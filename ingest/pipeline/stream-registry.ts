@@ -7,6 +7,8 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
+import type { StreamEvents } from '../streams/event-reporter.ts';
+import { activityWatchingStore } from './activity-watch.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
 import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
@@ -30,6 +32,8 @@ export interface StreamRegistryOptions {
   journal?: LiveJournal;
   /** One writer per stream: each stream's lease at the edge (its live channel); unset: none taken. */
   leases?: StreamLeases;
+  /** Told of each stream's connected/active/disconnected/idle/errored (the platform's webhooks). */
+  events?: StreamEvents;
 }
 
 export interface StreamLeases {
@@ -55,7 +59,12 @@ interface LiveStream {
   keyed: boolean;
   /** The stream's lease at the edge, when leases are taken: its writes wait for it. */
   lease?: Promise<LeaseOutcome>;
+  /** false from a publisher's connect until stream.active is reported for it (its first segment listed). */
+  activeReported?: boolean;
 }
+
+// A publisher refused after its publish was accepted reads the reason for this long.
+const REFUSAL_READ_MS = 1_000;
 
 // How often live publishers' keys are checked against the stream store (rotations, removals,
 // disabled streams): a revoked key's publisher is gone within this and one registry answer (< 5 s).
@@ -190,7 +199,18 @@ export class StreamRegistry {
         void live?.lease?.then((outcome) => {
           if (!outcome.ok && this.live.get(streamId) === live) this.leaseRefused(streamId, outcome.reason, control);
         });
-        return handler;
+        const events = this.options.events;
+        if (!events) return handler;
+        const subject = { playbackId: streamId, ...(credential ? { name: label } : {}) };
+        if (live) live.activeReported = false;
+        events.report('stream.connected', subject);
+        return {
+          ...handler,
+          onEnd: () => {
+            events.report('stream.disconnected', subject);
+            handler.onEnd();
+          },
+        };
       },
     };
   }
@@ -223,20 +243,37 @@ export class StreamRegistry {
     if (!stream) return;
     this.options.log.warn({ stream: stream.name, playbackId: streamId }, `publish refused: ${reason}`);
     this.options.metrics.publishesRefused.inc({ reason: 'lease-held' });
-    if (control?.refuse) control.refuse(reason);
-    else stream.pipeline.dropPublisher();
-    void stream.pipeline.end();
+    if (!control?.refuse) {
+      stream.pipeline.dropPublisher();
+      void stream.pipeline.end();
+      return;
+    }
+    control.refuse(reason);
+    // The publisher gets a moment to read why before its connection is cut (ending disconnects).
+    setTimeout(() => void stream.pipeline.end(), REFUSAL_READ_MS).unref();
   }
 
   private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean }): StreamPipeline {
     const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
+    const events = this.options.events;
+    const subject = { playbackId: streamId, ...(known.keyed ? { name: label } : {}) };
+    const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
+      onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
       renditions: known.renditions,
       playback: known.playback,
       onLadder: (ladder) => this.options.journal?.record(streamId, label, { renditions: ladder }),
       streamId,
-      store: lease ? leaseGatedStore(this.options.store, lease) : this.options.store,
+      // stream.active: the first media playlist listing a segment after a publisher connected.
+      store: events
+        ? activityWatchingStore(store, () => {
+            const live = this.live.get(streamId);
+            if (!live || live.activeReported !== false || !live.pipeline.hasPublisher) return;
+            live.activeReported = true;
+            events.report('stream.active', subject);
+          })
+        : store,
       log,
       metrics: this.options.metrics,
       onEnded: () => {
@@ -247,6 +284,8 @@ export class StreamRegistry {
         }
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
+        // The reconnect window passed (or there was none): the stream is over.
+        events?.report('stream.idle', subject);
       },
     });
     this.live.set(streamId, { name: label, pipeline, keyed: known.keyed, lease });

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config.ts';
 import type { AccessPolicy } from './access-policy.ts';
+import { EventReporter, type StreamEvents } from './event-reporter.ts';
 import { PlatformAccess, RegistryUnreachable } from './platform-access.ts';
 import { PublishAccess } from './publish-access.ts';
 import { StreamStore, StreamStoreError } from './stream-store.ts';
@@ -22,6 +23,8 @@ export interface AccessSetup {
   access: AccessPolicy;
   /** For the "ingest ready" line. */
   facts: Record<string, unknown>;
+  /** Streams' events go to the platform (its webhooks) when the sidecar asks the platform. */
+  events?: StreamEvents;
 }
 
 export async function setUpAccess(config: IngestConfig, log: Logger): Promise<AccessSetup> {
@@ -84,5 +87,6 @@ async function platformAccess(config: IngestConfig, log: Logger): Promise<Access
     );
   }
   if (!config.open && configuredStreams === 0) log.warn('no streams in the platform registry yet: add one with `npm run streams -- add NAME` (until then every publish is refused)');
-  return { access, facts: { streamRegistry: `${config.storage.edgeUrl} (platform)`, ...(configuredStreams === undefined ? {} : { configuredStreams }) } };
+  const events = new EventReporter({ edgeUrl: config.storage.edgeUrl, ingestSecret: config.storage.secret, log });
+  return { access, events, facts: { streamRegistry: `${config.storage.edgeUrl} (platform)`, ...(configuredStreams === undefined ? {} : { configuredStreams }) } };
 }
