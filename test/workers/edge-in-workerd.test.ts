@@ -4,8 +4,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../edge/app.ts';
 import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import type { ByteRange, ObjectStore } from '../../shared/storage/object-store.ts';
 
 /** The R2 store, counting the reads that reach R2, per key. */
@@ -24,8 +24,8 @@ class CountingStore extends R2ObjectStore {
   }
 }
 
-const bucket = (env as unknown as { BUCKET: R2Bucket }).BUCKET;
-const assets = { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' };
+const bindings = env as unknown as Env;
+const bucket = bindings.BUCKET;
 const SEGMENT = 'streams/crowd/source/sessiona1-0.m4s';
 
 /** A live stream with one segment; each test its own stream, so nothing is cached from another. */
@@ -44,7 +44,7 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
   it('answers 500 concurrent viewers of one segment, and every later viewer (in any isolate of the location) from the cache', async () => {
     const store = new CountingStore(bucket);
     const media = await seed(store, 'crowd');
-    const app = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     const responses = await Promise.all(Array.from({ length: 500 }, () => app.request(`/live/crowd/source/sessiona1-0.m4s`)));
     expect(responses.every((response) => response.status === 200)).toBe(true);
     const bodies = await Promise.all(responses.slice(0, 3).map(async (response) => new Uint8Array(await response.arrayBuffer())));
@@ -53,7 +53,7 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
     const firstReads = store.reads.get(SEGMENT)!;
     expect(firstReads).toBeGreaterThanOrEqual(1);
 
-    const other = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
+    const other = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     const later = await Promise.all(Array.from({ length: 100 }, () => other.request(`/live/crowd/source/sessiona1-0.m4s`, { headers: { range: 'bytes=0-99' } })));
     expect(later.every((response) => response.status === 206)).toBe(true);
     expect(new Uint8Array(await later[0]!.arrayBuffer())).toEqual(media.subarray(0, 100));
@@ -63,7 +63,7 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
   it('answers 500 polls of a live playlist from the cache once one has read it (the playlist and the status document read a few times, not 500)', async () => {
     const store = new CountingStore(bucket);
     await seed(store, 'polled');
-    const app = createApp({ store, cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: 'secret', assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     expect((await app.request('/live/polled/source/index.m3u8')).status).toBe(200);
     const responses = await Promise.all(Array.from({ length: 500 }, () => app.request('/live/polled/source/index.m3u8')));
     expect(responses.every((response) => response.status === 200)).toBe(true);
@@ -75,7 +75,7 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
   it('lists the live streams in R2 on the front page', async () => {
     const store = new CountingStore(bucket);
     await seed(store, 'listed');
-    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     const page = await (await app.request('/')).text();
     expect(page).toContain('<a href="/watch/listed">listed</a>');
   });
@@ -94,7 +94,7 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
     await store.put('streams/rewritten/source/index.m3u8', `#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:20\n#EXT-X-MAP:URI="init-sessiona1.mp4"\n${segments}\n`, {
       contentType: 'application/vnd.apple.mpegurl',
     });
-    const app = createApp({ store, cache: caches.default, ingestSecret: 'secret', assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     const multivariant = await (await app.request('/live/rewritten/index.m3u8?max_height=720&dvr=6&token=1.x')).text();
     expect(multivariant).not.toContain('source/index.m3u8');
     expect(multivariant).toContain('360p/index.m3u8?token=1.x&dvr=6');

@@ -5,22 +5,12 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe } from 'vitest';
-import { createApp } from '../../edge/app.ts';
-import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
-import type { Env } from '../../edge/worker.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { liveChannelTests, testChannel } from '../helpers/live-channel-scenario.ts';
 
 const bindings = env as unknown as Env;
 const secret = 'workers-channel-secret';
-const app = createApp({
-  store: new R2ObjectStore(bindings.BUCKET),
-  cache: caches.default,
-  shareReadsAcrossRequests: false,
-  ingestSecret: secret,
-  lowLatency: new DurableObjectCoordinator(bindings.LIVE),
-  assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
-});
+const app = createWorkerApp({ ...bindings, INGEST_SECRET: secret });
 
 describe('live channel, Durable Object', () => {
   liveChannelTests(

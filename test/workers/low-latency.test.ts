@@ -3,21 +3,11 @@
  * stream), one call per held viewer as on Workers, over the real R2 binding.
  */
 import { env } from 'cloudflare:workers';
-import { createApp } from '../../edge/app.ts';
-import { DurableObjectCoordinator } from '../../edge/low-latency/live-stream-object.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
-import type { Env } from '../../edge/worker.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { lowLatencyEdgeTests } from '../helpers/low-latency-scenario.ts';
 
 const bindings = env as unknown as Env;
 const secret = 'workers-ingest-secret';
-const app = createApp({
-  store: new R2ObjectStore(bindings.BUCKET),
-  cache: caches.default,
-  shareReadsAcrossRequests: false,
-  ingestSecret: secret,
-  lowLatency: new DurableObjectCoordinator(bindings.LIVE),
-  assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' },
-});
+const app = createWorkerApp({ ...bindings, INGEST_SECRET: secret });
 // The client's address as Cloudflare passes it: cf-connecting-ip.
 lowLatencyEdgeTests(async (path, init, client) => app.request(path, client ? { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), 'cf-connecting-ip': client } } : init), secret, 'workerd');

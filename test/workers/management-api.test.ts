@@ -8,23 +8,21 @@
 import { applyD1Migrations, type D1Migration } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../edge/app.ts';
 import { D1Client } from '../../edge/platform/d1-client.ts';
 import { SqlStreamRegistry } from '../../edge/platform/stream-registry.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import { STREAM_KEY_PATTERN, streamKeySha256 } from '../../shared/stream-keys.ts';
 
-const bindings = env as unknown as { DB: D1Database; BUCKET: R2Bucket; TEST_MIGRATIONS: D1Migration[] };
+const bindings = env as unknown as Env & { TEST_MIGRATIONS: D1Migration[] };
 const ADMIN_TOKEN = 'management-admin-token-0123456789';
 const PLAYBACK_SECRET = 'management-playback-secret';
 const ORIGIN = 'https://edge.example.com';
 const registry = new SqlStreamRegistry(new D1Client(bindings.DB));
-const assets = { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' };
 
 /** `null`: an edge without ADMIN_TOKEN. */
 function newApp(adminToken: string | null = ADMIN_TOKEN) {
-  return createApp({ store: new R2ObjectStore(bindings.BUCKET), shareReadsAcrossRequests: false, ingestSecret: undefined, playbackSecret: PLAYBACK_SECRET, registry, adminToken: adminToken ?? undefined, assets });
+  return createWorkerApp({ ...bindings, INGEST_SECRET: undefined, PLAYBACK_SECRET, ADMIN_TOKEN: adminToken ?? undefined });
 }
 
 async function api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}) {

@@ -6,18 +6,17 @@
 import { applyD1Migrations, type D1Migration } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../edge/app.ts';
 import { D1Client } from '../../edge/platform/d1-client.ts';
 import { SqlStreamRegistry } from '../../edge/platform/stream-registry.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { registryLookupToken } from '../../shared/registry-lookup.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
 
-const bindings = env as unknown as { DB: D1Database; BUCKET: R2Bucket; TEST_MIGRATIONS: D1Migration[] };
+const bindings = env as unknown as Env & { TEST_MIGRATIONS: D1Migration[] };
 const SECRET = 'registry-lookup-ingest-secret';
 const registry = new SqlStreamRegistry(new D1Client(bindings.DB));
 const HASH = 'c'.repeat(64);
-const app = createApp({ store: new R2ObjectStore(bindings.BUCKET), shareReadsAcrossRequests: false, ingestSecret: SECRET, registry, assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
+const app = createWorkerApp({ ...bindings, INGEST_SECRET: SECRET });
 
 const lookup = (body: string, bearer?: string) =>
   app.request('https://edge.example.com/_ingest/registry/lookup', { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body });

@@ -5,12 +5,11 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../edge/app.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { DEVELOPMENT_INGEST_SECRET, streamWriteToken, WRITE_API_MAX_BYTES } from '../../shared/write-api.ts';
 
-const bucket = (env as unknown as { BUCKET: R2Bucket }).BUCKET;
-const assets = { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' };
+const bindings = env as unknown as Env;
+const bucket = bindings.BUCKET;
 const PLAYLIST = 'application/vnd.apple.mpegurl';
 
 describe('the write API in workerd', () => {
@@ -23,7 +22,7 @@ describe('the write API in workerd', () => {
     { name: 'a token from it to a custom domain', stream: 'dev4', origin: 'https://live.example.com', headers: { 'cf-connecting-ip': '2001:db8::9' }, token: true, status: 403 },
     { name: 'the secret to a loopback host from a remote client', stream: 'dev5', origin: 'http://127.0.0.1:8080', headers: { 'cf-connecting-ip': '203.0.113.9' }, token: false, status: 403 },
   ])('with the development secret: a write by $name answers $status', async ({ stream, origin, headers, token, status }) => {
-    const app = createApp({ store: new R2ObjectStore(bucket), cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: DEVELOPMENT_INGEST_SECRET, assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: DEVELOPMENT_INGEST_SECRET });
     const bearer = token ? await streamWriteToken(DEVELOPMENT_INGEST_SECRET, stream) : DEVELOPMENT_INGEST_SECRET;
     const key = `streams/${stream}/index.m3u8`;
     const response = await app.request(`${origin}/_ingest/objects/${key}`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}`, 'content-type': PLAYLIST, ...headers }, body: '#EXTM3U\n' });
@@ -38,7 +37,7 @@ describe('the write API in workerd', () => {
 
   it('stops reading a chunked upload at the limit: 413, the body cancelled, nothing in R2', async () => {
     const secret = 'workers-write-secret-0123456789';
-    const app = createApp({ store: new R2ObjectStore(bucket), cache: caches.default, shareReadsAcrossRequests: false, ingestSecret: secret, assets });
+    const app = createWorkerApp({ ...bindings, INGEST_SECRET: secret });
     const chunk = new Uint8Array(1024 * 1024);
     let pulled = 0;
     let cancelled = false;
