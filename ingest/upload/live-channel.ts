@@ -41,7 +41,7 @@ export interface LiveChannelOptions {
   partLifetimeMs: number;
   /** The channel went down or could not open (now and then): parts wait or are dropped. */
   onTrouble: (message: string) => void;
-  /** The edge refused the lease (another sidecar holds the stream), at the open or later. */
+  /** The lease was lost after it was granted (another sidecar took the stream); a refused open answers `lease` instead. */
   onLeaseRefused: (reason: string) => void;
   now?: () => number;
 }
@@ -166,8 +166,10 @@ export class LiveChannel {
     this.closed = true;
     this.stopTimers();
     for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream is held by another sidecar');
+    // A refusal of the open answers the lease request; onLeaseRefused is for a lease lost later.
+    const answered = this.settleLease === undefined;
     this.settle({ ok: false, reason });
-    this.options.onLeaseRefused(reason);
+    if (answered) this.options.onLeaseRefused(reason);
   }
 
   private lost(socket: WebSocket, code: number, reason: string): void {

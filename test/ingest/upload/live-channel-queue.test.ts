@@ -1,0 +1,33 @@
+/** The live channel's queue policy: in order, waiting for room, dropping only what outlived the part lifetime. */
+import { describe, expect, it } from 'vitest';
+import { takeSendable, type Outgoing } from '../../../ingest/upload/live-channel-queue.ts';
+
+function item(name: string, queuedAt: number, size = 100): Outgoing {
+  const part = { rendition: 'source', file: name, contentType: 'video/mp4', bytes: new Uint8Array(size), msn: 1, duration: 0.3, independent: false, next: name, partTarget: 0.334 };
+  return { kind: 'part', part, queuedAt, report: { sent: () => {}, dropped: () => {} } };
+}
+const names = (items: Outgoing[]) => items.map((entry) => entry.part.file);
+
+describe('live channel queue', () => {
+  it('sends everything in order while the socket has room', () => {
+    const queue = [item('a', 0), item('b', 10), item('c', 20)];
+    expect(names(takeSendable(queue, { now: 30, lifetimeMs: 6000, room: 10_000 }).send)).toEqual(['a', 'b', 'c']);
+    expect(queue).toEqual([]);
+  });
+
+  it('keeps parts waiting, in order, while the socket is backed up or down (nothing dropped before its lifetime)', () => {
+    const queue = [item('a', 0), item('b', 10)];
+    expect(takeSendable(queue, { now: 5000, lifetimeMs: 6000, room: 0 })).toEqual({ send: [], drop: [] });
+    expect(names(queue)).toEqual(['a', 'b']);
+    // Room for one part: the oldest goes first.
+    expect(names(takeSendable(queue, { now: 5000, lifetimeMs: 6000, room: 50 }).send)).toEqual(['a']);
+    expect(names(queue)).toEqual(['b']);
+  });
+
+  it('drops only the parts older than the part lifetime, then sends the rest', () => {
+    const queue = [item('a', 0), item('b', 500), item('c', 6500)];
+    const { send, drop } = takeSendable(queue, { now: 6600, lifetimeMs: 6000, room: 10_000 });
+    expect(names(drop)).toEqual(['a', 'b']);
+    expect(names(send)).toEqual(['c']);
+  });
+});
