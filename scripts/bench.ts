@@ -23,6 +23,7 @@ import { runLadderStage } from './bench/ladder-stage.ts';
 import { LATENCY_MODES, playbackModes, runLatencyStage, type LatencyModeName } from './bench/latency-stage.ts';
 import { runMemoryStage } from './bench/memory-stage.ts';
 import { runSidecarCostStage } from './bench/sidecar-cost-stage.ts';
+import { runThumbnailCostStage } from './bench/thumbnail-cost-stage.ts';
 import { runMeasured } from './bench/measure.ts';
 import { ensureNginxRtmp, startNginxPeer } from './bench/nginx-peer.ts';
 import { startOurEdge, startOurSidecar } from './bench/our-platform.ts';
@@ -33,7 +34,7 @@ import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { freePort } from './lib/free-port.ts';
 import { positiveInteger } from './lib/cli-numbers.ts';
 
-const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar'] as const;
+const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar', 'thumbnails'] as const;
 type Stage = (typeof STAGES)[number];
 
 function stageList(value: string): Stage[] {
@@ -58,7 +59,7 @@ function integerList(value: string): number[] {
 
 const program = new Command('bench')
   .description("Our platform side by side with the blog's nginx-rtmp server: latency, availability, ladder cost, capacity, edge, memory.")
-  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')}; sidecar only when named)`).default(STAGES.filter((stage) => stage !== 'sidecar')).argParser(stageList))
+  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')}; sidecar and thumbnails only when named)`).default(STAGES.filter((stage) => stage !== 'sidecar' && stage !== 'thumbnails')).argParser(stageList))
   .addOption(new Option('--runs <n>', 'runs per measurement (medians are reported)').default(3).argParser(positiveInteger))
   .addOption(new Option('--seconds <n>', 'seconds measured per run').default(20).argParser(positiveInteger))
   .option('--long', 'memory drift over 10 minutes (default: 1 minute)', false)
@@ -244,6 +245,7 @@ try {
   if (selected.has('sidecar')) {
     results.sidecar = await runStage('sidecar', options.stageMinutes, (context) => runSidecarCostStage(context, { publishers: options.sidecarPublishers, cpuProfileDir: options.sidecarCpuProf }));
   }
+  if (selected.has('thumbnails')) results.thumbnails = await runStage('thumbnails', options.stageMinutes, runThumbnailCostStage);
   if (selected.has('memory')) results.memory = await runStage('memory', options.long ? 16 : options.stageMinutes, runMemoryStage);
 } finally {
   status('stopping every process started…');

@@ -5,6 +5,7 @@ import type { LadderSourceResult } from './ladder-stage.ts';
 import type { LatencyResult } from './latency-stage.ts';
 import type { MemoryResult } from './memory-stage.ts';
 import type { SidecarCostResult } from './sidecar-cost-stage.ts';
+import { thumbnailCostLines, type ThumbnailCostResult } from './thumbnail-cost-stage.ts';
 
 /** The goals of issues #10 and #21, as printed next to the figures. */
 export const GOALS = {
@@ -162,6 +163,7 @@ export function summaryLines(results: Record<string, unknown>): string[] {
     ...(isResult<MemoryResult>(results.memory) ? memoryLines(results.memory) : failed('memory', results.memory)),
     // Only when the stage ran (it runs when named).
     ...(results.sidecar === undefined ? [] : isResult<SidecarCostResult>(results.sidecar) ? sidecarCostLines(results.sidecar) : failed('sidecar', results.sidecar)),
+    ...(results.thumbnails === undefined ? [] : isResult<ThumbnailCostResult>(results.thumbnails) ? thumbnailCostLines(results.thumbnails) : failed('thumbnails', results.thumbnails)),
   ];
 }
 
