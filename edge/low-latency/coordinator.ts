@@ -98,7 +98,11 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
   private state(streamId: string, create: boolean): LiveStreamState | undefined {
     const now = Date.now();
     for (const [id, state] of this.streams) {
-      if (now - state.lastChangeAt > IDLE_EVICTION_MS && state.held === 0) this.streams.delete(id);
+      if (now - state.lastChangeAt > IDLE_EVICTION_MS && state.held === 0) {
+        this.streams.delete(id);
+        // Its channels too, unless a holder is still there (heartbeats keep a live holder's lease).
+        if (!this.channels.get(id)?.currentLease) this.channels.delete(id);
+      }
     }
     let state = this.streams.get(streamId);
     if (!state && create) {
