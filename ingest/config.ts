@@ -31,6 +31,8 @@ export interface IngestConfig extends PlainSettings {
   rtmpLimits: RtmpLimits | undefined;
   /** Announce chunks as low-latency HLS parts (with the edge write API only). */
   lowLatency: boolean;
+  /** Make thumbnails of live streams (--thumbnails). */
+  thumbnails: boolean;
   ladder: LadderConfig;
 }
 
@@ -79,6 +81,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     logLevel: options.logLevel,
     logFormat: options.logFormat,
     lowLatency: options.lowLatency === 'on',
+    thumbnails: options.thumbnails === 'on',
     ladder: {
       rungs: options.ladder,
       passthrough: options.passthrough,

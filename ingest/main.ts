@@ -117,7 +117,7 @@ const registry = new StreamRegistry({
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,
     stallTimeoutMs: config.stallTimeout * 1000,
-    thumbnails: new Thumbnails({ ffmpegPath }),
+    thumbnails: config.thumbnails ? new Thumbnails({ ffmpegPath }) : undefined,
   },
 });
 

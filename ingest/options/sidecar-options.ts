@@ -110,6 +110,14 @@ export const SIDECAR_OPTIONS = {
     choices: ['on', 'off'],
     help: 'on: announce every chunk to the edge as a low-latency HLS part (needs --storage edge); off: segments only',
   },
+  thumbnails: {
+    flag: '--thumbnails',
+    value: '<mode>',
+    env: 'THUMBNAILS',
+    default: 'on',
+    choices: ['on', 'off'],
+    help: "on: every live H.264 stream's thumbnail from one keyframe every 10 s (a short-lived ffmpeg; see Thumbnails); off: none",
+  },
   ladder: {
     flag: '--ladder',
     value: '<rungs>',

@@ -80,3 +80,13 @@ describe('sidecar configuration: the environment it is given', () => {
   });
 });
 
+
+describe('sidecar configuration: thumbnails', () => {
+  it.each([
+    { name: 'on by default', argv: [], env: {}, expected: true },
+    { name: 'off by flag', argv: ['--thumbnails', 'off'], env: {}, expected: false },
+    { name: 'off by environment', argv: [], env: { THUMBNAILS: 'off' }, expected: false },
+  ])('$name', ({ argv, env, expected }) => {
+    expect(parseIngestConfig(argv, env).thumbnails).toBe(expected);
+  });
+});
