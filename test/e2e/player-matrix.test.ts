@@ -17,20 +17,15 @@
  * the sidecar skipped (`MAX_PARTS_IN_FLIGHT`, the edge slow to take parts under load) leaves a
  * hint that never comes, which the edge answers 404 and hls.js and Shaka report as error events.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
-import { eventually, freePort } from '../helpers/network.ts';
+import { eventually } from '../helpers/network.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import type { PlayerSetup } from '../helpers/player-harness.ts';
 import { launchChromium, openHarnessPage, playInVlc, problemsOf, watchPlayback, type WatchReport } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { startReferenceStream, type ReferenceStream } from '../helpers/reference-stream.ts';
-import { saveTestLog } from '../helpers/test-log.ts';
 
 const WATCH_SECONDS = 30;
 const STREAM = 'matrix';
@@ -88,8 +83,7 @@ function summary(report: WatchReport): Record<string, unknown> {
 describe.skipIf(!RUN_MATRIX)('the players people use, on a live ladder stream from wrangler dev', () => {
   let dir: string;
   let edgeUrl: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: Platform | undefined;
   let publisher: TestPublisher | undefined;
   let reference: ReferenceStream | undefined;
   let browser: Browser | undefined;
@@ -97,23 +91,16 @@ describe.skipIf(!RUN_MATRIX)('the players people use, on a live ladder stream fr
   const results: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-players-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, persistTo: join(dir, 'r2'), logLevel: 'warn', onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--open', '--reconnect-window', '0'],
-      env: { LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
+    platform = await startTestPlatform('e2e-player-matrix', {
+      edge: 'wrangler',
+      lines,
+      edgeLogLevel: 'warn',
+      ingest: { reconnectWindow: 0, env: { LOG_LEVEL: 'warn' } },
     });
+    ({ dir, edgeUrl } = platform);
     // Long enough for every player below, one after another, with room to spare.
     const publishSeconds = 60 + (BROWSER_PLAYERS.length + 1) * (WATCH_SECONDS + 20);
-    publisher = publishTestPattern(`rtmp://127.0.0.1:${rtmpPort}/live/${STREAM}`, publishSeconds, SOURCE_SIZE);
+    publisher = publishTestPattern(platform.publishUrl(STREAM), publishSeconds, SOURCE_SIZE);
     reference = await startReferenceStream(join(dir, 'reference'), publishSeconds, SOURCE_SIZE);
     browser = await launchChromium();
     // Viewers join a running stream with its ladder: both video renditions listed, parts flowing.
@@ -128,10 +115,8 @@ describe.skipIf(!RUN_MATRIX)('the players people use, on a live ladder stream fr
     await browser?.close();
     await publisher?.stop();
     await reference?.stop();
-    await ingest?.stop();
-    await edge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    saveTestLog('e2e-player-matrix', [...results, ...lines]);
+    lines.unshift(...results);
+    await platform?.stop();
     console.log(results.join('\n'));
   });
 
