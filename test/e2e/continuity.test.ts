@@ -5,12 +5,12 @@
  * keeps playing after each fault (dash.js too, across the reconnect), or plays out to the end of
  * a stream that ended.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
+import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { openPlayerPage, playheadJumpsBack, waitForPlayheadPast, waitUntilPlayedToTheEnd, type PlayerPage } from '../helpers/players.ts';
 import { watchPlaylists, type PlaylistChecker } from '../helpers/playlist-checker.ts';
@@ -127,7 +127,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
 
   it('restarts a killed ffmpeg and continues the stream after a discontinuity', async () => {
     const sessionsBefore = sessionsIn(await playlist()).size;
-    const ffmpegPids = execFileSync('pgrep', ['-P', String(platform!.ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    const ffmpegPids = encoderFfmpegChildren(platform!.ingest!.pid!);
     expect(ffmpegPids).toHaveLength(1);
     process.kill(Number(ffmpegPids[0]), 'SIGKILL');
     await eventually('segments from a restarted ffmpeg', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
@@ -140,7 +140,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
 
   it('kills and restarts an ffmpeg that stalls (stopped, writing nothing) while media keeps arriving', async () => {
     const sessionsBefore = sessionsIn(await playlist()).size;
-    const [pid] = execFileSync('pgrep', ['-P', String(platform!.ingest!.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n');
+    const [pid] = encoderFfmpegChildren(platform!.ingest!.pid!);
     process.kill(Number(pid), 'SIGSTOP');
     await eventually('segments from the ffmpeg that replaced the stalled one', 30_000, async () => (sessionsIn(await playlist()).size > sessionsBefore ? true : undefined));
     expect(lines.some((line) => line.includes('wrote nothing for'))).toBe(true);

@@ -3,7 +3,6 @@
  * sidecar itself: no ffmpeg runs for it, and players play it. A source whose audio the sidecar
  * cannot pass (MP3) still gets its ffmpeg.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
@@ -13,16 +12,11 @@ import { makeFlv } from '../helpers/media-fixtures.ts';
 import { eventually } from '../helpers/network.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { playInChromium } from '../helpers/players.ts';
+import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
 import { publishFile, type TestPublisher } from '../helpers/publisher.ts';
 
-/** The sidecar's ffmpeg children (pgrep exits 1 when there are none). */
-function ffmpegChildren(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  } catch {
-    return [];
-  }
-}
+/** The sidecar's encoder ffmpegs (thumbnail ffmpegs left out). */
+const ffmpegChildren = encoderFfmpegChildren;
 
 describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
   let dir: string;
