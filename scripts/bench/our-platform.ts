@@ -29,6 +29,8 @@ export function startOurNodeEdge(dir: string, onLine?: (line: string) => void): 
 export interface OurSidecar {
   process: ManagedProcess;
   publishUrl(stream: string): string;
+  /** Its operations API (/metrics), when started with `api`. */
+  apiUrl?: string;
 }
 
 export interface OurSidecarOptions {
@@ -61,7 +63,7 @@ export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSi
       env: { LOG_LEVEL: 'warn', ...(options.api ? { ADMIN_TOKEN: options.api.adminToken } : {}), ...options.env },
     },
   });
-  return { process: platform.ingest!, publishUrl: (stream) => platform.publishUrl(stream) };
+  return { process: platform.ingest!, publishUrl: (stream) => platform.publishUrl(stream), ...(options.api ? { apiUrl: platform.apiUrl } : {}) };
 }
 
 /** The playlist URLs viewers use on our edge. */

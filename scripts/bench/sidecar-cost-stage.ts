@@ -58,9 +58,10 @@ const SETTLE_MS = 2000;
 const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
 /** V8 heap in use and external memory (bytes) from the sidecar's Prometheus metrics; undefined if they do not answer. */
-async function memoryMetrics(port: number, adminToken: string): Promise<{ heap: number; external: number } | undefined> {
+async function memoryMetrics(apiUrl: string | undefined, adminToken: string): Promise<{ heap: number; external: number } | undefined> {
+  if (!apiUrl) return undefined;
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) });
     const text = await response.text();
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     return { heap: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
@@ -89,7 +90,7 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
         await pause(SETTLE_MS, context.signal);
         const pid = sidecar.process.pid!;
         const idle = treeRssBytes(pid);
-        const idleMemory = await memoryMetrics(api.port, api.adminToken);
+        const idleMemory = await memoryMetrics(started.apiUrl, api.adminToken);
         const seconds = WARM_UP_SECONDS + context.seconds + 60;
         for (let index = 0; index < options.publishers; index++) {
           const stream = `cost${run}n${index}`;
@@ -102,7 +103,7 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
         await pause(context.seconds * 1000, context.signal);
         const cpuPercent = ((treeCpuSeconds(pid) - cpuBefore) / ((performance.now() - from) / 1000)) * 100;
         const loaded = treeRssBytes(pid);
-        const loadedMemory = await memoryMetrics(api.port, api.adminToken);
+        const loadedMemory = await memoryMetrics(started.apiUrl, api.adminToken);
         const perStream = (bytes: number) => megabytes(bytes) / options.publishers;
         const stopped = publishers.filter((publisher) => publisher.process.hasExited);
         if (stopped.length > 0) throw new Error(`${stopped.length} publisher(s) stopped: ${stopped[0]!.errors.slice(-1).join('')}`);
