@@ -41,6 +41,11 @@ export function segmentFileOf(session: string, segmentTime: number): string {
   return `${session}-${segmentTime}.m4s`;
 }
 
+/** `SESSION-T.m4s` → session. */
+export function sessionOf(segmentUri: string): string | undefined {
+  return /^([a-z0-9]+)-\d+\.m4s$/.exec(segmentUri)?.[1];
+}
+
 /** `SESSION-T.m4s` → `SESSION-T.p0.m4s`: the part a segment starts with. */
 export function firstPartOf(segmentFile: string): string {
   return `${segmentFile.slice(0, -'.m4s'.length)}.p0.m4s`;

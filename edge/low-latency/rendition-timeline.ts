@@ -19,7 +19,7 @@
 import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine } from '../manifest/low-latency-playlist.ts';
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
-import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, segmentFileOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
+import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, segmentFileOf, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -51,11 +51,6 @@ const DURATION_EPSILON = 0.001;
  * viewer should wait for them rather than play on from memory that storage may never back.
  */
 export const MAX_CLOSED_AHEAD = 3;
-
-/** `SESSION-T.m4s` → session. */
-function sessionOf(segmentUri: string): string | undefined {
-  return /^([a-z0-9]+)-\d+\.m4s$/.exec(segmentUri)?.[1];
-}
 
 export class RenditionTimeline {
   canonical?: Canonical;
