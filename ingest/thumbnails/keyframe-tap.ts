@@ -24,6 +24,8 @@ export class KeyframeTap {
   private readonly options: KeyframeTapOptions;
   private reader = new FlvTagReader();
   private config: { record: Uint8Array; picture: AvcParameters } | undefined;
+  /** The source's video is not H.264: said once, then its tags pass by until a new FLV stream begins. */
+  private notAvc = false;
 
   constructor(options: KeyframeTapOptions) {
     this.options = options;
@@ -31,7 +33,10 @@ export class KeyframeTap {
 
   write(flv: Uint8Array): void {
     // A new FLV stream (a publisher reconnects, or a resubscribe replays header and GOP): read afresh.
-    if (flv.length >= 3 && flv[0] === 0x46 && flv[1] === 0x4c && flv[2] === 0x56) this.reader = new FlvTagReader();
+    if (flv.length >= 3 && flv[0] === 0x46 && flv[1] === 0x4c && flv[2] === 0x56) {
+      this.reader = new FlvTagReader();
+      this.notAvc = false;
+    }
     let tags;
     try {
       tags = this.reader.push(flv);
@@ -44,10 +49,11 @@ export class KeyframeTap {
   }
 
   private video(data: Uint8Array): void {
-    if (data.length < 6) return;
+    if (data.length < 6 || this.notAvc) return;
     const codec = data[0]! & 0x0f;
     if (data[0]! & 0x80 || codec !== FLV_VIDEO_CODEC_AVC) {
-      if ((data[0]! >> 4) & 0x07) this.options.onProblem('the source video is not H.264: no thumbnails for it');
+      this.notAvc = true;
+      this.options.onProblem('the source video is not H.264: no thumbnails for it');
       return;
     }
     if (data[1] === AVC_SEQUENCE_HEADER) {

@@ -10,6 +10,7 @@ import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.t
 import { readJpegFacts } from '../../../shared/thumbnail/jpeg-facts.ts';
 import { runFfprobe } from '../../helpers/ffprobe.ts';
 import { makeFlv } from '../../helpers/media-fixtures.ts';
+import { writeFlv } from '../../helpers/flv-synth.ts';
 
 async function pictureSize(jpeg: Uint8Array): Promise<string> {
   const { code, out, err } = await runFfprobe(['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], jpeg);
@@ -66,6 +67,20 @@ describe('thumbnails from keyframes', () => {
     const garbage = new Uint8Array(1000).fill(7);
     await expect(encodeThumbnail({ ffmpegPath: locateFfmpeg(), keyframe: garbage, widths: [], timeoutMs: 10_000 })).rejects.toThrow(/ffmpeg/);
     await expect(encodeThumbnail({ ffmpegPath: locateFfmpeg(), keyframe: garbage, widths: [], timeoutMs: 1 })).rejects.toThrow(/longer than 1 ms; killed/);
+  });
+
+  it('says once that a source is not H.264, and again only after a new FLV stream begins', () => {
+    const problems: string[] = [];
+    const tap = new KeyframeTap({ wanted: () => true, onKeyframe: () => problems.push('taken'), onProblem: (message) => problems.push(message) });
+    const header = Buffer.from([0x46, 0x4c, 0x56, 1, 1, 0, 0, 0, 9, 0, 0, 0, 0]);
+    // Enhanced-RTMP HEVC keyframes (0x90: keyframe, packet type 0; FourCC hvc1), as tags.
+    const hevc = writeFlv([1, 2, 3].map((i) => ({ type: 9, timestamp: i * 1000, data: new Uint8Array([0x91, 0x68, 0x76, 0x63, 0x31, 0, 0, 0, 1]) }))).subarray(13);
+    tap.write(header);
+    tap.write(hevc);
+    expect(problems).toEqual(['the source video is not H.264: no thumbnails for it']);
+    tap.write(header);
+    tap.write(hevc);
+    expect(problems).toHaveLength(2);
   });
 
   it('refuses an access unit whose NAL lengths run past its end', () => {
