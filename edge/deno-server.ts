@@ -16,7 +16,7 @@ import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
 import { readPlayerAssets } from './runtime/player-assets.ts';
 import { s3SettingsFrom } from './runtime/s3-settings.ts';
-import { openSqliteRegistry } from './runtime/sqlite-registry.ts';
+import { openSqlitePlatform } from './runtime/sqlite-registry.ts';
 
 const env = Deno.env.toObject();
 const hostname = env.EDGE_HOST ?? '127.0.0.1';
@@ -35,7 +35,8 @@ const app = createApp(edgeDependencies(env, {
   lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   // Deno.serve passes its connection info as the handler's second argument: Hono's env.
   peerAddress: (c) => (c.env as Deno.ServeHandlerInfo<Deno.NetAddr>).remoteAddr.hostname,
-  registry: env.REGISTRY_DB ? openSqliteRegistry(env.REGISTRY_DB) : undefined,
+  // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
+  ...(env.REGISTRY_DB ? openSqlitePlatform(env.REGISTRY_DB, env) : {}),
   assets: await readPlayerAssets(),
 }));
 

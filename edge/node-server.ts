@@ -14,7 +14,7 @@ import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
 import { parseNodeEdgeOptions } from './runtime/node-options.ts';
 import { readPlayerAssets } from './runtime/player-assets.ts';
-import { openSqliteRegistry } from './runtime/sqlite-registry.ts';
+import { openSqlitePlatform } from './runtime/sqlite-registry.ts';
 
 const options = parseNodeEdgeOptions(process.argv);
 // The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
@@ -30,7 +30,8 @@ const app = createApp(edgeDependencies(process.env, {
   // The sidecar's live channels (WebSockets) are upgraded by `ws`, through Hono's helper.
   lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   peerAddress: (c) => getConnInfo(c).remote.address,
-  registry: openSqliteRegistry(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite')),
+  // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
+  ...openSqlitePlatform(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite'), process.env),
   assets: await readPlayerAssets(),
 }));
 

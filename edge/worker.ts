@@ -12,12 +12,17 @@ import { createApp } from './app.ts';
 import { DurableObjectCoordinator, type LiveStreamObject } from './low-latency/live-stream-object.ts';
 import { D1Client } from './platform/d1-client.ts';
 import { SqlStreamRegistry } from './platform/stream-registry.ts';
+import { CloudflareWebhookQueue, consumeWebhookBatch } from './platform/cloudflare-webhook-queue.ts';
+import { platformWebhooks, type WebhookSettings } from './platform/platform-webhooks.ts';
+import type { WebhookJob } from './platform/webhooks.ts';
 import { edgeDependencies, type EdgeEnvironment } from './runtime/environment.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 
 export { LiveStreamObject } from './low-latency/live-stream-object.ts';
 
-export interface Env extends EdgeEnvironment {
+export interface Env extends EdgeEnvironment, WebhookSettings {
+  /** Webhook deliveries (wrangler.toml [[queues]]); consumed by this worker's queue handler. */
+  WEBHOOKS?: Queue<WebhookJob>;
   BUCKET: R2Bucket;
   /** One Durable Object per live stream: low-latency HLS parts and blocking playlist reloads. */
   LIVE: DurableObjectNamespace<LiveStreamObject>;
@@ -38,8 +43,14 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
     // loopback URL host and a loopback cf-connecting-ip, which only `wrangler dev` on this
     // machine produces (edge/development-secret.ts).
     registry: new SqlStreamRegistry(new D1Client(env.DB)),
+    ...workerWebhooks(env),
     assets: { hlsJsVersion: hlsJsPackage.version, hlsJsSource, dashJsVersion: dashJsPackage.version, dashJsSource, shakaVersion: shakaPackage.version, shakaSource },
   }));
+}
+
+/** The webhooks of this worker's settings, over D1 and the Queues binding. */
+function workerWebhooks(env: Env) {
+  return platformWebhooks(new D1Client(env.DB), env, env.WEBHOOKS ? new CloudflareWebhookQueue(env.WEBHOOKS) : undefined);
 }
 
 let app: Hono | undefined;
@@ -48,5 +59,15 @@ export default {
   fetch(request, env, ctx) {
     app ??= createWorkerApp(env);
     return app.fetch(request, env, ctx);
+  },
+  /** Webhook deliveries: each message one attempt, retried with backoff (edge/platform/webhooks.ts). */
+  async queue(batch, env) {
+    const { webhooks } = workerWebhooks(env);
+    if (!webhooks) {
+      // Webhooks were turned off since these were queued: nothing to deliver them with.
+      batch.ackAll();
+      return;
+    }
+    await consumeWebhookBatch(batch as MessageBatch<WebhookJob>, (job) => webhooks.attempt(job));
   },
 } satisfies ExportedHandler<Env>;

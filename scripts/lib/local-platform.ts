@@ -22,6 +22,8 @@ export interface EdgeDevOptions {
   playbackSecret?: string;
   /** Bearer token of the management API (/api/v1/streams); unset: .dev.vars' or none. */
   adminToken?: string;
+  /** More of the edge's settings, e.g. WEBHOOK_URLS and WEBHOOK_SECRET (in the same 0600 env file). */
+  vars?: Record<string, string>;
   /** Where local R2 keeps its data; default: wrangler's .wrangler/state. */
   persistTo?: string;
   /** wrangler's log level; `info` logs every request. */
@@ -31,7 +33,7 @@ export interface EdgeDevOptions {
 
 export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
   // Secrets in a 0600 file, never on wrangler's command line (visible to every user in `ps`).
-  const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret, ADMIN_TOKEN: options.adminToken }, join(PROJECT_ROOT, '.dev.vars'));
+  const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret, ADMIN_TOKEN: options.adminToken, ...options.vars }, join(PROJECT_ROOT, '.dev.vars'));
   // The stream registry's tables in the local D1 this edge will use.
   try {
     await applyLocalMigrations(PROJECT_ROOT, options.persistTo);
