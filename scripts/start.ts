@@ -117,6 +117,8 @@ try {
       ingestSecret: secret,
       playbackSecret: process.env.PLAYBACK_SECRET || undefined,
       adminToken,
+      // Webhooks of the stream events (delivered through wrangler dev's local queue), when set.
+      vars: Object.fromEntries(['WEBHOOK_URLS', 'WEBHOOK_SECRET'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))),
       ...(options.persistTo ? { persistTo: resolve(PROJECT_ROOT, options.persistTo) } : {}),
       logLevel: 'warn',
       onLine: prefixed('[edge]  '),
