@@ -11,6 +11,7 @@ import { NO_STORE } from './cache/cache-control.ts';
 import { errorResponse, httpError } from './errors.ts';
 import { pageRoutes, type PlayerAssets } from './routes/pages.ts';
 import { playbackRoutes } from './routes/playback.ts';
+import { thumbnailRoutes } from './routes/thumbnail.ts';
 import { timeRoutes } from './routes/time.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
   const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
+  app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
