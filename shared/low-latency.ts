@@ -1,8 +1,10 @@
 /**
- * Low-latency HLS, as both sides know it. The sidecar announces each CMAF chunk as a part the
- * moment it is complete: `PUT <write API>/streams/ID/REND/SESSION-T.pN.m4s` with the part's
- * bytes and these headers. The edge keeps the newest parts in its live state (never in
- * storage) and lists them in the media playlists it serves.
+ * Low-latency HLS, as both sides know it. The sidecar sends each CMAF chunk as a part the moment
+ * it is complete, over the stream's live channel (live-channel-protocol.ts: the announcement's
+ * fields in a binary frame's header). The write API still takes a part as
+ * `PUT <write API>/streams/ID/REND/SESSION-T.pN.m4s` with the part's bytes and these headers (for
+ * other clients). The edge keeps the newest parts in its live state (never in storage) and lists
+ * them in the media playlists it serves.
  */
 import { parseStreamRelativePath } from './storage/layout.ts';
 
