@@ -2,10 +2,15 @@
  * The Delivery Directives of a low-latency playlist request (rfc8216bis 6.2.5): `_HLS_msn`,
  * `_HLS_part` (a blocking reload) and `_HLS_skip` (a delta update). Pure.
  */
-import type { BlockingTarget } from '../low-latency/live-stream-state.ts';
+
+/** A blocking reload's target: the playlist must list this media sequence number (and, given, this part of it). */
+export interface BlockRequest {
+  msn: number;
+  part?: number;
+}
 
 export interface DeliveryDirectives {
-  block?: BlockingTarget;
+  block?: BlockRequest;
   skip: boolean;
 }
 
