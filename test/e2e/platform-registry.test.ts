@@ -5,27 +5,23 @@
  * refused with its reason, a rotation dropping the live publisher within 5 s, a disabled stream's
  * key refused. Stream keys never reach a log line.
  */
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { generateStreamKey } from '../../shared/stream-keys.ts';
-import { eventually, freePort, within } from '../helpers/network.ts';
+import { eventually, within } from '../helpers/network.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
+import { startRegistryPlatform, type RegistryPlatform } from '../helpers/registry-platform.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
-
-const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 
 describe('the stream registry on the platform, over RTMP and wrangler dev', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: RegistryPlatform | undefined;
   const lines: string[] = [];
   const ingestLines = () => lines.filter((line) => line.startsWith('[ingest]'));
 
@@ -33,7 +29,7 @@ describe('the stream registry on the platform, over RTMP and wrangler dev', () =
   function streams(...args: string[]) {
     const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--json', ...args], {
       encoding: 'utf8',
-      env: { ...process.env, EDGE_URL: edgeUrl, ADMIN_TOKEN, STATE_DIR: join(dir, 'cli-state') },
+      env: { ...process.env, EDGE_URL: edgeUrl, ADMIN_TOKEN: platform!.adminToken, STATE_DIR: join(dir, 'cli-state') },
     });
     lines.push(`$ streams ${args.join(' ')} (exit ${result.status})`, result.stderr);
     expect(result.status, result.stderr).toBe(0);
@@ -47,25 +43,12 @@ describe('the stream registry on the platform, over RTMP and wrangler dev', () =
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-registry-'));
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({ port: edgePort, ingestSecret: secret, adminToken: ADMIN_TOKEN, persistTo: join(dir, 'wrangler'), logLevel: 'warn', onLine: (line) => lines.push(`[edge] ${line}`) });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--stream-registry', 'edge', '--reconnect-window', '0', '--ladder', 'none', '--low-latency', 'off'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
+    platform = await startRegistryPlatform({ dir, lines });
+    ({ edgeUrl, rtmpBase } = platform);
   });
 
   afterAll(async () => {
-    await ingest?.stop();
-    await edge?.stop();
+    await platform?.stop();
     rmSync(dir, { recursive: true, force: true });
     saveTestLog('e2e-platform-registry', lines);
   });

@@ -13,14 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, startEdgeDev, startIngest } from '../../scripts/lib/local-platform.ts';
-import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { verifyWebhook, type WebhookEvent } from '../../shared/webhooks.ts';
-import { eventually, freePort, within } from '../helpers/network.ts';
+import { eventually, within } from '../helpers/network.ts';
 import { publishTestPattern } from '../helpers/publisher.ts';
+import { startRegistryPlatform, type RegistryPlatform } from '../helpers/registry-platform.ts';
 import { saveTestLog } from '../helpers/test-log.ts';
 
-const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 const WEBHOOK_SECRET = randomBytes(24).toString('base64url');
 
 interface Arrival {
@@ -33,8 +32,7 @@ describe('webhooks through wrangler dev and its local queue', () => {
   let dir: string;
   let edgeUrl: string;
   let rtmpBase: string;
-  let edge: ManagedProcess | undefined;
-  let ingest: ManagedProcess | undefined;
+  let platform: RegistryPlatform | undefined;
   let receiver: Server;
   const arrivals: Arrival[] = [];
   const lines: string[] = [];
@@ -57,40 +55,19 @@ describe('webhooks through wrangler dev and its local queue', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    const [edgePort, rtmpPort] = [await freePort(), await freePort()];
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
-    rtmpBase = `rtmp://127.0.0.1:${rtmpPort}/live`;
-    const secret = randomBytes(16).toString('hex');
-    edge = await startEdgeDev({
-      port: edgePort,
-      ingestSecret: secret,
-      adminToken: ADMIN_TOKEN,
-      vars: { WEBHOOK_URLS: hooks, WEBHOOK_SECRET },
-      persistTo: join(dir, 'wrangler'),
-      logLevel: 'warn',
-      onLine: (line) => lines.push(`[edge] ${line}`),
-    });
-    ingest = await startIngest({
-      rtmpPort,
-      edgeUrl,
-      ingestSecret: secret,
-      stateDir: join(dir, 'state'),
-      extraArgs: ['--stream-registry', 'edge', '--reconnect-window', '0', '--ladder', 'none', '--low-latency', 'off'],
-      env: { LOG_FORMAT: 'json' },
-      onLine: (line) => lines.push(`[ingest] ${line}`),
-    });
+    platform = await startRegistryPlatform({ dir, lines, vars: { WEBHOOK_URLS: hooks, WEBHOOK_SECRET } });
+    ({ edgeUrl, rtmpBase } = platform);
   });
 
   afterAll(async () => {
-    await ingest?.stop();
-    await edge?.stop();
+    await platform?.stop();
     receiver?.close();
     rmSync(dir, { recursive: true, force: true });
     saveTestLog('e2e-webhooks', lines);
   });
 
   it('delivers connected, active, disconnected and idle once each, signed, retrying after a 500', async () => {
-    const added = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--json', 'add', 'main'], { encoding: 'utf8', env: { ...process.env, EDGE_URL: edgeUrl, ADMIN_TOKEN } });
+    const added = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--json', 'add', 'main'], { encoding: 'utf8', env: { ...process.env, EDGE_URL: edgeUrl, ADMIN_TOKEN: platform!.adminToken } });
     expect(added.status, added.stderr).toBe(0);
     const { streamKey, playbackId } = JSON.parse(added.stdout) as { streamKey: string; playbackId: string };
 
@@ -115,7 +92,7 @@ describe('webhooks through wrangler dev and its local queue', () => {
     const order = delivered.map((arrival) => arrival.event.type);
     expect(order.indexOf('stream.connected')).toBeLessThan(order.indexOf('stream.idle'));
 
-    const log = (await (await fetch(`${edgeUrl}/api/v1/webhooks/deliveries?stream=${playbackId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { deliveries: { eventId: string; status: string; attempts: number; lastStatus: number }[] };
+    const log = (await (await fetch(`${edgeUrl}/api/v1/webhooks/deliveries?stream=${playbackId}`, { headers: { authorization: `Bearer ${platform!.adminToken}` } })).json()) as { deliveries: { eventId: string; status: string; attempts: number; lastStatus: number }[] };
     expect(log.deliveries).toHaveLength(4);
     expect(log.deliveries.every((delivery) => delivery.status === 'delivered' && delivery.lastStatus === 200)).toBe(true);
     expect(log.deliveries.find((delivery) => delivery.eventId === first!.event.id)?.attempts).toBe(2);
