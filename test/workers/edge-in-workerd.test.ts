@@ -77,7 +77,8 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
     await seed(store, 'listed');
     const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     const page = await (await app.request('/')).text();
-    expect(page).toContain('<a href="/watch/listed">listed</a>');
+    expect(page).toContain('<a href="/watch/listed">');
+    expect(page).toContain('<strong>listed</strong>');
   });
 
   it('rewrites per viewer in the Workers runtime: max_height keeps the audio group, dvr trims, a token reaches every child URI', async () => {
