@@ -171,7 +171,7 @@ export class StreamRegistry {
     const { log } = this.options;
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
     if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
-    const { streamId, label, playback, credential } = access;
+    const { streamId, label, playback, credential, reconnectWindowSeconds, retention } = access;
     const existingStream = this.live.get(streamId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {
       // A keyless name that happens to be a keyed stream's id (its public playback id): never
@@ -190,7 +190,7 @@ export class StreamRegistry {
         if (!pipeline) {
           const streamLog = log.child({ stream: label, playbackId: streamId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined });
+          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
@@ -253,13 +253,21 @@ export class StreamRegistry {
     setTimeout(() => void stream.pipeline.end(), REFUSAL_READ_MS).unref();
   }
 
-  private newPipeline(streamId: string, label: string, log: Logger, known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean }): StreamPipeline {
+  private newPipeline(
+    streamId: string,
+    label: string,
+    log: Logger,
+    known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null },
+  ): StreamPipeline {
     const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
     const events = this.options.events;
     const subject = { playbackId: streamId, ...(known.keyed ? { name: label } : {}) };
     const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
+      // The stream's own settings in the platform registry, over the sidecar's flags.
+      ...(known.reconnectWindowSeconds != null ? { reconnectWindowMs: known.reconnectWindowSeconds * 1000 } : {}),
+      ...(known.retention != null ? { retention: known.retention } : {}),
       onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
       renditions: known.renditions,
       playback: known.playback,

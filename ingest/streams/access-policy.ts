@@ -12,6 +12,9 @@ export type AccessDecision =
       playback: StreamPlayback;
       /** For a keyed stream, the SHA-256 of the key it published with (see revoked). */
       credential?: string;
+      /** The platform registry's settings of the stream; absent or null: the sidecar's own flags. */
+      reconnectWindowSeconds?: number | null;
+      retention?: 'window' | 'all' | null;
     }
   /** `code` labels the refusal in metrics (default: unknown-key / invalid-name by the reason). */
   | { refuse: string; code?: string };

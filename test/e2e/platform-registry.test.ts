@@ -55,6 +55,9 @@ describe('the stream registry on the platform, over RTMP and wrangler dev', () =
 
   it('publishes with a key from the API, refuses a wrong key, drops the publisher within 5 s of a rotation, refuses a disabled stream', async () => {
     const { streamKey: key, playbackId } = streams('add', 'main');
+    // The stream's own reconnect window, over the sidecar's --reconnect-window 0.
+    const patched = await fetch(`${edgeUrl}/api/v1/streams/main`, { method: 'PATCH', headers: { authorization: `Bearer ${platform!.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ reconnectWindowSeconds: 600 }) });
+    expect(patched.status).toBe(200);
 
     // A wrong key: refused before any media, with the reason the publisher prints.
     const stranger = publishTestPattern(`${rtmpBase}/${generateStreamKey()}`, 4);
@@ -74,6 +77,8 @@ describe('the stream registry on the platform, over RTMP and wrangler dev', () =
     lines.push(`publisher dropped ${droppedAfterMs} ms after the rotation answered`);
     expect(droppedAfterMs).toBeLessThan(5_000);
     expect(ingestLines().some((line) => line.includes('stream key was rotated'))).toBe(true);
+    // It waits for a publisher with a valid key for the registry's 600 s, not the sidecar's 0.
+    await eventually('the stream to wait for its publisher', 10_000, async () => ((await status(playbackId!))?.state === 'reconnecting' ? true : undefined));
 
     // The old key is refused now; the new one publishes until the stream is disabled.
     const old = publishTestPattern(`${rtmpBase}/${key!}`, 4);

@@ -60,10 +60,11 @@ async function platform(options: { secret?: string } = {}) {
 describe('PlatformAccess: the sidecar asks the edge', () => {
   it('accepts a configured key by its hash (never sending the key), refuses a wrong key and a disabled stream', async () => {
     const { access, addStream, bodies } = await platform();
-    const key = await addStream('main', { playback: 'signed' });
+    const key = await addStream('main', { playback: 'signed', reconnectWindowSeconds: 20, retention: 'all' });
     const disabledKey = await addStream('off', { enabled: false });
     const policy = access();
-    expect(await policy.resolve(key)).toEqual({ streamId: 'pb-main', label: 'main', playback: 'signed', credential: await streamKeySha256(key) });
+    // With the stream's own settings, which the sidecar applies over its flags.
+    expect(await policy.resolve(key)).toEqual({ streamId: 'pb-main', label: 'main', playback: 'signed', credential: await streamKeySha256(key), reconnectWindowSeconds: 20, retention: 'all' });
     expect(await policy.resolve(generateStreamKey())).toEqual({ refuse: 'unknown stream key' });
     expect(await policy.resolve(disabledKey)).toEqual({ refuse: 'stream "off" is disabled', code: 'disabled' });
     // Keyed: a keyless name is no stream.
