@@ -1,11 +1,12 @@
 /**
  * The webhooks of a platform from its settings (WEBHOOK_URLS, WEBHOOK_SECRET) and its database:
- * the delivery log always (the API shows it), the delivering service only with endpoints and a
- * secret. Each runtime passes its queue (Cloudflare Queues, or the in-process one).
+ * the delivery log always (the API shows it), the delivering service with a secret (a stream's
+ * own webhookUrls in the registry replace the platform's list for its events). Each runtime
+ * passes its queue (Cloudflare Queues, or the in-process one).
  */
 import { WebhookLog } from './webhook-log.ts';
 import { parseWebhookUrls, Webhooks, type WebhookQueue } from './webhooks.ts';
-import type { SqlClient } from './stream-registry.ts';
+import { SqlStreamRegistry, type SqlClient } from './stream-registry.ts';
 
 export interface WebhookSettings {
   /** The platform's endpoints, comma-separated http(s) URLs. */
@@ -23,10 +24,12 @@ export function platformWebhooks(sql: SqlClient, settings: WebhookSettings, queu
     console.error(`edge: webhooks off: ${(error as Error).message}`);
     return { webhookLog };
   }
-  if (endpoints.length === 0 || !queue) return { webhookLog };
+  if (!queue) return { webhookLog };
   if (!settings.WEBHOOK_SECRET) {
-    console.error('edge: webhooks off: WEBHOOK_URLS is set but WEBHOOK_SECRET is not (deliveries are signed with it)');
+    if (endpoints.length > 0) console.error('edge: webhooks off: WEBHOOK_URLS is set but WEBHOOK_SECRET is not (deliveries are signed with it)');
     return { webhookLog };
   }
-  return { webhookLog, webhooks: new Webhooks({ log: webhookLog, queue, endpoints, secret: settings.WEBHOOK_SECRET }) };
+  const registry = new SqlStreamRegistry(sql);
+  const streamEndpoints = async (playbackId: string) => (await registry.findByPlaybackId(playbackId))?.webhookUrls;
+  return { webhookLog, webhooks: new Webhooks({ log: webhookLog, queue, endpoints, streamEndpoints, secret: settings.WEBHOOK_SECRET }) };
 }

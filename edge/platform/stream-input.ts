@@ -50,12 +50,31 @@ function reconnectWindowOf(value: unknown): number | null {
   return value;
 }
 
+export const MAX_STREAM_WEBHOOKS = 5;
+
+function webhookUrlsOf(value: unknown): string[] | null {
+  if (value === null) return null;
+  const refusal = `webhookUrls must be null (the platform's WEBHOOK_URLS) or a list of at most ${MAX_STREAM_WEBHOOKS} http(s) URLs`;
+  if (!Array.isArray(value) || value.length > MAX_STREAM_WEBHOOKS) throw new InputError(refusal);
+  return value.map((entry) => {
+    if (typeof entry !== 'string' || entry.length > 500) throw new InputError(refusal);
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new InputError(refusal);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError(refusal);
+    return url.href;
+  });
+}
+
 function enabledOf(value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InputError('enabled must be true or false');
   return value;
 }
 
-const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled'] as const;
+const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled', 'webhookUrls'] as const;
 
 function settingsOf(body: Record<string, unknown>): StreamSettings {
   const settings: StreamSettings = {};
@@ -63,6 +82,7 @@ function settingsOf(body: Record<string, unknown>): StreamSettings {
   if (body.reconnectWindowSeconds !== undefined) settings.reconnectWindowSeconds = reconnectWindowOf(body.reconnectWindowSeconds);
   if (body.retention !== undefined) settings.retention = retentionOf(body.retention);
   if (body.enabled !== undefined) settings.enabled = enabledOf(body.enabled);
+  if (body.webhookUrls !== undefined) settings.webhookUrls = webhookUrlsOf(body.webhookUrls);
   return settings;
 }
 

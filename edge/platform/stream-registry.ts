@@ -25,6 +25,8 @@ export interface StreamRecord {
   createdAt: string;
   keyRotatedAt: string;
   updatedAt: string;
+  /** The stream's own webhook endpoints; null or absent: the platform's (WEBHOOK_URLS). */
+  webhookUrls?: string[] | null;
 }
 
 /** What an update may change (each field optional: a partial update). */
@@ -33,6 +35,7 @@ export interface StreamSettings {
   reconnectWindowSeconds?: number | null;
   retention?: StreamRetention | null;
   enabled?: boolean;
+  webhookUrls?: string[] | null;
 }
 
 export interface StreamRegistry {
@@ -58,13 +61,14 @@ export interface SqlClient {
   run(sql: string, params: readonly SqlValue[]): Promise<number>;
 }
 
-const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at';
+const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at, webhook_urls';
 
 const UPDATE_COLUMNS: Record<keyof StreamSettings, string> = {
   playback: 'playback',
   reconnectWindowSeconds: 'reconnect_window_seconds',
   retention: 'retention',
   enabled: 'enabled',
+  webhookUrls: 'webhook_urls',
 };
 
 function recordOf(row: Record<string, unknown>): StreamRecord {
@@ -79,11 +83,14 @@ function recordOf(row: Record<string, unknown>): StreamRecord {
     createdAt: String(row.created_at),
     keyRotatedAt: String(row.key_rotated_at),
     updatedAt: String(row.updated_at),
+    webhookUrls: typeof row.webhook_urls === 'string' ? (JSON.parse(row.webhook_urls) as string[]) : null,
   };
 }
 
 function sqlValue(value: StreamSettings[keyof StreamSettings]): SqlValue {
   if (typeof value === 'boolean') return value ? 1 : 0;
+  // A list (webhook URLs) is stored as its JSON.
+  if (Array.isArray(value)) return JSON.stringify(value);
   return value ?? null;
 }
 
@@ -97,8 +104,8 @@ export class SqlStreamRegistry implements StreamRegistry {
   async create(stream: StreamRecord): Promise<boolean> {
     // DO NOTHING on any unique column: a taken name, playback id or key is a refusal, not an error.
     const changed = await this.sql.run(
-      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt],
+      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt, sqlValue(stream.webhookUrls)],
     );
     return changed === 1;
   }

@@ -31,6 +31,8 @@ export interface WebhooksOptions {
   queue: WebhookQueue;
   /** The platform's endpoints (WEBHOOK_URLS). */
   endpoints: readonly string[];
+  /** A stream's own endpoints (the registry's webhookUrls), used instead of the platform's; null or undefined: the platform's. */
+  streamEndpoints?: (playbackId: string) => Promise<readonly string[] | null | undefined>;
   /** Signs deliveries (WEBHOOK_SECRET); without it nothing is delivered. */
   secret: string;
   fetch?: typeof fetch;
@@ -54,8 +56,9 @@ export class Webhooks {
     const recorded = await this.options.log.recordEvent({ id: event.id, type: event.type, playbackId: event.data.playbackId, payload, createdAt: event.createdAt });
     if (!recorded) return { recorded, deliveries: 0 };
     const at = new Date(this.now()).toISOString();
+    const endpoints = (await this.options.streamEndpoints?.(event.data.playbackId)) ?? this.options.endpoints;
     let deliveries = 0;
-    for (const endpoint of this.options.endpoints) {
+    for (const endpoint of endpoints) {
       const id = await this.options.log.addDelivery(event.id, endpoint, at);
       if (id === undefined) continue;
       await this.options.queue.enqueue({ deliveryId: id });

@@ -42,6 +42,7 @@ export function streamView(stream: StreamRecord) {
     createdAt: stream.createdAt,
     keyRotatedAt: stream.keyRotatedAt,
     updatedAt: stream.updatedAt,
+    webhookUrls: stream.webhookUrls ?? null,
   };
 }
 
@@ -112,6 +113,7 @@ export function managementApiRoutes(options: ManagementApiOptions): Hono {
       reconnectWindowSeconds: settings.reconnectWindowSeconds ?? null,
       retention: settings.retention ?? null,
       enabled: settings.enabled ?? true,
+      webhookUrls: settings.webhookUrls ?? null,
       createdAt: at,
       keyRotatedAt: at,
       updatedAt: at,

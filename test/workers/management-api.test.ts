@@ -65,8 +65,8 @@ describe('the management API in workerd with D1', () => {
 
     expect((await api('', { method: 'POST', json: { name: 'main' } })).status).toBe(409);
 
-    const updated = await api('/main', { method: 'PATCH', json: { retention: 'all' } });
-    expect(updated.body.stream).toMatchObject({ retention: 'all', reconnectWindowSeconds: 20, playback: 'signed' });
+    const updated = await api('/main', { method: 'PATCH', json: { retention: 'all', webhookUrls: ['https://hooks.example.com/main'] } });
+    expect(updated.body.stream).toMatchObject({ retention: 'all', reconnectWindowSeconds: 20, playback: 'signed', webhookUrls: ['https://hooks.example.com/main'] });
     expect((await api('/main/disable', { method: 'POST' })).body.stream.enabled).toBe(false);
     expect((await api('/main/enable', { method: 'POST' })).body.stream.enabled).toBe(true);
 
@@ -127,6 +127,7 @@ describe('the management API in workerd with D1', () => {
     { name: 'a number out of range', path: '/main', init: { method: 'PATCH', json: { reconnectWindowSeconds: 1e9 } }, status: 400 },
     { name: 'an enum out of range', path: '/main', init: { method: 'PATCH', json: { playback: 'everyone' } }, status: 400 },
     { name: 'a type mismatch', path: '/main', init: { method: 'PATCH', json: { enabled: 'false' } }, status: 400 },
+    { name: 'a script URL as a webhook', path: '/main', init: { method: 'PATCH', json: { webhookUrls: ['javascript:alert(1)'] } }, status: 400 },
     { name: 'not JSON', path: '/main', init: { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"enabled": fal' }, status: 400 },
     { name: 'a form instead of JSON', path: '', init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=evil' }, status: 415 },
     { name: 'an oversized body (declared)', path: '', init: { method: 'POST', json: { name: 'evil', pad: 'x'.repeat(20_000) } }, status: 413 },

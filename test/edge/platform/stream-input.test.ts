@@ -7,6 +7,7 @@ describe('parseCreateBody', () => {
     { input: { name: 'main' }, expected: { name: 'main', settings: {} } },
     { input: { name: 'a-1', playback: 'signed', reconnectWindowSeconds: 0, retention: 'all', enabled: false }, expected: { name: 'a-1', settings: { playback: 'signed', reconnectWindowSeconds: 0, retention: 'all', enabled: false } } },
     { input: { name: 'x'.repeat(63), retention: null }, expected: { name: 'x'.repeat(63), settings: { retention: null } } },
+    { input: { name: 'hooked', webhookUrls: ['https://hooks.example.com/live'] }, expected: { name: 'hooked', settings: { webhookUrls: ['https://hooks.example.com/live'] } } },
   ])('accepts $input', ({ input, expected }) => {
     expect(parseCreateBody(input)).toEqual(expected);
   });
@@ -27,6 +28,9 @@ describe('parseCreateBody', () => {
     { input: { name: 'main', retention: 'forever' }, reason: /retention/ },
     { input: { name: 'main', enabled: 'yes' }, reason: /enabled/ },
     { input: { name: 'main', keySha256: 'a'.repeat(64) }, reason: /unknown field "keySha256"/ },
+    { input: { name: 'main', webhookUrls: ['javascript:alert(1)'] }, reason: /webhookUrls/ },
+    { input: { name: 'main', webhookUrls: 'https://hooks.example.com' }, reason: /webhookUrls/ },
+    { input: { name: 'main', webhookUrls: Array(6).fill('https://hooks.example.com') }, reason: /webhookUrls/ },
   ])('refuses $input', ({ input, reason }) => {
     expect(() => parseCreateBody(input)).toThrow(InputError);
     expect(() => parseCreateBody(input)).toThrow(reason);

@@ -20,7 +20,7 @@ function newRegistry() {
 
 function stream(name: string, overrides: Partial<StreamRecord> = {}): StreamRecord {
   const hex = (seed: string) => [...seed.padEnd(32, '0')].map((char) => char.charCodeAt(0).toString(16).padStart(2, '0')).join('').slice(0, 64);
-  return { name, playbackId: `pb${name}`, keySha256: hex(name), playback: 'public', reconnectWindowSeconds: null, retention: null, enabled: true, createdAt: T0, keyRotatedAt: T0, updatedAt: T0, ...overrides };
+  return { name, playbackId: `pb${name}`, keySha256: hex(name), playback: 'public', reconnectWindowSeconds: null, retention: null, enabled: true, createdAt: T0, keyRotatedAt: T0, updatedAt: T0, webhookUrls: null, ...overrides };
 }
 
 describe('SqlStreamRegistry on node:sqlite', () => {
@@ -57,6 +57,14 @@ describe('SqlStreamRegistry on node:sqlite', () => {
     expect(await registry.update('main', { enabled: false, playback: 'signed' }, later)).toMatchObject({ enabled: false, playback: 'signed', reconnectWindowSeconds: 30, updatedAt: later, keyRotatedAt: T0 });
     expect(await registry.update('main', { reconnectWindowSeconds: null, retention: 'window' }, later)).toMatchObject({ enabled: false, reconnectWindowSeconds: null, retention: 'window' });
     expect(await registry.update('nope', { enabled: true }, later)).toBeUndefined();
+  });
+
+  it("keeps a stream's own webhook URLs, and clears them back to the platform's", async () => {
+    const { registry } = newRegistry();
+    await registry.create(stream('main', { webhookUrls: ['https://hooks.example.com/a'] }));
+    expect((await registry.get('main'))?.webhookUrls).toEqual(['https://hooks.example.com/a']);
+    expect((await registry.update('main', { webhookUrls: ['https://x.example/1', 'http://127.0.0.1:9/2'] }, T0))?.webhookUrls).toEqual(['https://x.example/1', 'http://127.0.0.1:9/2']);
+    expect((await registry.update('main', { webhookUrls: null }, T0))?.webhookUrls).toBeNull();
   });
 
   it('rotates a key: the old hash finds nothing, the new one the stream', async () => {

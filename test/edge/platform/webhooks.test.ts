@@ -13,6 +13,8 @@ import { InProcessWebhookQueue } from '../../../edge/platform/in-process-webhook
 import { SqliteClient } from '../../../edge/platform/sqlite-client.ts';
 import { WebhookLog } from '../../../edge/platform/webhook-log.ts';
 import { MAX_ATTEMPTS, retryDelaySeconds, Webhooks } from '../../../edge/platform/webhooks.ts';
+import { platformWebhooks } from '../../../edge/platform/platform-webhooks.ts';
+import { SqlStreamRegistry } from '../../../edge/platform/stream-registry.ts';
 import { PROJECT_ROOT } from '../../../scripts/lib/local-platform.ts';
 import { newEventId, verifyWebhook, webhookHeaders, type WebhookEvent } from '../../../shared/webhooks.ts';
 
@@ -110,6 +112,27 @@ describe('webhook delivery through the in-process queue', () => {
     expect(endpoint.received.map((request) => request.eventId)).toEqual([delivered!.eventId, delivered!.eventId, delivered!.eventId]);
     expect(endpoint.received.every((request) => request.verified)).toBe(true);
     expect([1, 2, 3].map(retryDelaySeconds)).toEqual([2, 4, 8]);
+  });
+
+  it("sends a stream's events to its own endpoints when it has some, other streams' to the platform's", async () => {
+    const [platformEndpoint, streamEndpoint] = [await receiver([]), await receiver([])];
+    const client = new SqliteClient(new DatabaseSync(':memory:'));
+    const dir = join(PROJECT_ROOT, 'migrations');
+    client.migrate(readdirSync(dir).map((name) => ({ name, sql: readFileSync(join(dir, name), 'utf8') })));
+    const at = new Date().toISOString();
+    await new SqlStreamRegistry(client).create({ name: 'own', playbackId: 'pbown', keySha256: 'e'.repeat(64), playback: 'public', reconnectWindowSeconds: null, retention: null, enabled: true, createdAt: at, keyRotatedAt: at, updatedAt: at, webhookUrls: [streamEndpoint.url] });
+    const queue = new InProcessWebhookQueue({ millisecondsPerSecond: 10 });
+    cleanups.push(() => queue.stop());
+    const { webhooks } = platformWebhooks(client, { WEBHOOK_URLS: platformEndpoint.url, WEBHOOK_SECRET: SECRET }, queue);
+    queue.consumeWith((job) => webhooks!.attempt(job));
+    const own = { ...event(), data: { playbackId: 'pbown', name: 'own' } };
+    const other = event();
+    await webhooks!.accept(own);
+    await webhooks!.accept(other);
+    await until(() => (streamEndpoint.received.length + platformEndpoint.received.length >= 2 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(streamEndpoint.received.map((request) => request.eventId)).toEqual([own.id]);
+    expect(platformEndpoint.received.map((request) => request.eventId)).toEqual([other.id]);
   });
 
   it('gives up after the last attempt and says so in the log', async () => {
