@@ -12,6 +12,7 @@ import { RtmpServer } from './rtmp/rtmp-server.ts';
 import { AccessSetupError, setUpAccess, type AccessSetup } from './streams/access-setup.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from './transcode/ffmpeg-binary.ts';
 import { Thumbnails } from './thumbnails/stream-thumbnails.ts';
+import { ffmpegConnector } from './restream/ffmpeg-connection.ts';
 import { createObjectStore, describeStorage } from './upload/object-store-factory.ts';
 import { LiveChannels, sidecarIdIn } from './upload/live-channels.ts';
 import { checkStorageAccess } from './upload/storage-trouble.ts';
@@ -118,6 +119,8 @@ const registry = new StreamRegistry({
     reconnectWindowMs: config.reconnectWindow * 1000,
     stallTimeoutMs: config.stallTimeout * 1000,
     thumbnails: config.thumbnails ? new Thumbnails({ ffmpegPath }) : undefined,
+    // Copy-only ffmpeg per restream output (no re-encoding): see ingest/restream/ffmpeg-connection.ts.
+    restreamConnect: ffmpegConnector(ffmpegPath),
   },
 });
 

@@ -48,6 +48,8 @@ export function createOpsApi(options: OpsApiOptions): Hono {
         input: { bitsPerSecond: stream.inputBitsPerSecond, framesPerSecond: stream.inputFramesPerSecond },
         encodeSpeed: stream.encodeSpeed,
         uploadLagMs: stream.uploadLagMs ?? null,
+        // Restream outputs: id, url (key redacted), state, reason, reconnects, droppedBytes.
+        outputs: stream.outputs,
       })),
     }),
   );

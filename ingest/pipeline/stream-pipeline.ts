@@ -21,6 +21,9 @@ import { chooseRun } from './run-choice.ts';
 import { RateWindow } from './rate-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
 import type { StreamThumbnailer, Thumbnails } from '../thumbnails/stream-thumbnails.ts';
+import type { Connect, OutputStatus } from '../restream/restream-output.ts';
+import type { RestreamTarget } from '../restream/restream-target.ts';
+import { StreamRestreamer } from '../restream/stream-restreamer.ts';
 
 export interface PipelineSettings {
   ffmpegPath: string;
@@ -46,6 +49,8 @@ export interface PipelineSettings {
   storageName?: string;
   /** Makes the streams' thumbnails from their keyframes; unset: none. */
   thumbnails?: Thumbnails;
+  /** Opens a restream output's connection (ingest/restream/ffmpeg-connection.ts); unset: no restreaming. */
+  restreamConnect?: Connect;
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
@@ -58,6 +63,8 @@ export interface StreamPipelineOptions extends PipelineSettings {
   playback: 'public' | 'signed';
   /** The stream's renditions when they are already known (a stream taken up after a restart). */
   renditions?: readonly Rendition[];
+  /** Where the stream is restreamed to, from its first publish (ingest/restream/). */
+  outputs?: readonly RestreamTarget[];
   /** The stream's renditions were chosen (from its first publisher's source). */
   onLadder?(renditions: readonly Rendition[]): void;
   /** The stream has ended and everything is stored. */
@@ -90,6 +97,8 @@ export interface PipelineStats {
   /** Media seconds packaged per wall-clock second (1 = keeping up with real time). */
   encodeSpeed: number;
   uploadLagMs: number | undefined;
+  /** The restream outputs and their states (keys redacted). */
+  outputs: OutputStatus[];
 }
 
 const STATS_WINDOW_MS = 10_000;
@@ -136,6 +145,7 @@ export class StreamPipeline {
   /** One per stream, so that a refused credential is reported once per stream, not per write. */
   private readonly reportStorageTrouble: (error: unknown) => void;
   private readonly thumbnails: StreamThumbnailer | undefined;
+  private readonly restreamer: StreamRestreamer | undefined;
 
   constructor(options: StreamPipelineOptions) {
     const storageTrouble = storageTroubleReporter({ log: options.log, storage: options.storageName ?? 'storage' });
@@ -148,6 +158,15 @@ export class StreamPipeline {
     this.startedAt = this.lastInputAt = this.now();
     if (options.renditions) this.adoptLadder(options.renditions);
     this.thumbnails = options.thumbnails?.forStream({ streamId: options.streamId, store: options.store, log: options.log });
+    if (options.outputs?.length && options.restreamConnect) {
+      this.restreamer = new StreamRestreamer({
+        targets: options.outputs,
+        connect: options.restreamConnect,
+        // The status holds the URL with the key redacted, and the reason redacted.
+        onChange: ({ id, url, state, reason }) => options.log[state === 'live' ? 'info' : 'warn']({ output: id, url }, `restream output ${state}${reason ? `: ${reason}` : ''}`),
+        onProblem: (message) => options.log.warn(message),
+      });
+    }
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
   }
@@ -207,6 +226,7 @@ export class StreamPipeline {
     this.control = control;
     this.lastInputAt = this.now();
     this.beginProbe();
+    this.restreamer?.publisherAttached();
     return { onData: (flv) => this.write(flv), onEnd: () => void this.publisherLeft(control) };
   }
 
@@ -226,6 +246,7 @@ export class StreamPipeline {
     this.finishing ??= (async () => {
       this.stateValue = 'ending';
       this.thumbnails?.end();
+      this.restreamer?.end();
       clearTimeout(this.reconnectTimer);
       clearInterval(this.idleWatch);
       this.endProbe();
@@ -410,6 +431,7 @@ export class StreamPipeline {
     this.inputBytes.add(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
     this.thumbnails?.write(flv);
+    this.restreamer?.write(flv);
     if (this.probe) {
       const facts = this.probe.push(flv, now);
       if (facts) this.probeSettled(this.probe, facts);
@@ -434,6 +456,7 @@ export class StreamPipeline {
       inputFramesPerSecond: Math.round(this.videoFrames.perSecond(now, this.startedAt) * 100) / 100,
       encodeSpeed: Math.round(this.videoSeconds.perSecond(now, this.startedAt) * 100) / 100,
       uploadLagMs: this.output?.lastUploadLagMs,
+      outputs: this.restreamer?.status() ?? [],
     };
   }
 }

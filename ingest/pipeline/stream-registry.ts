@@ -15,6 +15,7 @@ import type { LiveJournal } from './live-journal.ts';
 import type { LeaseOutcome } from '../upload/live-channel.ts';
 import { leaseGatedStore } from '../upload/lease-gated-store.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
+import type { RestreamTarget } from '../restream/restream-target.ts';
 
 /** RTMP applications that publish streams; `stream` is the blog's name for `live`. */
 export const PUBLISH_APPLICATIONS: readonly string[] = ['live', 'stream'];
@@ -171,7 +172,7 @@ export class StreamRegistry {
     const { log } = this.options;
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
     if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
-    const { streamId, label, playback, credential, reconnectWindowSeconds, retention } = access;
+    const { streamId, label, playback, credential, reconnectWindowSeconds, retention, outputs } = access;
     const existingStream = this.live.get(streamId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {
       // A keyless name that happens to be a keyed stream's id (its public playback id): never
@@ -190,7 +191,7 @@ export class StreamRegistry {
         if (!pipeline) {
           const streamLog = log.child({ stream: label, playbackId: streamId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention });
+          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
@@ -257,7 +258,7 @@ export class StreamRegistry {
     streamId: string,
     label: string,
     log: Logger,
-    known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null },
+    known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; outputs?: readonly RestreamTarget[] },
   ): StreamPipeline {
     const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
     const events = this.options.events;
@@ -270,6 +271,7 @@ export class StreamRegistry {
       ...(known.retention != null ? { retention: known.retention } : {}),
       onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
       renditions: known.renditions,
+      outputs: known.outputs,
       playback: known.playback,
       onLadder: (ladder) => this.options.journal?.record(streamId, label, { renditions: ladder }),
       streamId,

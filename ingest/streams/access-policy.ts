@@ -2,6 +2,7 @@
  * Who may publish, as the sidecar's stream registry asks it: a local streams.json
  * (publish-access.ts) or the platform's registry on the edge (platform-access.ts).
  */
+import type { RestreamTarget } from '../restream/restream-target.ts';
 import type { StreamPlayback } from './stream-store.ts';
 
 export type AccessDecision =
@@ -15,6 +16,8 @@ export type AccessDecision =
       /** The platform registry's settings of the stream; absent or null: the sidecar's own flags. */
       reconnectWindowSeconds?: number | null;
       retention?: 'window' | 'all' | null;
+      /** Where the stream is restreamed to (ingest/restream/); absent: nowhere. */
+      outputs?: readonly RestreamTarget[];
     }
   /** `code` labels the refusal in metrics (default: unknown-key / invalid-name by the reason). */
   | { refuse: string; code?: string };

@@ -12,6 +12,7 @@ import { FileBackend, PlatformBackend, type StreamsBackend, type StreamView } fr
 import { readPlatformFile } from './platform-file.ts';
 import { PlatformClient } from './platform-client.ts';
 import { StreamStore, StreamStoreError } from './stream-store.ts';
+import { addOutputCommands } from '../restream/outputs-cli.ts';
 
 interface GlobalOptions {
   file: string;
@@ -187,6 +188,9 @@ program
     if (program.opts<GlobalOptions>().json) console.log(JSON.stringify(result, null, 2));
     else console.log(`Imported ${result.imported.length} stream(s) from ${store.path}${result.skipped.length ? `; ${result.skipped.length} already in the registry (kept as they are): ${result.skipped.join(', ')}` : ''}.`);
   });
+
+// Outputs live in the streams file (the platform registry does not hold them yet: README, Restreaming).
+addOutputCommands(program, () => new StreamStore(resolve(program.opts<GlobalOptions>().file || DEFAULT_STREAMS_FILE)), () => program.opts<GlobalOptions>().json === true);
 
 try {
   await program.parseAsync();

@@ -64,7 +64,10 @@ export class PublishAccess implements AccessPolicy {
   resolve(rtmpName: string): AccessDecision {
     // The store is read on every publish: a key added or rotated with the CLI counts at once.
     const configured = this.store.findByKey(rtmpName);
-    if (configured) return { streamId: configured.playbackId, label: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256 };
+    if (configured) {
+      const outputs = configured.outputs?.map(({ id, url, key }) => ({ id, url, key }));
+      return { streamId: configured.playbackId, label: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256, ...(outputs ? { outputs } : {}) };
+    }
     if (this.refreshMode() === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
       // Also in open mode: a key-shaped name that matches no stream (a rotated key, say) must
       // not become a public stream id.

@@ -6,11 +6,14 @@
  * Format (version 1):
  *   { "version": 1,
  *     "streams": [ { "name": "main", "playbackId": "k3x9...", "keySha256": "<hex>",
- *                    "createdAt": "<ISO time>", "keyRotatedAt": "<ISO time>" } ] }
+ *                    "createdAt": "<ISO time>", "keyRotatedAt": "<ISO time>",
+ *                    "outputs": [ { "id": "out_…", "url": "rtmp://…/app", "key": "<target's key>", "createdAt": "…" } ] } ] }
+ * (`outputs`: restream targets, optional; their keys must be sent to the target, so they are kept.)
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isStreamId } from '../../shared/stream-id.ts';
+import { MAX_OUTPUTS_PER_STREAM, outputKeyProblem, outputUrlProblem, type RestreamTarget } from '../restream/restream-target.ts';
 
 export interface ConfiguredStream {
   /** The operator's name for the stream (CLI argument). */
@@ -22,6 +25,12 @@ export interface ConfiguredStream {
   keyRotatedAt: string;
   /** `signed`: viewers need a playback token (see `npm run streams -- token`). Absent: public. */
   playback?: StreamPlayback;
+  /** Restream outputs (ingest/restream/): their keys are kept as given, since the sidecar sends them. */
+  outputs?: StoredOutput[];
+}
+
+export interface StoredOutput extends RestreamTarget {
+  createdAt: string;
 }
 
 export type StreamPlayback = 'public' | 'signed';
@@ -145,6 +154,34 @@ export class StreamStore {
     return this.list().find((stream) => stream.name === nameOrPlaybackId || stream.playbackId === nameOrPlaybackId);
   }
 
+  /** Adds a restream output to a stream (from its next publish). */
+  addOutput(name: string, url: string, key: string, now = new Date()): StoredOutput {
+    const problem = outputUrlProblem(url) ?? outputKeyProblem(key);
+    if (problem) throw new StreamStoreError(problem);
+    const streams = this.list();
+    const index = streams.findIndex((stream) => stream.name === name);
+    if (index < 0) throw new StreamStoreError(`no stream named "${name}"`);
+    const outputs = streams[index]!.outputs ?? [];
+    if (outputs.length >= MAX_OUTPUTS_PER_STREAM) throw new StreamStoreError(`a stream has at most ${MAX_OUTPUTS_PER_STREAM} outputs`);
+    const output: StoredOutput = { id: `out_${randomBytes(4).toString('hex')}`, url, key, createdAt: now.toISOString() };
+    streams[index] = { ...streams[index]!, outputs: [...outputs, output] };
+    this.write(streams);
+    return output;
+  }
+
+  removeOutput(name: string, id: string): StoredOutput {
+    const streams = this.list();
+    const index = streams.findIndex((stream) => stream.name === name);
+    if (index < 0) throw new StreamStoreError(`no stream named "${name}"`);
+    const { outputs = [], ...rest } = streams[index]!;
+    const output = outputs.find((candidate) => candidate.id === id);
+    if (!output) throw new StreamStoreError(`stream "${name}" has no output "${id}"`);
+    const left = outputs.filter((candidate) => candidate !== output);
+    streams[index] = left.length > 0 ? { ...rest, outputs: left } : rest;
+    this.write(streams);
+    return output;
+  }
+
   remove(name: string): ConfiguredStream {
     const streams = this.list();
     const stream = streams.find((candidate) => candidate.name === name);
@@ -176,6 +213,13 @@ function parseStoreFile(value: unknown, path: string): StreamStoreFile {
     if (typeof stream.keySha256 !== 'string' || !/^[0-9a-f]{64}$/.test(stream.keySha256)) throw fail(`${where}.keySha256 is invalid`);
     if (stream.playback !== undefined && stream.playback !== 'public' && stream.playback !== 'signed') throw fail(`${where}.playback must be "public" or "signed"`);
     if (names.has(stream.name)) throw fail(`${where}.name "${stream.name}" is a duplicate`);
+    if (stream.outputs !== undefined) {
+      if (!Array.isArray(stream.outputs) || stream.outputs.length > MAX_OUTPUTS_PER_STREAM) throw fail(`${where}.outputs must be an array of at most ${MAX_OUTPUTS_PER_STREAM}`);
+      for (const [at, output] of stream.outputs.entries()) {
+        const problem = typeof output?.id !== 'string' || typeof output.url !== 'string' || typeof output.key !== 'string' ? 'needs id, url and key' : (outputUrlProblem(output.url) ?? outputKeyProblem(output.key));
+        if (problem) throw fail(`${where}.outputs[${at}]: ${problem}`);
+      }
+    }
     names.add(stream.name);
   }
   return file as StreamStoreFile;

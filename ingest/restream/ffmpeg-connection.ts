@@ -1,0 +1,65 @@
+/**
+ * A restream connection made of one ffmpeg that copies FLV from its stdin to the target
+ * (`-c copy`: no decoding or encoding, as nginx-rtmp's `push`), RTMP and RTMPS alike. It is live
+ * once ffmpeg has written the stream's header to the target (its "Output #0" line); its queue is
+ * what ffmpeg has not read from its stdin yet. ffmpeg's lines can hold the publish URL with the
+ * key: only the redacted last error line leaves this module (as the close reason).
+ */
+import { spawn } from 'node:child_process';
+import type { ConnectionEvents, OutputConnection } from './restream-output.ts';
+import { publishUrl, redact, type RestreamTarget } from './restream-target.ts';
+
+/** A target that accepts nothing for this long fails the connection (ffmpeg's rw_timeout), microseconds. */
+const READ_WRITE_TIMEOUT_US = 10_000_000;
+
+export function restreamFfmpegArgs(url: string): string[] {
+  return [
+    '-hide_banner', '-nostats', '-loglevel', 'info',
+    '-f', 'flv', '-i', 'pipe:0',
+    '-map', '0', '-c', 'copy',
+    '-rw_timeout', String(READ_WRITE_TIMEOUT_US),
+    '-f', 'flv', '-flvflags', 'no_duration_filesize',
+    url,
+  ];
+}
+
+export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, events: ConnectionEvents) => OutputConnection {
+  return (target, events) => {
+    const child = spawn(ffmpegPath, restreamFfmpegArgs(publishUrl(target)), { stdio: ['pipe', 'ignore', 'pipe'] });
+    let lastLine = '';
+    let buffered = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      buffered += text;
+      const lines = buffered.split(/\r?\n|\r/);
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('Output #0')) events.onLive();
+        else if (/error|failed|refused|unable|cannot|invalid|timed out|broken pipe|reset/i.test(line)) lastLine = line.trim();
+      }
+    });
+    // The target went away: ffmpeg exits and its stdin breaks; the exit says why.
+    child.stdin.on('error', () => {});
+    let closed = false;
+    const close = (reason: string) => {
+      if (closed) return;
+      closed = true;
+      events.onClosed(redact(reason, target.key).slice(0, 300));
+    };
+    child.on('error', (error) => close(`ffmpeg could not start: ${error.message}`));
+    child.on('close', (code, signal) => close(lastLine || `ffmpeg exited (${signal ?? `code ${code}`})`));
+    return {
+      write: (bytes) => {
+        if (!child.stdin.destroyed) child.stdin.write(bytes);
+      },
+      get queuedBytes() {
+        return child.stdin.writableLength;
+      },
+      close: () => {
+        closed = true;
+        child.stdin.destroy();
+        child.kill('SIGKILL');
+      },
+    };
+  };
+}
