@@ -63,6 +63,8 @@ export interface StreamPipelineOptions extends PipelineSettings {
   playback: 'public' | 'signed';
   /** The stream's renditions when they are already known (a stream taken up after a restart). */
   renditions?: readonly Rendition[];
+  /** A new publish: another sidecar's live playlists are continued only within this (StreamOutputOptions.takeOverWithinMs). */
+  takeOverWithinMs?: number;
   /** Where the stream is restreamed to, from its first publish (ingest/restream/). */
   outputs?: readonly RestreamTarget[];
   /** The stream's renditions were chosen (from its first publisher's source). */
@@ -191,9 +193,12 @@ export class StreamPipeline {
       onBacklog: (seconds, segments) =>
         options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
       limits: options.uploadLimits,
+      takeOverWithinMs: options.takeOverWithinMs,
     });
     this.output = output;
-    void output.restoreFromStorage();
+    void output.restoreFromStorage().then((takenOver) => {
+      if (takenOver) options.log.warn('took the stream over from platform state: its stored live playlists continue after a discontinuity (their sidecar stopped without ending them)');
+    });
     return output;
   }
 

@@ -229,7 +229,7 @@ export class StreamRegistry {
       // A journal from before ladders were recorded: those streams had the passthrough pair.
       // A journal from before `keyed` was recorded: a signed or still configured stream was keyed.
       const keyed = entry.keyed ?? (entry.playback === 'signed' || this.options.access.isConfigured(entry.streamId));
-      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }).awaitReconnect();
+      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }, true).awaitReconnect();
     }
     return entries.length;
   }
@@ -259,6 +259,8 @@ export class StreamRegistry {
     label: string,
     log: Logger,
     known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; outputs?: readonly RestreamTarget[] },
+    /** From this sidecar's journal (it was open here): its stored live playlists are its own to continue. */
+    resumed = false,
   ): StreamPipeline {
     const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
     const events = this.options.events;
@@ -269,6 +271,9 @@ export class StreamRegistry {
       // The stream's own settings in the platform registry, over the sidecar's flags.
       ...(known.reconnectWindowSeconds != null ? { reconnectWindowMs: known.reconnectWindowSeconds * 1000 } : {}),
       ...(known.retention != null ? { retention: known.retention } : {}),
+      // A new publish takes over what another sidecar left live only within the stream's
+      // reconnect window (restore.ts, continuesStoredBroadcast): after that it is a new broadcast.
+      ...(resumed ? {} : { takeOverWithinMs: known.reconnectWindowSeconds != null ? known.reconnectWindowSeconds * 1000 : this.options.settings.reconnectWindowMs }),
       onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
       renditions: known.renditions,
       outputs: known.outputs,

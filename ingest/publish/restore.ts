@@ -3,7 +3,7 @@
  * the init segments it references, read back so that numbering never goes back. A live playlist
  * left by a crashed sidecar is taken up where it stopped; an ended one only gives its numbering.
  */
-import { parseMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { parseMediaPlaylist, type MediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseInitSegmentFile, parseMediaSegmentFile, streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from '../package/cmaf-track.ts';
@@ -27,6 +27,8 @@ export interface StoredStream {
   clocks: Map<string, number>;
   /** Some live playlist listed segments: viewers were told the stream is live. */
   announced: boolean;
+  /** Live playlists another sidecar left (not this one's journal) were taken up: a takeover. */
+  takenOver?: boolean;
 }
 
 /** A stored playlist's URIs are the layout's names; anything else was not written by a sidecar. */
@@ -42,15 +44,55 @@ function initSessionOf(initUri: string): string {
   return session;
 }
 
-export async function readStoredStream(store: ObjectStore, streamId: string, renditions: readonly string[]): Promise<StoredStream> {
+/**
+ * A dead holder's lease runs out (6 s, edge/low-latency/stream-lease.ts), the segment it was
+ * cutting never came, and the new publisher's first seconds are probed before anything is read
+ * back: this much on top of the reconnect window still counts as the publisher coming back.
+ */
+export const TAKEOVER_ALLOWANCE_MS = 15_000;
+
+/**
+ * Whether a live playlist left in storage (its sidecar gone without ending it: killed, or lost
+ * with its machine) is the broadcast a new publish of the stream continues, or one long over
+ * that the new broadcast only numbers after. Platform state decides, not this sidecar's journal:
+ * its newest listed media ended within the stream's reconnect window (plus the allowance above)
+ * before now. `reconnectWindowMs` unset: always (a sidecar's own journal said the stream was
+ * open); 0: never (the stream ends when its publisher leaves). Pure.
+ */
+export function continuesStoredBroadcast(newestMediaEnd: number | undefined, now: number, reconnectWindowMs: number | undefined): boolean {
+  if (reconnectWindowMs === undefined) return true;
+  if (reconnectWindowMs <= 0 || newestMediaEnd === undefined || !Number.isFinite(newestMediaEnd)) return false;
+  return now - newestMediaEnd <= reconnectWindowMs + TAKEOVER_ALLOWANCE_MS;
+}
+
+/** When a playlist's newest listed media ended (wall clock, epoch ms); undefined if it lists none with a time. */
+function newestMediaEnd(playlist: MediaPlaylist): number | undefined {
+  const ends = playlist.segments.filter((segment) => Number.isFinite(segment.programDateTime)).map((segment) => segment.programDateTime + segment.duration * 1000);
+  return ends.length > 0 ? Math.max(...ends) : undefined;
+}
+
+export interface TakeUpPolicy {
+  /** The stream's reconnect window; unset: a live stored playlist is always taken up (see continuesStoredBroadcast). */
+  reconnectWindowMs?: number;
+  now: number;
+}
+
+export async function readStoredStream(store: ObjectStore, streamId: string, renditions: readonly string[], policy?: TakeUpPolicy): Promise<StoredStream> {
   const result: StoredStream = { renditions: [], clocks: new Map(), announced: false };
+  const playlists: { name: string; playlist: MediaPlaylist }[] = [];
   for (const name of renditions) {
     const stored = await store.get(streamObjectKey(streamId, { kind: 'media-playlist', rendition: name }));
-    if (!stored) continue;
-    const playlist = parseMediaPlaylist(await new Response(stored.body).text());
+    if (stored) playlists.push({ name, playlist: parseMediaPlaylist(await new Response(stored.body).text()) });
+  }
+  // One decision for the stream (its renditions are taken up together or not at all).
+  const live = playlists.filter(({ playlist }) => !playlist.ended);
+  const newest = Math.max(...live.map(({ playlist }) => newestMediaEnd(playlist) ?? Number.NEGATIVE_INFINITY));
+  const takeUp = live.length > 0 && continuesStoredBroadcast(Number.isFinite(newest) ? newest : undefined, policy?.now ?? Date.now(), policy?.reconnectWindowMs);
+  result.takenOver = takeUp && policy?.reconnectWindowMs !== undefined;
+  for (const { name, playlist } of playlists) {
     const rendition: StoredRendition = { name, nextSequence: playlist.mediaSequence + playlist.segments.length, tracks: new Map() };
     result.renditions.push(rendition);
-    if (playlist.ended) continue;
+    if (playlist.ended || !takeUp) continue;
     if (playlist.segments.length > 0) result.announced = true;
     const segments: ListedSegment[] = [];
     for (const [index, segment] of playlist.segments.entries()) {

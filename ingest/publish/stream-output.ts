@@ -53,6 +53,13 @@ export interface StreamOutputOptions {
   playback?: 'public' | 'signed';
   /** Announce every chunk as a low-latency HLS part too. */
   lowLatency?: LowLatencyOptions;
+  /**
+   * A new publish (not a restart from this sidecar's journal): a live playlist another sidecar
+   * left is continued (a takeover) only if its newest media ended within this reconnect window,
+   * milliseconds (restore.ts, continuesStoredBroadcast); else it is a new broadcast numbered after
+   * it. Unset: a live stored playlist is always continued.
+   */
+  takeOverWithinMs?: number;
 }
 
 export interface LowLatencyOptions {
@@ -152,19 +159,26 @@ export class StreamOutput {
    * Continues from what storage holds for this stream, so numbering never goes back: a live
    * playlist left by a crashed sidecar is taken up where it stopped (its next segment after a
    * discontinuity); after an ended one, a new broadcast starts a fresh window whose sequence
-   * numbers continue. Nothing is listed before this is done.
+   * numbers continue. Nothing is listed before this is done. True: another sidecar's live
+   * playlists were taken up (a takeover, see `takeOverWithinMs`).
    */
-  restoreFromStorage(): Promise<void> {
+  restoreFromStorage(): Promise<boolean> {
     this.restoring = true;
-    this.restored = (async () => {
-      const stored = await readStoredStream(this.options.store, this.options.streamId, [...this.renditions.keys()]);
+    const restoring = (async () => {
+      const policy = this.options.takeOverWithinMs === undefined ? undefined : { reconnectWindowMs: this.options.takeOverWithinMs, now: this.options.now() };
+      const stored = await readStoredStream(this.options.store, this.options.streamId, [...this.renditions.keys()], policy);
       if (takeUpStoredStream(stored, this.window, this.renditions, this.wallClockAtMediaZero)) this.manifests.announcedBeforeRestart = true;
+      return stored.takenOver === true;
     })()
-      .catch((error: unknown) => this.options.onError(error))
+      .catch((error: unknown) => {
+        this.options.onError(error);
+        return false;
+      })
       .finally(() => {
         this.restoring = false;
       });
-    return this.restored;
+    this.restored = restoring.then(() => undefined);
+    return restoring;
   }
 
   /**
