@@ -8,23 +8,19 @@
 import { applyD1Migrations, createExecutionContext, createMessageBatch, getQueueResult, type D1Migration } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../edge/app.ts';
-import { consumeWebhookBatch, CloudflareWebhookQueue } from '../../edge/platform/cloudflare-webhook-queue.ts';
-import { D1Client } from '../../edge/platform/d1-client.ts';
-import { WebhookLog } from '../../edge/platform/webhook-log.ts';
-import { Webhooks, type WebhookJob } from '../../edge/platform/webhooks.ts';
-import { R2ObjectStore } from '../../edge/storage/r2-object-store.ts';
+import type { WebhookJob } from '../../edge/platform/webhooks.ts';
+import worker, { createWorkerApp, type Env } from '../../edge/worker.ts';
 import { registryLookupToken } from '../../shared/registry-lookup.ts';
 import { newEventId } from '../../shared/webhooks.ts';
 
-const bindings = env as unknown as { DB: D1Database; BUCKET: R2Bucket; WEBHOOKS: Queue<WebhookJob>; TEST_MIGRATIONS: D1Migration[] };
+const bindings = env as unknown as Env & { TEST_MIGRATIONS: D1Migration[] };
 const INGEST_SECRET = 'webhooks-ingest-secret';
 const ADMIN_TOKEN = 'webhooks-admin-token';
 // Nothing listens on the discard port: every attempt fails to connect.
 const DEAD_ENDPOINT = 'http://127.0.0.1:9/hooks';
-const log = new WebhookLog(new D1Client(bindings.DB));
-const webhooks = new Webhooks({ log, queue: new CloudflareWebhookQueue(bindings.WEBHOOKS), endpoints: [DEAD_ENDPOINT], secret: 'webhooks-signing-secret' });
-const app = createApp({ store: new R2ObjectStore(bindings.BUCKET), shareReadsAcrossRequests: false, ingestSecret: INGEST_SECRET, adminToken: ADMIN_TOKEN, webhooks, webhookLog: log, assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
+// The worker's settings as production gets them: its app and its queue handler are built from these.
+const workerEnv: Env = { ...bindings, INGEST_SECRET, ADMIN_TOKEN, WEBHOOK_URLS: DEAD_ENDPOINT, WEBHOOK_SECRET: 'webhooks-signing-secret' };
+const app = createWorkerApp(workerEnv);
 
 const report = async (body: unknown) =>
   app.request('https://edge.example.com/_ingest/registry/events', { method: 'POST', headers: { authorization: `Bearer ${await registryLookupToken(INGEST_SECRET)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -44,7 +40,7 @@ describe('webhooks in workerd', () => {
 
     const batch = createMessageBatch<WebhookJob>('edge-live-webhooks', [{ id: 'message-1', timestamp: new Date(), attempts: 1, body: { deliveryId: queued!.id } }]);
     const ctx = createExecutionContext();
-    await consumeWebhookBatch(batch, (job) => webhooks.attempt(job));
+    await worker.queue(batch, workerEnv);
     const result = await getQueueResult(batch, ctx);
     // Retried (with the delay Webhooks.attempt answered: 2 s after a first failure), not acknowledged.
     expect(result.retryMessages.map((message) => message.msgId)).toEqual(['message-1']);
