@@ -56,7 +56,7 @@ function canonicalPlaylist(segments: number): string {
 
 /** What the sidecar sends to set a stream up: status, both playlists, `parts` parts of segment 10. */
 function seedWrites(streamId: string, parts: number): Array<{ path: string; body: string | Uint8Array; headers: Record<string, string> }> {
-  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.333 } };
+  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.333 } };
   const writes: Array<{ path: string; body: string | Uint8Array; headers: Record<string, string> }> = [
     { path: 'status.json', body: JSON.stringify(status), headers: { 'content-type': 'application/json' } },
   ];

@@ -25,8 +25,11 @@ export interface StreamStatus {
   endedAt?: number;
   /** Nominal segment duration, seconds. */
   targetDuration: number;
-  /** Sessions after the first: publisher reconnects and encoder restarts. */
-  reconnects: number;
+  /**
+   * Publish sessions after the first: a publisher that reconnected and an encoder that was
+   * restarted each start one (both continue the stream after a discontinuity).
+   */
+  restarts: number;
   renditions: StreamStatusRendition[];
   /** `signed`: the edge serves playlists and segments only with a valid playback token. Absent: public. */
   playback?: 'public' | 'signed';
@@ -48,7 +51,12 @@ export function parseStreamStatus(value: unknown): { ok: true; status: StreamSta
   if (typeof status.streamId !== 'string') return { ok: false, reason: 'streamId is not a string' };
   if (!STATES.has(status.state)) return { ok: false, reason: `unknown state ${JSON.stringify(status.state)}` };
   if (!PLAYBACK_MODES.has(status.playback)) return { ok: false, reason: `unknown playback ${JSON.stringify(status.playback)}` };
-  for (const field of ['startedAt', 'updatedAt', 'targetDuration', 'reconnects'] as const) {
+  // Documents written before `restarts` had its name call it `reconnects`: ended streams keep theirs.
+  if (status.restarts === undefined && status.reconnects !== undefined) {
+    const { reconnects, ...rest } = status;
+    return parseStreamStatus({ ...rest, restarts: reconnects });
+  }
+  for (const field of ['startedAt', 'updatedAt', 'targetDuration', 'restarts'] as const) {
     if (!Number.isFinite(status[field])) return { ok: false, reason: `${field} is not a number` };
   }
   if (!Array.isArray(status.renditions) || !status.renditions.every(isRendition)) return { ok: false, reason: 'renditions is not a list of renditions' };

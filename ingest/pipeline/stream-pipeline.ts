@@ -92,7 +92,8 @@ export interface PipelineStats {
   session: string | undefined;
   since: number;
   state: PipelineState;
-  reconnects: number;
+  /** Publish sessions after the first: publisher reconnects and encoder restarts. */
+  restarts: number;
   renditions: RenditionInfo[];
   inputBitsPerSecond: number;
   inputFramesPerSecond: number;
@@ -452,7 +453,7 @@ export class StreamPipeline {
       session: this.run?.session,
       since: this.startedAt,
       state: this.stateValue,
-      reconnects: Math.max(0, (this.output?.sessions ?? 0) - 1),
+      restarts: Math.max(0, (this.output?.sessions ?? 0) - 1),
       renditions: (this.renditions ?? []).flatMap((rendition) => {
         const track = tracks?.get(rendition.name);
         return track ? [{ name: rendition.name, kind: track.kind, codec: track.codec, width: track.width, height: track.height }] : [];

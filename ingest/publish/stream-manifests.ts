@@ -74,7 +74,7 @@ export function buildStreamStatus(facts: StatusFacts, renditions: readonly Rendi
     updatedAt: facts.now,
     ...(facts.state === 'ended' ? { endedAt: facts.now } : {}),
     targetDuration: facts.targetDuration,
-    reconnects: Math.max(0, facts.sessions - 1),
+    restarts: Math.max(0, facts.sessions - 1),
     playback: facts.playback,
     ...(facts.partTarget !== undefined && facts.state !== 'ended' ? { lowLatency: { partTarget: facts.partTarget } } : {}),
     renditions: renditions

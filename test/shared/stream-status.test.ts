@@ -16,6 +16,14 @@ describe('the status document between the sidecar and the edge', () => {
     expect(parseStreamStatus(status).ok).toBe(true);
   });
 
+  it('reads a document written before restarts had its name (reconnects), as restarts', () => {
+    const { restarts, ...rest } = buildStreamStatus({ ...facts, sessions: 3 }, []);
+    expect(restarts).toBe(2);
+    expect(parseStreamStatus({ ...rest, reconnects: 2 })).toEqual({ ok: true, status: { ...rest, restarts: 2 } });
+    expect(parseStreamStatus({ ...rest, reconnects: 'two' })).toEqual({ ok: false, reason: 'restarts is not a number' });
+    expect(parseStreamStatus(rest)).toEqual({ ok: false, reason: 'restarts is not a number' });
+  });
+
   it.each([
     { name: 'null', value: null, reason: 'not a JSON object' },
     { name: 'a list', value: [], reason: 'not a JSON object' },

@@ -30,7 +30,7 @@ const SEGMENT = 'streams/crowd/source/sessiona1-0.m4s';
 
 /** A live stream with one segment; each test its own stream, so nothing is cached from another. */
 async function seed(store: ObjectStore, streamId: string): Promise<Uint8Array> {
-  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public' };
+  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' };
   await store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
   const media = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251);
   await store.put(`streams/${streamId}/source/sessiona1-0.m4s`, media, { contentType: 'video/mp4' });

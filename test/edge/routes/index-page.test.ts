@@ -19,7 +19,7 @@ class CountingStore extends MemoryObjectStore {
 }
 
 const liveStatus = (streamId: string, playback = 'public') =>
-  JSON.stringify({ streamId, state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, reconnects: 0, playback, renditions: [] });
+  JSON.stringify({ streamId, state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, restarts: 0, playback, renditions: [] });
 
 describe('front page', () => {
   it('lists public streams that are live or reconnecting, newest first, with links; not ended or signed ones', async () => {
@@ -27,7 +27,7 @@ describe('front page', () => {
     const status = (streamId: string, state: string, startedAt: number, playback = 'public') =>
       store.put(
         `streams/${streamId}/status.json`,
-        JSON.stringify({ streamId, state, startedAt, updatedAt: startedAt, targetDuration: 2, reconnects: 0, playback, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.640028', width: 1920, height: 1080, bandwidth: 5e6 }] }),
+        JSON.stringify({ streamId, state, startedAt, updatedAt: startedAt, targetDuration: 2, restarts: 0, playback, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.640028', width: 1920, height: 1080, bandwidth: 5e6 }] }),
         { contentType: 'application/json' },
       );
     await status('older', 'live', Date.now() - 600_000);

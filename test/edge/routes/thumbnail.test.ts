@@ -131,7 +131,7 @@ describe('/live/ID/thumbnail.jpg', () => {
   });
 
   it('is longer-lived once the stream ended (the last thumbnail stays)', async () => {
-    await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'ended', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [] }), { contentType: 'application/json' });
+    await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'ended', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [] }), { contentType: 'application/json' });
     await putThumbnails(store, 'colors', Date.now() - 3_600_000);
     const response = await app.request('/live/colors/thumbnail.jpg');
     expect(response.status).toBe(200);

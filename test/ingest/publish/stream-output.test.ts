@@ -128,7 +128,7 @@ describe('stream output', () => {
   it('records the reconnect and the end in the status document, one the edge reads', () => {
     const status = JSON.parse(store.text('streams/colors/status.json')!) as StreamStatus;
     expect(parseStreamStatus(status)).toEqual({ ok: true, status });
-    expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2, reconnects: 1 });
+    expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2, restarts: 1 });
     expect(status.renditions.map((r) => r.name)).toEqual(['source', 'audio']);
   });
 });
