@@ -32,9 +32,14 @@ export interface LiveChannelHubOptions<S> {
   transport: ChannelTransport<S>;
   ttlMs?: number;
   now?: () => number;
+  /** How long a dropped channel has to come back before its hints are answered 404 (default RECONNECT_GRACE_MS). */
+  reconnectGraceMs?: number;
   /** Lease grants, refusals and protocol errors (never a token: the channel carries none after its open). */
   log?: (line: string) => void;
 }
+
+/** The sidecar reconnects 250 ms after a drop: a second and a half covers that and the new open. */
+export const RECONNECT_GRACE_MS = 1_500;
 
 /** A WebSocket close reason is at most 123 bytes. */
 function closeReason(reason: string): string {
@@ -49,6 +54,7 @@ export class LiveChannelHub<S> {
   private lease: Lease | undefined;
   /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
   private holderSocket: S | undefined;
+  private stopTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LiveChannelHubOptions<S>) {
     this.options = options;
@@ -109,12 +115,19 @@ export class LiveChannelHub<S> {
     this.options.state().acceptPart(rendition, { file, session: ref.session, segmentTime: ref.time, index: ref.index, bytes: partBytes, contentType, msn, duration, independent, next, partTarget });
   }
 
-  /** A channel closed (either side): without a release, the lease runs out its TTL. */
+  /**
+   * A channel closed (either side): without a release, the lease runs out its TTL. A channel
+   * that drops is usually back within a second (the sidecar reconnects at once and sends its
+   * last parts again): hints for parts it would have sent are answered 404 only if it is not.
+   */
   closed(socket: S): void {
     if (!this.holds(socket)) return;
     this.holderSocket = undefined;
-    // Nothing more comes over it: hints for parts it would have sent are answered now.
-    this.options.state().partsStopped();
+    this.cancelStop();
+    this.stopTimer = setTimeout(() => {
+      this.stopTimer = undefined;
+      if (this.holderSocket === undefined) this.options.state().partsStopped();
+    }, this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS);
   }
 
   private control(socket: S, text: string): void {
@@ -127,6 +140,7 @@ export class LiveChannelHub<S> {
       case 'release':
         this.lease = undefined;
         this.holderSocket = undefined;
+        this.cancelStop();
         this.options.state().partsStopped();
         this.options.transport.close(socket, CLOSE_RELEASED, 'released');
         return;
@@ -134,6 +148,11 @@ export class LiveChannelHub<S> {
         this.options.state().partSkipped(message.value.rendition, message.value.file);
         return;
     }
+  }
+
+  private cancelStop(): void {
+    if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
+    this.stopTimer = undefined;
   }
 
   private refuse(socket: S, reason: string): void {

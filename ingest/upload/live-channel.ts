@@ -55,6 +55,11 @@ const DOWN_POLL_MS = 200;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
 /**
+ * Parts sent this recently go again after a reconnect, before anything queued: those in flight
+ * when the channel dropped may be lost, and the edge ignores a part it has (same name, same bytes).
+ */
+const RESEND_MS = 1_000;
+/**
  * No answer to the lease request this long (an edge without live channels, or unreachable): the
  * stream is written without a confirmed lease rather than not at all (storage refuses or retries
  * on its own); the channel keeps trying, and a refusal later still drops the publisher.
@@ -63,6 +68,9 @@ const LEASE_WAIT_MS = 5_000;
 /** No word from the edge for this long (three heartbeats): the channel is dead. */
 const SILENCE_LIMIT_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
+/** A part sent again after a reconnect was reported when first sent. */
+const RESENT: PartReport = { sent: () => undefined, dropped: () => undefined };
+
 export class LiveChannel {
   private readonly options: LiveChannelOptions;
   private readonly now: () => number;
@@ -70,6 +78,9 @@ export class LiveChannel {
   private granted = false;
   private closed = false;
   private readonly queue: Outgoing[] = [];
+  /** Parts sent within RESEND_MS, oldest first. */
+  private recent: Outgoing[] = [];
+  private everGranted = false;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +152,8 @@ export class LiveChannel {
     const message = decodeEdgeMessage(data);
     if (!message.ok) return;
     if (message.value.type === 'lease') {
+      if (this.everGranted) this.resendRecent();
+      this.everGranted = true;
       this.granted = true;
       this.failures = 0;
       this.settle({ ok: true });
@@ -206,12 +219,23 @@ export class LiveChannel {
       item.report.dropped(`older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`);
       if (open) this.control({ type: 'skipped', rendition: item.part.rendition, file: item.part.file });
     }
+    const now = this.now();
     for (const item of send) {
       socket!.send(encodePartFrame(item.part));
       item.report.sent();
+      this.recent.push({ ...item, queuedAt: now, report: RESENT });
     }
+    this.recent = this.recent.filter((item) => now - item.queuedAt <= RESEND_MS);
     // Parts still waiting: look again once the socket has sent some (or the channel is back).
     if (this.queue.length > 0) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), open ? DRAIN_POLL_MS : DOWN_POLL_MS);
+  }
+
+  /** After a reconnect: the parts sent just before the drop go first again (their order kept). */
+  private resendRecent(): void {
+    const now = this.now();
+    const again = this.recent.filter((item) => now - item.queuedAt <= RESEND_MS);
+    this.recent = [];
+    this.queue.unshift(...again);
   }
 
   private settle(outcome: LeaseOutcome): void {

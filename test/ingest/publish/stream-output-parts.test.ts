@@ -92,7 +92,7 @@ describe('low-latency parts, sidecar to edge', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     afterEnd = await (await get('source/index.m3u8')).text();
     await output.end();
-  });
+  }, 60_000); // 9 s of media fed live: far beyond the default hook timeout on a loaded machine
 
   afterAll(() => {
     channels.releaseAll();
