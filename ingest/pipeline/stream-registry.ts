@@ -62,6 +62,8 @@ interface LiveStream {
   lease?: Promise<LeaseOutcome>;
   /** false from a publisher's connect until stream.active is reported for it (its first segment listed). */
   activeReported?: boolean;
+  /** The edge gave the stream to another sidecar: this one ends it without a word to the platform's events. */
+  leaseRefused?: boolean;
 }
 
 // A publisher refused after its publish was accepted reads the reason for this long.
@@ -204,11 +206,18 @@ export class StreamRegistry {
         if (!events) return handler;
         const subject = { playbackId: streamId, ...(credential ? { name: label } : {}) };
         if (live) live.activeReported = false;
-        events.report('stream.connected', subject);
+        // A publisher refused for the lease (another sidecar holds the stream, or is being taken
+        // over from) never connected as far as the platform's events go: they wait for the lease.
+        const connected = (live?.lease ?? Promise.resolve<LeaseOutcome>({ ok: true })).then((outcome) => {
+          if (outcome.ok) events.report('stream.connected', subject);
+          return outcome.ok;
+        });
         return {
           ...handler,
           onEnd: () => {
-            events.report('stream.disconnected', subject);
+            void connected.then((ok) => {
+              if (ok) events.report('stream.disconnected', subject);
+            });
             handler.onEnd();
           },
         };
@@ -242,6 +251,7 @@ export class StreamRegistry {
   private leaseRefused(streamId: string, reason: string, control?: PublishControl): void {
     const stream = this.live.get(streamId);
     if (!stream) return;
+    stream.leaseRefused = true;
     this.options.log.warn({ stream: stream.name, playbackId: streamId }, `publish refused: ${reason}`);
     this.options.metrics.publishesRefused.inc({ reason: 'lease-held' });
     if (!control?.refuse) {
@@ -292,6 +302,8 @@ export class StreamRegistry {
       log,
       metrics: this.options.metrics,
       onEnded: () => {
+        // Ended here because another sidecar holds the stream: it is not idle (that one reports).
+        const refused = this.live.get(streamId)?.pipeline === pipeline && this.live.get(streamId)?.leaseRefused === true;
         if (this.live.get(streamId)?.pipeline === pipeline) {
           this.live.delete(streamId);
           this.options.journal?.remove(streamId);
@@ -300,7 +312,7 @@ export class StreamRegistry {
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
         // The reconnect window passed (or there was none): the stream is over.
-        events?.report('stream.idle', subject);
+        if (!refused) events?.report('stream.idle', subject);
       },
     });
     this.live.set(streamId, { name: label, pipeline, keyed: known.keyed, lease });
