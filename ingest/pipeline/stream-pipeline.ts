@@ -166,7 +166,7 @@ export class StreamPipeline {
         targets: options.outputs,
         connect: options.restreamConnect,
         // The status holds the URL with the key redacted, and the reason redacted.
-        onChange: ({ id, url, state, reason }) => options.log[state === 'live' ? 'info' : 'warn']({ output: id, url }, `restream output ${state}${reason ? `: ${reason}` : ''}`),
+        onChange: ({ id, url, state, reason }) => options.log[state === 'live' || state === 'connecting' ? 'info' : 'warn']({ output: id, url }, `restream output ${state}${reason ? `: ${reason}` : ''}`),
         onProblem: (message) => options.log.warn(message),
       });
     }

@@ -16,7 +16,10 @@ export function restreamFfmpegArgs(url: string): string[] {
   return [
     '-hide_banner', '-nostats', '-loglevel', 'info',
     '-f', 'flv', '-i', 'pipe:0',
-    '-map', '0', '-c', 'copy',
+    // Audio and video only: the publisher's script data (node-media-server forwards its
+    // @setDataFrame) becomes a data stream without packets, which ffmpeg's interleaving would
+    // wait for, holding media back for up to 10 s.
+    '-map', '0:v?', '-map', '0:a?', '-c', 'copy',
     '-rw_timeout', String(READ_WRITE_TIMEOUT_US),
     '-f', 'flv', '-flvflags', 'no_duration_filesize',
     url,
@@ -26,7 +29,7 @@ export function restreamFfmpegArgs(url: string): string[] {
 export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, events: ConnectionEvents) => OutputConnection {
   return (target, events) => {
     const child = spawn(ffmpegPath, restreamFfmpegArgs(publishUrl(target)), { stdio: ['pipe', 'ignore', 'pipe'] });
-    let lastLine = '';
+    let firstError = '';
     let buffered = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -35,7 +38,8 @@ export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, ev
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         if (line.startsWith('Output #0')) events.onLive();
-        else if (/error|failed|refused|unable|cannot|invalid|timed out|broken pipe|reset/i.test(line)) lastLine = line.trim();
+        // The first error says why (the last is ffmpeg's summary, "Conversion failed!").
+        else if (!firstError && /error|failed|refused|unable|cannot|invalid|timed out|broken pipe|reset/i.test(line) && !line.startsWith('Conversion failed')) firstError = line.trim();
       }
     });
     // The target went away: ffmpeg exits and its stdin breaks; the exit says why.
@@ -47,7 +51,7 @@ export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, ev
       events.onClosed(redact(reason, target.key).slice(0, 300));
     };
     child.on('error', (error) => close(`ffmpeg could not start: ${error.message}`));
-    child.on('close', (code, signal) => close(lastLine || `ffmpeg exited (${signal ?? `code ${code}`})`));
+    child.on('close', (code, signal) => close(firstError || `ffmpeg exited (${signal ?? `code ${code}`})`));
     return {
       write: (bytes) => {
         if (!child.stdin.destroyed) child.stdin.write(bytes);

@@ -1,0 +1,156 @@
+/**
+ * Restreaming end to end: a stream with one output to a real RTMP server (nginx with the RTMP
+ * module, recording what it receives). The recording has the source's codec, picture size and
+ * duration (copied, not re-encoded); the target killed mid-stream and started again on the same
+ * port makes the output retry and go live again by itself, while the stream's own HLS playlist
+ * keeps advancing throughout; the target's key is in no log line or API answer.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
+import { runFfprobe } from '../helpers/ffprobe.ts';
+import { eventually } from '../helpers/network.ts';
+import { createRtmpTarget, type RtmpTarget } from '../helpers/nginx-rtmp-target.ts';
+import { startTestPlatform, type Platform } from '../helpers/platform.ts';
+import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+
+const ADMIN_TOKEN = randomBytes(16).toString('hex');
+const TARGET_KEY = `tk-${randomBytes(12).toString('hex')}`;
+const PUBLISH_SECONDS = 40;
+
+interface OutputView { id: string; url: string; state: string; reason?: string; reconnects: number }
+interface StreamView { playbackId: string; renditions: { kind: string; codec: string; width?: number; height?: number }[]; outputs: OutputView[] }
+
+/** Codec, size and media seconds (first to last video packet) of a recording. */
+async function probeRecording(file: string): Promise<{ codec: string; width: number; height: number; seconds: number }> {
+  const bytes = readFileSync(file);
+  const streams = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], bytes);
+  const packets = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', '-i', 'pipe:0'], bytes);
+  const [codec, width, height] = streams.out.trim().split(',');
+  const times = packets.out.split('\n').map(Number).filter((time) => Number.isFinite(time) && time > 0);
+  return { codec: codec!, width: Number(width), height: Number(height), seconds: times.length ? Math.max(...times) - Math.min(...times) : 0 };
+}
+
+describe('restreaming to an RTMP target', () => {
+  let platform: Platform | undefined;
+  let target: RtmpTarget | undefined;
+  let publisher: TestPublisher | undefined;
+  let streamsFile: string;
+  let streamKey: string;
+  let playbackId: string;
+
+  function cli(...args: string[]): string {
+    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', streamsFile, '--json', ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`streams ${args[0]}: ${result.stderr.replaceAll(TARGET_KEY, '***')}`);
+    return result.stdout;
+  }
+
+  const streamStatus = async (): Promise<StreamView | undefined> => {
+    const response = await fetch(new URL('/streams', platform!.apiUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+    const body = (await response.json()) as { streams: StreamView[] };
+    return body.streams.find((stream) => stream.playbackId === playbackId);
+  };
+  const outputState = async (state: string) => {
+    const output = (await streamStatus())?.outputs[0];
+    return output?.state === state ? output : undefined;
+  };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-restream-'));
+    streamsFile = join(dir, 'streams.json');
+    ({ streamKey, playbackId } = JSON.parse(cli('add', 'main')) as { streamKey: string; playbackId: string });
+    target = await createRtmpTarget();
+    await target.start();
+    cli('outputs', 'add', 'main', target.url, TARGET_KEY);
+    platform = await startTestPlatform('e2e-restream', { edge: 'node', ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN } } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await publisher?.stop();
+    await platform?.stop();
+    await target?.close();
+  });
+
+  it('lists the output with its key redacted', () => {
+    const listed = cli('outputs', 'list', 'main');
+    expect(listed).toContain(`${target!.url}/***`);
+    expect(listed).not.toContain(TARGET_KEY);
+  });
+
+  it('forwards the stream unchanged, retries while the target is gone and resumes when it is back, the stream\'s HLS advancing throughout', async () => {
+    publisher = publishTestPattern(`${platform!.rtmpUrl}/${streamKey}`, PUBLISH_SECONDS, '640x360');
+    const startedAt = Date.now();
+    const live = await eventually('the output to be live', 30_000, () => outputState('live'));
+    expect(live.url).toBe(`${target!.url}/***`);
+    const liveAt = Date.now();
+
+    // The stream's own media playlist, polled as a player does, through the outage.
+    const master = await eventually('the master playlist', 20_000, async () => {
+      const response = await fetch(new URL(`/live/${playbackId}/index.m3u8`, platform!.edgeUrl));
+      return response.ok ? response.text() : undefined;
+    });
+    const mediaUrl = new URL(master.split('\n').find((line) => line && !line.startsWith('#'))!, new URL(`/live/${playbackId}/index.m3u8`, platform!.edgeUrl));
+    const newestSegment: { at: number; last: number }[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const text = await fetch(mediaUrl, { signal: AbortSignal.timeout(5_000) }).then((response) => (response.ok ? response.text() : ''), () => '');
+        const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN);
+        const segments = text.split('\n').filter((line) => line.startsWith('#EXTINF')).length;
+        if (Number.isFinite(sequence)) newestSegment.push({ at: Date.now(), last: sequence + segments - 1 });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    const killedAt = Date.now();
+    await target!.kill();
+    const retrying = await eventually('the output to retry', 20_000, () => outputState('retrying'));
+    expect(retrying.reason).toBeTruthy();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await target!.start();
+    const back = await eventually('the output to be live again', 40_000, () => outputState('live'));
+    const backAt = Date.now();
+    expect(back.reconnects).toBeGreaterThanOrEqual(1);
+
+    const source = (await streamStatus())!.renditions.find((rendition) => rendition.kind === 'video')!;
+    await publisher.exited;
+    const endedAt = Date.now();
+    polling = false;
+    await poll;
+
+    // The stream's own playlist never stood still: a new segment at least every 6 s (2 s segments).
+    const during = newestSegment.filter((sample) => sample.at >= killedAt - 2_000 && sample.at <= backAt + 2_000);
+    expect(during.length).toBeGreaterThan(10);
+    let lastChange = newestSegment[0]!;
+    for (const sample of newestSegment) {
+      if (sample.last !== lastChange.last) {
+        expect(sample.last).toBeGreaterThan(lastChange.last);
+        expect(sample.at - lastChange.at, `no new segment from ${new Date(lastChange.at).toISOString()}`).toBeLessThan(6_000);
+        lastChange = sample;
+      }
+    }
+    expect(during.at(-1)!.last).toBeGreaterThan(during[0]!.last + 2);
+
+    // Two recordings: before the target went away, and after it came back.
+    await eventually('the recordings to be closed', 20_000, async () => ((await streamStatus()) === undefined ? true : undefined));
+    const recordings = target!.recordings();
+    expect(recordings.length).toBe(2);
+    const [before, after] = await Promise.all(recordings.map(probeRecording));
+    for (const recording of [before!, after!]) expect({ codec: recording.codec, width: recording.width, height: recording.height }).toEqual({ codec: source.codec.startsWith('avc1') ? 'h264' : source.codec, width: source.width, height: source.height });
+    // Durations: as long as the output was live each time, within a GOP or two (2 s keyframes).
+    expect(before!.seconds).toBeGreaterThan((killedAt - liveAt) / 1000 - 4);
+    expect(before!.seconds).toBeLessThan((killedAt - startedAt) / 1000 + 1);
+    expect(after!.seconds).toBeGreaterThan((endedAt - backAt) / 1000 - 4);
+    expect(after!.seconds).toBeLessThan((endedAt - backAt) / 1000 + 6);
+    expect(before!.seconds + after!.seconds).toBeLessThan(PUBLISH_SECONDS + 1);
+
+    // The target's key: in no log line of the sidecar.
+    expect(platform!.lines.filter((line) => line.includes(TARGET_KEY))).toEqual([]);
+    expect(platform!.linesOf('ingest').some((line) => line.includes('restream output retrying'))).toBe(true);
+  });
+});
