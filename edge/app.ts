@@ -18,6 +18,8 @@ import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-
 import { registryLookupRoutes } from './routes/registry-lookup.ts';
 import { REGISTRY_LOOKUP_PATH } from '../shared/registry-lookup.ts';
 import type { StreamRegistry } from './platform/stream-registry.ts';
+import type { StreamOutputStore } from './platform/stream-outputs.ts';
+import { streamOutputRoutes } from './routes/stream-outputs.ts';
 import type { WebhookLog } from './platform/webhook-log.ts';
 import type { Webhooks } from './platform/webhooks.ts';
 import { WEBHOOK_LOG_PREFIX, webhookLogRoutes } from './routes/webhook-log-api.ts';
@@ -47,6 +49,8 @@ export interface EdgeDependencies {
   peerAddress?: (c: Context) => string | undefined;
   /** The platform's configured streams (D1 on Workers, SQLite on Node/Deno); unset: the management API answers 503. */
   registry?: StreamRegistry;
+  /** The streams' restream outputs, in the registry's database (/api/v1/streams/NAME/outputs). */
+  outputs?: StreamOutputStore;
   /** Bearer token of the management API (/api/v1/streams); unset: it answers 503. */
   adminToken?: string;
   /** Delivers the sidecars' stream events to the platform's endpoints; unset: events are dropped. */
@@ -75,8 +79,9 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
-  app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, secret: deps.ingestSecret, peerAddress: deps.peerAddress, webhooks: deps.webhooks }));
+  app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, outputs: deps.outputs, secret: deps.ingestSecret, peerAddress: deps.peerAddress, webhooks: deps.webhooks }));
   app.route(WEBHOOK_LOG_PREFIX, webhookLogRoutes({ log: deps.webhookLog, adminToken: deps.adminToken }));
+  app.route(MANAGEMENT_API_PREFIX, streamOutputRoutes({ registry: deps.registry, outputs: deps.outputs, adminToken: deps.adminToken }));
   app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));

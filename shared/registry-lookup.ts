@@ -5,6 +5,7 @@
  * registry lookups and short-lived: `r1.EXPIRY.SIGNATURE`.
  */
 import { constantTimeEqual } from './constant-time.ts';
+import type { RestreamTarget } from './restream-target.ts';
 import { hmacSha256Base64Url } from './hmac.ts';
 import { WRITE_TOKEN_MAX_AHEAD_SECONDS, WRITE_TOKEN_TTL_SECONDS } from './write-api.ts';
 
@@ -26,6 +27,8 @@ export interface LookupStream {
   enabled: boolean;
   reconnectWindowSeconds: number | null;
   retention: 'window' | 'all' | null;
+  /** Where the stream is restreamed to, with the targets' keys (the sidecar sends them); absent: nowhere. */
+  outputs?: RestreamTarget[];
 }
 
 export interface LookupResponse {

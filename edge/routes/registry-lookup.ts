@@ -16,6 +16,7 @@ import { developmentRequestRefusal } from '../development-secret.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import type { StreamRegistry } from '../platform/stream-registry.ts';
+import type { StreamOutputStore } from '../platform/stream-outputs.ts';
 import { STREAM_NAME_PATTERN } from '../platform/stream-input.ts';
 import type { Webhooks } from '../platform/webhooks.ts';
 
@@ -25,6 +26,8 @@ const EVENT_BODY_LIMIT_BYTES = 8 * 1024;
 
 export interface RegistryLookupOptions {
   registry: StreamRegistry | undefined;
+  /** The streams' restream outputs, sent with each stream (their keys: the sidecar sends them). */
+  outputs?: StreamOutputStore;
   secret: string | undefined;
   peerAddress?: (c: Context) => string | undefined;
   /** Where reported events go; unset: they are answered and dropped (no WEBHOOK_URLS). */
@@ -96,7 +99,9 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
     const streams = await Promise.all(
       (keys as string[]).map(async (key) => {
         const stream = await registry.findByKeySha256(key);
-        return stream ? { name: stream.name, playbackId: stream.playbackId, playback: stream.playback, enabled: stream.enabled, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention } : null;
+        if (!stream) return null;
+        const outputs = (await options.outputs?.list(stream.playbackId))?.map(({ id, url, key }) => ({ id, url, key }));
+        return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback, enabled: stream.enabled, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(outputs?.length ? { outputs } : {}) };
       }),
     );
     const answer: LookupResponse = { configured: await registry.count(), streams };

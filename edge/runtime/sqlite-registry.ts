@@ -9,6 +9,7 @@ import { InProcessWebhookQueue } from '../platform/in-process-webhook-queue.ts';
 import { platformWebhooks, type WebhookSettings } from '../platform/platform-webhooks.ts';
 import { SqliteClient } from '../platform/sqlite-client.ts';
 import { SqlStreamRegistry } from '../platform/stream-registry.ts';
+import { SqlStreamOutputs } from '../platform/stream-outputs.ts';
 
 /** The platform's database in a SQLite file, migrated. */
 export function openSqliteDatabase(path: string): SqliteClient {
@@ -29,5 +30,5 @@ export function openSqlitePlatform(path: string, settings: WebhookSettings) {
   const queue = new InProcessWebhookQueue();
   const webhooks = platformWebhooks(client, settings, queue);
   if (webhooks.webhooks) queue.consumeWith((job) => webhooks.webhooks!.attempt(job));
-  return { registry: new SqlStreamRegistry(client), ...webhooks };
+  return { registry: new SqlStreamRegistry(client), outputs: new SqlStreamOutputs(client), ...webhooks };
 }

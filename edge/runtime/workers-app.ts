@@ -10,6 +10,7 @@ import { CloudflareWebhookQueue } from '../platform/cloudflare-webhook-queue.ts'
 import { D1Client } from '../platform/d1-client.ts';
 import { platformWebhooks, type WebhookSettings } from '../platform/platform-webhooks.ts';
 import { SqlStreamRegistry } from '../platform/stream-registry.ts';
+import { SqlStreamOutputs } from '../platform/stream-outputs.ts';
 import type { WebhookJob } from '../platform/webhooks.ts';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { edgeDependencies, type EdgeEnvironment } from './environment.ts';
@@ -38,6 +39,7 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
     // loopback URL host and a loopback cf-connecting-ip, which only `wrangler dev` on this
     // machine produces (edge/development-secret.ts).
     registry: new SqlStreamRegistry(new D1Client(env.DB)),
+    outputs: new SqlStreamOutputs(new D1Client(env.DB)),
     ...workerWebhooks(env),
     assets: BUNDLED_PLAYER_ASSETS,
   }));

@@ -149,7 +149,7 @@ export class PlatformAccess implements AccessPolicy {
     }
     if (!stream) return { refuse: 'unknown stream key' };
     if (!stream.enabled) return { refuse: `stream "${stream.name}" is disabled`, code: 'disabled' };
-    return { streamId: stream.playbackId, label: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention };
+    return { streamId: stream.playbackId, label: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.outputs ? { outputs: stream.outputs } : {}) };
   }
 
   private async resolveName(name: string): Promise<AccessDecision> {

@@ -1,0 +1,49 @@
+/**
+ * A stream's restream outputs from the platform registry reach the sidecar with its publish
+ * decision: PlatformAccess against a real edge app over HTTP (the Node edge's SQLite registry).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { serve, type ServerType } from '@hono/node-server';
+import pino from 'pino';
+import { afterAll, expect, it } from 'vitest';
+import { createApp } from '../../../edge/app.ts';
+import { SqliteClient } from '../../../edge/platform/sqlite-client.ts';
+import { SqlStreamOutputs } from '../../../edge/platform/stream-outputs.ts';
+import { SqlStreamRegistry } from '../../../edge/platform/stream-registry.ts';
+import { PlatformAccess } from '../../../ingest/streams/platform-access.ts';
+import { PROJECT_ROOT } from '../../../scripts/lib/local-platform.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import { generateStreamKey, streamKeySha256 } from '../../../shared/stream-keys.ts';
+
+const SECRET = 'platform-outputs-ingest-secret';
+const ADMIN = 'platform-outputs-admin';
+let server: ServerType | undefined;
+afterAll(() => server?.close());
+
+it('the outputs added through the management API come with the stream\'s publish decision, keys included', async () => {
+  const client = new SqliteClient(new DatabaseSync(':memory:'));
+  const migrations = join(PROJECT_ROOT, 'migrations');
+  client.migrate(readdirSync(migrations).map((name) => ({ name, sql: readFileSync(join(migrations, name), 'utf8') })));
+  const registry = new SqlStreamRegistry(client);
+  const app = createApp({ store: new MemoryObjectStore(), ingestSecret: SECRET, adminToken: ADMIN, registry, outputs: new SqlStreamOutputs(client), assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
+  server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server!.once('listening', resolve));
+  const edgeUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const key = generateStreamKey();
+  const at = new Date().toISOString();
+  await registry.create({ name: 'main', playbackId: 'pb-main', keySha256: await streamKeySha256(key), playback: 'public', reconnectWindowSeconds: null, retention: null, enabled: true, createdAt: at, keyRotatedAt: at, updatedAt: at });
+  const created = await fetch(`${edgeUrl}/api/v1/streams/main/outputs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'rtmp://a.rtmp.youtube.com/live2', key: 'yt-target-key' }),
+  });
+  expect(created.status).toBe(201);
+  const { output } = (await created.json()) as { output: { id: string } };
+
+  const access = new PlatformAccess({ edgeUrl, ingestSecret: SECRET, open: false, log: pino({ level: 'silent' }) });
+  const decision = await access.resolve(key);
+  expect(decision).toMatchObject({ streamId: 'pb-main', outputs: [{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2', key: 'yt-target-key' }] });
+});
