@@ -1,19 +1,55 @@
 /**
- * `npm run streams -- outputs add|list|remove STREAM ...`: a stream's restream outputs in the
- * streams file. The target's key is shown nowhere after it is added (listed URLs have it
+ * `npm run streams -- outputs add|list|remove STREAM ...`: a stream's restream outputs, in the
+ * platform's registry (its management API) when one runs, else in the streams file, as the other
+ * commands choose. The target's key is shown nowhere after it is added (listed URLs have it
  * redacted); given as an argument or, to keep it out of shell history, on stdin.
  */
 import type { Command } from 'commander';
+import type { PlatformClient } from '../streams/platform-client.ts';
 import { StreamStoreError, type StoredOutput, type StreamStore } from '../streams/stream-store.ts';
 import { redactedUrl } from './restream-target.ts';
 
+export interface OutputView {
+  id: string;
+  /** With the key redacted. */
+  url: string;
+  createdAt: string;
+}
+
 /** What is shown of an output: never its key. */
-export function outputView(output: StoredOutput): { id: string; url: string; createdAt: string } {
+export function outputView(output: StoredOutput): OutputView {
   return { id: output.id, url: redactedUrl(output), createdAt: output.createdAt };
 }
 
+export interface OutputsBackend {
+  add(stream: string, url: string, key: string): Promise<OutputView>;
+  list(stream: string): Promise<OutputView[]>;
+  remove(stream: string, id: string): Promise<void>;
+}
+
+export function fileOutputs(store: StreamStore): OutputsBackend {
+  return {
+    add: async (stream, url, key) => outputView(store.addOutput(stream, url, key)),
+    list: async (name) => {
+      const stream = store.list().find((candidate) => candidate.name === name);
+      if (!stream) throw new StreamStoreError(`no stream named "${name}"`);
+      return (stream.outputs ?? []).map(outputView);
+    },
+    remove: async (stream, id) => void store.removeOutput(stream, id),
+  };
+}
+
+export function platformOutputs(client: PlatformClient): OutputsBackend {
+  const path = (stream: string) => `/${encodeURIComponent(stream)}/outputs`;
+  return {
+    add: async (stream, url, key) => (await client.call<{ output: OutputView }>('POST', path(stream), { url, key })).output,
+    list: async (stream) => (await client.call<{ outputs: OutputView[] }>('GET', path(stream))).outputs,
+    remove: async (stream, id) => void (await client.call('DELETE', `${path(stream)}/${encodeURIComponent(id)}`)),
+  };
+}
+
 async function readKeyFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write("the target's stream key (not echoed back): ");
+  if (process.stdin.isTTY) process.stderr.write("the target's stream key: ");
   let text = '';
   for await (const chunk of process.stdin) {
     text += String(chunk);
@@ -22,7 +58,7 @@ async function readKeyFromStdin(): Promise<string> {
   return text.split(/\r?\n/)[0]!.trim();
 }
 
-export function addOutputCommands(program: Command, store: () => StreamStore, json: () => boolean): void {
+export function addOutputCommands(program: Command, backend: () => OutputsBackend, json: () => boolean): void {
   const outputs = program.command('outputs').description('restream outputs of a stream (RTMP/RTMPS targets; from its next publish)');
   outputs
     .command('add')
@@ -31,30 +67,28 @@ export function addOutputCommands(program: Command, store: () => StreamStore, js
     .argument('<url>', 'rtmp:// or rtmps:// URL without the key, e.g. rtmp://a.rtmp.youtube.com/live2')
     .argument('[key]', "the target's stream key")
     .action(async (name: string, url: string, key: string | undefined) => {
-      const output = store().addOutput(name, url, key ?? (await readKeyFromStdin()));
-      if (json()) console.log(JSON.stringify(outputView(output), null, 2));
-      else console.log(`Output ${output.id} added to "${name}": ${redactedUrl(output)} (from the stream's next publish; the key is not shown again).`);
+      const output = await backend().add(name, url, key ?? (await readKeyFromStdin()));
+      if (json()) console.log(JSON.stringify(output, null, 2));
+      else console.log(`Output ${output.id} added to "${name}": ${output.url} (from the stream's next publish; the key is not shown again).`);
     });
   outputs
     .command('list')
-    .description('list a stream\'s outputs (keys redacted)')
+    .description("list a stream's outputs (keys redacted)")
     .argument('<stream>', 'stream name')
-    .action((name: string) => {
-      const stream = store().list().find((candidate) => candidate.name === name);
-      if (!stream) throw new StreamStoreError(`no stream named "${name}"`);
-      const views = (stream.outputs ?? []).map(outputView);
+    .action(async (name: string) => {
+      const views = await backend().list(name);
       if (json()) console.log(JSON.stringify(views, null, 2));
       else if (views.length === 0) console.log(`Stream "${name}" has no outputs: add one with \`npm run streams -- outputs add ${name} URL\`.`);
       else console.table(views);
     });
   outputs
     .command('remove')
-    .description('remove an output (from the stream\'s next publish)')
+    .description("remove an output (from the stream's next publish)")
     .argument('<stream>', 'stream name')
     .argument('<id>', 'output id (see outputs list)')
-    .action((name: string, id: string) => {
-      const output = store().removeOutput(name, id);
-      if (json()) console.log(JSON.stringify(outputView(output), null, 2));
-      else console.log(`Output ${output.id} (${redactedUrl(output)}) removed from "${name}".`);
+    .action(async (name: string, id: string) => {
+      await backend().remove(name, id);
+      if (json()) console.log(JSON.stringify({ removed: id }, null, 2));
+      else console.log(`Output ${id} removed from "${name}".`);
     });
 }

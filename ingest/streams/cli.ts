@@ -12,7 +12,7 @@ import { FileBackend, PlatformBackend, type StreamsBackend, type StreamView } fr
 import { readPlatformFile } from './platform-file.ts';
 import { PlatformClient } from './platform-client.ts';
 import { StreamStore, StreamStoreError } from './stream-store.ts';
-import { addOutputCommands } from '../restream/outputs-cli.ts';
+import { addOutputCommands, fileOutputs, platformOutputs } from '../restream/outputs-cli.ts';
 
 interface GlobalOptions {
   file: string;
@@ -189,8 +189,17 @@ program
     else console.log(`Imported ${result.imported.length} stream(s) from ${store.path}${result.skipped.length ? `; ${result.skipped.length} already in the registry (kept as they are): ${result.skipped.join(', ')}` : ''}.`);
   });
 
-// Outputs live in the streams file (the platform registry does not hold them yet: README, Restreaming).
-addOutputCommands(program, () => new StreamStore(resolve(program.opts<GlobalOptions>().file || DEFAULT_STREAMS_FILE)), () => program.opts<GlobalOptions>().json === true);
+// Outputs go where the streams are: the platform's registry when one runs, else the streams file.
+addOutputCommands(
+  program,
+  () => {
+    const store = new StreamStore(resolve(program.opts<GlobalOptions>().file || DEFAULT_STREAMS_FILE));
+    if (program.getOptionValueSource('file') === 'cli') return fileOutputs(store);
+    const client = platformClient();
+    return client ? platformOutputs(client) : fileOutputs(store);
+  },
+  () => program.opts<GlobalOptions>().json === true,
+);
 
 try {
   await program.parseAsync();

@@ -33,7 +33,8 @@ export class PlatformClient {
     return this.options.edgeUrl;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One call of the management API under /api/v1/streams (`path` after it); a refusal throws its reason. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(API_PATH + path, this.options.edgeUrl);
     let response: Response;
     try {

@@ -2,6 +2,7 @@
  * A stream's restream outputs from the platform registry reach the sidecar with its publish
  * decision: PlatformAccess against a real edge app over HTTP (the Node edge's SQLite registry).
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ const ADMIN = 'platform-outputs-admin';
 let server: ServerType | undefined;
 afterAll(() => server?.close());
 
-it('the outputs added through the management API come with the stream\'s publish decision, keys included', async () => {
+it('the outputs added with `npm run streams -- outputs` on a running platform come with the stream\'s publish decision, keys included', async () => {
   const client = new SqliteClient(new DatabaseSync(':memory:'));
   const migrations = join(PROJECT_ROOT, 'migrations');
   client.migrate(readdirSync(migrations).map((name) => ({ name, sql: readFileSync(join(migrations, name), 'utf8') })));
@@ -35,13 +36,19 @@ it('the outputs added through the management API come with the stream\'s publish
   const key = generateStreamKey();
   const at = new Date().toISOString();
   await registry.create({ name: 'main', playbackId: 'pb-main', keySha256: await streamKeySha256(key), playback: 'public', reconnectWindowSeconds: null, retention: null, enabled: true, createdAt: at, keyRotatedAt: at, updatedAt: at });
-  const created = await fetch(`${edgeUrl}/api/v1/streams/main/outputs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: 'rtmp://a.rtmp.youtube.com/live2', key: 'yt-target-key' }),
-  });
-  expect(created.status).toBe(201);
-  const { output } = (await created.json()) as { output: { id: string } };
+  // `npm run streams -- outputs add` against the running platform, the key on stdin.
+  const cli = (args: string[], stdin?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--edge-url', edgeUrl, '--json', ...args], { env: { ...process.env, ADMIN_TOKEN: ADMIN } }, (error, stdout, stderr) =>
+        error ? reject(new Error(stderr)) : resolve(stdout),
+      );
+      child.stdin!.end(stdin ?? '');
+    });
+  const output = JSON.parse(await cli(['outputs', 'add', 'main', 'rtmp://a.rtmp.youtube.com/live2'], 'yt-target-key\n')) as { id: string; url: string };
+  expect(output.url).toBe('rtmp://a.rtmp.youtube.com/live2/***');
+  const listed = await cli(['outputs', 'list', 'main']);
+  expect(JSON.parse(listed)).toEqual([{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2/***', createdAt: expect.any(String) }]);
+  expect(listed).not.toContain('yt-target-key');
 
   const access = new PlatformAccess({ edgeUrl, ingestSecret: SECRET, open: false, log: pino({ level: 'silent' }) });
   const decision = await access.resolve(key);
