@@ -11,6 +11,8 @@ import { publishUrl, redact, type RestreamTarget } from './restream-target.ts';
 
 /** A target that accepts nothing for this long fails the connection (ffmpeg's rw_timeout), microseconds. */
 const READ_WRITE_TIMEOUT_US = 10_000_000;
+/** How long a closed connection's ffmpeg may take to send what it holds, milliseconds. */
+const CLOSE_GRACE_MS = 3_000;
 
 export function restreamFfmpegArgs(url: string): string[] {
   return [
@@ -60,9 +62,11 @@ export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, ev
         return child.stdin.writableLength;
       },
       close: () => {
+        // The end of input lets ffmpeg send what it holds and end the publish properly; one that
+        // does not exit soon (a target that takes nothing) is killed.
         closed = true;
-        child.stdin.destroy();
-        child.kill('SIGKILL');
+        child.stdin.end();
+        setTimeout(() => child.kill('SIGKILL'), CLOSE_GRACE_MS).unref();
       },
     };
   };
