@@ -4,7 +4,13 @@
  * lifetime (nobody plays it any more); otherwise it waits for room on the socket.
  */
 import type { PartFrame } from '../../shared/live-channel-protocol.ts';
-import type { PartReport } from './live-channel.ts';
+
+/** What the owner hears of a part handed to the channel. */
+export interface PartReport {
+  sent(): void;
+  /** Dropped (too old to be worth sending): the edge was told. */
+  dropped(reason: string): void;
+}
 
 export interface Outgoing {
   kind: 'part';

@@ -20,14 +20,9 @@ import {
   type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
-import { takeSendable, type Outgoing } from './live-channel-queue.ts';
+import { takeSendable, type Outgoing, type PartReport } from './live-channel-queue.ts';
 
-/** What the owner hears of a part handed to the channel. */
-export interface PartReport {
-  sent(): void;
-  /** Dropped (too old to be worth sending): the edge was told. */
-  dropped(reason: string): void;
-}
+export type { PartReport };
 
 export type LeaseOutcome = { ok: true } | { ok: false; reason: string };
 
