@@ -7,7 +7,6 @@
  */
 import { Hono } from 'hono';
 import { IMAGE_JPEG_TYPE } from '../../shared/media-types.ts';
-import { verifyPlaybackToken } from '../../shared/playback-token.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isStreamId } from '../../shared/stream-id.ts';
@@ -16,8 +15,7 @@ import { chooseThumbnailWidth, parseThumbnailQuery } from '../../shared/thumbnai
 import { thumbnailCacheControl } from '../cache/thumbnail-cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
-import { parsePlaybackQuery } from '../manifest/playback-rewrite.ts';
-import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
+import { authorizeViewer } from './playback/viewer-access.ts';
 
 export interface ThumbnailRouteOptions {
   store: ObjectStore;
@@ -44,21 +42,10 @@ export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
     const params = new URL(c.req.url).searchParams;
     const size = parseThumbnailQuery(params);
     if (!size.ok) throw httpError(400, size.reason);
-    const playback = parsePlaybackQuery(params);
-    if (!playback.ok) throw httpError(400, playback.reason);
-    const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
-      if (!(error instanceof UnreadableStreamStatus)) throw error;
-      console.error(`edge: ${error.message}`);
-      throw httpError(502, "this stream's status at the origin is unreadable");
-    });
-    if (!status) throw httpError(404, 'no such stream (it has never been live)');
-    let tokenSecondsLeft: number | undefined;
-    if (status.playback === 'signed') {
-      if (!options.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
-      const check = await verifyPlaybackToken(options.playbackSecret, playback.query.token, streamId, now());
-      if (!check.ok) throw httpError(check.status, check.reason);
-      tokenSecondsLeft = check.expiresAt - now() / 1000;
-    }
+    // Who may see the picture is who may see the stream: the same check as for its segments.
+    const access = await authorizeViewer({ store, playbackSecret: options.playbackSecret, now }, c, streamId);
+    const tokenSecondsLeft = access.tokenExpiresAt === undefined ? undefined : access.tokenExpiresAt - now() / 1000;
+    const { status } = access;
     const full = await bytesOf(streamObjectKey(streamId, { kind: 'thumbnail' }));
     if (!full) throw httpError(404, 'no thumbnail yet: the first is made within seconds of the stream going live');
     const facts = readJpegFacts(full.bytes);
