@@ -3,7 +3,8 @@
  * module, recording what it receives). The recording has the source's codec, picture size and
  * duration (copied, not re-encoded); the target killed mid-stream and started again on the same
  * port makes the output retry and go live again by itself, while the stream's own HLS playlist
- * keeps advancing throughout; the target's key is in no log line or API answer.
+ * keeps advancing throughout; the target's key is in no log line or API answer. A second output
+ * goes over RTMPS (to the sidecar's own RTMPS port, as another stream of it).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { runFfprobe } from '../helpers/ffprobe.ts';
-import { eventually } from '../helpers/network.ts';
+import { eventually, freePort } from '../helpers/network.ts';
 import { createRtmpTarget, type RtmpTarget } from '../helpers/nginx-rtmp-target.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
@@ -42,6 +43,7 @@ describe('restreaming to an RTMP target', () => {
   let streamsFile: string;
   let streamKey: string;
   let playbackId: string;
+  let relay: { streamKey: string; playbackId: string };
 
   function cli(...args: string[]): string {
     const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', streamsFile, '--json', ...args], { encoding: 'utf8' });
@@ -55,7 +57,7 @@ describe('restreaming to an RTMP target', () => {
     return body.streams.find((stream) => stream.playbackId === playbackId);
   };
   const outputState = async (state: string) => {
-    const output = (await streamStatus())?.outputs[0];
+    const output = (await streamStatus())?.outputs.find((candidate) => candidate.url.startsWith('rtmp:'));
     return output?.state === state ? output : undefined;
   };
 
@@ -63,10 +65,18 @@ describe('restreaming to an RTMP target', () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2e-restream-'));
     streamsFile = join(dir, 'streams.json');
     ({ streamKey, playbackId } = JSON.parse(cli('add', 'main')) as { streamKey: string; playbackId: string });
+    relay = JSON.parse(cli('add', 'relay')) as { streamKey: string; playbackId: string };
     target = await createRtmpTarget();
     await target.start();
     cli('outputs', 'add', 'main', target.url, TARGET_KEY);
-    platform = await startTestPlatform('e2e-restream', { edge: 'node', ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN } } });
+    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
+    const rtmpsPort = await freePort();
+    cli('outputs', 'add', 'main', `rtmps://127.0.0.1:${rtmpsPort}/live`, relay.streamKey);
+    platform = await startTestPlatform('e2e-restream', {
+      edge: 'node',
+      ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN }, args: ['--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')] },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -118,6 +128,10 @@ describe('restreaming to an RTMP target', () => {
     expect(back.reconnects).toBeGreaterThanOrEqual(1);
 
     const source = (await streamStatus())!.renditions.find((rendition) => rendition.kind === 'video')!;
+    // The RTMPS output: live, and the stream it feeds on the same sidecar has the source's picture.
+    const all = (await (await fetch(new URL('/streams', platform!.apiUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { streams: StreamView[] };
+    expect((await streamStatus())!.outputs.find((output) => output.url.startsWith('rtmps:'))?.state).toBe('live');
+    expect(all.streams.find((stream) => stream.playbackId === relay.playbackId)?.renditions.find((rendition) => rendition.kind === 'video')).toMatchObject({ width: source.width, height: source.height });
     await publisher.exited;
     const endedAt = Date.now();
     polling = false;
@@ -150,7 +164,7 @@ describe('restreaming to an RTMP target', () => {
     expect(before!.seconds + after!.seconds).toBeLessThan(PUBLISH_SECONDS + 1);
 
     // The target's key: in no log line of the sidecar.
-    expect(platform!.lines.filter((line) => line.includes(TARGET_KEY))).toEqual([]);
+    expect(platform!.lines.filter((line) => line.includes(TARGET_KEY) || line.includes(relay.streamKey))).toEqual([]);
     expect(platform!.linesOf('ingest').some((line) => line.includes('restream output retrying'))).toBe(true);
   });
 });
