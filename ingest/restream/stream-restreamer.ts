@@ -7,6 +7,7 @@
  * publisher's media (a resubscribe) is not sent twice.
  */
 import { FLV_AUDIO_FORMAT_AAC, FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO, FlvTagReader, readVideoInfo, type FlvTag } from '../media/flv-tag-reader.ts';
+import { concatBytes } from '../package/bytes.ts';
 import { RestreamOutput, type Connect, type OutputClock, type OutputStatus, type Prelude } from './restream-output.ts';
 import type { RestreamTarget } from './restream-target.ts';
 
@@ -122,7 +123,7 @@ export class StreamRestreamer {
   /** Metadata and sequence headers, stamped at the keyframe the output begins with. */
   private prelude(timestamp: number): Prelude {
     const parts = [this.metadata, this.videoConfig, this.audioConfig].flatMap((tag) => (tag ? [flvTagBytes(tag.type, timestamp, tag.data)] : []));
-    return { fileHeader: FLV_FILE_HEADER, tags: concat(parts) };
+    return { fileHeader: FLV_FILE_HEADER, tags: concatBytes(parts) };
   }
 }
 
@@ -145,14 +146,4 @@ export function flvTagBytes(type: number, timestamp: number, data: Uint8Array): 
   bytes.set(data, 11);
   view.setUint32(11 + data.length, 11 + data.length);
   return bytes;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
