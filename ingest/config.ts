@@ -20,7 +20,7 @@ type SidecarOptionValues = OptionValues<typeof SIDECAR_OPTIONS>;
 type PlainSettings = Pick<
   SidecarOptionValues,
   | 'rtmpHost' | 'rtmpPort' | 'apiHost' | 'apiPort' | 'adminToken' | 'playbackSecret' | 'open' | 'streamsFile' | 'streamRegistry' | 'stateDir' | 'segmentDuration' | 'chunkDuration'
-  | 'playlistWindow' | 'retention' | 'idleTimeout' | 'reconnectWindow' | 'stallTimeout' | 'logLevel' | 'logFormat'
+  | 'playlistWindow' | 'retention' | 'idleTimeout' | 'reconnectWindow' | 'stallTimeout' | 'logLevel' | 'logFormat' | 'restreamCaFile'
 >;
 
 /** The plain settings, and those several options make together. */
@@ -82,6 +82,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     logFormat: options.logFormat,
     lowLatency: options.lowLatency === 'on',
     thumbnails: options.thumbnails === 'on',
+    restreamCaFile: options.restreamCaFile,
     ladder: {
       rungs: options.ladder,
       passthrough: options.passthrough,

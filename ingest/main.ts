@@ -120,7 +120,7 @@ const registry = new StreamRegistry({
     stallTimeoutMs: config.stallTimeout * 1000,
     thumbnails: config.thumbnails ? new Thumbnails({ ffmpegPath }) : undefined,
     // Copy-only ffmpeg per restream output (no re-encoding): see ingest/restream/ffmpeg-connection.ts.
-    restreamConnect: ffmpegConnector(ffmpegPath),
+    restreamConnect: ffmpegConnector(ffmpegPath, { caFile: config.restreamCaFile }),
   },
 });
 

@@ -118,6 +118,7 @@ export const SIDECAR_OPTIONS = {
     choices: ['on', 'off'],
     help: "on: every live H.264 stream's thumbnail from one keyframe every 10 s (a short-lived ffmpeg; see Thumbnails); off: none",
   },
+  restreamCaFile: { flag: '--restream-ca-file', value: '<path>', env: 'RESTREAM_CA_FILE', help: "PEM CA certificates RTMPS restream targets are verified against (default: the system's)" },
   ladder: {
     flag: '--ladder',
     value: '<rungs>',

@@ -14,7 +14,11 @@ const READ_WRITE_TIMEOUT_US = 10_000_000;
 /** How long a closed connection's ffmpeg may take to send what it holds, milliseconds. */
 const CLOSE_GRACE_MS = 3_000;
 
-export function restreamFfmpegArgs(url: string): string[] {
+/** `caFile`: PEM CAs an RTMPS target's certificate must chain to (default: the system's). */
+export function restreamFfmpegArgs(url: string, options: { caFile?: string } = {}): string[] {
+  // An RTMPS target's certificate and host name are verified (ffmpeg's default is not to): the
+  // key must not go to whoever answers in its place.
+  const tls = url.startsWith('rtmps:') ? ['-tls_verify', '1', ...(options.caFile ? ['-ca_file', options.caFile] : [])] : [];
   return [
     '-hide_banner', '-nostats', '-loglevel', 'info',
     '-f', 'flv', '-i', 'pipe:0',
@@ -23,14 +27,15 @@ export function restreamFfmpegArgs(url: string): string[] {
     // wait for, holding media back for up to 10 s.
     '-map', '0:v?', '-map', '0:a?', '-c', 'copy',
     '-rw_timeout', String(READ_WRITE_TIMEOUT_US),
+    ...tls,
     '-f', 'flv', '-flvflags', 'no_duration_filesize',
     url,
   ];
 }
 
-export function ffmpegConnector(ffmpegPath: string): (target: RestreamTarget, events: ConnectionEvents) => OutputConnection {
+export function ffmpegConnector(ffmpegPath: string, options: { caFile?: string } = {}): (target: RestreamTarget, events: ConnectionEvents) => OutputConnection {
   return (target, events) => {
-    const child = spawn(ffmpegPath, restreamFfmpegArgs(publishUrl(target)), { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(ffmpegPath, restreamFfmpegArgs(publishUrl(target), options), { stdio: ['pipe', 'ignore', 'pipe'] });
     let firstError = '';
     let buffered = '';
     child.stderr.setEncoding('utf8');

@@ -4,7 +4,8 @@
  * duration (copied, not re-encoded); the target killed mid-stream and started again on the same
  * port makes the output retry and go live again by itself, while the stream's own HLS playlist
  * keeps advancing throughout; the target's key is in no log line or API answer. A second output
- * goes over RTMPS (to the sidecar's own RTMPS port, as another stream of it).
+ * goes over RTMPS (to the sidecar's own RTMPS port, as another stream of it), its certificate
+ * verified against the CA file the sidecar is given.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,13 +70,13 @@ describe('restreaming to an RTMP target', () => {
     target = await createRtmpTarget();
     await target.start();
     cli('outputs', 'add', 'main', target.url, TARGET_KEY);
-    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
     const rtmpsPort = await freePort();
     cli('outputs', 'add', 'main', `rtmps://127.0.0.1:${rtmpsPort}/live`, relay.streamKey);
     platform = await startTestPlatform('e2e-restream', {
       edge: 'node',
-      ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN }, args: ['--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')] },
+      ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN }, args: ['--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--restream-ca-file', join(dir, 'cert.pem')] },
     });
   }, 120_000);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FAILED_ATTEMPTS, RestreamOutput, retryDelayMs, type ConnectionEvents, type OutputClock, type OutputConnection, type OutputStatus } from '../../../ingest/restream/restream-output.ts';
 import { redact, redactedUrl } from '../../../ingest/restream/restream-target.ts';
+import { restreamFfmpegArgs } from '../../../ingest/restream/ffmpeg-connection.ts';
 import { flvTagBytes, StreamRestreamer } from '../../../ingest/restream/stream-restreamer.ts';
 import { FlvTagReader, type FlvTag } from '../../../ingest/media/flv-tag-reader.ts';
 
@@ -217,5 +218,15 @@ describe('stream restreamer', () => {
     const media = fast.tags().filter((tag) => tag.type === 9 && tag.data[1] === 1).map((tag) => tag.timestamp);
     expect(media).toHaveLength(30);
     for (let i = 1; i < media.length; i++) expect(media[i]!).toBeGreaterThan(media[i - 1]!);
+  });
+});
+
+describe('the restream ffmpeg', () => {
+  it('copies audio and video without re-encoding, and verifies an RTMPS target\'s certificate', () => {
+    const rtmp = restreamFfmpegArgs('rtmp://example.com/app/key');
+    expect(rtmp.join(' ')).toContain('-map 0:v? -map 0:a? -c copy');
+    expect(rtmp).not.toContain('-tls_verify');
+    expect(restreamFfmpegArgs('rtmps://example.com/app/key').join(' ')).toContain('-tls_verify 1');
+    expect(restreamFfmpegArgs('rtmps://example.com/app/key', { caFile: '/ca.pem' }).join(' ')).toContain('-tls_verify 1 -ca_file /ca.pem');
   });
 });
