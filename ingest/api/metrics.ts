@@ -1,5 +1,6 @@
 /** The sidecar's Prometheus metrics, through prom-client (one registry per sidecar). */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OutputMetrics } from '../publish/output-metrics.ts';
 
 export class IngestMetrics {
   readonly registry = new Registry();
@@ -97,4 +98,19 @@ export class IngestMetrics {
     labelNames: ['stream'] as const,
     registers: [this.registry],
   });
+
+  /** These metrics as a stream's output counts into them (publish/ knows only OutputMetrics). */
+  forStreamOutput(): OutputMetrics {
+    return {
+      timeUpload: (object) => {
+        const end = this.uploadSeconds.startTimer({ object });
+        return () => void end();
+      },
+      segmentDropped: () => this.segmentsDropped.inc(),
+      segmentStored: (kind) => this.segmentsStored.inc({ kind }),
+      partAnnounced: () => this.partsAnnounced.inc(),
+      partFailed: () => this.partsFailed.inc(),
+      objectDeleted: () => this.objectsDeleted.inc(),
+    };
+  }
 }

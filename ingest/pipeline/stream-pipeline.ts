@@ -3,113 +3,22 @@
  * reconnects within the reconnect window, or an ffmpeg that crashes and is restarted, continues
  * the same stream (same numbering, a discontinuity at the join) instead of starting a new one.
  */
-import type { Logger } from 'pino';
-import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import type { IngestMetrics } from '../api/metrics.ts';
-import type { OutputMetrics } from '../publish/output-metrics.ts';
-import type { Retention } from '../publish/retention.ts';
 import { StreamOutput } from '../publish/stream-output.ts';
-import type { LiveChannelSink } from '../upload/part-sink.ts';
-import type { UploadLimits } from '../upload/upload-queue.ts';
 import { SourceProbe } from '../media/source-probe.ts';
-import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
+import { planLadder, SOURCE_RENDITION, withEncodedTop, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
-import type { CmafTrack } from '../package/cmaf-track.ts';
 import { EncoderRun } from './encoder-run.ts';
+import type { PipelineState, PipelineStats, StreamPipelineOptions } from './pipeline-types.ts';
 import { RemuxRun, type MediaRun } from './remux-run.ts';
+import { RestartBudget } from './restart-budget.ts';
 import { chooseRun } from './run-choice.ts';
-import { RateWindow } from './rate-window.ts';
+import { InputStats } from './input-stats.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
-import type { StreamThumbnailer, Thumbnails } from '../thumbnails/stream-thumbnails.ts';
-import type { Connect, OutputStatus } from '../restream/restream-output.ts';
-import type { RestreamTarget } from '../restream/restream-target.ts';
-import { StreamRestreamer } from '../restream/stream-restreamer.ts';
+import type { StreamThumbnailer } from '../thumbnails/stream-thumbnails.ts';
+import { restreamerForStream, type StreamRestreamer } from '../restream/stream-restreamer.ts';
 
-export interface PipelineSettings {
-  ffmpegPath: string;
-  ladder: LadderConfig;
-  /** Seconds. */
-  targetSegmentDuration: number;
-  /** Seconds: the longest chunk, and the low-latency part target. */
-  chunkDuration: number;
-  /** Where low-latency parts go; unset: segments only. */
-  partSink?: LiveChannelSink;
-  windowSegments: number;
-  retention: Retention;
-  /** How long ffmpeg may take to flush after its input ends, milliseconds. */
-  drainTimeoutMs: number;
-  /** A publisher that sends nothing for this long is disconnected, milliseconds. */
-  idleTimeoutMs: number;
-  /** How long a stream waits for its publisher to come back before it ends, milliseconds (0: it ends at once). */
-  reconnectWindowMs: number;
-  /** ffmpeg that writes nothing for this long while fed is killed and restarted, milliseconds. */
-  stallTimeoutMs: number;
-  uploadLimits?: UploadLimits;
-  /** Where streams are stored, for messages (never a secret), e.g. "edge write API at https://…". */
-  storageName?: string;
-  /** Makes the streams' thumbnails from their keyframes; unset: none. */
-  thumbnails?: Thumbnails;
-  /** Opens a restream output's connection (ingest/restream/ffmpeg-connection.ts); unset: no restreaming. */
-  restreamConnect?: Connect;
-}
+export type { PipelineSettings, PipelineState, PipelineStats, RenditionInfo, StreamPipelineOptions, StreamProblemCode } from './pipeline-types.ts';
 
-export interface StreamPipelineOptions extends PipelineSettings {
-  streamId: string;
-  store: ObjectStore;
-  log: Logger;
-  metrics: IngestMetrics;
-  now?: () => number;
-  /** Whether viewers need a playback token (written into the stream's status document). */
-  playback: 'public' | 'signed';
-  /** The stream's renditions when they are already known (a stream taken up after a restart). */
-  renditions?: readonly Rendition[];
-  /** A new publish: another sidecar's live playlists are continued only within this (StreamOutputOptions.takeOverWithinMs). */
-  takeOverWithinMs?: number;
-  /** Where the stream is restreamed to, from its first publish (ingest/restream/). */
-  outputs?: readonly RestreamTarget[];
-  /** The stream's renditions were chosen (from its first publisher's source). */
-  onLadder?(renditions: readonly Rendition[]): void;
-  /** The stream has ended and everything is stored. */
-  onEnded(): void;
-  /** Something went wrong that a platform's operator hears of (a stream.errored webhook); logged as well. */
-  onProblem?(code: StreamProblemCode, message: string): void;
-}
-
-/** Why a stream is in trouble (shared/webhooks.ts WEBHOOK_ERROR_CODES). */
-export type StreamProblemCode = 'unsupported-source' | 'gop-out-of-range' | 'encoder-failing' | 'storage-failing';
-
-export type PipelineState = 'live' | 'reconnecting' | 'ending' | 'ended';
-
-export interface RenditionInfo {
-  name: string;
-  kind: 'video' | 'audio';
-  codec: string;
-  width?: number;
-  height?: number;
-}
-
-export interface PipelineStats {
-  session: string | undefined;
-  since: number;
-  state: PipelineState;
-  /** Publish sessions after the first: publisher reconnects and encoder restarts. */
-  restarts: number;
-  renditions: RenditionInfo[];
-  inputBitsPerSecond: number;
-  inputFramesPerSecond: number;
-  /** Media seconds packaged per wall-clock second (1 = keeping up with real time). */
-  encodeSpeed: number;
-  uploadLagMs: number | undefined;
-  /** The restream outputs and their states (keys redacted). */
-  outputs: OutputStatus[];
-}
-
-const STATS_WINDOW_MS = 10_000;
-// ffmpeg restarts: backoff doubles from the first delay; too many within the period gives up.
-const RESTART_FIRST_DELAY_MS = 250;
-const RESTART_MAX_DELAY_MS = 8_000;
-const RESTART_PERIOD_MS = 60_000;
-const RESTARTS_PER_PERIOD = 5;
 // The source probe: how much beyond one segment of media, and how long in wall time, it waits for
 // a second keyframe; and the most it buffers meanwhile.
 const PROBE_EXTRA_MEDIA_SECONDS = 0.2;
@@ -138,12 +47,10 @@ export class StreamPipeline {
   private run: MediaRun | undefined;
   private lastRun: MediaRun | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly restarts: number[] = [];
+  private readonly restartBudget = new RestartBudget();
   private finishing: Promise<void> | undefined;
   private lastInputAt: number;
-  private readonly inputBytes = new RateWindow(STATS_WINDOW_MS);
-  private readonly videoFrames = new RateWindow(STATS_WINDOW_MS);
-  private readonly videoSeconds = new RateWindow(STATS_WINDOW_MS);
+  private readonly input = new InputStats();
   private readonly idleWatch: NodeJS.Timeout;
   /** One per stream, so that a refused credential is reported once per stream, not per write. */
   private readonly reportStorageTrouble: (error: unknown) => void;
@@ -161,15 +68,7 @@ export class StreamPipeline {
     this.startedAt = this.lastInputAt = this.now();
     if (options.renditions) this.adoptLadder(options.renditions);
     this.thumbnails = options.thumbnails?.forStream({ streamId: options.streamId, store: options.store, log: options.log });
-    if (options.outputs?.length && options.restreamConnect) {
-      this.restreamer = new StreamRestreamer({
-        targets: options.outputs,
-        connect: options.restreamConnect,
-        // The status holds the URL with the key redacted, and the reason redacted.
-        onChange: ({ id, url, state, reason }) => options.log[state === 'live' || state === 'connecting' ? 'info' : 'warn']({ output: id, url }, `restream output ${state}${reason ? `: ${reason}` : ''}`),
-        onProblem: (message) => options.log.warn(message),
-      });
-    }
+    this.restreamer = restreamerForStream(options.outputs, options.restreamConnect, options.log);
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
   }
@@ -189,7 +88,7 @@ export class StreamPipeline {
         ? { sink: options.partSink, partTarget: options.chunkDuration, onTrouble: (message) => options.log.warn(message) }
         : undefined,
       now: this.now,
-      metrics: outputMetrics(options.metrics),
+      metrics: options.metrics.forStreamOutput(),
       onError: this.reportStorageTrouble,
       onBacklog: (seconds, segments) =>
         options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
@@ -332,14 +231,8 @@ export class StreamPipeline {
       stallTimeoutMs: this.options.stallTimeoutMs,
       output,
       log: this.options.log,
-      // One video rendition stands for the source: every rung carries each of its frames
-      // (scaled, never resampled), so counting them all reported 90 fps for a 30 fps source.
-      onChunk: (track, samples) => {
-        if (track === referenceVideoTrack(run, renditions)) this.videoFrames.add(samples, this.now());
-      },
-      onSegment: (track, seconds) => {
-        if (track === referenceVideoTrack(run, renditions)) this.videoSeconds.add(seconds, this.now());
-      },
+      onChunk: (track, frames) => this.input.packaged(run, renditions, track, { frames }, this.now()),
+      onSegment: (track, seconds) => this.input.packaged(run, renditions, track, { seconds }, this.now()),
       onKeyframeOverdue: () => void this.keyframeOverdue(run),
       onUnexpectedExit: (reason) => void this.runFailed(run, reason),
     });
@@ -403,19 +296,17 @@ export class StreamPipeline {
     log.error(`${run.pid === undefined ? 'the run' : 'ffmpeg'} stopped while the stream was live: ${reason}`);
     this.options.metrics.ffmpegFailures.inc();
     await run.settle();
-    const now = this.now();
-    while (this.restarts.length > 0 && this.restarts[0]! < now - RESTART_PERIOD_MS) this.restarts.shift();
-    if (this.restarts.length >= RESTARTS_PER_PERIOD) {
-      log.error(`ffmpeg failed ${this.restarts.length + 1} times within ${RESTART_PERIOD_MS / 1000} s; disconnecting the publisher`);
-      this.options.onProblem?.('encoder-failing', `ffmpeg failed ${this.restarts.length + 1} times within ${RESTART_PERIOD_MS / 1000} s: ${reason}`.slice(0, 300));
+    const decision = this.restartBudget.next(this.now());
+    if (decision.giveUp) {
+      log.error(`ffmpeg failed ${decision.failures} times within ${decision.periodSeconds} s; disconnecting the publisher`);
+      this.options.onProblem?.('encoder-failing', `ffmpeg failed ${decision.failures} times within ${decision.periodSeconds} s: ${reason}`.slice(0, 300));
       this.control?.disconnect();
       return;
     }
-    const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** this.restarts.length);
-    this.restarts.push(now);
+    const delay = decision.delayMs;
     await new Promise((resolve) => setTimeout(resolve, delay));
     if (!this.control || this.run || this.probe || this.finishing) return;
-    log.warn(`restarting ffmpeg (restart ${this.restarts.length} within ${RESTART_PERIOD_MS / 1000} s, after ${delay} ms)`);
+    log.warn(`restarting ffmpeg (restart ${decision.restart} within ${decision.periodSeconds} s, after ${delay} ms)`);
     this.options.metrics.ffmpegRestarts.inc();
     this.beginProbe();
     // A fresh FLV stream for the new ffmpeg: header, codec configuration, the current GOP.
@@ -434,7 +325,7 @@ export class StreamPipeline {
   private write(flv: Buffer): void {
     const now = this.now();
     this.lastInputAt = now;
-    this.inputBytes.add(flv.length, now);
+    this.input.received(flv.length, now);
     this.options.metrics.bytesIn.inc(flv.length);
     this.thumbnails?.write(flv);
     this.restreamer?.write(flv);
@@ -458,35 +349,9 @@ export class StreamPipeline {
         const track = tracks?.get(rendition.name);
         return track ? [{ name: rendition.name, kind: track.kind, codec: track.codec, width: track.width, height: track.height }] : [];
       }),
-      inputBitsPerSecond: Math.round(this.inputBytes.perSecond(now, this.startedAt) * 8),
-      inputFramesPerSecond: Math.round(this.videoFrames.perSecond(now, this.startedAt) * 100) / 100,
-      encodeSpeed: Math.round(this.videoSeconds.perSecond(now, this.startedAt) * 100) / 100,
+      ...this.input.rates(now, this.startedAt),
       uploadLagMs: this.output?.lastUploadLagMs,
       outputs: this.restreamer?.status() ?? [],
     };
   }
-}
-
-/** The sidecar's metrics as a stream's output counts into them. */
-function outputMetrics(metrics: IngestMetrics): OutputMetrics {
-  return {
-    timeUpload: (object) => {
-      const end = metrics.uploadSeconds.startTimer({ object });
-      return () => void end();
-    },
-    segmentDropped: () => metrics.segmentsDropped.inc(),
-    segmentStored: (kind) => metrics.segmentsStored.inc({ kind }),
-    partAnnounced: () => metrics.partsAnnounced.inc(),
-    partFailed: () => metrics.partsFailed.inc(),
-    objectDeleted: () => metrics.objectsDeleted.inc(),
-  };
-}
-
-/** The run's track of its first video rendition (the source's picture size), once its init segment is in. */
-function referenceVideoTrack(run: MediaRun, renditions: readonly Rendition[]): CmafTrack | undefined {
-  for (const rendition of renditions) {
-    const track = run.tracks.get(rendition.name);
-    if (track?.kind === 'video') return track;
-  }
-  return undefined;
 }

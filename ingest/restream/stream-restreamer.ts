@@ -6,6 +6,7 @@
  * clock starting again at 0) continues after the last tag sent, and a replay of the same
  * publisher's media (a resubscribe) is not sent twice.
  */
+import type { Logger } from 'pino';
 import { FLV_AUDIO_FORMAT_AAC, FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO, FlvTagReader, readVideoInfo, type FlvTag } from '../media/flv-tag-reader.ts';
 import { concatBytes } from '../package/bytes.ts';
 import { RestreamOutput, type Connect, type OutputClock, type OutputStatus, type Prelude } from './restream-output.ts';
@@ -146,4 +147,15 @@ export function flvTagBytes(type: number, timestamp: number, data: Uint8Array): 
   bytes.set(data, 11);
   view.setUint32(11 + data.length, 11 + data.length);
   return bytes;
+}
+
+/** A stream's restreamer when it has outputs and the sidecar can connect them, logging each output's changes (its URL and reason redacted). */
+export function restreamerForStream(targets: readonly RestreamTarget[] | undefined, connect: Connect | undefined, log: Logger): StreamRestreamer | undefined {
+  if (!targets?.length || !connect) return undefined;
+  return new StreamRestreamer({
+    targets,
+    connect,
+    onChange: ({ id, url, state, reason }) => log[state === 'live' || state === 'connecting' ? 'info' : 'warn']({ output: id, url }, `restream output ${state}${reason ? `: ${reason}` : ''}`),
+    onProblem: (message) => log.warn(message),
+  });
 }
