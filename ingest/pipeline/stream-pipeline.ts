@@ -5,12 +5,13 @@
  */
 import { StreamOutput } from '../publish/stream-output.ts';
 import { SourceProbe } from '../media/source-probe.ts';
-import { planLadder, SOURCE_RENDITION, withEncodedTop, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
+import type { Rendition, SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import { EncoderRun } from './encoder-run.ts';
 import type { PipelineState, PipelineStats, StreamPipelineOptions } from './pipeline-types.ts';
 import { RemuxRun, type MediaRun } from './remux-run.ts';
 import { RestartBudget } from './restart-budget.ts';
+import { runRenditions } from './run-renditions.ts';
 import { chooseRun } from './run-choice.ts';
 import { InputStats } from './input-stats.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
@@ -196,23 +197,14 @@ export class StreamPipeline {
 
   /** This run's renditions: the stream's ladder, with the top passed through when this source allows it. */
   private renditionsFor(facts: SourceFacts): readonly Rendition[] {
-    const log = this.options.log;
-    const plan = planLadder(facts, this.options.ladder, this.options.targetSegmentDuration);
-    const source = facts.video ? `${facts.video.width}x${facts.video.height}` : 'no video';
-    const top = this.encodeTopFromNowOn ?? plan.encodeReason;
-    if (!this.renditions) {
-      log.info({ ladder: plan.renditions.map((rendition) => rendition.name), source }, `ladder chosen${top ? `; the top rendition is encoded: ${top}` : '; the source passes through'}`);
-      this.adoptLadder(plan.renditions);
-      this.options.onLadder?.(plan.renditions);
-      return plan.renditions;
+    const { ladder, targetSegmentDuration, log } = this.options;
+    const decided = runRenditions({ facts, ladder, targetSegmentDuration, streamLadder: this.renditions, encodeTopFromNowOn: this.encodeTopFromNowOn });
+    for (const note of decided.notes) log[note.level](note.fields ?? {}, note.message);
+    if (decided.chosenLadder) {
+      this.adoptLadder(decided.chosenLadder);
+      this.options.onLadder?.(decided.chosenLadder);
     }
-    const planned = new Map(plan.renditions.map((rendition) => [rendition.name, rendition]));
-    if ([...planned.keys()].join() !== this.renditions.map((rendition) => rendition.name).join()) {
-      log.warn({ ladder: this.renditions.map((rendition) => rendition.name), source }, 'the source changed since the stream started; keeping its ladder');
-    }
-    const renditions = this.renditions.map((rendition) => (rendition.name === SOURCE_RENDITION ? (planned.get(SOURCE_RENDITION) ?? rendition) : rendition));
-    if (top) log.info(`the top rendition is encoded: ${top}`);
-    return this.encodeTopFromNowOn ? withEncodedTop(renditions, this.options.ladder, facts.video?.height ?? 0) : renditions;
+    return decided.renditions;
   }
 
   /** `mediaZeroAt`: when the first media fed to this run was captured (epoch ms), the clock of its playlists. */
