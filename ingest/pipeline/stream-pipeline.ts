@@ -3,7 +3,7 @@
  * reconnects within the reconnect window, or an ffmpeg that crashes and is restarted, continues
  * the same stream (same numbering, a discontinuity at the join) instead of starting a new one.
  */
-import { StreamOutput } from '../publish/stream-output.ts';
+import type { StreamOutput } from '../publish/stream-output.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import type { Rendition, SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
@@ -11,6 +11,7 @@ import { EncoderRun } from './encoder-run.ts';
 import type { PipelineState, PipelineStats, StreamPipelineOptions } from './pipeline-types.ts';
 import { RemuxRun, type MediaRun } from './remux-run.ts';
 import { RestartBudget } from './restart-budget.ts';
+import { setUpStreamOutput } from './stream-output-setup.ts';
 import { runRenditions } from './run-renditions.ts';
 import { chooseRun } from './run-choice.ts';
 import { InputStats } from './input-stats.ts';
@@ -75,32 +76,9 @@ export class StreamPipeline {
   }
 
   private adoptLadder(renditions: readonly Rendition[]): StreamOutput {
-    const options = this.options;
     this.renditions = renditions;
-    const output = new StreamOutput({
-      streamId: options.streamId,
-      renditions,
-      store: options.store,
-      targetSegmentDuration: options.targetSegmentDuration,
-      windowSegments: options.windowSegments,
-      retention: options.retention,
-      playback: options.playback,
-      lowLatency: options.partSink
-        ? { sink: options.partSink, partTarget: options.chunkDuration, onTrouble: (message) => options.log.warn(message) }
-        : undefined,
-      now: this.now,
-      metrics: options.metrics.forStreamOutput(),
-      onError: this.reportStorageTrouble,
-      onBacklog: (seconds, segments) =>
-        options.log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
-      limits: options.uploadLimits,
-      takeOverWithinMs: options.takeOverWithinMs,
-    });
-    this.output = output;
-    void output.restoreFromStorage().then((takenOver) => {
-      if (takenOver) options.log.warn('took the stream over from platform state: its stored live playlists continue after a discontinuity (their sidecar stopped without ending them)');
-    });
-    return output;
+    this.output = setUpStreamOutput(this.options, renditions, this.now, this.reportStorageTrouble);
+    return this.output;
   }
 
   /** Taken up after a sidecar restart: the stream waits for its publisher as after a disconnect. */
