@@ -17,6 +17,7 @@ import { DEFAULT_LADDER_CONFIG } from '../ingest/transcode/ladder.ts';
 import { FfmpegNotFoundError, locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import type { BenchContext, ServersUnderTest, Stoppable } from './bench/bench-context.ts';
 import { runAvailabilityStage } from './bench/availability-stage.ts';
+import { runRestreamStage } from './bench/restream-stage.ts';
 import { runCapacityStage } from './bench/capacity-stage.ts';
 import { runEdgeStage } from './bench/edge-stage.ts';
 import { runLadderStage } from './bench/ladder-stage.ts';
@@ -34,7 +35,7 @@ import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { freePort } from './lib/free-port.ts';
 import { positiveInteger } from './lib/cli-numbers.ts';
 
-const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar', 'thumbnails'] as const;
+const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar', 'thumbnails', 'restream'] as const;
 type Stage = (typeof STAGES)[number];
 
 function stageList(value: string): Stage[] {
@@ -59,7 +60,7 @@ function integerList(value: string): number[] {
 
 const program = new Command('bench')
   .description("Our platform side by side with the blog's nginx-rtmp server: latency, availability, ladder cost, capacity, edge, memory.")
-  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')}; sidecar and thumbnails only when named)`).default(STAGES.filter((stage) => stage !== 'sidecar' && stage !== 'thumbnails')).argParser(stageList))
+  .addOption(new Option('--only <stages>', `stages to run, comma-separated (${STAGES.join(', ')}; sidecar, thumbnails and restream only when named)`).default(STAGES.filter((stage) => stage !== 'sidecar' && stage !== 'thumbnails' && stage !== 'restream')).argParser(stageList))
   .addOption(new Option('--runs <n>', 'runs per measurement (medians are reported)').default(3).argParser(positiveInteger))
   .addOption(new Option('--seconds <n>', 'seconds measured per run').default(20).argParser(positiveInteger))
   .option('--long', 'memory drift over 10 minutes (default: 1 minute)', false)
@@ -246,6 +247,7 @@ try {
     results.sidecar = await runStage('sidecar', options.stageMinutes, (context) => runSidecarCostStage(context, { publishers: options.sidecarPublishers, cpuProfileDir: options.sidecarCpuProf }));
   }
   if (selected.has('thumbnails')) results.thumbnails = await runStage('thumbnails', options.stageMinutes, runThumbnailCostStage);
+  if (selected.has('restream')) results.restream = await runStage('restream', options.stageMinutes, runRestreamStage);
   if (selected.has('memory')) results.memory = await runStage('memory', options.long ? 16 : options.stageMinutes, runMemoryStage);
 } finally {
   status('stopping every process started…');

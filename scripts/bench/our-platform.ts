@@ -42,6 +42,8 @@ export interface OurSidecarOptions {
   nodeFlags?: string[];
   /** More environment for the sidecar (e.g. allocator settings to compare). */
   env?: Record<string, string>;
+  /** Keyed publishing from this streams file instead of open mode. */
+  streamsFile?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSi
     onLine: (_tag, line) => options.onLine?.(line),
     ingest: {
       edgeUrl: edge.origin,
+      streamsFile: options.streamsFile,
       reconnectWindow: 0,
       api: options.api !== undefined,
       args: ['--rtmp-host', '127.0.0.1', ...(options.extraArgs ?? [])],

@@ -6,6 +6,7 @@ import type { LatencyResult } from './latency-stage.ts';
 import type { MemoryResult } from './memory-stage.ts';
 import type { SidecarCostResult } from './sidecar-cost-stage.ts';
 import { thumbnailCostLines, type ThumbnailCostResult } from './thumbnail-cost-stage.ts';
+import { restreamLines, type RestreamResult } from './restream-stage.ts';
 
 /** The goals of issues #10 and #21, as printed next to the figures. */
 export const GOALS = {
@@ -164,6 +165,7 @@ export function summaryLines(results: Record<string, unknown>): string[] {
     // Only when the stage ran (it runs when named).
     ...(results.sidecar === undefined ? [] : isResult<SidecarCostResult>(results.sidecar) ? sidecarCostLines(results.sidecar) : failed('sidecar', results.sidecar)),
     ...(results.thumbnails === undefined ? [] : isResult<ThumbnailCostResult>(results.thumbnails) ? thumbnailCostLines(results.thumbnails) : failed('thumbnails', results.thumbnails)),
+    ...(results.restream === undefined ? [] : isResult<RestreamResult>(results.restream) ? restreamLines(results.restream) : failed('restream', results.restream)),
   ];
 }
 
