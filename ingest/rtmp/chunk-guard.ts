@@ -10,78 +10,13 @@
  * sockets, no clock.
  */
 import type { ByteBudget } from './byte-budget.ts';
+import { COMMAND_MESSAGE_LIMIT, MAX_CHUNK_SIZE, UNPUBLISHED_MEMORY_LIMIT, type ChunkGuardLimits, type GuardVerdict, type GuardViolation, type GuardViolationReason } from './chunk-guard-policy.ts';
+import {
+  COMMAND_MESSAGE_TYPES, CONTROL_MESSAGE_LENGTH, DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP_MARK, HANDSHAKE_BYTES, MAX_HANDLED_CLOCK, MEDIA_MESSAGE_TYPES, MESSAGE_HEADER_BYTES,
+  PARSER_SLACK_BYTES, readUint24, readUint32, RTMP_VERSION, TYPE_SET_CHUNK_SIZE,
+} from './rtmp-chunk-format.ts';
 
-/** Why a connection is refused; also the `reason` label of the refusal metric. */
-export type GuardViolationReason =
-  | 'bad-handshake'
-  | 'chunk-stream-id'
-  | 'chunk-stream-limit'
-  | 'chunk-header'
-  | 'message-too-large'
-  | 'media-before-publish'
-  | 'control-message'
-  | 'chunk-size'
-  | 'connection-memory'
-  | 'total-memory';
-
-export interface GuardViolation {
-  reason: GuardViolationReason;
-  /** For the log: numbers and message types only, never payload bytes (a stream name is a key). */
-  detail: string;
-}
-
-/**
- * What may go on to node-media-server: the first `passed` bytes (all of them, or up to the end of
- * a command it must act on before the rest can be judged), or nothing.
- */
-export type GuardVerdict = { passed: number } | { violation: GuardViolation };
-
-export interface ChunkGuardLimits {
-  /** Largest audio, video or data message of an accepted publisher (a keyframe), bytes. */
-  maxMessageSize: number;
-  /** Chunk stream ids one connection may use (node-media-server keeps a buffer per id, forever). */
-  maxChunkStreams: number;
-  /** node-media-server's message buffers for one accepted publisher, all chunk streams together, bytes. */
-  maxPublisherMemory: number;
-}
-
-/**
- * Commands (connect, publish, ...) and control messages are small: a connect with every optional
- * field OBS and ffmpeg send is under 1 kB. So is everything a peer sends before its publish is
- * accepted, so an unauthenticated peer can make node-media-server allocate little.
- */
-export const COMMAND_MESSAGE_LIMIT = 64 * 1024;
-/** node-media-server's message buffers for a connection that is not (yet) an accepted publisher. */
-export const UNPUBLISHED_MEMORY_LIMIT = 256 * 1024;
-/** Set Chunk Size: the spec allows 1..2^31-1; encoders use 128..65536 (node-media-server sends 65535). */
-export const MAX_CHUNK_SIZE = 65_536;
-
-const RTMP_VERSION = 3;
-const HANDSHAKE_BLOCK = 1536;
-/** C0 (the version byte), C1 and C2. */
-const HANDSHAKE_BYTES = 1 + HANDSHAKE_BLOCK + HANDSHAKE_BLOCK;
-const DEFAULT_CHUNK_SIZE = 128;
-/** Message header length by chunk format (fmt) 0..3. */
-const MESSAGE_HEADER_BYTES = [11, 7, 3, 0] as const;
-const EXTENDED_TIMESTAMP_MARK = 0xffffff;
-/** node-media-server allocates this much beyond the announced length of a message. */
-const PARSER_SLACK_BYTES = 1024;
-/** node-media-server drops (does not act on) a message whose clock went past 32 bits. */
-const MAX_HANDLED_CLOCK = 0xffffffff;
-
-const TYPE_SET_CHUNK_SIZE = 1;
-/** Protocol control messages and the exact payload length each has. */
-const CONTROL_MESSAGE_LENGTH = new Map<number, number>([
-  [1, 4], // Set Chunk Size
-  [2, 4], // Abort
-  [3, 4], // Acknowledgement
-  [5, 4], // Window Acknowledgement Size
-  [6, 5], // Set Peer Bandwidth
-]);
-/** Audio, video, AMF3 and AMF0 data, aggregate: what only an accepted publisher sends. */
-const MEDIA_MESSAGE_TYPES = new Set([8, 9, 15, 18, 22]);
-/** AMF3 and AMF0 commands (connect, publish, ...). */
-const COMMAND_MESSAGE_TYPES = new Set([17, 20]);
+export { COMMAND_MESSAGE_LIMIT, MAX_CHUNK_SIZE, UNPUBLISHED_MEMORY_LIMIT, type ChunkGuardLimits, type GuardVerdict, type GuardViolation, type GuardViolationReason };
 
 /** What node-media-server keeps per chunk stream id, as far as parsing and allocation go. */
 interface ChunkStreamState {
@@ -363,12 +298,4 @@ export class RtmpChunkGuard {
   private refuse(reason: GuardViolationReason, detail: string): void {
     this.violation ??= { reason, detail };
   }
-}
-
-function readUint24(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 16) | (bytes[at + 1]! << 8) | bytes[at + 2]!;
-}
-
-function readUint32(bytes: Uint8Array, at: number): number {
-  return bytes[at]! * 0x1000000 + readUint24(bytes, at + 1);
 }
