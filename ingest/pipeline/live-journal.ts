@@ -10,7 +10,7 @@ import type { Rendition } from '../transcode/ladder.ts';
 export interface JournalEntry {
   streamId: string;
   /** The stream's name for logs (never a key). */
-  label: string;
+  name: string;
   since: string;
   /** The stream's ladder, once its source chose it. */
   renditions?: Rendition[];
@@ -43,9 +43,9 @@ export class LiveJournal {
   }
 
   /** Records an open stream, or adds facts to its entry (what is not given is kept). */
-  record(streamId: string, label: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed'; keyed?: boolean } = {}): void {
+  record(streamId: string, name: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed'; keyed?: boolean } = {}): void {
     const previous = this.entries.find((entry) => entry.streamId === streamId);
-    const entry: JournalEntry = { streamId, label, since: previous?.since ?? new Date().toISOString() };
+    const entry: JournalEntry = { streamId, name, since: previous?.since ?? new Date().toISOString() };
     const ladder = facts.renditions ?? previous?.renditions;
     if (ladder) entry.renditions = [...ladder];
     const playback = facts.playback ?? previous?.playback;
@@ -70,12 +70,14 @@ export class LiveJournal {
       throw new Error(`${this.path} is unreadable (${(error as Error).message}); remove it to start afresh`);
     }
     if (!Array.isArray(parsed)) throw new Error(`${this.path}: expected a list of streams`);
+    // A journal written before entries had `name` calls it `label`: streams open across the upgrade are taken up.
+    for (const entry of parsed) if (typeof entry === 'object' && entry !== null && 'label' in entry && !('name' in entry)) entry.name = entry.label;
     return parsed.filter(
       (entry): entry is JournalEntry =>
         typeof entry === 'object' &&
         entry !== null &&
         isStreamId(String(entry.streamId)) &&
-        typeof entry.label === 'string' &&
+        typeof entry.name === 'string' &&
         (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))) &&
         (entry.playback === undefined || entry.playback === 'public' || entry.playback === 'signed') &&
         (entry.keyed === undefined || typeof entry.keyed === 'boolean'),

@@ -163,7 +163,7 @@ export class StreamRegistry {
     // node-media-server ends a second publisher of the same stream name (key) at once, before an
     // answer from the network could come: a stream known to be live is refused now, saying why.
     const known = this.options.access.known?.(request.name);
-    if (known && !('refuse' in known) && this.live.get(known.streamId)?.pipeline.hasPublisher) return refuse(`stream "${known.label}" already has a publisher`, 'already-live');
+    if (known && !('refuse' in known) && this.live.get(known.streamId)?.pipeline.hasPublisher) return refuse(`stream "${known.name}" already has a publisher`, 'already-live');
     const access = this.options.access.resolve(request.name);
     // The platform's registry answers over the network: the connection waits (RtmpServer holds it).
     if (access instanceof Promise) return access.then((decided) => this.decideWith(request, decided, refuse));
@@ -174,7 +174,7 @@ export class StreamRegistry {
     const { log } = this.options;
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
     if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
-    const { streamId, label, playback, credential, reconnectWindowSeconds, retention, outputs } = access;
+    const { streamId, name, playback, credential, reconnectWindowSeconds, retention, outputs } = access;
     const existingStream = this.live.get(streamId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {
       // A keyless name that happens to be a keyed stream's id (its public playback id): never
@@ -182,18 +182,18 @@ export class StreamRegistry {
       return refuse(`stream "${streamId}" publishes only with its stream key`, 'unknown-key');
     }
     const existing = existingStream?.pipeline;
-    if (existing?.hasPublisher) return refuse(`stream "${label}" already has a publisher`, 'already-live');
+    if (existing?.hasPublisher) return refuse(`stream "${name}" already has a publisher`, 'already-live');
     if (existing && existing.state !== 'reconnecting') {
-      return refuse(`stream "${label}" is still closing its previous connection; publish again in a moment`, 'busy');
+      return refuse(`stream "${name}" is still closing its previous connection; publish again in a moment`, 'busy');
     }
 
     return {
       accept: (control) => {
         let pipeline = existing;
         if (!pipeline) {
-          const streamLog = log.child({ stream: label, playbackId: streamId });
+          const streamLog = log.child({ stream: name, playbackId: streamId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(streamId, label, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
+          pipeline = this.newPipeline(streamId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
@@ -204,7 +204,7 @@ export class StreamRegistry {
         });
         const events = this.options.events;
         if (!events) return handler;
-        const subject = { playbackId: streamId, ...(credential ? { name: label } : {}) };
+        const subject = { playbackId: streamId, ...(credential ? { name } : {}) };
         if (live) live.activeReported = false;
         // A publisher refused for the lease (another sidecar holds the stream, or is being taken
         // over from) never connected as far as the platform's events go: they wait for the lease.
@@ -233,12 +233,12 @@ export class StreamRegistry {
     const entries = this.options.journal?.list() ?? [];
     for (const entry of entries) {
       if (this.live.has(entry.streamId)) continue;
-      const streamLog = this.options.log.child({ stream: entry.label, playbackId: entry.streamId });
+      const streamLog = this.options.log.child({ stream: entry.name, playbackId: entry.streamId });
       streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
       // A journal from before ladders were recorded: those streams had the passthrough pair.
       // A journal from before `keyed` was recorded: a signed or still configured stream was keyed.
       const keyed = entry.keyed ?? (entry.playback === 'signed' || this.options.access.isConfigured(entry.streamId));
-      this.newPipeline(entry.streamId, entry.label, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }, true).awaitReconnect();
+      this.newPipeline(entry.streamId, entry.name, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }, true).awaitReconnect();
     }
     return entries.length;
   }
@@ -266,7 +266,7 @@ export class StreamRegistry {
 
   private newPipeline(
     streamId: string,
-    label: string,
+    name: string,
     log: Logger,
     known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; outputs?: readonly RestreamTarget[] },
     /** From this sidecar's journal (it was open here): its stored live playlists are its own to continue. */
@@ -274,7 +274,7 @@ export class StreamRegistry {
   ): StreamPipeline {
     const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
     const events = this.options.events;
-    const subject = { playbackId: streamId, ...(known.keyed ? { name: label } : {}) };
+    const subject = { playbackId: streamId, ...(known.keyed ? { name } : {}) };
     const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
@@ -288,7 +288,7 @@ export class StreamRegistry {
       renditions: known.renditions,
       outputs: known.outputs,
       playback: known.playback,
-      onLadder: (ladder) => this.options.journal?.record(streamId, label, { renditions: ladder }),
+      onLadder: (ladder) => this.options.journal?.record(streamId, name, { renditions: ladder }),
       streamId,
       // stream.active: the first media playlist listing a segment after a publisher connected.
       store: events
@@ -315,8 +315,8 @@ export class StreamRegistry {
         if (!refused) events?.report('stream.idle', subject);
       },
     });
-    this.live.set(streamId, { name: label, pipeline, keyed: known.keyed, lease });
-    this.options.journal?.record(streamId, label, { playback: known.playback, keyed: known.keyed });
+    this.live.set(streamId, { name, pipeline, keyed: known.keyed, lease });
+    this.options.journal?.record(streamId, name, { playback: known.playback, keyed: known.keyed });
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;
   }

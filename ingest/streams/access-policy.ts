@@ -6,10 +6,10 @@ import type { RestreamTarget } from '../restream/restream-target.ts';
 import type { StreamPlayback } from './stream-store.ts';
 
 export type AccessDecision =
-  /** `label` names the stream in logs: the operator's name, never the key. */
+  /** `name` is the stream's name in logs and events: the operator's name for it, never the key. */
   | {
       streamId: string;
-      label: string;
+      name: string;
       playback: StreamPlayback;
       /** For a keyed stream, the SHA-256 of the key it published with (see revoked). */
       credential?: string;

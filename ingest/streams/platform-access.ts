@@ -120,7 +120,7 @@ export class PlatformAccess implements AccessPolicy {
     // Synchronous (node:crypto): asked while node-media-server waits for nothing.
     const hash = createHash('sha256').update(rtmpName).digest('hex');
     const remembered = this.accepted.get(hash);
-    return remembered ? { streamId: remembered.stream.playbackId, label: remembered.stream.name, playback: remembered.stream.playback, credential: hash } : undefined;
+    return remembered ? { streamId: remembered.stream.playbackId, name: remembered.stream.name, playback: remembered.stream.playback, credential: hash } : undefined;
   }
 
   resolve(rtmpName: string): Promise<AccessDecision> {
@@ -149,7 +149,7 @@ export class PlatformAccess implements AccessPolicy {
     }
     if (!stream) return { refuse: 'unknown stream key' };
     if (!stream.enabled) return { refuse: `stream "${stream.name}" is disabled`, code: 'disabled' };
-    return { streamId: stream.playbackId, label: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.outputs ? { outputs: stream.outputs } : {}) };
+    return { streamId: stream.playbackId, name: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.outputs ? { outputs: stream.outputs } : {}) };
   }
 
   private async resolveName(name: string): Promise<AccessDecision> {
@@ -164,7 +164,7 @@ export class PlatformAccess implements AccessPolicy {
     }
     if (this.currentMode === 'keyed') return { refuse: 'unknown stream key' };
     if (!isStreamId(name)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
-    return { streamId: name, label: name, playback: 'public' };
+    return { streamId: name, name, playback: 'public' };
   }
 
   async revoked(live: readonly LiveCredential[]): Promise<string[]> {

@@ -66,7 +66,7 @@ export class PublishAccess implements AccessPolicy {
     const configured = this.store.findByKey(rtmpName);
     if (configured) {
       const outputs = configured.outputs?.map(({ id, url, key }) => ({ id, url, key }));
-      return { streamId: configured.playbackId, label: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256, ...(outputs ? { outputs } : {}) };
+      return { streamId: configured.playbackId, name: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256, ...(outputs ? { outputs } : {}) };
     }
     if (this.refreshMode() === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
       // Also in open mode: a key-shaped name that matches no stream (a rotated key, say) must
@@ -74,6 +74,6 @@ export class PublishAccess implements AccessPolicy {
       return { refuse: 'unknown stream key' };
     }
     if (!isStreamId(rtmpName)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
-    return { streamId: rtmpName, label: rtmpName, playback: 'public' };
+    return { streamId: rtmpName, name: rtmpName, playback: 'public' };
   }
 }

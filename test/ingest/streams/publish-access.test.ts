@@ -12,7 +12,7 @@ const empty = newStore();
 
 describe('publish access', () => {
   it.each([
-    { mode: 'keyed' as const, name: 'the stream key', input: key, expected: { streamId: stream.playbackId, label: 'main', playback: 'public', credential: stream.keySha256 } },
+    { mode: 'keyed' as const, name: 'the stream key', input: key, expected: { streamId: stream.playbackId, name: 'main', playback: 'public', credential: stream.keySha256 } },
     { mode: 'keyed' as const, name: 'a wrong key', input: newStreamKey(), expected: { refuse: 'unknown stream key' } },
     { mode: 'keyed' as const, name: 'a plain name', input: 'colors', expected: { refuse: 'unknown stream key' } },
     { mode: 'keyed' as const, name: "a configured stream's playback id", input: stream.playbackId, expected: { refuse: 'unknown stream key' } },
@@ -21,7 +21,7 @@ describe('publish access', () => {
   });
 
   it.each([
-    { name: 'a plain name (it is the id)', input: 'colors', expected: { streamId: 'colors', label: 'colors', playback: 'public' } },
+    { name: 'a plain name (it is the id)', input: 'colors', expected: { streamId: 'colors', name: 'colors', playback: 'public' } },
     { name: 'an unknown key (never a public id)', input: newStreamKey(), expected: { refuse: 'unknown stream key' } },
     { name: 'an overlong name', input: 'a'.repeat(10_000), expected: { refuse: expect.stringMatching(/1-64/) } },
   ])('open mode without configured streams, $name', ({ input, expected }) => {
