@@ -232,7 +232,12 @@ export class StreamOutput {
   publishPart(session: string, renditionName: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack): void {
     if (!this.parts || this.manifests.ended || this.restoring) return;
     this.rendition(renditionName);
-    this.parts.announce(renditionName, session, chunk, position, track, () => this.window.nextSequence(renditionName));
+    this.parts.announce(renditionName, session, chunk, position, track, () =>
+      // While storage is a segment or more behind (failing, or too slow), no new segment's parts
+      // go out: the edge would list from memory what storage may never hold; low-latency viewers
+      // wait for storage as everyone else does.
+      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? undefined : this.window.nextSequence(renditionName),
+    );
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */

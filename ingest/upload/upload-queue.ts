@@ -111,6 +111,12 @@ export class UploadQueue<T> {
     return this.lanes.get(lane) ?? [];
   }
 
+  /** How long the oldest segment still uploading has waited, milliseconds (0: storage keeps up). */
+  behindMs(): number {
+    const waiting = this.waitingDroppable();
+    return waiting.length === 0 ? 0 : this.options.now() - Math.min(...waiting.map((queued) => queued.enqueuedAt));
+  }
+
   /** Another storage task (a deletion) within the same limit of requests in flight. */
   run<R>(task: () => Promise<R>): Promise<R> {
     return this.limit.run(task);
