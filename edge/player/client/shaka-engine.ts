@@ -72,6 +72,7 @@ export function startShaka(page: PlayerPage): PlaybackEngine {
   void (async () => {
     await player.attach(video);
     try {
+      if (config.format === 'hls') await untilThreeSegmentsOld(config.statusUrl);
       await player.load(config.manifestUrl);
     } catch (error) {
       if (!isShakaError(error)) throw error;
@@ -113,3 +114,22 @@ function oneTrackPerHeight(tracks: ShakaTrack[]): ShakaTrack[] {
   }
   return [...best.values()];
 }
+
+/**
+ * Shaka Player's HLS start-up stalls for good (load() never settles, nothing plays, no error) on a
+ * live playlist of two segments, a stream that started seconds ago; with three it starts. So an
+ * HLS load waits until the broadcast is three target durations old (by its status document).
+ */
+async function untilThreeSegmentsOld(statusUrl: string): Promise<void> {
+  try {
+    const response = await fetch(statusUrl, { cache: 'no-store' });
+    if (!response.ok) return;
+    const status = (await response.json()) as { startedAt?: unknown; targetDuration?: unknown; state?: unknown };
+    if (status.state !== 'live' || typeof status.startedAt !== 'number' || typeof status.targetDuration !== 'number') return;
+    const wait = status.startedAt + (3 * status.targetDuration + 1) * 1000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 10_000)));
+  } catch {
+    // No status to go by: load at once.
+  }
+}
+
