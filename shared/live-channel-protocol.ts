@@ -153,8 +153,8 @@ export function encodeMessage(message: ClientMessage | EdgeMessage): string {
   return JSON.stringify(message);
 }
 
-/** A text frame from the sidecar. */
-export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
+/** A text frame's JSON object, or why it is not one. */
+function jsonObject(text: string): FrameDecode<Record<string, unknown>> {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -162,7 +162,14 @@ export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
     return fail('message is not JSON');
   }
   if (typeof message !== 'object' || message === null) return fail('message is not an object');
-  const m = message as Record<string, unknown>;
+  return { ok: true, value: message as Record<string, unknown> };
+}
+
+/** A text frame from the sidecar. */
+export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
+  const parsed = jsonObject(text);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
   if (m.type === 'heartbeat' || m.type === 'release') return { ok: true, value: { type: m.type } };
   if (m.type === 'skipped') {
     if (typeof m.rendition !== 'string' || typeof m.file !== 'string' || parseStreamRelativePath(`${m.rendition}/${m.file}`)?.kind !== 'part') return fail('skipped must name a part (rendition, file)');
@@ -173,14 +180,9 @@ export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
 
 /** A text frame from the edge. */
 export function decodeEdgeMessage(text: string): FrameDecode<EdgeMessage> {
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch {
-    return fail('message is not JSON');
-  }
-  if (typeof message !== 'object' || message === null) return fail('message is not an object');
-  const m = message as Record<string, unknown>;
+  const parsed = jsonObject(text);
+  if (!parsed.ok) return parsed;
+  const m = parsed.value;
   if (m.type === 'heartbeat') return { ok: true, value: { type: 'heartbeat' } };
   if (m.type === 'lease' && typeof m.ttlMs === 'number' && m.ttlMs > 0) return { ok: true, value: { type: 'lease', ttlMs: m.ttlMs } };
   if (m.type === 'refused' && typeof m.reason === 'string') return { ok: true, value: { type: 'refused', reason: m.reason.slice(0, 500) } };

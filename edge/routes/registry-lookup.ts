@@ -10,11 +10,10 @@ import { checkRegistryLookupToken, MAX_LOOKUP_KEYS, type LookupResponse } from '
 import { isStreamId } from '../../shared/stream-id.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
 import { EVENT_ID_PATTERN, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
-import { DEVELOPMENT_INGEST_SECRET } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
-import { developmentRequestRefusal } from '../development-secret.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
+import { checkIngestBearer } from './ingest-bearer.ts';
 import type { StreamRegistry } from '../platform/stream-registry.ts';
 import type { StreamOutputStore } from '../platform/stream-outputs.ts';
 import { STREAM_NAME_PATTERN } from '../platform/stream-input.ts';
@@ -58,15 +57,7 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
   const routes = new Hono();
   routes.use('*', async (c, next) => {
     c.header('cache-control', NO_STORE);
-    if (!options.secret) throw httpError(503, 'ingest API disabled: set the INGEST_SECRET secret on the edge');
-    const header = c.req.header('authorization');
-    if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <registry lookup token>"');
-    const check = await checkRegistryLookupToken(options.secret, header.slice('Bearer '.length), Date.now());
-    if (!check.ok) throw httpError(403, check.reason);
-    if (options.secret === DEVELOPMENT_INGEST_SECRET) {
-      const refusal = developmentRequestRefusal({ url: c.req.url, headers: c.req.raw.headers, peerAddress: options.peerAddress?.(c) });
-      if (refusal) throw httpError(403, refusal);
-    }
+    await checkIngestBearer(c, { ...options, api: 'ingest API', credential: 'registry lookup token', verify: checkRegistryLookupToken });
     await next();
   });
 

@@ -9,11 +9,11 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, IMAGE_JPEG_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { checkWriteCredential, DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { checkWriteCredential, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
-import { developmentRequestRefusal } from '../development-secret.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
+import { checkIngestBearer } from './ingest-bearer.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
 import { parsePartAnnouncement } from '../../shared/low-latency.ts';
 
@@ -49,16 +49,7 @@ export type WriteEnv = { Variables: { writeScope: string } };
  */
 export function writeCredentialCheck(options: Pick<WriteApiOptions, 'secret' | 'peerAddress'>): MiddlewareHandler<WriteEnv> {
   return async (c, next) => {
-    if (!options.secret) throw httpError(503, 'write API disabled: set the INGEST_SECRET secret on the edge');
-    const header = c.req.header('authorization');
-    if (!header?.startsWith('Bearer ')) throw httpError(401, 'missing "Authorization: Bearer <INGEST_SECRET or stream write token>"');
-    const check = await checkWriteCredential(options.secret, header.slice('Bearer '.length), Date.now());
-    if (!check.ok) throw httpError(403, check.reason);
-    // Authorized by the public development secret (itself or a token derived from it): a local development server only.
-    if (options.secret === DEVELOPMENT_INGEST_SECRET) {
-      const refusal = developmentRequestRefusal({ url: c.req.url, headers: c.req.raw.headers, peerAddress: options.peerAddress?.(c) });
-      if (refusal) throw httpError(403, refusal);
-    }
+    const check = await checkIngestBearer(c, { ...options, api: 'write API', credential: 'INGEST_SECRET or stream write token', verify: checkWriteCredential });
     c.set('writeScope', check.scope);
     await next();
   };
