@@ -5,6 +5,7 @@
  * until a keyframe is taken.
  */
 import { parseAvcDecoderConfiguration, type AvcParameters } from '../media/avc-parameters.ts';
+import { sameBytes } from '../media/flv-frames.ts';
 import { FLV_TAG_VIDEO, FLV_VIDEO_CODEC_AVC, FlvTagReader } from '../media/flv-tag-reader.ts';
 import { keyframeAnnexB } from './annex-b.ts';
 
@@ -77,10 +78,4 @@ export class KeyframeTap {
     }
     this.options.onKeyframe(annexB, this.config.picture);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

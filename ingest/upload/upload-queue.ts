@@ -181,12 +181,10 @@ export class UploadQueue<T> {
 
   private warnWhenBehind(): void {
     const now = this.options.now();
-    const waiting = this.waitingDroppable();
-    if (waiting.length === 0) return;
-    const behindMs = now - Math.min(...waiting.map((queued) => queued.enqueuedAt));
+    const behindMs = this.behindMs();
     if (behindMs > this.options.backlogWarningMs && now - this.lastBacklogWarning > BACKLOG_WARNING_INTERVAL_MS) {
       this.lastBacklogWarning = now;
-      this.options.onBacklog?.(behindMs / 1000, waiting.length);
+      this.options.onBacklog?.(behindMs / 1000, this.waitingDroppable().length);
     }
   }
 }
