@@ -111,7 +111,7 @@ async function readsUnderCrowd(): Promise<{ segment: number; playlist: number }>
     }
   }
   const store = new CountingStore();
-  await store.put('streams/crowd/status.json', JSON.stringify({ streamId: 'crowd', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' }), { contentType: 'application/json' });
+  await store.put('streams/crowd/status.json', JSON.stringify({ playbackId: 'crowd', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' }), { contentType: 'application/json' });
   await store.put('streams/crowd/source/index.m3u8', livePlaylist(10), { contentType: 'application/vnd.apple.mpegurl' });
   await store.put('streams/crowd/source/mwabc123def4-0.m4s', new Uint8Array(500_000), { contentType: 'video/mp4' });
   const app = createApp({ store, ingestSecret: undefined, assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
@@ -133,7 +133,7 @@ try {
   const token = await streamWriteToken(platform.ingestSecret, 'bench');
   const put = (key: string, body: string, contentType: string) =>
     fetch(`${edgeUrl}${WRITE_API_PREFIX}${key}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
-  await put('streams/bench/status.json', JSON.stringify({ streamId: 'bench', state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, restarts: 0, renditions: [], playback: 'public' }), 'application/json');
+  await put('streams/bench/status.json', JSON.stringify({ playbackId: 'bench', state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, restarts: 0, renditions: [], playback: 'public' }), 'application/json');
   await put('streams/bench/source/index.m3u8', livePlaylist(10), 'application/vnd.apple.mpegurl');
   rps = await requestsPerSecond(edgeUrl, '/live/bench/source/index.m3u8');
 } finally {

@@ -55,8 +55,8 @@ function canonicalPlaylist(segments: number): string {
 }
 
 /** What the sidecar sends to set a stream up: status, both playlists, `parts` parts of segment 10. */
-function seedWrites(streamId: string, parts: number): Array<{ path: string; body: string | Uint8Array; headers: Record<string, string> }> {
-  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.333 } };
+function seedWrites(playbackId: string, parts: number): Array<{ path: string; body: string | Uint8Array; headers: Record<string, string> }> {
+  const status = { playbackId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.333 } };
   const writes: Array<{ path: string; body: string | Uint8Array; headers: Record<string, string> }> = [
     { path: 'status.json', body: JSON.stringify(status), headers: { 'content-type': 'application/json' } },
   ];
@@ -64,7 +64,7 @@ function seedWrites(streamId: string, parts: number): Array<{ path: string; body
     writes.push({ path: `${rendition}/index.m3u8`, body: canonicalPlaylist(10), headers: { 'content-type': 'application/vnd.apple.mpegurl' } });
     for (let index = 0; index < parts; index++) writes.push(partWrite(rendition, index));
   }
-  return writes.map((write) => ({ ...write, path: `${WRITE_API_PREFIX}streams/${streamId}/${write.path}` }));
+  return writes.map((write) => ({ ...write, path: `${WRITE_API_PREFIX}streams/${playbackId}/${write.path}` }));
 }
 
 function partWrite(rendition: string, index: number) {
@@ -84,24 +84,24 @@ class CountingCoordinator implements LowLatencyCoordinator {
   constructor(inner: LowLatencyCoordinator) {
     this.inner = inner;
   }
-  acceptPart(streamId: string, rendition: string, part: IncomingPart) {
-    return this.inner.acceptPart(streamId, rendition, part);
+  acceptPart(playbackId: string, rendition: string, part: IncomingPart) {
+    return this.inner.acceptPart(playbackId, rendition, part);
   }
-  acceptPlaylist(streamId: string, rendition: string, text: string) {
-    return this.inner.acceptPlaylist(streamId, rendition, text);
+  acceptPlaylist(playbackId: string, rendition: string, text: string) {
+    return this.inner.acceptPlaylist(playbackId, rendition, text);
   }
   openChannel(...args: Parameters<LowLatencyCoordinator['openChannel']>) {
     return this.inner.openChannel(...args);
   }
-  playlist(streamId: string, request: PlaylistRequest) {
+  playlist(playbackId: string, request: PlaylistRequest) {
     this.playlistCalls += 1;
-    return this.inner.playlist(streamId, request);
+    return this.inner.playlist(playbackId, request);
   }
-  part(streamId: string, rendition: string, file: string) {
-    return this.inner.part(streamId, rendition, file);
+  part(playbackId: string, rendition: string, file: string) {
+    return this.inner.part(playbackId, rendition, file);
   }
-  segment(streamId: string, rendition: string, file: string) {
-    return this.inner.segment(streamId, rendition, file);
+  segment(playbackId: string, rendition: string, file: string) {
+    return this.inner.segment(playbackId, rendition, file);
   }
 }
 
@@ -174,18 +174,18 @@ async function workerdRound(sockets: number, work: string): Promise<SocketResult
   const port = platform.ports.edge!;
   try {
     const base = platform.edgeUrl;
-    const streamId = `crowd${sockets}`;
-    for (const seed of seedWrites(streamId, 2)) {
+    const playbackId = `crowd${sockets}`;
+    for (const seed of seedWrites(playbackId, 2)) {
       const response = await fetch(base + seed.path, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, ...seed.headers }, body: seed.body });
       if (response.status !== 201) throw new Error(`seeding ${seed.path}: ${response.status} ${await response.text()}`);
     }
     const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
-    const held = Array.from({ length: sockets }, (_, viewer) => heldGet(port, `/live/${streamId}/source/index.m3u8?_HLS_msn=10&_HLS_part=2&token=viewer${viewer}`, agent));
+    const held = Array.from({ length: sockets }, (_, viewer) => heldGet(port, `/live/${playbackId}/source/index.m3u8?_HLS_msn=10&_HLS_part=2&token=viewer${viewer}`, agent));
     // Connections open and requests arrive within a second or two; the hold limit is 6 s.
     await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 1000 + sockets)));
     const part = partWrite('source', 2);
     const released = performance.now();
-    await fetch(`${base}${WRITE_API_PREFIX}streams/${streamId}/${part.path}`, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, ...part.headers }, body: part.body });
+    await fetch(`${base}${WRITE_API_PREFIX}streams/${playbackId}/${part.path}`, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, ...part.headers }, body: part.body });
     const results = await Promise.all(held);
     agent.destroy();
     const ok = results.filter((result) => result.status === 200);

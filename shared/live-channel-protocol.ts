@@ -58,8 +58,8 @@ export interface LeaseRequest {
 
 const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function liveChannelPath(streamId: string, lease: LeaseRequest): string {
-  return `${LIVE_CHANNEL_PREFIX}${streamId}?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
+export function liveChannelPath(playbackId: string, lease: LeaseRequest): string {
+  return `${LIVE_CHANNEL_PREFIX}${playbackId}?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
 }
 
 /** The lease request a channel's URL carries; the reason names what is wrong. */

@@ -21,24 +21,24 @@ const TOKEN_SHAPE = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 export type TokenCheck = { ok: true; expiresAt: number } | { ok: false; status: 401 | 403; reason: string };
 
-function signature(secret: string, streamId: string, expiresAt: number): Promise<string> {
-  return hmacSha256Base64Url(secret, `playback:v1:${streamId}:${expiresAt}`);
+function signature(secret: string, playbackId: string, expiresAt: number): Promise<string> {
+  return hmacSha256Base64Url(secret, `playback:v1:${playbackId}:${expiresAt}`);
 }
 
-/** A token for `streamId` valid until `expiresAt` (epoch seconds). */
-export async function mintPlaybackToken(secret: string, streamId: string, expiresAt: number): Promise<string> {
+/** A token for `playbackId` valid until `expiresAt` (epoch seconds). */
+export async function mintPlaybackToken(secret: string, playbackId: string, expiresAt: number): Promise<string> {
   if (!secret) throw new Error('a playback secret is needed to mint tokens (PLAYBACK_SECRET)');
   if (!Number.isInteger(expiresAt) || expiresAt <= 0) throw new Error('expiry must be a whole number of epoch seconds');
-  return `${expiresAt}.${await signature(secret, streamId, expiresAt)}`;
+  return `${expiresAt}.${await signature(secret, playbackId, expiresAt)}`;
 }
 
-/** Checks a viewer's token for `streamId` at `now` (epoch milliseconds). */
-export async function verifyPlaybackToken(secret: string, token: string | undefined, streamId: string, now: number): Promise<TokenCheck> {
+/** Checks a viewer's token for `playbackId` at `now` (epoch milliseconds). */
+export async function verifyPlaybackToken(secret: string, token: string | undefined, playbackId: string, now: number): Promise<TokenCheck> {
   if (token === undefined || token === '') return { ok: false, status: 401, reason: `this stream needs a playback token: add ?${PLAYBACK_TOKEN_PARAM}=...` };
   const shape = TOKEN_SHAPE.exec(token);
   if (!shape) return { ok: false, status: 403, reason: 'malformed playback token' };
   const expiresAt = Number(shape[1]);
-  const expected = await signature(secret, streamId, expiresAt);
+  const expected = await signature(secret, playbackId, expiresAt);
   if (!constantTimeEqual(shape[2]!, expected)) return { ok: false, status: 403, reason: 'playback token is not valid for this stream' };
   if (expiresAt * 1000 <= now) return { ok: false, status: 403, reason: `playback token expired at ${new Date(expiresAt * 1000).toISOString()}` };
   // Minting tools cap lives, but the secret may mint anything: the edge holds the cap too, so a

@@ -11,7 +11,7 @@ export interface StreamStatusRendition {
 }
 
 export interface StreamStatus {
-  streamId: string;
+  playbackId: string;
   /**
    * `starting`: a new broadcast began and nothing of it is playable yet (its multivariant
    * playlist is not written): the edge serves no playlist, so the previous broadcast's are never
@@ -48,7 +48,12 @@ const PLAYBACK_MODES: ReadonlySet<unknown> = new Set(['public', 'signed', undefi
 export function parseStreamStatus(value: unknown): { ok: true; status: StreamStatus } | { ok: false; reason: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
   const status = value as Record<string, unknown>;
-  if (typeof status.streamId !== 'string') return { ok: false, reason: 'streamId is not a string' };
+  // Documents written before the public id was called `playbackId` call it `streamId`: ended streams keep theirs.
+  if (status.playbackId === undefined && status.streamId !== undefined) {
+    const { streamId, ...rest } = status;
+    return parseStreamStatus({ ...rest, playbackId: streamId });
+  }
+  if (typeof status.playbackId !== 'string') return { ok: false, reason: 'playbackId is not a string' };
   if (!STATES.has(status.state)) return { ok: false, reason: `unknown state ${JSON.stringify(status.state)}` };
   if (!PLAYBACK_MODES.has(status.playback)) return { ok: false, reason: `unknown playback ${JSON.stringify(status.playback)}` };
   // Documents written before `restarts` had its name call it `reconnects`: ended streams keep theirs.

@@ -39,9 +39,9 @@ const RETIRED_TOKEN_SHAPE = /^w1\.[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{43}$/;
  * these, never the secret itself, so a credential seen on the wire writes one stream's prefix,
  * for at most WRITE_TOKEN_TTL_SECONDS. `now` in epoch milliseconds.
  */
-export async function streamWriteToken(secret: string, streamId: string, now: number = Date.now()): Promise<string> {
+export async function streamWriteToken(secret: string, playbackId: string, now: number = Date.now()): Promise<string> {
   const expiresAt = Math.floor(now / 1000) + WRITE_TOKEN_TTL_SECONDS;
-  return `w2.${streamId}.${expiresAt}.${await writeSignature(secret, streamId, expiresAt)}`;
+  return `w2.${playbackId}.${expiresAt}.${await writeSignature(secret, playbackId, expiresAt)}`;
 }
 
 /** The expiry (epoch seconds) a write token carries, unverified: the sidecar's renewal reads its own tokens. */
@@ -62,15 +62,15 @@ export async function checkWriteCredential(secret: string, bearer: string, now: 
   if (RETIRED_TOKEN_SHAPE.test(bearer)) return { ok: false, reason: 'w1 write tokens (no expiry) are no longer accepted: update the sidecar, it sends w2 tokens' };
   const shape = TOKEN_SHAPE.exec(bearer);
   if (!shape) return { ok: false, reason: 'wrong ingest secret or write token' };
-  const [streamId, expiry, signature] = [shape[1]!, Number(shape[2]), shape[3]!];
+  const [playbackId, expiry, signature] = [shape[1]!, Number(shape[2]), shape[3]!];
   // The signature first: what an unsigned token claims about its expiry is not worth a reason.
-  if (!constantTimeEqual(signature, await writeSignature(secret, streamId, expiry))) return { ok: false, reason: 'wrong ingest secret or write token' };
+  if (!constantTimeEqual(signature, await writeSignature(secret, playbackId, expiry))) return { ok: false, reason: 'wrong ingest secret or write token' };
   const nowSeconds = now / 1000;
   if (expiry <= nowSeconds) return { ok: false, reason: `write token expired at ${new Date(expiry * 1000).toISOString()}: the sidecar renews its tokens; check its clock against the edge's` };
   if (expiry > nowSeconds + WRITE_TOKEN_MAX_AHEAD_SECONDS) {
     return { ok: false, reason: `write token expires too far ahead (${new Date(expiry * 1000).toISOString()}): tokens live at most ${WRITE_TOKEN_TTL_SECONDS} s; check the sidecar's clock` };
   }
-  return { ok: true, scope: streamId, how: 'token' };
+  return { ok: true, scope: playbackId, how: 'token' };
 }
 
 /** The stream a bearer credential may write: `'*'` for the ingest secret itself, undefined when it is neither (or expired). */
@@ -79,6 +79,6 @@ export async function writeScope(secret: string, bearer: string, now: number = D
   return check.ok ? check.scope : undefined;
 }
 
-function writeSignature(secret: string, streamId: string, expiresAt: number): Promise<string> {
-  return hmacSha256Base64Url(secret, `write:v2:${streamId}:${expiresAt}`);
+function writeSignature(secret: string, playbackId: string, expiresAt: number): Promise<string> {
+  return hmacSha256Base64Url(secret, `write:v2:${playbackId}:${expiresAt}`);
 }

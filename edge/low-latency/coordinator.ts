@@ -13,21 +13,21 @@ import { LiveChannelHub } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface LowLatencyCoordinator {
-  acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void>;
-  acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void>;
+  acceptPart(playbackId: string, rendition: string, part: IncomingPart): Promise<void>;
+  acceptPlaylist(playbackId: string, rendition: string, text: string): Promise<void>;
   /** The sidecar's live channel for a stream (a WebSocket upgrade, already authorized for it): see shared/live-channel-protocol.ts. */
-  openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response>;
-  playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer>;
+  openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response>;
+  playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer>;
   /** `client`: the viewer's address, when the runtime tells it (held requests per address are limited). */
-  part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer>;
+  part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer>;
   /** A segment listed from its parts that storage does not have yet (`SESSION-T.m4s`): never held. */
-  segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer>;
+  segment(playbackId: string, rendition: string, file: string): Promise<SegmentAnswer>;
 }
 
 /** A rendition's stored media playlist, for live state that starts without one. */
-export function storedPlaylistLoader(store: ObjectStore, streamId: string): (rendition: string) => Promise<string | undefined> {
+export function storedPlaylistLoader(store: ObjectStore, playbackId: string): (rendition: string) => Promise<string | undefined> {
   return async (rendition) => {
-    const object = await store.get(streamObjectKey(streamId, { kind: 'media-playlist', rendition }));
+    const object = await store.get(streamObjectKey(playbackId, { kind: 'media-playlist', rendition }));
     return object ? new Response(object.body).text() : undefined;
   };
 }
@@ -63,21 +63,21 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
   }
 
   /** A stream's channels and lease (tests read its lease). */
-  channelHub(streamId: string): LiveChannelHub<WSContext<unknown>> {
-    let hub = this.channels.get(streamId);
+  channelHub(playbackId: string): LiveChannelHub<WSContext<unknown>> {
+    let hub = this.channels.get(playbackId);
     if (!hub) {
       hub = new LiveChannelHub<WSContext<unknown>>({
-        state: () => this.state(streamId, true)!,
+        state: () => this.state(playbackId, true)!,
         transport: { send: (socket, text) => socket.send(text), close: (socket, code, reason) => socket.close(code, reason) },
       });
-      this.channels.set(streamId, hub);
+      this.channels.set(playbackId, hub);
     }
     return hub;
   }
 
-  async openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response> {
+  async openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response> {
     if (!this.upgradeWebSocket) throw httpError(501, 'this edge takes no live channels (no WebSocket support wired in)');
-    const hub = this.channelHub(streamId);
+    const hub = this.channelHub(playbackId);
     const response = await this.upgradeWebSocket(c, {
       onOpen: (_event, socket) => {
         // Deno hands binary messages as Blobs unless told otherwise; they must stay in order, synchronously.
@@ -95,7 +95,7 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
     return response;
   }
 
-  private state(streamId: string, create: boolean): LiveStreamState | undefined {
+  private state(playbackId: string, create: boolean): LiveStreamState | undefined {
     const now = Date.now();
     for (const [id, state] of this.streams) {
       if (now - state.lastChangeAt > IDLE_EVICTION_MS && state.held === 0) {
@@ -104,40 +104,40 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
         if (!this.channels.get(id)?.currentLease) this.channels.delete(id);
       }
     }
-    let state = this.streams.get(streamId);
+    let state = this.streams.get(playbackId);
     if (!state && create) {
-      state = new LiveStreamState({ loadPlaylist: storedPlaylistLoader(this.store, streamId), limits: this.limits });
-      this.streams.set(streamId, state);
+      state = new LiveStreamState({ loadPlaylist: storedPlaylistLoader(this.store, playbackId), limits: this.limits });
+      this.streams.set(playbackId, state);
     }
     return state;
   }
 
-  async acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void> {
-    this.state(streamId, true)!.acceptPart(rendition, part);
+  async acceptPart(playbackId: string, rendition: string, part: IncomingPart): Promise<void> {
+    this.state(playbackId, true)!.acceptPart(rendition, part);
   }
 
-  async acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void> {
-    this.state(streamId, true)!.acceptPlaylist(rendition, text);
+  async acceptPlaylist(playbackId: string, rendition: string, text: string): Promise<void> {
+    this.state(playbackId, true)!.acceptPlaylist(rendition, text);
   }
 
   /** The state of a stream, when it has one (tests and metrics read its counters). */
-  stream(streamId: string): LiveStreamState | undefined {
-    return this.streams.get(streamId);
+  stream(playbackId: string): LiveStreamState | undefined {
+    return this.streams.get(playbackId);
   }
 
-  playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+  playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
     // A blocking request may come before the stream's first part (a restarted edge): it waits,
     // for a rendition the stream's status lists (any other is refused by the state at once).
-    const state = this.state(streamId, request.block !== undefined || request.listed === true);
+    const state = this.state(playbackId, request.block !== undefined || request.listed === true);
     if (state) return state.playlist(request);
     return Promise.resolve(request.block ? { kind: 'no-such-rendition' } : { kind: 'unknown' });
   }
 
-  part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
-    return this.state(streamId, false)?.part(rendition, file, client) ?? Promise.resolve({ kind: 'missing' });
+  part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    return this.state(playbackId, false)?.part(rendition, file, client) ?? Promise.resolve({ kind: 'missing' });
   }
 
-  async segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer> {
-    return this.state(streamId, false)?.segment(rendition, file) ?? { kind: 'missing' };
+  async segment(playbackId: string, rendition: string, file: string): Promise<SegmentAnswer> {
+    return this.state(playbackId, false)?.segment(rendition, file) ?? { kind: 'missing' };
   }
 }

@@ -24,9 +24,9 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private live: LiveStreamState | undefined;
   private hub: LiveChannelHub<WebSocket> | undefined;
 
-  private channels(streamId: string): LiveChannelHub<WebSocket> {
+  private channels(playbackId: string): LiveChannelHub<WebSocket> {
     this.hub ??= new LiveChannelHub<WebSocket>({
-      state: () => this.state(streamId),
+      state: () => this.state(playbackId),
       transport: {
         send: (socket, text) => socket.send(text),
         close: (socket, code, reason) => {
@@ -50,7 +50,7 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
    */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const streamId = decodeURIComponent(url.pathname.slice(LIVE_CHANNEL_PREFIX.length));
+    const playbackId = decodeURIComponent(url.pathname.slice(LIVE_CHANNEL_PREFIX.length));
     const lease = parseLeaseRequest(url);
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !lease.ok || !url.pathname.startsWith(LIVE_CHANNEL_PREFIX)) {
       return new Response('a live channel is a WebSocket upgrade', { status: 426 });
@@ -59,7 +59,7 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     server.accept();
     // Binary messages as ArrayBuffers (not Blobs): each is handled synchronously, in order.
     (server as unknown as { binaryType: string }).binaryType = 'arraybuffer';
-    const hub = this.channels(streamId);
+    const hub = this.channels(playbackId);
     server.addEventListener('message', (event) => {
       const data = event.data as unknown;
       if (typeof data === 'string' || data instanceof ArrayBuffer) hub.message(server, data);
@@ -77,29 +77,29 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   }
 
   /** The id is passed with every call: a Durable Object does not know the name it was made from. */
-  private state(streamId: string): LiveStreamState {
-    this.live ??= new LiveStreamState({ loadPlaylist: storedPlaylistLoader(new R2ObjectStore(this.env.BUCKET), streamId) });
+  private state(playbackId: string): LiveStreamState {
+    this.live ??= new LiveStreamState({ loadPlaylist: storedPlaylistLoader(new R2ObjectStore(this.env.BUCKET), playbackId) });
     return this.live;
   }
 
-  acceptPart(streamId: string, rendition: string, part: IncomingPart): void {
-    this.state(streamId).acceptPart(rendition, part);
+  acceptPart(playbackId: string, rendition: string, part: IncomingPart): void {
+    this.state(playbackId).acceptPart(rendition, part);
   }
 
-  acceptPlaylist(streamId: string, rendition: string, text: string): void {
-    this.state(streamId).acceptPlaylist(rendition, text);
+  acceptPlaylist(playbackId: string, rendition: string, text: string): void {
+    this.state(playbackId).acceptPlaylist(rendition, text);
   }
 
-  playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
-    return this.state(streamId).playlist(request);
+  playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+    return this.state(playbackId).playlist(request);
   }
 
-  part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
-    return this.state(streamId).part(rendition, file, client);
+  part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    return this.state(playbackId).part(rendition, file, client);
   }
 
   /** No state yet (an evicted object): nothing was listed from parts here, storage answers. */
-  segment(_streamId: string, rendition: string, file: string): SegmentAnswer {
+  segment(_playbackId: string, rendition: string, file: string): SegmentAnswer {
     return this.live?.segment(rendition, file) ?? { kind: 'missing' };
   }
 
@@ -117,38 +117,38 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
     this.namespace = namespace;
   }
 
-  private stub(streamId: string) {
-    return this.namespace.get(this.namespace.idFromName(streamId));
+  private stub(playbackId: string) {
+    return this.namespace.get(this.namespace.idFromName(playbackId));
   }
 
-  async acceptPart(streamId: string, rendition: string, part: IncomingPart): Promise<void> {
-    await this.stub(streamId).acceptPart(streamId, rendition, part);
+  async acceptPart(playbackId: string, rendition: string, part: IncomingPart): Promise<void> {
+    await this.stub(playbackId).acceptPart(playbackId, rendition, part);
   }
 
   /** The stream's object takes the WebSocket itself; the sidecar's token stays here (the object gets the path and lease request only). */
-  openChannel(streamId: string, lease: LeaseRequest, c: Context): Promise<Response> {
+  openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response> {
     const url = new URL(c.req.url);
     url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
-    return this.stub(streamId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
+    return this.stub(playbackId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
   }
 
-  async acceptPlaylist(streamId: string, rendition: string, text: string): Promise<void> {
-    await this.stub(streamId).acceptPlaylist(streamId, rendition, text);
+  async acceptPlaylist(playbackId: string, rendition: string, text: string): Promise<void> {
+    await this.stub(playbackId).acceptPlaylist(playbackId, rendition, text);
   }
 
-  async playlist(streamId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
-    return (await this.stub(streamId).playlist(streamId, request)) as PlaylistAnswer;
+  async playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+    return (await this.stub(playbackId).playlist(playbackId, request)) as PlaylistAnswer;
   }
 
-  async part(streamId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
-    return (await this.stub(streamId).part(streamId, rendition, file, client)) as PartAnswer;
+  async part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    return (await this.stub(playbackId).part(playbackId, rendition, file, client)) as PartAnswer;
   }
 
-  async segment(streamId: string, rendition: string, file: string): Promise<SegmentAnswer> {
-    return (await this.stub(streamId).segment(streamId, rendition, file)) as SegmentAnswer;
+  async segment(playbackId: string, rendition: string, file: string): Promise<SegmentAnswer> {
+    return (await this.stub(playbackId).segment(playbackId, rendition, file)) as SegmentAnswer;
   }
 
-  async counters(streamId: string): Promise<{ held: number; refusals: RefusalCounts }> {
-    return (await this.stub(streamId).counters()) as { held: number; refusals: RefusalCounts };
+  async counters(playbackId: string): Promise<{ held: number; refusals: RefusalCounts }> {
+    return (await this.stub(playbackId).counters()) as { held: number; refusals: RefusalCounts };
   }
 }

@@ -4,7 +4,7 @@
  * with the reason the client reads.
  */
 import { MAX_TOKEN_TTL_SECONDS } from '../../shared/playback-token.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
 import type { StreamPlayback, StreamRetention, StreamSettings } from './stream-registry.ts';
 
@@ -143,7 +143,7 @@ export function parseImportBody(value: unknown): ImportedStream[] {
   return body.streams.map((entry, index) => {
     const stream = objectOf(entry, ['name', 'playbackId', 'keySha256', 'playback', 'createdAt', 'keyRotatedAt']);
     const where = `streams[${index}]`;
-    if (typeof stream.playbackId !== 'string' || !isStreamId(stream.playbackId)) throw new InputError(`${where}.playbackId is invalid`);
+    if (typeof stream.playbackId !== 'string' || !isPlaybackId(stream.playbackId)) throw new InputError(`${where}.playbackId is invalid`);
     if (typeof stream.keySha256 !== 'string' || !KEY_SHA256_PATTERN.test(stream.keySha256)) throw new InputError(`${where}.keySha256 must be 64 lower-case hex digits`);
     return {
       name: parseStreamName(stream.name),

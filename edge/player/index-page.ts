@@ -16,13 +16,13 @@ function describe(status: StreamStatus, now: number): string {
 
 /** A stream to list: its id (from the storage prefix its status was read under) and that status. */
 export interface LiveStream {
-  streamId: string;
+  playbackId: string;
   status: StreamStatus;
 }
 
 /** The thumbnail the grid shows: small enough for a tile, sharp on a 2x screen at 160 px. */
-export function gridThumbnailPath(streamId: string): string {
-  return `/live/${streamId}/thumbnail.jpg?width=320`;
+export function gridThumbnailPath(playbackId: string): string {
+  return `/live/${playbackId}/thumbnail.jpg?width=320`;
 }
 
 /**
@@ -31,13 +31,13 @@ export function gridThumbnailPath(streamId: string): string {
  */
 export function renderIndexPage(streams: readonly LiveStream[], now: number, listingLimited: boolean, origin = ''): string {
   const items = streams.map(
-    ({ streamId, status }) =>
-      `<li class="stream"><a href="/watch/${html(streamId)}"><img src="${html(gridThumbnailPath(streamId))}" alt="${html(streamId)}" width="320" height="180" loading="lazy" onerror="this.style.visibility='hidden'">` +
-      `<strong>${html(streamId)}</strong></a> <span>${html(describe(status, now))}</span> ` +
-      `<small><a href="/live/${html(streamId)}/index.m3u8">HLS</a> · <a href="/live/${html(streamId)}/manifest.mpd">DASH</a></small></li>`,
+    ({ playbackId, status }) =>
+      `<li class="stream"><a href="/watch/${html(playbackId)}"><img src="${html(gridThumbnailPath(playbackId))}" alt="${html(playbackId)}" width="320" height="180" loading="lazy" onerror="this.style.visibility='hidden'">` +
+      `<strong>${html(playbackId)}</strong></a> <span>${html(describe(status, now))}</span> ` +
+      `<small><a href="/live/${html(playbackId)}/index.m3u8">HLS</a> · <a href="/live/${html(playbackId)}/manifest.mpd">DASH</a></small></li>`,
   );
   const first = streams[0];
-  const ogImage = first ? `<meta property="og:image" content="${html(`${origin}/live/${first.streamId}/thumbnail.jpg`)}">\n` : '';
+  const ogImage = first ? `<meta property="og:image" content="${html(`${origin}/live/${first.playbackId}/thumbnail.jpg`)}">\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -7,7 +7,7 @@ import { FAVICON_LINK } from './favicon.ts';
 import { html } from './html.ts';
 
 export interface PlayerPageOptions {
-  streamId: string;
+  playbackId: string;
   format: PlayerPageConfig['format'];
   player: PlayerLibrary;
   playlistUrl: string;
@@ -55,8 +55,8 @@ export function renderPlayerPage(options: PlayerPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${FAVICON_LINK}
-<title>${html(options.streamId)} · live</title>
-<meta property="og:title" content="${html(options.streamId)} · live">
+<title>${html(options.playbackId)} · live</title>
+<meta property="og:title" content="${html(options.playbackId)} · live">
 ${options.ogImageUrl ? `<meta property="og:image" content="${html(options.ogImageUrl)}">\n` : ''}<style>
   body { margin: 0; background: #111; color: #eee; font: 15px/1.4 system-ui, sans-serif; }
   main { max-width: 1280px; margin: 0 auto; padding: 16px; }
@@ -71,7 +71,7 @@ ${options.ogImageUrl ? `<meta property="og:image" content="${html(options.ogImag
 </head>
 <body>
 <main>
-  <h1>${html(options.streamId)}</h1>
+  <h1>${html(options.playbackId)}</h1>
   <video id="video" controls muted autoplay playsinline${options.posterUrl ? ` poster="${html(options.posterUrl)}"` : ''}></video>
   <p class="controls"><label>Quality <select id="quality"><option value="auto">Auto</option></select></label>
     <span id="stats"></span></p>

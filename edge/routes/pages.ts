@@ -1,6 +1,6 @@
 /** Pages and assets for people: the player page and the players it loads. */
 import { Hono } from 'hono';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { parsePlaybackQuery, manifestParameters, withParameters } from '../manifest/playback-rewrite.ts';
@@ -35,17 +35,17 @@ const INDEX_CACHE_MS = 3_000;
 /** Public streams live or reconnecting, newest first, each under the id of the storage prefix its status was read from. */
 async function readLiveStreams(store: ObjectStore, listChildren: NonNullable<ObjectStore['listChildren']>): Promise<{ readAt: number; live: LiveStream[]; limited: boolean }> {
   const readAt = Date.now();
-  const ids = (await listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isStreamId);
+  const ids = (await listChildren(STREAMS_PREFIX, INDEX_LISTING_LIMIT)).filter(isPlaybackId);
   const entries = await Promise.all(
-    ids.map(async (streamId) => {
-      const status = await readStreamStatus(store, streamId).catch((error: unknown) => {
+    ids.map(async (playbackId) => {
+      const status = await readStreamStatus(store, playbackId).catch((error: unknown) => {
         if (!(error instanceof UnreadableStreamStatus)) throw error;
         console.error(`edge: ${error.message}`);
         return undefined;
       });
-      // The id is the prefix's, never the document's own `streamId`: a writer of one stream must
+      // The id is the prefix's, never the document's own `playbackId`: a writer of one stream must
       // not make the front page link (or name) another.
-      return status && { streamId, status };
+      return status && { playbackId, status };
     }),
   );
   const live = entries
@@ -73,9 +73,9 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
   if (assets.shakaSource !== undefined) routes.get(shakaScriptUrl, script(assets.shakaSource));
   routes.get(clientScriptUrl, script(PLAYER_CLIENT_SOURCE));
 
-  routes.get('/watch/:streamId', (c) => {
-    const streamId = c.req.param('streamId');
-    if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
+  routes.get('/watch/:playbackId', (c) => {
+    const playbackId = c.req.param('playbackId');
+    if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
     const searchParams = new URL(c.req.url).searchParams;
     const choice = parsePlayerChoice(searchParams);
     if (!choice.ok) throw httpError(400, choice.reason);
@@ -86,16 +86,16 @@ export function pageRoutes(assets: PlayerAssets, store: ObjectStore): Hono {
     if (!parsed.ok) throw httpError(400, parsed.reason);
     const withQuery = (url: string) => withParameters(url, manifestParameters(parsed.query));
     const page = renderPlayerPage({
-      streamId,
+      playbackId,
       format: choice.format,
       player: choice.player,
-      playlistUrl: withQuery(`/live/${streamId}/index.m3u8`),
-      mpdUrl: withQuery(`/live/${streamId}/manifest.mpd`),
-      statusUrl: `/live/${streamId}/status.json`,
+      playlistUrl: withQuery(`/live/${playbackId}/index.m3u8`),
+      mpdUrl: withQuery(`/live/${playbackId}/manifest.mpd`),
+      statusUrl: `/live/${playbackId}/status.json`,
       libraryScriptUrl: libraryScriptUrls[choice.player],
       clientScriptUrl,
-      posterUrl: withParameters(`/live/${streamId}/thumbnail.jpg`, parsed.query.token ? [[PLAYBACK_TOKEN_PARAM, parsed.query.token]] : []),
-      ogImageUrl: parsed.query.token ? undefined : `${new URL(c.req.url).origin}/live/${streamId}/thumbnail.jpg`,
+      posterUrl: withParameters(`/live/${playbackId}/thumbnail.jpg`, parsed.query.token ? [[PLAYBACK_TOKEN_PARAM, parsed.query.token]] : []),
+      ogImageUrl: parsed.query.token ? undefined : `${new URL(c.req.url).origin}/live/${playbackId}/thumbnail.jpg`,
     });
     // A page holding a viewer's token is that viewer's: not for shared caches.
     return c.html(page, 200, { 'cache-control': parsed.query.token ? 'private, no-store' : 'public, max-age=60' });

@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono';
 import { parseStreamRelativePath, type StreamObjectKind, type StreamObjectRef } from '../../shared/storage/layout.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { httpError } from '../errors.ts';
 import { storedObjectResponse, partResponse } from './playback/media-objects.ts';
 import { mpdResponse } from './playback/mpd.ts';
@@ -57,25 +57,25 @@ export function playbackRoutes(options: PlaybackRouteOptions): Hono {
   const routes = new Hono();
 
   routes.get('/:file{[A-Za-z0-9_-]+\\.m3u8}', async (c) => {
-    const streamId = c.req.param('file').slice(0, -'.m3u8'.length);
-    if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
-    const { query, status, tokenExpiresAt } = await authorizeViewer(deps, c, streamId);
+    const playbackId = c.req.param('file').slice(0, -'.m3u8'.length);
+    if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
+    const { query, status, tokenExpiresAt } = await authorizeViewer(deps, c, playbackId);
     if (status.state === 'starting') throw startingBroadcast();
-    const response = await blogMultivariantResponse(deps, c, streamId, query);
+    const response = await blogMultivariantResponse(deps, c, playbackId, query);
     return tokenExpiresAt === undefined ? response : privateToViewer(response, 'multivariant', tokenExpiresAt, deps.now());
   });
 
-  routes.get('/:streamId/:path{.+}', async (c) => {
-    const streamId = c.req.param('streamId');
-    if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
+  routes.get('/:playbackId/:path{.+}', async (c) => {
+    const playbackId = c.req.param('playbackId');
+    if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
     const path = c.req.param('path');
     const ref = parseStreamRelativePath(path);
     if (!ref) throw httpError(404, 'no such object in a stream');
     const route = routeFor(ref);
-    if (route.access === 'public') return route.answer(deps, { c, streamId, path, ref });
-    const { query, status, tokenExpiresAt } = await authorizeViewer(deps, c, streamId);
+    if (route.access === 'public') return route.answer(deps, { c, playbackId, path, ref });
+    const { query, status, tokenExpiresAt } = await authorizeViewer(deps, c, playbackId);
     if (status.state === 'starting' && route.waitsForBroadcast) throw startingBroadcast();
-    const response = await route.answer(deps, { c, streamId, path, ref, query, status });
+    const response = await route.answer(deps, { c, playbackId, path, ref, query, status });
     return tokenExpiresAt === undefined ? response : privateToViewer(response, ref.kind, tokenExpiresAt, deps.now());
   });
 

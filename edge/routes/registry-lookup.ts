@@ -7,7 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { checkRegistryLookupToken, MAX_LOOKUP_KEYS, type LookupResponse } from '../../shared/registry-lookup.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
 import { EVENT_ID_PATTERN, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
@@ -43,8 +43,8 @@ export function parseWebhookEvent(value: unknown): WebhookEvent | undefined {
     typeof event.type === 'string' && (WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type) &&
     typeof event.createdAt === 'string' && event.createdAt.length <= 40 && !Number.isNaN(Date.parse(event.createdAt)) &&
     typeof data === 'object' && data !== null &&
-    typeof data.playbackId === 'string' && isStreamId(data.playbackId) &&
-    (data.name === undefined || (typeof data.name === 'string' && (STREAM_NAME_PATTERN.test(data.name) || isStreamId(data.name)))) &&
+    typeof data.playbackId === 'string' && isPlaybackId(data.playbackId) &&
+    (data.name === undefined || (typeof data.name === 'string' && (STREAM_NAME_PATTERN.test(data.name) || isPlaybackId(data.name)))) &&
     (data.code === undefined || (WEBHOOK_ERROR_CODES as readonly string[]).includes(data.code)) &&
     (data.message === undefined || (typeof data.message === 'string' && data.message.length <= 500)) &&
     (data.code !== undefined) === (event.type === 'stream.errored');

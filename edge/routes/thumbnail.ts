@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { IMAGE_JPEG_TYPE } from '../../shared/media-types.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
 import { chooseThumbnailWidth, parseThumbnailQuery } from '../../shared/thumbnail/thumbnail-sizes.ts';
 import { thumbnailCacheControl } from '../cache/thumbnail-cache-control.ts';
@@ -35,23 +35,23 @@ export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
     return object ? { bytes: new Uint8Array(await new Response(object.body).arrayBuffer()), etag: object.etag } : undefined;
   }
 
-  routes.get('/:streamId/:file{thumbnail[^/]*}', async (c) => {
-    const streamId = c.req.param('streamId');
-    if (!isStreamId(streamId)) throw httpError(400, 'invalid stream id');
+  routes.get('/:playbackId/:file{thumbnail[^/]*}', async (c) => {
+    const playbackId = c.req.param('playbackId');
+    if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
     if (c.req.param('file') !== THUMBNAIL_PATH) throw httpError(404, 'no such object in a stream');
     const params = new URL(c.req.url).searchParams;
     const size = parseThumbnailQuery(params);
     if (!size.ok) throw httpError(400, size.reason);
     // Who may see the picture is who may see the stream: the same check as for its segments.
-    const access = await authorizeViewer({ store, playbackSecret: options.playbackSecret, now }, c, streamId);
+    const access = await authorizeViewer({ store, playbackSecret: options.playbackSecret, now }, c, playbackId);
     const tokenSecondsLeft = access.tokenExpiresAt === undefined ? undefined : access.tokenExpiresAt - now() / 1000;
     const { status } = access;
-    const full = await bytesOf(streamObjectKey(streamId, { kind: 'thumbnail' }));
+    const full = await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail' }));
     if (!full) throw httpError(404, 'no thumbnail yet: the first is made within seconds of the stream going live');
     const facts = readJpegFacts(full.bytes);
     const width = facts ? chooseThumbnailWidth(size.request, facts) : undefined;
     // A width not stored (yet) is answered with the full-size picture: larger, never smaller.
-    const picture = (width !== undefined ? await bytesOf(streamObjectKey(streamId, { kind: 'thumbnail', width })) : undefined) ?? full;
+    const picture = (width !== undefined ? await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail', width })) : undefined) ?? full;
     const headers = {
       'content-type': IMAGE_JPEG_TYPE,
       'cache-control': thumbnailCacheControl({ capturedAt: facts?.capturedAt, now: now(), state: status.state, tokenSecondsLeft }),

@@ -4,7 +4,7 @@
  * last answer or error. Admin token as for /api/v1/streams.
  */
 import { Hono } from 'hono';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { httpError } from '../errors.ts';
 import { MAX_PAGE_LIMIT } from '../platform/stream-input.ts';
 import type { WebhookLog } from '../platform/webhook-log.ts';
@@ -23,7 +23,7 @@ export function webhookLogRoutes(options: { log: WebhookLog | undefined; adminTo
     const limit = Number(limitText);
     if (!/^\d{1,4}$/.test(limitText) || limit < 1 || limit > MAX_PAGE_LIMIT) throw httpError(400, `limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
     if (beforeText !== undefined && !/^\d{1,15}$/.test(beforeText)) throw httpError(400, 'before must be a delivery id');
-    if (stream !== undefined && !isStreamId(stream)) throw httpError(400, 'stream must be a playback id');
+    if (stream !== undefined && !isPlaybackId(stream)) throw httpError(400, 'stream must be a playback id');
     const deliveries = await options.log.list({ limit: limit + 1, before: beforeText === undefined ? undefined : Number(beforeText), playbackId: stream });
     const page = deliveries.slice(0, limit);
     return c.json({ deliveries: page, nextBefore: deliveries.length > limit ? page.at(-1)!.id : null });

@@ -66,8 +66,8 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     const parsed = parseStreamObjectKey(key);
     if (!parsed) throw httpError(400, `not a stream object key: ${JSON.stringify(key.slice(0, 200))}`);
     const scope = c.get('writeScope');
-    if (scope !== '*' && scope !== parsed.streamId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.streamId}"`);
-    return { key, kind: parsed.ref.kind, ref: parsed.ref, streamId: parsed.streamId };
+    if (scope !== '*' && scope !== parsed.playbackId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.playbackId}"`);
+    return { key, kind: parsed.ref.kind, ref: parsed.ref, playbackId: parsed.playbackId };
   }
 
   /** The body, counted as it arrives: past the limit the upload is cancelled and answered 413 (with or without Content-Length). */
@@ -81,7 +81,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   }
 
   routes.put('/*', async (c) => {
-    const { key, kind, ref, streamId } = objectKey(c);
+    const { key, kind, ref, playbackId } = objectKey(c);
     const contentType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
     if (!ALLOWED_TYPES[kind].includes(contentType)) {
       throw httpError(415, `content type for ${kind} must be one of ${ALLOWED_TYPES[kind].join(', ')}`);
@@ -94,7 +94,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
       const announcement = parsePartAnnouncement((name) => c.req.header(name));
       if (!announcement.ok) throw httpError(400, announcement.reason);
       const bytes = await readLimited(c, limit, 'parts');
-      await options.lowLatency.acceptPart(streamId, ref.rendition, {
+      await options.lowLatency.acceptPart(playbackId, ref.rendition, {
         ...announcement.part,
         file: key.slice(key.lastIndexOf('/') + 1),
         session: ref.session,
@@ -108,7 +108,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
     const body = await readLimited(c, limit, 'objects');
     await options.store.put(key, body, { contentType });
     // Stored first: the live state never lists what storage does not hold.
-    if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(streamId, ref.rendition, new TextDecoder().decode(body));
+    if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(playbackId, ref.rendition, new TextDecoder().decode(body));
     return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
   });
 

@@ -7,16 +7,16 @@ import { parseStreamStatus, type StreamStatus } from '../../shared/stream-status
 export class UnreadableStreamStatus extends Error {}
 
 /** The document, or undefined when there is none; throws UnreadableStreamStatus when it cannot be read as one. */
-export async function readStreamStatus(store: ObjectStore, streamId: string): Promise<StreamStatus | undefined> {
-  const object = await store.get(streamObjectKey(streamId, { kind: 'status' }));
+export async function readStreamStatus(store: ObjectStore, playbackId: string): Promise<StreamStatus | undefined> {
+  const object = await store.get(streamObjectKey(playbackId, { kind: 'status' }));
   if (!object) return undefined;
   let json: unknown;
   try {
     json = await new Response(object.body).json();
   } catch {
-    throw new UnreadableStreamStatus(`the status document of stream ${streamId} is not JSON`);
+    throw new UnreadableStreamStatus(`the status document of stream ${playbackId} is not JSON`);
   }
   const parsed = parseStreamStatus(json);
-  if (!parsed.ok) throw new UnreadableStreamStatus(`the status document of stream ${streamId} is not one: ${parsed.reason}`);
+  if (!parsed.ok) throw new UnreadableStreamStatus(`the status document of stream ${playbackId} is not one: ${parsed.reason}`);
   return parsed.status;
 }

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { constantTimeEqual } from '../../shared/constant-time.ts';
 import { MAX_TOKEN_TTL_SECONDS, mintPlaybackToken, PLAYBACK_TOKEN_PARAM } from '../../shared/playback-token.ts';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import type { StreamRegistry } from '../pipeline/stream-registry.ts';
 import type { IngestMetrics } from './metrics.ts';
 
@@ -40,7 +40,7 @@ export function createOpsApi(options: OpsApiOptions): Hono {
   app.get('/streams', (c) =>
     c.json({
       streams: options.registry.list().map((stream) => ({
-        playbackId: stream.streamId,
+        playbackId: stream.playbackId,
         name: stream.name,
         state: stream.state,
         since: new Date(stream.since).toISOString(),
@@ -56,7 +56,7 @@ export function createOpsApi(options: OpsApiOptions): Hono {
 
   app.delete('/streams/:id', (c) => {
     const id = c.req.param('id');
-    if (!isStreamId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
+    if (!isPlaybackId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
     if (!options.registry.disconnect(id)) throw new HTTPException(404, { message: 'no live stream with this playback id' });
     return c.json({ disconnected: id }, 202);
   });
@@ -64,7 +64,7 @@ export function createOpsApi(options: OpsApiOptions): Hono {
   // Any playback id, live or not: a token is minted for a viewer before they press play.
   app.post('/streams/:id/playback-tokens', async (c) => {
     const id = c.req.param('id');
-    if (!isStreamId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
+    if (!isPlaybackId(id)) throw new HTTPException(400, { message: 'invalid playback id' });
     if (!options.playbackSecret) throw new HTTPException(503, { message: 'set PLAYBACK_SECRET (the edge has the same) to mint playback tokens' });
     const body = (await c.req.json().catch(() => ({}))) as { ttlSeconds?: unknown };
     const ttl = body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;

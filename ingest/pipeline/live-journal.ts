@@ -4,11 +4,11 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 
 export interface JournalEntry {
-  streamId: string;
+  playbackId: string;
   /** The stream's name for logs (never a key). */
   name: string;
   since: string;
@@ -43,21 +43,21 @@ export class LiveJournal {
   }
 
   /** Records an open stream, or adds facts to its entry (what is not given is kept). */
-  record(streamId: string, name: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed'; keyed?: boolean } = {}): void {
-    const previous = this.entries.find((entry) => entry.streamId === streamId);
-    const entry: JournalEntry = { streamId, name, since: previous?.since ?? new Date().toISOString() };
+  record(playbackId: string, name: string, facts: { renditions?: readonly Rendition[]; playback?: 'public' | 'signed'; keyed?: boolean } = {}): void {
+    const previous = this.entries.find((entry) => entry.playbackId === playbackId);
+    const entry: JournalEntry = { playbackId, name, since: previous?.since ?? new Date().toISOString() };
     const ladder = facts.renditions ?? previous?.renditions;
     if (ladder) entry.renditions = [...ladder];
     const playback = facts.playback ?? previous?.playback;
     if (playback) entry.playback = playback;
     const keyed = facts.keyed ?? previous?.keyed;
     if (keyed !== undefined) entry.keyed = keyed;
-    this.entries = [...this.entries.filter((entry) => entry.streamId !== streamId), entry];
+    this.entries = [...this.entries.filter((entry) => entry.playbackId !== playbackId), entry];
     this.write();
   }
 
-  remove(streamId: string): void {
-    this.entries = this.entries.filter((entry) => entry.streamId !== streamId);
+  remove(playbackId: string): void {
+    this.entries = this.entries.filter((entry) => entry.playbackId !== playbackId);
     this.write();
   }
 
@@ -70,13 +70,18 @@ export class LiveJournal {
       throw new Error(`${this.path} is unreadable (${(error as Error).message}); remove it to start afresh`);
     }
     if (!Array.isArray(parsed)) throw new Error(`${this.path}: expected a list of streams`);
-    // A journal written before entries had `name` calls it `label`: streams open across the upgrade are taken up.
-    for (const entry of parsed) if (typeof entry === 'object' && entry !== null && 'label' in entry && !('name' in entry)) entry.name = entry.label;
+    // A journal written before entries had `name` calls it `label`, and one written before `playbackId` calls that
+    // `streamId`: streams open across the upgrade are taken up.
+    for (const entry of parsed) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      if ('label' in entry && !('name' in entry)) entry.name = entry.label;
+      if ('streamId' in entry && !('playbackId' in entry)) entry.playbackId = entry.streamId;
+    }
     return parsed.filter(
       (entry): entry is JournalEntry =>
         typeof entry === 'object' &&
         entry !== null &&
-        isStreamId(String(entry.streamId)) &&
+        isPlaybackId(String(entry.playbackId)) &&
         typeof entry.name === 'string' &&
         (entry.renditions === undefined || (Array.isArray(entry.renditions) && entry.renditions.every(isRendition))) &&
         (entry.playback === undefined || entry.playback === 'public' || entry.playback === 'signed') &&

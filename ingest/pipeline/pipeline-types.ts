@@ -39,7 +39,7 @@ export interface PipelineSettings {
 }
 
 export interface StreamPipelineOptions extends PipelineSettings {
-  streamId: string;
+  playbackId: string;
   store: ObjectStore;
   log: Logger;
   metrics: IngestMetrics;

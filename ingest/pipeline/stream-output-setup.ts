@@ -10,7 +10,7 @@ import type { StreamPipelineOptions } from './pipeline-types.ts';
 export function setUpStreamOutput(options: StreamPipelineOptions, renditions: readonly Rendition[], now: () => number, onStorageError: (error: unknown) => void): StreamOutput {
   const { log } = options;
   const output = new StreamOutput({
-    streamId: options.streamId,
+    playbackId: options.playbackId,
     renditions,
     store: options.store,
     targetSegmentDuration: options.targetSegmentDuration,

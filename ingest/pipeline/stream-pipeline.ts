@@ -69,7 +69,7 @@ export class StreamPipeline {
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
     if (options.renditions) this.adoptLadder(options.renditions);
-    this.thumbnails = options.thumbnails?.forStream({ streamId: options.streamId, store: options.store, log: options.log });
+    this.thumbnails = options.thumbnails?.forStream({ playbackId: options.playbackId, store: options.store, log: options.log });
     this.restreamer = restreamerForStream(options.outputs, options.restreamConnect, options.log);
     this.idleWatch = setInterval(() => this.checkIdle(), Math.min(1000, options.idleTimeoutMs));
     this.idleWatch.unref();
@@ -139,7 +139,7 @@ export class StreamPipeline {
       await run?.drain();
       await this.output?.end();
       this.stateValue = 'ended';
-      this.options.metrics.encodeSpeed.remove({ stream: this.options.streamId });
+      this.options.metrics.encodeSpeed.remove({ stream: this.options.playbackId });
       this.options.onEnded();
     })();
     return this.finishing;

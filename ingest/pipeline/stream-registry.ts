@@ -39,12 +39,12 @@ export interface StreamRegistryOptions {
 
 export interface StreamLeases {
   /** Asks for the stream; `onRefused` hears a lease lost later (another sidecar took the stream). */
-  acquire(streamId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome>;
-  release(streamId: string): void;
+  acquire(playbackId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome>;
+  release(playbackId: string): void;
 }
 
 export interface LiveStreamInfo extends PipelineStats {
-  streamId: string;
+  playbackId: string;
   name: string;
 }
 
@@ -94,7 +94,7 @@ export class StreamRegistry {
     if (this.checking) return;
     // A stream added while the sidecar runs in open mode ends open mode (logged by the access policy).
     this.options.access.refreshMode();
-    const live = [...this.live.entries()].flatMap(([streamId, stream]) => (stream.credential && stream.pipeline.hasPublisher ? [{ streamId, credential: stream.credential }] : []));
+    const live = [...this.live.entries()].flatMap(([playbackId, stream]) => (stream.credential && stream.pipeline.hasPublisher ? [{ playbackId, credential: stream.credential }] : []));
     if (live.length === 0) return;
     const revoked = this.options.access.revoked(live);
     if (Array.isArray(revoked)) {
@@ -111,33 +111,33 @@ export class StreamRegistry {
 
   private checking = false;
 
-  private dropRevoked(streamIds: readonly string[], checked: readonly { streamId: string; credential: string }[]): void {
-    for (const streamId of streamIds) {
-      const stream = this.live.get(streamId);
+  private dropRevoked(playbackIds: readonly string[], checked: readonly { playbackId: string; credential: string }[]): void {
+    for (const playbackId of playbackIds) {
+      const stream = this.live.get(playbackId);
       // Still the publisher that was checked (not one that came since with a new key).
-      if (!stream?.credential || !stream.pipeline.hasPublisher || !checked.some((entry) => entry.streamId === streamId && entry.credential === stream.credential)) continue;
-      this.options.log.warn({ stream: stream.name, playbackId: streamId }, 'the stream key was rotated, or the stream disabled or removed; disconnecting its publisher');
+      if (!stream?.credential || !stream.pipeline.hasPublisher || !checked.some((entry) => entry.playbackId === playbackId && entry.credential === stream.credential)) continue;
+      this.options.log.warn({ stream: stream.name, playbackId: playbackId }, 'the stream key was rotated, or the stream disabled or removed; disconnecting its publisher');
       stream.credential = undefined;
       stream.pipeline.dropPublisher();
     }
   }
 
   list(): LiveStreamInfo[] {
-    return [...this.live.entries()].map(([streamId, stream]) => ({ streamId, name: stream.name, ...stream.pipeline.stats() }));
+    return [...this.live.entries()].map(([playbackId, stream]) => ({ playbackId, name: stream.name, ...stream.pipeline.stats() }));
   }
 
   /** Disconnects the publisher of a stream and ends it (no reconnect wait); false when there is no such stream. */
-  disconnect(streamId: string): boolean {
-    const stream = this.live.get(streamId);
+  disconnect(playbackId: string): boolean {
+    const stream = this.live.get(playbackId);
     if (!stream) return false;
-    this.options.log.info({ stream: stream.name, playbackId: streamId }, 'disconnecting the publisher and ending the stream (operator request)');
+    this.options.log.info({ stream: stream.name, playbackId: playbackId }, 'disconnecting the publisher and ending the stream (operator request)');
     void stream.pipeline.end();
     return true;
   }
 
   /** The ffmpeg process of a live stream's current encoder run. */
-  ffmpegPid(streamId: string): number | undefined {
-    return this.live.get(streamId)?.pipeline.ffmpegPid;
+  ffmpegPid(playbackId: string): number | undefined {
+    return this.live.get(playbackId)?.pipeline.ffmpegPid;
   }
 
   decide(request: PublishRequest): PublishDecision | Promise<PublishDecision> {
@@ -163,7 +163,7 @@ export class StreamRegistry {
     // node-media-server ends a second publisher of the same stream name (key) at once, before an
     // answer from the network could come: a stream known to be live is refused now, saying why.
     const known = this.options.access.known?.(request.name);
-    if (known && !('refuse' in known) && this.live.get(known.streamId)?.pipeline.hasPublisher) return refuse(`stream "${known.name}" already has a publisher`, 'already-live');
+    if (known && !('refuse' in known) && this.live.get(known.playbackId)?.pipeline.hasPublisher) return refuse(`stream "${known.name}" already has a publisher`, 'already-live');
     const access = this.options.access.resolve(request.name);
     // The platform's registry answers over the network: the connection waits (RtmpServer holds it).
     if (access instanceof Promise) return access.then((decided) => this.decideWith(request, decided, refuse));
@@ -174,12 +174,12 @@ export class StreamRegistry {
     const { log } = this.options;
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
     if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
-    const { streamId, name, playback, credential, reconnectWindowSeconds, retention, outputs } = access;
-    const existingStream = this.live.get(streamId);
+    const { playbackId, name, playback, credential, reconnectWindowSeconds, retention, outputs } = access;
+    const existingStream = this.live.get(playbackId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {
       // A keyless name that happens to be a keyed stream's id (its public playback id): never
       // a way into that stream, live or reconnecting.
-      return refuse(`stream "${streamId}" publishes only with its stream key`, 'unknown-key');
+      return refuse(`stream "${playbackId}" publishes only with its stream key`, 'unknown-key');
     }
     const existing = existingStream?.pipeline;
     if (existing?.hasPublisher) return refuse(`stream "${name}" already has a publisher`, 'already-live');
@@ -191,20 +191,20 @@ export class StreamRegistry {
       accept: (control) => {
         let pipeline = existing;
         if (!pipeline) {
-          const streamLog = log.child({ stream: name, playbackId: streamId });
+          const streamLog = log.child({ stream: name, playbackId: playbackId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(streamId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
+          pipeline = this.newPipeline(playbackId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
-        const live = this.live.get(streamId);
+        const live = this.live.get(playbackId);
         if (live) live.credential = credential;
         void live?.lease?.then((outcome) => {
-          if (!outcome.ok && this.live.get(streamId) === live) this.leaseRefused(streamId, outcome.reason, control);
+          if (!outcome.ok && this.live.get(playbackId) === live) this.leaseRefused(playbackId, outcome.reason, control);
         });
         const events = this.options.events;
         if (!events) return handler;
-        const subject = { playbackId: streamId, ...(credential ? { name } : {}) };
+        const subject = { playbackId: playbackId, ...(credential ? { name } : {}) };
         if (live) live.activeReported = false;
         // A publisher refused for the lease (another sidecar holds the stream, or is being taken
         // over from) never connected as far as the platform's events go: they wait for the lease.
@@ -232,13 +232,13 @@ export class StreamRegistry {
   resumeAfterRestart(): number {
     const entries = this.options.journal?.list() ?? [];
     for (const entry of entries) {
-      if (this.live.has(entry.streamId)) continue;
-      const streamLog = this.options.log.child({ stream: entry.name, playbackId: entry.streamId });
+      if (this.live.has(entry.playbackId)) continue;
+      const streamLog = this.options.log.child({ stream: entry.name, playbackId: entry.playbackId });
       streamLog.warn('the stream was open when the sidecar stopped without ending it; waiting for its publisher');
       // A journal from before ladders were recorded: those streams had the passthrough pair.
       // A journal from before `keyed` was recorded: a signed or still configured stream was keyed.
-      const keyed = entry.keyed ?? (entry.playback === 'signed' || this.options.access.isConfigured(entry.streamId));
-      this.newPipeline(entry.streamId, entry.name, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }, true).awaitReconnect();
+      const keyed = entry.keyed ?? (entry.playback === 'signed' || this.options.access.isConfigured(entry.playbackId));
+      this.newPipeline(entry.playbackId, entry.name, streamLog, { renditions: entry.renditions ?? PASSTHROUGH_ONLY, playback: entry.playback ?? 'public', keyed }, true).awaitReconnect();
     }
     return entries.length;
   }
@@ -248,11 +248,11 @@ export class StreamRegistry {
    * as any other (BadName with the reason), and the stream ends here without writing (its writes
    * are refused: lease-gated-store.ts).
    */
-  private leaseRefused(streamId: string, reason: string, control?: PublishControl): void {
-    const stream = this.live.get(streamId);
+  private leaseRefused(playbackId: string, reason: string, control?: PublishControl): void {
+    const stream = this.live.get(playbackId);
     if (!stream) return;
     stream.leaseRefused = true;
-    this.options.log.warn({ stream: stream.name, playbackId: streamId }, `publish refused: ${reason}`);
+    this.options.log.warn({ stream: stream.name, playbackId: playbackId }, `publish refused: ${reason}`);
     this.options.metrics.publishesRefused.inc({ reason: 'lease-held' });
     if (!control?.refuse) {
       stream.pipeline.dropPublisher();
@@ -265,16 +265,16 @@ export class StreamRegistry {
   }
 
   private newPipeline(
-    streamId: string,
+    playbackId: string,
     name: string,
     log: Logger,
     known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; outputs?: readonly RestreamTarget[] },
     /** From this sidecar's journal (it was open here): its stored live playlists are its own to continue. */
     resumed = false,
   ): StreamPipeline {
-    const lease = this.options.leases?.acquire(streamId, (reason) => this.leaseRefused(streamId, reason));
+    const lease = this.options.leases?.acquire(playbackId, (reason) => this.leaseRefused(playbackId, reason));
     const events = this.options.events;
-    const subject = { playbackId: streamId, ...(known.keyed ? { name } : {}) };
+    const subject = { playbackId: playbackId, ...(known.keyed ? { name } : {}) };
     const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
@@ -288,12 +288,12 @@ export class StreamRegistry {
       renditions: known.renditions,
       outputs: known.outputs,
       playback: known.playback,
-      onLadder: (ladder) => this.options.journal?.record(streamId, name, { renditions: ladder }),
-      streamId,
+      onLadder: (ladder) => this.options.journal?.record(playbackId, name, { renditions: ladder }),
+      playbackId,
       // stream.active: the first media playlist listing a segment after a publisher connected.
       store: events
         ? activityWatchingStore(store, () => {
-            const live = this.live.get(streamId);
+            const live = this.live.get(playbackId);
             if (!live || live.activeReported !== false || !live.pipeline.hasPublisher) return;
             live.activeReported = true;
             events.report('stream.active', subject);
@@ -303,11 +303,11 @@ export class StreamRegistry {
       metrics: this.options.metrics,
       onEnded: () => {
         // Ended here because another sidecar holds the stream: it is not idle (that one reports).
-        const refused = this.live.get(streamId)?.pipeline === pipeline && this.live.get(streamId)?.leaseRefused === true;
-        if (this.live.get(streamId)?.pipeline === pipeline) {
-          this.live.delete(streamId);
-          this.options.journal?.remove(streamId);
-          this.options.leases?.release(streamId);
+        const refused = this.live.get(playbackId)?.pipeline === pipeline && this.live.get(playbackId)?.leaseRefused === true;
+        if (this.live.get(playbackId)?.pipeline === pipeline) {
+          this.live.delete(playbackId);
+          this.options.journal?.remove(playbackId);
+          this.options.leases?.release(playbackId);
         }
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
@@ -315,15 +315,15 @@ export class StreamRegistry {
         if (!refused) events?.report('stream.idle', subject);
       },
     });
-    this.live.set(streamId, { name, pipeline, keyed: known.keyed, lease });
-    this.options.journal?.record(streamId, name, { playback: known.playback, keyed: known.keyed });
+    this.live.set(playbackId, { name, pipeline, keyed: known.keyed, lease });
+    this.options.journal?.record(playbackId, name, { playback: known.playback, keyed: known.keyed });
     this.options.metrics.streamsLive.set(this.live.size);
     return pipeline;
   }
 
   /** Refreshes per-stream gauges (called when metrics are scraped). */
   updateGauges(): void {
-    for (const stream of this.list()) this.options.metrics.encodeSpeed.set({ stream: stream.streamId }, stream.encodeSpeed);
+    for (const stream of this.list()) this.options.metrics.encodeSpeed.set({ stream: stream.playbackId }, stream.encodeSpeed);
   }
 
   /** Refuses new publishers and ends every live stream. */

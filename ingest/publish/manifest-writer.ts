@@ -26,7 +26,7 @@ export interface RenditionOutput extends RenditionSummary {
 }
 
 export interface ManifestWriterOptions {
-  streamId: string;
+  playbackId: string;
   store: ObjectStore;
   backoff: BackoffOptions;
   window: LiveWindow;
@@ -63,7 +63,7 @@ export class ManifestWriter {
 
   constructor(options: ManifestWriterOptions) {
     this.options = options;
-    const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.streamId, ref), type, options.backoff);
+    const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.playbackId, ref), type, options.backoff);
     this.multivariant = writer({ kind: 'multivariant' }, HLS_PLAYLIST_TYPE);
     this.status = writer({ kind: 'status' }, JSON_TYPE);
     this.mpd = writer({ kind: 'mpd' }, DASH_MPD_TYPE);
@@ -154,7 +154,7 @@ export class ManifestWriter {
     const now = this.options.now();
     this.statusWrittenAt = now;
     const facts = {
-      streamId: this.options.streamId,
+      playbackId: this.options.playbackId,
       state,
       startedAt: this.options.startedAt,
       now,

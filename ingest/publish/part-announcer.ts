@@ -17,7 +17,7 @@ export interface PartAnnouncerMetrics {
 }
 
 export interface PartAnnouncerOptions {
-  streamId: string;
+  playbackId: string;
   sink: LiveChannelSink;
   /** Seconds: no chunk (part) lasts longer. */
   partTarget: number;
@@ -62,7 +62,7 @@ export class PartAnnouncer {
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
     this.options.sink.sendPart(
-      this.options.streamId,
+      this.options.playbackId,
       {
         rendition,
         file: partFile(session, open.time, position.index),

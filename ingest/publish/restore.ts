@@ -77,11 +77,11 @@ export interface TakeUpPolicy {
   now: number;
 }
 
-export async function readStoredStream(store: ObjectStore, streamId: string, renditions: readonly string[], policy?: TakeUpPolicy): Promise<StoredStream> {
+export async function readStoredStream(store: ObjectStore, playbackId: string, renditions: readonly string[], policy?: TakeUpPolicy): Promise<StoredStream> {
   const result: StoredStream = { renditions: [], clocks: new Map(), announced: false };
   const playlists: { name: string; playlist: MediaPlaylist }[] = [];
   for (const name of renditions) {
-    const stored = await store.get(streamObjectKey(streamId, { kind: 'media-playlist', rendition: name }));
+    const stored = await store.get(streamObjectKey(playbackId, { kind: 'media-playlist', rendition: name }));
     if (stored) playlists.push({ name, playlist: parseMediaPlaylist(await new Response(stored.body).text()) });
   }
   // One decision for the stream (its renditions are taken up together or not at all).
@@ -98,7 +98,7 @@ export async function readStoredStream(store: ObjectStore, streamId: string, ren
     for (const [index, segment] of playlist.segments.entries()) {
       const { session, time } = segmentName(segment.uri);
       const initSession = initSessionOf(segment.initUri);
-      const track = await readTrack(store, streamId, name, initSession, rendition.tracks);
+      const track = await readTrack(store, playbackId, name, initSession, rendition.tracks);
       // A session listed before this sidecar: its clock, once, from its first segment still listed.
       if (track && !segment.gap && !result.clocks.has(session)) result.clocks.set(session, segment.programDateTime - (time / track.timescale) * 1000);
       segments.push({
@@ -119,15 +119,15 @@ export async function readStoredStream(store: ObjectStore, streamId: string, ren
     }
     const last = segments.at(-1);
     const lastTrack = last && rendition.tracks.get(last.initSession);
-    if (last && !last.gap && lastTrack) last.ticks = (await readSegmentEnd(store, streamId, name, last, lastTrack)) - last.time || last.ticks;
+    if (last && !last.gap && lastTrack) last.ticks = (await readSegmentEnd(store, playbackId, name, last, lastTrack)) - last.time || last.ticks;
     rendition.live = { segments, discontinuitySequence: playlist.discontinuitySequence, targetDuration: playlist.targetDuration };
   }
   return result;
 }
 
 /** Where a stored segment's media ends (track timescale): the end of its last fragment; its start when unreadable. */
-async function readSegmentEnd(store: ObjectStore, streamId: string, rendition: string, segment: ListedSegment, track: CmafTrack): Promise<number> {
-  const stored = await store.get(streamObjectKey(streamId, { kind: 'segment', rendition, session: segment.session, time: segment.time }));
+async function readSegmentEnd(store: ObjectStore, playbackId: string, rendition: string, segment: ListedSegment, track: CmafTrack): Promise<number> {
+  const stored = await store.get(streamObjectKey(playbackId, { kind: 'segment', rendition, session: segment.session, time: segment.time }));
   if (!stored) return segment.time;
   const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
   let end = segment.time;
@@ -145,9 +145,9 @@ async function readSegmentEnd(store: ObjectStore, streamId: string, rendition: s
 }
 
 /** The track of a session listed before this sidecar, from its stored init segment. */
-async function readTrack(store: ObjectStore, streamId: string, rendition: string, session: string, tracks: Map<string, CmafTrack>): Promise<CmafTrack | undefined> {
+async function readTrack(store: ObjectStore, playbackId: string, rendition: string, session: string, tracks: Map<string, CmafTrack>): Promise<CmafTrack | undefined> {
   if (tracks.has(session)) return tracks.get(session);
-  const init = await store.get(streamObjectKey(streamId, { kind: 'init', rendition, session }));
+  const init = await store.get(streamObjectKey(playbackId, { kind: 'init', rendition, session }));
   if (!init) return undefined;
   const track = parseCmafInitSegment(new Uint8Array(await new Response(init.body).arrayBuffer()));
   tracks.set(session, track);

@@ -55,7 +55,7 @@ export function buildMultivariantPlaylist(renditions: readonly RenditionSummary[
 }
 
 export interface StatusFacts {
-  streamId: string;
+  playbackId: string;
   state: StreamStatus['state'];
   startedAt: number;
   now: number;
@@ -68,7 +68,7 @@ export interface StatusFacts {
 
 export function buildStreamStatus(facts: StatusFacts, renditions: readonly RenditionSummary[]): StreamStatus {
   return {
-    streamId: facts.streamId,
+    playbackId: facts.playbackId,
     state: facts.state,
     startedAt: facts.startedAt,
     updatedAt: facts.now,

@@ -28,7 +28,7 @@ import { readStoredStream, takeUpStoredStream } from './restore.ts';
 import { RetentionSweeper, type Retention } from './retention.ts';
 
 export interface StreamOutputOptions {
-  streamId: string;
+  playbackId: string;
   renditions: readonly Rendition[];
   store: ObjectStore;
   /** Nominal segment duration, seconds. */
@@ -118,7 +118,7 @@ export class StreamOutput {
       metrics: options.metrics,
     });
     this.manifests = new ManifestWriter({
-      streamId: options.streamId,
+      playbackId: options.playbackId,
       store: options.store,
       backoff: limits.backoff,
       window: this.window,
@@ -141,7 +141,7 @@ export class StreamOutput {
     });
     const lowLatency = options.lowLatency;
     this.parts = lowLatency && new PartAnnouncer({
-      streamId: options.streamId,
+      playbackId: options.playbackId,
       sink: lowLatency.sink,
       partTarget: lowLatency.partTarget,
       now: options.now,
@@ -166,7 +166,7 @@ export class StreamOutput {
     this.restoring = true;
     const restoring = (async () => {
       const policy = this.options.takeOverWithinMs === undefined ? undefined : { reconnectWindowMs: this.options.takeOverWithinMs, now: this.options.now() };
-      const stored = await readStoredStream(this.options.store, this.options.streamId, [...this.renditions.keys()], policy);
+      const stored = await readStoredStream(this.options.store, this.options.playbackId, [...this.renditions.keys()], policy);
       if (takeUpStoredStream(stored, this.window, this.renditions, this.wallClockAtMediaZero)) this.manifests.announcedBeforeRestart = true;
       return stored.takenOver === true;
     })()
@@ -265,7 +265,7 @@ export class StreamOutput {
   }
 
   private upload(ref: StreamObjectRef, bytes: Uint8Array, track: CmafTrack, droppable: boolean) {
-    return { key: streamObjectKey(this.options.streamId, ref), bytes, contentType: contentTypeFor(ref, track.kind === 'audio'), droppable, label: ref.kind };
+    return { key: streamObjectKey(this.options.playbackId, ref), bytes, contentType: contentTypeFor(ref, track.kind === 'audio'), droppable, label: ref.kind };
   }
 
   /** Lists, in order, every object at the head of the rendition's queue that is settled; then writes the manifests. */
@@ -302,7 +302,7 @@ export class StreamOutput {
   }
 
   private retire(ref: StreamObjectRef): void {
-    this.retention.retire(streamObjectKey(this.options.streamId, ref));
+    this.retention.retire(streamObjectKey(this.options.playbackId, ref));
   }
 
   /** A session's init segment goes once none of its segments is listed or on the way. */

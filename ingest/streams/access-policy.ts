@@ -8,7 +8,7 @@ import type { StreamPlayback } from './stream-store.ts';
 export type AccessDecision =
   /** `name` is the stream's name in logs and events: the operator's name for it, never the key. */
   | {
-      streamId: string;
+      playbackId: string;
       name: string;
       playback: StreamPlayback;
       /** For a keyed stream, the SHA-256 of the key it published with (see revoked). */
@@ -25,7 +25,7 @@ export type AccessDecision =
 export type AccessMode = 'open' | 'keyed';
 
 export interface LiveCredential {
-  streamId: string;
+  playbackId: string;
   credential: string;
 }
 
@@ -44,5 +44,5 @@ export interface AccessPolicy {
   /** The stream ids among these whose publisher must go: its key rotated, its stream disabled or removed. */
   revoked(live: readonly LiveCredential[]): string[] | Promise<string[]>;
   /** Whether a configured stream has this playback id (for journals from before `keyed` was recorded). */
-  isConfigured(streamId: string): boolean;
+  isConfigured(playbackId: string): boolean;
 }

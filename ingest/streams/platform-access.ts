@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { REGISTRY_LOOKUP_PATH, registryLookupToken, type LookupResponse, type LookupStream } from '../../shared/registry-lookup.ts';
 import { STREAM_KEY_PATTERN, streamKeySha256 } from '../../shared/stream-keys.ts';
 import type { AccessDecision, AccessMode, AccessPolicy, LiveCredential } from './access-policy.ts';
@@ -120,7 +120,7 @@ export class PlatformAccess implements AccessPolicy {
     // Synchronous (node:crypto): asked while node-media-server waits for nothing.
     const hash = createHash('sha256').update(rtmpName).digest('hex');
     const remembered = this.accepted.get(hash);
-    return remembered ? { streamId: remembered.stream.playbackId, name: remembered.stream.name, playback: remembered.stream.playback, credential: hash } : undefined;
+    return remembered ? { playbackId: remembered.stream.playbackId, name: remembered.stream.name, playback: remembered.stream.playback, credential: hash } : undefined;
   }
 
   resolve(rtmpName: string): Promise<AccessDecision> {
@@ -149,7 +149,7 @@ export class PlatformAccess implements AccessPolicy {
     }
     if (!stream) return { refuse: 'unknown stream key' };
     if (!stream.enabled) return { refuse: `stream "${stream.name}" is disabled`, code: 'disabled' };
-    return { streamId: stream.playbackId, name: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.outputs ? { outputs: stream.outputs } : {}) };
+    return { playbackId: stream.playbackId, name: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.outputs ? { outputs: stream.outputs } : {}) };
   }
 
   private async resolveName(name: string): Promise<AccessDecision> {
@@ -163,8 +163,8 @@ export class PlatformAccess implements AccessPolicy {
       }
     }
     if (this.currentMode === 'keyed') return { refuse: 'unknown stream key' };
-    if (!isStreamId(name)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
-    return { streamId: name, name, playback: 'public' };
+    if (!isPlaybackId(name)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
+    return { playbackId: name, name, playback: 'public' };
   }
 
   async revoked(live: readonly LiveCredential[]): Promise<string[]> {
@@ -178,8 +178,8 @@ export class PlatformAccess implements AccessPolicy {
     }
     return live.filter((entry, index) => {
       const stream = answer.streams[index];
-      return !stream || !stream.enabled || stream.playbackId !== entry.streamId;
-    }).map((entry) => entry.streamId);
+      return !stream || !stream.enabled || stream.playbackId !== entry.playbackId;
+    }).map((entry) => entry.playbackId);
   }
 
   /** Journals from before `keyed` was recorded: a stream of a keyed platform is taken as keyed. */

@@ -7,7 +7,7 @@
  * publishable without its key, so the first stream added (with the CLI, while the sidecar runs)
  * ends open mode for the life of the process, loudly.
  */
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import type { AccessDecision, AccessMode, AccessPolicy, LiveCredential } from './access-policy.ts';
 import { STREAM_KEY_PATTERN, type StreamStore } from './stream-store.ts';
 
@@ -48,17 +48,17 @@ export class PublishAccess implements AccessPolicy {
   }
 
   /** Whether a publisher that came in with this key may stay: its key not rotated, its stream not removed. */
-  stillAccepts(streamId: string, credential: string): boolean {
-    return this.store.list().some((stream) => stream.playbackId === streamId && stream.keySha256 === credential);
+  stillAccepts(playbackId: string, credential: string): boolean {
+    return this.store.list().some((stream) => stream.playbackId === playbackId && stream.keySha256 === credential);
   }
 
   revoked(live: readonly LiveCredential[]): string[] {
-    return live.filter(({ streamId, credential }) => !this.stillAccepts(streamId, credential)).map(({ streamId }) => streamId);
+    return live.filter(({ playbackId, credential }) => !this.stillAccepts(playbackId, credential)).map(({ playbackId }) => playbackId);
   }
 
   /** Whether a configured stream has this playback id. */
-  isConfigured(streamId: string): boolean {
-    return this.store.list().some((stream) => stream.playbackId === streamId);
+  isConfigured(playbackId: string): boolean {
+    return this.store.list().some((stream) => stream.playbackId === playbackId);
   }
 
   resolve(rtmpName: string): AccessDecision {
@@ -66,14 +66,14 @@ export class PublishAccess implements AccessPolicy {
     const configured = this.store.findByKey(rtmpName);
     if (configured) {
       const outputs = configured.outputs?.map(({ id, url, key }) => ({ id, url, key }));
-      return { streamId: configured.playbackId, name: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256, ...(outputs ? { outputs } : {}) };
+      return { playbackId: configured.playbackId, name: configured.name, playback: configured.playback ?? 'public', credential: configured.keySha256, ...(outputs ? { outputs } : {}) };
     }
     if (this.refreshMode() === 'keyed' || STREAM_KEY_PATTERN.test(rtmpName)) {
       // Also in open mode: a key-shaped name that matches no stream (a rotated key, say) must
       // not become a public stream id.
       return { refuse: 'unknown stream key' };
     }
-    if (!isStreamId(rtmpName)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
-    return { streamId: rtmpName, name: rtmpName, playback: 'public' };
+    if (!isPlaybackId(rtmpName)) return { refuse: 'stream name must be 1-64 letters, digits, "-" or "_"' };
+    return { playbackId: rtmpName, name: rtmpName, playback: 'public' };
   }
 }

@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isStreamId } from '../../shared/stream-id.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
 import { MAX_OUTPUTS_PER_STREAM, outputKeyProblem, outputUrlProblem, type RestreamTarget } from '../restream/restream-target.ts';
 
 export interface ConfiguredStream {
@@ -209,7 +209,7 @@ function parseStoreFile(value: unknown, path: string): StreamStoreFile {
     const stream = entry as Partial<ConfiguredStream>;
     const where = `streams[${index}]`;
     if (typeof stream.name !== 'string' || !NAME_PATTERN.test(stream.name)) throw fail(`${where}.name is invalid`);
-    if (typeof stream.playbackId !== 'string' || !isStreamId(stream.playbackId)) throw fail(`${where}.playbackId is invalid`);
+    if (typeof stream.playbackId !== 'string' || !isPlaybackId(stream.playbackId)) throw fail(`${where}.playbackId is invalid`);
     if (typeof stream.keySha256 !== 'string' || !/^[0-9a-f]{64}$/.test(stream.keySha256)) throw fail(`${where}.keySha256 is invalid`);
     if (stream.playback !== undefined && stream.playback !== 'public' && stream.playback !== 'signed') throw fail(`${where}.playback must be "public" or "signed"`);
     if (names.has(stream.name)) throw fail(`${where}.name "${stream.name}" is a duplicate`);

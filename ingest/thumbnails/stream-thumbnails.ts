@@ -56,8 +56,8 @@ export class Thumbnails {
     });
   }
 
-  forStream(options: { streamId: string; store: ObjectStore; log: Logger }): StreamThumbnailer {
-    const { streamId, store, log } = options;
+  forStream(options: { playbackId: string; store: ObjectStore; log: Logger }): StreamThumbnailer {
+    const { playbackId, store, log } = options;
     const scheduler = this.scheduler;
     const encode = this.options.encode ?? encodeThumbnail;
     let storing = false;
@@ -79,17 +79,17 @@ export class Thumbnails {
       try {
         pictures = await encode({ ffmpegPath: this.options.ffmpegPath, keyframe, widths: thumbnailWidthsFor(width), timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       } finally {
-        scheduler.end(streamId);
+        scheduler.end(playbackId);
       }
       for (const [scaledWidth, jpeg] of pictures.scaled) {
-        await store.put(streamObjectKey(streamId, { kind: 'thumbnail', width: scaledWidth }), withCaptureTime(jpeg, capturedAt), { contentType: IMAGE_JPEG_TYPE });
+        await store.put(streamObjectKey(playbackId, { kind: 'thumbnail', width: scaledWidth }), withCaptureTime(jpeg, capturedAt), { contentType: IMAGE_JPEG_TYPE });
       }
-      await store.put(streamObjectKey(streamId, { kind: 'thumbnail' }), withCaptureTime(pictures.full, capturedAt), { contentType: IMAGE_JPEG_TYPE });
+      await store.put(streamObjectKey(playbackId, { kind: 'thumbnail' }), withCaptureTime(pictures.full, capturedAt), { contentType: IMAGE_JPEG_TYPE });
     };
     const tap = new KeyframeTap({
-      wanted: () => !ended && !storing && scheduler.isDue(streamId),
+      wanted: () => !ended && !storing && scheduler.isDue(playbackId),
       onKeyframe: (keyframe, picture) => {
-        if (!scheduler.begin(streamId)) return;
+        if (!scheduler.begin(playbackId)) return;
         storing = true;
         void make(keyframe, picture.width, this.now())
           .catch((error: unknown) => problem((error as Error).message))
@@ -105,7 +105,7 @@ export class Thumbnails {
       },
       end: () => {
         ended = true;
-        scheduler.forget(streamId);
+        scheduler.forget(playbackId);
       },
     };
   }

@@ -24,32 +24,32 @@ export class ThumbnailScheduler {
   }
 
   /** Whether a keyframe of this stream should become a thumbnail now (cheap: asked for every keyframe). */
-  isDue(streamId: string): boolean {
-    return !this.running.has(streamId) && this.options.now() >= (this.nextDue.get(streamId) ?? 0);
+  isDue(playbackId: string): boolean {
+    return !this.running.has(playbackId) && this.options.now() >= (this.nextDue.get(playbackId) ?? 0);
   }
 
   /** Takes a slot for this stream; false (and the stream asks again after `retryMs`) when it is not due or no slot is free. */
-  begin(streamId: string): boolean {
-    if (!this.isDue(streamId)) return false;
+  begin(playbackId: string): boolean {
+    if (!this.isDue(playbackId)) return false;
     const now = this.options.now();
     if (this.running.size >= this.options.maxConcurrent) {
-      this.nextDue.set(streamId, now + this.options.retryMs);
+      this.nextDue.set(playbackId, now + this.options.retryMs);
       return false;
     }
-    this.running.add(streamId);
+    this.running.add(playbackId);
     // Counted from the start: a slow thumbnail does not push the next one later.
-    this.nextDue.set(streamId, now + this.options.intervalMs);
+    this.nextDue.set(playbackId, now + this.options.intervalMs);
     return true;
   }
 
   /** Gives the slot back (whether the thumbnail was made or not). */
-  end(streamId: string): void {
-    this.running.delete(streamId);
+  end(playbackId: string): void {
+    this.running.delete(playbackId);
   }
 
   /** The stream ended: nothing kept for it. */
-  forget(streamId: string): void {
-    this.nextDue.delete(streamId);
+  forget(playbackId: string): void {
+    this.nextDue.delete(playbackId);
   }
 
   get busy(): number {

@@ -54,15 +54,15 @@ export class EdgeObjectStore implements ObjectStore, PartSink {
    * wire), minted again before it expires (tokens live WRITE_TOKEN_TTL_SECONDS).
    */
   private authorization(key: string): Promise<string> {
-    const streamId = parseStreamObjectKey(key)?.streamId;
-    if (!streamId) return Promise.reject(new EdgeWriteError(`not a stream object key: ${JSON.stringify(key)}`, 400));
+    const playbackId = parseStreamObjectKey(key)?.playbackId;
+    if (!playbackId) return Promise.reject(new EdgeWriteError(`not a stream object key: ${JSON.stringify(key)}`, 400));
     const now = this.options.now?.() ?? Date.now();
-    const cached = this.tokens.get(streamId);
+    const cached = this.tokens.get(playbackId);
     if (cached && now < cached.renewAt) return cached.authorization;
     // Tokens of streams that ended are due for renewal too: dropped here, so the map stays as small as the live streams.
     for (const [id, entry] of this.tokens) if (now >= entry.renewAt) this.tokens.delete(id);
-    const authorization = streamWriteToken(this.options.secret, streamId, now).then((value) => `Bearer ${value}`);
-    this.tokens.set(streamId, { authorization, renewAt: now + RENEW_AFTER_MS });
+    const authorization = streamWriteToken(this.options.secret, playbackId, now).then((value) => `Bearer ${value}`);
+    this.tokens.set(playbackId, { authorization, renewAt: now + RENEW_AFTER_MS });
     return authorization;
   }
 

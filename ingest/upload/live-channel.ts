@@ -30,7 +30,7 @@ export interface LiveChannelOptions {
   /** The edge origin, e.g. http://127.0.0.1:8080 */
   edgeUrl: string;
   secret: string;
-  streamId: string;
+  playbackId: string;
   lease: LeaseRequest;
   /** A part older than this is not sent (milliseconds). */
   partLifetimeMs: number;
@@ -126,9 +126,9 @@ export class LiveChannel {
 
   private connect(): void {
     if (this.closed) return;
-    void streamWriteToken(this.options.secret, this.options.streamId, this.now()).then((token) => {
+    void streamWriteToken(this.options.secret, this.options.playbackId, this.now()).then((token) => {
       if (this.closed) return;
-      const url = new URL(liveChannelPath(this.options.streamId, this.options.lease), this.options.edgeUrl);
+      const url = new URL(liveChannelPath(this.options.playbackId, this.options.lease), this.options.edgeUrl);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       // The stream's write token, in a header (never in the URL, which proxies log); the secret itself never travels.
       const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });

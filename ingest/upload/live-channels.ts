@@ -33,47 +33,47 @@ export class LiveChannels implements LiveChannelSink {
    * edge answers: granted, or refused with its reason. `onRefused` hears a refusal later on
    * (the lease was lost: another sidecar took the stream while this one was cut off).
    */
-  acquire(streamId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome> {
-    this.channels.get(streamId)?.release();
+  acquire(playbackId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome> {
+    this.channels.get(playbackId)?.release();
     const channel = new LiveChannel({
       edgeUrl: this.options.edgeUrl,
       secret: this.options.secret,
-      streamId,
+      playbackId,
       lease: { sidecar: this.options.sidecarId, broadcast: randomBytes(9).toString('base64url') },
       partLifetimeMs: this.options.partLifetimeMs,
-      onTrouble: (message) => this.troubled(streamId, message),
+      onTrouble: (message) => this.troubled(playbackId, message),
       onLeaseRefused: (reason) => {
-        if (this.channels.get(streamId) === channel) this.channels.delete(streamId);
+        if (this.channels.get(playbackId) === channel) this.channels.delete(playbackId);
         onRefused(reason);
       },
     });
-    this.channels.set(streamId, channel);
+    this.channels.set(playbackId, channel);
     return channel.lease;
   }
 
-  sendPart(streamId: string, part: PartFrame, report: PartReport): void {
-    const channel = this.channels.get(streamId);
+  sendPart(playbackId: string, part: PartFrame, report: PartReport): void {
+    const channel = this.channels.get(playbackId);
     if (!channel) return report.dropped('the stream has no live channel');
     channel.sendPart(part, report);
   }
 
   /** The stream ended here: its lease is given back. */
-  release(streamId: string): void {
-    this.channels.get(streamId)?.release();
-    this.channels.delete(streamId);
+  release(playbackId: string): void {
+    this.channels.get(playbackId)?.release();
+    this.channels.delete(playbackId);
   }
 
   releaseAll(): void {
-    for (const streamId of [...this.channels.keys()]) this.release(streamId);
+    for (const playbackId of [...this.channels.keys()]) this.release(playbackId);
   }
 
   // A channel that keeps failing says so every few seconds at most.
   private readonly lastTrouble = new Map<string, number>();
-  private troubled(streamId: string, message: string): void {
+  private troubled(playbackId: string, message: string): void {
     const now = Date.now();
-    if (now - (this.lastTrouble.get(streamId) ?? 0) < 10_000) return;
-    this.lastTrouble.set(streamId, now);
-    this.options.log.warn(`stream ${streamId}: ${message}`);
+    if (now - (this.lastTrouble.get(playbackId) ?? 0) < 10_000) return;
+    this.lastTrouble.set(playbackId, now);
+    this.options.log.warn(`stream ${playbackId}: ${message}`);
   }
 }
 

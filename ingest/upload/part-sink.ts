@@ -5,7 +5,7 @@ import type { PartReport } from './live-channel.ts';
 
 /** The streams' live channels to the edge (live-channels.ts): parts in order, one channel per stream. */
 export interface LiveChannelSink {
-  sendPart(streamId: string, part: PartFrame, report: PartReport): void;
+  sendPart(playbackId: string, part: PartFrame, report: PartReport): void;
 }
 
 /**

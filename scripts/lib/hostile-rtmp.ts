@@ -103,7 +103,7 @@ function kinds(target: HostileTarget): Record<string, HostileKind> {
     'media-before-publish': {
       description: 'video before any publish',
       run: (socket) =>
-        socket.write(Buffer.concat([connectAndCreate(target), chunkMessage({ chunkStreamId: 6, type: MessageType.video, payload: Buffer.alloc(10_000, 0x17), streamId: 1 })])),
+        socket.write(Buffer.concat([connectAndCreate(target), chunkMessage({ chunkStreamId: 6, type: MessageType.video, payload: Buffer.alloc(10_000, 0x17), playbackId: 1 })])),
     },
     play: { description: 'a play request', run: (socket) => socket.write(Buffer.concat([connectAndCreate(target), playCommand(randomKey())])) },
     'bogus-metadata': {

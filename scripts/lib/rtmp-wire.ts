@@ -38,7 +38,7 @@ export interface ChunkHeaderFields {
   timestamp?: number;
   length?: number;
   type?: number;
-  streamId?: number;
+  playbackId?: number;
   /** Written after the message header when the timestamp field is 0xffffff. */
   extendedTimestamp?: number;
 }
@@ -54,7 +54,7 @@ export function chunkHeader(fields: ChunkHeaderFields): Buffer {
     message.writeUIntBE(fields.length ?? 0, 3, 3);
     message.writeUInt8(fields.type ?? 0, 6);
   }
-  if (format === 0) message.writeUInt32LE(fields.streamId ?? 0, 7);
+  if (format === 0) message.writeUInt32LE(fields.playbackId ?? 0, 7);
   const extended = fields.extendedTimestamp === undefined ? Buffer.alloc(0) : Buffer.alloc(4);
   if (fields.extendedTimestamp !== undefined) extended.writeUInt32BE(fields.extendedTimestamp);
   return Buffer.concat([basic, message, extended]);
@@ -66,7 +66,7 @@ export interface MessageOptions {
   payload: Uint8Array;
   /** The peer's current chunk size (what it last announced; 128 at first). */
   chunkSize?: number;
-  streamId?: number;
+  playbackId?: number;
   timestamp?: number;
 }
 
@@ -77,7 +77,7 @@ export function chunkMessage(options: MessageOptions): Buffer {
   const timestamp = options.timestamp ?? 0;
   const extended = timestamp >= 0xffffff ? timestamp : undefined;
   const parts: Buffer[] = [
-    chunkHeader({ format: 0, chunkStreamId, timestamp: extended === undefined ? timestamp : 0xffffff, length: payload.length, type: options.type, streamId: options.streamId ?? 0, extendedTimestamp: extended }),
+    chunkHeader({ format: 0, chunkStreamId, timestamp: extended === undefined ? timestamp : 0xffffff, length: payload.length, type: options.type, playbackId: options.playbackId ?? 0, extendedTimestamp: extended }),
   ];
   for (let offset = 0; offset < payload.length; offset += chunkSize) {
     if (offset > 0) parts.push(chunkHeader({ format: 3, chunkStreamId, extendedTimestamp: extended }));
@@ -133,13 +133,13 @@ function amf0Value(value: Amf0Value): Buffer {
 /** Where a command goes and in what chunk size (the client's last Set Chunk Size; 128 at first). */
 export interface CommandOptions {
   chunkSize?: number;
-  streamId?: number;
+  playbackId?: number;
 }
 
 export function command(name: string, transactionId: number, args: Amf0Value[], options: CommandOptions = {}): Buffer {
   // Stream-level commands (publish, play) go on their own chunk stream, as ffmpeg sends them.
-  const chunkStreamId = options.streamId ? 8 : 3;
-  return chunkMessage({ chunkStreamId, type: MessageType.commandAmf0, payload: amf0(name, transactionId, ...args), chunkSize: options.chunkSize, streamId: options.streamId });
+  const chunkStreamId = options.playbackId ? 8 : 3;
+  return chunkMessage({ chunkStreamId, type: MessageType.commandAmf0, payload: amf0(name, transactionId, ...args), chunkSize: options.chunkSize, playbackId: options.playbackId });
 }
 
 export function connectCommand(app: string, tcUrl: string, options: CommandOptions = {}): Buffer {
@@ -147,9 +147,9 @@ export function connectCommand(app: string, tcUrl: string, options: CommandOptio
 }
 
 export function publishCommand(streamName: string, options: CommandOptions = {}): Buffer {
-  return command('publish', 5, [null, streamName, 'live'], { streamId: 1, ...options });
+  return command('publish', 5, [null, streamName, 'live'], { playbackId: 1, ...options });
 }
 
 export function playCommand(streamName: string, options: CommandOptions = {}): Buffer {
-  return command('play', 4, [null, streamName], { streamId: 1, ...options });
+  return command('play', 4, [null, streamName], { playbackId: 1, ...options });
 }

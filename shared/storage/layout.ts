@@ -16,7 +16,7 @@
  * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
  * stream's objects under `/live/ID/` with the same relative paths, so playlists use relative URIs.
  */
-import { isRenditionName, isSessionId, isStreamId } from '../stream-id.ts';
+import { isRenditionName, isSessionId, isPlaybackId } from '../playback-id.ts';
 import { THUMBNAIL_WIDTHS } from '../thumbnail/thumbnail-sizes.ts';
 
 export const STREAMS_PREFIX = 'streams/';
@@ -126,23 +126,23 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
   return null;
 }
 
-export function streamPrefix(streamId: string): string {
-  if (!isStreamId(streamId)) throw new Error(`invalid stream id: ${JSON.stringify(streamId)}`);
-  return `${STREAMS_PREFIX}${streamId}/`;
+export function streamPrefix(playbackId: string): string {
+  if (!isPlaybackId(playbackId)) throw new Error(`invalid stream id: ${JSON.stringify(playbackId)}`);
+  return `${STREAMS_PREFIX}${playbackId}/`;
 }
 
-export function streamObjectKey(streamId: string, ref: StreamObjectRef): string {
-  return streamPrefix(streamId) + streamRelativePath(ref);
+export function streamObjectKey(playbackId: string, ref: StreamObjectRef): string {
+  return streamPrefix(playbackId) + streamRelativePath(ref);
 }
 
 /** Parses a full storage key; null unless it is exactly a layout object inside a valid stream prefix. */
-export function parseStreamObjectKey(key: string): { streamId: string; ref: StreamObjectRef } | null {
+export function parseStreamObjectKey(key: string): { playbackId: string; ref: StreamObjectRef } | null {
   if (!key.startsWith(STREAMS_PREFIX)) return null;
   const rest = key.slice(STREAMS_PREFIX.length);
   const slash = rest.indexOf('/');
   if (slash < 0) return null;
-  const streamId = rest.slice(0, slash);
-  if (!isStreamId(streamId)) return null;
+  const playbackId = rest.slice(0, slash);
+  if (!isPlaybackId(playbackId)) return null;
   const ref = parseStreamRelativePath(rest.slice(slash + 1));
-  return ref ? { streamId, ref } : null;
+  return ref ? { playbackId, ref } : null;
 }

@@ -163,7 +163,7 @@ describe('fuzzing the text parsers', () => {
         const parsed = parseStreamObjectKey(key);
         if (!parsed) return;
         accepted += 1;
-        expect(streamObjectKey(parsed.streamId, parsed.ref)).toBe(key);
+        expect(streamObjectKey(parsed.playbackId, parsed.ref)).toBe(key);
         expect(key.split('/').some((part) => part === '..' || part === '.')).toBe(false);
         expect(key).not.toMatch(/[\\%\u0000]/);
       }),

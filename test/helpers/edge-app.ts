@@ -22,7 +22,7 @@ export function edgeAppForTest(options: { secret?: string | undefined; playbackS
 }
 
 /** The status document a live stream has before anything of it is served (the edge reads it for access). */
-export function putStreamStatus(store: ObjectStore, streamId: string, playback: 'public' | 'signed' = 'public'): Promise<void> {
-  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback };
-  return store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
+export function putStreamStatus(store: ObjectStore, playbackId: string, playback: 'public' | 'signed' = 'public'): Promise<void> {
+  const status = { playbackId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback };
+  return store.put(`streams/${playbackId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
 }

@@ -141,10 +141,10 @@ async function cases(): Promise<HostileCase[]> {
 
 /** Puts what the cases need to find: a public stream, a signed one, and one no case may read. */
 export async function seedHostileStreams(store: ObjectStore): Promise<void> {
-  for (const [streamId, playback] of [['colors', 'public'], ['vip', 'signed'], ['other', 'public']] as const) {
-    const status = { streamId, state: 'live', startedAt: 0, updatedAt: Date.now(), targetDuration: 2, restarts: 0, renditions: [], playback };
-    await store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
-    await store.put(`streams/${streamId}/index.m3u8`, '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
+  for (const [playbackId, playback] of [['colors', 'public'], ['vip', 'signed'], ['other', 'public']] as const) {
+    const status = { playbackId, state: 'live', startedAt: 0, updatedAt: Date.now(), targetDuration: 2, restarts: 0, renditions: [], playback };
+    await store.put(`streams/${playbackId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
+    await store.put(`streams/${playbackId}/index.m3u8`, '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
   }
 }
 

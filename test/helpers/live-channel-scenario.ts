@@ -83,7 +83,7 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
       const response = await edge.request(`/_ingest/objects/streams/${id}/${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
       expect(response.status, path).toBe(201);
     };
-    const status = { streamId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
+    const status = { playbackId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
     await put('status.json', JSON.stringify(status), 'application/json');
     for (const rendition of ['video', 'audio']) await put(`${rendition}/index.m3u8`, playlist(2), 'application/vnd.apple.mpegurl');
     const open = async (sidecar: string) => {

@@ -63,7 +63,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
   async function liveStream(segments: number, parts: number, first = 0) {
     streams += 1;
     const id = `${streamPrefix}${streams}`;
-    const status = { streamId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
+    const status = { playbackId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.4 } };
     const put = async (path: string, body: string | Uint8Array, headers: Record<string, string>) => {
       const response = await request(`/_ingest/objects/streams/${id}/${path}`, { method: 'PUT', headers: { ...auth, ...headers }, body });
       expect(response.status, `PUT ${path}: ${await response.clone().text()}`).toBe(201);

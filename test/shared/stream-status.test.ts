@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildStreamStatus } from '../../ingest/publish/stream-manifests.ts';
 import { parseStreamStatus } from '../../shared/stream-status.ts';
 
-const facts = { streamId: 'colors', state: 'live' as const, startedAt: 1, now: 2, targetDuration: 2, sessions: 1, playback: 'public' as const };
+const facts = { playbackId: 'colors', state: 'live' as const, startedAt: 1, now: 2, targetDuration: 2, sessions: 1, playback: 'public' as const };
 
 describe('the status document between the sidecar and the edge', () => {
   it('reads what the sidecar writes: live with low-latency parts, and ended', () => {
@@ -22,6 +22,13 @@ describe('the status document between the sidecar and the edge', () => {
     expect(parseStreamStatus({ ...rest, reconnects: 2 })).toEqual({ ok: true, status: { ...rest, restarts: 2 } });
     expect(parseStreamStatus({ ...rest, reconnects: 'two' })).toEqual({ ok: false, reason: 'restarts is not a number' });
     expect(parseStreamStatus(rest)).toEqual({ ok: false, reason: 'restarts is not a number' });
+  });
+
+  it('reads a document written before the public id was called playbackId (streamId), as playbackId', () => {
+    const { playbackId, ...rest } = buildStreamStatus(facts, []);
+    expect(parseStreamStatus({ ...rest, streamId: playbackId })).toEqual({ ok: true, status: { ...rest, playbackId } });
+    expect(parseStreamStatus({ ...rest, streamId: 7 })).toEqual({ ok: false, reason: 'playbackId is not a string' });
+    expect(parseStreamStatus(rest)).toEqual({ ok: false, reason: 'playbackId is not a string' });
   });
 
   it.each([

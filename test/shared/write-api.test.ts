@@ -7,7 +7,7 @@ const NOW = Date.parse('2026-11-24T12:00:00Z');
 const NOW_SECONDS = NOW / 1000;
 
 /** A token as the minting clock at `mintedAt` (epoch ms) makes it. */
-const mintedAt = (mintedAt: number, streamId = 'colors', secret = SECRET) => streamWriteToken(secret, streamId, mintedAt);
+const mintedAt = (mintedAt: number, playbackId = 'colors', secret = SECRET) => streamWriteToken(secret, playbackId, mintedAt);
 
 describe('stream write tokens (w2.STREAM.EXPIRY.SIG)', () => {
   it('carry their stream and an expiry one token life ahead', async () => {

@@ -29,12 +29,12 @@ const bucket = bindings.BUCKET;
 const SEGMENT = 'streams/crowd/source/sessiona1-0.m4s';
 
 /** A live stream with one segment; each test its own stream, so nothing is cached from another. */
-async function seed(store: ObjectStore, streamId: string): Promise<Uint8Array> {
-  const status = { streamId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' };
-  await store.put(`streams/${streamId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
+async function seed(store: ObjectStore, playbackId: string): Promise<Uint8Array> {
+  const status = { playbackId, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' };
+  await store.put(`streams/${playbackId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
   const media = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251);
-  await store.put(`streams/${streamId}/source/sessiona1-0.m4s`, media, { contentType: 'video/mp4' });
-  await store.put(`streams/${streamId}/source/index.m3u8`, '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init-sessiona1.mp4"\n#EXTINF:2.000,\nsessiona1-0.m4s\n', {
+  await store.put(`streams/${playbackId}/source/sessiona1-0.m4s`, media, { contentType: 'video/mp4' });
+  await store.put(`streams/${playbackId}/source/index.m3u8`, '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init-sessiona1.mp4"\n#EXTINF:2.000,\nsessiona1-0.m4s\n', {
     contentType: 'application/vnd.apple.mpegurl',
   });
   return media;

@@ -11,7 +11,7 @@ const bindings = env as unknown as Env;
 describe('thumbnails in the Workers runtime', () => {
   it('serves the stored width a ?width= asks for, with its age as max-age, and refuses a bad one', async () => {
     const store = new R2ObjectStore(bindings.BUCKET);
-    const status = { streamId: 'pictures', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' };
+    const status = { playbackId: 'pictures', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'public' };
     await store.put('streams/pictures/status.json', JSON.stringify(status), { contentType: 'application/json' });
     const capturedAt = Date.now() - 4_000;
     const small = withCaptureTime(jpegHeader(320, 180), capturedAt);

@@ -15,16 +15,16 @@ import type { PlaybackDeps, ViewerRequest } from './viewer-request.ts';
 type PartRef = Extract<StreamObjectRef, { kind: 'part' }>;
 
 /** A stored object (init segment, segment), whole or a byte range of it. */
-export async function storedObjectResponse(deps: PlaybackDeps, { c, streamId, ref }: ViewerRequest): Promise<Response> {
-  const key = streamObjectKey(streamId, ref);
+export async function storedObjectResponse(deps: PlaybackDeps, { c, playbackId, ref }: ViewerRequest): Promise<Response> {
+  const key = streamObjectKey(playbackId, ref);
   const rangeHeader = c.req.header('range');
   // A ranged request needs the size first; a whole-object request reads it with the bytes.
   const metadata = rangeHeader === undefined ? undefined : await deps.store.head(key);
-  if (rangeHeader !== undefined && !metadata) return liveSegmentResponse(deps, c, streamId, ref, rangeHeader);
+  if (rangeHeader !== undefined && !metadata) return liveSegmentResponse(deps, c, playbackId, ref, rangeHeader);
   const range = metadata ? decideRange(rangeHeader, metadata.size) : ({ kind: 'whole' } as const);
   if (range.kind === 'unsatisfiable') return unsatisfiable(metadata!.size);
   const object = await deps.store.get(key, range.kind === 'partial' ? range : undefined);
-  if (!object) return liveSegmentResponse(deps, c, streamId, ref, rangeHeader);
+  if (!object) return liveSegmentResponse(deps, c, playbackId, ref, rangeHeader);
   const headers: Record<string, string> = {
     'content-type': object.contentType ?? 'video/mp4',
     'cache-control': cacheControlFor(ref.kind),
@@ -47,9 +47,9 @@ export async function storedObjectResponse(deps: PlaybackDeps, { c, streamId, re
  * answered from the same bytes. No ETag: storage's validator for these bytes does not exist
  * yet, and one of ours would not match it (a revalidation would only fetch the bytes again).
  */
-async function liveSegmentResponse(deps: PlaybackDeps, c: Context, streamId: string, ref: StreamObjectRef, rangeHeader: string | undefined): Promise<Response> {
+async function liveSegmentResponse(deps: PlaybackDeps, c: Context, playbackId: string, ref: StreamObjectRef, rangeHeader: string | undefined): Promise<Response> {
   if (ref.kind !== 'segment' || !deps.lowLatency) throw notYetAvailable();
-  const answer = await deps.lowLatency.segment(streamId, ref.rendition, streamRelativePath(ref).slice(ref.rendition.length + 1));
+  const answer = await deps.lowLatency.segment(playbackId, ref.rendition, streamRelativePath(ref).slice(ref.rendition.length + 1));
   if (answer.kind === 'missing') throw notYetAvailable();
   const { bytes } = answer;
   const range = decideRange(rangeHeader, bytes.byteLength);
@@ -68,10 +68,10 @@ async function liveSegmentResponse(deps: PlaybackDeps, c: Context, streamId: str
  * A low-latency part from the live state, by rendition and name (renditions share part names);
  * the hinted next part is held until it exists, a 404 at once when it will not come.
  */
-export async function partResponse(deps: PlaybackDeps, { c, streamId, path, ref }: ViewerRequest<PartRef>): Promise<Response> {
+export async function partResponse(deps: PlaybackDeps, { c, playbackId, path, ref }: ViewerRequest<PartRef>): Promise<Response> {
   const file = path.slice(ref.rendition.length + 1);
   const client = clientAddress({ env: c.env, header: (name) => c.req.header(name) });
-  const answer = deps.lowLatency ? await deps.lowLatency.part(streamId, ref.rendition, file, client) : ({ kind: 'missing' } as const);
+  const answer = deps.lowLatency ? await deps.lowLatency.part(playbackId, ref.rendition, file, client) : ({ kind: 'missing' } as const);
   if (answer.kind === 'busy') throw new TemporarilyUnavailable(answer.reason, answer.retryAfterSeconds);
   if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few target durations');
   return new Response(answer.bytes, {

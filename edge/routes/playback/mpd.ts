@@ -8,11 +8,11 @@ import { conditionalResponse, notYetAvailable } from './responses.ts';
 import { derivedEtag, querySignature } from './validators.ts';
 import { segmentBase, type PlaybackDeps, type ViewerRequest } from './viewer-request.ts';
 
-export async function mpdResponse(deps: PlaybackDeps, { c, streamId, query }: ViewerRequest<{ kind: 'mpd' }>): Promise<Response> {
-  const object = await deps.store.get(streamObjectKey(streamId, { kind: 'mpd' }));
+export async function mpdResponse(deps: PlaybackDeps, { c, playbackId, query }: ViewerRequest<{ kind: 'mpd' }>): Promise<Response> {
+  const object = await deps.store.get(streamObjectKey(playbackId, { kind: 'mpd' }));
   if (!object) throw notYetAvailable();
   const stored = await new Response(object.body).text();
-  const text = rewriteMpd(stored, query, { segmentBaseUrl: segmentBase(deps.segmentBaseUrl, streamId) });
+  const text = rewriteMpd(stored, query, { segmentBaseUrl: segmentBase(deps.segmentBaseUrl, playbackId) });
   const headers = {
     'content-type': DASH_MPD_TYPE,
     'cache-control': cacheControlFor('mpd', summarizeMpd(text)),

@@ -6,8 +6,8 @@ import { httpError } from '../../errors.ts';
 import { conditionalResponse } from './responses.ts';
 import type { ObjectRequest, PlaybackDeps } from './viewer-request.ts';
 
-export async function statusResponse(deps: PlaybackDeps, { c, streamId }: ObjectRequest<{ kind: 'status' }>): Promise<Response> {
-  const object = await deps.store.get(streamObjectKey(streamId, { kind: 'status' }));
+export async function statusResponse(deps: PlaybackDeps, { c, playbackId }: ObjectRequest<{ kind: 'status' }>): Promise<Response> {
+  const object = await deps.store.get(streamObjectKey(playbackId, { kind: 'status' }));
   if (!object) throw httpError(404, 'no such stream (it has never been live)');
   const headers = { 'content-type': JSON_TYPE, 'cache-control': cacheControlFor('status'), etag: `"${object.etag}"` };
   return conditionalResponse(c, object.body, headers);

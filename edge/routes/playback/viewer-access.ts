@@ -16,10 +16,10 @@ export interface ViewerAccess {
 }
 
 /** The viewer's query and the stream's status; no readable status document means the stream never started: nothing to serve yet. */
-export async function authorizeViewer(deps: PlaybackDeps, c: Context, streamId: string): Promise<ViewerAccess> {
+export async function authorizeViewer(deps: PlaybackDeps, c: Context, playbackId: string): Promise<ViewerAccess> {
   const parsed = parsePlaybackQuery(new URL(c.req.url).searchParams);
   if (!parsed.ok) throw httpError(400, parsed.reason);
-  const status = await readStreamStatus(deps.store, streamId).catch((error: unknown) => {
+  const status = await readStreamStatus(deps.store, playbackId).catch((error: unknown) => {
     if (!(error instanceof UnreadableStreamStatus)) throw error;
     // Not a 404: the stream exists, and a viewer (or a CDN) must not take it for one not started.
     console.error(`edge: ${error.message}`);
@@ -28,7 +28,7 @@ export async function authorizeViewer(deps: PlaybackDeps, c: Context, streamId: 
   if (!status) throw notYetAvailable();
   if (status.playback === 'signed') {
     if (!deps.playbackSecret) throw httpError(503, 'this stream needs signed playback, and the edge has no PLAYBACK_SECRET');
-    const check = await verifyPlaybackToken(deps.playbackSecret, parsed.query.token, streamId, deps.now());
+    const check = await verifyPlaybackToken(deps.playbackSecret, parsed.query.token, playbackId, deps.now());
     if (!check.ok) throw httpError(check.status, check.reason);
     return { query: parsed.query, status, tokenExpiresAt: check.expiresAt };
   }

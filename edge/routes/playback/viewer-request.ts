@@ -21,7 +21,7 @@ export type PlaybackDeps = PlaybackRouteOptions & { now: () => number };
 /** A request for one object of a stream (`/live/ID/PATH`). */
 export interface ObjectRequest<Ref extends StreamObjectRef = StreamObjectRef> {
   c: Context;
-  streamId: string;
+  playbackId: string;
   /** The path under `/live/ID/`, as requested. */
   path: string;
   ref: Ref;
@@ -34,7 +34,7 @@ export interface ViewerRequest<Ref extends StreamObjectRef = StreamObjectRef> ex
 }
 
 /** Where a stream's (or one rendition's) segments are listed from when a CDN serves them; undefined: this origin, by relative URI. */
-export function segmentBase(segmentBaseUrl: string | undefined, streamId: string, rendition?: string): string | undefined {
+export function segmentBase(segmentBaseUrl: string | undefined, playbackId: string, rendition?: string): string | undefined {
   if (!segmentBaseUrl) return undefined;
-  return `${segmentBaseUrl}${streamId}/${rendition ? `${rendition}/` : ''}`;
+  return `${segmentBaseUrl}${playbackId}/${rendition ? `${rendition}/` : ''}`;
 }

@@ -50,7 +50,7 @@ describe('the player page', () => {
 
   it('keeps a URL from closing the config script', () => {
     const page = renderPlayerPage({
-      streamId: 'colors',
+      playbackId: 'colors',
       format: 'hls',
       player: 'hls.js',
       playlistUrl: '/live/colors/index.m3u8?token=</script><script>alert(1)</script>',

@@ -18,16 +18,16 @@ class CountingStore extends MemoryObjectStore {
   }
 }
 
-const liveStatus = (streamId: string, playback = 'public') =>
-  JSON.stringify({ streamId, state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, restarts: 0, playback, renditions: [] });
+const liveStatus = (playbackId: string, playback = 'public') =>
+  JSON.stringify({ playbackId, state: 'live', startedAt: Date.now(), updatedAt: Date.now(), targetDuration: 2, restarts: 0, playback, renditions: [] });
 
 describe('front page', () => {
   it('lists public streams that are live or reconnecting, newest first, with links; not ended or signed ones', async () => {
     const { app, store } = edgeAppForTest();
-    const status = (streamId: string, state: string, startedAt: number, playback = 'public') =>
+    const status = (playbackId: string, state: string, startedAt: number, playback = 'public') =>
       store.put(
-        `streams/${streamId}/status.json`,
-        JSON.stringify({ streamId, state, startedAt, updatedAt: startedAt, targetDuration: 2, restarts: 0, playback, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.640028', width: 1920, height: 1080, bandwidth: 5e6 }] }),
+        `streams/${playbackId}/status.json`,
+        JSON.stringify({ playbackId, state, startedAt, updatedAt: startedAt, targetDuration: 2, restarts: 0, playback, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.640028', width: 1920, height: 1080, bandwidth: 5e6 }] }),
         { contentType: 'application/json' },
       );
     await status('older', 'live', Date.now() - 600_000);
@@ -45,7 +45,7 @@ describe('front page', () => {
     expect(page).toContain('href="/live/older/index.m3u8"');
   });
 
-  it("names each stream by the storage prefix its status was read from, never the document's own streamId", async () => {
+  it("names each stream by the storage prefix its status was read from, never the document's own playbackId", async () => {
     const { app, store } = edgeAppForTest();
     // A writer of stream "colors" claims, in its status document, to be the signed stream "vip".
     await store.put('streams/colors/status.json', liveStatus('vip'), { contentType: 'application/json' });

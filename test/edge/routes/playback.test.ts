@@ -35,7 +35,7 @@ describe('edge playback routes', () => {
   });
 
   it('serves no playlist of a broadcast that is starting (storage may hold the previous one\'s), and serves them once it is live', async () => {
-    const starting = { streamId: 'colors', state: 'starting', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [] };
+    const starting = { playbackId: 'colors', state: 'starting', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [] };
     await store.put('streams/colors/status.json', JSON.stringify(starting), { contentType: 'application/json' });
     await store.put('streams/colors/manifest.mpd', '<?xml version="1.0"?><MPD type="static"><Period/></MPD>', { contentType: 'application/dash+xml' });
     for (const path of ['/live/colors/index.m3u8', '/live/colors.m3u8', '/live/colors/source/index.m3u8', '/live/colors/manifest.mpd']) {
@@ -100,9 +100,9 @@ describe('edge playback routes', () => {
   });
 
   it.each([
-    { name: 'not JSON', body: '{"streamId": "colors", "sta' },
-    { name: 'JSON of the wrong shape', body: JSON.stringify({ streamId: 'colors', state: 'paused', renditions: [] }) },
-    { name: 'a playback mode it does not know', body: JSON.stringify({ streamId: 'colors', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'secret' }) },
+    { name: 'not JSON', body: '{"playbackId": "colors", "sta' },
+    { name: 'JSON of the wrong shape', body: JSON.stringify({ playbackId: 'colors', state: 'paused', renditions: [] }) },
+    { name: 'a playback mode it does not know', body: JSON.stringify({ playbackId: 'colors', state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], playback: 'secret' }) },
   ])('answers a 502 no CDN keeps, not a "not live yet" 404 nor media, when the status document is $name', async ({ body }) => {
     await store.put('streams/colors/status.json', body, { contentType: 'application/json' });
     for (const path of ['/live/colors/index.m3u8', '/live/colors/source/index.m3u8', '/live/colors/source/init-abcdefgh1.mp4']) {
@@ -114,7 +114,7 @@ describe('edge playback routes', () => {
   });
 
   it('serves the status document, short-lived', async () => {
-    await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'reconnecting' }), { contentType: 'application/json' });
+    await store.put('streams/colors/status.json', JSON.stringify({ playbackId: 'colors', state: 'reconnecting' }), { contentType: 'application/json' });
     const response = await app.request('/live/colors/status.json');
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('public, max-age=1');

@@ -10,10 +10,10 @@ import { parseM3u8 } from '../../helpers/m3u8.ts';
 const HLS = { contentType: 'application/vnd.apple.mpegurl' };
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
-async function seed(store: MemoryObjectStore, streamId: string, playback: 'public' | 'signed') {
-  await putStreamStatus(store, streamId, playback);
+async function seed(store: MemoryObjectStore, playbackId: string, playback: 'public' | 'signed') {
+  await putStreamStatus(store, playbackId, playback);
   await store.put(
-    `streams/${streamId}/index.m3u8`,
+    `streams/${playbackId}/index.m3u8`,
     renderMultivariantPlaylist({
       audio: [{ groupId: 'audio', name: 'audio', uri: 'audio/index.m3u8', channels: 2, isDefault: true }],
       variants: [
@@ -24,8 +24,8 @@ async function seed(store: MemoryObjectStore, streamId: string, playback: 'publi
     HLS,
   );
   const segments = [0, 1, 2, 3, 4].map((i) => ({ uri: `sessiona1-${i * 2000}.m4s`, duration: 2, initUri: 'init-sessiona1.mp4', programDateTime: Date.now() + i * 2000 }));
-  await store.put(`streams/${streamId}/source/index.m3u8`, renderMediaPlaylist({ targetDuration: 2, mediaSequence: 7, discontinuitySequence: 0, segments, ended: false }), HLS);
-  await store.put(`streams/${streamId}/source/sessiona1-0.m4s`, new Uint8Array(10), { contentType: 'video/mp4' });
+  await store.put(`streams/${playbackId}/source/index.m3u8`, renderMediaPlaylist({ targetDuration: 2, mediaSequence: 7, discontinuitySequence: 0, segments, ended: false }), HLS);
+  await store.put(`streams/${playbackId}/source/sessiona1-0.m4s`, new Uint8Array(10), { contentType: 'video/mp4' });
 }
 
 describe('signed playback at the edge', () => {

@@ -9,10 +9,10 @@ import { jpegHeader } from '../../helpers/jpeg-header.ts';
 
 const JPEG = { contentType: 'image/jpeg' };
 
-async function putThumbnails(store: MemoryObjectStore, streamId: string, capturedAt: number) {
-  await store.put(`streams/${streamId}/thumbnail-320.jpg`, withCaptureTime(jpegHeader(320, 180), capturedAt), JPEG);
-  await store.put(`streams/${streamId}/thumbnail-640.jpg`, withCaptureTime(jpegHeader(640, 360), capturedAt), JPEG);
-  await store.put(`streams/${streamId}/thumbnail.jpg`, withCaptureTime(jpegHeader(1280, 720), capturedAt), JPEG);
+async function putThumbnails(store: MemoryObjectStore, playbackId: string, capturedAt: number) {
+  await store.put(`streams/${playbackId}/thumbnail-320.jpg`, withCaptureTime(jpegHeader(320, 180), capturedAt), JPEG);
+  await store.put(`streams/${playbackId}/thumbnail-640.jpg`, withCaptureTime(jpegHeader(640, 360), capturedAt), JPEG);
+  await store.put(`streams/${playbackId}/thumbnail.jpg`, withCaptureTime(jpegHeader(1280, 720), capturedAt), JPEG);
 }
 
 /** The served picture's width, read from its frame header. */
@@ -131,7 +131,7 @@ describe('/live/ID/thumbnail.jpg', () => {
   });
 
   it('is longer-lived once the stream ended (the last thumbnail stays)', async () => {
-    await store.put('streams/colors/status.json', JSON.stringify({ streamId: 'colors', state: 'ended', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [] }), { contentType: 'application/json' });
+    await store.put('streams/colors/status.json', JSON.stringify({ playbackId: 'colors', state: 'ended', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [] }), { contentType: 'application/json' });
     await putThumbnails(store, 'colors', Date.now() - 3_600_000);
     const response = await app.request('/live/colors/thumbnail.jpg');
     expect(response.status).toBe(200);

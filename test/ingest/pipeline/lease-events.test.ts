@@ -22,7 +22,7 @@ import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.t
 /** Leases as the edge answers them: every request gets `outcome`. */
 function leasesAnswering(outcome: LeaseOutcome): StreamLeases & { released: string[] } {
   const released: string[] = [];
-  return { released, acquire: async () => outcome, release: (streamId) => released.push(streamId) };
+  return { released, acquire: async () => outcome, release: (playbackId) => released.push(playbackId) };
 }
 
 async function publishThrough(outcome: LeaseOutcome) {
@@ -54,7 +54,7 @@ async function publishThrough(outcome: LeaseOutcome) {
     },
   };
   handler = decision.accept(control);
-  return { registry, events, refusals, streamId: streams.list()[0]!.playbackId, handler };
+  return { registry, events, refusals, playbackId: streams.list()[0]!.playbackId, handler };
 }
 
 describe('stream events and the lease', () => {

@@ -88,8 +88,8 @@ describe('stream registry: a reconnecting stream takes only its own credential',
   }
 
   it.each([
-    { name: 'recorded as keyed', entry: { streamId: 'k3x9vipstream', name: 'vip', since: new Date().toISOString(), keyed: true } },
-    { name: 'recorded as signed before keyed was recorded', entry: { streamId: 'k3x9vipstream', name: 'vip', since: new Date().toISOString(), playback: 'signed' } },
+    { name: 'recorded as keyed', entry: { playbackId: 'k3x9vipstream', name: 'vip', since: new Date().toISOString(), keyed: true } },
+    { name: 'recorded as signed before keyed was recorded', entry: { playbackId: 'k3x9vipstream', name: 'vip', since: new Date().toISOString(), playback: 'signed' } },
   ])('refuses a keyless name equal to a keyed stream it took up after a crash ($name), even in open mode', async ({ entry }) => {
     // The stream was removed from the store meanwhile, so open mode is on: the stream itself must refuse.
     const { registry, lines } = withJournal([entry]);
@@ -100,10 +100,10 @@ describe('stream registry: a reconnecting stream takes only its own credential',
   });
 
   it('lets an open stream it took up after a crash continue under its name', async () => {
-    const { registry, journal } = withJournal([{ streamId: 'colors', name: 'colors', since: new Date().toISOString(), keyed: false }]);
+    const { registry, journal } = withJournal([{ playbackId: 'colors', name: 'colors', since: new Date().toISOString(), keyed: false }]);
     registry.resumeAfterRestart();
     expect(registry.decide(request({ name: 'colors' }))).toEqual({ accept: expect.any(Function) });
-    expect(journal.list()[0]).toMatchObject({ streamId: 'colors', keyed: false });
+    expect(journal.list()[0]).toMatchObject({ playbackId: 'colors', keyed: false });
     await registry.close();
   });
 });

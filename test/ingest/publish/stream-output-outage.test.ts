@@ -55,7 +55,7 @@ describe('stream output during a storage outage', () => {
   function streamOutput(store: OutageStore, bufferBytes: number, errors: string[]) {
     let clock = Date.parse('2026-11-24T12:00:00Z');
     const instance = new StreamOutput({
-      streamId: 'outage',
+      playbackId: 'outage',
       renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,

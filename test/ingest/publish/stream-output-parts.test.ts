@@ -46,7 +46,7 @@ describe('low-latency parts, sidecar to edge', () => {
     channels = new LiveChannels({ edgeUrl: base, secret: TEST_SECRET, sidecarId: 'sidecar-a', partLifetimeMs: 6000, log: { warn: (message) => errors.push(message) } });
     expect(await channels.acquire('parts', (reason) => errors.push(reason))).toEqual({ ok: true });
     const output = new StreamOutput({
-      streamId: 'parts',
+      playbackId: 'parts',
       renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,

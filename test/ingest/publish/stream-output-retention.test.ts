@@ -25,7 +25,7 @@ describe('retention', () => {
     const store = new OrderCheckingStore();
     let clock = START;
     const output = new StreamOutput({
-      streamId: 'colors',
+      playbackId: 'colors',
       renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,

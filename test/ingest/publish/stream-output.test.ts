@@ -13,7 +13,7 @@ const START = Date.parse('2026-11-24T12:00:00Z');
 /** Stream `colors`, passthrough, 2 s segments in a 3-segment window, on the test's clock; any storage error fails the test. */
 function outputOptions(store: OrderCheckingStore, now: () => number): StreamOutputOptions {
   return {
-    streamId: 'colors',
+    playbackId: 'colors',
     renditions: PASSTHROUGH_ONLY,
     store,
     targetSegmentDuration: 2,
@@ -128,7 +128,7 @@ describe('stream output', () => {
   it('records the reconnect and the end in the status document, one the edge reads', () => {
     const status = JSON.parse(store.text('streams/colors/status.json')!) as StreamStatus;
     expect(parseStreamStatus(status)).toEqual({ ok: true, status });
-    expect(status).toMatchObject({ streamId: 'colors', state: 'ended', targetDuration: 2, restarts: 1 });
+    expect(status).toMatchObject({ playbackId: 'colors', state: 'ended', targetDuration: 2, restarts: 1 });
     expect(status.renditions.map((r) => r.name)).toEqual(['source', 'audio']);
   });
 });

@@ -41,7 +41,7 @@ describe('a new publish after the stream\'s sidecar died', () => {
   function options(store: OrderCheckingStore, now: () => number, takeOverWithinMs?: number): StreamOutputOptions {
     const sink = { sendPart: () => {} };
     return {
-      streamId: 'colors',
+      playbackId: 'colors',
       renditions: PASSTHROUGH_ONLY,
       store,
       targetSegmentDuration: 2,

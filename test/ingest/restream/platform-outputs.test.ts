@@ -52,5 +52,5 @@ it('the outputs added with `npm run streams -- outputs` on a running platform co
 
   const access = new PlatformAccess({ edgeUrl, ingestSecret: SECRET, open: false, log: pino({ level: 'silent' }) });
   const decision = await access.resolve(key);
-  expect(decision).toMatchObject({ streamId: 'pb-main', outputs: [{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2', key: 'yt-target-key' }] });
+  expect(decision).toMatchObject({ playbackId: 'pb-main', outputs: [{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2', key: 'yt-target-key' }] });
 });

@@ -52,7 +52,7 @@ function publisherOpening(chunkSize = 4096): Buffer {
 }
 
 function video(length: number, chunkSize = 4096, chunkStreamId = 6): Buffer {
-  return chunkMessage({ chunkStreamId, type: MessageType.video, payload: Buffer.alloc(length, 0x17), chunkSize, streamId: 1 });
+  return chunkMessage({ chunkStreamId, type: MessageType.video, payload: Buffer.alloc(length, 0x17), chunkSize, playbackId: 1 });
 }
 
 describe('RTMP chunk guard: a well-behaved publisher', () => {
@@ -80,7 +80,7 @@ describe('RTMP chunk guard: a well-behaved publisher', () => {
     const guard = new RtmpChunkGuard(LIMITS);
     expect(feed(guard, publisherOpening(128))).toBeUndefined();
     guard.allowPublishing();
-    const late = chunkMessage({ chunkStreamId: 6, type: MessageType.video, payload: Buffer.alloc(1000), chunkSize: 128, timestamp: 0x1_000_000, streamId: 1 });
+    const late = chunkMessage({ chunkStreamId: 6, type: MessageType.video, payload: Buffer.alloc(1000), chunkSize: 128, timestamp: 0x1_000_000, playbackId: 1 });
     for (const piece of PIECES) expect(feed(guard, Buffer.concat([late, video(300, 128)]), piece)).toBeUndefined();
   });
 
@@ -135,7 +135,7 @@ describe('RTMP chunk guard: what it refuses, wherever the bytes are split', () =
   });
 
   it.each([
-    { name: 'a video frame over the message limit', input: published(chunkHeader({ format: 0, chunkStreamId: 6, length: 8 * MIB + 1, type: MessageType.video, streamId: 1 })), reason: 'message-too-large' },
+    { name: 'a video frame over the message limit', input: published(chunkHeader({ format: 0, chunkStreamId: 6, length: 8 * MIB + 1, type: MessageType.video, playbackId: 1 })), reason: 'message-too-large' },
     { name: 'a 16 MiB command from a publisher', input: published(chunkHeader({ format: 0, chunkStreamId: 3, length: 0xffffff, type: MessageType.commandAmf0 })), reason: 'message-too-large' },
     { name: 'large frames on three chunk streams (past the publisher memory)', input: published(video(7 * MIB, 4096, 6), video(7 * MIB, 4096, 7), video(7 * MIB, 4096, 9)), reason: 'connection-memory' },
   ])('refuses $name', ({ input, reason }) => {
@@ -167,7 +167,7 @@ describe('RTMP chunk guard: what it refuses, wherever the bytes are split', () =
 
   it('stops after each command until a publish is accepted, so media in the same packet as the publish can pass', () => {
     const opening = publisherOpening();
-    const firstMedia = Buffer.concat([chunkMessage({ chunkStreamId: 4, type: MessageType.dataAmf0, payload: Buffer.alloc(300), chunkSize: 4096, streamId: 1 }), video(100_000)]);
+    const firstMedia = Buffer.concat([chunkMessage({ chunkStreamId: 4, type: MessageType.dataAmf0, payload: Buffer.alloc(300), chunkSize: 4096, playbackId: 1 }), video(100_000)]);
     for (const piece of PIECES) {
       const accepting = new RtmpChunkGuard(LIMITS);
       let passedSoFar = 0;

@@ -64,7 +64,7 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
     const disabledKey = await addStream('off', { enabled: false });
     const policy = access();
     // With the stream's own settings, which the sidecar applies over its flags.
-    expect(await policy.resolve(key)).toEqual({ streamId: 'pb-main', name: 'main', playback: 'signed', credential: await streamKeySha256(key), reconnectWindowSeconds: 20, retention: 'all' });
+    expect(await policy.resolve(key)).toEqual({ playbackId: 'pb-main', name: 'main', playback: 'signed', credential: await streamKeySha256(key), reconnectWindowSeconds: 20, retention: 'all' });
     expect(await policy.resolve(generateStreamKey())).toEqual({ refuse: 'unknown stream key' });
     expect(await policy.resolve(disabledKey)).toEqual({ refuse: 'stream "off" is disabled', code: 'disabled' });
     // Keyed: a keyless name is no stream.
@@ -79,7 +79,7 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
   it('stays in open mode while the registry is empty, and leaves it once a stream is configured', async () => {
     const { access, addStream, ended } = await platform();
     const policy = access(true);
-    expect(await policy.resolve('colors')).toEqual({ streamId: 'colors', name: 'colors', playback: 'public' });
+    expect(await policy.resolve('colors')).toEqual({ playbackId: 'colors', name: 'colors', playback: 'public' });
     expect(await policy.resolve('../x')).toEqual({ refuse: expect.stringMatching(/1-64 letters/) });
     await addStream('main');
     expect(await policy.resolve('colors')).toEqual({ refuse: 'unknown stream key' });
@@ -91,7 +91,7 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
     const { access, addStream, registry } = await platform();
     const keys = { a: await addStream('a'), b: await addStream('b'), c: await addStream('c'), d: await addStream('d') };
     const policy = access();
-    const live = await Promise.all(Object.entries(keys).map(async ([name, key]) => ({ streamId: `pb-${name}`, credential: await streamKeySha256(key) })));
+    const live = await Promise.all(Object.entries(keys).map(async ([name, key]) => ({ playbackId: `pb-${name}`, credential: await streamKeySha256(key) })));
     expect(await policy.revoked(live)).toEqual([]);
     await registry.rotateKey('a', 'f'.repeat(64), T0);
     await registry.update('b', { enabled: false }, T0);
@@ -104,14 +104,14 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
     const known = await addStream('known');
     const neverSeen = await addStream('never-seen');
     const policy = access(true);
-    expect(await policy.resolve(known)).toMatchObject({ streamId: 'pb-known' });
+    expect(await policy.resolve(known)).toMatchObject({ playbackId: 'pb-known' });
     server.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     advance(3_000);
-    expect(await policy.resolve(known)).toMatchObject({ streamId: 'pb-known', name: 'known' });
+    expect(await policy.resolve(known)).toMatchObject({ playbackId: 'pb-known', name: 'known' });
     expect(await policy.resolve(neverSeen)).toEqual({ refuse: 'stream registry unreachable; try again shortly', code: 'registry-unreachable' });
     expect(await policy.resolve(generateStreamKey())).toMatchObject({ code: 'registry-unreachable' });
-    expect(await policy.revoked([{ streamId: 'pb-known', credential: await streamKeySha256(known) }])).toEqual([]);
+    expect(await policy.revoked([{ playbackId: 'pb-known', credential: await streamKeySha256(known) }])).toEqual([]);
     advance(10 * 60_000);
     expect(await policy.resolve(known)).toMatchObject({ code: 'registry-unreachable' });
   });
@@ -120,8 +120,8 @@ describe('PlatformAccess: the sidecar asks the edge', () => {
     const { access, addStream, registry, server, advance } = await platform();
     const key = await addStream('main');
     const policy = access();
-    expect(await policy.resolve(key)).toMatchObject({ streamId: 'pb-main' });
-    expect(policy.known(key)).toEqual({ streamId: 'pb-main', name: 'main', playback: 'public', credential: await streamKeySha256(key) });
+    expect(await policy.resolve(key)).toMatchObject({ playbackId: 'pb-main' });
+    expect(policy.known(key)).toEqual({ playbackId: 'pb-main', name: 'main', playback: 'public', credential: await streamKeySha256(key) });
     expect(policy.known(generateStreamKey())).toBeUndefined();
     await registry.update('main', { enabled: false }, T0);
     advance(3_000);

@@ -12,7 +12,7 @@ const empty = newStore();
 
 describe('publish access', () => {
   it.each([
-    { mode: 'keyed' as const, name: 'the stream key', input: key, expected: { streamId: stream.playbackId, name: 'main', playback: 'public', credential: stream.keySha256 } },
+    { mode: 'keyed' as const, name: 'the stream key', input: key, expected: { playbackId: stream.playbackId, name: 'main', playback: 'public', credential: stream.keySha256 } },
     { mode: 'keyed' as const, name: 'a wrong key', input: newStreamKey(), expected: { refuse: 'unknown stream key' } },
     { mode: 'keyed' as const, name: 'a plain name', input: 'colors', expected: { refuse: 'unknown stream key' } },
     { mode: 'keyed' as const, name: "a configured stream's playback id", input: stream.playbackId, expected: { refuse: 'unknown stream key' } },
@@ -21,7 +21,7 @@ describe('publish access', () => {
   });
 
   it.each([
-    { name: 'a plain name (it is the id)', input: 'colors', expected: { streamId: 'colors', name: 'colors', playback: 'public' } },
+    { name: 'a plain name (it is the id)', input: 'colors', expected: { playbackId: 'colors', name: 'colors', playback: 'public' } },
     { name: 'an unknown key (never a public id)', input: newStreamKey(), expected: { refuse: 'unknown stream key' } },
     { name: 'an overlong name', input: 'a'.repeat(10_000), expected: { refuse: expect.stringMatching(/1-64/) } },
   ])('open mode without configured streams, $name', ({ input, expected }) => {
@@ -33,14 +33,14 @@ describe('publish access', () => {
     expect(access.mode).toBe('keyed');
     expect(access.resolve(stream.playbackId)).toEqual({ refuse: 'unknown stream key' });
     expect(access.resolve('colors')).toEqual({ refuse: 'unknown stream key' });
-    expect(access.resolve(key)).toMatchObject({ streamId: stream.playbackId, credential: stream.keySha256 });
+    expect(access.resolve(key)).toMatchObject({ playbackId: stream.playbackId, credential: stream.keySha256 });
   });
 
   it('leaves open mode for good, once, when a stream is configured while it runs', () => {
     const streams = newStore();
     const ended: number[] = [];
     const access = new PublishAccess('open', streams, { onOpenModeEnded: (count) => ended.push(count) });
-    expect(access.resolve('colors')).toMatchObject({ streamId: 'colors' });
+    expect(access.resolve('colors')).toMatchObject({ playbackId: 'colors' });
     const vip = streams.add('vip', new Date(), 'signed');
     expect(access.resolve(vip.stream.playbackId)).toEqual({ refuse: 'unknown stream key' });
     expect(access.resolve('colors')).toEqual({ refuse: 'unknown stream key' });

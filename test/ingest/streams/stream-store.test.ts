@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STREAM_KEY_PATTERN, StreamStore } from '../../../ingest/streams/stream-store.ts';
-import { isStreamId } from '../../../shared/stream-id.ts';
+import { isPlaybackId } from '../../../shared/playback-id.ts';
 
 function freshStore(): StreamStore {
   return new StreamStore(join(mkdtempSync(join(tmpdir(), 'streams-')), 'streams.json'));
@@ -14,7 +14,7 @@ describe('stream store', () => {
     const store = freshStore();
     const { stream, key } = store.add('main');
     expect(key).toMatch(STREAM_KEY_PATTERN);
-    expect(isStreamId(stream.playbackId)).toBe(true);
+    expect(isPlaybackId(stream.playbackId)).toBe(true);
     const file = readFileSync(store.path, 'utf8');
     expect(file).not.toContain(key);
     expect(file).toContain(stream.keySha256);

@@ -96,7 +96,7 @@ describe('thumbnails from keyframes', () => {
     const thumbnails = new Thumbnails({ ffmpegPath: locateFfmpeg(), now: () => clock.now });
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
-    const stream = thumbnails.forStream({ streamId: 'colors', store, log });
+    const stream = thumbnails.forStream({ playbackId: 'colors', store, log });
     // Four seconds of media in one go: one thumbnail (the interval has not passed).
     for (const piece of pieces(flv)) stream.write(piece);
     await expect.poll(async () => store.head('streams/colors/thumbnail.jpg'), { timeout: 10_000 }).not.toBeNull();
@@ -113,7 +113,7 @@ describe('thumbnails from keyframes', () => {
     for (const piece of pieces(flv)) stream.write(piece);
     await expect.poll(async () => readJpegFacts(new Uint8Array(await new Response((await store.get('streams/colors/thumbnail.jpg'))!.body).arrayBuffer()))?.capturedAt, { timeout: 10_000 }).toBe(1_765_000_010_000);
     // A stream whose FLV is garbage: logged, not thrown.
-    const broken = thumbnails.forStream({ streamId: 'broken', store, log });
+    const broken = thumbnails.forStream({ playbackId: 'broken', store, log });
     expect(() => broken.write(Buffer.from('FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'))).not.toThrow();
     stream.end();
     expect(lines.join('')).toMatch(/thumbnail: unreadable FLV/);

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const playlist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
   for (let msn = 0; msn < 2; msn++) playlist.push('#EXTINF:2.00000,', `${SESSION}-${msn * 180000}.m4s`);
   for (const stream of ['dropped', 'held']) {
-    await store.put(`streams/${stream}/status.json`, JSON.stringify({ streamId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
+    await store.put(`streams/${stream}/status.json`, JSON.stringify({ playbackId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
     await store.put(`streams/${stream}/source/index.m3u8`, `${playlist.join('\n')}\n`, { contentType: 'application/vnd.apple.mpegurl' });
   }
 });

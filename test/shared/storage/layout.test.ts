@@ -28,7 +28,7 @@ describe('storage layout', () => {
   it.each(refs)('round-trips the $name key', ({ ref, path }) => {
     const key = streamObjectKey('colors', ref);
     expect(key).toBe(`streams/colors/${path}`);
-    expect(parseStreamObjectKey(key)).toEqual({ streamId: 'colors', ref });
+    expect(parseStreamObjectKey(key)).toEqual({ playbackId: 'colors', ref });
     expect(parseStreamRelativePath(path)).toEqual(ref);
   });
 
