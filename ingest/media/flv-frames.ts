@@ -11,7 +11,7 @@
 import { parsePassableAacConfig, UnsupportedAudioError, UnsupportedSourceError, type AacConfig } from './aac-config.ts';
 import { AvcFormatError, parseAvcDecoderConfiguration, type AvcParameters } from './avc-parameters.ts';
 import { FLV_AUDIO_FORMAT_AAC, FLV_TAG_AUDIO, FLV_TAG_VIDEO, FLV_VIDEO_CODEC_AVC, type FlvTag } from './flv-tag-reader.ts';
-import { FlvTimeline } from './flv-timeline.ts';
+import { FlvTimeline, type TimelineTrack } from './flv-timeline.ts';
 
 export class UnsupportedVideoError extends UnsupportedSourceError {
   override name = 'UnsupportedVideoError';
@@ -53,14 +53,22 @@ const FRAME_TYPE_KEY = 1;
 const FRAME_TYPE_COMMAND = 5;
 const SOUND_FORMATS: Record<number, string> = { 2: 'MP3', 10: 'AAC', 11: 'Speex', 14: 'MP3 8 kHz', 7: 'G.711 A-law', 8: 'G.711 mu-law', 0: 'PCM', 3: 'PCM', 1: 'ADPCM', 4: 'Nellymoser', 5: 'Nellymoser', 6: 'Nellymoser' };
 
+/** Media milliseconds for a frame's FLV timestamp: FlvTimeline's mapping, or the timestamp as it is (FLV already on the run's timeline). */
+export interface FrameTimeline {
+  map(track: TimelineTrack, timestamp32: number): number;
+}
+
+/** For FLV whose timestamps are already on the run's timeline (restamped by the sidecar, or written by ffmpeg from it). */
+export const AS_STAMPED: FrameTimeline = { map: (_track, timestamp) => timestamp };
+
 export class FlvFrameReader {
-  private readonly timeline: FlvTimeline;
+  private readonly timeline: FrameTimeline;
   private videoConfig: Uint8Array | undefined;
   private audioConfig: Uint8Array | undefined;
 
-  /** `onNotice`: a timestamp correction, in words, for the log. */
-  constructor(onNotice: (message: string) => void) {
-    this.timeline = new FlvTimeline(onNotice);
+  /** `onNotice`: a timestamp correction, in words, for the log. `timeline`: FlvTimeline's continuous one unless given. */
+  constructor(onNotice: (message: string) => void, timeline: FrameTimeline = new FlvTimeline(onNotice)) {
+    this.timeline = timeline;
   }
 
   /**
