@@ -3,6 +3,7 @@
  * listed (parts 0, 1, … without a gap), what is served (every part received), and whether the
  * segment is known whole from its parts alone.
  */
+import { mediaSegmentFile, parseMediaSegmentFile, partFile } from '../../shared/storage/layout.ts';
 import type { PartLine } from '../manifest/low-latency-playlist.ts';
 import type { IncomingPart } from './live-state-types.ts';
 
@@ -20,6 +21,8 @@ export interface PartGroup {
   msn: number;
   segmentFile: string;
   session: string;
+  /** Its segment's media time (the segment's name). */
+  segmentTime: number;
   /** Parts 0, 1, … without a gap: what may be listed. */
   parts: StoredPart[];
   /** Every part received for the segment (a part after a gap too), by file name: what is served. */
@@ -37,22 +40,18 @@ export interface PartGroup {
   unlistedAt?: number;
 }
 
-export function segmentFileOf(session: string, segmentTime: number): string {
-  return `${session}-${segmentTime}.m4s`;
-}
-
-/** `SESSION-T.m4s` → session. */
+/** A listed segment's session, by the storage layout's names (undefined: not a media segment's name). */
 export function sessionOf(segmentUri: string): string | undefined {
-  return /^([a-z0-9]+)-\d+\.m4s$/.exec(segmentUri)?.[1];
+  return parseMediaSegmentFile(segmentUri)?.session;
 }
 
-/** `SESSION-T.m4s` → `SESSION-T.p0.m4s`: the part a segment starts with. */
-export function firstPartOf(segmentFile: string): string {
-  return `${segmentFile.slice(0, -'.m4s'.length)}.p0.m4s`;
+/** The part a group's segment starts with. */
+export function firstPartOf(group: PartGroup): string {
+  return partFile(group.session, group.segmentTime, 0);
 }
 
 export function newGroup(part: IncomingPart): PartGroup {
-  return { msn: part.msn, segmentFile: segmentFileOf(part.session, part.segmentTime), session: part.session, parts: [], byFile: new Map(), broken: false, closed: false };
+  return { msn: part.msn, segmentFile: mediaSegmentFile(part.session, part.segmentTime), session: part.session, segmentTime: part.segmentTime, parts: [], byFile: new Map(), broken: false, closed: false };
 }
 
 /**
@@ -80,7 +79,7 @@ export function listable(group: PartGroup | undefined): group is PartGroup {
  */
 export function wholeBefore(group: PartGroup, successor: PartGroup | undefined): boolean {
   if (!listable(group) || !successor || successor.byFile.size === 0 || successor.msn !== group.msn + 1) return false;
-  return group.parts.at(-1)!.next === firstPartOf(successor.segmentFile);
+  return group.parts.at(-1)!.next === firstPartOf(successor);
 }
 
 export function durationOf(parts: readonly PartLine[]): number {

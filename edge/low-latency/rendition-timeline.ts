@@ -19,7 +19,8 @@
 import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine } from '../manifest/low-latency-playlist.ts';
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
-import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, segmentFileOf, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
+import { mediaSegmentFile } from '../../shared/storage/layout.ts';
+import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -95,7 +96,7 @@ export class RenditionTimeline {
   /** A part; what it tells whoever waits: the part itself, and a hinted part that will not come. */
   acceptPart(part: IncomingPart, now: number): { stored?: StoredPart; missedHint?: string } {
     this.partTarget = part.partTarget;
-    const segmentFile = segmentFileOf(part.session, part.segmentTime);
+    const segmentFile = mediaSegmentFile(part.session, part.segmentTime);
     let group = this.groups.get(part.msn);
     if (!group || group.segmentFile !== segmentFile) {
       // Another segment under this number (a restarted sidecar's): the old parts stay fetchable.
@@ -218,7 +219,7 @@ export class RenditionTimeline {
     const last = this.groups.get(this.lastMsn);
     const next = listable(last) ? last.parts.at(-1)!.next : undefined;
     // A listed segment is whole: a hint for another part of it would name a part that never comes.
-    if (!next || !next.endsWith('.p0.m4s') || next === firstPartOf(last!.segmentFile) || this.skipped.has(next)) return undefined;
+    if (!next || !next.endsWith('.p0.m4s') || next === firstPartOf(last!) || this.skipped.has(next)) return undefined;
     // The next segment's parts came without its first (the sidecar skipped it): it never comes.
     const successor = this.groups.get(this.lastMsn + 1);
     return successor && !successor.byFile.has(next) ? undefined : next;

@@ -18,20 +18,20 @@ interface Listed {
   preloadSegment?: { parts?: Array<{ uri: string }> };
 }
 
-/** Stored playlist of segments `0..count-1` (2 s, dated) of session `sa`; `uris` overrides names by number, `gaps` marks EXT-X-GAP. */
+/** Stored playlist of segments `0..count-1` (2 s, dated) of session `sessiona`; `uris` overrides names by number, `gaps` marks EXT-X-GAP. */
 function stored(count: number, options: { uris?: Record<number, string>; gaps?: number[] } = {}): string {
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-MAP:URI="init-sa.mp4"'];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-MAP:URI="init-sessiona.mp4"'];
   for (let msn = 0; msn < count; msn++) {
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(EPOCH + msn * 2000).toISOString()}`);
     if (options.gaps?.includes(msn)) lines.push('#EXT-X-GAP');
-    lines.push('#EXTINF:2.000,', options.uris?.[msn] ?? `sa-${msn * 100}.m4s`);
+    lines.push('#EXTINF:2.000,', options.uris?.[msn] ?? `sessiona-${msn * 100}.m4s`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** Part `index` of segment `msn`; `last`: the segment's last part (its next is the next segment's first). */
 function part(msn: number, index: number, options: { session?: string; last?: boolean; duration?: number } = {}): IncomingPart {
-  const session = options.session ?? 'sa';
+  const session = options.session ?? 'sessiona';
   return {
     msn,
     index,
@@ -74,17 +74,17 @@ describe('a segment closed from its parts', () => {
     state.acceptPlaylist('v', stored(3));
     segmentParts(state, 3);
     // Six parts, the last naming segment 4's first: not listed whole yet (a keyframe must start 4).
-    expect(uris(await listed(state))).toEqual(['sa-0.m4s', 'sa-100.m4s', 'sa-200.m4s']);
+    expect(uris(await listed(state))).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s']);
     state.acceptPart('v', part(4, 0));
     const playlist = await listed(state);
-    expect(uris(playlist)).toEqual(['sa-0.m4s', 'sa-100.m4s', 'sa-200.m4s', 'sa-300.m4s']);
+    expect(uris(playlist)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
     const closed = playlist.segments[3]!;
     expect(closed.duration).toBeCloseTo(6 * 0.33333, 5);
-    expect(closed.parts!.map((p) => p.uri)).toEqual([0, 1, 2, 3, 4, 5].map((index) => `sa-300.p${index}.m4s`));
+    expect(closed.parts!.map((p) => p.uri)).toEqual([0, 1, 2, 3, 4, 5].map((index) => `sessiona-300.p${index}.m4s`));
     // Dated from the last stored segment's date and duration.
     expect(closed.dateTimeString).toBe(new Date(EPOCH + 6000).toISOString());
-    expect(playlist.preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sa-400.p0.m4s']);
-    expect(playlist.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sa-400.p1.m4s"');
+    expect(playlist.preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sessiona-400.p0.m4s']);
+    expect(playlist.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p1.m4s"');
   });
 
   it('releases a blocking reload waiting for the segment (_HLS_msn without a part) when it is closed', async () => {
@@ -94,19 +94,19 @@ describe('a segment closed from its parts', () => {
     segmentParts(state, 3);
     expect(await pending(whole)).toBe(true);
     state.acceptPart('v', part(4, 0));
-    expect(uris(await whole)).toContain('sa-300.m4s');
+    expect(uris(await whole)).toContain('sessiona-300.m4s');
   });
 
   it('serves its bytes (its parts end to end) until storage has it; nothing for a segment not closed', async () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', stored(3));
     segmentParts(state, 3);
-    expect(state.segment('v', 'sa-300.m4s')).toEqual({ kind: 'missing' });
+    expect(state.segment('v', 'sessiona-300.m4s')).toEqual({ kind: 'missing' });
     state.acceptPart('v', part(4, 0));
     const expected = new Uint8Array([0, 1, 2, 3, 4, 5].flatMap((index) => [3, index, 0xee]));
-    expect(state.segment('v', 'sa-300.m4s')).toEqual({ kind: 'segment', bytes: expected, contentType: 'video/mp4' });
-    expect(state.segment('v', 'sa-400.m4s')).toEqual({ kind: 'missing' });
-    expect(state.segment('a', 'sa-300.m4s')).toEqual({ kind: 'missing' });
+    expect(state.segment('v', 'sessiona-300.m4s')).toEqual({ kind: 'segment', bytes: expected, contentType: 'video/mp4' });
+    expect(state.segment('v', 'sessiona-400.m4s')).toEqual({ kind: 'missing' });
+    expect(state.segment('a', 'sessiona-300.m4s')).toEqual({ kind: 'missing' });
   });
 
   // [what, parts of segment 3 and what follows, listed whole after segment 2]
@@ -122,11 +122,11 @@ describe('a segment closed from its parts', () => {
     }],
     ['the next part is of a new session (its discontinuity comes from the stored playlist)', (state) => {
       segmentParts(state, 3);
-      state.acceptPart('v', part(4, 0, { session: 'sb' }));
+      state.acceptPart('v', part(4, 0, { session: 'sessionb' }));
     }],
     ['it is of a new session itself', (state) => {
-      segmentParts(state, 3, { session: 'sb' });
-      state.acceptPart('v', part(4, 0, { session: 'sb' }));
+      segmentParts(state, 3, { session: 'sessionb' });
+      state.acceptPart('v', part(4, 0, { session: 'sessionb' }));
     }],
     ['it is longer than the target duration (2.5 s of parts)', (state) => {
       segmentParts(state, 3, { duration: 0.41667 });
@@ -138,8 +138,8 @@ describe('a segment closed from its parts', () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', stored(3));
     feed(state);
-    expect(uris(await listed(state))).toEqual(['sa-0.m4s', 'sa-100.m4s', 'sa-200.m4s']);
-    expect(state.segment('v', 'sa-300.m4s')).toEqual({ kind: 'missing' });
+    expect(uris(await listed(state))).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s']);
+    expect(state.segment('v', 'sessiona-300.m4s')).toEqual({ kind: 'missing' });
   });
 
   it('is closed when the next segment\'s parts came without its first (that part was skipped)', async () => {
@@ -148,7 +148,7 @@ describe('a segment closed from its parts', () => {
     segmentParts(state, 3);
     state.acceptPart('v', part(4, 1));
     const playlist = await listed(state);
-    expect(uris(playlist).at(-1)).toBe('sa-300.m4s');
+    expect(uris(playlist).at(-1)).toBe('sessiona-300.m4s');
     // No hint for the skipped part, no parts listed for the broken segment 4.
     expect(playlist.text).not.toContain('PRELOAD-HINT');
     expect(playlist.preloadSegment).toBeUndefined();
@@ -159,9 +159,9 @@ describe('a segment closed from its parts', () => {
     state.acceptPlaylist('v', stored(3));
     for (let msn = 3; msn < 9; msn++) segmentParts(state, msn);
     state.acceptPart('v', part(9, 0));
-    expect(uris(await listed(state)).slice(3)).toEqual(['sa-300.m4s', 'sa-400.m4s', 'sa-500.m4s']);
+    expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-300.m4s', 'sessiona-400.m4s', 'sessiona-500.m4s']);
     state.acceptPlaylist('v', stored(5));
-    expect(uris(await listed(state)).slice(3)).toEqual(['sa-300.m4s', 'sa-400.m4s', 'sa-500.m4s', 'sa-600.m4s', 'sa-700.m4s']);
+    expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-300.m4s', 'sessiona-400.m4s', 'sessiona-500.m4s', 'sessiona-600.m4s', 'sessiona-700.m4s']);
   });
 });
 
@@ -173,17 +173,17 @@ describe('the stored playlist, when it comes, against what was closed from parts
     segmentParts(state, 3);
     segmentParts(state, 4);
     state.acceptPart('v', part(5, 0));
-    expect(uris(await listed(state)).slice(3)).toEqual(['sa-300.m4s', 'sa-400.m4s']);
+    expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-300.m4s', 'sessiona-400.m4s']);
     return state;
   }
 
   // [what, stored playlist, segments listed after segment 2, segment 5's part listed, segment 3 EXT-X-GAP]
   const rows: Array<[string, string, string[], boolean, boolean]> = [
-    ['agrees, one segment behind: its entry replaces the closed one, the other stays', stored(4), ['sa-300.m4s', 'sa-400.m4s'], true, false],
-    ['agrees, caught up', stored(5), ['sa-300.m4s', 'sa-400.m4s'], true, false],
-    ['lists segment 3 as a gap (its upload failed): the gap is listed, the parts after it stay', stored(4, { gaps: [3] }), ['sa-300.m4s', 'sa-400.m4s'], true, true],
-    ['caught up and names another segment 4: the stored one wins, the parts numbered after it are not listed', stored(5, { uris: { 4: 'sa-450.m4s' } }), ['sa-300.m4s', 'sa-450.m4s'], false, false],
-    ['behind and names another segment 3: the closed segment 4 stays listed (no going back) and nothing more is closed', stored(4, { uris: { 3: 'sa-350.m4s' } }), ['sa-350.m4s', 'sa-400.m4s'], false, false],
+    ['agrees, one segment behind: its entry replaces the closed one, the other stays', stored(4), ['sessiona-300.m4s', 'sessiona-400.m4s'], true, false],
+    ['agrees, caught up', stored(5), ['sessiona-300.m4s', 'sessiona-400.m4s'], true, false],
+    ['lists segment 3 as a gap (its upload failed): the gap is listed, the parts after it stay', stored(4, { gaps: [3] }), ['sessiona-300.m4s', 'sessiona-400.m4s'], true, true],
+    ['caught up and names another segment 4: the stored one wins, the parts numbered after it are not listed', stored(5, { uris: { 4: 'sessiona-450.m4s' } }), ['sessiona-300.m4s', 'sessiona-450.m4s'], false, false],
+    ['behind and names another segment 3: the closed segment 4 stays listed (no going back) and nothing more is closed', stored(4, { uris: { 3: 'sessiona-350.m4s' } }), ['sessiona-350.m4s', 'sessiona-400.m4s'], false, false],
   ];
 
   it.each(rows)('%s', async (_what, text, after, partOfFive, gapAtThree) => {
@@ -191,9 +191,9 @@ describe('the stored playlist, when it comes, against what was closed from parts
     state.acceptPlaylist('v', text);
     const playlist = await listed(state);
     expect(uris(playlist).slice(3)).toEqual(after);
-    expect((playlist.preloadSegment?.parts ?? []).map((p) => p.uri)).toEqual(partOfFive ? ['sa-500.p0.m4s'] : []);
+    expect((playlist.preloadSegment?.parts ?? []).map((p) => p.uri)).toEqual(partOfFive ? ['sessiona-500.p0.m4s'] : []);
     // m3u8-parser does not read EXT-X-GAP: segment 3's own tags, between segment 2's URI and its own.
-    const tagsOfThree = playlist.text.slice(playlist.text.indexOf('sa-200.m4s\n'), playlist.text.indexOf(`${after[0]}\n`));
+    const tagsOfThree = playlist.text.slice(playlist.text.indexOf('sessiona-200.m4s\n'), playlist.text.indexOf(`${after[0]}\n`));
     expect(tagsOfThree.includes('#EXT-X-GAP\n')).toBe(gapAtThree);
     // A gap has no media: its parts are not offered.
     if (gapAtThree) expect(playlist.segments[3]!.parts).toBeUndefined();
@@ -203,12 +203,12 @@ describe('the stored playlist, when it comes, against what was closed from parts
 
   it('after a disagreement, closes from parts again once the stored playlist has passed everything closed', async () => {
     const state = await closedThreeAndFour();
-    state.acceptPlaylist('v', stored(4, { uris: { 3: 'sa-350.m4s' } }));
+    state.acceptPlaylist('v', stored(4, { uris: { 3: 'sessiona-350.m4s' } }));
     segmentParts(state, 5);
     state.acceptPart('v', part(6, 0));
-    expect(uris(await listed(state)).slice(3)).toEqual(['sa-350.m4s', 'sa-400.m4s']);
-    state.acceptPlaylist('v', stored(5, { uris: { 3: 'sa-350.m4s' } }));
-    expect(uris(await listed(state)).slice(3)).toEqual(['sa-350.m4s', 'sa-400.m4s', 'sa-500.m4s']);
+    expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-350.m4s', 'sessiona-400.m4s']);
+    state.acceptPlaylist('v', stored(5, { uris: { 3: 'sessiona-350.m4s' } }));
+    expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-350.m4s', 'sessiona-400.m4s', 'sessiona-500.m4s']);
   });
 
   it('never hands out a playlist that goes back in media sequence number, whatever order parts and stored playlists come in', async () => {
@@ -217,7 +217,7 @@ describe('the stored playlist, when it comes, against what was closed from parts
     for (let msn = 3; msn < 12; msn++) {
       for (let index = 0; index < 6; index++) events.push(['part', msn, index]);
       if (msn === 5) events.push(['stored', stored(4)]);
-      if (msn === 7) events.push(['stored', stored(6, { uris: { 5: 'sa-550.m4s' } })]);
+      if (msn === 7) events.push(['stored', stored(6, { uris: { 5: 'sessiona-550.m4s' } })]);
       if (msn === 8) events.push(['stored', stored(5)]);
       if (msn === 10) events.push(['stored', stored(9)]);
     }

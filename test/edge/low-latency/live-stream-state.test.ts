@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { LiveStreamState, type IncomingPart, type PlaylistAnswer } from '../../../edge/low-latency/live-stream-state.ts';
 import { rewriteMediaPlaylist } from '../../../edge/manifest/playback-rewrite.ts';
 
-function playlist(count: number, session = 'sa'): string {
+function playlist(count: number, session = 'sessiona'): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${session}.mp4"`];
   for (let msn = 0; msn < count; msn++) lines.push('#EXTINF:2.00000,', `${session}-${msn * 100}.m4s`);
   return `${lines.join('\n')}\n`;
 }
 
 function part(msn: number, index: number, options: { session?: string; next?: string; bytes?: number[] } = {}): IncomingPart {
-  const session = options.session ?? 'sa';
+  const session = options.session ?? 'sessiona';
   return {
     msn,
     index,
@@ -39,22 +39,22 @@ describe('live stream state', () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', playlist(3));
     state.acceptPart('v', part(3, 0));
-    const hinted = state.part('v', 'sa-300.p1.m4s');
+    const hinted = state.part('v', 'sessiona-300.p1.m4s');
     // The encoder started the next segment instead: this part names another segment.
-    state.acceptPart('v', part(3, 1, { next: 'sa-400.p0.m4s' }));
+    state.acceptPart('v', part(3, 1, { next: 'sessiona-400.p0.m4s' }));
     expect(await hinted).toMatchObject({ kind: 'part' });
-    const wrongGuess = state.part('v', 'sa-400.p0.m4s');
+    const wrongGuess = state.part('v', 'sessiona-400.p0.m4s');
     state.acceptPart('v', part(3, 2));
     expect(await wrongGuess).toEqual({ kind: 'missing' });
-    expect(await state.part('v', 'sa-999.p0.m4s')).toEqual({ kind: 'missing' });
+    expect(await state.part('v', 'sessiona-999.p0.m4s')).toEqual({ kind: 'missing' });
   });
 
   it('does not list parts of a new session before its first segment (with its discontinuity and init segment) is listed', async () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', playlist(3));
-    state.acceptPart('v', part(3, 0, { session: 'sb' }));
+    state.acceptPart('v', part(3, 0, { session: 'sessionb' }));
     const answer = await state.playlist({ rendition: 'v', skip: false });
-    expect(answer.kind === 'playlist' && answer.text).not.toContain('sb-300.p0.m4s');
+    expect(answer.kind === 'playlist' && answer.text).not.toContain('sessionb-300.p0.m4s');
   });
 
   it('never goes back to an older playlist, and drops parts of segments long listed once they have been out of the playlist three target durations', async () => {
@@ -66,10 +66,10 @@ describe('live stream state', () => {
     expect(answer.kind).toBe('playlist');
     state.acceptPart('v', part(5, 0));
     state.acceptPlaylist('v', playlist(12));
-    expect(await state.part('v', 'sa-500.p0.m4s')).toMatchObject({ kind: 'part' });
+    expect(await state.part('v', 'sessiona-500.p0.m4s')).toMatchObject({ kind: 'part' });
     clock += 7_001;
     state.acceptPlaylist('v', playlist(13));
-    expect(await state.part('v', 'sa-500.p0.m4s')).toEqual({ kind: 'missing' });
+    expect(await state.part('v', 'sessiona-500.p0.m4s')).toEqual({ kind: 'missing' });
   });
 
   it('lists a part group with a missing part as its whole segment only', async () => {
@@ -94,7 +94,7 @@ describe('per-viewer rewriting of a low-latency playlist', () => {
 
 /** Six 0.333 s parts for segment `msn` (the last one hinting the next segment's first part). */
 function wholeSegmentParts(state: LiveStreamState, rendition: string, msn: number, options: { session?: string; bytes?: (index: number) => number[] } = {}): void {
-  const session = options.session ?? 'sa';
+  const session = options.session ?? 'sessiona';
   for (let index = 0; index < 6; index++) {
     state.acceptPart(rendition, part(msn, index, { session, next: index === 5 ? `${session}-${(msn + 1) * 100}.p0.m4s` : undefined, bytes: options.bytes?.(index) }));
   }
@@ -126,20 +126,20 @@ describe('blocking reloads at segment boundaries (rfc8216bis 6.2.5.2)', () => {
     expect(await pending(boundary)).toBe(true);
     state.acceptPart('v', part(4, 0));
     const answered = await text(boundary);
-    expect(answered).toContain('URI="sa-400.p0.m4s"');
+    expect(answered).toContain('URI="sessiona-400.p0.m4s"');
     // Asked again after the fact: the same answer at once.
     expect(await text(state.playlist({ rendition: 'v', block: { msn: 3, part: 6 }, skip: false, facts: FACTS }))).toBe(answered);
   });
 
   it('gives the same verdict whether the next segment\'s parts are listed yet or wait for their discontinuity', async () => {
     const verdicts: string[] = [];
-    for (const session of ['sa', 'sb']) {
+    for (const session of ['sessiona', 'sessionb']) {
       const state = new LiveStreamState({ holdMs: () => 50 });
       state.acceptPlaylist('v', playlist(3));
       for (let index = 0; index < 3; index++) state.acceptPart('v', part(3, index, { session }));
       for (const request of [{ msn: 3, part: 11 }, { msn: 3, part: 12 }, { msn: 4, part: 8 }, { msn: 4, part: 9 }, { msn: 2, part: 9 }]) {
         const answer = await state.playlist({ rendition: 'v', block: request, skip: false, facts: FACTS });
-        verdicts.push(`${session === 'sa' ? 'listed' : 'unlisted'} ${request.msn}/${request.part}: ${answer.kind === 'too-far' ? 'refused' : answer.kind === 'timeout' ? 'held' : answer.kind}`);
+        verdicts.push(`${session === 'sessiona' ? 'listed' : 'unlisted'} ${request.msn}/${request.part}: ${answer.kind === 'too-far' ? 'refused' : answer.kind === 'timeout' ? 'held' : answer.kind}`);
       }
     }
     expect(verdicts).toEqual([
@@ -163,7 +163,7 @@ describe('blocking reloads at segment boundaries (rfc8216bis 6.2.5.2)', () => {
     state.acceptPart('v', part(3, 0));
     expect(await pending(audio)).toBe(true);
     state.acceptPart('a', part(3, 0));
-    expect(await text(audio)).toContain('URI="sa-300.p0.m4s"');
+    expect(await text(audio)).toContain('URI="sessiona-300.p0.m4s"');
   });
 });
 
@@ -174,7 +174,7 @@ describe('parts and hints', () => {
       state.acceptPlaylist(rendition, playlist(3));
       state.acceptPart(rendition, part(3, 0));
     }
-    const hinted = state.part('480p', 'sa-300.p1.m4s');
+    const hinted = state.part('480p', 'sessiona-300.p1.m4s');
     state.acceptPart('360p', part(3, 1, { bytes: [3, 6, 0] }));
     expect(await pending(hinted)).toBe(true);
     state.acceptPart('480p', part(3, 1, { bytes: [4, 8, 0] }));
@@ -187,8 +187,8 @@ describe('parts and hints', () => {
       state.acceptPlaylist(rendition, playlist(3));
       state.acceptPart(rendition, part(3, 0));
     }
-    const video = state.part('v', 'sa-300.p1.m4s');
-    const audio = state.part('a', 'sa-300.p1.m4s');
+    const video = state.part('v', 'sessiona-300.p1.m4s');
+    const audio = state.part('a', 'sessiona-300.p1.m4s');
     // The video segment ended early (a keyframe): its next part starts segment 4.
     state.acceptPart('v', part(4, 0));
     expect(await video).toEqual({ kind: 'missing' });
@@ -202,8 +202,8 @@ describe('parts and hints', () => {
     state.acceptPlaylist('v', playlist(3));
     wholeSegmentParts(state, 'v', 3);
     state.acceptPlaylist('v', playlist(4));
-    expect(await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }))).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sa-400.p0.m4s"\n');
-    const hinted = state.part('v', 'sa-400.p0.m4s');
+    expect(await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }))).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p0.m4s"\n');
+    const hinted = state.part('v', 'sessiona-400.p0.m4s');
     state.acceptPart('v', part(4, 0, { bytes: [9] }));
     expect(await hinted).toMatchObject({ kind: 'part', bytes: new Uint8Array([9]) });
   });
@@ -218,14 +218,14 @@ describe('parts and hints', () => {
       clock += 2000;
       state.acceptPlaylist('v', playlist(msn + 1));
       const listed = await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }));
-      const segmentsWithParts = new Set([...listed.matchAll(/^#EXT-X-PART:.*URI="sa-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100));
+      const segmentsWithParts = new Set([...listed.matchAll(/^#EXT-X-PART:.*URI="sessiona-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100));
       // Segments end at the playlist's end: the newest three start within 6 s of it.
       expect([...segmentsWithParts]).toEqual([msn - 2, msn - 1, msn].filter((n) => n >= 3));
     }
     // With a part of the next segment listed, the oldest of the three starts more than 6 s from the end.
     state.acceptPart('v', part(12, 0, { bytes: [12, 0, 7] }));
     const withPending = await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }));
-    expect(new Set([...withPending.matchAll(/^#EXT-X-PART:.*URI="sa-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100))).toEqual(new Set([10, 11, 12]));
+    expect(new Set([...withPending.matchAll(/^#EXT-X-PART:.*URI="sessiona-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100))).toEqual(new Set([10, 11, 12]));
     // Segment 8's parts left the playlist when segment 11's parts filled two seconds after segments
     // 9 and 10 (clock 16 s): the state rolls on for two more segments, and they are still served
     // until 16 + 6 s (and a second's margin), not after.
@@ -236,19 +236,19 @@ describe('parts and hints', () => {
     }
     clock = 22_000;
     state.acceptPart('v', part(14, 0));
-    expect(await state.part('v', 'sa-800.p3.m4s')).toEqual({ kind: 'part', bytes: new Uint8Array([8, 3, 7]), contentType: 'video/mp4' });
+    expect(await state.part('v', 'sessiona-800.p3.m4s')).toEqual({ kind: 'part', bytes: new Uint8Array([8, 3, 7]), contentType: 'video/mp4' });
     clock = 23_001;
     state.acceptPart('v', part(14, 1));
-    expect(await state.part('v', 'sa-800.p3.m4s')).toEqual({ kind: 'missing' });
+    expect(await state.part('v', 'sessiona-800.p3.m4s')).toEqual({ kind: 'missing' });
   });
 
   it('keeps the parts of a segment whose number a new session reuses fetchable', async () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', playlist(3));
     state.acceptPart('v', part(3, 0, { bytes: [1] }));
-    state.acceptPart('v', part(3, 0, { session: 'sb', bytes: [2] }));
-    expect(await state.part('v', 'sa-300.p0.m4s')).toMatchObject({ bytes: new Uint8Array([1]) });
-    expect(await state.part('v', 'sb-300.p0.m4s')).toMatchObject({ bytes: new Uint8Array([2]) });
+    state.acceptPart('v', part(3, 0, { session: 'sessionb', bytes: [2] }));
+    expect(await state.part('v', 'sessiona-300.p0.m4s')).toMatchObject({ bytes: new Uint8Array([1]) });
+    expect(await state.part('v', 'sessionb-300.p0.m4s')).toMatchObject({ bytes: new Uint8Array([2]) });
   });
 });
 
@@ -301,8 +301,8 @@ describe('renditions the stream does not have, and the held-request limits', () 
     const held = [ask('198.51.100.1'), ask('198.51.100.1'), ask('198.51.100.2', 2)];
     expect(await ask('198.51.100.1')).toMatchObject({ kind: 'busy', retryAfterSeconds: 1 });
     // The hinted part counts too.
-    const hinted = state.part('v', 'sa-300.p1.m4s', '198.51.100.2');
-    expect(await state.part('v', 'sa-300.p1.m4s', '198.51.100.2')).toMatchObject({ kind: 'busy' });
+    const hinted = state.part('v', 'sessiona-300.p1.m4s', '198.51.100.2');
+    expect(await state.part('v', 'sessiona-300.p1.m4s', '198.51.100.2')).toMatchObject({ kind: 'busy' });
     held.push(ask(undefined));
     expect(state.held).toBe(5);
     expect(await ask('198.51.100.3')).toMatchObject({ kind: 'busy' });
