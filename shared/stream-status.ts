@@ -35,6 +35,20 @@ export interface StreamStatus {
   playback?: 'public' | 'signed';
   /** Present while the stream announces low-latency parts to the edge: playlists carry EXT-X-PART. */
   lowLatency?: { partTarget: number };
+  /**
+   * The latest broadcast's recording, while the stream records (shared/recordings/): `recording`
+   * while the broadcast goes on, `ready` once complete (its playlists exist). URLs root-relative
+   * on the edge (`/recordings/ID/RID/index.m3u8`, `.../manifest.mpd`, `/recordings/ID/RID.mp4`).
+   */
+  recording?: StreamStatusRecording;
+}
+
+export interface StreamStatusRecording {
+  id: string;
+  state: 'recording' | 'ready';
+  hls: string;
+  dash: string;
+  mp4: string;
 }
 
 const STATES: ReadonlySet<unknown> = new Set(['starting', 'live', 'reconnecting', 'ended']);
@@ -69,7 +83,15 @@ export function parseStreamStatus(value: unknown): { ok: true; status: StreamSta
   if (lowLatency !== undefined && !(typeof lowLatency === 'object' && lowLatency !== null && typeof lowLatency.partTarget === 'number' && lowLatency.partTarget > 0)) {
     return { ok: false, reason: 'lowLatency has no positive partTarget' };
   }
+  if (status.recording !== undefined && !isRecording(status.recording)) return { ok: false, reason: 'recording is not {id, state: recording|ready, hls, dash, mp4}' };
   return { ok: true, status: status as unknown as StreamStatus };
+}
+
+function isRecording(value: unknown): value is StreamStatusRecording {
+  if (typeof value !== 'object' || value === null) return false;
+  const recording = value as Record<string, unknown>;
+  const path = (field: unknown) => typeof field === 'string' && field.startsWith('/recordings/') && field.length <= 200;
+  return typeof recording.id === 'string' && (recording.state === 'recording' || recording.state === 'ready') && path(recording.hls) && path(recording.dash) && path(recording.mp4);
 }
 
 function isRendition(value: unknown): value is StreamStatusRendition {

@@ -1,6 +1,6 @@
 /** The stream-level documents (multivariant playlist, status) from the renditions' state. Pure. */
 import type { MultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
-import type { StreamStatus } from '../../shared/stream-status.ts';
+import type { StreamStatus, StreamStatusRecording } from '../../shared/stream-status.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { RenditionStats } from './rendition-stats.ts';
@@ -64,6 +64,8 @@ export interface StatusFacts {
   playback: 'public' | 'signed';
   /** Set when parts are announced. */
   partTarget?: number;
+  /** The latest broadcast's recording, while the stream records. */
+  recording?: StreamStatusRecording;
 }
 
 export function buildStreamStatus(facts: StatusFacts, renditions: readonly RenditionSummary[]): StreamStatus {
@@ -77,6 +79,7 @@ export function buildStreamStatus(facts: StatusFacts, renditions: readonly Rendi
     restarts: Math.max(0, facts.sessions - 1),
     playback: facts.playback,
     ...(facts.partTarget !== undefined && facts.state !== 'ended' ? { lowLatency: { partTarget: facts.partTarget } } : {}),
+    ...(facts.recording ? { recording: facts.recording } : {}),
     renditions: renditions
       .filter((summary) => summary.track)
       .map(({ rendition, track, stats }) => ({
