@@ -67,6 +67,13 @@ ${options.ogImageUrl ? `<meta property="og:image" content="${html(options.ogImag
   .controls { display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
   select { background: #222; color: #eee; border: 1px solid #555; padding: 2px 6px; }
   #stats { color: #aaa; font-variant-numeric: tabular-nums; }
+  .state-line { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
+  /* The stream's state at a glance: red live, amber reconnecting, grey over, blue its recording. */
+  .badge { display: inline-block; min-width: 4em; padding: 2px 10px; border-radius: 4px; font-weight: 700; font-size: 13px; letter-spacing: 0.05em; text-align: center; color: #fff; background: #555; }
+  .badge:empty { visibility: hidden; }
+  .badge.live { background: #e5322d; }
+  .badge.reconnecting { background: #f0a020; color: #111; }
+  .badge.recording { background: #2f6fde; }
 </style>
 </head>
 <body>
@@ -75,8 +82,9 @@ ${options.ogImageUrl ? `<meta property="og:image" content="${html(options.ogImag
   <video id="video" controls muted autoplay playsinline${options.posterUrl ? ` poster="${html(options.posterUrl)}"` : ''}></video>
   <p class="controls"><label>Quality <select id="quality"><option value="auto">Auto</option></select></label>
     <span id="stats"></span></p>
+  <p class="state-line"><span id="stream-badge" class="badge"></span> <span id="stream-state"></span>
+    <a id="recording-download" download hidden>Download MP4</a></p>
   <p id="status">Loading…</p>
-  <p id="stream-state"></p>
   <p id="error" role="alert" hidden></p>
   <p>${choiceLine(options)}</p>
   <p>HLS: <a href="${html(options.playlistUrl)}">${html(options.playlistUrl)}</a> · DASH: <a href="${html(options.mpdUrl)}">${html(options.mpdUrl)}</a> (open either in VLC)</p>

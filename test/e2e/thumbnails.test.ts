@@ -1,15 +1,18 @@
 /**
- * Thumbnails end to end: the test pattern published over RTMP; within seconds the edge serves
- * `/live/ID/thumbnail.jpg`, a JPEG ffprobe decodes at the stream's picture size (and at the
- * stored width a `?width=` asks for), at most ten seconds old and replaced as the stream goes on;
- * the front page shows it in its grid and the player page as its poster, both checked in headless
- * Chromium by what is on screen; once the stream ended, the last one stays.
+ * Thumbnails and the pages people use, end to end: the test pattern published over RTMP; within
+ * seconds the edge serves `/live/ID/thumbnail.jpg` (and `.webp`), pictures ffprobe decodes at the
+ * stream's picture size (and at the stored width a `?width=` asks for), at most ten seconds old
+ * and replaced as the stream goes on; the front page shows it in its grid and the player page as
+ * its poster; the player page says what the stream is doing (live, reconnecting once the
+ * publisher is killed, ended after the reconnect window) and then plays its recording. All
+ * checked in headless Chromium by what is on screen (screenshots in test-output/); once the
+ * stream ended, the last thumbnail stays.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
 import { runFfprobe } from '../helpers/ffprobe.ts';
@@ -36,9 +39,49 @@ function lumaVariance(png: Buffer): number {
   return luma.reduce((sum, value) => sum + (value - mean) ** 2, 0) / luma.length;
 }
 
+/** The mean colour of a screenshot, 0-255 per channel. */
+function meanColour(png: Buffer): { r: number; g: number; b: number } {
+  const image = PNG.sync.read(png);
+  const sum = { r: 0, g: 0, b: 0 };
+  for (let i = 0; i < image.data.length; i += 4) {
+    sum.r += image.data[i]!;
+    sum.g += image.data[i + 1]!;
+    sum.b += image.data[i + 2]!;
+  }
+  const pixels = image.data.length / 4;
+  return { r: sum.r / pixels, g: sum.g / pixels, b: sum.b / pixels };
+}
+
+/** The hue family of the state badge, as a viewer sees it: red (live), amber (reconnecting), grey (ended), blue (recording). */
+function colourName({ r, g, b }: { r: number; g: number; b: number }): string {
+  if (Math.max(r, g, b) - Math.min(r, g, b) < 30) return 'grey';
+  if (b > r && b > g) return 'blue';
+  if (r > 150 && g > 100 && b < 90) return 'amber';
+  if (r > 150 && g < 100 && b < 100) return 'red';
+  return `rgb(${Math.round(r)}, ${Math.round(g)}, ${Math.round(b)})`;
+}
+
 function saveScreenshot(name: string, png: Buffer): void {
   mkdirSync(join(PROJECT_ROOT, 'test-output'), { recursive: true });
   writeFileSync(join(PROJECT_ROOT, 'test-output', name), png);
+}
+
+const RECONNECT_WINDOW_S = 5;
+const ENDED_LOOK = { badge: 'ENDED', colour: 'grey', says: 'The stream has ended.' };
+
+interface StreamLook {
+  badge: string;
+  colour: string;
+  says: string;
+}
+
+/** The player page's state badge and sentence read what they should (text and colour on screen), screenshot saved. */
+async function expectStreamState(page: Page, name: string, look: StreamLook, timeout: number): Promise<void> {
+  const badge: Locator = page.locator('#stream-badge');
+  await expect.poll(() => badge.textContent(), { timeout }).toBe(look.badge);
+  expect(await page.locator('#stream-state').textContent()).toBe(look.says);
+  expect(colourName(meanColour(await badge.screenshot()))).toBe(look.colour);
+  saveScreenshot(`e2e-player-page-${name}.png`, await page.screenshot());
 }
 
 describe('thumbnails, end to end', () => {
@@ -46,10 +89,11 @@ describe('thumbnails, end to end', () => {
   let publisher: TestPublisher | undefined;
   let browser: Browser | undefined;
   let publishedAt = 0;
+  let killedAt = 0;
   const get = (path: string) => fetch(new URL(path, platform!.edgeUrl), { signal: AbortSignal.timeout(5_000) });
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-thumbnails', { edge: 'node', ingest: { open: true, reconnectWindow: 0 } });
+    platform = await startTestPlatform('e2e-thumbnails', { edge: 'node', ingest: { open: true, reconnectWindow: RECONNECT_WINDOW_S } });
     publishedAt = Date.now();
     publisher = publishTestPattern(platform.publishUrl(STREAM), 60, '640x360');
     browser = await launchChromium();
@@ -128,6 +172,24 @@ describe('thumbnails, end to end', () => {
       await page.close();
     }
   });
+
+  it('the player page says what the stream is doing: live, reconnecting once the publisher is killed, ended after the window', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 800 } });
+    try {
+      await page.goto(`${platform!.edgeUrl}/watch/${STREAM}`);
+      await expectStreamState(page, 'live', { badge: 'LIVE', colour: 'red', says: 'Live' }, 10_000);
+      await expect.poll(() => page.evaluate('window.playerState.playing'), { timeout: 15_000 }).toBe(true);
+      // The publisher vanishes (a crash, a dropped uplink): no goodbye on the RTMP connection.
+      publisher!.process.kill('SIGKILL');
+      killedAt = Date.now();
+      await expectStreamState(page, 'reconnecting', { badge: 'RECONNECTING', colour: 'amber', says: "The streamer's connection dropped; waiting for it to come back…" }, 8_000);
+      // The reconnect window (5 s) passes: the stream is over.
+      await expectStreamState(page, 'ended', ENDED_LOOK, 20_000);
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(RECONNECT_WINDOW_S * 1000);
+    } finally {
+      await page.close();
+    }
+  }, 50_000);
 
   it('keeps the last thumbnail once the stream ended, cached longer', async () => {
     await publisher!.stop();

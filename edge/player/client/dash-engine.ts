@@ -1,5 +1,5 @@
 /** DASH with dash.js (the <script> build the edge serves). */
-import type { PlaybackEngine } from './engine.ts';
+import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import './globals.ts';
 import type { PlayerPage } from './page.ts';
@@ -8,9 +8,9 @@ import { playbackFailedText, renditionLabel } from './texts.ts';
 // dash.js's code for "manifest download failed".
 const MANIFEST_LOADER_LOADING_FAILURE = 25;
 
-export function startDash(page: PlayerPage): PlaybackEngine {
-  const { video, quality, state, config } = page;
-  const manifestUrl = config.manifestUrl;
+export function startDash(page: PlayerPage, source: PlaybackSource): PlaybackEngine {
+  const { video, quality, state } = page;
+  const manifestUrl = source.url;
   const dashjs = window.dashjs;
   if (!dashjs) {
     page.showError('dash.js did not load.');
@@ -46,11 +46,12 @@ export function startDash(page: PlayerPage): PlaybackEngine {
   // which is what starts its MPD refresh timer. A play() of ours before it listens would fire
   // that event too early, and dash.js would never reload a live MPD (it stalls at the end of
   // the first MPD's segments, then loops over them).
-  player.initialize(video, manifestUrl, true);
+  player.initialize(video, manifestUrl, source.autoplay);
   return {
     height: () => player.getCurrentRepresentationForType('video')?.height ?? NaN,
     latency: () => player.getCurrentLiveLatency(),
     lowLatency: () => false,
     finishEndedStream: () => {},
+    stop: () => player.reset(),
   };
 }

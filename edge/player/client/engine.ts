@@ -9,6 +9,16 @@ export interface PlaybackEngine {
   lowLatency(): boolean;
   /** Called while the stream says it ended: a player that would wait at the last frame forever ends it here. */
   finishEndedStream(): void;
+  /** Stops playing and lets go of the video element (before the page plays something else in it). */
+  stop(): void;
+}
+
+/** What an engine plays: the live stream's manifest, or its recording's (VOD). */
+export interface PlaybackSource {
+  url: string;
+  /** Whether playback starts by itself (a viewer who watched the live stream to its end is not thrown back to its start). */
+  autoplay: boolean;
+  live: boolean;
 }
 
 /** No player library playing (not loaded, or the browser plays the manifest itself). */
@@ -17,4 +27,5 @@ export const NO_ENGINE: PlaybackEngine = {
   latency: () => NaN,
   lowLatency: () => false,
   finishEndedStream: () => {},
+  stop: () => {},
 };

@@ -1,5 +1,5 @@
 /** HLS with hls.js (the <script> build the edge serves), or the browser's own HLS where there is no MSE. */
-import type { PlaybackEngine } from './engine.ts';
+import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import './globals.ts';
 import type { PlayerPage } from './page.ts';
@@ -7,14 +7,20 @@ import { isRefusal, networkTroubleText, NO_MSE, playbackFailedText, renditionLab
 
 const MAX_RECOVERIES = 5;
 
-export function startHls(page: PlayerPage): PlaybackEngine {
-  const { video, quality, state, config } = page;
-  const manifestUrl = config.manifestUrl;
+export function startHls(page: PlayerPage, source: PlaybackSource): PlaybackEngine {
+  const { video, quality, state } = page;
+  const manifestUrl = source.url;
   const Hls = window.Hls;
   if (!(Hls && Hls.isSupported())) {
     if (video.canPlayType('application/vnd.apple.mpegurl')) {
       video.src = manifestUrl;
-      return NO_ENGINE;
+      return {
+        ...NO_ENGINE,
+        stop: () => {
+          video.removeAttribute('src');
+          video.load();
+        },
+      };
     }
     page.showError(NO_MSE);
     return NO_ENGINE;
@@ -87,5 +93,6 @@ export function startHls(page: PlayerPage): PlaybackEngine {
       if (details.length === 0 || details.some((playlistDetails) => !playlistDetails || playlistDetails.live)) return;
       hls.trigger(Hls.Events.BUFFER_EOS, { type: null });
     },
+    stop: () => hls.destroy(),
   };
 }

@@ -1,5 +1,6 @@
 /** The player page's elements and what every player reports into: state, error box, status line, quality menu. */
 import type { PlayerPageConfig } from './config.ts';
+import { streamBadge, streamViewText, withPageToken, type StreamView, type StreamViewKind } from './stream-view.ts';
 import { isRefusal, NOT_LIVE_YET, PRESS_PLAY, refusalReason, refusalText } from './texts.ts';
 
 /** One error event of the player, as recorded for tests and for people debugging in the console. */
@@ -22,7 +23,12 @@ export interface PlayerState {
   buffer?: number;
   lowLatency?: boolean;
   stalls?: number;
+  /** The status document's `state`. */
   streamState?: string;
+  /** What the page shows of the stream (stream-view.ts). */
+  streamView?: StreamViewKind;
+  /** The page plays the stream's recording (VOD), not its live manifest. */
+  onRecording?: boolean;
 }
 
 export interface Rendition {
@@ -45,6 +51,8 @@ export class PlayerPage {
   readonly stats = element('stats', HTMLElement);
   readonly statusLine = element('status', HTMLElement);
   readonly streamStateLine = element('stream-state', HTMLElement);
+  private readonly badge = element('stream-badge', HTMLElement);
+  private readonly download = element('recording-download', HTMLAnchorElement);
   private readonly errorBox = element('error', HTMLElement);
   readonly state: PlayerState;
 
@@ -90,6 +98,24 @@ export class PlayerPage {
     fetch(url, { cache: 'no-store' })
       .then((response) => (isRefusal(response.status) ? this.showRefusal(url, response.status) : this.notLiveYet()))
       .catch(() => this.notLiveYet());
+  }
+
+  /** The badge and sentence for the stream's state, and the recording's MP4 link once it is complete. */
+  showStreamView(view: StreamView): void {
+    this.state.streamView = view.kind;
+    this.badge.textContent = streamBadge(view.kind);
+    // The badge's colour is its class (the page's style): red live, amber reconnecting, grey ended, blue recording.
+    this.badge.className = `badge ${view.kind}`;
+    this.streamStateLine.textContent = streamViewText(view.kind);
+    const recording = view.kind === 'recording' || view.kind === 'recording-pending' ? view.recording : undefined;
+    this.download.hidden = recording?.state !== 'ready';
+    if (recording?.state === 'ready') this.download.href = withPageToken(recording.mp4, location.search);
+  }
+
+  /** Back to "Auto" alone, before another manifest fills the menu. */
+  clearQualityMenu(): void {
+    for (const option of [...this.quality.options]) if (option.value !== 'auto') option.remove();
+    this.quality.value = 'auto';
   }
 
   fillQualityMenu(renditions: Rendition[], label: (rendition: Rendition) => string): void {

@@ -1,5 +1,5 @@
 /** HLS or DASH with Shaka Player (its compiled <script> build, served by the edge from npm like hls.js). */
-import type { PlaybackEngine } from './engine.ts';
+import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import type { ShakaError, ShakaTrack } from './globals.ts';
 import type { PlayerPage } from './page.ts';
@@ -25,7 +25,7 @@ function isShakaError(value: unknown): value is ShakaError {
   return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number';
 }
 
-export function startShaka(page: PlayerPage): PlaybackEngine {
+export function startShaka(page: PlayerPage, source: PlaybackSource): PlaybackEngine {
   const { video, quality, state, config } = page;
   const shakaLibrary = window.shaka;
   if (!shakaLibrary) {
@@ -72,8 +72,8 @@ export function startShaka(page: PlayerPage): PlaybackEngine {
   void (async () => {
     await player.attach(video);
     try {
-      if (config.format === 'hls') await untilThreeSegmentsOld(config.statusUrl);
-      await player.load(config.manifestUrl);
+      if (config.format === 'hls' && source.live) await untilThreeSegmentsOld(config.statusUrl);
+      await player.load(source.url);
     } catch (error) {
       if (!isShakaError(error)) throw error;
       state.errors.push({ type: 'shaka', details: `load failed: ${describe(error)}`, fatal: true });
@@ -91,7 +91,7 @@ export function startShaka(page: PlayerPage): PlaybackEngine {
       oneTrackPerHeight(player.getVariantTracks()).map((track) => ({ value: String(track.id), height: track.height ?? 0, bitrate: track.videoBandwidth ?? track.bandwidth })),
       (r) => renditionLabel(r.height, r.bitrate),
     );
-    video.play().catch(() => page.pressPlay());
+    if (source.autoplay) video.play().catch(() => page.pressPlay());
   })().catch((error: unknown) => page.showError(playbackFailedText(`shaka / ${String(error)}`)));
 
   const active = () => player.getVariantTracks().find((track) => track.active);
@@ -101,6 +101,10 @@ export function startShaka(page: PlayerPage): PlaybackEngine {
     // Shaka takes parts when the playlist is low-latency and its lowLatencyMode (on by default) allows.
     lowLatency: () => Boolean(player.getManifest()?.isLowLatency) && player.getConfiguration().streaming.lowLatencyMode,
     finishEndedStream: () => {},
+    stop: () => {
+      stopped = true;
+      void player.destroy();
+    },
   };
 }
 

@@ -5,14 +5,6 @@ export const PRESS_PLAY = 'Press play to start.';
 export const NO_MSE = 'This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.';
 export const NO_MSE_SHAKA = 'This browser cannot play this stream with Shaka Player (no Media Source Extensions). Open the playlist in VLC.';
 
-/** The stream's own state (status.json), as a line for the viewer: whether to wait or that it is over. */
-export function streamStateText(state: unknown): string {
-  if (state === 'live') return 'Live';
-  if (state === 'reconnecting') return "The streamer's connection dropped; waiting for it to come back…";
-  if (state === 'ended') return 'The stream has ended.';
-  return '';
-}
-
 /** 401 and 403 are the edge saying no (a signed stream without a valid playback token): no retry changes that. */
 export function isRefusal(status: number | undefined): status is 401 | 403 {
   return status === 401 || status === 403;

@@ -10,7 +10,6 @@ import {
   refusalText,
   renditionLabel,
   statsText,
-  streamStateText,
   watchedText,
 } from '../../../edge/player/client/texts.ts';
 
@@ -40,16 +39,6 @@ describe('player page texts', () => {
 
   it('labels a rendition of the quality menu by height and kb/s', () => {
     expect(renditionLabel(1080, 5_499_600)).toBe('1080p · 5500 kb/s');
-  });
-
-  it.each([
-    { state: 'live', expected: 'Live' },
-    { state: 'reconnecting', expected: "The streamer's connection dropped; waiting for it to come back…" },
-    { state: 'ended', expected: 'The stream has ended.' },
-    { state: 'paused', expected: '' },
-    { state: undefined, expected: '' },
-  ])('tells the viewer the stream is $state', ({ state, expected }) => {
-    expect(streamStateText(state)).toBe(expected);
   });
 });
 

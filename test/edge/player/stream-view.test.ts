@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { shouldPlayRecording, streamBadge, streamViewOf, streamViewText, withPageToken, type StreamView } from '../../../edge/player/client/stream-view.ts';
+
+const recording = (state: string) => ({ id: 'r1', state, hls: '/recordings/colors/r1/index.m3u8', dash: '/recordings/colors/r1/manifest.mpd', mp4: '/recordings/colors/r1.mp4' });
+
+describe('what the player page says of a stream', () => {
+  it.each([
+    { name: 'no status document (404)', status: undefined, kind: 'not-live', badge: 'OFFLINE', text: 'Not live yet.' },
+    { name: 'a stream starting', status: { state: 'starting' }, kind: 'starting', badge: 'STARTING', text: 'The stream is starting…' },
+    { name: 'a live stream', status: { state: 'live', recording: recording('recording') }, kind: 'live', badge: 'LIVE', text: 'Live' },
+    { name: 'a publisher gone inside the reconnect window', status: { state: 'reconnecting' }, kind: 'reconnecting', badge: 'RECONNECTING', text: "The streamer's connection dropped; waiting for it to come back…" },
+    { name: 'an ended stream without a recording', status: { state: 'ended' }, kind: 'ended', badge: 'ENDED', text: 'The stream has ended.' },
+    { name: 'an ended stream whose recording is not complete', status: { state: 'ended', recording: recording('recording') }, kind: 'recording-pending', badge: 'ENDED', text: 'The stream has ended. Its recording will be ready in a moment…' },
+    { name: 'an ended stream with its recording ready', status: { state: 'ended', recording: recording('ready') }, kind: 'recording', badge: 'RECORDING', text: 'The stream has ended. This is its recording, from the start.' },
+    { name: 'an ended stream whose recording field is not one', status: { state: 'ended', recording: { id: 'r1', state: 'ready', hls: 7 } }, kind: 'ended', badge: 'ENDED', text: 'The stream has ended.' },
+  ])('$name: $badge', ({ status, kind, badge, text }) => {
+    const view = streamViewOf(status);
+    expect(view?.kind).toBe(kind);
+    expect(streamBadge(view!.kind)).toBe(badge);
+    expect(streamViewText(view!.kind)).toBe(text);
+  });
+
+  it('keeps the recording links of an ended stream', () => {
+    expect(streamViewOf({ state: 'ended', recording: recording('ready') })).toEqual({ kind: 'recording', recording: recording('ready') });
+  });
+
+  it.each([{ status: { state: 'paused' } }, { status: null }, { status: 'live' }])('says nothing of a document it does not understand: $status', ({ status }) => {
+    expect(streamViewOf(status)).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'no token', url: '/recordings/a/r1/index.m3u8', query: '?format=dash', expected: '/recordings/a/r1/index.m3u8' },
+    { name: 'the page token', url: '/recordings/a/r1/index.m3u8', query: '?token=a.b%2Bc', expected: '/recordings/a/r1/index.m3u8?token=a.b%2Bc' },
+    { name: 'a URL with a query of its own', url: '/recordings/a/r1.mp4?download=1', query: '?token=t', expected: '/recordings/a/r1.mp4?download=1&token=t' },
+  ])('fetches a recording with $name', ({ url, query, expected }) => {
+    expect(withPageToken(url, query)).toBe(expected);
+  });
+});
+
+describe('when the page leaves the live stream for its recording', () => {
+  const ready: StreamView = { kind: 'recording', recording: recording('ready') as never };
+  it.each([
+    { name: 'opened after the end (nothing played)', view: ready, playback: { playing: false, ended: false, onRecording: false }, expected: true },
+    { name: 'the live stream played to its end', view: ready, playback: { playing: true, ended: true, onRecording: false }, expected: true },
+    { name: 'the last live seconds still playing', view: ready, playback: { playing: true, ended: false, onRecording: false }, expected: false },
+    { name: 'already on the recording', view: ready, playback: { playing: false, ended: false, onRecording: true }, expected: false },
+    { name: 'the recording not ready', view: { kind: 'recording-pending', recording: recording('recording') } as StreamView, playback: { playing: false, ended: false, onRecording: false }, expected: false },
+    { name: 'a live stream', view: { kind: 'live' } as StreamView, playback: { playing: false, ended: false, onRecording: false }, expected: false },
+  ])('$name: $expected', ({ view, playback, expected }) => {
+    expect(shouldPlayRecording(view, playback)).toBe(expected);
+  });
+});
