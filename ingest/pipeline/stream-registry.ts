@@ -8,6 +8,8 @@ import type { IngestMetrics } from '../api/metrics.ts';
 import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rtmp-server.ts';
 import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
 import type { StreamEvents } from '../streams/event-reporter.ts';
+import { CredentialWatch } from './credential-watch.ts';
+import { publishRequestProblem } from './publish-request-check.ts';
 import { activityWatchingStore } from './activity-watch.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
 import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
@@ -16,12 +18,6 @@ import type { LeaseOutcome } from '../upload/live-channel.ts';
 import { leaseGatedStore } from '../upload/lease-gated-store.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 import type { RestreamTarget } from '../restream/restream-target.ts';
-
-/** RTMP applications that publish streams; `stream` is the blog's name for `live`. */
-export const PUBLISH_APPLICATIONS: readonly string[] = ['live', 'stream'];
-
-// Publishers send no query parameters we use; anything but short plain tokens is refused.
-const SAFE_QUERY_PART = /^[A-Za-z0-9_.-]{0,128}$/;
 
 export interface StreamRegistryOptions {
   settings: PipelineSettings;
@@ -69,57 +65,37 @@ interface LiveStream {
 // A publisher refused after its publish was accepted reads the reason for this long.
 const REFUSAL_READ_MS = 1_000;
 
-// How often live publishers' keys are checked against the stream store (rotations, removals,
-// disabled streams): a revoked key's publisher is gone within this and one registry answer (< 5 s).
-const CREDENTIAL_CHECK_MS = 2_000;
-
 export class StreamRegistry {
   private readonly options: StreamRegistryOptions;
   private readonly live = new Map<string, LiveStream>();
   private closed = false;
 
-  private readonly credentialWatch: NodeJS.Timeout;
+  private readonly credentialWatch: CredentialWatch;
 
   constructor(options: StreamRegistryOptions) {
     this.options = options;
-    this.credentialWatch = setInterval(() => this.checkCredentials(), CREDENTIAL_CHECK_MS);
-    this.credentialWatch.unref();
+    this.credentialWatch = new CredentialWatch(
+      options.access,
+      {
+        live: () => [...this.live.entries()].flatMap(([playbackId, stream]) => (stream.credential && stream.pipeline.hasPublisher ? [{ playbackId, credential: stream.credential }] : [])),
+        drop: (playbackId, credential) => this.dropRevoked(playbackId, credential),
+      },
+      options.log,
+    );
   }
 
-  /**
-   * A key rotated or a stream removed with the CLI takes effect for the publisher already live
-   * too: it is disconnected (the stream then waits for a publisher with a valid key, as after a drop).
-   */
+  /** Checks the live publishers' keys now (the watch does every few seconds). */
   checkCredentials(): void {
-    if (this.checking) return;
-    // A stream added while the sidecar runs in open mode ends open mode (logged by the access policy).
-    this.options.access.refreshMode();
-    const live = [...this.live.entries()].flatMap(([playbackId, stream]) => (stream.credential && stream.pipeline.hasPublisher ? [{ playbackId, credential: stream.credential }] : []));
-    if (live.length === 0) return;
-    const revoked = this.options.access.revoked(live);
-    if (Array.isArray(revoked)) {
-      this.dropRevoked(revoked, live);
-      return;
-    }
-    // One check at a time: a slow registry does not pile up requests.
-    this.checking = true;
-    void revoked.then(
-      (ids) => this.dropRevoked(ids, live),
-      (error: unknown) => this.options.log.warn({ err: error }, 'could not check the live publishers\' keys; checking again shortly'),
-    ).finally(() => (this.checking = false));
+    this.credentialWatch.check();
   }
 
-  private checking = false;
-
-  private dropRevoked(playbackIds: readonly string[], checked: readonly { playbackId: string; credential: string }[]): void {
-    for (const playbackId of playbackIds) {
-      const stream = this.live.get(playbackId);
-      // Still the publisher that was checked (not one that came since with a new key).
-      if (!stream?.credential || !stream.pipeline.hasPublisher || !checked.some((entry) => entry.playbackId === playbackId && entry.credential === stream.credential)) continue;
-      this.options.log.warn({ stream: stream.name, playbackId: playbackId }, 'the stream key was rotated, or the stream disabled or removed; disconnecting its publisher');
-      stream.credential = undefined;
-      stream.pipeline.dropPublisher();
-    }
+  private dropRevoked(playbackId: string, credential: string): void {
+    const stream = this.live.get(playbackId);
+    // Still the publisher that was checked (not one that came since with a new key).
+    if (!stream?.pipeline.hasPublisher || stream.credential !== credential) return;
+    this.options.log.warn({ stream: stream.name, playbackId }, 'the stream key was rotated, or the stream disabled or removed; disconnecting its publisher');
+    stream.credential = undefined;
+    stream.pipeline.dropPublisher();
   }
 
   list(): LiveStreamInfo[] {
@@ -130,7 +106,7 @@ export class StreamRegistry {
   disconnect(playbackId: string): boolean {
     const stream = this.live.get(playbackId);
     if (!stream) return false;
-    this.options.log.info({ stream: stream.name, playbackId: playbackId }, 'disconnecting the publisher and ending the stream (operator request)');
+    this.options.log.info({ stream: stream.name, playbackId }, 'disconnecting the publisher and ending the stream (operator request)');
     void stream.pipeline.end();
     return true;
   }
@@ -149,16 +125,8 @@ export class StreamRegistry {
       return { reject: reason };
     };
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
-    if (!request.app || !request.name) {
-      return refuse('application or stream name has characters other than letters, digits, "-" and "_"', 'invalid-name');
-    }
-    if (!PUBLISH_APPLICATIONS.includes(request.app)) {
-      return refuse(`unknown application (publish to rtmp://HOST/${PUBLISH_APPLICATIONS[0]}/KEY)`, 'unknown-application');
-    }
-    const badQuery = Object.entries(request.query).some(
-      ([key, value]) => !SAFE_QUERY_PART.test(key) || [value ?? ''].flat().some((part) => !SAFE_QUERY_PART.test(part)),
-    );
-    if (badQuery) return refuse('unexpected query string on the stream name', 'invalid-query');
+    const problem = publishRequestProblem(request);
+    if (problem) return refuse(problem.reason, problem.code);
 
     // node-media-server ends a second publisher of the same stream name (key) at once, before an
     // answer from the network could come: a stream known to be live is refused now, saying why.
@@ -191,7 +159,7 @@ export class StreamRegistry {
       accept: (control) => {
         let pipeline = existing;
         if (!pipeline) {
-          const streamLog = log.child({ stream: name, playbackId: playbackId });
+          const streamLog = log.child({ stream: name, playbackId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
           pipeline = this.newPipeline(playbackId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, outputs });
         }
@@ -204,7 +172,7 @@ export class StreamRegistry {
         });
         const events = this.options.events;
         if (!events) return handler;
-        const subject = { playbackId: playbackId, ...(credential ? { name } : {}) };
+        const subject = { playbackId, ...(credential ? { name } : {}) };
         if (live) live.activeReported = false;
         // A publisher refused for the lease (another sidecar holds the stream, or is being taken
         // over from) never connected as far as the platform's events go: they wait for the lease.
@@ -252,7 +220,7 @@ export class StreamRegistry {
     const stream = this.live.get(playbackId);
     if (!stream) return;
     stream.leaseRefused = true;
-    this.options.log.warn({ stream: stream.name, playbackId: playbackId }, `publish refused: ${reason}`);
+    this.options.log.warn({ stream: stream.name, playbackId }, `publish refused: ${reason}`);
     this.options.metrics.publishesRefused.inc({ reason: 'lease-held' });
     if (!control?.refuse) {
       stream.pipeline.dropPublisher();
@@ -274,7 +242,7 @@ export class StreamRegistry {
   ): StreamPipeline {
     const lease = this.options.leases?.acquire(playbackId, (reason) => this.leaseRefused(playbackId, reason));
     const events = this.options.events;
-    const subject = { playbackId: playbackId, ...(known.keyed ? { name } : {}) };
+    const subject = { playbackId, ...(known.keyed ? { name } : {}) };
     const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
@@ -329,7 +297,7 @@ export class StreamRegistry {
   /** Refuses new publishers and ends every live stream. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.credentialWatch);
+    this.credentialWatch.stop();
     await Promise.all([...this.live.values()].map((stream) => stream.pipeline.finish()));
   }
 }
