@@ -11,7 +11,7 @@ import { renderMpd } from '../../shared/dash/mpd.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import type { StreamStatus } from '../../shared/stream-status.ts';
+import type { StreamStatus, StreamStatusRecording } from '../../shared/stream-status.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { BackoffOptions } from '../upload/backoff.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
@@ -42,6 +42,8 @@ export interface ManifestWriterOptions {
   sessions: () => number;
   /** Per session, the wall clock at its media time zero (epoch ms), where known. */
   sessionClocks: () => ReadonlyMap<string, number>;
+  /** The broadcast's recording, for the status document (while the stream records). */
+  recording?: () => StreamStatusRecording | undefined;
 }
 
 // Rewrite the multivariant playlist when the measured peak outgrows what it advertises by this much.
@@ -162,6 +164,7 @@ export class ManifestWriter {
       sessions: this.options.sessions(),
       playback: this.options.playback,
       partTarget: this.options.partTarget,
+      recording: this.options.recording?.(),
     };
     await this.status.write(JSON.stringify(buildStreamStatus(facts, this.options.renditions)));
   }

@@ -26,6 +26,8 @@ import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';
 import { readStoredStream, takeUpStoredStream } from './restore.ts';
 import { RetentionSweeper, type Retention } from './retention.ts';
+import { StreamRecorder } from '../recordings/stream-recorder.ts';
+import type { RecordingDocument } from '../../shared/recordings/recording-document.ts';
 
 export interface StreamOutputOptions {
   playbackId: string;
@@ -60,6 +62,18 @@ export interface StreamOutputOptions {
    * it. Unset: a live stored playlist is always continued.
    */
   takeOverWithinMs?: number;
+  /**
+   * Record the broadcast (ingest/recordings/): its recording document, VOD playlists and MPD,
+   * and its media kept from window retention's deletions. Unset: not recorded.
+   */
+  recording?: RecordingOptions;
+}
+
+export interface RecordingOptions {
+  /** Days a recording is kept once ready; 0: until deleted. */
+  keepDays: number;
+  /** The recording is complete: its documents are stored. */
+  onReady?: (recording: RecordingDocument) => void;
 }
 
 export interface LowLatencyOptions {
@@ -72,7 +86,7 @@ export interface LowLatencyOptions {
 
 /** What an upload carries until its rendition lists it. */
 type Pending =
-  | { kind: 'init'; session: string; track: CmafTrack }
+  | { kind: 'init'; session: string; track: CmafTrack; bytes: number }
   | { kind: 'segment'; session: string; slot: SegmentSlot; time: number; ticks: number; duration: number; programDateTime: number; samples: number; cutAt: number; bytes: number };
 
 // Say so when segments wait longer than this many target durations to be stored.
@@ -86,6 +100,8 @@ export class StreamOutput {
   private readonly manifests: ManifestWriter;
   private readonly retention: RetentionSweeper;
   private readonly parts: PartAnnouncer | undefined;
+  /** Set while the stream records its broadcasts. */
+  private readonly recorder: StreamRecorder | undefined;
   private sessionCount = 0;
   /** Per session: the wall clock at its media time zero, fixed by its first chunk. */
   private readonly wallClockAtMediaZero = new Map<string, number>();
@@ -130,6 +146,17 @@ export class StreamOutput {
       now: options.now,
       sessions: () => this.sessionCount,
       sessionClocks: () => this.wallClockAtMediaZero,
+      recording: () => this.recorder?.statusRecording(),
+    });
+    this.recorder = options.recording && new StreamRecorder({
+      playbackId: options.playbackId,
+      store: options.store,
+      backoff: limits.backoff,
+      renditions: [...this.renditions.values()],
+      targetSegmentDuration: options.targetSegmentDuration,
+      now: options.now,
+      keepDays: options.recording.keepDays,
+      onReady: options.recording.onReady,
     });
     this.retention = new RetentionSweeper({
       remove: (key) => this.queue.run(() => options.store.delete(key)),
@@ -203,7 +230,7 @@ export class StreamOutput {
   publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): void {
     this.rendition(renditionName).track = track;
     const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session };
-    this.queue.enqueue(renditionName, this.upload(ref, init, track, false), { kind: 'init', session, track });
+    this.queue.enqueue(renditionName, this.upload(ref, init, track, false), { kind: 'init', session, track, bytes: init.length });
   }
 
   publishSegment(session: string, renditionName: string, segment: CmafSegment): void {
@@ -249,6 +276,8 @@ export class StreamOutput {
   /** The stream ended: once everything waiting is stored (or dropped), close every media playlist with ENDLIST. */
   async end(): Promise<void> {
     await this.idle();
+    // The recording's documents first: the ended status then says it is ready.
+    await this.recorder?.complete(this.wallClockAtMediaZero).catch((error: unknown) => this.options.onError(error));
     await this.manifests.end();
   }
 
@@ -277,7 +306,10 @@ export class StreamOutput {
     for (const item of this.queue.takeSettled(renditionName)) {
       const pending = item.value;
       if (pending.kind === 'init') {
-        if (item.state === 'stored') output.tracks.set(pending.session, pending.track);
+        if (item.state === 'stored') {
+          output.tracks.set(pending.session, pending.track);
+          this.recorder?.initStored(renditionName, pending.session, pending.track, pending.bytes);
+        }
         continue;
       }
       const stored = item.state === 'stored' && output.tracks.has(pending.session);
@@ -288,16 +320,19 @@ export class StreamOutput {
         continue;
       }
       listed = true;
-      for (const segment of outcome.left) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
+      // A recording keeps its media: nothing that left the live window is deleted while recording.
+      if (!this.recorder) for (const segment of outcome.left) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
       left ||= outcome.left.length > 0;
       if (!stored) continue;
+      this.recorder?.segmentListed(renditionName, { session: pending.session, initSession: pending.session, time: pending.time, ticks: pending.ticks, duration: pending.duration, bytes: pending.bytes, programDateTime: pending.programDateTime });
       output.stats.add(pending.bytes, pending.duration, pending.samples);
       this.options.metrics?.segmentStored(output.rendition.kind);
       this.lastUploadLagMs = this.options.now() - pending.cutAt;
     }
     if (!listed) return;
-    if (left) this.retireUnusedInits(renditionName, output);
+    if (left && !this.recorder) this.retireUnusedInits(renditionName, output);
     await this.manifests.listed(renditionName);
+    await this.recorder?.checkpoint().catch((error: unknown) => this.options.onError(error));
     await this.retention.sweep();
   }
 

@@ -1,0 +1,151 @@
+/**
+ * Records one broadcast of a stream: remembers every segment its renditions list (with its media
+ * stored), keeps its recording document in storage while it goes on (state `recording`, every
+ * few seconds), and once the broadcast is over writes its VOD playlists and MPD, then the
+ * document as `ready` (in that order: a ready document always has its manifests). What the
+ * documents say comes from recording-manifests.ts; the media are the stream's own objects, kept
+ * from window retention by the stream's output while recording is on.
+ */
+import { renderMpd } from '../../shared/dash/mpd.ts';
+import { renderMediaPlaylist } from '../../shared/hls/media-playlist.ts';
+import { renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
+import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
+import { newRecordingId, type RecordingDocument, type RecordingState } from '../../shared/recordings/recording-document.ts';
+import { recordingObjectKey, recordingUrls, type RecordingObjectRef, type RecordingUrls } from '../../shared/recordings/recording-layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { RenditionSummary } from '../publish/stream-manifests.ts';
+import type { BackoffOptions } from '../upload/backoff.ts';
+import { LatestWriter } from '../upload/latest-writer.ts';
+import { buildRecordingDocument, buildRecordingMediaPlaylist, buildRecordingMpd, buildRecordingMultivariant, type RecordedRendition, type RecordedSegment } from './recording-manifests.ts';
+
+export interface StreamRecorderOptions {
+  playbackId: string;
+  store: ObjectStore;
+  backoff: BackoffOptions;
+  /** The stream's renditions (their ladder entries and measured rates, kept up to date by the output). */
+  renditions: readonly RenditionSummary[];
+  /** Nominal segment duration, seconds. */
+  targetSegmentDuration: number;
+  now: () => number;
+  /** Days a recording is kept once it is ready (its document's expiresAt); unset or 0: until deleted. */
+  keepDays?: number;
+  /** The recording is complete and its documents are stored. */
+  onReady?: (recording: RecordingDocument) => void;
+}
+
+/** What the stream's status document says of its latest recording. */
+export interface StatusRecording extends RecordingUrls {
+  id: string;
+  state: RecordingState;
+}
+
+// The document of a recording in progress is rewritten at most this often (a crash loses at most this much of its listing).
+const CHECKPOINT_MS = 10_000;
+const DAY_MS = 86_400_000;
+
+interface RenditionRecord {
+  summary: RenditionSummary;
+  tracks: Map<string, CmafTrack>;
+  initBytes: Map<string, number>;
+  segments: RecordedSegment[];
+}
+
+export class StreamRecorder {
+  private readonly options: StreamRecorderOptions;
+  readonly recordingId: string;
+  readonly startedAt: number;
+  private readonly records = new Map<string, RenditionRecord>();
+  private readonly document: LatestWriter;
+  private checkpointAt = 0;
+  private stateValue: RecordingState = 'recording';
+
+  constructor(options: StreamRecorderOptions) {
+    this.options = options;
+    this.startedAt = options.now();
+    this.recordingId = newRecordingId(this.startedAt);
+    for (const summary of options.renditions) this.records.set(summary.rendition.name, { summary, tracks: new Map(), initBytes: new Map(), segments: [] });
+    this.document = this.writer({ kind: 'recording-document' }, JSON_TYPE);
+  }
+
+  get state(): RecordingState {
+    return this.stateValue;
+  }
+
+  /** Anything recorded yet (a broadcast that never stored a segment leaves no recording). */
+  get hasMedia(): boolean {
+    return [...this.records.values()].some((record) => record.segments.length > 0);
+  }
+
+  /** For the stream's status document: the recording's id, state and URLs (root-relative). */
+  statusRecording(): StatusRecording | undefined {
+    if (!this.hasMedia) return undefined;
+    return { id: this.recordingId, state: this.stateValue, ...recordingUrls(this.options.playbackId, this.recordingId) };
+  }
+
+  /** A session's init segment is stored. */
+  initStored(rendition: string, session: string, track: CmafTrack, bytes: number): void {
+    const record = this.record(rendition);
+    record.tracks.set(session, track);
+    record.initBytes.set(session, bytes);
+  }
+
+  /** A segment with stored media is listed by its rendition. */
+  segmentListed(rendition: string, segment: RecordedSegment): void {
+    if (this.stateValue === 'ready') return;
+    this.record(rendition).segments.push(segment);
+  }
+
+  /** Stores the document of the recording in progress, at most every CHECKPOINT_MS. */
+  async checkpoint(): Promise<void> {
+    if (this.stateValue === 'ready' || !this.hasMedia) return;
+    const now = this.options.now();
+    if (this.checkpointAt !== 0 && now - this.checkpointAt < CHECKPOINT_MS) return;
+    this.checkpointAt = now;
+    await this.document.write(JSON.stringify(this.build('recording', undefined)));
+  }
+
+  /**
+   * The broadcast is over (its reconnect window passed): the VOD playlists and MPD, then the
+   * document as ready. `sessionClocks`: the wall clock at each session's media time zero (DASH
+   * Period starts). Undefined when nothing was recorded.
+   */
+  async complete(sessionClocks: ReadonlyMap<string, number>): Promise<RecordingDocument | undefined> {
+    if (this.stateValue === 'ready' || !this.hasMedia) return undefined;
+    const renditions = this.recorded();
+    const nominal = this.options.targetSegmentDuration;
+    await Promise.all(
+      renditions
+        .filter((rendition) => rendition.segments.length > 0)
+        .map((rendition) => this.writer({ kind: 'recording-media-playlist', rendition: rendition.rendition.name }, HLS_PLAYLIST_TYPE).write(renderMediaPlaylist(buildRecordingMediaPlaylist(rendition, nominal)))),
+    );
+    await this.writer({ kind: 'recording-multivariant' }, HLS_PLAYLIST_TYPE).write(renderMultivariantPlaylist(buildRecordingMultivariant(renditions)));
+    const now = this.options.now();
+    const clocks = new Map([...sessionClocks].filter(([, clock]) => Number.isFinite(clock)));
+    await this.writer({ kind: 'recording-mpd' }, DASH_MPD_TYPE).write(renderMpd(buildRecordingMpd(renditions, { sessionClocks: clocks, now, nominalTargetSeconds: nominal })));
+    const keepDays = this.options.keepDays ?? 0;
+    const document = this.build('ready', now, keepDays > 0 ? now + keepDays * DAY_MS : undefined);
+    await this.document.write(JSON.stringify(document));
+    this.stateValue = 'ready';
+    this.options.onReady?.(document);
+    return document;
+  }
+
+  private build(state: RecordingState, endedAt: number | undefined, expiresAt?: number): RecordingDocument {
+    return buildRecordingDocument({ playbackId: this.options.playbackId, recordingId: this.recordingId, state, startedAt: this.startedAt, endedAt, expiresAt }, this.recorded());
+  }
+
+  private recorded(): RecordedRendition[] {
+    return [...this.records.values()].map(({ summary, tracks, initBytes, segments }) => ({ ...summary, track: summary.track ?? tracks.values().next().value, tracks, initBytes, segments }));
+  }
+
+  private record(rendition: string): RenditionRecord {
+    const record = this.records.get(rendition);
+    if (!record) throw new Error(`unknown rendition ${rendition}`);
+    return record;
+  }
+
+  private writer(ref: RecordingObjectRef, contentType: string): LatestWriter {
+    return new LatestWriter(this.options.store, recordingObjectKey(this.options.playbackId, this.recordingId, ref), contentType, this.options.backoff);
+  }
+}

@@ -1,0 +1,135 @@
+/** A stream that records: one broadcast (with reconnects) becomes one recording, its media kept from window retention. */
+import { parse as parseMpd } from 'mpd-parser';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
+import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
+import { parseRecordingDocument, recordingDocumentKey, type RecordingDocument } from '../../../shared/recordings/recording-document.ts';
+import { recordingObjectKey } from '../../../shared/recordings/recording-layout.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import { parseStreamStatus } from '../../../shared/stream-status.ts';
+import { parseM3u8 } from '../../helpers/m3u8.ts';
+import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
+
+const START = Date.parse('2026-12-06T09:00:00Z');
+// Three publish sessions: the publisher reconnected twice within the window (one broadcast).
+const SESSIONS = ['sessiona1', 'sessionb2', 'sessionc3'];
+
+class RecordingStore extends MemoryObjectStore {
+  readonly deletes: string[] = [];
+  override async delete(key: string): Promise<void> {
+    this.deletes.push(key);
+    await super.delete(key);
+  }
+}
+
+describe('a recorded broadcast', () => {
+  let video: SegmentedTrack;
+  let audio: SegmentedTrack;
+
+  beforeAll(async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
+    video = segmentTrack(v);
+    audio = segmentTrack(a);
+  });
+
+  async function broadcast() {
+    const store = new RecordingStore();
+    let clock = START;
+    const ready: RecordingDocument[] = [];
+    const statuses: unknown[] = [];
+    const output = new StreamOutput({
+      playbackId: 'colors',
+      renditions: PASSTHROUGH_ONLY,
+      store,
+      targetSegmentDuration: 2,
+      windowSegments: 3,
+      now: () => clock,
+      retention: 'window',
+      recording: { keepDays: 7, onReady: (recording) => ready.push(recording) },
+      onError: (error) => {
+        throw error;
+      },
+    });
+    let midway: RecordingDocument | undefined;
+    for (const session of SESSIONS) {
+      output.beginSession(session);
+      output.noteChunkReceived(session, 0.333);
+      output.publishInit(session, 'source', video.init, video.track);
+      output.publishInit(session, 'audio', audio.init, audio.track);
+      for (let i = 0; i < 4; i++) {
+        clock += 2000;
+        output.publishSegment(session, 'source', video.segments[i]!);
+        output.publishSegment(session, 'audio', audio.segments[i]!);
+        await output.idle();
+      }
+      statuses.push(JSON.parse(store.text('streams/colors/status.json')!));
+      if (session === 'sessionb2') midway = documentOf(store);
+      // The publisher is away for a while; then it comes back.
+      clock += 5000;
+    }
+    await output.end();
+    return { store, ready, midway, statuses };
+  }
+
+  function documentOf(store: MemoryObjectStore): RecordingDocument | undefined {
+    const id = [...store.objects.keys()].map((key) => /^streams\/colors\/recordings\/([^/]+)\/recording\.json$/.exec(key)?.[1]).find(Boolean);
+    if (!id) return undefined;
+    const parsed = parseRecordingDocument(JSON.parse(store.text(recordingDocumentKey('colors', id))!));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.recording;
+  }
+
+  it('keeps every segment, and lists all of them in one ready recording with VOD playlists and a static MPD', async () => {
+    const { store, ready, midway, statuses } = await broadcast();
+    // Window retention would have deleted most of it: a recording keeps its media.
+    expect(store.deletes).toEqual([]);
+
+    // While the broadcast went on, its document said `recording`, and the status pointed at it.
+    expect(midway?.state).toBe('recording');
+    const liveStatus = parseStreamStatus(statuses[1]);
+    expect(liveStatus.ok && liveStatus.status.recording?.state).toBe('recording');
+
+    const recording = documentOf(store)!;
+    expect(recording.recordingId).toBe(midway!.recordingId);
+    expect(ready).toEqual([recording]);
+    expect(recording.state).toBe('ready');
+    expect(recording.endedAt).toBeDefined();
+    expect(Date.parse(recording.expiresAt!) - Date.parse(recording.endedAt!)).toBe(7 * 86_400_000);
+    for (const rendition of recording.renditions) {
+      expect(rendition.segments).toHaveLength(12);
+      for (const key of [rendition.initKey, ...rendition.segments.flatMap((segment) => [segment.key, segment.initKey ?? rendition.initKey])]) {
+        expect(store.objects.has(key), key).toBe(true);
+      }
+    }
+    const stored = [...store.objects.entries()].filter(([key]) => key.endsWith('.m4s') || key.includes('/init-')).reduce((sum, [, object]) => sum + object.bytes.byteLength, 0);
+    expect(recording.bytes).toBe(stored);
+    expect(recording.durationSeconds).toBeGreaterThan(20);
+
+    // VOD HLS: the multivariant playlist and each media playlist, every segment one the stream holds.
+    const id = recording.recordingId;
+    const multivariant = parseM3u8(store.text(recordingObjectKey('colors', id, { kind: 'recording-multivariant' }))!);
+    expect(multivariant.playlists?.map((playlist) => playlist.uri)).toEqual(['source/index.m3u8']);
+    for (const rendition of ['source', 'audio']) {
+      const playlist = parseM3u8(store.text(recordingObjectKey('colors', id, { kind: 'recording-media-playlist', rendition }))!);
+      expect(playlist.playlistType).toBe('VOD');
+      expect(playlist.endList).toBe(true);
+      expect(playlist.segments).toHaveLength(12);
+      expect(playlist.segments.filter((segment) => segment.discontinuity)).toHaveLength(2);
+      for (const segment of playlist.segments) {
+        expect(store.objects.has(`streams/colors/${rendition}/${segment.uri}`), segment.uri).toBe(true);
+        expect(store.objects.has(`streams/colors/${rendition}/${segment.map!.uri}`), segment.map!.uri).toBe(true);
+      }
+    }
+    const mpdText = store.text(recordingObjectKey('colors', id, { kind: 'recording-mpd' }))!;
+    expect(mpdText).toContain('type="static"');
+    const mpd = parseMpd(mpdText, { manifestUri: `http://edge/recordings/colors/${id}/manifest.mpd` });
+    const segments = mpd.playlists.flatMap((playlist) => playlist.segments);
+    expect(segments).toHaveLength(12);
+    for (const segment of segments) expect(store.objects.has(new URL(segment.resolvedUri).pathname.replace(`/recordings/colors/${id}/`, 'streams/colors/'))).toBe(true);
+
+    // The ended stream's status names the ready recording: what the player page plays.
+    const status = parseStreamStatus(JSON.parse(store.text('streams/colors/status.json')!));
+    expect(status.ok && status.status.state).toBe('ended');
+    expect(status.ok && status.status.recording).toEqual({ id, state: 'ready', hls: `/recordings/colors/${id}/index.m3u8`, dash: `/recordings/colors/${id}/manifest.mpd`, mp4: `/recordings/colors/${id}.mp4` });
+  });
+});
