@@ -6,7 +6,7 @@
  * are counted as they arrive and cut at the limit; every refusal is a clear 4xx and stores nothing.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, IMAGE_JPEG_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
+import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, IMAGE_JPEG_TYPE, IMAGE_WEBP_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { checkWriteCredential, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
@@ -16,16 +16,22 @@ import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import { checkIngestBearer } from './ingest-bearer.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
 import { parsePartAnnouncement } from '../../shared/low-latency.ts';
+import { parseRecordingObjectKey, type RecordingObjectKind } from '../../shared/recordings/recording-layout.ts';
 
-const ALLOWED_TYPES: Record<StreamObjectKind, readonly string[]> = {
+const ALLOWED_TYPES: Record<StreamObjectKind | RecordingObjectKind, readonly string[]> = {
   multivariant: [HLS_PLAYLIST_TYPE],
   'media-playlist': [HLS_PLAYLIST_TYPE],
   status: [JSON_TYPE],
   mpd: [DASH_MPD_TYPE],
-  thumbnail: [IMAGE_JPEG_TYPE],
+  thumbnail: [IMAGE_JPEG_TYPE, IMAGE_WEBP_TYPE],
   init: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   segment: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
   part: [VIDEO_MP4_TYPE, AUDIO_MP4_TYPE],
+  // A recording's document and VOD manifests (shared/recordings/), in its stream's prefix.
+  'recording-document': [JSON_TYPE],
+  'recording-multivariant': [HLS_PLAYLIST_TYPE],
+  'recording-media-playlist': [HLS_PLAYLIST_TYPE],
+  'recording-mpd': [DASH_MPD_TYPE],
 };
 
 // A part is a fraction of a segment: far below the object limit.
@@ -63,7 +69,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   function objectKey(c: Context<WriteEnv>) {
     const path = new URL(c.req.url).pathname;
     const key = path.slice(WRITE_API_PREFIX.length);
-    const parsed = parseStreamObjectKey(key);
+    const parsed = parseStreamObjectKey(key) ?? parseRecordingObjectKey(key);
     if (!parsed) throw httpError(400, `not a stream object key: ${JSON.stringify(key.slice(0, 200))}`);
     const scope = c.get('writeScope');
     if (scope !== '*' && scope !== parsed.playbackId) throw httpError(403, `this write token is for stream "${scope}", not "${parsed.playbackId}"`);

@@ -7,6 +7,7 @@ import { partAnnouncementHeaders, type PartAnnouncement } from '../../shared/low
 import type { ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import { parseStreamObjectKey } from '../../shared/storage/layout.ts';
+import { parseRecordingObjectKey } from '../../shared/recordings/recording-layout.ts';
 import { streamWriteToken, WRITE_API_PREFIX, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
 import { KeepAliveClient, type HttpResponse } from './keep-alive-client.ts';
 import type { PartSink } from './part-sink.ts';
@@ -54,7 +55,7 @@ export class EdgeObjectStore implements ObjectStore, PartSink {
    * wire), minted again before it expires (tokens live WRITE_TOKEN_TTL_SECONDS).
    */
   private authorization(key: string): Promise<string> {
-    const playbackId = parseStreamObjectKey(key)?.playbackId;
+    const playbackId = (parseStreamObjectKey(key) ?? parseRecordingObjectKey(key))?.playbackId;
     if (!playbackId) return Promise.reject(new EdgeWriteError(`not a stream object key: ${JSON.stringify(key)}`, 400));
     const now = this.options.now?.() ?? Date.now();
     const cached = this.tokens.get(playbackId);

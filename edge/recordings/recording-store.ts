@@ -1,0 +1,99 @@
+/**
+ * A stream's recordings as the edge keeps them: read (validated), listed, deleted with their
+ * media, and expired (a ready recording whose expiresAt passed is gone for viewers and the API
+ * at once, and deleted by the next sweep). Every key followed is one the document parser checked
+ * is inside the stream's own prefix.
+ */
+import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { isPlaybackId } from '../../shared/playback-id.ts';
+import { isRecordingId, parseRecordingDocument, recordingDocumentKey, recordingsPrefix, type RecordingDocument } from '../../shared/recordings/recording-document.ts';
+import { recordingObjectKey } from '../../shared/recordings/recording-layout.ts';
+
+/** The document is there but is not one: a fault at the origin, not a recording that does not exist. */
+export class UnreadableRecording extends Error {}
+
+// Recordings listed per stream at most (newest last by id order); far beyond a stream's broadcasts in any retention.
+export const MAX_RECORDINGS_LISTED = 1000;
+// Streams and recordings looked at per expiry sweep: a sweep stays short, the next one goes on.
+const SWEEP_STREAM_LIMIT = 10_000;
+
+export function isExpired(recording: RecordingDocument, now: number): boolean {
+  return recording.expiresAt !== undefined && Date.parse(recording.expiresAt) <= now;
+}
+
+/** The recording's document, or undefined when there is none; throws UnreadableRecording for one that does not read. */
+export async function readRecording(store: ObjectStore, playbackId: string, recordingId: string): Promise<RecordingDocument | undefined> {
+  const object = await store.get(recordingDocumentKey(playbackId, recordingId));
+  if (!object) return undefined;
+  let json: unknown;
+  try {
+    json = await new Response(object.body).json();
+  } catch {
+    throw new UnreadableRecording(`recording ${recordingId} of stream ${playbackId}: its document is not JSON`);
+  }
+  const parsed = parseRecordingDocument(json);
+  if (!parsed.ok) throw new UnreadableRecording(`recording ${recordingId} of stream ${playbackId}: ${parsed.reason}`);
+  // A document under another stream's or recording's name is not this recording.
+  if (parsed.recording.playbackId !== playbackId || parsed.recording.recordingId !== recordingId) {
+    throw new UnreadableRecording(`recording ${recordingId} of stream ${playbackId}: its document names another recording`);
+  }
+  return parsed.recording;
+}
+
+/** The ids of the stream's recordings (oldest first: ids sort by start time). */
+export async function listRecordingIds(store: ObjectStore, playbackId: string): Promise<string[]> {
+  if (!store.listChildren) throw new Error('this storage cannot list');
+  return (await store.listChildren(recordingsPrefix(playbackId), MAX_RECORDINGS_LISTED)).filter(isRecordingId).sort();
+}
+
+/** The stream's recordings that read and have not expired; one that does not read is logged and left out. */
+export async function listRecordings(store: ObjectStore, playbackId: string, now: number): Promise<RecordingDocument[]> {
+  const recordings: RecordingDocument[] = [];
+  for (const id of await listRecordingIds(store, playbackId)) {
+    try {
+      const recording = await readRecording(store, playbackId, id);
+      if (recording && !isExpired(recording, now)) recordings.push(recording);
+    } catch (error) {
+      if (!(error instanceof UnreadableRecording)) throw error;
+      console.error(`edge: ${error.message}`);
+    }
+  }
+  return recordings;
+}
+
+/**
+ * Deletes a recording: its media (every init and media segment its document names), its
+ * manifests, then its document (last: a failure half way leaves a document to try again with).
+ */
+export async function deleteRecording(store: ObjectStore, recording: RecordingDocument): Promise<void> {
+  const { playbackId, recordingId } = recording;
+  const media = new Set<string>();
+  for (const rendition of recording.renditions) {
+    media.add(rendition.initKey);
+    for (const segment of rendition.segments) {
+      media.add(segment.key);
+      if (segment.initKey) media.add(segment.initKey);
+    }
+  }
+  for (const key of media) await store.delete(key);
+  for (const rendition of recording.renditions) await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-media-playlist', rendition: rendition.name }));
+  await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-multivariant' }));
+  await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-mpd' }));
+  await store.delete(recordingDocumentKey(playbackId, recordingId));
+}
+
+/** Deletes every expired recording of every stream; returns how many. */
+export async function expireRecordings(store: ObjectStore, now: number): Promise<number> {
+  if (!store.listChildren) return 0;
+  let deleted = 0;
+  for (const playbackId of (await store.listChildren(STREAMS_PREFIX, SWEEP_STREAM_LIMIT)).filter(isPlaybackId)) {
+    for (const id of await listRecordingIds(store, playbackId)) {
+      const recording = await readRecording(store, playbackId, id).catch(() => undefined);
+      if (!recording || !isExpired(recording, now)) continue;
+      await deleteRecording(store, recording);
+      deleted += 1;
+    }
+  }
+  return deleted;
+}
