@@ -43,8 +43,14 @@ export type ClientMessage =
   | { type: 'heartbeat' }
   /** The stream ended here: the lease is given back at once. */
   | { type: 'release' }
-  /** A part that will not come (the sidecar dropped it): whoever waits for it gets a 404 now. */
-  | { type: 'skipped'; rendition: string; file: string };
+  /**
+   * A part that will not come, said in order with the parts: one the sidecar dropped (too old to
+   * send), or one a part named as next that the sidecar will not send (storage is behind so the
+   * segment's parts are withheld, the run that made it ended). Whoever waits for it gets a 404 now,
+   * with `reason`, and it is hinted no more. `reason` is optional: a sidecar from before it sent
+   * none, and an edge from before it ignores it (a new message type would close its channel).
+   */
+  | { type: 'skipped'; rendition: string; file: string; reason?: string };
 
 /** Edge → sidecar, text frames. */
 export type EdgeMessage = { type: 'lease'; ttlMs: number } | { type: 'heartbeat' } | { type: 'refused'; reason: string };
@@ -165,6 +171,9 @@ function jsonObject(text: string): FrameDecode<Record<string, unknown>> {
   return { ok: true, value: message as Record<string, unknown> };
 }
 
+/** A skipped part's reason goes into a viewer's 404: a sentence, not a document. */
+export const SKIPPED_REASON_MAX_LENGTH = 300;
+
 /** A text frame from the sidecar. */
 export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
   const parsed = jsonObject(text);
@@ -173,7 +182,8 @@ export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
   if (m.type === 'heartbeat' || m.type === 'release') return { ok: true, value: { type: m.type } };
   if (m.type === 'skipped') {
     if (typeof m.rendition !== 'string' || typeof m.file !== 'string' || parseStreamRelativePath(`${m.rendition}/${m.file}`)?.kind !== 'part') return fail('skipped must name a part (rendition, file)');
-    return { ok: true, value: { type: 'skipped', rendition: m.rendition, file: m.file } };
+    if (m.reason !== undefined && (typeof m.reason !== 'string' || m.reason.length === 0 || m.reason.length > SKIPPED_REASON_MAX_LENGTH)) return fail(`skipped's reason, when given, is text of 1-${SKIPPED_REASON_MAX_LENGTH} characters`);
+    return { ok: true, value: { type: 'skipped', rendition: m.rendition, file: m.file, ...(m.reason === undefined ? {} : { reason: m.reason }) } };
   }
   return fail('unknown message type');
 }

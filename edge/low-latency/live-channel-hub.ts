@@ -86,7 +86,7 @@ export class LiveChannelHub<S> {
     if (previous !== undefined && previous !== socket) {
       // The same sidecar again (its channel reconnected, or its next broadcast): the older channel goes.
       this.options.transport.close(previous, CLOSE_LEASE_EXPIRED, 'replaced by a newer channel of the same sidecar');
-      this.options.state().partsStopped();
+      this.options.state().partsStopped('the live channel that was to carry it was replaced by a newer one');
     } else if (this.lease && now >= this.lease.expiresAt && this.lease.sidecar !== request.sidecar) {
       this.log(`live channel: the lease of sidecar ${this.lease.sidecar} expired; sidecar ${request.sidecar} takes the stream`);
     }
@@ -124,10 +124,11 @@ export class LiveChannelHub<S> {
     if (!this.holds(socket)) return;
     this.holderSocket = undefined;
     this.cancelStop();
+    const graceMs = this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS;
     this.stopTimer = setTimeout(() => {
       this.stopTimer = undefined;
-      if (this.holderSocket === undefined) this.options.state().partsStopped();
-    }, this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS);
+      if (this.holderSocket === undefined) this.options.state().partsStopped(`the sidecar's live channel closed and was not back within ${graceMs} ms`);
+    }, graceMs);
   }
 
   private control(socket: S, text: string): void {
@@ -141,11 +142,12 @@ export class LiveChannelHub<S> {
         this.lease = undefined;
         this.holderSocket = undefined;
         this.cancelStop();
-        this.options.state().partsStopped();
+        this.options.state().partsStopped('the stream ended');
         this.options.transport.close(socket, CLOSE_RELEASED, 'released');
         return;
       case 'skipped':
-        this.options.state().partSkipped(message.value.rendition, message.value.file);
+        // A sidecar from before reasons were sent: it skipped only parts it dropped.
+        this.options.state().partSkipped(message.value.rendition, message.value.file, message.value.reason ?? 'the sidecar dropped it');
         return;
     }
   }

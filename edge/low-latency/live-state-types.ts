@@ -60,7 +60,11 @@ export type PlaylistAnswer =
   | { kind: 'timeout' }
   | Busy;
 
-export type PartAnswer = { kind: 'part'; bytes: Uint8Array<ArrayBuffer>; contentType: string } | { kind: 'missing' } | Busy;
+export type PartAnswer =
+  | { kind: 'part'; bytes: Uint8Array<ArrayBuffer>; contentType: string }
+  /** 404 at once (`no-store`); `reason` says why when the live state knows (a part that will not come). */
+  | { kind: 'missing'; reason?: string }
+  | Busy;
 
 /**
  * A segment the live state listed from its parts, before storage has it: its bytes are its

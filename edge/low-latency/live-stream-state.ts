@@ -11,6 +11,7 @@
 import { PLAYLIST_FILE } from '../../shared/storage/layout.ts';
 import { decideBlocking, type BlockingDecision } from './blocking-decision.ts';
 import { HeldCounter, HeldRequests, type HeldLimits } from './held-requests.ts';
+import { decidePart, PART_DID_NOT_COME, partWillNotCome } from './part-decision.ts';
 import type { Busy, IncomingPart, PartAnswer, PlaylistAnswer, PlaylistRequest, RefusalCounts, SegmentAnswer } from './live-state-types.ts';
 import { RenditionTimeline } from './rendition-timeline.ts';
 import { deltaUpdate, renderLowLatencyPlaylist, skipBoundary, type RenditionReport } from '../manifest/low-latency-playlist.ts';
@@ -115,21 +116,26 @@ export class LiveStreamState {
     if (!stored) return;
     if (!live.timeline.canonical && !live.loading && this.options.loadPlaylist) this.load(renditionName, live);
     this.partWaiters.release(partKey(renditionName, part.file), { kind: 'part', bytes: stored.bytes, contentType: stored.contentType });
-    if (missedHint) this.partWaiters.release(partKey(renditionName, missedHint), { kind: 'missing' });
+    if (missedHint) this.partWaiters.release(partKey(renditionName, missedHint), { kind: 'missing', reason: partWillNotCome(missedHint, `${part.file} came instead (its segment ended sooner)`) });
     this.changed(renditionName, live);
   }
 
-  /** A part the sidecar will not send (it dropped it): whoever waits for it gets a 404 now, and it is hinted no more. */
-  partSkipped(renditionName: string, file: string): void {
+  /**
+   * A part the sidecar will not send (dropped, or named next and withheld: see the protocol's
+   * `skipped`): whoever waits for it gets a 404 now with the reason, a request for it later gets
+   * the same at once, and it is hinted no more.
+   */
+  partSkipped(renditionName: string, file: string, reason: string): void {
     const live = this.renditions.get(renditionName);
-    if (!live?.timeline.skip(file)) return;
-    this.partWaiters.release(partKey(renditionName, file), { kind: 'missing' });
-    this.changed(renditionName, live);
+    if (!live) return;
+    const wasHinted = live.timeline.skip(file, reason);
+    this.partWaiters.release(partKey(renditionName, file), { kind: 'missing', reason: partWillNotCome(file, reason) });
+    if (wasHinted) this.changed(renditionName, live);
   }
 
-  /** The sidecar's channel closed: no hinted part comes over it. */
-  partsStopped(): void {
-    for (const [name, live] of this.renditions) if (live.timeline.hint) this.partSkipped(name, live.timeline.hint);
+  /** No hinted part comes any more (the sidecar's channel closed, the stream ended): `reason` says which. */
+  partsStopped(reason: string): void {
+    for (const [name, live] of this.renditions) if (live.timeline.hint) this.partSkipped(name, live.timeline.hint, reason);
   }
 
   /** The playlist, at once or when it holds the blocking target; too far ahead is refused. */
@@ -164,12 +170,13 @@ export class LiveStreamState {
     const live = this.renditions.get(renditionName);
     if (!live) return { kind: 'missing' };
     const found = live.timeline.findPart(file);
-    if (found) return { kind: 'part', bytes: found.bytes, contentType: found.contentType };
-    if (live.timeline.hint !== file) return { kind: 'missing' };
+    const decision = decidePart(file, { held: found !== undefined, hint: live.timeline.hint, withdrawn: live.timeline.skippedBecause(file) });
+    if (decision.kind === 'serve') return { kind: 'part', bytes: found!.bytes, contentType: found!.contentType };
+    if (decision.kind === 'missing') return decision;
     const admission = this.admit(client);
     if (!admission.ok) return admission.busy;
     try {
-      return await this.partWaiters.hold(partKey(renditionName, file), undefined, this.holdMs(live), { kind: 'missing' });
+      return await this.partWaiters.hold(partKey(renditionName, file), undefined, this.holdMs(live), { kind: 'missing', reason: PART_DID_NOT_COME });
     } finally {
       admission.release();
     }

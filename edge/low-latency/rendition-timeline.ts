@@ -66,8 +66,8 @@ export class RenditionTimeline {
   private closed: PartGroup[] = [];
   /** The stored playlist disagreed with a closed segment: the parts' numbering is not trusted. */
   private disowned = false;
-  /** Parts the sidecar said will not come (the newest few): never hinted again. */
-  private readonly skipped = new Set<string>();
+  /** Parts the sidecar said will not come (the newest few), with why: never hinted again. */
+  private readonly skipped = new Map<string, string>();
 
   /** Number of the last segment listed whole (stored or closed from parts). */
   get lastMsn(): number {
@@ -110,20 +110,26 @@ export class RenditionTimeline {
     const stored = addPart(group, part);
     if (!stored) return {};
     const previousHint = this.hint;
-    this.hint = part.next;
+    // A part named next that was already said not to come is not waited for.
+    this.hint = this.skipped.has(part.next) ? undefined : part.next;
     this.closeFromParts();
     // A hinted part that did not come (the segment ended sooner): whoever waits for it learns now.
     const missedHint = previousHint && previousHint !== part.file && previousHint !== this.hint ? previousHint : undefined;
     return { stored, missedHint };
   }
 
-  /** A part that will not come: not hinted any more (false: it came already, or was not hinted). */
-  skip(file: string): boolean {
-    this.skipped.add(file);
-    if (this.skipped.size > 16) this.skipped.delete(this.skipped.values().next().value!);
+  /** A part that will not come, and why: not hinted any more (false: it came already, or was not hinted). */
+  skip(file: string, reason: string): boolean {
+    this.skipped.set(file, reason);
+    if (this.skipped.size > 16) this.skipped.delete(this.skipped.keys().next().value!);
     if (this.hint !== file) return false;
     this.hint = undefined;
     return true;
+  }
+
+  /** Why the sidecar said this part will not come (undefined: it never said so, or not lately). */
+  skippedBecause(file: string): string | undefined {
+    return this.skipped.get(file);
   }
 
   /** Closes every segment after the last listed one that its successor's first part shows whole. */

@@ -13,6 +13,7 @@ import {
   encodePartFrame,
   liveChannelPath,
   parseLeaseRequest,
+  SKIPPED_REASON_MAX_LENGTH,
   type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
 
@@ -93,7 +94,12 @@ describe('live channel part frames', () => {
 
 describe('live channel messages', () => {
   it('read back what each side sends', () => {
-    for (const message of [{ type: 'heartbeat' }, { type: 'release' }, { type: 'skipped', rendition: 'audio', file: 'abcdef12-0.p3.m4s' }] as const) {
+    for (const message of [
+      { type: 'heartbeat' },
+      { type: 'release' },
+      { type: 'skipped', rendition: 'audio', file: 'abcdef12-0.p3.m4s' },
+      { type: 'skipped', rendition: 'audio', file: 'abcdef12-0.p3.m4s', reason: 'storage is a segment or more behind' },
+    ] as const) {
       expect(decodeClientMessage(encodeMessage(message))).toEqual({ ok: true, value: message });
     }
     for (const message of [{ type: 'heartbeat' }, { type: 'lease', ttlMs: 6000 }, { type: 'refused', reason: 'held' }] as const) {
@@ -109,6 +115,17 @@ describe('live channel messages', () => {
       { numRuns: 1000 },
     );
     expect(decodeClientMessage('{"type":"skipped","rendition":"a/b","file":"x"}').ok).toBe(false);
+  });
+
+  it("refuse a skipped part's reason that is not a sentence of text, and take one from a sidecar that sends none", () => {
+    const skipped = { type: 'skipped', rendition: 'audio', file: 'abcdef12-0.p3.m4s' };
+    for (const reason of [7, '', 'x'.repeat(SKIPPED_REASON_MAX_LENGTH + 1), null, ['behind']]) {
+      const decoded = decodeClientMessage(JSON.stringify({ ...skipped, reason }));
+      expect(!decoded.ok && decoded.reason, JSON.stringify(reason)).toContain('reason');
+    }
+    expect(decodeClientMessage(JSON.stringify({ ...skipped, reason: 'x'.repeat(SKIPPED_REASON_MAX_LENGTH) })).ok).toBe(true);
+    // An older sidecar's message (no reason) reads as it always did.
+    expect(decodeClientMessage(JSON.stringify(skipped))).toEqual({ ok: true, value: skipped });
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveStreamState, type IncomingPart, type PlaylistAnswer } from '../../../edge/low-latency/live-stream-state.ts';
 import { rewriteMediaPlaylist } from '../../../edge/manifest/playback-rewrite.ts';
+import { partWillNotCome, UNKNOWN_PART } from '../../../edge/low-latency/part-decision.ts';
 
 function playlist(count: number, session = 'sessiona'): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${session}.mp4"`];
@@ -45,8 +46,8 @@ describe('live stream state', () => {
     expect(await hinted).toMatchObject({ kind: 'part' });
     const wrongGuess = state.part('v', 'sessiona-400.p0.m4s');
     state.acceptPart('v', part(3, 2));
-    expect(await wrongGuess).toEqual({ kind: 'missing' });
-    expect(await state.part('v', 'sessiona-999.p0.m4s')).toEqual({ kind: 'missing' });
+    expect(await wrongGuess).toEqual({ kind: 'missing', reason: partWillNotCome('sessiona-400.p0.m4s', 'sessiona-300.p2.m4s came instead (its segment ended sooner)') });
+    expect(await state.part('v', 'sessiona-999.p0.m4s')).toEqual({ kind: 'missing', reason: UNKNOWN_PART });
   });
 
   it('does not list parts of a new session before its first segment (with its discontinuity and init segment) is listed', async () => {
@@ -69,7 +70,7 @@ describe('live stream state', () => {
     expect(await state.part('v', 'sessiona-500.p0.m4s')).toMatchObject({ kind: 'part' });
     clock += 7_001;
     state.acceptPlaylist('v', playlist(13));
-    expect(await state.part('v', 'sessiona-500.p0.m4s')).toEqual({ kind: 'missing' });
+    expect(await state.part('v', 'sessiona-500.p0.m4s')).toEqual({ kind: 'missing', reason: UNKNOWN_PART });
   });
 
   it('lists a part group with a missing part as its whole segment only', async () => {
@@ -191,10 +192,46 @@ describe('parts and hints', () => {
     const audio = state.part('a', 'sessiona-300.p1.m4s');
     // The video segment ended early (a keyframe): its next part starts segment 4.
     state.acceptPart('v', part(4, 0));
-    expect(await video).toEqual({ kind: 'missing' });
+    expect(await video).toEqual({ kind: 'missing', reason: partWillNotCome('sessiona-300.p1.m4s', 'sessiona-400.p0.m4s came instead (its segment ended sooner)') });
     expect(await pending(audio)).toBe(true);
     state.acceptPart('a', part(3, 1));
     expect(await audio).toMatchObject({ kind: 'part' });
+  });
+
+  it('answers the holders of a part the sidecar withholds 404 at once with its reason, a later request the same, and hints it no more', async () => {
+    const state = new LiveStreamState();
+    for (const rendition of ['v', 'a']) {
+      state.acceptPlaylist(rendition, playlist(3));
+      state.acceptPart(rendition, part(3, 0, { next: 'sessiona-400.p0.m4s' }));
+    }
+    const held = state.part('v', 'sessiona-400.p0.m4s');
+    const audio = state.part('a', 'sessiona-400.p0.m4s');
+    expect(await pending(held)).toBe(true);
+    state.partSkipped('v', 'sessiona-400.p0.m4s', 'storage is behind');
+    const withheld = { kind: 'missing', reason: partWillNotCome('sessiona-400.p0.m4s', 'storage is behind') };
+    expect(await held).toEqual(withheld);
+    expect(await state.part('v', 'sessiona-400.p0.m4s')).toEqual(withheld);
+    const answer = await state.playlist({ rendition: 'v', skip: false });
+    expect(answer.kind === 'playlist' && answer.text).not.toContain('PRELOAD-HINT');
+    // Renditions share part names: the audio's part of that name still comes.
+    expect(await pending(audio)).toBe(true);
+    state.acceptPart('a', part(4, 0));
+    expect(await audio).toMatchObject({ kind: 'part' });
+  });
+
+  it('does not hint a part already said not to come, when a part that names it arrives after the word (a stopped channel\'s last parts sent again)', async () => {
+    const state = new LiveStreamState();
+    state.acceptPlaylist('v', playlist(3));
+    state.acceptPart('v', part(3, 0));
+    state.partsStopped('the channel closed');
+    expect(await state.part('v', 'sessiona-300.p1.m4s')).toEqual({ kind: 'missing', reason: partWillNotCome('sessiona-300.p1.m4s', 'the channel closed') });
+    state.partSkipped('v', 'sessiona-300.p2.m4s', 'the run ended');
+    state.acceptPart('v', part(3, 1));
+    const answer = await state.playlist({ rendition: 'v', skip: false });
+    expect(answer.kind === 'playlist' && answer.text).not.toContain('PRELOAD-HINT');
+    expect(await state.part('v', 'sessiona-300.p2.m4s')).toEqual({ kind: 'missing', reason: partWillNotCome('sessiona-300.p2.m4s', 'the run ended') });
+    // A part that was said not to come but came after all is served.
+    expect(await state.part('v', 'sessiona-300.p1.m4s')).toMatchObject({ kind: 'part' });
   });
 
   it('hints the next segment\'s first part once a segment is listed whole, and serves it when it comes', async () => {
@@ -239,7 +276,7 @@ describe('parts and hints', () => {
     expect(await state.part('v', 'sessiona-800.p3.m4s')).toEqual({ kind: 'part', bytes: new Uint8Array([8, 3, 7]), contentType: 'video/mp4' });
     clock = 23_001;
     state.acceptPart('v', part(14, 1));
-    expect(await state.part('v', 'sessiona-800.p3.m4s')).toEqual({ kind: 'missing' });
+    expect(await state.part('v', 'sessiona-800.p3.m4s')).toEqual({ kind: 'missing', reason: UNKNOWN_PART });
   });
 
   it('keeps the parts of a segment whose number a new session reuses fetchable', async () => {
