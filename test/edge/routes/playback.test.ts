@@ -151,8 +151,10 @@ describe('edge playback routes', () => {
     const client = /<script src="(\/assets\/player-[0-9a-f]+\.js)"><\/script>/.exec(dash)?.[1];
     expect(client).toBeDefined();
     const clientScript = await (await app.request(client ?? '')).text();
-    expect(clientScript).toMatch(/player\.initialize\(video, manifestUrl, true\)/);
-    expect(clientScript).toMatch(/engine = STARTERS\[config\.player\]\(page\);\s+if \(config\.player === "hls\.js"\) video\.play\(\)/);
+    // The live stream's source autoplays (a recording after the live end may wait for the viewer).
+    expect(clientScript).toMatch(/player\.initialize\(video, manifestUrl, source\.autoplay\)/);
+    expect(clientScript).toMatch(/source = \{ url: config\.manifestUrl, autoplay: true, live: true \}/);
+    expect(clientScript).toMatch(/engine = STARTERS\[config\.player\]\(page, source\);\s+if \(config\.player === "hls\.js" && source\.autoplay\) video\.play\(\)/);
     expect((await app.request('/assets/dash-8.8.8.min.js')).status).toBe(200);
     expect((await app.request('/watch/colors?format=flash')).status).toBe(400);
   });
