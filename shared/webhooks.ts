@@ -11,7 +11,7 @@ import { constantTimeEqual } from './constant-time.ts';
 
 export const WEBHOOK_EVENTS_PATH = '/_ingest/registry/events';
 
-export const WEBHOOK_EVENT_TYPES = ['stream.connected', 'stream.active', 'stream.disconnected', 'stream.idle', 'stream.errored'] as const;
+export const WEBHOOK_EVENT_TYPES = ['stream.connected', 'stream.active', 'stream.disconnected', 'stream.idle', 'stream.errored', 'stream.recording.ready'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Why a stream.errored event was sent. */
@@ -31,7 +31,29 @@ export interface WebhookEvent {
     /** stream.errored only. */
     code?: WebhookErrorCode;
     message?: string;
+    /** stream.recording.ready only: the complete recording (its URLs absolute on the edge that took the event). */
+    recording?: WebhookRecording;
   };
+}
+
+/** What stream.recording.ready says of the recording. */
+export interface WebhookRecording {
+  id: string;
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number;
+  bytes: number;
+  urls?: { hls: string; dash: string; mp4: string };
+}
+
+/** A reported recording, checked field by field (URLs are the edge's to add); undefined when it is not one. */
+export function parseWebhookRecording(value: unknown): WebhookRecording | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const recording = value as Record<string, unknown>;
+  const time = (field: unknown) => typeof field === 'string' && field.length <= 40 && !Number.isNaN(Date.parse(field));
+  const count = (field: unknown) => typeof field === 'number' && Number.isFinite(field) && field >= 0;
+  if (typeof recording.id !== 'string' || !/^r[0-9a-z]{8,31}$/.test(recording.id) || !time(recording.startedAt) || !time(recording.endedAt) || !count(recording.durationSeconds) || !count(recording.bytes)) return undefined;
+  return { id: recording.id, startedAt: String(recording.startedAt), endedAt: String(recording.endedAt), durationSeconds: Number(recording.durationSeconds), bytes: Number(recording.bytes) };
 }
 
 export const EVENT_ID_PATTERN = /^evt_[A-Za-z0-9_-]{16,64}$/;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { IngestMetrics } from '../api/metrics.ts';
 import type { Retention } from '../publish/retention.ts';
+import type { RecordingDocument } from '../../shared/recordings/recording-document.ts';
 import type { Connect, OutputStatus } from '../restream/restream-output.ts';
 import type { RestreamTarget } from '../restream/restream-target.ts';
 import type { Thumbnails } from '../thumbnails/stream-thumbnails.ts';
@@ -21,6 +22,8 @@ export interface PipelineSettings {
   partSink?: LiveChannelSink;
   windowSegments: number;
   retention: Retention;
+  /** Days a stream's recording is kept once complete (0 or unset: until deleted). */
+  recordingDays?: number;
   /** How long ffmpeg may take to flush after its input ends, milliseconds. */
   drainTimeoutMs: number;
   /** A publisher that sends nothing for this long is disconnected, milliseconds. */
@@ -52,6 +55,10 @@ export interface StreamPipelineOptions extends PipelineSettings {
   takeOverWithinMs?: number;
   /** Where the stream is restreamed to, from its first publish (ingest/restream/). */
   outputs?: readonly RestreamTarget[];
+  /** Record each broadcast (ingest/recordings/); unset: when the stream's retention is `all`. */
+  recording?: boolean;
+  /** A broadcast's recording is complete: its documents are stored. */
+  onRecordingReady?(recording: RecordingDocument): void;
   /** The stream's renditions were chosen (from its first publisher's source). */
   onLadder?(renditions: readonly Rendition[]): void;
   /** The stream has ended and everything is stored. */

@@ -24,6 +24,8 @@ export function setUpStreamOutput(options: StreamPipelineOptions, renditions: re
     onBacklog: (seconds, segments) => log.warn(`storage is slower than real time: ${segments} segment(s) waiting, the oldest for ${seconds.toFixed(1)} s`),
     limits: options.uploadLimits,
     takeOverWithinMs: options.takeOverWithinMs,
+    // A stream records when it says so, else when it keeps everything (retention `all`).
+    recording: (options.recording ?? options.retention === 'all') ? { keepDays: options.recordingDays ?? 0, onReady: options.onRecordingReady } : undefined,
   });
   void output.restoreFromStorage().then((takenOver) => {
     if (takenOver) log.warn('took the stream over from platform state: its stored live playlists continue after a discontinuity (their sidecar stopped without ending them)');

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { registryLookupToken } from '../../shared/registry-lookup.ts';
-import { newEventId, WEBHOOK_EVENTS_PATH, type WebhookErrorCode, type WebhookEvent, type WebhookEventType } from '../../shared/webhooks.ts';
+import { newEventId, WEBHOOK_EVENTS_PATH, type WebhookErrorCode, type WebhookEvent, type WebhookEventType, type WebhookRecording } from '../../shared/webhooks.ts';
 
 const SEND_ATTEMPTS = 4;
 const REPORT_TIMEOUT_MS = 5_000;
@@ -21,8 +21,10 @@ export interface StreamEventSubject {
 }
 
 export interface StreamEvents {
-  report(type: Exclude<WebhookEventType, 'stream.errored'>, stream: StreamEventSubject): void;
+  report(type: Exclude<WebhookEventType, 'stream.errored' | 'stream.recording.ready'>, stream: StreamEventSubject): void;
   errored(stream: StreamEventSubject, code: WebhookErrorCode, message: string): void;
+  /** A recording is complete (its documents are stored): stream.recording.ready. */
+  recordingReady?(stream: StreamEventSubject, recording: WebhookRecording): void;
 }
 
 export interface EventReporterOptions {
@@ -46,8 +48,12 @@ export class EventReporter implements StreamEvents {
     return this.options.now?.() ?? Date.now();
   }
 
-  report(type: Exclude<WebhookEventType, 'stream.errored'>, stream: StreamEventSubject): void {
+  report(type: Exclude<WebhookEventType, 'stream.errored' | 'stream.recording.ready'>, stream: StreamEventSubject): void {
     this.send({ id: newEventId(), type, createdAt: new Date(this.now()).toISOString(), data: { ...stream } });
+  }
+
+  recordingReady(stream: StreamEventSubject, recording: WebhookRecording): void {
+    this.send({ id: newEventId(), type: 'stream.recording.ready', createdAt: new Date(this.now()).toISOString(), data: { ...stream, recording } });
   }
 
   errored(stream: StreamEventSubject, code: WebhookErrorCode, message: string): void {
