@@ -3,9 +3,6 @@
  * sidecar's own remux) in storage: what someone downloading it gets (headers, a file ffprobe
  * reads as H.264 + AAC of the recording's length), and every refusal with its reason.
  */
-import { Hono } from 'hono';
-import { recordingDownloadRoutes } from '../../../edge/routes/recording-download.ts';
-import { errorResponse } from '../../../edge/errors.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -88,12 +85,7 @@ describe('downloading a recording as one MP4', () => {
   });
 
   beforeEach(() => {
-    ({ store } = edgeAppForTest({ playbackSecret: TEST_PLAYBACK_SECRET }));
-    const local = new Hono();
-    local.route('/recordings', recordingDownloadRoutes({ store, playbackSecret: TEST_PLAYBACK_SECRET }));
-    local.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': 'no-store' }));
-    local.onError(errorResponse);
-    app = local;
+    ({ app, store } = edgeAppForTest({ playbackSecret: TEST_PLAYBACK_SECRET }));
   });
 
   it('serves a ready recording as an attachment of its exact length that ffprobe reads as H.264 + AAC of its duration', async () => {
