@@ -7,6 +7,7 @@ export const DASH_MPD_TYPE = 'application/dash+xml';
 export const VIDEO_MP4_TYPE = 'video/mp4';
 export const AUDIO_MP4_TYPE = 'audio/mp4';
 export const IMAGE_JPEG_TYPE = 'image/jpeg';
+export const IMAGE_WEBP_TYPE = 'image/webp';
 
 /** The content type of a stream object; init and media segments of an audio-only rendition are audio/mp4. */
 export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean): string {
@@ -19,7 +20,7 @@ export function contentTypeFor(ref: StreamObjectRef, renditionIsAudio: boolean):
     case 'mpd':
       return DASH_MPD_TYPE;
     case 'thumbnail':
-      return IMAGE_JPEG_TYPE;
+      return ref.format === 'webp' ? IMAGE_WEBP_TYPE : IMAGE_JPEG_TYPE;
     case 'init':
     case 'segment':
     case 'part':

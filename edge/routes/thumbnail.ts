@@ -1,12 +1,14 @@
 /**
- * `/live/ID/thumbnail.jpg`: the stream's newest thumbnail (the last one once it ended), with
- * `?width=`/`?height=` answered by the nearest stored width that is not smaller (the sidecar
- * stores 320 and 640 beside the full size; the edge decodes nothing), Cache-Control from the
- * picture's age, ETag/304, and a signed stream's playback token checked as for its segments.
- * The fixed-width objects are not URLs of their own.
+ * `/live/ID/thumbnail.jpg` and `/live/ID/thumbnail.webp`: the stream's newest thumbnail (the last
+ * one once it ended), with `?width=`/`?height=` answered by the nearest stored width that is not
+ * smaller (the sidecar stores 320 and 640 beside the full size, each as JPEG and WebP; the edge
+ * decodes nothing), Cache-Control from the picture's age, ETag/304, and a signed stream's
+ * playback token checked as for its segments. The fixed-width objects are not URLs of their own.
+ * The JPEG is the reference for both: its markers give the size and capture time, and the sidecar
+ * stores every WebP before the JPEGs, so a WebP read after its JPEG is never the older picture.
  */
 import { Hono } from 'hono';
-import { IMAGE_JPEG_TYPE } from '../../shared/media-types.ts';
+import { IMAGE_JPEG_TYPE, IMAGE_WEBP_TYPE } from '../../shared/media-types.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isPlaybackId } from '../../shared/playback-id.ts';
@@ -24,6 +26,12 @@ export interface ThumbnailRouteOptions {
 }
 
 export const THUMBNAIL_PATH = 'thumbnail.jpg';
+export const THUMBNAIL_WEBP_PATH = 'thumbnail.webp';
+
+const FORMATS: Record<string, { format: 'jpeg' | 'webp'; contentType: string }> = {
+  [THUMBNAIL_PATH]: { format: 'jpeg', contentType: IMAGE_JPEG_TYPE },
+  [THUMBNAIL_WEBP_PATH]: { format: 'webp', contentType: IMAGE_WEBP_TYPE },
+};
 
 export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
   const { store } = options;
@@ -35,10 +43,19 @@ export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
     return object ? { bytes: new Uint8Array(await new Response(object.body).arrayBuffer()), etag: object.etag } : undefined;
   }
 
+  /** The WebP of that width (else of the full size); a 404 when the sidecar stored none (one without WebP: the JPEG is there). */
+  async function webpOf(playbackId: string, width: number | undefined): Promise<{ bytes: Uint8Array<ArrayBuffer>; etag: string }> {
+    const scaled = width === undefined ? undefined : await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail', width, format: 'webp' }));
+    const picture = scaled ?? (await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail', format: 'webp' })));
+    if (!picture) throw httpError(404, 'no WebP thumbnail for this stream (its sidecar stores JPEG only): ask for thumbnail.jpg');
+    return picture;
+  }
+
   routes.get('/:playbackId/:file{thumbnail[^/]*}', async (c) => {
     const playbackId = c.req.param('playbackId');
     if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
-    if (c.req.param('file') !== THUMBNAIL_PATH) throw httpError(404, 'no such object in a stream');
+    const asked = FORMATS[c.req.param('file')];
+    if (!asked) throw httpError(404, 'no such object in a stream');
     const params = new URL(c.req.url).searchParams;
     const size = parseThumbnailQuery(params);
     if (!size.ok) throw httpError(400, size.reason);
@@ -51,9 +68,9 @@ export function thumbnailRoutes(options: ThumbnailRouteOptions): Hono {
     const facts = readJpegFacts(full.bytes);
     const width = facts ? chooseThumbnailWidth(size.request, facts) : undefined;
     // A width not stored (yet) is answered with the full-size picture: larger, never smaller.
-    const picture = (width !== undefined ? await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail', width })) : undefined) ?? full;
+    const picture = asked.format === 'jpeg' ? ((width !== undefined ? await bytesOf(streamObjectKey(playbackId, { kind: 'thumbnail', width })) : undefined) ?? full) : await webpOf(playbackId, width);
     const headers = {
-      'content-type': IMAGE_JPEG_TYPE,
+      'content-type': asked.contentType,
       'cache-control': thumbnailCacheControl({ capturedAt: facts?.capturedAt, now: now(), state: status.state, tokenSecondsLeft }),
       etag: `"${picture.etag}"`,
     };

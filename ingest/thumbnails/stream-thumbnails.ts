@@ -1,18 +1,19 @@
 /**
  * Thumbnails of live streams, sidecar-wide: each stream's keyframe tap asks the shared scheduler
- * whether one is due, a short-lived ffmpeg decodes that one keyframe into JPEGs, and they are
- * stored with the stream through its own ObjectStore (scaled widths first, the full-size picture
- * last: the edge reads the full one first, so the widths it then picks are never older).
+ * whether one is due, a short-lived ffmpeg decodes that one keyframe into JPEGs (and WebPs, when
+ * that ffmpeg has libwebp), and they are stored with the stream through its own ObjectStore (the
+ * WebPs first, then the scaled JPEGs, the full-size JPEG last: the edge reads the full JPEG first,
+ * so any picture it then picks is never older).
  * A failure is logged at most once a minute per stream and never touches the stream itself.
  */
 import type { Logger } from 'pino';
-import { IMAGE_JPEG_TYPE } from '../../shared/media-types.ts';
+import { IMAGE_JPEG_TYPE, IMAGE_WEBP_TYPE } from '../../shared/media-types.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { withCaptureTime } from '../../shared/thumbnail/jpeg-facts.ts';
 import { THUMBNAIL_INTERVAL_MS, thumbnailWidthsFor } from '../../shared/thumbnail/thumbnail-sizes.ts';
 import { KeyframeTap } from './keyframe-tap.ts';
-import { encodeThumbnail, type EncodeThumbnailOptions, type ThumbnailPictures } from './thumbnail-encoder.ts';
+import { encodeThumbnail, ffmpegHasEncoder, type EncodeThumbnailOptions, type ThumbnailPictures } from './thumbnail-encoder.ts';
 import { ThumbnailScheduler } from './thumbnail-scheduler.ts';
 
 export interface ThumbnailsOptions {
@@ -23,6 +24,8 @@ export interface ThumbnailsOptions {
   /** An ffmpeg still running after this long is killed, milliseconds. */
   timeoutMs?: number;
   now?: () => number;
+  /** Also WebP pictures; default: when this ffmpeg has libwebp (asked once). */
+  webp?: boolean;
   /** Makes the pictures (tests and the bench count or replace it); default: ffmpeg. */
   encode?: (options: EncodeThumbnailOptions) => Promise<ThumbnailPictures>;
 }
@@ -44,6 +47,7 @@ export class Thumbnails {
   readonly scheduler: ThumbnailScheduler;
   private readonly options: ThumbnailsOptions;
   private readonly now: () => number;
+  private webp: Promise<boolean> | undefined;
 
   constructor(options: ThumbnailsOptions) {
     this.options = options;
@@ -54,6 +58,12 @@ export class Thumbnails {
       retryMs: RETRY_MS,
       now: this.now,
     });
+  }
+
+  /** Whether to make WebPs: as configured, else whether ffmpeg can (asked once, at the first thumbnail). */
+  private makesWebp(): Promise<boolean> {
+    this.webp ??= this.options.webp !== undefined ? Promise.resolve(this.options.webp) : ffmpegHasEncoder(this.options.ffmpegPath, 'libwebp');
+    return this.webp;
   }
 
   forStream(options: { playbackId: string; store: ObjectStore; log: Logger }): StreamThumbnailer {
@@ -77,9 +87,16 @@ export class Thumbnails {
     const make = async (keyframe: Uint8Array, width: number, capturedAt: number) => {
       let pictures: ThumbnailPictures;
       try {
-        pictures = await encode({ ffmpegPath: this.options.ffmpegPath, keyframe, widths: thumbnailWidthsFor(width), timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+        const webp = await this.makesWebp();
+        pictures = await encode({ ffmpegPath: this.options.ffmpegPath, keyframe, widths: thumbnailWidthsFor(width), webp, timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       } finally {
         scheduler.end(playbackId);
+      }
+      if (pictures.webp) {
+        for (const [scaledWidth, webp] of pictures.webp.scaled) {
+          await store.put(streamObjectKey(playbackId, { kind: 'thumbnail', width: scaledWidth, format: 'webp' }), webp, { contentType: IMAGE_WEBP_TYPE });
+        }
+        await store.put(streamObjectKey(playbackId, { kind: 'thumbnail', format: 'webp' }), pictures.webp.full, { contentType: IMAGE_WEBP_TYPE });
       }
       for (const [scaledWidth, jpeg] of pictures.scaled) {
         await store.put(streamObjectKey(playbackId, { kind: 'thumbnail', width: scaledWidth }), withCaptureTime(jpeg, capturedAt), { contentType: IMAGE_JPEG_TYPE });

@@ -6,12 +6,14 @@
  * the fixed widths, the JPEGs read back) repeated: ffmpeg's CPU from this process's waited-for
  * children (/proc/self/stat cutime+cstime), the Node side from process.cpuUsage. Also how much of
  * ffmpeg's share is only its start (`ffmpeg -version`): the dynamic linking of its libraries.
+ * The thumbnails are made as the sidecar makes them (with WebPs when this ffmpeg has libwebp), and
+ * as many again JPEG-only in the same run, interleaved: what the WebPs add.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { KeyframeTap } from '../../ingest/thumbnails/keyframe-tap.ts';
-import { encodeThumbnail } from '../../ingest/thumbnails/thumbnail-encoder.ts';
+import { encodeThumbnail, ffmpegHasEncoder } from '../../ingest/thumbnails/thumbnail-encoder.ts';
 import { THUMBNAIL_INTERVAL_MS, thumbnailWidthsFor } from '../../shared/thumbnail/thumbnail-sizes.ts';
 import type { BenchContext } from './bench-context.ts';
 
@@ -22,9 +24,14 @@ export interface ThumbnailCostResult {
   source: string;
   thumbnails: number;
   widths: number[];
+  /** Whether the thumbnails include WebPs (the sidecar makes them when its ffmpeg has libwebp). */
+  webp: boolean;
   /** CPU seconds per thumbnail: ffmpeg (children) and the sidecar's Node side (spawn, pipes). */
   ffmpegCpuSecondsPerThumbnail: number;
   nodeCpuSecondsPerThumbnail: number;
+  /** The same, JPEG only (no WebP), measured interleaved with the above. */
+  jpegOnlyFfmpegCpuSecondsPerThumbnail: number;
+  jpegOnlyNodeCpuSecondsPerThumbnail: number;
   /** CPU seconds of `ffmpeg -version` alone: what starting the binary costs. */
   ffmpegStartCpuSeconds: number;
   /** The keyframe tap reading the stream's FLV, CPU seconds per media second. */
@@ -82,15 +89,25 @@ export async function runThumbnailCostStage(context: BenchContext): Promise<Thum
   const widths = thumbnailWidthsFor(width);
 
   const thumbnails = Math.max(20, context.runs * 10);
-  context.status(`thumbnails: ${thumbnails} thumbnails from ${keyframes.length} keyframes of ${source} (${width} wide; widths ${widths.join(', ')})…`);
-  const childrenStart = waitedChildrenCpuSeconds();
-  const nodeStart = ownCpuSeconds();
+  const webp = await ffmpegHasEncoder(context.ffmpeg, 'libwebp');
+  context.status(`thumbnails: ${thumbnails} thumbnails from ${keyframes.length} keyframes of ${source} (${width} wide; widths ${widths.join(', ')}${webp ? '; JPEG + WebP, and JPEG only' : ''})…`);
+  // Interleaved (one of each in turn), so a change of the machine's load falls on both alike.
+  const spent = { webp: { ffmpeg: 0, node: 0 }, jpeg: { ffmpeg: 0, node: 0 } };
   for (let i = 0; i < thumbnails; i++) {
-    if (context.signal.aborted) throw context.signal.reason;
-    await encodeThumbnail({ ffmpegPath: context.ffmpeg, keyframe: keyframes[i % keyframes.length]!, widths, timeoutMs: 10_000 });
+    for (const withWebp of webp ? [true, false] : [false]) {
+      if (context.signal.aborted) throw context.signal.reason;
+      const childrenStart = waitedChildrenCpuSeconds();
+      const nodeStart = ownCpuSeconds();
+      await encodeThumbnail({ ffmpegPath: context.ffmpeg, keyframe: keyframes[i % keyframes.length]!, widths, webp: withWebp, timeoutMs: 10_000 });
+      const into = withWebp ? spent.webp : spent.jpeg;
+      into.ffmpeg += waitedChildrenCpuSeconds() - childrenStart;
+      into.node += ownCpuSeconds() - nodeStart;
+    }
   }
-  const ffmpegCpuSecondsPerThumbnail = (waitedChildrenCpuSeconds() - childrenStart) / thumbnails;
-  const nodeCpuSecondsPerThumbnail = (ownCpuSeconds() - nodeStart) / thumbnails;
+  // What the sidecar spends: with WebPs when its ffmpeg can.
+  const made = webp ? spent.webp : spent.jpeg;
+  const ffmpegCpuSecondsPerThumbnail = made.ffmpeg / thumbnails;
+  const nodeCpuSecondsPerThumbnail = made.node / thumbnails;
 
   const starts = 20;
   const startBefore = waitedChildrenCpuSeconds();
@@ -104,8 +121,11 @@ export async function runThumbnailCostStage(context: BenchContext): Promise<Thum
     source,
     thumbnails,
     widths,
+    webp,
     ffmpegCpuSecondsPerThumbnail,
     nodeCpuSecondsPerThumbnail,
+    jpegOnlyFfmpegCpuSecondsPerThumbnail: spent.jpeg.ffmpeg / thumbnails,
+    jpegOnlyNodeCpuSecondsPerThumbnail: spent.jpeg.node / thumbnails,
     ffmpegStartCpuSeconds,
     tapCpuSecondsPerMediaSecond,
     intervalSeconds,
@@ -118,8 +138,9 @@ export async function runThumbnailCostStage(context: BenchContext): Promise<Thum
 export function thumbnailCostLines(cost: ThumbnailCostResult): string[] {
   const ms = (seconds: number) => (seconds * 1000).toFixed(1);
   return [
-    `Thumbnail cost: ${cost.thumbnails} thumbnails of the 720p30 source (full size + ${cost.widths.join('/')} wide), ffmpeg ${cost.ffmpeg}, load ${cost.load1.toFixed(1)}`,
+    `Thumbnail cost: ${cost.thumbnails} thumbnails of the 720p30 source (full size + ${cost.widths.join('/')} wide, ${cost.webp ? 'JPEG + WebP' : 'JPEG'}), ffmpeg ${cost.ffmpeg}, load ${cost.load1.toFixed(1)}`,
     `  per thumbnail: ffmpeg ${ms(cost.ffmpegCpuSecondsPerThumbnail)} ms CPU (of which starting the binary ${ms(cost.ffmpegStartCpuSeconds)} ms), sidecar ${ms(cost.nodeCpuSecondsPerThumbnail)} ms; keyframe tap ${ms(cost.tapCpuSecondsPerMediaSecond)} ms per media second`,
+    ...(cost.webp ? [`  JPEG only (same run, interleaved): ffmpeg ${ms(cost.jpegOnlyFfmpegCpuSecondsPerThumbnail)} ms, sidecar ${ms(cost.jpegOnlyNodeCpuSecondsPerThumbnail)} ms per thumbnail: the WebPs add ${ms(cost.ffmpegCpuSecondsPerThumbnail + cost.nodeCpuSecondsPerThumbnail - cost.jpegOnlyFfmpegCpuSecondsPerThumbnail - cost.jpegOnlyNodeCpuSecondsPerThumbnail)} ms`] : []),
     `  ${cost.cpuPercentPerStream.toFixed(2)} % of a core per stream at one every ${cost.intervalSeconds} s: goal < ${cost.goalPercentPerStream} % ${cost.cpuPercentPerStream < cost.goalPercentPerStream ? 'met' : 'NOT met'}`,
     '',
   ];

@@ -11,6 +11,7 @@
  *   streams/ID/manifest.mpd                DASH MPD (the same segments)
  *   streams/ID/thumbnail.jpg               the newest thumbnail, full size (kept once the stream ends)
  *   streams/ID/thumbnail-W.jpg             the same picture W pixels wide (W one of THUMBNAIL_WIDTHS)
+ *   streams/ID/thumbnail.webp, thumbnail-W.webp   the same pictures as WebP
  *
  * SESSION is unique per publish (time + randomness), so a segment URL is never reused for
  * different bytes, across publisher reconnects and sidecar restarts alike. The edge serves a
@@ -30,8 +31,8 @@ export type StreamObjectRef =
   | { kind: 'media-playlist'; rendition: string }
   | { kind: 'init'; rendition: string; session: string }
   | { kind: 'mpd' }
-  /** `width` unset: the full-size picture. */
-  | { kind: 'thumbnail'; width?: number }
+  /** `width` unset: the full-size picture. `format` unset: the JPEG. */
+  | { kind: 'thumbnail'; width?: number; format?: 'webp' }
   | { kind: 'segment'; rendition: string; session: string; time: number }
   | { kind: 'part'; rendition: string; session: string; time: number; index: number };
 
@@ -39,7 +40,7 @@ export type StreamObjectKind = StreamObjectRef['kind'];
 
 const INIT_FILE = /^init-([a-z0-9]+)\.mp4$/;
 const SEGMENT_FILE = /^([a-z0-9]+)-(\d{1,15})\.m4s$/;
-const THUMBNAIL_FILE = /^thumbnail(?:-(\d{1,4}))?\.jpg$/;
+const THUMBNAIL_FILE = /^thumbnail(?:-(\d{1,4}))?\.(jpg|webp)$/;
 const PART_FILE = /^([a-z0-9]+)-(\d{1,15})\.p(\d{1,3})\.m4s$/;
 
 /** The path of an object relative to its stream's prefix (also its URL path under `/live/ID/`). */
@@ -52,7 +53,7 @@ export function streamRelativePath(ref: StreamObjectRef): string {
     case 'mpd':
       return MPD_FILE;
     case 'thumbnail':
-      return thumbnailFile(ref.width);
+      return thumbnailFile(ref.width, ref.format);
     case 'media-playlist':
       return `${ref.rendition}/${PLAYLIST_FILE}`;
     case 'init':
@@ -81,9 +82,10 @@ export function partFile(session: string, time: number, index: number): string {
   return `${session}-${time}.p${index}.m4s`;
 }
 
-/** `thumbnail.jpg`, or `thumbnail-W.jpg` for one of the fixed widths. */
-export function thumbnailFile(width?: number): string {
-  return width === undefined ? 'thumbnail.jpg' : `thumbnail-${width}.jpg`;
+/** `thumbnail.jpg`, or `thumbnail-W.jpg` for one of the fixed widths; `.webp` for the WebP. */
+export function thumbnailFile(width?: number, format?: 'webp'): string {
+  const extension = format === 'webp' ? 'webp' : 'jpg';
+  return width === undefined ? `thumbnail.${extension}` : `thumbnail-${width}.${extension}`;
 }
 
 /** `SESSION-T.m4s` → its session and media time; null for any other name. */
@@ -107,9 +109,10 @@ export function parseStreamRelativePath(path: string): StreamObjectRef | null {
     if (parts[0] === MPD_FILE) return { kind: 'mpd' };
     const thumbnail = THUMBNAIL_FILE.exec(parts[0]!);
     if (!thumbnail) return null;
-    if (thumbnail[1] === undefined) return { kind: 'thumbnail' };
+    const format = thumbnail[2] === 'webp' ? { format: 'webp' as const } : {};
+    if (thumbnail[1] === undefined) return { kind: 'thumbnail', ...format };
     const width = Number(thumbnail[1]);
-    return THUMBNAIL_WIDTHS.includes(width) && thumbnail[1] === String(width) ? { kind: 'thumbnail', width } : null;
+    return THUMBNAIL_WIDTHS.includes(width) && thumbnail[1] === String(width) ? { kind: 'thumbnail', width, ...format } : null;
   }
   if (parts.length !== 2) return null;
   const [rendition, file] = parts as [string, string];

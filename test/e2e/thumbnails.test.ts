@@ -105,7 +105,7 @@ describe('thumbnails, end to end', () => {
     await platform?.stop();
   });
 
-  it('serves a JPEG of the stream within seconds of publishing, at its picture size, with ?width= and caching by age', async () => {
+  it('serves a JPEG (and a WebP) of the stream within seconds of publishing, at its picture size, with ?width= and caching by age', async () => {
     const jpeg = await eventually('the first thumbnail', 12_000, async () => {
       const response = await get(`/live/${STREAM}/thumbnail.jpg`);
       return response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : undefined;
@@ -125,6 +125,13 @@ describe('thumbnails, end to end', () => {
     const bad = await get(`/live/${STREAM}/thumbnail.jpg?width=5000`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: '"width" must be a whole number from 16 to 1920' });
+    // The same pictures as WebP (Debian's ffmpeg has libwebp), sized, cached and refused alike.
+    const webp = await get(`/live/${STREAM}/thumbnail.webp`);
+    expect(webp.headers.get('content-type')).toBe('image/webp');
+    expect(webp.headers.get('cache-control')).toMatch(/^public, max-age=([1-9]|10)$/);
+    expect(await probePicture(new Uint8Array(await webp.arrayBuffer()))).toBe('webp,640,360');
+    expect(await probePicture(new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.webp?width=300`)).arrayBuffer()))).toBe('webp,320,180');
+    expect((await get(`/live/${STREAM}/thumbnail.webp?width=5000`)).status).toBe(400);
   });
 
   it('is replaced as the stream goes on: never more than about ten seconds old', async () => {

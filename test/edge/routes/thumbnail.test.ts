@@ -161,3 +161,73 @@ describe('/live/ID/thumbnail.jpg', () => {
     expect((await app.request(`/live/vip/source/sessiona1-0.m4s?token=${token}`)).status).toBe(200);
   });
 });
+
+describe('/live/ID/thumbnail.webp', () => {
+  let app: ReturnType<typeof edgeAppForTest>['app'];
+  let store: MemoryObjectStore;
+  const WEBP = { contentType: 'image/webp' };
+  // The edge never decodes a WebP: stand-ins that say which picture they are.
+  const webp = (name: string) => new TextEncoder().encode(`RIFF\0\0\0\0WEBP ${name}`);
+  const servedWebp = async (response: Response) => new TextDecoder().decode(await response.arrayBuffer()).slice('RIFF\0\0\0\0WEBP '.length);
+
+  async function putWebps(playbackId: string, capturedAt: number) {
+    await store.put(`streams/${playbackId}/thumbnail-320.webp`, webp('320'), WEBP);
+    await store.put(`streams/${playbackId}/thumbnail-640.webp`, webp('640'), WEBP);
+    await store.put(`streams/${playbackId}/thumbnail.webp`, webp('full'), WEBP);
+    await putThumbnails(store, playbackId, capturedAt);
+  }
+
+  beforeEach(() => {
+    ({ app, store } = edgeAppForTest({ playbackSecret: TEST_PLAYBACK_SECRET }));
+  });
+
+  it('serves the WebP of the JPEG-chosen width, cached as the JPEG is, with an ETag of its own and 304', async () => {
+    await putStreamStatus(store, 'colors');
+    await putWebps('colors', Date.now() - 3_000);
+    const response = await app.request('/live/colors/thumbnail.webp');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/webp');
+    expect(response.headers.get('cache-control')).toMatch(/^public, max-age=(7|6)$/);
+    const etag = response.headers.get('etag')!;
+    expect(etag).toBe(`"${(await store.head('streams/colors/thumbnail.webp'))!.etag}"`);
+    expect(await servedWebp(response)).toBe('full');
+    expect((await app.request('/live/colors/thumbnail.webp', { headers: { 'if-none-match': etag } })).status).toBe(304);
+    for (const [query, picture] of [['width=100', '320'], ['width=500', '640'], ['height=360', '640'], ['width=1000', 'full']] as const) {
+      expect(await servedWebp(await app.request(`/live/colors/thumbnail.webp?${query}`)), query).toBe(picture);
+    }
+  });
+
+  it('answers a width not stored yet with the full-size WebP, and a stream with JPEGs only with a 404 that says so', async () => {
+    await putStreamStatus(store, 'colors');
+    await putThumbnails(store, 'colors', Date.now());
+    const none = await app.request('/live/colors/thumbnail.webp?width=320');
+    expect(none.status).toBe(404);
+    expect(none.headers.get('cache-control')).toBe('no-store');
+    expect(await none.json()).toEqual({ error: expect.stringContaining('no WebP thumbnail') });
+    await store.put('streams/colors/thumbnail.webp', webp('full'), WEBP);
+    expect(await servedWebp(await app.request('/live/colors/thumbnail.webp?width=320'))).toBe('full');
+  });
+
+  it('has the JPEG route’s errors: no thumbnail yet, bad sizes, fixed widths not URLs of their own', async () => {
+    await putStreamStatus(store, 'colors');
+    const early = await app.request('/live/colors/thumbnail.webp');
+    expect(early.status).toBe(404);
+    expect(await early.json()).toEqual({ error: expect.stringContaining('no thumbnail yet') });
+    await putWebps('colors', Date.now());
+    const bad = await app.request('/live/colors/thumbnail.webp?width=4000');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: '"width" must be a whole number from 16 to 1920' });
+    expect((await app.request('/live/colors/thumbnail-320.webp')).status).toBe(404);
+  });
+
+  it("honours a signed stream's playback token", async () => {
+    await putStreamStatus(store, 'vip', 'signed');
+    await putWebps('vip', Date.now());
+    expect((await app.request('/live/vip/thumbnail.webp')).status).toBe(401);
+    const token = await mintPlaybackToken(TEST_PLAYBACK_SECRET, 'vip', Math.floor(Date.now() / 1000) + 5);
+    const allowed = await app.request(`/live/vip/thumbnail.webp?token=${token}&width=320`);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('cache-control')).toMatch(/^private, max-age=[3-5]$/);
+    expect(await servedWebp(allowed)).toBe('320');
+  });
+});

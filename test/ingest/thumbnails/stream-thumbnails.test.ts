@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../../ingest/transcode/ffmpeg-binary.ts';
 import { keyframeAnnexB } from '../../../ingest/thumbnails/annex-b.ts';
 import { KeyframeTap } from '../../../ingest/thumbnails/keyframe-tap.ts';
-import { encodeThumbnail, thumbnailFfmpegArgs } from '../../../ingest/thumbnails/thumbnail-encoder.ts';
+import { encodeThumbnail, ffmpegHasEncoder, thumbnailFfmpegArgs } from '../../../ingest/thumbnails/thumbnail-encoder.ts';
 import { Thumbnails } from '../../../ingest/thumbnails/stream-thumbnails.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import { readJpegFacts } from '../../../shared/thumbnail/jpeg-facts.ts';
@@ -36,6 +36,15 @@ describe('thumbnails from keyframes', () => {
     expect(args[args.indexOf('-filter_complex') + 1]).toBe('[0:v]split=3[full][s0][s1];[s0]scale=320:-2[o0];[s1]scale=640:-2[o1]');
     expect(args.filter((arg) => /^pipe:[134]$/.test(arg))).toEqual(['pipe:1', 'pipe:3', 'pipe:4']);
     expect(args.filter((arg) => arg === '-frames:v')).toHaveLength(3);
+    // With WebP: each size decoded and scaled once, split between the two encoders; WebPs on the pipes after the JPEGs.
+    const both = thumbnailFfmpegArgs([320, 640], { webp: true });
+    expect(both[both.indexOf('-filter_complex') + 1]).toBe(
+      '[0:v]split=3[full][s0][s1];[s0]scale=320:-2[o0];[s1]scale=640:-2[o1];[full]split[jfull][wfull];[o0]split[jo0][wo0];[o1]split[jo1][wo1]',
+    );
+    expect(both.filter((arg, index) => arg.startsWith('pipe:') && both[index - 1] !== '-i')).toEqual(['pipe:1', 'pipe:3', 'pipe:4', 'pipe:5', 'pipe:6', 'pipe:7']);
+    expect(both.filter((arg) => arg === 'libwebp')).toHaveLength(3);
+    const fullOnly = thumbnailFfmpegArgs([], { webp: true });
+    expect(fullOnly[fullOnly.indexOf('-filter_complex') + 1]).toBe('[0:v]null[full];[full]split[jfull][wfull]');
   });
 
   it('taps one keyframe as Annex-B that ffmpeg decodes to JPEGs of the source size and each width', async () => {
@@ -61,6 +70,15 @@ describe('thumbnails from keyframes', () => {
     expect(await pictureSize(pictures.full)).toBe('mjpeg,1280,720');
     expect(await pictureSize(pictures.scaled.get(320)!)).toBe('mjpeg,320,180');
     expect(await pictureSize(pictures.scaled.get(640)!)).toBe('mjpeg,640,360');
+    expect(pictures.webp).toBeUndefined();
+    // Debian's ffmpeg has libwebp: the same sizes as WebP from the same decode.
+    const both = await encodeThumbnail({ ffmpegPath: locateFfmpeg(), keyframe: taken[0]!, widths: [320], webp: true, timeoutMs: 10_000 });
+    expect(await pictureSize(both.full)).toBe('mjpeg,1280,720');
+    expect(await pictureSize(both.webp!.full)).toBe('webp,1280,720');
+    expect(await pictureSize(both.webp!.scaled.get(320)!)).toBe('webp,320,180');
+    expect(both.webp!.full.length).toBeLessThan(both.full.length);
+    expect(await ffmpegHasEncoder(locateFfmpeg(), 'libwebp')).toBe(true);
+    expect(await ffmpegHasEncoder(locateFfmpeg(), 'no-such-encoder')).toBe(false);
   });
 
   it('kills an ffmpeg that overruns its time, and reports garbage as a failure', async () => {
@@ -92,6 +110,9 @@ describe('thumbnails from keyframes', () => {
   it('stores the full picture and the widths with the capture time, once per interval; a failure never throws into the stream', async () => {
     const flv = await makeFlv({ seconds: 4, gopFrames: 30, size: '640x360' });
     const store = new MemoryObjectStore();
+    const stored: string[] = [];
+    const put = store.put.bind(store);
+    store.put = (key, ...rest) => (stored.push(key.slice('streams/colors/'.length)), put(key, ...rest));
     const clock = { now: 1_765_000_000_000 };
     const thumbnails = new Thumbnails({ ffmpegPath: locateFfmpeg(), now: () => clock.now });
     const lines: string[] = [];
@@ -107,6 +128,12 @@ describe('thumbnails from keyframes', () => {
     expect(readJpegFacts(small)).toMatchObject({ width: 320, height: 180, capturedAt: 1_765_000_000_000 });
     // 640 is not narrower than the source: not stored.
     expect(await store.head('streams/colors/thumbnail-640.jpg')).toBeNull();
+    // The WebPs beside them (this ffmpeg has libwebp), stored first and the full JPEG last: the
+    // edge reads the full JPEG first, so any picture it reads after it is never older.
+    expect(stored).toEqual(['thumbnail-320.webp', 'thumbnail.webp', 'thumbnail-320.jpg', 'thumbnail.jpg']);
+    expect(await pictureSize(new Uint8Array(await new Response((await store.get('streams/colors/thumbnail.webp'))!.body).arrayBuffer()))).toBe('webp,640,360');
+    expect(await pictureSize(new Uint8Array(await new Response((await store.get('streams/colors/thumbnail-320.webp'))!.body).arrayBuffer()))).toBe('webp,320,180');
+    expect((await store.head('streams/colors/thumbnail.webp'))!.contentType).toBe('image/webp');
     expect(thumbnails.scheduler.busy).toBe(0);
     // Ten seconds later, the next keyframe makes the next one.
     clock.now += 10_000;

@@ -16,6 +16,8 @@ describe('storage layout', () => {
     { name: 'full-size thumbnail', ref: { kind: 'thumbnail' }, path: 'thumbnail.jpg' },
     { name: '320-wide thumbnail', ref: { kind: 'thumbnail', width: 320 }, path: 'thumbnail-320.jpg' },
     { name: '640-wide thumbnail', ref: { kind: 'thumbnail', width: 640 }, path: 'thumbnail-640.jpg' },
+    { name: 'full-size WebP thumbnail', ref: { kind: 'thumbnail', format: 'webp' }, path: 'thumbnail.webp' },
+    { name: '320-wide WebP thumbnail', ref: { kind: 'thumbnail', width: 320, format: 'webp' }, path: 'thumbnail-320.webp' },
     { name: 'media playlist', ref: { kind: 'media-playlist', rendition: 'source' }, path: 'source/index.m3u8' },
     { name: 'init segment', ref: { kind: 'init', rendition: 'audio', session: 'mwux8zdq1mw4z4u' }, path: 'audio/init-mwux8zdq1mw4z4u.mp4' },
     {
@@ -50,6 +52,7 @@ describe('storage layout', () => {
     { name: 'thumbnail width with a leading zero', key: 'streams/colors/thumbnail-0320.jpg' },
     { name: 'thumbnail inside a rendition', key: 'streams/colors/source/thumbnail.jpg' },
     { name: 'thumbnail of another type', key: 'streams/colors/thumbnail.png' },
+    { name: 'WebP thumbnail of a width not stored', key: 'streams/colors/thumbnail-321.webp' },
     { name: 'negative time', key: 'streams/colors/source/mwux8zdq1mw4z4u--1.m4s' },
   ];
 
