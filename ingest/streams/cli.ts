@@ -13,6 +13,7 @@ import { readPlatformFile } from './platform-file.ts';
 import { PlatformClient } from './platform-client.ts';
 import { StreamStore, StreamStoreError } from './stream-store.ts';
 import { addOutputCommands, fileOutputs, platformOutputs } from '../restream/outputs-cli.ts';
+import { addRecordingCommands } from '../recordings/recordings-cli.ts';
 
 interface GlobalOptions {
   file: string;
@@ -200,6 +201,9 @@ addOutputCommands(
   },
   () => program.opts<GlobalOptions>().json === true,
 );
+
+// Recordings are in the platform's storage: only its management API lists them.
+addRecordingCommands(program, platformClient, () => program.opts<GlobalOptions>().json === true);
 
 try {
   await program.parseAsync();
