@@ -20,7 +20,7 @@ type SidecarOptionValues = OptionValues<typeof SIDECAR_OPTIONS>;
 type PlainSettings = Pick<
   SidecarOptionValues,
   | 'rtmpHost' | 'rtmpPort' | 'apiHost' | 'apiPort' | 'adminToken' | 'playbackSecret' | 'open' | 'streamsFile' | 'streamRegistry' | 'stateDir' | 'segmentDuration' | 'chunkDuration'
-  | 'playlistWindow' | 'retention' | 'idleTimeout' | 'reconnectWindow' | 'stallTimeout' | 'logLevel' | 'logFormat' | 'restreamCaFile'
+  | 'playlistWindow' | 'retention' | 'recordingDays' | 'idleTimeout' | 'reconnectWindow' | 'stallTimeout' | 'logLevel' | 'logFormat' | 'restreamCaFile'
 >;
 
 /** The plain settings, and those several options make together. */
@@ -75,6 +75,7 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     chunkDuration: options.chunkDuration,
     playlistWindow: options.playlistWindow,
     retention: options.retention,
+    recordingDays: options.recordingDays,
     idleTimeout: options.idleTimeout,
     reconnectWindow: options.reconnectWindow,
     stallTimeout: options.stallTimeout,

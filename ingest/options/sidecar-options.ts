@@ -153,6 +153,14 @@ export const SIDECAR_OPTIONS = {
     choices: ['window', 'all'],
     help: 'window: delete media a window after it leaves the live playlist; all: keep everything, and an ended stream lists its whole recording (VOD)',
   },
+  recordingDays: {
+    flag: '--recording-days',
+    value: '<days>',
+    env: 'RECORDING_DAYS',
+    default: '30',
+    parse: integer(0, 36500),
+    help: "a stream's recordings (streams that record: see Recordings) are deleted this many days after they end (0: kept until deleted)",
+  },
   idleTimeout: { flag: '--idle-timeout', value: '<seconds>', env: 'IDLE_TIMEOUT', default: '10', parse: seconds(2, 300), help: 'disconnect a publisher that sends nothing this long' },
   reconnectWindow: {
     flag: '--reconnect-window',
