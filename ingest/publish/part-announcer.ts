@@ -4,6 +4,10 @@
  * waiting while the channel is backed up and dropped only once older than the part lifetime
  * (the edge is told, so no player waits for it). The segment it belongs to is stored and listed
  * whatever happens to its parts.
+ *
+ * Each part names the one after it, which the edge hints and players hold a request for. When
+ * that part will not be sent (its segment's parts are withheld, its run ended), the edge is told
+ * at once, with why, so held requests get a 404 instead of waiting out the hold limit.
  */
 import { contentTypeFor } from '../../shared/media-types.ts';
 import { partFile, type StreamObjectRef } from '../../shared/storage/layout.ts';
@@ -29,9 +33,14 @@ export interface PartAnnouncerOptions {
 
 const PART_ERROR_LOG_INTERVAL_MS = 10_000;
 
+/** A segment's media sequence number, or why its parts are withheld (none of them is announced). */
+export type SegmentNumber = number | { withheld: string };
+
 interface RenditionParts {
   /** The segment being cut, as its parts name and number it. */
   open?: { session: string; time: number; sequence: number };
+  /** The part the last one sent named as next, until it is sent or withdrawn: what the edge hints. */
+  named?: { session: string; file: string };
 }
 
 export class PartAnnouncer {
@@ -46,20 +55,23 @@ export class PartAnnouncer {
 
   /**
    * Sends one chunk as a part. `sequence` is the media sequence number its segment will have,
-   * asked for at the segment's first chunk only (undefined: not known yet, so none of that
-   * segment's parts are announced). Its hint names the part expected next.
+   * asked for at the segment's first chunk only (withheld: none of that segment's parts are
+   * announced, and the part the edge hints in its place is withdrawn). Its hint names the part
+   * expected next.
    */
-  announce(rendition: string, session: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack, sequence: () => number | undefined): void {
+  announce(rendition: string, session: string, chunk: CmafChunk, position: ChunkPosition, track: CmafTrack, sequence: () => SegmentNumber): void {
     let state = this.renditions.get(rendition);
     if (!state) this.renditions.set(rendition, (state = {}));
     if (position.index === 0) {
       const number = sequence();
-      state.open = number === undefined ? undefined : { session, time: position.segmentStartTime, sequence: number };
+      state.open = typeof number === 'number' ? { session, time: position.segmentStartTime, sequence: number } : undefined;
+      if (typeof number !== 'number') this.withdraw(rendition, state, number.withheld);
     }
     const open = state.open;
     // A segment whose first chunk was not announced is not announced at all.
     if (!open || open.session !== session || open.time !== position.segmentStartTime) return;
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
+    state.named = { session, file: next };
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
     this.options.sink.sendPart(
       this.options.playbackId,
@@ -79,6 +91,23 @@ export class PartAnnouncer {
         dropped: (reason) => this.failed(new Error(`${rendition}: part dropped, ${reason}`)),
       },
     );
+  }
+
+  /** A session's run ended: the parts its renditions' last parts named as next will not come. */
+  endSession(session: string, reason: string): void {
+    for (const [rendition, state] of this.renditions) if (state.named?.session === session) this.withdraw(rendition, state, reason);
+  }
+
+  /** No part named as next so far will come (the publisher left, a new run began). */
+  endAllSessions(reason: string): void {
+    for (const [rendition, state] of this.renditions) this.withdraw(rendition, state, reason);
+  }
+
+  private withdraw(rendition: string, state: RenditionParts, reason: string): void {
+    const named = state.named;
+    if (!named) return;
+    state.named = undefined;
+    this.options.sink.withdrawPart(this.options.playbackId, rendition, named.file, reason);
   }
 
   /** Parts are best effort: failures are counted and reported now and then, not per part. */

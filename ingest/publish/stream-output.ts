@@ -89,6 +89,9 @@ type Pending =
   | { kind: 'init'; session: string; track: CmafTrack; bytes: number }
   | { kind: 'segment'; session: string; slot: SegmentSlot; time: number; ticks: number; duration: number; programDateTime: number; samples: number; cutAt: number; bytes: number };
 
+/** Why a segment's parts are withheld, as a viewer holding its first part hears it. */
+const STORAGE_BEHIND = 'storage is a segment or more behind: the segment is listed once stored, without parts';
+
 // Say so when segments wait longer than this many target durations to be stored.
 const BACKLOG_WARNING_SEGMENTS = 3;
 
@@ -215,6 +218,8 @@ export class StreamOutput {
    */
   beginSession(session: string, wallClockAtMediaZero?: number): void {
     if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
+    // An earlier run's parts named as next will not come (its run ended: an encoder restart, a publisher back).
+    this.parts?.endAllSessions('the run that was cutting its segment ended (a new run began)');
     this.window.beginSession(session);
     this.sessionCount += 1;
     this.wallClockAtMediaZero.set(session, wallClockAtMediaZero ?? Number.NaN);
@@ -262,13 +267,14 @@ export class StreamOutput {
     this.parts.announce(renditionName, session, chunk, position, track, () =>
       // While storage is a segment or more behind (failing, or too slow), no new segment's parts
       // go out: the edge would list from memory what storage may never hold; low-latency viewers
-      // wait for storage as everyone else does.
-      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? undefined : this.window.nextSequence(renditionName),
+      // wait for storage as everyone else does (and the part hinted in its place is withdrawn).
+      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? { withheld: STORAGE_BEHIND } : this.window.nextSequence(renditionName),
     );
   }
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
   async pause(): Promise<void> {
+    this.parts?.endAllSessions('the publisher left');
     await this.idle();
     await this.manifests.pause();
   }

@@ -1,7 +1,8 @@
 /**
- * The live channel's queue policy, pure: which waiting parts go out now, which are dropped.
- * Parts leave in the order they came. A part is dropped only when it is older than the part
- * lifetime (nobody plays it any more); otherwise it waits for room on the socket.
+ * The live channel's queue policy, pure: which waiting items go out now, which are dropped.
+ * Items leave in the order they came: parts, and the word that a part will not come (which must
+ * not overtake the part that named it as next). An item is dropped only when it is older than the
+ * part lifetime (nobody plays it any more); otherwise it waits for room on the socket.
  */
 import type { PartFrame } from '../../shared/live-channel-protocol.ts';
 
@@ -12,13 +13,24 @@ export interface PartReport {
   dropped(reason: string): void;
 }
 
-export interface Outgoing {
+export interface QueuedPart {
   kind: 'part';
   part: PartFrame;
-  /** When the part was handed to the channel (milliseconds, the channel's clock). */
+  /** When the item was handed to the channel (milliseconds, the channel's clock). */
   queuedAt: number;
   report: PartReport;
 }
+
+/** A part named as next that the sidecar will not send: the edge answers whoever waits for it. */
+export interface QueuedWithdrawal {
+  kind: 'withdrawn';
+  rendition: string;
+  file: string;
+  reason: string;
+  queuedAt: number;
+}
+
+export type Outgoing = QueuedPart | QueuedWithdrawal;
 
 export interface QueueState {
   now: number;
@@ -26,6 +38,9 @@ export interface QueueState {
   /** Bytes the socket may take before it is backed up (0 or less: none; the channel is down or full). */
   room: number;
 }
+
+/** A withdrawal's text frame is a few dozen bytes: counted as this much against the room. */
+const WITHDRAWAL_BYTES = 200;
 
 /** Takes from the head of `queue` (in place) what to drop and what to send now. */
 export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outgoing[]; drop: Outgoing[] } {
@@ -39,7 +54,7 @@ export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outg
       continue;
     }
     if (room <= 0) break;
-    room -= head.part.bytes.byteLength;
+    room -= head.kind === 'part' ? head.part.bytes.byteLength : WITHDRAWAL_BYTES;
     send.push(queue.shift()!);
   }
   return { send, drop };

@@ -20,7 +20,7 @@ import {
   type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
-import { takeSendable, type Outgoing, type PartReport } from './live-channel-queue.ts';
+import { takeSendable, type Outgoing, type PartReport, type QueuedPart } from './live-channel-queue.ts';
 
 export type { PartReport };
 
@@ -73,7 +73,7 @@ export class LiveChannel {
   private granted = false;
   private closed = false;
   private readonly queue: Outgoing[] = [];
-  /** Parts sent within RESEND_MS, oldest first. */
+  /** Items sent within RESEND_MS, oldest first. */
   private recent: Outgoing[] = [];
   private everGranted = false;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,6 +107,16 @@ export class LiveChannel {
   sendPart(part: PartFrame, report: PartReport): void {
     if (this.closed) return report.dropped('the stream ended');
     this.queue.push({ kind: 'part', part, queuedAt: this.now(), report });
+    this.pump();
+  }
+
+  /**
+   * A part named as next (the edge hints it) that will not be sent: the edge is told, in order
+   * after the parts queued before, and answers whoever waits for it with a 404 and `reason`.
+   */
+  withdraw(rendition: string, file: string, reason: string): void {
+    if (this.closed) return;
+    this.queue.push({ kind: 'withdrawn', rendition, file, reason, queuedAt: this.now() });
     this.pump();
   }
 
@@ -211,21 +221,29 @@ export class LiveChannel {
       room: open ? HIGH_WATER_BYTES - socket!.bufferedAmount : 0,
     });
     for (const item of drop) {
-      item.report.dropped(`older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`);
-      if (open) this.control({ type: 'skipped', rendition: item.part.rendition, file: item.part.file });
+      // A withdrawal that aged out says nothing any more: the edge's hold ran out long before.
+      if (item.kind !== 'part') continue;
+      const reason = `older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`;
+      item.report.dropped(reason);
+      if (open) this.control({ type: 'skipped', rendition: item.part.rendition, file: item.part.file, reason: `the sidecar dropped it: ${reason}` });
     }
     const now = this.now();
     for (const item of send) {
-      socket!.send(encodePartFrame(item.part));
-      item.report.sent();
-      this.recent.push({ ...item, queuedAt: now, report: RESENT });
+      if (item.kind === 'part') {
+        socket!.send(encodePartFrame(item.part));
+        item.report.sent();
+        this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
+      } else {
+        this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
+        this.recent.push({ ...item, queuedAt: now });
+      }
     }
     this.recent = this.recent.filter((item) => now - item.queuedAt <= RESEND_MS);
     // Parts still waiting: look again once the socket has sent some (or the channel is back).
     if (this.queue.length > 0) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), open ? DRAIN_POLL_MS : DOWN_POLL_MS);
   }
 
-  /** After a reconnect: the parts sent just before the drop go first again (their order kept). */
+  /** After a reconnect: what was sent just before the drop goes first again (its order kept; the edge takes a part or a withdrawal it has as a repeat). */
   private resendRecent(): void {
     const now = this.now();
     const again = this.recent.filter((item) => now - item.queuedAt <= RESEND_MS);

@@ -57,6 +57,11 @@ export class LiveChannels implements LiveChannelSink {
     channel.sendPart(part, report);
   }
 
+  /** A part named as next that will not be sent: the edge answers whoever waits for it (in order with the stream's parts). */
+  withdrawPart(playbackId: string, rendition: string, file: string, reason: string): void {
+    this.channels.get(playbackId)?.withdraw(rendition, file, reason);
+  }
+
   /** The stream ended here: its lease is given back. */
   release(playbackId: string): void {
     this.channels.get(playbackId)?.release();

@@ -6,6 +6,8 @@ import type { PartReport } from './live-channel.ts';
 /** The streams' live channels to the edge (live-channels.ts): parts in order, one channel per stream. */
 export interface LiveChannelSink {
   sendPart(playbackId: string, part: PartFrame, report: PartReport): void;
+  /** A part a sent one named as next (the edge's preload hint) will not be sent: whoever waits for it gets a 404 with `reason` at once. */
+  withdrawPart(playbackId: string, rendition: string, file: string, reason: string): void;
 }
 
 /**

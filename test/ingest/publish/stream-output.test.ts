@@ -177,7 +177,7 @@ describe('stream output taking up a stream after a sidecar crash', () => {
     const [video, audio] = [segmentTrack(v), segmentTrack(a)];
     const store = new OrderCheckingStore();
     let clock = START;
-    const sink = { sendPart: () => {} };
+    const sink = { sendPart: () => {}, withdrawPart: () => {} };
     const options = { ...outputOptions(store, () => clock), windowSegments: 10, lowLatency: { sink, partTarget: 0.333 } };
     const crashed = new StreamOutput(options);
     crashed.beginSession('sessiona1');

@@ -39,7 +39,7 @@ describe('a new publish after the stream\'s sidecar died', () => {
   });
 
   function options(store: OrderCheckingStore, now: () => number, takeOverWithinMs?: number): StreamOutputOptions {
-    const sink = { sendPart: () => {} };
+    const sink = { sendPart: () => {}, withdrawPart: () => {} };
     return {
       playbackId: 'colors',
       renditions: PASSTHROUGH_ONLY,

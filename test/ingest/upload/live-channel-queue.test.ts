@@ -6,7 +6,10 @@ function item(name: string, queuedAt: number, size = 100): Outgoing {
   const part = { rendition: 'source', file: name, contentType: 'video/mp4', bytes: new Uint8Array(size), msn: 1, duration: 0.3, independent: false, next: name, partTarget: 0.334 };
   return { kind: 'part', part, queuedAt, report: { sent: () => {}, dropped: () => {} } };
 }
-const names = (items: Outgoing[]) => items.map((entry) => entry.part.file);
+function withdrawal(name: string, queuedAt: number): Outgoing {
+  return { kind: 'withdrawn', rendition: 'source', file: name, reason: 'storage is behind', queuedAt };
+}
+const names = (items: Outgoing[]) => items.map((entry) => (entry.kind === 'part' ? entry.part.file : `withdrawn ${entry.file}`));
 
 describe('live channel queue', () => {
   it('sends everything in order while the socket has room', () => {
@@ -22,6 +25,17 @@ describe('live channel queue', () => {
     // Room for one part: the oldest goes first.
     expect(names(takeSendable(queue, { now: 5000, lifetimeMs: 6000, room: 50 }).send)).toEqual(['a']);
     expect(names(queue)).toEqual(['b']);
+  });
+
+  it('sends the word that a part will not come in its place among the parts, waiting like them (never before the part that named it)', () => {
+    const queue = [item('a', 0), withdrawal('b', 10), item('c', 20)];
+    expect(takeSendable(queue, { now: 30, lifetimeMs: 6000, room: 0 })).toEqual({ send: [], drop: [] });
+    expect(names(takeSendable(queue, { now: 30, lifetimeMs: 6000, room: 100 }).send)).toEqual(['a']);
+    expect(names(takeSendable(queue, { now: 30, lifetimeMs: 6000, room: 10_000 }).send)).toEqual(['withdrawn b', 'c']);
+    // Past the lifetime it goes unsent, as parts do: the edge's hold ran out long before.
+    const old = [withdrawal('d', 0), item('e', 6500)];
+    const { send, drop } = takeSendable(old, { now: 6600, lifetimeMs: 6000, room: 10_000 });
+    expect([names(drop), names(send)]).toEqual([['withdrawn d'], ['e']]);
   });
 
   it('drops only the parts older than the part lifetime, then sends the rest', () => {
