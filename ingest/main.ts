@@ -105,6 +105,7 @@ const registry = new StreamRegistry({
   journal,
   leases: channels,
   events: accessSetup.events,
+  outputStates: accessSetup.outputStates,
   settings: {
     ffmpegPath,
     storageName: describeStorage(config.storage),

@@ -2,12 +2,14 @@
  * The sidecar's channel to the platform, authorized by a registry token from the ingest secret
  * (the development secret only from this machine, as for writes: development-secret.ts):
  * `POST /_ingest/registry/lookup`, which streams these key hashes belong to
- * (shared/registry-lookup.ts), and `POST /_ingest/registry/events`, a stream's events for the
- * webhooks (shared/webhooks.ts).
+ * (shared/registry-lookup.ts), `POST /_ingest/registry/events`, a stream's events for the
+ * webhooks (shared/webhooks.ts), and `POST /_ingest/registry/outputs`, the states of a stream's
+ * restream outputs (shared/output-states.ts).
  */
 import { Hono, type Context } from 'hono';
 import { checkRegistryLookupToken, MAX_LOOKUP_KEYS, type LookupResponse } from '../../shared/registry-lookup.ts';
 import { isPlaybackId } from '../../shared/playback-id.ts';
+import { parseOutputStatesReport } from '../../shared/output-states.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
 import { EVENT_ID_PATTERN, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
@@ -72,6 +74,22 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
     if (!event) throw httpError(400, `expected an event {id: "evt_…", type: one of ${WEBHOOK_EVENT_TYPES.join(', ')}, createdAt, data: {playbackId, name?, code? (stream.errored only), message?}}`);
     if (!options.webhooks) return c.json({ recorded: false, deliveries: 0, reason: 'no webhooks configured (WEBHOOK_URLS, WEBHOOK_SECRET)' }, 202);
     return c.json(await options.webhooks.accept(event), 202);
+  });
+
+  routes.post('/outputs', async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, EVENT_BODY_LIMIT_BYTES)));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) throw httpError(413, `output reports are limited to ${EVENT_BODY_LIMIT_BYTES} bytes`);
+      throw httpError(400, 'expected a JSON report {playbackId, outputs: [{id, state, reason?}]}');
+    }
+    const parsed = parseOutputStatesReport(body);
+    if (!parsed.ok) throw httpError(400, parsed.reason);
+    // Streams of a streams file (--stream-registry file) have no outputs here: nothing to record.
+    if (!options.outputs) return c.json({ recorded: false, reason: 'this edge has no stream registry' }, 202);
+    await options.outputs.recordStates(parsed.report.playbackId, parsed.report.outputs, new Date().toISOString());
+    return c.json({ recorded: true }, 202);
   });
 
   routes.post('/lookup', async (c) => {

@@ -3,13 +3,16 @@
  * `DELETE /api/v1/streams/NAME/outputs/ID` (admin token, as the rest of the API). The target's
  * key is taken at creation and never returned: every answer shows the URL with the key redacted.
  * Outputs count from the stream's next publish (the sidecar gets them with its registry lookup).
+ * Each shows its state as the sidecar carrying the stream reported it (`idle` when none runs it):
+ * `connecting`, `live`, `retrying`, `failed`, with `status` the same in one line (`failed: REASON`).
  */
 import { Hono, type Context } from 'hono';
+import { outputStatusLine } from '../../shared/output-states.ts';
 import { outputKeyProblem, outputUrlProblem, redactedUrl } from '../../shared/restream-target.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import { InputError, parseStreamName } from '../platform/stream-input.ts';
-import type { StoredStreamOutput, StreamOutputStore } from '../platform/stream-outputs.ts';
+import { currentOutputState, type StoredStreamOutput, type StreamOutputStore } from '../platform/stream-outputs.ts';
 import type { StreamRecord, StreamRegistry } from '../platform/stream-registry.ts';
 import { MAX_OUTPUTS_PER_STREAM } from '../../shared/restream-target.ts';
 import { adminAuth } from './admin-auth.ts';
@@ -25,8 +28,17 @@ export interface StreamOutputRoutesOptions {
 }
 
 /** What the API shows of an output: never its key. */
-export function outputView(output: StoredStreamOutput) {
-  return { id: output.id, url: redactedUrl(output), createdAt: output.createdAt };
+export function outputView(output: StoredStreamOutput, now: Date) {
+  const { state, reason, at } = currentOutputState(output, now);
+  return {
+    id: output.id,
+    url: redactedUrl(output),
+    createdAt: output.createdAt,
+    state,
+    status: outputStatusLine(state, reason),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(at !== undefined ? { stateReportedAt: at } : {}),
+  };
 }
 
 function newOutputId(): string {
@@ -71,7 +83,8 @@ export function streamOutputRoutes(options: StreamOutputRoutesOptions): Hono {
 
   routes.get('/:name/outputs', async (c) => {
     const { playbackId } = await stream(c);
-    return c.json({ outputs: (await options.outputs!.list(playbackId)).map(outputView) });
+    const now = options.now?.() ?? new Date();
+    return c.json({ outputs: (await options.outputs!.list(playbackId)).map((output) => outputView(output, now)) });
   });
 
   routes.post('/:name/outputs', async (c) => {
@@ -79,7 +92,7 @@ export function streamOutputRoutes(options: StreamOutputRoutesOptions): Hono {
     const { url, key } = await outputBody(c);
     const created = await options.outputs!.create(playbackId, { id: newOutputId(), url, key, createdAt: (options.now?.() ?? new Date()).toISOString() });
     if (!created) throw httpError(409, `stream "${name}" already has ${MAX_OUTPUTS_PER_STREAM} outputs (the most it may have)`);
-    return c.json({ output: outputView(created) }, 201);
+    return c.json({ output: outputView(created, options.now?.() ?? new Date()) }, 201);
   });
 
   routes.delete('/:name/outputs/:id', async (c) => {

@@ -9,6 +9,7 @@ import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rt
 import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
 import type { StreamEvents } from '../streams/event-reporter.ts';
 import { CredentialWatch } from './credential-watch.ts';
+import { OutputStateWatch, type OutputStatesSink } from '../restream/output-state-watch.ts';
 import { publishRequestProblem } from './publish-request-check.ts';
 import { activityWatchingStore } from './activity-watch.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
@@ -31,6 +32,8 @@ export interface StreamRegistryOptions {
   leases?: StreamLeases;
   /** Told of each stream's connected/active/disconnected/idle/errored (the platform's webhooks). */
   events?: StreamEvents;
+  /** Told how each stream's restream outputs are doing (the platform's management API). */
+  outputStates?: OutputStatesSink;
 }
 
 export interface StreamLeases {
@@ -71,6 +74,7 @@ export class StreamRegistry {
   private closed = false;
 
   private readonly credentialWatch: CredentialWatch;
+  private readonly outputStateWatch: OutputStateWatch | undefined;
 
   constructor(options: StreamRegistryOptions) {
     this.options = options;
@@ -82,6 +86,7 @@ export class StreamRegistry {
       },
       options.log,
     );
+    this.outputStateWatch = options.outputStates && new OutputStateWatch(options.outputStates, () => this.list());
   }
 
   /** Checks the live publishers' keys now (the watch does every few seconds). */
@@ -276,6 +281,7 @@ export class StreamRegistry {
           this.live.delete(playbackId);
           this.options.journal?.remove(playbackId);
           this.options.leases?.release(playbackId);
+          this.outputStateWatch?.ended(playbackId);
         }
         this.options.metrics.streamsLive.set(this.live.size);
         log.info('stream ended');
@@ -298,6 +304,7 @@ export class StreamRegistry {
   async close(): Promise<void> {
     this.closed = true;
     this.credentialWatch.stop();
+    this.outputStateWatch?.stop();
     await Promise.all([...this.live.values()].map((stream) => stream.pipeline.finish()));
   }
 }

@@ -14,6 +14,9 @@ export interface OutputView {
   /** With the key redacted. */
   url: string;
   createdAt: string;
+  /** From the platform (edge registry): how the output is doing, `idle` when no sidecar runs it. */
+  state?: string;
+  status?: string;
 }
 
 /** What is shown of an output: never its key. */

@@ -8,7 +8,9 @@
  */
 import { redact, redactedUrl, type RestreamTarget } from './restream-target.ts';
 
-export type OutputState = 'connecting' | 'live' | 'retrying' | 'failed';
+import type { OutputState } from '../../shared/output-states.ts';
+
+export type { OutputState };
 
 export interface OutputStatus {
   id: string;

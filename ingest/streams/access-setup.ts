@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { IngestConfig } from '../config.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import { EventReporter, type StreamEvents } from './event-reporter.ts';
+import { platformOutputStatesSink, type OutputStatesSink } from '../restream/output-state-watch.ts';
 import { PlatformAccess, RegistryUnreachable } from './platform-access.ts';
 import { PublishAccess } from './publish-access.ts';
 import { StreamStore, StreamStoreError } from './stream-store.ts';
@@ -25,6 +26,8 @@ export interface AccessSetup {
   facts: Record<string, unknown>;
   /** Streams' events go to the platform (its webhooks) when the sidecar asks the platform. */
   events?: StreamEvents;
+  /** Restream output states go to the platform (its management API) when the sidecar asks the platform. */
+  outputStates?: OutputStatesSink;
 }
 
 export async function setUpAccess(config: IngestConfig, log: Logger): Promise<AccessSetup> {
@@ -88,5 +91,6 @@ async function platformAccess(config: IngestConfig, log: Logger): Promise<Access
   }
   if (!config.open && configuredStreams === 0) log.warn('no streams in the platform registry yet: add one with `npm run streams -- add NAME` (until then every publish is refused)');
   const events = new EventReporter({ edgeUrl: config.storage.edgeUrl, ingestSecret: config.storage.secret, log });
-  return { access, events, facts: { streamRegistry: `${config.storage.edgeUrl} (platform)`, ...(configuredStreams === undefined ? {} : { configuredStreams }) } };
+  const outputStates = platformOutputStatesSink({ edgeUrl: config.storage.edgeUrl, ingestSecret: config.storage.secret, log });
+  return { access, events, outputStates, facts: { streamRegistry: `${config.storage.edgeUrl} (platform)`, ...(configuredStreams === undefined ? {} : { configuredStreams }) } };
 }

@@ -51,7 +51,7 @@ describe('restream outputs in the management API', () => {
     expect(output).toMatchObject({ id: expect.stringMatching(/^out_[0-9a-f]{8}$/), url: 'rtmps://live.twitch.tv/app/***' });
 
     const listed = await (await api('simulcast/outputs')).text();
-    expect(JSON.parse(listed)).toEqual({ outputs: [{ id: output.id, url: 'rtmps://live.twitch.tv/app/***', createdAt: expect.any(String) }] });
+    expect(JSON.parse(listed)).toEqual({ outputs: [{ id: output.id, url: 'rtmps://live.twitch.tv/app/***', createdAt: expect.any(String), state: 'idle', status: 'idle' }] });
     expect(listed).not.toContain(TARGET_KEY);
     expect(await (await api('simulcast')).text()).not.toContain(TARGET_KEY);
 
@@ -86,5 +86,50 @@ describe('restream outputs in the management API', () => {
     const response = await api(path, { method: 'POST', body, token });
     expect(response.status).toBe(status);
     expect(await response.json()).toEqual({ error: expect.any(String) });
+  });
+});
+
+describe("restream output states reported by the stream's sidecar", () => {
+  const report = async (body: unknown, token?: string) =>
+    app.request('https://edge.example.com/_ingest/registry/outputs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? (await registryLookupToken(SECRET))}` },
+      body: JSON.stringify(body),
+    });
+
+  it('shows each output as its sidecar last reported it, and idle once the stream ended', async () => {
+    const created = (await (await api('simulcast/outputs', { method: 'POST', body: { url: 'rtmp://a.rtmp.youtube.com/live2', key: TARGET_KEY } })).json()) as { output: { id: string; state: string } };
+    const second = (await (await api('simulcast/outputs', { method: 'POST', body: { url: 'rtmp://live.example.com/app', key: 'second-key' } })).json()) as { output: { id: string } };
+    expect(created.output.state).toBe('idle');
+    const views = async () => ((await (await api('simulcast/outputs')).json()) as { outputs: { id: string; state: string; status: string; reason?: string }[] }).outputs;
+
+    expect((await report({ playbackId: 'pbsimulcast', outputs: [{ id: created.output.id, state: 'live' }, { id: second.output.id, state: 'retrying', reason: 'Connection refused' }] })).status).toBe(202);
+    expect(await views()).toEqual([
+      expect.objectContaining({ id: created.output.id, state: 'live', status: 'live', stateReportedAt: expect.any(String) }),
+      expect.objectContaining({ id: second.output.id, state: 'retrying', status: 'retrying: Connection refused', reason: 'Connection refused' }),
+    ]);
+
+    // An output left out of a report is not running any more.
+    expect((await report({ playbackId: 'pbsimulcast', outputs: [{ id: second.output.id, state: 'failed', reason: 'gave up after 8 attempts' }] })).status).toBe(202);
+    expect((await views()).map((view) => view.status)).toEqual(['idle', 'failed: gave up after 8 attempts']);
+
+    expect((await report({ playbackId: 'pbsimulcast', outputs: [] })).status).toBe(202);
+    expect((await views()).map((view) => view.state)).toEqual(['idle', 'idle']);
+    // Another stream's report changes nothing here.
+    expect((await report({ playbackId: 'pbother', outputs: [{ id: created.output.id, state: 'live' }] })).status).toBe(202);
+    expect((await views()).map((view) => view.state)).toEqual(['idle', 'idle']);
+
+    for (const id of [created.output.id, second.output.id]) expect((await api(`simulcast/outputs/${id}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it.each([
+    { name: 'with a wrong registry token', body: { playbackId: 'pbsimulcast', outputs: [] }, token: 'nope', status: 403 },
+    { name: 'an unknown state', body: { playbackId: 'pbsimulcast', outputs: [{ id: 'out_00000000', state: 'paused' }] }, status: 400 },
+    { name: 'a bad playback id', body: { playbackId: "x' OR 1=1 --", outputs: [] }, status: 400 },
+    { name: 'not JSON', body: '{"playbackId": ', status: 400 },
+  ])('refuses a report $name', async ({ body, token, status }) => {
+    const response = await report(body, token);
+    expect(response.status).toBe(status);
+    expect(await response.text()).toMatch(/\S/);
   });
 });

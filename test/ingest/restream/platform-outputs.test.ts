@@ -47,7 +47,7 @@ it('the outputs added with `npm run streams -- outputs` on a running platform co
   const output = JSON.parse(await cli(['outputs', 'add', 'main', 'rtmp://a.rtmp.youtube.com/live2'], 'yt-target-key\n')) as { id: string; url: string };
   expect(output.url).toBe('rtmp://a.rtmp.youtube.com/live2/***');
   const listed = await cli(['outputs', 'list', 'main']);
-  expect(JSON.parse(listed)).toEqual([{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2/***', createdAt: expect.any(String) }]);
+  expect(JSON.parse(listed)).toEqual([{ id: output.id, url: 'rtmp://a.rtmp.youtube.com/live2/***', createdAt: expect.any(String), state: 'idle', status: 'idle' }]);
   expect(listed).not.toContain('yt-target-key');
 
   const access = new PlatformAccess({ edgeUrl, ingestSecret: SECRET, open: false, log: pino({ level: 'silent' }) });
