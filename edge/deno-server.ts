@@ -17,6 +17,7 @@ import { edgeDependencies } from './runtime/environment.ts';
 import { readPlayerAssets } from './runtime/player-assets.ts';
 import { s3SettingsFrom } from './runtime/s3-settings.ts';
 import { openSqlitePlatform } from './runtime/sqlite-registry.ts';
+import { scheduleRecordingExpiry } from './recordings/expiry-schedule.ts';
 
 const env = Deno.env.toObject();
 const hostname = env.EDGE_HOST ?? '127.0.0.1';
@@ -40,4 +41,6 @@ const app = createApp(edgeDependencies(env, {
   assets: await readPlayerAssets(),
 }));
 
+// Expired recordings are deleted at start and hourly (README: Recordings).
+scheduleRecordingExpiry(store);
 Deno.serve({ hostname, port, onListen: () => console.log(`edge (Deno, S3 bucket ${s3.options.bucket}) on http://${hostname}:${port}`) }, app.fetch);

@@ -15,6 +15,7 @@ import { edgeDependencies } from './runtime/environment.ts';
 import { parseNodeEdgeOptions } from './runtime/node-options.ts';
 import { readPlayerAssets } from './runtime/player-assets.ts';
 import { openSqlitePlatform } from './runtime/sqlite-registry.ts';
+import { scheduleRecordingExpiry } from './recordings/expiry-schedule.ts';
 
 const options = parseNodeEdgeOptions(process.argv);
 // The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
@@ -42,4 +43,6 @@ server.on('error', (error: NodeJS.ErrnoException) => {
   console.error(`edge: cannot listen on ${options.host}:${options.port}: ${error.message}`);
   process.exit(1);
 });
+// Expired recordings are deleted at start and hourly (README: Recordings).
+scheduleRecordingExpiry(store);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));

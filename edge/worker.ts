@@ -3,6 +3,8 @@ import type { Hono } from 'hono';
 import { consumeWebhookBatch } from './platform/cloudflare-webhook-queue.ts';
 import type { WebhookJob } from './platform/webhooks.ts';
 import { createWorkerApp, workerWebhooks, type Env } from './runtime/workers-app.ts';
+import { sweepExpiredRecordings } from './recordings/expiry-schedule.ts';
+import { R2ObjectStore } from './storage/r2-object-store.ts';
 
 export { LiveStreamObject } from './low-latency/live-stream-object.ts';
 export { createWorkerApp, type Env } from './runtime/workers-app.ts';
@@ -23,5 +25,9 @@ export default {
       return;
     }
     await consumeWebhookBatch(batch as MessageBatch<WebhookJob>, (job) => webhooks.attempt(job));
+  },
+  /** The hourly Cron Trigger (wrangler.toml): expired recordings are deleted with their media. */
+  async scheduled(_controller, env) {
+    await sweepExpiredRecordings(new R2ObjectStore(env.BUCKET));
   },
 } satisfies ExportedHandler<Env>;
