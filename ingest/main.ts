@@ -115,6 +115,7 @@ const registry = new StreamRegistry({
     partSink: config.lowLatency ? channels : undefined,
     windowSegments: config.playlistWindow,
     retention: config.retention,
+    recordingDays: config.recordingDays,
     drainTimeoutMs: 5_000,
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,

@@ -11,7 +11,8 @@ import { checkRegistryLookupToken, MAX_LOOKUP_KEYS, type LookupResponse } from '
 import { isPlaybackId } from '../../shared/playback-id.ts';
 import { parseOutputStatesReport } from '../../shared/output-states.ts';
 import { KEY_SHA256_PATTERN } from '../../shared/stream-keys.ts';
-import { EVENT_ID_PATTERN, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
+import { EVENT_ID_PATTERN, parseWebhookRecording, WEBHOOK_ERROR_CODES, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../shared/webhooks.ts';
+import { recordingUrls } from '../../shared/recordings/recording-layout.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
@@ -49,10 +50,13 @@ export function parseWebhookEvent(value: unknown): WebhookEvent | undefined {
     (data.name === undefined || (typeof data.name === 'string' && (STREAM_NAME_PATTERN.test(data.name) || isPlaybackId(data.name)))) &&
     (data.code === undefined || (WEBHOOK_ERROR_CODES as readonly string[]).includes(data.code)) &&
     (data.message === undefined || (typeof data.message === 'string' && data.message.length <= 500)) &&
-    (data.code !== undefined) === (event.type === 'stream.errored');
+    (data.code !== undefined) === (event.type === 'stream.errored') &&
+    (data.recording !== undefined) === (event.type === 'stream.recording.ready');
   if (!valid) return undefined;
   const { playbackId, name, code, message } = data;
-  return { id: event.id!, type: event.type!, createdAt: new Date(event.createdAt!).toISOString(), data: { playbackId: playbackId!, ...(name ? { name } : {}), ...(code ? { code } : {}), ...(message ? { message } : {}) } };
+  const recording = data.recording === undefined ? undefined : parseWebhookRecording(data.recording);
+  if (data.recording !== undefined && !recording) return undefined;
+  return { id: event.id!, type: event.type!, createdAt: new Date(event.createdAt!).toISOString(), data: { playbackId: playbackId!, ...(name ? { name } : {}), ...(code ? { code } : {}), ...(message ? { message } : {}), ...(recording ? { recording } : {}) } };
 }
 
 export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
@@ -71,7 +75,9 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
       if (error instanceof BodyTooLarge) throw httpError(413, `events are limited to ${EVENT_BODY_LIMIT_BYTES} bytes`);
       throw httpError(400, 'expected a JSON event');
     }
-    if (!event) throw httpError(400, `expected an event {id: "evt_…", type: one of ${WEBHOOK_EVENT_TYPES.join(', ')}, createdAt, data: {playbackId, name?, code? (stream.errored only), message?}}`);
+    if (!event) throw httpError(400, `expected an event {id: "evt_…", type: one of ${WEBHOOK_EVENT_TYPES.join(', ')}, createdAt, data: {playbackId, name?, code? (stream.errored only), message?, recording? (stream.recording.ready only: {id, startedAt, endedAt, durationSeconds, bytes})}}`);
+    // A recording's URLs, absolute on this edge (the origin the sidecar reaches it at).
+    if (event.data.recording) event.data.recording.urls = recordingUrls(event.data.playbackId, event.data.recording.id, new URL(c.req.url).origin);
     if (!options.webhooks) return c.json({ recorded: false, deliveries: 0, reason: 'no webhooks configured (WEBHOOK_URLS, WEBHOOK_SECRET)' }, 202);
     return c.json(await options.webhooks.accept(event), 202);
   });

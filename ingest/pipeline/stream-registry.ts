@@ -258,6 +258,11 @@ export class StreamRegistry {
       // reconnect window (restore.ts, continuesStoredBroadcast): after that it is a new broadcast.
       ...(resumed ? {} : { takeOverWithinMs: known.reconnectWindowSeconds != null ? known.reconnectWindowSeconds * 1000 : this.options.settings.reconnectWindowMs }),
       onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
+      // stream.recording.ready: the broadcast's recording is complete and its documents stored.
+      onRecordingReady: (recording) => {
+        log.info({ recording: recording.recordingId, seconds: recording.durationSeconds, bytes: recording.bytes }, 'recording ready');
+        events?.recordingReady?.(subject, { id: recording.recordingId, startedAt: recording.startedAt, endedAt: recording.endedAt!, durationSeconds: recording.durationSeconds, bytes: recording.bytes });
+      },
       renditions: known.renditions,
       outputs: known.outputs,
       playback: known.playback,
