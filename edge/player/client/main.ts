@@ -90,15 +90,15 @@ function runPlayerPage(): void {
         page.streamStateLine.textContent = '';
         return;
       }
-      page.showStreamView(view);
       if (view.kind === 'recording' && shouldPlayRecording(view, { playing: state.playing, ended: video.ended, onRecording: state.onRecording === true })) {
         // Opened after the end (or nothing played): the recording starts by itself; after the
         // live stream played to its end it waits for the viewer's play.
         playRecording(view.recording, !state.playing);
-        return;
       }
+      page.showStreamView(view);
+      if (state.onRecording) return;
       // Once the playhead has run into the end of what is buffered, a player that would wait there forever ends the stream.
-      if (status?.state === 'ended' && !state.onRecording && !video.ended && bufferedAhead(video.buffered, video.currentTime) <= 0.5) engine.finishEndedStream();
+      if (status?.state === 'ended' && !video.ended && bufferedAhead(video.buffered, video.currentTime) <= 0.5) engine.finishEndedStream();
     } catch {
       page.streamStateLine.textContent = '';
     }

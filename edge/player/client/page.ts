@@ -1,7 +1,7 @@
 /** The player page's elements and what every player reports into: state, error box, status line, quality menu. */
 import type { PlayerPageConfig } from './config.ts';
-import { streamBadge, streamViewText, withPageToken, type StreamView, type StreamViewKind } from './stream-view.ts';
-import { isRefusal, NOT_LIVE_YET, PRESS_PLAY, refusalReason, refusalText } from './texts.ts';
+import { streamBadge, streamDisplay, streamViewText, withPageToken, type StreamDisplay, type StreamView } from './stream-view.ts';
+import { isRefusal, NOT_LIVE_YET, PRESS_PLAY, RECORDING_NOT_YET, refusalReason, refusalText } from './texts.ts';
 
 /** One error event of the player, as recorded for tests and for people debugging in the console. */
 export interface RecordedError {
@@ -26,7 +26,7 @@ export interface PlayerState {
   /** The status document's `state`. */
   streamState?: string;
   /** What the page shows of the stream (stream-view.ts). */
-  streamView?: StreamViewKind;
+  streamView?: StreamDisplay;
   /** The page plays the stream's recording (VOD), not its live manifest. */
   onRecording?: boolean;
 }
@@ -71,8 +71,9 @@ export class PlayerPage {
     this.errorBox.textContent = message;
   }
 
+  /** The manifest is not there (404): the live stream not started, or the recording not stored yet; tried again in a while. */
   notLiveYet(): void {
-    this.statusLine.textContent = NOT_LIVE_YET;
+    this.statusLine.textContent = this.state.onRecording ? RECORDING_NOT_YET : NOT_LIVE_YET;
     setTimeout(this.restart, 3000);
   }
 
@@ -102,11 +103,12 @@ export class PlayerPage {
 
   /** The badge and sentence for the stream's state, and the recording's MP4 link once it is complete. */
   showStreamView(view: StreamView): void {
-    this.state.streamView = view.kind;
-    this.badge.textContent = streamBadge(view.kind);
+    const shown = streamDisplay(view, this.state.onRecording === true);
+    this.state.streamView = shown;
+    this.badge.textContent = streamBadge(shown);
     // The badge's colour is its class (the page's style): red live, amber reconnecting, grey ended, blue recording.
-    this.badge.className = `badge ${view.kind}`;
-    this.streamStateLine.textContent = streamViewText(view.kind);
+    this.badge.className = `badge ${shown}`;
+    this.streamStateLine.textContent = streamViewText(shown);
     const recording = view.kind === 'recording' || view.kind === 'recording-pending' ? view.recording : undefined;
     this.download.hidden = recording?.state !== 'ready';
     if (recording?.state === 'ready') this.download.href = withPageToken(recording.mp4, location.search);

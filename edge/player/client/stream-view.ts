@@ -29,6 +29,16 @@ export type StreamView =
 
 export type StreamViewKind = StreamView['kind'];
 
+/**
+ * What the page shows: the view's kind, except a ready recording the page is not playing yet (a
+ * viewer still on the live stream's last seconds, or paused in them): `recording-next`.
+ */
+export type StreamDisplay = StreamViewKind | 'recording-next';
+
+export function streamDisplay(view: StreamView, onRecording: boolean): StreamDisplay {
+  return view.kind === 'recording' && !onRecording ? 'recording-next' : view.kind;
+}
+
 function isRecordingLinks(value: unknown): value is RecordingLinks {
   if (typeof value !== 'object' || value === null) return false;
   const { id, state, hls, dash, mp4 } = value as Record<string, unknown>;
@@ -58,7 +68,7 @@ export function streamViewOf(status: unknown): StreamView | undefined {
 }
 
 /** The short badge beside the title: one word a viewer reads at a glance. */
-export function streamBadge(kind: StreamViewKind): string {
+export function streamBadge(kind: StreamDisplay): string {
   switch (kind) {
     case 'not-live':
       return 'OFFLINE';
@@ -70,6 +80,7 @@ export function streamBadge(kind: StreamViewKind): string {
       return 'RECONNECTING';
     case 'ended':
     case 'recording-pending':
+    case 'recording-next':
       return 'ENDED';
     case 'recording':
       return 'RECORDING';
@@ -77,7 +88,7 @@ export function streamBadge(kind: StreamViewKind): string {
 }
 
 /** The sentence under the video: whether to wait, that it is over, what plays instead. */
-export function streamViewText(kind: StreamViewKind): string {
+export function streamViewText(kind: StreamDisplay): string {
   switch (kind) {
     case 'not-live':
       return 'Not live yet.';
@@ -91,6 +102,8 @@ export function streamViewText(kind: StreamViewKind): string {
       return 'The stream has ended.';
     case 'recording-pending':
       return 'The stream has ended. Its recording will be ready in a moment…';
+    case 'recording-next':
+      return 'The stream has ended. Its recording plays next, from the start.';
     case 'recording':
       return 'The stream has ended. This is its recording, from the start.';
   }

@@ -1,6 +1,7 @@
 /** What the player page says to the viewer: stats line, durations, refusals and failures. Pure. */
 
 export const NOT_LIVE_YET = 'The stream is not live yet; retrying…';
+export const RECORDING_NOT_YET = 'The recording is not available yet; retrying…';
 export const PRESS_PLAY = 'Press play to start.';
 export const NO_MSE = 'This browser cannot play HLS (no Media Source Extensions). Open the playlist in VLC.';
 export const NO_MSE_SHAKA = 'This browser cannot play this stream with Shaka Player (no Media Source Extensions). Open the playlist in VLC.';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shouldPlayRecording, streamBadge, streamViewOf, streamViewText, withPageToken, type StreamView } from '../../../edge/player/client/stream-view.ts';
+import { shouldPlayRecording, streamBadge, streamDisplay, streamViewOf, streamViewText, withPageToken, type StreamView } from '../../../edge/player/client/stream-view.ts';
 
 const recording = (state: string) => ({ id: 'r1', state, hls: '/recordings/colors/r1/index.m3u8', dash: '/recordings/colors/r1/manifest.mpd', mp4: '/recordings/colors/r1.mp4' });
 
@@ -18,6 +18,15 @@ describe('what the player page says of a stream', () => {
     expect(view?.kind).toBe(kind);
     expect(streamBadge(view!.kind)).toBe(badge);
     expect(streamViewText(view!.kind)).toBe(text);
+  });
+
+  it('says ENDED, recording next, while the page is still on the live stream (its last seconds, or paused in them)', () => {
+    const view = streamViewOf({ state: 'ended', recording: recording('ready') })!;
+    expect(streamDisplay(view, false)).toBe('recording-next');
+    expect(streamBadge('recording-next')).toBe('ENDED');
+    expect(streamViewText('recording-next')).toBe('The stream has ended. Its recording plays next, from the start.');
+    expect(streamDisplay(view, true)).toBe('recording');
+    expect(streamDisplay({ kind: 'live' }, false)).toBe('live');
   });
 
   it('keeps the recording links of an ended stream', () => {
