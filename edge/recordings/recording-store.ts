@@ -15,8 +15,10 @@ export class UnreadableRecording extends Error {}
 
 // Recordings listed per stream at most (newest last by id order); far beyond a stream's broadcasts in any retention.
 export const MAX_RECORDINGS_LISTED = 1000;
-// Streams and recordings looked at per expiry sweep: a sweep stays short, the next one goes on.
-const SWEEP_STREAM_LIMIT = 10_000;
+// Streams looked at per expiry sweep: one storage listing (R2 lists at most 1000 keys a call).
+// Not done: paging past the first 1000 streams (in key order); beyond that, a later stream's
+// expired recordings are not served or listed, but stay stored.
+const SWEEP_STREAM_LIMIT = 1000;
 
 export function isExpired(recording: RecordingDocument, now: number): boolean {
   return recording.expiresAt !== undefined && Date.parse(recording.expiresAt) <= now;
