@@ -5,8 +5,8 @@
  * Who may download is who may watch the stream (its status document; a signed stream's token,
  * as for `/live/ID/`). Only objects the recording's document names are read, and its parser
  * checked they are init or media segments of this stream: nothing outside the stream's prefix.
- * No byte ranges (`Accept-Ranges: none`): a fragment's sequence number depends on every fragment
- * before it, so a range would cost reading the whole file up to it.
+ * One byte range per request is served (206; a player seeking in the file, a resumed download):
+ * the file's layout is known from the stored sizes, so a range reads only the segments it covers.
  */
 import { Hono, type Context } from 'hono';
 import { VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
@@ -19,8 +19,9 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
+import { contentRange, decideRange } from '../http/range.ts';
 import { isExpired, readRecording, UnreadableRecording } from '../recordings/recording-store.ts';
-import { privateToViewer } from './playback/responses.ts';
+import { privateToViewer, unsatisfiable } from './playback/responses.ts';
 import { authorizeViewer } from './playback/viewer-access.ts';
 
 export interface RecordingDownloadOptions {
@@ -58,7 +59,7 @@ export function recordingDownloadRoutes(options: RecordingDownloadOptions): Hono
       'content-length': String(mp4.contentLength),
       'content-disposition': `attachment; filename="${playbackId}-${recordingId}.mp4"`,
       'cache-control': IMMUTABLE,
-      'accept-ranges': 'none',
+      'accept-ranges': 'bytes',
       etag: `"${recordingId}-mp4v${MP4_FORMAT_VERSION}-${mp4.contentLength}"`,
     };
     const response = respond(c, mp4, headers, `recording ${recordingId} of stream ${playbackId}`);
@@ -74,6 +75,14 @@ function respond(c: Context, mp4: RecordingMp4, headers: Record<string, string>,
     return new Response(null, { status: 304, headers: { etag: headers.etag!, 'cache-control': headers['cache-control']! } });
   }
   if (c.req.method === 'HEAD') return new Response(null, { headers });
+  // If-Range with another validator: the client's part is of another file, so it gets the whole one.
+  const ifRange = c.req.header('if-range');
+  const range = ifRange === undefined || ifRange === headers.etag ? decideRange(c.req.header('range'), mp4.contentLength) : { kind: 'whole' as const };
+  if (range.kind === 'unsatisfiable') return unsatisfiable(mp4.contentLength);
+  if (range.kind === 'partial') {
+    const partial = { ...headers, 'content-length': String(range.length), 'content-range': contentRange(range.offset, range.length, mp4.contentLength) };
+    return new Response(withKnownLength(logged(mp4.stream(range), label), range.length), { status: 206, headers: partial });
+  }
   return new Response(withKnownLength(logged(mp4.stream(), label), mp4.contentLength), { headers });
 }
 

@@ -77,6 +77,15 @@ describe('recording MP4 download in the Workers runtime', () => {
     expect(new TextDecoder().decode(body.subarray(body.length - 24 - 16 - 8 - 3 * 19 + 4, body.length - 24 - 16 - 8 - 3 * 19 + 8))).toBe('mfra');
   });
 
+  it('serves a byte range (206) with the bytes the whole file has there', async () => {
+    const path = `/recordings/concert/${RECORDING}.mp4`;
+    const file = new Uint8Array(await (await app.request(path)).arrayBuffer());
+    const response = await app.request(path, { headers: { range: 'bytes=700-1999' } });
+    expect(response.status).toBe(206);
+    expect(response.headers.get('content-range')).toBe(`bytes 700-1999/${file.length}`);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(file.subarray(700, 2000));
+  });
+
   it('answers HEAD with the headers only', async () => {
     const response = await app.request(`/recordings/concert/${RECORDING}.mp4`, { method: 'HEAD' });
     expect(response.status).toBe(200);

@@ -136,6 +136,35 @@ describe('downloading a recording as one MP4', () => {
     expect(reads.reads).toBeLessThan(total);
   });
 
+  it('serves one byte range (206) as the whole file has those bytes, 416 beyond its end, the whole file for a stale If-Range', async () => {
+    await seedRecording(store, media, 'film');
+    const path = `/recordings/film/${RECORDING}.mp4`;
+    const whole = await app.request(path);
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    const file = new Uint8Array(await whole.arrayBuffer());
+    const size = file.length;
+    const middle = Math.floor(size / 2);
+    const cases = [
+      { header: 'bytes=0-99', offset: 0, length: 100 },
+      { header: `bytes=${middle}-${middle + 250_000}`, offset: middle, length: 250_001 },
+      { header: 'bytes=-500', offset: size - 500, length: 500 },
+      { header: `bytes=${size - 10}-`, offset: size - 10, length: 10 },
+    ];
+    for (const { header, offset, length } of cases) {
+      const response = await app.request(path, { headers: { range: header, 'if-range': whole.headers.get('etag')! } });
+      expect(response.status, header).toBe(206);
+      expect(response.headers.get('content-range'), header).toBe(`bytes ${offset}-${offset + length - 1}/${size}`);
+      expect(Number(response.headers.get('content-length')), header).toBe(length);
+      expect(new Uint8Array(await response.arrayBuffer()), header).toEqual(file.subarray(offset, offset + length));
+    }
+    const beyond = await app.request(path, { headers: { range: `bytes=${size}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${size}`);
+    const stale = await app.request(path, { headers: { range: 'bytes=0-99', 'if-range': '"another-file"' } });
+    expect(stale.status).toBe(200);
+    expect((await stale.arrayBuffer()).byteLength).toBe(size);
+  });
+
   it('refuses bad ids (400), unknown recordings (404) and one still recording (409), each with its reason', async () => {
     await seedRecording(store, media, 'film');
     await seedRecording(store, media, 'ongoing', { state: 'recording' });

@@ -186,6 +186,31 @@ describe('recording MP4: reading and limits', () => {
     expect(mostAhead).toBeLessThanOrEqual(2);
   });
 
+  it('makes any byte range of the file exactly as the whole file has it, reading only the segments the range covers', async () => {
+    const whole = recordingMp4({ tracks: source.tracks, readSegment: reader(source.store) });
+    const file = await readAll(whole.stream());
+    const length = whole.contentLength;
+    const firstSegment = source.tracks[0]!.segments[0]!;
+    const initLength = file.length - [...source.store.values()].reduce((sum, bytes) => sum + bytes.length, 0) - (48 + 19 * source.tracks[0]!.segments.length);
+    const ranges = [
+      { offset: 0, length: 10 },
+      { offset: 5, length: initLength + 100 },
+      { offset: initLength + 10, length: firstSegment.bytes - 20 },
+      { offset: Math.floor(length / 2), length: 300_000 },
+      { offset: length - 60, length: 60 },
+      { offset: length - 1, length: 1 },
+      { offset: 0, length },
+    ];
+    for (const range of ranges) {
+      let reads = 0;
+      const part = recordingMp4({ tracks: source.tracks, readSegment: (key) => ((reads += 1), reader(source.store)(key)) });
+      expect(await readAll(part.stream(range)), JSON.stringify(range)).toEqual(file.subarray(range.offset, range.offset + range.length));
+      if (range.offset === initLength + 10) expect(reads).toBe(1);
+      if (range.length === 10) expect(reads).toBe(0);
+    }
+    expect(() => whole.stream({ offset: length - 5, length: 6 })).toThrow(RangeError);
+  });
+
   it('orders segments by start time across tracks', () => {
     const order = interleaveSegments([{ segments: [{ durationSeconds: 2 }, { durationSeconds: 2 }] }, { segments: [{ durationSeconds: 1.9 }, { durationSeconds: 2.1 }, { durationSeconds: 1 }] }]);
     expect(order.map((slot) => `${slot.track}:${slot.segment}`)).toEqual(['0:0', '1:0', '1:1', '0:1', '1:2']);
@@ -256,6 +281,14 @@ describe('recording MP4 of a broadcast with a reconnect (two sessions, each with
     const tail = inFile.slice(inFile.length - stored.length);
     expect(tail.map((packet) => packet.hash)).toEqual(stored.map((packet) => packet.hash));
     expect(tail[0]!.dts - stored[0]!.dts).toBeCloseTo(first.videoSeconds * 1000, 0);
+  });
+
+  it('makes a byte range inside the later session as the whole file has it', async () => {
+    const { tracks, store } = joined([second.tracks[0]!.inits[0]!, second.tracks[1]!.inits[0]!]);
+    const mp4 = recordingMp4({ tracks, readSegment: reader(store) });
+    const file = await readAll(mp4.stream());
+    const range = { offset: mp4.contentLength - 200_000, length: 150_000 };
+    expect(await readAll(mp4.stream(range))).toEqual(file.subarray(range.offset, range.offset + range.length));
   });
 
   it('refuses, with the reason, a later session whose codec configuration differs', async () => {
