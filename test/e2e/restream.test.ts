@@ -5,12 +5,13 @@
  * port makes the output retry and go live again by itself, while the stream's own HLS playlist
  * keeps advancing throughout; the target's key is in no log line or API answer. A second output
  * goes over RTMPS (to the sidecar's own RTMPS port, as another stream of it), its certificate
- * verified against the CA file the sidecar is given.
+ * verified against the CA file the sidecar is given. The streams and outputs live in the platform
+ * (management API, sidecar with --stream-registry edge, as `npm start` runs it): the output's state
+ * shows there too, as the sidecar reports it (live, retrying: REASON, live again, idle at the end).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
@@ -41,16 +42,36 @@ describe('restreaming to an RTMP target', () => {
   let platform: Platform | undefined;
   let target: RtmpTarget | undefined;
   let publisher: TestPublisher | undefined;
-  let streamsFile: string;
   let streamKey: string;
   let playbackId: string;
   let relay: { streamKey: string; playbackId: string };
 
   function cli(...args: string[]): string {
-    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--file', streamsFile, '--json', ...args], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'ingest/streams/cli.ts'), '--edge-url', platform!.edgeUrl, '--json', ...args], { encoding: 'utf8', env: { ...process.env, ADMIN_TOKEN } });
     if (result.status !== 0) throw new Error(`streams ${args[0]}: ${result.stderr.replaceAll(TARGET_KEY, '***')}`);
     return result.stdout;
   }
+  const managementApi = async (path: string, body?: unknown) => {
+    const response = await fetch(new URL(`/api/v1/streams${path ? `/${path}` : ''}`, platform!.edgeUrl), {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${text.replaceAll(TARGET_KEY, '***')}`);
+    return JSON.parse(text) as unknown;
+  };
+  const createStream = async (name: string) => {
+    const created = (await managementApi('', { name })) as { stream: { playbackId: string }; streamKey: string };
+    return { streamKey: created.streamKey, playbackId: created.stream.playbackId };
+  };
+  /** The rtmp: output as the management API shows it, when its status is `status` (a prefix). */
+  const platformOutput = async (status: string) => {
+    const { outputs } = (await managementApi('main/outputs')) as { outputs: { url: string; state: string; status: string; reason?: string }[] };
+    const output = outputs.find((candidate) => candidate.url.startsWith('rtmp:'));
+    return output?.status.startsWith(status) ? output : undefined;
+  };
 
   const streamStatus = async (): Promise<StreamView | undefined> => {
     const response = await fetch(new URL('/streams', platform!.apiUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
@@ -63,20 +84,25 @@ describe('restreaming to an RTMP target', () => {
   };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'e2e-restream-'));
-    streamsFile = join(dir, 'streams.json');
-    ({ streamKey, playbackId } = JSON.parse(cli('add', 'main')) as { streamKey: string; playbackId: string });
-    relay = JSON.parse(cli('add', 'relay')) as { streamKey: string; playbackId: string };
+    // The Node edge reads its management API's admin token from its environment.
+    process.env.ADMIN_TOKEN = ADMIN_TOKEN;
+    platform = await startTestPlatform('e2e-restream', { edge: 'node', ingest: false });
+    const dir = platform.dir;
+    ({ streamKey, playbackId } = await createStream('main'));
+    relay = await createStream('relay');
     target = await createRtmpTarget();
     await target.start();
-    cli('outputs', 'add', 'main', target.url, TARGET_KEY);
+    await managementApi('main/outputs', { url: target.url, key: TARGET_KEY });
     const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
     const rtmpsPort = await freePort();
-    cli('outputs', 'add', 'main', `rtmps://127.0.0.1:${rtmpsPort}/live`, relay.streamKey);
-    platform = await startTestPlatform('e2e-restream', {
-      edge: 'node',
-      ingest: { streamsFile, api: true, reconnectWindow: 0, env: { ADMIN_TOKEN }, args: ['--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--restream-ca-file', join(dir, 'cert.pem')] },
+    await managementApi('main/outputs', { url: `rtmps://127.0.0.1:${rtmpsPort}/live`, key: relay.streamKey });
+    await platform.startIngest({
+      open: false,
+      api: true,
+      reconnectWindow: 0,
+      env: { ADMIN_TOKEN },
+      args: ['--stream-registry', 'edge', '--rtmps-port', String(rtmpsPort), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--restream-ca-file', join(dir, 'cert.pem')],
     });
   }, 120_000);
 
@@ -84,12 +110,14 @@ describe('restreaming to an RTMP target', () => {
     await publisher?.stop();
     await platform?.stop();
     await target?.close();
+    delete process.env.ADMIN_TOKEN;
   });
 
-  it('lists the output with its key redacted', () => {
+  it('lists the output with its key redacted, idle before the stream is live', () => {
     const listed = cli('outputs', 'list', 'main');
     expect(listed).toContain(`${target!.url}/***`);
     expect(listed).not.toContain(TARGET_KEY);
+    expect(JSON.parse(listed)).toContainEqual(expect.objectContaining({ url: `${target!.url}/***`, state: 'idle', status: 'idle' }));
   });
 
   it('forwards the stream unchanged, retries while the target is gone and resumes when it is back, the stream\'s HLS advancing throughout', async () => {
@@ -98,6 +126,8 @@ describe('restreaming to an RTMP target', () => {
     const live = await eventually('the output to be live', 30_000, () => outputState('live'));
     expect(live.url).toBe(`${target!.url}/***`);
     const liveAt = Date.now();
+    // The platform hears it from the sidecar within its 2 s look.
+    await eventually('the management API to show the output live', 10_000, () => platformOutput('live'));
 
     // The stream's own media playlist, polled as a player does, through the outage.
     const master = await eventually('the master playlist', 20_000, async () => {
@@ -122,10 +152,14 @@ describe('restreaming to an RTMP target', () => {
     await target!.kill();
     const retrying = await eventually('the output to retry', 20_000, () => outputState('retrying'));
     expect(retrying.reason).toBeTruthy();
+    const retryingInPlatform = await eventually('the management API to show the output retrying', 10_000, () => platformOutput('retrying: '));
+    expect(retryingInPlatform.reason).toBeTruthy();
+    expect(JSON.stringify(retryingInPlatform)).not.toContain(TARGET_KEY);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     await target!.start();
     const back = await eventually('the output to be live again', 40_000, () => outputState('live'));
     const backAt = Date.now();
+    await eventually('the management API to show the output live again', 10_000, () => platformOutput('live'));
     expect(back.reconnects).toBeGreaterThanOrEqual(1);
 
     const source = (await streamStatus())!.renditions.find((rendition) => rendition.kind === 'video')!;
@@ -153,6 +187,8 @@ describe('restreaming to an RTMP target', () => {
 
     // Two recordings: before the target went away, and after it came back.
     await eventually('the recordings to be closed', 20_000, async () => ((await streamStatus()) === undefined ? true : undefined));
+    // The stream ended: its outputs run no more, and the platform says so.
+    await eventually('the management API to show the output idle', 10_000, () => platformOutput('idle'));
     const recordings = target!.recordings();
     expect(recordings.length).toBe(2);
     const [before, after] = await Promise.all(recordings.map(probeRecording));
