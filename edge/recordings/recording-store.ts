@@ -4,7 +4,8 @@
  * at once, and deleted by the next sweep). Every key followed is one the document parser checked
  * is inside the stream's own prefix.
  */
-import { STREAMS_PREFIX } from '../../shared/storage/layout.ts';
+import { STREAMS_PREFIX, streamObjectKey } from '../../shared/storage/layout.ts';
+import { readStreamStatus } from '../storage/stream-status.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isPlaybackId } from '../../shared/playback-id.ts';
 import { isRecordingId, parseRecordingDocument, recordingDocumentKey, recordingsPrefix, type RecordingDocument } from '../../shared/recordings/recording-document.ts';
@@ -79,10 +80,26 @@ export async function deleteRecording(store: ObjectStore, recording: RecordingDo
     }
   }
   for (const key of media) await store.delete(key);
+  await forgetEndedBroadcast(store, recording);
   for (const rendition of recording.renditions) await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-media-playlist', rendition: rendition.name }));
   await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-multivariant' }));
   await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-mpd' }));
   await store.delete(recordingDocumentKey(playbackId, recordingId));
+}
+
+/**
+ * The ended stream's own playlists and MPD list (some of) the deleted recording's media when it
+ * was the stream's latest broadcast (its status names it): they go too, so that `/live/ID/`
+ * answers 404 rather than a playlist of deleted segments. A stream live again names a newer
+ * recording, and keeps its playlists.
+ */
+async function forgetEndedBroadcast(store: ObjectStore, recording: RecordingDocument): Promise<void> {
+  const status = await readStreamStatus(store, recording.playbackId).catch(() => undefined);
+  if (status?.state !== 'ended' || status.recording?.id !== recording.recordingId) return;
+  const { playbackId } = recording;
+  for (const rendition of recording.renditions) await store.delete(streamObjectKey(playbackId, { kind: 'media-playlist', rendition: rendition.name }));
+  await store.delete(streamObjectKey(playbackId, { kind: 'multivariant' }));
+  await store.delete(streamObjectKey(playbackId, { kind: 'mpd' }));
 }
 
 /** Deletes every expired recording of every stream; returns how many. */

@@ -196,6 +196,9 @@ describe('recordings in the management API', () => {
     });
     expect(((await (await api(`/studio/recordings/${ID}`)).json()) as { recording: { bytes: number } }).recording.bytes).toBe(document.bytes);
 
+    // The stream ended with this recording as its latest broadcast: its live playlists list its media.
+    await store.put('streams/colors/status.json', JSON.stringify({ playbackId: 'colors', state: 'ended', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], recording: { id: ID, state: 'ready', hls: `/recordings/colors/${ID}/index.m3u8`, dash: `/recordings/colors/${ID}/manifest.mpd`, mp4: `/recordings/colors/${ID}.mp4` } }), { contentType: 'application/json' });
+    for (const key of ['streams/colors/index.m3u8', 'streams/colors/source/index.m3u8', 'streams/colors/audio/index.m3u8', 'streams/colors/manifest.mpd']) await store.put(key, 'listing', { contentType: 'text/plain' });
     const deleted = await api(`/studio/recordings/${ID}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
     expect((await api(`/studio/recordings/${ID}`)).status).toBe(404);
@@ -203,6 +206,9 @@ describe('recordings in the management API', () => {
     const left = [...store.objects.keys()];
     expect(left.filter((key) => key.includes(`/recordings/${ID}/`))).toEqual([]);
     expect(left).toContain(recordingDocumentKey('colors', 'r00000000aaa'));
+    // ... and so are the ended stream's playlists that listed its media (no playlist of deleted segments).
+    expect(left.filter((key) => /^streams\/colors\/([a-z]+\/)?(index\.m3u8|manifest\.mpd)$/.test(key))).toEqual([]);
+    expect(left).toContain('streams/colors/status.json');
   });
 
   it.each([
@@ -216,6 +222,13 @@ describe('recordings in the management API', () => {
     const response = await api(path, {}, token);
     expect(response.status).toBe(status);
     expect(((await response.json()) as { error: string }).error).toBeTruthy();
+  });
+
+  it('deleting an older recording leaves the stream\'s playlists (they list its latest broadcast)', async () => {
+    await storeRecording(store, { id: 'r00000000aaa' });
+    await store.put('streams/colors/source/index.m3u8', 'listing', { contentType: 'text/plain' });
+    expect((await api('/studio/recordings/r00000000aaa', { method: 'DELETE' })).status).toBe(200);
+    expect(store.objects.has('streams/colors/source/index.m3u8')).toBe(true);
   });
 
   it('a recording in progress is listed as recording and cannot be deleted yet', async () => {
