@@ -25,7 +25,15 @@ import { privateToViewer, unsatisfiable } from './playback/responses.ts';
 import { authorizeViewer } from './playback/viewer-access.ts';
 
 export interface RecordingDownloadOptions {
+  /** Where the stream's status and the recording's document are read (the viewers' cached reads). */
   store: ObjectStore;
+  /**
+   * Where its init and media segments are read (default: `store`). A download reads each once,
+   * so the edge app gives it storage itself, not the edge cache: on Workers a cache lookup and
+   * fill would triple the subrequests per segment (a request's subrequests are limited), and
+   * one download would fill the location's cache with a whole recording.
+   */
+  mediaStore?: ObjectStore;
   playbackSecret?: string;
   now?: () => number;
 }
@@ -37,6 +45,7 @@ const MAX_SESSIONS = 500;
 
 export function recordingDownloadRoutes(options: RecordingDownloadOptions): Hono {
   const deps = { store: options.store, playbackSecret: options.playbackSecret, now: options.now ?? Date.now };
+  const mediaStore = options.mediaStore ?? options.store;
   const routes = new Hono();
 
   // GET serves HEAD too (Hono): a HEAD request gets the headers and reads no segment.
@@ -53,7 +62,7 @@ export function recordingDownloadRoutes(options: RecordingDownloadOptions): Hono
     });
     if (!recording || isExpired(recording, deps.now())) throw httpError(404, 'no such recording (or it expired, or was deleted)');
     if (recording.state !== 'ready') throw httpError(409, 'the recording is not complete yet: its MP4 can be downloaded once its broadcast has ended (after the reconnect window)');
-    const mp4 = await prepare(deps.store, recording);
+    const mp4 = await prepare(mediaStore, recording);
     const headers: Record<string, string> = {
       'content-type': VIDEO_MP4_TYPE,
       'content-length': String(mp4.contentLength),
