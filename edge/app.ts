@@ -77,7 +77,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
   app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
-  app.route('/recordings', recordingDownloadRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
+  app.route('/recordings', recordingDownloadRoutes({ store: viewerStore, mediaStore: new OutageAwareStore(deps.store), playbackSecret: deps.playbackSecret }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
