@@ -40,7 +40,7 @@ interface RenditionParts {
   /** The segment being cut, as its parts name and number it. */
   open?: { session: string; time: number; sequence: number };
   /** The part the last one sent named as next, until it is sent or withdrawn: what the edge hints. */
-  named?: { session: string; file: string };
+  named?: string;
 }
 
 export class PartAnnouncer {
@@ -71,7 +71,7 @@ export class PartAnnouncer {
     // A segment whose first chunk was not announced is not announced at all.
     if (!open || open.session !== session || open.time !== position.segmentStartTime) return;
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
-    state.named = { session, file: next };
+    state.named = next;
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
     this.options.sink.sendPart(
       this.options.playbackId,
@@ -93,13 +93,8 @@ export class PartAnnouncer {
     );
   }
 
-  /** A session's run ended: the parts its renditions' last parts named as next will not come. */
-  endSession(session: string, reason: string): void {
-    for (const [rendition, state] of this.renditions) if (state.named?.session === session) this.withdraw(rendition, state, reason);
-  }
-
-  /** No part named as next so far will come (the publisher left, a new run began). */
-  endAllSessions(reason: string): void {
+  /** No part named as next so far will come (the publisher left, a new run began): the edge is told, once per part. */
+  withdrawHints(reason: string): void {
     for (const [rendition, state] of this.renditions) this.withdraw(rendition, state, reason);
   }
 
@@ -107,7 +102,7 @@ export class PartAnnouncer {
     const named = state.named;
     if (!named) return;
     state.named = undefined;
-    this.options.sink.withdrawPart(this.options.playbackId, rendition, named.file, reason);
+    this.options.sink.withdrawPart(this.options.playbackId, rendition, named, reason);
   }
 
   /** Parts are best effort: failures are counted and reported now and then, not per part. */

@@ -219,7 +219,7 @@ export class StreamOutput {
   beginSession(session: string, wallClockAtMediaZero?: number): void {
     if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
     // An earlier run's parts named as next will not come (its run ended: an encoder restart, a publisher back).
-    this.parts?.endAllSessions('the run that was cutting its segment ended (a new run began)');
+    this.parts?.withdrawHints('the run that was cutting its segment ended (a new run began)');
     this.window.beginSession(session);
     this.sessionCount += 1;
     this.wallClockAtMediaZero.set(session, wallClockAtMediaZero ?? Number.NaN);
@@ -274,7 +274,7 @@ export class StreamOutput {
 
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
   async pause(): Promise<void> {
-    this.parts?.endAllSessions('the publisher left');
+    this.parts?.withdrawHints('the publisher left');
     await this.idle();
     await this.manifests.pause();
   }

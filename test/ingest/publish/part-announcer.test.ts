@@ -75,16 +75,14 @@ describe('part announcer: parts named as next that will not come', () => {
     expect(sink.said).toEqual([`part audio/${name(1, 0)} (next ${name(1, 1)})`, `withdrawn source/${name(1, 0)}: storage is a segment or more behind`]);
   });
 
-  it('withdraws the part named next when its session ends (the publisher left, the encoder restarts), once, and only for that session', () => {
+  it('withdraws every part still named next when a run ends (a new run begins, the publisher leaves), once each', () => {
     const { sink, announcer, chunk } = setUp();
     for (let index = 0; index < 3; index++) chunk('source', 0, index, 0);
     for (let index = 0; index < 6; index++) chunk('audio', 0, index, 0);
     sink.said.length = 0;
-    announcer.endSession(NEXT_SESSION, 'the run ended');
-    expect(sink.said).toEqual([]);
-    announcer.endSession(SESSION, 'the run ended');
+    announcer.withdrawHints('the run ended');
     expect(sink.said.sort()).toEqual([`withdrawn audio/${name(1, 0)}: the run ended`, `withdrawn source/${name(0, 3)}: the run ended`]);
-    announcer.endSession(SESSION, 'the run ended');
+    announcer.withdrawHints('the run ended');
     expect(sink.said).toHaveLength(2);
     // The next session's parts go out as ever.
     chunk('source', 0, 0, 1, NEXT_SESSION);
