@@ -12,41 +12,9 @@ import { mergeInitSegments } from '../../shared/mp4/merge-init.ts';
 import { recordingMp4 } from '../../shared/mp4/recording-mp4.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
 import { remuxFlv } from '../helpers/remux.ts';
+import { damaged, onlyFails } from '../helpers/damaged-bytes.ts';
 
 const RUNS = 400;
-
-function onlyMp4Errors(run: () => unknown): void {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof Mp4BoxError)) throw error;
-  }
-}
-
-/** Real bytes with random damage; `sizeLies` overwrite 32-bit words with sizes that are wrong in telling ways. */
-function mutated(original: Uint8Array) {
-  return fc
-    .record({
-      flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }),
-      sizeLies: fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 7, 8, 9, 16, 0x7fffffff, 0xffffffff)), { maxLength: 3 }),
-      cut: fc.option(fc.nat(), { nil: undefined }),
-      splice: fc.option(fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 64 })), { nil: undefined }),
-    })
-    .map(({ flips, sizeLies, cut, splice }) => {
-      let bytes = new Uint8Array(original);
-      for (const [position, value] of flips) bytes[position % bytes.length] = value;
-      for (const [position, size] of sizeLies) {
-        const at = position % Math.max(1, bytes.length - 4);
-        new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, size);
-      }
-      if (splice) {
-        const at = splice[0] % bytes.length;
-        bytes = Uint8Array.from([...bytes.subarray(0, at), ...splice[1], ...bytes.subarray(at)]);
-      }
-      if (cut !== undefined) bytes = bytes.subarray(0, cut % (bytes.length + 1));
-      return bytes;
-    });
-}
 
 describe('fuzzing the recording MP4 muxer', () => {
   let videoInit: Uint8Array;
@@ -62,13 +30,13 @@ describe('fuzzing the recording MP4 muxer', () => {
   });
 
   it('box reader: random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => onlyMp4Errors(() => readBoxes(bytes, 0, bytes.length))), { numRuns: RUNS });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => onlyFails(Mp4BoxError, () => readBoxes(bytes, 0, bytes.length))), { numRuns: RUNS });
   });
 
   it('merging damaged init segments', () => {
     fc.assert(
-      fc.property(mutated(videoInit), mutated(audioInit), (video, audio) => {
-        onlyMp4Errors(() => {
+      fc.property(damaged(videoInit, { sizeLies: true }), damaged(audioInit, { sizeLies: true }), (video, audio) => {
+        onlyFails(Mp4BoxError, () => {
           const merged = mergeInitSegments([video, audio], { durationSeconds: 2 });
           expect(merged.tracks.map((track) => track.trackId)).toEqual([1, 2]);
         });
@@ -79,9 +47,9 @@ describe('fuzzing the recording MP4 muxer', () => {
 
   it('rewriting damaged media segments', () => {
     fc.assert(
-      fc.property(mutated(segment), (bytes) => {
+      fc.property(damaged(segment, { sizeLies: true }), (bytes) => {
         const length = bytes.length;
-        onlyMp4Errors(() => rewriteSegmentInPlace(bytes, { sourceTrackId: 1, trackId: 2, firstSequenceNumber: 5, fileOffset: 1000 }));
+        onlyFails(Mp4BoxError, () => rewriteSegmentInPlace(bytes, { sourceTrackId: 1, trackId: 2, firstSequenceNumber: 5, fileOffset: 1000 }));
         expect(bytes.length).toBe(length);
       }),
       { numRuns: RUNS },
@@ -90,7 +58,7 @@ describe('fuzzing the recording MP4 muxer', () => {
 
   it('the whole file from a damaged segment whose stored size matches: an Mp4BoxError or a file of the announced length', async () => {
     await fc.assert(
-      fc.asyncProperty(mutated(segment), async (bytes) => {
+      fc.asyncProperty(damaged(segment, { sizeLies: true }), async (bytes) => {
         const tracks = [{ inits: [videoInit], segments: [] }, { inits: [audioInit], segments: [{ key: 'k', durationSeconds: 1, bytes: bytes.length }] }];
         const mp4 = recordingMp4({ tracks, readSegment: async () => bytes.slice() });
         try {
@@ -99,6 +67,28 @@ describe('fuzzing the recording MP4 muxer', () => {
         } catch (error) {
           if (!(error instanceof Mp4BoxError)) throw error;
         }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("any byte range of a real file is the whole file's bytes there", async () => {
+    const remuxed = remuxFlv(await makeFlv({ seconds: 4, gopFrames: 30 }));
+    const store = new Map<string, Uint8Array>();
+    const tracks = [remuxed.video!, remuxed.audio!].map((track, index) => ({
+      inits: [track.init],
+      segments: track.segments.map((stored, at) => {
+        store.set(`${index}/${at}`, stored.bytes);
+        return { key: `${index}/${at}`, durationSeconds: stored.duration / stored.track.timescale, bytes: stored.bytes.length };
+      }),
+    }));
+    const mp4 = recordingMp4({ tracks, readSegment: async (key) => store.get(key)!.slice() });
+    const file = new Uint8Array(await new Response(mp4.stream()).arrayBuffer());
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: file.length - 1 }), fc.nat({ max: file.length }), async (offset, wanted) => {
+        const length = Math.min(wanted, file.length - offset);
+        const part = new Uint8Array(await new Response(mp4.stream({ offset, length })).arrayBuffer());
+        expect(part).toEqual(file.subarray(offset, offset + length));
       }),
       { numRuns: 100 },
     );
