@@ -27,6 +27,8 @@ export interface LookupStream {
   enabled: boolean;
   reconnectWindowSeconds: number | null;
   retention: 'window' | 'all' | null;
+  /** Whether it records (README: Recordings); null: when its retention is `all`; absent: an edge from before recordings. */
+  recording?: boolean | null;
   /** Where the stream is restreamed to, with the targets' keys (the sidecar sends them); absent: nowhere. */
   outputs?: RestreamTarget[];
 }

@@ -74,7 +74,12 @@ function enabledOf(value: unknown): boolean {
   return value;
 }
 
-const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled', 'webhookUrls'] as const;
+function recordingOf(value: unknown): boolean | null {
+  if (value !== null && typeof value !== 'boolean') throw new InputError('recording must be true, false or null (when its retention is "all")');
+  return value;
+}
+
+const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled', 'webhookUrls', 'recording'] as const;
 
 function settingsOf(body: Record<string, unknown>): StreamSettings {
   const settings: StreamSettings = {};
@@ -83,6 +88,7 @@ function settingsOf(body: Record<string, unknown>): StreamSettings {
   if (body.retention !== undefined) settings.retention = retentionOf(body.retention);
   if (body.enabled !== undefined) settings.enabled = enabledOf(body.enabled);
   if (body.webhookUrls !== undefined) settings.webhookUrls = webhookUrlsOf(body.webhookUrls);
+  if (body.recording !== undefined) settings.recording = recordingOf(body.recording);
   return settings;
 }
 

@@ -27,6 +27,8 @@ export interface StreamRecord {
   updatedAt: string;
   /** The stream's own webhook endpoints; null or absent: the platform's (WEBHOOK_URLS). */
   webhookUrls?: string[] | null;
+  /** Whether the stream records its broadcasts (README: Recordings); null or absent: when its retention is `all`. */
+  recording?: boolean | null;
 }
 
 /** What an update may change (each field optional: a partial update). */
@@ -36,6 +38,7 @@ export interface StreamSettings {
   retention?: StreamRetention | null;
   enabled?: boolean;
   webhookUrls?: string[] | null;
+  recording?: boolean | null;
 }
 
 export interface StreamRegistry {
@@ -61,7 +64,7 @@ export interface SqlClient {
   run(sql: string, params: readonly SqlValue[]): Promise<number>;
 }
 
-const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at, webhook_urls';
+const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at, webhook_urls, recording';
 
 const UPDATE_COLUMNS: Record<keyof StreamSettings, string> = {
   playback: 'playback',
@@ -69,6 +72,7 @@ const UPDATE_COLUMNS: Record<keyof StreamSettings, string> = {
   retention: 'retention',
   enabled: 'enabled',
   webhookUrls: 'webhook_urls',
+  recording: 'recording',
 };
 
 function recordOf(row: Record<string, unknown>): StreamRecord {
@@ -84,6 +88,8 @@ function recordOf(row: Record<string, unknown>): StreamRecord {
     keyRotatedAt: String(row.key_rotated_at),
     updatedAt: String(row.updated_at),
     webhookUrls: typeof row.webhook_urls === 'string' ? (JSON.parse(row.webhook_urls) as string[]) : null,
+    // Absent (not null) when unset: records from before the column read as they did.
+    ...(row.recording === null || row.recording === undefined ? {} : { recording: Number(row.recording) === 1 }),
   };
 }
 
@@ -104,8 +110,8 @@ export class SqlStreamRegistry implements StreamRegistry {
   async create(stream: StreamRecord): Promise<boolean> {
     // DO NOTHING on any unique column: a taken name, playback id or key is a refusal, not an error.
     const changed = await this.sql.run(
-      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt, sqlValue(stream.webhookUrls)],
+      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt, sqlValue(stream.webhookUrls), sqlValue(stream.recording)],
     );
     return changed === 1;
   }

@@ -43,6 +43,7 @@ export function streamView(stream: StreamRecord) {
     keyRotatedAt: stream.keyRotatedAt,
     updatedAt: stream.updatedAt,
     webhookUrls: stream.webhookUrls ?? null,
+    recording: stream.recording ?? null,
   };
 }
 
@@ -114,6 +115,7 @@ export function managementApiRoutes(options: ManagementApiOptions): Hono {
       retention: settings.retention ?? null,
       enabled: settings.enabled ?? true,
       webhookUrls: settings.webhookUrls ?? null,
+      recording: settings.recording ?? null,
       createdAt: at,
       keyRotatedAt: at,
       updatedAt: at,

@@ -4,6 +4,7 @@
  * the output taking up what storage already holds of the stream.
  */
 import { StreamOutput } from '../publish/stream-output.ts';
+import { recordsBroadcasts } from '../recordings/recording-decision.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { StreamPipelineOptions } from './pipeline-types.ts';
 
@@ -25,7 +26,7 @@ export function setUpStreamOutput(options: StreamPipelineOptions, renditions: re
     limits: options.uploadLimits,
     takeOverWithinMs: options.takeOverWithinMs,
     // A stream records when it says so, else when it keeps everything (retention `all`).
-    recording: (options.recording ?? options.retention === 'all') ? { keepDays: options.recordingDays ?? 0, onReady: options.onRecordingReady } : undefined,
+    recording: recordsBroadcasts(options.recording, options.retention) ? { keepDays: options.recordingDays ?? 0, onReady: options.onRecordingReady } : undefined,
   });
   void output.restoreFromStorage().then((takenOver) => {
     if (takenOver) log.warn('took the stream over from platform state: its stored live playlists continue after a discontinuity (their sidecar stopped without ending them)');

@@ -16,6 +16,8 @@ export type AccessDecision =
       /** The platform registry's settings of the stream; absent or null: the sidecar's own flags. */
       reconnectWindowSeconds?: number | null;
       retention?: 'window' | 'all' | null;
+      /** Whether the stream records (README: Recordings); absent or null: when its retention is `all`. */
+      recording?: boolean | null;
       /** Where the stream is restreamed to (ingest/restream/); absent: nowhere. */
       outputs?: readonly RestreamTarget[];
     }
