@@ -43,7 +43,11 @@ export class RecordingNotMuxable extends Error {
 export interface RecordingMp4Options {
   /** Video first: the first track's segments make the seek index. */
   tracks: readonly Mp4TrackInput[];
-  /** Reads one stored segment; called once per segment, in file order, as the reader pulls (a later session's first segment may be read once more to place it). */
+  /**
+   * Reads one stored segment; called once per segment, in file order, as the reader pulls. A
+   * session's first segment may be read once more when a byte range starts after it: its first
+   * decode time places a later session and times the index.
+   */
   readSegment(key: string): Promise<Uint8Array>;
   /** Announced in the init segment (mehd); the longest track's summed durations when unset. */
   durationSeconds?: number;
