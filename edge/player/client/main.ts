@@ -9,7 +9,7 @@ import { NO_ENGINE, type PlaybackEngine, type PlaybackSource } from './engine.ts
 import './globals.ts';
 import { startHls } from './hls-engine.ts';
 import { PlayerPage } from './page.ts';
-import { bufferedAhead, watchedStep } from './playhead.ts';
+import { bufferedAhead, playedOut, watchedStep } from './playhead.ts';
 import { startShaka } from './shaka-engine.ts';
 import { shouldPlayRecording, streamViewOf, withPageToken, type RecordingLinks } from './stream-view.ts';
 import { statsText, watchedText } from './texts.ts';
@@ -80,6 +80,7 @@ function runPlayerPage(): void {
 
   // The stream's own status: tells a viewer whether to wait (reconnecting) or that it is over, and
   // when its recording is ready to play instead.
+  let playheadAtLastLook = NaN;
   async function refreshStreamState(): Promise<void> {
     try {
       const response = await fetch(config.statusUrl, { cache: 'no-store' });
@@ -90,7 +91,9 @@ function runPlayerPage(): void {
         page.streamStateLine.textContent = '';
         return;
       }
-      if (view.kind === 'recording' && shouldPlayRecording(view, { playing: state.playing, ended: video.ended, onRecording: state.onRecording === true })) {
+      const ended = playedOut(video, bufferedAhead(video.buffered, video.currentTime), playheadAtLastLook);
+      playheadAtLastLook = video.currentTime;
+      if (view.kind === 'recording' && shouldPlayRecording(view, { playing: state.playing, ended, onRecording: state.onRecording === true })) {
         // Opened after the end (or nothing played): the recording starts by itself; after the
         // live stream played to its end it waits for the viewer's play.
         playRecording(view.recording, !state.playing);

@@ -23,3 +23,14 @@ export function bufferedAhead(buffered: Ranges, currentTime: number): number {
 export function watchedStep(step: number, playing: { paused: boolean; seeking: boolean }): number {
   return !playing.paused && !playing.seeking && step > 0 && step < 2 ? step : 0;
 }
+
+/**
+ * Whether an ended live stream has played out here: the video says it ended, or it is stuck at
+ * the end of what is buffered, not paused, with the playhead where it was at the previous look
+ * (seconds ago). An abruptly cut stream can end with one track longer than the other: the media
+ * source's duration is then past the last video frame and the video waits there forever instead
+ * of ending.
+ */
+export function playedOut(video: { ended: boolean; paused: boolean; currentTime: number }, ahead: number, previousTime: number): boolean {
+  return video.ended || (!video.paused && ahead <= 0.5 && video.currentTime === previousTime);
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { playedOut } from '../../../edge/player/client/playhead.ts';
 import { shouldPlayRecording, streamBadge, streamDisplay, streamViewOf, streamViewText, withPageToken, type StreamView } from '../../../edge/player/client/stream-view.ts';
 
 const recording = (state: string) => ({ id: 'r1', state, hls: '/recordings/colors/r1/index.m3u8', dash: '/recordings/colors/r1/manifest.mpd', mp4: '/recordings/colors/r1.mp4' });
@@ -57,5 +58,18 @@ describe('when the page leaves the live stream for its recording', () => {
     { name: 'a live stream', view: { kind: 'live' } as StreamView, playback: { playing: false, ended: false, onRecording: false }, expected: false },
   ])('$name: $expected', ({ view, playback, expected }) => {
     expect(shouldPlayRecording(view, playback)).toBe(expected);
+  });
+});
+
+describe('when an ended live stream has played out on the page', () => {
+  it.each([
+    { name: 'the video ended', video: { ended: true, paused: true, currentTime: 30 }, ahead: 0, previous: 12, expected: true },
+    { name: 'stuck at the end of the buffer (one track longer than the other)', video: { ended: false, paused: false, currentTime: 22.433 }, ahead: 0, previous: 22.433, expected: true },
+    { name: 'still playing its last seconds', video: { ended: false, paused: false, currentTime: 21 }, ahead: 1.4, previous: 18, expected: false },
+    { name: 'waiting at the end, but moved since the last look', video: { ended: false, paused: false, currentTime: 22.433 }, ahead: 0, previous: 20, expected: false },
+    { name: 'paused by the viewer', video: { ended: false, paused: true, currentTime: 22.433 }, ahead: 0, previous: 22.433, expected: false },
+    { name: 'never looked before', video: { ended: false, paused: false, currentTime: 0 }, ahead: 0, previous: NaN, expected: false },
+  ])('$name: $expected', ({ video, ahead, previous, expected }) => {
+    expect(playedOut(video, ahead, previous)).toBe(expected);
   });
 });
