@@ -53,9 +53,9 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     const uris = [...manifest.segments.flatMap((segment) => [isGap(segment) ? undefined : segment.uri, segment.map?.uri]), ...parts].filter((uri): uri is string => Boolean(uri));
     const objectUrls = uris.map((uri) => new URL(uri, url).href);
     listedNow.set(url, new Set(objectUrls));
-    for (const objectUrl of objectUrls) {
-      if (!verified.has(objectUrl)) await verify(url, objectUrl);
-    }
+    // All at once: a version that lists many new objects (a backlog drained after an outage)
+    // must not hold the next look at the playlist back by one request per object.
+    await Promise.all(objectUrls.filter((objectUrl) => !verified.has(objectUrl)).map((objectUrl) => verify(url, objectUrl)));
   }
 
   const recheckUnsettled = async () => {
@@ -65,10 +65,13 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     await Promise.all([...unsettled].map(([objectUrl, playlistUrl]) => verify(playlistUrl, objectUrl)));
   };
 
+  const round = async () => {
+    await Promise.all(urls.map(check));
+    await recheckUnsettled();
+  };
   const loop = (async () => {
     while (running) {
-      await Promise.all(urls.map(check));
-      await recheckUnsettled();
+      await round();
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
@@ -79,7 +82,8 @@ export function watchPlaylists(urls: string[], intervalMs = 400): PlaylistChecke
     stop: async () => {
       running = false;
       await loop;
-      await recheckUnsettled();
+      // One more look: the newest version (an ended playlist the caller just waited for) is seen and checked too.
+      await round();
       for (const [objectUrl, playlistUrl] of unsettled) missing.push(`${playlistUrl} -> ${objectUrl}: never served (no answer or a 5xx until the end)`);
       unsettled.clear();
     },
