@@ -45,7 +45,7 @@ export function addRecordingCommands(program: Command, client: () => PlatformCli
       }
       const { recordings } = await platform.call<{ recordings: RecordingView[] }>('GET', path);
       if (json()) console.log(JSON.stringify(recordings, null, 2));
-      else if (recordings.length === 0) console.log(`Stream "${name}" has no recordings (a stream records when its retention is "all"; see README, Recordings).`);
+      else if (recordings.length === 0) console.log(`Stream "${name}" has no recordings (a stream records when its recording setting says so, or its retention is "all"; see README, Recordings).`);
       else for (const recording of recordings) console.log(describeRecording(recording));
     });
 }
