@@ -26,8 +26,8 @@ import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';
 import { readStoredStream, takeUpStoredStream } from './restore.ts';
 import { RetentionSweeper, type Retention } from './retention.ts';
-import { StreamRecorder } from '../recordings/stream-recorder.ts';
-import type { RecordingDocument } from '../../shared/recordings/recording-document.ts';
+import { StreamRecorder, type RecordingOptions } from '../recordings/stream-recorder.ts';
+import { resumeRecording } from '../recordings/recording-resume.ts';
 
 export interface StreamOutputOptions {
   playbackId: string;
@@ -67,13 +67,6 @@ export interface StreamOutputOptions {
    * and its media kept from window retention's deletions. Unset: not recorded.
    */
   recording?: RecordingOptions;
-}
-
-export interface RecordingOptions {
-  /** Days a recording is kept once ready; 0: until deleted. */
-  keepDays: number;
-  /** The recording is complete: its documents are stored. */
-  onReady?: (recording: RecordingDocument) => void;
 }
 
 export interface LowLatencyOptions {
@@ -197,7 +190,11 @@ export class StreamOutput {
     const restoring = (async () => {
       const policy = this.options.takeOverWithinMs === undefined ? undefined : { reconnectWindowMs: this.options.takeOverWithinMs, now: this.options.now() };
       const stored = await readStoredStream(this.options.store, this.options.playbackId, [...this.renditions.keys()], policy);
-      if (takeUpStoredStream(stored, this.window, this.renditions, this.wallClockAtMediaZero)) this.manifests.announcedBeforeRestart = true;
+      if (takeUpStoredStream(stored, this.window, this.renditions, this.wallClockAtMediaZero)) {
+        this.manifests.announcedBeforeRestart = true;
+        // The broadcast goes on: so does its recording, under the same id.
+        if (this.recorder) await resumeRecording(this.recorder, this.options.store, this.options.playbackId, stored);
+      }
       return stored.takenOver === true;
     })()
       .catch((error: unknown) => {

@@ -17,6 +17,7 @@ import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { RenditionSummary } from '../publish/stream-manifests.ts';
 import type { BackoffOptions } from '../upload/backoff.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
+import type { ResumedRecording } from './recording-resume.ts';
 import { buildRecordingDocument, buildRecordingMediaPlaylist, buildRecordingMpd, buildRecordingMultivariant, type RecordedRendition, type RecordedSegment } from './recording-manifests.ts';
 
 export interface StreamRecorderOptions {
@@ -31,6 +32,14 @@ export interface StreamRecorderOptions {
   /** Days a recording is kept once it is ready (its document's expiresAt); unset or 0: until deleted. */
   keepDays?: number;
   /** The recording is complete and its documents are stored. */
+  onReady?: (recording: RecordingDocument) => void;
+}
+
+/** A stream output that records (StreamOutputOptions.recording). */
+export interface RecordingOptions {
+  /** Days a recording is kept once ready; 0: until deleted. */
+  keepDays: number;
+  /** The recording is complete: its documents are stored. */
   onReady?: (recording: RecordingDocument) => void;
 }
 
@@ -53,19 +62,46 @@ interface RenditionRecord {
 
 export class StreamRecorder {
   private readonly options: StreamRecorderOptions;
-  readonly recordingId: string;
-  readonly startedAt: number;
+  private id: string;
+  private started: number;
   private readonly records = new Map<string, RenditionRecord>();
-  private readonly document: LatestWriter;
+  private document: LatestWriter;
   private checkpointAt = 0;
   private stateValue: RecordingState = 'recording';
 
   constructor(options: StreamRecorderOptions) {
     this.options = options;
-    this.startedAt = options.now();
-    this.recordingId = newRecordingId(this.startedAt);
+    this.started = options.now();
+    this.id = newRecordingId(this.started);
     for (const summary of options.renditions) this.records.set(summary.rendition.name, { summary, tracks: new Map(), initBytes: new Map(), segments: [] });
     this.document = this.writer({ kind: 'recording-document' }, JSON_TYPE);
+  }
+
+  get recordingId(): string {
+    return this.id;
+  }
+
+  get startedAt(): number {
+    return this.started;
+  }
+
+  /**
+   * Continues a recording a crashed sidecar left (recording-resume.ts): its id, start and
+   * segments, before anything this sidecar lists. False (nothing changed) once this one has media.
+   */
+  resume(resumed: ResumedRecording): boolean {
+    if (this.hasMedia) return false;
+    this.id = resumed.recordingId;
+    this.started = resumed.startedAt;
+    this.document = this.writer({ kind: 'recording-document' }, JSON_TYPE);
+    for (const [name, { segments, initBytes, tracks }] of resumed.renditions) {
+      const record = this.records.get(name);
+      if (!record) continue;
+      record.segments.push(...segments);
+      for (const [session, bytes] of initBytes) record.initBytes.set(session, bytes);
+      for (const [session, track] of tracks) if (!record.tracks.has(session)) record.tracks.set(session, track);
+    }
+    return true;
   }
 
   get state(): RecordingState {
@@ -80,7 +116,7 @@ export class StreamRecorder {
   /** For the stream's status document: the recording's id, state and URLs (root-relative). */
   statusRecording(): StatusRecording | undefined {
     if (!this.hasMedia) return undefined;
-    return { id: this.recordingId, state: this.stateValue, ...recordingUrls(this.options.playbackId, this.recordingId) };
+    return { id: this.id, state: this.stateValue, ...recordingUrls(this.options.playbackId, this.id) };
   }
 
   /** A session's init segment is stored. */
@@ -132,7 +168,7 @@ export class StreamRecorder {
   }
 
   private build(state: RecordingState, endedAt: number | undefined, expiresAt?: number): RecordingDocument {
-    return buildRecordingDocument({ playbackId: this.options.playbackId, recordingId: this.recordingId, state, startedAt: this.startedAt, endedAt, expiresAt }, this.recorded());
+    return buildRecordingDocument({ playbackId: this.options.playbackId, recordingId: this.id, state, startedAt: this.started, endedAt, expiresAt }, this.recorded());
   }
 
   private recorded(): RecordedRendition[] {
@@ -146,6 +182,6 @@ export class StreamRecorder {
   }
 
   private writer(ref: RecordingObjectRef, contentType: string): LatestWriter {
-    return new LatestWriter(this.options.store, recordingObjectKey(this.options.playbackId, this.recordingId, ref), contentType, this.options.backoff);
+    return new LatestWriter(this.options.store, recordingObjectKey(this.options.playbackId, this.id, ref), contentType, this.options.backoff);
   }
 }

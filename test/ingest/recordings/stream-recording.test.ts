@@ -132,4 +132,47 @@ describe('a recorded broadcast', () => {
     expect(status.ok && status.status.state).toBe('ended');
     expect(status.ok && status.status.recording).toEqual({ id, state: 'ready', hls: `/recordings/colors/${id}/index.m3u8`, dash: `/recordings/colors/${id}/manifest.mpd`, mp4: `/recordings/colors/${id}.mp4` });
   });
+
+  it('a sidecar that crashed mid-broadcast: the one taking it up goes on with the same recording, none of its segments lost', async () => {
+    const store = new RecordingStore();
+    let clock = START;
+    const ready: RecordingDocument[] = [];
+    const output = (onReady?: (recording: RecordingDocument) => void) =>
+      new StreamOutput({ playbackId: 'colors', renditions: PASSTHROUGH_ONLY, store, targetSegmentDuration: 2, windowSegments: 3, now: () => clock, retention: 'window', recording: { keepDays: 0, onReady }, onError: (error) => { throw error; } });
+    const publish = async (target: StreamOutput, session: string) => {
+      target.beginSession(session);
+      target.noteChunkReceived(session, 0.333);
+      target.publishInit(session, 'source', video.init, video.track);
+      target.publishInit(session, 'audio', audio.init, audio.track);
+      for (let i = 0; i < 4; i++) {
+        clock += 2000;
+        target.publishSegment(session, 'source', video.segments[i]!);
+        target.publishSegment(session, 'audio', audio.segments[i]!);
+        await target.idle();
+      }
+    };
+    // The first sidecar lists four segments (its document was last written after the first) and dies.
+    await publish(output(), 'sessiona1');
+    const before = documentOf(store)!;
+    expect(before.state).toBe('recording');
+    expect(before.renditions[0]!.segments.length).toBeLessThan(4);
+
+    // Another sidecar takes the broadcast up (its journal said the stream was open) and the publisher comes back.
+    clock += 5000;
+    const second = output((recording) => ready.push(recording));
+    await second.restoreFromStorage();
+    await publish(second, 'sessionb2');
+    await second.end();
+
+    const recording = documentOf(store)!;
+    expect(recording.recordingId).toBe(before.recordingId);
+    expect(ready.map((document) => document.recordingId)).toEqual([before.recordingId]);
+    expect(recording.state).toBe('ready');
+    for (const rendition of recording.renditions) {
+      expect(rendition.segments.map((segment) => segment.key.split('/').at(-1)!.split('-')[0])).toEqual([...Array(4).fill('sessiona1'), ...Array(4).fill('sessionb2')]);
+    }
+    const playlist = parseM3u8(store.text(recordingObjectKey('colors', recording.recordingId, { kind: 'recording-media-playlist', rendition: 'source' }))!);
+    expect(playlist.segments).toHaveLength(8);
+    expect(store.deletes).toEqual([]);
+  });
 });
