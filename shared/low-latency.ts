@@ -58,12 +58,3 @@ export function parsePartAnnouncement(header: (name: string) => string | undefin
   if (!DECIMAL.test(partTarget) || !(Number(partTarget) >= 0.05 && Number(partTarget) <= 5)) return { ok: false, reason: `${HEADER.partTarget} must be seconds from 0.05 to 5` };
   return { ok: true, part: { msn: Number(msn), duration: Number(duration), independent: independent === '1', next, partTarget: Number(partTarget) } };
 }
-
-/**
- * The `-frag_duration` that keeps every chunk within the part target. ffmpeg closes a fragment
- * at the first sample at or past this duration, so a chunk can outlast it by one frame; 40 ms
- * covers 25 fps video and AAC at 44.1/48 kHz (21-23 ms frames).
- */
-export function fragmentDurationFor(partTarget: number): number {
-  return Math.max(0.05, partTarget - 0.04);
-}

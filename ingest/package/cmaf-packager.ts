@@ -6,15 +6,18 @@
  *   duration is known only when the frame after it arrives, so each frame waits for the next;
  *   the decision to close is taken when that next frame arrives, with the previous frame's
  *   duration as its estimate (one frame of latency, ~33 ms at 30 fps).
- * - A segment closes on the keyframe that starts the next one, the moment it arrives, on the
- *   grid CmafSegmenter uses: the first keyframe at or past each multiple of the target duration
- *   from the track's first sample (with the same tolerance). Every frame of an audio track is a
- *   sync sample, so audio is cut on the same grid, and media sequence numbers stay aligned.
+ * - A segment closes on the keyframe that starts the next one, the moment it arrives: the first
+ *   keyframe presented at or past each multiple of the target duration from the grid's origin
+ *   (the run's media time zero when given, else the track's first keyframe), with a little
+ *   tolerance. Presentation time, not decode time: an encoded rung (no B-frames) and the source
+ *   it was made from (B-frames) show the same keyframe at the same instant, and so cut alike.
+ *   Every frame of an audio track is a sync sample, so audio is cut on the same grid, and media
+ *   sequence numbers stay aligned.
  * - So when a part closes it is known what comes next: the next part of the same segment, or
  *   the first part of the next segment starting where this part ends (`reachesBoundary`).
  *
- * The events are CmafSegmenter's, so whatever consumed an ffmpeg-fed segmenter (the stream's
- * publisher) consumes this as it is.
+ * Its events (cmaf-segmenter.ts's types) go to the stream's output, whoever made the frames: the
+ * source remuxed in-process, or a rung ffmpeg encoded and wrote back as FLV.
  */
 import { segmentOfChunks, type CmafSegmenterEvents, type CmafChunk } from './cmaf-segmenter.ts';
 import { writeFragment, type FragmentSample } from './cmaf-fragment-writer.ts';
@@ -37,9 +40,14 @@ export interface CmafPackagerOptions {
   partTarget: number;
   /** Seconds a segment may last before it is cut even without a keyframe (default: no limit). */
   maxSegmentDuration?: number;
+  /**
+   * Media time, seconds, the segment grid counts from: every track of a run given the same origin
+   * is cut on the same lines. Unset: the track's first keyframe.
+   */
+  gridOrigin?: number;
 }
 
-// As CmafSegmenter: a keyframe a little before the grid line still starts the next segment.
+// A keyframe a little before the grid line (millisecond FLV timestamps, rounding) still starts the next segment.
 const BOUNDARY_TOLERANCE_SECONDS = 0.05;
 // FLV times are whole milliseconds: a frame may last a millisecond longer than the one before.
 const PART_JITTER_SECONDS = 0.001;
@@ -94,7 +102,7 @@ export class CmafTrackPackager {
         return;
       }
       this.waitingForKeyframe = false;
-      this.startSegmentAt(sample.decodeTime);
+      this.startSegmentAt(sample);
       this.pending = sample;
       return;
     }
@@ -103,10 +111,10 @@ export class CmafTrackPackager {
     const estimate = this.lastDuration ?? 0;
     const segmentStart = this.chunks[0]?.startTime ?? part.startTime;
     const boundary = this.nextBoundary! - BOUNDARY_TOLERANCE_SECONDS * timescale;
-    if (sample.keyframe && sample.decodeTime >= boundary) {
+    if (sample.keyframe && presentationTime(sample) >= boundary) {
       this.closePart(true);
       this.closeSegment();
-      this.startSegmentAt(sample.decodeTime);
+      this.startSegmentAt(sample);
     } else if (this.options.maxSegmentDuration !== undefined && sample.decodeTime + estimate - segmentStart > this.options.maxSegmentDuration * timescale) {
       this.closePart(true);
       this.closeSegment();
@@ -140,13 +148,17 @@ export class CmafTrackPackager {
     part.duration += duration;
   }
 
-  private startSegmentAt(time: number): void {
-    const step = this.options.targetSegmentDuration * this.track.timescale;
-    const tolerance = BOUNDARY_TOLERANCE_SECONDS * this.track.timescale;
-    this.nextBoundary ??= time + step;
+  /** A segment starts with this keyframe: the next grid line is the first one past its presentation. */
+  private startSegmentAt(keyframe: PackagerSample): void {
+    const timescale = this.track.timescale;
+    const step = this.options.targetSegmentDuration * timescale;
+    const tolerance = BOUNDARY_TOLERANCE_SECONDS * timescale;
+    const time = presentationTime(keyframe);
+    const origin = this.options.gridOrigin;
+    this.nextBoundary ??= (origin === undefined ? time : Math.round(origin * timescale)) + step;
     // Past every grid line the previous segment covered (a long GOP covers several).
     while (this.nextBoundary - tolerance <= time) this.nextBoundary += step;
-    this.part = { startTime: time, duration: 0, samples: [] };
+    this.part = { startTime: keyframe.decodeTime, duration: 0, samples: [] };
   }
 
   /** `nextStartsSegment`: the part after this one is the first of a new segment. */
@@ -175,4 +187,9 @@ export class CmafTrackPackager {
     this.chunks = [];
     this.events.onSegment(segmentOfChunks(this.segmentIndex++, this.track, chunks));
   }
+}
+
+/** When a sample is shown, track timescale. */
+function presentationTime(sample: PackagerSample): number {
+  return sample.decodeTime + sample.compositionOffset;
 }

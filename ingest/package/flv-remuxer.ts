@@ -6,8 +6,8 @@
  * ffmpeg).
  */
 import { UnsupportedSourceError, type AacConfig } from '../media/aac-config.ts';
-import { FlvFrameReader, type AvcConfig } from '../media/flv-frames.ts';
-import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, FlvTagReader } from '../media/flv-tag-reader.ts';
+import { AS_STAMPED, FlvFrameReader, type AvcConfig } from '../media/flv-frames.ts';
+import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, FlvTagReader, type FlvTag } from '../media/flv-tag-reader.ts';
 import type { CmafSegmenterEvents } from './cmaf-segmenter.ts';
 import { CmafTrackPackager } from './cmaf-packager.ts';
 import { AacClock, VIDEO_TIMESCALE, videoSample } from './frame-timing.ts';
@@ -27,6 +27,14 @@ export interface FlvRemuxerOptions {
   partTarget: number;
   /** Seconds a video segment may run without a keyframe before it is cut (see CmafTrackPackager). */
   maxVideoSegmentDuration?: number;
+  /**
+   * `continuous` (default): the publisher's timestamps, made continuous from zero at the first
+   * frame (FlvTimeline). `as-stamped`: the FLV is already on the run's timeline (restamped by the
+   * sidecar, or written back by ffmpeg from it): taken as it is, so renditions line up.
+   */
+  timestamps?: 'continuous' | 'as-stamped';
+  /** Media time (seconds) the segment grid counts from; unset: each track's first keyframe (see CmafTrackPackager). */
+  gridOrigin?: number;
   /** Events of each rendition's packager. */
   events(rendition: string): CmafSegmenterEvents;
   /** A timestamp correction, in words, for the log. */
@@ -44,37 +52,40 @@ export class FlvRemuxer {
 
   constructor(options: FlvRemuxerOptions) {
     this.options = options;
-    this.frames = new FlvFrameReader(options.onNotice);
+    this.frames = new FlvFrameReader(options.onNotice, ...(options.timestamps === 'as-stamped' ? [AS_STAMPED] : []));
   }
 
   /** FLV bytes, in any pieces. */
   push(flv: Uint8Array): void {
-    for (const tag of this.tags.push(flv)) {
-      // A track with no rendition is not read at all (not even to refuse its codec).
-      if (tag.type === FLV_TAG_VIDEO && this.options.videoRendition === undefined) continue;
-      if (tag.type === FLV_TAG_AUDIO && this.options.audioRendition === undefined) continue;
-      const event = this.frames.take(tag);
-      if (!event) continue;
-      switch (event.type) {
-        case 'video-config':
-          this.configureVideo(event.config);
-          break;
-        case 'audio-config':
-          this.configureAudio(event.config);
-          break;
-        case 'video':
-          if (this.video) {
-            this.videoStarted = true;
-            this.video.packager.push(videoSample(event.frame));
-          }
-          break;
-        case 'audio':
-          if (this.audio) {
-            this.audioStarted = true;
-            this.audio.packager.push(this.audio.clock.sample(event.frame));
-          }
-          break;
-      }
+    for (const tag of this.tags.push(flv)) this.take(tag);
+  }
+
+  /** One tag already read (by whoever reads the FLV for several consumers). */
+  take(tag: FlvTag): void {
+    // A track with no rendition is not read at all (not even to refuse its codec).
+    if (tag.type === FLV_TAG_VIDEO && this.options.videoRendition === undefined) return;
+    if (tag.type === FLV_TAG_AUDIO && this.options.audioRendition === undefined) return;
+    const event = this.frames.take(tag);
+    if (!event) return;
+    switch (event.type) {
+      case 'video-config':
+        this.configureVideo(event.config);
+        break;
+      case 'audio-config':
+        this.configureAudio(event.config);
+        break;
+      case 'video':
+        if (this.video) {
+          this.videoStarted = true;
+          this.video.packager.push(videoSample(event.frame));
+        }
+        break;
+      case 'audio':
+        if (this.audio) {
+          this.audioStarted = true;
+          this.audio.packager.push(this.audio.clock.sample(event.frame));
+        }
+        break;
     }
   }
 
@@ -91,7 +102,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'video', avcC: config.record, width: config.parameters.width, height: config.parameters.height, timescale: VIDEO_TIMESCALE },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration, gridOrigin: this.options.gridOrigin },
       this.options.events(this.options.videoRendition!),
     );
     this.video = { config, packager };
@@ -104,7 +115,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'audio', audioSpecificConfig: config.bytes, sampleRate: config.sampleRate, channels: config.channels, timescale: config.sampleRate },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, gridOrigin: this.options.gridOrigin },
       this.options.events(this.options.audioRendition!),
     );
     this.audio = { config, packager, clock: new AacClock(config.sampleRate) };

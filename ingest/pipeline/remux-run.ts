@@ -1,8 +1,8 @@
 /**
  * A run with nothing to encode: the source's H.264 and AAC are repackaged in-process, and no
- * ffmpeg runs for the stream. Same contract as EncoderRun: one session per publisher connection
+ * ffmpeg runs for the stream. Same contract as LadderRun: one session per publisher connection
  * (a new session id and new init segments each time), segments handed to the stream's output
- * as they are cut, drain() flushes the last one. Where an EncoderRun's ffmpeg would exit
+ * as they are cut, drain() flushes the last one. Where a LadderRun's ffmpeg would exit
  * unexpectedly, this run stops at what it cannot take (a codec configuration that changes
  * mid-run, a codec it does not remux) and says why through onUnexpectedExit: the pipeline then
  * starts a new run from a fresh probe, which picks ffmpeg if the source no longer fits.
@@ -11,7 +11,7 @@ import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import { FlvRemuxer } from '../package/flv-remuxer.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import type { EncoderRunOptions } from './encoder-run.ts';
+import type { LadderRunOptions } from './ladder-run.ts';
 import { renditionEvents } from './rendition-events.ts';
 import { newSessionId } from './session-id.ts';
 
@@ -29,7 +29,7 @@ export interface MediaRun {
 }
 
 export type RemuxRunOptions = Pick<
-  EncoderRunOptions,
+  LadderRunOptions,
   'renditions' | 'targetSegmentDuration' | 'mediaZeroAt' | 'chunkDuration' | 'maxPassthroughSegmentDuration' | 'output' | 'log' | 'onChunk' | 'onSegment' | 'onKeyframeOverdue' | 'onUnexpectedExit'
 >;
 

@@ -7,7 +7,7 @@ import type { StreamOutput } from '../publish/stream-output.ts';
 import { SourceProbe } from '../media/source-probe.ts';
 import type { Rendition, SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
-import { EncoderRun } from './encoder-run.ts';
+import { LadderRun, type LadderRunOptions } from './ladder-run.ts';
 import type { PipelineState, PipelineStats, StreamPipelineOptions } from './pipeline-types.ts';
 import { RemuxRun, type MediaRun } from './remux-run.ts';
 import { RestartBudget } from './restart-budget.ts';
@@ -190,8 +190,7 @@ export class StreamPipeline {
     const output = this.output!;
     // Nothing to encode and audio that passes as it is: no ffmpeg for this run.
     const choice = chooseRun(renditions, buffered);
-    const run: MediaRun = new (choice.kind === 'remux' ? RemuxRun : EncoderRun)({
-      ffmpegPath: this.options.ffmpegPath,
+    const settings: Omit<LadderRunOptions, 'ffmpegPath' | 'plan'> = {
       renditions,
       targetSegmentDuration: this.options.targetSegmentDuration,
       mediaZeroAt,
@@ -204,12 +203,16 @@ export class StreamPipeline {
       onChunk: (track, frames) => this.input.packaged(run, renditions, track, { frames }, this.now()),
       onSegment: (track, seconds) => this.input.packaged(run, renditions, track, { seconds }, this.now()),
       onKeyframeOverdue: () => void this.keyframeOverdue(run),
-      onUnexpectedExit: (reason) => void this.runFailed(run, reason),
-    });
+      onUnexpectedExit: (reason: string) => void this.runFailed(run, reason),
+    };
+    // With ffmpeg, only what the sidecar cannot take is encoded (choice.plan); every rendition is packaged here.
+    const run: MediaRun = choice.kind === 'remux' ? new RemuxRun(settings) : new LadderRun({ ...settings, ffmpegPath: this.options.ffmpegPath, plan: choice.plan });
     this.run = this.lastRun = run;
     this.options.log.info(
       { session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) },
-      choice.kind === 'remux' ? 'remux started (no ffmpeg)' : `encoder started (ffmpeg: ${choice.reason})`,
+      choice.kind === 'remux'
+        ? 'remux started (no ffmpeg)'
+        : `encoder started (ffmpeg: ${choice.reason}; remuxed in-process: ${choice.plan.remuxed.map((rendition) => rendition.name).join(', ') || 'nothing'})`,
     );
     return run;
   }

@@ -1,25 +1,26 @@
-/** Builds ffmpeg's command line for one live stream: FLV in on stdin, one CMAF track per pipe out. */
-import { fragmentDurationFor } from '../../shared/low-latency.ts';
+/**
+ * Builds ffmpeg's command line for one live stream: FLV in on stdin, already on the run's
+ * timeline (FlvRestamper), and one FLV per rendition it makes, each on its own pipe, read back
+ * into frames for the sidecar's packager. ffmpeg only encodes: it cuts nothing.
+ */
 import type { Rendition } from './ladder.ts';
 
 export interface FfmpegArgsOptions {
+  /** The renditions ffmpeg makes (the sidecar remuxes the others itself). */
   renditions: readonly Rendition[];
-  /** Seconds of media per CMAF chunk (one moof+mdat) at most: the low-latency part target. */
-  chunkDuration: number;
-  /** Seconds between forced keyframes of encoded renditions when no rendition passes the source through. */
+  /** Seconds between forced keyframes of encoded renditions when the source's own are not followed. */
   keyframeInterval: number;
+  /**
+   * Encoded keyframes where the source has them (the source passes through, in-process or not):
+   * its segments are cut there. Default: when one of `renditions` passes the source through.
+   */
+  keyframesFromSource?: boolean;
 }
 
 /** The file descriptor of rendition i's output pipe: 0-2 are stdin, stdout and stderr. */
 export function outputFd(index: number): number {
   return 3 + index;
 }
-
-// empty_moov+delay_moov: the init segment comes first, written once the first packets fix the
-// codec configuration and the first timestamps (AAC priming, B-frames start at a nonzero dts).
-// default_base_moof+cmaf: self-contained fragments as CMAF requires. frag_keyframe: every
-// keyframe starts a fragment, so segments can be cut at fragment boundaries.
-const CMAF_MOVFLAGS = '+frag_keyframe+empty_moov+delay_moov+default_base_moof+cmaf';
 
 export function buildFfmpegArgs(options: FfmpegArgsOptions): string[] {
   const args = [
@@ -28,6 +29,9 @@ export function buildFfmpegArgs(options: FfmpegArgsOptions): string[] {
     '-loglevel', 'warning',
     // The FLV header already names the streams: no need to wait long to probe them.
     '-analyzeduration', '1000000',
+    // The input's timestamps are the run's media time, and so are the outputs': a rung's frame
+    // carries the time of the source frame it was made from.
+    '-copyts',
     '-f', 'flv',
     '-i', 'pipe:0',
   ];
@@ -35,15 +39,18 @@ export function buildFfmpegArgs(options: FfmpegArgsOptions): string[] {
   if (graph) args.push('-filter_complex', graph);
   // Keyframes at the same media times in every encoded rendition, so segments line up across the
   // ladder: where the source has them when it passes through (its segments are cut there),
-  // else on the segment grid.
-  const passesThrough = options.renditions.some((rendition) => rendition.kind === 'video' && rendition.encoding === 'copy');
+  // else every keyframe interval from the first frame (ffmpeg's t counts from it), on or just
+  // past each line of the packager's grid, so it cuts there.
+  const passesThrough = options.keyframesFromSource ?? options.renditions.some((rendition) => rendition.kind === 'video' && rendition.encoding === 'copy');
   const forcedKeyframes = passesThrough ? 'source' : `expr:gte(t,n_forced*${options.keyframeInterval})`;
   options.renditions.forEach((rendition, index) => {
     args.push(...renditionArgs(rendition, index, forcedKeyframes));
     args.push(
-      '-f', 'mp4',
-      '-movflags', CMAF_MOVFLAGS,
-      '-frag_duration', String(Math.round(fragmentDurationFor(options.chunkDuration) * 1_000_000)),
+      '-f', 'flv',
+      // A pipe cannot be rewound to fill in the duration and size at the end.
+      '-flvflags', 'no_duration_filesize',
+      // Every frame leaves at once: the packager closes a part when the next frame arrives.
+      '-flush_packets', '1',
       `pipe:${outputFd(index)}`,
     );
   });

@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing (fast-check) of the parsers that read what publishers and ffmpeg send:
- * FLV tags, the H.264 SPS, fMP4 boxes, CMAF init segments and fragments. Arbitrary and mutated
+ * FLV tags (and the run's restamped FLV), the H.264 SPS, CMAF init segments and fragments. Arbitrary and mutated
  * real input must end in the parser's own format error or a result, never another exception
  * (a RangeError from a DataView, a TypeError from a missing box) and never a hang.
  */
@@ -8,10 +8,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AvcFormatError, parseAvcDecoderConfiguration, parseSequenceParameterSet } from '../../ingest/media/avc-parameters.ts';
 import { avcDecoderConfiguration, FlvFormatError, FlvTagReader, readVideoInfo } from '../../ingest/media/flv-tag-reader.ts';
-import { CmafSegmenter } from '../../ingest/package/cmaf-segmenter.ts';
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { parseCmafInitSegment, parseFragmentTiming } from '../../ingest/package/cmaf-track.ts';
-import { Fmp4StreamSplitter } from '../../ingest/package/fmp4-stream-splitter.ts';
 import { Mp4FormatError } from '../../ingest/package/mp4-boxes.ts';
+import { FlvRestamper } from '../../ingest/transcode/flv-restamper.ts';
+import { flvFileHeader, flvTagPieces } from '../../ingest/transcode/flv-tag-writer.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../helpers/media-fixtures.ts';
 
 const RUNS = 400;
@@ -49,12 +50,10 @@ function mutated(original: Uint8Array) {
 describe('fuzzing the media parsers', () => {
   let flv: Buffer;
   let video: SegmentedTrack;
-  let videoBytes: Uint8Array;
 
   beforeAll(async () => {
     flv = await makeFlv({ seconds: 2, gopFrames: 30 });
     const [v] = (await transcodeToCmaf(flv)) as [Buffer, Buffer];
-    videoBytes = v;
     video = segmentTrack(v);
   });
 
@@ -88,17 +87,15 @@ describe('fuzzing the media parsers', () => {
     );
   });
 
-  it('fMP4 splitter and CMAF segmenter: random and damaged ffmpeg output', () => {
+  it("FLV restamper (the run's timeline, ffmpeg's input): random and damaged streams; what it writes reads back as it stamped", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 2048 }), mutated(videoBytes.subarray(0, 60_000))), (bytes) => {
-        onlyFails(Mp4FormatError, () => {
-          const splitter = new Fmp4StreamSplitter();
-          splitter.push(bytes);
-        });
-        const segmenter = new CmafSegmenter({ targetSegmentDuration: 2, maxSegmentDuration: 3 }, { onInit: () => undefined, onSegment: () => undefined });
-        onlyFails(Mp4FormatError, () => {
-          segmenter.push(bytes);
-          segmenter.end();
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 2048 }), mutated(flv.subarray(0, 20_000))), (bytes) => {
+        const restamper = new FlvRestamper(() => undefined);
+        onlyFails(FlvFormatError, () => {
+          const tags = restamper.push(bytes);
+          for (const tag of tags) expect(tag.timestamp).toBeGreaterThanOrEqual(0);
+          const written = concatBytes([flvFileHeader(), ...tags.flatMap((tag) => flvTagPieces(tag))]);
+          expect(new FlvTagReader().push(written).map((tag) => [tag.type, tag.timestamp, tag.data.length])).toEqual(tags.map((tag) => [tag.type, tag.timestamp, tag.data.length]));
         });
       }),
       { numRuns: RUNS },

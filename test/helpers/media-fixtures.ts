@@ -1,13 +1,12 @@
 /** Real media for tests, made by ffmpeg on the spot: an FLV as a publisher sends it, and its CMAF tracks. */
 import { spawn } from 'node:child_process';
-import { buildFfmpegArgs } from '../../ingest/transcode/ffmpeg-args.ts';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
-import { FfmpegProcess } from '../../ingest/transcode/ffmpeg-process.ts';
 import { PASSTHROUGH_ONLY, type Rendition, type SourceFacts } from '../../ingest/transcode/ladder.ts';
 import { SourceProbe } from '../../ingest/media/source-probe.ts';
-import { CmafSegmenter, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
+import type { CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { testPatternAudioInput, testPatternVideoInput } from '../../scripts/lib/ffmpeg-args.ts';
+import { runLadder } from './ladder-run.ts';
 
 export interface FlvOptions {
   seconds: number;
@@ -69,55 +68,35 @@ export function probeFlv(flv: Buffer, pieceSize = flv.length, maxMediaSeconds = 
   return { facts: source.facts(), bufferedBytes: flv.length, problem: source.problem };
 }
 
-/** Runs the sidecar's own ffmpeg command on an FLV: one CMAF byte stream per rendition. */
-export async function transcodeToCmaf(flv: Buffer, renditions: readonly Rendition[] = PASSTHROUGH_ONLY): Promise<Buffer[]> {
-  const ffmpeg = new FfmpegProcess({
-    binary: locateFfmpeg(),
-    args: buildFfmpegArgs({ renditions, chunkDuration: 0.333, keyframeInterval: 2 }),
-    outputCount: renditions.length,
-  });
-  const collected = ffmpeg.outputs.map(
-    (output) =>
-      new Promise<Buffer>((resolve) => {
-        const parts: Buffer[] = [];
-        output.on('data', (chunk: Buffer) => parts.push(chunk));
-        output.on('close', () => resolve(Buffer.concat(parts)));
-      }),
-  );
-  ffmpeg.input.end(flv);
-  const [outputs, exit] = await Promise.all([Promise.all(collected), ffmpeg.exited]);
-  if (exit.code !== 0) throw new Error(`ffmpeg failed: ${exit.stderrTail.join('\n')}`);
-  return outputs;
-}
-
 export interface SegmentedTrack {
   init: Uint8Array;
   track: CmafTrack;
   segments: CmafSegment[];
 }
 
-/** Feeds a CMAF byte stream to the segmenter in pieces of the given sizes (cycled). */
-export function segmentTrack(bytes: Uint8Array, pieceSizes: readonly number[] = [bytes.length], targetSegmentDuration = 2): SegmentedTrack {
-  let init: Uint8Array | undefined;
-  let track: CmafTrack | undefined;
-  const segments: CmafSegment[] = [];
-  const segmenter = new CmafSegmenter(
-    { targetSegmentDuration },
-    {
-      onInit: (bytes, parsed) => {
-        init = bytes;
-        track = parsed;
-      },
-      onSegment: (segment) => segments.push(segment),
-    },
-  );
-  let offset = 0;
-  for (let i = 0; offset < bytes.length; i++) {
-    const size = pieceSizes[i % pieceSizes.length]!;
-    segmenter.push(bytes.subarray(offset, offset + size));
-    offset += size;
-  }
-  segmenter.end();
-  if (!init || !track) throw new Error('no init segment in the stream');
-  return { init, track, segments };
+/** What the sidecar cut for each byte stream transcodeToCmaf returned. */
+const cut = new WeakMap<Uint8Array, SegmentedTrack>();
+
+/**
+ * Runs the sidecar's own run on an FLV (the source remuxed in-process, ffmpeg for what it
+ * encodes, every rendition packaged by the sidecar): per rendition, its CMAF (init segment, then
+ * every segment) as one byte stream; segmentTrack gives its segments as they were cut.
+ */
+export async function transcodeToCmaf(flv: Buffer, renditions: readonly Rendition[] = PASSTHROUGH_ONLY): Promise<Buffer[]> {
+  const result = await runLadder(flv, renditions);
+  if (result.exits.length > 0) throw new Error(`the run failed: ${result.exits.join('; ')}`);
+  return renditions.map((rendition) => {
+    const made = result.tracks.get(rendition.name);
+    if (!made) throw new Error(`rendition ${rendition.name} made nothing`);
+    const bytes = Buffer.from(made.bytes());
+    cut.set(bytes, { init: made.init, track: made.track, segments: made.segments });
+    return bytes;
+  });
+}
+
+/** The init segment, track and segments the sidecar cut, for a byte stream transcodeToCmaf returned. */
+export function segmentTrack(bytes: Uint8Array): SegmentedTrack {
+  const track = cut.get(bytes);
+  if (!track) throw new Error('segmentTrack reads a track transcodeToCmaf made');
+  return track;
 }

@@ -1,6 +1,6 @@
 /**
- * Low-latency parts from the sidecar to a real edge: ffmpeg's CMAF output cut by the segmenter
- * and published as the encoder run does, segments through the edge write API (EdgeObjectStore)
+ * Low-latency parts from the sidecar to a real edge: a source's frames cut into parts and
+ * segments by the sidecar's packager and published as a run does, segments through the edge write API (EdgeObjectStore)
  * and parts over the stream's live channel (a WebSocket, LiveChannels) into the Node edge's
  * in-process live state. What a player fetches must add up: every part
  * listed exists, a segment's parts are exactly its bytes, and parts carry their segment's number.
@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmafSegmenter } from '../../../ingest/package/cmaf-segmenter.ts';
+import { FlvRemuxer } from '../../../ingest/package/flv-remuxer.ts';
 import { concatBytes } from '../../../ingest/package/bytes.ts';
 import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
@@ -19,7 +19,7 @@ import { createApp } from '../../../edge/app.ts';
 import { InProcessCoordinator } from '../../../edge/low-latency/coordinator.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import { TEST_SECRET } from '../../helpers/edge-app.ts';
-import { makeFlv, transcodeToCmaf } from '../../helpers/media-fixtures.ts';
+import { makeFlv } from '../../helpers/media-fixtures.ts';
 
 describe('low-latency parts, sidecar to edge', () => {
   let server: ServerType;
@@ -57,37 +57,35 @@ describe('low-latency parts, sidecar to edge', () => {
     });
     const session = 'partsession1';
     output.beginSession(session);
-    const [video, audio] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
-    // Wired as the encoder run wires them.
-    const segmenters = PASSTHROUGH_ONLY.map(
-      (rendition) =>
-        new CmafSegmenter(
-          { targetSegmentDuration: 2 },
-          {
-            onInit: (init, track) => output.publishInit(session, rendition.name, init, track),
-            onChunk: (chunk, track, position) => {
-              output.noteChunkReceived(session, (chunk.startTime + chunk.duration) / track.timescale);
-              output.publishPart(session, rendition.name, chunk, position, track);
-            },
-            onSegment: (segment) => output.publishSegment(session, rendition.name, segment),
-          },
-        ),
-    );
-    // Both tracks in small pieces, alternately, with time for the uploads: as live as a test gets.
+    const flv = await makeFlv({ seconds: 9, gopFrames: 60 });
+    // Wired as a run wires its packager.
+    const remuxer = new FlvRemuxer({
+      videoRendition: PASSTHROUGH_ONLY[0]!.name,
+      audioRendition: PASSTHROUGH_ONLY[1]!.name,
+      targetSegmentDuration: 2,
+      partTarget: 0.333,
+      onNotice: (message) => errors.push(message),
+      events: (name) => ({
+        onInit: (init, track) => output.publishInit(session, name, init, track),
+        onChunk: (chunk, track, position) => {
+          output.noteChunkReceived(session, (chunk.startTime + chunk.duration) / track.timescale);
+          output.publishPart(session, name, chunk, position, track);
+        },
+        onSegment: (segment) => output.publishSegment(session, name, segment),
+      }),
+    });
+    // The publisher's FLV in small pieces, with time for the uploads: as live as a test gets.
     const piece = 3000;
-    const inputs = [video, audio];
-    for (let offset = 0; offset < Math.max(video.length, audio.length); offset += piece) {
-      inputs.forEach((bytes, i) => {
-        if (offset < bytes.length) segmenters[i]!.push(bytes.subarray(offset, offset + piece));
-      });
+    for (let offset = 0; offset < flv.length; offset += piece) {
+      remuxer.push(flv.subarray(offset, offset + piece));
       await new Promise((resolve) => setTimeout(resolve, 5));
-      if (offset >= video.length * 0.8 && midStream === undefined) {
+      if (offset >= flv.length * 0.8 && midStream === undefined) {
         await output.idle();
         await new Promise((resolve) => setTimeout(resolve, 50));
         midStream = await (await get('source/index.m3u8')).text();
       }
     }
-    for (const segmenter of segmenters) segmenter.end();
+    remuxer.end();
     await output.idle();
     await new Promise((resolve) => setTimeout(resolve, 100));
     afterEnd = await (await get('source/index.m3u8')).text();

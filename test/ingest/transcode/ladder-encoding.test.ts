@@ -1,8 +1,8 @@
-/** The ladder as ffmpeg really makes it: one process, one filter graph, boundaries that line up. */
+/** The ladder as the sidecar really makes it: one ffmpeg, one filter graph, its rungs packaged with the source, boundaries that line up. */
 import { describe, expect, it } from 'vitest';
-import { CmafSegmenter, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import { DEFAULT_LADDER_CONFIG, planLadder, type Rendition } from '../../../ingest/transcode/ladder.ts';
 import { segmentPresentationStart } from '../../helpers/cmaf.ts';
+import { runLadder } from '../../helpers/ladder-run.ts';
 import { makeFlv, probeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../../helpers/media-fixtures.ts';
 
 function planFor(flv: Buffer): Rendition[] {
@@ -52,15 +52,9 @@ describe('encoded ladder', () => {
 
   it('cuts a passed-through segment that outgrows the limit and reports the overdue keyframe once', async () => {
     const flv = await makeFlv({ seconds: 8, gopFrames: 180 });
-    const [video] = await transcodeToCmaf(flv, [{ name: 'source', kind: 'video', encoding: 'copy' }]);
-    const segments: CmafSegment[] = [];
-    let overdue = 0;
-    const segmenter = new CmafSegmenter(
-      { targetSegmentDuration: 2, maxSegmentDuration: 2.45 },
-      { onInit: () => {}, onSegment: (segment) => segments.push(segment), onKeyframeOverdue: () => overdue++ },
-    );
-    segmenter.push(video!);
-    segmenter.end();
+    const result = await runLadder(flv, [{ name: 'source', kind: 'video', encoding: 'copy' }], { maxPassthroughSegmentDuration: 2.45 });
+    const segments = result.tracks.get('source')!.segments;
+    const overdue = result.overdue.length;
     expect(overdue).toBe(1);
     const seconds = segments.map((segment) => segment.duration / segment.track.timescale);
     for (const duration of seconds) expect(duration).toBeLessThanOrEqual(2.45);
