@@ -40,6 +40,14 @@ describe('the player page', () => {
     expect(await (await app.request('/watch/colors?player=shaka')).text()).toMatch(/<a href="\?format=dash&amp;player=shaka">switch to DASH \(Shaka Player\)<\/a> · <a href="\?format=hls">play with hls\.js<\/a>/);
   });
 
+  it('has the state badge, its sentence and a hidden MP4 link for the script to fill (stream-view.ts)', async () => {
+    const page = await (await app.request('/watch/colors')).text();
+    expect(page).toContain('<span id="stream-badge" class="badge"></span> <span id="stream-state"></span>');
+    expect(page).toMatch(/<a id="recording-download" download hidden>Download MP4<\/a>/);
+    // Each state its colour: the e2e test reads them off the screen.
+    for (const state of ['live', 'reconnecting', 'recording']) expect(page).toMatch(new RegExp(`\\.badge\\.${state} \\{ background: #[0-9a-f]{6};`));
+  });
+
   it('refuses a player it does not have', async () => {
     const response = await app.request('/watch/colors?player=jwplayer');
     expect(response.status).toBe(400);
