@@ -229,6 +229,8 @@ export class StreamPipeline {
     this.options.onProblem?.('gop-out-of-range', this.encodeTopFromNowOn);
     this.run = undefined;
     await run.drain();
+    // Viewers holding the part its last one named learn now, not when the next run begins.
+    this.output?.runEnded();
     if (!this.control || this.run || this.probe || this.finishing) return;
     this.beginProbe();
     this.control.resubscribe();
@@ -269,6 +271,7 @@ export class StreamPipeline {
     log.error(`${run.pid === undefined ? 'the run' : 'ffmpeg'} stopped while the stream was live: ${reason}`);
     this.options.metrics.ffmpegFailures.inc();
     await run.settle();
+    this.output?.runEnded();
     const decision = this.restartBudget.next(this.now());
     if (decision.giveUp) {
       log.error(`ffmpeg failed ${decision.failures} times within ${decision.periodSeconds} s; disconnecting the publisher`);

@@ -269,6 +269,11 @@ export class StreamOutput {
     );
   }
 
+  /** The session's run stopped (its encoder failed, or is replaced): the parts its last ones named as next will not come. */
+  runEnded(): void {
+    this.parts?.withdrawHints('the run that was cutting its segment stopped (the encoder failed or is replaced)');
+  }
+
   /** The publisher is gone but may come back: the playlists stay live, the status says so. */
   async pause(): Promise<void> {
     this.parts?.withdrawHints('the publisher left');

@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { ChunkPosition, CmafChunk } from '../../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../../ingest/package/cmaf-track.ts';
 import { PartAnnouncer, type SegmentNumber } from '../../../ingest/publish/part-announcer.ts';
+import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
+import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
+import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PartFrame } from '../../../shared/live-channel-protocol.ts';
 import type { PartReport } from '../../../ingest/upload/live-channel.ts';
 import type { LiveChannelSink } from '../../../ingest/upload/part-sink.ts';
@@ -87,5 +90,41 @@ describe('part announcer: parts named as next that will not come', () => {
     // The next session's parts go out as ever.
     chunk('source', 0, 0, 1, NEXT_SESSION);
     expect(sink.said.at(-1)).toBe(`part source/${name(0, 0, NEXT_SESSION)} (next ${name(0, 1, NEXT_SESSION)})`);
+  });
+});
+
+describe('stream output: the hints of a run that ended', () => {
+  it('withdraws the part named next when its run stops, when a new run begins, and when the publisher leaves', async () => {
+    const sink = new RecordingSink();
+    const errors: unknown[] = [];
+    const output = new StreamOutput({
+      playbackId: 'parts',
+      renditions: PASSTHROUGH_ONLY,
+      store: new MemoryObjectStore(),
+      targetSegmentDuration: 2,
+      windowSegments: 5,
+      now: Date.now,
+      onError: (error) => errors.push(error),
+      lowLatency: { sink, partTarget: 0.334 },
+    });
+    const firstChunk = (session: string) => {
+      output.noteChunkReceived(session, 0.333);
+      output.publishPart(session, 'source', { bytes: new Uint8Array([1]), startTime: 0, duration: CHUNK_TICKS, sampleCount: 10, independent: true }, { segmentStartTime: 0, index: 0, reachesBoundary: false }, TRACK);
+    };
+    const withdrawals = () => sink.said.filter((line) => line.startsWith('withdrawn'));
+    output.beginSession(SESSION);
+    firstChunk(SESSION);
+    expect(sink.said).toEqual([`part source/${name(0, 0)} (next ${name(0, 1)})`]);
+    output.runEnded();
+    expect(withdrawals()).toEqual([`withdrawn source/${name(0, 1)}: the run that was cutting its segment stopped (the encoder failed or is replaced)`]);
+    output.beginSession(NEXT_SESSION);
+    expect(withdrawals()).toHaveLength(1);
+    firstChunk(NEXT_SESSION);
+    output.beginSession('sessionc3');
+    expect(withdrawals().at(-1)).toBe(`withdrawn source/${name(0, 1, NEXT_SESSION)}: the run that was cutting its segment ended (a new run began)`);
+    firstChunk('sessionc3');
+    await output.pause();
+    expect(withdrawals().at(-1)).toBe(`withdrawn source/${name(0, 1, 'sessionc3')}: the publisher left`);
+    expect(errors).toEqual([]);
   });
 });
