@@ -14,6 +14,8 @@ import { playbackRoutes } from './routes/playback.ts';
 import { thumbnailRoutes } from './routes/thumbnail.ts';
 import { recordingDownloadRoutes } from './routes/recording-download.ts';
 import { timeRoutes } from './routes/time.ts';
+import { recordingRoutes } from './routes/recordings.ts';
+import { recordingsApiRoutes } from './routes/recordings-api.ts';
 import { writeApiRoutes } from './routes/write-api.ts';
 import { MANAGEMENT_API_PREFIX, managementApiRoutes } from './routes/management-api.ts';
 import { registryLookupRoutes } from './routes/registry-lookup.ts';
@@ -71,6 +73,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   });
   // Players on other origins (web players, test pages) fetch playlists and segments.
   app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
+  app.use('/recordings/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag', 'content-disposition'] }));
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
@@ -78,12 +81,16 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: deps.lowLatency }));
   app.route('/recordings', recordingDownloadRoutes({ store: viewerStore, mediaStore: new OutageAwareStore(deps.store), playbackSecret: deps.playbackSecret }));
+  // A recording as VOD (HLS, DASH, the stream's own segments): routes/recordings.ts.
+  app.route('/recordings', recordingRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));
   app.route('/', timeRoutes());
   app.route(WRITE_API_PREFIX.slice(0, -1), writeApiRoutes({ store: deps.store, secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(LIVE_CHANNEL_PREFIX.slice(0, -1), liveChannelRoutes({ secret: deps.ingestSecret, lowLatency: deps.lowLatency, peerAddress: deps.peerAddress }));
   app.route(REGISTRY_LOOKUP_PATH.slice(0, REGISTRY_LOOKUP_PATH.lastIndexOf('/')), registryLookupRoutes({ registry: deps.registry, outputs: deps.outputs, secret: deps.ingestSecret, peerAddress: deps.peerAddress, webhooks: deps.webhooks }));
   app.route(WEBHOOK_LOG_PREFIX, webhookLogRoutes({ log: deps.webhookLog, adminToken: deps.adminToken }));
   app.route(MANAGEMENT_API_PREFIX, streamOutputRoutes({ registry: deps.registry, outputs: deps.outputs, adminToken: deps.adminToken }));
+  // A stream's recordings (GET, DELETE): read from storage itself, never a cached copy.
+  app.route(MANAGEMENT_API_PREFIX, recordingsApiRoutes({ registry: deps.registry, store: deps.store, adminToken: deps.adminToken }));
   app.route(MANAGEMENT_API_PREFIX, managementApiRoutes({ registry: deps.registry, adminToken: deps.adminToken, playbackSecret: deps.playbackSecret }));
   app.route('/', pageRoutes(deps.assets, viewerStore));
   app.notFound((c) => c.json({ error: 'not found' }, 404, { 'cache-control': NO_STORE }));
