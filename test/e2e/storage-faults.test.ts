@@ -18,6 +18,59 @@ import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts'
 
 const FAULT_SECONDS = 10;
 
+interface HintAnswer {
+  uri: string;
+  status: number;
+  ms: number;
+  body: string;
+}
+
+/** The blocking reload for the part after the playlist's newest (`?_HLS_msn=N&_HLS_part=M`). */
+function nextPartQuery(text: string): string {
+  const mediaSequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+  let segments = 0;
+  let parts = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#EXT-X-PART:')) parts += 1;
+    else if (line !== '' && !line.startsWith('#')) [segments, parts] = [segments + 1, 0];
+  }
+  return `?_HLS_msn=${mediaSequence + segments}&_HLS_part=${parts}`;
+}
+
+/**
+ * Follows a rendition as a low-latency player does, for `untilMs`: a blocking reload for the
+ * part after the newest, and each part the preload hint names asked for at once (held by the
+ * edge until it comes). Every hinted part's answer is kept with how long it took.
+ */
+async function followHints(playlistUrl: string, untilMs: number): Promise<HintAnswer[]> {
+  const answers: Promise<HintAnswer>[] = [];
+  const asked = new Set<string>();
+  const deadline = Date.now() + untilMs;
+  let query = '';
+  while (Date.now() < deadline) {
+    const response = await fetch(playlistUrl + query, { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) }).catch(() => undefined);
+    if (!response?.ok) {
+      // A blocking reload past the hold limit (the stream stalled for parts) or the deadline: ask plainly again.
+      query = '';
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    const text = await response.text();
+    const uri = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1];
+    if (uri && !asked.has(uri)) {
+      asked.add(uri);
+      const started = Date.now();
+      answers.push(
+        fetch(new URL(uri, playlistUrl), { signal: AbortSignal.timeout(15_000) })
+          .then(async (part) => ({ uri, status: part.status, ms: Date.now() - started, body: part.status === 200 ? '' : await part.text() }))
+          .catch(() => ({ uri, status: 0, ms: Date.now() - started, body: '' })),
+      );
+    }
+    query = nextPartQuery(text);
+  }
+  return Promise.all(answers);
+}
+
 describe('storage faults with a viewer watching', () => {
   let edgeUrl: string;
   let platform: Platform | undefined;
@@ -59,9 +112,17 @@ describe('storage faults with a viewer watching', () => {
     await pause(3000);
     const before = await lastSegment();
     proxy!.mode = { kind: 'fail', status: 503 };
+    const hints = followHints(`${edgeUrl}/live/faulty/source/index.m3u8`, (FAULT_SECONDS - 1) * 1000);
     await pause(FAULT_SECONDS * 1000);
     // Nothing new could be stored, so nothing new was listed.
     expect(await lastSegment()).toBeLessThanOrEqual(before + 1);
+    // Storage fell behind, so the sidecar withheld the next segment's parts and said so: the
+    // request held for the part hinted in its place was answered 404 at once,
+    // not after the hold limit (three target durations, 6 s); every hint was answered promptly.
+    const hinted = await hints;
+    lines.push(`[test] hinted parts followed during the fault: ${JSON.stringify(hinted)}`);
+    expect(hinted.filter((answer) => answer.status === 404).length).toBeGreaterThan(0);
+    expect(Math.max(...hinted.map((answer) => answer.ms))).toBeLessThan(3000);
     proxy!.mode = { kind: 'delay', ms: 700 };
     await pause(FAULT_SECONDS * 1000);
     proxy!.mode = { kind: 'pass' };

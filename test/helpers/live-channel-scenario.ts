@@ -135,6 +135,34 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     channel.close();
   });
 
+  it("answers a held hint for the next segment's first part 404 at once when the sidecar withholds it (storage behind); asked again, 404 at once; the playlist stops naming it", async () => {
+    const { granted, get } = await stream();
+    const channel = await granted('sidecar-a');
+    const reason = 'storage is a segment or more behind: the segment is listed once stored, without parts';
+    for (let index = 0; index < 5; index++) channel.send(encodePartFrame(part('video', 2, index)));
+    // The segment's last part names the next segment's first as next: the hint a player holds at the boundary.
+    channel.send(encodePartFrame({ ...part('video', 2, 5), next: file(3, 0) }));
+    expect(await (await get('video/index.m3u8?_HLS_msn=2&_HLS_part=5')).text()).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${file(3, 0)}"`);
+    const started = Date.now();
+    const held = get(`video/${file(3, 0)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    channel.send(encodeMessage({ type: 'skipped', rendition: 'video', file: file(3, 0), reason }));
+    const answer = await held;
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('cache-control')).toContain('no-store');
+    // Long before the hold limit (three target durations: 6 s).
+    expect(Date.now() - started).toBeLessThan(2000);
+    const again = Date.now();
+    const later = await get(`video/${file(3, 0)}`);
+    expect(later.status).toBe(404);
+    expect(Date.now() - again).toBeLessThan(1000);
+    expect(await (await get('video/index.m3u8')).text()).not.toContain(file(3, 0));
+    // The other rendition's hint is its own: untouched.
+    channel.send(encodePartFrame(part('audio', 2, 0)));
+    expect(await (await get('audio/index.m3u8?_HLS_msn=2&_HLS_part=0')).text()).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${file(2, 1)}"`);
+    channel.close();
+  });
+
   it(`answers a held hinted part 404 once a closed channel has not come back within ${RECONNECT_GRACE_MS} ms`, async () => {
     const { granted, get } = await stream();
     const channel = await granted('sidecar-a');
