@@ -25,28 +25,41 @@ interface Media {
   audio: RemuxedTrack;
 }
 
-function renditionOf(playbackId: string, name: string, kind: 'video' | 'audio', track: RemuxedTrack) {
-  const segmentKey = (segment: CmafSegment) => `streams/${playbackId}/${name}/${SESSION}-${segment.startTime}.m4s`;
+function renditionOf(playbackId: string, name: string, kind: 'video' | 'audio', track: RemuxedTrack, session = SESSION) {
+  const segmentKey = (segment: CmafSegment) => `streams/${playbackId}/${name}/${session}-${segment.startTime}.m4s`;
   return {
     name,
     kind,
     codecs: track.track.codec,
     ...(kind === 'video' ? { width: track.track.width!, height: track.track.height! } : {}),
     bandwidth: 1_000_000,
-    initKey: `streams/${playbackId}/${name}/init-${SESSION}.mp4`,
+    initKey: `streams/${playbackId}/${name}/init-${session}.mp4`,
     segments: track.segments.map((segment) => ({ key: segmentKey(segment), durationSeconds: segment.duration / segment.track.timescale, bytes: segment.bytes.length })),
     store: async (store: ObjectStore) => {
-      await store.put(`streams/${playbackId}/${name}/init-${SESSION}.mp4`, track.init, { contentType: 'video/mp4' });
+      await store.put(`streams/${playbackId}/${name}/init-${session}.mp4`, track.init, { contentType: 'video/mp4' });
       for (const segment of track.segments) await store.put(segmentKey(segment), segment.bytes, { contentType: 'video/mp4' });
     },
   };
 }
 
 /** A stream with one recording of `media` (state as given), its status document, and its media in storage. */
-async function seedRecording(store: ObjectStore, media: Media, playbackId: string, options: { state?: 'recording' | 'ready'; playback?: 'public' | 'signed' } = {}): Promise<RecordingDocument> {
+async function seedRecording(
+  store: ObjectStore,
+  media: Media,
+  playbackId: string,
+  options: { state?: 'recording' | 'ready'; playback?: 'public' | 'signed'; reconnect?: Media } = {},
+): Promise<RecordingDocument> {
   await putStreamStatus(store, playbackId, options.playback ?? 'public');
   const renditions = [renditionOf(playbackId, 'source', 'video', media.video), renditionOf(playbackId, 'audio', 'audio', media.audio)];
   for (const rendition of renditions) await rendition.store(store);
+  if (options.reconnect) {
+    // The publisher came back within the window: a second session, its segments naming its own init segment.
+    const later = [renditionOf(playbackId, 'source', 'video', options.reconnect.video, 'sessiondl2'), renditionOf(playbackId, 'audio', 'audio', options.reconnect.audio, 'sessiondl2')];
+    for (const [index, rendition] of later.entries()) {
+      await rendition.store(store);
+      renditions[index]!.segments.push(...rendition.segments.map((segment) => ({ ...segment, initKey: rendition.initKey })));
+    }
+  }
   const state = options.state ?? 'ready';
   const document: RecordingDocument = {
     version: 1,
@@ -107,6 +120,31 @@ describe('downloading a recording as one MP4', () => {
     const probed = JSON.parse(out) as { streams: { codec_name: string }[]; format: { duration: string } };
     expect(probed.streams.map((stream) => stream.codec_name)).toEqual(['h264', 'aac']);
     expect(Number(probed.format.duration)).toBeCloseTo(document.durationSeconds, 0);
+  });
+
+  it('makes one file of a broadcast with a reconnect (two sessions), from its tallest video rendition', async () => {
+    const reconnect = remuxFlv(await makeFlv({ seconds: 4, gopFrames: 60 }));
+    const document = await seedRecording(store, media, 'film', { reconnect: { video: reconnect.video!, audio: reconnect.audio! } });
+    // A lower rung whose segments storage does not hold: were it chosen, the download would fail.
+    const low = { ...structuredClone(document.renditions[0]!), name: 'low', width: 320, height: 180, bandwidth: 9_000_000 };
+    low.initKey = low.initKey.replace('/source/', '/low/');
+    low.segments = low.segments.map((segment) => ({ key: segment.key.replace('/source/', '/low/'), durationSeconds: segment.durationSeconds, bytes: segment.bytes }));
+    await store.put(recordingDocumentKey('film', RECORDING), JSON.stringify({ ...document, renditions: [low, ...document.renditions] }), { contentType: 'application/json' });
+    const response = await app.request(`/recordings/film/${RECORDING}.mp4`);
+    expect(response.status).toBe(200);
+    const body = new Uint8Array(await response.arrayBuffer());
+    expect(body.length).toBe(Number(response.headers.get('content-length')));
+    const file = join(await mkdtemp(join(tmpdir(), 'recording-mp4-')), 'download.mp4');
+    await writeFile(file, body);
+    const { out, err } = await runFfprobe(['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format=duration', '-of', 'json', '-i', file], new Uint8Array());
+    await rm(dirname(file), { recursive: true });
+    expect(err.trim()).toBe('');
+    const probed = JSON.parse(out) as { streams: { codec_name: string; width?: number; nb_read_frames: string }[]; format: { duration: string } };
+    expect(probed.streams.map((stream) => stream.codec_name)).toEqual(['h264', 'aac']);
+    expect(probed.streams[0]!.width).toBe(640);
+    expect(document.durationSeconds).toBeCloseTo(6 + 4, 1);
+    expect(Number(probed.format.duration)).toBeCloseTo(document.durationSeconds, 0);
+    expect(Number(probed.streams[0]!.nb_read_frames)).toBe((6 + 4) * 30);
   });
 
   it('answers HEAD with the same headers and reads no segment; If-None-Match gets a 304', async () => {
