@@ -4,7 +4,8 @@
  * stream's picture size (and at the stored width a `?width=` asks for), at most ten seconds old
  * and replaced as the stream goes on; the front page shows it in its grid and the player page as
  * its poster; the player page says what the stream is doing (live, reconnecting once the
- * publisher is killed, ended after the reconnect window) and then plays its recording. All
+ * publisher is killed, ended after the reconnect window) and then plays its recording (hls.js,
+ * dash.js and Shaka Player), with the recording's MP4 link. All
  * checked in headless Chromium by what is on screen (screenshots in test-output/); once the
  * stream ended, the last thumbnail stays.
  */
@@ -67,7 +68,8 @@ function saveScreenshot(name: string, png: Buffer): void {
 }
 
 const RECONNECT_WINDOW_S = 5;
-const ENDED_LOOK = { badge: 'ENDED', colour: 'grey', says: 'The stream has ended.' };
+
+const RECORDING_LOOK = { badge: 'RECORDING', colour: 'blue', says: 'The stream has ended. This is its recording, from the start.' };
 
 interface StreamLook {
   badge: string;
@@ -93,7 +95,11 @@ describe('thumbnails, end to end', () => {
   const get = (path: string) => fetch(new URL(path, platform!.edgeUrl), { signal: AbortSignal.timeout(5_000) });
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-thumbnails', { edge: 'node', ingest: { open: true, reconnectWindow: RECONNECT_WINDOW_S } });
+    platform = await startTestPlatform('e2e-thumbnails', {
+      edge: 'node',
+      // Retention `all`: every broadcast is recorded, so the ended stream has a recording to play.
+      ingest: { open: true, reconnectWindow: RECONNECT_WINDOW_S, args: ['--retention', 'all'] },
+    });
     publishedAt = Date.now();
     publisher = publishTestPattern(platform.publishUrl(STREAM), 60, '640x360');
     browser = await launchChromium();
@@ -180,7 +186,7 @@ describe('thumbnails, end to end', () => {
     }
   });
 
-  it('the player page says what the stream is doing: live, reconnecting once the publisher is killed, ended after the window', async () => {
+  it('the player page says what the stream is doing: live, reconnecting once the publisher is killed, ended after the window, then its recording', async () => {
     const page = await browser!.newPage({ viewport: { width: 1000, height: 800 } });
     try {
       await page.goto(`${platform!.edgeUrl}/watch/${STREAM}`);
@@ -190,13 +196,76 @@ describe('thumbnails, end to end', () => {
       publisher!.process.kill('SIGKILL');
       killedAt = Date.now();
       await expectStreamState(page, 'reconnecting', { badge: 'RECONNECTING', colour: 'amber', says: "The streamer's connection dropped; waiting for it to come back…" }, 8_000);
-      // The reconnect window (5 s) passes: the stream is over.
-      await expectStreamState(page, 'ended', ENDED_LOOK, 20_000);
+      // The viewer pauses in the live stream's last seconds: the page leaves them there.
+      await page.evaluate('document.querySelector("video").pause()');
+      // The reconnect window (5 s) passes: the stream is over, and its recording is ready.
+      await expectStreamState(page, 'ended', { badge: 'ENDED', colour: 'grey', says: 'The stream has ended. Its recording plays next, from the start.' }, 20_000);
       expect(Date.now() - killedAt).toBeGreaterThanOrEqual(RECONNECT_WINDOW_S * 1000);
+      expect(await page.evaluate('window.playerState.onRecording === true')).toBe(false);
+      // Played on to the live stream's end, the page moves to the recording, waiting for play.
+      await page.evaluate('document.querySelector("video").play()');
+      await expectStreamState(page, 'recording-next', RECORDING_LOOK, 20_000);
+      expect(await page.evaluate('window.playerState.onRecording')).toBe(true);
+      expect(await page.locator('#status').textContent()).toBe('Press play to start.');
     } finally {
       await page.close();
     }
   }, 50_000);
+
+  it('a player page opened after the end plays the recording (VOD) from its start, labelled, with its MP4 link; with dash.js and Shaka Player too', async () => {
+    const status = (await (await get(`/live/${STREAM}/status.json`)).json()) as { state: string; recording?: { state: string; hls: string; dash: string; mp4: string } };
+    expect(status.state).toBe('ended');
+    expect(status.recording?.state).toBe('ready');
+    const playsRecording = async (query: string, manifest: string) => {
+      const page = await browser!.newPage({ viewport: { width: 640, height: 600 } });
+      try {
+        const manifests: string[] = [];
+        page.on('request', (request) => {
+          const path = new URL(request.url()).pathname;
+          if (/\.(m3u8|mpd)$/.test(path)) manifests.push(path);
+        });
+        await page.goto(`${platform!.edgeUrl}/watch/${STREAM}${query}`);
+        await expect.poll(() => page.evaluate('window.playerState.onRecording === true && window.playerState.playing && document.querySelector("video").currentTime > 1'), { timeout: 20_000 }).toBe(true);
+        expect(await page.locator('#stream-badge').textContent()).toBe('RECORDING');
+        expect(manifests[0], query).toBe(manifest);
+        expect(manifests.filter((path) => path.startsWith('/live/')), query).toEqual([]);
+        expect(await page.evaluate('window.playerState.fatal'), query).toBeNull();
+      } finally {
+        await page.close();
+      }
+    };
+    // The other players, at the same time (the page offers them): dash.js on its MPD, Shaka Player on its HLS.
+    const others = Promise.all([playsRecording('?format=dash', status.recording!.dash), playsRecording('?player=shaka', status.recording!.hls)]);
+    // Awaited at the end; a failure of the page below must not leave this one unhandled.
+    others.catch(() => {});
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 800 } });
+    try {
+      const playlists: string[] = [];
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname.endsWith('.m3u8')) playlists.push(new URL(request.url()).pathname);
+      });
+      await page.goto(`${platform!.edgeUrl}/watch/${STREAM}`);
+      await expectStreamState(page, 'recording', RECORDING_LOOK, 10_000);
+      await expect.poll(() => page.evaluate('window.playerState.playing && document.querySelector("video").currentTime > 1.5'), { timeout: 15_000 }).toBe(true);
+      // The recording's playlists, never the dead live stream's.
+      expect(playlists[0]).toBe(status.recording!.hls);
+      expect(playlists.filter((path) => path.startsWith('/live/'))).toEqual([]);
+      // A recording plays from its start: the playhead counts from 0, not from the live window.
+      expect(await page.evaluate('document.querySelector("video").currentTime')).toBeLessThan(15);
+      const shot = await page.locator('video').screenshot();
+      expect(lumaVariance(shot)).toBeGreaterThan(500);
+      saveScreenshot('e2e-player-page-recording-playing.png', await page.screenshot());
+      const download = page.locator('#recording-download');
+      expect(await download.isVisible()).toBe(true);
+      expect(await download.getAttribute('href')).toBe(status.recording!.mp4);
+      const mp4 = await fetch(new URL(status.recording!.mp4, platform!.edgeUrl), { method: 'HEAD' });
+      expect(mp4.status).toBe(200);
+      expect(mp4.headers.get('content-type')).toBe('video/mp4');
+    } finally {
+      await page.close();
+    }
+    await others;
+  }, 40_000);
 
   it('keeps the last thumbnail once the stream ended, cached longer', async () => {
     await publisher!.stop();
