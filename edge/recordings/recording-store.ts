@@ -20,6 +20,8 @@ export const MAX_RECORDINGS_LISTED = 1000;
 // Not done: paging past the first 1000 streams (in key order); beyond that, a later stream's
 // expired recordings are not served or listed, but stay stored.
 const SWEEP_STREAM_LIMIT = 1000;
+// Recording documents read per sweep at most.
+const SWEEP_READ_BUDGET = 200;
 
 export function isExpired(recording: RecordingDocument, now: number): boolean {
   return recording.expiresAt !== undefined && Date.parse(recording.expiresAt) <= now;
@@ -50,10 +52,16 @@ export async function listRecordingIds(store: ObjectStore, playbackId: string): 
   return (await store.listChildren(recordingsPrefix(playbackId), MAX_RECORDINGS_LISTED)).filter(isRecordingId).sort();
 }
 
-/** The stream's recordings that read and have not expired; one that does not read is logged and left out. */
-export async function listRecordings(store: ObjectStore, playbackId: string, now: number): Promise<RecordingDocument[]> {
+/**
+ * A page of the stream's recordings that read and have not expired (one that does not read is
+ * logged and left out): at most `limit`, after the id `after`, oldest first; `next` is the cursor
+ * of the following page (null on the last).
+ */
+export async function listRecordings(store: ObjectStore, playbackId: string, now: number, page: { limit: number; after?: string } = { limit: MAX_RECORDINGS_LISTED }): Promise<{ recordings: RecordingDocument[]; next: string | null }> {
+  const ids = (await listRecordingIds(store, playbackId)).filter((id) => page.after === undefined || id > page.after);
   const recordings: RecordingDocument[] = [];
-  for (const id of await listRecordingIds(store, playbackId)) {
+  const pageIds = ids.slice(0, page.limit);
+  for (const id of pageIds) {
     try {
       const recording = await readRecording(store, playbackId, id);
       if (recording && !isExpired(recording, now)) recordings.push(recording);
@@ -62,7 +70,7 @@ export async function listRecordings(store: ObjectStore, playbackId: string, now
       console.error(`edge: ${error.message}`);
     }
   }
-  return recordings;
+  return { recordings, next: ids.length > page.limit ? pageIds.at(-1)! : null };
 }
 
 /**
@@ -79,7 +87,8 @@ export async function deleteRecording(store: ObjectStore, recording: RecordingDo
       if (segment.initKey) media.add(segment.initKey);
     }
   }
-  for (const key of media) await store.delete(key);
+  if (store.deleteMany) await store.deleteMany([...media]);
+  else for (const key of media) await store.delete(key);
   await forgetEndedBroadcast(store, recording);
   for (const rendition of recording.renditions) await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-media-playlist', rendition: rendition.name }));
   await store.delete(recordingObjectKey(playbackId, recordingId, { kind: 'recording-multivariant' }));
@@ -102,12 +111,20 @@ async function forgetEndedBroadcast(store: ObjectStore, recording: RecordingDocu
   await store.delete(streamObjectKey(playbackId, { kind: 'mpd' }));
 }
 
-/** Deletes every expired recording of every stream; returns how many. */
-export async function expireRecordings(store: ObjectStore, now: number): Promise<number> {
+/**
+ * Deletes expired recordings; returns how many. A sweep reads at most `budget` documents (a
+ * Worker's invocation has a limit of storage calls), starting at a random stream so that sweeps
+ * after one cut short get to the others.
+ */
+export async function expireRecordings(store: ObjectStore, now: number, budget = SWEEP_READ_BUDGET, start = Math.random()): Promise<number> {
   if (!store.listChildren) return 0;
+  const streams = (await store.listChildren(STREAMS_PREFIX, SWEEP_STREAM_LIMIT)).filter(isPlaybackId);
+  const first = Math.floor(start * streams.length);
   let deleted = 0;
-  for (const playbackId of (await store.listChildren(STREAMS_PREFIX, SWEEP_STREAM_LIMIT)).filter(isPlaybackId)) {
+  let reads = 0;
+  for (const playbackId of [...streams.slice(first), ...streams.slice(0, first)]) {
     for (const id of await listRecordingIds(store, playbackId)) {
+      if (reads++ >= budget) return deleted;
       const recording = await readRecording(store, playbackId, id).catch(() => undefined);
       if (!recording || !isExpired(recording, now)) continue;
       await deleteRecording(store, recording);

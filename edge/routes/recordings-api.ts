@@ -1,6 +1,6 @@
 /**
  * A stream's recordings in the management API (admin token, as the rest of it):
- * `GET /api/v1/streams/NAME/recordings` (oldest first), `GET .../recordings/ID`, and
+ * `GET /api/v1/streams/NAME/recordings` (oldest first, 100 a page: `?limit=`, `?cursor=`), `GET .../recordings/ID`, and
  * `DELETE .../recordings/ID`, which deletes the recording's media and documents. Each shows its
  * start, end, duration, size in bytes, state (`recording` while its broadcast goes on, `ready`
  * once complete) and where to play or download it (absolute URLs on this edge).
@@ -37,6 +37,16 @@ export function recordingView(recording: RecordingDocument, origin: string) {
     renditions: recording.renditions.map(({ name, kind, codecs, width, height, bandwidth }) => ({ name, kind, codecs, width: width ?? null, height: height ?? null, bandwidth })),
     urls: recordingUrls(recording.playbackId, recording.recordingId, origin),
   };
+}
+
+const MAX_PAGE = 100;
+
+/** `?limit=` (1 to 100, default 100) and `?cursor=` (the last id of the page before). */
+function pageOf(limit: string | undefined, cursor: string | undefined): { limit: number; after?: string } {
+  const count = limit === undefined ? MAX_PAGE : Number(limit);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PAGE || (limit !== undefined && !/^\d{1,3}$/.test(limit))) throw httpError(400, `limit must be a whole number from 1 to ${MAX_PAGE}`);
+  if (cursor !== undefined && !isRecordingId(cursor)) throw httpError(400, 'cursor must be a recording id (nextCursor of the page before)');
+  return { limit: count, ...(cursor !== undefined ? { after: cursor } : {}) };
 }
 
 export function recordingsApiRoutes(options: RecordingsApiOptions): Hono {
@@ -76,8 +86,9 @@ export function recordingsApiRoutes(options: RecordingsApiOptions): Hono {
   routes.get('/:name/recordings', async (c) => {
     const { playbackId } = await stream(c);
     if (!options.store.listChildren) throw httpError(501, 'this storage cannot list recordings');
-    const recordings = await listRecordings(options.store, playbackId, now());
-    return c.json({ recordings: recordings.map((found) => recordingView(found, origin(c))) });
+    const page = pageOf(c.req.query('limit'), c.req.query('cursor'));
+    const { recordings, next } = await listRecordings(options.store, playbackId, now(), page);
+    return c.json({ recordings: recordings.map((found) => recordingView(found, origin(c))), nextCursor: next });
   });
 
   routes.get('/:name/recordings/:id', async (c) => c.json({ recording: recordingView(await recording(c), origin(c)) }));

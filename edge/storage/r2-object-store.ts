@@ -1,6 +1,8 @@
 /** ObjectStore over a Cloudflare R2 bucket binding. */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 
+const R2_DELETE_BATCH = 1000;
+
 export class R2ObjectStore implements ObjectStore {
   private readonly bucket: R2Bucket;
 
@@ -30,5 +32,10 @@ export class R2ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.bucket.delete(key);
+  }
+
+  /** R2 deletes up to 1000 keys in one call: a recording of hours is a few calls, not thousands. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += R2_DELETE_BATCH) await this.bucket.delete(keys.slice(start, start + R2_DELETE_BATCH));
   }
 }

@@ -43,7 +43,13 @@ export function addRecordingCommands(program: Command, client: () => PlatformCli
         console.log(json() ? JSON.stringify(deleted, null, 2) : `Recording ${deleted.id} of "${name}" deleted, with its media.`);
         return;
       }
-      const { recordings } = await platform.call<{ recordings: RecordingView[] }>('GET', path);
+      const recordings: RecordingView[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { recordings: RecordingView[]; nextCursor: string | null } = await platform.call('GET', `${path}${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+        recordings.push(...page.recordings);
+        cursor = page.nextCursor;
+      } while (cursor);
       if (json()) console.log(JSON.stringify(recordings, null, 2));
       else if (recordings.length === 0) console.log(`Stream "${name}" has no recordings (a stream records when its recording setting says so, or its retention is "all"; see README, Recordings).`);
       else for (const recording of recordings) console.log(describeRecording(recording));

@@ -32,6 +32,11 @@ export interface ObjectStore {
   /** Removes the object; removing one that does not exist is not an error. */
   delete(key: string): Promise<void>;
   /**
+   * Removes many objects in few requests (a recording's thousands of segments). Optional: without
+   * it, callers delete one key at a time.
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
+  /**
    * The names of the "folders" right under `prefix` (which ends in `/`), at most `limit` of them,
    * in key order. Optional: a store that cannot list (the sidecar's edge client) leaves it out.
    */

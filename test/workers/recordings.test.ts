@@ -83,7 +83,7 @@ describe('recordings in workerd', () => {
     expect((await app().request(`${ORIGIN}/api/v1/streams/rec/recordings/${ID}`, { method: 'DELETE', headers: auth })).status).toBe(200);
     expect(await store.head('streams/pbrec/source/sessiona1-0.m4s')).toBeNull();
     expect(await store.head(recordingDocumentKey('pbrec', ID))).toBeNull();
-    expect(await (await app().request(`${ORIGIN}/api/v1/streams/rec/recordings`, { headers: auth })).json()).toEqual({ recordings: [] });
+    expect(await (await app().request(`${ORIGIN}/api/v1/streams/rec/recordings`, { headers: auth })).json()).toEqual({ recordings: [], nextCursor: null });
   });
 
   it("the worker's scheduled handler deletes an expired recording with its media, and keeps one that is not", async () => {

@@ -231,6 +231,18 @@ describe('recordings in the management API', () => {
     expect(store.objects.has('streams/colors/source/index.m3u8')).toBe(true);
   });
 
+  it('pages through many recordings, oldest first, 100 at most a page', async () => {
+    const ids = ['r00000000aa1', 'r00000000aa2', 'r00000000aa3'];
+    for (const id of ids) await storeRecording(store, { id });
+    const page = async (query: string) => (await (await api(`/studio/recordings${query}`)).json()) as { recordings: { id: string }[]; nextCursor: string | null };
+    const first = await page('?limit=2');
+    expect(first.recordings.map((recording) => recording.id)).toEqual(ids.slice(0, 2));
+    expect(first.nextCursor).toBe(ids[1]);
+    const second = await page(`?limit=2&cursor=${first.nextCursor}`);
+    expect(second).toMatchObject({ recordings: [{ id: ids[2] }], nextCursor: null });
+    for (const bad of ['?limit=0', '?limit=101', '?limit=2x', '?cursor=..']) expect((await api(`/studio/recordings${bad}`)).status, bad).toBe(400);
+  });
+
   it('a recording in progress is listed as recording and cannot be deleted yet', async () => {
     await storeRecording(store, { state: 'recording' });
     const { recordings } = (await (await api('/studio/recordings')).json()) as { recordings: { state: string; endedAt: unknown }[] };
@@ -251,5 +263,13 @@ describe('expiry', () => {
     expect(store.objects.has('streams/other/source/sessiona1-0.m4s')).toBe(true);
     expect(store.objects.has(recordingDocumentKey('kept', ID))).toBe(true);
     expect(await expireRecordings(store, NOW)).toBe(0);
+  });
+
+  it('reads at most its budget of documents a sweep; later sweeps get to the rest', async () => {
+    const store = new MemoryObjectStore();
+    for (const playbackId of ['a1', 'b2', 'c3']) await storeRecording(store, { playbackId, expiresAt: NOW - 1 });
+    expect(await expireRecordings(store, NOW, 2, 0)).toBe(2);
+    expect(await expireRecordings(store, NOW, 2, 0)).toBe(1);
+    expect([...store.objects.keys()].filter((key) => key.includes('/recordings/'))).toEqual([]);
   });
 });
