@@ -136,6 +136,11 @@ async function cases(): Promise<HostileCase[]> {
     { name: 'the development secret, to loopback through a proxy', path: 'http://127.0.0.1:8080/_ingest/objects/streams/colors/index.m3u8', init: put(`Bearer ${DEVELOPMENT_INGEST_SECRET}`, playlist, '#EXTM3U\n', { 'x-forwarded-for': '203.0.113.9' }), ingestSecret: DEVELOPMENT_INGEST_SECRET },
     { name: 'the development secret, to loopback from a remote client', path: 'http://127.0.0.1:8080/_ingest/objects/streams/colors/index.m3u8', init: put(`Bearer ${DEVELOPMENT_INGEST_SECRET}`, playlist, '#EXTM3U\n', { 'cf-connecting-ip': '203.0.113.9' }), ingestSecret: DEVELOPMENT_INGEST_SECRET },
     { name: 'deleting a playlist', path: '/_ingest/objects/streams/colors/source/index.m3u8', init: { method: 'DELETE', headers: { authorization: colorsWriter } } },
+    // A recording's MP4 download (routes/recording-download.ts).
+    { name: 'an MP4 download of an unknown recording', path: '/recordings/colors/r00000000abcd.mp4', stream: 'colors' },
+    { name: 'an MP4 download with an encoded traversal', path: '/recordings/colors/..%2F..%2Fother%2Fr00000000abcd.mp4', stream: 'colors' },
+    { name: 'an MP4 download named dot-dot', path: '/recordings/colors/...mp4', stream: 'colors' },
+    { name: "a signed stream's MP4 download without a token", path: '/recordings/vip/r00000000abcd.mp4', stream: 'vip' },
   ];
 }
 
