@@ -14,13 +14,13 @@ import { Mp4BoxError } from '../../shared/mp4/box-reader.ts';
 import { chooseDownloadRenditions } from '../../shared/mp4/download-renditions.ts';
 import { recordingMp4, RecordingNotMuxable, type Mp4TrackInput, type RecordingMp4 } from '../../shared/mp4/recording-mp4.ts';
 import { isPlaybackId } from '../../shared/playback-id.ts';
-import { isRecordingId, type RecordingDocument, type RecordingRendition } from '../../shared/recordings/recording-document.ts';
+import { INVALID_RECORDING_ID, isRecordingId, type RecordingDocument, type RecordingRendition } from '../../shared/recordings/recording-document.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { ifNoneMatchHits } from '../http/conditional.ts';
 import { contentRange, decideRange } from '../http/range.ts';
-import { isExpired, readRecording, UnreadableRecording } from '../recordings/recording-store.ts';
+import { readyRecording } from './ready-recording.ts';
 import { privateToViewer, unsatisfiable } from './playback/responses.ts';
 import { authorizeViewer } from './playback/viewer-access.ts';
 
@@ -53,15 +53,9 @@ export function recordingDownloadRoutes(options: RecordingDownloadOptions): Hono
     const playbackId = c.req.param('playbackId');
     const recordingId = c.req.param('file').slice(0, -'.mp4'.length);
     if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
-    if (!isRecordingId(recordingId)) throw httpError(400, 'invalid recording id: "r" and 8 to 31 lowercase letters or digits');
+    if (!isRecordingId(recordingId)) throw httpError(400, INVALID_RECORDING_ID);
     const { tokenExpiresAt } = await authorizeViewer(deps, c, playbackId);
-    const recording = await readRecording(deps.store, playbackId, recordingId).catch((error: unknown) => {
-      if (!(error instanceof UnreadableRecording)) throw error;
-      console.error(`edge: ${error.message}`);
-      throw httpError(502, "this recording's document at the origin is unreadable");
-    });
-    if (!recording || isExpired(recording, deps.now())) throw httpError(404, 'no such recording (or it expired, or was deleted)');
-    if (recording.state !== 'ready') throw httpError(409, 'the recording is not complete yet: its MP4 can be downloaded once its broadcast has ended (after the reconnect window)');
+    const recording = await readyRecording(deps.store, playbackId, recordingId, deps.now(), 'its MP4 can be downloaded');
     const mp4 = await prepare(mediaStore, recording);
     const headers: Record<string, string> = {
       'content-type': VIDEO_MP4_TYPE,

@@ -6,12 +6,12 @@
  * once complete) and where to play or download it (absolute URLs on this edge).
  */
 import { Hono, type Context } from 'hono';
-import { isRecordingId, type RecordingDocument } from '../../shared/recordings/recording-document.ts';
+import { INVALID_RECORDING_ID, isRecordingId, type RecordingDocument } from '../../shared/recordings/recording-document.ts';
 import { recordingUrls } from '../../shared/recordings/recording-layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { httpError } from '../errors.ts';
-import { InputError, parseStreamName } from '../platform/stream-input.ts';
 import type { StreamRecord, StreamRegistry } from '../platform/stream-registry.ts';
+import { streamByName } from './stream-by-name.ts';
 import { deleteRecording, isExpired, listRecordings, readRecording, UnreadableRecording } from '../recordings/recording-store.ts';
 import { adminAuth } from './admin-auth.ts';
 
@@ -55,24 +55,12 @@ export function recordingsApiRoutes(options: RecordingsApiOptions): Hono {
   routes.use('/:name/recordings', adminAuth(options.adminToken));
   routes.use('/:name/recordings/*', adminAuth(options.adminToken));
 
-  const stream = async (c: Context): Promise<StreamRecord> => {
-    if (!options.registry) throw httpError(503, 'this edge has no stream registry');
-    let name: string;
-    try {
-      name = parseStreamName(c.req.param('name'));
-    } catch (error) {
-      if (error instanceof InputError) throw httpError(400, error.message);
-      throw error;
-    }
-    const found = await options.registry.get(name);
-    if (!found) throw httpError(404, `no stream named "${name}"`);
-    return found;
-  };
+  const stream = (c: Context): Promise<StreamRecord> => streamByName(options.registry, c);
 
   const recording = async (c: Context): Promise<RecordingDocument> => {
     const { playbackId, name } = await stream(c);
     const id = c.req.param('id')!;
-    if (!isRecordingId(id)) throw httpError(400, 'invalid recording id: "r" and 8 to 31 lowercase letters or digits');
+    if (!isRecordingId(id)) throw httpError(400, INVALID_RECORDING_ID);
     const found = await readRecording(options.store, playbackId, id).catch((error: unknown) => {
       if (error instanceof UnreadableRecording) throw httpError(502, error.message);
       throw error;

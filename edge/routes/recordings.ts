@@ -10,14 +10,14 @@
 import { Hono, type Context } from 'hono';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE } from '../../shared/media-types.ts';
 import { isPlaybackId } from '../../shared/playback-id.ts';
-import { isRecordingId } from '../../shared/recordings/recording-document.ts';
+import { INVALID_RECORDING_ID, isRecordingId } from '../../shared/recordings/recording-document.ts';
 import { parseRecordingRelativePath, recordingObjectKey, type RecordingObjectRef } from '../../shared/recordings/recording-layout.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
 import { parseStreamRelativePath, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
-import { isExpired, readRecording, UnreadableRecording } from '../recordings/recording-store.ts';
+import { readyRecording } from './ready-recording.ts';
 import { storedObjectResponse } from './playback/media-objects.ts';
 import { conditionalResponse, privateToViewer } from './playback/responses.ts';
 import { derivedEtag, querySignature } from './playback/validators.ts';
@@ -42,7 +42,7 @@ export function recordingRoutes(options: Omit<PlaybackRouteOptions, 'lowLatency'
     const playbackId = c.req.param('playbackId');
     const recordingId = c.req.param('recordingId');
     if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
-    if (!isRecordingId(recordingId)) throw httpError(400, 'invalid recording id: "r" and 8 to 31 lowercase letters or digits');
+    if (!isRecordingId(recordingId)) throw httpError(400, INVALID_RECORDING_ID);
     const path = c.req.param('path');
     const manifest = parseRecordingRelativePath(path);
     const media = manifest ? null : parseStreamRelativePath(path);
@@ -65,13 +65,7 @@ export function recordingRoutes(options: Omit<PlaybackRouteOptions, 'lowLatency'
 
 /** A manifest of a complete recording, rewritten for the viewer (token, CDN base, height limit) as the live ones are. */
 async function manifestResponse(deps: PlaybackDeps, c: Context, playbackId: string, recordingId: string, ref: ManifestRef, query: PlaybackQuery): Promise<Response> {
-  const recording = await readRecording(deps.store, playbackId, recordingId).catch((error: unknown) => {
-    if (!(error instanceof UnreadableRecording)) throw error;
-    console.error(`edge: ${error.message}`);
-    throw httpError(502, "this recording's document at the origin is unreadable");
-  });
-  if (!recording || isExpired(recording, deps.now())) throw httpError(404, 'no such recording (or it expired, or was deleted)');
-  if (recording.state !== 'ready') throw httpError(409, 'the recording is not complete yet: it is playable once its broadcast has ended (after the reconnect window)');
+  await readyRecording(deps.store, playbackId, recordingId, deps.now(), 'it is playable');
   const object = await deps.store.get(recordingObjectKey(playbackId, recordingId, ref));
   if (!object) throw httpError(404, ref.kind === 'recording-media-playlist' ? `this recording has no rendition "${ref.rendition}"` : 'this recording has no such manifest');
   const stored = await new Response(object.body).text();

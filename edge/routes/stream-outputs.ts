@@ -11,11 +11,11 @@ import { outputStatusLine } from '../../shared/output-states.ts';
 import { outputKeyProblem, outputUrlProblem, redactedUrl } from '../../shared/restream-target.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
-import { InputError, parseStreamName } from '../platform/stream-input.ts';
 import { currentOutputState, type StoredStreamOutput, type StreamOutputStore } from '../platform/stream-outputs.ts';
 import type { StreamRecord, StreamRegistry } from '../platform/stream-registry.ts';
 import { MAX_OUTPUTS_PER_STREAM } from '../../shared/restream-target.ts';
 import { adminAuth } from './admin-auth.ts';
+import { streamByName } from './stream-by-name.ts';
 
 const BODY_LIMIT_BYTES = 4 * 1024;
 const OUTPUT_ID_PATTERN = /^out_[0-9a-f]{8}$/;
@@ -67,19 +67,7 @@ export function streamOutputRoutes(options: StreamOutputRoutesOptions): Hono {
   const routes = new Hono();
   routes.use('/:name/outputs', adminAuth(options.adminToken));
   routes.use('/:name/outputs/*', adminAuth(options.adminToken));
-  const stream = async (c: Context): Promise<StreamRecord> => {
-    if (!options.registry || !options.outputs) throw httpError(503, 'this edge has no stream registry');
-    let name: string;
-    try {
-      name = parseStreamName(c.req.param('name'));
-    } catch (error) {
-      if (error instanceof InputError) throw httpError(400, error.message);
-      throw error;
-    }
-    const found = await options.registry.get(name);
-    if (!found) throw httpError(404, `no stream named "${name}"`);
-    return found;
-  };
+  const stream = (c: Context): Promise<StreamRecord> => streamByName(options.outputs && options.registry, c);
 
   routes.get('/:name/outputs', async (c) => {
     const { playbackId } = await stream(c);

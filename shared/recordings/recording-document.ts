@@ -21,6 +21,9 @@ export const RECORDING_DOCUMENT_FILE = 'recording.json';
 /** `r` + start time in base 36 + randomness: unique, and sorts by start time. */
 export const RECORDING_ID_PATTERN = /^r[0-9a-z]{8,31}$/;
 
+/** Why an id is refused (the edge's 400s say it). */
+export const INVALID_RECORDING_ID = 'invalid recording id: "r" and 8 to 31 lowercase letters or digits';
+
 export type RecordingState = 'recording' | 'ready';
 
 export interface RecordingSegment {
