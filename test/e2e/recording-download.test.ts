@@ -1,7 +1,9 @@
 /**
  * A broadcast's recording downloaded as one MP4, end to end on Workers (wrangler dev, local R2):
- * the test pattern published for 8 s over RTMP with recording on (--retention all), the
- * publisher gone and the reconnect window passed, the stream's status names its ready recording;
+ * the test pattern published over RTMP with recording on (--retention all) for 5 s, then again
+ * for 4 s within the reconnect window (the same broadcast: a second session with its own init
+ * segment and timeline), the publisher gone and the window passed, the stream's status names its
+ * ready recording;
  * its `.mp4` URL downloads over real HTTP as an attachment of the announced length (no chunked
  * framing), and the file is what a person would open: ffprobe finds one H.264 and one AAC
  * stream of the broadcast's length, and ffmpeg decodes every frame without a complaint. A byte
@@ -18,7 +20,9 @@ import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
 const STREAM = 'keepsake';
-const SECONDS = 8;
+// Published in two sessions: the publisher reconnects within the window.
+const SESSIONS = [5, 4];
+const SECONDS = SESSIONS[0]! + SESSIONS[1]!;
 
 function decodeErrors(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -37,8 +41,8 @@ describe('a recording downloaded as one MP4 (Workers edge, real publish)', () =>
 
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'e2e-recording-download-'));
-    platform = await startTestPlatform('e2e-recording-download', { edge: 'wrangler', ingest: { open: true, reconnectWindow: 2, args: ['--retention', 'all'] } });
-    publisher = publishTestPattern(platform.publishUrl(STREAM), SECONDS, '640x360');
+    platform = await startTestPlatform('e2e-recording-download', { edge: 'wrangler', ingest: { open: true, reconnectWindow: 3, args: ['--retention', 'all'] } });
+    publisher = publishTestPattern(platform.publishUrl(STREAM), SESSIONS[0]!, '640x360');
   }, 90_000);
 
   afterAll(async () => {
@@ -47,8 +51,10 @@ describe('a recording downloaded as one MP4 (Workers edge, real publish)', () =>
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
-  it('downloads the ended broadcast as an MP4 of its length that plays end to end', async () => {
+  it('downloads the ended broadcast (both sessions) as one MP4 of its length that plays end to end', async () => {
     await publisher!.exited;
+    publisher = publishTestPattern(platform!.publishUrl(STREAM), SESSIONS[1]!, '640x360');
+    await publisher.exited;
     const mp4Path = await eventually('the ready recording in the stream status', 30_000, async () => {
       const response = await fetch(new URL(`/live/${STREAM}/status.json`, platform!.edgeUrl));
       if (response.status !== 200) return undefined;
@@ -73,7 +79,7 @@ describe('a recording downloaded as one MP4 (Workers edge, real publish)', () =>
     expect(code).toBe(0);
     const probed = JSON.parse(out) as { streams: { codec_type: string; codec_name: string; nb_read_frames: string }[]; format: { duration: string } };
     expect(probed.streams.map((stream) => `${stream.codec_type}/${stream.codec_name}`)).toEqual(['video/h264', 'audio/aac']);
-    // The broadcast's 8 s at 30 fps: whole segments, so within a segment's worth of frames at most.
+    // The broadcast's 9 s at 30 fps, the second session after the first: whole segments, so within a segment's worth at most.
     expect(Math.abs(Number(probed.format.duration) - SECONDS)).toBeLessThanOrEqual(1);
     expect(Number(probed.streams[0]!.nb_read_frames)).toBeGreaterThanOrEqual((SECONDS - 1) * 30);
     expect(await decodeErrors(file)).toBe('');
