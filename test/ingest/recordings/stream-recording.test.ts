@@ -32,40 +32,41 @@ describe('a recorded broadcast', () => {
     audio = segmentTrack(a);
   });
 
+  /** A sidecar's output of stream `colors` (window retention, a 3-segment window) that records, on `store` and the shared clock. */
+  function recordingOutput(store: MemoryObjectStore, clock: { now: number }, recording: { keepDays: number; onReady?: (recording: RecordingDocument) => void }) {
+    const onError = (error: unknown) => {
+      throw error;
+    };
+    return new StreamOutput({ playbackId: 'colors', renditions: PASSTHROUGH_ONLY, store, targetSegmentDuration: 2, windowSegments: 3, now: () => clock.now, retention: 'window', recording, onError });
+  }
+
+  /** One publish session of four 2 s segments per rendition, each stored and listed before the next. */
+  async function publishSession(output: StreamOutput, session: string, clock: { now: number }) {
+    output.beginSession(session);
+    output.noteChunkReceived(session, 0.333);
+    output.publishInit(session, 'source', video.init, video.track);
+    output.publishInit(session, 'audio', audio.init, audio.track);
+    for (let i = 0; i < 4; i++) {
+      clock.now += 2000;
+      output.publishSegment(session, 'source', video.segments[i]!);
+      output.publishSegment(session, 'audio', audio.segments[i]!);
+      await output.idle();
+    }
+  }
+
   async function broadcast() {
     const store = new RecordingStore();
-    let clock = START;
+    const clock = { now: START };
     const ready: RecordingDocument[] = [];
     const statuses: unknown[] = [];
-    const output = new StreamOutput({
-      playbackId: 'colors',
-      renditions: PASSTHROUGH_ONLY,
-      store,
-      targetSegmentDuration: 2,
-      windowSegments: 3,
-      now: () => clock,
-      retention: 'window',
-      recording: { keepDays: 7, onReady: (recording) => ready.push(recording) },
-      onError: (error) => {
-        throw error;
-      },
-    });
+    const output = recordingOutput(store, clock, { keepDays: 7, onReady: (recording) => ready.push(recording) });
     let midway: RecordingDocument | undefined;
     for (const session of SESSIONS) {
-      output.beginSession(session);
-      output.noteChunkReceived(session, 0.333);
-      output.publishInit(session, 'source', video.init, video.track);
-      output.publishInit(session, 'audio', audio.init, audio.track);
-      for (let i = 0; i < 4; i++) {
-        clock += 2000;
-        output.publishSegment(session, 'source', video.segments[i]!);
-        output.publishSegment(session, 'audio', audio.segments[i]!);
-        await output.idle();
-      }
+      await publishSession(output, session, clock);
       statuses.push(JSON.parse(store.text('streams/colors/status.json')!));
       if (session === 'sessionb2') midway = documentOf(store);
       // The publisher is away for a while; then it comes back.
-      clock += 5000;
+      clock.now += 5000;
     }
     await output.end();
     return { store, ready, midway, statuses };
@@ -135,33 +136,19 @@ describe('a recorded broadcast', () => {
 
   it('a sidecar that crashed mid-broadcast: the one taking it up goes on with the same recording, none of its segments lost', async () => {
     const store = new RecordingStore();
-    let clock = START;
+    const clock = { now: START };
     const ready: RecordingDocument[] = [];
-    const output = (onReady?: (recording: RecordingDocument) => void) =>
-      new StreamOutput({ playbackId: 'colors', renditions: PASSTHROUGH_ONLY, store, targetSegmentDuration: 2, windowSegments: 3, now: () => clock, retention: 'window', recording: { keepDays: 0, onReady }, onError: (error) => { throw error; } });
-    const publish = async (target: StreamOutput, session: string) => {
-      target.beginSession(session);
-      target.noteChunkReceived(session, 0.333);
-      target.publishInit(session, 'source', video.init, video.track);
-      target.publishInit(session, 'audio', audio.init, audio.track);
-      for (let i = 0; i < 4; i++) {
-        clock += 2000;
-        target.publishSegment(session, 'source', video.segments[i]!);
-        target.publishSegment(session, 'audio', audio.segments[i]!);
-        await target.idle();
-      }
-    };
     // The first sidecar lists four segments (its document was last written after the first) and dies.
-    await publish(output(), 'sessiona1');
+    await publishSession(recordingOutput(store, clock, { keepDays: 0 }), 'sessiona1', clock);
     const before = documentOf(store)!;
     expect(before.state).toBe('recording');
     expect(before.renditions[0]!.segments.length).toBeLessThan(4);
 
     // Another sidecar takes the broadcast up (its journal said the stream was open) and the publisher comes back.
-    clock += 5000;
-    const second = output((recording) => ready.push(recording));
+    clock.now += 5000;
+    const second = recordingOutput(store, clock, { keepDays: 0, onReady: (recording) => ready.push(recording) });
     await second.restoreFromStorage();
-    await publish(second, 'sessionb2');
+    await publishSession(second, 'sessionb2', clock);
     await second.end();
 
     const recording = documentOf(store)!;
