@@ -13,6 +13,7 @@ import { httpError } from '../errors.ts';
 import type { StreamRecord, StreamRegistry } from '../platform/stream-registry.ts';
 import { streamByName } from './stream-by-name.ts';
 import { deleteRecording, isExpired, listRecordings, readRecording, UnreadableRecording } from '../recordings/recording-store.ts';
+import { readStreamStatus } from '../storage/stream-status.ts';
 import { adminAuth } from './admin-auth.ts';
 
 export interface RecordingsApiOptions {
@@ -83,7 +84,11 @@ export function recordingsApiRoutes(options: RecordingsApiOptions): Hono {
 
   routes.delete('/:name/recordings/:id', async (c) => {
     const found = await recording(c);
-    if (found.state !== 'ready') throw httpError(409, 'the recording is not complete yet (its broadcast goes on): delete it once it is ready');
+    // One still recording may go only when its broadcast is over (its sidecar died and nobody took it up).
+    if (found.state !== 'ready') {
+      const status = await readStreamStatus(options.store, found.playbackId).catch(() => undefined);
+      if (status?.recording?.id === found.recordingId && status.state !== 'ended') throw httpError(409, 'the recording is not complete yet (its broadcast goes on): delete it once it is ready');
+    }
     await deleteRecording(options.store, found);
     return c.json({ deleted: recordingView(found, origin(c)) });
   });

@@ -138,7 +138,9 @@ export class StreamRecorder {
     const now = this.options.now();
     if (this.checkpointAt !== 0 && now - this.checkpointAt < CHECKPOINT_MS) return;
     this.checkpointAt = now;
-    await this.document.write(JSON.stringify(this.build('recording', undefined)));
+    // Pushed on at every write: a recording whose sidecar died and was never taken up (never made
+    // ready) expires keepDays after its last write instead of being kept for ever.
+    await this.document.write(JSON.stringify(this.build('recording', undefined, this.expiry(now))));
   }
 
   /**
@@ -159,12 +161,16 @@ export class StreamRecorder {
     const now = this.options.now();
     const clocks = new Map([...sessionClocks].filter(([, clock]) => Number.isFinite(clock)));
     await this.writer({ kind: 'recording-mpd' }, DASH_MPD_TYPE).write(renderMpd(buildRecordingMpd(renditions, { sessionClocks: clocks, now, nominalTargetSeconds: nominal })));
-    const keepDays = this.options.keepDays ?? 0;
-    const document = this.build('ready', now, keepDays > 0 ? now + keepDays * DAY_MS : undefined);
+    const document = this.build('ready', now, this.expiry(now));
     await this.document.write(JSON.stringify(document));
     this.stateValue = 'ready';
     this.options.onReady?.(document);
     return document;
+  }
+
+  private expiry(from: number): number | undefined {
+    const keepDays = this.options.keepDays ?? 0;
+    return keepDays > 0 ? from + keepDays * DAY_MS : undefined;
   }
 
   private build(state: RecordingState, endedAt: number | undefined, expiresAt?: number): RecordingDocument {

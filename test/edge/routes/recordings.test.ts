@@ -243,11 +243,16 @@ describe('recordings in the management API', () => {
     for (const bad of ['?limit=0', '?limit=101', '?limit=2x', '?cursor=..']) expect((await api(`/studio/recordings${bad}`)).status, bad).toBe(400);
   });
 
-  it('a recording in progress is listed as recording and cannot be deleted yet', async () => {
+  it('a recording in progress is listed as recording and cannot be deleted yet; one abandoned (its stream went on without it) can', async () => {
     await storeRecording(store, { state: 'recording' });
+    const recording = { id: ID, state: 'recording', hls: `/recordings/colors/${ID}/index.m3u8`, dash: `/recordings/colors/${ID}/manifest.mpd`, mp4: `/recordings/colors/${ID}.mp4` };
+    const status = (state: string, named: unknown) => store.put('streams/colors/status.json', JSON.stringify({ playbackId: 'colors', state, startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions: [], recording: named }), { contentType: 'application/json' });
+    await status('live', recording);
     const { recordings } = (await (await api('/studio/recordings')).json()) as { recordings: { state: string; endedAt: unknown }[] };
     expect(recordings).toMatchObject([{ state: 'recording', endedAt: null }]);
     expect((await api(`/studio/recordings/${ID}`, { method: 'DELETE' })).status).toBe(409);
+    await status('live', { ...recording, id: 'r00000000new' });
+    expect((await api(`/studio/recordings/${ID}`, { method: 'DELETE' })).status).toBe(200);
   });
 });
 

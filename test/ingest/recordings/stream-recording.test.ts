@@ -85,8 +85,10 @@ describe('a recorded broadcast', () => {
     // Window retention would have deleted most of it: a recording keeps its media.
     expect(store.deletes).toEqual([]);
 
-    // While the broadcast went on, its document said `recording`, and the status pointed at it.
+    // While the broadcast went on, its document said `recording`, and the status pointed at it;
+    // its expiry moves on with every write (one abandoned by a dead sidecar still expires).
     expect(midway?.state).toBe('recording');
+    expect(Date.parse(midway!.expiresAt!)).toBeGreaterThan(START + 7 * 86_400_000);
     const liveStatus = parseStreamStatus(statuses[1]);
     expect(liveStatus.ok && liveStatus.status.recording?.state).toBe('recording');
 
