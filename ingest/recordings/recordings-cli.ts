@@ -1,10 +1,10 @@
 /**
- * `npm run streams -- recordings NAME` (and `--delete ID`): a stream's recordings, from the
+ * `npm run streams -- recordings NAME` (`--delete ID`, `--record on|off|default`): a stream's recordings, from the
  * platform's management API (/api/v1/streams/NAME/recordings). Recordings live in the platform's
  * storage, which only the edge lists: without a running platform (or --edge-url and an admin
  * token) there is nothing to ask.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { PlatformClient } from '../streams/platform-client.ts';
 import { StreamStoreError } from '../streams/stream-store.ts';
 
@@ -31,13 +31,20 @@ export function describeRecording(recording: RecordingView): string {
 export function addRecordingCommands(program: Command, client: () => PlatformClient | undefined, json: () => boolean): void {
   program
     .command('recordings')
-    .description("list a stream's recordings (start, duration, size, HLS and MP4 URLs), or delete one with its media")
+    .description("list a stream's recordings (start, duration, size, HLS and MP4 URLs), delete one with its media, or set whether the stream records")
     .argument('<stream>', 'stream name')
     .option('--delete <id>', 'delete this recording (its media and documents)')
-    .action(async (name: string, options: { delete?: string }) => {
+    .addOption(new Option('--record <mode>', 'whether the stream records from its next publish: on, off, or default (when its retention is all)').choices(['on', 'off', 'default']))
+    .action(async (name: string, options: { delete?: string; record?: 'on' | 'off' | 'default' }) => {
       const platform = client();
       if (!platform) throw new StreamStoreError('recordings are listed by the platform: start it (npm start), or give --edge-url and ADMIN_TOKEN');
       const path = `/${encodeURIComponent(name)}/recordings`;
+      if (options.record) {
+        const recording = options.record === 'default' ? null : options.record === 'on';
+        const { stream } = await platform.call<{ stream: { name: string; recording: boolean | null } }>('PATCH', `/${encodeURIComponent(name)}`, { recording });
+        console.log(json() ? JSON.stringify(stream, null, 2) : `Stream "${stream.name}" ${stream.recording === null ? 'records when its retention is "all"' : stream.recording ? 'records' : 'does not record'} (from its next publish).`);
+        return;
+      }
       if (options.delete) {
         const { deleted } = await platform.call<{ deleted: RecordingView }>('DELETE', `${path}/${encodeURIComponent(options.delete)}`);
         console.log(json() ? JSON.stringify(deleted, null, 2) : `Recording ${deleted.id} of "${name}" deleted, with its media.`);

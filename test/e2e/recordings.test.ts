@@ -99,8 +99,9 @@ describe('a broadcast becomes a recording', () => {
     const added = cli('add', 'studio');
     expect(added.status, added.stderr).toBe(0);
     const { streamKey, playbackId } = JSON.parse(added.stdout) as { streamKey: string; playbackId: string };
-    const patched = await fetch(`${edgeUrl}/api/v1/streams/studio`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ recording: true }) });
-    expect(patched.status).toBe(200);
+    const recordOn = cli('recordings', 'studio', '--record', 'on');
+    expect(recordOn.status, recordOn.stderr).toBe(0);
+    expect(JSON.parse(recordOn.stdout)).toMatchObject({ name: 'studio', recording: true });
 
     const publisher = publishTestPattern(`${rtmpBase}/${streamKey}`, PUBLISH_SECONDS);
     await within('the publisher to finish', 40_000, publisher.exited);
