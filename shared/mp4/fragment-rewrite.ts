@@ -41,6 +41,11 @@ export function rewriteSegmentInPlace(segment: Uint8Array, options: SegmentRewri
   const fragments: RewrittenFragment[] = [];
   let sequenceNumber = options.firstSequenceNumber;
   for (const box of readBoxes(segment, 0, segment.length)) {
+    // Size 0 means "to the end of the file": true of a segment's last box as stored, not once others follow it.
+    if (view.getUint32(box.start) === 0) {
+      if (box.end - box.start > 0xffffffff) throw new Mp4BoxError(`${box.type} at offset ${box.start} runs to the end in more than 4 GB`);
+      view.setUint32(box.start, box.end - box.start);
+    }
     if (box.type !== 'moof') continue;
     const mfhd = onlyChild(segment, box, 'mfhd');
     fullBoxVersion(segment, mfhd, 4);
