@@ -29,6 +29,8 @@ export interface LookupStream {
   retention: 'window' | 'all' | null;
   /** Whether it records (README: Recordings); null: when its retention is `all`; absent: an edge from before recordings. */
   recording?: boolean | null;
+  /** Days its recordings are kept (0: until deleted); absent: the sidecar's --recording-days. */
+  recordingDays?: number | null;
   /** Where the stream is restreamed to, with the targets' keys (the sidecar sends them); absent: nowhere. */
   outputs?: RestreamTarget[];
 }

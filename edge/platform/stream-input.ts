@@ -79,7 +79,17 @@ function recordingOf(value: unknown): boolean | null {
   return value;
 }
 
-const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled', 'webhookUrls', 'recording'] as const;
+export const MAX_RECORDING_DAYS = 36_500;
+
+function recordingDaysOf(value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_RECORDING_DAYS) {
+    throw new InputError(`recordingDays must be whole days from 0 (kept until deleted) to ${MAX_RECORDING_DAYS}, or null (the sidecar's --recording-days)`);
+  }
+  return value;
+}
+
+const SETTING_FIELDS = ['playback', 'reconnectWindowSeconds', 'retention', 'enabled', 'webhookUrls', 'recording', 'recordingDays'] as const;
 
 function settingsOf(body: Record<string, unknown>): StreamSettings {
   const settings: StreamSettings = {};
@@ -89,6 +99,7 @@ function settingsOf(body: Record<string, unknown>): StreamSettings {
   if (body.enabled !== undefined) settings.enabled = enabledOf(body.enabled);
   if (body.webhookUrls !== undefined) settings.webhookUrls = webhookUrlsOf(body.webhookUrls);
   if (body.recording !== undefined) settings.recording = recordingOf(body.recording);
+  if (body.recordingDays !== undefined) settings.recordingDays = recordingDaysOf(body.recordingDays);
   return settings;
 }
 

@@ -29,6 +29,8 @@ export interface StreamRecord {
   webhookUrls?: string[] | null;
   /** Whether the stream records its broadcasts (README: Recordings); null or absent: when its retention is `all`. */
   recording?: boolean | null;
+  /** Days its recordings are kept once they end (0: until deleted); null or absent: the sidecar's --recording-days. */
+  recordingDays?: number | null;
 }
 
 /** What an update may change (each field optional: a partial update). */
@@ -39,6 +41,7 @@ export interface StreamSettings {
   enabled?: boolean;
   webhookUrls?: string[] | null;
   recording?: boolean | null;
+  recordingDays?: number | null;
 }
 
 export interface StreamRegistry {
@@ -64,7 +67,7 @@ export interface SqlClient {
   run(sql: string, params: readonly SqlValue[]): Promise<number>;
 }
 
-const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at, webhook_urls, recording';
+const COLUMNS = 'name, playback_id, key_sha256, playback, reconnect_window_seconds, retention, enabled, created_at, key_rotated_at, updated_at, webhook_urls, recording, recording_days';
 
 const UPDATE_COLUMNS: Record<keyof StreamSettings, string> = {
   playback: 'playback',
@@ -73,6 +76,7 @@ const UPDATE_COLUMNS: Record<keyof StreamSettings, string> = {
   enabled: 'enabled',
   webhookUrls: 'webhook_urls',
   recording: 'recording',
+  recordingDays: 'recording_days',
 };
 
 function recordOf(row: Record<string, unknown>): StreamRecord {
@@ -90,6 +94,7 @@ function recordOf(row: Record<string, unknown>): StreamRecord {
     webhookUrls: typeof row.webhook_urls === 'string' ? (JSON.parse(row.webhook_urls) as string[]) : null,
     // Absent (not null) when unset: records from before the column read as they did.
     ...(row.recording === null || row.recording === undefined ? {} : { recording: Number(row.recording) === 1 }),
+    ...(row.recording_days === null || row.recording_days === undefined ? {} : { recordingDays: Number(row.recording_days) }),
   };
 }
 
@@ -110,8 +115,8 @@ export class SqlStreamRegistry implements StreamRegistry {
   async create(stream: StreamRecord): Promise<boolean> {
     // DO NOTHING on any unique column: a taken name, playback id or key is a refusal, not an error.
     const changed = await this.sql.run(
-      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt, sqlValue(stream.webhookUrls), sqlValue(stream.recording)],
+      `INSERT INTO streams (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [stream.name, stream.playbackId, stream.keySha256, stream.playback, stream.reconnectWindowSeconds, stream.retention, stream.enabled ? 1 : 0, stream.createdAt, stream.keyRotatedAt, stream.updatedAt, sqlValue(stream.webhookUrls), sqlValue(stream.recording), sqlValue(stream.recordingDays)],
     );
     return changed === 1;
   }

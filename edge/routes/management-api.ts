@@ -44,6 +44,7 @@ export function streamView(stream: StreamRecord) {
     updatedAt: stream.updatedAt,
     webhookUrls: stream.webhookUrls ?? null,
     recording: stream.recording ?? null,
+    recordingDays: stream.recordingDays ?? null,
   };
 }
 
@@ -116,6 +117,7 @@ export function managementApiRoutes(options: ManagementApiOptions): Hono {
       enabled: settings.enabled ?? true,
       webhookUrls: settings.webhookUrls ?? null,
       recording: settings.recording ?? null,
+      recordingDays: settings.recordingDays ?? null,
       createdAt: at,
       keyRotatedAt: at,
       updatedAt: at,

@@ -116,7 +116,7 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
         const stream = await registry.findByKeySha256(key);
         if (!stream) return null;
         const outputs = (await options.outputs?.list(stream.playbackId))?.map(({ id, url, key }) => ({ id, url, key }));
-        return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback, enabled: stream.enabled, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.recording != null ? { recording: stream.recording } : {}), ...(outputs?.length ? { outputs } : {}) };
+        return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback, enabled: stream.enabled, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.recording != null ? { recording: stream.recording } : {}), ...(stream.recordingDays != null ? { recordingDays: stream.recordingDays } : {}), ...(outputs?.length ? { outputs } : {}) };
       }),
     );
     const answer: LookupResponse = { configured: await registry.count(), streams };

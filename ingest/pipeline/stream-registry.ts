@@ -147,7 +147,7 @@ export class StreamRegistry {
     const { log } = this.options;
     if (this.closed) return refuse('the sidecar is shutting down', 'shutting-down');
     if ('refuse' in access) return refuse(access.refuse, access.code ?? (access.refuse === 'unknown stream key' ? 'unknown-key' : 'invalid-name'));
-    const { playbackId, name, playback, credential, reconnectWindowSeconds, retention, recording, outputs } = access;
+    const { playbackId, name, playback, credential, reconnectWindowSeconds, retention, recording, recordingDays, outputs } = access;
     const existingStream = this.live.get(playbackId);
     if (existingStream && existingStream.keyed !== (credential !== undefined)) {
       // A keyless name that happens to be a keyed stream's id (its public playback id): never
@@ -166,7 +166,7 @@ export class StreamRegistry {
         if (!pipeline) {
           const streamLog = log.child({ stream: name, playbackId });
           streamLog.info({ remote: request.remoteAddress }, 'publish started');
-          pipeline = this.newPipeline(playbackId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, recording, outputs });
+          pipeline = this.newPipeline(playbackId, name, streamLog, { playback, keyed: credential !== undefined, reconnectWindowSeconds, retention, recording, recordingDays, outputs });
         }
         const handler = pipeline.attach(control);
         // The key this publisher came in with: checked again when the store changes.
@@ -241,7 +241,7 @@ export class StreamRegistry {
     playbackId: string,
     name: string,
     log: Logger,
-    known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; recording?: boolean | null; outputs?: readonly RestreamTarget[] },
+    known: { renditions?: readonly Rendition[]; playback: StreamPlayback; keyed: boolean; reconnectWindowSeconds?: number | null; retention?: 'window' | 'all' | null; recording?: boolean | null; recordingDays?: number | null; outputs?: readonly RestreamTarget[] },
     /** From this sidecar's journal (it was open here): its stored live playlists are its own to continue. */
     resumed = false,
   ): StreamPipeline {
@@ -255,6 +255,7 @@ export class StreamRegistry {
       ...(known.reconnectWindowSeconds != null ? { reconnectWindowMs: known.reconnectWindowSeconds * 1000 } : {}),
       ...(known.retention != null ? { retention: known.retention } : {}),
       ...(known.recording != null ? { recording: known.recording } : {}),
+      ...(known.recordingDays != null ? { recordingDays: known.recordingDays } : {}),
       // A new publish takes over what another sidecar left live only within the stream's
       // reconnect window (restore.ts, continuesStoredBroadcast): after that it is a new broadcast.
       ...(resumed ? {} : { takeOverWithinMs: known.reconnectWindowSeconds != null ? known.reconnectWindowSeconds * 1000 : this.options.settings.reconnectWindowMs }),

@@ -18,6 +18,8 @@ export type AccessDecision =
       retention?: 'window' | 'all' | null;
       /** Whether the stream records (README: Recordings); absent or null: when its retention is `all`. */
       recording?: boolean | null;
+      /** Days its recordings are kept once they end; absent or null: the sidecar's --recording-days. */
+      recordingDays?: number | null;
       /** Where the stream is restreamed to (ingest/restream/); absent: nowhere. */
       outputs?: readonly RestreamTarget[];
     }

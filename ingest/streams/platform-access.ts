@@ -149,7 +149,7 @@ export class PlatformAccess implements AccessPolicy {
     }
     if (!stream) return { refuse: 'unknown stream key' };
     if (!stream.enabled) return { refuse: `stream "${stream.name}" is disabled`, code: 'disabled' };
-    return { playbackId: stream.playbackId, name: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.recording != null ? { recording: stream.recording } : {}), ...(stream.outputs ? { outputs: stream.outputs } : {}) };
+    return { playbackId: stream.playbackId, name: stream.name, playback: stream.playback, credential: hash, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.recording != null ? { recording: stream.recording } : {}), ...(stream.recordingDays != null ? { recordingDays: stream.recordingDays } : {}), ...(stream.outputs ? { outputs: stream.outputs } : {}) };
   }
 
   private async resolveName(name: string): Promise<AccessDecision> {

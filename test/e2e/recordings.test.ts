@@ -102,6 +102,9 @@ describe('a broadcast becomes a recording', () => {
     const recordOn = cli('recordings', 'studio', '--record', 'on');
     expect(recordOn.status, recordOn.stderr).toBe(0);
     expect(JSON.parse(recordOn.stdout)).toMatchObject({ name: 'studio', recording: true });
+    // Its recordings are kept 3 days, over the sidecar's --recording-days 7.
+    const kept = await fetch(`${edgeUrl}/api/v1/streams/studio`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ recordingDays: 3 }) });
+    expect(kept.status).toBe(200);
 
     const publisher = publishTestPattern(`${rtmpBase}/${streamKey}`, PUBLISH_SECONDS);
     await within('the publisher to finish', 40_000, publisher.exited);
@@ -119,7 +122,7 @@ describe('a broadcast becomes a recording', () => {
     expect(listed.status, listed.stderr).toBe(0);
     const recordings = JSON.parse(listed.stdout) as RecordingView[];
     expect(recordings).toMatchObject([{ id: recording.id, state: 'ready', durationSeconds: recording.durationSeconds, bytes: recording.bytes }]);
-    expect(recordings[0]!.expiresAt && Date.parse(recordings[0]!.expiresAt) - Date.parse(recordings[0]!.endedAt!)).toBe(7 * 86_400_000);
+    expect(recordings[0]!.expiresAt && Date.parse(recordings[0]!.expiresAt) - Date.parse(recordings[0]!.endedAt!)).toBe(3 * 86_400_000);
 
     // VOD HLS over HTTP from the edge: every segment of the 12 s (nothing deleted by window retention), decoded.
     const media = parseM3u8(await (await fetch(`${edgeUrl}/recordings/${playbackId}/${recording.id}/source/index.m3u8`)).text());

@@ -22,7 +22,7 @@ function api() {
   app.onError(errorResponse);
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await app.request(`/api/v1/streams${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as { stream?: { recording: unknown }; error?: string } };
+    return { status: response.status, body: (await response.json()) as { stream?: { recording: unknown; recordingDays: unknown }; error?: string } };
   };
   return { call, registry };
 }
@@ -45,5 +45,16 @@ describe("a stream's recording setting", () => {
     const refused = await call('PATCH', '/studio', { recording: 'yes' });
     expect(refused).toEqual({ status: 400, body: { error: 'recording must be true, false or null (when its retention is "all")' } });
     expect((await registry.get('studio'))?.recording).toBe(true);
+  });
+
+  it('recordingDays: the days its recordings are kept, over the sidecar\'s --recording-days; null goes back to it', async () => {
+    const { call, registry } = api();
+    expect((await call('POST', '', { name: 'studio' })).body.stream?.recordingDays).toBeNull();
+    expect((await call('PATCH', '/studio', { recordingDays: 90 })).body.stream?.recordingDays).toBe(90);
+    expect((await registry.get('studio'))?.recordingDays).toBe(90);
+    expect((await call('PATCH', '/studio', { recordingDays: 0 })).body.stream?.recordingDays).toBe(0);
+    for (const bad of [-1, 1.5, 36_501, '30']) expect((await call('PATCH', '/studio', { recordingDays: bad })).status, String(bad)).toBe(400);
+    expect((await registry.get('studio'))?.recordingDays).toBe(0);
+    expect((await call('PATCH', '/studio', { recordingDays: null })).body.stream?.recordingDays).toBeNull();
   });
 });
