@@ -20,7 +20,7 @@ export const MAX_RECORDINGS_LISTED = 1000;
 // Not done: paging past the first 1000 streams (in key order); beyond that, a later stream's
 // expired recordings are not served or listed, but stay stored.
 const SWEEP_STREAM_LIMIT = 1000;
-// Recording documents read per sweep at most.
+// Storage reads (a stream's listing, a document) per sweep at most.
 const SWEEP_READ_BUDGET = 200;
 
 export function isExpired(recording: RecordingDocument, now: number): boolean {
@@ -112,9 +112,9 @@ async function forgetEndedBroadcast(store: ObjectStore, recording: RecordingDocu
 }
 
 /**
- * Deletes expired recordings; returns how many. A sweep reads at most `budget` documents (a
- * Worker's invocation has a limit of storage calls), starting at a random stream so that sweeps
- * after one cut short get to the others.
+ * Deletes expired recordings; returns how many. A sweep makes at most `budget` reads (a stream's
+ * listing, a document: a Worker's invocation has a limit of storage calls), starting at a random
+ * stream so that sweeps after one cut short get to the others.
  */
 export async function expireRecordings(store: ObjectStore, now: number, budget = SWEEP_READ_BUDGET, start = Math.random()): Promise<number> {
   if (!store.listChildren) return 0;
@@ -123,6 +123,7 @@ export async function expireRecordings(store: ObjectStore, now: number, budget =
   let deleted = 0;
   let reads = 0;
   for (const playbackId of [...streams.slice(first), ...streams.slice(0, first)]) {
+    if (reads++ >= budget) return deleted;
     for (const id of await listRecordingIds(store, playbackId)) {
       if (reads++ >= budget) return deleted;
       const recording = await readRecording(store, playbackId, id).catch(() => undefined);
