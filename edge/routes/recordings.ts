@@ -13,7 +13,7 @@ import { isPlaybackId } from '../../shared/playback-id.ts';
 import { INVALID_RECORDING_ID, isRecordingId } from '../../shared/recordings/recording-document.ts';
 import { parseRecordingRelativePath, recordingObjectKey, type RecordingObjectRef } from '../../shared/recordings/recording-layout.ts';
 import { parseMultivariantPlaylist, renderMultivariantPlaylist } from '../../shared/hls/multivariant-playlist.ts';
-import { parseStreamRelativePath, type StreamObjectKind } from '../../shared/storage/layout.ts';
+import { parseStreamRelativePath, type StreamObjectKind, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import { IMMUTABLE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { rewriteMediaPlaylist, rewriteMpd, rewriteMultivariant, type PlaybackQuery } from '../manifest/playback-rewrite.ts';
@@ -25,6 +25,15 @@ import { authorizeViewer } from './playback/viewer-access.ts';
 import { segmentBase, type PlaybackDeps, type PlaybackRouteOptions } from './playback/viewer-request.ts';
 
 type ManifestRef = Exclude<RecordingObjectRef, { kind: 'recording-document' }>;
+type MediaRef = Extract<StreamObjectRef, { kind: 'init' | 'segment' }>;
+
+/** What a path under `/recordings/ID/RID/` names: one of its manifests, or a stored media object of the stream; null for anything else (its document included). */
+function parseRecordingPath(path: string): { manifest: ManifestRef } | { media: MediaRef } | null {
+  const manifest = parseRecordingRelativePath(path);
+  if (manifest) return manifest.kind === 'recording-document' ? null : { manifest };
+  const media = parseStreamRelativePath(path);
+  return media?.kind === 'init' || media?.kind === 'segment' ? { media } : null;
+}
 
 /** The kind of the live object a recording's manifest answers like (for a signed stream's caching). */
 const LIKE_LIVE: Record<ManifestRef['kind'], StreamObjectKind> = {
@@ -44,20 +53,15 @@ export function recordingRoutes(options: Omit<PlaybackRouteOptions, 'lowLatency'
     if (!isPlaybackId(playbackId)) throw httpError(400, 'invalid stream id');
     if (!isRecordingId(recordingId)) throw httpError(400, INVALID_RECORDING_ID);
     const path = c.req.param('path');
-    const manifest = parseRecordingRelativePath(path);
-    const media = manifest ? null : parseStreamRelativePath(path);
-    if (manifest?.kind === 'recording-document' || (!manifest && media?.kind !== 'init' && media?.kind !== 'segment')) {
-      throw httpError(404, 'no such object in a recording (index.m3u8, manifest.mpd, REND/index.m3u8 or a segment they list)');
-    }
+    const named = parseRecordingPath(path);
+    if (!named) throw httpError(404, 'no such object in a recording (index.m3u8, manifest.mpd, REND/index.m3u8 or a segment they list)');
     const { query, status, tokenExpiresAt } = await authorizeViewer(deps, c, playbackId);
-    let response: Response;
-    if (manifest) {
-      response = await manifestResponse(deps, c, playbackId, recordingId, manifest as ManifestRef, query);
-    } else {
-      response = await storedObjectResponse(deps, { c, playbackId, path, ref: media!, query, status });
-    }
+    const response =
+      'manifest' in named
+        ? await manifestResponse(deps, c, playbackId, recordingId, named.manifest, query)
+        : await storedObjectResponse(deps, { c, playbackId, path, ref: named.media, query, status });
     if (tokenExpiresAt === undefined) return response;
-    return privateToViewer(response, manifest ? LIKE_LIVE[(manifest as ManifestRef).kind] : media!.kind, tokenExpiresAt, deps.now());
+    return privateToViewer(response, 'manifest' in named ? LIKE_LIVE[named.manifest.kind] : named.media.kind, tokenExpiresAt, deps.now());
   });
 
   return routes;
