@@ -331,8 +331,8 @@ export class StreamOutput {
       // A recording keeps its media: nothing that left the live window is deleted while recording.
       if (!this.recorder) for (const segment of outcome.left) this.retire({ kind: 'segment', rendition: renditionName, session: segment.session, time: segment.time });
       left ||= outcome.left.length > 0;
+      this.recorder?.segmentListed(renditionName, { session: pending.session, initSession: pending.session, time: pending.time, ticks: pending.ticks, duration: pending.duration, bytes: pending.bytes, programDateTime: pending.programDateTime, ...(stored ? {} : { gap: true }) });
       if (!stored) continue;
-      this.recorder?.segmentListed(renditionName, { session: pending.session, initSession: pending.session, time: pending.time, ticks: pending.ticks, duration: pending.duration, bytes: pending.bytes, programDateTime: pending.programDateTime });
       output.stats.add(pending.bytes, pending.duration, pending.samples);
       this.options.metrics?.segmentStored(output.rendition.kind);
       this.lastUploadLagMs = this.options.now() - pending.cutAt;

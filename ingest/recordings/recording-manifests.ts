@@ -27,6 +27,8 @@ export interface RecordedSegment {
   bytes: number;
   /** Ingest wall clock of its first sample, epoch ms. */
   programDateTime: number;
+  /** Its media is not stored (lost in a storage outage): listed as EXT-X-GAP, left out of the document and the MPD. */
+  gap?: boolean;
 }
 
 export interface RecordedRendition extends RenditionSummary {
@@ -47,9 +49,17 @@ export interface RecordingFacts {
   expiresAt?: number;
 }
 
-/** Renditions with something recorded and a known track: what the manifests list. */
+/** Renditions with something recorded and a known track: what the manifests list (a gap never comes first, nor last). */
 function listed(renditions: readonly RecordedRendition[]): RecordedRendition[] {
-  return renditions.filter((rendition) => rendition.segments.length > 0 && rendition.tracks.has(rendition.segments[0]!.initSession));
+  return renditions
+    .map((rendition) => ({ ...rendition, segments: withoutTrailingGaps(rendition.segments) }))
+    .filter((rendition) => rendition.segments.length > 0 && rendition.tracks.has(rendition.segments[0]!.initSession));
+}
+
+function withoutTrailingGaps(segments: readonly RecordedSegment[]): readonly RecordedSegment[] {
+  let end = segments.length;
+  while (end > 0 && segments[end - 1]!.gap) end -= 1;
+  return end === segments.length ? segments : segments.slice(0, end);
 }
 
 export function buildRecordingDocument(facts: RecordingFacts, renditions: readonly RecordedRendition[]): RecordingDocument {
@@ -60,10 +70,11 @@ export function buildRecordingDocument(facts: RecordingFacts, renditions: readon
     const initKey = (session: string) => streamObjectKey(playbackId, { kind: 'init', rendition: rendition.name, session });
     const first = segments[0]!;
     const track = tracks.get(first.initSession)!;
-    const inits = new Set(segments.map((segment) => segment.initSession));
+    const media = segments.filter((segment) => !segment.gap);
+    const inits = new Set(media.map((segment) => segment.initSession));
     for (const session of inits) bytes += initBytes.get(session) ?? 0;
     let seconds = 0;
-    const listedSegments = segments.map((segment) => {
+    const listedSegments = media.map((segment) => {
       bytes += segment.bytes;
       seconds += segment.duration;
       return {
@@ -101,12 +112,13 @@ export function buildRecordingDocument(facts: RecordingFacts, renditions: readon
 
 /** One rendition's VOD media playlist: every recorded segment, a discontinuity where a new session starts. */
 export function buildRecordingMediaPlaylist(rendition: RecordedRendition, nominalTargetSeconds: number): MediaPlaylist {
-  const segments = rendition.segments.map((segment, index) => ({
+  const segments = withoutTrailingGaps(rendition.segments).map((segment, index) => ({
     uri: mediaSegmentFile(segment.session, segment.time),
     duration: segment.duration,
     initUri: initSegmentFile(segment.initSession),
     programDateTime: segment.programDateTime,
     discontinuity: index > 0 && rendition.segments[index - 1]!.session !== segment.session,
+    ...(segment.gap ? { gap: true } : {}),
   }));
   return { targetDuration: targetDurationFor(nominalTargetSeconds, segments), mediaSequence: 0, discontinuitySequence: 0, segments, ended: true, playlistType: 'VOD' };
 }
@@ -127,7 +139,7 @@ export function buildRecordingMpd(renditions: readonly RecordedRendition[], opti
       bandwidth: stats.peakBitsPerSecond,
       frameRate: rendition.kind === 'video' ? stats.framesPerSecond : undefined,
       tracks,
-      segments: segments.filter((segment) => segment.ticks > 0),
+      segments: segments.filter((segment) => segment.ticks > 0 && !segment.gap),
     })),
     { sessionClocks: options.sessionClocks, ended: true, now: options.now, targetDuration, windowSeconds: 0 },
   );

@@ -110,7 +110,7 @@ export class StreamRecorder {
 
   /** Anything recorded yet (a broadcast that never stored a segment leaves no recording). */
   get hasMedia(): boolean {
-    return [...this.records.values()].some((record) => record.segments.length > 0);
+    return [...this.records.values()].some((record) => record.segments.some((segment) => !segment.gap));
   }
 
   /** For the stream's status document: the recording's id, state and URLs (root-relative). */
@@ -129,7 +129,15 @@ export class StreamRecorder {
   /** A segment with stored media is listed by its rendition. */
   segmentListed(rendition: string, segment: RecordedSegment): void {
     if (this.stateValue === 'ready') return;
-    this.record(rendition).segments.push(segment);
+    const segments = this.record(rendition).segments;
+    if (!segment.gap) {
+      segments.push(segment);
+      return;
+    }
+    // Media lost in an outage keeps its place as a gap (the renditions stay in step), decoding
+    // with the init segment before it; a recording starts at its first media.
+    const previous = segments.at(-1);
+    if (previous) segments.push({ ...segment, initSession: previous.initSession, bytes: 0 });
   }
 
   /** Stores the document of the recording in progress, at most every CHECKPOINT_MS. */

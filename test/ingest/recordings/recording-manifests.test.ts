@@ -7,7 +7,7 @@ import { renderMpd } from '../../../shared/dash/mpd.ts';
 import { renderMediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 import { renderMultivariantPlaylist } from '../../../shared/hls/multivariant-playlist.ts';
 import { parseRecordingDocument } from '../../../shared/recordings/recording-document.ts';
-import { parseM3u8 } from '../../helpers/m3u8.ts';
+import { isGap, parseM3u8 } from '../../helpers/m3u8.ts';
 
 const START = Date.parse('2026-12-06T09:00:00Z');
 const VIDEO: CmafTrack = { trackId: 1, kind: 'video', timescale: 90000, codec: 'avc1.64001f', width: 1280, height: 720, defaultSampleDuration: 3000, defaultSampleFlags: 0 };
@@ -91,5 +91,21 @@ describe('recording manifests', () => {
     expect(source.segments[3]).toEqual({ key: 'streams/abc/source/sessionb2-0.m4s', durationSeconds: 2, bytes: 250_000, initKey: 'streams/abc/source/init-sessionb2.mp4' });
     expect(document.endedAt).toBe('2026-12-06T09:01:00.000Z');
     expect(document.expiresAt).toBe('2026-12-07T09:00:00.000Z');
+  });
+
+  it('media lost in a storage outage keeps its place as EXT-X-GAP in HLS; the document and the MPD list only stored media; a gap never ends it', async () => {
+    const source = rendition('source', VIDEO, [{ session: 'sessiona1', clock: START, count: 5 }], 250_000);
+    const segments = source.segments.map((segment, index) => (index === 2 || index === 4 ? { ...segment, gap: true, bytes: 0 } : segment));
+    const withGaps = { ...source, segments };
+    const text = renderMediaPlaylist(buildRecordingMediaPlaylist(withGaps, 2));
+    expect(text.match(/#EXT-X-GAP/g)).toHaveLength(1);
+    const parsed = parseM3u8(text);
+    expect(parsed.segments.map((segment) => segment.uri)).toEqual(['sessiona1-0.m4s', 'sessiona1-180000.m4s', 'sessiona1-360000.m4s', 'sessiona1-540000.m4s']);
+    expect(isGap(parsed.segments[2]!)).toBe(true);
+    const document = buildRecordingDocument({ playbackId: 'abc', recordingId: 'r0000000001', state: 'ready', startedAt: START, endedAt: START + 10_000 }, [withGaps]);
+    expect(document.renditions[0]!.segments.map((segment) => segment.key.split('/').at(-1))).toEqual(['sessiona1-0.m4s', 'sessiona1-180000.m4s', 'sessiona1-540000.m4s']);
+    expect(document.bytes).toBe(3 * 250_000 + 700);
+    const mpd = parseMpd(renderMpd(buildRecordingMpd([withGaps], { sessionClocks: new Map([['sessiona1', START]]), now: START + 60_000, nominalTargetSeconds: 2 })), { manifestUri: 'https://edge.example/recordings/abc/r0000000001/manifest.mpd' });
+    expect(mpd.playlists.flatMap((playlist) => playlist.segments.map((segment) => segment.uri))).toEqual(['source/sessiona1-0.m4s', 'source/sessiona1-180000.m4s', 'source/sessiona1-540000.m4s']);
   });
 });
