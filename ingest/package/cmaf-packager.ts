@@ -45,6 +45,21 @@ export interface CmafPackagerOptions {
    * is cut on the same lines. Unset: the track's first keyframe.
    */
   gridOrigin?: number;
+  /** Where this track (a run's video) cuts is written here, for `followCuts` of its audio. */
+  recordCuts?: SegmentCuts;
+  /**
+   * This track (a run's audio) cuts where the video did, on its first frame from there, rather
+   * than on its own grid: one audio segment for each video segment, and none after the video's
+   * last (a publisher that stops just past a grid line leaves no audio segment of a few frames,
+   * which dash.js does not play past at a Period's end). Its own grid stands in once the video is
+   * a whole segment late (video that stopped coming).
+   */
+  followCuts?: SegmentCuts;
+}
+
+/** The presentation time (seconds) at which a run's video last started a segment after its first. */
+export interface SegmentCuts {
+  latest?: number;
 }
 
 // A keyframe a little before the grid line (millisecond FLV timestamps, rounding) still starts the next segment.
@@ -71,6 +86,8 @@ export class CmafTrackPackager {
   private segmentIndex = 0;
   private sequenceNumber = 0;
   private nextBoundary: number | undefined;
+  /** Presentation time of the current segment's first sample, track timescale. */
+  private segmentStart = 0;
   /** Duration of the latest frame whose duration is known: the estimate for the next one. */
   private lastDuration: number | undefined;
   /** Frames are dropped until a keyframe: at the start, and after a segment cut for want of one. */
@@ -110,8 +127,7 @@ export class CmafTrackPackager {
     const timescale = this.track.timescale;
     const estimate = this.lastDuration ?? 0;
     const segmentStart = this.chunks[0]?.startTime ?? part.startTime;
-    const boundary = this.nextBoundary! - BOUNDARY_TOLERANCE_SECONDS * timescale;
-    if (sample.keyframe && presentationTime(sample) >= boundary) {
+    if (sample.keyframe && this.startsSegment(presentationTime(sample))) {
       this.closePart(true);
       this.closeSegment();
       this.startSegmentAt(sample);
@@ -148,6 +164,17 @@ export class CmafTrackPackager {
     part.duration += duration;
   }
 
+  /** Whether a keyframe presented at `time` (track timescale) starts the next segment. */
+  private startsSegment(time: number): boolean {
+    const timescale = this.track.timescale;
+    const tolerance = BOUNDARY_TOLERANCE_SECONDS * timescale;
+    const follow = this.options.followCuts;
+    if (!follow) return time >= this.nextBoundary! - tolerance;
+    const cut = follow.latest === undefined ? undefined : follow.latest * timescale;
+    if (cut !== undefined && cut > this.segmentStart + tolerance && time >= cut - tolerance) return true;
+    return time >= this.nextBoundary! - tolerance + this.options.targetSegmentDuration * timescale;
+  }
+
   /** A segment starts with this keyframe: the next grid line is the first one past its presentation. */
   private startSegmentAt(keyframe: PackagerSample): void {
     const timescale = this.track.timescale;
@@ -155,6 +182,9 @@ export class CmafTrackPackager {
     const tolerance = BOUNDARY_TOLERANCE_SECONDS * timescale;
     const time = presentationTime(keyframe);
     const origin = this.options.gridOrigin;
+    // Not the track's first segment: a cut the audio follows.
+    if (this.nextBoundary !== undefined && this.options.recordCuts) this.options.recordCuts.latest = time / timescale;
+    this.segmentStart = time;
     this.nextBoundary ??= (origin === undefined ? time : Math.round(origin * timescale)) + step;
     // Past every grid line the previous segment covered (a long GOP covers several).
     while (this.nextBoundary - tolerance <= time) this.nextBoundary += step;

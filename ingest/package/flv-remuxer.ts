@@ -9,7 +9,7 @@ import { UnsupportedSourceError, type AacConfig } from '../media/aac-config.ts';
 import { AS_STAMPED, FlvFrameReader, type AvcConfig } from '../media/flv-frames.ts';
 import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, FlvTagReader, type FlvTag } from '../media/flv-tag-reader.ts';
 import type { CmafSegmenterEvents } from './cmaf-segmenter.ts';
-import { CmafTrackPackager } from './cmaf-packager.ts';
+import { CmafTrackPackager, type SegmentCuts } from './cmaf-packager.ts';
 import { AacClock, VIDEO_TIMESCALE, videoSample } from './frame-timing.ts';
 
 export class SourceChangedError extends UnsupportedSourceError {
@@ -35,6 +35,11 @@ export interface FlvRemuxerOptions {
   timestamps?: 'continuous' | 'as-stamped';
   /** Media time (seconds) the segment grid counts from; unset: each track's first keyframe (see CmafTrackPackager). */
   gridOrigin?: number;
+  /**
+   * Where a run's video cuts its segments and its audio follows (CmafPackagerOptions.followCuts),
+   * shared with the run's other packagers; unset: shared by this remuxer's own two tracks.
+   */
+  segmentCuts?: SegmentCuts;
   /** Events of each rendition's packager. */
   events(rendition: string): CmafSegmenterEvents;
   /** A timestamp correction, in words, for the log. */
@@ -48,10 +53,13 @@ export class FlvRemuxer {
   private video: { config: AvcConfig; packager: CmafTrackPackager } | undefined;
   private audio: { config: AacConfig; packager: CmafTrackPackager; clock: AacClock } | undefined;
   private videoStarted = false;
+  /** With both tracks, the audio is cut where the video is (see CmafPackagerOptions.followCuts). */
+  private readonly cuts: SegmentCuts | undefined;
   private audioStarted = false;
 
   constructor(options: FlvRemuxerOptions) {
     this.options = options;
+    this.cuts = options.segmentCuts ?? (options.videoRendition !== undefined && options.audioRendition !== undefined ? {} : undefined);
     this.frames = new FlvFrameReader(options.onNotice, ...(options.timestamps === 'as-stamped' ? [AS_STAMPED] : []));
   }
 
@@ -102,7 +110,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'video', avcC: config.record, width: config.parameters.width, height: config.parameters.height, timescale: VIDEO_TIMESCALE },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration, gridOrigin: this.options.gridOrigin },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration, gridOrigin: this.options.gridOrigin, recordCuts: this.cuts },
       this.options.events(this.options.videoRendition!),
     );
     this.video = { config, packager };
@@ -115,7 +123,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'audio', audioSpecificConfig: config.bytes, sampleRate: config.sampleRate, channels: config.channels, timescale: config.sampleRate },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, gridOrigin: this.options.gridOrigin },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, gridOrigin: this.options.gridOrigin, followCuts: this.cuts },
       this.options.events(this.options.audioRendition!),
     );
     this.audio = { config, packager, clock: new AacClock(config.sampleRate) };

@@ -1,9 +1,10 @@
 /**
  * One run of a stream whose ladder needs ffmpeg: the source's frames are put on the run's
- * timeline once (FlvRestamper); what passes through (the source's H.264, its AAC-LC) is
- * repackaged in-process; ffmpeg (-copyts) encodes only the rest and writes each rendition back
- * as FLV on its own pipe, whose frames go to the same packager: every rendition's parts and
- * segments are cut by the same code, on the same grid (media time zero of the run).
+ * timeline once (FlvRestamper); ffmpeg (-copyts) makes the renditions planRun gives it (every
+ * one, when anything must be encoded: see run-plan.ts) and writes each back as FLV on its own
+ * pipe, whose frames go to the same packager as a remuxed source's: every rendition's parts and
+ * segments are cut by the same code, on the same grid (media time zero of the run). What planRun
+ * leaves to the sidecar is remuxed in-process from the same re-stamped tags.
  *
  * Same contract as RemuxRun: one session per run, segments handed to the stream's output as they
  * are cut, drain() flushes the last ones; ffmpeg stopping on its own (a crash, a kill, a stall),
@@ -12,6 +13,7 @@
  */
 import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
+import type { SegmentCuts } from '../package/cmaf-packager.ts';
 import { FlvRemuxer } from '../package/flv-remuxer.ts';
 import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
 import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
@@ -100,7 +102,10 @@ export class LadderRun implements MediaRun {
       onStderrLine: (line) => options.log.debug({ ffmpeg: line }, 'ffmpeg'),
     });
     this.ffmpeg.input.write(flvFileHeader());
-    this.outputsDone = Promise.all(encoded.map((rendition, index) => this.packageOutput(rendition, index))).then(() => {});
+    // The audio ffmpeg writes is cut where its top video is (no few-frame audio segment after the video's last).
+    const top = encoded.find((rendition) => rendition.kind === 'video');
+    const cuts: SegmentCuts | undefined = top && encoded.some((rendition) => rendition.kind === 'audio') ? {} : undefined;
+    this.outputsDone = Promise.all(encoded.map((rendition, index) => this.packageOutput(rendition, index, rendition === top || rendition.kind === 'audio' ? cuts : undefined))).then(() => {});
     void this.ffmpeg.exited.then((exit) => {
       clearInterval(this.stallWatch);
       if (!this.stopping) this.fail(this.stalled ? `stalled: no output for ${options.stallTimeoutMs / 1000} s` : describeExit(exit));
@@ -118,6 +123,7 @@ export class LadderRun implements MediaRun {
     renditions: { video?: Rendition; audio?: Rendition },
     onNotice: (message: string) => void,
     onTrack?: (track: CmafTrack, rendition: Rendition) => void,
+    segmentCuts?: SegmentCuts,
   ): FlvRemuxer {
     const { video, audio } = renditions;
     return new FlvRemuxer({
@@ -129,6 +135,7 @@ export class LadderRun implements MediaRun {
       maxVideoSegmentDuration: video?.kind === 'video' && video.encoding === 'copy' ? this.options.maxPassthroughSegmentDuration : undefined,
       timestamps: 'as-stamped',
       gridOrigin: GRID_ORIGIN,
+      segmentCuts,
       events: (name) => this.events(name === video?.name ? video : audio!, onTrack),
       onNotice,
     });
@@ -139,9 +146,12 @@ export class LadderRun implements MediaRun {
   }
 
   /** ffmpeg's FLV output for one rendition, read into frames and packaged as the source's are. */
-  private packageOutput(rendition: Rendition, index: number): Promise<void> {
-    const packager = this.packagerFor(rendition.kind === 'video' ? { video: rendition } : { audio: rendition }, (message) =>
-      this.options.log.warn({ session: this.session, rendition: rendition.name }, `ffmpeg's output: ${message}`),
+  private packageOutput(rendition: Rendition, index: number, segmentCuts: SegmentCuts | undefined): Promise<void> {
+    const packager = this.packagerFor(
+      rendition.kind === 'video' ? { video: rendition } : { audio: rendition },
+      (message) => this.options.log.warn({ session: this.session, rendition: rendition.name }, `ffmpeg's output: ${message}`),
+      undefined,
+      segmentCuts,
     );
     const output = this.ffmpeg!.outputs[index]!;
     return new Promise((resolve) => {
