@@ -135,7 +135,7 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     channel.close();
   });
 
-  it("answers a held hint for the next segment's first part 404 at once when the sidecar withholds it (storage behind); asked again, 404 at once; the playlist stops naming it", async () => {
+  it("answers a held hint for the next segment's first part 404 at once when the sidecar withholds it (storage behind), with its reason; asked again, 404 at once; the playlist stops naming it", async () => {
     const { granted, get } = await stream();
     const channel = await granted('sidecar-a');
     const reason = 'storage is a segment or more behind: the segment is listed once stored, without parts';
@@ -150,11 +150,13 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     const answer = await held;
     expect(answer.status).toBe(404);
     expect(answer.headers.get('cache-control')).toContain('no-store');
+    expect(await answer.text()).toContain(reason);
     // Long before the hold limit (three target durations: 6 s).
     expect(Date.now() - started).toBeLessThan(2000);
     const again = Date.now();
     const later = await get(`video/${file(3, 0)}`);
     expect(later.status).toBe(404);
+    expect(await later.text()).toContain(reason);
     expect(Date.now() - again).toBeLessThan(1000);
     expect(await (await get('video/index.m3u8')).text()).not.toContain(file(3, 0));
     // The other rendition's hint is its own: untouched.

@@ -9,6 +9,8 @@ import { cacheControlFor, IMMUTABLE } from '../../cache/cache-control.ts';
 import { httpError, TemporarilyUnavailable } from '../../errors.ts';
 import { contentRange, decideRange } from '../../http/range.ts';
 import { clientAddress } from '../../low-latency/client-address.ts';
+import { UNKNOWN_PART } from '../../low-latency/part-decision.ts';
+import type { PartAnswer } from '../../low-latency/live-state-types.ts';
 import { conditionalResponse, notYetAvailable, unsatisfiable } from './responses.ts';
 import type { PlaybackDeps, ViewerRequest } from './viewer-request.ts';
 
@@ -71,9 +73,9 @@ async function liveSegmentResponse(deps: PlaybackDeps, c: Context, playbackId: s
 export async function partResponse(deps: PlaybackDeps, { c, playbackId, path, ref }: ViewerRequest<PartRef>): Promise<Response> {
   const file = path.slice(ref.rendition.length + 1);
   const client = clientAddress({ env: c.env, header: (name) => c.req.header(name) });
-  const answer = deps.lowLatency ? await deps.lowLatency.part(playbackId, ref.rendition, file, client) : ({ kind: 'missing' } as const);
+  const answer: PartAnswer = deps.lowLatency ? await deps.lowLatency.part(playbackId, ref.rendition, file, client) : { kind: 'missing' };
   if (answer.kind === 'busy') throw new TemporarilyUnavailable(answer.reason, answer.retryAfterSeconds);
-  if (answer.kind === 'missing') throw httpError(404, 'no such part: parts exist only near the live edge, for a few target durations');
+  if (answer.kind === 'missing') throw httpError(404, answer.reason ?? UNKNOWN_PART);
   return new Response(answer.bytes, {
     headers: { 'content-type': answer.contentType, 'content-length': String(answer.bytes.byteLength), 'cache-control': IMMUTABLE },
   });
