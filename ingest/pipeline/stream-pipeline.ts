@@ -210,9 +210,7 @@ export class StreamPipeline {
     this.run = this.lastRun = run;
     this.options.log.info(
       { session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) },
-      choice.kind === 'remux'
-        ? 'remux started (no ffmpeg)'
-        : `encoder started (ffmpeg: ${choice.reason}; remuxed in-process: ${choice.plan.remuxed.map((rendition) => rendition.name).join(', ') || 'nothing'})`,
+      choice.kind === 'remux' ? 'remux started (no ffmpeg)' : `encoder started (ffmpeg: ${choice.reason})`,
     );
     return run;
   }
