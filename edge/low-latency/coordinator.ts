@@ -9,17 +9,26 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import { httpError } from '../errors.ts';
 import type { HeldLimits } from './held-requests.ts';
+import type { KeepAlive } from './joined-waits.ts';
 import { LiveChannelHub } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type SegmentAnswer } from './live-stream-state.ts';
+
+/** What a route knows of the viewer's request beyond the call itself (used where viewers' waits are joined: location-collapse.ts). */
+export interface ViewerCall {
+  /** Keeps this request alive while a call others joined runs (Workers' waitUntil). */
+  keepAlive?: KeepAlive;
+  /** The stream's target duration (its status), seconds: how long the live state may hold. */
+  targetDuration?: number;
+}
 
 export interface LowLatencyCoordinator {
   acceptPart(playbackId: string, rendition: string, part: IncomingPart): Promise<void>;
   acceptPlaylist(playbackId: string, rendition: string, text: string): Promise<void>;
   /** The sidecar's live channel for a stream (a WebSocket upgrade, already authorized for it): see shared/live-channel-protocol.ts. */
   openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response>;
-  playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer>;
+  playlist(playbackId: string, request: PlaylistRequest, viewer?: ViewerCall): Promise<PlaylistAnswer>;
   /** `client`: the viewer's address, when the runtime tells it (held requests per address are limited). */
-  part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer>;
+  part(playbackId: string, rendition: string, file: string, client?: string, viewer?: ViewerCall): Promise<PartAnswer>;
   /** A segment listed from its parts that storage does not have yet (`SESSION-T.m4s`): never held. */
   segment(playbackId: string, rendition: string, file: string): Promise<SegmentAnswer>;
 }

@@ -16,6 +16,12 @@ import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.
 import { LiveChannelHub } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts, type SegmentAnswer } from './live-stream-state.ts';
 
+export interface ObjectCounters {
+  held: number;
+  refusals: RefusalCounts;
+  calls: { playlist: number; part: number };
+}
+
 export interface LiveStreamObjectEnv {
   BUCKET: R2Bucket;
 }
@@ -23,6 +29,8 @@ export interface LiveStreamObjectEnv {
 export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private live: LiveStreamState | undefined;
   private hub: LiveChannelHub<WebSocket> | undefined;
+  /** Viewers' calls taken (playlists, parts): what the object spends on viewers, whatever joined them before. */
+  private readonly calls = { playlist: 0, part: 0 };
 
   private channels(playbackId: string): LiveChannelHub<WebSocket> {
     this.hub ??= new LiveChannelHub<WebSocket>({
@@ -91,10 +99,12 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   }
 
   playlist(playbackId: string, request: PlaylistRequest): Promise<PlaylistAnswer> {
+    this.calls.playlist += 1;
     return this.state(playbackId).playlist(request);
   }
 
   part(playbackId: string, rendition: string, file: string, client?: string): Promise<PartAnswer> {
+    this.calls.part += 1;
     return this.state(playbackId).part(rendition, file, client);
   }
 
@@ -103,9 +113,9 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     return this.live?.segment(rendition, file) ?? { kind: 'missing' };
   }
 
-  /** Refusals and held requests of this stream's state (tests; an operator's look). */
-  counters(): { held: number; refusals: RefusalCounts } {
-    return { held: this.live?.held ?? 0, refusals: this.live?.refusals ?? { unknownRendition: 0, streamLimit: 0, addressLimit: 0 } };
+  /** Refusals, held requests and viewers' calls of this stream's object (tests; an operator's look). */
+  counters(): ObjectCounters {
+    return { held: this.live?.held ?? 0, refusals: this.live?.refusals ?? { unknownRendition: 0, streamLimit: 0, addressLimit: 0 }, calls: { ...this.calls } };
   }
 }
 
@@ -148,7 +158,7 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
     return (await this.stub(playbackId).segment(playbackId, rendition, file)) as SegmentAnswer;
   }
 
-  async counters(playbackId: string): Promise<{ held: number; refusals: RefusalCounts }> {
-    return (await this.stub(playbackId).counters()) as { held: number; refusals: RefusalCounts };
+  async counters(playbackId: string): Promise<ObjectCounters> {
+    return (await this.stub(playbackId).counters()) as ObjectCounters;
   }
 }

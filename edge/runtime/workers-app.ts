@@ -31,8 +31,9 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
   return createApp(edgeDependencies(env, {
     store: overrides.store ?? new R2ObjectStore(env.BUCKET),
     cache: caches.default,
-    // No call is shared between requests here (a promise belongs to the request that made it):
-    // each held viewer is its own call to the stream's Durable Object, which groups them.
+    // No request awaits a promise another request made (it belongs to that request): storage
+    // reads are not joined, and viewers' identical low-latency waits are joined by handing the
+    // answer to each joiner's own promise (edge/low-latency/joined-waits.ts).
     shareReadsAcrossRequests: false,
     lowLatency: new DurableObjectCoordinator(env.LIVE),
     // No peer address on Workers: with the development secret, writes are taken only for a
