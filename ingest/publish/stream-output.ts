@@ -13,69 +13,20 @@
  */
 import { contentTypeFor } from '../../shared/media-types.ts';
 import { streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
-import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
-import type { Rendition } from '../transcode/ladder.ts';
-import type { LiveChannelSink } from '../upload/part-sink.ts';
-import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type UploadLimits } from '../upload/upload-queue.ts';
+import { DEFAULT_UPLOAD_LIMITS, UploadQueue } from '../upload/upload-queue.ts';
 import { LiveWindow, type SegmentSlot } from './live-window.ts';
 import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
-import type { OutputMetrics } from './output-metrics.ts';
 import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';
 import { readStoredStream, takeUpStoredStream } from './restore.ts';
-import { RetentionSweeper, type Retention } from './retention.ts';
-import { StreamRecorder, type RecordingOptions } from '../recordings/stream-recorder.ts';
+import { RetentionSweeper } from './retention.ts';
+import { StreamRecorder } from '../recordings/stream-recorder.ts';
+import type { StreamOutputOptions } from './stream-output-options.ts';
 import { resumeRecording } from '../recordings/recording-resume.ts';
 
-export interface StreamOutputOptions {
-  playbackId: string;
-  renditions: readonly Rendition[];
-  store: ObjectStore;
-  /** Nominal segment duration, seconds. */
-  targetSegmentDuration: number;
-  /** Segments listed in a live media playlist. */
-  windowSegments: number;
-  /** Epoch milliseconds. */
-  now: () => number;
-  /** Something could not be stored and will not be (a refusal, a drop). */
-  onError: (error: unknown) => void;
-  /** Storage is behind: `waitingSeconds` of media wait to be stored. */
-  onBacklog?: (waitingSeconds: number, waitingSegments: number) => void;
-  limits?: UploadLimits;
-  metrics?: OutputMetrics;
-  /**
-   * `window`: media that left the live window is deleted once no stored manifest lists it and a
-   * window's time has passed (players may still hold an older playlist). `all`: everything is
-   * kept, and the ended stream's playlists list the whole recording (VOD). Default `window`.
-   */
-  retention?: Retention;
-  /** Written into the status document, which the edge reads before serving anything of the stream. */
-  playback?: 'public' | 'signed';
-  /** Announce every chunk as a low-latency HLS part too. */
-  lowLatency?: LowLatencyOptions;
-  /**
-   * A new publish (not a restart from this sidecar's journal): a live playlist another sidecar
-   * left is continued (a takeover) only if its newest media ended within this reconnect window,
-   * milliseconds (restore.ts, continuesStoredBroadcast); else it is a new broadcast numbered after
-   * it. Unset: a live stored playlist is always continued.
-   */
-  takeOverWithinMs?: number;
-  /**
-   * Record the broadcast (ingest/recordings/): its recording document, VOD playlists and MPD,
-   * and its media kept from window retention's deletions. Unset: not recorded.
-   */
-  recording?: RecordingOptions;
-}
-
-export interface LowLatencyOptions {
-  sink: LiveChannelSink;
-  /** Seconds: no chunk (part) lasts longer. */
-  partTarget: number;
-  /** Parts could not be announced (now and then, with a count): low-latency viewers wait longer, nothing is lost. */
-  onTrouble?: (message: string) => void;
-}
+export type { LowLatencyOptions, StreamOutputOptions } from './stream-output-options.ts';
 
 /** What an upload carries until its rendition lists it. */
 type Pending =
