@@ -9,6 +9,7 @@ import type { PublishControl, PublishDecision, PublishRequest } from '../rtmp/rt
 import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
 import type { StreamEvents } from '../streams/event-reporter.ts';
 import { CredentialWatch } from './credential-watch.ts';
+import { reportingConnection } from './connection-events.ts';
 import { OutputStateWatch, type OutputStatesSink } from '../restream/output-state-watch.ts';
 import { publishRequestProblem } from './publish-request-check.ts';
 import { activityWatchingStore } from './activity-watch.ts';
@@ -177,23 +178,8 @@ export class StreamRegistry {
         });
         const events = this.options.events;
         if (!events) return handler;
-        const subject = { playbackId, ...(credential ? { name } : {}) };
         if (live) live.activeReported = false;
-        // A publisher refused for the lease (another sidecar holds the stream, or is being taken
-        // over from) never connected as far as the platform's events go: they wait for the lease.
-        const connected = (live?.lease ?? Promise.resolve<LeaseOutcome>({ ok: true })).then((outcome) => {
-          if (outcome.ok) events.report('stream.connected', subject);
-          return outcome.ok;
-        });
-        return {
-          ...handler,
-          onEnd: () => {
-            void connected.then((ok) => {
-              if (ok) events.report('stream.disconnected', subject);
-            });
-            handler.onEnd();
-          },
-        };
+        return reportingConnection(handler, events, { playbackId, ...(credential ? { name } : {}) }, live?.lease);
       },
     };
   }
