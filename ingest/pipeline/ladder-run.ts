@@ -1,26 +1,24 @@
 /**
- * One run of a stream whose ladder needs ffmpeg: the source's frames are put on the run's
- * timeline once (FlvRestamper); ffmpeg (-copyts) makes the renditions planRun gives it (every
- * one, when anything must be encoded: see run-plan.ts) and writes each back as FLV on its own
- * pipe, whose frames go to the same packager as a remuxed source's: every rendition's parts and
- * segments are cut by the same code, on the same grid (media time zero of the run). What planRun
- * leaves to the sidecar is remuxed in-process from the same re-stamped tags.
+ * One run of a stream whose ladder needs ffmpeg: the publisher's FLV is put on the run's timeline
+ * once (FlvRestamper) and fed to ffmpeg (-copyts), which makes every rendition of the run (see
+ * run-plan.ts) and writes each back as FLV on its own pipe. Their frames go to the same packager
+ * a remuxed source's go to: every rendition's parts and segments are cut by the same code, on the
+ * same grid (the run's media time zero); the audio is cut where the top video is.
  *
  * Same contract as RemuxRun: one session per run, segments handed to the stream's output as they
- * are cut, drain() flushes the last ones; ffmpeg stopping on its own (a crash, a kill, a stall),
- * or a source the in-process side cannot take any more, ends the run through onUnexpectedExit
- * and the pipeline starts a new one (a discontinuity).
+ * are cut, drain() flushes the last ones; ffmpeg stopping on its own (a crash, a kill, a stall)
+ * ends the run through onUnexpectedExit and the pipeline starts a new one (a discontinuity).
  */
+import type { Logger } from 'pino';
+import type { SegmentCuts } from '../package/cmaf-packager.ts';
 import type { CmafSegmenterEvents } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
-import type { SegmentCuts } from '../package/cmaf-packager.ts';
 import { FlvRemuxer } from '../package/flv-remuxer.ts';
+import type { StreamOutput } from '../publish/stream-output.ts';
 import { buildFfmpegArgs } from '../transcode/ffmpeg-args.ts';
 import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
 import { FlvRestamper } from '../transcode/flv-restamper.ts';
 import { flvFileHeader, flvTagPieces } from '../transcode/flv-tag-writer.ts';
-import type { Logger } from 'pino';
-import type { StreamOutput } from '../publish/stream-output.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { MediaRun } from './remux-run.ts';
 import { renditionEvents } from './rendition-events.ts';
@@ -31,7 +29,7 @@ export interface LadderRunOptions {
   ffmpegPath: string;
   /** The stream's ladder for this run (what decides keyframe placement); `plan` says who makes each. */
   renditions: readonly Rendition[];
-  /** Which renditions are remuxed and which ffmpeg makes (planRun). */
+  /** Which renditions ffmpeg makes (planRun: every one, when it runs). */
   plan: RunPlan;
   targetSegmentDuration: number;
   /**
@@ -65,8 +63,7 @@ export class LadderRun implements MediaRun {
   readonly tracks = new Map<string, CmafTrack>();
   private readonly options: LadderRunOptions;
   private readonly restamper: FlvRestamper;
-  private readonly remuxer: FlvRemuxer | undefined;
-  private readonly ffmpeg: FfmpegProcess | undefined;
+  private readonly ffmpeg: FfmpegProcess;
   /** Every ffmpeg output has been packaged to its end. */
   private readonly outputsDone: Promise<void>;
   private stopping = false;
@@ -74,26 +71,14 @@ export class LadderRun implements MediaRun {
   private lastInputAt = Date.now();
   private lastOutputAt = Date.now();
   private stalled = false;
-  private readonly stallWatch: NodeJS.Timeout | undefined;
+  private readonly stallWatch: NodeJS.Timeout;
 
   constructor(options: LadderRunOptions) {
     this.options = options;
     options.output.beginSession(this.session, options.mediaZeroAt);
     this.restamper = new FlvRestamper((message) => options.log.warn({ session: this.session }, message));
     const { remuxed, encoded } = options.plan;
-    const video = remuxed.find((rendition) => rendition.kind === 'video');
-    const audio = remuxed.find((rendition) => rendition.kind === 'audio');
-    if (video && video.encoding !== 'copy') throw new Error(`rendition ${video.name} must be encoded: it cannot be remuxed`);
-    this.remuxer =
-      video || audio
-        ? this.packagerFor({ video, audio }, (message) => options.log.warn({ session: this.session }, message), (track, rendition) =>
-            options.log.info({ session: this.session, rendition: rendition.name, codec: track.codec, width: track.width, height: track.height, sampleRate: track.sampleRate }, 'remuxing the source in-process'),
-          )
-        : undefined;
-    if (encoded.length === 0) {
-      this.outputsDone = Promise.resolve();
-      return;
-    }
+    if (remuxed.length > 0 || encoded.length === 0) throw new Error('a ladder run has ffmpeg make every rendition (RemuxRun makes them without it)');
     const passesThrough = options.renditions.some((rendition) => rendition.kind === 'video' && rendition.encoding === 'copy');
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
@@ -115,16 +100,11 @@ export class LadderRun implements MediaRun {
   }
 
   get pid(): number | undefined {
-    return this.ffmpeg?.pid;
+    return this.ffmpeg.pid;
   }
 
   /** A packager of frames on the run's timeline for these renditions (at most one video, one audio). */
-  private packagerFor(
-    renditions: { video?: Rendition; audio?: Rendition },
-    onNotice: (message: string) => void,
-    onTrack?: (track: CmafTrack, rendition: Rendition) => void,
-    segmentCuts?: SegmentCuts,
-  ): FlvRemuxer {
+  private packagerFor(renditions: { video?: Rendition; audio?: Rendition }, onNotice: (message: string) => void, segmentCuts?: SegmentCuts): FlvRemuxer {
     const { video, audio } = renditions;
     return new FlvRemuxer({
       videoRendition: video?.name,
@@ -136,13 +116,13 @@ export class LadderRun implements MediaRun {
       timestamps: 'as-stamped',
       gridOrigin: GRID_ORIGIN,
       segmentCuts,
-      events: (name) => this.events(name === video?.name ? video : audio!, onTrack),
+      events: (name) => this.events(name === video?.name ? video : audio!),
       onNotice,
     });
   }
 
-  private events(rendition: Rendition, onTrack?: (track: CmafTrack, rendition: Rendition) => void): CmafSegmenterEvents {
-    return renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopping }, rendition, this.options, onTrack && ((track) => onTrack(track, rendition)));
+  private events(rendition: Rendition): CmafSegmenterEvents {
+    return renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopping }, rendition, this.options);
   }
 
   /** ffmpeg's FLV output for one rendition, read into frames and packaged as the source's are. */
@@ -150,10 +130,9 @@ export class LadderRun implements MediaRun {
     const packager = this.packagerFor(
       rendition.kind === 'video' ? { video: rendition } : { audio: rendition },
       (message) => this.options.log.warn({ session: this.session, rendition: rendition.name }, `ffmpeg's output: ${message}`),
-      undefined,
       segmentCuts,
     );
-    const output = this.ffmpeg!.outputs[index]!;
+    const output = this.ffmpeg.outputs[index]!;
     return new Promise((resolve) => {
       output.on('data', (bytes: Buffer) => {
         this.lastOutputAt = Date.now();
@@ -163,7 +142,7 @@ export class LadderRun implements MediaRun {
           this.options.log.error({ err: error, rendition: rendition.name }, 'ffmpeg output is not FLV the packager can read');
           output.removeAllListeners('data');
           output.resume();
-          this.ffmpeg!.kill();
+          this.ffmpeg.kill();
         }
       });
       output.once('close', () => {
@@ -180,27 +159,27 @@ export class LadderRun implements MediaRun {
     if (this.stopping || this.stalled || !fed || now - this.lastOutputAt < this.options.stallTimeoutMs) return;
     this.stalled = true;
     this.options.log.warn(`ffmpeg wrote nothing for ${Math.round((now - this.lastOutputAt) / 1000)} s while media kept arriving; killing it`);
-    this.ffmpeg?.kill('SIGKILL');
+    this.ffmpeg.kill('SIGKILL');
   }
 
   write(flv: Buffer): void {
     if (this.stopping) return;
     this.lastInputAt = Date.now();
+    let tags;
     try {
-      const tags = this.restamper.push(flv);
-      const input = this.ffmpeg?.input;
-      input?.cork();
-      for (const tag of tags) {
-        this.remuxer?.take(tag);
-        if (input) for (const piece of flvTagPieces(tag)) input.write(piece);
-      }
-      if (input) process.nextTick(() => input.uncork());
+      tags = this.restamper.push(flv);
     } catch (error) {
       this.stopping = true;
-      this.ffmpeg?.kill();
+      this.ffmpeg.kill();
       // Not from inside the pipeline's own write: it restarts the run in response.
-      queueMicrotask(() => this.fail(`in-process remux stopped: ${(error as Error).message}`));
+      queueMicrotask(() => this.fail(`the publisher's FLV cannot be read: ${(error as Error).message}`));
+      return;
     }
+    // A tag goes as its header, its payload (not copied) and its size: written together.
+    const input = this.ffmpeg.input;
+    input.cork();
+    for (const tag of tags) for (const piece of flvTagPieces(tag)) input.write(piece);
+    process.nextTick(() => input.uncork());
   }
 
   private fail(reason: string): void {
@@ -213,9 +192,7 @@ export class LadderRun implements MediaRun {
   async drain(): Promise<void> {
     this.stopping = true;
     clearInterval(this.stallWatch);
-    this.remuxer?.end();
     const ffmpeg = this.ffmpeg;
-    if (!ffmpeg) return;
     ffmpeg.endInput();
     const timer = setTimeout(() => {
       this.options.log.warn(`ffmpeg did not finish within ${this.options.drainTimeoutMs} ms; stopping it`);
@@ -230,8 +207,6 @@ export class LadderRun implements MediaRun {
   async settle(): Promise<void> {
     this.stopping = true;
     clearInterval(this.stallWatch);
-    this.remuxer?.end();
-    if (!this.ffmpeg) return;
     this.ffmpeg.kill();
     await this.ffmpeg.exited;
     await this.outputsDone;

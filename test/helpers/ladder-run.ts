@@ -1,9 +1,10 @@
-/** The sidecar's own run (in-process remux, ffmpeg for what it encodes) on a whole FLV, without a publisher: what it hands its stream's output, per rendition. */
+/** The sidecar's own run (in-process remux, or ffmpeg when something is encoded) on a whole FLV, without a publisher: what it hands its stream's output, per rendition. */
 import pino from 'pino';
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { LadderRun } from '../../ingest/pipeline/ladder-run.ts';
+import { RemuxRun, type MediaRun } from '../../ingest/pipeline/remux-run.ts';
 import { planRun } from '../../ingest/pipeline/run-plan.ts';
 import type { StreamOutput } from '../../ingest/publish/stream-output.ts';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
@@ -32,7 +33,7 @@ export interface LadderRunFixtureOptions {
   partTarget?: number;
   maxPassthroughSegmentDuration?: number;
   /** Called once the run is started (e.g. to kill its ffmpeg). */
-  started?: (run: LadderRun) => void | Promise<void>;
+  started?: (run: MediaRun) => void | Promise<void>;
 }
 
 export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[], options: LadderRunFixtureOptions = {}): Promise<LadderRunResult> {
@@ -49,10 +50,9 @@ export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[
     publishPart: (_session: string, name: string, chunk: CmafChunk, position: ChunkPosition) => void tracks.get(name)!.parts.push({ chunk, position }),
     publishSegment: (_session: string, name: string, segment: CmafSegment) => void tracks.get(name)!.segments.push(segment),
   };
-  const run = new LadderRun({
-    ffmpegPath: locateFfmpeg(),
+  const plan = planRun(renditions, [flv]);
+  const settings = {
     renditions,
-    plan: planRun(renditions, [flv]),
     targetSegmentDuration: 2,
     chunkDuration: options.partTarget ?? 0.333,
     maxPassthroughSegmentDuration: options.maxPassthroughSegmentDuration ?? 2.45,
@@ -63,9 +63,11 @@ export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[
     log: pino({ level: 'silent' }),
     onChunk: () => {},
     onSegment: () => {},
-    onKeyframeOverdue: (name) => overdue.push(name),
-    onUnexpectedExit: (reason) => exits.push(reason),
-  });
+    onKeyframeOverdue: (name: string) => void overdue.push(name),
+    onUnexpectedExit: (reason: string) => void exits.push(reason),
+  };
+  // As the pipeline chooses: without ffmpeg when nothing is encoded.
+  const run: MediaRun = plan.encoded.length === 0 ? new RemuxRun(settings) : new LadderRun({ ...settings, ffmpegPath: locateFfmpeg(), plan });
   await options.started?.(run);
   const pieceSize = options.pieceSize ?? flv.length;
   for (let offset = 0; offset < flv.length; offset += pieceSize) run.write(Buffer.from(flv.buffer, flv.byteOffset + offset, Math.min(pieceSize, flv.length - offset)));
