@@ -2,7 +2,9 @@
  * Low-latency HLS end to end: the sidecar announces every chunk as a part through the write API
  * of the edge in the Workers runtime (wrangler dev, the Durable Object holding the live state),
  * and hls.js in low-latency mode in Chromium plays the stream for 20 s: parts fetched, blocking
- * reloads made, no stall, and a latency that standard HLS cannot reach.
+ * reloads made, no stall, and a latency that standard HLS cannot reach. Then 200 concurrent
+ * viewers of the next part, each its own request, are joined at the edge (cross-request, as on
+ * Cloudflare: edge/low-latency/joined-waits.ts) without a request failing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/network.ts';
@@ -83,5 +85,39 @@ describe('low-latency HLS, end to end', () => {
     // (the benchmark measures glass-to-glass properly; this is the player's PROGRAM-DATE-TIME view).
     expect(report.latencySamples).toBeGreaterThan(10);
     expect(report.medianLatency).toBeLessThan(3);
+  });
+
+  it('joins 200 concurrent viewers of the next part in the Workers runtime (requests of their own, some leaving early): every viewer answered, nothing in the log about requests waiting on each other', async () => {
+    const text = await (await get('/live/quick/source/index.m3u8')).text();
+    const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)![1]);
+    const segments = text.match(/^#EXTINF:/gm)!.length;
+    const pending = text.slice(text.lastIndexOf('.m4s\n')).match(/^#EXT-X-PART:/gm)?.length ?? 0;
+    const hinted = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)![1]!;
+    const target = `_HLS_msn=${sequence + segments}&_HLS_part=${pending + 1}`;
+    // Every tenth viewer leaves after 50 ms: the request that made a call others joined may be one.
+    const viewers = Array.from({ length: 200 }, async (_, n) => {
+      const leaving = n % 10 === 0 ? AbortSignal.timeout(50) : AbortSignal.timeout(15_000);
+      const read = async (path: string) => {
+        const response = await fetch(new URL(path, edgeUrl), { signal: leaving });
+        return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+      };
+      try {
+        return { left: false, playlist: await read(`/live/quick/source/index.m3u8?${target}`), part: await read(`/live/quick/source/${hinted}`) };
+      } catch (error) {
+        if (n % 10 === 0) return { left: true };
+        throw error;
+      }
+    });
+    const answers = await Promise.all(viewers);
+    const stayed = answers.filter((answer) => !answer.left);
+    expect(stayed.length).toBeGreaterThanOrEqual(180);
+    for (const answer of stayed) {
+      expect(answer.playlist!.status).toBe(200);
+      expect(answer.part!.status).toBe(200);
+    }
+    expect(new Set(stayed.map((answer) => answer.part!.body.toString('base64'))).size).toBe(1);
+    // Anything a request did on behalf of another would be in the edge's log by now.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(lines.filter((line) => line.startsWith('[edge]') && /different request|can never settle|never complete|had hung/.test(line))).toEqual([]);
   });
 });
