@@ -5,7 +5,8 @@
  * `--ladder none` sidecar fed by N publishers copying the pre-encoded 720p30 FLV in real time,
  * looped (`-c copy`: the publishers cost little). Per run: the sidecar's RSS idle and with N
  * streams, its CPU (its own /proc stat, and any child's: there should be none) over the measured
- * stretch after a warm-up. Medians over --runs.
+ * stretch after a warm-up. Medians over --runs. Thumbnails are off here: their cost per stream is
+ * the thumbnails stage's figure, to be added for a sidecar with thumbnails on (the default).
  *
  * `--sidecar-cpu-prof DIR` runs the sidecars under `node --cpu-prof` (profiles in DIR, one per
  * run, written when each sidecar stops): where the time goes.
@@ -77,7 +78,9 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
   const startedEdge = await startOurNodeEdge(join(context.work, 'sidecar-cost-edge'));
   const edge = context.track({ ...startedEdge, stop: () => startedEdge.process.stop() });
   const limits = sidecarConnectionLimits(options.publishers);
-  const sidecarArgs = ['--ladder', 'none', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
+  // Thumbnails off: their ffmpeg runs are children of the sidecar and would count here; what they
+  // cost per stream is the thumbnails stage's figure (`--only thumbnails`), added to this one.
+  const sidecarArgs = ['--ladder', 'none', '--thumbnails', 'off', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
   const runs: SidecarCostRun[] = [];
   try {
     for (let run = 0; run < context.runs; run++) {
