@@ -5,7 +5,7 @@
  * 1. Our code alone (the edge app with its in-process live state, no sockets): N viewers hold a
  *    blocking reload for the next part, each with their own token (so each response is
  *    rewritten); one part announcement releases them. Reports the calls that reached the live
- *    state (one per held viewer: the state groups them), CPU per released response, time to release all,
+ *    state (one per distinct wait: the edge joins identical ones, edge/low-latency/location-collapse.ts), CPU per released response, time to release all,
  *    and errors, for N = 1 000 and 10 000 (`--viewers`).
  * 2. The local Workers runtime (`wrangler dev`: workerd, the Durable Object) over real sockets:
  *    the same, ramping held connections (`--sockets`) until errors appear, wrangler restarted
