@@ -25,6 +25,8 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const CLOSE_LEASE_HELD = 4409;
 export const CLOSE_LEASE_EXPIRED = 4408;
 export const CLOSE_BAD_FRAME = 4400;
+/** The write token the channel was opened with expired: open it again with a new one (the lease is kept meanwhile). */
+export const CLOSE_CREDENTIAL_EXPIRED = 4401;
 /** The holder released the stream (it ended): a normal close. */
 export const CLOSE_RELEASED = 1000;
 
@@ -60,6 +62,13 @@ export interface LeaseRequest {
   sidecar: string;
   /** One stream's run on that sidecar, from its first publish to its end. */
   broadcast: string;
+  /**
+   * Epoch milliseconds at which the credential the channel was opened with expires: the edge
+   * closes the channel then (CLOSE_CREDENTIAL_EXPIRED) and the sidecar opens it again with a new
+   * write token. Set by the edge from the checked credential, never read from a sidecar's URL.
+   * Unset: opened with the ingest secret itself, which does not expire.
+   */
+  closeAt?: number;
 }
 
 const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -55,7 +55,7 @@ export function writeTokenExpiry(token: string): number | undefined {
  * id for that stream's unexpired write token. `how` says which, so the edge can treat a write by
  * the development secret apart; `reason` says why a credential is refused.
  */
-export type WriteCheck = { ok: true; scope: string; how: 'secret' | 'token' } | { ok: false; reason: string };
+export type WriteCheck = { ok: true; scope: string; how: 'secret'; expiresAt?: undefined } | { ok: true; scope: string; how: 'token'; expiresAt: number } | { ok: false; reason: string };
 
 export async function checkWriteCredential(secret: string, bearer: string, now: number): Promise<WriteCheck> {
   if (constantTimeEqual(bearer, secret)) return { ok: true, scope: '*', how: 'secret' };
@@ -70,7 +70,7 @@ export async function checkWriteCredential(secret: string, bearer: string, now: 
   if (expiry > nowSeconds + WRITE_TOKEN_MAX_AHEAD_SECONDS) {
     return { ok: false, reason: `write token expires too far ahead (${new Date(expiry * 1000).toISOString()}): tokens live at most ${WRITE_TOKEN_TTL_SECONDS} s; check the sidecar's clock` };
   }
-  return { ok: true, scope: playbackId, how: 'token' };
+  return { ok: true, scope: playbackId, how: 'token', expiresAt: expiry };
 }
 
 /** The stream a bearer credential may write: `'*'` for the ingest secret itself, undefined when it is neither (or expired). */

@@ -1,12 +1,15 @@
 /**
  * The edge's end of a stream's live channels (shared/live-channel-protocol.ts): grants the
  * stream's lease to one channel, feeds that channel's parts and notices to the live state in the
- * order they came, and tells the live state when parts stop coming. Runtime-neutral: the socket
+ * order they came, and tells the live state when parts stop coming. A channel lives no longer than
+ * the write token it was opened with (`closeAt`): it is closed then, and the sidecar opens it again
+ * with a new token within the reconnect grace, its lease kept. Runtime-neutral: the socket
  * type and how to send on it are given (the Durable Object's WebSocket on Workers, Hono's
  * WSContext on Node and Deno).
  */
 import {
   CLOSE_BAD_FRAME,
+  CLOSE_CREDENTIAL_EXPIRED,
   CLOSE_LEASE_EXPIRED,
   CLOSE_LEASE_HELD,
   CLOSE_RELEASED,
@@ -55,6 +58,8 @@ export class LiveChannelHub<S> {
   /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
   private holderSocket: S | undefined;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the holder's channel when its credential expires. */
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LiveChannelHubOptions<S>) {
     this.options = options;
@@ -92,6 +97,7 @@ export class LiveChannelHub<S> {
     }
     this.lease = { ...request, expiresAt: now + this.ttlMs };
     this.holderSocket = socket;
+    this.watchCredential(socket, request.closeAt);
     this.send(socket, { type: 'lease', ttlMs: this.ttlMs });
     return true;
   }
@@ -123,6 +129,7 @@ export class LiveChannelHub<S> {
   closed(socket: S): void {
     if (!this.holds(socket)) return;
     this.holderSocket = undefined;
+    this.watchCredential(undefined, undefined);
     this.cancelStop();
     const graceMs = this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS;
     this.stopTimer = setTimeout(() => {
@@ -141,6 +148,7 @@ export class LiveChannelHub<S> {
       case 'release':
         this.lease = undefined;
         this.holderSocket = undefined;
+        this.watchCredential(undefined, undefined);
         this.cancelStop();
         this.options.state().partsStopped('the stream ended');
         this.options.transport.close(socket, CLOSE_RELEASED, 'released');
@@ -150,6 +158,20 @@ export class LiveChannelHub<S> {
         this.options.state().partSkipped(message.value.rendition, message.value.file, message.value.reason ?? 'the sidecar dropped it');
         return;
     }
+  }
+
+  /** The holder's channel closes at its credential's expiry (a channel held open must not outlive its token). */
+  private watchCredential(socket: S | undefined, closeAt: number | undefined): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (socket === undefined || closeAt === undefined) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (!this.holds(socket)) return;
+      this.log('live channel closed: its write token expired (the sidecar opens it again with a new one)');
+      this.options.transport.close(socket, CLOSE_CREDENTIAL_EXPIRED, 'the write token expired: open the channel again with a new one');
+      this.closed(socket);
+    }, Math.max(0, closeAt - this.now()));
   }
 
   private cancelStop(): void {

@@ -60,6 +60,8 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     const url = new URL(request.url);
     const playbackId = decodeURIComponent(url.pathname.slice(LIVE_CHANNEL_PREFIX.length));
     const lease = parseLeaseRequest(url);
+    // Only the Worker reaches this object: its closeAt is the checked credential's expiry (DurableObjectCoordinator.openChannel).
+    const closeAt = Number(url.searchParams.get('closeAt'));
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !lease.ok || !url.pathname.startsWith(LIVE_CHANNEL_PREFIX)) {
       return new Response('a live channel is a WebSocket upgrade', { status: 426 });
     }
@@ -75,7 +77,7 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     });
     server.addEventListener('close', () => hub.closed(server));
     server.addEventListener('error', () => hub.closed(server));
-    hub.open(server, lease.lease);
+    hub.open(server, { ...lease.lease, ...(Number.isFinite(closeAt) && closeAt > 0 ? { closeAt } : {}) });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -138,7 +140,7 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
   /** The stream's object takes the WebSocket itself; the sidecar's token stays here (the object gets the path and lease request only). */
   openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response> {
     const url = new URL(c.req.url);
-    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
+    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}${lease.closeAt !== undefined ? `&closeAt=${lease.closeAt}` : ''}`;
     return this.stub(playbackId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
   }
 

@@ -2,7 +2,8 @@
  * `GET /_ingest/live/STREAM_ID?sidecar=ID&broadcast=ID`, a WebSocket upgrade: the sidecar's live
  * channel for one stream (shared/live-channel-protocol.ts), authorized as the write API is (the
  * stream's write token, or the ingest secret) and handed to the stream's live state, which grants
- * or refuses the lease.
+ * or refuses the lease. A channel lives no longer than its write token: the live state closes it
+ * when the token expires, and the sidecar opens it again with a new one.
  */
 import { Hono } from 'hono';
 import { parseLeaseRequest } from '../../shared/live-channel-protocol.ts';
@@ -23,7 +24,8 @@ export function liveChannelRoutes(options: Pick<WriteApiOptions, 'secret' | 'pee
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw httpError(426, 'the live channel is a WebSocket: send "Upgrade: websocket"');
     const lease = parseLeaseRequest(new URL(c.req.url));
     if (!lease.ok) throw httpError(400, lease.reason);
-    return options.lowLatency.openChannel(playbackId, lease.lease, c);
+    const expiresAt = c.get('writeExpiresAt');
+    return options.lowLatency.openChannel(playbackId, { ...lease.lease, ...(expiresAt !== undefined ? { closeAt: expiresAt * 1000 } : {}) }, c);
   });
   return routes;
 }

@@ -47,7 +47,8 @@ export interface WriteApiOptions {
   peerAddress?: (c: Context) => string | undefined;
 }
 
-export type WriteEnv = { Variables: { writeScope: string } };
+/** `writeExpiresAt`: epoch seconds at which the request's write token expires (unset for the ingest secret itself). */
+export type WriteEnv = { Variables: { writeScope: string; writeExpiresAt: number | undefined } };
 
 /**
  * Checks the request's bearer credential before anything else and sets `writeScope`: the stream
@@ -57,6 +58,7 @@ export function writeCredentialCheck(options: Pick<WriteApiOptions, 'secret' | '
   return async (c, next) => {
     const check = await checkIngestBearer(c, { ...options, api: 'write API', credential: 'INGEST_SECRET or stream write token', verify: checkWriteCredential });
     c.set('writeScope', check.scope);
+    c.set('writeExpiresAt', check.expiresAt);
     await next();
   };
 }

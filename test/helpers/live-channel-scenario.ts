@@ -5,8 +5,8 @@
  * will not come, and the stream's lease goes to one sidecar at a time.
  */
 import { expect, it } from 'vitest';
-import { CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
-import { streamWriteToken } from '../../shared/write-api.ts';
+import { CLOSE_CREDENTIAL_EXPIRED, CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
+import { streamWriteToken, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
 import { RECONNECT_GRACE_MS } from '../../edge/low-latency/live-channel-hub.ts';
 
 /** A channel as a test drives it: what it sends, what the edge says, how it closed. */
@@ -98,6 +98,26 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     };
     return { id, token, open, granted, get: (path: string) => edge.request(`/live/${id}/${path}`) };
   }
+
+  it('closes a channel when the write token it was opened with expires (4401), and takes the same sidecar back with a new token', async () => {
+    const { id, granted } = await stream();
+    // A token minted 1.5 s short of its hour: it expires within the next 0.5-1.5 s (whole seconds).
+    const expiring = await streamWriteToken(secret, id, Date.now() - WRITE_TOKEN_TTL_SECONDS * 1000 + 1500);
+    const channel = await edge.open(`/_ingest/live/${id}?sidecar=sidecar-a&broadcast=b1`, `Bearer ${expiring}`);
+    if (channel instanceof Response) throw new Error(`channel refused: ${channel.status} ${await channel.text()}`);
+    expect(await channel.next()).toEqual({ type: 'lease', ttlMs: LEASE_TTL_MS });
+    const started = Date.now();
+    const closed = await channel.closed;
+    expect(closed.code).toBe(CLOSE_CREDENTIAL_EXPIRED);
+    expect(closed.reason).toMatch(/write token expired/);
+    expect(Date.now() - started).toBeLessThan(2500);
+    // Its lease is kept for its return with a fresh token (granted); another sidecar is refused meanwhile.
+    const other = await edge.open(`/_ingest/live/${id}?sidecar=sidecar-b&broadcast=b2`, `Bearer ${await streamWriteToken(secret, id)}`);
+    if (other instanceof Response) throw new Error(`channel refused: ${other.status}`);
+    expect((await other.next()).type).toBe('refused');
+    const again = await granted('sidecar-a');
+    again.close();
+  });
 
   it('takes parts in the order sent and lists every one of them; a held hinted part gets exactly its rendition\'s bytes', async () => {
     const { granted, get } = await stream();

@@ -19,11 +19,11 @@ describe('stream write tokens (w2.STREAM.EXPIRY.SIG)', () => {
 
   const cases: { name: string; token: () => Promise<string>; expected: Awaited<ReturnType<typeof checkWriteCredential>> }[] = [
     { name: 'the ingest secret itself', token: async () => SECRET, expected: { ok: true, scope: '*', how: 'secret' } },
-    { name: 'a fresh token', token: () => mintedAt(NOW), expected: { ok: true, scope: 'colors', how: 'token' } },
-    { name: 'a token one second before it expires', token: () => mintedAt(NOW - WRITE_TOKEN_TTL_SECONDS * 1000 + 1000), expected: { ok: true, scope: 'colors', how: 'token' } },
+    { name: 'a fresh token', token: () => mintedAt(NOW), expected: { ok: true, scope: 'colors', how: 'token', expiresAt: NOW_SECONDS + WRITE_TOKEN_TTL_SECONDS } },
+    { name: 'a token one second before it expires', token: () => mintedAt(NOW - WRITE_TOKEN_TTL_SECONDS * 1000 + 1000), expected: { ok: true, scope: 'colors', how: 'token', expiresAt: NOW_SECONDS + 1 } },
     { name: 'a token at its expiry', token: () => mintedAt(NOW - WRITE_TOKEN_TTL_SECONDS * 1000), expected: { ok: false, reason: expect.stringContaining('expired') } },
     // A sidecar clock a few minutes ahead of the edge's is tolerated; a token for days ahead is not ours.
-    { name: 'a token from a clock 5 minutes ahead', token: () => mintedAt(NOW + (WRITE_TOKEN_MAX_AHEAD_SECONDS - WRITE_TOKEN_TTL_SECONDS) * 1000), expected: { ok: true, scope: 'colors', how: 'token' } },
+    { name: 'a token from a clock 5 minutes ahead', token: () => mintedAt(NOW + (WRITE_TOKEN_MAX_AHEAD_SECONDS - WRITE_TOKEN_TTL_SECONDS) * 1000), expected: { ok: true, scope: 'colors', how: 'token', expiresAt: NOW_SECONDS + WRITE_TOKEN_MAX_AHEAD_SECONDS } },
     { name: 'a token expiring too far ahead', token: () => mintedAt(NOW + (WRITE_TOKEN_MAX_AHEAD_SECONDS - WRITE_TOKEN_TTL_SECONDS + 1) * 1000), expected: { ok: false, reason: expect.stringContaining('too far ahead') } },
     { name: 'a token for the year 33658', token: async () => (await mintedAt(NOW)).replace(/\.\d+\./, '.999999999999.'), expected: { ok: false, reason: 'wrong ingest secret or write token' } },
     { name: 'a token minted under another secret', token: () => mintedAt(NOW, 'colors', 'another secret'), expected: { ok: false, reason: 'wrong ingest secret or write token' } },

@@ -45,7 +45,7 @@ describe('the sidecar\'s write tokens (EdgeObjectStore)', () => {
       now = T0 + step.at * MINUTE;
       await store.put(`streams/${step.stream}/index.m3u8`, '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
       const bearer = edge.bearers.at(-1)!;
-      expect(await checkWriteCredential(SECRET, bearer, now), `${step.token} at ${step.at} min`).toEqual({ ok: true, scope: step.stream, how: 'token' });
+      expect(await checkWriteCredential(SECRET, bearer, now), `${step.token} at ${step.at} min`).toEqual({ ok: true, scope: step.stream, how: 'token', expiresAt: writeTokenExpiry(bearer) });
       // Ten minutes of life left at least: a write retried for a while still carries a good token.
       expect(writeTokenExpiry(bearer)! * 1000 - now).toBeGreaterThanOrEqual(10 * MINUTE);
       if (named.has(step.token)) expect(bearer, step.token).toBe(named.get(step.token));
