@@ -8,6 +8,7 @@
  * and playlists go to storage as always, and the edge stops hinting parts when the channel closes.
  */
 import {
+  CLOSE_CREDENTIAL_EXPIRED,
   CLOSE_LEASE_HELD,
   CLOSE_RELEASED,
   decodeEdgeMessage,
@@ -196,6 +197,11 @@ export class LiveChannel {
     this.granted = false;
     if (this.closed) return;
     if (code === CLOSE_LEASE_HELD) return this.refused(reason || 'the stream is held by another sidecar');
+    // The hourly renewal: the edge closed the channel as its write token expired; a new token goes at once.
+    if (code === CLOSE_CREDENTIAL_EXPIRED && this.failures === 0) {
+      this.reconnectTimer = setTimeout(() => this.connect(), 0);
+      return;
+    }
     this.failures += 1;
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
     this.options.onTrouble(`live channel to the edge closed (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms, viewers get segments only meanwhile`);

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../../../edge/app.ts';
 import { InProcessCoordinator } from '../../../edge/low-latency/coordinator.ts';
+import { LiveChannel } from '../../../ingest/upload/live-channel.ts';
 import { LiveChannels } from '../../../ingest/upload/live-channels.ts';
+import { WRITE_TOKEN_TTL_SECONDS } from '../../../shared/write-api.ts';
 import type { PartFrame } from '../../../shared/live-channel-protocol.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 
@@ -34,7 +36,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const playlist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
   for (let msn = 0; msn < 2; msn++) playlist.push('#EXTINF:2.00000,', `${SESSION}-${msn * 180000}.m4s`);
-  for (const stream of ['dropped', 'held']) {
+  for (const stream of ['dropped', 'held', 'renewed']) {
     await store.put(`streams/${stream}/status.json`, JSON.stringify({ playbackId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
     await store.put(`streams/${stream}/source/index.m3u8`, `${playlist.join('\n')}\n`, { contentType: 'application/vnd.apple.mpegurl' });
   }
@@ -64,6 +66,38 @@ describe('live channel, sidecar side', () => {
     expect(listed).toEqual(Array.from({ length: 12 }, (_, index) => file(index)));
     expect(dropped).toEqual([]);
     expect(trouble.join('\n')).toMatch(/live channel to the edge closed/);
+  });
+
+  it('opens its channel again with a new write token when the edge closes it at the old one\'s expiry, without a word of trouble', async () => {
+    let opened = 0;
+    const counting = () => (opened += 1);
+    sockets.on('connection', counting);
+    const trouble: string[] = [];
+    // The sidecar's clock an hour less 1.5 s behind: every token it mints expires within 0.5-1.5 s.
+    const channel = new LiveChannel({
+      edgeUrl: base,
+      secret,
+      playbackId: 'renewed',
+      lease: { sidecar: 'sidecar-r', broadcast: 'b1' },
+      partLifetimeMs: 6000,
+      onTrouble: (message) => trouble.push(message),
+      onLeaseRefused: (reason) => trouble.push(`refused: ${reason}`),
+      now: () => Date.now() - WRITE_TOKEN_TTL_SECONDS * 1000 + 1500,
+    });
+    try {
+      expect(await channel.lease).toEqual({ ok: true });
+      await pause(3500);
+      expect(opened).toBeGreaterThanOrEqual(3);
+      expect(trouble).toEqual([]);
+      // Still the stream's channel: a part sent now reaches the edge's live state.
+      channel.sendPart(part(0), { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
+      const text = await (await fetch(`${base}/live/renewed/source/index.m3u8?_HLS_msn=2&_HLS_part=0`, { signal: AbortSignal.timeout(5000) })).text();
+      expect(text).toContain(file(0));
+      expect(trouble).toEqual([]);
+    } finally {
+      sockets.off('connection', counting);
+      channel.release();
+    }
   });
 
   it('hears a refusal when another sidecar holds the stream, and sends nothing', async () => {
