@@ -4,7 +4,7 @@
  * the same stream (same numbering, a discontinuity at the join) instead of starting a new one.
  */
 import type { StreamOutput } from '../publish/stream-output.ts';
-import { SourceProbe } from '../media/source-probe.ts';
+import type { SourceProbe } from '../media/source-probe.ts';
 import type { Rendition, SourceFacts } from '../transcode/ladder.ts';
 import type { PublishControl, PublishHandler } from '../rtmp/rtmp-server.ts';
 import { LadderRun, type LadderRunOptions } from './ladder-run.ts';
@@ -15,17 +15,12 @@ import { setUpStreamOutput } from './stream-output-setup.ts';
 import { runRenditions } from './run-renditions.ts';
 import { chooseRun } from './run-choice.ts';
 import { InputStats } from './input-stats.ts';
+import { ProbeWindow } from './probe-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
 import type { StreamThumbnailer } from '../thumbnails/stream-thumbnails.ts';
 import { restreamerForStream, type StreamRestreamer } from '../restream/stream-restreamer.ts';
 
 export type { PipelineSettings, PipelineState, PipelineStats, RenditionInfo, StreamPipelineOptions, StreamProblemCode } from './pipeline-types.ts';
-
-// The source probe: how much beyond one segment of media, and how long in wall time, it waits for
-// a second keyframe; and the most it buffers meanwhile.
-const PROBE_EXTRA_MEDIA_SECONDS = 0.2;
-const PROBE_WALL_EXTRA_MS = 3_000;
-const PROBE_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Seconds a passed-through segment may run without a keyframe: as long as its rounded EXTINF stays within the target duration. */
 export function maxPassthroughSegmentDuration(targetSegmentDuration: number): number {
@@ -41,8 +36,7 @@ export class StreamPipeline {
   private renditions: readonly Rendition[] | undefined;
   /** Why the top rendition is encoded for the rest of the stream (its source's keyframes did not fit). */
   private encodeTopFromNowOn: string | undefined;
-  private probe: SourceProbe | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly probe: ProbeWindow;
   private readonly startedAt: number;
   private stateValue: PipelineState = 'live';
   private control: PublishControl | undefined;
@@ -68,6 +62,7 @@ export class StreamPipeline {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
+    this.probe = new ProbeWindow(options.targetSegmentDuration, (probe, facts) => this.probeSettled(probe, facts));
     if (options.renditions) this.adoptLadder(options.renditions);
     this.thumbnails = options.thumbnails?.forStream({ playbackId: options.playbackId, store: options.store, log: options.log });
     this.restreamer = restreamerForStream(options.outputs, options.restreamConnect, options.log);
@@ -133,7 +128,7 @@ export class StreamPipeline {
       this.restreamer?.end();
       clearTimeout(this.reconnectTimer);
       clearInterval(this.idleWatch);
-      this.endProbe();
+      this.probe.close();
       const run = this.run;
       this.run = undefined;
       await run?.drain();
@@ -147,20 +142,10 @@ export class StreamPipeline {
 
   /** The next run starts once the source's first seconds show what its ladder must be. */
   private beginProbe(): void {
-    this.endProbe();
-    const probe = new SourceProbe({ maxMediaSeconds: this.options.targetSegmentDuration + PROBE_EXTRA_MEDIA_SECONDS, maxBytes: PROBE_MAX_BYTES });
-    this.probe = probe;
-    this.probeTimer = setTimeout(() => this.probeSettled(probe, probe.facts()), this.options.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
-  }
-
-  private endProbe(): void {
-    clearTimeout(this.probeTimer);
-    this.probe = undefined;
+    this.probe.begin();
   }
 
   private probeSettled(probe: SourceProbe, facts: SourceFacts): void {
-    if (this.probe !== probe) return;
-    this.endProbe();
     const log = this.options.log;
     if (probe.problem || (!facts.video && !facts.audio)) {
       log.error(`the publisher's stream cannot be read (${probe.problem ?? 'no audio or video arrived'}); disconnecting it`);
@@ -229,7 +214,7 @@ export class StreamPipeline {
     await run.drain();
     // Viewers holding the part its last one named learn now, not when the next run begins.
     this.output?.runEnded();
-    if (!this.control || this.run || this.probe || this.finishing) return;
+    if (!this.control || this.run || this.probe.open || this.finishing) return;
     this.beginProbe();
     this.control.resubscribe();
   }
@@ -237,7 +222,7 @@ export class StreamPipeline {
   private async publisherLeft(control: PublishControl): Promise<void> {
     if (control !== this.control) return;
     this.control = undefined;
-    this.endProbe();
+    this.probe.close();
     if (this.finishing) return;
     const run = this.run;
     this.run = undefined;
@@ -279,7 +264,7 @@ export class StreamPipeline {
     }
     const delay = decision.delayMs;
     await new Promise((resolve) => setTimeout(resolve, delay));
-    if (!this.control || this.run || this.probe || this.finishing) return;
+    if (!this.control || this.run || this.probe.open || this.finishing) return;
     log.warn(`restarting ffmpeg (restart ${decision.restart} within ${decision.periodSeconds} s, after ${delay} ms)`);
     this.options.metrics.ffmpegRestarts.inc();
     this.beginProbe();
@@ -303,11 +288,7 @@ export class StreamPipeline {
     this.options.metrics.bytesIn.inc(flv.length);
     this.thumbnails?.write(flv);
     this.restreamer?.write(flv);
-    if (this.probe) {
-      const facts = this.probe.push(flv, now);
-      if (facts) this.probeSettled(this.probe, facts);
-      return;
-    }
+    if (this.probe.push(flv, now)) return;
     this.run?.write(flv);
   }
 

@@ -1,0 +1,58 @@
+/**
+ * The start of each run: the publisher's first seconds are held and read (SourceProbe) until they
+ * show what the run must make, or until a wall-clock limit; then they are handed over once.
+ */
+import { SourceProbe } from '../media/source-probe.ts';
+import type { SourceFacts } from '../transcode/ladder.ts';
+
+// How much beyond one segment of media, and how long in wall time, a probe waits for a second
+// keyframe; and the most it buffers meanwhile.
+const PROBE_EXTRA_MEDIA_SECONDS = 0.2;
+const PROBE_WALL_EXTRA_MS = 3_000;
+const PROBE_MAX_BYTES = 32 * 1024 * 1024;
+
+export class ProbeWindow {
+  private readonly targetSegmentDuration: number;
+  private readonly onSettled: (probe: SourceProbe, facts: SourceFacts) => void;
+  private probe: SourceProbe | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `onSettled`: the probe's facts are known (or its time ran out); the window is closed by then. */
+  constructor(targetSegmentDuration: number, onSettled: (probe: SourceProbe, facts: SourceFacts) => void) {
+    this.targetSegmentDuration = targetSegmentDuration;
+    this.onSettled = onSettled;
+  }
+
+  /** Whether a probe is reading the publisher's bytes now. */
+  get open(): boolean {
+    return this.probe !== undefined;
+  }
+
+  /** Starts a new probe (one already open is dropped). */
+  begin(): void {
+    this.close();
+    const probe = new SourceProbe({ maxMediaSeconds: this.targetSegmentDuration + PROBE_EXTRA_MEDIA_SECONDS, maxBytes: PROBE_MAX_BYTES });
+    this.probe = probe;
+    this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
+  }
+
+  /** False when no probe is open (the bytes are the run's). */
+  push(flv: Buffer, now: number): boolean {
+    const probe = this.probe;
+    if (!probe) return false;
+    const facts = probe.push(flv, now);
+    if (facts) this.settle(probe, facts);
+    return true;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.probe = undefined;
+  }
+
+  private settle(probe: SourceProbe, facts: SourceFacts): void {
+    if (this.probe !== probe) return;
+    this.close();
+    this.onSettled(probe, facts);
+  }
+}
