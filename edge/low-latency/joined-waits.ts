@@ -7,20 +7,19 @@
  * stream: on Workers an I/O object belongs to the request that made it ("Cannot perform I/O on
  * behalf of a different request").
  *
- * How a joiner learns the answer depends on the runtime (`handOff`):
+ * How a joiner learns the answer depends on the runtime (`pollMs`):
  * - Node and Deno have no request contexts: joiners await the call's promise itself.
- * - Workers: a request must not await a promise another request settles. A continuation
- *   attached to another request's promise runs in that request's context, so the joiner's
- *   response is made there and fails ("Cannot perform I/O on behalf of a different request":
- *   the 20-minute soak of 2026-11-25, BENCHMARKS.md "Soak"). So each joiner waits on a promise
- *   of its own, which the owner settles with the answer: workerd delivers a resolution made from
- *   another request to the request that made the promise and runs its continuation there
- *   (`handle_cross_request_promise_resolution`, on by default; @cloudflare/vitest-plugin turns it
- *   off, so the tests in workerd run their viewers in one request context). The alternative
- *   that crosses no promise, each joiner looking for the answer on timers of its own, costs a
- *   timer callback per joiner per interval while it waits (4 000 waiting requests polling every
- *   50 ms: 80 000 callbacks a second in one isolate) and up to an interval of latency; it was
- *   not kept (README, "Low-latency viewers at scale").
+ * - Workers: no promise crosses from one request to another. A continuation attached to another
+ *   request's promise runs in that request's context, so the joiner's response is made there and
+ *   fails ("Cannot perform I/O on behalf of a different request": the 20-minute soak of
+ *   2026-11-25, BENCHMARKS.md "Soak"). Handing the answer to a promise of the joiner's own,
+ *   settled by the owner (workerd's cross-request promise resolution), failed the same way under
+ *   `wrangler dev`: 100 viewers following the live edge, one request in ten leaving after 30 ms,
+ *   ran clean for 3.5 minutes, then got 2 484 500s and 17 518 such log lines within the next
+ *   minute (2026-12-06). So the owner writes the answer (plain data) where its joiners look,
+ *   and each joiner looks for it on timers of its own, every `pollMs`: only its own context ever
+ *   runs its code. The cost: up to `pollMs` more wait for a joiner, and a timer callback per
+ *   `pollMs` while it waits.
  *
  * Guards:
  * - the owner keeps its request alive until the call settles (`keepAlive`: Workers' waitUntil,
@@ -36,8 +35,8 @@ export type KeepAlive = (work: Promise<unknown>) => void;
 export interface JoinedWaitsOptions {
   /** Joinable calls at once (each a distinct key); beyond, calls are made alone. */
   maxCalls: number;
-  /** Workers: each joiner waits on a promise of its own, settled by the owner; unset: joiners await the call (Node, Deno). */
-  handOff?: boolean;
+  /** Workers: joiners look for the answer this often, on timers of their own; unset: joiners await the call (Node, Deno). */
+  pollMs?: number;
   now?: () => number;
 }
 
@@ -53,8 +52,8 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 interface SharedCall<T> {
   startedAt: number;
   patienceMs: number;
-  /** Joiners' own promises' resolvers (Workers), settled by the owner with the outcome. */
-  wake: Set<(outcome: Outcome<T> | undefined) => void>;
+  /** Set by the owner when the call settles: where joiners on Workers look. */
+  outcome?: Outcome<T>;
   /** The call itself: what joiners on Node and Deno await. */
   settled: Promise<Outcome<T>>;
 }
@@ -95,11 +94,10 @@ export class JoinedWaits<T> {
     this.forgetAbandoned();
     this.stats.calls += 1;
     if (this.calls.size >= this.options.maxCalls) return call();
-    const shared = { startedAt: this.now(), patienceMs: options.patienceMs, wake: new Set() } as unknown as SharedCall<T>;
+    const shared = { startedAt: this.now(), patienceMs: options.patienceMs } as SharedCall<T>;
     shared.settled = invoke(call).then((outcome) => {
+      shared.outcome = outcome;
       if (this.calls.get(key) === shared) this.calls.delete(key);
-      for (const wake of shared.wake) wake(outcome);
-      shared.wake.clear();
       return outcome;
     });
     this.calls.set(key, shared);
@@ -109,7 +107,7 @@ export class JoinedWaits<T> {
 
   private async join(shared: SharedCall<T>, key: string, call: () => Promise<T>, options: JoinOptions): Promise<T> {
     const deadline = shared.startedAt + shared.patienceMs;
-    const outcome = this.options.handOff ? await this.handedOver(shared, deadline) : await this.awaitCall(shared, deadline);
+    const outcome = this.options.pollMs === undefined ? await this.awaitCall(shared, deadline) : await this.lookFor(shared, deadline, this.options.pollMs);
     if (!outcome) {
       // The call it joined outlived its patience (its owner vanished): nobody joins it any more.
       this.stats.impatient += 1;
@@ -131,16 +129,14 @@ export class JoinedWaits<T> {
     }
   }
 
-  /** Workers: a promise of this request's own, settled by the owner (or by this request's own timer once patience runs out). */
-  private async handedOver(shared: SharedCall<T>, deadline: number): Promise<Outcome<T> | undefined> {
-    let wake!: (outcome: Outcome<T> | undefined) => void;
-    const woken = new Promise<Outcome<T> | undefined>((resolve) => (wake = resolve));
-    shared.wake.add(wake);
-    const timer = setTimeout(() => wake(undefined), Math.max(0, deadline - this.now()));
-    const outcome = await woken;
-    shared.wake.delete(wake);
-    clearTimeout(timer);
-    return outcome;
+  /** Workers: the answer where the owner writes it, looked for on this request's own timers. */
+  private async lookFor(shared: SharedCall<T>, deadline: number, pollMs: number): Promise<Outcome<T> | undefined> {
+    while (shared.outcome === undefined) {
+      const left = deadline - this.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => setTimeout(() => resolve(), Math.min(pollMs, left)));
+    }
+    return shared.outcome;
   }
 
   /** Calls whose owner vanished (a call never outlives its patience otherwise) are joined no more. */

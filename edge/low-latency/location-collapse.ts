@@ -33,8 +33,8 @@ export interface LocationCollapseOptions {
   limits?: Partial<HeldLimits>;
   /** Joinable calls at once in this isolate (distinct waits); beyond, calls are made alone. */
   maxCalls?: number;
-  /** Workers: each joiner waits on a promise of its own, settled by the call's owner (joined-waits.ts); unset: joiners await the call. */
-  handOff?: boolean;
+  /** Workers: joiners look for the answer this often on timers of their own (joined-waits.ts); unset: they await the call. */
+  pollMs?: number;
   /** Where refusals are reported, at most once a minute (default: console.warn). */
   log?: (line: string) => void;
   now?: () => number;
@@ -46,6 +46,11 @@ export interface LocationCollapseOptions {
  */
 export const LOCATION_HELD_LIMITS: HeldLimits = { perStream: 20_000, perAddress: 50 };
 const MAX_CALLS = 10_000;
+/**
+ * How often a joiner on Workers looks for the answer: it answers at most this much after the
+ * viewer whose call it joined (a part is a third of a second), at a timer callback per look.
+ */
+export const WORKERS_JOIN_POLL_MS = 25;
 const REPORT_INTERVAL_MS = 60_000;
 // The live state holds a request three target durations; a joiner waits that and a margin.
 const HOLD_TARGET_DURATIONS = 3;
@@ -71,7 +76,7 @@ export class LocationCollapse implements LowLatencyCoordinator {
     this.limits = { ...LOCATION_HELD_LIMITS, ...options.limits };
     this.log = options.log ?? console.warn;
     this.now = options.now ?? Date.now;
-    const joined = { maxCalls: options.maxCalls ?? MAX_CALLS, handOff: options.handOff, now: this.now };
+    const joined = { maxCalls: options.maxCalls ?? MAX_CALLS, pollMs: options.pollMs, now: this.now };
     this.playlists = new JoinedWaits<PlaylistAnswer>(joined);
     this.parts = new JoinedWaits<PartAnswer>(joined);
   }

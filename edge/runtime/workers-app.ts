@@ -32,8 +32,8 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
     store: overrides.store ?? new R2ObjectStore(env.BUCKET),
     cache: caches.default,
     // No request awaits a promise another request made (it belongs to that request): storage
-    // reads are not joined, and viewers' identical low-latency waits are joined by handing the
-    // answer to each joiner's own promise (edge/low-latency/joined-waits.ts).
+    // reads are not joined, and viewers joined to another's low-latency call look for its answer
+    // on timers of their own (edge/low-latency/joined-waits.ts).
     shareReadsAcrossRequests: false,
     lowLatency: new DurableObjectCoordinator(env.LIVE),
     // No peer address on Workers: with the development secret, writes are taken only for a

@@ -6,10 +6,9 @@
  * part). A signed stream's viewers, each with a token of their own, share the same calls and
  * still get playlists rewritten for them alone.
  *
- * The viewers' requests run in the test's request context: @cloudflare/vitest-plugin turns off
- * workerd's cross-request promise resolution, which the joining relies on across request
- * contexts (edge/low-latency/joined-waits.ts), so requests of contexts of their own
- * (`exports.default.fetch`) cannot be joined here; `wrangler dev` and Cloudflare run with it on.
+ * The viewers' requests run in the test's request context, as the other tests here do
+ * (@cloudflare/vitest-plugin turns workerd's cross-request promise resolution off); e2e
+ * low-latency sends viewers as requests of their own to `wrangler dev`.
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';

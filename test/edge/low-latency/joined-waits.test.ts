@@ -13,10 +13,10 @@ function controlledCall<T>() {
   };
 }
 
-for (const handOff of [false, true]) {
-  describe(`joined waits (${handOff ? 'each joiner its own promise, as on Workers' : 'joiners await the call, as on Node and Deno'})`, () => {
+for (const pollMs of [undefined, 5]) {
+  describe(`joined waits (${pollMs ? 'joiners look for the answer on timers of their own, as on Workers' : 'joiners await the call, as on Node and Deno'})`, () => {
     it('makes one call for identical concurrent waits, and every waiter gets its answer', async () => {
-      const waits = new JoinedWaits<string>({ maxCalls: 100, handOff });
+      const waits = new JoinedWaits<string>({ maxCalls: 100, pollMs });
       const target = controlledCall<string>();
       const answers = Promise.all(Array.from({ length: 500 }, () => waits.run('video/3.1', target.call, { patienceMs: 5000 })));
       const other = waits.run('audio/3.1', async () => 'audio answer', { patienceMs: 5000 });
@@ -30,7 +30,7 @@ for (const handOff of [false, true]) {
     });
 
     it("gives every waiter the call's failure", async () => {
-      const waits = new JoinedWaits<string>({ maxCalls: 100, handOff });
+      const waits = new JoinedWaits<string>({ maxCalls: 100, pollMs });
       const target = controlledCall<string>();
       const answers = Array.from({ length: 3 }, () => waits.run('k', target.call, { patienceMs: 5000 }));
       target.reject(new Error('object unreachable'));
@@ -38,7 +38,7 @@ for (const handOff of [false, true]) {
     });
 
     it('lets a joiner whose call never settles (its owner vanished) call for itself after its patience, and nobody joins that call after', async () => {
-      const waits = new JoinedWaits<string>({ maxCalls: 100, handOff });
+      const waits = new JoinedWaits<string>({ maxCalls: 100, pollMs });
       const target = controlledCall<string>();
       void waits.run('k', target.call, { patienceMs: 200 }).catch(() => undefined);
       const joiner = waits.run('k', target.call, { patienceMs: 200 });
@@ -53,7 +53,7 @@ for (const handOff of [false, true]) {
     });
 
     it('makes calls alone beyond its cap of joinable calls', async () => {
-      const waits = new JoinedWaits<number>({ maxCalls: 2, handOff });
+      const waits = new JoinedWaits<number>({ maxCalls: 2, pollMs });
       let made = 0;
       const call = () => new Promise<number>((resolve) => setTimeout(() => resolve((made += 1)), 20));
       const answers = await Promise.all(['a', 'b', 'c', 'c'].map((key) => waits.run(key, call, { patienceMs: 5000 })));
@@ -63,7 +63,7 @@ for (const handOff of [false, true]) {
     });
 
     it('keeps the owner alive while the call runs (Workers: waitUntil)', async () => {
-      const waits = new JoinedWaits<string>({ maxCalls: 100, handOff });
+      const waits = new JoinedWaits<string>({ maxCalls: 100, pollMs });
       const kept: Array<Promise<unknown>> = [];
       const answer = waits.run('k', async () => 'x', { patienceMs: 1000, keepAlive: (work) => kept.push(work) });
       expect(kept).toHaveLength(1);
