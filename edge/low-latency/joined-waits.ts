@@ -15,8 +15,8 @@
  *   2026-11-25, BENCHMARKS.md "Soak"). Handing the answer to a promise of the joiner's own,
  *   settled by the owner (workerd's cross-request promise resolution), failed the same way under
  *   `wrangler dev`: 100 viewers following the live edge, one request in ten leaving after 30 ms,
- *   ran clean for 3.5 minutes, then got 2 484 500s and 17 518 such log lines within the next
- *   minute (2026-12-06). So the owner writes the answer (plain data) where its joiners look,
+ *   ran clean for 3.5 minutes, then got 2 484 500s and 17 518 log lines of requests waiting on
+ *   each other within the next minute (2026-12-06). So the owner writes the answer (plain data) where its joiners look,
  *   and each joiner looks for it on timers of its own, every `pollMs`: only its own context ever
  *   runs its code. The cost: up to `pollMs` more wait for a joiner, and a timer callback per
  *   `pollMs` while it waits.
