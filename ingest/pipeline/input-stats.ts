@@ -6,7 +6,7 @@
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import { RateWindow } from './rate-window.ts';
-import type { MediaRun } from './remux-run.ts';
+import type { MediaRun } from './media-run.ts';
 
 const STATS_WINDOW_MS = 10_000;
 

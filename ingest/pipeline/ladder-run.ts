@@ -20,7 +20,7 @@ import { FfmpegProcess, type FfmpegExit } from '../transcode/ffmpeg-process.ts';
 import { FlvRestamper } from '../transcode/flv-restamper.ts';
 import { flvFileHeader, flvTagPieces } from '../transcode/flv-tag-writer.ts';
 import type { Rendition } from '../transcode/ladder.ts';
-import type { MediaRun } from './remux-run.ts';
+import type { MediaRun } from './media-run.ts';
 import { renditionEvents } from './rendition-events.ts';
 import type { RunPlan } from './run-plan.ts';
 import { newSessionId } from './session-id.ts';

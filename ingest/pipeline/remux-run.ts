@@ -13,20 +13,11 @@ import { FlvRemuxer } from '../package/flv-remuxer.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { LadderRunOptions } from './ladder-run.ts';
 import { renditionEvents } from './rendition-events.ts';
+import type { MediaRun } from './media-run.ts';
 import { newSessionId } from './session-id.ts';
 
 /** What the pipeline needs of a run, whoever makes its CMAF (ffmpeg, or the sidecar itself). */
-export interface MediaRun {
-  readonly session: string;
-  readonly tracks: Map<string, CmafTrack>;
-  /** The run's ffmpeg; undefined when none runs. */
-  readonly pid: number | undefined;
-  write(flv: Buffer): void;
-  /** Ends the input and waits until every segment is handed to the output. */
-  drain(): Promise<void>;
-  /** After an unexpected stop: waits for the segments made before it. */
-  settle(): Promise<void>;
-}
+export type { MediaRun };
 
 export type RemuxRunOptions = Pick<
   LadderRunOptions,

@@ -148,3 +148,11 @@ export function buildRecordingMpd(renditions: readonly RecordedRendition[], opti
 function round3(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
+
+/** A recording taken up from storage after a crash or a takeover (recording-resume.ts): what it held so far. */
+export interface ResumedRecording {
+  recordingId: string;
+  /** Epoch ms. */
+  startedAt: number;
+  renditions: Map<string, { segments: RecordedSegment[]; initBytes: Map<string, number>; tracks: Map<string, CmafTrack> }>;
+}

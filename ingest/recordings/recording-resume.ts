@@ -13,15 +13,10 @@ import { parseStreamStatus } from '../../shared/stream-status.ts';
 import { parseCmafInitSegment, type CmafTrack } from '../package/cmaf-track.ts';
 import type { ListedSegment } from '../publish/live-window.ts';
 import type { StoredStream } from '../publish/restore.ts';
-import type { RecordedSegment } from './recording-manifests.ts';
+import type { RecordedSegment, ResumedRecording } from './recording-manifests.ts';
 import type { StreamRecorder } from './stream-recorder.ts';
 
-export interface ResumedRecording {
-  recordingId: string;
-  /** Epoch ms. */
-  startedAt: number;
-  renditions: Map<string, { segments: RecordedSegment[]; initBytes: Map<string, number>; tracks: Map<string, CmafTrack> }>;
-}
+export type { ResumedRecording };
 
 export interface TakenUpRendition {
   name: string;

@@ -17,8 +17,7 @@ import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { RenditionSummary } from '../publish/stream-manifests.ts';
 import type { BackoffOptions } from '../upload/backoff.ts';
 import { LatestWriter } from '../upload/latest-writer.ts';
-import type { ResumedRecording } from './recording-resume.ts';
-import { buildRecordingDocument, buildRecordingMediaPlaylist, buildRecordingMpd, buildRecordingMultivariant, type RecordedRendition, type RecordedSegment } from './recording-manifests.ts';
+import { buildRecordingDocument, buildRecordingMediaPlaylist, buildRecordingMpd, buildRecordingMultivariant, type RecordedRendition, type RecordedSegment, type ResumedRecording } from './recording-manifests.ts';
 
 export interface StreamRecorderOptions {
   playbackId: string;
