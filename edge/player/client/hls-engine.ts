@@ -28,7 +28,10 @@ export function startHls(page: PlayerPage, source: PlaybackSource): PlaybackEngi
   // Low-latency mode takes parts, blocking reloads and the server's PART-HOLD-BACK when the
   // playlists carry them (the edge adds them while the sidecar announces parts). Playing up to
   // 1.5x brings a late start (or a stall) back to the target latency; at 1x it stays late.
-  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });
+  // Holes up to half a second are seeked over at once: an encoder killed mid-segment (a stall,
+  // a crash) can end its audio and video a part apart, and hls.js's 0.1 s default then stalls at
+  // the hole for good (seen in e2e continuity: 0.3 s, 31.22-31.52, the playhead stuck for 20 s).
+  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, maxBufferHole: 0.5 });
   window.hls = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     page.fillQualityMenu(
