@@ -31,8 +31,10 @@ export interface IngestConfig extends PlainSettings {
   rtmpLimits: RtmpLimits | undefined;
   /** Announce chunks as low-latency HLS parts (with the edge write API only). */
   lowLatency: boolean;
-  /** Make thumbnails of live streams (--thumbnails). */
+  /** Make thumbnails of live streams (--thumbnails on or webp). */
   thumbnails: boolean;
+  /** Also WebPs of each thumbnail (--thumbnails webp), when ffmpeg has libwebp. */
+  thumbnailWebp: boolean;
   ladder: LadderConfig;
 }
 
@@ -82,7 +84,8 @@ export function parseIngestConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     logLevel: options.logLevel,
     logFormat: options.logFormat,
     lowLatency: options.lowLatency === 'on',
-    thumbnails: options.thumbnails === 'on',
+    thumbnails: options.thumbnails !== 'off',
+    thumbnailWebp: options.thumbnails === 'webp',
     restreamCaFile: options.restreamCaFile,
     ladder: {
       rungs: options.ladder,

@@ -120,7 +120,8 @@ const registry = new StreamRegistry({
     idleTimeoutMs: config.idleTimeout * 1000,
     reconnectWindowMs: config.reconnectWindow * 1000,
     stallTimeoutMs: config.stallTimeout * 1000,
-    thumbnails: config.thumbnails ? new Thumbnails({ ffmpegPath }) : undefined,
+    // WebPs only when asked (--thumbnails webp): they cost about as much again as the JPEGs (BENCHMARKS.md).
+    thumbnails: config.thumbnails ? new Thumbnails({ ffmpegPath, ...(config.thumbnailWebp ? {} : { webp: false }) }) : undefined,
     // Copy-only ffmpeg per restream output (no re-encoding): see ingest/restream/ffmpeg-connection.ts.
     restreamConnect: ffmpegConnector(ffmpegPath, { caFile: config.restreamCaFile }),
   },

@@ -98,7 +98,7 @@ describe('thumbnails, end to end', () => {
     platform = await startTestPlatform('e2e-thumbnails', {
       edge: 'node',
       // Retention `all`: every broadcast is recorded, so the ended stream has a recording to play.
-      ingest: { open: true, reconnectWindow: RECONNECT_WINDOW_S, args: ['--retention', 'all'] },
+      ingest: { open: true, reconnectWindow: RECONNECT_WINDOW_S, args: ['--retention', 'all', '--thumbnails', 'webp'] },
     });
     publishedAt = Date.now();
     publisher = publishTestPattern(platform.publishUrl(STREAM), 60, '640x360');

@@ -83,10 +83,13 @@ describe('sidecar configuration: the environment it is given', () => {
 
 describe('sidecar configuration: thumbnails', () => {
   it.each([
-    { name: 'on by default', argv: [], env: {}, expected: true },
-    { name: 'off by flag', argv: ['--thumbnails', 'off'], env: {}, expected: false },
-    { name: 'off by environment', argv: [], env: { THUMBNAILS: 'off' }, expected: false },
-  ])('$name', ({ argv, env, expected }) => {
-    expect(parseIngestConfig(argv, env).thumbnails).toBe(expected);
+    { name: 'on by default, JPEG only', argv: [], env: {}, expected: true, webp: false },
+    { name: 'off by flag', argv: ['--thumbnails', 'off'], env: {}, expected: false, webp: false },
+    { name: 'off by environment', argv: [], env: { THUMBNAILS: 'off' }, expected: false, webp: false },
+    { name: 'WebPs too by flag', argv: ['--thumbnails', 'webp'], env: {}, expected: true, webp: true },
+  ])('$name', ({ argv, env, expected, webp }) => {
+    const config = parseIngestConfig(argv, env);
+    expect(config.thumbnails).toBe(expected);
+    expect(config.thumbnailWebp).toBe(webp);
   });
 });
