@@ -68,6 +68,13 @@ export class LocationCollapse implements LowLatencyCoordinator {
   private readonly log: (line: string) => void;
   private readonly now: () => number;
   private readonly reported = { refusals: 0, at: Number.NEGATIVE_INFINITY };
+  /**
+   * Answers just made, until the location's cache has them: a viewer asking between the call's end
+   * and the cache write's would otherwise make a call of its own. Only what the cache keeps (a
+   * playlist answering a blocking request, a part): neither changes once it exists.
+   */
+  private readonly recentPlaylists = new Map<string, PlaylistAnswer>();
+  private readonly recentParts = new Map<string, PartAnswer>();
   private refusals = 0;
 
   constructor(inner: LowLatencyCoordinator, options: LocationCollapseOptions = {}) {
@@ -130,19 +137,32 @@ export class LocationCollapse implements LowLatencyCoordinator {
 
   /** From the location's cache, else one call (whose answer the cache then keeps, after the viewers have it). */
   private async canonicalPlaylist(playbackId: string, key: string, request: Omit<PlaylistRequest, 'client'>, keepAlive: KeepAlive | undefined): Promise<PlaylistAnswer> {
+    const recent = this.recentPlaylists.get(key);
+    if (recent) return recent;
     const cached = await this.answers?.playlist(key);
     if (cached) return cached;
     const answer = await this.inner.playlist(playbackId, request);
-    if (this.answers) keep(this.answers.keepPlaylist(key, answer), keepAlive);
+    if (this.answers) keep(this.kept(this.recentPlaylists, key, answer, answer.kind === 'playlist', this.answers.keepPlaylist(key, answer)), keepAlive);
     return answer;
   }
 
   private async canonicalPart(playbackId: string, key: string, rendition: string, file: string, targetDuration: number, keepAlive: KeepAlive | undefined): Promise<PartAnswer> {
+    const recent = this.recentParts.get(key);
+    if (recent) return recent;
     const cached = await this.answers?.part(key);
     if (cached) return cached;
     const answer = await this.inner.part(playbackId, rendition, file);
-    if (this.answers) keep(this.answers.keepPart(key, answer, targetDuration), keepAlive);
+    if (this.answers) keep(this.kept(this.recentParts, key, answer, answer.kind === 'part', this.answers.keepPart(key, answer, targetDuration)), keepAlive);
     return answer;
+  }
+
+  /** `answer` is served from `recent` until its cache write has settled (written or failed). */
+  private kept<T>(recent: Map<string, T>, key: string, answer: T, cacheable: boolean, write: Promise<void>): Promise<void> {
+    if (!cacheable || recent.size >= MAX_CALLS) return write;
+    recent.set(key, answer);
+    return write.finally(() => {
+      if (recent.get(key) === answer) recent.delete(key);
+    });
   }
 
   private admit(playbackId: string, client: string | undefined): { ok: true; release: () => void } | { ok: false; busy: Busy } {

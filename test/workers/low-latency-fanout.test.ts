@@ -143,16 +143,20 @@ async function fanOut(get: Get, id: string, rounds: Viewer[][]): Promise<{ playl
     expect(waiting.calls.part - start.part).toBeLessThanOrEqual(limit);
     expect(waiting.held).toBeLessThanOrEqual(2 * limit);
     for (const rendition of RENDITIONS) await announce(id, rendition, index);
+    // The answers exist once the first viewer of each rendition has them.
+    await Promise.all(held.slice(0, RENDITIONS.length).flatMap(({ playlist, part }) => [playlist, part]));
+    const answered = (await objects.counters(id)).calls;
+    // Viewers who ask from here on (another isolate of the location, or stragglers), while the
+    // location keeps the answers (three target durations: asked now, not after the 2 000 answers
+    // above are read, which can take longer on a loaded machine), are answered without a call.
+    const late = holdFor(get, id, viewers.slice(0, 100), index);
     await expectAnswered(held, index);
     const after = (await objects.counters(id)).calls;
     expect(after.playlist - start.playlist, `playlist calls for part ${index}`).toBeLessThanOrEqual(limit);
     expect(after.part - start.part, `part calls for part ${index}`).toBeLessThanOrEqual(limit);
     expect(after.playlist - start.playlist).toBeGreaterThan(0);
-
-    // Viewers who ask once the answers exist (another isolate of the location, or stragglers)
-    // are answered from the location's cache: no call at all.
-    await expectAnswered(holdFor(get, id, viewers.slice(0, 100), index), index);
-    expect((await objects.counters(id)).calls).toEqual(after);
+    await expectAnswered(late, index);
+    expect((await objects.counters(id)).calls).toEqual(answered);
   }
   const total = (await objects.counters(id)).calls;
   return { playlist: total.playlist - before.playlist, part: total.part - before.part };
