@@ -59,6 +59,16 @@ export function parseWebhookEvent(value: unknown): WebhookEvent | undefined {
   return { id: event.id!, type: event.type!, createdAt: new Date(event.createdAt!).toISOString(), data: { playbackId: playbackId!, ...(name ? { name } : {}), ...(code ? { code } : {}), ...(message ? { message } : {}), ...(recording ? { recording } : {}) } };
 }
 
+/** The request's JSON body, at most `limit` bytes: 413 naming `what` past it, 400 with `expected` when it is not JSON. */
+async function jsonBody(c: Context, limit: number, what: string, expected: string): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, limit)));
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw httpError(413, `${what} are limited to ${limit} bytes`);
+    throw httpError(400, expected);
+  }
+}
+
 export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
   const routes = new Hono();
   routes.use('*', async (c, next) => {
@@ -68,13 +78,7 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
   });
 
   routes.post('/events', async (c) => {
-    let event: WebhookEvent | undefined;
-    try {
-      event = parseWebhookEvent(JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, EVENT_BODY_LIMIT_BYTES))));
-    } catch (error) {
-      if (error instanceof BodyTooLarge) throw httpError(413, `events are limited to ${EVENT_BODY_LIMIT_BYTES} bytes`);
-      throw httpError(400, 'expected a JSON event');
-    }
+    const event: WebhookEvent | undefined = parseWebhookEvent(await jsonBody(c, EVENT_BODY_LIMIT_BYTES, 'events', 'expected a JSON event'));
     if (!event) throw httpError(400, `expected an event {id: "evt_…", type: one of ${WEBHOOK_EVENT_TYPES.join(', ')}, createdAt, data: {playbackId, name?, code? (stream.errored only), message?, recording? (stream.recording.ready only: {id, startedAt, endedAt, durationSeconds, bytes})}}`);
     // A recording's URLs, absolute on this edge (the origin the sidecar reaches it at).
     if (event.data.recording) event.data.recording.urls = recordingUrls(event.data.playbackId, event.data.recording.id, new URL(c.req.url).origin);
@@ -83,14 +87,7 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
   });
 
   routes.post('/outputs', async (c) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, EVENT_BODY_LIMIT_BYTES)));
-    } catch (error) {
-      if (error instanceof BodyTooLarge) throw httpError(413, `output reports are limited to ${EVENT_BODY_LIMIT_BYTES} bytes`);
-      throw httpError(400, 'expected a JSON report {playbackId, outputs: [{id, state, reason?}]}');
-    }
-    const parsed = parseOutputStatesReport(body);
+    const parsed = parseOutputStatesReport(await jsonBody(c, EVENT_BODY_LIMIT_BYTES, 'output reports', 'expected a JSON report {playbackId, outputs: [{id, state, reason?}]}'));
     if (!parsed.ok) throw httpError(400, parsed.reason);
     // Streams of a streams file (--stream-registry file) have no outputs here: nothing to record.
     if (!options.outputs) return c.json({ recorded: false, reason: 'this edge has no stream registry' }, 202);
@@ -100,13 +97,10 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
 
   routes.post('/lookup', async (c) => {
     if (!options.registry) throw httpError(501, 'this edge has no stream registry: run the sidecar with --stream-registry file');
-    let keys: unknown;
-    try {
-      keys = (JSON.parse(new TextDecoder().decode(await readBodyWithLimit(c.req.raw.body, BODY_LIMIT_BYTES))) as { keys?: unknown }).keys;
-    } catch (error) {
-      if (error instanceof BodyTooLarge) throw httpError(413, `bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
-      throw httpError(400, 'expected a JSON body {"keys": [...]}');
-    }
+    const expected = 'expected a JSON body {"keys": [...]}';
+    const body = await jsonBody(c, BODY_LIMIT_BYTES, 'bodies', expected);
+    if (body === null) throw httpError(400, expected);
+    const keys = (body as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || keys.length > MAX_LOOKUP_KEYS || !keys.every((key) => typeof key === 'string' && KEY_SHA256_PATTERN.test(key))) {
       throw httpError(400, `keys must be an array of at most ${MAX_LOOKUP_KEYS} SHA-256 hashes (64 lower-case hex digits)`);
     }
