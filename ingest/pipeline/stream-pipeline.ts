@@ -19,6 +19,7 @@ import { ProbeWindow } from './probe-window.ts';
 import { storageTroubleReporter } from '../upload/storage-trouble.ts';
 import type { StreamThumbnailer } from '../thumbnails/stream-thumbnails.ts';
 import { restreamerForStream, type StreamRestreamer } from '../restream/stream-restreamer.ts';
+import type { OutputStatus } from '../restream/restream-output.ts';
 
 export type { PipelineSettings, PipelineState, PipelineStats, RenditionInfo, StreamPipelineOptions, StreamProblemCode } from './pipeline-types.ts';
 
@@ -306,7 +307,12 @@ export class StreamPipeline {
       }),
       ...this.input.rates(now, this.startedAt),
       uploadLagMs: this.output?.lastUploadLagMs,
-      outputs: this.restreamer?.status() ?? [],
+      outputs: this.outputStatus(),
     };
+  }
+
+  /** How each restream output is doing (none: the stream is not restreamed). */
+  outputStatus(): OutputStatus[] {
+    return this.restreamer?.status() ?? [];
   }
 }

@@ -10,7 +10,7 @@ import type { AccessDecision, AccessPolicy } from '../streams/access-policy.ts';
 import type { StreamEvents } from '../streams/event-reporter.ts';
 import { CredentialWatch } from './credential-watch.ts';
 import { reportingConnection } from './connection-events.ts';
-import { OutputStateWatch, type OutputStatesSink } from '../restream/output-state-watch.ts';
+import { OutputStateWatch, type OutputStatesSink, type StreamOutputs } from '../restream/output-state-watch.ts';
 import { publishRequestProblem } from './publish-request-check.ts';
 import { activityWatchingStore } from './activity-watch.ts';
 import type { StreamPlayback } from '../streams/stream-store.ts';
@@ -87,7 +87,7 @@ export class StreamRegistry {
       },
       options.log,
     );
-    this.outputStateWatch = options.outputStates && new OutputStateWatch(options.outputStates, () => this.list());
+    this.outputStateWatch = options.outputStates && new OutputStateWatch(options.outputStates, () => this.outputsOfLiveStreams());
   }
 
   /** Checks the live publishers' keys now (the watch does every few seconds). */
@@ -106,6 +106,11 @@ export class StreamRegistry {
 
   list(): LiveStreamInfo[] {
     return [...this.live.entries()].map(([playbackId, stream]) => ({ playbackId, name: stream.name, ...stream.pipeline.stats() }));
+  }
+
+  /** Only the outputs: the watch looks every 2 s, and a stream's full stats cost more than that needs. */
+  private outputsOfLiveStreams(): StreamOutputs[] {
+    return [...this.live.entries()].map(([playbackId, stream]) => ({ playbackId, outputs: stream.pipeline.outputStatus() }));
   }
 
   /** Disconnects the publisher of a stream and ends it (no reconnect wait); false when there is no such stream. */
