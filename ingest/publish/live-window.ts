@@ -2,20 +2,17 @@
  * What each media playlist of one stream lists, and when. Pure: no I/O, no clock.
  *
  * A rendition lists each segment as soon as it is stored, without waiting for the others (a slow
- * encoded rung holds back no one). Numbering is per rendition and as before: the n-th segment a
- * rendition cut gets the n-th number after where it started, so renditions cut on one grid list
- * the same segment time under the same number. A segment whose media is not stored (dropped in
- * an outage, refused, without its init segment) keeps its number as an EXT-X-GAP with its
- * duration, never skipped. The DASH view stays at the common window (the newest number every
- * rendition has listed): its adaptation sets then end together, and a representation has no gap
- * marker, only holes.
- *
- * Not done: filling, with gaps, the numbers a rendition never cut (an encoder that died with one
- * segment less than the others, a rendition a crashed sidecar left behind) so that the next
- * session starts at one number everywhere. The gap then stands where the other renditions have
- * media, and hls.js 1.7 stalls at that hole in its buffer instead of seeking over it (seen in the
- * continuity e2e after an ffmpeg kill and a sidecar crash); each rendition goes on from its own
- * count instead, as it always did.
+ * encoded rung holds back no one). Numbers come from the segment grid, not from a count: within a
+ * session (one run of the stream's media, one timeline) a segment starting at media time t is
+ * number base + floor(t / target duration), the session's base being the number after the
+ * furthest any rendition had cut when it began. So every rendition lists the same media time
+ * under the same number, and a rendition that missed segments (an encoder that stalled, died a
+ * segment early, a crashed sidecar's lagging rendition) goes on at the number the others are at,
+ * its missed numbers listed as EXT-X-GAP (with the duration and clock another rendition cut them
+ * with, where one did). A segment whose media is not stored (dropped in an outage, refused,
+ * without its init segment) keeps its number as a gap too. The DASH view stays at the common
+ * window (the newest number every rendition has listed): its adaptation sets then end together,
+ * and a representation has no gap marker, only a hole in its SegmentTimeline.
  */
 import { targetDurationFor, type MediaPlaylist, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { initSegmentFile, mediaSegmentFile } from '../../shared/storage/layout.ts';
@@ -35,10 +32,21 @@ export interface ListedPlaylist extends MediaPlaylist {
   segments: ListedSegment[];
 }
 
-/** Where a cut segment sits: the `index`-th one its rendition cut (since this sidecar took the stream), of `session`. */
+/** Where a cut segment sits: its session and the media sequence number the grid gave it. */
 export interface SegmentSlot {
   session: string;
-  index: number;
+  sequence: number;
+}
+
+/** A segment just cut, as the grid numbers it. */
+export interface CutSegment {
+  session: string;
+  /** Seconds from the session's media time zero to its first sample. */
+  start: number;
+  /** Seconds. */
+  duration: number;
+  /** Ingest wall clock of its first sample, epoch milliseconds. */
+  programDateTime: number;
 }
 
 /** A segment whose upload settled, to be listed in its rendition's playlist. */
@@ -91,25 +99,36 @@ interface RenditionWindow {
   discontinuitySequence: number;
   /** The number the next listed segment gets. */
   nextSequence: number;
-  /** The number of the first segment this sidecar cuts (where a taken-up playlist left off). */
-  start: number;
-  /** Segments cut so far. */
-  cuts: number;
+  /** The lowest number the next cut segment may get (the one after the last cut, or where a taken-up playlist left off). */
+  nextCut: number;
   targetDuration: number;
+}
+
+/** What some rendition cut under a number: what another rendition that missed it lists as its gap. */
+interface GridCell {
+  duration: number;
+  programDateTime: number;
 }
 
 // The shortest duration EXTINF shows (three decimals): a number kept, no time taken.
 const TAKEN_UP_GAP_SECONDS = 0.001;
+// A segment may start a little before its grid line (the packager's keyframe tolerance, AAC frames).
+const GRID_TOLERANCE_SECONDS = 0.1;
+// Cells kept beyond the live window (a rendition lagging that far behind still finds what it missed).
+const GRID_CELLS_KEPT = 64;
 
 export class LiveWindow {
   private readonly options: LiveWindowOptions;
   private readonly windows = new Map<string, RenditionWindow>();
-  private readonly sessions = new Set<string>();
+  /** Per session begun, the number of its grid's first cell. */
+  private readonly sessions = new Map<string, number>();
+  /** Per number, what the first rendition to cut it cut (oldest first). */
+  private readonly grid = new Map<number, GridCell>();
 
   constructor(options: LiveWindowOptions) {
     this.options = options;
     for (const name of options.renditions) {
-      this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, start: 0, cuts: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
+      this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, nextCut: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
     }
   }
 
@@ -128,6 +147,7 @@ export class LiveWindow {
     window.nextSequence = Math.max(window.nextSequence, nextSequence);
     if (!playlist) return;
     window.segments = [...playlist.segments];
+    for (const segment of playlist.segments) this.noteCell(segment.sequence, segment);
     window.discontinuitySequence = playlist.discontinuitySequence;
     window.targetDuration = Math.max(window.targetDuration, playlist.targetDuration);
     const last = window.segments.at(-1);
@@ -160,35 +180,46 @@ export class LiveWindow {
     const furthest = Math.max(...[...this.windows.values()].map((window) => window.nextSequence));
     for (const window of this.windows.values()) {
       if (window.segments.length === 0) window.nextSequence = furthest;
-      window.start = window.nextSequence;
+      window.nextCut = window.nextSequence;
     }
   }
 
+  /** A session (a run: one timeline) begins: its grid starts after the furthest number any rendition cut. */
   beginSession(session: string): void {
     if (this.sessions.has(session)) throw new Error(`session ${session} already begun`);
-    this.sessions.add(session);
+    this.sessions.set(session, Math.max(...[...this.windows.values()].map((window) => window.nextCut)));
   }
 
-  /** A rendition cut a segment: where it sits, for its listing once its upload settles. */
-  cut(rendition: string, session: string): SegmentSlot {
-    if (!this.sessions.has(session)) throw new Error(`session ${session} was never begun`);
-    const window = this.window(rendition);
-    return { session, index: window.cuts++ };
+  /** A rendition cut a segment: its number on the grid, for its listing once its upload settles. */
+  cut(rendition: string, segment: CutSegment): SegmentSlot {
+    const sequence = this.sequenceAt(rendition, segment.session, segment.start);
+    this.window(rendition).nextCut = sequence + 1;
+    this.noteCell(sequence, segment);
+    return { session: segment.session, sequence };
   }
 
-  /** The number the rendition's next cut segment will have (its low-latency parts carry it). */
-  nextSequence(rendition: string): number {
-    const window = this.window(rendition);
-    return window.start + window.cuts;
+  /**
+   * The number a segment of the session starting at `start` (seconds of media time) will have
+   * when the rendition cuts it: its low-latency parts carry it. Never one the rendition cut
+   * already (a segment that runs past a grid line leaves the next one to its successor).
+   */
+  sequenceAt(rendition: string, session: string, start: number): number {
+    const base = this.sessions.get(session);
+    if (base === undefined) throw new Error(`session ${session} was never begun`);
+    const cell = Math.max(0, Math.floor((start + GRID_TOLERANCE_SECONDS) / this.options.targetSegmentDuration));
+    return Math.max(base + cell, this.window(rendition).nextCut);
   }
 
   /** Lists a settled segment under its number: with its media, or as a gap when it is missing. */
   list(rendition: string, segment: SettledSegment): ListOutcome {
     const window = this.window(rendition);
-    const sequence = window.start + segment.slot.index;
-    if (sequence !== window.nextSequence && window.segments.length > 0) {
+    const sequence = segment.slot.sequence;
+    if (sequence < window.nextSequence && window.segments.length > 0) {
       return { listed: false, reason: `number ${sequence} is not the next one (${window.nextSequence})` };
     }
+    const left: ListedSegment[] = [];
+    // Numbers this rendition never cut (the others did): gaps, so that it lists what they list under the same numbers.
+    if (window.segments.length > 0) while (window.nextSequence < sequence) left.push(...this.append(window, this.missedCell(window)));
     const previous = window.segments.at(-1);
     if (!previous && segment.missing) {
       // The playlist starts at its first segment with media: a gap needs an init segment before it.
@@ -210,7 +241,40 @@ export class LiveWindow {
       discontinuity: previous !== undefined && previous.session !== session,
       ...(segment.missing ? { gap: true } : {}),
     };
-    return { listed: true, left: this.append(window, listed) };
+    left.push(...this.append(window, listed));
+    return { listed: true, left };
+  }
+
+  /** The gap for the rendition's next number, which it never cut: timed as whoever cut it, else a millisecond after its last. */
+  private missedCell(window: RenditionWindow): ListedSegment {
+    const previous = window.segments.at(-1)!;
+    const sequence = window.nextSequence;
+    const cell = this.grid.get(sequence);
+    const duration = cell?.duration ?? TAKEN_UP_GAP_SECONDS;
+    const time = previous.time + previous.ticks;
+    return {
+      sequence,
+      session: previous.session,
+      initSession: previous.initSession,
+      time,
+      ticks: previous.duration > 0 ? Math.round((duration * previous.ticks) / previous.duration) : 0,
+      uri: mediaSegmentFile(previous.session, time),
+      duration,
+      initUri: previous.initUri,
+      programDateTime: cell?.programDateTime ?? previous.programDateTime + previous.duration * 1000,
+      discontinuity: false,
+      gap: true,
+    };
+  }
+
+  private noteCell(sequence: number, cell: GridCell): void {
+    if (this.grid.has(sequence)) return;
+    this.grid.set(sequence, { duration: cell.duration, programDateTime: cell.programDateTime });
+    const oldest = Math.min(...[...this.windows.values()].map((window) => window.nextSequence)) - this.options.windowSegments - GRID_CELLS_KEPT;
+    for (const kept of this.grid.keys()) {
+      if (kept >= oldest) break;
+      this.grid.delete(kept);
+    }
   }
 
   /** A rendition's media playlist, or undefined for a live one with nothing to list (its media sequence could only be a guess). */

@@ -192,7 +192,9 @@ export class StreamOutput {
     const timescale = segment.track.timescale;
     const anchor = this.wallClockAtMediaZero.get(session);
     if (anchor === undefined) throw new Error(`session ${session} was never begun`);
-    const slot = this.window.cut(renditionName, session);
+    const [start, duration] = [segment.startTime / timescale, segment.duration / timescale];
+    const programDateTime = (Number.isNaN(anchor) ? now : anchor) + start * 1000;
+    const slot = this.window.cut(renditionName, { session, start, duration, programDateTime });
     const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, time: segment.startTime };
     this.queue.enqueue(renditionName, this.upload(ref, segment.bytes, segment.track, true), {
       kind: 'segment',
@@ -200,8 +202,8 @@ export class StreamOutput {
       slot,
       time: segment.startTime,
       ticks: segment.duration,
-      duration: segment.duration / timescale,
-      programDateTime: (Number.isNaN(anchor) ? now : anchor) + (segment.startTime / timescale) * 1000,
+      duration,
+      programDateTime,
       samples: segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0),
       cutAt: now,
       bytes: segment.bytes.length,
@@ -216,7 +218,7 @@ export class StreamOutput {
       // While storage is a segment or more behind (failing, or too slow), no new segment's parts
       // go out: the edge would list from memory what storage may never hold; low-latency viewers
       // wait for storage as everyone else does (and the part hinted in its place is withdrawn).
-      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? { withheld: STORAGE_BEHIND } : this.window.nextSequence(renditionName),
+      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? { withheld: STORAGE_BEHIND } : this.window.sequenceAt(renditionName, session, position.segmentStartTime / track.timescale),
     );
   }
 

@@ -1,7 +1,7 @@
 /**
  * The live window as pure functions: what each rendition's playlist lists, and under which
  * numbers, as renditions cut and store segments at their own pace. No media, no storage: a
- * segment here is its slot, and its media time follows from its place in its session.
+ * segment here is its cell on its session's 2 s grid (its media time), and its clock follows.
  */
 import { describe, expect, it } from 'vitest';
 import { LiveWindow, type ListedSegment, type SegmentSlot } from '../../../ingest/publish/live-window.ts';
@@ -11,45 +11,62 @@ const CLOCK = Date.parse('2026-11-24T12:00:00Z');
 
 type Step =
   | { begin: string }
-  /** The rendition cuts `count` segments of the session (what the packager hands over). */
-  | { cut: string; session: string; count: number }
+  /** The rendition cuts `count` 2 s segments of the session, on the grid cells after its last one (or from cell `from`: it missed those before). */
+  | { cut: string; session: string; count: number; from?: number }
   /** The rendition's oldest `count` cut segments settle, stored (or `missing`: dropped, refused). */
   | { store: string; count: number; missing?: boolean }
-  /** A crashed sidecar's playlist, taken up (`segments` as "session:index" from `first`), then numbering from it. */
+  /** A crashed sidecar's playlist, taken up (`segments` as "session:cell" from `first`), then numbering from it. */
   | { takeUp: string; next: number; first?: number; segments?: string[] }
   | { numberFromTakenUp: true };
+
+/** A segment cut on cell `cell` of its session's grid. */
+interface Cut {
+  slot: SegmentSlot;
+  cell: number;
+}
 
 /** "SEQ:SESSION" plus " gap" / " disc" for what a player sees of each listed segment. */
 function summary(segments: readonly ListedSegment[]): string[] {
   return segments.map((segment) => `${segment.sequence}:${segment.session}${segment.gap ? ' gap' : ''}${segment.discontinuity ? ' disc' : ''}`);
 }
 
-/** A segment of a session: 2 s long, its media time from its index, its clock from the session's start. */
-function settled(slot: SegmentSlot, missing = false) {
-  const sessionStart = CLOCK + slot.session.charCodeAt(0) * 100_000;
-  return { slot, time: slot.index * 2 * TIMESCALE, ticks: 2 * TIMESCALE, duration: 2, programDateTime: sessionStart + slot.index * 2000, missing };
+/** The wall clock at cell `cell` of a session (each session starts at its own clock). */
+function clockAt(session: string, cell: number): number {
+  return CLOCK + session.charCodeAt(0) * 100_000 + cell * 2000;
+}
+
+/** A segment of a session: 2 s long, its media time from its grid cell, its clock from the session's start. */
+function settled({ slot, cell }: Cut, missing = false) {
+  return { slot, time: cell * 2 * TIMESCALE, ticks: 2 * TIMESCALE, duration: 2, programDateTime: clockAt(slot.session, cell), missing };
 }
 
 function play(renditions: string[], steps: Step[], windowSegments = 10, keepRecording = false, partsAnnounced = false) {
   const window = new LiveWindow({ renditions, windowSegments, targetSegmentDuration: 2, keepRecording, partsAnnounced });
-  const cut = new Map<string, SegmentSlot[]>(renditions.map((name) => [name, []]));
+  const cut = new Map<string, Cut[]>(renditions.map((name) => [name, []]));
+  /** Per rendition and session, the next grid cell it cuts. */
+  const cells = new Map<string, number>();
   const refusals: string[] = [];
   const left: string[] = [];
   for (const step of steps) {
     if ('begin' in step) window.beginSession(step.begin);
     else if ('cut' in step) {
-      for (let i = 0; i < step.count; i++) cut.get(step.cut)!.push(window.cut(step.cut, step.session));
+      const key = `${step.cut}/${step.session}`;
+      let cell = step.from ?? cells.get(key) ?? 0;
+      for (let i = 0; i < step.count; i++, cell++) {
+        const slot = window.cut(step.cut, { session: step.session, start: cell * 2, duration: 2, programDateTime: clockAt(step.session, cell) });
+        cut.get(step.cut)!.push({ slot, cell });
+      }
+      cells.set(key, cell);
     } else if ('store' in step) {
-      for (const slot of cut.get(step.store)!.splice(0, step.count)) {
-        const outcome = window.list(step.store, settled(slot, step.missing));
+      for (const segment of cut.get(step.store)!.splice(0, step.count)) {
+        const outcome = window.list(step.store, settled(segment, step.missing));
         if (outcome.listed) left.push(...summary(outcome.left).map((entry) => `${step.store} ${entry}`));
         else refusals.push(`${step.store}: ${outcome.reason}`);
       }
     } else if ('takeUp' in step) {
       const segments = (step.segments ?? []).map((name, i): ListedSegment => {
-        const [session, index] = name.split(':') as [string, string];
-        const slot = { session, index: Number(index) };
-        const { time, ticks, duration, programDateTime } = settled(slot);
+        const [session, cell] = name.split(':') as [string, string];
+        const { time, ticks, duration, programDateTime } = settled({ slot: { session, sequence: step.first! + i }, cell: Number(cell) });
         return { sequence: step.first! + i, session, initSession: session, time, ticks, duration, programDateTime, uri: `${session}-${time}.m4s`, initUri: `init-${session}.mp4` };
       });
       window.takeUp(step.takeUp, step.next, step.segments ? { segments, discontinuitySequence: 0, targetDuration: 2 } : undefined);
@@ -77,7 +94,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
       expected: { source: [], '360p': [], audio: ['1:a', '2:a'] },
     },
     {
-      name: 'a reconnect: a new session after a discontinuity, numbering on; a rung that lost its last segment when its encoder died stays one behind, as before',
+      name: 'a reconnect: a new session after a discontinuity, numbering on; a rung that lost its last segment when its encoder died goes on at the others\' number, the one it missed a gap',
       steps: [
         { begin: 'a' },
         { cut: 'source', session: 'a', count: 3 },
@@ -93,7 +110,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
       ] as Step[],
       expected: {
         source: ['0:a', '1:a', '2:a', '3:b disc', '4:b'],
-        '360p': ['0:a', '1:a', '2:b disc', '3:b'],
+        '360p': ['0:a', '1:a', '2:a gap', '3:b disc', '4:b'],
         audio: ['0:a', '1:a', '2:a', '3:b disc', '4:b'],
       },
     },
@@ -111,7 +128,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
       expected: { source: ['0:a', '1:b gap disc', '2:b'], '360p': [], audio: [] },
     },
     {
-      name: 'after a sidecar crash: each rendition goes on from its own playlist; one with nothing to take up starts at the furthest',
+      name: 'after a sidecar crash: every rendition goes on at the furthest number; one that was behind lists what it missed as a gap',
       steps: [
         { takeUp: 'source', next: 10, first: 7, segments: ['a:7', 'a:8', 'a:9'] },
         { takeUp: 'audio', next: 9, first: 6, segments: ['a:6', 'a:7', 'a:8'] },
@@ -124,7 +141,7 @@ describe('live window: what each rendition lists, and under which numbers', () =
         { store: 'audio', count: 1 },
         { store: '360p', count: 1 },
       ] as Step[],
-      expected: { source: ['7:a', '8:a', '9:a', '10:c disc'], audio: ['6:a', '7:a', '8:a', '9:c disc'], '360p': ['10:c'] },
+      expected: { source: ['7:a', '8:a', '9:a', '10:c disc'], audio: ['6:a', '7:a', '8:a', '9:a gap', '10:c disc'], '360p': ['10:c'] },
     },
   ])('$name', ({ steps, expected }) => {
     const { listed, refusals } = play(['source', '360p', 'audio'], steps);
@@ -154,26 +171,87 @@ describe('live window: what each rendition lists, and under which numbers', () =
   it('lists a missing segment as a gap under its own name, duration and clock, with the init segment before it', () => {
     const { window } = play(['source'], [{ begin: 'a' }, { cut: 'source', session: 'a', count: 3 }, { store: 'source', count: 1 }, { store: 'source', count: 1, missing: true }, { store: 'source', count: 1 }]);
     const [, gap] = window.playlist('source', false)!.segments;
-    expect(gap).toMatchObject({ sequence: 1, gap: true, uri: `a-${2 * TIMESCALE}.m4s`, duration: 2, initUri: 'init-a.mp4', programDateTime: settled({ session: 'a', index: 1 }).programDateTime });
+    expect(gap).toMatchObject({ sequence: 1, gap: true, uri: `a-${2 * TIMESCALE}.m4s`, duration: 2, initUri: 'init-a.mp4', programDateTime: clockAt('a', 1) });
   });
 
-  it('numbers the parts of the segment being cut as its segment will be, per rendition, across sessions', () => {
+  it('numbers the parts of the segment being cut as its segment will be: by its media time on the session\'s grid, never a number already cut', () => {
     const { window } = play(['source', '360p'], [{ begin: 'a' }, { cut: 'source', session: 'a', count: 3 }, { cut: '360p', session: 'a', count: 2 }]);
-    expect(window.nextSequence('source')).toBe(3);
-    expect(window.nextSequence('360p')).toBe(2);
+    expect(window.sequenceAt('source', 'a', 6)).toBe(3);
+    expect(window.sequenceAt('360p', 'a', 4)).toBe(2);
+    // A rung that stalled resumes where the grid is.
+    expect(window.sequenceAt('360p', 'a', 10)).toBe(5);
+    // A keyframe a little before its grid line starts that line's segment.
+    expect(window.sequenceAt('360p', 'a', 5.95)).toBe(3);
+    // Already cut (a segment that ran past a grid line): the next number instead.
+    expect(window.sequenceAt('source', 'a', 2)).toBe(3);
     window.beginSession('b');
-    window.cut('360p', 'b');
-    expect(window.nextSequence('360p')).toBe(3);
-    expect(() => window.cut('source', 'unknown')).toThrow(/never begun/);
+    expect(window.sequenceAt('360p', 'b', 0)).toBe(3);
+    expect(() => window.sequenceAt('source', 'unknown', 0)).toThrow(/never begun/);
   });
 
-  it('refuses a segment listed out of its turn (its number would not follow the playlist)', () => {
+  it('refuses a segment under a number its playlist has passed; a later one first lists the skipped number as a gap', () => {
     const window = new LiveWindow({ renditions: ['source'], windowSegments: 5, targetSegmentDuration: 2, keepRecording: false });
     window.beginSession('a');
-    const [first, second, third] = [window.cut('source', 'a'), window.cut('source', 'a'), window.cut('source', 'a')];
-    expect(window.list('source', settled(first)).listed).toBe(true);
-    expect(window.list('source', settled(third))).toEqual({ listed: false, reason: 'number 2 is not the next one (1)' });
-    expect(window.list('source', settled(second)).listed).toBe(true);
+    const [first, second, third] = [0, 1, 2].map((cell) => ({ slot: window.cut('source', { session: 'a', start: cell * 2, duration: 2, programDateTime: clockAt('a', cell) }), cell }));
+    expect(window.list('source', settled(first!)).listed).toBe(true);
+    expect(window.list('source', settled(third!)).listed).toBe(true);
+    expect(window.list('source', settled(second!))).toEqual({ listed: false, reason: 'number 1 is not the next one (3)' });
+    expect(summary(window.playlist('source', false)!.segments)).toEqual(['0:a', '1:a gap', '2:a']);
+  });
+
+  describe('a rung whose encoder stalls for two segments', () => {
+    it('restarted within the run: it resumes at the source\'s number, the two it missed gaps timed as the source cut them', () => {
+      const { listed, window } = play(['source', '360p'], [
+        { begin: 'a' },
+        { cut: 'source', session: 'a', count: 6 },
+        { cut: '360p', session: 'a', count: 2 },
+        { cut: '360p', session: 'a', count: 2, from: 4 },
+        { store: 'source', count: 6 },
+        { store: '360p', count: 4 },
+      ]);
+      expect(listed('source')).toEqual(['0:a', '1:a', '2:a', '3:a', '4:a', '5:a']);
+      expect(listed('360p')).toEqual(['0:a', '1:a', '2:a gap', '3:a gap', '4:a', '5:a']);
+      const source = window.playlist('source', false)!;
+      const rung = window.playlist('360p', false)!;
+      expect(rung.mediaSequence).toBe(source.mediaSequence);
+      // Same timeline as the source: a player switching renditions finds each number at the same time.
+      expect(rung.segments.map((segment) => [segment.duration, segment.programDateTime])).toEqual(source.segments.map((segment) => [segment.duration, segment.programDateTime]));
+      expect(rung.segments[2]).toMatchObject({ initUri: 'init-a.mp4', discontinuity: false });
+      // DASH lists media only: the rung's SegmentTimeline has a hole where the gaps are.
+      expect(window.dashSegments('360p', false).map((segment) => segment.sequence)).toEqual([0, 1, 4, 5]);
+    });
+
+    it('the run restarted for it: every rendition goes on at one number after the discontinuity', () => {
+      const { listed } = play(['source', '360p', 'audio'], [
+        { begin: 'a' },
+        { cut: 'source', session: 'a', count: 5 },
+        { cut: 'audio', session: 'a', count: 5 },
+        { cut: '360p', session: 'a', count: 3 },
+        { begin: 'b' },
+        { cut: 'source', session: 'b', count: 2 },
+        { cut: 'audio', session: 'b', count: 2 },
+        { cut: '360p', session: 'b', count: 2 },
+        { store: 'source', count: 7 },
+        { store: 'audio', count: 7 },
+        { store: '360p', count: 5 },
+      ]);
+      expect(listed('source')).toEqual(['0:a', '1:a', '2:a', '3:a', '4:a', '5:b disc', '6:b']);
+      expect(listed('audio')).toEqual(listed('source'));
+      expect(listed('360p')).toEqual(['0:a', '1:a', '2:a', '3:a gap', '4:a gap', '5:b disc', '6:b']);
+    });
+  });
+
+  it('a segment that ran past a grid line: the number it covered is a millisecond gap, not a hole in time', () => {
+    const window = new LiveWindow({ renditions: ['source'], windowSegments: 5, targetSegmentDuration: 2, keepRecording: false });
+    window.beginSession('a');
+    const long = { slot: window.cut('source', { session: 'a', start: 0, duration: 4, programDateTime: CLOCK }), cell: 0 };
+    const next = { slot: window.cut('source', { session: 'a', start: 4, duration: 2, programDateTime: CLOCK + 4000 }), cell: 2 };
+    expect([long.slot.sequence, next.slot.sequence]).toEqual([0, 2]);
+    window.list('source', { ...settled(long), ticks: 4 * TIMESCALE, duration: 4 });
+    window.list('source', settled(next));
+    const segments = window.playlist('source', false)!.segments;
+    expect(summary(segments)).toEqual(['0:a', '1:a gap', '2:a']);
+    expect(segments[1]!.duration).toBe(0.001);
   });
 
   it('slides the window: what leaves is handed back, a discontinuity leaving is counted', () => {
