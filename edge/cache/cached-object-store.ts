@@ -81,9 +81,9 @@ export class CachedObjectStore implements ObjectStore {
   }
 
   /** Listings are not cached here: the page that lists sets its own freshness. */
-  listChildren(prefix: string, limit: number): Promise<string[]> {
+  listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {
     if (!this.store.listChildren) return Promise.reject(new Error('this storage cannot list'));
-    return this.store.listChildren(prefix, limit);
+    return this.store.listChildren(prefix, limit, after);
   }
 
   /** The object, from the cache, from a read already under way, or from one storage read. */

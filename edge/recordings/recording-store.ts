@@ -16,12 +16,10 @@ export class UnreadableRecording extends Error {}
 
 // Recordings listed per stream at most (newest last by id order); far beyond a stream's broadcasts in any retention.
 export const MAX_RECORDINGS_LISTED = 1000;
-// Streams looked at per expiry sweep: one storage listing (R2 lists at most 1000 keys a call).
-// Not done: paging past the first 1000 streams (in key order); beyond that, a later stream's
-// expired recordings are not served or listed, but stay stored.
-const SWEEP_STREAM_LIMIT = 1000;
 // Storage reads (a stream's listing, a document) per sweep at most.
 const SWEEP_READ_BUDGET = 200;
+// Where a sweep cut short by its budget stopped: the last stream it looked at (the next one starts after it).
+export const EXPIRY_SWEEP_CURSOR_KEY = 'platform/recording-expiry-cursor.txt';
 
 export function isExpired(recording: RecordingDocument, now: number): boolean {
   return recording.expiresAt !== undefined && Date.parse(recording.expiresAt) <= now;
@@ -47,9 +45,10 @@ export async function readRecording(store: ObjectStore, playbackId: string, reco
 }
 
 /** The ids of the stream's recordings (oldest first: ids sort by start time). */
-export async function listRecordingIds(store: ObjectStore, playbackId: string): Promise<string[]> {
+export async function listRecordingIds(store: ObjectStore, playbackId: string, page: { limit: number; after?: string } = { limit: MAX_RECORDINGS_LISTED }): Promise<string[]> {
   if (!store.listChildren) throw new Error('this storage cannot list');
-  return (await store.listChildren(recordingsPrefix(playbackId), MAX_RECORDINGS_LISTED)).filter(isRecordingId).sort();
+  // Ids are lowercase letters and digits: their folders' key order is their own order.
+  return (await store.listChildren(recordingsPrefix(playbackId), page.limit, page.after)).filter(isRecordingId).sort();
 }
 
 /**
@@ -58,7 +57,8 @@ export async function listRecordingIds(store: ObjectStore, playbackId: string): 
  * of the following page (null on the last).
  */
 export async function listRecordings(store: ObjectStore, playbackId: string, now: number, page: { limit: number; after?: string } = { limit: MAX_RECORDINGS_LISTED }): Promise<{ recordings: RecordingDocument[]; next: string | null }> {
-  const ids = (await listRecordingIds(store, playbackId)).filter((id) => page.after === undefined || id > page.after);
+  // One more than the page: whether there is a next one.
+  const ids = await listRecordingIds(store, playbackId, { limit: page.limit + 1, ...(page.after !== undefined ? { after: page.after } : {}) });
   const recordings: RecordingDocument[] = [];
   const pageIds = ids.slice(0, page.limit);
   for (const id of pageIds) {
@@ -113,24 +113,39 @@ async function forgetEndedBroadcast(store: ObjectStore, recording: RecordingDocu
 
 /**
  * Deletes expired recordings; returns how many. A sweep makes at most `budget` reads (a stream's
- * listing, a document: a Worker's invocation has a limit of storage calls), starting at a random
- * stream so that sweeps after one cut short get to the others.
+ * listing, a document: a Worker's invocation has a limit of storage calls). It starts after the
+ * stream where the last sweep stopped (a small cursor object in storage) and goes round from the
+ * first stream after the last: sweeps cut short get to every stream in turn, however many there are.
  */
-export async function expireRecordings(store: ObjectStore, now: number, budget = SWEEP_READ_BUDGET, start = Math.random()): Promise<number> {
+export async function expireRecordings(store: ObjectStore, now: number, budget = SWEEP_READ_BUDGET): Promise<number> {
   if (!store.listChildren) return 0;
-  const streams = (await store.listChildren(STREAMS_PREFIX, SWEEP_STREAM_LIMIT)).filter(isPlaybackId);
-  const first = Math.floor(start * streams.length);
+  const cursor = await readSweepCursor(store);
+  // At most one read per stream fits in the budget: no more are listed.
+  const later = await store.listChildren(STREAMS_PREFIX, budget, cursor);
+  const earlier = later.length < budget && cursor !== undefined ? await store.listChildren(STREAMS_PREFIX, budget - later.length) : [];
+  const streams = [...new Set([...later, ...earlier])].filter(isPlaybackId);
   let deleted = 0;
   let reads = 0;
-  for (const playbackId of [...streams.slice(first), ...streams.slice(0, first)]) {
-    if (reads++ >= budget) return deleted;
+  let lookedAt: string | undefined;
+  sweep: for (const playbackId of streams) {
+    if (reads++ >= budget) break;
     for (const id of await listRecordingIds(store, playbackId)) {
-      if (reads++ >= budget) return deleted;
+      if (reads++ >= budget) break sweep;
       const recording = await readRecording(store, playbackId, id).catch(() => undefined);
       if (!recording || !isExpired(recording, now)) continue;
       await deleteRecording(store, recording);
       deleted += 1;
     }
+    lookedAt = playbackId;
   }
+  if (lookedAt !== undefined) await store.put(EXPIRY_SWEEP_CURSOR_KEY, lookedAt, { contentType: 'text/plain' });
   return deleted;
+}
+
+async function readSweepCursor(store: ObjectStore): Promise<string | undefined> {
+  const object = await store.get(EXPIRY_SWEEP_CURSOR_KEY);
+  if (!object) return undefined;
+  const text = (await new Response(object.body).text()).trim();
+  // Anything else (a damaged object) starts from the first stream again.
+  return isPlaybackId(text) ? text : undefined;
 }

@@ -1,5 +1,5 @@
 /** ObjectStore over a Cloudflare R2 bucket binding. */
-import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
+import { keyAfterFolder, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from '../../shared/storage/object-store.ts';
 
 const R2_DELETE_BATCH = 1000;
 
@@ -25,8 +25,8 @@ export class R2ObjectStore implements ObjectStore {
     return object && { size: object.size, etag: object.etag, contentType: object.httpMetadata?.contentType };
   }
 
-  async listChildren(prefix: string, limit: number): Promise<string[]> {
-    const listing = await this.bucket.list({ prefix, delimiter: '/', limit });
+  async listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {
+    const listing = await this.bucket.list({ prefix, delimiter: '/', limit, ...(after !== undefined ? { startAfter: keyAfterFolder(prefix, after) } : {}) });
     return listing.delimitedPrefixes.map((child) => child.slice(prefix.length, -1));
   }
 

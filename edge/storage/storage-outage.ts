@@ -14,14 +14,14 @@ function storageUnavailable(key: string, cause: unknown): HTTPException {
 }
 
 export class OutageAwareStore implements ObjectStore {
-  readonly listChildren?: (prefix: string, limit: number) => Promise<string[]>;
+  readonly listChildren?: (prefix: string, limit: number, after?: string) => Promise<string[]>;
 
   private readonly store: ObjectStore;
 
   constructor(store: ObjectStore) {
     this.store = store;
     const list = store.listChildren?.bind(store);
-    if (list) this.listChildren = (prefix, limit) => this.read(prefix, () => list(prefix, limit));
+    if (list) this.listChildren = (prefix, limit, after) => this.read(prefix, () => list(prefix, limit, after));
   }
 
   get(key: string, range?: ByteRange): Promise<StoredObject | null> {

@@ -25,6 +25,6 @@ export function leaseGatedStore(store: ObjectStore, lease: Promise<LeaseOutcome>
     },
     get: (key, range) => store.get(key, range),
     head: (key) => store.head(key),
-    ...(store.listChildren ? { listChildren: (prefix: string, limit: number) => store.listChildren!(prefix, limit) } : {}),
+    ...(store.listChildren ? { listChildren: (prefix: string, limit: number, after?: string) => store.listChildren!(prefix, limit, after) } : {}),
   };
 }

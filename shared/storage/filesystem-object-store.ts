@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
+import { byFolderKey, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 interface FileMetadata {
   contentType: string;
@@ -61,10 +61,11 @@ export class FilesystemObjectStore implements ObjectStore {
     return { ...metadata, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
   }
 
-  async listChildren(prefix: string, limit: number): Promise<string[]> {
+  async listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {
     try {
       const entries = await readdir(this.path(prefix.replace(/\/$/, '')), { withFileTypes: true });
-      return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort().slice(0, limit);
+      const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+      return names.filter((name) => after === undefined || byFolderKey(name, after) > 0).sort(byFolderKey).slice(0, limit);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

@@ -1,5 +1,5 @@
 /** An in-memory ObjectStore: for unit tests of code that only needs the interface. */
-import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from './object-store.ts';
+import { byFolderKey, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 interface MemoryObject {
   bytes: Uint8Array;
@@ -29,14 +29,14 @@ export class MemoryObjectStore implements ObjectStore {
     return object ? { size: object.bytes.byteLength, etag: object.etag, contentType: object.contentType } : null;
   }
 
-  async listChildren(prefix: string, limit: number): Promise<string[]> {
+  async listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {
     const names = new Set<string>();
-    for (const key of [...this.objects.keys()].sort()) {
+    for (const key of this.objects.keys()) {
       if (!key.startsWith(prefix)) continue;
       const slash = key.indexOf('/', prefix.length);
       if (slash > prefix.length) names.add(key.slice(prefix.length, slash));
     }
-    return [...names].slice(0, limit);
+    return [...names].filter((name) => after === undefined || byFolderKey(name, after) > 0).sort(byFolderKey).slice(0, limit);
   }
 
   async delete(key: string): Promise<void> {

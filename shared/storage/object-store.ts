@@ -38,7 +38,24 @@ export interface ObjectStore {
   deleteMany?(keys: readonly string[]): Promise<void>;
   /**
    * The names of the "folders" right under `prefix` (which ends in `/`), at most `limit` of them,
-   * in key order. Optional: a store that cannot list (the sidecar's edge client) leaves it out.
+   * in key order (the order of `name/`), after the folder `after` when given (a page's cursor).
+   * Optional: a store that cannot list (the sidecar's edge client) leaves it out.
    */
-  listChildren?(prefix: string, limit: number): Promise<string[]>;
+  listChildren?(prefix: string, limit: number, after?: string): Promise<string[]>;
+}
+
+/** Folder names in the order storage lists them: by their keys, `name/` (so `a-b` comes before `a`). */
+export function byFolderKey(a: string, b: string): number {
+  const left = `${a}/`;
+  const right = `${b}/`;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/**
+ * The key to list from (S3 `start-after`, R2 `startAfter`) so that the folder `after` and
+ * everything in it are skipped: every key in it starts `after/`, and "/" sorts right before "0",
+ * while any later folder's keys sort after `after0`.
+ */
+export function keyAfterFolder(prefix: string, after: string): string {
+  return `${prefix}${after}0`;
 }

@@ -274,8 +274,27 @@ describe('expiry', () => {
     const store = new MemoryObjectStore();
     for (const playbackId of ['a1', 'b2', 'c3']) await storeRecording(store, { playbackId, expiresAt: NOW - 1 });
     // Two reads a stream (its listing, its one document): four reads get to two of them.
-    expect(await expireRecordings(store, NOW, 4, 0)).toBe(2);
-    expect(await expireRecordings(store, NOW, 4, 0)).toBe(1);
+    expect(await expireRecordings(store, NOW, 4)).toBe(2);
+    expect(await expireRecordings(store, NOW, 4)).toBe(1);
     expect([...store.objects.keys()].filter((key) => key.includes('/recordings/'))).toEqual([]);
+  });
+
+  it('gets to every stream in turn, however many there are, each sweep going on where the last stopped', async () => {
+    const store = new MemoryObjectStore();
+    // More streams than one listing holds (R2 and S3 list 1 000 at most), the expired last in key order.
+    for (let i = 0; i < 1_200; i += 1) await store.put(`streams/a${String(i).padStart(4, '0')}/status.json`, '{}', { contentType: 'application/json' });
+    const expired = ['z1', 'z2', 'z3'];
+    for (const playbackId of expired) await storeRecording(store, { playbackId, expiresAt: NOW - 1 });
+    let sweeps = 0;
+    let deleted = 0;
+    while (deleted < expired.length && sweeps < 20) {
+      deleted += await expireRecordings(store, NOW, 200);
+      sweeps += 1;
+    }
+    expect(deleted).toBe(3);
+    // 1 203 streams and 3 documents, 200 reads a sweep.
+    expect(sweeps).toBe(7);
+    // Round again: nothing left, nothing deleted twice.
+    for (let i = 0; i < 7; i += 1) expect(await expireRecordings(store, NOW, 200)).toBe(0);
   });
 });

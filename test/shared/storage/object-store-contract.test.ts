@@ -74,6 +74,21 @@ describe.each(stores)('ObjectStore contract: $name', ({ make }) => {
     expect(await store.listChildren!('nothing-here/', 10)).toEqual([]);
   });
 
+  it('lists page by page after a folder, in the order of the folders\' keys', async () => {
+    const store = make();
+    // "page-a-b/" sorts before "page-a/" ("-" before "/"); "page-a0" and "page-a_" after it.
+    for (const name of ['page-a', 'page-a-b', 'page-a0', 'page-a_', 'page-b']) {
+      await store.put(`pages/${name}/status.json`, 'x', { contentType: 'application/json' });
+      await store.put(`pages/${name}/source/index.m3u8`, 'x', { contentType: 'application/json' });
+    }
+    expect(await store.listChildren!('pages/', 10)).toEqual(['page-a-b', 'page-a', 'page-a0', 'page-a_', 'page-b']);
+    expect(await store.listChildren!('pages/', 2, 'page-a-b')).toEqual(['page-a', 'page-a0']);
+    expect(await store.listChildren!('pages/', 10, 'page-a0')).toEqual(['page-a_', 'page-b']);
+    expect(await store.listChildren!('pages/', 10, 'page-b')).toEqual([]);
+    // A cursor that names no folder lists from where it would be.
+    expect(await store.listChildren!('pages/', 10, 'page-aa')).toEqual(['page-b']);
+  });
+
   it('deletes an object, and deleting what is already gone is fine', async () => {
     const store = make();
     await store.put('streams/colors/source/abcdefgh1-2.m4s', segment, { contentType: 'video/mp4' });
