@@ -94,4 +94,11 @@ describe('recordings in workerd', () => {
     expect(await store.head('streams/pbold/source/sessiona1-0.m4s')).toBeNull();
     expect(await store.head(recordingDocumentKey('pbnew', ID))).not.toBeNull();
   });
+
+  it('R2 lists folders page by page after one (what the expiry sweep goes on from)', async () => {
+    for (const name of ['pg-a', 'pg-a-b', 'pg-a0', 'pg-b']) await store.put(`pages/${name}/x/status.json`, '{}', { contentType: 'application/json' });
+    expect(await store.listChildren('pages/', 10)).toEqual(['pg-a-b', 'pg-a', 'pg-a0', 'pg-b']);
+    expect(await store.listChildren('pages/', 2, 'pg-a-b')).toEqual(['pg-a', 'pg-a0']);
+    expect(await store.listChildren('pages/', 10, 'pg-a0')).toEqual(['pg-b']);
+  });
 });
