@@ -9,11 +9,12 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, IMAGE_JPEG_TYPE, IMAGE_WEBP_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from '../../shared/media-types.ts';
 import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { checkWriteCredential, WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
+import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
 import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
 import { checkIngestBearer } from './ingest-bearer.ts';
+import { rememberedWriteCredentials } from './write-api-credentials.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
 import { parsePartAnnouncement } from '../../shared/low-latency.ts';
 import { parseRecordingObjectKey, type RecordingObjectKind } from '../../shared/recordings/recording-layout.ts';
@@ -55,8 +56,10 @@ export type WriteEnv = { Variables: { writeScope: string; writeExpiresAt: number
  * it may write ('*': all). The write API and the live channel share it.
  */
 export function writeCredentialCheck(options: Pick<WriteApiOptions, 'secret' | 'peerAddress'>): MiddlewareHandler<WriteEnv> {
+  // Each token's HMAC is checked once, then trusted until its expiry (write-api-credentials.ts).
+  const verify = rememberedWriteCredentials();
   return async (c, next) => {
-    const check = await checkIngestBearer(c, { ...options, api: 'write API', credential: 'INGEST_SECRET or stream write token', verify: checkWriteCredential });
+    const check = await checkIngestBearer(c, { ...options, api: 'write API', credential: 'INGEST_SECRET or stream write token', verify });
     c.set('writeScope', check.scope);
     c.set('writeExpiresAt', check.expiresAt);
     await next();
