@@ -4,6 +4,7 @@
  * SHA-256 is stored, and the sidecar asks the edge with the hash, never the key. Keys are 256
  * random bits, so a fast hash is enough: there is nothing to brute-force.
  */
+import { toBase64Url } from './base64url.ts';
 
 /** Stream keys: a recognisable prefix, then 256 random bits (base64url). */
 export const STREAM_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{43}$/;
@@ -11,12 +12,8 @@ export const STREAM_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{43}$/;
 /** What the registry stores of a key: its SHA-256, lower-case hex. */
 export const KEY_SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
-function base64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
 export function generateStreamKey(): string {
-  return `sk_${base64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return `sk_${toBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
 /** 96 random bits as 19 lower-case base-36 characters: short in URLs, unguessable. */

@@ -109,7 +109,8 @@ export function registryLookupRoutes(options: RegistryLookupOptions): Hono {
       (keys as string[]).map(async (key) => {
         const stream = await registry.findByKeySha256(key);
         if (!stream) return null;
-        const outputs = (await options.outputs?.list(stream.playbackId))?.map(({ id, url, key }) => ({ id, url, key }));
+        // An output whose key does not open cannot run: the API shows it as failed.
+        const outputs = (await options.outputs?.list(stream.playbackId))?.filter((output) => !output.keyUnreadable).map(({ id, url, key }) => ({ id, url, key }));
         return { name: stream.name, playbackId: stream.playbackId, playback: stream.playback, enabled: stream.enabled, reconnectWindowSeconds: stream.reconnectWindowSeconds, retention: stream.retention, ...(stream.recording != null ? { recording: stream.recording } : {}), ...(stream.recordingDays != null ? { recordingDays: stream.recordingDays } : {}), ...(outputs?.length ? { outputs } : {}) };
       }),
     );

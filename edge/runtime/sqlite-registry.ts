@@ -10,6 +10,7 @@ import { platformWebhooks, type WebhookSettings } from '../platform/platform-web
 import { SqliteClient } from '../platform/sqlite-client.ts';
 import { SqlStreamRegistry } from '../platform/stream-registry.ts';
 import { SqlStreamOutputs } from '../platform/stream-outputs.ts';
+import { targetKeySeal } from '../platform/target-key-seal.ts';
 
 /** The platform's database in a SQLite file, migrated. */
 export function openSqliteDatabase(path: string): SqliteClient {
@@ -25,10 +26,10 @@ export function openSqliteDatabase(path: string): SqliteClient {
  * The registry and the webhooks (their log, and the service when WEBHOOK_URLS and WEBHOOK_SECRET
  * are set) of a SQLite file: deliveries retried on this process's timers.
  */
-export function openSqlitePlatform(path: string, settings: WebhookSettings) {
+export function openSqlitePlatform(path: string, settings: WebhookSettings & { INGEST_SECRET?: string }) {
   const client = openSqliteDatabase(path);
   const queue = new InProcessWebhookQueue();
   const webhooks = platformWebhooks(client, settings, queue);
   if (webhooks.webhooks) queue.consumeWith((job) => webhooks.webhooks!.attempt(job));
-  return { registry: new SqlStreamRegistry(client), outputs: new SqlStreamOutputs(client), ...webhooks };
+  return { registry: new SqlStreamRegistry(client), outputs: new SqlStreamOutputs(client, settings.INGEST_SECRET ? targetKeySeal(settings.INGEST_SECRET) : undefined), ...webhooks };
 }

@@ -11,6 +11,7 @@ import { D1Client } from '../platform/d1-client.ts';
 import { platformWebhooks, type WebhookSettings } from '../platform/platform-webhooks.ts';
 import { SqlStreamRegistry } from '../platform/stream-registry.ts';
 import { SqlStreamOutputs } from '../platform/stream-outputs.ts';
+import { targetKeySeal } from '../platform/target-key-seal.ts';
 import type { WebhookJob } from '../platform/webhooks.ts';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { edgeDependencies, type EdgeEnvironment } from './environment.ts';
@@ -40,7 +41,7 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
     // loopback URL host and a loopback cf-connecting-ip, which only `wrangler dev` on this
     // machine produces (edge/development-secret.ts).
     registry: new SqlStreamRegistry(new D1Client(env.DB)),
-    outputs: new SqlStreamOutputs(new D1Client(env.DB)),
+    outputs: new SqlStreamOutputs(new D1Client(env.DB), env.INGEST_SECRET ? targetKeySeal(env.INGEST_SECRET) : undefined),
     ...workerWebhooks(env),
     assets: BUNDLED_PLAYER_ASSETS,
   }));

@@ -56,6 +56,9 @@ describe('restream outputs in the management API', () => {
     expect(await (await api('simulcast')).text()).not.toContain(TARGET_KEY);
 
     expect((await lookup()).outputs).toEqual([{ id: output.id, url: 'rtmps://live.twitch.tv/app', key: TARGET_KEY }]);
+    // D1 holds the key sealed under INGEST_SECRET, not as given.
+    const { results } = await bindings.DB.prepare('SELECT stream_key, stream_key_sealed FROM stream_outputs WHERE id = ?').bind(output.id).all();
+    expect(results).toEqual([{ stream_key: expect.not.stringContaining('SuperSecret'), stream_key_sealed: 1 }]);
 
     expect((await api(`simulcast/outputs/${output.id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await api(`simulcast/outputs/${output.id}`, { method: 'DELETE' })).status).toBe(404);
