@@ -1,5 +1,5 @@
 /** One contract, every ObjectStore: in memory, on the filesystem, and over S3 against a real S3 server. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,5 +131,28 @@ describe('filesystem store', () => {
     const store = new FilesystemObjectStore(mkdtempSync(join(tmpdir(), 'fs-store-')));
     await expect(store.put('../escape.m3u8', 'x', { contentType: 'application/vnd.apple.mpegurl' })).rejects.toThrow(/outside the store/);
     await expect(store.get('/etc/passwd')).rejects.toThrow(/outside the store/);
+  });
+
+  it('writes into a folder removed since its last write (it remembers folders it made), and keeps a changed content type', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const store = new FilesystemObjectStore(root);
+    await store.put('streams/colors/source/index.m3u8', '#EXTM3U\n', { contentType: 'application/vnd.apple.mpegurl' });
+    rmSync(join(root, 'streams'), { recursive: true });
+    await store.put('streams/colors/source/index.m3u8', '#EXTM3U\n#2\n', { contentType: 'application/vnd.apple.mpegurl' });
+    expect(await store.head('streams/colors/source/index.m3u8')).toMatchObject({ size: 11, contentType: 'application/vnd.apple.mpegurl' });
+    await store.put('streams/colors/source/index.m3u8', '{}', { contentType: 'application/json' });
+    expect(await store.head('streams/colors/source/index.m3u8')).toMatchObject({ size: 2, contentType: 'application/json' });
+    // A second store on the folder (another process) reads what the first wrote.
+    expect(await new FilesystemObjectStore(root).head('streams/colors/source/index.m3u8')).toMatchObject({ size: 2, contentType: 'application/json' });
+  });
+
+  it('gives every replacement of an object a new entity tag, however fast they come', async () => {
+    const store = new FilesystemObjectStore(mkdtempSync(join(tmpdir(), 'fs-store-')));
+    const tags = new Set<string>();
+    for (let version = 0; version < 50; version++) {
+      await store.put('streams/colors/source/index.m3u8', `#EXTM3U\n#${version % 10}\n`, { contentType: 'application/vnd.apple.mpegurl' });
+      tags.add((await store.head('streams/colors/source/index.m3u8'))!.etag);
+    }
+    expect(tags.size).toBe(50);
   });
 });
