@@ -4,26 +4,31 @@
  * (nginx caching by the edge's Cache-Control, `--cdn nginx`, as production viewers come through
  * Cloudflare's cache) or straight to the origin (`--cdn none`: every viewer request reaches the
  * one local workerd, which then also carries the sidecar's uploads). Viewers behave as standard HLS
- * players: each reloads its stream's video and audio playlists every half target duration and
- * fetches every segment newly listed. Reports errors (any failed playlist or segment request once
- * the stream is live), availability delay percentiles (a segment's media end, by its
- * EXT-X-PROGRAM-DATE-TIME, to the first time a viewer saw it listed) and the sidecar's RSS drift
+ * players (`soak/standard-viewer.ts`: plain reloads, every new segment; reported: availability
+ * delay percentiles, a segment's media end by its EXT-X-PROGRAM-DATE-TIME to the first time a
+ * viewer saw it listed) or as low-latency ones (`--viewer-kind low-latency`,
+ * `soak/low-latency-viewer.ts`: blocking reloads, hinted parts held, one request in ten abandoned;
+ * reported: blocking-reload answer delay percentiles, withdrawn hints apart from errors). Both
+ * report errors (any failed request once the stream is live), the edge's log lines about requests
+ * waiting on each other across request contexts (any is a failure) and the sidecar's RSS drift
  * (the last minute's median against the second minute's). Everything on 127.0.0.1; every process
  * it started is stopped at the end and on Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALLOCATOR_ENV, YOUNG_GENERATION_FLAG } from '../ingest/memory-allocator.ts';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { readCacheLog, startCdnCache } from './bench/cdn-cache.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
-import { median, percentile, processAllocator, processAnonymousRssBytes, processCpuSeconds, processNodeFlags, processRssBytes, runMeasured, slopePerMinute } from './bench/measure.ts';
+import { median, percentile, processAllocator, processAnonymousRssBytes, processCpuSeconds, processNodeFlags, processRssBytes, runMeasured, slopePerMinute, treeCpuSeconds } from './bench/measure.ts';
 import { ourUrls } from './bench/our-platform.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { parseMediaSegments } from './bench/segment-timeline.ts';
+import { lowLatencyViewer, newLowLatencySoakStats, summarizeLowLatency } from './soak/low-latency-viewer.ts';
+import { availabilityDelays, newStandardSoakStats, standardViewer } from './soak/standard-viewer.ts';
 import { freePort } from './lib/free-port.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { startPlatform } from './lib/platform.ts';
@@ -40,12 +45,24 @@ const program = new Command('soak')
   .addOption(new Option('--publishers <k>', 'concurrent publishers (360p30 passthrough sources, launched 0.1 s apart)').default(10).argParser(positiveNumber))
   .addOption(new Option('--viewers <v>', 'simulated viewers, spread over the streams').default(200).argParser(positiveNumber))
   .addOption(new Option('--minutes <m>', 'how long viewers watch, after every stream is live').default(10).argParser(positiveNumber))
-  .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge) or none (the edge itself)').choices(['nginx', 'none']).default('nginx'))
+  .addOption(
+    new Option('--viewer-kind <kind>', 'standard: plain reloads every second, every new segment; low-latency: blocking reloads of the next part as hls.js sends them, the hinted part held, every new part, one request in ten abandoned after 30 ms (straight to the edge: --cdn none)')
+      .choices(['standard', 'low-latency'])
+      .default('standard'),
+  )
+  .addOption(new Option('--cdn <kind>', 'what viewers reach: nginx (a caching proxy in front of the edge; default for standard viewers) or none (the edge itself; the only choice for low-latency viewers: nginx collapses identical blocking reloads itself, waking its waiters every 500 ms)').choices(['nginx', 'none']))
   .addOption(new Option('--sidecar-node-flags <flags>', `Node flags for the sidecar, space-separated (it adds ${YOUNG_GENERATION_FLAG} unless a --max-semi-space-size is given)`))
   .addOption(new Option('--sidecar-env <KEY=VALUE...>', `extra environment for the sidecar, e.g. settings to compare: ${ALLOCATOR_ENV}=system (glibc malloc instead of jemalloc), MALLOC_ARENA_MAX=2`).argParser(collectEnv))
-  .addOption(new Option('--out <file>', 'JSON results').default(join(PROJECT_ROOT, 'bench-results', 'soak.json')))
+  .addOption(new Option('--out <file>', 'JSON results (default: bench-results/soak.json, or soak-low-latency.json for low-latency viewers)'))
   .parse();
-const options = program.opts<{ publishers: number; viewers: number; minutes: number; cdn: 'nginx' | 'none'; sidecarNodeFlags?: string; sidecarEnv?: Record<string, string>; out: string }>();
+const parsed = program.opts<{ publishers: number; viewers: number; minutes: number; viewerKind: 'standard' | 'low-latency'; cdn?: 'nginx' | 'none'; sidecarNodeFlags?: string; sidecarEnv?: Record<string, string>; out?: string }>();
+const lowLatency = parsed.viewerKind === 'low-latency';
+if (lowLatency && parsed.cdn === 'nginx') program.error('--viewer-kind low-latency goes straight to the edge (--cdn none): nginx would collapse identical blocking reloads itself (the edge\'s joining would not be exercised) and wake its waiting requests every 500 ms (parts are 0.333 s)');
+const options = {
+  ...parsed,
+  cdn: parsed.cdn ?? (lowLatency ? 'none' : 'nginx'),
+  out: parsed.out ?? join(PROJECT_ROOT, 'bench-results', lowLatency ? 'soak-low-latency.json' : 'soak.json'),
+};
 const sidecarNodeFlags = options.sidecarNodeFlags?.split(' ').filter((flag) => flag !== '');
 const status = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -60,14 +77,11 @@ async function cleanUp(): Promise<void> {
 }
 process.on('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
-interface ViewerStats {
-  requests: number;
-  errors: string[];
-  /** Segment URL -> first time a viewer saw it listed (epoch ms) and its media end (epoch ms). */
-  firstSeen: Map<string, { seenAt: number; mediaEndAt?: number }>;
-}
-
-const stats: ViewerStats = { requests: 0, errors: [], firstSeen: new Map() };
+const standard = newStandardSoakStats();
+const low = newLowLatencySoakStats();
+/** The edge's log lines about requests waiting on each other across request contexts (workerd's words): any is a failure. */
+const CROSS_REQUEST_TROUBLE = /different request|can never settle|never complete|had hung/;
+const edgeTrouble: string[] = [];
 
 interface V8HeapSample {
   totalBytes: number;
@@ -85,58 +99,6 @@ async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8
   const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes'), externalBytes: gauge('nodejs_external_memory_bytes') };
   return Object.values(sample).every(Number.isFinite) ? sample : undefined;
 }
-const TIMEOUT_MS = 10_000;
-
-/** A whole response body (text for playlists), or undefined after counting the error; the timeout covers the body too. */
-async function get(url: string, as: 'text'): Promise<string | undefined>;
-async function get(url: string, as: 'bytes'): Promise<ArrayBuffer | undefined>;
-async function get(url: string, as: 'text' | 'bytes'): Promise<string | ArrayBuffer | undefined> {
-  stats.requests += 1;
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    if (!response.ok) {
-      stats.errors.push(`${response.status} ${new URL(url).pathname}`);
-      await response.body?.cancel();
-      return undefined;
-    }
-    return as === 'text' ? await response.text() : await response.arrayBuffer();
-  } catch (error) {
-    stats.errors.push(`${(error as Error).name} ${new URL(url).pathname}`);
-    return undefined;
-  }
-}
-
-/** One viewer of one stream: its two media playlists, reloaded every half target duration, and every new segment. */
-async function viewer(origin: string, stream: string, until: number): Promise<void> {
-  const playlists = ['source', 'audio'].map((rendition) => `${origin}/live/${stream}/${rendition}/index.m3u8`);
-  const fetched = new Set<string>();
-  // Viewers do not all reload at the same instant.
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
-  while (Date.now() < until && !stopping) {
-    const started = Date.now();
-    await Promise.all(
-      playlists.map(async (url) => {
-        const text = await get(url, 'text');
-        if (text === undefined) return;
-        const seenAt = Date.now();
-        for (const segment of parseMediaSegments(text)) {
-          const segmentUrl = new URL(segment.uri, url).href;
-          if (!stats.firstSeen.has(segmentUrl)) {
-            stats.firstSeen.set(segmentUrl, { seenAt, mediaEndAt: segment.programDateTime === undefined ? undefined : segment.programDateTime + segment.duration * 1000 });
-          }
-          if (fetched.has(segmentUrl)) continue;
-          // A player joining fetches the newest few, then every new one.
-          fetched.add(segmentUrl);
-          if (fetched.size > 3 || seenAt - (stats.firstSeen.get(segmentUrl)!.seenAt) < 1000) {
-            await get(segmentUrl, 'bytes');
-          }
-        }
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
-  }
-}
-
 try {
   const ffmpeg = locateFfmpeg();
   const source = join(work, 'source-360p.flv');
@@ -160,7 +122,10 @@ try {
     edge: 'wrangler',
     dir: join(work, 'platform'),
     edgeLogLevel: 'warn',
-    onLine: (tag, line) => stamped(tag === 'ingest' ? sidecarLog : edgeLog)(line),
+    onLine: (tag, line) => {
+      if (tag !== 'ingest' && CROSS_REQUEST_TROUBLE.test(line)) edgeTrouble.push(line);
+      stamped(tag === 'ingest' ? sidecarLog : edgeLog)(line);
+    },
     ingest: {
       reconnectWindow: 0,
       api: true,
@@ -202,8 +167,12 @@ try {
   const startedAt = Date.now();
   // The sidecar's own process (its ffmpeg children apart): what its memory settings cost it.
   const cpuAtStart = processCpuSeconds(pid);
+  // The edge's whole process tree (wrangler and its workerd): what the viewers cost it, on cores it shares with everything else here.
+  const edgePid = platform.edge!.pid!;
+  const edgeCpuAtStart = treeCpuSeconds(edgePid);
+  const loads: number[] = [];
   const sidecarRuntime = { nodeFlags: processNodeFlags(pid), allocator: processAllocator(pid) };
-  status(`every stream live; ${options.viewers} viewers watch for ${options.minutes} min`);
+  status(`every stream live; ${options.viewers} ${options.viewerKind} viewers watch for ${options.minutes} min`);
   const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number; v8ExternalBytes?: number }> = [];
   const sampler = setInterval(() => {
     const at = Date.now() - startedAt;
@@ -219,20 +188,33 @@ try {
     });
   }, 5000);
   const progress = setInterval(() => {
-    const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
+    loads.push(loadavg()[0]!);
+    const figures = lowLatency
+      ? (({ requests, errors, blockingAnswered, answerDelaySeconds, abandoned }) => `${requests} requests (${abandoned} abandoned), ${errors} errors, ${blockingAnswered} blocking reloads answered (p50 ${answerDelaySeconds.p50.toFixed(2)} s, p99 ${answerDelaySeconds.p99.toFixed(2)} s), ${edgeTrouble.length} edge log lines about requests waiting on each other`)(summarizeLowLatency(low))
+      : `${standard.requests} requests, ${standard.errors.length} errors, availability p50 ${percentile(availabilityDelays(standard), 0.5).toFixed(2)} s`;
     status(
-      `${Math.round((Date.now() - startedAt) / 1000)} s: ${stats.requests} requests, ${stats.errors.length} errors, availability p50 ${percentile(delays, 0.5).toFixed(2)} s, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB (V8 heap ${((rss.at(-2)?.v8HeapBytes ?? 0) / 1e6).toFixed(0)} MB, ${((rss.at(-2)?.v8HeapUsedBytes ?? 0) / 1e6).toFixed(0)} MB used; Buffers ${((rss.at(-2)?.v8ExternalBytes ?? 0) / 1e6).toFixed(0)} MB)`,
+      `${Math.round((Date.now() - startedAt) / 1000)} s (load ${loads.at(-1)!.toFixed(1)}): ${figures}, sidecar RSS ${((rss.at(-1)?.bytes ?? 0) / 1e6).toFixed(0)} MB (V8 heap ${((rss.at(-2)?.v8HeapBytes ?? 0) / 1e6).toFixed(0)} MB, ${((rss.at(-2)?.v8HeapUsedBytes ?? 0) / 1e6).toFixed(0)} MB used; Buffers ${((rss.at(-2)?.v8ExternalBytes ?? 0) / 1e6).toFixed(0)} MB)`,
     );
   }, 30_000);
-  await Promise.all(Array.from({ length: options.viewers }, (_, i) => viewer(viewerOrigin, streams[i % streams.length]!, until)));
+  const stopped = () => stopping;
+  await Promise.all(
+    Array.from({ length: options.viewers }, (_, i) => {
+      const stream = streams[i % streams.length]!;
+      return lowLatency ? lowLatencyViewer(viewerOrigin, stream, until, low, stopped) : standardViewer(viewerOrigin, stream, until, standard, stopped);
+    }),
+  );
   clearInterval(sampler);
   clearInterval(progress);
   const sidecarCpuPercent = ((processCpuSeconds(pid) - cpuAtStart) / ((Date.now() - startedAt) / 1000)) * 100;
+  const edgeCpuSeconds = treeCpuSeconds(edgePid) - edgeCpuAtStart;
   // nginx flushes its log buffer every 5 s.
   if (cdn) await new Promise((resolve) => setTimeout(resolve, 6000));
   const cache = cdn ? readCacheLog(cdn.accessLog) : undefined;
 
-  const delays = [...stats.firstSeen.values()].filter((entry) => entry.mediaEndAt !== undefined).map((entry) => (entry.seenAt - entry.mediaEndAt!) / 1000);
+  const delays = availabilityDelays(standard);
+  const viewed = lowLatency
+    ? summarizeLowLatency(low)
+    : { requests: standard.requests, errors: standard.errors.length, errorSamples: [...new Set(standard.errors)].slice(0, 20), availability: { segments: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99) } };
   const totalMs = options.minutes * 60_000;
   const drift = (field: 'bytes' | 'anonymousBytes' | 'v8HeapBytes' | 'v8ExternalBytes') => {
     const window = (from: number, to: number) => rss.filter((sample) => sample.at >= from && sample.at < to && sample[field] !== undefined).map((sample) => sample[field]!);
@@ -247,13 +229,12 @@ try {
     publishers: options.publishers,
     viewers: options.viewers,
     minutes: options.minutes,
+    viewerKind: options.viewerKind,
     cdn: options.cdn,
-    requests: stats.requests,
-    originRequestsFromViewers: cache?.toOrigin ?? stats.requests,
+    ...viewed,
+    originRequestsFromViewers: cache?.toOrigin ?? viewed.requests,
     cacheStatus: cache?.byStatus,
-    errors: stats.errors.length,
-    errorSamples: [...new Set(stats.errors)].slice(0, 20),
-    availability: { segments: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99) },
+    edgeLogTrouble: { lines: edgeTrouble.length, samples: edgeTrouble.slice(0, 10) },
     sidecarRssMb: drift('bytes'),
     // Without the pages of code and libraries (file-backed) that join the resident set as new code paths run.
     sidecarAnonymousRssMb: drift('anonymousBytes'),
@@ -266,17 +247,27 @@ try {
     sidecarAllocator: sidecarRuntime.allocator,
     sidecarEnv: options.sidecarEnv ?? {},
     sidecarCpuPercentOfACore: sidecarCpuPercent,
+    edgeCpu: { percentOfACore: (edgeCpuSeconds / ((Date.now() - startedAt) / 1000)) * 100, msPerViewerRequest: (edgeCpuSeconds * 1000) / viewed.requests },
+    // The machine's 1-minute load average every 30 s: what else ran on its 2 cores meanwhile.
+    loadAverage: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },
     rssSamples: rss,
     publisherErrors: publishers.flatMap((publisher) => publisher.errors).slice(0, 10),
   };
   console.log('\nSoak result:');
   console.table({
-    'publishers × viewers': `${result.publishers} × ${result.viewers}`,
+    'publishers × viewers': `${result.publishers} × ${result.viewers} (${result.viewerKind})`,
     minutes: result.minutes,
     'viewer requests': result.requests,
     'of which reached the origin': `${result.originRequestsFromViewers}${cdn ? ' (through the nginx cache)' : ' (no cache)'}`,
     errors: result.errors,
-    'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}`,
+    'edge log lines about requests waiting on each other': result.edgeLogTrouble.lines,
+    ...('availability' in result
+      ? { 'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}` }
+      : {
+          'blocking reloads answered (abandoned requests)': `${result.blockingAnswered} (${result.abandoned})`,
+          'answer delay p50 / p95 / p99 / max (s)': [result.answerDelaySeconds.p50, result.answerDelaySeconds.p95, result.answerDelaySeconds.p99, result.answerDelaySeconds.max].map((delay) => delay.toFixed(2)).join(' / '),
+          'withdrawn hints (404 at once)': JSON.stringify(result.withdrawnHints),
+        }),
     'sidecar RSS 2nd → last minute (MB)': `${result.sidecarRssMb.secondMinute.toFixed(0)} → ${result.sidecarRssMb.lastMinute.toFixed(0)}`,
     'RSS drift (goal < 5 %)': `${result.sidecarRssMb.driftPercent.toFixed(1)} %`,
     'RSS slope over the second half': `${result.sidecarRssMb.secondHalfMbPerMinute.toFixed(2)} MB/min`,
@@ -287,8 +278,13 @@ try {
     'sidecar malloc': result.sidecarAllocator,
     'sidecar extra environment': Object.entries(result.sidecarEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(none)',
     'sidecar CPU (its own process, not ffmpeg)': `${result.sidecarCpuPercentOfACore.toFixed(1)} % of a core`,
+    'edge CPU (wrangler + workerd)': `${result.edgeCpu.percentOfACore.toFixed(1)} % of a core, ${result.edgeCpu.msPerViewerRequest.toFixed(2)} ms per viewer request`,
+    'load average min / median / max': `${result.loadAverage.min.toFixed(1)} / ${result.loadAverage.median.toFixed(1)} / ${result.loadAverage.max.toFixed(1)}`,
   });
-  if (result.errorSamples.length > 0) console.log('errors (distinct, first 20):', result.errorSamples);
+  if (result.errorSamples.length > 0) console.log('errors (first 20):', result.errorSamples);
+  if (edgeTrouble.length > 0) console.log('edge log, requests waiting on each other (first 10):', result.edgeLogTrouble.samples);
+  // A low-latency run fails on any error or any such log line (what it is there to find).
+  if (lowLatency && (result.errors > 0 || edgeTrouble.length > 0)) process.exitCode = 1;
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
   status(`results written to ${options.out}`);
