@@ -104,6 +104,19 @@ interface PartHeader {
 }
 
 export function encodePartFrame(part: PartFrame): Uint8Array<ArrayBuffer> {
+  const header = encodePartHeader(part);
+  const frame = new Uint8Array(header.byteLength + part.bytes.byteLength);
+  frame.set(header, 0);
+  frame.set(part.bytes, header.byteLength);
+  return frame;
+}
+
+/**
+ * A part frame's bytes before the part's own: encodePartFrame(part) is these followed by
+ * `part.bytes`. A sender that can send one message in two pieces (the sidecar: two WebSocket
+ * fragments) sends the part's bytes as they are, without copying them into a frame.
+ */
+export function encodePartHeader(part: PartFrame): Uint8Array<ArrayBuffer> {
   const header: PartHeader = {
     rendition: part.rendition,
     file: part.file,
@@ -116,12 +129,11 @@ export function encodePartFrame(part: PartFrame): Uint8Array<ArrayBuffer> {
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   if (json.byteLength > 0xffff) throw new RangeError('part header longer than 65535 bytes');
-  const frame = new Uint8Array(PREFIX_BYTES + json.byteLength + part.bytes.byteLength);
-  frame[0] = PART_FRAME;
-  new DataView(frame.buffer).setUint16(1, json.byteLength);
-  frame.set(json, PREFIX_BYTES);
-  frame.set(part.bytes, PREFIX_BYTES + json.byteLength);
-  return frame;
+  const prefix = new Uint8Array(PREFIX_BYTES + json.byteLength);
+  prefix[0] = PART_FRAME;
+  new DataView(prefix.buffer).setUint16(1, json.byteLength);
+  prefix.set(json, PREFIX_BYTES);
+  return prefix;
 }
 
 export type FrameDecode<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -130,15 +142,26 @@ function fail<T>(reason: string): FrameDecode<T> {
   return { ok: false, reason };
 }
 
-/** A binary frame as a part; its bytes are a view of the frame (no copy). */
-export function decodePartFrame(frame: Uint8Array): FrameDecode<PartFrame & { bytes: Uint8Array<ArrayBuffer> }> {
+// Stateless between calls (no streaming): one for every frame.
+const HEADER_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+export interface PartFrameDecodeOptions {
+  /**
+   * The frame's buffer holds this frame alone and is the caller's to give away (a received
+   * message's own ArrayBuffer): the part's bytes are a view of it, not a copy.
+   */
+  ownBuffer?: boolean;
+}
+
+/** A binary frame as a part; its bytes are copied out of the frame unless the frame's buffer is given away (`ownBuffer`). */
+export function decodePartFrame(frame: Uint8Array, options: PartFrameDecodeOptions = {}): FrameDecode<PartFrame & { bytes: Uint8Array<ArrayBuffer> }> {
   if (frame.byteLength < PREFIX_BYTES || frame[0] !== PART_FRAME) return fail('not a part frame');
   if (frame.byteLength > PART_FRAME_MAX_BYTES) return fail(`part frames are limited to ${PART_FRAME_MAX_BYTES} bytes`);
   const headerLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint16(1);
   if (PREFIX_BYTES + headerLength > frame.byteLength) return fail('part header runs past the frame');
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(frame.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
+    header = JSON.parse(HEADER_DECODER.decode(frame.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
   } catch {
     return fail('part header is not JSON');
   }
@@ -146,8 +169,10 @@ export function decodePartFrame(frame: Uint8Array): FrameDecode<PartFrame & { by
   if (!checked.ok) return checked;
   const body = frame.subarray(PREFIX_BYTES + headerLength);
   if (body.byteLength === 0) return fail('a part has bytes');
-  // Copied once into a buffer of its own: the live state keeps it for seconds, and a view would keep the whole received message alive.
-  return { ok: true, value: { ...checked.value, bytes: body.slice() } };
+  // The live state keeps a part for seconds: a view of a buffer shared with anything else would keep that alive too, so it is copied
+  // unless the buffer is this frame's alone (then the view keeps only the header's few bytes more).
+  const bytes = options.ownBuffer && frame.buffer instanceof ArrayBuffer ? new Uint8Array(frame.buffer, frame.byteOffset + PREFIX_BYTES + headerLength, body.byteLength) : body.slice();
+  return { ok: true, value: { ...checked.value, bytes } };
 }
 
 function checkPartHeader(header: unknown): FrameDecode<PartHeader> {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const playlist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
   for (let msn = 0; msn < 2; msn++) playlist.push('#EXTINF:2.00000,', `${SESSION}-${msn * 180000}.m4s`);
-  for (const stream of ['dropped', 'held', 'renewed']) {
+  for (const stream of ['dropped', 'held', 'renewed', 'bytes']) {
     await store.put(`streams/${stream}/status.json`, JSON.stringify({ playbackId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
     await store.put(`streams/${stream}/source/index.m3u8`, `${playlist.join('\n')}\n`, { contentType: 'application/vnd.apple.mpegurl' });
   }
@@ -66,6 +66,35 @@ describe('live channel, sidecar side', () => {
     expect(listed).toEqual(Array.from({ length: 12 }, (_, index) => file(index)));
     expect(dropped).toEqual([]);
     expect(trouble.join('\n')).toMatch(/live channel to the edge closed/);
+  });
+
+  it('delivers each part byte for byte (a header fragment and the part\'s own bytes make one message at the edge)', async () => {
+    const trouble: string[] = [];
+    const channel = new LiveChannel({
+      edgeUrl: base,
+      secret,
+      playbackId: 'bytes',
+      lease: { sidecar: 'sidecar-bytes', broadcast: 'b1' },
+      partLifetimeMs: 6000,
+      onTrouble: (message) => trouble.push(message),
+      onLeaseRefused: (reason) => trouble.push(`refused: ${reason}`),
+    });
+    try {
+      expect(await channel.lease).toEqual({ ok: true });
+      // Sizes across WebSocket's 7-bit, 16-bit and 64-bit payload lengths; bytes that differ from part to part.
+      const sizes = [100, 40_000, 300_000];
+      const sent = sizes.map((size, index) => ({ ...part(index), bytes: Uint8Array.from({ length: size }, (_, at) => (at * 7 + index * 31) & 0xff) }));
+      for (const frame of sent) channel.sendPart(frame, { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
+      await (await fetch(`${base}/live/bytes/source/index.m3u8?_HLS_msn=2&_HLS_part=${sizes.length - 1}`, { signal: AbortSignal.timeout(5000) })).text();
+      for (const frame of sent) {
+        const response = await fetch(`${base}/live/bytes/source/${frame.file}`, { signal: AbortSignal.timeout(5000) });
+        expect(response.status, frame.file).toBe(200);
+        expect(new Uint8Array(await response.arrayBuffer())).toEqual(frame.bytes);
+      }
+      expect(trouble).toEqual([]);
+    } finally {
+      channel.release();
+    }
   });
 
   it('opens its channel again with a new write token when the edge closes it at the old one\'s expiry, without a word of trouble', async () => {
