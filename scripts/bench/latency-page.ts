@@ -13,6 +13,8 @@ export interface LatencyPageOptions {
   hlsScriptUrl: string;
   layout: ClockLayout;
   sampleEveryMs: number;
+  /** Script run with `hls` and `video` once both exist (a player page's own behaviour, e.g. its start-up jump). */
+  playerScript?: string;
 }
 
 /** One reading in the page. */
@@ -36,6 +38,18 @@ export interface PageReport {
   fatal: string | null;
   /** `waiting` events of the video after it first played: stalls a viewer sees (each costs latency at 1x). */
   stalls: number;
+  /** The page's start-up, once the video first played: where hls.js chose to start and how long it took. */
+  startup: StartupReport | null;
+  /** hls.js's loading events from the page's start (ms after loadSource, a few hundred at most): what start-up did. */
+  events: { at: number; what: string }[];
+}
+
+export interface StartupReport {
+  /** Milliseconds from loadSource to the video's first `playing`. */
+  playingAfterMs: number;
+  /** hls.js's latency estimate (s behind its live edge) and its target (PART-HOLD-BACK, plus 1 s a stall) at that moment. */
+  latency: number;
+  targetLatency: number | null;
 }
 
 function scriptJson(value: unknown): string {
@@ -54,7 +68,9 @@ export function renderLatencyPage(options: LatencyPageOptions): string {
 "use strict";
 const layout = ${scriptJson(options.layout)};
 const clockCellBrightness = ${clockCellBrightness.toString()};
-const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0 });
+const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0, startup: null, events: [] });
+const startedAt = Date.now();
+const note = (what) => { if (bench.events.length < 400) bench.events.push({ at: Date.now() - startedAt, what }); };
 const video = document.getElementById("video");
 const canvas = document.createElement("canvas");
 const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -64,10 +80,25 @@ hls.on(Hls.Events.ERROR, (_, data) => {
   bench.errors.push(data.type + "/" + data.details + (data.fatal ? " (fatal)" : ""));
   if (data.fatal) { bench.fatal = data.details; }
 });
+// Start-up as hls.js goes through it: which playlists, which fragments and parts of which level, when.
+hls.on(Hls.Events.LEVEL_LOADED, (_, data) => note("level " + data.level + " loaded: edge " + data.details.edge.toFixed(3) + ", parts " + (data.details.partList || []).length + ", part hold-back " + data.details.partHoldBack));
+hls.on(Hls.Events.FRAG_LOADING, (_, data) => note("loading " + data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index + (data.part.independent ? " (independent)" : "") : " whole") + " of level " + data.frag.level + (data.frag.bitrateTest ? " (bitrate test)" : "") + ", start " + (data.part || data.frag).start.toFixed(3)));
+hls.on(Hls.Events.FRAG_BUFFERED, (_, data) => note("buffered " + data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index : "")));
+hls.on(Hls.Events.LEVEL_SWITCHING, (_, data) => note("switching to level " + data.level));
+video.addEventListener("playing", () => {
+  if (bench.startup) return;
+  const ranges = [];
+  for (let i = 0; i < video.buffered.length; i++) ranges.push(video.buffered.start(i).toFixed(3) + "-" + video.buffered.end(i).toFixed(3));
+  note("playing at " + video.currentTime.toFixed(3) + ", buffered " + ranges.join(" "));
+  bench.startup = { playingAfterMs: Date.now() - startedAt, latency: hls.latency, targetLatency: hls.targetLatency };
+});
 hls.loadSource(${scriptJson(options.playlistUrl)});
 hls.attachMedia(video);
+${options.playerScript ?? ''}
 video.addEventListener("playing", () => { bench.playing = true; });
-video.addEventListener("waiting", () => { if (bench.playing) bench.stalls += 1; });
+// A wait inside a seek (the player page's start-up jump) is the seek, not a stall.
+video.addEventListener("waiting", () => { note("waiting at " + video.currentTime.toFixed(3) + (video.seeking ? " (seeking)" : "")); if (bench.playing && !video.seeking) bench.stalls += 1; });
+video.addEventListener("seeking", () => note("seeking to " + video.currentTime.toFixed(3)));
 video.play().catch(() => {});
 let last = 0;
 function sample() {

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PLAYER_CATCH_UP_RATE, PLAYER_HLS_CONFIG } from '../../edge/player/client/hls-config.ts';
+import { catchUpRate, catchUpWithLive } from '../../edge/player/client/live-catch-up.ts';
 import { CLOCK_LAYOUT, decodeClockCells, unwrapClockValue } from './clock-pattern.ts';
 import { fetchText, pause, waitFor, type BenchContext, type ServersUnderTest } from './bench-context.ts';
 import { renderLatencyPage, type PageReport } from './latency-page.ts';
@@ -24,14 +26,17 @@ export interface PlaybackMode {
   hlsConfig: Record<string, unknown>;
   /** The URL hls.js loads on our edge: LL-HLS may get its own once the edge serves it. */
   oursUrl: (origin: string, stream: string) => string;
+  /** What the page does beside hls.js (JavaScript run with `hls` and `video`), as the player page does. */
+  playerScript?: string;
 }
 
 /**
- * Low-latency mode as the player page sets it: parts and blocking reloads, and a playback rate
- * up to 1.5 to get back to the target latency after start-up or a stall (at 1, hls.js never
- * catches up with a slow start).
+ * The player page's hls.js settings (`edge/player/client/hls-config.ts`: low-latency mode, holes
+ * up to 0.5 s seeked over, hls.js's own catch-up off) with the page's catch-up (up to 1.5x back to
+ * the target latency, `live-catch-up.ts`).
  */
-export const LOW_LATENCY_HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };
+export const LOW_LATENCY_HLS_CONFIG: Record<string, unknown> = { ...PLAYER_HLS_CONFIG };
+const PLAYER_PAGE_SCRIPT = `const catchUpRate = ${catchUpRate.toString()};\n(${catchUpWithLive.toString()})(hls, video, ${PLAYER_CATCH_UP_RATE});`;
 
 /**
  * hls.js as a site that sets nothing plays it: low-latency mode is its default in 1.x (written
@@ -61,8 +66,8 @@ export function playbackModes(lowLatencyUrlTemplate?: string, only?: readonly La
   const modes: (PlaybackMode & { name: LatencyModeName })[] = [
     { name: 'standard', hlsConfig: { lowLatencyMode: false }, oursUrl: ourUrls.multivariant },
     { name: 'hls.js defaults', hlsConfig: HLS_JS_DEFAULTS_CONFIG, oursUrl: lowLatencyUrl },
-    { name: 'low-latency', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: lowLatencyUrl },
-    { name: 'low-latency, encoded 360p', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360` },
+    { name: 'low-latency', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: lowLatencyUrl, playerScript: PLAYER_PAGE_SCRIPT },
+    { name: 'low-latency, encoded 360p', hlsConfig: LOW_LATENCY_HLS_CONFIG, oursUrl: (origin, stream) => `${ourUrls.multivariant(origin, stream)}?max_height=360`, playerScript: PLAYER_PAGE_SCRIPT },
   ];
   return only ? modes.filter((mode) => only.includes(mode.name)) : modes;
 }
@@ -108,12 +113,12 @@ interface RunReading {
   stallsWhileSettling: number;
 }
 
-const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
+export const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
 
 /** Opens the measuring page on the server's own origin (served by the browser itself: no CORS, same page for both). */
 async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: string, mode: PlaybackMode, hlsJs: string): Promise<Page> {
   const page = await browser.newPage();
-  const html = renderLatencyPage({ playlistUrl, hlsConfig: mode.hlsConfig, hlsScriptUrl: '/__bench__/hls.min.js', layout: CLOCK_LAYOUT, sampleEveryMs: 200 });
+  const html = renderLatencyPage({ playlistUrl, hlsConfig: mode.hlsConfig, hlsScriptUrl: '/__bench__/hls.min.js', layout: CLOCK_LAYOUT, sampleEveryMs: 200, playerScript: mode.playerScript });
   await page.route(`${origin}/__bench__/**`, (route) =>
     route.request().url().endsWith('.js')
       ? route.fulfill({ contentType: 'text/javascript', body: hlsJs })

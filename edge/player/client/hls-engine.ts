@@ -1,6 +1,8 @@
 /** HLS with hls.js (the <script> build the edge serves), or the browser's own HLS where there is no MSE. */
 import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
+import { PLAYER_CATCH_UP_RATE, PLAYER_HLS_CONFIG } from './hls-config.ts';
+import { catchUpWithLive } from './live-catch-up.ts';
 import './globals.ts';
 import type { PlayerPage } from './page.ts';
 import { isRefusal, networkTroubleText, NO_MSE, playbackFailedText, renditionLabel } from './texts.ts';
@@ -25,13 +27,7 @@ export function startHls(page: PlayerPage, source: PlaybackSource): PlaybackEngi
     page.showError(NO_MSE);
     return NO_ENGINE;
   }
-  // Low-latency mode takes parts, blocking reloads and the server's PART-HOLD-BACK when the
-  // playlists carry them (the edge adds them while the sidecar announces parts). Playing up to
-  // 1.5x brings a late start (or a stall) back to the target latency; at 1x it stays late.
-  // Holes up to half a second are seeked over at once: an encoder killed mid-segment (a stall,
-  // a crash) can end its audio and video a part apart, and hls.js's 0.1 s default then stalls at
-  // the hole for good (seen in e2e continuity: 0.3 s, 31.22-31.52, the playhead stuck for 20 s).
-  const hls = new Hls({ liveDurationInfinity: true, lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, maxBufferHole: 0.5 });
+  const hls = new Hls({ ...PLAYER_HLS_CONFIG });
   window.hls = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     page.fillQualityMenu(
@@ -80,6 +76,7 @@ export function startHls(page: PlayerPage, source: PlaybackSource): PlaybackEngi
   });
   hls.loadSource(manifestUrl);
   hls.attachMedia(video);
+  catchUpWithLive(hls, video, PLAYER_CATCH_UP_RATE);
 
   const playingLevel = () => hls.levels[hls.currentLevel];
   return {
