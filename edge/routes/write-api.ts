@@ -12,7 +12,8 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError } from '../errors.ts';
-import { BodyTooLarge, readBodyWithLimit } from '../http/limited-body.ts';
+import { BodyTooLarge } from '../http/limited-body.ts';
+import { readUploadBody } from './write-api-body.ts';
 import { checkIngestBearer } from './ingest-bearer.ts';
 import { rememberedWriteCredentials } from './write-api-credentials.ts';
 import type { LowLatencyCoordinator } from '../low-latency/coordinator.ts';
@@ -84,7 +85,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   /** The body, counted as it arrives: past the limit the upload is cancelled and answered 413 (with or without Content-Length). */
   async function readLimited(c: Context<WriteEnv>, limit: number, what: string): Promise<Uint8Array<ArrayBuffer>> {
     try {
-      return await readBodyWithLimit(c.req.raw.body, limit);
+      return await readUploadBody(c, limit);
     } catch (error) {
       if (error instanceof BodyTooLarge) throw httpError(413, `${what} are limited to ${limit} bytes`);
       throw error;
