@@ -112,8 +112,8 @@ export class LiveChannelHub<S> {
     // Anything from the holder shows it alive.
     this.lease!.expiresAt = now + this.ttlMs;
     if (typeof data === 'string') return this.control(socket, data);
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const part = decodePartFrame(bytes);
+    // A message's own ArrayBuffer (ws on Node, a Durable Object's socket) is given to the part: no copy of its bytes.
+    const part = data instanceof ArrayBuffer ? decodePartFrame(new Uint8Array(data), { ownBuffer: true }) : decodePartFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (!part.ok) return this.refuse(socket, part.reason);
     const { rendition, file, bytes: partBytes, contentType, msn, duration, independent, next, partTarget } = part.value;
     const ref = parseStreamRelativePath(`${rendition}/${file}`);

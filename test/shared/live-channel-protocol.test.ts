@@ -51,6 +51,16 @@ describe('live channel part frames', () => {
     padded.set(frame, 7);
     const decoded = decodePartFrame(padded.subarray(7, 7 + frame.byteLength));
     expect(decoded.ok && [...decoded.value.bytes]).toEqual([1, 2, 3]);
+    // A view into a shared buffer is copied out: the live state keeps parts for seconds.
+    expect(decoded.ok && decoded.value.bytes.buffer).not.toBe(padded.buffer);
+  });
+
+  it('give the part a view of a frame whose buffer is handed over (ownBuffer), with no copy', () => {
+    const part: PartFrame = { rendition: 'source', file: 'abcdef12-0.p0.m4s', contentType: 'video/mp4', msn: 3, duration: 0.333, independent: true, next: 'abcdef12-0.p1.m4s', partTarget: 0.334, bytes: new Uint8Array([4, 5, 6, 7]) };
+    const frame = encodePartFrame(part);
+    const decoded = decodePartFrame(frame, { ownBuffer: true });
+    expect(decoded.ok && [...decoded.value.bytes]).toEqual([4, 5, 6, 7]);
+    expect(decoded.ok && decoded.value.bytes.buffer).toBe(frame.buffer);
   });
 
   it('refuse random bytes and mutated frames with a reason, never a throw', () => {
