@@ -22,8 +22,12 @@ export interface ListedSegment {
 }
 
 export interface LowLatencyPlaylist {
-  /** The blocking reload for the part after the last one listed; undefined when nothing is listed yet. */
-  next?: { msn: number; part: number };
+  /**
+   * The blocking reload a client sends next: for the part after the last one listed, or, when
+   * no part is listed (the server lists segments only for a while), for the next segment
+   * (`part` undefined); undefined when nothing is listed yet.
+   */
+  next?: { msn: number; part?: number };
   /** The part the preload hint names (absolute URL). */
   hint?: string;
   parts: ListedPart[];
@@ -77,10 +81,13 @@ export function readLowLatencyPlaylist(text: string, playlistUrl: string): LowLa
   if (pending) readParts({ ...pending, programDateTime: undefined }, first + complete.length);
   const hint = pending?.preloadHints?.find((candidate) => candidate.type === 'PART')?.uri;
   const last = parts.at(-1);
+  const lastSegment = segments.at(-1);
+  // As hls.js asks: the part after the last one listed, in that part's segment (part N+1 of a
+  // segment whose last part was N is the next segment's first, which the server holds for); with
+  // no part listed, the segment after the last one.
+  const next = last ? { msn: last.msn, part: last.index + 1 } : lastSegment ? { msn: lastSegment.msn + 1 } : undefined;
   return {
-    // As hls.js asks: the part after the last one listed, in that part's segment (part N+1 of a
-    // segment whose last part was N is the next segment's first, which the server holds for).
-    ...(last ? { next: { msn: last.msn, part: last.index + 1 } } : {}),
+    ...(next ? { next } : {}),
     ...(hint === undefined ? {} : { hint: absolute(hint) }),
     parts,
     segments,

@@ -9,13 +9,14 @@
 import { percentile } from '../bench/measure.ts';
 import { askedPart, readLowLatencyPlaylist, type LowLatencyPlaylist } from './low-latency-playlist.ts';
 
-type RequestKind = 'playlist' | 'blocking' | 'hint' | 'part' | 'segment';
+/** `blocking`: for a part; `segment-blocking`: for the next segment, when no part is listed. */
+type RequestKind = 'playlist' | 'blocking' | 'segment-blocking' | 'hint' | 'part' | 'segment';
 
 export interface LowLatencySoakStats {
   requests: Record<RequestKind, number>;
   /** Requests this side abandoned (the viewer leaving), not errors. */
   abandoned: number;
-  /** Blocking reloads answered with a playlist. */
+  /** Blocking reloads for a part answered with a playlist. */
   blockingAnswered: number;
   /** Seconds from the asked part's media end (PROGRAM-DATE-TIME) to the answer, per answered blocking reload. */
   answerDelays: number[];
@@ -28,7 +29,7 @@ export interface LowLatencySoakStats {
 }
 
 export function newLowLatencySoakStats(): LowLatencySoakStats {
-  return { requests: { playlist: 0, blocking: 0, hint: 0, part: 0, segment: 0 }, abandoned: 0, blockingAnswered: 0, answerDelays: [], withdrawnHints: new Map(), errors: new Map(), errorSamples: [] };
+  return { requests: { playlist: 0, blocking: 0, 'segment-blocking': 0, hint: 0, part: 0, segment: 0 }, abandoned: 0, blockingAnswered: 0, answerDelays: [], withdrawnHints: new Map(), errors: new Map(), errorSamples: [] };
 }
 
 const TIMEOUT_MS = 10_000;
@@ -139,7 +140,7 @@ async function followRendition(playlistUrl: string, stats: LowLatencySoakStats, 
       continue;
     }
     const { msn, part } = playlist.next;
-    const answer = await request(stats, `${playlistUrl}?_HLS_msn=${msn}&_HLS_part=${part}`, 'blocking', 'text');
+    const answer = await request(stats, `${playlistUrl}?_HLS_msn=${msn}${part === undefined ? '' : `&_HLS_part=${part}`}`, part === undefined ? 'segment-blocking' : 'blocking', 'text');
     if (!answer.ok) {
       // Left: the next request asks the same again. Failed: start over with a plain reload.
       if (!answer.abandoned) {
@@ -149,8 +150,15 @@ async function followRendition(playlistUrl: string, stats: LowLatencySoakStats, 
       continue;
     }
     const answeredAt = Date.now();
-    stats.blockingAnswered += 1;
     const next = readLowLatencyPlaylist(answer.value, playlistUrl);
+    if (part === undefined) {
+      // Segments only (no parts listed for a while): not a part's answer, not timed.
+      take(next, false);
+      if (next.ended) break;
+      playlist = next;
+      continue;
+    }
+    stats.blockingAnswered += 1;
     const asked = askedPart(next, msn, part);
     if (asked?.mediaEndAt !== undefined) stats.answerDelays.push((answeredAt - asked.mediaEndAt) / 1000);
     take(next, false);

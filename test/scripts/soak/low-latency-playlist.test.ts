@@ -45,6 +45,13 @@ describe('readLowLatencyPlaylist', () => {
     expect(askedPart(read, 9, 1)).toBeUndefined();
   });
 
+  it('segments listed without parts: a blocking reload for the next segment (no _HLS_part)', () => {
+    const text = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n#EXT-X-MEDIA-SEQUENCE:4\n#EXTINF:2.0,\na-4.m4s\n#EXTINF:2.0,\na-5.m4s\n';
+    const read = readLowLatencyPlaylist(text, URL_BASE);
+    expect(read.next).toEqual({ msn: 6 });
+    expect(read.parts).toEqual([]);
+  });
+
   it('nothing listed yet: no blocking reload to send', () => {
     const read = readLowLatencyPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n', URL_BASE);
     expect(read.next).toBeUndefined();
