@@ -5,15 +5,19 @@
  * tag comes from the file itself (inode, size, modification time in ns): a rename makes a new
  * one, so a replaced object always has a new tag, without hashing every byte written.
  *
- * Kept cheap per write for a live edge (issue 21: a passthrough stream writes a segment per
- * rendition every 2 s and its playlists and status as often): folders known to exist are not
- * made again, and the metadata file is not rewritten when this store wrote the same content type
- * for the key before (playlists and status are replaced every few seconds).
+ * Kept cheap per write and read for a live edge (issue 21: a passthrough stream writes a segment
+ * per rendition every 2 s and its playlists and status as often, and every viewer's request reads
+ * the stream's status): folders known to exist are not made again; the metadata file is not
+ * rewritten when this store wrote the same content type for the key before, nor read again once
+ * known; an object of up to WHOLE_READ_MAX_BYTES is read whole from one open file (its size and
+ * tag from that file too, so they always match the bytes), not streamed; files are written and
+ * read with fs's callback calls (fs/promises' FileHandles cost more per call).
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { close, createReadStream, fstat, open, read, writeFile, type BigIntStats } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { byFolderKey, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 interface FileMetadata {
@@ -26,11 +30,28 @@ interface FileMetadata {
 const MAX_REMEMBERED_METADATA = 20_000;
 /** Folders remembered as made. */
 const MAX_REMEMBERED_FOLDERS = 20_000;
+/** Objects up to this size are read whole (playlists, status, segments); larger ones and ranges are streamed. */
+const WHOLE_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+const writeFileAsync = promisify(writeFile);
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const fstatBigInt = (fd: number) => new Promise<BigIntStats>((done, fail) => fstat(fd, { bigint: true }, (error, stats) => (error ? fail(error) : done(stats))));
+const readAsync = (fd: number, buffer: Uint8Array, offset: number) =>
+  new Promise<number>((done, fail) => read(fd, buffer, offset, buffer.byteLength - offset, offset, (error, bytesRead) => (error ? fail(error) : done(bytesRead))));
+
+function entityTag(info: BigIntStats): string {
+  return `${info.ino.toString(36)}-${info.size.toString(36)}-${info.mtimeNs.toString(36)}`;
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
 
 export class FilesystemObjectStore implements ObjectStore {
   readonly root: string;
   private readonly folders = new Set<string>();
-  /** The content type last written to a file's metadata by this store, by file path. */
+  /** A file's content type as its metadata file has it (this store wrote or read it), by file path. */
   private readonly writtenTypes = new Map<string, string>();
 
   constructor(root: string) {
@@ -51,7 +72,7 @@ export class FilesystemObjectStore implements ObjectStore {
     await this.writeInFolder(folder, temporary, body);
     if (this.writtenTypes.get(path) !== options.contentType) {
       const metadata: FileMetadata = { contentType: options.contentType };
-      await writeFile(`${temporary}.meta`, JSON.stringify(metadata));
+      await writeFileAsync(`${temporary}.meta`, JSON.stringify(metadata));
       // Metadata first: a reader that finds the object finds its metadata too.
       await rename(`${temporary}.meta`, `${path}.meta.json`);
       if (this.writtenTypes.size >= MAX_REMEMBERED_METADATA) this.writtenTypes.clear();
@@ -68,7 +89,7 @@ export class FilesystemObjectStore implements ObjectStore {
       this.folders.add(folder);
     }
     try {
-      await writeFile(file, body);
+      await writeFileAsync(file, body);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       // Folders were removed under this store (with whatever metadata files they held): what it
@@ -77,27 +98,71 @@ export class FilesystemObjectStore implements ObjectStore {
       this.writtenTypes.clear();
       await mkdir(folder, { recursive: true });
       this.folders.add(folder);
-      await writeFile(file, body);
+      await writeFileAsync(file, body);
     }
   }
 
   async head(key: string): Promise<ObjectMetadata | null> {
     const path = this.path(key);
     try {
-      const [info, metadata] = await Promise.all([stat(path, { bigint: true }), readFile(`${path}.meta.json`, 'utf8')]);
-      const parsed = JSON.parse(metadata) as FileMetadata;
-      return { size: Number(info.size), etag: `${info.ino.toString(36)}-${info.size.toString(36)}-${info.mtimeNs.toString(36)}`, contentType: parsed.contentType };
+      const [info, contentType] = await Promise.all([stat(path, { bigint: true }), this.contentType(path)]);
+      return { size: Number(info.size), etag: entityTag(info), contentType };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (isMissing(error)) return null;
       throw error;
     }
   }
 
   async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
+    if (range) return this.streamed(key, range);
+    const path = this.path(key);
+    let fd: number;
+    try {
+      fd = await openAsync(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    try {
+      const [info, contentType] = await Promise.all([fstatBigInt(fd), this.contentType(path)]);
+      if (info.size > WHOLE_READ_MAX_BYTES) return this.streamed(key);
+      const bytes = new Uint8Array(Number(info.size));
+      for (let offset = 0; offset < bytes.byteLength; ) {
+        const bytesRead = await readAsync(fd, bytes, offset);
+        if (bytesRead === 0) throw new Error(`${key} ended before its ${bytes.byteLength} bytes were read`);
+        offset += bytesRead;
+      }
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (bytes.byteLength > 0) controller.enqueue(bytes);
+          controller.close();
+        },
+      });
+      return { size: bytes.byteLength, etag: entityTag(info), contentType, body };
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    } finally {
+      await closeAsync(fd).catch(() => undefined);
+    }
+  }
+
+  /** A large object or a byte range, read as it is sent. */
+  private async streamed(key: string, range?: ByteRange): Promise<StoredObject | null> {
     const metadata = await this.head(key);
     if (!metadata) return null;
     const stream = createReadStream(this.path(key), range ? { start: range.offset, end: range.offset + range.length - 1 } : {});
     return { ...metadata, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
+  }
+
+  /** A file's content type: as this store last wrote or read it, else from its metadata file (ENOENT when it has none). */
+  private async contentType(path: string): Promise<string> {
+    const known = this.writtenTypes.get(path);
+    if (known !== undefined) return known;
+    const parsed = JSON.parse(await readFile(`${path}.meta.json`, 'utf8')) as FileMetadata;
+    if (this.writtenTypes.size >= MAX_REMEMBERED_METADATA) this.writtenTypes.clear();
+    this.writtenTypes.set(path, parsed.contentType);
+    return parsed.contentType;
   }
 
   async listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {

@@ -144,6 +144,23 @@ describe('filesystem store', () => {
     expect(await store.head('streams/colors/source/index.m3u8')).toMatchObject({ size: 2, contentType: 'application/json' });
     // A second store on the folder (another process) reads what the first wrote.
     expect(await new FilesystemObjectStore(root).head('streams/colors/source/index.m3u8')).toMatchObject({ size: 2, contentType: 'application/json' });
+    const other = await new FilesystemObjectStore(root).get('streams/colors/source/index.m3u8');
+    expect(other).toMatchObject({ size: 2, contentType: 'application/json', etag: (await store.head('streams/colors/source/index.m3u8'))!.etag });
+    expect(new TextDecoder().decode(await text(other!.body))).toBe('{}');
+  });
+
+  it('reads an object whole or streamed (ranges) with the same size and tag; an object deleted by another store is gone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const store = new FilesystemObjectStore(root);
+    await store.put('streams/colors/source/abcdefgh1-3.m4s', segment, { contentType: 'video/mp4' });
+    const whole = (await store.get('streams/colors/source/abcdefgh1-3.m4s'))!;
+    const ranged = (await store.get('streams/colors/source/abcdefgh1-3.m4s', { offset: 10, length: 20 }))!;
+    expect(await text(whole.body)).toEqual(segment);
+    expect(await text(ranged.body)).toEqual(segment.subarray(10, 30));
+    expect([whole.size, whole.etag, whole.contentType]).toEqual([segment.byteLength, ranged.etag, 'video/mp4']);
+    await new FilesystemObjectStore(root).delete('streams/colors/source/abcdefgh1-3.m4s');
+    expect(await store.get('streams/colors/source/abcdefgh1-3.m4s')).toBeNull();
+    expect(await store.head('streams/colors/source/abcdefgh1-3.m4s')).toBeNull();
   });
 
   it('gives every replacement of an object a new entity tag, however fast they come', async () => {
