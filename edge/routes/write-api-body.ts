@@ -61,13 +61,8 @@ function readNodeBody(stream: NodeRequestStream, limit: number): Promise<Uint8Ar
     };
     const onEnd = () => {
       detach();
-      const whole = new Uint8Array(total);
-      let offset = 0;
-      for (const chunk of chunks) {
-        whole.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-      resolve(whole);
+      // Not zero-filled first (every byte is copied over); a small body may share Node's pool.
+      resolve(Buffer.concat(chunks, total) as Uint8Array<ArrayBuffer>);
     };
     const onAborted = () => {
       detach();

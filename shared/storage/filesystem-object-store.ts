@@ -126,7 +126,8 @@ export class FilesystemObjectStore implements ObjectStore {
     try {
       const [info, contentType] = await Promise.all([fstatBigInt(fd), this.contentType(path)]);
       if (info.size > WHOLE_READ_MAX_BYTES) return this.streamed(key);
-      const bytes = new Uint8Array(Number(info.size));
+      // Not zero-filled first: every byte is read over.
+      const bytes: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(Number(info.size));
       for (let offset = 0; offset < bytes.byteLength; ) {
         const bytesRead = await readAsync(fd, bytes, offset);
         if (bytesRead === 0) throw new Error(`${key} ended before its ${bytes.byteLength} bytes were read`);
