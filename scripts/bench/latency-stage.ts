@@ -98,6 +98,8 @@ export interface LatencyFigures {
    * target latency by `liveSyncOnStallIncrease` (1 s, up to a target duration) for good.
    */
   stallsWhileSettling: number[];
+  /** Each run's start-up: ms from loadSource to the first frame played, and hls.js's latency estimate and target then (s). */
+  startups: ({ playingAfterMs: number; latency: number; targetLatency: number | null } | null)[];
 }
 
 export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
@@ -111,6 +113,7 @@ interface RunReading {
   errors: string[];
   stalls: number;
   stallsWhileSettling: number;
+  startup: PageReport['startup'];
 }
 
 export const hlsJsSource = () => readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), 'utf8');
@@ -129,7 +132,7 @@ async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: 
 }
 
 function readingOf(report: PageReport, epochMs: number, stallsWhileSettling: number): RunReading {
-  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls, stallsWhileSettling };
+  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls, stallsWhileSettling, startup: report.startup };
   for (const sample of report.samples) {
     const value = decodeClockCells(sample.brightness);
     if (value === null) {
@@ -160,8 +163,12 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
     errors: [...new Set(readings.flatMap((reading) => reading.errors))],
     stalls: readings.map((reading) => reading.stalls),
     stallsWhileSettling: readings.map((reading) => reading.stallsWhileSettling),
+    startups: readings.map((reading) => reading.startup),
   };
 }
+
+const startupText = (startup: PageReport['startup']) =>
+  startup ? `${startup.playingAfterMs} ms after loading, ${startup.latency.toFixed(2)} s behind its live edge (target ${startup.targetLatency?.toFixed(2) ?? '?'} s)` : 'never';
 
 export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[]): Promise<LatencyResult> {
   const servers = await context.servers();
@@ -196,7 +203,8 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
           readings.get(mode.name)!.nginx.push(pair.nginx);
           context.status(
             `  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames, stalls ${pair.ours.stallsWhileSettling} settling + ${pair.ours.stalls} measured),` +
-              ` nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, stalls ${pair.nginx.stallsWhileSettling} + ${pair.nginx.stalls})`,
+              ` nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, stalls ${pair.nginx.stallsWhileSettling} + ${pair.nginx.stalls});` +
+            ` ours started ${startupText(pair.ours.startup)}`,
           );
         }
       } finally {
