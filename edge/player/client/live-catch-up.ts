@@ -15,6 +15,8 @@ export interface LiveLatencySource {
   readonly latency: number;
   /** Seconds behind the live edge hls.js aims for (PART-HOLD-BACK in low-latency mode, raised by stalls). */
   readonly targetLatency: number | null;
+  /** The playlist last loaded: only a live one (no EXT-X-ENDLIST) has an edge to catch up with. */
+  readonly latestLevelDetails: { readonly live: boolean } | null;
 }
 
 /** The video element as far as this module uses it (structural: the benchmark type-checks it without the DOM's types). */
@@ -62,7 +64,8 @@ export function catchUpWithLive(hls: LiveLatencySource, video: LiveVideo, maxRat
     for (let i = 0; i < video.buffered.length; i++) {
       if (video.buffered.start(i) <= video.currentTime && video.currentTime <= video.buffered.end(i)) forwardBuffer = video.buffered.end(i) - video.currentTime;
     }
-    const rate = catchUpRate({ latency: hls.latency, targetLatency: hls.targetLatency, forwardBuffer, maxRate });
+    // A recording (or a stream that ended) plays at 1: hls.js's latency there is the time left to its end.
+    const rate = hls.latestLevelDetails?.live ? catchUpRate({ latency: hls.latency, targetLatency: hls.targetLatency, forwardBuffer, maxRate }) : 1;
     if (video.playbackRate !== rate) video.playbackRate = rate;
   });
 }
