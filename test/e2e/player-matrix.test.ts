@@ -72,6 +72,8 @@ function summary(report: WatchReport): Record<string, unknown> {
     played: Number(report.playedSeconds.toFixed(2)),
     stalls: report.stalls,
     stalledAt: report.stallPositions.map((position) => Number(position.toFixed(2))),
+    behindEndAtStalls: report.stallsBehindEnd.map((behind) => (behind === null ? null : Number(behind.toFixed(2)))),
+    gapsJumped: report.gapsJumped,
     latency: report.medianLatency === null ? null : Number(report.medianLatency.toFixed(2)),
     segments: report.segmentsFetchedWhilePlaying,
     problems: problemsOf(report).slice(0, 12),

@@ -55,14 +55,17 @@ const library = ${scriptJson(setup.library)};
 const config = ${scriptJson(setup.config)};
 const manifestUrl = ${scriptJson(manifestUrl)};
 const video = document.getElementById("video");
-const state = (window.playerState = { library, playing: false, errors: [], fatal: null, stalls: 0, stallTimes: [], latency: null });
+const state = (window.playerState = { library, playing: false, errors: [], fatal: null, stalls: 0, stallTimes: [], stallsBehindEnd: [], gapsJumped: null, latency: null });
 function record(type, details, fatal) {
   state.errors.push({ type, details: String(details).slice(0, 400), fatal: Boolean(fatal) });
   if (fatal && state.fatal === null) state.fatal = String(details).slice(0, 200);
 }
 video.addEventListener("playing", () => { state.playing = true; });
 // Once playing, the video waiting for data is a stall a viewer sees (as the player page counts them).
-video.addEventListener("waiting", () => { if (state.playing) { state.stalls += 1; state.stallTimes.push(video.currentTime); } });
+// How far the playhead is behind the end of what the player's playlists list (null where the player does not say):
+// tells a stall at the live edge (nothing more listed yet) from one further back (the player lost its way).
+let behindEnd = () => null;
+video.addEventListener("waiting", () => { if (state.playing) { state.stalls += 1; state.stallTimes.push(video.currentTime); state.stallsBehindEnd.push(behindEnd()); } });
 video.addEventListener("error", () => record("video", "media element error " + (video.error && video.error.code) + " " + (video.error && video.error.message), true));
 let latency = () => null;
 
@@ -78,6 +81,7 @@ function startHls() {
   hls.attachMedia(video);
   video.play().catch(() => {});
   latency = () => (hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : hls.latency);
+  behindEnd = () => { const level = hls.levels[hls.currentLevel]; return level && level.details ? level.details.edge - video.currentTime : null; };
 }
 
 async function startShaka() {
@@ -99,6 +103,10 @@ async function startShaka() {
   }
   video.play().catch(() => {});
   latency = () => { const value = player.getStats().liveLatency; return Number.isFinite(value) ? value : null; };
+  // The end of the newest segment or part listed (a preload hint counts as a part for Shaka).
+  behindEnd = () => { const manifest = player.getManifest(); return manifest ? manifest.presentationTimeline.getSegmentAvailabilityEnd() - video.currentTime : null; };
+  // Holes in the buffer Shaka jumped over: media it never appended (a stall there is no network wait).
+  setInterval(() => { state.gapsJumped = player.getStats().gapsJumped; }, 500);
 }
 
 function startDash() {

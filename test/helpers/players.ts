@@ -169,6 +169,14 @@ export interface WatchReport {
   stalls: number;
   /** The video's currentTime at each stall, where the page records it (the harness does): tells stalls at segment boundaries. */
   stallPositions: number[];
+  /**
+   * At each stall, how far (s) the playhead was behind the end of what the player's playlists
+   * listed, where the harness can ask the player (hls.js, Shaka Player; null otherwise): a stall at
+   * the live edge waits for the next part; one seconds behind it is the player missing media it was offered.
+   */
+  stallsBehindEnd: (number | null)[];
+  /** Holes in the buffer the player jumped over (Shaka Player's `gapsJumped`), where it counts them. */
+  gapsJumped: number | null;
   /** Every error event of the player, fatal or not. */
   errors: BrowserPlayback['errors'];
   fatal: string | null;
@@ -238,6 +246,8 @@ export async function watchPlayback(player: PlayerPage, seconds: number, options
     playheadMoved,
     stalls: state.stalls ?? 0,
     stallPositions: (await player.evaluate<number[] | undefined>('window.playerState.stallTimes')) ?? [],
+    stallsBehindEnd: (await player.evaluate<(number | null)[] | undefined>('window.playerState.stallsBehindEnd')) ?? [],
+    gapsJumped: (await player.evaluate<number | null | undefined>('window.playerState.gapsJumped')) ?? null,
     errors: state.errors,
     fatal: state.fatal,
     httpErrors: [...player.httpErrors],
