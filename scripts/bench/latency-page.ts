@@ -99,6 +99,7 @@ video.addEventListener("playing", () => { bench.playing = true; });
 // A wait inside a seek (the player page's start-up jump) is the seek, not a stall.
 video.addEventListener("waiting", () => { note("waiting at " + video.currentTime.toFixed(3) + (video.seeking ? " (seeking)" : "")); if (bench.playing && !video.seeking) bench.stalls += 1; });
 video.addEventListener("seeking", () => note("seeking to " + video.currentTime.toFixed(3)));
+video.addEventListener("ratechange", () => note("rate " + video.playbackRate + " at latency " + hls.latency.toFixed(3) + " (target " + hls.targetLatency + ")"));
 video.play().catch(() => {});
 let last = 0;
 function sample() {
