@@ -2,7 +2,7 @@
  * Stage "capacity": concurrent passthrough publishers, ramped (1, 5, 10, 25, 50, …) on each
  * server until p95 segment availability delay exceeds 2 s or errors appear, within a time limit.
  * Publishers copy a pre-encoded 720p30 FLV in real time, looped (little publisher CPU), started
- * 0.1 s apart. Ours runs a sidecar of its own with `--ladder none` and low latency on (its
+ * 0.1 s apart. Ours runs a sidecar of its own with `--ladder none`, `--thumbnails off` and low latency on (its
  * default): with AAC-LC audio the sidecar remuxes the source in-process and starts no ffmpeg at
  * all (each step records the sidecar's child processes to show it), so neither server
  * transcodes. Ours is ramped once per edge asked for: the self-hosted Node edge
@@ -192,7 +192,9 @@ const isGood = (step: CapacityStep) => step.errors.length === 0 && step.p95 <= P
 /** Ours with one edge: a fresh `--ladder none` sidecar uploading through it, ramped. */
 async function rampOurs(context: BenchContext, edge: OurEdge, edgeName: CapacityEdge, options: CapacityOptions, source: string, nginxLastGood: number): Promise<OurCapacityFigures> {
   const limits = sidecarConnectionLimits(Math.max(...options.steps));
-  const sidecarArgs = ['--ladder', 'none', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
+  // Thumbnails off: their ffmpeg runs (a keyframe every 10 s per stream) are not packaging; their
+  // cost per stream is the thumbnails stage's figure (`--only thumbnails`), as in the sidecar stage.
+  const sidecarArgs = ['--ladder', 'none', '--thumbnails', 'off', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
   context.status(`capacity ours (${edgeName} edge): a sidecar of its own, ${sidecarArgs.join(' ')} (every publisher comes from 127.0.0.1: the per-address limit raised so it is not what is measured)`);
   const started = await startOurSidecar(edge, join(context.work, `capacity-sidecar-${edgeName}`), { extraArgs: sidecarArgs });
   const sidecar = context.track({ ...started, stop: () => started.process.stop() });
