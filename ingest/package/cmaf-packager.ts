@@ -55,6 +55,11 @@ export interface CmafPackagerOptions {
    * a whole segment late (video that stopped coming).
    */
   followCuts?: SegmentCuts;
+  /**
+   * Keep the samples of the segment being cut, so that `end(cutAt)` can end it earlier than its
+   * last frame (a run whose tracks must end at one media time). Costs the open segment's samples.
+   */
+  trimmable?: boolean;
 }
 
 /** The presentation time (seconds) at which a run's video last started a segment after its first. */
@@ -83,6 +88,12 @@ export class CmafTrackPackager {
   private pending: PackagerSample | undefined;
   private part: OpenPart | undefined;
   private chunks: CmafChunk[] = [];
+  /** With `trimmable`: each chunk of the open segment's fragment sequence number and samples. */
+  private chunkSamples: { sequenceNumber: number; samples: FragmentSample[] }[] = [];
+  /** Decode time at which the last appended sample ends, track timescale. */
+  private appendedEnd: number | undefined;
+  /** The open segment's keyframe's composition offset: how much later than decoded frames are shown. */
+  private reorderDelay = 0;
   private segmentIndex = 0;
   private sequenceNumber = 0;
   private nextBoundary: number | undefined;
@@ -148,17 +159,58 @@ export class CmafTrackPackager {
     this.pending = sample;
   }
 
-  /** The input ended: the last frame (its duration estimated), its part and its segment are complete. */
-  end(): void {
+  /**
+   * Seconds: where what this track holds ends when shown (its last frame's duration estimated):
+   * decode time plus the segment's reordering delay (its keyframe's composition offset), so that
+   * a source with B-frames and a rung made from it without any end alike. Undefined before any frame.
+   */
+  get mediaEnd(): number | undefined {
+    const end = this.pending ? this.pending.decodeTime + this.estimatedDuration() : this.appendedEnd;
+    return end === undefined ? undefined : (end + this.reorderDelay) / this.track.timescale;
+  }
+
+  /**
+   * The input ended: the last frame (its duration estimated), its part and its segment are
+   * complete. `cutAt` (seconds, with `trimmable`): frames from there on are left out, a video
+   * frame across it shortened to end there, so that the tracks of a run end together.
+   */
+  end(cutAt?: number): void {
     const last = this.pending;
     this.pending = undefined;
-    if (last) this.append(last, this.lastDuration ?? Math.round(this.track.timescale / 30));
+    if (last) this.append(last, this.estimatedDuration());
+    if (cutAt !== undefined && this.options.trimmable) this.trimTo(Math.round(cutAt * this.track.timescale) - this.reorderDelay);
     this.closePart(true);
     this.closeSegment();
   }
 
+  private estimatedDuration(): number {
+    return this.lastDuration ?? Math.round(this.track.timescale / 30);
+  }
+
+  /** Ends the open segment at decode time `end` (track timescale): its open part trimmed, chunks past it dropped, the one across it rewritten. */
+  private trimTo(end: number): void {
+    const clip = this.kind === 'video';
+    if (this.part && trimSamples(this.part, end, clip).samples.length === 0) this.part = undefined;
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const chunk = this.chunks[i]!;
+      if (chunk.startTime + chunk.duration <= end) break;
+      // Nothing after a chunk that is cut.
+      this.part = undefined;
+      const { sequenceNumber, samples } = this.chunkSamples[i]!;
+      const kept = trimSamples({ startTime: chunk.startTime, duration: chunk.duration, samples }, end, clip);
+      if (kept.samples.length === 0) {
+        this.chunks.pop();
+        this.chunkSamples.pop();
+        continue;
+      }
+      this.chunks[i] = { ...chunk, bytes: writeFragment(this.kind, sequenceNumber, chunk.startTime, kept.samples), duration: kept.duration, sampleCount: kept.samples.length };
+      this.chunkSamples[i] = { sequenceNumber, samples: kept.samples };
+    }
+  }
+
   private append(sample: PackagerSample, duration: number): void {
     this.lastDuration = duration;
+    this.appendedEnd = sample.decodeTime + duration;
     const part = this.part!;
     part.samples.push({ duration, compositionOffset: sample.compositionOffset, keyframe: sample.keyframe, data: sample.data });
     part.duration += duration;
@@ -185,6 +237,7 @@ export class CmafTrackPackager {
     // Not the track's first segment: a cut the audio follows.
     if (this.nextBoundary !== undefined && this.options.recordCuts) this.options.recordCuts.latest = time / timescale;
     this.segmentStart = time;
+    this.reorderDelay = keyframe.compositionOffset;
     this.nextBoundary ??= (origin === undefined ? time : Math.round(origin * timescale)) + step;
     // Past every grid line the previous segment covered (a long GOP covers several).
     while (this.nextBoundary - tolerance <= time) this.nextBoundary += step;
@@ -204,6 +257,7 @@ export class CmafTrackPackager {
       independent: part.samples[0]!.keyframe,
     };
     this.chunks.push(chunk);
+    if (this.options.trimmable) this.chunkSamples.push({ sequenceNumber: this.sequenceNumber, samples: part.samples });
     this.events.onChunk?.(chunk, this.track, {
       segmentStartTime: this.chunks[0]!.startTime,
       index: this.chunks.length - 1,
@@ -215,8 +269,28 @@ export class CmafTrackPackager {
     const chunks = this.chunks;
     if (chunks.length === 0) return;
     this.chunks = [];
+    this.chunkSamples = [];
     this.events.onSegment(segmentOfChunks(this.segmentIndex++, this.track, chunks));
   }
+}
+
+/** The samples of a part that start before `end`; with `clip`, the last one shortened to end there. */
+function trimSamples(part: OpenPart, end: number, clip: boolean): OpenPart {
+  const samples: FragmentSample[] = [];
+  let time = part.startTime;
+  for (const sample of part.samples) {
+    if (time >= end) break;
+    samples.push(sample);
+    time += sample.duration;
+  }
+  const last = samples.at(-1);
+  if (clip && last && time > end) {
+    samples[samples.length - 1] = { ...last, duration: last.duration - (time - end) };
+    time = end;
+  }
+  part.samples = samples;
+  part.duration = time - part.startTime;
+  return part;
 }
 
 /** When a sample is shown, track timescale. */

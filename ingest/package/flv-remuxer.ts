@@ -40,6 +40,8 @@ export interface FlvRemuxerOptions {
    * shared with the run's other packagers; unset: shared by this remuxer's own two tracks.
    */
   segmentCuts?: SegmentCuts;
+  /** Each track can end earlier than its last frame (CmafPackagerOptions.trimmable): `end(cutAt)`. */
+  trimmable?: boolean;
   /** Events of each rendition's packager. */
   events(rendition: string): CmafSegmenterEvents;
   /** A timestamp correction, in words, for the log. */
@@ -97,10 +99,15 @@ export class FlvRemuxer {
     }
   }
 
-  /** The input ended: every track's last segment is complete. */
-  end(): void {
-    this.video?.packager.end();
-    this.audio?.packager.end();
+  /** Seconds: where each track that has frames ends (CmafTrackPackager.mediaEnd). */
+  mediaEnds(): number[] {
+    return [this.video?.packager.mediaEnd, this.audio?.packager.mediaEnd].filter((end) => end !== undefined);
+  }
+
+  /** The input ended: every track's last segment is complete (with `trimmable`, none past `cutAt` seconds). */
+  end(cutAt?: number): void {
+    this.video?.packager.end(cutAt);
+    this.audio?.packager.end(cutAt);
   }
 
   private configureVideo(config: AvcConfig): void {
@@ -110,7 +117,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'video', avcC: config.record, width: config.parameters.width, height: config.parameters.height, timescale: VIDEO_TIMESCALE },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration, gridOrigin: this.options.gridOrigin, recordCuts: this.cuts },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, maxSegmentDuration: this.options.maxVideoSegmentDuration, gridOrigin: this.options.gridOrigin, recordCuts: this.cuts, trimmable: this.options.trimmable },
       this.options.events(this.options.videoRendition!),
     );
     this.video = { config, packager };
@@ -123,7 +130,7 @@ export class FlvRemuxer {
     }
     const packager = new CmafTrackPackager(
       { kind: 'audio', audioSpecificConfig: config.bytes, sampleRate: config.sampleRate, channels: config.channels, timescale: config.sampleRate },
-      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, gridOrigin: this.options.gridOrigin, followCuts: this.cuts },
+      { targetSegmentDuration: this.options.targetSegmentDuration, partTarget: this.options.partTarget, gridOrigin: this.options.gridOrigin, followCuts: this.cuts, trimmable: this.options.trimmable },
       this.options.events(this.options.audioRendition!),
     );
     this.audio = { config, packager, clock: new AacClock(config.sampleRate) };

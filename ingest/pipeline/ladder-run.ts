@@ -1,13 +1,16 @@
 /**
  * One run of a stream whose ladder needs ffmpeg: the publisher's FLV is put on the run's timeline
- * once (FlvRestamper) and fed to ffmpeg (-copyts), which makes every rendition of the run (see
- * run-plan.ts) and writes each back as FLV on its own pipe. Their frames go to the same packager
- * a remuxed source's go to: every rendition's parts and segments are cut by the same code, on the
- * same grid (the run's media time zero); the audio is cut where the top video is.
+ * once (FlvRestamper); the source's H.264 and passable AAC are remuxed in-process from those tags
+ * (run-plan.ts), and ffmpeg (-copyts) gets them only to make what must be encoded, writing each
+ * rendition back as FLV on its own pipe. Every rendition's frames go to the same packager: parts
+ * and segments cut by the same code, on the same grid (the run's media time zero), the audio cut
+ * where the video made beside it is.
  *
  * Same contract as RemuxRun: one session per run, segments handed to the stream's output as they
  * are cut, drain() flushes the last ones; ffmpeg stopping on its own (a crash, a kill, a stall)
- * ends the run through onUnexpectedExit and the pipeline starts a new one (a discontinuity).
+ * ends the run through onUnexpectedExit and the pipeline starts a new one (a discontinuity). When
+ * the run stops, its tracks end together (run-end.ts): ffmpeg's pipes end a part apart, and the
+ * in-process tracks run ahead of what ffmpeg encoded.
  */
 import type { Logger } from 'pino';
 import type { SegmentCuts } from '../package/cmaf-packager.ts';
@@ -22,6 +25,7 @@ import { flvFileHeader, flvTagPieces } from '../transcode/flv-tag-writer.ts';
 import type { Rendition } from '../transcode/ladder.ts';
 import type { MediaRun } from './media-run.ts';
 import { renditionEvents } from './rendition-events.ts';
+import { commonRunEnd } from './run-end.ts';
 import type { RunPlan } from './run-plan.ts';
 import { newSessionId } from './session-id.ts';
 
@@ -29,7 +33,7 @@ export interface LadderRunOptions {
   ffmpegPath: string;
   /** The stream's ladder for this run (what decides keyframe placement); `plan` says who makes each. */
   renditions: readonly Rendition[];
-  /** Which renditions ffmpeg makes (planRun: every one, when it runs). */
+  /** Which renditions the sidecar remuxes and which ffmpeg makes (planRun). */
   plan: RunPlan;
   targetSegmentDuration: number;
   /**
@@ -63,6 +67,10 @@ export class LadderRun implements MediaRun {
   readonly tracks = new Map<string, CmafTrack>();
   private readonly options: LadderRunOptions;
   private readonly restamper: FlvRestamper;
+  /** The renditions remuxed in-process (the source's video, its passable audio), if any. */
+  private readonly remuxer: FlvRemuxer | undefined;
+  /** One per ffmpeg output. */
+  private readonly outputPackagers: FlvRemuxer[] = [];
   private readonly ffmpeg: FfmpegProcess;
   /** Every ffmpeg output has been packaged to its end. */
   private readonly outputsDone: Promise<void>;
@@ -78,7 +86,16 @@ export class LadderRun implements MediaRun {
     options.output.beginSession(this.session, options.mediaZeroAt);
     this.restamper = new FlvRestamper((message) => options.log.warn({ session: this.session }, message));
     const { remuxed, encoded } = options.plan;
-    if (remuxed.length > 0 || encoded.length === 0) throw new Error('a ladder run has ffmpeg make every rendition (RemuxRun makes them without it)');
+    if (encoded.length === 0) throw new Error('nothing for ffmpeg to make: a run without it is a RemuxRun');
+    const video = remuxed.find((rendition) => rendition.kind === 'video');
+    const audio = remuxed.find((rendition) => rendition.kind === 'audio');
+    if (video && video.encoding !== 'copy') throw new Error(`rendition ${video.name} must be encoded: it cannot be remuxed`);
+    this.remuxer =
+      video || audio
+        ? this.packagerFor({ video, audio }, (message) => options.log.warn({ session: this.session }, message), undefined, (track, rendition) =>
+            options.log.info({ session: this.session, rendition: rendition.name, codec: track.codec, width: track.width, height: track.height, sampleRate: track.sampleRate }, 'remuxing the source in-process'),
+          )
+        : undefined;
     const passesThrough = options.renditions.some((rendition) => rendition.kind === 'video' && rendition.encoding === 'copy');
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
@@ -87,7 +104,8 @@ export class LadderRun implements MediaRun {
       onStderrLine: (line) => options.log.debug({ ffmpeg: line }, 'ffmpeg'),
     });
     this.ffmpeg.input.write(flvFileHeader());
-    // The audio ffmpeg writes is cut where its top video is (no few-frame audio segment after the video's last).
+    // The audio ffmpeg writes is cut where its top video is (no few-frame audio segment after the
+    // video's last); audio remuxed in-process follows the source's video beside it (FlvRemuxer).
     const top = encoded.find((rendition) => rendition.kind === 'video');
     const cuts: SegmentCuts | undefined = top && encoded.some((rendition) => rendition.kind === 'audio') ? {} : undefined;
     this.outputsDone = Promise.all(encoded.map((rendition, index) => this.packageOutput(rendition, index, rendition === top || rendition.kind === 'audio' ? cuts : undefined))).then(() => {});
@@ -104,7 +122,12 @@ export class LadderRun implements MediaRun {
   }
 
   /** A packager of frames on the run's timeline for these renditions (at most one video, one audio). */
-  private packagerFor(renditions: { video?: Rendition; audio?: Rendition }, onNotice: (message: string) => void, segmentCuts?: SegmentCuts): FlvRemuxer {
+  private packagerFor(
+    renditions: { video?: Rendition; audio?: Rendition },
+    onNotice: (message: string) => void,
+    segmentCuts?: SegmentCuts,
+    onTrack?: (track: CmafTrack, rendition: Rendition) => void,
+  ): FlvRemuxer {
     const { video, audio } = renditions;
     return new FlvRemuxer({
       videoRendition: video?.name,
@@ -116,13 +139,15 @@ export class LadderRun implements MediaRun {
       timestamps: 'as-stamped',
       gridOrigin: GRID_ORIGIN,
       segmentCuts,
-      events: (name) => this.events(name === video?.name ? video : audio!),
+      // Its tracks end where the run's others do (run-end.ts).
+      trimmable: true,
+      events: (name) => this.events(name === video?.name ? video : audio!, onTrack),
       onNotice,
     });
   }
 
-  private events(rendition: Rendition): CmafSegmenterEvents {
-    return renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopping }, rendition, this.options);
+  private events(rendition: Rendition, onTrack?: (track: CmafTrack, rendition: Rendition) => void): CmafSegmenterEvents {
+    return renditionEvents({ session: this.session, tracks: this.tracks, stopping: () => this.stopping }, rendition, this.options, onTrack && ((track) => onTrack(track, rendition)));
   }
 
   /** ffmpeg's FLV output for one rendition, read into frames and packaged as the source's are. */
@@ -132,6 +157,7 @@ export class LadderRun implements MediaRun {
       (message) => this.options.log.warn({ session: this.session, rendition: rendition.name }, `ffmpeg's output: ${message}`),
       segmentCuts,
     );
+    this.outputPackagers.push(packager);
     const output = this.ffmpeg.outputs[index]!;
     return new Promise((resolve) => {
       output.on('data', (bytes: Buffer) => {
@@ -145,10 +171,8 @@ export class LadderRun implements MediaRun {
           this.ffmpeg.kill();
         }
       });
-      output.once('close', () => {
-        packager.end();
-        resolve();
-      });
+      // Ended with the others, once every output is closed (endTogether).
+      output.once('close', () => resolve());
     });
   }
 
@@ -175,11 +199,26 @@ export class LadderRun implements MediaRun {
       queueMicrotask(() => this.fail(`the publisher's FLV cannot be read: ${(error as Error).message}`));
       return;
     }
+    try {
+      for (const tag of tags) this.remuxer?.take(tag);
+    } catch (error) {
+      this.stopping = true;
+      this.ffmpeg.kill();
+      queueMicrotask(() => this.fail(`in-process remux stopped: ${(error as Error).message}`));
+      return;
+    }
     // A tag goes as its header, its payload (not copied) and its size: written together.
     const input = this.ffmpeg.input;
     input.cork();
     for (const tag of tags) for (const piece of flvTagPieces(tag)) input.write(piece);
     process.nextTick(() => input.uncork());
+  }
+
+  /** Every track of the run ends at one media time (run-end.ts): the last segments are cut there and handed over. */
+  private endTogether(): void {
+    const packagers = [...(this.remuxer ? [this.remuxer] : []), ...this.outputPackagers];
+    const cutAt = commonRunEnd(packagers.flatMap((packager) => packager.mediaEnds()), this.options.targetSegmentDuration / 2);
+    for (const packager of packagers) packager.end(cutAt);
   }
 
   private fail(reason: string): void {
@@ -201,6 +240,7 @@ export class LadderRun implements MediaRun {
     await ffmpeg.exited;
     await this.outputsDone;
     clearTimeout(timer);
+    this.endTogether();
   }
 
   /** After an unexpected stop: the segments made before it are handed over. */
@@ -210,6 +250,7 @@ export class LadderRun implements MediaRun {
     this.ffmpeg.kill();
     await this.ffmpeg.exited;
     await this.outputsDone;
+    this.endTogether();
   }
 }
 

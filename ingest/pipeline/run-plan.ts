@@ -1,13 +1,11 @@
 /**
- * Who makes each rendition of a run (pure, from the ladder and the FLV the probe buffered). With
- * nothing to encode, the sidecar remuxes the source's H.264 ('copy') and its audio when that is
- * AAC-LC at 44.1/48 kHz, mono or stereo, and no ffmpeg runs. Once something must be encoded (a
- * rung, audio the source cannot pass, a passthrough whose configuration did not arrive in the
- * probed seconds), ffmpeg makes every rendition of the run (copying what passes through): the
- * outputs of one process stall and die together, so an ffmpeg stall or crash leaves every
- * rendition with the same segments, which per-rendition numbering needs (a sidecar-made source
- * ran on through a stalled ffmpeg and numbered two segments ahead of its rungs for the rest of
- * the broadcast, e2e continuity). Whoever makes it, a rendition reaches the same packager as frames.
+ * Who makes each rendition of a run (pure, from the ladder and the FLV the probe buffered). The
+ * sidecar remuxes the source's H.264 ('copy') and its audio when that is AAC-LC at 44.1/48 kHz,
+ * mono or stereo; ffmpeg makes only what must be encoded: rungs, an encoded top, audio the source
+ * cannot pass (HE-AAC, MP3, odd rates), and a passthrough whose configuration did not arrive in
+ * the probed seconds (copied). Whoever makes it, a rendition reaches the same packager as frames,
+ * on the run's grid; numbers come from that grid (live-window.ts), so a rung that misses segments
+ * (ffmpeg stalled or died while the source went on) lists them as gaps under the source's numbers.
  */
 import { UnsupportedSourceError } from '../media/aac-config.ts';
 import { FlvFrameReader } from '../media/flv-frames.ts';
@@ -15,9 +13,9 @@ import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, FlvTagReader } from '../media/flv-tag-rea
 import type { Rendition } from '../transcode/ladder.ts';
 
 export interface RunPlan {
-  /** Renditions the sidecar repackages from the source's own frames (all, or none). */
+  /** Renditions the sidecar repackages from the source's own frames. */
   remuxed: Rendition[];
-  /** Renditions ffmpeg makes, in the order of its outputs (all, or none). */
+  /** Renditions ffmpeg makes, in the order of its outputs. */
   encoded: Rendition[];
   /** Why ffmpeg runs (empty when nothing is encoded). */
   reasons: string[];
@@ -34,10 +32,13 @@ export function planRun(renditions: readonly Rendition[], bufferedFlv: readonly 
   const plan: RunPlan = { remuxed: [], encoded: [], reasons: [] };
   for (const rendition of renditions) {
     const why = ffmpegReason(rendition, rendition.kind === 'video' ? facts.video : facts.audio);
-    if (why !== undefined) plan.reasons.push(why);
+    if (why === undefined) {
+      plan.remuxed.push(rendition);
+      continue;
+    }
+    plan.reasons.push(why);
+    plan.encoded.push(rendition);
   }
-  if (plan.reasons.length === 0) plan.remuxed.push(...renditions);
-  else plan.encoded.push(...renditions);
   return plan;
 }
 

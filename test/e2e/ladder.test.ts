@@ -3,11 +3,14 @@
  * costs nothing to make), the sidecar's one ffmpeg per stream, the edge, hls.js. Sources with
  * keyframes every 2 s pass through; a 6 s GOP and an irregular GOP get an encoded top rendition.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { segmentPresentationStart } from '../helpers/cmaf.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
+import { probePackets } from '../helpers/ffprobe-packets.ts';
+import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
 import { eventually } from '../helpers/network.ts';
@@ -105,6 +108,14 @@ describe('adaptive ladder from real sources', () => {
     expect([...bandwidths].sort((a, b) => b - a)).toEqual(bandwidths);
     expect(Object.keys(multivariant.mediaGroups!.AUDIO!.audio!)).toEqual(['audio']);
 
+    // ffmpeg runs only to encode the rungs: no output of its copies the source (the sidecar
+    // remuxes it, and the AAC-LC audio, in-process), as its command line in the process table says.
+    const encoders = encoderFfmpegChildren(platform!.ingest!.pid!);
+    expect(encoders).toHaveLength(1);
+    const args = readFileSync(`/proc/${encoders[0]}/cmdline`, 'utf8').split('\0');
+    const codecs = args.flatMap((arg, i) => (arg.startsWith('-c:') || arg.startsWith('-codec') ? [`${arg} ${args[i + 1]}`] : []));
+    expect(codecs).toEqual(['-c:v libx264', '-c:v libx264', '-c:v libx264']);
+
     // Both kinds of player, on the same segments.
     const hls = await playInChromium(`${edgeUrl}/watch/tall`, 4);
     expect(hls.fatal).toBeNull();
@@ -137,6 +148,20 @@ describe('adaptive ladder from real sources', () => {
       );
       expect(new Set(starts).size, `segment ${index} starts: ${starts.join(', ')}`).toBe(1);
     }
+
+    // The source rendition is the publisher's H.264 byte for byte: every frame listed is the
+    // file's, in order, from a keyframe on, none missing between (payload hashes, as ffprobe reads them).
+    const source = playlists[0]!;
+    const sourceBytes = concatBytes([
+      await fetchBytes(`/live/tall/source/${source.segments[0]!.map!.uri}`),
+      ...(await Promise.all(source.segments.filter((segment) => !isGap(segment)).map((segment) => fetchBytes(`/live/tall/source/${segment.uri}`)))),
+    ]);
+    const [published, listed] = await Promise.all([probePackets(flv, 'video'), probePackets(sourceBytes, 'video')]);
+    const first = published.findIndex((packet) => packet.hash === listed[0]!.hash);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(published[first]!.keyframe).toBe(true);
+    expect(listed.map((packet) => packet.hash)).toEqual(published.slice(first, first + listed.length).map((packet) => packet.hash));
+    expect(listed.length).toBeGreaterThan(published.length * 0.8);
   });
 
   it('encodes the top rendition of a 6 s-GOP source: 2 s segments, none past the target duration', async () => {

@@ -34,6 +34,8 @@ export interface LadderRunFixtureOptions {
   maxPassthroughSegmentDuration?: number;
   /** Called once the run is started (e.g. to kill its ffmpeg). */
   started?: (run: MediaRun) => void | Promise<void>;
+  /** Called once this fraction of the FLV is written, before the rest is (e.g. to kill its ffmpeg mid-stream). */
+  midway?: { fraction: number; action: (run: MediaRun, tracks: ReadonlyMap<string, RunTrack>) => void | Promise<void> };
 }
 
 export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[], options: LadderRunFixtureOptions = {}): Promise<LadderRunResult> {
@@ -70,7 +72,16 @@ export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[
   const run: MediaRun = plan.encoded.length === 0 ? new RemuxRun(settings) : new LadderRun({ ...settings, ffmpegPath: locateFfmpeg(), plan });
   await options.started?.(run);
   const pieceSize = options.pieceSize ?? flv.length;
-  for (let offset = 0; offset < flv.length; offset += pieceSize) run.write(Buffer.from(flv.buffer, flv.byteOffset + offset, Math.min(pieceSize, flv.length - offset)));
+  let midway = options.midway;
+  for (let offset = 0; offset < flv.length; offset += pieceSize) {
+    if (midway && offset >= flv.length * midway.fraction) {
+      await midway.action(run, tracks);
+      midway = undefined;
+    }
+    // As the pipeline does: a run that stopped unexpectedly is fed no more.
+    if (exits.length > 0) break;
+    run.write(Buffer.from(flv.buffer, flv.byteOffset + offset, Math.min(pieceSize, flv.length - offset)));
+  }
   if (exits.length > 0) await run.settle();
   else await run.drain();
   return { tracks, pid: run.pid, exits, overdue };

@@ -2,15 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CmafTrackPackager, type PackagerSample } from '../../../ingest/package/cmaf-packager.ts';
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import type { TrackConfig } from '../../../ingest/package/cmaf-init-writer.ts';
+import { AUDIO_CONFIG, VIDEO_CONFIG } from '../../helpers/track-configs.ts';
 import { readChunkSamples } from '../../helpers/fragment-samples.ts';
 
-// A 640x360 High-profile record (as x264 writes it), enough for the init segment.
-const AVC_RECORD = new Uint8Array([
-  0x01, 0x64, 0x00, 0x1e, 0xff, 0xe1, 0x00, 0x19, 0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01,
-  0x00, 0x00, 0x03, 0x00, 0x3c, 0x0f, 0x16, 0x2d, 0x96, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0,
-]);
-const VIDEO: TrackConfig = { kind: 'video', avcC: AVC_RECORD, width: 640, height: 360, timescale: 90_000 };
-const AUDIO: TrackConfig = { kind: 'audio', audioSpecificConfig: new Uint8Array([0x11, 0x90]), sampleRate: 48000, channels: 2, timescale: 48000 };
+const VIDEO = VIDEO_CONFIG;
+const AUDIO = AUDIO_CONFIG;
 
 interface Emitted {
   chunks: { chunk: CmafChunk; position: ChunkPosition; atFrame: number }[];

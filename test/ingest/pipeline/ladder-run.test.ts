@@ -56,11 +56,11 @@ describe('ladder run: encoded rungs packaged by the sidecar, on the source grid'
     passthrough = await runLadder(flv, renditions, { pieceSize: 4096 });
   }, 60_000);
 
-  it('has ffmpeg make every rendition once one must be encoded (the source copied), all packaged by the sidecar', () => {
+  it('has ffmpeg encode only the rungs (the source and its AAC remuxed in-process), all packaged by the sidecar', () => {
     expect(renditions.map((r) => `${r.name}:${r.encoding}`)).toEqual(['source:copy', '480p:h264', '360p:h264', 'audio:aac']);
     const plan = planRun(renditions, [flv]);
-    expect(plan.remuxed).toEqual([]);
-    expect(plan.encoded.map((r) => r.name)).toEqual(['source', '480p', '360p', 'audio']);
+    expect(plan.remuxed.map((r) => r.name)).toEqual(['source', 'audio']);
+    expect(plan.encoded.map((r) => r.name)).toEqual(['480p', '360p']);
     expect(planRun(renditions.filter((r) => r.encoding !== 'h264'), [flv]).encoded).toEqual([]);
     expect(passthrough.pid).toBeTypeOf('number');
     expect(passthrough.exits).toEqual([]);
@@ -103,16 +103,37 @@ describe('ladder run: encoded rungs packaged by the sidecar, on the source grid'
     expect(result.tracks.get('audio')!.segments.length).toBe(top.segments.length);
   }, 60_000);
 
-  it('reports an ffmpeg that dies as an unexpected exit, every rendition stopped alike', async () => {
+  it('reports an ffmpeg killed mid-segment as an unexpected exit, and ends every track of the run at one media time', async () => {
     const result = await runLadder(flv, renditions, {
       pieceSize: 4096,
-      started: async (run) => {
-        process.kill(run.pid!, 'SIGKILL');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+      // Half the source in, and ffmpeg given a moment to encode it: its pipes and the in-process tracks hold different ends.
+      midway: {
+        fraction: 0.55,
+        action: async (run, tracks) => {
+          // Once ffmpeg's rungs are within half a second of the source (its start takes a while on a loaded machine).
+          const partsEnd = (name: string) => {
+            const track = tracks.get(name);
+            const last = track?.parts.at(-1)?.chunk;
+            return last ? (last.startTime + last.duration) / track!.track.timescale : 0;
+          };
+          while (Math.min(partsEnd('480p'), partsEnd('360p')) < partsEnd('source') - 0.5) await new Promise((resolve) => setTimeout(resolve, 20));
+          process.kill(run.pid!, 'SIGKILL');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
       },
     });
     expect(result.exits).toEqual([expect.stringMatching(/^killed by SIGKILL/)]);
-    expect(new Set([...result.tracks.values()].map((track) => track.segments.length)).size).toBeLessThanOrEqual(1);
+    // When each track's last frame ends on screen: its last segment's presentation start plus its duration.
+    const ends = [...result.tracks].map(([name, track]) => {
+      const last = track.segments.at(-1)!;
+      return [name, Number((segmentPresentationStart(track.init, last.bytes) + last.duration / track.track.timescale).toFixed(4))] as const;
+    });
+    expect(ends.length).toBe(4);
+    const video = ends.filter(([name]) => name !== 'audio').map(([, end]) => end);
+    // No track past another: video to the tick, audio within one AAC frame (21 ms).
+    for (const end of video) expect(end, `ends ${JSON.stringify(ends)}`).toBeCloseTo(video[0]!, 3);
+    const audio = ends.find(([name]) => name === 'audio')![1];
+    expect(Math.abs(audio - video[0]!), `ends ${JSON.stringify(ends)}`).toBeLessThan(0.022);
   }, 60_000);
 
   it('keeps audio and video segments on one 2 s grid, so their sequence numbers never drift apart', async () => {
