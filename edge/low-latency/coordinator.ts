@@ -43,6 +43,8 @@ export function storedPlaylistLoader(store: ObjectStore, playbackId: string): (r
 
 // A stream whose state has not changed this long has ended or moved: its memory is given back.
 const IDLE_EVICTION_MS = 5 * 60_000;
+// How often idle streams are looked for.
+const EVICTION_SWEEP_MS = 10_000;
 
 /**
  * One process holds a stream's waiting sockets cheaply (the in-process benchmark holds 10 000 on
@@ -64,6 +66,7 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
   private readonly store: ObjectStore;
   private readonly limits: HeldLimits;
   private readonly upgradeWebSocket: UpgradeWebSocket<unknown> | undefined;
+  private lastSweep = 0;
 
   constructor(store: ObjectStore, options: InProcessCoordinatorOptions = {}) {
     this.store = store;
@@ -106,6 +109,19 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
 
   private state(playbackId: string, create: boolean): LiveStreamState | undefined {
     const now = Date.now();
+    // Idle streams are looked for now and then, not on every part and request (a hundred live
+    // streams take ~600 parts a second).
+    if (now - this.lastSweep >= EVICTION_SWEEP_MS) this.evictIdle(now);
+    let state = this.streams.get(playbackId);
+    if (!state && create) {
+      state = new LiveStreamState({ loadPlaylist: storedPlaylistLoader(this.store, playbackId), limits: this.limits });
+      this.streams.set(playbackId, state);
+    }
+    return state;
+  }
+
+  private evictIdle(now: number): void {
+    this.lastSweep = now;
     for (const [id, state] of this.streams) {
       if (now - state.lastChangeAt > IDLE_EVICTION_MS && state.held === 0) {
         this.streams.delete(id);
@@ -113,12 +129,6 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
         if (!this.channels.get(id)?.currentLease) this.channels.delete(id);
       }
     }
-    let state = this.streams.get(playbackId);
-    if (!state && create) {
-      state = new LiveStreamState({ loadPlaylist: storedPlaylistLoader(this.store, playbackId), limits: this.limits });
-      this.streams.set(playbackId, state);
-    }
-    return state;
   }
 
   async acceptPart(playbackId: string, rendition: string, part: IncomingPart): Promise<void> {
