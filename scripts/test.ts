@@ -10,8 +10,8 @@ if (problem) {
   process.exit(1);
 }
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', command), args, { stdio: 'inherit', cwd: PROJECT_ROOT });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
+  const result = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', command), args, { stdio: 'inherit', cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
@@ -30,5 +30,7 @@ if (extra.length > 0) {
   // small machine, and should not share it with the unit tests' own ffmpeg runs.
   run('vitest', ['run', '--project', 'unit']);
   run('vitest', ['run', '--project', 'workers']);
-  run('vitest', ['run', '--project', 'e2e']);
+  // The e2e files one at a time, then those that mostly wait two at a time (vitest.config.ts).
+  run('vitest', ['run', '--project', 'e2e'], { E2E_GROUP: 'serial' });
+  run('vitest', ['run', '--project', 'e2e'], { E2E_GROUP: 'paired' });
 }
