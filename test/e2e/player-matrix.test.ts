@@ -16,6 +16,27 @@
  * playlist lists the previous segment (0.3-1 s later, against 0.3 s between parts); and a part
  * the sidecar skipped (`MAX_PARTS_IN_FLIGHT`, the edge slow to take parts under load) leaves a
  * hint that never comes, which the edge answers 404 and hls.js and Shaka report as error events.
+ *
+ * Shaka Player 5.2 looked at again (2026-12-06 11:30-12:05 UTC, load 17-31; Shaka's debug build
+ * with its own log, every request, the SourceBuffers' ranges and every playlist it got). Both
+ * Shaka HLS rows run the same player: `streaming.lowLatencyMode` is on by default in 5.2. Its
+ * stalls were 3.5-7.6 s behind the end of what the playlists listed, with holes in the buffer
+ * (`behindEndAtStalls`, `gapsJumped` in the log), not at the live edge. How: Shaka starts one
+ * PART-HOLD-BACK behind the end but needed 7-10 s to its first frame (each part request to
+ * wrangler dev took 0.5-1.4 s, and Shaka asks for most parts twice: every playlist update makes
+ * new segment references and its prefetcher, keyed by reference, aborts what it prefetched and asks
+ * again), and it never catches up (its liveSync is off by default). Once it plays more than three
+ * target durations behind the end, the segment it is in loses its EXT-X-PART lines (parts are
+ * listed for the last three target durations only, §4.4.4.9/§6.2.2), Shaka rebuilds that segment's
+ * reference without parts, and its segment iterator, pointing into the old part list, moves on to
+ * the next segment's first part: the rest of the segment is never fetched, a hole up to the next
+ * keyframe, a stall and a gap jump at every segment (seen in the playlists it got: segment 10's
+ * parts p0-p1 appended, then segment 10 listed without parts, then 11.p0 fetched). The same
+ * stream through the Node edge with a passthrough-only ladder (requests fast enough) played 30 s
+ * with no stall at 2.9 s latency. Not served around: listing parts further back goes against the
+ * part window, and Shaka's iterator skips wherever the window ends. Shaka also counts the preload
+ * hint as listed media (a part of PART-TARGET at the end of the last segment), so it plays
+ * PART-HOLD-BACK less one part target behind the newest part.
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -45,11 +66,14 @@ const SOURCE_SIZE = '854x480';
  * skipped (`the edge is not taking parts fast enough`: one HTTP request per part to wrangler dev
  * falls behind while two browsers decode); VLC got no first picture of this 480p + 360p ladder in
  * one run (it plays the 360p stream of live-path). What would close it: one persistent connection
- * per stream for parts (issue 21 item 4), so no part is skipped.
+ * per stream for parts (issue 21 item 4), so no part is skipped. Since (11:30-12:05 UTC, load
+ * 17-31): Shaka's HLS stalls are Shaka falling three target durations behind (slow part requests,
+ * each asked twice) and then skipping the rest of every segment whose parts leave the playlist
+ * (see the top of this file).
  */
 const KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'Shaka Player, HLS (defaults)': 'hinted parts skipped by the sidecar answer 404',
-  'Shaka Player, HLS, streaming.lowLatencyMode': 'hinted parts skipped by the sidecar answer 404',
+  'Shaka Player, HLS (defaults)': 'more than three target durations behind, Shaka skips the rest of each segment whose parts leave the playlist',
+  'Shaka Player, HLS, streaming.lowLatencyMode': 'the same player as the defaults (lowLatencyMode is on by default in Shaka 5.2)',
   VLC: 'no first picture in one run on a loaded machine',
 };
 const RUN_ALL = process.env.PLAYER_MATRIX_ALL === '1';
