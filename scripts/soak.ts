@@ -264,7 +264,7 @@ try {
     ...('availability' in result
       ? { 'availability p50 / p95 / p99 (s)': `${result.availability.p50.toFixed(2)} / ${result.availability.p95.toFixed(2)} / ${result.availability.p99.toFixed(2)}` }
       : {
-          'blocking reloads answered (abandoned requests)': `${result.blockingAnswered} (${result.abandoned})`,
+          'blocking reloads answered (not listing the part asked; abandoned requests)': `${result.blockingAnswered} (${result.answersWithoutAskedPart}; ${result.abandoned})`,
           'answer delay p50 / p95 / p99 / max (s)': [result.answerDelaySeconds.p50, result.answerDelaySeconds.p95, result.answerDelaySeconds.p99, result.answerDelaySeconds.max].map((delay) => delay.toFixed(2)).join(' / '),
           'withdrawn hints (404 at once)': JSON.stringify(result.withdrawnHints),
         }),

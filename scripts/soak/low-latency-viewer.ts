@@ -18,8 +18,10 @@ export interface LowLatencySoakStats {
   abandoned: number;
   /** Blocking reloads for a part answered with a playlist. */
   blockingAnswered: number;
-  /** Seconds from the asked part's media end (PROGRAM-DATE-TIME) to the answer, per answered blocking reload. */
+  /** Seconds from the asked part's media end (PROGRAM-DATE-TIME) to the answer, per answered blocking reload that lists the part. */
   answerDelays: number[];
+  /** Answered blocking reloads that do not list the part asked for (e.g. its segment listed without parts, storage behind): not timed. */
+  answersWithoutAskedPart: number;
   /** Hinted parts answered 404 at once because the sidecar said they will not come (documented), by reason. */
   withdrawnHints: Map<string, number>;
   /** Every other failure ("STATUS kind", or the error's name): a count each. */
@@ -29,7 +31,7 @@ export interface LowLatencySoakStats {
 }
 
 export function newLowLatencySoakStats(): LowLatencySoakStats {
-  return { requests: { playlist: 0, blocking: 0, 'segment-blocking': 0, hint: 0, part: 0, segment: 0 }, abandoned: 0, blockingAnswered: 0, answerDelays: [], withdrawnHints: new Map(), errors: new Map(), errorSamples: [] };
+  return { requests: { playlist: 0, blocking: 0, 'segment-blocking': 0, hint: 0, part: 0, segment: 0 }, abandoned: 0, blockingAnswered: 0, answerDelays: [], answersWithoutAskedPart: 0, withdrawnHints: new Map(), errors: new Map(), errorSamples: [] };
 }
 
 const TIMEOUT_MS = 10_000;
@@ -161,6 +163,7 @@ async function followRendition(playlistUrl: string, stats: LowLatencySoakStats, 
     stats.blockingAnswered += 1;
     const asked = askedPart(next, msn, part);
     if (asked?.mediaEndAt !== undefined) stats.answerDelays.push((answeredAt - asked.mediaEndAt) / 1000);
+    else stats.answersWithoutAskedPart += 1;
     take(next, false);
     if (next.ended) break;
     playlist = next;
@@ -184,6 +187,7 @@ export function summarizeLowLatency(stats: LowLatencySoakStats) {
     requestsByKind: stats.requests,
     abandoned: stats.abandoned,
     blockingAnswered: stats.blockingAnswered,
+    answersWithoutAskedPart: stats.answersWithoutAskedPart,
     answerDelaySeconds: { samples: delays.length, p50: percentile(delays, 0.5), p95: percentile(delays, 0.95), p99: percentile(delays, 0.99), max: delays.length > 0 ? delays.reduce((max, delay) => Math.max(max, delay), Number.NEGATIVE_INFINITY) : Number.NaN },
     withdrawnHints: Object.fromEntries(stats.withdrawnHints),
     errors,
