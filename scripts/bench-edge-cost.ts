@@ -176,9 +176,10 @@ try {
       const cpuPercent = ((treeCpuSeconds(pid) - cpuBefore) / elapsed) * 100;
       const loaded = treeRssBytes(pid);
       const stopped = publishers.filter((publisher) => publisher.process.hasExited);
-      perRun.get(root)!.push(cpuPercent / streams);
+      // A run whose publishers stopped measured less than its streams: reported, not counted.
+      if (stopped.length === 0) perRun.get(root)!.push(cpuPercent / streams);
       console.log(
-        `run ${run + 1} (edge from ${root}): ${streams} streams (${llViewers} low-latency viewers), edge CPU ${cpuPercent.toFixed(1)} % (${(cpuPercent / streams).toFixed(2)} % per stream), ` +
+        `run ${run + 1} (edge from ${root})${stopped.length ? ' NOT COUNTED (publishers stopped)' : ''}: ${streams} streams (${llViewers} low-latency viewers), edge CPU ${cpuPercent.toFixed(1)} % (${(cpuPercent / streams).toFixed(2)} % per stream), ` +
           `RSS ${megabytes(idle).toFixed(0)} → ${megabytes(loaded).toFixed(0)} MB (${(megabytes(loaded - idle) / streams).toFixed(2)} MB per stream), ` +
           `viewer answers ${((counts.answers - answersBefore) / elapsed).toFixed(1)}/s, failures ${counts.failures}, publishers stopped ${stopped.length}, edge children ${processTree(pid).length - 1}, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`,
       );
