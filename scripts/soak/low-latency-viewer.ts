@@ -94,6 +94,12 @@ async function request(stats: LowLatencySoakStats, url: string, kind: RequestKin
   }
 }
 
+/** Whether `next` lists a part or segment that `previous` did not. */
+function advanced(previous: LowLatencyPlaylist, next: LowLatencyPlaylist): boolean {
+  const newest = (playlist: LowLatencyPlaylist) => `${playlist.segments.at(-1)?.msn}/${playlist.parts.at(-1)?.msn}.${playlist.parts.at(-1)?.index}`;
+  return newest(previous) !== newest(next);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Follows one rendition's playlist by blocking reloads until `until` (or `stopped()`), fetching parts as a player would. */
@@ -166,6 +172,14 @@ async function followRendition(playlistUrl: string, stats: LowLatencySoakStats, 
     else stats.answersWithoutAskedPart += 1;
     take(next, false);
     if (next.ended) break;
+    if (!advanced(playlist, next)) {
+      // Answered at once with nothing new (segments listed after the last part, without parts
+      // of their own, while the sidecar's storage is behind): as hls.js does, no blocking reload
+      // for a playlist that did not advance; a plain reload after half a target duration.
+      await sleep(1000);
+      playlist = undefined;
+      continue;
+    }
     playlist = next;
   }
   await Promise.allSettled([...fetches]);
