@@ -52,42 +52,54 @@ function fullBoxHeader(view: DataView, at: number, size: number, type: number, v
   return at + 12;
 }
 
+/** How many bytes writeFragmentInto writes for these samples. */
+export function fragmentByteLength(kind: 'video' | 'audio', samples: readonly FragmentSample[]): number {
+  let payloadBytes = 0;
+  for (const sample of samples) payloadBytes += sample.data.length;
+  return layoutOf(kind, samples).moofBytes + MDAT_HEADER + payloadBytes;
+}
+
 /**
  * The chunk's bytes: the only copy of the samples' payloads on their way from the RTMP message
  * to storage. `sequenceNumber` counts the track's fragments from 1.
  */
 export function writeFragment(kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): Uint8Array {
+  // Every byte is written, so not zero-filled first (nor from Buffer's pool: its own ArrayBuffer).
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(fragmentByteLength(kind, samples)).buffer);
+  writeFragmentInto(out, kind, sequenceNumber, baseMediaDecodeTime, samples);
+  return out;
+}
+
+interface FragmentLayout {
+  withOffsets: boolean;
+  negative: boolean;
+  flags: number;
+  trunBytes: number;
+  trafBytes: number;
+  moofBytes: number;
+}
+
+function layoutOf(kind: 'video' | 'audio', samples: readonly FragmentSample[]): FragmentLayout {
   if (samples.length === 0) throw new Error('a fragment needs at least one sample');
   const video = kind === 'video';
   const withOffsets = video && samples.some((sample) => sample.compositionOffset !== 0);
   const negative = withOffsets && samples.some((sample) => sample.compositionOffset < 0);
   const flags = TRUN_DATA_OFFSET | TRUN_DURATION | TRUN_SIZE | (video ? TRUN_FLAGS : 0) | (withOffsets ? TRUN_COMPOSITION_OFFSET : 0);
   const fieldsPerSample = 2 + (video ? 1 : 0) + (withOffsets ? 1 : 0);
-  const entries = new Uint8Array(samples.length * fieldsPerSample * 4);
-  const data = new DataView(entries.buffer);
-  let cursor = 0;
-  let payloadBytes = 0;
-  for (const sample of samples) {
-    data.setUint32(cursor, sample.duration);
-    data.setUint32(cursor + 4, sample.data.length);
-    cursor += 8;
-    if (video) {
-      data.setUint32(cursor, sample.keyframe ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS);
-      cursor += 4;
-    }
-    if (withOffsets) {
-      data.setInt32(cursor, sample.compositionOffset);
-      cursor += 4;
-    }
-    payloadBytes += sample.data.length;
-  }
-  // moof(mfhd, traf(tfhd, tfdt, trun)) + mdat header, written in place into the one buffer the
-  // chunk is: no box is built apart and joined (these were a dozen small arrays per part).
-  const trunBytes = 8 + 4 + 4 + 4 + entries.length;
+  const trunBytes = 8 + 4 + 4 + 4 + samples.length * fieldsPerSample * 4;
   const trafBytes = 8 + TFHD_BYTES + TFDT_BYTES + trunBytes;
-  const moofBytes = 8 + MFHD_BYTES + trafBytes;
-  // Every byte is written below, so not zero-filled first (nor from Buffer's pool: its own ArrayBuffer).
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(moofBytes + MDAT_HEADER + payloadBytes).buffer);
+  return { withOffsets, negative, flags, trunBytes, trafBytes, moofBytes: 8 + MFHD_BYTES + trafBytes };
+}
+
+/**
+ * Writes the chunk into `out`, which is exactly fragmentByteLength(kind, samples) long (a view of
+ * a larger buffer, e.g. a segment's: its parts then lie end to end, and the segment is a view too).
+ */
+export function writeFragmentInto(out: Uint8Array, kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): void {
+  const { withOffsets, negative, flags, trunBytes, trafBytes, moofBytes } = layoutOf(kind, samples);
+  const video = kind === 'video';
+  // moof(mfhd, traf(tfhd, tfdt, trun)) + mdat, written in place into the one buffer the chunk is:
+  // no box is built apart and joined (these were a dozen small arrays per part).
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let at = boxHeader(view, 0, moofBytes, MOOF);
   at = fullBoxHeader(view, at, MFHD_BYTES, MFHD, 0, 0);
@@ -101,12 +113,27 @@ export function writeFragment(kind: 'video' | 'audio', sequenceNumber: number, b
   view.setUint32(at, samples.length);
   // The data offset counts from the moof's first byte (default-base-is-moof) to the first sample.
   view.setUint32(at + 4, moofBytes + MDAT_HEADER);
-  out.set(entries, at + 8);
+  let cursor = at + 8;
+  let payloadBytes = 0;
+  for (const sample of samples) {
+    view.setUint32(cursor, sample.duration);
+    view.setUint32(cursor + 4, sample.data.length);
+    cursor += 8;
+    if (video) {
+      view.setUint32(cursor, sample.keyframe ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS);
+      cursor += 4;
+    }
+    if (withOffsets) {
+      view.setInt32(cursor, sample.compositionOffset);
+      cursor += 4;
+    }
+    payloadBytes += sample.data.length;
+  }
+  if (moofBytes + MDAT_HEADER + payloadBytes !== out.byteLength) throw new RangeError(`fragment of ${moofBytes + MDAT_HEADER + payloadBytes} bytes written into ${out.byteLength}`);
   boxHeader(view, moofBytes, MDAT_HEADER + payloadBytes, MDAT);
   let offset = moofBytes + MDAT_HEADER;
   for (const sample of samples) {
     out.set(sample.data, offset);
     offset += sample.data.length;
   }
-  return out;
 }

@@ -27,11 +27,26 @@ export interface CmafSegment {
   bytes: Uint8Array;
 }
 
-/** The segment made of `chunks` (at least one), in the order they were cut. */
+/**
+ * The segment made of `chunks` (at least one), in the order they were cut. Its bytes are a view
+ * when the chunks already lie end to end in one buffer (a SegmentArena's), else a copy.
+ */
 export function segmentOfChunks(index: number, track: CmafTrack, chunks: CmafChunk[]): CmafSegment {
   const first = chunks[0]!;
   const last = chunks[chunks.length - 1]!;
-  return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, bytes: concatBytes(chunks.map((chunk) => chunk.bytes)) };
+  return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, bytes: adjacentView(chunks) ?? concatBytes(chunks.map((chunk) => chunk.bytes)) };
+}
+
+/** The chunks' bytes as one view, when each starts where the one before ends in the same buffer. */
+function adjacentView(chunks: readonly CmafChunk[]): Uint8Array | undefined {
+  const first = chunks[0]!.bytes;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < chunks.length; i++) {
+    const bytes = chunks[i]!.bytes;
+    if (bytes.buffer !== first.buffer || bytes.byteOffset !== end) return undefined;
+    end += bytes.byteLength;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */
