@@ -16,6 +16,7 @@
  */
 import { targetDurationFor, type MediaPlaylist, type MediaSegment } from '../../shared/hls/media-playlist.ts';
 import { initSegmentFile, mediaSegmentFile } from '../../shared/storage/layout.ts';
+import { SegmentGrid, type GridCell } from './segment-grid.ts';
 
 export interface ListedSegment extends MediaSegment {
   sequence: number;
@@ -104,29 +105,17 @@ interface RenditionWindow {
   targetDuration: number;
 }
 
-/** What some rendition cut under a number: what another rendition that missed it lists as its gap. */
-interface GridCell {
-  duration: number;
-  programDateTime: number;
-}
-
 // The shortest duration EXTINF shows (three decimals): a number kept, no time taken.
 const TAKEN_UP_GAP_SECONDS = 0.001;
-// A segment may start a little before its grid line (the packager's keyframe tolerance, AAC frames).
-const GRID_TOLERANCE_SECONDS = 0.1;
-// Cells kept beyond the live window (a rendition lagging that far behind still finds what it missed).
-const GRID_CELLS_KEPT = 64;
 
 export class LiveWindow {
   private readonly options: LiveWindowOptions;
   private readonly windows = new Map<string, RenditionWindow>();
-  /** Per session begun, the number of its grid's first cell. */
-  private readonly sessions = new Map<string, number>();
-  /** Per number, what the first rendition to cut it cut (oldest first). */
-  private readonly grid = new Map<number, GridCell>();
+  private readonly grid: SegmentGrid;
 
   constructor(options: LiveWindowOptions) {
     this.options = options;
+    this.grid = new SegmentGrid(options.targetSegmentDuration);
     for (const name of options.renditions) {
       this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, nextCut: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
     }
@@ -186,8 +175,7 @@ export class LiveWindow {
 
   /** A session (a run: one timeline) begins: its grid starts after the furthest number any rendition cut. */
   beginSession(session: string): void {
-    if (this.sessions.has(session)) throw new Error(`session ${session} already begun`);
-    this.sessions.set(session, Math.max(...[...this.windows.values()].map((window) => window.nextCut)));
+    this.grid.begin(session, Math.max(...[...this.windows.values()].map((window) => window.nextCut)));
   }
 
   /** A rendition cut a segment: its number on the grid, for its listing once its upload settles. */
@@ -204,10 +192,7 @@ export class LiveWindow {
    * already (a segment that runs past a grid line leaves the next one to its successor).
    */
   sequenceAt(rendition: string, session: string, start: number): number {
-    const base = this.sessions.get(session);
-    if (base === undefined) throw new Error(`session ${session} was never begun`);
-    const cell = Math.max(0, Math.floor((start + GRID_TOLERANCE_SECONDS) / this.options.targetSegmentDuration));
-    return Math.max(base + cell, this.window(rendition).nextCut);
+    return Math.max(this.grid.numberAt(session, start), this.window(rendition).nextCut);
   }
 
   /** Lists a settled segment under its number: with its media, or as a gap when it is missing. */
@@ -249,7 +234,7 @@ export class LiveWindow {
   private missedCell(window: RenditionWindow): ListedSegment {
     const previous = window.segments.at(-1)!;
     const sequence = window.nextSequence;
-    const cell = this.grid.get(sequence);
+    const cell = this.grid.cell(sequence);
     const duration = cell?.duration ?? TAKEN_UP_GAP_SECONDS;
     const time = previous.time + previous.ticks;
     return {
@@ -268,14 +253,9 @@ export class LiveWindow {
   }
 
   private noteCell(sequence: number, cell: GridCell): void {
-    if (this.grid.has(sequence)) return;
-    this.grid.set(sequence, { duration: cell.duration, programDateTime: cell.programDateTime });
-    const oldest = Math.min(...[...this.windows.values()].map((window) => window.nextSequence)) - this.options.windowSegments - GRID_CELLS_KEPT;
-    for (const kept of this.grid.keys()) {
-      if (kept >= oldest) break;
-      this.grid.delete(kept);
-    }
+    this.grid.note(sequence, cell, Math.min(...[...this.windows.values()].map((window) => window.nextSequence)) - this.options.windowSegments);
   }
+
 
   /** A rendition's media playlist, or undefined for a live one with nothing to list (its media sequence could only be a guess). */
   playlist(rendition: string, ended: boolean): ListedPlaylist | undefined {

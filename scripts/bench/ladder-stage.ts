@@ -87,6 +87,9 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
   const results: LadderSourceResult[] = [];
   for (const height of heights) {
     const source = await context.sourceFile(height);
+    // The pace of what ffmpeg makes: the source is remuxed in-process beside it and keeps pace
+    // whatever the encoder does, so a rung's playlist is polled (every rung comes from one ffmpeg).
+    const paced = planOurLadder(readFileSync(source)).filter((rendition) => rendition.kind === 'video' && rendition.encoding === 'h264').at(-1)?.name ?? 'source';
     const oursRuns: number[] = [];
     const nginxRuns: number[] = [];
     const oursPace: number[] = [];
@@ -94,8 +97,7 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
     for (let run = 1; run <= context.runs; run++) {
       const stream = `ladder${height}r${run}${Date.now().toString(36)}`;
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: ours (sidecar, default ladder), ${context.seconds} s counted`);
-      // Our media playlists list a segment once every rendition has stored it: the slowest rung counts.
-      const ours = await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), ourUrls.mediaPlaylist(servers.ours.edge.origin, stream), source);
+      const ours = await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), ourUrls.mediaPlaylist(servers.ours.edge.origin, stream).replace('/source/', `/${paced}/`), source);
       oursRuns.push(ours.cpuPerMediaSecond);
       oursPace.push(ours.realTimeRatio);
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: nginx (exec ffmpeg, ${peerLadderHeights(height).map((h) => `${h}p`).join(' ')})`);
