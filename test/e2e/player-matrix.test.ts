@@ -17,12 +17,21 @@
  * the sidecar skipped (`MAX_PARTS_IN_FLIGHT`, the edge slow to take parts under load) leaves a
  * hint that never comes, which the edge answers 404 and hls.js and Shaka report as error events.
  *
- * Shaka Player 5.2 looked at again (2026-12-06 11:30-12:05 UTC, load 17-31; Shaka's debug build
- * with its own log, every request, the SourceBuffers' ranges and every playlist it got). Both
- * Shaka HLS rows run the same player: `streaming.lowLatencyMode` is on by default in 5.2. Its
- * stalls were 3.5-7.6 s behind the end of what the playlists listed, with holes in the buffer
- * (`behindEndAtStalls`, `gapsJumped` in the log), not at the live edge. How: Shaka starts one
- * PART-HOLD-BACK behind the end but needed 7-10 s to its first frame (each part request to
+ * Shaka Player 5.2 looked at again (2026-12-06 11:30-12:25 UTC, load 17-31; Shaka's debug build
+ * with its own log, every request, every SourceBuffer abort(), timestampOffset and append, the
+ * buffered ranges and every playlist it got). Both Shaka HLS default rows run the same player:
+ * `streaming.lowLatencyMode` is on by default in 5.2. Its stalls were 3.5-7.6 s behind the end of
+ * what the playlists listed, with holes in the buffer (`behindEndAtStalls`, `gapsJumped` in the
+ * log), not at the live edge. The holes are a Shaka 5.2.12 bug (its issue 10589, fixed on its main
+ * branch, not released): in segments mode it works out a timestampOffset for every part from the
+ * playlist's times; when that comes out a hair below zero (float noise) it adds 1 ms (an old Edge
+ * workaround), so the next part's offset differs by 1 ms, it calls abort() before appending it,
+ * and Chromium drops the part's frames up to the next keyframe. Held 4 s behind the end on a light
+ * setup (Node edge, passthrough only) Shaka stalled at every segment (12 stalls, 10 gap jumps in
+ * 30 s: abort() right before each segment's p8 and p9, exactly those 0.4 s missing); with
+ * `manifest.hls.ignoreManifestTimestampsInSegmentsMode` (the player page's setting, a row below)
+ * none. Nothing in the playlists can keep the noise on the right side of zero. Second: Shaka
+ * starts one PART-HOLD-BACK behind the end but needed 7-10 s to its first frame (each part request to
  * wrangler dev took 0.5-1.4 s, and Shaka asks for most parts twice: every playlist update makes
  * new segment references and its prefetcher, keyed by reference, aborts what it prefetched and asks
  * again), and it never catches up (its liveSync is off by default). Once it plays more than three
@@ -33,7 +42,7 @@
  * keyframe, a stall and a gap jump at every segment (seen in the playlists it got: segment 10's
  * parts p0-p1 appended, then segment 10 listed without parts, then 11.p0 fetched). The same
  * stream through the Node edge with a passthrough-only ladder (requests fast enough) played 30 s
- * with no stall at 2.9 s latency. Not served around: listing parts further back goes against the
+ * with no stall at 2.9 s latency in one run. Not served around: listing parts further back goes against the
  * part window, and Shaka's iterator skips wherever the window ends. Shaka also counts the preload
  * hint as listed media (a part of PART-TARGET at the end of the last segment), so it plays
  * PART-HOLD-BACK less one part target behind the newest part.
@@ -67,12 +76,12 @@ const SOURCE_SIZE = '854x480';
  * falls behind while two browsers decode); VLC got no first picture of this 480p + 360p ladder in
  * one run (it plays the 360p stream of live-path). What would close it: one persistent connection
  * per stream for parts (issue 21 item 4), so no part is skipped. Since (11:30-12:05 UTC, load
- * 17-31): Shaka's HLS stalls are Shaka falling three target durations behind (slow part requests,
- * each asked twice) and then skipping the rest of every segment whose parts leave the playlist
- * (see the top of this file).
+ * 17-31): Shaka's HLS stalls at default settings are its 5.2.12 abort() bug, and, once it falls
+ * three target durations behind, its skipping the rest of every segment whose parts leave the
+ * playlist (see the top of this file).
  */
 const KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'Shaka Player, HLS (defaults)': 'more than three target durations behind, Shaka skips the rest of each segment whose parts leave the playlist',
+  'Shaka Player, HLS (defaults)': "Shaka 5.2.12's abort() before appending a part drops the part's frames (its issue 10589)",
   'Shaka Player, HLS, streaming.lowLatencyMode': 'the same player as the defaults (lowLatencyMode is on by default in Shaka 5.2)',
   VLC: 'no first picture in one run on a loaded machine',
 };
@@ -85,6 +94,9 @@ const BROWSER_PLAYERS: PlayerSetup[] = [
   { label: 'hls.js, standard (lowLatencyMode: false)', library: 'hls.js', format: 'hls', config: { lowLatencyMode: false } },
   { label: 'Shaka Player, HLS (defaults)', library: 'shaka', format: 'hls', config: {} },
   { label: 'Shaka Player, HLS, streaming.lowLatencyMode', library: 'shaka', format: 'hls', config: { streaming: { lowLatencyMode: true } } },
+  // As the player page configures Shaka (SHAKA_CONFIG in edge/player/client/shaka-engine.ts): around
+  // Shaka 5.2.12's abort() before appending a part, which drops the part's frames (see the top of this file).
+  { label: 'Shaka Player, HLS, the player page\'s configuration', library: 'shaka', format: 'hls', config: { manifest: { hls: { ignoreManifestTimestampsInSegmentsMode: true } } } },
   { label: 'Shaka Player, DASH (defaults)', library: 'shaka', format: 'dash', config: {} },
   { label: 'dash.js (defaults)', library: 'dash.js', format: 'dash', config: {} },
 ];
