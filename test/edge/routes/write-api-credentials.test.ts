@@ -4,22 +4,21 @@ import { rememberedWriteCredentials } from '../../../edge/routes/write-api-crede
 
 const SECRET = 'a-secret-of-the-edge';
 
-/** checkWriteCredential, counting its calls. */
-function countingCheck() {
+const NOW = Date.UTC(2026, 11, 6, 12);
+
+/** A remembering check over checkWriteCredential, counting the full checks, and a token minted at NOW. */
+async function remembering() {
   const counter = { calls: 0 };
-  const check: typeof checkWriteCredential = (secret, bearer, now) => {
+  const verify = rememberedWriteCredentials((secret, bearer, now) => {
     counter.calls += 1;
     return checkWriteCredential(secret, bearer, now);
-  };
-  return { counter, check };
+  });
+  return { counter, verify, now: NOW, token: await streamWriteToken(SECRET, 'colors', NOW) };
 }
 
 describe('write credentials remembered until their expiry', () => {
   it('checks a token once, then answers the same from memory', async () => {
-    const { counter, check } = countingCheck();
-    const verify = rememberedWriteCredentials(check);
-    const now = Date.UTC(2026, 11, 6, 12);
-    const token = await streamWriteToken(SECRET, 'colors', now);
+    const { counter, verify, now, token } = await remembering();
     const first = await verify(SECRET, token, now);
     const later = await verify(SECRET, token, now + 60_000);
     expect(first).toEqual({ ok: true, scope: 'colors', how: 'token', expiresAt: now / 1000 + WRITE_TOKEN_TTL_SECONDS });
@@ -28,10 +27,7 @@ describe('write credentials remembered until their expiry', () => {
   });
 
   it('refuses a remembered token once it has expired, with the full check\'s reason', async () => {
-    const { counter, check } = countingCheck();
-    const verify = rememberedWriteCredentials(check);
-    const now = Date.UTC(2026, 11, 6, 12);
-    const token = await streamWriteToken(SECRET, 'colors', now);
+    const { counter, verify, now, token } = await remembering();
     expect((await verify(SECRET, token, now)).ok).toBe(true);
     const expired = await verify(SECRET, token, now + WRITE_TOKEN_TTL_SECONDS * 1000);
     expect(expired).toMatchObject({ ok: false, reason: expect.stringContaining('write token expired') });
@@ -39,10 +35,7 @@ describe('write credentials remembered until their expiry', () => {
   });
 
   it('does not take a token remembered under one secret for another secret, and never remembers a refusal', async () => {
-    const { counter, check } = countingCheck();
-    const verify = rememberedWriteCredentials(check);
-    const now = Date.UTC(2026, 11, 6, 12);
-    const token = await streamWriteToken(SECRET, 'colors', now);
+    const { counter, verify, now, token } = await remembering();
     expect((await verify(SECRET, token, now)).ok).toBe(true);
     expect(await verify('a-rotated-secret', token, now)).toEqual({ ok: false, reason: 'wrong ingest secret or write token' });
     expect(await verify('a-rotated-secret', token, now)).toEqual({ ok: false, reason: 'wrong ingest secret or write token' });
