@@ -132,13 +132,31 @@ export function canonicalFacts(text: string, tailLength = 8): CanonicalFacts {
   return facts;
 }
 
-function partTag(part: PartLine): string {
-  return `#EXT-X-PART:DURATION=${part.duration.toFixed(5)},URI="${part.uri}"${part.independent ? ',INDEPENDENT=YES' : ''}\n`;
+/**
+ * A part's DURATION as listed: its duration rounded up to the next 10 us, always above it, unless
+ * that would pass the PART-TARGET as listed (every part MUST be at most the part target). Why:
+ * Shaka Player 5.2.12 places each part at the sum of the listed durations before it and, per
+ * part, sets its SourceBuffer's timestampOffset from that; when the sum comes out a hair (float
+ * noise) before the part's media, its offset is negative, it adds 1 ms (an old Edge workaround),
+ * the next part then differs by 1 ms, it calls abort() before appending, and Chromium drops the
+ * part's frames up to the next keyframe: a hole and a stall at every segment (Shaka issue 10589,
+ * fixed on its main branch only). Listed a few microseconds long, every later part of a segment
+ * starts that much after its media, never before it, so no abort falls before a part without a
+ * keyframe. Under a tick of the 90 kHz video clock per part, at most 0.1 ms over a segment's
+ * parts (its EXTINF, the parts' true sum, is unchanged; the stored EXTINF rounds to 1 ms anyway).
+ */
+export function listedPartDuration(seconds: number, partTarget: number): string {
+  const longer = (Math.floor(seconds * 1e5 + 1e-6) + 1) / 1e5;
+  return longer <= Number(partTarget.toFixed(5)) ? longer.toFixed(5) : seconds.toFixed(5);
 }
 
-function partTags(parts: readonly PartLine[]): string {
+function partTag(part: PartLine, partTarget: number): string {
+  return `#EXT-X-PART:DURATION=${listedPartDuration(part.duration, partTarget)},URI="${part.uri}"${part.independent ? ',INDEPENDENT=YES' : ''}\n`;
+}
+
+function partTags(parts: readonly PartLine[], partTarget: number): string {
   let out = '';
-  for (const part of parts) out += partTag(part);
+  for (const part of parts) out += partTag(part, partTarget);
   return out;
 }
 
@@ -159,7 +177,7 @@ export function renderLowLatencyPlaylist(canonical: string, additions: LowLatenc
     if (!parts) continue;
     remaining -= 1;
     const extinf = body.lastIndexOf('\n#EXTINF:', lineStart - 1);
-    if (extinf >= 0 && parts.length > 0) insertions.push({ at: extinf + 1, text: partTags(parts) });
+    if (extinf >= 0 && parts.length > 0) insertions.push({ at: extinf + 1, text: partTags(parts, additions.partTarget) });
   }
   let out = '';
   let copied = 0;
@@ -169,11 +187,11 @@ export function renderLowLatencyPlaylist(canonical: string, additions: LowLatenc
   }
   out += body.slice(copied);
   for (const segment of additions.closedSegments ?? []) {
-    out += partTags(segment.parts);
+    out += partTags(segment.parts, additions.partTarget);
     if (segment.programDateTime !== undefined) out += `#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}\n`;
     out += `#EXTINF:${segment.duration.toFixed(5)},\n${segment.uri}\n`;
   }
-  out += partTags(additions.pendingParts);
+  out += partTags(additions.pendingParts, additions.partTarget);
   if (additions.preloadHint) out += `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${additions.preloadHint}"\n`;
   for (const report of additions.reports) {
     out += `#EXT-X-RENDITION-REPORT:URI="${report.uri}",LAST-MSN=${report.lastMsn}${report.lastPart === undefined ? '' : `,LAST-PART=${report.lastPart}`}\n`;

@@ -112,7 +112,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(text.indexOf(`${SESSION}-${segmentTime(3)}.m4s`)).toBeLessThan(text.indexOf(partFile(4, 0)));
       expect(text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partFile(4, 3)}"\n`);
       expect(text).toContain('#EXT-X-RENDITION-REPORT:URI="../audio/index.m3u8",LAST-MSN=4,LAST-PART=2\n');
-      expect(text).toMatch(/^#EXT-X-PART:DURATION=0\.33333,URI="[^"]+\.p0\.m4s",INDEPENDENT=YES$/m);
+      expect(text).toMatch(/^#EXT-X-PART:DURATION=0\.33334,URI="[^"]+\.p0\.m4s",INDEPENDENT=YES$/m);
     });
 
     it('serves a listed part with the bytes announced, cacheable for good', async () => {
@@ -311,7 +311,7 @@ export function lowLatencyEdgeTests(request: EdgeRequest, secret: string, stream
       expect(held.status).toBe(200);
       const text = await held.text();
       expect(segmentUris(text)).toEqual([0, 1, 2, 3].map((msn) => `${SESSION}-${segmentTime(msn)}.m4s`));
-      expect(text).toContain(`#EXT-X-PART:DURATION=0.33333,URI="${partFile(3, 5)}"\n#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_006_000).toISOString()}\n#EXTINF:1.99998,\n${segment}\n#EXT-X-PART:DURATION=0.33333,URI="${partFile(4, 0)}",INDEPENDENT=YES\n`);
+      expect(text).toContain(`#EXT-X-PART:DURATION=0.33334,URI="${partFile(3, 5)}"\n#EXT-X-PROGRAM-DATE-TIME:${new Date(1_700_000_006_000).toISOString()}\n#EXTINF:1.99998,\n${segment}\n#EXT-X-PART:DURATION=0.33334,URI="${partFile(4, 0)}",INDEPENDENT=YES\n`);
       // The audio rendition reports where video's playlist ends now.
       expect(await (await stream.get('audio/index.m3u8')).text()).toContain('#EXT-X-RENDITION-REPORT:URI="../video/index.m3u8",LAST-MSN=4,LAST-PART=0\n');
 

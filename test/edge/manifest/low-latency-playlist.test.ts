@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalFacts, deltaUpdate, renderLowLatencyPlaylist, type PartLine } from '../../../edge/manifest/low-latency-playlist.ts';
+import { canonicalFacts, deltaUpdate, listedPartDuration, renderLowLatencyPlaylist, type PartLine } from '../../../edge/manifest/low-latency-playlist.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
 
 /** The low-latency fields m3u8-parser reads (its types do not name them all). */
@@ -51,12 +51,12 @@ describe('low-latency playlist rendering', () => {
     expect(manifest.segments.map((segment) => segment.uri)).toEqual(['a-0.m4s', 'a-1.m4s', 'a-2.m4s', 'a-3.m4s', 'a-4.m4s']);
     expect(manifest.segments[3]!.parts!.map((part) => part.uri)).toEqual(parts('a-3.m4s', 6).map((part) => part.uri));
     expect(manifest.segments[2]!.parts).toBeUndefined();
-    expect(manifest.segments[4]!.parts![0]).toMatchObject({ duration: 0.33333, independent: true });
+    expect(manifest.segments[4]!.parts![0]).toMatchObject({ duration: 0.33334, independent: true });
     expect(manifest.preloadSegment!.parts!.map((part) => part.uri)).toEqual(['a-5.p0.m4s', 'a-5.p1.m4s']);
     expect(manifest.preloadSegment!.preloadHints).toEqual([{ type: 'PART', uri: 'a-5.p2.m4s' }]);
     expect(manifest.renditionReports).toEqual([{ uri: '../audio/index.m3u8', lastMsn: 5, lastPart: 1 }]);
     // The segment tags stay with their segment: parts between PROGRAM-DATE-TIME and EXTINF.
-    expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-PART:DURATION=0\.33333,URI="a-3\.p0\.m4s",INDEPENDENT=YES\n/);
+    expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-PART:DURATION=0\.33334,URI="a-3\.p0\.m4s",INDEPENDENT=YES\n/);
   });
 
   it('leaves an ended playlist as it is', () => {
@@ -110,7 +110,7 @@ describe('segments closed from their parts', () => {
     expect(manifest.segments[5]).toMatchObject({ duration: 1.99998, dateTimeString: '2023-11-14T22:13:30.000Z' });
     expect(manifest.segments[6]!.parts).toHaveLength(6);
     expect(manifest.preloadSegment!.parts!.map((part) => part.uri)).toEqual(['a-7.p0.m4s']);
-    expect(text).toContain('#EXT-X-PART:DURATION=0.33333,URI="a-6.p5.m4s"\n#EXTINF:1.99998,\na-6.m4s\n#EXT-X-PART:DURATION=0.33333,URI="a-7.p0.m4s",INDEPENDENT=YES\n');
+    expect(text).toContain('#EXT-X-PART:DURATION=0.33334,URI="a-6.p5.m4s"\n#EXTINF:1.99998,\na-6.m4s\n#EXT-X-PART:DURATION=0.33334,URI="a-7.p0.m4s",INDEPENDENT=YES\n');
   });
 
   it('reads the same after a delta update', () => {
@@ -134,7 +134,7 @@ describe('playlist delta updates', () => {
     expect(manifest.segments[0]!.map).toEqual({ uri: 'init-a.mp4' });
     expect(manifest.segments[0]!.dateTimeString).toBe(new Date(1_700_000_000_000 + 104 * 2000).toISOString());
     expect(delta).toContain('#EXT-X-VERSION:9\n');
-    expect(delta).toContain('#EXT-X-PART:DURATION=0.33333,URI="a-110.p0.m4s",INDEPENDENT=YES\n');
+    expect(delta).toContain('#EXT-X-PART:DURATION=0.33334,URI="a-110.p0.m4s",INDEPENDENT=YES\n');
   });
 
   it('keeps a discontinuity and the new init segment when they fall among the kept segments, and the newer map when skipped', () => {
@@ -149,5 +149,30 @@ describe('playlist delta updates', () => {
   it('changes nothing when no segment starts beyond the boundary', () => {
     const short = canonical(6);
     expect(deltaUpdate(short, 12)).toBe(short);
+  });
+});
+
+describe("a part's listed DURATION (Shaka Player 5.2.12 drops a part listed to start before its media)", () => {
+  it('is a little longer than the part, never shorter, at most 10 us: every later part of a segment starts after its media', () => {
+    // Video at 30 fps (6 and 10 frames), 25 fps, AAC at 48 kHz (10 and 16 frames), and what float sums give.
+    for (const seconds of [0.2, 1 / 3, 0.24, 10240 / 48000, 16384 / 48000, 0.1 + 0.2, 0.30000000000000004, 0.29999999999999993]) {
+      const listed = Number(listedPartDuration(seconds, 0.5));
+      expect(listed, String(seconds)).toBeGreaterThan(seconds);
+      expect(listed - seconds, String(seconds)).toBeLessThanOrEqual(0.00001 + 1e-9);
+    }
+    expect(listedPartDuration(0.2, 0.22)).toBe('0.20001');
+    // Summed as a player sums them: ten 0.2 s parts, each start after its media, the segment's end within 0.1 ms.
+    let start = 0;
+    for (let index = 1; index <= 10; index++) {
+      start += Number(listedPartDuration(0.2, 0.22));
+      expect(start).toBeGreaterThan(index * 0.2);
+    }
+    expect(start - 2).toBeLessThanOrEqual(0.0001 + 1e-9);
+  });
+
+  it('never passes the PART-TARGET as listed: a part as long as the target is listed as it is', () => {
+    expect(listedPartDuration(0.22, 0.22)).toBe('0.22000');
+    expect(listedPartDuration(0.333, 0.333)).toBe('0.33300');
+    expect(listedPartDuration(0.33299, 0.333)).toBe('0.33300');
   });
 });
