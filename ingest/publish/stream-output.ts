@@ -56,6 +56,12 @@ export class StreamOutput {
   private restored: Promise<void> = Promise.resolve();
   /** Sequence numbers are not known while restoring: no parts are announced. */
   private restoring = false;
+  /**
+   * Sessions begun and segments cut while restoring, numbered once the taken-up playlists are in
+   * the window (in the order they came): numbers go on from what storage holds, and a restore
+   * that ends after the first segments were cut must not move the grid under them.
+   */
+  private numberAfterRestore: Array<() => void> = [];
   /** Milliseconds from a segment being cut to its playlist listing it in storage, for the latest segment. */
   lastUploadLagMs: number | undefined;
 
@@ -154,6 +160,7 @@ export class StreamOutput {
       })
       .finally(() => {
         this.restoring = false;
+        for (const number of this.numberAfterRestore.splice(0)) number();
       });
     this.restored = restoring.then(() => undefined);
     return restoring;
@@ -168,9 +175,14 @@ export class StreamOutput {
     if (this.wallClockAtMediaZero.has(session)) throw new Error(`session ${session} already begun`);
     // An earlier run's parts named as next will not come (its run ended: an encoder restart, a publisher back).
     this.parts?.withdrawHints('the run that was cutting its segment ended (a new run began)');
-    this.window.beginSession(session);
+    this.whenNumbered(() => this.window.beginSession(session));
     this.sessionCount += 1;
     this.wallClockAtMediaZero.set(session, wallClockAtMediaZero ?? Number.NaN);
+  }
+
+  private whenNumbered(number: () => void): void {
+    if (this.restoring) this.numberAfterRestore.push(number);
+    else number();
   }
 
   /** A chunk's media has just been received: anchors the ingest wall clock to the session's media time. */
@@ -194,7 +206,9 @@ export class StreamOutput {
     if (anchor === undefined) throw new Error(`session ${session} was never begun`);
     const [start, duration] = [segment.startTime / timescale, segment.duration / timescale];
     const programDateTime = (Number.isNaN(anchor) ? now : anchor) + start * 1000;
-    const slot = this.window.cut(renditionName, { session, start, duration, programDateTime });
+    // Filled in when numbered (at once, or once a restore is done); listing waits for the restore.
+    const slot: SegmentSlot = { session, sequence: Number.NaN };
+    this.whenNumbered(() => Object.assign(slot, this.window.cut(renditionName, { session, start, duration, programDateTime })));
     const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, time: segment.startTime };
     this.queue.enqueue(renditionName, this.upload(ref, segment.bytes, segment.track, true), {
       kind: 'segment',

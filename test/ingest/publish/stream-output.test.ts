@@ -319,3 +319,66 @@ describe('stream output with an encoded rung that lags', () => {
     await output.end();
   });
 });
+
+describe('stream output whose restore ends after its first segments were cut', () => {
+  /** Reads wait until released: storage slow to answer what the previous broadcast left. */
+  class SlowReadingStore extends OrderCheckingStore {
+    private release!: () => void;
+    readonly released = new Promise<void>((resolve) => (this.release = resolve));
+    slow = false;
+    override async get(...args: Parameters<OrderCheckingStore['get']>) {
+      if (this.slow) await this.released;
+      return super.get(...args);
+    }
+    override async head(...args: Parameters<OrderCheckingStore['head']>) {
+      if (this.slow) await this.released;
+      return super.head(...args);
+    }
+    open(): void {
+      this.release();
+    }
+  }
+
+  it('numbers them after what storage holds, as if the restore had come first: no gap, no number twice', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 7, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new SlowReadingStore();
+    let clock = START;
+    const options = { ...outputOptions(store, () => clock), windowSegments: 10 };
+    async function broadcast(output: StreamOutput, session: string, segments: number) {
+      output.beginSession(session);
+      output.noteChunkReceived(session, 0.333);
+      output.publishInit(session, 'source', video.init, video.track);
+      output.publishInit(session, 'audio', audio.init, audio.track);
+      for (let i = 0; i < segments; i++) {
+        clock += 2000;
+        output.publishSegment(session, 'source', video.segments[i]!);
+        output.publishSegment(session, 'audio', audio.segments[i]!);
+      }
+    }
+    const first = new StreamOutput(options);
+    await first.restoreFromStorage();
+    await broadcast(first, 'sessiona1', 3);
+    await first.end();
+
+    clock += 60_000;
+    store.slow = true;
+    const second = new StreamOutput(options);
+    const restoring = second.restoreFromStorage();
+    await broadcast(second, 'sessionb2', 2);
+    store.open();
+    await restoring;
+    await second.idle();
+    for (const rendition of ['source', 'audio']) {
+      const playlist = parseMediaPlaylist(store.text(`streams/colors/${rendition}/index.m3u8`)!);
+      // A new broadcast after an ended one: a fresh window whose numbers go on from the last one's.
+      expect(playlist.mediaSequence, rendition).toBe(3);
+      expect(playlist.segments.map((segment) => [segment.uri.split('-')[0], segment.gap ?? false]), rendition).toEqual([
+        ['sessionb2', false],
+        ['sessionb2', false],
+      ]);
+    }
+    await second.end();
+    expect(store.violations).toEqual([]);
+  });
+});
