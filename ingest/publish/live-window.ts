@@ -2,13 +2,12 @@
  * What each media playlist of one stream lists, and when. Pure: no I/O, no clock.
  *
  * A rendition lists each segment as soon as it is stored, without waiting for the others (a slow
- * encoded rung holds back no one). Numbers come from the segment grid, not from a count: within a
- * session (one run of the stream's media, one timeline) a segment starting at media time t is
- * number base + floor(t / target duration), the session's base being the number after the
- * furthest any rendition had cut when it began. So every rendition lists the same media time
- * under the same number, and a rendition that missed segments (an encoder that stalled, died a
- * segment early, a crashed sidecar's lagging rendition) goes on at the number the others are at,
- * its missed numbers listed as EXT-X-GAP (with the duration and clock another rendition cut them
+ * encoded rung holds back no one). Each session (one run of the stream's media, one timeline)
+ * numbers from its base, the number after the furthest any rendition had cut when it began, one
+ * more per segment (renditions of a run cut on one grid, one segment per cell). So after a run
+ * that one rendition ended short (an encoder that stalled or died while the source went on, a
+ * crashed sidecar's lagging rendition) every rendition goes on at one number, and the one behind
+ * lists its missed numbers as EXT-X-GAP (with the duration and clock another rendition cut them
  * with, where one did). A segment whose media is not stored (dropped in an outage, refused,
  * without its init segment) keeps its number as a gap too. The DASH view stays at the common
  * window (the newest number every rendition has listed): its adaptation sets then end together,
@@ -115,7 +114,7 @@ export class LiveWindow {
 
   constructor(options: LiveWindowOptions) {
     this.options = options;
-    this.grid = new SegmentGrid(options.targetSegmentDuration);
+    this.grid = new SegmentGrid();
     for (const name of options.renditions) {
       this.windows.set(name, { segments: [], recording: [], recordingDiscontinuitySequence: 0, discontinuitySequence: 0, nextSequence: 0, nextCut: 0, targetDuration: Math.ceil(options.targetSegmentDuration) });
     }
@@ -187,12 +186,15 @@ export class LiveWindow {
   }
 
   /**
-   * The number a segment of the session starting at `start` (seconds of media time) will have
-   * when the rendition cuts it: its low-latency parts carry it. Never one the rendition cut
-   * already (a segment that runs past a grid line leaves the next one to its successor).
+   * The number the rendition's next segment of the session will have (its low-latency parts
+   * carry it): the session's base for its first, then one more for each. Within a session
+   * renditions cut on one grid, one segment per cell, so counting keeps them on the same numbers;
+   * a number taken from the media time instead flips between two cells with a source whose
+   * keyframes sit near a cell's edge (a millisecond of jitter made a gap that was not). `start`
+   * (seconds of media time) is the segment's, for the record.
    */
-  sequenceAt(rendition: string, session: string, start: number): number {
-    return Math.max(this.grid.numberAt(session, start), this.window(rendition).nextCut);
+  sequenceAt(rendition: string, session: string, _start: number): number {
+    return Math.max(this.grid.base(session), this.window(rendition).nextCut);
   }
 
   /** Lists a settled segment under its number: with its media, or as a gap when it is missing. */

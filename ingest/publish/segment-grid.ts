@@ -1,8 +1,8 @@
 /**
- * The grid that numbers a stream's segments (pure): within a session (one run of the stream's
- * media, one timeline) the segment starting at media time t sits in cell floor(t / target
- * duration), numbered from the session's base, and each number remembers what the first
- * rendition to cut it cut (its duration and clock), for the renditions that missed it.
+ * The numbers a stream's segments are listed under (pure): each session (one run of the stream's
+ * media, one timeline) starts at its base, the number after the furthest any rendition cut
+ * before it, and each number remembers what the first rendition to cut it cut (its duration and
+ * clock), for the renditions that missed it.
  */
 
 /** What some rendition cut under a number: what another rendition that missed it lists as its gap. */
@@ -13,21 +13,14 @@ export interface GridCell {
   programDateTime: number;
 }
 
-// A segment may start a little before its grid line (the packager's keyframe tolerance, AAC frames).
-const GRID_TOLERANCE_SECONDS = 0.1;
 // Cells kept beyond the oldest number still to be listed (a rendition lagging that far behind still finds what it missed).
 const CELLS_KEPT = 64;
 
 export class SegmentGrid {
-  private readonly targetSegmentDuration: number;
   /** Per session begun, the number of its grid's first cell. */
   private readonly bases = new Map<string, number>();
   /** Per number, what the first rendition to cut it cut. */
   private readonly cells = new Map<number, GridCell>();
-
-  constructor(targetSegmentDuration: number) {
-    this.targetSegmentDuration = targetSegmentDuration;
-  }
 
   /** A session's grid starts at `base` (the number after the furthest any rendition cut). */
   begin(session: string, base: number): void {
@@ -35,11 +28,11 @@ export class SegmentGrid {
     this.bases.set(session, base);
   }
 
-  /** The number of the session's cell holding a segment that starts at `start` seconds of media time. */
-  numberAt(session: string, start: number): number {
+  /** The number of the session's first segment. */
+  base(session: string): number {
     const base = this.bases.get(session);
     if (base === undefined) throw new Error(`session ${session} was never begun`);
-    return base + Math.max(0, Math.floor((start + GRID_TOLERANCE_SECONDS) / this.targetSegmentDuration));
+    return base;
   }
 
   /** A rendition cut `sequence` (the first to do so is remembered); cells older than `oldestNeeded` minus a margin go. */
