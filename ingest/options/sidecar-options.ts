@@ -101,7 +101,7 @@ export const SIDECAR_OPTIONS = {
   s3VirtualHosted: { flag: '--s3-virtual-hosted', help: 'with --storage s3: bucket in the host name (AWS) instead of the path' },
   storageDir: { flag: '--storage-dir', value: '<path>', env: 'STORAGE_DIR', default: 'media', help: 'with --storage fs: the folder' },
   segmentDuration: { flag: '--segment-duration', value: '<seconds>', env: 'SEGMENT_DURATION', default: '2', parse: seconds(1, 10), help: 'target segment duration (segments are cut on keyframes)' },
-  chunkDuration: { flag: '--chunk-duration', value: '<seconds>', env: 'CHUNK_DURATION', default: '0.22', parse: seconds(0.1, 2), help: 'longest CMAF chunk inside a segment: the low-latency HLS part target' },
+  chunkDuration: { flag: '--chunk-duration', value: '<seconds>', env: 'CHUNK_DURATION', default: '0.333', parse: seconds(0.1, 2), help: 'longest CMAF chunk inside a segment: the low-latency HLS part target' },
   lowLatency: {
     flag: '--low-latency',
     value: '<mode>',
