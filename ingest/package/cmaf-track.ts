@@ -32,6 +32,11 @@ export interface CmafFragmentTiming {
 
 const SAMPLE_IS_NON_SYNC = 0x10000;
 
+/** A box's fields up to `end` (exclusive) lie inside it. */
+function fits(box: BoxHeader, end: number, what: string): void {
+  if (end > box.end) throw new Mp4FormatError(`${what} box too short for the fields it announces`);
+}
+
 function required(box: BoxHeader | undefined, what: string): BoxHeader {
   if (!box) throw new Mp4FormatError(`missing ${what} box`);
   return box;
@@ -140,6 +145,9 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
   const traf = required(findBox(moof, ['traf'], moofBox.payload, moofBox.end), 'traf');
   const tfhd = required(findBox(moof, ['tfhd'], traf.payload, traf.end), 'tfhd');
   const tfhdFlags = fullBoxHeader(moof, tfhd).flags;
+  // Every optional field the flags announce must lie inside the tfhd box.
+  const tfhdBytes = 8 + [0x1, 0x2, 0x8, 0x10, 0x20].reduce((sum, flag) => sum + (tfhdFlags & flag ? (flag === 0x1 ? 8 : 4) : 0), 0);
+  fits(tfhd, tfhd.payload + tfhdBytes, 'tfhd');
   let cursor = tfhd.payload + 8; // version/flags, track id
   if (tfhdFlags & 0x1) cursor += 8; // base data offset
   if (tfhdFlags & 0x2) cursor += 4; // sample description index
@@ -153,8 +161,9 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
   if (tfhdFlags & 0x20) defaultFlags = data.getUint32(cursor);
 
   const tfdt = required(findBox(moof, ['tfdt'], traf.payload, traf.end), 'tfdt');
-  const baseMediaDecodeTime =
-    fullBoxHeader(moof, tfdt).version === 1 ? Number(data.getBigUint64(tfdt.payload + 4)) : data.getUint32(tfdt.payload + 4);
+  const tfdtVersion = fullBoxHeader(moof, tfdt).version;
+  fits(tfdt, tfdt.payload + (tfdtVersion === 1 ? 12 : 8), 'tfdt');
+  const baseMediaDecodeTime = tfdtVersion === 1 ? Number(data.getBigUint64(tfdt.payload + 4)) : data.getUint32(tfdt.payload + 4);
 
   let duration = 0;
   let sampleCount = 0;
@@ -162,7 +171,11 @@ export function parseFragmentTiming(moof: Uint8Array, track: CmafTrack): CmafFra
   let firstCompositionOffset = 0;
   for (const trun of findBoxes(moof, 'trun', traf.payload, traf.end)) {
     const { flags, version } = fullBoxHeader(moof, trun);
+    fits(trun, trun.payload + 8, 'trun');
     const count = data.getUint32(trun.payload + 4);
+    // The sample table the flags and count announce must lie inside the trun box.
+    const entryBytes = 4 * [0x100, 0x200, 0x400, 0x800].filter((flag) => flags & flag).length;
+    fits(trun, trun.payload + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0) + count * entryBytes, 'trun');
     let offset = trun.payload + 8;
     if (flags & 0x1) offset += 4; // data offset
     let trunFirstFlags: number | undefined;

@@ -73,6 +73,7 @@ export function findBoxes(bytes: Uint8Array, type: string, start: number, end: n
 
 /** Version and flags of a full box. */
 export function fullBoxHeader(bytes: Uint8Array, box: BoxHeader): { version: number; flags: number } {
+  if (box.payload + 4 > box.end) throw new Mp4FormatError(`${box.type} box too short for its version and flags`);
   const word = view(bytes).getUint32(box.payload);
   return { version: word >>> 24, flags: word & 0xffffff };
 }

@@ -10,7 +10,7 @@ import { AvcFormatError, parseAvcDecoderConfiguration, parseSequenceParameterSet
 import { avcDecoderConfiguration, FlvFormatError, FlvTagReader, readVideoInfo } from '../../ingest/media/flv-tag-reader.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { parseCmafInitSegment, parseFragmentTiming } from '../../ingest/package/cmaf-track.ts';
-import { Mp4FormatError } from '../../ingest/package/mp4-boxes.ts';
+import { findBox, Mp4FormatError } from '../../ingest/package/mp4-boxes.ts';
 import { FlvRestamper } from '../../ingest/transcode/flv-restamper.ts';
 import { flvFileHeader, flvTagPieces } from '../../ingest/transcode/flv-tag-writer.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf, type SegmentedTrack } from '../helpers/media-fixtures.ts';
@@ -111,6 +111,14 @@ describe('fuzzing the media parsers', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('refuses a trun whose sample count runs past its box as a format error (found by the property above)', () => {
+    const moof = video.segments[0]!.chunks[0]!.bytes;
+    const trun = findBox(moof, ['moof', 'traf', 'trun'])!;
+    const claimsMore = moof.slice();
+    new DataView(claimsMore.buffer).setUint32(trun.payload + 4, 0xffff);
+    expect(() => parseFragmentTiming(claimsMore, video.track)).toThrow(Mp4FormatError);
   });
 
   it('still reads the undamaged input (the properties are not vacuous)', () => {
