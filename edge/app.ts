@@ -35,9 +35,9 @@ export interface EdgeDependencies {
   /** The runtime's shared cache (Workers: caches.default); viewers' reads go through it. */
   cache?: ResponseCache;
   /**
-   * Whether a request may await a promise another request made: yes on Node and Deno (the
-   * default); never on Workers, where joined storage reads and low-latency calls are handed over
-   * as plain data, looked for on each request's own timers (cache/cached-object-store.ts).
+   * Whether concurrent reads of one object by different requests may share one storage read:
+   * yes on Node and Deno (the default); never on Workers, where a request must not wait on a
+   * promise another request made (see cache/cached-object-store.ts).
    */
   shareReadsAcrossRequests?: boolean;
   /** Secret the sidecar's writes must carry; unset disables the write API. */
@@ -78,13 +78,12 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
-  // Where requests may not share promises (Workers), a request joined to another's storage read or
-  // low-latency call looks for its answer on timers of its own.
-  const pollMs = deps.shareReadsAcrossRequests === false ? WORKERS_JOIN_POLL_MS : undefined;
-  const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, joinPollMs: pollMs });
+  const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
   app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   // Viewers' identical low-latency waits are joined, and their answers kept at the location, in
   // front of the live state (its Durable Object on Workers): low-latency/location-collapse.ts.
+  // Where requests may not share promises (Workers), joiners look for the answer on their own timers.
+  const pollMs = deps.shareReadsAcrossRequests === false ? WORKERS_JOIN_POLL_MS : undefined;
   const viewerLowLatency = deps.lowLatency && new LocationCollapse(deps.lowLatency, { cache: deps.cache, pollMs });
   app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: viewerLowLatency }));
   app.route('/recordings', recordingDownloadRoutes({ store: viewerStore, mediaStore: new OutageAwareStore(deps.store), playbackSecret: deps.playbackSecret }));

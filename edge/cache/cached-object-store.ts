@@ -1,23 +1,22 @@
 /**
  * Storage reads for many viewers: an ObjectStore wrapper that reads through the runtime's cache.
+ * What it does depends on the runtime:
  *   - Workers: keeps what it read in the Cache API (one per location), so later viewers there read
- *     no storage at all.
- *   - Everywhere: concurrent reads of the same object in this isolate (or Node/Deno process) are
- *     one storage read (joined-waits.ts), with or without a cache: a new segment or a playlist
- *     whose cached copy just expired, asked by a thousand viewers at once, is read once.
+ *     no storage at all; concurrent first reads each read storage (below).
+ *   - Node, Deno: also makes concurrent reads of the same object one storage read (coalescing),
+ *     with or without a cache.
  *
- * On Workers no promise crosses requests: there a promise belongs to the request whose I/O made
- * it, and a request awaiting another's read fails when that one ends first (the 20-minute soak of
- * 2026-11-25: "This promise was created by a request that has since ended, so it can never
- * settle", then "Cannot perform I/O on behalf of a different request"; handing the result over
- * through each waiter's own promise failed the same way). So the request that reads leaves the
- * bytes (plain data) where the others look, on timers of their own (`joinPollMs`); a reader whose
- * request vanished mid-read leaves its joiners to read for themselves after READ_PATIENCE_MS.
+ * Coalescing never on Workers: there a promise belongs to the request whose I/O made it, and a request
+ * waiting on another's read fails when that one ends first (the 20-minute soak found viewers
+ * failing for good from minute 12: "This promise was created by a request that has since ended,
+ * so it can never settle", then "Cannot perform I/O on behalf of a different request"; handing
+ * the result over through each waiter's own promise failed the same way). Cloudflare's guidance is
+ * the same: no promises shared between requests. Concurrent first reads there each read storage;
+ * the cache takes every read after.
  *
  * How long a copy is kept is the edge's cache policy (edgeCopySecondsFor in cache-control.ts).
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
-import { JoinedWaits } from '../low-latency/joined-waits.ts';
 import { edgeCopySecondsFor } from './cache-control.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
@@ -29,8 +28,8 @@ export interface ResponseCache {
 export interface CachedObjectStoreOptions {
   /** Absent (Node, Deno without a cache): reads are coalesced only. */
   cache?: ResponseCache;
-  /** Workers: joiners of another request's read look for its bytes this often (above); unset: they await it (Node, Deno). */
-  joinPollMs?: number;
+  /** Whether concurrent reads of one object by different requests share one storage read (never on Workers, above). */
+  shareReadsAcrossRequests: boolean;
   /** Seconds a key may be served from the cache; the edge's policy (cache-control.ts) unless a test sets its own. */
   ttlSeconds?: (key: string) => number;
 }
@@ -44,10 +43,6 @@ interface WholeObject {
 const CACHE_ORIGIN = 'https://object-cache.invalid/';
 // Whole objects up to this size are kept in memory for the waiting readers and the cache (segments are a few MB).
 const MAX_CACHED_BYTES = 32 * 1024 * 1024;
-// Reads of distinct objects joinable at once; beyond, a read is made alone.
-const MAX_JOINED_READS = 1024;
-// How long a joiner waits for another's read before reading for itself (its reader vanished).
-const READ_PATIENCE_MS = 3_000;
 // The stored object's own validator and type, kept beside the cached bytes.
 const ETAG_HEADER = 'x-object-etag';
 const TYPE_HEADER = 'x-object-type';
@@ -55,17 +50,11 @@ const TYPE_HEADER = 'x-object-type';
 export class CachedObjectStore implements ObjectStore {
   private readonly store: ObjectStore;
   private readonly options: CachedObjectStoreOptions;
-  private readonly reads: JoinedWaits<WholeObject | null>;
+  private readonly inFlight = new Map<string, Promise<WholeObject | null>>();
 
   constructor(store: ObjectStore, options: CachedObjectStoreOptions) {
     this.store = store;
     this.options = options;
-    this.reads = new JoinedWaits({ maxCalls: MAX_JOINED_READS, ...(options.joinPollMs !== undefined ? { pollMs: options.joinPollMs } : {}) });
-  }
-
-  /** Storage reads made, and reads answered by another's (what the tests count). */
-  get readStats(): { calls: number; joined: number } {
-    return this.reads.stats;
   }
 
   async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
@@ -99,7 +88,13 @@ export class CachedObjectStore implements ObjectStore {
 
   /** The object, from the cache, from a read already under way, or from one storage read. */
   private whole(key: string): Promise<WholeObject | null> {
-    return this.reads.run(key, () => this.fetchWhole(key), { patienceMs: READ_PATIENCE_MS });
+    if (!this.options.shareReadsAcrossRequests) return this.fetchWhole(key);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetchWhole(key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   private async fetchWhole(key: string): Promise<WholeObject | null> {

@@ -32,9 +32,9 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
   return createApp(edgeDependencies(env, {
     store: overrides.store ?? new R2ObjectStore(env.BUCKET),
     cache: caches.default,
-    // No request awaits a promise another request made (it belongs to that request): a viewer
-    // joined to another's storage read or low-latency call looks for its answer on timers of its
-    // own (edge/low-latency/joined-waits.ts).
+    // No request awaits a promise another request made (it belongs to that request): storage
+    // reads are not joined, and viewers joined to another's low-latency call look for its answer
+    // on timers of their own (edge/low-latency/joined-waits.ts).
     shareReadsAcrossRequests: false,
     lowLatency: new DurableObjectCoordinator(env.LIVE),
     // No peer address on Workers: with the development secret, writes are taken only for a
