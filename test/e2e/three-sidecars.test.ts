@@ -163,9 +163,12 @@ describe('three sidecars, one edge: one writer per stream, taken over after a cr
     // first segment). hls.js gives a blocking playlist reload max(3 part targets, 0.8 target
     // duration) = 1.6 s before it reports a (non-fatal) load timeout and asks again; its buffer
     // runs dry (a stall, and on getting B's media a second `waiting` or a seek over the
-    // millisecond gap the dead sidecar's last segment is listed as). That, and nothing else.
+    // millisecond gap the dead sidecar's last segment is listed as). A segment the dead sidecar cut
+    // in one rendition but never stored in another is listed there as EXT-X-GAP under the same
+    // number (issue 21 item 3: numbers aligned across renditions), and hls.js reports each gap it
+    // skips as a non-fatal `fragGap`. That, and nothing else.
     const joinErrors = atJoin.errors.map((error) => `${error.fatal ? 'fatal ' : ''}${error.details}`);
-    expect(joinErrors.filter((error) => !['levelLoadTimeOut', 'audioTrackLoadTimeOut', 'bufferStalledError', 'bufferSeekOverHole'].includes(error))).toEqual([]);
+    expect(joinErrors.filter((error) => !['levelLoadTimeOut', 'audioTrackLoadTimeOut', 'bufferStalledError', 'bufferSeekOverHole', 'fragGap'].includes(error))).toEqual([]);
     expect(atJoin.stalls ?? 0).toBeLessThanOrEqual(2);
     // After the join the viewer keeps playing: no error but a buffer stall (this machine is shared
     // and loaded), and its playhead keeps up with the wall clock over the rest of the watch.
