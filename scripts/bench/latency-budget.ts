@@ -137,7 +137,7 @@ try {
   });
   const behind = report.samples.flatMap((sample) => (sample.behindEdge === null ? [] : [sample.behindEdge]));
   console.log(`hls.js ${mode.name} ${JSON.stringify(hlsConfig)}: start-up ${JSON.stringify(report.startup)}, stalls after start ${report.stalls}, errors ${report.errors.join(', ') || 'none'}`);
-  for (const [n, event] of report.events.entries()) if (n < 40 || /waiting|seeking|playing|rate/.test(event.what)) console.log(`  ${String(event.at).padStart(6)} ms  ${event.what}`);
+  for (const [n, event] of report.events.entries()) if (n < 120 || /waiting|seeking|playing|rate/.test(event.what)) console.log(`  ${String(event.at).padStart(6)} ms  ${event.what}`);
   console.log(`glass-to-glass (burnt-in clock), after 12 s: ${stats(clock)}; hls.latency ${stats(behind)}`);
   console.log(`over ${seconds} s: sidecar ${((after.sidecar - before.sidecar) / seconds * 100).toFixed(1)} % of a core, edge ${((after.edge - before.edge) / seconds * 100).toFixed(1)} %, one viewer ${((after.requests - before.requests) / seconds).toFixed(1)} requests/s (plus the part follower)`);
   console.log(`part listed after its last frame's capture (source rendition, blocking reloads): ${stats(await listing)}`);

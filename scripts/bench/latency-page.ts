@@ -70,7 +70,7 @@ const layout = ${scriptJson(options.layout)};
 const clockCellBrightness = ${clockCellBrightness.toString()};
 const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0, startup: null, events: [] });
 const startedAt = Date.now();
-const note = (what) => { if (bench.events.length < 400) bench.events.push({ at: Date.now() - startedAt, what }); };
+const note = (what) => { if (bench.events.length < 800) bench.events.push({ at: Date.now() - startedAt, what }); };
 const video = document.getElementById("video");
 const canvas = document.createElement("canvas");
 const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -81,8 +81,18 @@ hls.on(Hls.Events.ERROR, (_, data) => {
   if (data.fatal) { bench.fatal = data.details; }
 });
 // Start-up as hls.js goes through it: which playlists, which fragments and parts of which level, when.
-hls.on(Hls.Events.LEVEL_LOADED, (_, data) => note("level " + data.level + " loaded: edge " + data.details.edge.toFixed(3) + ", parts " + (data.details.partList || []).length + ", part hold-back " + data.details.partHoldBack));
-hls.on(Hls.Events.FRAG_LOADING, (_, data) => note("loading " + data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index + (data.part.independent ? " (independent)" : "") : " whole") + " of level " + data.frag.level + (data.frag.bitrateTest ? " (bitrate test)" : "") + ", start " + (data.part || data.frag).start.toFixed(3)));
+// A request's timing from hls.js's stats (performance.now() based), in the events' ms: sent, first byte, done.
+const perfStart = performance.now() - (Date.now() - startedAt);
+const timing = (stats) => stats && stats.loading && stats.loading.start ? " [sent " + Math.round(stats.loading.start - perfStart) + ", first byte +" + Math.round(stats.loading.first - stats.loading.start) + ", done +" + Math.round(stats.loading.end - stats.loading.start) + " ms]" : "";
+const what = (data) => data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index + (data.part.independent ? " (independent)" : "") : data.frag.sn === "initSegment" ? "" : " whole") + " of level " + data.frag.level;
+hls.on(Hls.Events.MANIFEST_LOADED, (_, data) => note("multivariant loaded: levels " + data.levels.map((level) => level.height + "p@" + level.bitrate).join(" ") + ", audio tracks " + (data.audioTracks || []).length + timing(data.stats)));
+hls.on(Hls.Events.LEVEL_LOADING, (_, data) => note("level " + data.level + " requested: " + data.url.split("/").slice(-2).join("/")));
+hls.on(Hls.Events.LEVEL_LOADED, (_, data) => note("level " + data.level + " loaded: edge " + data.details.edge.toFixed(3) + ", parts " + (data.details.partList || []).length + ", part hold-back " + data.details.partHoldBack + ", live sync position " + (hls.liveSyncPosition === null ? "?" : hls.liveSyncPosition.toFixed(3)) + timing(data.stats)));
+hls.on(Hls.Events.AUDIO_TRACK_LOADING, (_, data) => note("audio track requested: " + data.url.split("/").slice(-2).join("/")));
+hls.on(Hls.Events.AUDIO_TRACK_LOADED, (_, data) => note("audio track loaded: edge " + data.details.edge.toFixed(3) + timing(data.stats)));
+hls.on(Hls.Events.FRAG_LOADING, (_, data) => note("loading " + what(data) + (data.frag.bitrateTest ? " (bitrate test)" : "") + ", start " + (data.part || data.frag).start.toFixed(3)));
+hls.on(Hls.Events.FRAG_LOADED, (_, data) => note("loaded " + what(data) + timing((data.part || data.frag).stats)));
+hls.on(Hls.Events.INIT_PTS_FOUND, (_, data) => note("timeline found by " + data.id));
 hls.on(Hls.Events.FRAG_BUFFERED, (_, data) => note("buffered " + data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index : "")));
 hls.on(Hls.Events.LEVEL_SWITCHING, (_, data) => note("switching to level " + data.level));
 video.addEventListener("playing", () => {
