@@ -9,6 +9,13 @@
  * On the channel, in order: parts as binary frames (a small JSON header, then the part's bytes),
  * and control messages as text frames (JSON). Pure encode/decode here; every field is checked
  * as the write API's part headers are, and a frame that fails a check is refused whole.
+ *
+ * A segment is its parts: right after a segment's last part the sidecar names the segment
+ * (`segment`: its part files in order, its byte length), and the live state, holding exactly
+ * those parts, writes them end to end to storage under the segment's key and answers `stored`
+ * (or `not-stored` with why: the sidecar then uploads the segment over HTTP as before). Media
+ * bytes then travel once. An edge from before this message closes the channel on it (an unknown
+ * type): the sidecar and the edge ship together.
  */
 import type { PartAnnouncement } from './low-latency.ts';
 import { AUDIO_MP4_TYPE, VIDEO_MP4_TYPE } from './media-types.ts';
@@ -52,10 +59,33 @@ export type ClientMessage =
    * with `reason`, and it is hinted no more. `reason` is optional: a sidecar from before it sent
    * none, and an edge from before it ignores it (a new message type would close its channel).
    */
-  | { type: 'skipped'; rendition: string; file: string; reason?: string };
+  | { type: 'skipped'; rendition: string; file: string; reason?: string }
+  /** The segment made of parts just sent: store it from them (answered `stored` or `not-stored`). */
+  | SegmentMessage;
+
+/**
+ * A segment named by its parts, sent in order right after its last part: `file` is
+ * `SESSION-T.m4s`, `parts` its part files `SESSION-T.p0.m4s`, `.p1`, … in order (all of them),
+ * `byteLength` their bytes together, `contentType` the parts'.
+ */
+export interface SegmentMessage {
+  type: 'segment';
+  rendition: string;
+  file: string;
+  parts: string[];
+  byteLength: number;
+  contentType: string;
+}
 
 /** Edge → sidecar, text frames. */
-export type EdgeMessage = { type: 'lease'; ttlMs: number } | { type: 'heartbeat' } | { type: 'refused'; reason: string };
+export type EdgeMessage =
+  | { type: 'lease'; ttlMs: number }
+  | { type: 'heartbeat' }
+  | { type: 'refused'; reason: string }
+  /** The segment is in storage, written from its parts: the sidecar counts it as uploaded. */
+  | { type: 'stored'; rendition: string; file: string }
+  /** The segment was not written from its parts (`reason`): the sidecar uploads it itself. */
+  | { type: 'not-stored'; rendition: string; file: string; reason: string };
 
 export interface LeaseRequest {
   /** The sidecar process (random per process unless configured). */
@@ -208,6 +238,42 @@ function jsonObject(text: string): FrameDecode<Record<string, unknown>> {
 /** A skipped part's reason goes into a viewer's 404: a sentence, not a document. */
 export const SKIPPED_REASON_MAX_LENGTH = 300;
 
+/** A segment has at most this many parts (a 10 s segment of 0.05 s parts is 200). */
+export const SEGMENT_MAX_PARTS = 1_000;
+/** A segment is at most this many bytes (the parts' limit is PART_FRAME_MAX_BYTES each). */
+export const SEGMENT_MAX_BYTES = 256 * 1024 * 1024;
+/** A not-stored reason is a sentence for a log line. */
+export const NOT_STORED_REASON_MAX_LENGTH = 500;
+
+/** Whether `m` has exactly these fields (a new message's fields are all checked: no unknown one passes). */
+function hasExactly(m: Record<string, unknown>, fields: readonly string[]): boolean {
+  const keys = Object.keys(m);
+  return keys.length === fields.length && keys.every((key) => fields.includes(key));
+}
+
+const SEGMENT_FIELDS = ['type', 'rendition', 'file', 'parts', 'byteLength', 'contentType'] as const;
+
+function checkSegmentMessage(m: Record<string, unknown>): FrameDecode<SegmentMessage> {
+  if (!hasExactly(m, SEGMENT_FIELDS)) return fail(`segment has exactly the fields ${SEGMENT_FIELDS.join(', ')}`);
+  const { rendition, file, parts, byteLength, contentType } = m;
+  if (typeof rendition !== 'string' || typeof file !== 'string') return fail('segment must name a segment (rendition, file)');
+  const segment = parseStreamRelativePath(`${rendition}/${file}`);
+  if (segment?.kind !== 'segment') return fail('segment must name a segment (RENDITION/SESSION-TIME.m4s)');
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > SEGMENT_MAX_PARTS) return fail(`segment's parts are a list of 1-${SEGMENT_MAX_PARTS} part files`);
+  for (const [index, part] of parts.entries()) {
+    const ref = typeof part === 'string' ? parseStreamRelativePath(`${rendition}/${part}`) : null;
+    if (ref?.kind !== 'part' || ref.session !== segment.session || ref.time !== segment.time || ref.index !== index) return fail(`segment's parts must be its own part files in order, from .p0 (part ${index} is not)`);
+  }
+  if (typeof byteLength !== 'number' || !Number.isSafeInteger(byteLength) || byteLength <= 0 || byteLength > SEGMENT_MAX_BYTES) return fail(`segment's byteLength must be a whole number of bytes from 1 to ${SEGMENT_MAX_BYTES}`);
+  if (typeof contentType !== 'string' || !CONTENT_TYPES.includes(contentType)) return fail(`segment's contentType must be one of ${CONTENT_TYPES.join(', ')}`);
+  return { ok: true, value: { type: 'segment', rendition, file, parts: parts as string[], byteLength, contentType } };
+}
+
+/** A stored/not-stored answer's rendition and file name a segment. */
+function namesSegment(m: Record<string, unknown>): m is Record<string, unknown> & { rendition: string; file: string } {
+  return typeof m.rendition === 'string' && typeof m.file === 'string' && parseStreamRelativePath(`${m.rendition}/${m.file}`)?.kind === 'segment';
+}
+
 /** A text frame from the sidecar. */
 export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
   const parsed = jsonObject(text);
@@ -219,6 +285,7 @@ export function decodeClientMessage(text: string): FrameDecode<ClientMessage> {
     if (m.reason !== undefined && (typeof m.reason !== 'string' || m.reason.length === 0 || m.reason.length > SKIPPED_REASON_MAX_LENGTH)) return fail(`skipped's reason, when given, is text of 1-${SKIPPED_REASON_MAX_LENGTH} characters`);
     return { ok: true, value: { type: 'skipped', rendition: m.rendition, file: m.file, ...(m.reason === undefined ? {} : { reason: m.reason }) } };
   }
+  if (m.type === 'segment') return checkSegmentMessage(m);
   return fail('unknown message type');
 }
 
@@ -230,5 +297,14 @@ export function decodeEdgeMessage(text: string): FrameDecode<EdgeMessage> {
   if (m.type === 'heartbeat') return { ok: true, value: { type: 'heartbeat' } };
   if (m.type === 'lease' && typeof m.ttlMs === 'number' && m.ttlMs > 0) return { ok: true, value: { type: 'lease', ttlMs: m.ttlMs } };
   if (m.type === 'refused' && typeof m.reason === 'string') return { ok: true, value: { type: 'refused', reason: m.reason.slice(0, 500) } };
+  if (m.type === 'stored') {
+    if (!hasExactly(m, ['type', 'rendition', 'file']) || !namesSegment(m)) return fail('stored names a segment (rendition, file) and nothing else');
+    return { ok: true, value: { type: 'stored', rendition: m.rendition, file: m.file } };
+  }
+  if (m.type === 'not-stored') {
+    if (!hasExactly(m, ['type', 'rendition', 'file', 'reason']) || !namesSegment(m)) return fail('not-stored names a segment (rendition, file) and a reason, nothing else');
+    if (typeof m.reason !== 'string' || m.reason.length === 0 || m.reason.length > NOT_STORED_REASON_MAX_LENGTH) return fail(`not-stored's reason is text of 1-${NOT_STORED_REASON_MAX_LENGTH} characters`);
+    return { ok: true, value: { type: 'not-stored', rendition: m.rendition, file: m.file, reason: m.reason } };
+  }
   return fail('unknown message type');
 }

@@ -80,6 +80,7 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
     if (!hub) {
       hub = new LiveChannelHub<WSContext<unknown>>({
         state: () => this.state(playbackId, true)!,
+        storage: { store: this.store, playbackId },
         transport: { send: (socket, text) => socket.send(text), close: (socket, code, reason) => socket.close(code, reason) },
       });
       this.channels.set(playbackId, hub);

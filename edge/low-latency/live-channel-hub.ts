@@ -3,7 +3,9 @@
  * stream's lease to one channel, feeds that channel's parts and notices to the live state in the
  * order they came, and tells the live state when parts stop coming. A channel lives no longer than
  * the write token it was opened with (`closeAt`): it is closed then, and the sidecar opens it again
- * with a new token within the reconnect grace, its lease kept. Runtime-neutral: the socket
+ * with a new token within the reconnect grace, its lease kept. A segment the holder names by its
+ * parts is written to storage from the parts the live state holds (answered `stored`, or
+ * `not-stored` with why: the sidecar uploads it then). Runtime-neutral: the socket
  * type and how to send on it are given (the Durable Object's WebSocket on Workers, Hono's
  * WSContext on Node and Deno).
  */
@@ -17,10 +19,13 @@ import {
   decodePartFrame,
   encodeMessage,
   LEASE_TTL_MS,
+  NOT_STORED_REASON_MAX_LENGTH,
   type EdgeMessage,
   type LeaseRequest,
+  type SegmentMessage,
 } from '../../shared/live-channel-protocol.ts';
-import { parseStreamRelativePath } from '../../shared/storage/layout.ts';
+import { parseStreamRelativePath, streamObjectKey } from '../../shared/storage/layout.ts';
+import { putChunks, type ObjectStore } from '../../shared/storage/object-store.ts';
 import type { LiveStreamState } from './live-stream-state.ts';
 import { decideLease, type Lease } from './stream-lease.ts';
 
@@ -37,6 +42,11 @@ export interface LiveChannelHubOptions<S> {
   now?: () => number;
   /** How long a dropped channel has to come back before its hints are answered 404 (default RECONNECT_GRACE_MS). */
   reconnectGraceMs?: number;
+  /**
+   * Where segments named by their parts are written: the stream's own prefix in this store
+   * (unset: every such segment is answered `not-stored`, and the sidecar uploads it).
+   */
+  storage?: { store: ObjectStore; playbackId: string };
   /** Lease grants, refusals and protocol errors (never a token: the channel carries none after its open). */
   log?: (line: string) => void;
 }
@@ -157,7 +167,34 @@ export class LiveChannelHub<S> {
         // A sidecar from before reasons were sent: it skipped only parts it dropped.
         this.options.state().partSkipped(message.value.rendition, message.value.file, message.value.reason ?? 'the sidecar dropped it');
         return;
+      case 'segment':
+        void this.storeSegment(socket, message.value);
+        return;
     }
+  }
+
+  /**
+   * Writes a segment from its parts to the stream's own prefix, and tells the holder whether it
+   * did. Nothing is written unless the live state holds exactly the parts named, and the channel
+   * still holds the lease (checked again right before the write: a state load may come between).
+   */
+  private async storeSegment(socket: S, segment: SegmentMessage): Promise<void> {
+    const { rendition, file } = segment;
+    const notStored = (reason: string) => this.send(socket, { type: 'not-stored', rendition, file, reason: reason.slice(0, NOT_STORED_REASON_MAX_LENGTH) });
+    const storage = this.options.storage;
+    if (!storage) return notStored('this edge does not store segments from parts');
+    // The decoder checked the name; checked again here, where the key is made (the write API's rule: nothing outside the stream).
+    const ref = parseStreamRelativePath(`${rendition}/${file}`);
+    if (ref?.kind !== 'segment') return notStored('not a segment name');
+    const found = this.options.state().segmentFromParts(rendition, file, segment.parts, segment.byteLength, segment.contentType);
+    if (!found.ok) return notStored(found.reason);
+    if (!this.holds(socket) || !this.currentLease) return notStored('this channel no longer holds the stream');
+    try {
+      await putChunks(storage.store, streamObjectKey(storage.playbackId, ref), found.chunks, { contentType: segment.contentType });
+    } catch (error) {
+      return notStored(`storage refused it: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.send(socket, { type: 'stored', rendition, file });
   }
 
   /** The holder's channel closes at its credential's expiry (a channel held open must not outlive its token). */

@@ -35,6 +35,8 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private channels(playbackId: string): LiveChannelHub<WebSocket> {
     this.hub ??= new LiveChannelHub<WebSocket>({
       state: () => this.state(playbackId),
+      // Segments named by their parts go to R2 from here, through this object's own binding.
+      storage: { store: new R2ObjectStore(this.env.BUCKET), playbackId },
       transport: {
         send: (socket, text) => socket.send(text),
         close: (socket, code, reason) => {

@@ -191,6 +191,29 @@ export class LiveStreamState {
     return found ? { kind: 'segment', ...found } : { kind: 'missing' };
   }
 
+  /**
+   * The bytes of a segment the sidecar names by its parts (the protocol's `segment`), to be
+   * stored: exactly those parts of that rendition must be held (no other part of the segment,
+   * none missing), of its content type, `byteLength` bytes together. The chunks are the parts'
+   * own bytes, in order (not joined here: the store writes them end to end).
+   */
+  segmentFromParts(renditionName: string, file: string, parts: readonly string[], byteLength: number, contentType: string): { ok: true; chunks: Uint8Array<ArrayBuffer>[] } | { ok: false; reason: string } {
+    const held = this.renditions.get(renditionName)?.timeline.partsOfSegment(file);
+    if (!held) return { ok: false, reason: `no part of ${renditionName}/${file} is held here` };
+    if (held.size !== parts.length) return { ok: false, reason: `${held.size} part(s) of ${renditionName}/${file} are held here, not the ${parts.length} named` };
+    const chunks: Uint8Array<ArrayBuffer>[] = [];
+    let total = 0;
+    for (const name of parts) {
+      const part = held.get(name);
+      if (!part) return { ok: false, reason: `part ${renditionName}/${name} is not held here` };
+      if (part.contentType !== contentType) return { ok: false, reason: `part ${renditionName}/${name} is ${part.contentType}, not ${contentType}` };
+      chunks.push(part.bytes);
+      total += part.bytes.byteLength;
+    }
+    if (total !== byteLength) return { ok: false, reason: `the parts held of ${renditionName}/${file} are ${total} bytes, not the ${byteLength} named` };
+    return { ok: true, chunks };
+  }
+
   /** Answers every held request with `missing`/`timeout` (the state is going away). */
   close(): void {
     for (const live of this.renditions.values()) live.waiters.releaseAll({ kind: 'timeout' });

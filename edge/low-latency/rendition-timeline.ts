@@ -271,6 +271,13 @@ export class RenditionTimeline {
     return undefined;
   }
 
+  /** The parts held for segment `file` (SESSION-T.m4s), whatever was listed of them: the newest group of that name. */
+  partsOfSegment(file: string): ReadonlyMap<string, StoredPart> | undefined {
+    for (const group of this.groups.values()) if (group.segmentFile === file) return group.byFile;
+    for (let i = this.retired.length - 1; i >= 0; i--) if (this.retired[i]!.segmentFile === file) return this.retired[i]!.byFile;
+    return undefined;
+  }
+
   /** A segment listed from its parts (still listed, or not long ago), as its bytes. */
   findSegment(file: string): { bytes: Uint8Array<ArrayBuffer>; contentType: string } | undefined {
     for (const group of [...this.groups.values(), ...this.retired]) {

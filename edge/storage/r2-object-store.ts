@@ -14,6 +14,11 @@ export class R2ObjectStore implements ObjectStore {
     await this.bucket.put(key, body, { httpMetadata: { contentType: options.contentType } });
   }
 
+  /** A segment as its parts (the live state assembles it): one Blob of them, R2 takes it as a body of known length. */
+  async putChunks(key: string, chunks: readonly Uint8Array[], options: PutOptions): Promise<void> {
+    await this.bucket.put(key, new Blob(chunks as Uint8Array<ArrayBuffer>[]), { httpMetadata: { contentType: options.contentType } });
+  }
+
   async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
     const object = await this.bucket.get(key, range ? { range } : undefined);
     if (!object) return null;

@@ -20,8 +20,7 @@
  * source remuxed in-process, or a rung ffmpeg encoded and wrote back as FLV.
  */
 import { segmentOfChunks, type CmafSegmenterEvents, type CmafChunk } from './cmaf-segmenter.ts';
-import { fragmentByteLength, writeFragment, writeFragmentInto, type FragmentSample } from './cmaf-fragment-writer.ts';
-import { SegmentArena } from './segment-arena.ts';
+import { writeFragment, type FragmentSample } from './cmaf-fragment-writer.ts';
 import { writeInitSegment, type TrackConfig } from './cmaf-init-writer.ts';
 import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
 
@@ -89,8 +88,6 @@ export class CmafTrackPackager {
   private pending: PackagerSample | undefined;
   private part: OpenPart | undefined;
   private chunks: CmafChunk[] = [];
-  /** Where the open segment's parts are written, end to end. */
-  private readonly arena = new SegmentArena();
   /** With `trimmable`: each chunk of the open segment's fragment sequence number and samples. */
   private chunkSamples: { sequenceNumber: number; samples: FragmentSample[] }[] = [];
   /** Decode time at which the last appended sample ends, track timescale. */
@@ -252,9 +249,9 @@ export class CmafTrackPackager {
     const part = this.part;
     if (!part || part.samples.length === 0) return;
     this.part = undefined;
-    // Into the segment's buffer, after the part before: the segment is then a view of its parts.
-    const bytes = this.arena.take(fragmentByteLength(this.kind, part.samples));
-    writeFragmentInto(bytes, this.kind, ++this.sequenceNumber, part.startTime, part.samples);
+    // Its own part-sized buffer: a segment is the list of its parts, never a segment-sized buffer
+    // (those set off most of a busy sidecar's full collections).
+    const bytes = writeFragment(this.kind, ++this.sequenceNumber, part.startTime, part.samples);
     const chunk: CmafChunk = {
       bytes,
       startTime: part.startTime,
@@ -276,9 +273,7 @@ export class CmafTrackPackager {
     if (chunks.length === 0) return;
     this.chunks = [];
     this.chunkSamples = [];
-    const segment = segmentOfChunks(this.segmentIndex++, this.track, chunks);
-    this.arena.endSegment(segment.bytes.byteLength);
-    this.events.onSegment(segment);
+    this.events.onSegment(segmentOfChunks(this.segmentIndex++, this.track, chunks));
   }
 }
 

@@ -4,7 +4,6 @@
  * rendition, remuxed by the sidecar or encoded by ffmpeg, is cut by that one packager; whatever
  * consumes its events (the stream's output) takes these types.
  */
-import { concatBytes } from './bytes.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 
 export interface CmafChunk {
@@ -23,30 +22,28 @@ export interface CmafSegment {
   /** In track timescale units. */
   startTime: number;
   duration: number;
+  /**
+   * The segment is its chunks (its low-latency parts), each its own part-sized buffer: its bytes
+   * are theirs end to end (segmentChunks), never joined into a segment-sized buffer here. Stores
+   * write them as chunks (ObjectStore.putChunks), the edge assembles them from the parts it holds.
+   */
   chunks: CmafChunk[];
-  bytes: Uint8Array;
+  /** Bytes of all its chunks together. */
+  byteLength: number;
 }
 
-/**
- * The segment made of `chunks` (at least one), in the order they were cut. Its bytes are a view
- * when the chunks already lie end to end in one buffer (a SegmentArena's), else a copy.
- */
+/** The segment made of `chunks` (at least one), in the order they were cut. */
 export function segmentOfChunks(index: number, track: CmafTrack, chunks: CmafChunk[]): CmafSegment {
   const first = chunks[0]!;
   const last = chunks[chunks.length - 1]!;
-  return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, bytes: adjacentView(chunks) ?? concatBytes(chunks.map((chunk) => chunk.bytes)) };
+  let byteLength = 0;
+  for (const chunk of chunks) byteLength += chunk.bytes.byteLength;
+  return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, byteLength };
 }
 
-/** The chunks' bytes as one view, when each starts where the one before ends in the same buffer. */
-function adjacentView(chunks: readonly CmafChunk[]): Uint8Array | undefined {
-  const first = chunks[0]!.bytes;
-  let end = first.byteOffset + first.byteLength;
-  for (let i = 1; i < chunks.length; i++) {
-    const bytes = chunks[i]!.bytes;
-    if (bytes.buffer !== first.buffer || bytes.byteOffset !== end) return undefined;
-    end += bytes.byteLength;
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+/** A segment's bytes as the list of its chunks' bytes, in order: what a store writes end to end. */
+export function segmentChunks(segment: CmafSegment): Uint8Array[] {
+  return segment.chunks.map((chunk) => chunk.bytes);
 }
 
 /** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */

@@ -10,10 +10,11 @@
  * at once, with why, so held requests get a 404 instead of waiting out the hold limit.
  */
 import { contentTypeFor } from '../../shared/media-types.ts';
-import { partFile, type StreamObjectRef } from '../../shared/storage/layout.ts';
-import type { ChunkPosition, CmafChunk } from '../package/cmaf-segmenter.ts';
+import { mediaSegmentFile, partFile, type StreamObjectRef } from '../../shared/storage/layout.ts';
+import type { ChunkPosition, CmafChunk, CmafSegment } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import type { LiveChannelSink } from '../upload/part-sink.ts';
+import type { AssemblyOutcome } from '../upload/upload-queue.ts';
 
 export interface PartAnnouncerMetrics {
   partAnnounced(): void;
@@ -38,7 +39,7 @@ export type SegmentNumber = number | { withheld: string };
 
 interface RenditionParts {
   /** The segment being cut, as its parts name and number it. */
-  open?: { session: string; time: number; sequence: number };
+  open?: { session: string; time: number; sequence: number; sent: Uint8Array[] };
   /** The part the last one sent named as next, until it is sent or withdrawn: what the edge hints. */
   named?: string;
 }
@@ -64,7 +65,7 @@ export class PartAnnouncer {
     if (!state) this.renditions.set(rendition, (state = {}));
     if (position.index === 0) {
       const number = sequence();
-      state.open = typeof number === 'number' ? { session, time: position.segmentStartTime, sequence: number } : undefined;
+      state.open = typeof number === 'number' ? { session, time: position.segmentStartTime, sequence: number, sent: [] } : undefined;
       if (typeof number !== 'number') this.withdraw(rendition, state, number.withheld);
     }
     const open = state.open;
@@ -73,6 +74,7 @@ export class PartAnnouncer {
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
     state.named = next;
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
+    open.sent.push(chunk.bytes);
     this.options.sink.sendPart(
       this.options.playbackId,
       {
@@ -93,6 +95,27 @@ export class PartAnnouncer {
     );
   }
 
+  /**
+   * How to have the edge store `segment` from its parts, when every one of them was handed to the
+   * live channel as it is now (the same bytes, in order; a segment trimmed after its parts went
+   * out is not), else undefined: the segment is uploaded whole.
+   */
+  assembly(rendition: string, session: string, segment: CmafSegment, contentType: string): (() => Promise<AssemblyOutcome>) | undefined {
+    const sink = this.options.sink;
+    const open = this.renditions.get(rendition)?.open;
+    if (!sink.storeSegment || !open || open.session !== session || open.time !== segment.startTime) return undefined;
+    const { chunks } = segment;
+    if (open.sent.length !== chunks.length || chunks.some((chunk, index) => chunk.bytes !== open.sent[index])) return undefined;
+    const message = {
+      rendition,
+      file: mediaSegmentFile(session, segment.startTime),
+      parts: chunks.map((_, index) => partFile(session, segment.startTime, index)),
+      byteLength: segment.byteLength,
+      contentType,
+    };
+    return () => sink.storeSegment!(this.options.playbackId, message);
+  }
+
   /** No part named as next so far will come (the publisher left, a new run began): the edge is told, once per part. */
   withdrawHints(reason: string): void {
     for (const [rendition, state] of this.renditions) this.withdraw(rendition, state, reason);
@@ -103,6 +126,20 @@ export class PartAnnouncer {
     if (!named) return;
     state.named = undefined;
     this.options.sink.withdrawPart(this.options.playbackId, rendition, named, reason);
+  }
+
+  private refusedSegments = 0;
+  private lastRefusalLog = 0;
+
+  /** The edge did not store a segment from its parts (it is uploaded instead): said now and then, with a count. */
+  assemblyRefused(key: string, reason: string): void {
+    this.refusedSegments += 1;
+    const now = this.options.now();
+    if (now - this.lastRefusalLog < PART_ERROR_LOG_INTERVAL_MS) return;
+    this.lastRefusalLog = now;
+    const count = this.refusedSegments;
+    this.refusedSegments = 0;
+    this.options.onTrouble(`${count} segment(s) not stored by the edge from their parts, uploaded instead (latest: ${key}: ${reason})`);
   }
 
   /** Parts are best effort: failures are counted and reported now and then, not per part. */

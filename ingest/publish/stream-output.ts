@@ -13,9 +13,9 @@
  */
 import { contentTypeFor } from '../../shared/media-types.ts';
 import { streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
-import type { ChunkPosition, CmafChunk, CmafSegment } from '../package/cmaf-segmenter.ts';
+import { segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
-import { DEFAULT_UPLOAD_LIMITS, UploadQueue } from '../upload/upload-queue.ts';
+import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type Upload } from '../upload/upload-queue.ts';
 import { LiveWindow, type SegmentSlot } from './live-window.ts';
 import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
 import { PartAnnouncer } from './part-announcer.ts';
@@ -84,6 +84,7 @@ export class StreamOutput {
       onError: options.onError,
       onBacklog: options.onBacklog,
       onSettled: (rendition) => this.listSettled(rendition),
+      onAssemblyRefused: (key, reason) => this.parts?.assemblyRefused(key, reason),
       metrics: options.metrics,
     });
     this.manifests = new ManifestWriter({
@@ -195,7 +196,7 @@ export class StreamOutput {
   publishInit(session: string, renditionName: string, init: Uint8Array, track: CmafTrack): void {
     this.rendition(renditionName).track = track;
     const ref: StreamObjectRef = { kind: 'init', rendition: renditionName, session };
-    this.queue.enqueue(renditionName, this.upload(ref, init, track, false), { kind: 'init', session, track, bytes: init.length });
+    this.queue.enqueue(renditionName, this.upload(ref, [init], init.byteLength, track, false), { kind: 'init', session, track, bytes: init.length });
   }
 
   publishSegment(session: string, renditionName: string, segment: CmafSegment): void {
@@ -210,7 +211,10 @@ export class StreamOutput {
     const slot: SegmentSlot = { session, sequence: Number.NaN };
     this.whenNumbered(() => Object.assign(slot, this.window.cut(renditionName, { session, start, duration, programDateTime })));
     const ref: StreamObjectRef = { kind: 'segment', rendition: renditionName, session, time: segment.startTime };
-    this.queue.enqueue(renditionName, this.upload(ref, segment.bytes, segment.track, true), {
+    const upload = this.upload(ref, segmentChunks(segment), segment.byteLength, segment.track, true);
+    // Its parts went out on the live channel: the edge stores it from them (else it is uploaded whole).
+    const assemble = this.parts?.assembly(renditionName, session, segment, upload.contentType);
+    this.queue.enqueue(renditionName, assemble ? { ...upload, assemble } : upload, {
       kind: 'segment',
       session,
       slot,
@@ -220,7 +224,7 @@ export class StreamOutput {
       programDateTime,
       samples: segment.chunks.reduce((n, chunk) => n + chunk.sampleCount, 0),
       cutAt: now,
-      bytes: segment.bytes.length,
+      bytes: segment.byteLength,
     });
   }
 
@@ -268,8 +272,8 @@ export class StreamOutput {
     return output;
   }
 
-  private upload(ref: StreamObjectRef, bytes: Uint8Array, track: CmafTrack, droppable: boolean) {
-    return { key: streamObjectKey(this.options.playbackId, ref), bytes, contentType: contentTypeFor(ref, track.kind === 'audio'), droppable, label: ref.kind };
+  private upload(ref: StreamObjectRef, chunks: readonly Uint8Array[], byteLength: number, track: CmafTrack, droppable: boolean): Upload {
+    return { key: streamObjectKey(this.options.playbackId, ref), chunks, byteLength, contentType: contentTypeFor(ref, track.kind === 'audio'), droppable, label: ref.kind };
   }
 
   /** Lists, in order, every object at the head of the rendition's queue that is settled; then writes the manifests. */

@@ -27,7 +27,8 @@ export interface KeepAliveRequest {
   method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
   url: URL;
   headers: OutgoingHttpHeaders;
-  body?: Uint8Array | string;
+  /** Chunks (a segment's parts) are written one after the other under one Content-Length: never joined. */
+  body?: Uint8Array | string | readonly Uint8Array[];
   timeoutMs: number;
   /** Read the body into `body` (GET, and errors to report); otherwise it is discarded. */
   readBody: (status: number) => boolean;
@@ -58,7 +59,7 @@ export class KeepAliveClient {
     const { url } = options;
     const secure = url.protocol === 'https:';
     const headers: OutgoingHttpHeaders = { ...options.headers };
-    if (options.body !== undefined) headers['content-length'] = typeof options.body === 'string' ? Buffer.byteLength(options.body) : options.body.byteLength;
+    if (options.body !== undefined) headers['content-length'] = bodyLength(options.body);
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       const finish = (error: Error | undefined, response?: HttpResponse) => {
@@ -82,10 +83,23 @@ export class KeepAliveClient {
         const stale = request.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '');
         finish(stale ? new StaleSocketError(error.message) : error);
       });
-      if (options.body === undefined) request.end();
-      else request.end(options.body);
+      const body = options.body;
+      if (body === undefined) request.end();
+      else if (typeof body === 'string' || body instanceof Uint8Array) request.end(body);
+      else {
+        for (const chunk of body) request.write(chunk);
+        request.end();
+      }
     });
   }
+}
+
+function bodyLength(body: Uint8Array | string | readonly Uint8Array[]): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  let size = 0;
+  for (const chunk of body) size += chunk.byteLength;
+  return size;
 }
 
 class StaleSocketError extends Error {

@@ -4,7 +4,7 @@
  * stream to another sidecar, so a refused broadcast never touches the holder's playlists.
  * Reads pass (taking a stream up after a restart reads what storage holds).
  */
-import type { ObjectStore, PutOptions } from '../../shared/storage/object-store.ts';
+import { putChunks, type ObjectStore, type PutOptions } from '../../shared/storage/object-store.ts';
 import { StorageHttpError } from '../../shared/storage/storage-error.ts';
 import type { LeaseOutcome } from './live-channel.ts';
 
@@ -18,6 +18,10 @@ export function leaseGatedStore(store: ObjectStore, lease: Promise<LeaseOutcome>
     put: async (key: string, body: Uint8Array | string, options: PutOptions) => {
       await leased();
       return store.put(key, body, options);
+    },
+    putChunks: async (key: string, chunks: readonly Uint8Array[], options: PutOptions) => {
+      await leased();
+      return putChunks(store, key, chunks, options);
     },
     delete: async (key: string) => {
       await leased();

@@ -4,7 +4,7 @@
  * not overtake the part that named it as next). An item is dropped only when it is older than the
  * part lifetime (nobody plays it any more); otherwise it waits for room on the socket.
  */
-import type { PartFrame } from '../../shared/live-channel-protocol.ts';
+import type { PartFrame, SegmentMessage } from '../../shared/live-channel-protocol.ts';
 
 /** What the owner hears of a part handed to the channel. */
 export interface PartReport {
@@ -30,7 +30,14 @@ export interface QueuedWithdrawal {
   queuedAt: number;
 }
 
-export type Outgoing = QueuedPart | QueuedWithdrawal;
+/** A segment for the edge to store from its parts, sent after them; its answer settles `pending`. */
+export interface QueuedSegment {
+  kind: 'segment';
+  message: SegmentMessage;
+  queuedAt: number;
+}
+
+export type Outgoing = QueuedPart | QueuedWithdrawal | QueuedSegment;
 
 export interface QueueState {
   now: number;
@@ -39,8 +46,8 @@ export interface QueueState {
   room: number;
 }
 
-/** A withdrawal's text frame is a few dozen bytes: counted as this much against the room. */
-const WITHDRAWAL_BYTES = 200;
+/** A withdrawal's or a segment's text frame is a few hundred bytes at most: counted as this much against the room. */
+const CONTROL_BYTES = 200;
 
 /** Takes from the head of `queue` (in place) what to drop and what to send now. */
 export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outgoing[]; drop: Outgoing[] } {
@@ -54,7 +61,7 @@ export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outg
       continue;
     }
     if (room <= 0) break;
-    room -= head.kind === 'part' ? head.part.bytes.byteLength : WITHDRAWAL_BYTES;
+    room -= head.kind === 'part' ? head.part.bytes.byteLength : CONTROL_BYTES;
     send.push(queue.shift()!);
   }
   return { send, drop };

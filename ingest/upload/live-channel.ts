@@ -7,6 +7,11 @@
  * While the channel is down (reconnecting with backoff), viewers see segments only: segments
  * and playlists go to storage as always, and the edge stops hinting parts when the channel closes.
  *
+ * A segment whose parts went out here is named after its last part (`segment`), and the edge
+ * stores it from them and answers; `storeSegment` settles with that answer, or with `stored:
+ * false` when the channel is down or closes, the message ages out, or no answer comes within
+ * SEGMENT_ANSWER_MS: the segment is then uploaded over HTTP (upload-queue.ts).
+ *
  * The socket is `ws`'s client, not Node's global WebSocket (undici): undici copies every frame it
  * sends into a new buffer and masks it byte by byte in JavaScript (~9 % of a busy sidecar's time
  * with encodePartFrame's copy before it). Here a part goes out as two fragments of one message,
@@ -29,6 +34,8 @@ import {
   type LeaseRequest,
   type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
+import type { SegmentAssembly } from './part-sink.ts';
+import type { AssemblyOutcome } from './upload-queue.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
 import { takeSendable, type Outgoing, type PartReport, type QueuedPart } from './live-channel-queue.ts';
 
@@ -49,6 +56,19 @@ export interface LiveChannelOptions {
   /** The lease was lost after it was granted (another sidecar took the stream); a refused open answers `lease` instead. */
   onLeaseRefused: (reason: string) => void;
   now?: () => number;
+  /** How long a segment waits for the edge's answer before it is uploaded over HTTP (default SEGMENT_ANSWER_MS). */
+  segmentAnswerMs?: number;
+}
+
+/**
+ * The edge answers a segment once it is in storage: a write of a few hundred kB, well under a
+ * second; an answer later than this is given up on, and the segment uploaded over HTTP (a store
+ * holding it twice holds the same bytes).
+ */
+export const SEGMENT_ANSWER_MS = 3_000;
+
+function notStored(reason: string): AssemblyOutcome {
+  return { stored: false, reason };
 }
 
 /** Unsent bytes on the socket beyond which parts wait in the queue. */
@@ -97,6 +117,8 @@ export class LiveChannel {
   private failures = 0;
   private lastHeard = 0;
   private settleLease: ((outcome: LeaseOutcome) => void) | undefined;
+  /** Segments named to the edge and not answered yet, by `rendition/file`. */
+  private readonly awaiting = new Map<string, (outcome: AssemblyOutcome) => void>();
   /** The first answer to the lease request: granted, or refused with the edge's reason. */
   readonly lease: Promise<LeaseOutcome>;
 
@@ -135,10 +157,45 @@ export class LiveChannel {
     this.pump();
   }
 
+  /**
+   * Asks the edge to store a segment from its parts, which went out on this channel before (it
+   * goes in order after them). Settles with the edge's answer, or not stored (never rejects).
+   */
+  storeSegment(segment: SegmentAssembly): Promise<AssemblyOutcome> {
+    if (this.closed) return Promise.resolve(notStored('the stream ended'));
+    if (!this.open) return Promise.resolve(notStored('the live channel is down'));
+    const key = `${segment.rendition}/${segment.file}`;
+    this.settleSegment(key, notStored('named again'));
+    return new Promise<AssemblyOutcome>((resolve) => {
+      const waitMs = this.options.segmentAnswerMs ?? SEGMENT_ANSWER_MS;
+      const timer = setTimeout(() => this.settleSegment(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
+      this.awaiting.set(key, (outcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+      this.queue.push({ kind: 'segment', message: { type: 'segment', ...segment }, queuedAt: this.now() });
+      this.pump();
+    });
+  }
+
+  private settleSegment(key: string, outcome: AssemblyOutcome): void {
+    const settle = this.awaiting.get(key);
+    if (!settle) return;
+    this.awaiting.delete(key);
+    settle(outcome);
+  }
+
+  /** No answer will come for what was asked (the channel went down or closed): each is uploaded instead. */
+  private giveUpSegments(reason: string): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.kind === 'segment') this.queue.splice(i, 1);
+    for (const key of [...this.awaiting.keys()]) this.settleSegment(key, notStored(reason));
+  }
+
   /** The stream ended here: its lease is given back, the channel closed. */
   release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.giveUpSegments('the stream ended');
     this.stopTimers();
     for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream ended');
     const socket = this.socket;
@@ -181,6 +238,10 @@ export class LiveChannel {
       this.pump();
     } else if (message.value.type === 'refused') {
       this.refused(message.value.reason);
+    } else if (message.value.type === 'stored') {
+      this.settleSegment(`${message.value.rendition}/${message.value.file}`, { stored: true });
+    } else if (message.value.type === 'not-stored') {
+      this.settleSegment(`${message.value.rendition}/${message.value.file}`, notStored(`the edge did not store it: ${message.value.reason}`));
     }
   }
 
@@ -197,6 +258,7 @@ export class LiveChannel {
   private refused(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.giveUpSegments(`the stream is held by another sidecar: ${reason}`);
     this.stopTimers();
     for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream is held by another sidecar');
     // A refusal of the open answers the lease request; onLeaseRefused is for a lease lost later.
@@ -210,6 +272,7 @@ export class LiveChannel {
     this.socket = undefined;
     this.granted = false;
     if (this.closed) return;
+    this.giveUpSegments(`the live channel closed (${code})`);
     if (code === CLOSE_LEASE_HELD) return this.refused(reason || 'the stream is held by another sidecar');
     // The hourly renewal: the edge closed the channel as its write token expired; a new token goes at once.
     if (code === CLOSE_CREDENTIAL_EXPIRED && this.failures === 0) {
@@ -241,6 +304,7 @@ export class LiveChannel {
       room: open ? HIGH_WATER_BYTES - socket!.bufferedAmount : 0,
     });
     for (const item of drop) {
+      if (item.kind === 'segment') this.settleSegment(`${item.message.rendition}/${item.message.file}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
       // A withdrawal that aged out says nothing any more: the edge's hold ran out long before.
       if (item.kind !== 'part') continue;
       const reason = `older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`;
@@ -255,6 +319,9 @@ export class LiveChannel {
         socket!.send(item.part.bytes, { binary: true, fin: true });
         item.report.sent();
         this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
+      } else if (item.kind === 'segment') {
+        // Not sent again after a reconnect: its answer is given up with the channel (uploaded instead).
+        this.control(item.message);
       } else {
         this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
         this.recent.push({ ...item, queuedAt: now });

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartFrame } from '../../shared/live-channel-protocol.ts';
 import { LiveChannel, type LeaseOutcome, type PartReport } from './live-channel.ts';
-import type { LiveChannelSink } from './part-sink.ts';
+import type { LiveChannelSink, SegmentAssembly } from './part-sink.ts';
+import type { AssemblyOutcome } from './upload-queue.ts';
 
 export interface LiveChannelsOptions {
   edgeUrl: string;
@@ -60,6 +61,12 @@ export class LiveChannels implements LiveChannelSink {
   /** A part named as next that will not be sent: the edge answers whoever waits for it (in order with the stream's parts). */
   withdrawPart(playbackId: string, rendition: string, file: string, reason: string): void {
     this.channels.get(playbackId)?.withdraw(rendition, file, reason);
+  }
+
+  /** A segment for the edge to store from its parts (sent on the stream's channel before). */
+  storeSegment(playbackId: string, segment: SegmentAssembly): Promise<AssemblyOutcome> {
+    const channel = this.channels.get(playbackId);
+    return channel ? channel.storeSegment(segment) : Promise.resolve({ stored: false, reason: 'the stream has no live channel' });
   }
 
   /** The stream ended here: its lease is given back. */

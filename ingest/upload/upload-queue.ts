@@ -4,8 +4,13 @@
  * the settled head of a lane, so nothing is listed before what comes earlier. A slow or failing
  * store is retried without end while the buffer has room; when an outage outlasts it, the oldest
  * waiting droppable objects (media segments) are dropped instead of memory growing without bound.
+ *
+ * An object's bytes are a list of chunks (a segment is its parts): stores write them end to end
+ * without joining them where they can (putChunks). A segment whose parts went out on the live
+ * channel is first offered to the edge to store from them (`assemble`): media then crosses once;
+ * when the edge does not store it (or does not answer in time) it is uploaded here as always.
  */
-import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { putChunks, type ObjectStore } from '../../shared/storage/object-store.ts';
 import { GaveUp, retryUntilStored, type BackoffOptions } from './backoff.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 
@@ -23,10 +28,21 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   backoff: { initialDelayMs: 250, maxDelayMs: 5000 },
 };
 
+/** What became of a segment offered to the edge to store from its parts. */
+export type AssemblyOutcome = { stored: true } | { stored: false; reason: string };
+
 export interface Upload {
   key: string;
-  bytes: Uint8Array;
+  /** The object's bytes, end to end (one chunk, or a segment's parts). */
+  chunks: readonly Uint8Array[];
+  /** Bytes of all chunks together. */
+  byteLength: number;
   contentType: string;
+  /**
+   * Asks the edge to store the object from the parts it holds (the live channel); settles, never
+   * rejects, within a bounded time. Not stored: the object is uploaded as any other.
+   */
+  assemble?: () => Promise<AssemblyOutcome>;
   /** Counts against the upload buffer and may be dropped when storage falls behind (media segments). */
   droppable: boolean;
   /** What the object is, for the upload-time metric (`init`, `segment`). */
@@ -49,6 +65,8 @@ export interface UploadQueueMetrics {
   /** One upload of `label` begins; the function returned is called once it is stored. */
   timeUpload(label: string): () => void;
   segmentDropped(): void;
+  /** A segment the edge stored from its parts (`true`) or did not (uploaded instead). */
+  segmentAssembled?(stored: boolean): void;
 }
 
 export interface UploadQueueOptions {
@@ -62,6 +80,8 @@ export interface UploadQueueOptions {
   onError: (error: unknown) => void;
   /** Storage is behind: the oldest waiting droppable object has waited `waitingSeconds`. */
   onBacklog?: (waitingSeconds: number, waitingCount: number) => void;
+  /** A segment the edge did not store from its parts, and why (it is uploaded instead). */
+  onAssemblyRefused?: (key: string, reason: string) => void;
   /** An upload of the lane settled (stored, dropped or refused): the owner takes the lane's settled head. */
   onSettled: (lane: string) => Promise<void>;
   metrics?: UploadQueueMetrics;
@@ -88,7 +108,7 @@ export class UploadQueue<T> {
     const queue = this.lanes.get(lane) ?? [];
     this.lanes.set(lane, queue);
     queue.push(queued);
-    if (queued.buffered) this.bufferedBytes += upload.bytes.length;
+    if (queued.buffered) this.bufferedBytes += upload.byteLength;
     this.dropOldestBeyondBuffer();
     const done = this.store(queued)
       .then(() => this.options.onSettled(lane))
@@ -129,10 +149,15 @@ export class UploadQueue<T> {
 
   private async store(queued: QueuedUpload<T>): Promise<void> {
     await this.limit.run(async () => {
-      const { key, bytes, contentType, label } = queued.upload;
+      const { key, chunks, contentType, label, assemble } = queued.upload;
       const timer = this.options.metrics?.timeUpload(label);
       try {
-        await retryUntilStored(() => this.options.store.put(key, bytes, { contentType }), this.options.limits.backoff, () => queued.state !== 'dropped');
+        if (assemble && (await this.assembled(key, assemble))) {
+          if (queued.state === 'uploading') queued.state = 'stored';
+          timer?.();
+          return;
+        }
+        await retryUntilStored(() => putChunks(this.options.store, key, chunks, { contentType }), this.options.limits.backoff, () => queued.state !== 'dropped');
         // Dropped while its last attempt was in flight: stored, but it stays dropped (its owner lists it as missing).
         if (queued.state === 'uploading') queued.state = 'stored';
         timer?.();
@@ -147,10 +172,18 @@ export class UploadQueue<T> {
     });
   }
 
+  /** Whether the edge stored the object from its parts; why not is reported, and the caller uploads it. */
+  private async assembled(key: string, assemble: () => Promise<AssemblyOutcome>): Promise<boolean> {
+    const outcome = await assemble().catch((error: unknown): AssemblyOutcome => ({ stored: false, reason: error instanceof Error ? error.message : String(error) }));
+    this.options.metrics?.segmentAssembled?.(outcome.stored);
+    if (!outcome.stored) this.options.onAssemblyRefused?.(key, outcome.reason);
+    return outcome.stored;
+  }
+
   private unbuffer(queued: QueuedUpload<T>): void {
     if (!queued.buffered) return;
     queued.buffered = false;
-    this.bufferedBytes -= queued.upload.bytes.length;
+    this.bufferedBytes -= queued.upload.byteLength;
   }
 
   private drop(queued: QueuedUpload<T>): void {

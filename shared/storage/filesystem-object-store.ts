@@ -13,7 +13,7 @@
  * tag from that file too, so they always match the bytes), not streamed; files are written and
  * read with fs's callback calls (fs/promises' FileHandles cost more per call).
  */
-import { close, createReadStream, fstat, open, read, writeFile, type BigIntStats } from 'node:fs';
+import { close, createReadStream, fstat, open, read, writeFile, writev, type BigIntStats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -40,6 +40,30 @@ const fstatBigInt = (fd: number) => new Promise<BigIntStats>((done, fail) => fst
 const readAsync = (fd: number, buffer: Uint8Array, offset: number) =>
   new Promise<number>((done, fail) => read(fd, buffer, offset, buffer.byteLength - offset, offset, (error, bytesRead) => (error ? fail(error) : done(bytesRead))));
 
+type Body = Uint8Array | string | readonly Uint8Array[];
+
+const writevAsync = (fd: number, chunks: readonly Uint8Array[]) =>
+  new Promise<number>((done, fail) => writev(fd, chunks as Uint8Array[], (error, written) => (error ? fail(error) : done(written))));
+
+/** A new file of `body`; chunks go in one writev (again for what a short write left). */
+async function writeBody(file: string, body: Body): Promise<void> {
+  if (typeof body === 'string' || body instanceof Uint8Array) return writeFileAsync(file, body);
+  const fd = await openAsync(file, 'w');
+  try {
+    let chunks = body.filter((chunk) => chunk.byteLength > 0);
+    while (chunks.length > 0) {
+      let written = await writevAsync(fd, chunks);
+      while (chunks.length > 0 && written >= chunks[0]!.byteLength) {
+        written -= chunks[0]!.byteLength;
+        chunks = chunks.slice(1);
+      }
+      if (written > 0) chunks = [chunks[0]!.subarray(written), ...chunks.slice(1)];
+    }
+  } finally {
+    await closeAsync(fd);
+  }
+}
+
 function entityTag(info: BigIntStats): string {
   return `${info.ino.toString(36)}-${info.size.toString(36)}-${info.mtimeNs.toString(36)}`;
 }
@@ -65,7 +89,16 @@ export class FilesystemObjectStore implements ObjectStore {
     return path;
   }
 
-  async put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+  put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void> {
+    return this.write(key, body, options);
+  }
+
+  /** The chunks written with writev: one system call, no joined copy. */
+  putChunks(key: string, chunks: readonly Uint8Array[], options: PutOptions): Promise<void> {
+    return this.write(key, chunks, options);
+  }
+
+  private async write(key: string, body: Body, options: PutOptions): Promise<void> {
     const path = this.path(key);
     const folder = dirname(path);
     const temporary = join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -82,14 +115,14 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   /** Writes a file in a folder made when not known to exist (or gone since: a removed stream's folder). */
-  private async writeInFolder(folder: string, file: string, body: Uint8Array | string): Promise<void> {
+  private async writeInFolder(folder: string, file: string, body: Body): Promise<void> {
     if (!this.folders.has(folder)) {
       await mkdir(folder, { recursive: true });
       if (this.folders.size >= MAX_REMEMBERED_FOLDERS) this.folders.clear();
       this.folders.add(folder);
     }
     try {
-      await writeFileAsync(file, body);
+      await writeBody(file, body);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       // Folders were removed under this store (with whatever metadata files they held): what it
@@ -98,7 +131,7 @@ export class FilesystemObjectStore implements ObjectStore {
       this.writtenTypes.clear();
       await mkdir(folder, { recursive: true });
       this.folders.add(folder);
-      await writeFileAsync(file, body);
+      await writeBody(file, body);
     }
   }
 

@@ -25,6 +25,12 @@ export interface ByteRange {
 export interface ObjectStore {
   /** Stores the bytes durably: once the promise resolves, a `get` of the key returns them. */
   put(key: string, body: Uint8Array | string, options: PutOptions): Promise<void>;
+  /**
+   * Stores `chunks` end to end as one object, as `put` does, without joining them first where
+   * the store's API allows (a segment is the list of its parts: joining was a segment-sized
+   * copy per segment). Optional: callers use putChunks() below, which joins for a store without it.
+   */
+  putChunks?(key: string, chunks: readonly Uint8Array[], options: PutOptions): Promise<void>;
   /** The object (or one byte range of it, which must lie inside it), or null when it does not exist. */
   get(key: string, range?: ByteRange): Promise<StoredObject | null>;
   /** The object's metadata without its bytes, or null when it does not exist. */
@@ -42,6 +48,30 @@ export interface ObjectStore {
    * Optional: a store that cannot list (the sidecar's edge client) leaves it out.
    */
   listChildren?(prefix: string, limit: number, after?: string): Promise<string[]>;
+}
+
+/** Stores `chunks` end to end under `key`: with the store's own putChunks, else joined into one put. */
+export function putChunks(store: ObjectStore, key: string, chunks: readonly Uint8Array[], options: PutOptions): Promise<void> {
+  if (store.putChunks) return store.putChunks(key, chunks, options);
+  return store.put(key, chunks.length === 1 ? chunks[0]! : joinChunks(chunks), options);
+}
+
+/** The chunks' bytes in one buffer (a store that takes one body). */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const joined = new Uint8Array(chunksByteLength(chunks));
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
+}
+
+/** Bytes of all `chunks` together. */
+export function chunksByteLength(chunks: readonly Uint8Array[]): number {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
+  return size;
 }
 
 /** Folder names in the order storage lists them: by their keys, `name/` (so `a-b` comes before `a`). */

@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { ChunkPosition, CmafChunk, CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
+import { joined, type JoinedSegment } from './remux.ts';
 import { LadderRun } from '../../ingest/pipeline/ladder-run.ts';
 import { RemuxRun, type MediaRun } from '../../ingest/pipeline/remux-run.ts';
 import { planRun } from '../../ingest/pipeline/run-plan.ts';
@@ -14,7 +15,7 @@ export interface RunTrack {
   init: Uint8Array;
   track: CmafTrack;
   parts: { chunk: CmafChunk; position: ChunkPosition }[];
-  segments: CmafSegment[];
+  segments: JoinedSegment[];
   /** Init segment and every media segment, as a player appends them. */
   bytes(): Uint8Array;
 }
@@ -50,7 +51,7 @@ export async function runLadder(flv: Uint8Array, renditions: readonly Rendition[
       tracks.set(name, collected);
     },
     publishPart: (_session: string, name: string, chunk: CmafChunk, position: ChunkPosition) => void tracks.get(name)!.parts.push({ chunk, position }),
-    publishSegment: (_session: string, name: string, segment: CmafSegment) => void tracks.get(name)!.segments.push(segment),
+    publishSegment: (_session: string, name: string, segment: CmafSegment) => void tracks.get(name)!.segments.push(joined(segment)),
   };
   const plan = planRun(renditions, [flv]);
   const settings = {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { locateFfmpeg } from '../../ingest/transcode/ffmpeg-binary.ts';
 import { PASSTHROUGH_ONLY, type Rendition, type SourceFacts } from '../../ingest/transcode/ladder.ts';
 import { SourceProbe } from '../../ingest/media/source-probe.ts';
-import type { CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
+import type { JoinedSegment } from './remux.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { testPatternAudioInput, testPatternVideoInput } from '../../scripts/lib/ffmpeg-args.ts';
 import { runLadder } from './ladder-run.ts';
@@ -71,7 +71,7 @@ export function probeFlv(flv: Buffer, pieceSize = flv.length, maxMediaSeconds = 
 export interface SegmentedTrack {
   init: Uint8Array;
   track: CmafTrack;
-  segments: CmafSegment[];
+  segments: JoinedSegment[];
 }
 
 /** What the sidecar cut for each byte stream transcodeToCmaf returned. */

@@ -4,11 +4,19 @@ import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { FlvRemuxer } from '../../ingest/package/flv-remuxer.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 
+/** A segment as the packager cut it (its parts), with its bytes joined once for the test to read. */
+export type JoinedSegment = CmafSegment & { bytes: Uint8Array };
+
+/** The segment with its parts' bytes end to end (what a store holds under its name). */
+export function joined(segment: CmafSegment): JoinedSegment {
+  return { ...segment, bytes: concatBytes(segment.chunks.map((chunk) => chunk.bytes)) };
+}
+
 export interface RemuxedTrack {
   init: Uint8Array;
   track: CmafTrack;
   chunks: { chunk: CmafChunk; position: ChunkPosition }[];
-  segments: CmafSegment[];
+  segments: JoinedSegment[];
   /** Init segment and every media segment, as a player would append them. */
   bytes(): Uint8Array;
 }
@@ -38,7 +46,7 @@ export function remuxFlv(flv: Uint8Array, options: { video?: boolean; audio?: bo
           result[key] = collected;
         },
         onChunk: (chunk, _track, position) => result[key]!.chunks.push({ chunk, position }),
-        onSegment: (segment) => result[key]!.segments.push(segment),
+        onSegment: (segment) => result[key]!.segments.push(joined(segment)),
       };
     },
   });

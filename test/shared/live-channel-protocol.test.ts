@@ -149,3 +149,47 @@ describe('lease request', () => {
     expect(parseLeaseRequest(new URL(`/_ingest/live/colors${query}`, 'http://edge')).ok).toBe(false);
   });
 });
+
+describe('a segment named by its parts, and the answers', () => {
+  const segment = { type: 'segment' as const, rendition: 'source', file: 'abcsess1-360000.m4s', parts: ['abcsess1-360000.p0.m4s', 'abcsess1-360000.p1.m4s'], byteLength: 4096, contentType: 'video/mp4' };
+
+  it('read back what each side sends', () => {
+    expect(decodeClientMessage(encodeMessage(segment))).toEqual({ ok: true, value: segment });
+    for (const answer of [
+      { type: 'stored' as const, rendition: 'audio', file: 'abcsess1-0.m4s' },
+      { type: 'not-stored' as const, rendition: 'source', file: 'abcsess1-360000.m4s', reason: 'part source/abcsess1-360000.p1.m4s is not held here' },
+    ]) expect(decodeEdgeMessage(encodeMessage(answer))).toEqual({ ok: true, value: answer });
+  });
+
+  it.each([
+    { name: 'an unknown field', change: { extra: 1 } },
+    { name: 'a field left out', change: { byteLength: undefined } },
+    { name: 'a part of another segment', change: { parts: ['abcsess1-360000.p0.m4s', 'abcsess1-0.p1.m4s'] } },
+    { name: 'parts out of order', change: { parts: ['abcsess1-360000.p1.m4s', 'abcsess1-360000.p0.m4s'] } },
+    { name: 'parts not from .p0', change: { parts: ['abcsess1-360000.p1.m4s'] } },
+    { name: 'no parts', change: { parts: [] } },
+    { name: 'parts that are not a list', change: { parts: 'abcsess1-360000.p0.m4s' } },
+    { name: 'a part file that is not a name', change: { parts: [7] } },
+    { name: 'a file that is a part, not a segment', change: { file: 'abcsess1-360000.p0.m4s' } },
+    { name: 'a file outside the rendition', change: { file: '../abcsess1-360000.m4s' } },
+    { name: 'a rendition outside the stream', change: { rendition: '..' } },
+    { name: 'a byte length of 0', change: { byteLength: 0 } },
+    { name: 'a fractional byte length', change: { byteLength: 1.5 } },
+    { name: 'a byte length as text', change: { byteLength: '4096' } },
+    { name: 'a content type the channel does not carry', change: { contentType: 'text/html' } },
+  ])('refuse a segment with $name', ({ change }) => {
+    const decoded = decodeClientMessage(JSON.stringify({ ...segment, ...change }));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.reason).toMatch(/segment/);
+  });
+
+  it.each([
+    { name: 'stored with an unknown field', message: { type: 'stored', rendition: 'source', file: 'abcsess1-0.m4s', reason: 'x' } },
+    { name: 'stored naming a part', message: { type: 'stored', rendition: 'source', file: 'abcsess1-0.p0.m4s' } },
+    { name: 'not-stored without a reason', message: { type: 'not-stored', rendition: 'source', file: 'abcsess1-0.m4s' } },
+    { name: 'not-stored with an empty reason', message: { type: 'not-stored', rendition: 'source', file: 'abcsess1-0.m4s', reason: '' } },
+    { name: 'not-stored outside the stream', message: { type: 'not-stored', rendition: '..', file: 'abcsess1-0.m4s', reason: 'no' } },
+  ])('refuse an answer: $name', ({ message }) => {
+    expect(decodeEdgeMessage(JSON.stringify(message)).ok).toBe(false);
+  });
+});

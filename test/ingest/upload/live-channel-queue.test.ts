@@ -9,7 +9,7 @@ function item(name: string, queuedAt: number, size = 100): Outgoing {
 function withdrawal(name: string, queuedAt: number): Outgoing {
   return { kind: 'withdrawn', rendition: 'source', file: name, reason: 'storage is behind', queuedAt };
 }
-const names = (items: Outgoing[]) => items.map((entry) => (entry.kind === 'part' ? entry.part.file : `withdrawn ${entry.file}`));
+const names = (items: Outgoing[]) => items.map((entry) => (entry.kind === 'part' ? entry.part.file : entry.kind === 'segment' ? `segment ${entry.message.file}` : `withdrawn ${entry.file}`));
 
 describe('live channel queue', () => {
   it('sends everything in order while the socket has room', () => {

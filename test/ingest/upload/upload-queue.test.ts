@@ -30,7 +30,7 @@ class GatedStore extends MemoryObjectStore {
 }
 
 function segment(key: string, bytes = 10): Upload {
-  return { key, bytes: new Uint8Array(bytes), contentType: 'video/mp4', droppable: true, label: 'segment' };
+  return { key, chunks: [new Uint8Array(bytes)], byteLength: bytes, contentType: 'video/mp4', droppable: true, label: 'segment' };
 }
 
 function queue(store: GatedStore, bufferBytes = 1000) {

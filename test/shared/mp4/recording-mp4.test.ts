@@ -11,11 +11,10 @@ import { Mp4BoxError } from '../../../shared/mp4/box-reader.ts';
 import { interleaveSegments, recordingMp4, RecordingNotMuxable, type Mp4TrackInput } from '../../../shared/mp4/recording-mp4.ts';
 import { concatBytes } from '../../../ingest/package/bytes.ts';
 import { findBox, view } from '../../../ingest/package/mp4-boxes.ts';
-import type { CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import { runFfprobe } from '../../helpers/ffprobe.ts';
 import { probePackets } from '../../helpers/ffprobe-packets.ts';
 import { makeFlv, segmentTrack, transcodeToCmaf } from '../../helpers/media-fixtures.ts';
-import { remuxFlv } from '../../helpers/remux.ts';
+import { remuxFlv, type JoinedSegment } from '../../helpers/remux.ts';
 
 interface Recorded {
   tracks: Mp4TrackInput[];
@@ -26,7 +25,7 @@ interface Recorded {
   frameSeconds: number;
 }
 
-function recorded(video: { init: Uint8Array; segments: CmafSegment[] }, audio: { init: Uint8Array; segments: CmafSegment[] }): Recorded {
+function recorded(video: { init: Uint8Array; segments: JoinedSegment[] }, audio: { init: Uint8Array; segments: JoinedSegment[] }): Recorded {
   const store = new Map<string, Uint8Array>();
   const tracks = [video, audio].map((track, trackIndex) => ({
     inits: [track.init],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../../shared/storage/filesystem-object-store.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
-import type { ObjectStore } from '../../../shared/storage/object-store.ts';
+import { putChunks, type ObjectStore } from '../../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../../shared/storage/s3-object-store.ts';
 import { startS3Server, type TestS3Server } from '../../helpers/s3-server.ts';
 
@@ -34,6 +34,17 @@ describe.each(stores)('ObjectStore contract: $name', ({ make }) => {
     const object = (await store.get('streams/colors/source/abcdefgh1-0.m4s'))!;
     expect(object).toMatchObject({ size: 5000, contentType: 'video/mp4' });
     expect(object.etag).not.toBe('');
+    expect(await text(object.body)).toEqual(segment);
+  });
+
+  it('stores a list of chunks (a segment as its parts) as their bytes end to end', async () => {
+    const store = make();
+    // Pieces of differing sizes, one empty, each a view into a larger buffer.
+    const cuts = [0, 1, 1, 1700, 4999, 5000];
+    const chunks = cuts.slice(1).map((end, i) => segment.subarray(cuts[i]!, end));
+    await putChunks(store, 'streams/colors/source/abcdefgh1-2.m4s', chunks, { contentType: 'video/mp4' });
+    const object = (await store.get('streams/colors/source/abcdefgh1-2.m4s'))!;
+    expect(object).toMatchObject({ size: 5000, contentType: 'video/mp4' });
     expect(await text(object.body)).toEqual(segment);
   });
 
