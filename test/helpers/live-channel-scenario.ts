@@ -2,7 +2,8 @@
  * The sidecar's live channel as the edge sees it, run against the Node edge (a real server, real
  * WebSockets) and inside workerd (the stream's Durable Object): parts arrive in order, held
  * requests for hinted parts are answered with exactly their bytes or a 404 the moment the part
- * will not come, and the stream's lease goes to one sidecar at a time.
+ * will not come, a segment named by its parts is stored from them (R2 through the Durable Object's
+ * binding on Workers), and the stream's lease goes to one sidecar at a time.
  */
 import { expect, it } from 'vitest';
 import { CLOSE_CREDENTIAL_EXPIRED, CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
@@ -135,6 +136,34 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     const answer = await held;
     expect(answer.status).toBe(200);
     expect([...new Uint8Array(await answer.arrayBuffer())]).toEqual([...part('audio', 2, 5).bytes]);
+    channel.close();
+  });
+
+  it('stores a segment the sidecar names by its parts, from the parts it holds, byte for byte; answers not-stored and stores nothing when it lacks one', async () => {
+    const { granted, get } = await stream();
+    const channel = await granted('sidecar-a');
+    const parts = [0, 1, 2].map((index) => part('video', 2, index));
+    for (const frame of parts) channel.send(encodePartFrame(frame));
+    // Parts of the same names for another rendition, which the video segment must not take.
+    for (const index of [0, 1, 2, 3]) channel.send(encodePartFrame(part('audio', 3, index)));
+    const segment = (msn: number, count: number, byteLength: number) =>
+      encodeMessage({ type: 'segment', rendition: 'video', file: `${SESSION}-${msn * SEGMENT_TICKS}.m4s`, parts: Array.from({ length: count }, (_, index) => file(msn, index)), byteLength, contentType: 'video/mp4' });
+    const whole = parts.reduce((sum, frame) => sum + frame.bytes.byteLength, 0);
+    channel.send(segment(2, 3, whole));
+    expect(await channel.next()).toEqual({ type: 'stored', rendition: 'video', file: `${SESSION}-${2 * SEGMENT_TICKS}.m4s` });
+    const stored = await get(`video/${SESSION}-${2 * SEGMENT_TICKS}.m4s`);
+    expect(stored.status).toBe(200);
+    const expected = new Uint8Array(whole);
+    let offset = 0;
+    for (const frame of parts) {
+      expected.set(frame.bytes, offset);
+      offset += frame.bytes.byteLength;
+    }
+    expect(new Uint8Array(await stored.arrayBuffer())).toEqual(expected);
+    // Segment 3 of video: no video part of it was sent (only audio's of the same names).
+    channel.send(segment(3, 4, 4000));
+    expect(await channel.next()).toMatchObject({ type: 'not-stored', rendition: 'video', reason: expect.stringMatching(/no part of video\//) });
+    expect((await get(`video/${SESSION}-${3 * SEGMENT_TICKS}.m4s`)).status).toBe(404);
     channel.close();
   });
 
