@@ -6,7 +6,8 @@
  * it, one call per held viewer: a Durable Object's requests share one I/O context, so one part's
  * write releases them all (a stateless Worker's requests must not wait on each other). Its state is memory
  * only: storage (R2) keeps the segments and playlists, and an evicted object rebuilds from the
- * next part and the stored playlist.
+ * next part and the stored playlist. A segment the sidecar names by its parts is written to R2
+ * from here (this object's own binding), from the parts it holds (live-channel-hub.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Context } from 'hono';

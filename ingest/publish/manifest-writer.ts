@@ -65,7 +65,7 @@ export class ManifestWriter {
 
   constructor(options: ManifestWriterOptions) {
     this.options = options;
-    const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.playbackId, ref), type, options.backoff);
+    const writer = (ref: StreamObjectRef, type: string) => new LatestWriter(options.store, streamObjectKey(options.playbackId, ref), type, options.backoff, options.now);
     this.multivariant = writer({ kind: 'multivariant' }, HLS_PLAYLIST_TYPE);
     this.status = writer({ kind: 'status' }, JSON_TYPE);
     this.mpd = writer({ kind: 'mpd' }, DASH_MPD_TYPE);
@@ -80,6 +80,17 @@ export class ManifestWriter {
   /** Every media playlist's and the MPD's newest version is stored (nothing stored lists what they no longer do). */
   get upToDate(): boolean {
     return this.mpd.upToDate && [...this.playlists.values()].every((writer) => writer.upToDate);
+  }
+
+  /**
+   * How long the oldest media playlist version not yet stored has waited, milliseconds (0: every
+   * one is stored). Segments may be stored (the edge writes them from their parts) while their
+   * playlists are not: storage is behind for viewers all the same.
+   */
+  behindMs(): number {
+    let behind = 0;
+    for (const writer of this.playlists.values()) behind = Math.max(behind, writer.waitingMs);
+    return behind;
   }
 
   /** The rendition listed new segments: its playlist, then what depends on it. */

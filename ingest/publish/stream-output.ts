@@ -236,7 +236,8 @@ export class StreamOutput {
       // While storage is a segment or more behind (failing, or too slow), no new segment's parts
       // go out: the edge would list from memory what storage may never hold; low-latency viewers
       // wait for storage as everyone else does (and the part hinted in its place is withdrawn).
-      this.queue.behindMs() > this.options.targetSegmentDuration * 1000 ? { withheld: STORAGE_BEHIND } : this.window.sequenceAt(renditionName, session, position.segmentStartTime / track.timescale),
+      // Playlists count too: a segment the edge stored from its parts is listed only once its playlist is.
+      Math.max(this.queue.behindMs(), this.manifests.behindMs()) > this.options.targetSegmentDuration * 1000 ? { withheld: STORAGE_BEHIND } : this.window.sequenceAt(renditionName, session, position.segmentStartTime / track.timescale),
     );
   }
 

@@ -13,6 +13,9 @@ export class LatestWriter {
   private latest: string | undefined;
   private stored: string | undefined;
   private running: Promise<void> | undefined;
+  private readonly now: () => number;
+  /** When a version asked for began to wait (undefined: the newest is stored). */
+  private waitingSince: number | undefined;
   /** Some version has been stored. */
   storedOnce = false;
 
@@ -21,16 +24,23 @@ export class LatestWriter {
     return this.latest === this.stored;
   }
 
-  constructor(store: ObjectStore, key: string, contentType: string, backoff: BackoffOptions) {
+  /** How long versions asked for have waited to be stored, milliseconds (0: the newest is stored). */
+  get waitingMs(): number {
+    return this.waitingSince === undefined ? 0 : this.now() - this.waitingSince;
+  }
+
+  constructor(store: ObjectStore, key: string, contentType: string, backoff: BackoffOptions, now: () => number = Date.now) {
     this.store = store;
     this.key = key;
     this.contentType = contentType;
     this.backoff = backoff;
+    this.now = now;
   }
 
   /** Resolves once this version, or a newer one, is stored. */
   write(text: string): Promise<void> {
     this.latest = text;
+    if (this.latest !== this.stored) this.waitingSince ??= this.now();
     this.running ??= this.flush().finally(() => {
       this.running = undefined;
     });
@@ -47,5 +57,6 @@ export class LatestWriter {
       }, this.backoff);
       this.storedOnce = true;
     }
+    this.waitingSince = undefined;
   }
 }
