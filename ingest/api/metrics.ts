@@ -49,6 +49,12 @@ export class IngestMetrics {
     help: 'Media segments dropped because storage did not keep up (an outage longer than the upload buffer) or refused them',
     registers: [this.registry],
   });
+  readonly segmentsAssembled = new Counter({
+    name: 'ingest_segments_assembled_total',
+    help: 'Segments offered to the edge to store from their parts (live channel): stored there (result="stored"), or not and uploaded over HTTP instead (result="uploaded")',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly partsAnnounced = new Counter({
     name: 'ingest_parts_announced_total',
     help: 'Low-latency HLS parts the edge accepted',
@@ -107,6 +113,7 @@ export class IngestMetrics {
         return () => void end();
       },
       segmentDropped: () => this.segmentsDropped.inc(),
+      segmentAssembled: (stored) => this.segmentsAssembled.inc({ result: stored ? 'stored' : 'uploaded' }),
       segmentStored: (kind) => this.segmentsStored.inc({ kind }),
       partAnnounced: () => this.partsAnnounced.inc(),
       partFailed: () => this.partsFailed.inc(),
