@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
+import { probePackets, type ProbedPacket } from '../helpers/ffprobe-packets.ts';
+import { readTags } from '../helpers/flv-synth.ts';
+import { publishTagsOverRtmp, type RawRtmpPublisher } from '../helpers/raw-rtmp-publisher.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { makeFlv } from '../helpers/media-fixtures.ts';
 import { eventually } from '../helpers/network.ts';
@@ -24,6 +27,7 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
   let rtmpBase: string;
   let platform: Platform | undefined;
   const publishers: TestPublisher[] = [];
+  const rawPublishers: RawRtmpPublisher[] = [];
   const lines: string[] = [];
 
   const text = async (path: string) => {
@@ -53,6 +57,7 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
 
   afterAll(async () => {
     await Promise.all(publishers.map((publisher) => publisher.stop()));
+    for (const publisher of rawPublishers) publisher.stop();
     await platform?.stop();
   });
 
@@ -85,5 +90,62 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     expect(ffmpegChildren(platform!.ingest!.pid!)).toHaveLength(1);
     const audio = await probeDecode(await renditionBytes('mp3', 'audio'));
     expect(audio).toMatchObject({ codecType: 'audio', codecName: 'aac' });
+  });
+
+  /**
+   * Publishes `flv` over RTMP with every timestamp mapped (at the media's own pace), waits for the
+   * stream to end (the publisher leaves; no reconnect window), and returns the source rendition's
+   * and the audio's packets as the ended playlists list them, beside the published ones.
+   */
+  const publishRetimed = async (stream: string, flv: Buffer, map: (timestamp: number) => number) => {
+    const tags = readTags(flv);
+    const publisher = publishTagsOverRtmp(`${rtmpBase}/${stream}`, tags.map((tag) => ({ tag: { ...tag, timestamp: map(tag.timestamp) >>> 0 }, atMs: tag.timestamp })));
+    rawPublishers.push(publisher);
+    await publisher.done;
+    const listed = async (rendition: string) => {
+      const playlist = await eventually(`${stream}/${rendition} ended`, 30_000, async () => {
+        const body = await text(`/live/${stream}/${rendition}/index.m3u8`);
+        const parsed = body ? parseM3u8(body) : undefined;
+        return parsed?.endList ? parsed : undefined;
+      });
+      const base = `/live/${stream}/${rendition}/`;
+      expect(playlist.discontinuityStarts ?? [], `${rendition}: one timeline, no discontinuity`).toEqual([]);
+      const init = await bytes(base + playlist.segments[0]!.map!.uri);
+      const segments = await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri)));
+      return concatBytes([init, ...segments]);
+    };
+    return {
+      video: await probePackets(await listed('source'), 'video'),
+      audio: await probePackets(await listed('audio'), 'audio'),
+      publishedVideo: await probePackets(flv, 'video'),
+      publishedAudio: await probePackets(flv, 'audio'),
+    };
+  };
+  /** Every published frame is in the listed segments, in order, byte for byte, on decode times that only move forward by about a frame. */
+  const expectWholeAndSteady = (what: string, listed: ProbedPacket[], published: ProbedPacket[], maxStepMs: number) => {
+    expect(listed.map((packet) => packet.hash), `${what}: the frames listed are the frames published`).toEqual(published.map((packet) => packet.hash));
+    const steps = listed.slice(1).map((packet, index) => packet.dts - listed[index]!.dts);
+    expect(Math.min(...steps), `${what}: decode times only move forward`).toBeGreaterThan(0);
+    expect(Math.max(...steps), `${what}: no jump in the timeline`).toBeLessThan(maxStepMs);
+  };
+
+  it('carries a publisher whose 32-bit RTMP timestamps wrap: said in the log, every frame listed on one steady timeline', async () => {
+    const flv = await makeFlv({ seconds: 14, gopFrames: 60 });
+    // The wrap comes 5 s in: from 4294962.296 s to 0.
+    const packets = await publishRetimed('wrap', flv, (timestamp) => timestamp + 2 ** 32 - 5000);
+    expect(lines.some((line) => line.includes("32-bit timestamp wrapped") && line.includes('the timeline continues across it'))).toBe(true);
+    expectWholeAndSteady('video', packets.video, packets.publishedVideo, 100);
+    expectWholeAndSteady('audio', packets.audio, packets.publishedAudio, 100);
+    expect(packets.video.at(-1)!.dts - packets.video[0]!.dts).toBeGreaterThan(13_000);
+  });
+
+  it('carries a publisher whose clock jumps back: said in the log, every frame listed on one steady timeline', async () => {
+    const flv = await makeFlv({ seconds: 14, gopFrames: 60 });
+    // At 6 s the publisher's clock goes back 4 s (an encoder restarted its clock, a bad NTP step).
+    const packets = await publishRetimed('jumpback', flv, (timestamp) => (timestamp >= 6000 ? timestamp - 4000 : timestamp));
+    expect(lines.some((line) => line.includes('timestamps jumped back') && line.includes('the timeline continues from'))).toBe(true);
+    expectWholeAndSteady('video', packets.video, packets.publishedVideo, 100);
+    expectWholeAndSteady('audio', packets.audio, packets.publishedAudio, 100);
+    expect(packets.video.at(-1)!.dts - packets.video[0]!.dts).toBeGreaterThan(13_000);
   });
 });
