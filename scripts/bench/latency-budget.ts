@@ -21,6 +21,7 @@ import { startPlatform } from '../lib/platform.ts';
 import { CLOCK_LAYOUT, decodeClockCells, unwrapClockValue } from './clock-pattern.ts';
 import { renderLatencyPage, type PageReport } from './latency-page.ts';
 import { hlsJsSource, LATENCY_MODES, playbackModes } from './latency-stage.ts';
+import { startupBreakdown, startupText } from './latency-startup.ts';
 import { median, percentile, treeCpuSeconds } from './measure.ts';
 import { clockPublisherArgs, startPublisher } from './publishers.ts';
 
@@ -138,6 +139,7 @@ try {
   const behind = report.samples.flatMap((sample) => (sample.behindEdge === null ? [] : [sample.behindEdge]));
   console.log(`hls.js ${mode.name} ${JSON.stringify(hlsConfig)}: start-up ${JSON.stringify(report.startup)}, stalls after start ${report.stalls}, errors ${report.errors.join(', ') || 'none'}`);
   for (const [n, event] of report.events.entries()) if (n < 120 || /waiting|seeking|playing|rate/.test(event.what)) console.log(`  ${String(event.at).padStart(6)} ms  ${event.what}`);
+  console.log(`start-up: ${startupText(startupBreakdown(report))}`);
   console.log(`glass-to-glass (burnt-in clock), after 12 s: ${stats(clock)}; hls.latency ${stats(behind)}`);
   console.log(`over ${seconds} s: sidecar ${((after.sidecar - before.sidecar) / seconds * 100).toFixed(1)} % of a core, edge ${((after.edge - before.edge) / seconds * 100).toFixed(1)} %, one viewer ${((after.requests - before.requests) / seconds).toFixed(1)} requests/s (plus the part follower)`);
   console.log(`part listed after its last frame's capture (source rendition, blocking reloads): ${stats(await listing)}`);

@@ -42,6 +42,25 @@ export interface PageReport {
   startup: StartupReport | null;
   /** hls.js's loading events from the page's start (ms after loadSource, a few hundred at most): what start-up did. */
   events: { at: number; what: string }[];
+  /** Every fragment, part and init segment hls.js asked for (a few hundred at most): see `latency-startup.ts`. */
+  loads: FragmentLoad[];
+  /** Ms from loadSource to the first media playlist loaded (where hls.js fixes its start position), and to the first seek. */
+  firstLevelAt: number | null;
+  seekAt: number | null;
+}
+
+/**
+ * One request of hls.js's, ms after loadSource: `requestedAt` when hls.js asked for it (FRAG_LOADING:
+ * a fragment, an init segment, the first part of a run; the parts after it in the same segment
+ * are asked for without that event, so null), `sent`/`done` from its loader's stats.
+ */
+export interface FragmentLoad {
+  type: 'main' | 'audio' | string;
+  sn: number | 'initSegment';
+  part: number | null;
+  requestedAt: number | null;
+  sent: number | null;
+  done: number | null;
 }
 
 export interface StartupReport {
@@ -68,7 +87,7 @@ export function renderLatencyPage(options: LatencyPageOptions): string {
 "use strict";
 const layout = ${scriptJson(options.layout)};
 const clockCellBrightness = ${clockCellBrightness.toString()};
-const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0, startup: null, events: [] });
+const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0, startup: null, events: [], loads: [], firstLevelAt: null, seekAt: null });
 const startedAt = Date.now();
 const note = (what) => { if (bench.events.length < 800) bench.events.push({ at: Date.now() - startedAt, what }); };
 const video = document.getElementById("video");
@@ -87,9 +106,19 @@ const timing = (stats) => stats && stats.loading && stats.loading.start ? " [sen
 const what = (data) => data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index + (data.part.independent ? " (independent)" : "") : data.frag.sn === "initSegment" ? "" : " whole") + " of level " + data.frag.level;
 hls.on(Hls.Events.MANIFEST_LOADED, (_, data) => note("multivariant loaded: levels " + data.levels.map((level) => level.height + "p@" + level.bitrate).join(" ") + ", audio tracks " + (data.audioTracks || []).length + timing(data.stats)));
 hls.on(Hls.Events.LEVEL_LOADING, (_, data) => note("level " + data.level + " requested: " + data.url.split("/").slice(-2).join("/")));
+hls.on(Hls.Events.LEVEL_LOADED, (_, data) => { if (bench.firstLevelAt === null) bench.firstLevelAt = Date.now() - startedAt; });
 hls.on(Hls.Events.LEVEL_LOADED, (_, data) => note("level " + data.level + " loaded: edge " + data.details.edge.toFixed(3) + ", parts " + (data.details.partList || []).length + ", part hold-back " + data.details.partHoldBack + ", live sync position " + (hls.liveSyncPosition === null ? "?" : hls.liveSyncPosition.toFixed(3)) + timing(data.stats)));
 hls.on(Hls.Events.AUDIO_TRACK_LOADING, (_, data) => note("audio track requested: " + data.url.split("/").slice(-2).join("/")));
 hls.on(Hls.Events.AUDIO_TRACK_LOADED, (_, data) => note("audio track loaded: edge " + data.details.edge.toFixed(3) + timing(data.stats)));
+// Every fragment, part and init segment asked for, with when (ms from the start): start-up's requests, one after another.
+const load = (data) => ({ type: data.frag.type, sn: data.frag.sn, part: data.part ? data.part.index : null });
+hls.on(Hls.Events.FRAG_LOADING, (_, data) => { if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: Date.now() - startedAt, sent: null, done: null }); });
+hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
+  const stats = (data.part || data.frag).stats;
+  const entry = bench.loads.findLast((l) => l.type === data.frag.type && l.sn === data.frag.sn && l.done === null && (l.part === null || l.part === (data.part ? data.part.index : null)));
+  if (entry && stats && stats.loading) { entry.sent = Math.round(stats.loading.start - perfStart); entry.done = Math.round(stats.loading.end - perfStart); }
+  else if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: null, sent: stats && stats.loading ? Math.round(stats.loading.start - perfStart) : null, done: stats && stats.loading ? Math.round(stats.loading.end - perfStart) : null });
+});
 hls.on(Hls.Events.FRAG_LOADING, (_, data) => note("loading " + what(data) + (data.frag.bitrateTest ? " (bitrate test)" : "") + ", start " + (data.part || data.frag).start.toFixed(3)));
 hls.on(Hls.Events.FRAG_LOADED, (_, data) => note("loaded " + what(data) + timing((data.part || data.frag).stats)));
 hls.on(Hls.Events.INIT_PTS_FOUND, (_, data) => note("timeline found by " + data.id));
@@ -108,6 +137,7 @@ ${options.playerScript ?? ''}
 video.addEventListener("playing", () => { bench.playing = true; });
 // A wait inside a seek (the player page's start-up jump) is the seek, not a stall.
 video.addEventListener("waiting", () => { note("waiting at " + video.currentTime.toFixed(3) + (video.seeking ? " (seeking)" : "")); if (bench.playing && !video.seeking) bench.stalls += 1; });
+video.addEventListener("seeking", () => { if (bench.seekAt === null) bench.seekAt = Date.now() - startedAt; });
 video.addEventListener("seeking", () => note("seeking to " + video.currentTime.toFixed(3)));
 video.addEventListener("ratechange", () => note("rate " + video.playbackRate + " at latency " + hls.latency.toFixed(3) + " (target " + hls.targetLatency + ")"));
 video.play().catch(() => {});

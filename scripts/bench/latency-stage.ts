@@ -12,6 +12,7 @@ import { catchUpRate, catchUpWithLive } from '../../edge/player/client/live-catc
 import { CLOCK_LAYOUT, decodeClockCells, unwrapClockValue } from './clock-pattern.ts';
 import { fetchText, pause, waitFor, type BenchContext, type ServersUnderTest } from './bench-context.ts';
 import { renderLatencyPage, type PageReport } from './latency-page.ts';
+import { startupBreakdown, startupText } from './latency-startup.ts';
 import { median, percentile } from './measure.ts';
 import { ourUrls } from './our-platform.ts';
 import { clockPublisherArgs, startPublisher } from './publishers.ts';
@@ -105,6 +106,8 @@ export interface LatencyFigures {
 export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
 
 interface RunReading {
+  /** Where start-up went (latency-startup.ts), one line. */
+  startupBreakdown: string;
   latencies: number[];
   unreadable: number;
   playingDate: number[];
@@ -132,7 +135,7 @@ async function openMeasuringPage(browser: Browser, origin: string, playlistUrl: 
 }
 
 function readingOf(report: PageReport, epochMs: number, stallsWhileSettling: number): RunReading {
-  const reading: RunReading = { latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls, stallsWhileSettling, startup: report.startup };
+  const reading: RunReading = { startupBreakdown: startupText(startupBreakdown(report)), latencies: [], unreadable: 0, playingDate: [], behindEdge: [], heights: new Set(), errors: report.errors, stalls: report.stalls, stallsWhileSettling, startup: report.startup };
   for (const sample of report.samples) {
     const value = decodeClockCells(sample.brightness);
     if (value === null) {
@@ -167,7 +170,7 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
   };
 }
 
-const startupText = (startup: PageReport['startup']) =>
+const startupSummary = (startup: PageReport['startup']) =>
   startup ? `${startup.playingAfterMs} ms after loading, ${startup.latency.toFixed(2)} s behind its live edge (target ${startup.targetLatency?.toFixed(2) ?? '?'} s)` : 'never';
 
 export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[]): Promise<LatencyResult> {
@@ -204,7 +207,7 @@ export async function runLatencyStage(context: BenchContext, modes: PlaybackMode
           context.status(
             `  ours median ${median(pair.ours.latencies).toFixed(2)} s (${pair.ours.latencies.length} frames, stalls ${pair.ours.stallsWhileSettling} settling + ${pair.ours.stalls} measured),` +
               ` nginx ${median(pair.nginx.latencies).toFixed(2)} s (${pair.nginx.latencies.length} frames, stalls ${pair.nginx.stallsWhileSettling} + ${pair.nginx.stalls});` +
-            ` ours started ${startupText(pair.ours.startup)}`,
+            ` ours started ${startupSummary(pair.ours.startup)} (${pair.ours.startupBreakdown})`,
           );
         }
       } finally {
