@@ -101,6 +101,8 @@ export interface LatencyFigures {
   stallsWhileSettling: number[];
   /** Each run's start-up: ms from loadSource to the first frame played, and hls.js's latency estimate and target then (s). */
   startups: ({ playingAfterMs: number; latency: number; targetLatency: number | null } | null)[];
+  /** Each run's start-up, piece by piece (`latency-startup.ts`): the first media playlist, each track's init and parts loaded one after another, the seek. */
+  startupBreakdowns: string[];
 }
 
 export type LatencyResult = Record<string, { ours: LatencyFigures; nginx: LatencyFigures }>;
@@ -167,6 +169,7 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
     stalls: readings.map((reading) => reading.stalls),
     stallsWhileSettling: readings.map((reading) => reading.stallsWhileSettling),
     startups: readings.map((reading) => reading.startup),
+    startupBreakdowns: readings.map((reading) => reading.startupBreakdown),
   };
 }
 
