@@ -12,7 +12,13 @@
  *   its start-up (what it loaded, when it first played, its latency estimate and target then)
  *   and the burnt-in clock's latency after settling.
  *
- * Usage: node scripts/node24.mjs scripts/bench/latency-budget.ts [--chunk-duration S] [--seconds N] [--player hls-defaults|low-latency|...] [--ladder ...]
+ * Where in a segment the viewer joins matters to hls.js's start-up: it loads the parts of the
+ * segment holding its start position from that segment's first (independent) part on, one after
+ * another. Joining right after the fifth segment is listed (the default, as the latency stage
+ * does) puts its start position about 0.1 s before the next segment's start, the longest run;
+ * `--join-delay S` joins S seconds later (e.g. 1 for the middle of a 2 s segment).
+ *
+ * Usage: node scripts/node24.mjs scripts/bench/latency-budget.ts [--chunk-duration S] [--seconds N] [--player hls-defaults|low-latency|...] [--ladder ...] [--join-delay S]
  */
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -29,6 +35,7 @@ const { values } = parseArgs({
   options: {
     'chunk-duration': { type: 'string' },
     seconds: { type: 'string', default: '20' },
+    'join-delay': { type: 'string', default: '0' },
     player: { type: 'string', default: 'hls-defaults' },
     ladder: { type: 'string' },
   },
@@ -111,6 +118,7 @@ try {
     if (tries > 120) throw new Error('no 5 segments in 60 s');
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  await new Promise((resolve) => setTimeout(resolve, Number(values['join-delay']) * 1000));
   const page = await browser.newPage();
   const origin = platform.edgeUrl;
   const html = renderLatencyPage({ playlistUrl: mode.oursUrl(origin, stream), hlsConfig, hlsScriptUrl: '/__bench__/hls.min.js', layout: CLOCK_LAYOUT, sampleEveryMs: 200, playerScript: mode.playerScript });
