@@ -76,6 +76,8 @@ export interface OpenPageOptions {
   browser?: Browser;
   /** Before the page loads: e.g. `page.route` to serve it (see `openHarnessPage`). */
   prepare?: (page: Page) => Promise<void>;
+  /** The window's size (CSS pixels); default Playwright's 1280x720. The player page's video takes its width less 32 px. */
+  viewport?: { width: number; height: number };
 }
 
 /** Opens the platform's player page (or any page reporting into `window.playerState`) in headless Chromium; the caller drives and reads it. */
@@ -86,7 +88,7 @@ export async function openPlayerPage(pageUrl: string, options: OpenPageOptions =
   const consoleErrors: string[] = [];
   const segmentRequests: SegmentRequest[] = [];
   const playlistRequests: SegmentRequest[] = [];
-  const page = await browser.newPage();
+  const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('response', (response) => {
     if (response.status() >= 400) httpErrors.push(`${response.status()} ${response.url()}`);

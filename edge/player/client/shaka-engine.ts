@@ -9,19 +9,6 @@ import { isRefusal, NO_MSE_SHAKA, playbackFailedText, renditionLabel } from './t
 const BAD_HTTP_STATUS = 1001;
 const CRITICAL = 2;
 
-/**
- * Shaka Player 5.2 (5.2.12, the newest release) on low-latency HLS in segments mode works out a
- * SourceBuffer timestampOffset for every part from the playlist's times; when that comes out a
- * hair below zero (float noise) it adds 1 ms (an old Edge workaround), so the next part's offset
- * differs by 1 ms again and it calls abort() before appending it, and Chromium then drops that
- * part's frames up to the next keyframe: the rest of the segment is a hole and the video stalls
- * at every segment (Shaka issue 10589: fixed on its main branch, commit aba5ba5 of 2026-09-14, not in 5.2.12).
- * Taking the media's own timestamps (ours are one clock across renditions) skips that work:
- * measured 2026-12-06 on one stream, Shaka held 4 s behind the end, 12 stalls and 10 gap jumps
- * in 30 s without this, none with it (issue 22).
- */
-export const SHAKA_CONFIG = { manifest: { hls: { ignoreManifestTimestampsInSegmentsMode: true } } };
-
 /** What Shaka's error says, for the page's error list and its failure line. */
 function describe(error: ShakaError): string {
   return `code ${error.code} (category ${error.category}, severity ${error.severity})`;
@@ -82,7 +69,11 @@ export function startShaka(page: PlayerPage, source: PlaybackSource): PlaybackEn
     const track = player.getVariantTracks().find((candidate) => String(candidate.id) === quality.value);
     if (!auto && track) player.selectVariantTrack(track, true);
   };
-  player.configure(SHAKA_CONFIG);
+  // Shaka's defaults, nothing set (issue 22). Not `manifest.hls.ignoreManifestTimestampsInSegmentsMode`,
+  // once set here around Shaka 5.2.12's abort() before a part (the edge's part DURATIONs avoid
+  // that since): with it Shaka appends media at the media's own times, which match the playlist's
+  // only while the stream is younger than its live window; on an older one the buffer lies a
+  // minute past the playhead and nothing ever plays (2026-12-06, wrangler dev, 50 s into the stream).
   void (async () => {
     await player.attach(video);
     try {
