@@ -38,8 +38,24 @@ const { values } = parseArgs({
     'join-delay': { type: 'string', default: '0' },
     player: { type: 'string', default: 'hls-defaults' },
     ladder: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  console.log(`Usage: node scripts/node24.mjs scripts/bench/latency-budget.ts [options]
+
+Where glass-to-glass time goes on our platform, stage by stage: when each part is listed after its
+last frame was captured, and hls.js's start-up request by request (no nginx: a diagnosis).
+
+Options:
+  --player MODE         hls.js configuration: ${Object.keys(LATENCY_MODES).join(', ')} (default: hls-defaults)
+  --seconds N           seconds measured after settling (default: 20)
+  --chunk-duration S    the sidecar's part target in seconds (default: the sidecar's)
+  --ladder LADDER       the sidecar's --ladder (default: the sidecar's)
+  --join-delay S        join S seconds after the fifth segment is listed (default: 0)
+  -h, --help            this text`);
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const mode = playbackModes(undefined, [LATENCY_MODES[values.player as keyof typeof LATENCY_MODES]])[0];
 if (!mode) throw new Error(`--player: one of ${Object.keys(LATENCY_MODES).join(', ')}`);
