@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { chunksByteLength } from '../../shared/storage/object-store.ts';
 
 export interface HttpResponse {
   status: number;
@@ -97,9 +98,7 @@ export class KeepAliveClient {
 function bodyLength(body: Uint8Array | string | readonly Uint8Array[]): number {
   if (typeof body === 'string') return Buffer.byteLength(body);
   if (body instanceof Uint8Array) return body.byteLength;
-  let size = 0;
-  for (const chunk of body) size += chunk.byteLength;
-  return size;
+  return chunksByteLength(body);
 }
 
 class StaleSocketError extends Error {

@@ -43,12 +43,11 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
       return playlist && playlist.segments.length >= segments ? playlist : undefined;
     });
   /** A rendition's init segment and its listed segments, as one playable byte stream. */
-  const renditionBytes = async (stream: string, rendition: string) => {
-    const playlist = await mediaPlaylist(stream, rendition, 2);
-    const init = playlist.segments[0]!.map!.uri;
+  const listedBytes = async (stream: string, rendition: string, playlist: ReturnType<typeof parseM3u8>) => {
     const base = `/live/${stream}/${rendition}/`;
-    return concatBytes([await bytes(base + init), ...(await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri))))]);
+    return concatBytes([await bytes(base + playlist.segments[0]!.map!.uri), ...(await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri))))]);
   };
+  const renditionBytes = async (stream: string, rendition: string) => listedBytes(stream, rendition, await mediaPlaylist(stream, rendition, 2));
 
   beforeAll(async () => {
     platform = await startTestPlatform('e2e-remux', { edge: 'node', lines, ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] } });
@@ -108,11 +107,8 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
         const parsed = body ? parseM3u8(body) : undefined;
         return parsed?.endList ? parsed : undefined;
       });
-      const base = `/live/${stream}/${rendition}/`;
       expect(playlist.discontinuityStarts ?? [], `${rendition}: one timeline, no discontinuity`).toEqual([]);
-      const init = await bytes(base + playlist.segments[0]!.map!.uri);
-      const segments = await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri)));
-      return concatBytes([init, ...segments]);
+      return listedBytes(stream, rendition, playlist);
     };
     return {
       video: await probePackets(await listed('source'), 'video'),
