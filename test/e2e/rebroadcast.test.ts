@@ -37,16 +37,25 @@ describe('a new broadcast of a stream id used before', () => {
     await platform?.stop();
   });
 
-  /** What a viewer arriving now sees: the status, then the multivariant playlist, read back to back. */
-  async function observe(): Promise<Observation | undefined> {
+  async function readStatus(): Promise<StreamStatus | undefined> {
     const statusResponse = await fetch(`${edgeUrl}/live/daily/status.json`, { signal: AbortSignal.timeout(5000) });
-    if (!statusResponse.ok) return undefined;
-    const status = (await statusResponse.json()) as StreamStatus;
+    return statusResponse.ok ? ((await statusResponse.json()) as StreamStatus) : undefined;
+  }
+
+  /**
+   * What a viewer arriving now sees: the status, the multivariant playlist, and the status again.
+   * Two requests are two moments: when the state changed between them (a broadcast going live
+   * between the reads), the pair says nothing about either state, so it is `changing`.
+   */
+  async function observe(): Promise<Observation | undefined> {
+    const status = await readStatus();
+    if (!status) return undefined;
     const playlist = await fetch(`${edgeUrl}/live/daily/index.m3u8`, { signal: AbortSignal.timeout(5000) });
     const manifest = playlist.ok ? parseM3u8(await playlist.text()) : undefined;
     const folder = (uri: string) => uri.split('/')[0]!;
+    const statusAfter = await readStatus();
     return {
-      state: status.state,
+      state: statusAfter?.state === status.state ? status.state : 'changing',
       statusRenditions: status.renditions.map((rendition) => rendition.name).sort(),
       playlist: playlist.status,
       playlistRenditions: [
