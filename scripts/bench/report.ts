@@ -145,7 +145,7 @@ export function sidecarCostLines(cost: SidecarCostResult): string[] {
   const { median: m } = cost;
   return [
     `Sidecar cost (no nginx; Node edge not counted): ${cost.publishers} passthrough 720p30 streams, ${cost.secondsMeasured} s measured, median of ${cost.runs.length} run(s), load ${s(m.load1, 1)}`,
-    `  CPU ${s(m.cpuPercent, 1)} % of a core, ${s(m.cpuPercentPerStream)} % per stream: ${GOALS.capacityCpu} ${mark(m.cpuPercentPerStream <= cost.goals.cpuPercentPerStream)}`,
+    `  CPU ${s(m.cpuPercent, 1)} % of a core, ${s(m.cpuPercentPerStream)} % per stream (idle ${s(m.idleCpuPercent)} %, ${s(m.cpuPercentPerAddedStream)} % per added stream): ${GOALS.capacityCpu} ${mark(m.cpuPercentPerStream <= cost.goals.cpuPercentPerStream)}`,
     `  RSS ${s(m.rssMegabytesPerStream)} MB per stream: ${GOALS.capacityRss} ${mark(m.rssMegabytesPerStream <= cost.goals.rssMegabytesPerStream)}`,
     '',
   ];

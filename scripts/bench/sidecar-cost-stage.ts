@@ -26,7 +26,15 @@ export interface SidecarCostRun {
   loadedRssMegabytes: number;
   /** The sidecar's CPU over the measured stretch, % of one core (all its streams). */
   cpuPercent: number;
+  /** cpuPercent / publishers: the goal's figure, the sidecar's fixed cost included. */
   cpuPercentPerStream: number;
+  /**
+   * The sidecar's CPU with no stream over IDLE_SECONDS before the publishers start, % of one core
+   * (its timers, the bench's one /metrics scrape): the fixed cost inside cpuPercentPerStream.
+   */
+  idleCpuPercent: number;
+  /** (cpuPercent - idleCpuPercent) / publishers: what each stream adds, shown beside the goal's figure. */
+  cpuPercentPerAddedStream: number;
   rssMegabytesPerStream: number;
   /**
    * From its /metrics, loaded minus idle, per stream (MB): V8's heap in use and memory outside
@@ -44,7 +52,7 @@ export interface SidecarCostResult {
   publishers: number;
   secondsMeasured: number;
   runs: SidecarCostRun[];
-  median: { cpuPercentPerStream: number; rssMegabytesPerStream: number; heapMegabytesPerStream: number; externalMegabytesPerStream: number; cpuPercent: number; load1: number };
+  median: { cpuPercentPerStream: number; idleCpuPercent: number; cpuPercentPerAddedStream: number; rssMegabytesPerStream: number; heapMegabytesPerStream: number; externalMegabytesPerStream: number; cpuPercent: number; load1: number };
   goals: { cpuPercentPerStream: number; rssMegabytesPerStream: number };
 }
 
@@ -55,6 +63,7 @@ export interface SidecarCostOptions {
 }
 
 const WARM_UP_SECONDS = 8;
+const IDLE_SECONDS = 10;
 const SETTLE_MS = 2000;
 const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
@@ -94,6 +103,10 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
         const pid = sidecar.process.pid!;
         const idle = treeRssBytes(pid);
         const idleMemory = await memoryMetrics(started.apiUrl, api.adminToken);
+        const idleCpuBefore = treeCpuSeconds(pid);
+        const idleFrom = performance.now();
+        await pause(IDLE_SECONDS * 1000, context.signal);
+        const idleCpuPercent = ((treeCpuSeconds(pid) - idleCpuBefore) / ((performance.now() - idleFrom) / 1000)) * 100;
         const seconds = WARM_UP_SECONDS + context.seconds + 60;
         for (let index = 0; index < options.publishers; index++) {
           const stream = `cost${run}n${index}`;
@@ -115,6 +128,8 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
           loadedRssMegabytes: megabytes(loaded),
           cpuPercent,
           cpuPercentPerStream: cpuPercent / options.publishers,
+          idleCpuPercent,
+          cpuPercentPerAddedStream: (cpuPercent - idleCpuPercent) / options.publishers,
           rssMegabytesPerStream: megabytes(loaded - idle) / options.publishers,
           ...(idleMemory && loadedMemory
             ? { heapMegabytesPerStream: perStream(loadedMemory.heap - idleMemory.heap), externalMegabytesPerStream: perStream(loadedMemory.external - idleMemory.external) }
@@ -124,7 +139,7 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
         };
         runs.push(figures);
         context.status(
-          `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream; V8 heap ${figures.heapMegabytesPerStream?.toFixed(2)}, external ${figures.externalMegabytesPerStream?.toFixed(2)}), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
+          `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream; idle ${idleCpuPercent.toFixed(2)} %, ${figures.cpuPercentPerAddedStream.toFixed(2)} % per added stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream; V8 heap ${figures.heapMegabytesPerStream?.toFixed(2)}, external ${figures.externalMegabytesPerStream?.toFixed(2)}), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
         );
       } finally {
         for (const publisher of publishers) {
@@ -145,6 +160,8 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
     runs,
     median: {
       cpuPercentPerStream: median(runs.map((run) => run.cpuPercentPerStream)),
+      idleCpuPercent: median(runs.map((run) => run.idleCpuPercent)),
+      cpuPercentPerAddedStream: median(runs.map((run) => run.cpuPercentPerAddedStream)),
       rssMegabytesPerStream: median(runs.map((run) => run.rssMegabytesPerStream)),
       heapMegabytesPerStream: median(runs.map((run) => run.heapMegabytesPerStream ?? Number.NaN).filter(Number.isFinite)),
       externalMegabytesPerStream: median(runs.map((run) => run.externalMegabytesPerStream ?? Number.NaN).filter(Number.isFinite)),
@@ -154,7 +171,7 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
     goals: { cpuPercentPerStream: 1, rssMegabytesPerStream: 3 },
   };
   context.status(
-    `  sidecar cost, median of ${runs.length}: ${result.median.cpuPercentPerStream.toFixed(2)} % of a core per stream (goal ≤ 1), ${result.median.rssMegabytesPerStream.toFixed(2)} MB RSS per stream (goal ≤ 3; V8 heap ${result.median.heapMegabytesPerStream.toFixed(2)}, external ${result.median.externalMegabytesPerStream.toFixed(2)}), load ${result.median.load1.toFixed(1)}`,
+    `  sidecar cost, median of ${runs.length}: ${result.median.cpuPercentPerStream.toFixed(2)} % of a core per stream (goal ≤ 1; idle ${result.median.idleCpuPercent.toFixed(2)} %, ${result.median.cpuPercentPerAddedStream.toFixed(2)} % per added stream), ${result.median.rssMegabytesPerStream.toFixed(2)} MB RSS per stream (goal ≤ 3; V8 heap ${result.median.heapMegabytesPerStream.toFixed(2)}, external ${result.median.externalMegabytesPerStream.toFixed(2)}), load ${result.median.load1.toFixed(1)}`,
   );
   return result;
 }
