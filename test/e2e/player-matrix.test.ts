@@ -62,6 +62,8 @@ import type { PlayerSetup } from '../helpers/player-harness.ts';
 import { launchChromium, openHarnessPage, openPlayerPage, playInVlc, problemsOf, watchPlayback, type WatchReport } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { startReferenceStream, type ReferenceStream } from '../helpers/reference-stream.ts';
+import { followPartListing, type PartListing } from '../helpers/part-listing.ts';
+import { stallEvidence } from '../helpers/stall-evidence.ts';
 
 const WATCH_SECONDS = 30;
 const STREAM = 'matrix';
@@ -103,8 +105,13 @@ const BROWSER_PLAYERS: PlayerSetup[] = [
   { label: 'dash.js (defaults)', library: 'dash.js', format: 'dash', config: {} },
 ];
 
+/** The renditions whose part listing the matrix follows all along (the evidence beside every stall). */
+const FOLLOWED_RENDITIONS = ['source', '360p', 'audio'];
+const listings = new Map<string, PartListing>();
+
 /** The part of a report a failure message and the log need. */
 function summary(report: WatchReport): Record<string, unknown> {
+  const listed = Object.fromEntries([...listings].map(([name, listing]) => [name, listing.parts()]));
   return {
     startupMs: report.startupMs,
     played: Number(report.playedSeconds.toFixed(2)),
@@ -117,6 +124,7 @@ function summary(report: WatchReport): Record<string, unknown> {
     problems: problemsOf(report).slice(0, 12),
     problemCount: problemsOf(report).length,
     jumpsBack: report.jumpsBack.length,
+    atStalls: report.stallRecords.map((stall) => stallEvidence(stall, report.mediaRequests, listed)),
   };
 }
 
@@ -152,6 +160,7 @@ describe.skipIf(!RUN_MATRIX)('the players people use, on a live ladder stream fr
     const publishSeconds = 60 + (BROWSER_PLAYERS.length + 2) * (WATCH_SECONDS + 20);
     publisher = publishTestPattern(platform.publishUrl(STREAM), publishSeconds, SOURCE_SIZE);
     reference = await startReferenceStream(join(dir, 'reference'), publishSeconds, SOURCE_SIZE);
+    for (const rendition of FOLLOWED_RENDITIONS) listings.set(rendition, followPartListing(`${edgeUrl}/live/${STREAM}/${rendition}/index.m3u8`));
     browser = await launchChromium();
     // Viewers join a running stream with its ladder: both video renditions listed, parts flowing.
     await eventually('a ladder with parts in the live playlists', 60_000, async () => {
@@ -163,6 +172,7 @@ describe.skipIf(!RUN_MATRIX)('the players people use, on a live ladder stream fr
 
   afterAll(async () => {
     await browser?.close();
+    await Promise.all([...listings.values()].map((listing) => listing.stop()));
     await publisher?.stop();
     await reference?.stop();
     lines.unshift(...results);

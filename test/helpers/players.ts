@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { eventually } from './network.ts';
 import { playerScript, renderHarnessPage, type PlayerSetup } from './player-harness.ts';
 
@@ -44,6 +44,19 @@ export interface SegmentRequest {
   /** Wall clock, epoch ms. */
   at: number;
   url: string;
+  /** When its response body was in (or it failed), epoch ms; undefined while in flight. */
+  doneAt?: number;
+}
+
+/** What the page saw at a `waiting` event of its video after the first frame (recorded in the page). */
+export interface StallRecord {
+  /** Wall clock, epoch ms. */
+  at: number;
+  currentTime: number;
+  /** Buffered media ahead of the playhead in the range holding it (0: none), s. */
+  bufferedAhead: number;
+  /** The video's buffered ranges, "start-end". */
+  ranges: string[];
 }
 
 export interface PlayerPage {
@@ -96,16 +109,35 @@ export async function openPlayerPage(pageUrl: string, options: OpenPageOptions =
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
+  const pending = new Map<Request, SegmentRequest>();
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
-    if (path.endsWith('.m4s')) segmentRequests.push({ at: Date.now(), url: request.url() });
-    if (path.endsWith('.m3u8')) playlistRequests.push({ at: Date.now(), url: request.url() });
+    const record = { at: Date.now(), url: request.url() };
+    if (path.endsWith('.m4s')) segmentRequests.push(record);
+    if (path.endsWith('.m3u8')) playlistRequests.push(record);
+    if (path.endsWith('.m4s') || path.endsWith('.m3u8')) pending.set(request, record);
   });
+  const done = (request: Request) => {
+    const record = pending.get(request);
+    if (record) record.doneAt = Date.now();
+    pending.delete(request);
+  };
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
   // Page code is given as strings: it runs in the browser, not under this file's Node types.
   // Sampled in the page, so a jump of the playhead shows however busy the test process is.
   await page.addInitScript(
     'window.playheadSamples = []; setInterval(() => { const video = document.querySelector("video");' +
       ' if (video && window.playerState && window.playerState.playing) window.playheadSamples.push({ at: Date.now(), currentTime: video.currentTime }); }, 250);',
+  );
+  // Every stall with what was buffered then, for any page: media events do not bubble, but a
+  // capturing listener on the document sees them.
+  await page.addInitScript(
+    'window.stallRecords = []; document.addEventListener("waiting", (event) => { const v = event.target;' +
+      ' if (!(v instanceof HTMLMediaElement) || !window.playerState || !window.playerState.playing) return; const ranges = []; let ahead = 0;' +
+      ' for (let i = 0; i < v.buffered.length; i++) { ranges.push(v.buffered.start(i).toFixed(2) + "-" + v.buffered.end(i).toFixed(2));' +
+      ' if (v.buffered.start(i) <= v.currentTime + 0.1 && v.buffered.end(i) >= v.currentTime) ahead = v.buffered.end(i) - v.currentTime; }' +
+      ' window.stallRecords.push({ at: Date.now(), currentTime: v.currentTime, bufferedAhead: ahead, ranges }); }, true);',
   );
   await options.prepare?.(page);
   await page.goto(pageUrl);
@@ -177,6 +209,10 @@ export interface WatchReport {
    * the live edge waits for the next part; one seconds behind it is the player missing media it was offered.
    */
   stallsBehindEnd: (number | null)[];
+  /** Every media and playlist request of the page, with when it started and finished. */
+  mediaRequests: SegmentRequest[];
+  /** Each stall as the page saw it (time, playhead, buffer ahead). */
+  stallRecords: StallRecord[];
   /** Holes in the buffer the player jumped over (Shaka Player's `gapsJumped`), where it counts them. */
   gapsJumped: number | null;
   /** Every error event of the player, fatal or not. */
@@ -250,6 +286,8 @@ export async function watchPlayback(player: PlayerPage, seconds: number, options
     stallPositions: (await player.evaluate<number[] | undefined>('window.playerState.stallTimes')) ?? [],
     stallsBehindEnd: (await player.evaluate<(number | null)[] | undefined>('window.playerState.stallsBehindEnd')) ?? [],
     gapsJumped: (await player.evaluate<number | null | undefined>('window.playerState.gapsJumped')) ?? null,
+    mediaRequests: [...player.segmentRequests, ...player.playlistRequests].sort((a, b) => a.at - b.at),
+    stallRecords: (await player.evaluate<StallRecord[] | undefined>('window.stallRecords')) ?? [],
     errors: state.errors,
     fatal: state.fatal,
     httpErrors: [...player.httpErrors],
@@ -371,11 +409,14 @@ const ENVIRONMENT_ERROR = /dbus|interface error|libvlc error: interface|XDG_RUNT
 const START_UP_FLOW_CONTROL = /buffer deadlock prevented/;
 
 /**
- * Plays `url` in cvlc with dummy audio and video outputs for `seconds` of wall time, then stops
- * it. (VLC's --run-time counts media time from the stream's start, not from joining a live
- * stream, so it is no bound here.) VLC refuses to run as root: as root it runs as nobody.
+ * Plays `url` in cvlc with dummy audio and video outputs for `seconds` of wall time from its first
+ * picture (as the browser checks count from theirs: VLC's own start-up, its Lua scripts and
+ * module probing, is seconds of a busy machine's time and not the stream's), then stops it; with
+ * no picture within `startTimeoutMs`, it stops there. (VLC's --run-time counts media time from the
+ * stream's start, not from joining a live stream, so it is no bound here.) VLC refuses to run as
+ * root: as root it runs as nobody.
  */
-export function playInVlc(url: string, seconds: number): Promise<VlcPlayback> {
+export function playInVlc(url: string, seconds: number, startTimeoutMs = 20_000): Promise<VlcPlayback> {
   const home = mkdtempSync(join(tmpdir(), 'vlc-home-'));
   chmodSync(home, 0o777);
   // No hardware decoding: on a machine without a GPU, VLC first tries VA-API and VDPAU, whose
@@ -388,10 +429,20 @@ export function playInVlc(url: string, seconds: number): Promise<VlcPlayback> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
-    child.stdout.on('data', (chunk: Buffer) => (log += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (log += chunk));
-    const stopper = setTimeout(() => child.kill('SIGTERM'), seconds * 1000);
-    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 10) * 1000);
+    let stopper = setTimeout(() => child.kill('SIGTERM'), startTimeoutMs);
+    let killer = setTimeout(() => child.kill('SIGKILL'), startTimeoutMs + 10_000);
+    let playing = false;
+    const collect = (chunk: Buffer) => {
+      log += chunk;
+      if (playing || !log.includes('Received first picture')) return;
+      playing = true;
+      clearTimeout(stopper);
+      clearTimeout(killer);
+      stopper = setTimeout(() => child.kill('SIGTERM'), seconds * 1000);
+      killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 10) * 1000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('error', reject);
     child.on('close', () => {
       clearTimeout(stopper);
