@@ -18,7 +18,10 @@
  * does) puts its start position about 0.1 s before the next segment's start, the longest run;
  * `--join-delay S` joins S seconds later (e.g. 1 for the middle of a 2 s segment).
  *
- * Usage: node scripts/node24.mjs scripts/bench/latency-budget.ts [--chunk-duration S] [--seconds N] [--player hls-defaults|low-latency|...] [--ladder ...] [--join-delay S]
+ * `--edge node` serves the same from the Node edge instead of `wrangler dev`: whether a figure is
+ * the platform's or local workerd's (on a saturated machine workerd's answers wait longest).
+ *
+ * Usage: node scripts/node24.mjs scripts/bench/latency-budget.ts [--chunk-duration S] [--seconds N] [--player hls-defaults|low-latency|...] [--ladder ...] [--join-delay S] [--edge wrangler|node]
  */
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -27,6 +30,7 @@ import { startPlatform } from '../lib/platform.ts';
 import { CLOCK_LAYOUT, decodeClockCells, unwrapClockValue } from './clock-pattern.ts';
 import { renderLatencyPage, type PageReport } from './latency-page.ts';
 import { hlsJsSource, LATENCY_MODES, playbackModes } from './latency-stage.ts';
+import { platformCpuSources, sampleCpu } from './latency-cpu.ts';
 import { startupBreakdown, startupText } from './latency-startup.ts';
 import { median, percentile, treeCpuSeconds } from './measure.ts';
 import { clockPublisherArgs, startPublisher } from './publishers.ts';
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     'join-delay': { type: 'string', default: '0' },
     player: { type: 'string', default: 'hls-defaults' },
     ladder: { type: 'string' },
+    edge: { type: 'string', default: 'wrangler' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -53,10 +58,13 @@ Options:
   --chunk-duration S    the sidecar's part target in seconds (default: the sidecar's)
   --ladder LADDER       the sidecar's --ladder (default: the sidecar's)
   --join-delay S        join S seconds after the fifth segment is listed (default: 0)
+  --edge EDGE           wrangler (wrangler dev, as npm start and the bench) or node (npm run edge:node) (default: wrangler)
   -h, --help            this text`);
   process.exit(0);
 }
 const seconds = Number(values.seconds);
+if (values.edge !== 'wrangler' && values.edge !== 'node') throw new Error('--edge: wrangler or node');
+const edge: 'wrangler' | 'node' = values.edge;
 const mode = playbackModes(undefined, [LATENCY_MODES[values.player as keyof typeof LATENCY_MODES]])[0];
 if (!mode) throw new Error(`--player: one of ${Object.keys(LATENCY_MODES).join(', ')}`);
 const hlsConfig = mode.hlsConfig;
@@ -122,7 +130,7 @@ const stats = (values: number[]) =>
 const ffmpeg = locateFfmpeg();
 const epochMs = Date.now();
 const args = [...(values['chunk-duration'] ? ['--chunk-duration', values['chunk-duration']] : []), ...(values.ladder ? ['--ladder', values.ladder] : [])];
-const platform = await startPlatform({ edge: 'wrangler', ingest: { reconnectWindow: 0, args, env: { LOG_LEVEL: 'warn' } }, dirPrefix: 'latency-budget-' });
+const platform = await startPlatform({ edge, ingest: { reconnectWindow: 0, args, env: { LOG_LEVEL: 'warn' } }, dirPrefix: 'latency-budget-' });
 const stream = `budget${Date.now().toString(36)}`;
 const publisher = startPublisher(ffmpeg, clockPublisherArgs({ epochMs, size: '1280x720', seconds: 60 + 2 * seconds, targets: [platform.publishUrl(stream)] }));
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
@@ -147,6 +155,9 @@ try {
     if (request.url().includes('/live/')) requests += 1;
   });
   const listing = followParts(media, Date.now() + (seconds + 12) * 1000);
+  // Who had the machine's CPU during the start-up: with none idle, every request waits for a core (latency-cpu.ts).
+  const machineCpu = sampleCpu({ ...platformCpuSources(platform.edge!.pid!, platform.ingest!.pid!), publisher: () => treeCpuSeconds(publisher.process.pid!) });
+  const loadedAt = Date.now();
   await page.goto(`${origin}/__bench__/latency.html`);
   await new Promise((resolve) => setTimeout(resolve, 12_000));
   await page.evaluate('window.bench.samples = []');
@@ -161,9 +172,11 @@ try {
     return value === null ? [] : [(sample.at - unwrapClockValue(value, epochMs, sample.at)) / 1000];
   });
   const behind = report.samples.flatMap((sample) => (sample.behindEdge === null ? [] : [sample.behindEdge]));
-  console.log(`hls.js ${mode.name} ${JSON.stringify(hlsConfig)}: start-up ${JSON.stringify(report.startup)}, stalls after start ${report.stalls}, errors ${report.errors.join(', ') || 'none'}`);
+  console.log(`edge ${edge}; hls.js ${mode.name} ${JSON.stringify(hlsConfig)}: start-up ${JSON.stringify(report.startup)}, stalls after start ${report.stalls}, errors ${report.errors.join(', ') || 'none'}`);
   for (const [n, event] of report.events.entries()) if (n < 120 || /waiting|seeking|playing|rate/.test(event.what)) console.log(`  ${String(event.at).padStart(6)} ms  ${event.what}`);
   console.log(`start-up: ${startupText(startupBreakdown(report))}`);
+  machineCpu.stop();
+  console.log(`CPU during the start-up (page loaded to first frame): ${report.startup ? machineCpu.window(loadedAt, loadedAt + report.startup.playingAfterMs) : 'never played'}`);
   console.log(`glass-to-glass (burnt-in clock), after 12 s: ${stats(clock)}; hls.latency ${stats(behind)}`);
   console.log(`over ${seconds} s: sidecar ${((after.sidecar - before.sidecar) / seconds * 100).toFixed(1)} % of a core, edge ${((after.edge - before.edge) / seconds * 100).toFixed(1)} %, one viewer ${((after.requests - before.requests) / seconds).toFixed(1)} requests/s (plus the part follower)`);
   console.log(`part listed after its last frame's capture (source rendition, blocking reloads): ${stats(await listing)}`);

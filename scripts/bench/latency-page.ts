@@ -53,6 +53,9 @@ export interface PageReport {
  * One request of hls.js's, ms after loadSource: `requestedAt` when hls.js asked for it (FRAG_LOADING:
  * a fragment, an init segment, the first part of a run; the parts after it in the same segment
  * are asked for without that event, so null), `sent`/`done` from its loader's stats.
+ * `firstByte`: the network's wait for the first byte (Resource Timing: request sent on the
+ * connection to the response's first byte, ms), unlike `sent`/`done` not delayed by a busy page;
+ * null where the browser kept no entry. Absent in records made before it existed.
  */
 export interface FragmentLoad {
   type: 'main' | 'audio' | string;
@@ -61,6 +64,7 @@ export interface FragmentLoad {
   requestedAt: number | null;
   sent: number | null;
   done: number | null;
+  firstByte?: number | null;
 }
 
 export interface StartupReport {
@@ -87,6 +91,8 @@ export function renderLatencyPage(options: LatencyPageOptions): string {
 "use strict";
 const layout = ${scriptJson(options.layout)};
 const clockCellBrightness = ${clockCellBrightness.toString()};
+// Every request's Resource Timing entry is kept (the default buffer holds 250: a minute of low-latency playback).
+performance.setResourceTimingBufferSize(5000);
 const bench = (window.bench = { playing: false, samples: [], errors: [], fatal: null, stalls: 0, startup: null, events: [], loads: [], firstLevelAt: null, seekAt: null });
 const startedAt = Date.now();
 const note = (what) => { if (bench.events.length < 800) bench.events.push({ at: Date.now() - startedAt, what }); };
@@ -112,15 +118,21 @@ hls.on(Hls.Events.AUDIO_TRACK_LOADING, (_, data) => note("audio track requested:
 hls.on(Hls.Events.AUDIO_TRACK_LOADED, (_, data) => note("audio track loaded: edge " + data.details.edge.toFixed(3) + timing(data.stats)));
 // Every fragment, part and init segment asked for, with when (ms from the start): start-up's requests, one after another.
 const load = (data) => ({ type: data.frag.type, sn: data.frag.sn, part: data.part ? data.part.index : null });
-hls.on(Hls.Events.FRAG_LOADING, (_, data) => { if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: Date.now() - startedAt, sent: null, done: null }); });
+hls.on(Hls.Events.FRAG_LOADING, (_, data) => { if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: Date.now() - startedAt, sent: null, done: null, firstByte: null }); });
+// The network's own wait for the first byte of the request for this URL (Resource Timing), null where there is none.
+const networkFirstByte = (url) => {
+  const entry = performance.getEntriesByName(url).at(-1);
+  return entry && entry.responseStart > 0 && entry.requestStart > 0 ? Math.round(entry.responseStart - entry.requestStart) : null;
+};
 hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
   const stats = (data.part || data.frag).stats;
+  const firstByte = networkFirstByte((data.part || data.frag).url);
   const entry = bench.loads.findLast((l) => l.type === data.frag.type && l.sn === data.frag.sn && l.done === null && (l.part === null || l.part === (data.part ? data.part.index : null)));
-  if (entry && stats && stats.loading) { entry.sent = Math.round(stats.loading.start - perfStart); entry.done = Math.round(stats.loading.end - perfStart); }
-  else if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: null, sent: stats && stats.loading ? Math.round(stats.loading.start - perfStart) : null, done: stats && stats.loading ? Math.round(stats.loading.end - perfStart) : null });
+  if (entry && stats && stats.loading) { entry.sent = Math.round(stats.loading.start - perfStart); entry.done = Math.round(stats.loading.end - perfStart); entry.firstByte = firstByte; }
+  else if (bench.loads.length < 400) bench.loads.push({ ...load(data), requestedAt: null, sent: stats && stats.loading ? Math.round(stats.loading.start - perfStart) : null, done: stats && stats.loading ? Math.round(stats.loading.end - perfStart) : null, firstByte });
 });
 hls.on(Hls.Events.FRAG_LOADING, (_, data) => note("loading " + what(data) + (data.frag.bitrateTest ? " (bitrate test)" : "") + ", start " + (data.part || data.frag).start.toFixed(3)));
-hls.on(Hls.Events.FRAG_LOADED, (_, data) => note("loaded " + what(data) + timing((data.part || data.frag).stats)));
+hls.on(Hls.Events.FRAG_LOADED, (_, data) => { const network = networkFirstByte((data.part || data.frag).url); note("loaded " + what(data) + timing((data.part || data.frag).stats) + (network === null ? "" : " (network: first byte +" + network + " ms)")); });
 hls.on(Hls.Events.INIT_PTS_FOUND, (_, data) => note("timeline found by " + data.id));
 hls.on(Hls.Events.FRAG_BUFFERED, (_, data) => note("buffered " + data.frag.type + " sn " + data.frag.sn + (data.part ? " part " + data.part.index : "")));
 hls.on(Hls.Events.LEVEL_SWITCHING, (_, data) => note("switching to level " + data.level));

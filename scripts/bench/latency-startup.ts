@@ -21,6 +21,11 @@ export interface TrackStartup {
   lastDone: number | null;
   /** Those requests' time from sent to done (ms). */
   requestMs: { median: number; max: number } | null;
+  /**
+   * Those requests' wait for the first byte on the network (Resource Timing, ms), where the page
+   * recorded it: beside `requestMs` it says whether a slow request was the server's answer or the page.
+   */
+  firstByteMs: { median: number; max: number } | null;
 }
 
 export interface StartupBreakdown {
@@ -44,12 +49,14 @@ function trackStartup(loads: FragmentLoad[], type: string, seekAt: number | null
   const media = track.filter((load) => load.sn !== 'initSegment' && load.sent !== null && (seekAt === null || load.sent <= seekAt));
   const afterInit = init?.requestedAt == null ? undefined : media.find((load) => load.sent! >= init.requestedAt!);
   const durations = media.flatMap((load) => (load.done === null ? [] : [load.done - load.sent!]));
+  const firstBytes = media.flatMap((load) => (load.firstByte == null ? [] : [load.firstByte]));
   return {
     initMs: init?.requestedAt != null && afterInit ? afterInit.sent! - init.requestedAt : null,
     requests: media.length,
     firstSent: media.length > 0 ? Math.min(...media.map((load) => load.sent!)) : null,
     lastDone: durations.length > 0 ? Math.max(...media.flatMap((load) => (load.done === null ? [] : [load.done]))) : null,
     requestMs: durations.length > 0 ? { median: median(durations), max: Math.max(...durations) } : null,
+    firstByteMs: firstBytes.length > 0 ? { median: median(firstBytes), max: Math.max(...firstBytes) } : null,
   };
 }
 
@@ -68,7 +75,8 @@ const ms = (value: number | null) => (value === null ? '?' : `${Math.round(value
 
 function trackText(name: string, track: TrackStartup): string {
   if (track.requests === 0) return `${name}: nothing loaded before the seek`;
-  const requestMs = track.requestMs ? `, each ${ms(track.requestMs.median)} ms (median; max ${ms(track.requestMs.max)})` : '';
+  const firstByte = track.firstByteMs ? `, first byte ${ms(track.firstByteMs.median)} ms on the network (max ${ms(track.firstByteMs.max)})` : '';
+  const requestMs = track.requestMs ? `, each ${ms(track.requestMs.median)} ms (median; max ${ms(track.requestMs.max)})${firstByte}` : '';
   return `${name}: init ${ms(track.initMs)} ms, then ${track.requests} requests one after another from ${ms(track.firstSent)} to ${ms(track.lastDone)} ms${requestMs}`;
 }
 
