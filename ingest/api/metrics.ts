@@ -2,13 +2,22 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OutputMetrics } from '../publish/output-metrics.ts';
 
+/**
+ * How often the event loop's delay is sampled (prom-client's `eventLoopMonitoringPrecision`).
+ * Its default, 10 ms, is a timer waking the sidecar 100 times a second whether or not anything
+ * streams: ~0.35 % of a core, most of an idle sidecar's CPU (BENCHMARKS.md, 2026-12-06 18:00).
+ * A delay is still measured to the millisecond, from 10 samples a second: enough to see an
+ * overloaded loop.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export class IngestMetrics {
   readonly registry = new Registry();
 
   constructor() {
     // The process's own: resident memory, V8 heap, memory held outside it (Buffers), event loop
     // lag, GC: what an operator watches for a leak or an overloaded sidecar.
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
   readonly streamsLive = new Gauge({ name: 'ingest_streams_live', help: 'Streams with a publisher right now', registers: [this.registry] });
   readonly bytesIn = new Counter({ name: 'ingest_bytes_in_total', help: 'Media bytes received from publishers (FLV)', registers: [this.registry] });

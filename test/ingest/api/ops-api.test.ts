@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { IngestMetrics } from '../../../ingest/api/metrics.ts';
+import { EVENT_LOOP_SAMPLE_MS, IngestMetrics } from '../../../ingest/api/metrics.ts';
 import { createOpsApi } from '../../../ingest/api/ops-api.ts';
 import { StreamRegistry } from '../../../ingest/pipeline/stream-registry.ts';
 import { PublishAccess } from '../../../ingest/streams/publish-access.ts';
@@ -88,6 +88,21 @@ describe('operations API', () => {
     for (const name of ['ingest_streams_live', 'ingest_segments_stored_total', 'ingest_ffmpeg_restarts_total', 'ingest_encode_speed_ratio']) {
       expect(byName.has(name), name).toBe(true);
     }
+  });
+
+  it('shows a blocked event loop in its lag metrics, sampled 10 times a second rather than 100', async () => {
+    const { app } = api(TOKEN);
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await pause(3 * EVENT_LOOP_SAMPLE_MS);
+    // The loop held for 0.3 s, as a sidecar overloaded by its streams would.
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    await pause(3 * EVENT_LOOP_SAMPLE_MS);
+    const families = parsePrometheusTextFormat(await (await app.request('/metrics', { headers: auth })).text());
+    const value = (name: string) => Number(families.find((family) => family.name === name)?.metrics[0]?.value);
+    expect(EVENT_LOOP_SAMPLE_MS).toBe(100);
+    expect(value('nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.2);
+    expect(value('nodejs_eventloop_lag_min_seconds')).toBeLessThan(0.2);
   });
 
   // A 720p source gets passthrough 720p + encoded 480p and 360p: three video renditions of the
