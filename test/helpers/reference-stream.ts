@@ -20,8 +20,14 @@ import { testPatternInputArgs, testPatternEncodeArgs } from '../../scripts/lib/f
 
 export interface ReferenceStream {
   origin: string;
-  /** The HLS media playlist (audio and video muxed in one fMP4 track set). */
+  /** The HLS media playlist (audio and video muxed in one fMP4 track set), 2 s segments. */
   hlsUrl: string;
+  /**
+   * The same encode as plain HLS in segments of a third of a second (our parts' length): a player
+   * plays it about as far behind live as a low-latency player plays ours, so a hiccup of the
+   * machine or the source at the live edge reaches it too (the 2 s one plays 7-9 s behind).
+   */
+  shortSegmentHlsUrl: string;
   /** The live (dynamic) DASH MPD. */
   mpdUrl: string;
   /** What ffmpeg printed (errors only). */
@@ -49,7 +55,10 @@ async function serveFolder(dir: string): Promise<{ server: Server; origin: strin
     try {
       if (!file.startsWith(root) || !statSync(file).isFile()) throw new Error('not a file');
       // Read whole: ffmpeg renames finished files into place (temp_file), so a file seen is complete.
-      const body = readFileSync(file);
+      let body = readFileSync(file);
+      // ffmpeg 5.1 rounds a 1/3 s segment's target duration to 0, which no segment fits (the
+      // EXTINF rounded must not exceed it, RFC 8216 4.3.3.1): served as 1, a valid plain playlist.
+      if (extname(file) === '.m3u8') body = Buffer.from(body.toString('utf8').replace(/^#EXT-X-TARGETDURATION:0$/m, '#EXT-X-TARGETDURATION:1'));
       response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'content-length': body.length });
       response.end(body);
     } catch {
@@ -62,12 +71,14 @@ async function serveFolder(dir: string): Promise<{ server: Server; origin: strin
 }
 
 /**
- * Encodes the publisher's test pattern once (`size`, same encoder settings) and writes it with
- * ffmpeg's HLS muxer (2 s fMP4 segments, 10 listed) and DASH muxer (2 s segments, 10 in the
- * window) at once (tee muxer), for `seconds`. Resolves once both manifests list 3 segments.
+ * Encodes the publisher's test pattern once (`size`, same encoder settings but a keyframe every
+ * third of a second) and writes it with ffmpeg's HLS muxer twice (2 s fMP4 segments, 10 listed;
+ * and 1/3 s segments, 30 listed) and DASH muxer (2 s segments, 10 in the window) at once (tee
+ * muxer), for `seconds`. Resolves once the 2 s manifests list 3 segments.
  */
 export async function startReferenceStream(dir: string, seconds: number, size: string): Promise<ReferenceStream> {
   mkdirSync(join(dir, 'hls'), { recursive: true });
+  mkdirSync(join(dir, 'hls-short'), { recursive: true });
   mkdirSync(join(dir, 'dash'), { recursive: true });
   const { server, origin } = await serveFolder(dir);
   const hls = [
@@ -75,6 +86,12 @@ export async function startReferenceStream(dir: string, seconds: number, size: s
     // temp_file: segments and playlist renamed into place when complete (never served half-written).
     'hls_flags=delete_segments+independent_segments+program_date_time+temp_file',
     `hls_segment_filename=${join(dir, 'hls', 'seg-%05d.m4s')}`,
+  ].join(':');
+  // Cut at every keyframe: a third of a second (10 frames at 30 fps, the GOP below); 10 s listed.
+  const shortHls = [
+    'f=hls', 'hls_time=0.3', 'hls_list_size=30', 'hls_segment_type=fmp4',
+    'hls_flags=delete_segments+independent_segments+program_date_time+temp_file',
+    `hls_segment_filename=${join(dir, 'hls-short', 'seg-%05d.m4s')}`,
   ].join(':');
   const dash = [
     'f=dash', 'seg_duration=2', 'window_size=10', 'extra_window_size=5', 'use_template=1', 'use_timeline=1',
@@ -88,10 +105,13 @@ export async function startReferenceStream(dir: string, seconds: number, size: s
     ...testPatternInputArgs({ size }),
     '-t', String(seconds),
     ...testPatternEncodeArgs(),
+    // A keyframe every third of a second, so the short segments can be cut there (the 2 s outputs
+    // cut at every sixth); the publisher's own GOP is 2 s, the part boundaries the same thirds.
+    '-g', '10', '-keyint_min', '10',
     // The tee muxer needs codec headers out of band (mp4-based outputs).
     '-flags', '+global_header',
     '-map', '0:v', '-map', '1:a',
-    '-f', 'tee', `[${hls}]${join(dir, 'hls', 'index.m3u8')}|[${dash}]${join(dir, 'dash', 'manifest.mpd')}`,
+    '-f', 'tee', `[${hls}]${join(dir, 'hls', 'index.m3u8')}|[${shortHls}]${join(dir, 'hls-short', 'index.m3u8')}|[${dash}]${join(dir, 'dash', 'manifest.mpd')}`,
   ];
   const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
@@ -105,7 +125,7 @@ export async function startReferenceStream(dir: string, seconds: number, size: s
     clearTimeout(killer);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  const stream: ReferenceStream = { origin, hlsUrl: `${origin}/hls/index.m3u8`, mpdUrl: `${origin}/dash/manifest.mpd`, stderr: () => stderr, stop };
+  const stream: ReferenceStream = { origin, hlsUrl: `${origin}/hls/index.m3u8`, shortSegmentHlsUrl: `${origin}/hls-short/index.m3u8`, mpdUrl: `${origin}/dash/manifest.mpd`, stderr: () => stderr, stop };
   try {
     await eventually('the reference HLS and DASH to list 3 segments', 30_000, async () => {
       if (child.exitCode !== null) throw new Error(`reference ffmpeg exited: ${stderr}`);

@@ -11,6 +11,8 @@ export interface StallEvidence {
   at: string;
   currentTime: number;
   bufferedAhead: number;
+  /** The video's buffered ranges then: a hole behind the playhead is media the player skipped. */
+  ranges: string[];
   /** Media requests open at the stall: the file's name, how long it had been open (ms), and how long it took in all (ms; null: never done). */
   inFlight: { file: string; openMs: number; tookMs: number | null }[];
   /** The slowest media request that finished in the 3 s before the stall (ms). */
@@ -35,6 +37,7 @@ export function stallEvidence(stall: StallRecord, requests: readonly SegmentRequ
     at: new Date(stall.at).toISOString().slice(11, 23),
     currentTime: Number(stall.currentTime.toFixed(2)),
     bufferedAhead: Number(stall.bufferedAhead.toFixed(2)),
+    ranges: stall.ranges,
     inFlight: open.map((request) => ({
       file: new URL(request.url).pathname.split('/').slice(-2).join('/'),
       openMs: stall.at - request.at,
