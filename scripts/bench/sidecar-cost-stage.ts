@@ -64,6 +64,7 @@ export interface SidecarCostOptions {
 
 const WARM_UP_SECONDS = 8;
 const IDLE_SECONDS = 10;
+const MAX_WARNINGS_KEPT = 50;
 const SETTLE_MS = 2000;
 const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
@@ -95,7 +96,10 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
     for (let run = 0; run < context.runs; run++) {
       const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProfileDir)] : undefined;
       const api = { port: await freePort(), adminToken: randomBytes(16).toString('hex') };
-      const started = await startOurSidecar(edge, join(context.work, `sidecar-cost-${run}`), { extraArgs: sidecarArgs, nodeFlags, api });
+      // Its warnings and errors (it logs at warn here): why a passthrough stream started an ffmpeg, if one did.
+      const warnings: string[] = [];
+      const onLine = (line: string) => void (warnings.length < MAX_WARNINGS_KEPT && warnings.push(line));
+      const started = await startOurSidecar(edge, join(context.work, `sidecar-cost-${run}`), { extraArgs: sidecarArgs, nodeFlags, api, onLine });
       const sidecar = context.track({ ...started, stop: () => started.process.stop() });
       const publishers: Publisher[] = [];
       try {
@@ -138,6 +142,10 @@ export async function runSidecarCostStage(context: BenchContext, options: Sideca
           load1: loadavg()[0]!,
         };
         runs.push(figures);
+        if (figures.children > 0) {
+          context.status(`  run ${run + 1}: ${figures.children} child process(es) under a --ladder none sidecar (counted in its CPU); its first warnings:`);
+          for (const line of warnings.slice(0, 5)) context.status(`    ${line.slice(0, 300)}`);
+        }
         context.status(
           `  run ${run + 1}: ${options.publishers} streams, sidecar CPU ${cpuPercent.toFixed(1)} % (${figures.cpuPercentPerStream.toFixed(2)} % per stream; idle ${idleCpuPercent.toFixed(2)} %, ${figures.cpuPercentPerAddedStream.toFixed(2)} % per added stream), RSS ${figures.idleRssMegabytes.toFixed(0)} → ${figures.loadedRssMegabytes.toFixed(0)} MB (${figures.rssMegabytesPerStream.toFixed(2)} MB per stream; V8 heap ${figures.heapMegabytesPerStream?.toFixed(2)}, external ${figures.externalMegabytesPerStream?.toFixed(2)}), children ${figures.children}, load ${figures.load1.toFixed(1)}`,
         );
