@@ -143,10 +143,10 @@ export function encodePartFrame(part: PartFrame): Uint8Array<ArrayBuffer> {
 
 /**
  * A part frame's bytes before the part's own: encodePartFrame(part) is these followed by
- * `part.bytes`. A sender that can send one message in two pieces (the sidecar: two WebSocket
- * fragments) sends the part's bytes as they are, without copying them into a frame.
+ * `part.bytes`. A sender that can send one message in pieces (the sidecar: WebSocket fragments)
+ * sends the part's bytes as they are, without copying them into a frame.
  */
-export function encodePartHeader(part: PartFrame): Uint8Array<ArrayBuffer> {
+export function encodePartHeader(part: Omit<PartFrame, 'bytes'>): Uint8Array<ArrayBuffer> {
   const header: PartHeader = {
     rendition: part.rendition,
     file: part.file,

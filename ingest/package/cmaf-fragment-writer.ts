@@ -60,8 +60,9 @@ export function fragmentByteLength(kind: 'video' | 'audio', samples: readonly Fr
 }
 
 /**
- * The chunk's bytes: the only copy of the samples' payloads on their way from the RTMP message
- * to storage. `sequenceNumber` counts the track's fragments from 1.
+ * The chunk's bytes in one buffer of its own (a copy of the samples' payloads): for whoever needs
+ * them contiguous. The packager hands on writeFragmentPieces' instead. `sequenceNumber` counts the
+ * track's fragments from 1.
  */
 export function writeFragment(kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): Uint8Array {
   // Every byte is written, so not zero-filled first (nor from Buffer's pool: its own ArrayBuffer).
@@ -92,15 +93,43 @@ function layoutOf(kind: 'video' | 'audio', samples: readonly FragmentSample[]): 
 }
 
 /**
+ * The chunk as pieces: its moof and mdat header in one small buffer of its own, then each
+ * sample's bytes as they are (views of the FLV tags the sidecar copied out of node-media-server's
+ * parser buffer once, which nothing writes into afterwards). Their bytes end to end are
+ * writeFragment's; nothing media-sized is allocated or copied here.
+ */
+export function writeFragmentPieces(kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): Uint8Array[] {
+  const layout = layoutOf(kind, samples);
+  // Every byte is written; small, so from Buffer's pool is fine (its view is what is kept).
+  const header = Buffer.allocUnsafe(layout.moofBytes + MDAT_HEADER);
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  writeHeader(view, layout, kind, sequenceNumber, baseMediaDecodeTime, samples);
+  const pieces: Uint8Array[] = [header];
+  for (const sample of samples) pieces.push(sample.data);
+  return pieces;
+}
+
+/**
  * Writes the chunk into `out`, which is exactly fragmentByteLength(kind, samples) long (a view of
  * a larger buffer, e.g. a segment's: its parts then lie end to end, and the segment is a view too).
  */
 export function writeFragmentInto(out: Uint8Array, kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): void {
-  const { withOffsets, negative, flags, trunBytes, trafBytes, moofBytes } = layoutOf(kind, samples);
-  const video = kind === 'video';
-  // moof(mfhd, traf(tfhd, tfdt, trun)) + mdat, written in place into the one buffer the chunk is:
-  // no box is built apart and joined (these were a dozen small arrays per part).
+  const layout = layoutOf(kind, samples);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const payloadBytes = writeHeader(view, layout, kind, sequenceNumber, baseMediaDecodeTime, samples);
+  if (layout.moofBytes + MDAT_HEADER + payloadBytes !== out.byteLength) throw new RangeError(`fragment of ${layout.moofBytes + MDAT_HEADER + payloadBytes} bytes written into ${out.byteLength}`);
+  let offset = layout.moofBytes + MDAT_HEADER;
+  for (const sample of samples) {
+    out.set(sample.data, offset);
+    offset += sample.data.length;
+  }
+}
+
+/** moof(mfhd, traf(tfhd, tfdt, trun)) and the mdat's header, written in place from `view`'s start; returns the samples' bytes. */
+function writeHeader(view: DataView, layout: FragmentLayout, kind: 'video' | 'audio', sequenceNumber: number, baseMediaDecodeTime: number, samples: readonly FragmentSample[]): number {
+  const { withOffsets, negative, flags, trunBytes, trafBytes, moofBytes } = layout;
+  const video = kind === 'video';
+  // No box is built apart and joined (these were a dozen small arrays per part).
   let at = boxHeader(view, 0, moofBytes, MOOF);
   at = fullBoxHeader(view, at, MFHD_BYTES, MFHD, 0, 0);
   view.setUint32(at, sequenceNumber);
@@ -129,11 +158,6 @@ export function writeFragmentInto(out: Uint8Array, kind: 'video' | 'audio', sequ
     }
     payloadBytes += sample.data.length;
   }
-  if (moofBytes + MDAT_HEADER + payloadBytes !== out.byteLength) throw new RangeError(`fragment of ${moofBytes + MDAT_HEADER + payloadBytes} bytes written into ${out.byteLength}`);
   boxHeader(view, moofBytes, MDAT_HEADER + payloadBytes, MDAT);
-  let offset = moofBytes + MDAT_HEADER;
-  for (const sample of samples) {
-    out.set(sample.data, offset);
-    offset += sample.data.length;
-  }
+  return payloadBytes;
 }

@@ -19,8 +19,8 @@
  * Its events (cmaf-segmenter.ts's types) go to the stream's output, whoever made the frames: the
  * source remuxed in-process, or a rung ffmpeg encoded and wrote back as FLV.
  */
-import { segmentOfChunks, type CmafSegmenterEvents, type CmafChunk } from './cmaf-segmenter.ts';
-import { writeFragment, type FragmentSample } from './cmaf-fragment-writer.ts';
+import { chunkOfPieces, segmentOfChunks, type CmafSegmenterEvents, type CmafChunk } from './cmaf-segmenter.ts';
+import { writeFragmentPieces, type FragmentSample } from './cmaf-fragment-writer.ts';
 import { writeInitSegment, type TrackConfig } from './cmaf-init-writer.ts';
 import { parseCmafInitSegment, type CmafTrack } from './cmaf-track.ts';
 
@@ -203,7 +203,7 @@ export class CmafTrackPackager {
         this.chunkSamples.pop();
         continue;
       }
-      this.chunks[i] = { ...chunk, bytes: writeFragment(this.kind, sequenceNumber, chunk.startTime, kept.samples), duration: kept.duration, sampleCount: kept.samples.length };
+      this.chunks[i] = chunkOfPieces(writeFragmentPieces(this.kind, sequenceNumber, chunk.startTime, kept.samples), { startTime: chunk.startTime, independent: chunk.independent, duration: kept.duration, sampleCount: kept.samples.length });
       this.chunkSamples[i] = { sequenceNumber, samples: kept.samples };
     }
   }
@@ -249,16 +249,16 @@ export class CmafTrackPackager {
     const part = this.part;
     if (!part || part.samples.length === 0) return;
     this.part = undefined;
-    // Its own part-sized buffer: a segment is the list of its parts, never a segment-sized buffer
-    // (those set off most of a busy sidecar's full collections).
-    const bytes = writeFragment(this.kind, ++this.sequenceNumber, part.startTime, part.samples);
-    const chunk: CmafChunk = {
-      bytes,
+    // Its header and views of its frames' bytes: no part-sized copy of the media (a second
+    // allocation of every media byte set off most of a busy sidecar's collections), nor a
+    // segment-sized one (a segment is the list of its parts).
+    const pieces = writeFragmentPieces(this.kind, ++this.sequenceNumber, part.startTime, part.samples);
+    const chunk: CmafChunk = chunkOfPieces(pieces, {
       startTime: part.startTime,
       duration: part.duration,
       sampleCount: part.samples.length,
       independent: part.samples[0]!.keyframe,
-    };
+    });
     this.chunks.push(chunk);
     if (this.options.trimmable) this.chunkSamples.push({ sequenceNumber: this.sequenceNumber, samples: part.samples });
     this.events.onChunk?.(chunk, this.track, {

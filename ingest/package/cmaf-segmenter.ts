@@ -4,10 +4,19 @@
  * rendition, remuxed by the sidecar or encoded by ffmpeg, is cut by that one packager; whatever
  * consumes its events (the stream's output) takes these types.
  */
+import { concatBytes } from './bytes.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 
 export interface CmafChunk {
-  bytes: Uint8Array;
+  /**
+   * Its bytes end to end: its moof and mdat header, then views of its frames' bytes (the FLV tags,
+   * which nothing writes into after they are made), not a chunk-sized copy
+   * (writeFragmentPieces). Every consumer takes the list: the live channel sends it as fragments
+   * of one message, a store writes it as chunks; chunkBytes() joins it where one buffer is needed.
+   */
+  pieces: readonly Uint8Array[];
+  /** Bytes of all its pieces together. */
+  byteLength: number;
   /** In track timescale units. */
   startTime: number;
   duration: number;
@@ -23,8 +32,8 @@ export interface CmafSegment {
   startTime: number;
   duration: number;
   /**
-   * The segment is its chunks (its low-latency parts), each its own part-sized buffer: its bytes
-   * are theirs end to end (segmentChunks), never joined into a segment-sized buffer here. Stores
+   * The segment is its chunks (its low-latency parts), each a list of pieces: its bytes are
+   * theirs end to end (segmentChunks), never joined into a segment-sized buffer here. Stores
    * write them as chunks (ObjectStore.putChunks), the edge assembles them from the parts it holds.
    */
   chunks: CmafChunk[];
@@ -37,13 +46,25 @@ export function segmentOfChunks(index: number, track: CmafTrack, chunks: CmafChu
   const first = chunks[0]!;
   const last = chunks[chunks.length - 1]!;
   let byteLength = 0;
-  for (const chunk of chunks) byteLength += chunk.bytes.byteLength;
+  for (const chunk of chunks) byteLength += chunk.byteLength;
   return { index, track, startTime: first.startTime, duration: last.startTime + last.duration - first.startTime, chunks, byteLength };
 }
 
-/** A segment's bytes as the list of its chunks' bytes, in order: what a store writes end to end. */
+/** A segment's bytes as the list of its chunks' pieces, in order: what a store writes end to end. */
 export function segmentChunks(segment: CmafSegment): Uint8Array[] {
-  return segment.chunks.map((chunk) => chunk.bytes);
+  return segment.chunks.flatMap((chunk) => chunk.pieces);
+}
+
+/** A chunk's pieces joined into one buffer of its own: for a consumer that needs its bytes contiguous (a copy). */
+export function chunkBytes(chunk: CmafChunk): Uint8Array {
+  return concatBytes(chunk.pieces);
+}
+
+/** The chunk of `pieces`, with their byte length. */
+export function chunkOfPieces(pieces: readonly Uint8Array[], fields: Omit<CmafChunk, 'pieces' | 'byteLength'>): CmafChunk {
+  let byteLength = 0;
+  for (const piece of pieces) byteLength += piece.byteLength;
+  return { pieces, byteLength, ...fields };
 }
 
 /** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */

@@ -39,7 +39,7 @@ export type SegmentNumber = number | { withheld: string };
 
 interface RenditionParts {
   /** The segment being cut, as its parts name and number it. */
-  open?: { session: string; time: number; sequence: number; sent: Uint8Array[] };
+  open?: { session: string; time: number; sequence: number; sent: CmafChunk['pieces'][] };
   /** The part the last one sent named as next, until it is sent or withdrawn: what the edge hints. */
   named?: string;
 }
@@ -74,14 +74,15 @@ export class PartAnnouncer {
     const next = position.reachesBoundary ? partFile(session, chunk.startTime + chunk.duration, 0) : partFile(session, open.time, position.index + 1);
     state.named = next;
     const ref: StreamObjectRef = { kind: 'part', rendition, session, time: open.time, index: position.index };
-    open.sent.push(chunk.bytes);
+    open.sent.push(chunk.pieces);
     this.options.sink.sendPart(
       this.options.playbackId,
       {
         rendition,
         file: partFile(session, open.time, position.index),
         contentType: contentTypeFor(ref, track.kind === 'audio'),
-        bytes: chunk.bytes,
+        pieces: chunk.pieces,
+        byteLength: chunk.byteLength,
         msn: open.sequence,
         duration: chunk.duration / track.timescale,
         independent: chunk.independent,
@@ -105,7 +106,7 @@ export class PartAnnouncer {
     const open = this.renditions.get(rendition)?.open;
     if (!sink.storeSegment || !open || open.session !== session || open.time !== segment.startTime) return undefined;
     const { chunks } = segment;
-    if (open.sent.length !== chunks.length || chunks.some((chunk, index) => chunk.bytes !== open.sent[index])) return undefined;
+    if (open.sent.length !== chunks.length || chunks.some((chunk, index) => chunk.pieces !== open.sent[index])) return undefined;
     const message = {
       rendition,
       file: mediaSegmentFile(session, segment.startTime),

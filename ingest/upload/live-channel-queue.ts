@@ -13,9 +13,19 @@ export interface PartReport {
   dropped(reason: string): void;
 }
 
+/**
+ * A part as the sidecar hands it to its channel: PartFrame's fields, its bytes as the list of its
+ * pieces (the packager's header and views of the frames' bytes), sent without joining them.
+ */
+export interface OutgoingPart extends Omit<PartFrame, 'bytes'> {
+  pieces: readonly Uint8Array[];
+  /** Bytes of all its pieces together. */
+  byteLength: number;
+}
+
 export interface QueuedPart {
   kind: 'part';
-  part: PartFrame;
+  part: OutgoingPart;
   /** When the item was handed to the channel (milliseconds, the channel's clock). */
   queuedAt: number;
   report: PartReport;
@@ -61,7 +71,7 @@ export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outg
       continue;
     }
     if (room <= 0) break;
-    room -= head.kind === 'part' ? head.part.bytes.byteLength : CONTROL_BYTES;
+    room -= head.kind === 'part' ? head.part.byteLength : CONTROL_BYTES;
     send.push(queue.shift()!);
   }
   return { send, drop };

@@ -14,9 +14,10 @@
  *
  * The socket is `ws`'s client, not Node's global WebSocket (undici): undici copies every frame it
  * sends into a new buffer and masks it byte by byte in JavaScript (~9 % of a busy sidecar's time
- * with encodePartFrame's copy before it). Here a part goes out as two fragments of one message,
- * its header and its bytes as the packager wrote them, with a zero masking key, which `ws` does
- * not apply: no copy of the media on its way to the socket. RFC 6455 asks clients for random keys
+ * with encodePartFrame's copy before it). Here a part goes out as fragments of one message: its
+ * frame header, then its pieces as the packager made them (its moof and mdat header, views of the
+ * frames' bytes; small neighbours joined, message-fragments.ts), with a zero masking key, which
+ * `ws` does not apply: no copy of the media on its way to the socket. RFC 6455 asks clients for random keys
  * so that a hostile script in a browser cannot shape what a proxy sees; the sidecar is no
  * browser, runs no one else's code, and sends its own bytes.
  */
@@ -32,12 +33,12 @@ import {
   liveChannelPath,
   type ClientMessage,
   type LeaseRequest,
-  type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
 import type { SegmentAssembly } from './part-sink.ts';
 import type { AssemblyOutcome } from './upload-queue.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
-import { takeSendable, type Outgoing, type PartReport, type QueuedPart } from './live-channel-queue.ts';
+import { takeSendable, type Outgoing, type OutgoingPart, type PartReport, type QueuedPart } from './live-channel-queue.ts';
+import { messageFragments } from './message-fragments.ts';
 
 export type { PartReport };
 
@@ -141,7 +142,7 @@ export class LiveChannel {
   }
 
   /** Queues a part; it goes out in order, or is dropped once too old (reported). */
-  sendPart(part: PartFrame, report: PartReport): void {
+  sendPart(part: OutgoingPart, report: PartReport): void {
     if (this.closed) return report.dropped('the stream ended');
     this.queue.push({ kind: 'part', part, queuedAt: this.now(), report });
     this.pump();
@@ -314,9 +315,9 @@ export class LiveChannel {
     const now = this.now();
     for (const item of send) {
       if (item.kind === 'part') {
-        // One message (encodePartFrame's bytes) in two fragments: the part's bytes are not copied.
-        socket!.send(encodePartHeader(item.part), { binary: true, fin: false });
-        socket!.send(item.part.bytes, { binary: true, fin: true });
+        // One message (encodePartFrame's bytes) in fragments: the media's bytes are not copied.
+        const fragments = messageFragments([encodePartHeader(item.part), ...item.part.pieces]);
+        for (let i = 0; i < fragments.length; i++) socket!.send(fragments[i]!, { binary: true, fin: i === fragments.length - 1 });
         item.report.sent();
         this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
       } else if (item.kind === 'segment') {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PartFrame } from '../../shared/live-channel-protocol.ts';
+import type { OutgoingPart } from './live-channel-queue.ts';
 import { LiveChannel, type LeaseOutcome, type PartReport } from './live-channel.ts';
 import type { LiveChannelSink, SegmentAssembly } from './part-sink.ts';
 import type { AssemblyOutcome } from './upload-queue.ts';
@@ -52,7 +52,7 @@ export class LiveChannels implements LiveChannelSink {
     return channel.lease;
   }
 
-  sendPart(playbackId: string, part: PartFrame, report: PartReport): void {
+  sendPart(playbackId: string, part: OutgoingPart, report: PartReport): void {
     const channel = this.channels.get(playbackId);
     if (!channel) return report.dropped('the stream has no live channel');
     channel.sendPart(part, report);

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AvcFormatError, parseAvcDecoderConfiguration, parseSequenceParameterSet } from '../../ingest/media/avc-parameters.ts';
 import { avcDecoderConfiguration, FlvFormatError, FlvTagReader, readVideoInfo } from '../../ingest/media/flv-tag-reader.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
+import { chunkBytes } from '../../ingest/package/cmaf-segmenter.ts';
 import { parseCmafInitSegment, parseFragmentTiming } from '../../ingest/package/cmaf-track.ts';
 import { findBox, Mp4FormatError } from '../../ingest/package/mp4-boxes.ts';
 import { FlvRestamper } from '../../ingest/transcode/flv-restamper.ts';
@@ -103,7 +104,7 @@ describe('fuzzing the media parsers', () => {
   });
 
   it('CMAF init segments and fragment timing: damaged real boxes', () => {
-    const moof = video.segments[0]!.chunks[0]!.bytes;
+    const moof = chunkBytes(video.segments[0]!.chunks[0]!);
     fc.assert(
       fc.property(mutated(video.init), mutated(moof), (init, fragment) => {
         onlyFails(Mp4FormatError, () => parseCmafInitSegment(init));
@@ -114,7 +115,7 @@ describe('fuzzing the media parsers', () => {
   });
 
   it('refuses a trun whose sample count runs past its box as a format error (found by the property above)', () => {
-    const moof = video.segments[0]!.chunks[0]!.bytes;
+    const moof = chunkBytes(video.segments[0]!.chunks[0]!);
     const trun = findBox(moof, ['moof', 'traf', 'trun'])!;
     const claimsMore = moof.slice();
     new DataView(claimsMore.buffer).setUint32(trun.payload + 4, 0xffff);

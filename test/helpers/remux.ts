@@ -1,5 +1,5 @@
 /** The sidecar's in-process remux of a whole FLV, collected per rendition, without a publisher. */
-import type { ChunkPosition, CmafChunk, CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
+import { segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } from '../../ingest/package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../../ingest/package/cmaf-track.ts';
 import { FlvRemuxer } from '../../ingest/package/flv-remuxer.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
@@ -9,7 +9,7 @@ export type JoinedSegment = CmafSegment & { bytes: Uint8Array };
 
 /** The segment with its parts' bytes end to end (what a store holds under its name). */
 export function joined(segment: CmafSegment): JoinedSegment {
-  return { ...segment, bytes: concatBytes(segment.chunks.map((chunk) => chunk.bytes)) };
+  return { ...segment, bytes: concatBytes(segmentChunks(segment)) };
 }
 
 export interface RemuxedTrack {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CmafTrackPackager, type PackagerSample } from '../../../ingest/package/cmaf-packager.ts';
-import type { ChunkPosition, CmafChunk, CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
+import { chunkBytes, segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
+import { writeFragment } from '../../../ingest/package/cmaf-fragment-writer.ts';
 import type { TrackConfig } from '../../../ingest/package/cmaf-init-writer.ts';
 import { AUDIO_CONFIG, VIDEO_CONFIG } from '../../helpers/track-configs.ts';
 import { readChunkSamples } from '../../helpers/fragment-samples.ts';
@@ -69,7 +70,7 @@ describe('packager boundaries (decided by the sidecar)', () => {
       else expect(next.position).toMatchObject({ segmentStartTime: position.segmentStartTime, index: position.index + 1 });
     }
     // Every frame is in exactly one part, in order, with its own bytes.
-    const written = chunks.flatMap(({ chunk }) => readChunkSamples(chunk.bytes).samples);
+    const written = chunks.flatMap(({ chunk }) => readChunkSamples(chunkBytes(chunk)).samples);
     expect(written.map((sample) => sample.decodeTime)).toEqual(samples.map((sample) => sample.decodeTime));
     expect(written.map((sample) => sample.data[0])).toEqual(samples.map((sample) => sample.data[0]));
   });
@@ -101,5 +102,31 @@ describe('packager boundaries (decided by the sidecar)', () => {
     expect(overdue).toBe(1);
     expect(segments.map(({ segment }) => Math.round(segment.startTime / 9000) / 10)).toEqual([0, 4, 8]);
     expect(segments[0]!.segment.duration / 90_000).toBeLessThanOrEqual(2.5);
+  });
+});
+
+describe('a part\'s bytes are not a copy of its frames', () => {
+  it('is its moof and mdat header followed by the very bytes each frame came in, byte for byte writeFragment\'s', () => {
+    const samples = video(3, (i) => i % 60 === 0);
+    const { chunks, segments } = pack(VIDEO, samples);
+    let frame = 0;
+    let sequenceNumber = 0;
+    for (const { chunk } of chunks) {
+      const [header, ...views] = chunk.pieces;
+      // The same objects the frames were pushed with: nothing media-sized allocated or copied.
+      expect(views.length).toBe(chunk.sampleCount);
+      views.forEach((view, index) => expect(view).toBe(samples[frame + index]!.data));
+      expect(chunk.byteLength).toBe(header!.byteLength + views.reduce((sum, view) => sum + view.byteLength, 0));
+      // Joined, exactly the one-buffer chunk of the same samples (the byte-exact writer tests cover that one).
+      const written = readChunkSamples(chunkBytes(chunk)).samples;
+      const durations = written.map((sample) => sample.duration);
+      const offsets = written.map((sample) => sample.compositionOffset);
+      const fragmentSamples = views.map((data, index) => ({ data, duration: durations[index]!, compositionOffset: offsets[index]!, keyframe: samples[frame + index]!.keyframe }));
+      expect(chunkBytes(chunk)).toEqual(writeFragment('video', ++sequenceNumber, chunk.startTime, fragmentSamples));
+      frame += chunk.sampleCount;
+    }
+    expect(frame).toBe(samples.length - samples.findIndex((sample) => sample.keyframe));
+    // A segment's bytes are its parts' pieces end to end, its length theirs.
+    for (const { segment } of segments) expect(segmentChunks(segment).reduce((sum, piece) => sum + piece.byteLength, 0)).toBe(segment.byteLength);
   });
 });

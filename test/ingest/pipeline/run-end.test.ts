@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CmafTrackPackager, type PackagerSample } from '../../../ingest/package/cmaf-packager.ts';
 import type { TrackConfig } from '../../../ingest/package/cmaf-init-writer.ts';
 import { AUDIO_CONFIG, VIDEO_CONFIG } from '../../helpers/track-configs.ts';
-import type { CmafChunk, CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
+import { chunkBytes, type CmafChunk, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import { commonRunEnd } from '../../../ingest/pipeline/run-end.ts';
 import { readChunkSamples } from '../../helpers/fragment-samples.ts';
 
@@ -47,7 +47,7 @@ function audioFrames(seconds: number): PackagerSample[] {
 /** Where a track's listed media ends when shown, seconds (tfdt + durations of its last segment, plus its keyframe's offset). */
 function shownEnd(config: TrackConfig, { segments }: Track): number {
   const last = segments.at(-1)!;
-  const samples = last.chunks.flatMap((chunk) => readChunkSamples(chunk.bytes).samples);
+  const samples = last.chunks.flatMap((chunk) => readChunkSamples(chunkBytes(chunk)).samples);
   const first = samples[0]!;
   const end = last.startTime + samples.reduce((sum, sample) => sum + sample.duration, 0);
   expect(end).toBe(last.startTime + last.duration);

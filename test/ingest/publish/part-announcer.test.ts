@@ -10,7 +10,7 @@ import { PartAnnouncer, type SegmentNumber } from '../../../ingest/publish/part-
 import { StreamOutput } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
-import type { PartFrame } from '../../../shared/live-channel-protocol.ts';
+import type { OutgoingPart } from '../../../ingest/upload/live-channel-queue.ts';
 import type { PartReport } from '../../../ingest/upload/live-channel.ts';
 import type { LiveChannelSink } from '../../../ingest/upload/part-sink.ts';
 
@@ -23,7 +23,7 @@ const SEGMENT_TICKS = 6 * CHUNK_TICKS;
 /** What the announcer told the edge, in order. */
 class RecordingSink implements LiveChannelSink {
   readonly said: string[] = [];
-  sendPart(_playbackId: string, part: PartFrame, report: PartReport): void {
+  sendPart(_playbackId: string, part: OutgoingPart, report: PartReport): void {
     this.said.push(`part ${part.rendition}/${part.file} (next ${part.next})`);
     report.sent();
   }
@@ -39,7 +39,7 @@ function setUp() {
   /** Chunk `index` of segment `segment` (six chunks a segment, the sixth reaching the grid line). */
   const chunk = (rendition: string, segment: number, index: number, number: SegmentNumber, session = SESSION) => {
     const startTime = segment * SEGMENT_TICKS + index * CHUNK_TICKS;
-    const bytes: CmafChunk = { bytes: new Uint8Array([segment, index]), startTime, duration: CHUNK_TICKS, sampleCount: 10, independent: index === 0 };
+    const bytes: CmafChunk = { pieces: [new Uint8Array([segment, index])], byteLength: 2, startTime, duration: CHUNK_TICKS, sampleCount: 10, independent: index === 0 };
     const position: ChunkPosition = { segmentStartTime: segment * SEGMENT_TICKS, index, reachesBoundary: index === 5 };
     announcer.announce(rendition, session, bytes, position, TRACK, () => number);
   };
@@ -109,7 +109,7 @@ describe('stream output: the hints of a run that ended', () => {
     });
     const firstChunk = (session: string) => {
       output.noteChunkReceived(session, 0.333);
-      output.publishPart(session, 'source', { bytes: new Uint8Array([1]), startTime: 0, duration: CHUNK_TICKS, sampleCount: 10, independent: true }, { segmentStartTime: 0, index: 0, reachesBoundary: false }, TRACK);
+      output.publishPart(session, 'source', { pieces: [new Uint8Array([1])], byteLength: 1, startTime: 0, duration: CHUNK_TICKS, sampleCount: 10, independent: true }, { segmentStartTime: 0, index: 0, reachesBoundary: false }, TRACK);
     };
     const withdrawals = () => sink.said.filter((line) => line.startsWith('withdrawn'));
     output.beginSession(SESSION);

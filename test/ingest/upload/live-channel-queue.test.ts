@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { takeSendable, type Outgoing } from '../../../ingest/upload/live-channel-queue.ts';
 
 function item(name: string, queuedAt: number, size = 100): Outgoing {
-  const part = { rendition: 'source', file: name, contentType: 'video/mp4', bytes: new Uint8Array(size), msn: 1, duration: 0.3, independent: false, next: name, partTarget: 0.334 };
+  const part = { rendition: 'source', file: name, contentType: 'video/mp4', pieces: [new Uint8Array(size)], byteLength: size, msn: 1, duration: 0.3, independent: false, next: name, partTarget: 0.334 };
   return { kind: 'part', part, queuedAt, report: { sent: () => {}, dropped: () => {} } };
 }
 function withdrawal(name: string, queuedAt: number): Outgoing {

@@ -14,6 +14,7 @@ import { LiveChannels } from '../../../ingest/upload/live-channels.ts';
 import { WRITE_TOKEN_TTL_SECONDS } from '../../../shared/write-api.ts';
 import type { PartFrame } from '../../../shared/live-channel-protocol.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
+import { outgoing } from './outgoing-parts.ts';
 
 const secret = 'channel-client-secret';
 const SESSION = 'clientsess1';
@@ -55,7 +56,7 @@ describe('live channel, sidecar side', () => {
     const dropped: string[] = [];
     const report = { sent: () => undefined, dropped: (reason: string) => dropped.push(reason) };
     for (let index = 0; index < 12; index++) {
-      channels.sendPart('dropped', part(index), report);
+      channels.sendPart('dropped', outgoing(part(index)), report);
       await pause(100);
       // Cut from the edge's side without a close handshake, as a crashed proxy would.
       if (index === 4) for (const socket of sockets.clients) socket.terminate();
@@ -68,7 +69,7 @@ describe('live channel, sidecar side', () => {
     expect(trouble.join('\n')).toMatch(/live channel to the edge closed/);
   });
 
-  it('delivers each part byte for byte (a header fragment and the part\'s own bytes make one message at the edge)', async () => {
+  it('delivers each part byte for byte (a header fragment and the part\'s pieces, small ones joined, make one message at the edge)', async () => {
     const trouble: string[] = [];
     const channel = new LiveChannel({
       edgeUrl: base,
@@ -84,7 +85,7 @@ describe('live channel, sidecar side', () => {
       // Sizes across WebSocket's 7-bit, 16-bit and 64-bit payload lengths; bytes that differ from part to part.
       const sizes = [100, 40_000, 300_000];
       const sent = sizes.map((size, index) => ({ ...part(index), bytes: Uint8Array.from({ length: size }, (_, at) => (at * 7 + index * 31) & 0xff) }));
-      for (const frame of sent) channel.sendPart(frame, { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
+      for (const frame of sent) channel.sendPart(outgoing(frame), { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
       await (await fetch(`${base}/live/bytes/source/index.m3u8?_HLS_msn=2&_HLS_part=${sizes.length - 1}`, { signal: AbortSignal.timeout(5000) })).text();
       for (const frame of sent) {
         const response = await fetch(`${base}/live/bytes/source/${frame.file}`, { signal: AbortSignal.timeout(5000) });
@@ -119,7 +120,7 @@ describe('live channel, sidecar side', () => {
       expect(opened).toBeGreaterThanOrEqual(3);
       expect(trouble).toEqual([]);
       // Still the stream's channel: a part sent now reaches the edge's live state.
-      channel.sendPart(part(0), { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
+      channel.sendPart(outgoing(part(0)), { sent: () => undefined, dropped: (reason) => trouble.push(`dropped: ${reason}`) });
       const text = await (await fetch(`${base}/live/renewed/source/index.m3u8?_HLS_msn=2&_HLS_part=0`, { signal: AbortSignal.timeout(5000) })).text();
       expect(text).toContain(file(0));
       expect(trouble).toEqual([]);
@@ -136,7 +137,7 @@ describe('live channel, sidecar side', () => {
     const outcome = await other.acquire('held', () => undefined);
     expect(outcome).toEqual({ ok: false, reason: expect.stringMatching(/another sidecar/) });
     const dropped: string[] = [];
-    other.sendPart('held', part(0), { sent: () => undefined, dropped: (reason) => dropped.push(reason) });
+    other.sendPart('held', outgoing(part(0)), { sent: () => undefined, dropped: (reason) => dropped.push(reason) });
     expect(dropped).toHaveLength(1);
     holder.releaseAll();
   });

@@ -15,6 +15,7 @@ import { EdgeObjectStore } from '../../../ingest/upload/edge-object-store.ts';
 import { LiveChannel } from '../../../ingest/upload/live-channel.ts';
 import { UploadQueue, type Upload } from '../../../ingest/upload/upload-queue.ts';
 import type { PartFrame } from '../../../shared/live-channel-protocol.ts';
+import { outgoing } from './outgoing-parts.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import type { PutOptions } from '../../../shared/storage/object-store.ts';
 
@@ -90,7 +91,7 @@ async function run(playbackId: string, options: { send: number[]; segmentAnswerM
   const http = new EdgeObjectStore({ baseUrl: base, secret, timeoutMs: 5000 });
   try {
     expect(await channel.lease).toEqual({ ok: true });
-    const parts = [0, 1, 2].map(part);
+    const parts = [0, 1, 2].map((index) => outgoing(part(index)));
     for (const index of options.send) channel.sendPart(parts[index]!, { sent: () => undefined, dropped: (reason) => trouble.push(reason) });
     options.beforeSegment?.(channel);
     const assembled: boolean[] = [];
@@ -108,7 +109,8 @@ async function run(playbackId: string, options: { send: number[]; segmentAnswerM
       },
       metrics: { timeUpload: () => () => undefined, segmentDropped: () => undefined, segmentAssembled: (stored) => assembled.push(stored) },
     });
-    const chunks = parts.map((frame) => frame.bytes);
+    // The segment as StreamOutput uploads it: its parts' pieces end to end.
+    const chunks = parts.flatMap((frame) => frame.pieces);
     const byteLength = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
     const upload: Upload = {
       key: `streams/${playbackId}/source/${SEGMENT}`,
