@@ -31,6 +31,17 @@ export interface EdgeDevOptions {
   onLine?: (line: string) => void;
 }
 
+/**
+ * wrangler dev's environment. Its local observability collector (a worker of miniflare's that gets
+ * every request's trace spans and writes them to SQLite, on by default since wrangler 4.16x) is off
+ * unless X_LOCAL_OBSERVABILITY is set: it cost 2-3 ms of CPU per request (7.5-8.2 against
+ * 5.5-5.8 ms; 2 000 requests took 1.6x as long), which every viewer request waits for on a busy
+ * machine (BENCHMARKS.md, 2026-12-06 18:25 UTC).
+ */
+export function wranglerDevEnv(base: NodeJS.ProcessEnv, logLevel?: EdgeDevOptions['logLevel']): NodeJS.ProcessEnv {
+  return { X_LOCAL_OBSERVABILITY: 'false', ...base, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: base.WRANGLER_LOG ?? logLevel ?? 'info' };
+}
+
 export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProcess> {
   // Secrets in a 0600 file, never on wrangler's command line (visible to every user in `ps`).
   const envFile = writeEdgeEnvFile({ INGEST_SECRET: options.ingestSecret, PLAYBACK_SECRET: options.playbackSecret, ADMIN_TOKEN: options.adminToken, ...options.vars }, join(PROJECT_ROOT, '.dev.vars'));
@@ -48,7 +59,7 @@ export async function startEdgeDev(options: EdgeDevOptions): Promise<ManagedProc
     command: join(PROJECT_ROOT, 'node_modules', '.bin', 'wrangler'),
     args,
     cwd: PROJECT_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: process.env.WRANGLER_LOG ?? options.logLevel ?? 'info' },
+    env: wranglerDevEnv(process.env, options.logLevel),
     onLine: (line) => {
       if (!OFFLINE_NOISE.test(line)) options.onLine?.(line);
     },
