@@ -8,8 +8,8 @@
  * reference-stream.ts for why not nginx-rtmp).
  *
  * One platform, one stream, one browser, players one after another (each beside its reference):
- * about 6 minutes on 2 cores with PLAYER_MATRIX=1; `npm test` runs only the rows that gate it
- * (below, RUN_MATRIX), about 2 minutes. Every stall comes with its evidence in the log (`atStalls`,
+ * about 5.5 minutes on 2 cores with PLAYER_MATRIX=1; `npm test` runs only the rows that gate it
+ * (below, RUN_MATRIX), about 1.5 minutes. Every stall comes with its evidence in the log (`atStalls`,
  * stall-evidence.ts): the buffer ahead and buffered ranges, the requests then in flight and how
  * long they took, and how the edge's part listing stood (part-listing.ts follows three renditions).
  *
@@ -77,6 +77,17 @@
  *   The listing at those stalls: parts 0.4-1.9 s later against their media time than the best of
  *   the 10 s before (a poll every 250 ms, itself slow at load: under ~0.7 s is noise), the newest
  *   part 0.01-0.65 s old at most stalls: the busy machine delays both the stream and the requests.
+ * - 18:33, load 4-8, with the lighter stream below (360p with a 240p rung, was 480p with 360p): 11
+ *   of 12 in 327 s; Shaka's HLS rows and the page's Shaka 0 stalls (1.0-1.9 s behind live), the
+ *   page's hls.js 0. The one failure, hls.js low-latency, 2 stalls (bufferStalledError, then
+ *   bufferNudgeOnStall) 3.0 s behind the listed end on a 60 ms hole in the buffer at a segment
+ *   boundary (buffered 17.60-39.94 and 40.00-40.32, playhead 39.88): media missing between one
+ *   segment's last part and the next's first, in the video or the audio (not found which; the
+ *   former low-latency file's hls.js reported bufferSeekOverHole too, 18:33, load 6-8).
+ * - In `npm test`'s rows (18:29-18:33, load 5-12) the page's hls.js stalled once in each of two
+ *   runs, at the live edge (0.03-0.05 s ahead, a part or playlist 0.1-0.25 s in flight) or right
+ *   after its start; the former low-latency file, run from git in the same minutes, failed the
+ *   same way (1 stall). Both passed at load 4-9 (17:50, and in a whole `npm test` at 18:10).
  * Not yet known: whether the rows pass at load under 3 (this machine was never that quiet in
  * those minutes), and why a hinted part 404'd (the sidecar skipping a part under load, as found
  * when this file was written, is the likely cause: its log is in test-output).
@@ -94,11 +105,21 @@ import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts'
 import { startReferenceStream, type ReferenceStream } from '../helpers/reference-stream.ts';
 import { stallEvidence } from '../helpers/stall-evidence.ts';
 
-const WATCH_SECONDS = 30;
+const RUN_ALL = process.env.PLAYER_MATRIX_ALL === '1';
+const RUN_MATRIX = RUN_ALL || process.env.PLAYER_MATRIX === '1';
+/**
+ * Each player's watch: the matrix's 30 s (issue 22); in `npm test`, where only the rows folded in
+ * from the former low-latency and player-page-shaka files run, 20 s, as long as their longest
+ * (every assertion scales with it), to keep the suite inside CI's 20 minutes.
+ */
+const WATCH_SECONDS = RUN_MATRIX ? 30 : 20;
+const VLC_SECONDS = 30;
 const STREAM = 'matrix';
-// 480p: the sidecar passes the source through and encodes a 360p rung (a ladder), cheaply enough
-// for two players decoding at once on 2 cores.
-const SOURCE_SIZE = '854x480';
+// 360p: the sidecar passes the source through and encodes a 240p rung (a ladder). A 480p source
+// with a 360p rung starved the stream itself at load over 10 (see the top of this file): this one
+// costs the publisher, the reference's encoder, the sidecar's rung and every player less.
+const SOURCE_SIZE = '640x360';
+const RUNG = '240p';
 
 /**
  * The rows beside a reference run only when asked for (`npm run test:players`, PLAYER_MATRIX=1):
@@ -113,7 +134,7 @@ const SOURCE_SIZE = '854x480';
  * at load 3-14: Shaka HLS defaults passed 5 of 6 runs, with lowLatencyMode 4 of 5, the player
  * page's Shaka 3 of 4 (shown 640x360), VLC 2 of 2. Every failure was one or two stalls near the
  * live edge, none an error event. 17:42 and 17:56 UTC, load 3-17 (see the top of this file): 3
- * of 8 and 7 of 12 passed. So they do not gate `npm test` yet (issue 22 stays open); a row
+ * of 8 and 7 of 12 passed; 18:33, load 4-8, on the lighter stream: 11 of 12. So they do not gate `npm test` yet (issue 22 stays open); a row
  * that fails on a quiet machine would be listed here and run only with PLAYER_MATRIX_ALL=1.
  *
  * Without it (`npm test`), the same file runs what the player page and the low-latency edge must
@@ -121,8 +142,6 @@ const SOURCE_SIZE = '854x480';
  * live yet, the page playing it with hls.js, with Shaka Player (HLS and DASH) and VLC playing it.
  */
 const KNOWN_FAILURES: Readonly<Record<string, string>> = {};
-const RUN_ALL = process.env.PLAYER_MATRIX_ALL === '1';
-const RUN_MATRIX = RUN_ALL || process.env.PLAYER_MATRIX === '1';
 /** The rows' one-line summaries, in the order they ran (printed and saved with the log). */
 const results: string[] = [];
 
@@ -150,7 +169,7 @@ const BROWSER_PLAYERS: MatrixRow[] = [
 ];
 
 /** The renditions whose part listing the file follows all along (the evidence beside every stall). */
-const FOLLOWED_RENDITIONS = ['source', '360p', 'audio'];
+const FOLLOWED_RENDITIONS = ['source', RUNG, 'audio'];
 const listings = new Map<string, PartListing>();
 
 /** The part of a report a failure message and the log need. */
@@ -215,7 +234,7 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
       edge: 'wrangler',
       lines,
       edgeLogLevel: 'warn',
-      ingest: { reconnectWindow: 0, env: { LOG_LEVEL: 'warn' } },
+      ingest: { reconnectWindow: 0, args: ['--ladder', `${RUNG.slice(0, -1)}:400k`], env: { LOG_LEVEL: 'warn' } },
     });
     ({ dir, edgeUrl } = platform);
     // Long enough for every player below, one after another, with room to spare.
@@ -228,7 +247,7 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
     await eventually('a ladder with parts in the live playlists', 60_000, async () => {
       const multivariant = await fetch(`${edgeUrl}/live/${STREAM}/index.m3u8`).then((response) => (response.ok ? response.text() : ''));
       const media = await fetch(`${edgeUrl}/live/${STREAM}/source/index.m3u8`).then((response) => (response.ok ? response.text() : ''));
-      return multivariant.includes('360p') && (media.match(/^#EXTINF/gm)?.length ?? 0) >= 3 && media.includes('#EXT-X-PART:') ? true : undefined;
+      return multivariant.includes(RUNG) && (media.match(/^#EXTINF/gm)?.length ?? 0) >= 3 && media.includes('#EXT-X-PART:') ? true : undefined;
     });
   });
 
@@ -368,10 +387,11 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
   });
 
   // Two players at once, as in the rows beside a reference: VLC (a native player) and the page's DASH.
-  it.skipIf(!RUN_ALL && 'VLC' in KNOWN_FAILURES)(`VLC plays the HLS stream ${WATCH_SECONDS} s without a media error, while the player page plays it as DASH with Shaka Player (?format=dash&player=shaka) without an error event`, async () => {
+  it.skipIf(!RUN_ALL && 'VLC' in KNOWN_FAILURES)(`VLC plays the HLS stream ${VLC_SECONDS} s without a media error, while the player page plays it as DASH with Shaka Player (?format=dash&player=shaka) without an error event`, async () => {
     // VLC reports no stalls a test can count the same way; its errors and its playback going on are checked.
     const [vlc, dash] = await Promise.all([
-      playInVlc(`${edgeUrl}/live/${STREAM}/index.m3u8`, WATCH_SECONDS),
+      // VLC plays 30 s in both modes: given 20 s it once showed no first picture (18:40 UTC, load 3-4).
+      playInVlc(`${edgeUrl}/live/${STREAM}/index.m3u8`, VLC_SECONDS),
       (async () => {
         const page = await openPlayerPage(`${edgeUrl}/watch/${STREAM}?format=dash&player=shaka`, { browser: browser!, viewport: { width: 672, height: 600 } });
         try {
@@ -387,7 +407,7 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
     expect(vlc.firstPicture).toBe(true);
     expect(vlc.mediaErrors).toEqual([]);
     expect(vlc.reachedEnd).toBe(false);
-    expect(vlc.segmentsFetchedWhilePlaying).toBeGreaterThan(WATCH_SECONDS / 4);
+    expect(vlc.segmentsFetchedWhilePlaying).toBeGreaterThan(VLC_SECONDS / 4);
     expect(dash.format).toBe('dash');
     expect(problemsOf(dash.report), 'the player page, DASH with Shaka Player').toEqual([]);
     expect(dash.report.fatal).toBeNull();
