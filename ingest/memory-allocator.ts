@@ -12,8 +12,11 @@
  *   which segment-sized Buffers come from its heaps too and resident memory creeps ~5 MB a minute.
  * - V8's young generation. Node 24 lets each semi-space grow to 64 MB (128 MB of new space) under
  *   the sidecar's allocation rate; it then holds ~165 MB of heap for 30-70 MB of live objects.
- *   Node's pre-22 size, 16 MB, takes ~90 MB off the sidecar (soak, 10 streams: 337 → 248 MB) for
- *   no CPU the soak could measure (BENCHMARKS.md, "Soak").
+ *   Node's pre-22 size, 16 MB, took ~90 MB off the sidecar (soak, 10 streams: 337 → 248 MB) for
+ *   no CPU the soak could measure (BENCHMARKS.md, "Soak"). Since the media's bytes live outside
+ *   V8's heap (Buffers) and a part is views of its frames, what the young generation holds is small
+ *   bookkeeping: 4 MB takes another 0.5–0.8 MB per stream off at 50 streams (3.19 → 2.65 / 2.41 MB
+ *   per stream) for the same CPU (0.87 against 0.90 / 0.86 % per stream; BENCHMARKS.md, "Capacity").
  */
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -27,7 +30,7 @@ const PRELOADED_ENV = 'INGEST_PRELOADED_ALLOCATOR';
 const MMAP_THRESHOLD_ENV = 'MALLOC_MMAP_THRESHOLD_';
 /** 128 KiB, glibc's own starting threshold, kept fixed. */
 const MMAP_THRESHOLD_BYTES = '131072';
-export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 
 /** Where distributions install jemalloc 5 (Debian and Ubuntu by architecture, Fedora, Alpine). */
 const JEMALLOC_LIBRARIES = [

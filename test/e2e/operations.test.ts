@@ -103,15 +103,15 @@ describe('the sidecar as an operator runs it', () => {
     await platform?.stop();
   });
 
-  it('runs in the memory settings it restarts itself into, in the process its launcher started: jemalloc where installed, a 16 MB young generation', () => {
+  it('runs in the memory settings it restarts itself into, in the process its launcher started: jemalloc where installed, a 4 MB young generation', () => {
     const pid = platform!.ingest!.pid!;
     const ready = ingestLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; memory?: string }).find((line) => line.msg?.startsWith('ingest ready'));
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=4');
     if (installedJemalloc()) {
       expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toContain('libjemalloc');
-      expect(ready?.memory).toBe('jemalloc, --max-semi-space-size=16');
+      expect(ready?.memory).toBe('jemalloc, --max-semi-space-size=4');
     } else {
-      expect(ready?.memory).toBe('glibc malloc (mmap threshold 131072), --max-semi-space-size=16');
+      expect(ready?.memory).toBe('glibc malloc (mmap threshold 131072), --max-semi-space-size=4');
     }
   });
 
