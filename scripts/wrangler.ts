@@ -7,14 +7,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { applyLocalMigrations } from './lib/d1-migrations.ts';
-import { PROJECT_ROOT } from './lib/local-platform.ts';
+import { PROJECT_ROOT, wranglerDevEnv } from './lib/local-platform.ts';
 
 const WRANGLER = join(PROJECT_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 const args = process.argv.slice(2);
+const localDev = args[0] === 'dev' && !args.includes('--remote');
 // `npm run edge` (wrangler dev, local): the stream registry's D1 tables first, in the local
 // database this dev server will use (--persist-to, when given, moves it).
-if (args[0] === 'dev' && !args.includes('--remote')) {
+if (localDev) {
   const persistAt = args.findIndex((arg) => arg === '--persist-to' || arg.startsWith('--persist-to='));
   const persistTo = persistAt < 0 ? undefined : args[persistAt]!.includes('=') ? args[persistAt]!.split('=')[1] : args[persistAt + 1];
   try {
@@ -25,8 +26,10 @@ if (args[0] === 'dev' && !args.includes('--remote')) {
   }
 }
 
-// In our process group: a Ctrl-C at the terminal reaches wrangler itself, as when run directly.
-const wrangler = spawn(process.execPath, [WRANGLER, ...args], { stdio: 'inherit', cwd: PROJECT_ROOT });
+// A local dev server runs in the environment npm start gives it (its trace collector off unless
+// X_LOCAL_OBSERVABILITY is set). In our process group: a Ctrl-C at the terminal reaches wrangler
+// itself, as when run directly.
+const wrangler = spawn(process.execPath, [WRANGLER, ...args], { stdio: 'inherit', cwd: PROJECT_ROOT, env: localDev ? wranglerDevEnv(process.env) : process.env });
 
 let forwarded = false;
 // A signal sent to us alone (`kill`, scripts/node24.mjs when npm's shell is gone) is passed on,

@@ -4,6 +4,7 @@
  * rendition, remuxed by the sidecar or encoded by ffmpeg, is cut by that one packager; whatever
  * consumes its events (the stream's output) takes these types.
  */
+import { chunksByteLength } from '../../shared/storage/object-store.ts';
 import { concatBytes } from './bytes.ts';
 import type { CmafTrack } from './cmaf-track.ts';
 
@@ -62,9 +63,7 @@ export function chunkBytes(chunk: CmafChunk): Uint8Array {
 
 /** The chunk of `pieces`, with their byte length. */
 export function chunkOfPieces(pieces: readonly Uint8Array[], fields: Omit<CmafChunk, 'pieces' | 'byteLength'>): CmafChunk {
-  let byteLength = 0;
-  for (const piece of pieces) byteLength += piece.byteLength;
-  return { pieces, byteLength, ...fields };
+  return { pieces, byteLength: chunksByteLength(pieces), ...fields };
 }
 
 /** Where a chunk sits in its segment: what a low-latency part is named and hinted by. */
