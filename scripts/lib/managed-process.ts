@@ -18,10 +18,12 @@ export class ManagedProcess {
   readonly name: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
+  private readonly onLine: ((line: string) => void) | undefined;
   private exitedFlag = false;
 
   constructor(options: ManagedProcessOptions) {
     this.name = options.name;
+    this.onLine = options.onLine;
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -72,7 +74,10 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL to the whole group if it has not exited within the grace time. */
   async stop(graceMs = 10_000): Promise<void> {
     this.signal('SIGTERM');
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      this.onLine?.(`${this.name} did not exit within ${graceMs / 1000} s of SIGTERM: killed`);
+      this.signal('SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
     // Leftovers of the group (a grandchild that ignored SIGTERM) go too.

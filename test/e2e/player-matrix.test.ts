@@ -109,7 +109,7 @@ import { eventually } from '../helpers/network.ts';
 import { followPartListing, type PartListing } from '../helpers/part-listing.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import type { PlayerSetup } from '../helpers/player-harness.ts';
-import { launchChromium, openHarnessPage, openPlayerPage, playInVlc, problemsOf, watchPlayback, type PlayerPage, type WatchReport } from '../helpers/players.ts';
+import { closeChromium, launchChromium, openHarnessPage, openPlayerPage, playInVlc, problemsOf, watchPlayback, type PlayerPage, type WatchReport } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 import { startReferenceStream, type ReferenceStream } from '../helpers/reference-stream.ts';
 import { stallEvidence } from '../helpers/stall-evidence.ts';
@@ -261,7 +261,7 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
   });
 
   afterAll(async () => {
-    await browser?.close();
+    if (browser) await closeChromium(browser);
     await Promise.all([...listings.values()].map((listing) => listing.stop()));
     await publisher?.stop();
     await reference?.stop();

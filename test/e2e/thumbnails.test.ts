@@ -19,7 +19,7 @@ import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
 import { runFfprobe } from '../helpers/ffprobe.ts';
 import { eventually } from '../helpers/network.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
-import { launchChromium } from '../helpers/players.ts';
+import { closeChromium, launchChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
 const STREAM = 'colors';
@@ -106,7 +106,7 @@ describe('thumbnails, end to end', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
+    if (browser) await closeChromium(browser);
     await publisher?.stop();
     await platform?.stop();
   });

@@ -48,7 +48,11 @@ export async function startFaultProxy(target: string, isWrite = (method: string)
     });
   });
   // WebSocket upgrades (the sidecar's live channel) pass through untouched: they carry parts, not storage writes.
+  // Upgraded sockets leave the server's HTTP bookkeeping (closeAllConnections does not see them),
+  // yet server.close waits for them: kept here to be destroyed on close.
+  const upgraded = new Set<{ destroy(): void }>();
   server.on('upgrade', (incoming, socket, head) => {
+    upgraded.add(socket);
     const upstreamSocket = connect(Number(upstream.port), upstream.hostname, () => {
       const headers = Object.entries({ ...incoming.headers, host: upstream.host }).map(([name, value]) => `${name}: ${String(value)}\r\n`).join('');
       upstreamSocket.write(`${incoming.method} ${incoming.url} HTTP/1.1\r\n${headers}\r\n`);
@@ -57,12 +61,17 @@ export async function startFaultProxy(target: string, isWrite = (method: string)
     });
     upstreamSocket.on('error', () => socket.destroy());
     socket.on('error', () => upstreamSocket.destroy());
+    socket.once('close', () => {
+      upgraded.delete(socket);
+      upstreamSocket.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy.close = () =>
     new Promise((resolve) => {
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
       server.close(() => resolve());
     });
   return proxy;

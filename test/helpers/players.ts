@@ -4,7 +4,8 @@
  * (`watchPlayback`: error events, HTTP errors, stalls, playhead), and VLC.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
@@ -20,9 +21,61 @@ const CHROMIUM_ARGS = [
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
 ];
 
+/** Each launched browser's mark on its command line, so that one that will not close can be found and killed. */
+const browserMarks = new WeakMap<Browser, string>();
+
 /** Debian's Chromium, headless, as every player check runs it (never a downloaded browser). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+export async function launchChromium(): Promise<Browser> {
+  // Chromium keeps a switch it does not know on its command line (and in its children's) and ignores it.
+  const mark = `--test-browser=${process.pid}-${randomUUID()}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, mark] });
+  browserMarks.set(browser, mark);
+  return browser;
+}
+
+const BROWSER_CLOSE_MS = 15_000;
+
+/**
+ * Closes a browser from launchChromium within 15 s: Playwright's close waits for Chromium to exit,
+ * without end, and a Chromium wedged in its shutdown (seen once in CI, under load) would hold a
+ * test's teardown past its timeout. Past 15 s its processes are killed, and a line says so.
+ */
+export async function closeChromium(browser: Browser): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = browser.close().then(() => true, () => true);
+  const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), BROWSER_CLOSE_MS)));
+  const inTime = await Promise.race([closed, gaveUp]);
+  clearTimeout(timer);
+  const mark = browserMarks.get(browser);
+  if (inTime || !mark) return;
+  const killed = killProcessesMarked(mark);
+  console.log(`[player] Chromium did not close within ${BROWSER_CLOSE_MS / 1000} s: killed (${killed} process group(s))`);
+}
+
+/** Kills every process whose command line holds `mark` (with its group); how many were found. */
+function killProcessesMarked(mark: string): number {
+  let killed = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let commandLine: string;
+    try {
+      commandLine = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    if (!commandLine.split('\0').includes(mark)) continue;
+    // Playwright starts Chromium as the leader of its own group: the group takes its helpers too.
+    for (const target of [-Number(entry), Number(entry)]) {
+      try {
+        process.kill(target, 'SIGKILL');
+        killed += 1;
+        break;
+      } catch {
+        // Not a group leader, or gone meanwhile.
+      }
+    }
+  }
+  return killed;
 }
 
 export interface BrowserPlayback {
@@ -165,7 +218,7 @@ export async function openPlayerPage(pageUrl: string, options: OpenPageOptions =
       return labels;
     },
     screenshotVideo: () => page.locator('video').screenshot(),
-    close: () => (options.browser ? page.close() : browser.close()),
+    close: () => (options.browser ? page.close() : closeChromium(browser)),
   };
 }
 

@@ -26,6 +26,8 @@ export function publishTestPattern(url: string, seconds: number, size = '640x360
   return spawnPublisher(testPatternPublishArgs(url, { size, seconds }));
 }
 
+const PUBLISHER_QUIT_MS = 10_000;
+
 function spawnPublisher(args: string[]): TestPublisher {
   const child = spawn(locateFfmpeg(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
@@ -37,7 +39,12 @@ function spawnPublisher(args: string[]): TestPublisher {
     exited,
     stderr: () => stderr,
     stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.stdin!.end('q');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdin!.end('q');
+        // An ffmpeg that does not read its q (blocked on a write to a server that stopped reading) is killed.
+        const killer = setTimeout(() => child.kill('SIGKILL'), PUBLISHER_QUIT_MS);
+        void exited.then(() => clearTimeout(killer));
+      }
       return exited;
     },
   };
