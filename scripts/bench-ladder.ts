@@ -48,9 +48,9 @@ async function makeSource(height: number): Promise<string> {
   return file;
 }
 
-function oursArgs(source: string, renditions: Rendition[], outDir: string): { args: string[]; outputs: Map<string, string> } {
+function oursArgs(source: string, sourceHeight: number, renditions: Rendition[], outDir: string): { args: string[]; outputs: Map<string, string> } {
   const outputs = new Map(renditions.map((rendition) => [rendition.name, join(outDir, `ours-${rendition.name}.mp4`)]));
-  return { args: oursLadderArgs(source, renditions, (name) => outputs.get(name)!), outputs };
+  return { args: oursLadderArgs(source, sourceHeight, renditions, (name) => outputs.get(name)!), outputs };
 }
 
 function peerArgs(source: string, sourceHeight: number, outDir: string): { args: string[]; outputs: Map<string, string> } {
@@ -71,7 +71,7 @@ interface LadderResult {
 async function benchLadder(height: number): Promise<LadderResult> {
   const source = await makeSource(height);
   const renditions = planOurLadder(readFileSync(source));
-  const ours = oursArgs(source, renditions, work);
+  const ours = oursArgs(source, height, renditions, work);
   const peer = peerArgs(source, height, work);
   const oursRuns: number[] = [];
   const peerRuns: number[] = [];

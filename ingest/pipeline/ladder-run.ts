@@ -35,6 +35,8 @@ export interface LadderRunOptions {
   renditions: readonly Rendition[];
   /** Which renditions the sidecar remuxes and which ffmpeg makes (planRun). */
   plan: RunPlan;
+  /** The source's picture height, when it has video (how ffmpeg threads its decoding). */
+  sourceHeight?: number;
   targetSegmentDuration: number;
   /**
    * When the first media fed to this run was captured (epoch ms): its output's media time zero.
@@ -99,7 +101,7 @@ export class LadderRun implements MediaRun {
     const passesThrough = options.renditions.some((rendition) => rendition.kind === 'video' && rendition.encoding === 'copy');
     this.ffmpeg = new FfmpegProcess({
       binary: options.ffmpegPath,
-      args: buildFfmpegArgs({ renditions: encoded, keyframeInterval: options.targetSegmentDuration, keyframesFromSource: passesThrough }),
+      args: buildFfmpegArgs({ renditions: encoded, keyframeInterval: options.targetSegmentDuration, keyframesFromSource: passesThrough, sourceHeight: options.sourceHeight }),
       outputCount: encoded.length,
       onStderrLine: (line) => options.log.debug({ ffmpeg: line }, 'ffmpeg'),
     });

@@ -155,7 +155,7 @@ export class StreamPipeline {
       return;
     }
     const renditions = this.renditionsFor(facts);
-    const run = this.startRun(renditions, probe.mediaZeroAt, probe.buffered);
+    const run = this.startRun(renditions, probe.mediaZeroAt, probe.buffered, facts.video?.height);
     for (const chunk of probe.buffered) run.write(chunk);
   }
 
@@ -172,7 +172,7 @@ export class StreamPipeline {
   }
 
   /** `mediaZeroAt`: when the first media fed to this run was captured (epoch ms), the clock of its playlists. */
-  private startRun(renditions: readonly Rendition[], mediaZeroAt: number | undefined, buffered: readonly Buffer[]): MediaRun {
+  private startRun(renditions: readonly Rendition[], mediaZeroAt: number | undefined, buffered: readonly Buffer[], sourceHeight: number | undefined): MediaRun {
     const output = this.output!;
     // Nothing to encode and audio that passes as it is: no ffmpeg for this run.
     const choice = chooseRun(renditions, buffered);
@@ -192,7 +192,7 @@ export class StreamPipeline {
       onUnexpectedExit: (reason: string) => void this.runFailed(run, reason),
     };
     // With ffmpeg, only what the sidecar cannot take is encoded (choice.plan); every rendition is packaged here.
-    const run: MediaRun = choice.kind === 'remux' ? new RemuxRun(settings) : new LadderRun({ ...settings, ffmpegPath: this.options.ffmpegPath, plan: choice.plan });
+    const run: MediaRun = choice.kind === 'remux' ? new RemuxRun(settings) : new LadderRun({ ...settings, ffmpegPath: this.options.ffmpegPath, plan: choice.plan, sourceHeight });
     this.run = this.lastRun = run;
     this.options.log.info(
       { session: run.session, renditions: renditions.map((rendition) => `${rendition.name}:${rendition.encoding}`) },

@@ -15,6 +15,8 @@ export interface FfmpegArgsOptions {
    * its segments are cut there. Default: when one of `renditions` passes the source through.
    */
   keyframesFromSource?: boolean;
+  /** The source's picture height, when known: a source of 1080 lines or fewer is decoded and scaled in one thread. */
+  sourceHeight?: number;
 }
 
 /** The file descriptor of rendition i's output pipe: 0-2 are stdin, stdout and stderr. */
@@ -32,6 +34,7 @@ export function buildFfmpegArgs(options: FfmpegArgsOptions): string[] {
     // The input's timestamps are the run's media time, and so are the outputs': a rung's frame
     // carries the time of the source frame it was made from.
     '-copyts',
+    ...decodingThreads(options.sourceHeight),
     '-f', 'flv',
     '-i', 'pipe:0',
   ];
@@ -101,6 +104,7 @@ function renditionArgs(rendition: Rendition, index: number, forcedKeyframes: str
         // Frame for frame with the source, on its timestamps: a constant-frame-rate output would
         // drop or repeat frames of a millisecond-timestamped FLV and move the forced keyframes.
         '-fps_mode', 'passthrough',
+        ...encoderThreads(rendition.height),
       ];
     case 'audio':
       return [
@@ -111,4 +115,33 @@ function renditionArgs(rendition: Rendition, index: number, forcedKeyframes: str
         '-ac', String(rendition.channels),
       ];
   }
+}
+
+/**
+ * The source is decoded, and the filter graph run, in one thread each when the picture is 1080
+ * lines or fewer. Live, frames come one at a time 30 times a second: the decoder's frame threads
+ * and the filter graph's slice threads are woken for every frame, and the waking costs more than
+ * they save (an ffmpeg making 480p and 360p from a 720p30 source live: 4.09-4.19 CPU-s per 20 s
+ * against 4.28-4.51 with them, 2026-12-06 21:23 UTC). One decode thread also stops the 2-frame
+ * delay frame threading adds before a rung's encoder sees a frame. A taller source keeps them: a
+ * 2160p frame decoded in one thread would leave too little of a frame interval for the encoders.
+ */
+const SINGLE_THREAD_DECODE_MAX_HEIGHT = 1080;
+
+function decodingThreads(sourceHeight: number | undefined): string[] {
+  return sourceHeight !== undefined && sourceHeight > 0 && sourceHeight <= SINGLE_THREAD_DECODE_MAX_HEIGHT ? ['-filter_complex_threads', '1', '-threads', '1'] : [];
+}
+
+/**
+ * A small rung is encoded by one x264 thread. With `-tune zerolatency` x264 otherwise splits each
+ * frame into one slice per thread: for a picture of 30 macroblock rows or fewer the slices'
+ * synchronisation and their lost prediction cost more than the parallelism saves (measured on a
+ * 720p ladder: CPU -5 % and SSIM a hair better with one thread; BENCHMARKS.md). Taller rungs keep
+ * sliced threads: ffmpeg encodes every rung of a frame one after another in one thread, so a big
+ * single-threaded rung would add its whole encode time to each frame's way through.
+ */
+const SINGLE_THREAD_MAX_HEIGHT = 480;
+
+function encoderThreads(height: number | undefined): string[] {
+  return height !== undefined && height <= SINGLE_THREAD_MAX_HEIGHT ? ['-threads', '1'] : [];
 }

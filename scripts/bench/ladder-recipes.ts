@@ -51,8 +51,8 @@ export function planOurLadder(flv: Buffer): Rendition[] {
 }
 
 /** The sidecar's own command for `renditions`, reading a file instead of the publisher's pipe and writing files instead of pipes. */
-export function oursLadderArgs(source: string, renditions: readonly Rendition[], outputFile: (rendition: string) => string): string[] {
-  const args = buildFfmpegArgs({ renditions: [...renditions], keyframeInterval: 2 }).map((arg) => {
+export function oursLadderArgs(source: string, sourceHeight: number, renditions: readonly Rendition[], outputFile: (rendition: string) => string): string[] {
+  const args = buildFfmpegArgs({ renditions: [...renditions], keyframeInterval: 2, sourceHeight }).map((arg) => {
     if (arg === 'pipe:0') return source;
     const index = renditions.findIndex((_, i) => arg === `pipe:${outputFd(i)}`);
     return index >= 0 ? outputFile(renditions[index]!.name) : arg;

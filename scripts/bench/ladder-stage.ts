@@ -1,7 +1,7 @@
 /**
  * Stage "ladder": what a ladder costs live, and what it looks like. The same source file
  * (720p30 or 1080p30, H.264/AAC, 2 s keyframes) is published in real time to our sidecar
- * (default ladder) and, separately, to nginx's app `abr720`/`abr1080` (the blog's `exec ffmpeg` five-rung
+ * (default ladder, thumbnails off) and, separately, to nginx's app `abr720`/`abr1080` (the blog's `exec ffmpeg` five-rung
  * ladder); CPU seconds of the whole process tree (sidecar + its ffmpeg; nginx + its exec
  * ffmpeg) are counted over a steady-state stretch, and the pace of the ladder's output is
  * checked against real time.
@@ -10,11 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pause, type BenchContext } from './bench-context.ts';
+import { pause, type BenchContext, type ServersUnderTest } from './bench-context.ts';
 import { oursLadderArgs, peerLadderArgs, peerLadderHeights, planOurLadder } from './ladder-recipes.ts';
 import { median, runMeasured, treeCpuSeconds } from './measure.ts';
 import { measureSsim } from './quality.ts';
-import { ourUrls } from './our-platform.ts';
+import { ourUrls, startOurSidecar, type OurSidecar } from './our-platform.ts';
 import { pollPlaylist } from './playlist-poller.ts';
 import { filePublisherArgs, startPublisher } from './publishers.ts';
 
@@ -73,7 +73,7 @@ async function qualityOf(context: BenchContext, source: string, height: number):
   const renditions = planOurLadder(readFileSync(source));
   const file = (who: string, name: string) => join(context.work, `${who}-${height}-${name}.mp4`);
   const log = join(context.work, 'ffmpeg.log');
-  await runMeasured(context.ffmpeg, oursLadderArgs(source, renditions, (name) => file('ours', name)), log);
+  await runMeasured(context.ffmpeg, oursLadderArgs(source, height, renditions, (name) => file('ours', name)), log);
   await runMeasured(context.ffmpeg, peerLadderArgs({ input: source, sourceHeight: height, output: (rung) => ({ target: file('nginx', `${rung}p`), format: 'mp4' }) }), log);
   const ours: Record<string, number> = {};
   for (const rendition of renditions) if (rendition.kind === 'video') ours[rendition.name] = await measureSsim(context.ffmpeg, file('ours', rendition.name), source);
@@ -84,6 +84,20 @@ async function qualityOf(context: BenchContext, source: string, height: number):
 
 export async function runLadderStage(context: BenchContext, heights: number[]): Promise<LadderSourceResult[]> {
   const servers = await context.servers();
+  // A sidecar of its own with the default ladder and no thumbnails: the shared one's thumbnail
+  // ffmpegs (one keyframe every 10 s, ~0.01 CPU-s per media-s: the thumbnails stage's figure) are
+  // not the ladder, and nginx's recipe makes none.
+  context.status('ladder: starting a sidecar with the default ladder and --thumbnails off on the shared edge…');
+  const sidecar = context.track(await startOurSidecar(servers.ours.edge, join(context.work, 'ladder-sidecar'), { extraArgs: ['--thumbnails', 'off'] }).then((started) => ({ ...started, stop: () => started.process.stop() })));
+  try {
+    return await measureLadders(context, servers, sidecar, heights);
+  } finally {
+    context.untrack(sidecar);
+    await sidecar.stop();
+  }
+}
+
+async function measureLadders(context: BenchContext, servers: ServersUnderTest, sidecar: OurSidecar, heights: number[]): Promise<LadderSourceResult[]> {
   const results: LadderSourceResult[] = [];
   for (const height of heights) {
     const source = await context.sourceFile(height);
@@ -97,7 +111,7 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
     for (let run = 1; run <= context.runs; run++) {
       const stream = `ladder${height}r${run}${Date.now().toString(36)}`;
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: ours (sidecar, default ladder), ${context.seconds} s counted`);
-      const ours = await liveCpuPerMediaSecond(context, servers.ours.sidecar.process.pid!, servers.ours.sidecar.publishUrl(stream), ourUrls.mediaPlaylist(servers.ours.edge.origin, stream).replace('/source/', `/${paced}/`), source);
+      const ours = await liveCpuPerMediaSecond(context, sidecar.process.pid!, sidecar.publishUrl(stream), ourUrls.mediaPlaylist(servers.ours.edge.origin, stream).replace('/source/', `/${paced}/`), source);
       oursRuns.push(ours.cpuPerMediaSecond);
       oursPace.push(ours.realTimeRatio);
       context.status(`ladder ${height}p30 run ${run}/${context.runs}: nginx (exec ffmpeg, ${peerLadderHeights(height).map((h) => `${h}p`).join(' ')})`);
