@@ -15,6 +15,11 @@
  *   sequence numbers stay aligned.
  * - So when a part closes it is known what comes next: the next part of the same segment, or
  *   the first part of the next segment starting where this part ends (`reachesBoundary`).
+ * - Audio parts are a whole number of AAC frames chosen per segment, between the spec's floor
+ *   (85 % of the part target) and the target, so that the segment's last part is as long as it
+ *   can be (audioPartFrames): at 48 kHz, 15 frames a part left a 3-4 frame (64-85 ms) last part,
+ *   the size and place of the hole hls.js in low-latency mode stalled on (a 64 ms hole before a
+ *   segment boundary, then one 15-frame part buffered: the segment's last audio part skipped).
  *
  * Its events (cmaf-segmenter.ts's types) go to the stream's output, whoever made the frames: the
  * source remuxed in-process, or a rung ffmpeg encoded and wrote back as FLV.
@@ -71,6 +76,10 @@ export interface SegmentCuts {
 const BOUNDARY_TOLERANCE_SECONDS = 0.05;
 // FLV times are whole milliseconds: a frame may last a millisecond longer than the one before.
 const PART_JITTER_SECONDS = 0.001;
+// Every part but a segment's last lasts at least this share of the part target (rfc8216bis §4.4.4.9).
+const PART_FLOOR = 0.85;
+// Samples in an AAC frame: an audio track's frame duration before its first one is known.
+const AAC_FRAME_SAMPLES = 1024;
 
 interface OpenPart {
   startTime: number;
@@ -99,6 +108,8 @@ export class CmafTrackPackager {
   private nextBoundary: number | undefined;
   /** Presentation time of the current segment's first sample, track timescale. */
   private segmentStart = 0;
+  /** Audio: frames in each part of the open segment (audioPartFrames). */
+  private partFrames: number | undefined;
   /** Duration of the latest frame whose duration is known: the estimate for the next one. */
   private lastDuration: number | undefined;
   /** Frames are dropped until a keyframe: at the start, and after a segment cut for want of one. */
@@ -152,7 +163,7 @@ export class CmafTrackPackager {
         this.events.onKeyframeOverdue?.(this.track);
       }
       return;
-    } else if (part.samples.length > 0 && sample.decodeTime - part.startTime + estimate > (this.options.partTarget - PART_JITTER_SECONDS) * timescale) {
+    } else if (part.samples.length > 0 && (sample.decodeTime - part.startTime + estimate > (this.options.partTarget - PART_JITTER_SECONDS) * timescale || part.samples.length === this.partFrames)) {
       this.closePart(false);
       this.part = { startTime: sample.decodeTime, duration: 0, samples: [] };
     }
@@ -241,7 +252,35 @@ export class CmafTrackPackager {
     this.nextBoundary ??= (origin === undefined ? time : Math.round(origin * timescale)) + step;
     // Past every grid line the previous segment covered (a long GOP covers several).
     while (this.nextBoundary - tolerance <= time) this.nextBoundary += step;
+    if (this.kind === 'audio') this.partFrames = this.audioPartFrames(this.nextBoundary - time);
     this.part = { startTime: keyframe.decodeTime, duration: 0, samples: [] };
+  }
+
+  /**
+   * Frames in each audio part of a segment starting `ticks` before the next grid line: of the
+   * counts the spec allows (at most the part target, at least 85 % of it), the one that leaves
+   * the longest last part, the most frames when they tie. The segment ends on the first frame
+   * past the line less its tolerance (audio alone), or following the run's video on the first at
+   * or after the line, or the one after (audio that came in before the video's keyframe). At
+   * 48 kHz and 2 s: 14 frames (0.299 s) and a last part of 9-11 (0.19-0.23 s, like 30 fps
+   * video's 6 frames), where 15 frames left 3-4 (0.064-0.085 s).
+   */
+  private audioPartFrames(ticks: number): number {
+    const timescale = this.track.timescale;
+    const frameTicks = this.lastDuration ?? AAC_FRAME_SAMPLES;
+    const target = this.options.partTarget * timescale;
+    const most = Math.max(1, Math.floor((target - PART_JITTER_SECONDS * timescale) / frameTicks));
+    const least = Math.min(most, Math.max(1, Math.ceil((PART_FLOOR * target) / frameTicks)));
+    const follows = this.options.followCuts !== undefined;
+    const first = Math.ceil((ticks - (follows ? 0 : BOUNDARY_TOLERANCE_SECONDS * timescale)) / frameTicks - 1e-6);
+    const segmentFrames = follows ? [first, first + 1] : [first];
+    let best = most;
+    let longestLast = 0;
+    for (let count = most; count >= least; count--) {
+      const last = Math.min(...segmentFrames.map((frames) => frames - count * (Math.ceil(frames / count) - 1)));
+      if (last > longestLast) [best, longestLast] = [count, last];
+    }
+    return best;
   }
 
   /** `nextStartsSegment`: the part after this one is the first of a new segment. */

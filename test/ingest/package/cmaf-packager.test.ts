@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CmafTrackPackager, type PackagerSample } from '../../../ingest/package/cmaf-packager.ts';
+import { CmafTrackPackager, type PackagerSample, type SegmentCuts } from '../../../ingest/package/cmaf-packager.ts';
 import { chunkBytes, segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } from '../../../ingest/package/cmaf-segmenter.ts';
 import { writeFragment } from '../../../ingest/package/cmaf-fragment-writer.ts';
 import type { TrackConfig } from '../../../ingest/package/cmaf-init-writer.ts';
@@ -75,11 +75,43 @@ describe('packager boundaries (decided by the sidecar)', () => {
     expect(written.map((sample) => sample.data[0])).toEqual(samples.map((sample) => sample.data[0]));
   });
 
-  it('uses the part target: 9 frames of 30 fps video (0.300 s), 15 AAC frames (0.320 s)', () => {
+  it('uses the part target: 9 frames of 30 fps video (0.300 s), 14 AAC frames (0.299 s) in 2 s segments at 48 kHz', () => {
     const videoParts = pack(VIDEO, video(2, (i) => i === 0)).chunks.map(({ chunk }) => chunk.sampleCount);
     expect(videoParts.slice(0, -1).every((count) => count === 9)).toBe(true);
     const audioParts = pack(AUDIO, audio(1.9)).chunks.map(({ chunk }) => chunk.sampleCount);
-    expect(audioParts.slice(0, -1).every((count) => count === 15)).toBe(true);
+    expect(audioParts.slice(0, -1).every((count) => count === 14)).toBe(true);
+  });
+
+  /**
+   * hls.js 1.7 in low-latency mode stalled on a 60 ms hole at a segment boundary (player matrix,
+   * 2026-12-06 18:33: buffered 17.60-39.94 and 40.00-40.32): the segment's last audio part, 3
+   * AAC frames (64 ms) after six of 15, never appended. A last part as long as the video's
+   * (0.2 s at 30 fps) leaves no such sliver between a segment's parts and the next segment's.
+   */
+  it.each([48000, 44100])('leaves every 2 s segment a last audio part of at least 0.15 s at %s Hz, alone or cut where its video cuts', (rate) => {
+    const config: TrackConfig = { kind: 'audio', audioSpecificConfig: new Uint8Array([0x11, 0x90]), sampleRate: rate, channels: 2, timescale: rate };
+    const frames = (seconds: number) => Array.from({ length: Math.ceil((seconds * rate) / 1024) }, (_, i) => ({ decodeTime: i * 1024, compositionOffset: 0, keyframe: true, data: new Uint8Array([i & 0xff]) }));
+    const alone = pack(config, frames(12)).chunks;
+    // With video (a 2 s GOP at 30 fps), fed in time order as an FLV interleaves them, audio first at a tie.
+    const cuts: SegmentCuts = {};
+    const followed: Emitted['chunks'] = [];
+    const options = { targetSegmentDuration: 2, partTarget: 0.333, gridOrigin: 0 };
+    const videoPackager = new CmafTrackPackager(VIDEO, { ...options, recordCuts: cuts }, { onInit: () => {}, onSegment: () => {} });
+    const audioPackager = new CmafTrackPackager(config, { ...options, followCuts: cuts }, { onInit: () => {}, onSegment: () => {}, onChunk: (chunk, _track, position) => followed.push({ chunk, position, atFrame: 0 }) });
+    const timeline = [
+      ...frames(12).map((sample) => ({ at: sample.decodeTime / rate, push: () => audioPackager.push(sample) })),
+      ...video(12, (i) => i % 60 === 0).map((sample) => ({ at: sample.decodeTime / 90_000 + 1e-9, push: () => videoPackager.push(sample) })),
+    ].sort((a, b) => a.at - b.at);
+    for (const step of timeline) step.push();
+    for (const chunks of [alone, followed]) {
+      const lastParts = chunks.slice(0, -1).filter(({ position }) => position.reachesBoundary);
+      expect(lastParts.length).toBeGreaterThanOrEqual(4);
+      for (const { chunk } of lastParts) expect(chunk.duration / rate).toBeGreaterThanOrEqual(0.15);
+      for (const { chunk, position } of chunks.slice(0, -1)) {
+        expect(chunk.duration / rate).toBeLessThanOrEqual(0.333);
+        if (!position.reachesBoundary) expect(chunk.duration / rate).toBeGreaterThanOrEqual(0.85 * 0.333);
+      }
+    }
   });
 
   it('closes a segment the moment the keyframe that starts the next one arrives', () => {
