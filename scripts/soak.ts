@@ -99,6 +99,37 @@ async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8
   const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes'), externalBytes: gauge('nodejs_external_memory_bytes') };
   return Object.values(sample).every(Number.isFinite) ? sample : undefined;
 }
+/** Garbage collections so far, by kind (prom-client's `nodejs_gc_duration_seconds`): how many and their seconds. */
+type GcTotals = Record<string, { count: number; seconds: number }>;
+
+async function sidecarGcTotals(metricsUrl: string, adminToken: string): Promise<GcTotals | undefined> {
+  const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const totals: GcTotals = {};
+  for (const [, field, kind, value] of (await response.text()).matchAll(/^nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/gm)) {
+    const entry = (totals[kind!] ??= { count: 0, seconds: 0 });
+    if (field === 'count') entry.count = Number(value);
+    else entry.seconds = Number(value);
+  }
+  return totals;
+}
+
+/**
+ * Collections per minute between two readings, by kind, and the share of time they took: what
+ * Buffer churn costs. Allocating a Buffer's memory outside V8's heap counts toward V8's external
+ * memory limit, which starts a major (mark-compact) collection when crossed; its small views and
+ * wrappers fill the young generation (minor collections).
+ */
+function gcRates(before: GcTotals | undefined, after: GcTotals | undefined, minutes: number): Record<string, { perMinute: number; percentOfTime: number }> | undefined {
+  if (!before || !after) return undefined;
+  return Object.fromEntries(
+    Object.entries(after).map(([kind, { count, seconds }]) => [
+      kind,
+      { perMinute: (count - (before[kind]?.count ?? 0)) / minutes, percentOfTime: ((seconds - (before[kind]?.seconds ?? 0)) / (minutes * 60)) * 100 },
+    ]),
+  );
+}
+
 try {
   const ffmpeg = locateFfmpeg();
   const source = join(work, 'source-360p.flv');
@@ -173,6 +204,7 @@ try {
   const loads: number[] = [];
   const sidecarRuntime = { nodeFlags: processNodeFlags(pid), allocator: processAllocator(pid) };
   status(`every stream live; ${options.viewers} ${options.viewerKind} viewers watch for ${options.minutes} min`);
+  const gcAtStart = await sidecarGcTotals(metricsUrl, sidecarApi.adminToken);
   const rss: Array<{ at: number; bytes: number; anonymousBytes: number; v8HeapBytes?: number; v8HeapUsedBytes?: number; v8ExternalBytes?: number }> = [];
   const sampler = setInterval(() => {
     const at = Date.now() - startedAt;
@@ -205,6 +237,7 @@ try {
   );
   clearInterval(sampler);
   clearInterval(progress);
+  const gc = gcRates(gcAtStart, await sidecarGcTotals(metricsUrl, sidecarApi.adminToken), (Date.now() - startedAt) / 60_000);
   const sidecarCpuPercent = ((processCpuSeconds(pid) - cpuAtStart) / ((Date.now() - startedAt) / 1000)) * 100;
   const edgeCpuSeconds = treeCpuSeconds(edgePid) - edgeCpuAtStart;
   // nginx flushes its log buffer every 5 s.
@@ -242,6 +275,8 @@ try {
     sidecarV8HeapMb: drift('v8HeapBytes'),
     // Buffers the sidecar's JavaScript holds (malloc'd outside V8's heap): live data, apart from the allocator's own overhead.
     sidecarBuffersMb: drift('v8ExternalBytes'),
+    // The sidecar's garbage collections while viewers watched, by kind: what its Buffer churn costs.
+    sidecarGc: gc,
     // As the sidecar runs (it restarts itself into its memory settings), not as it was asked to.
     sidecarNodeFlags: sidecarRuntime.nodeFlags.join(' '),
     sidecarAllocator: sidecarRuntime.allocator,
@@ -274,6 +309,9 @@ try {
     'anonymous RSS 2nd → last minute (MB)': `${result.sidecarAnonymousRssMb.secondMinute.toFixed(0)} → ${result.sidecarAnonymousRssMb.lastMinute.toFixed(0)} (${result.sidecarAnonymousRssMb.driftPercent.toFixed(1)} %)`,
     'V8 heap 2nd → last minute (MB)': `${result.sidecarV8HeapMb.secondMinute.toFixed(0)} → ${result.sidecarV8HeapMb.lastMinute.toFixed(0)} (${result.sidecarV8HeapMb.driftPercent.toFixed(1)} %)`,
     'Buffers held 2nd → last minute (MB)': `${result.sidecarBuffersMb.secondMinute.toFixed(0)} → ${result.sidecarBuffersMb.lastMinute.toFixed(0)}`,
+    'sidecar collections per minute (% of the time)': result.sidecarGc
+      ? Object.entries(result.sidecarGc).map(([kind, { perMinute, percentOfTime }]) => `${kind} ${perMinute.toFixed(1)} (${percentOfTime.toFixed(2)} %)`).join(', ')
+      : '(no /metrics)',
     'sidecar Node flags': result.sidecarNodeFlags || '(none)',
     'sidecar malloc': result.sidecarAllocator,
     'sidecar extra environment': Object.entries(result.sidecarEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(none)',
