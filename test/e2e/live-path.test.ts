@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWriteToken } from '../../shared/write-api.ts';
 import { concatBytes } from '../../ingest/package/bytes.ts';
+import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
 import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
@@ -200,6 +201,14 @@ describe('publish over RTMP, watch from the edge', () => {
     expect(playback.firstPicture, 'VLC decoded no picture from the MPD (see test-output/e2e-live-path.log)').toBe(true);
     expect(playback.reachedEnd, 'VLC reached the end of a live MPD').toBe(false);
     expect(playback.segmentsFetchedWhilePlaying).toBeGreaterThanOrEqual(4);
+  });
+
+  it('packaged both streams the players above played without any ffmpeg (a 360p H.264/AAC source: the default ladder has nothing to encode)', async () => {
+    const started = logLines.filter((line) => line.includes('remux started (no ffmpeg)') || line.includes('encoder started'));
+    expect(started.filter((line) => line.includes('"stream":"e2e"'))).toHaveLength(1);
+    expect(started.filter((line) => line.includes('"stream":"colors"'))).toHaveLength(1);
+    expect(started.every((line) => line.includes('remux started (no ffmpeg)')), started.join('\n')).toBe(true);
+    expect(encoderFfmpegChildren(platform!.ingest!.pid!)).toEqual([]);
   });
 
   it('deletes media a window after it left the live playlist (retention, through the write API), never what a playlist lists', async () => {
