@@ -419,6 +419,9 @@ describe('the players people use, on a live ladder stream from wrangler dev', ()
     ]);
     results.push(`[player] the player page, DASH with Shaka Player: ours ${JSON.stringify(summary(dash.report))}`);
     results.push(`[player] VLC: ${JSON.stringify({ firstPicture: vlc.firstPicture, reachedEnd: vlc.reachedEnd, segments: vlc.segmentsFetchedWhilePlaying, mediaErrors: vlc.mediaErrors.slice(0, 10) })}`);
+    // VLC's own log (-vv) in test-output/e2e-player-matrix.log when it did not play: no first picture
+    // in 20 s happened here and in live-path without a log that said why.
+    if (!vlc.firstPicture || vlc.mediaErrors.length > 0) lines.push(...vlc.log.split('\n').map((line) => `[vlc] ${line}`));
     expect(vlc.firstPicture).toBe(true);
     expect(vlc.mediaErrors).toEqual([]);
     expect(vlc.reachedEnd).toBe(false);
