@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../ingest/package/bytes.ts';
-import { runFfprobe } from '../helpers/ffprobe.ts';
+import { probePicture } from '../helpers/ffprobe.ts';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
 import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
@@ -64,12 +64,11 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await platform?.stop();
   });
 
-  /** The picture size ffprobe decodes from a listed segment with its init segment, WIDTHxHEIGHT. */
+  /** The picture size ffprobe reads from a listed segment with its init segment, WIDTHxHEIGHT. */
   const pictureSize = async (segment: { uri: string; map?: { uri: string } }): Promise<string> => {
     const get = async (uri: string) => new Uint8Array(await (await fetch(new URL(uri, new URL(playlistPath, edgeUrl)), { signal: AbortSignal.timeout(5000) })).arrayBuffer());
-    const bytes = concatBytes([await get(segment.map!.uri), await get(segment.uri)]);
-    const { out } = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', '-i', 'pipe:0'], bytes);
-    return out.trim();
+    const { width, height } = await probePicture(concatBytes([await get(segment.map!.uri), await get(segment.uri)]));
+    return `${width}x${height}`;
   };
 
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */

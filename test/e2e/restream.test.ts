@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
-import { runFfprobe } from '../helpers/ffprobe.ts';
+import { probePicture, runFfprobe } from '../helpers/ffprobe.ts';
 import { eventually, freePort } from '../helpers/network.ts';
 import { createRtmpTarget, type RtmpTarget } from '../helpers/nginx-rtmp-target.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
@@ -31,11 +31,10 @@ interface StreamView { playbackId: string; renditions: { kind: string; codec: st
 /** Codec, size and media seconds (first to last video packet) of a recording. */
 async function probeRecording(file: string): Promise<{ codec: string; width: number; height: number; seconds: number }> {
   const bytes = readFileSync(file);
-  const streams = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], bytes);
+  const picture = await probePicture(bytes);
   const packets = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', '-i', 'pipe:0'], bytes);
-  const [codec, width, height] = streams.out.trim().split(',');
   const times = packets.out.split('\n').map(Number).filter((time) => Number.isFinite(time) && time > 0);
-  return { codec: codec!, width: Number(width), height: Number(height), seconds: times.length ? Math.max(...times) - Math.min(...times) : 0 };
+  return { ...picture, seconds: times.length ? Math.max(...times) - Math.min(...times) : 0 };
 }
 
 describe('restreaming to an RTMP target', () => {

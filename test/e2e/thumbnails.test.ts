@@ -16,20 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../scripts/lib/local-platform.ts';
 import { readJpegFacts } from '../../shared/thumbnail/jpeg-facts.ts';
-import { runFfprobe } from '../helpers/ffprobe.ts';
+import { probePicture } from '../helpers/ffprobe.ts';
 import { eventually } from '../helpers/network.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
 import { closeChromium, launchChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
 const STREAM = 'colors';
-
-/** Codec and size as ffprobe decodes them. */
-async function probePicture(jpeg: Uint8Array): Promise<string> {
-  const { code, out, err } = await runFfprobe(['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], jpeg);
-  if (code !== 0) throw new Error(`ffprobe could not decode the thumbnail: ${err}`);
-  return out.trim();
-}
 
 /** How much a screenshot's pixels differ from their mean (luma variance): an empty or flat box is near 0. */
 function lumaVariance(png: Buffer): number {
@@ -117,7 +110,7 @@ describe('thumbnails, end to end', () => {
       return response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : undefined;
     });
     expect(Date.now() - publishedAt).toBeLessThan(12_500);
-    expect(await probePicture(jpeg)).toBe('mjpeg,640,360');
+    expect(await probePicture(jpeg)).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
     const response = await get(`/live/${STREAM}/thumbnail.jpg`);
     expect(response.headers.get('content-type')).toBe('image/jpeg');
     expect(response.headers.get('cache-control')).toMatch(/^public, max-age=([1-9]|10)$/);
@@ -127,7 +120,7 @@ describe('thumbnails, end to end', () => {
     if (revalidated.status === 200) expect(revalidated.headers.get('etag')).not.toBe(etag);
     else expect(revalidated.status).toBe(304);
     const small = new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.jpg?width=300`)).arrayBuffer());
-    expect(await probePicture(small)).toBe('mjpeg,320,180');
+    expect(await probePicture(small)).toEqual({ codec: 'mjpeg', width: 320, height: 180 });
     const bad = await get(`/live/${STREAM}/thumbnail.jpg?width=5000`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: '"width" must be a whole number from 16 to 1920' });
@@ -135,8 +128,8 @@ describe('thumbnails, end to end', () => {
     const webp = await get(`/live/${STREAM}/thumbnail.webp`);
     expect(webp.headers.get('content-type')).toBe('image/webp');
     expect(webp.headers.get('cache-control')).toMatch(/^public, max-age=([1-9]|10)$/);
-    expect(await probePicture(new Uint8Array(await webp.arrayBuffer()))).toBe('webp,640,360');
-    expect(await probePicture(new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.webp?width=300`)).arrayBuffer()))).toBe('webp,320,180');
+    expect(await probePicture(new Uint8Array(await webp.arrayBuffer()))).toEqual({ codec: 'webp', width: 640, height: 360 });
+    expect(await probePicture(new Uint8Array(await (await get(`/live/${STREAM}/thumbnail.webp?width=300`)).arrayBuffer()))).toEqual({ codec: 'webp', width: 320, height: 180 });
     expect((await get(`/live/${STREAM}/thumbnail.webp?width=5000`)).status).toBe(400);
   });
 
@@ -276,6 +269,6 @@ describe('thumbnails, end to end', () => {
     const response = await get(`/live/${STREAM}/thumbnail.jpg`);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('public, max-age=60');
-    expect(await probePicture(new Uint8Array(await response.arrayBuffer()))).toBe('mjpeg,640,360');
+    expect(await probePicture(new Uint8Array(await response.arrayBuffer()))).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
   }, 30_000);
 });

@@ -31,3 +31,11 @@ export async function probeDecode(bytes: Uint8Array): Promise<ProbeResult> {
   if (!stream) throw new Error('ffprobe found no stream');
   return { codecType: stream.codec_type, codecName: stream.codec_name, decodedFrames: Number(stream.nb_read_frames) };
 }
+
+/** The codec and picture size of the first video stream (or picture) in `bytes`, as ffprobe reads them. */
+export async function probePicture(bytes: Uint8Array): Promise<{ codec: string; width: number; height: number }> {
+  const { code, out, err } = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], bytes);
+  if (code !== 0) throw new Error(`ffprobe could not read the picture (${code}): ${err.trim()}`);
+  const [codec, width, height] = out.trim().split(',');
+  return { codec: codec!, width: Number(width), height: Number(height) };
+}
