@@ -90,11 +90,16 @@ interface V8HeapSample {
   externalBytes: number;
 }
 
+/** The sidecar's Prometheus metrics as text, or undefined when they did not answer in time. */
+async function sidecarMetricsText(metricsUrl: string, adminToken: string): Promise<string | undefined> {
+  const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  return response?.ok ? response.text() : undefined;
+}
+
 /** V8's heap, committed and in use, and what it holds outside, from the sidecar's Prometheus metrics (prom-client's defaults). */
 async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8HeapSample | undefined> {
-  const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-  if (!response?.ok) return undefined;
-  const text = await response.text();
+  const text = await sidecarMetricsText(metricsUrl, adminToken);
+  if (text === undefined) return undefined;
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   const sample = { totalBytes: gauge('nodejs_heap_size_total_bytes'), usedBytes: gauge('nodejs_heap_size_used_bytes'), externalBytes: gauge('nodejs_external_memory_bytes') };
   return Object.values(sample).every(Number.isFinite) ? sample : undefined;
@@ -103,10 +108,10 @@ async function sidecarV8Heap(metricsUrl: string, adminToken: string): Promise<V8
 type GcTotals = Record<string, { count: number; seconds: number }>;
 
 async function sidecarGcTotals(metricsUrl: string, adminToken: string): Promise<GcTotals | undefined> {
-  const response = await fetch(metricsUrl, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-  if (!response?.ok) return undefined;
+  const text = await sidecarMetricsText(metricsUrl, adminToken);
+  if (text === undefined) return undefined;
   const totals: GcTotals = {};
-  for (const [, field, kind, value] of (await response.text()).matchAll(/^nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/gm)) {
+  for (const [, field, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/gm)) {
     const entry = (totals[kind!] ??= { count: 0, seconds: 0 });
     if (field === 'count') entry.count = Number(value);
     else entry.seconds = Number(value);

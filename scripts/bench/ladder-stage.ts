@@ -88,12 +88,13 @@ export async function runLadderStage(context: BenchContext, heights: number[]): 
   // ffmpegs (one keyframe every 10 s, ~0.01 CPU-s per media-s: the thumbnails stage's figure) are
   // not the ladder, and nginx's recipe makes none.
   context.status('ladder: starting a sidecar with the default ladder and --thumbnails off on the shared edge…');
-  const sidecar = context.track(await startOurSidecar(servers.ours.edge, join(context.work, 'ladder-sidecar'), { extraArgs: ['--thumbnails', 'off'] }).then((started) => ({ ...started, stop: () => started.process.stop() })));
+  const sidecar = await startOurSidecar(servers.ours.edge, join(context.work, 'ladder-sidecar'), { extraArgs: ['--thumbnails', 'off'] });
+  context.track(sidecar.process);
   try {
     return await measureLadders(context, servers, sidecar, heights);
   } finally {
-    context.untrack(sidecar);
-    await sidecar.stop();
+    context.untrack(sidecar.process);
+    await sidecar.process.stop();
   }
 }
 

@@ -26,7 +26,7 @@ const browserMarks = new WeakMap<Browser, string>();
 
 /** Debian's Chromium, headless, as every player check runs it (never a downloaded browser). */
 export async function launchChromium(): Promise<Browser> {
-  // Chromium keeps a switch it does not know on its command line (and in its children's) and ignores it.
+  // Chromium ignores a switch it does not know and keeps it on its own command line (not its helpers').
   const mark = `--test-browser=${process.pid}-${randomUUID()}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, mark] });
   browserMarks.set(browser, mark);
