@@ -8,8 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatBytes } from '../../ingest/package/bytes.ts';
-import { probePicture } from '../helpers/ffprobe.ts';
 import { isGap, parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
 import { encoderFfmpegChildren } from '../helpers/encoder-processes.ts';
@@ -64,13 +62,6 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await platform?.stop();
   });
 
-  /** The picture size ffprobe reads from a listed segment with its init segment, WIDTHxHEIGHT. */
-  const pictureSize = async (segment: { uri: string; map?: { uri: string } }): Promise<string> => {
-    const get = async (uri: string) => new Uint8Array(await (await fetch(new URL(uri, new URL(playlistPath, edgeUrl)), { signal: AbortSignal.timeout(5000) })).arrayBuffer());
-    const { width, height } = await probePicture(concatBytes([await get(segment.map!.uri), await get(segment.uri)]));
-    return `${width}x${height}`;
-  };
-
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
   async function expectPlayingOn(page: PlayerPage, after: string): Promise<void> {
     const playhead = await page.currentTime();
@@ -79,7 +70,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect(page.pageErrors).toEqual([]);
   }
 
-  it('continues the stream when the publisher reconnects within the window at a new resolution, and hls.js and dash.js keep playing', async () => {
+  it('continues the stream when the publisher reconnects within the window, and hls.js and dash.js keep playing', async () => {
     const first = publishTestPattern(rtmpUrl, 12);
     publishers.push(first);
     await eventually('the first segments', 30_000, async () => ((await playlist()).segments.length >= 2 ? true : undefined));
@@ -96,9 +87,7 @@ describe('a stream survives reconnects and encoder crashes', () => {
     const status = (await (await fetch(new URL('/live/cont/status.json', edgeUrl))).json()) as { state: string };
     expect(status.state).toBe('reconnecting');
     await eventually('the player page to show the reconnect', 10_000, async () => ((await player!.text('#stream-state')).includes('waiting for it to come back') ? true : undefined));
-    // The publisher comes back at another picture size (an encoder's settings changed between
-    // the two connections): a new init segment after the discontinuity, the viewer plays on.
-    const second = publishTestPattern(rtmpUrl, 40, '480x270');
+    const second = publishTestPattern(rtmpUrl, 40);
     publishers.push(second);
 
     const joined = await eventually('segments of the second session', 30_000, async () => {
@@ -112,9 +101,6 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect(after.uri.split('-')[0]).not.toBe(before.uri.split('-')[0]);
     expect(after.map?.uri).not.toBe(before.map?.uri);
     expect(after.dateTimeObject!.getTime()).toBeGreaterThan(before.dateTimeObject!.getTime() + before.duration * 1000);
-    expect(await pictureSize(before)).toBe('640x360');
-    expect(await pictureSize(after)).toBe('480x270');
-    expect(lines.some((line) => line.includes('remuxing the source in-process') && line.includes('"width":480') && line.includes('"height":270'))).toBe(true);
 
     // hls.js plays into the second session: its playhead moves on well after the join appeared.
     const playheadAtJoin = await player.currentTime();
