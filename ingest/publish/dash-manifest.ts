@@ -31,6 +31,8 @@ export interface DashManifestOptions {
    */
   sessionClocks: ReadonlyMap<string, number>;
   ended: boolean;
+  /** `wall-clock` for the live stream's MPD (also once ended), `first-period` for a recording (see DashManifest). */
+  timeline: DashManifest['timeline'];
   now: number;
   /** Seconds. */
   targetDuration: number;
@@ -82,6 +84,7 @@ export function buildDashManifest(renditions: readonly RenditionWindow[], option
   }
   return {
     type: options.ended ? 'static' : 'dynamic',
+    timeline: options.timeline,
     publishTime: options.now,
     minimumUpdatePeriod: options.targetDuration,
     timeShiftBufferDepth: options.windowSeconds,

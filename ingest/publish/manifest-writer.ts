@@ -159,7 +159,7 @@ export class ManifestWriter {
     }));
     const targetDuration = window.targetDuration();
     const sessionClocks = new Map([...this.options.sessionClocks()].filter(([, clock]) => !Number.isNaN(clock)));
-    const manifest = buildDashManifest(renditions, { sessionClocks, ended: this.ended, now: this.options.now(), targetDuration, windowSeconds: window.windowSeconds() });
+    const manifest = buildDashManifest(renditions, { sessionClocks, ended: this.ended, timeline: 'wall-clock', now: this.options.now(), targetDuration, windowSeconds: window.windowSeconds() });
     await this.mpd.write(renderMpd(manifest));
   }
 

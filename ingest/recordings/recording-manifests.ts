@@ -141,7 +141,7 @@ export function buildRecordingMpd(renditions: readonly RecordedRendition[], opti
       tracks,
       segments: segments.filter((segment) => segment.ticks > 0 && !segment.gap),
     })),
-    { sessionClocks: options.sessionClocks, ended: true, now: options.now, targetDuration, windowSeconds: 0 },
+    { sessionClocks: options.sessionClocks, ended: true, timeline: 'first-period', now: options.now, targetDuration, windowSeconds: 0 },
   );
 }
 

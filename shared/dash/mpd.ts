@@ -54,6 +54,13 @@ export interface DashPeriod {
 export interface DashManifest {
   /** `dynamic` while live, `static` once ended. */
   type: 'dynamic' | 'static';
+  /**
+   * What Period starts count from. `wall-clock`: seconds since the epoch, the live stream's MPD
+   * in every version, the static one after it ended included (dash.js, given a timeline moved by
+   * decades in the update that ends the stream, empties its buffer and never plays the end).
+   * `first-period`: the first Period starts at 0 (a recording: a VOD timeline from its start).
+   */
+  timeline: 'wall-clock' | 'first-period';
   /** Epoch milliseconds. */
   publishTime: number;
   /** Seconds. */
@@ -174,8 +181,7 @@ export function renderMpd(manifest: DashManifest): string {
       ),
     ),
   );
-  // A static MPD (an ended stream, now VOD) starts at its first Period.
-  const offset = live ? 0 : firstStart;
+  const offset = manifest.timeline === 'first-period' ? firstStart : 0;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<MPD${attributes({
@@ -187,7 +193,7 @@ export function renderMpd(manifest: DashManifest): string {
       minimumUpdatePeriod: live ? isoDuration(manifest.minimumUpdatePeriod) : undefined,
       timeShiftBufferDepth: live ? isoDuration(manifest.timeShiftBufferDepth) : undefined,
       suggestedPresentationDelay: live ? isoDuration(manifest.suggestedPresentationDelay) : undefined,
-      mediaPresentationDuration: live ? undefined : isoDuration(end - firstStart),
+      mediaPresentationDuration: live ? undefined : isoDuration(end - offset),
       maxSegmentDuration: isoDuration(manifest.maxSegmentDuration),
       minBufferTime: isoDuration(manifest.minBufferTime),
     })}>`,

@@ -10,7 +10,7 @@ import { probeDecode } from '../helpers/ffprobe.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
-import { playInChromium, playInVlc, watchLiveInChromium } from '../helpers/players.ts';
+import { openPlayerPage, playheadJumpsBack, playInChromium, playInVlc, waitUntilPlayedToTheEnd, watchLiveInChromium } from '../helpers/players.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
 
 // Long enough for every test below; the last one stops the publishers.
@@ -219,7 +219,13 @@ describe('publish over RTMP, watch from the edge', () => {
     for (const segment of playlist.segments) expect((await get(`/live/e2e/source/${segment.uri}`)).status, segment.uri).toBe(200);
   });
 
-  it('ends every media playlist with EXT-X-ENDLIST once the publishers leave', async () => {
+  it('ends every media playlist with EXT-X-ENDLIST once the publishers leave, and dash.js watching then plays on to the end', async () => {
+    // A DASH viewer watching when the stream ends: the MPD's last (static) version keeps the live
+    // timeline, so dash.js turns the presentation into VOD in place and plays it out.
+    const dash = await openPlayerPage(`${edgeUrl}/watch/e2e?format=dash`);
+    await eventually('dash.js to start', 30_000, async () => ((await dash.state()).playing ? true : undefined));
+    const periodStart = (mpd: string) => /<Period id="[^"]+" start="([^"]+)"/.exec(mpd)?.[1];
+    const liveStart = periodStart(await (await get('/live/e2e/manifest.mpd')).text());
     await Promise.all(publishers.map((publisher) => publisher.stop()));
     for (const path of ['/live/e2e/source/index.m3u8', '/live/e2e/audio/index.m3u8', '/live/colors/source/index.m3u8']) {
       const text = await eventually(`ENDLIST in ${path}`, 20_000, async () => {
@@ -228,6 +234,18 @@ describe('publish over RTMP, watch from the edge', () => {
       });
       expect(parseM3u8(text).endList).toBe(true);
       expect((await get(path)).headers.get('cache-control')).toBe('public, max-age=60');
+    }
+    const ended = await eventually('the static MPD', 20_000, async () => {
+      const mpd = await (await get('/live/e2e/manifest.mpd')).text();
+      return mpd.includes('type="static"') ? mpd : undefined;
+    });
+    expect(periodStart(ended)).toBe(liveStart);
+    try {
+      await waitUntilPlayedToTheEnd(dash, 40_000);
+      expect(playheadJumpsBack(await dash.playhead())).toEqual([]);
+      expect((await dash.state()).errors).toEqual([]);
+    } finally {
+      await dash.close();
     }
   });
 });

@@ -134,6 +134,7 @@ describe('MPD rewriting', () => {
   });
   const mpd = renderMpd({
     type: 'dynamic',
+    timeline: 'wall-clock',
     publishTime: START + 6000,
     minimumUpdatePeriod: 2,
     timeShiftBufferDepth: 20,

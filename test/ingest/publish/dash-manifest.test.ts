@@ -24,7 +24,7 @@ function renditions(windows: { session: string; clock: number; from: number; cou
   ];
 }
 
-const base = { ended: false, now: START + 60_000, targetDuration: 2, windowSeconds: 20 };
+const base = { ended: false, timeline: 'wall-clock', now: START + 60_000, targetDuration: 2, windowSeconds: 20 } as const;
 
 describe('buildDashManifest', () => {
   const cases = [

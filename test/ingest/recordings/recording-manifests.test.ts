@@ -60,6 +60,8 @@ describe('recording manifests', () => {
   it('the MPD is static, one Period per session, the whole recording long, segments by time from the stream', () => {
     const text = renderMpd(buildRecordingMpd(RECORDED, { sessionClocks: new Map(SESSIONS.map(({ session, clock }) => [session, clock])), now: START + 60_000, nominalTargetSeconds: 2 }));
     expect(text).toContain('type="static"');
+    // A VOD timeline: the recording starts at 0, whatever the wall clock was.
+    expect(text).toMatch(/<Period id="sessiona1" start="PT0S">/);
     const manifest = parseMpd(text, { manifestUri: 'https://edge.example/recordings/abc/r0000000001/manifest.mpd' });
     const video = manifest.playlists.filter((playlist) => playlist.attributes.CODECS === 'avc1.64001f');
     expect(video.flatMap((playlist) => playlist.segments.map((segment) => segment.resolvedUri))).toEqual([

@@ -60,6 +60,7 @@ const period = (id: string, start: number, firstTime: number) => ({
 
 const live: DashManifest = {
   type: 'dynamic',
+  timeline: 'wall-clock',
   publishTime: startSeconds * 1000 + 20_000,
   minimumUpdatePeriod: 2,
   timeShiftBufferDepth: 20,
@@ -93,16 +94,25 @@ describe('renderMpd', () => {
     expect(Object.values(audio)[0]!.playlists[0]!.segments[1]!.resolvedUri).toBe('http://edge/live/colors/audio/sessiona1-98304.m4s');
   });
 
-  it('renders a static MPD once ended, starting at zero, with its duration', () => {
+  it("renders a live stream's static MPD once ended on the timeline it had live, with its end as duration", () => {
     const text = renderMpd({ ...live, type: 'static' });
     expect(text).toContain('type="static"');
     expect(text).not.toContain('availabilityStartTime');
     expect(text).not.toContain('minimumUpdatePeriod');
+    // The Periods where they were in every live version: a player watching keeps its timeline.
+    expect(text).toContain(`<Period id="sessiona1" start="PT${startSeconds}S">`);
+    expect(text).toContain(`<Period id="sessionb2" start="PT${startSeconds + 10}S">`);
+    // The presentation runs from 0 to where its longest track ends: the audio, 6.144 s into the second Period.
+    expect(text).toContain(`mediaPresentationDuration="PT${startSeconds + 16.144}S"`);
+    expect(parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd' }).playlists[0]!.endList).toBe(true);
+  });
+
+  it("renders a recording's static MPD from zero, with its duration", () => {
+    const text = renderMpd({ ...live, type: 'static', timeline: 'first-period' });
     expect(text).toContain('<Period id="sessiona1" start="PT0S">');
     expect(text).toContain('<Period id="sessionb2" start="PT10S">');
-    // It ends where its longest track ends: the audio, 6.144 s into the second Period.
     expect(text).toContain('mediaPresentationDuration="PT16.144S"');
-    expect(parse(text, { manifestUri: 'http://edge/live/colors/manifest.mpd' }).playlists[0]!.endList).toBe(true);
+    expect(parse(text, { manifestUri: 'http://edge/recordings/colors/r1/manifest.mpd' }).playlists[0]!.endList).toBe(true);
   });
 
   it("points players at the time server first, with the MPD's own time as the fallback", () => {
