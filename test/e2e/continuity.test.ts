@@ -62,6 +62,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await platform?.stop();
   });
 
+  /** dash.js's own warnings and period switches (its log at info level), for a failure message. */
+  const dashLog: string[] = [];
+
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
   async function expectPlayingOn(page: PlayerPage, after: string): Promise<void> {
     const playhead = await page.currentTime();
@@ -76,7 +79,15 @@ describe('a stream survives reconnects and encoder crashes', () => {
     await eventually('the first segments', 30_000, async () => ((await playlist()).segments.length >= 2 ? true : undefined));
     checker = watchPlaylists([new URL(playlistPath, edgeUrl).href, new URL('/live/cont/audio/index.m3u8', edgeUrl).href]);
     player = await openPlayerPage(`${edgeUrl}/watch/cont`);
-    dashPlayer = await openPlayerPage(`${edgeUrl}/watch/cont?format=dash`);
+    dashPlayer = await openPlayerPage(`${edgeUrl}/watch/cont?format=dash`, {
+      prepare: async (page) => {
+        page.on('console', (message) => {
+          const text = message.text();
+          if (message.type() === 'warning' || message.type() === 'error' || /Switch to stream|MediaSource|Jumping gap|Stalling|PLAYBACK_ENDED/.test(text)) dashLog.push(`${new Date().toISOString().slice(11, 23)} ${text.slice(0, 240)}`);
+        });
+        await page.addInitScript('const raise = setInterval(() => { if (window.dashPlayer) { window.dashPlayer.updateSettings({ debug: { logLevel: 4 } }); clearInterval(raise); } }, 5);');
+      },
+    });
     await eventually('the player to start', 30_000, async () => ((await player!.state()).playing ? true : undefined));
     await eventually('dash.js to start', 30_000, async () => ((await dashPlayer!.state()).playing ? true : undefined));
 
@@ -87,6 +98,10 @@ describe('a stream survives reconnects and encoder crashes', () => {
     const status = (await (await fetch(new URL('/live/cont/status.json', edgeUrl))).json()) as { state: string };
     expect(status.state).toBe('reconnecting');
     await eventually('the player page to show the reconnect', 10_000, async () => ((await player!.text('#stream-state')).includes('waiting for it to come back') ? true : undefined));
+    // The same picture size: back at another one (480x270), dash.js 5.2.1 stalls for good in one
+    // run of three, 0.05 s before the first Period's last segment with 2 s buffered ahead
+    // (readyState 2), after preloading the new Period (its init of the new size) into the same
+    // SourceBuffers; its log is kept below for when the same-size case ever does so (issue 21).
     const second = publishTestPattern(rtmpUrl, 40);
     publishers.push(second);
 
@@ -115,7 +130,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect((mpd.match(/<Period /g) ?? []).length).toBeGreaterThanOrEqual(2);
     const joinAt = after.dateTimeObject!.getTime() / 1000;
     const dash = dashPlayer!;
-    await waitForPlayheadPast(dash, joinAt + 4, 'dash.js to play 4 s into the new Period', 40_000);
+    await waitForPlayheadPast(dash, joinAt + 4, 'dash.js to play 4 s into the new Period', 40_000).catch((error: Error) => {
+      throw new Error(`${error.message}; dash.js logged: ${dashLog.slice(-30).join(' | ')}`);
+    });
     expect(dash.segmentRequests.some((request) => request.url.includes(`/live/cont/source/${after.uri.split('-')[0]}-`))).toBe(true);
     // Forward all the way: through the wait for the publisher and over the join, never replaying.
     expect(playheadJumpsBack(await dash.playhead())).toEqual([]);
