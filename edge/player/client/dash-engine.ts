@@ -3,6 +3,7 @@ import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import './globals.ts';
 import type { PlayerPage } from './page.ts';
+import { stuckPlayheadTarget } from './playhead.ts';
 import { playbackFailedText, renditionLabel } from './texts.ts';
 
 // dash.js's code for "manifest download failed".
@@ -47,11 +48,36 @@ export function startDash(page: PlayerPage, source: PlaybackSource): PlaybackEng
   // that event too early, and dash.js would never reload a live MPD (it stalls at the end of
   // the first MPD's segments, then loops over them).
   player.initialize(video, manifestUrl, source.autoplay);
+  const stopWatch = watchStuckPlayhead(page);
   return {
     height: () => player.getCurrentRepresentationForType('video')?.height ?? NaN,
     latency: () => player.getCurrentLiveLatency(),
     lowLatency: () => false,
     finishEndedStream: () => {},
-    stop: () => player.reset(),
+    stop: () => {
+      stopWatch();
+      player.reset();
+    },
   };
+}
+
+/** Moves a playhead that stands still inside buffered media on to the next buffered range (stuckPlayheadTarget). */
+function watchStuckPlayhead(page: PlayerPage): () => void {
+  const { video, state } = page;
+  let lastTime = NaN;
+  let stillSince = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (video.currentTime !== lastTime || video.paused || video.seeking) {
+      lastTime = video.currentTime;
+      stillSince = now;
+      return;
+    }
+    const target = stuckPlayheadTarget(video, video.buffered, (now - stillSince) / 1000);
+    if (target === undefined) return;
+    (state.stuckJumps ??= []).push(`${video.currentTime.toFixed(2)}->${target.toFixed(2)}`);
+    stillSince = now;
+    video.currentTime = target;
+  }, 1000);
+  return () => clearInterval(timer);
 }

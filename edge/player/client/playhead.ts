@@ -34,3 +34,28 @@ export function watchedStep(step: number, playing: { paused: boolean; seeking: b
 export function playedOut(video: { ended: boolean; paused: boolean; currentTime: number }, ahead: number, previousTime: number): boolean {
   return video.ended || (!video.paused && ahead <= 0.5 && video.currentTime === previousTime);
 }
+
+/** How long a playhead may stand still inside buffered media before the page moves it. */
+export const STUCK_PLAYHEAD_SECONDS = 4;
+
+/**
+ * Where to move a playhead stuck inside buffered media: not paused, not seeking, not moved for
+ * STUCK_PLAYHEAD_SECONDS, a second or more buffered ahead of it (so not a player waiting for
+ * data) and a later buffered range to go to; undefined: leave it. Seen with dash.js 5.2 across
+ * a Period whose picture size or rendition changed: it starts preloading the next Period once
+ * the last segment is fetched, not appended, so that segment can land after the new init
+ * segment, cannot be decoded, and the video waits in front of it for good with media buffered on
+ * both sides. The viewer loses the rest of that range, not the stream.
+ */
+export function stuckPlayheadTarget(
+  video: { paused: boolean; seeking: boolean; currentTime: number },
+  buffered: Ranges,
+  stillSeconds: number,
+): number | undefined {
+  if (video.paused || video.seeking || stillSeconds < STUCK_PLAYHEAD_SECONDS) return undefined;
+  if (bufferedAhead(buffered, video.currentTime) < 1) return undefined;
+  for (let i = 0; i < buffered.length; i++) {
+    if (buffered.start(i) > video.currentTime + 0.1) return buffered.start(i);
+  }
+  return undefined;
+}
