@@ -288,8 +288,13 @@ export class LiveWindow {
     const window = this.window(rendition);
     const withMedia = (segment: ListedSegment) => !segment.gap && segment.ticks > 0;
     if (ended) return [...window.recording, ...window.segments].filter(withMedia);
-    const common = Math.min(...[...this.windows.values()].map((other) => other.nextSequence));
+    const common = this.dashEnd();
     return window.segments.filter((segment) => segment.sequence < common && withMedia(segment));
+  }
+
+  /** The number after the newest segment every rendition has listed: where the live MPD's listing ends. */
+  dashEnd(): number {
+    return Math.min(...[...this.windows.values()].map((window) => window.nextSequence));
   }
 
   /** The longest target duration of any rendition, seconds. */

@@ -59,6 +59,9 @@ export class ManifestWriter {
   private readonly mpd: LatestWriter;
   private advertised: { bandwidth: number; signature: string } | undefined;
   private statusWrittenAt = 0;
+  /** Where the newest MPD's listing ended (LiveWindow.dashEnd), and when it was asked for. */
+  private mpdEnd: number | undefined;
+  private mpdWrittenAt = 0;
   /** A crashed sidecar had announced this stream live (its playlists were taken up unended): its status and MPD must still say how it goes on. */
   announcedBeforeRestart = false;
   ended = false;
@@ -102,7 +105,7 @@ export class ManifestWriter {
     if (this.statusWrittenAt === 0) await this.writeStatus(this.announced ? 'live' : 'starting');
     await this.writeMediaPlaylist(rendition);
     await this.writeMultivariantWhenDue();
-    if (this.advertised) await this.writeMpd();
+    if (this.advertised && this.mpdDue()) await this.writeMpd();
     if (this.advertised && this.options.now() - this.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus('live');
   }
 
@@ -146,8 +149,21 @@ export class ManifestWriter {
     if (!previous) await this.writeStatus('live');
   }
 
-  /** The DASH MPD over the same segments: written after the HLS playlists, never listing more than they do. */
+  /**
+   * Whether the MPD is to be stored again after a listing. It lists only what every rendition has
+   * listed, so a segment changes it when the last rendition lists it: the listings before that
+   * one would store it over and over with only its front moved (the first rendition's oldest
+   * segment left its window; listed a little longer, well before retention deletes it). Stored
+   * anyway after two target durations: a rung that stops listing never moves the end.
+   */
+  private mpdDue(): boolean {
+    return this.mpdEnd !== this.options.window.dashEnd() || this.options.now() - this.mpdWrittenAt >= 2 * this.options.targetSegmentDuration * 1000;
+  }
+
+  /** The DASH MPD over the same segments: written after the HLS playlists, never listing a segment before they do. */
   private async writeMpd(): Promise<void> {
+    this.mpdEnd = this.options.window.dashEnd();
+    this.mpdWrittenAt = this.options.now();
     const window = this.options.window;
     const renditions = this.options.renditions.map(({ rendition, stats, tracks }) => ({
       name: rendition.name,

@@ -133,6 +133,66 @@ describe('stream output', () => {
   });
 });
 
+describe('stream output writing the DASH MPD', () => {
+  it('stores it once a segment when the renditions list it one after the other, not once per rendition', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new OrderCheckingStore();
+    let clock = START;
+    const output = new StreamOutput(outputOptions(store, () => clock));
+    output.beginSession('sessiona1');
+    output.noteChunkReceived('sessiona1', 0.333);
+    output.publishInit('sessiona1', 'source', video.init, video.track);
+    output.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    const segments = Math.min(video.segments.length, audio.segments.length);
+    for (let i = 0; i < segments; i++) {
+      // The video's segment is listed a moment before the audio's, as live; past the 3-segment
+      // window each listing also slides its rendition's oldest segment out.
+      clock += 1950;
+      output.publishSegment('sessiona1', 'source', video.segments[i]!);
+      await output.idle();
+      clock += 50;
+      output.publishSegment('sessiona1', 'audio', audio.segments[i]!);
+      await output.idle();
+    }
+    const versions = store.versions.get('streams/colors/manifest.mpd')!;
+    expect(versions.length).toBe(segments);
+    // Each version ends a segment later than the one before.
+    const lastSegments = versions.map((text) => parseMpd(text, { manifestUri: 'http://edge/streams/colors/manifest.mpd', NOW: clock }).playlists[0]!.segments.at(-1)!.uri);
+    expect(new Set(lastSegments).size).toBe(segments);
+    await output.end();
+    expect(store.text('streams/colors/manifest.mpd')).toContain('type="static"');
+    expect(store.violations).toEqual([]);
+  });
+
+  it('stores it after two target durations even when a rendition stops listing', async () => {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
+    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
+    const store = new OrderCheckingStore();
+    let clock = START;
+    const output = new StreamOutput(outputOptions(store, () => clock));
+    output.beginSession('sessiona1');
+    output.noteChunkReceived('sessiona1', 0.333);
+    output.publishInit('sessiona1', 'source', video.init, video.track);
+    output.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    for (let i = 0; i < 2; i++) {
+      clock += 2000;
+      output.publishSegment('sessiona1', 'source', video.segments[i]!);
+      output.publishSegment('sessiona1', 'audio', audio.segments[i]!);
+      await output.idle();
+    }
+    const before = store.versions.get('streams/colors/manifest.mpd')!.length;
+    // The audio stops; the video lists on.
+    for (let i = 2; i < video.segments.length; i++) {
+      clock += 2000;
+      output.publishSegment('sessiona1', 'source', video.segments[i]!);
+      await output.idle();
+    }
+    expect(store.versions.get('streams/colors/manifest.mpd')!.length).toBeGreaterThan(before);
+    expect(store.violations).toEqual([]);
+  });
+});
+
 describe('stream output taking up a stream after a sidecar crash', () => {
   it('says the restored stream waits for its publisher, and ends it with ENDLIST, a static MPD and an ended status', async () => {
     const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 5, gopFrames: 60 }))) as [Buffer, Buffer];
