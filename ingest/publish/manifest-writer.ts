@@ -162,9 +162,9 @@ export class ManifestWriter {
 
   /** The DASH MPD over the same segments: written after the HLS playlists, never listing a segment before they do. */
   private async writeMpd(): Promise<void> {
-    this.mpdEnd = this.options.window.dashEnd();
-    this.mpdWrittenAt = this.options.now();
     const window = this.options.window;
+    this.mpdEnd = window.dashEnd();
+    this.mpdWrittenAt = this.options.now();
     const renditions = this.options.renditions.map(({ rendition, stats, tracks }) => ({
       name: rendition.name,
       kind: rendition.kind,

@@ -134,31 +134,38 @@ describe('stream output', () => {
 });
 
 describe('stream output writing the DASH MPD', () => {
-  it('stores it once a segment when the renditions list it one after the other, not once per rendition', async () => {
-    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
+  /** A passthrough stream of `seconds` with its session begun and its init segments published, on a clock the test moves. */
+  async function begunStream(seconds: number) {
+    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds, gopFrames: 60 }))) as [Buffer, Buffer];
     const [video, audio] = [segmentTrack(v), segmentTrack(a)];
     const store = new OrderCheckingStore();
-    let clock = START;
-    const output = new StreamOutput(outputOptions(store, () => clock));
+    // The output reads the clock through this object: the test moves `stream.clock`.
+    const stream = { clock: START };
+    const output = new StreamOutput(outputOptions(store, () => stream.clock));
     output.beginSession('sessiona1');
     output.noteChunkReceived('sessiona1', 0.333);
     output.publishInit('sessiona1', 'source', video.init, video.track);
     output.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    return { video, audio, store, output, stream };
+  }
+
+  it('stores it once a segment when the renditions list it one after the other, not once per rendition', async () => {
+    const { video, audio, store, output, stream } = await begunStream(9);
     const segments = Math.min(video.segments.length, audio.segments.length);
     for (let i = 0; i < segments; i++) {
       // The video's segment is listed a moment before the audio's, as live; past the 3-segment
       // window each listing also slides its rendition's oldest segment out.
-      clock += 1950;
+      stream.clock += 1950;
       output.publishSegment('sessiona1', 'source', video.segments[i]!);
       await output.idle();
-      clock += 50;
+      stream.clock += 50;
       output.publishSegment('sessiona1', 'audio', audio.segments[i]!);
       await output.idle();
     }
     const versions = store.versions.get('streams/colors/manifest.mpd')!;
     expect(versions.length).toBe(segments);
     // Each version ends a segment later than the one before.
-    const lastSegments = versions.map((text) => parseMpd(text, { manifestUri: 'http://edge/streams/colors/manifest.mpd', NOW: clock }).playlists[0]!.segments.at(-1)!.uri);
+    const lastSegments = versions.map((text) => parseMpd(text, { manifestUri: 'http://edge/streams/colors/manifest.mpd', NOW: stream.clock }).playlists[0]!.segments.at(-1)!.uri);
     expect(new Set(lastSegments).size).toBe(segments);
     await output.end();
     expect(store.text('streams/colors/manifest.mpd')).toContain('type="static"');
@@ -166,17 +173,9 @@ describe('stream output writing the DASH MPD', () => {
   });
 
   it('stores it after two target durations even when a rendition stops listing', async () => {
-    const [v, a] = (await transcodeToCmaf(await makeFlv({ seconds: 9, gopFrames: 60 }))) as [Buffer, Buffer];
-    const [video, audio] = [segmentTrack(v), segmentTrack(a)];
-    const store = new OrderCheckingStore();
-    let clock = START;
-    const output = new StreamOutput(outputOptions(store, () => clock));
-    output.beginSession('sessiona1');
-    output.noteChunkReceived('sessiona1', 0.333);
-    output.publishInit('sessiona1', 'source', video.init, video.track);
-    output.publishInit('sessiona1', 'audio', audio.init, audio.track);
+    const { video, audio, store, output, stream } = await begunStream(9);
     for (let i = 0; i < 2; i++) {
-      clock += 2000;
+      stream.clock += 2000;
       output.publishSegment('sessiona1', 'source', video.segments[i]!);
       output.publishSegment('sessiona1', 'audio', audio.segments[i]!);
       await output.idle();
@@ -184,7 +183,7 @@ describe('stream output writing the DASH MPD', () => {
     const before = store.versions.get('streams/colors/manifest.mpd')!.length;
     // The audio stops; the video lists on.
     for (let i = 2; i < video.segments.length; i++) {
-      clock += 2000;
+      stream.clock += 2000;
       output.publishSegment('sessiona1', 'source', video.segments[i]!);
       await output.idle();
     }
