@@ -12,6 +12,7 @@ import { createApp } from './app.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
+import { restartIntoEdgeHeap } from './runtime/node-heap.ts';
 import { parseNodeEdgeOptions } from './runtime/node-options.ts';
 import { readPlayerAssets } from './runtime/player-assets.ts';
 import { openSqlitePlatform } from './runtime/sqlite-registry.ts';
@@ -24,6 +25,8 @@ if (refusal) {
   console.error(refusal);
   process.exit(1);
 }
+// Before anything is allocated: the old generation's starting size (node-heap.ts) needs a restart.
+const heap = restartIntoEdgeHeap();
 
 const store = new FilesystemObjectStore(options.storageDir);
 const app = createApp(edgeDependencies(process.env, {
@@ -37,7 +40,7 @@ const app = createApp(edgeDependencies(process.env, {
 }));
 
 const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, websocket: { server: new WebSocketServer({ noServer: true, maxPayload: PART_FRAME_MAX_BYTES }) } }, (info) => {
-  console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port}${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
+  console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port} (V8: ${heap})${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
   console.error(`edge: cannot listen on ${options.host}:${options.port}: ${error.message}`);

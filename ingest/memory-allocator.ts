@@ -19,6 +19,7 @@
  *   per stream) for the same CPU (0.87 against 0.90 / 0.86 % per stream; BENCHMARKS.md, "Capacity").
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { nodeFlagGiven, restartWithSettings } from '../shared/node-restart.ts';
 
 /** `jemalloc` (the default where the library is installed) or `system` (the C library's malloc). */
 export const ALLOCATOR_ENV = 'INGEST_ALLOCATOR';
@@ -78,7 +79,7 @@ export function planMemorySetup(options: {
 
 /** The young-generation size the process was given (command line or NODE_OPTIONS), if any. */
 function youngGenerationFlag(execArgv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  return [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].find((flag) => /^--max-semi-space-size\b/.test(flag));
+  return nodeFlagGiven(execArgv, env, /^--max-semi-space-size\b/);
 }
 
 /** LD_PRELOAD's libraries (the dynamic linker takes spaces or colons between them). */
@@ -90,11 +91,7 @@ export function installedJemalloc(exists: (path: string) => boolean = existsSync
   return JEMALLOC_LIBRARIES.find((path) => exists(path));
 }
 
-/**
- * Restarts the process into its memory settings when it does not run with them yet (the call
- * then does not return), or returns the setup in effect. `process.execve` replaces the program in
- * place: the process id, open descriptors and arguments stay, so a supervisor sees one process.
- */
+/** The memory setup the process runs with. */
 export interface MemoryInUse extends MemorySetup {
   /** Why the process runs without its settings, when it does. */
   restartSkipped?: string;
@@ -102,18 +99,15 @@ export interface MemoryInUse extends MemorySetup {
   jemallocLoaded: boolean;
 }
 
+/**
+ * Restarts the process into its memory settings when it does not run with them yet (the call
+ * then does not return: shared/node-restart.ts), or returns the setup in effect.
+ */
 export function restartIntoMemorySetup(): MemoryInUse {
   const setup = planMemorySetup({ platform: process.platform, env: process.env, execArgv: process.execArgv, jemalloc: installedJemalloc() });
   const inUse = { ...setup, jemallocLoaded: setup.allocator === 'jemalloc' && jemallocMapped('self') };
-  if (Object.keys(setup.env).length === 0 && setup.nodeFlags.length === 0) return inUse;
-  if (process.env[RESTARTED_ENV] !== undefined) return { ...inUse, restartSkipped: 'the settings did not take after a restart' };
-  if (typeof process.execve !== 'function') return { ...inUse, restartSkipped: 'this Node cannot restart a process in place (process.execve)' };
-  process.execve(
-    process.execPath,
-    [process.execPath, ...process.execArgv, ...setup.nodeFlags, ...process.argv.slice(1)],
-    { ...process.env, ...setup.env, [RESTARTED_ENV]: '1' },
-  );
-  throw new Error('unreachable: process.execve returned');
+  const restartSkipped = restartWithSettings(setup, RESTARTED_ENV);
+  return restartSkipped === undefined ? inUse : { ...inUse, restartSkipped };
 }
 
 /** Whether jemalloc is mapped into a process (Linux; false where /proc cannot tell). */

@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OLD_GENERATION_FLAG } from '../../edge/runtime/node-heap.ts';
 import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
 import { DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES } from '../../shared/write-api.ts';
 import { freePort, within } from '../helpers/network.ts';
@@ -83,6 +84,20 @@ describe('the Node and Deno edge servers', () => {
     afterAll(() => {
       for (const edge of edges) edge.kill();
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('restarts itself in place into its V8 old-generation setting, and says so in its start line', async () => {
+      const port = await freePort();
+      const edge = startEdge(['--port', String(port)], 'node-edge-test-secret-0123456789', join(dir, 'heap'));
+      edges.push(edge);
+      let stdout = '';
+      edge.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+      await listening(edge);
+      // The same process (execve), now with the flag: what a supervisor watching the pid sees.
+      const commandLine = readFileSync(`/proc/${edge.pid}/cmdline`, 'utf8').split('\0');
+      expect(commandLine).toContain(OLD_GENERATION_FLAG);
+      expect(commandLine).toContain(SERVER);
+      expect(stdout).toContain(`(V8: ${OLD_GENERATION_FLAG})`);
     });
 
     it('takes the development secret from this machine only: a request naming another host, or through a proxy, is refused', async () => {
