@@ -1,21 +1,29 @@
 /**
  * ObjectStore on a local folder: for development without an edge, and for serving from disk
  * (the Node edge). Each object is a file (written to a temporary name, then renamed: readers
- * never see half an object) with its content type in a small `.meta.json` beside it. Its entity
- * tag comes from the file itself (inode, size, modification time in ns): a rename makes a new
- * one, so a replaced object always has a new tag, without hashing every byte written.
+ * never see half an object). Its entity tag comes from the file itself (inode, size,
+ * modification time in ns): a rename makes a new one, so a replaced object always has a new tag,
+ * without hashing every byte written.
+ *
+ * Content types are kept per folder and file extension, in one small file per folder
+ * (FOLDER_TYPES_FILE: `{".m4s": "video/mp4", ".m3u8": ...}`): a rendition's segments all share one
+ * type, and a metadata file beside every segment was two of the seven files a live stream's
+ * segment cost the Node edge (BENCHMARKS.md, "Capacity"). An extension whose files come with
+ * different types in one folder is marked `*` there, and each of its files then has its type in a
+ * `.meta.json` beside it, as every file had before; a folder this store did not make and that has
+ * no types file (written by an earlier version) keeps metadata files for everything.
  *
  * Kept cheap per write and read for a live edge (issue 21: a passthrough stream writes a segment
  * per rendition every 2 s and its playlists and status as often, and every viewer's request reads
- * the stream's status): folders known to exist are not made again; the metadata file is not
- * rewritten when this store wrote the same content type for the key before, nor read again once
- * known; an object of up to WHOLE_READ_MAX_BYTES is read whole from one open file (its size and
- * tag from that file too, so they always match the bytes), not streamed; files are written and
- * read with fs's callback calls (fs/promises' FileHandles cost more per call).
+ * the stream's status): folders known to exist are not made again; a folder's types are read once
+ * and written only when they change; an object of up to WHOLE_READ_MAX_BYTES is read whole from
+ * one open file (its size and tag from that file too, so they always match the bytes), not
+ * streamed; files are written and read with fs's callback calls (fs/promises' FileHandles cost
+ * more per call).
  */
 import { close, createReadStream, fstat, open, read, writeFile, writev, type BigIntStats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { byFolderKey, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
@@ -26,8 +34,14 @@ interface FileMetadata {
   etag?: string;
 }
 
-/** Keys whose metadata this store remembers writing; past it the memory starts over (a metadata file is then written once more). */
+/** Keys whose content type this store remembers; past it the memory starts over (types are then read again). */
 const MAX_REMEMBERED_METADATA = 20_000;
+/** A folder's content types by file extension. */
+export const FOLDER_TYPES_FILE = '.types.json';
+/** In a folder's types: files of this extension have their own metadata files (their types differ). */
+const MIXED_TYPES = '*';
+/** A folder's types: by extension (`.m4s`), a content type or MIXED_TYPES; `legacy`: every file has its own metadata file. */
+type FolderTypes = Map<string, string> | 'legacy';
 /** Folders remembered as made. */
 const MAX_REMEMBERED_FOLDERS = 20_000;
 /** Objects up to this size are read whole (playlists, status, segments); larger ones and ranges are streamed. */
@@ -75,8 +89,12 @@ function isMissing(error: unknown): boolean {
 export class FilesystemObjectStore implements ObjectStore {
   readonly root: string;
   private readonly folders = new Set<string>();
-  /** A file's content type as its metadata file has it (this store wrote or read it), by file path. */
+  /** A file's content type as stored (this store wrote or read it), by file path. */
   private readonly writtenTypes = new Map<string, string>();
+  /** Folders' types as stored (this store wrote or read them), by folder path. */
+  private readonly folderTypes = new Map<string, FolderTypes>();
+  /** Each folder's type recording, one after another (a new folder's first files come together). */
+  private readonly typeRecordings = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -102,22 +120,91 @@ export class FilesystemObjectStore implements ObjectStore {
     const path = this.path(key);
     const folder = dirname(path);
     const temporary = join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-    await this.writeInFolder(folder, temporary, body);
+    const madeFolder = await this.writeInFolder(folder, temporary, body);
     if (this.writtenTypes.get(path) !== options.contentType) {
-      const metadata: FileMetadata = { contentType: options.contentType };
-      await writeFileAsync(`${temporary}.meta`, JSON.stringify(metadata));
-      // Metadata first: a reader that finds the object finds its metadata too.
-      await rename(`${temporary}.meta`, `${path}.meta.json`);
+      // Types first: a reader that finds the object finds its type too.
+      await this.inTurn(folder, () => this.recordType(path, options.contentType, madeFolder));
       if (this.writtenTypes.size >= MAX_REMEMBERED_METADATA) this.writtenTypes.clear();
       this.writtenTypes.set(path, options.contentType);
     }
     await rename(temporary, path);
   }
 
-  /** Writes a file in a folder made when not known to exist (or gone since: a removed stream's folder). */
-  private async writeInFolder(folder: string, file: string, body: Body): Promise<void> {
+  /** Records a file's content type: in its folder's types when the folder has none other for its extension, else beside it. */
+  private async recordType(path: string, contentType: string, madeFolder: boolean): Promise<void> {
+    const folder = dirname(path);
+    const extension = extname(path);
+    let types = await this.typesOf(folder, madeFolder);
+    const folderType = types === 'legacy' ? MIXED_TYPES : types.get(extension);
+    // No file of a typed extension has a metadata file of its own: only mixed ones do.
+    if (folderType === contentType) return;
+    if (types !== 'legacy' && folderType === undefined) {
+      types = new Map(types).set(extension, contentType);
+      await this.writeFolderTypes(folder, types);
+      return;
+    }
+    if (types !== 'legacy' && folderType !== MIXED_TYPES) {
+      // The extension's first file of another type here: its files so far get their type beside them.
+      await this.giveOwnTypes(folder, extension, folderType!);
+      await this.writeFolderTypes(folder, new Map(types).set(extension, MIXED_TYPES));
+    }
+    await writeMetadataFile(path, contentType);
+  }
+
+  /** Runs `task` after the folder's earlier type recordings: each reads the types the one before wrote. */
+  private inTurn(folder: string, task: () => Promise<void>): Promise<void> {
+    const turn = (this.typeRecordings.get(folder) ?? Promise.resolve()).catch(() => undefined).then(task);
+    this.typeRecordings.set(folder, turn);
+    const forget = () => {
+      if (this.typeRecordings.get(folder) === turn) this.typeRecordings.delete(folder);
+    };
+    turn.then(forget, forget);
+    return turn;
+  }
+
+  /** A folder's types as stored; a folder this store just made has none yet, one from an earlier version is `legacy`. */
+  private async typesOf(folder: string, madeFolder: boolean): Promise<FolderTypes> {
+    const known = this.folderTypes.get(folder);
+    if (known) return known;
+    let types: FolderTypes;
+    try {
+      types = new Map(Object.entries(JSON.parse(await readFile(join(folder, FOLDER_TYPES_FILE), 'utf8')) as Record<string, string>));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      types = madeFolder || (await folderIsEmpty(folder)) ? new Map() : 'legacy';
+    }
+    // A recording that finished meanwhile wrote newer types: they stay.
+    const newer = this.folderTypes.get(folder);
+    if (newer) return newer;
+    if (this.folderTypes.size >= MAX_REMEMBERED_FOLDERS) this.folderTypes.clear();
+    this.folderTypes.set(folder, types);
+    return types;
+  }
+
+  private async writeFolderTypes(folder: string, types: Map<string, string>): Promise<void> {
+    const temporary = join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.types`);
+    await writeFileAsync(temporary, JSON.stringify(Object.fromEntries(types)));
+    await rename(temporary, join(folder, FOLDER_TYPES_FILE));
+    this.folderTypes.set(folder, types);
+  }
+
+  /** Writes `contentType` beside every file of `extension` in `folder` (they had it from the folder's types). */
+  private async giveOwnTypes(folder: string, extension: string, contentType: string): Promise<void> {
+    const names = await readdir(folder);
+    for (const name of names) {
+      if (name.startsWith('.') || name.endsWith('.meta.json') || extname(name) !== extension) continue;
+      await writeMetadataFile(join(folder, name), contentType);
+    }
+  }
+
+  /**
+   * Writes a file in a folder made when not known to exist (or gone since: a removed stream's
+   * folder). Whether this call made the folder: then it holds nothing from an earlier version.
+   */
+  private async writeInFolder(folder: string, file: string, body: Body): Promise<boolean> {
+    let made = false;
     if (!this.folders.has(folder)) {
-      await mkdir(folder, { recursive: true });
+      made = (await mkdir(folder, { recursive: true })) !== undefined;
       if (this.folders.size >= MAX_REMEMBERED_FOLDERS) this.folders.clear();
       this.folders.add(folder);
     }
@@ -125,14 +212,16 @@ export class FilesystemObjectStore implements ObjectStore {
       await writeBody(file, body);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      // Folders were removed under this store (with whatever metadata files they held): what it
+      // Folders were removed under this store (with whatever types they held): what it
       // remembers of them is wrong now, for this folder and any other removed with it.
       this.folders.clear();
       this.writtenTypes.clear();
-      await mkdir(folder, { recursive: true });
+      this.folderTypes.clear();
+      made = (await mkdir(folder, { recursive: true })) !== undefined;
       this.folders.add(folder);
       await writeBody(file, body);
     }
+    return made;
   }
 
   async head(key: string): Promise<ObjectMetadata | null> {
@@ -189,14 +278,22 @@ export class FilesystemObjectStore implements ObjectStore {
     return { ...metadata, body: Readable.toWeb(stream) as ReadableStream<Uint8Array> };
   }
 
-  /** A file's content type: as this store last wrote or read it, else from its metadata file (ENOENT when it has none). */
+  /** A file's content type: as this store last wrote or read it, else from its folder's types or its metadata file (ENOENT when it has neither). */
   private async contentType(path: string): Promise<string> {
     const known = this.writtenTypes.get(path);
     if (known !== undefined) return known;
-    const parsed = JSON.parse(await readFile(`${path}.meta.json`, 'utf8')) as FileMetadata;
+    const folder = dirname(path);
+    let types = await this.typesOf(folder, false);
+    if (types !== 'legacy' && !types.has(extname(path))) {
+      // Another process (a sidecar writing this folder) may have typed the extension since it was read.
+      this.folderTypes.delete(folder);
+      types = await this.typesOf(folder, false);
+    }
+    const folderType = types === 'legacy' ? undefined : types.get(extname(path));
+    const contentType = folderType !== undefined && folderType !== MIXED_TYPES ? folderType : ((JSON.parse(await readFile(`${path}.meta.json`, 'utf8')) as FileMetadata).contentType);
     if (this.writtenTypes.size >= MAX_REMEMBERED_METADATA) this.writtenTypes.clear();
-    this.writtenTypes.set(path, parsed.contentType);
-    return parsed.contentType;
+    this.writtenTypes.set(path, contentType);
+    return contentType;
   }
 
   async listChildren(prefix: string, limit: number, after?: string): Promise<string[]> {
@@ -213,8 +310,24 @@ export class FilesystemObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const path = this.path(key);
     this.writtenTypes.delete(path);
-    // The object first: a reader never finds an object without its metadata.
+    const types = this.folderTypes.get(dirname(path));
+    const ownMetadata = types === undefined || types === 'legacy' || types.get(extname(path)) === MIXED_TYPES;
+    // The object first: a reader never finds an object without its type.
     await rm(path, { force: true });
-    await rm(`${path}.meta.json`, { force: true });
+    if (ownMetadata) await rm(`${path}.meta.json`, { force: true });
   }
+}
+
+/** A file's content type beside it (written to a temporary name, then renamed). */
+async function writeMetadataFile(path: string, contentType: string): Promise<void> {
+  const metadata: FileMetadata = { contentType };
+  const temporary = join(dirname(path), `.${basename(path)}.${Math.random().toString(36).slice(2)}.meta`);
+  await writeFileAsync(temporary, JSON.stringify(metadata));
+  await rename(temporary, `${path}.meta.json`);
+}
+
+/** Whether a folder holds no file but this store's temporary ones (a folder another process just made). */
+async function folderIsEmpty(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch((error: unknown) => (isMissing(error) ? [] : Promise.reject(error)));
+  return names.every((name) => name.startsWith('.') && name.endsWith('.tmp'));
 }

@@ -1,9 +1,9 @@
 /** One contract, every ObjectStore: in memory, on the filesystem, and over S3 against a real S3 server. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilesystemObjectStore } from '../../../shared/storage/filesystem-object-store.ts';
+import { FilesystemObjectStore, FOLDER_TYPES_FILE } from '../../../shared/storage/filesystem-object-store.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';
 import { putChunks, type ObjectStore } from '../../../shared/storage/object-store.ts';
 import { S3ObjectStore } from '../../../shared/storage/s3-object-store.ts';
@@ -172,6 +172,55 @@ describe('filesystem store', () => {
     await new FilesystemObjectStore(root).delete('streams/colors/source/abcdefgh1-3.m4s');
     expect(await store.get('streams/colors/source/abcdefgh1-3.m4s')).toBeNull();
     expect(await store.head('streams/colors/source/abcdefgh1-3.m4s')).toBeNull();
+  });
+
+  const HLS = 'application/vnd.apple.mpegurl';
+  /** What a fresh store (another process) says each key's type is. */
+  const typesFromDisk = async (root: string, keys: string[]) => {
+    const reader = new FilesystemObjectStore(root);
+    return Promise.all(keys.map(async (key) => (await reader.head(key))?.contentType));
+  };
+
+  it("keeps a rendition folder's types in one file: no metadata file beside each segment", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const store = new FilesystemObjectStore(root);
+    const keys = ['streams/colors/source/init-a.mp4', 'streams/colors/source/a-1.m4s', 'streams/colors/source/a-2.m4s', 'streams/colors/source/index.m3u8'];
+    await Promise.all(keys.map((key) => store.put(key, key.endsWith('.m3u8') ? '#EXTM3U\n' : segment, { contentType: key.endsWith('.m3u8') ? HLS : 'video/mp4' })));
+    await store.put('streams/colors/audio/a-1.m4s', segment, { contentType: 'audio/mp4' });
+    expect(readdirSync(join(root, 'streams/colors/source')).sort()).toEqual([FOLDER_TYPES_FILE, 'a-1.m4s', 'a-2.m4s', 'index.m3u8', 'init-a.mp4']);
+    expect(JSON.parse(readFileSync(join(root, 'streams/colors/source', FOLDER_TYPES_FILE), 'utf8'))).toEqual({ '.mp4': 'video/mp4', '.m4s': 'video/mp4', '.m3u8': HLS });
+    expect(await typesFromDisk(root, [...keys, 'streams/colors/audio/a-1.m4s'])).toEqual(['video/mp4', 'video/mp4', 'video/mp4', HLS, 'audio/mp4']);
+  });
+
+  it("types each file beside it once an extension's files differ in a folder, the earlier ones too", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const store = new FilesystemObjectStore(root);
+    await store.put('streams/colors/mixed/a.m4s', segment, { contentType: 'video/mp4' });
+    await store.put('streams/colors/mixed/b.m4s', segment, { contentType: 'video/mp4' });
+    await store.put('streams/colors/mixed/c.m4s', segment, { contentType: 'audio/mp4' });
+    await store.put('streams/colors/mixed/d.m4s', segment, { contentType: 'video/mp4' });
+    expect(await typesFromDisk(root, ['a', 'b', 'c', 'd'].map((name) => `streams/colors/mixed/${name}.m4s`))).toEqual(['video/mp4', 'video/mp4', 'audio/mp4', 'video/mp4']);
+  });
+
+  it('reads and keeps writing metadata files in a folder an earlier version wrote (no types file there)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const folder = join(root, 'streams/colors/source');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'old.m4s'), segment);
+    writeFileSync(join(folder, 'old.m4s.meta.json'), JSON.stringify({ contentType: 'video/mp4' }));
+    await new FilesystemObjectStore(root).put('streams/colors/source/new.m4s', segment, { contentType: 'audio/mp4' });
+    expect(readdirSync(folder)).not.toContain(FOLDER_TYPES_FILE);
+    expect(await typesFromDisk(root, ['streams/colors/source/old.m4s', 'streams/colors/source/new.m4s'])).toEqual(['video/mp4', 'audio/mp4']);
+  });
+
+  it('serves what another process adds to a folder after it read the folder (a sidecar writing, the edge reading)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+    const writer = new FilesystemObjectStore(root);
+    const reader = new FilesystemObjectStore(root);
+    await writer.put('streams/colors/source/index.m3u8', '#EXTM3U\n', { contentType: HLS });
+    expect((await reader.head('streams/colors/source/index.m3u8'))?.contentType).toBe(HLS);
+    await writer.put('streams/colors/source/a-1.m4s', segment, { contentType: 'video/mp4' });
+    expect((await reader.get('streams/colors/source/a-1.m4s'))?.contentType).toBe('video/mp4');
   });
 
   it('gives every replacement of an object a new entity tag, however fast they come', async () => {
