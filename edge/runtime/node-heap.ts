@@ -14,12 +14,14 @@
 import { nodeFlagGiven, restartWithSettings } from '../../shared/node-restart.ts';
 
 export const OLD_GENERATION_FLAG = '--initial-old-space-size=128';
+/** Any starting size of the old generation, ours or the operator's. */
+const OLD_GENERATION_GIVEN = /^--initial-old-space-size\b/;
 /** Set in the restarted process, so it never restarts twice. */
 const RESTARTED_ENV = 'EDGE_HEAP_SETUP';
 
 /** The flags the edge's process should add to its own: none when an initial old space is already given. Pure. */
 export function planEdgeHeapFlags(execArgv: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
-  return nodeFlagGiven(execArgv, env, /^--initial-old-space-size\b/) ? [] : [OLD_GENERATION_FLAG];
+  return nodeFlagGiven(execArgv, env, OLD_GENERATION_GIVEN) ? [] : [OLD_GENERATION_FLAG];
 }
 
 /**
@@ -29,5 +31,5 @@ export function planEdgeHeapFlags(execArgv: readonly string[], env: Readonly<Rec
 export function restartIntoEdgeHeap(): string {
   const nodeFlags = planEdgeHeapFlags(process.execArgv, process.env);
   const skipped = restartWithSettings({ nodeFlags, env: {} }, RESTARTED_ENV);
-  return skipped === undefined ? nodeFlagGiven(process.execArgv, process.env, /^--initial-old-space-size\b/)! : `V8's default old generation (${skipped})`;
+  return skipped === undefined ? nodeFlagGiven(process.execArgv, process.env, OLD_GENERATION_GIVEN)! : `V8's default old generation (${skipped})`;
 }

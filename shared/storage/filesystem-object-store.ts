@@ -23,7 +23,7 @@
  */
 import { close, createReadStream, fstat, open, read, writeFile, writev, type BigIntStats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { byFolderKey, type ByteRange, type ObjectMetadata, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
@@ -119,7 +119,7 @@ export class FilesystemObjectStore implements ObjectStore {
   private async write(key: string, body: Body, options: PutOptions): Promise<void> {
     const path = this.path(key);
     const folder = dirname(path);
-    const temporary = join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const temporary = temporaryPath(folder, OBJECT_TEMPORARY);
     const madeFolder = await this.writeInFolder(folder, temporary, body);
     if (this.writtenTypes.get(path) !== options.contentType) {
       // Types first: a reader that finds the object finds its type too.
@@ -182,7 +182,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   private async writeFolderTypes(folder: string, types: Map<string, string>): Promise<void> {
-    const temporary = join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.types`);
+    const temporary = temporaryPath(folder, 'types');
     await writeFileAsync(temporary, JSON.stringify(Object.fromEntries(types)));
     await rename(temporary, join(folder, FOLDER_TYPES_FILE));
     this.folderTypes.set(folder, types);
@@ -318,10 +318,18 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 }
 
+/** An object's bytes before their rename (a folder holding only these holds no object yet). */
+const OBJECT_TEMPORARY = 'tmp';
+
+/** A hidden name in `folder` for a file written before it is renamed into place. */
+function temporaryPath(folder: string, suffix: string): string {
+  return join(folder, `.${process.pid}.${Math.random().toString(36).slice(2)}.${suffix}`);
+}
+
 /** A file's content type beside it (written to a temporary name, then renamed). */
 async function writeMetadataFile(path: string, contentType: string): Promise<void> {
   const metadata: FileMetadata = { contentType };
-  const temporary = join(dirname(path), `.${basename(path)}.${Math.random().toString(36).slice(2)}.meta`);
+  const temporary = temporaryPath(dirname(path), 'meta');
   await writeFileAsync(temporary, JSON.stringify(metadata));
   await rename(temporary, `${path}.meta.json`);
 }
@@ -329,5 +337,5 @@ async function writeMetadataFile(path: string, contentType: string): Promise<voi
 /** Whether a folder holds no file but this store's temporary ones (a folder another process just made). */
 async function folderIsEmpty(folder: string): Promise<boolean> {
   const names = await readdir(folder).catch((error: unknown) => (isMissing(error) ? [] : Promise.reject(error)));
-  return names.every((name) => name.startsWith('.') && name.endsWith('.tmp'));
+  return names.every((name) => name.startsWith('.') && name.endsWith(`.${OBJECT_TEMPORARY}`));
 }
