@@ -35,10 +35,12 @@ beforeAll(async () => {
   server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, websocket: { server: sockets } });
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The stream's status lists its rendition, as the sidecar's does: the edge then holds a blocking
+  // request for it even while the live state has not heard of it (a channel reopening).
   const playlist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-MAP:URI="init-${SESSION}.mp4"`];
   for (let msn = 0; msn < 2; msn++) playlist.push('#EXTINF:2.00000,', `${SESSION}-${msn * 180000}.m4s`);
   for (const stream of ['dropped', 'held', 'renewed', 'bytes']) {
-    await store.put(`streams/${stream}/status.json`, JSON.stringify({ playbackId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
+    await store.put(`streams/${stream}/status.json`, JSON.stringify({ playbackId: stream, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, reconnects: 0, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.64001f', width: 640, height: 360, bandwidth: 1e6 }], playback: 'public', lowLatency: { partTarget: 0.334 } }), { contentType: 'application/json' });
     await store.put(`streams/${stream}/source/index.m3u8`, `${playlist.join('\n')}\n`, { contentType: 'application/vnd.apple.mpegurl' });
   }
 });
