@@ -101,6 +101,7 @@ export class SourceProbe {
           width: this.avc?.width ?? 0,
           height: this.avc?.height ?? 0,
           keyframeInterval: this.keyframes.length >= 2 ? (this.keyframes[1]! - this.keyframes[0]!) / 1000 : undefined,
+          probedSeconds: this.firstTimestamp === undefined ? 0 : (this.lastTimestamp - this.firstTimestamp) / 1000,
         };
     return { video, audio: this.audio };
   }

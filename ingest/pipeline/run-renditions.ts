@@ -3,7 +3,7 @@
  * stream's ladder; a later source (a reconnect, an encoder restart) keeps that ladder and only
  * decides how the top is made (passed through when this source allows it, else encoded).
  */
-import { planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
+import { keyframeIntervalUnknown, planLadder, SOURCE_RENDITION, withEncodedTop, type LadderConfig, type Rendition, type SourceFacts } from '../transcode/ladder.ts';
 
 export interface RunRenditionsInput {
   facts: SourceFacts;
@@ -33,11 +33,15 @@ export function runRenditions({ facts, ladder, targetSegmentDuration, streamLadd
   const plan = planLadder(facts, ladder, targetSegmentDuration);
   const source = facts.video ? `${facts.video.width}x${facts.video.height}` : 'no video';
   const top = encodeTopFromNowOn ?? plan.encodeReason;
+  const unknownGop: LogNote[] =
+    !top && facts.video && keyframeIntervalUnknown(facts.video, targetSegmentDuration)
+      ? [{ level: 'warn', message: `the source came slower than real time (${facts.video.probedSeconds.toFixed(1)} s of media before the probe's time ran out): its keyframe interval is not known yet; it passes through, and the top is encoded if a keyframe comes overdue` }]
+      : [];
   if (!streamLadder) {
     const message = `ladder chosen${top ? `; the top rendition is encoded: ${top}` : '; the source passes through'}`;
-    return { renditions: plan.renditions, chosenLadder: plan.renditions, notes: [{ level: 'info', fields: { ladder: plan.renditions.map((rendition) => rendition.name), source }, message }] };
+    return { renditions: plan.renditions, chosenLadder: plan.renditions, notes: [...unknownGop, { level: 'info', fields: { ladder: plan.renditions.map((rendition) => rendition.name), source }, message }] };
   }
-  const notes: LogNote[] = [];
+  const notes: LogNote[] = [...unknownGop];
   const planned = new Map(plan.renditions.map((rendition) => [rendition.name, rendition]));
   if ([...planned.keys()].join() !== streamLadder.map((rendition) => rendition.name).join()) {
     notes.push({ level: 'warn', fields: { ladder: streamLadder.map((rendition) => rendition.name), source }, message: 'the source changed since the stream started; keeping its ladder' });

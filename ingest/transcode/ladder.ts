@@ -66,6 +66,8 @@ export interface SourceFacts {
     height: number;
     /** Seconds between the first two keyframes; undefined when the probe saw only one. */
     keyframeInterval?: number;
+    /** Media seconds the probe saw (its first tag to its last). */
+    probedSeconds: number;
   };
   audio: boolean;
 }
@@ -117,11 +119,23 @@ export function planLadder(source: SourceFacts, config: LadderConfig, segmentDur
 function topEncodeReason(video: NonNullable<SourceFacts['video']>, config: LadderConfig, segmentDuration: number): string | undefined {
   if (config.passthrough === 'never') return 'passthrough is off';
   if (!video.playableH264) return 'the source is not 8-bit 4:2:0 H.264';
-  if (video.keyframeInterval === undefined) return `the source sent no second keyframe within ${segmentDuration} s`;
+  if (video.keyframeInterval === undefined) {
+    // A publisher slower than real time (a starved machine) runs out the probe's wall time with
+    // less than a segment of media: its GOP is unknown, not long. Encoding it would load the
+    // machine further; it passes through, and the packager switches the top to encoded if a
+    // keyframe then comes overdue.
+    if (keyframeIntervalUnknown(video, segmentDuration)) return undefined;
+    return `the source sent no second keyframe within ${segmentDuration} s`;
+  }
   if (!passthroughFits(video.keyframeInterval, segmentDuration)) {
     return `the source's keyframe interval (${video.keyframeInterval.toFixed(2)} s) does not divide the ${segmentDuration} s segments`;
   }
   return undefined;
+}
+
+/** The probe saw one keyframe and less than a segment of media: the source's GOP is not known yet. */
+export function keyframeIntervalUnknown(video: NonNullable<SourceFacts['video']>, segmentDuration: number): boolean {
+  return video.keyframeInterval === undefined && video.probedSeconds < segmentDuration;
 }
 
 /** The same ladder with its top rendition encoded (a passthrough source stopped fitting). */

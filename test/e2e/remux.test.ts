@@ -82,6 +82,30 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     expect(ffmpegChildren(platform!.ingest!.pid!)).toEqual([]);
   });
 
+  it('passes through a publisher slower than real time at its start (its GOP unknown when the probe\'s time ran out), with no ffmpeg, and says so', async () => {
+    const flv = await makeFlv({ seconds: 10, gopFrames: 60, audioSampleRate: 44100 });
+    // The first 1.6 s of media over 6 s (a starved publisher: the probe's 5 s run out with ~1.3 s
+    // of media and one keyframe), then real time.
+    const atMs = (timestamp: number) => (timestamp < 1600 ? timestamp * 3.75 : 6000 + (timestamp - 1600));
+    const publisher = publishTagsOverRtmp(`${rtmpBase}/slowstart`, readTags(flv).map((tag) => ({ tag, atMs: atMs(tag.timestamp) })));
+    rawPublishers.push(publisher);
+    await mediaPlaylist('slowstart', 'source', 2);
+    const started = lines.filter((line) => line.includes('slowstart') && /remux started|encoder started/.test(line));
+    expect(started, 'one run, remuxed').toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
+    expect(lines.some((line) => line.includes('slowstart') && line.includes('keyframe interval is not known yet'))).toBe(true);
+    expect(ffmpegChildren(platform!.ingest!.pid!)).toEqual([]);
+    await publisher.done;
+    const playlist = await eventually('slowstart ended', 30_000, async () => {
+      const body = await text('/live/slowstart/source/index.m3u8');
+      const parsed = body ? parseM3u8(body) : undefined;
+      return parsed?.endList ? parsed : undefined;
+    });
+    // Every frame published is listed, on one timeline (2 s keyframes: nothing came overdue).
+    expect(playlist.discontinuityStarts ?? []).toEqual([]);
+    const video = await probePackets(await listedBytes('slowstart', 'source', playlist), 'video');
+    expect(video.map((packet) => packet.hash)).toEqual((await probePackets(flv, 'video')).map((packet) => packet.hash));
+  });
+
   it('gives a source with MP3 audio its ffmpeg (the audio is encoded), and the passthrough stream still has none', async () => {
     publish('mp3', await makeFlv({ seconds: 40, gopFrames: 60, audioCodec: 'libmp3lame', audioSampleRate: 44100 }));
     await mediaPlaylist('mp3', 'audio', 2);

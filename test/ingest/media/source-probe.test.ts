@@ -36,7 +36,7 @@ describe('source probe on FLV made by ffmpeg', () => {
   it('reads picture size, codec, audio and keyframe interval, and keeps every byte', async () => {
     const flv = await makeFlv({ seconds: 5, gopFrames: 60, size: '1280x720' });
     const { facts, bufferedBytes } = probeFlv(flv, 4096);
-    expect(facts).toEqual({ video: { playableH264: true, width: 1280, height: 720, keyframeInterval: 2 }, audio: true });
+    expect(facts).toEqual({ video: { playableH264: true, width: 1280, height: 720, keyframeInterval: 2, probedSeconds: expect.closeTo(2, 1) }, audio: true });
     expect(bufferedBytes).toBeLessThan(flv.length); // it decided at the second keyframe, not at the end
   });
 
@@ -51,6 +51,19 @@ describe('source probe on FLV made by ffmpeg', () => {
     const flv = await makeFlv({ seconds: 8, gopFrames: 180, size: '640x360' });
     const { facts } = probeFlv(flv, 4096);
     expect(facts.video).toMatchObject({ width: 640, height: 360, keyframeInterval: undefined });
+  });
+
+  it('says how much media it saw when its time runs out first (a publisher slower than real time)', async () => {
+    const flv = await makeFlv({ seconds: 5, gopFrames: 60, size: '640x360' });
+    const probe = new SourceProbe({ maxMediaSeconds: 2.2, maxBytes: 64 * 1024 * 1024 });
+    let facts;
+    for (let offset = 0; offset < flv.length && !facts; offset += 512) {
+      facts = probe.push(flv.subarray(offset, offset + 512));
+      if (probe.facts().video && probe.facts().video!.probedSeconds >= 1.3) break;
+    }
+    expect(facts).toBeUndefined();
+    // The caller's wall-clock limit takes the facts as they are.
+    expect(probe.facts().video).toMatchObject({ keyframeInterval: undefined, probedSeconds: expect.closeTo(1.3, 1) });
   });
 
   it('tells video-only sources and 10-bit H.264 apart', async () => {

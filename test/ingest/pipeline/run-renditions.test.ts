@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runRenditions } from '../../../ingest/pipeline/run-renditions.ts';
 import { DEFAULT_LADDER_CONFIG, type SourceFacts } from '../../../ingest/transcode/ladder.ts';
 
-const source = (height: number, keyframeInterval: number | undefined): SourceFacts => ({
-  video: { playableH264: true, width: Math.round((height * 16) / 9), height, keyframeInterval },
+const source = (height: number, keyframeInterval: number | undefined, probedSeconds = 2.2): SourceFacts => ({
+  video: { playableH264: true, width: Math.round((height * 16) / 9), height, keyframeInterval, probedSeconds },
   audio: true,
 });
 const decide = (facts: SourceFacts, streamLadder?: ReturnType<typeof runRenditions>['renditions'], encodeTopFromNowOn?: string) =>
@@ -18,6 +18,14 @@ describe("a run's renditions", () => {
     expect(first.chosenLadder).toBe(first.renditions);
     expect(topEncoding(first.renditions)).toBe('copy');
     expect(first.notes).toEqual([{ level: 'info', fields: { ladder: ['source', '480p', '360p', 'audio'], source: '1280x720' }, message: 'ladder chosen; the source passes through' }]);
+  });
+
+  it('says so when a slow source passes through with its keyframe interval unknown', () => {
+    const slow = decide(source(720, undefined, 1.35));
+    expect(topEncoding(slow.renditions)).toBe('copy');
+    expect(slow.notes[0]).toEqual({ level: 'warn', message: expect.stringMatching(/slower than real time \(1\.4 s of media.*keyframe interval is not known yet; it passes through/) });
+    expect(decide(source(720, undefined, 1.35), slow.renditions).notes[0]?.message).toMatch(/not known yet/);
+    expect(decide(source(720, 2)).notes.some((note) => note.level === 'warn')).toBe(false);
   });
 
   it('keeps the ladder when a later source differs, and says so', () => {

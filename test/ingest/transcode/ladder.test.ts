@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bitrateForHeight, DEFAULT_LADDER_CONFIG, parseRungs, passthroughFits, planLadder, withEncodedTop, type SourceFacts } from '../../../ingest/transcode/ladder.ts';
 
-const h264 = (height: number, keyframeInterval: number | undefined): SourceFacts => ({
-  video: { playableH264: true, width: Math.round((height * 16) / 9 / 2) * 2, height, keyframeInterval },
+// probedSeconds: a probe that saw its whole window (a segment and a bit) unless said otherwise.
+const h264 = (height: number, keyframeInterval: number | undefined, probedSeconds = 2.2): SourceFacts => ({
+  video: { playableH264: true, width: Math.round((height * 16) / 9 / 2) * 2, height, keyframeInterval, probedSeconds },
   audio: true,
 });
 
@@ -25,7 +26,7 @@ describe('ladder plan', () => {
       [h264(1080, 6), /keyframe interval \(6.00 s\)/],
       [h264(1080, 1.5), /does not divide/],
       [h264(1080, undefined), /no second keyframe/],
-      [{ video: { playableH264: false, width: 1920, height: 1080, keyframeInterval: 2 }, audio: true }, /not 8-bit 4:2:0 H.264/],
+      [{ video: { playableH264: false, width: 1920, height: 1080, keyframeInterval: 2, probedSeconds: 2 }, audio: true }, /not 8-bit 4:2:0 H.264/],
     ] as const) {
       const plan = planLadder(facts, DEFAULT_LADDER_CONFIG, 2);
       expect(plan.encodeReason).toMatch(reason);
@@ -33,6 +34,14 @@ describe('ladder plan', () => {
       expect(plan.renditions[0]).not.toHaveProperty('height');
     }
     expect(planLadder(h264(1080, 2), { ...DEFAULT_LADDER_CONFIG, passthrough: 'never' }, 2).encodeReason).toBe('passthrough is off');
+  });
+
+  it('passes through a source whose probe ran out of time before a segment of media came (a publisher slower than real time): its GOP is unknown, not long', () => {
+    const slow = planLadder(h264(720, undefined, 1.4), { ...DEFAULT_LADDER_CONFIG, rungs: [] }, 2);
+    expect(slow.encodeReason).toBeUndefined();
+    expect(slow.renditions.map((r) => `${r.name}:${r.encoding}`)).toEqual(['source:copy', 'audio:aac']);
+    // A whole segment of media with one keyframe is a GOP too long for the segments.
+    expect(planLadder(h264(720, undefined, 2.0), DEFAULT_LADDER_CONFIG, 2).encodeReason).toMatch(/no second keyframe/);
   });
 
   it('leaves out what the source lacks', () => {
