@@ -58,6 +58,11 @@ export class SourceProbe {
     return this.zeroAt;
   }
 
+  /** Whether any audio or video frame has arrived (configurations and metadata aside). */
+  get sawMedia(): boolean {
+    return this.firstTimestamp !== undefined;
+  }
+
   /** Takes more FLV, received at `receivedAt` (epoch ms); returns the facts once they are settled. */
   push(flv: Buffer, receivedAt = Date.now()): SourceFacts | undefined {
     this.chunks.push(flv);

@@ -1,6 +1,8 @@
 /**
  * The start of each run: the publisher's first seconds are held and read (SourceProbe) until they
- * show what the run must make, or until a wall-clock limit; then they are handed over once.
+ * show what the run must make, or until a wall-clock limit; then they are handed over once. The
+ * limit counts from the first frame: a publisher whose frames are slow to begin (a starved
+ * machine, a reconnect storm) is waited for, up to `noMediaLimitMs`, and not judged on nothing.
  */
 import { SourceProbe } from '../media/source-probe.ts';
 import type { SourceFacts } from '../transcode/ladder.ts';
@@ -13,13 +15,19 @@ const PROBE_MAX_BYTES = 32 * 1024 * 1024;
 
 export class ProbeWindow {
   private readonly targetSegmentDuration: number;
+  private readonly noMediaLimitMs: number;
   private readonly onSettled: (probe: SourceProbe, facts: SourceFacts) => void;
   private probe: SourceProbe | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private sawFirstFrame = false;
 
-  /** `onSettled`: the probe's facts are known (or its time ran out); the window is closed by then. */
-  constructor(targetSegmentDuration: number, onSettled: (probe: SourceProbe, facts: SourceFacts) => void) {
-    this.targetSegmentDuration = targetSegmentDuration;
+  /**
+   * `onSettled`: the probe's facts are known (or its time ran out); the window is closed by then.
+   * `noMediaLimitMs`: how long a probe that has seen no frame at all waits before it settles on nothing.
+   */
+  constructor(options: { targetSegmentDuration: number; noMediaLimitMs: number }, onSettled: (probe: SourceProbe, facts: SourceFacts) => void) {
+    this.targetSegmentDuration = options.targetSegmentDuration;
+    this.noMediaLimitMs = options.noMediaLimitMs;
     this.onSettled = onSettled;
   }
 
@@ -33,7 +41,9 @@ export class ProbeWindow {
     this.close();
     const probe = new SourceProbe({ maxMediaSeconds: this.targetSegmentDuration + PROBE_EXTRA_MEDIA_SECONDS, maxBytes: PROBE_MAX_BYTES });
     this.probe = probe;
-    this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
+    this.sawFirstFrame = false;
+    // Until a frame arrives, the wait for one; the frame re-arms it with the wall-clock limit.
+    this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.noMediaLimitMs);
   }
 
   /** False when no probe is open (the bytes are the run's). */
@@ -41,7 +51,13 @@ export class ProbeWindow {
     const probe = this.probe;
     if (!probe) return false;
     const facts = probe.push(flv, now);
-    if (facts) this.settle(probe, facts);
+    if (facts) {
+      this.settle(probe, facts);
+    } else if (!this.sawFirstFrame && probe.sawMedia) {
+      this.sawFirstFrame = true;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
+    }
     return true;
   }
 

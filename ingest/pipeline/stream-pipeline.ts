@@ -63,7 +63,7 @@ export class StreamPipeline {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.lastInputAt = this.now();
-    this.probe = new ProbeWindow(options.targetSegmentDuration, (probe, facts) => this.probeSettled(probe, facts));
+    this.probe = new ProbeWindow({ targetSegmentDuration: options.targetSegmentDuration, noMediaLimitMs: options.idleTimeoutMs }, (probe, facts) => this.probeSettled(probe, facts));
     if (options.renditions) this.adoptLadder(options.renditions);
     this.thumbnails = options.thumbnails?.forStream({ playbackId: options.playbackId, store: options.store, log: options.log });
     this.restreamer = restreamerForStream(options.outputs, options.restreamConnect, options.log);

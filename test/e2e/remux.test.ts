@@ -106,6 +106,17 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     expect(video.map((packet) => packet.hash)).toEqual((await probePackets(flv, 'video')).map((packet) => packet.hash));
   });
 
+  it('waits for a publisher whose frames begin seconds after it published (as under load), instead of judging it on nothing', async () => {
+    const flv = await makeFlv({ seconds: 6, gopFrames: 60, audioSampleRate: 44100 });
+    const publisher = publishTagsOverRtmp(`${rtmpBase}/latestart`, readTags(flv).map((tag) => ({ tag, atMs: 7000 + tag.timestamp })));
+    rawPublishers.push(publisher);
+    await mediaPlaylist('latestart', 'source', 2);
+    const ofStream = lines.filter((line) => line.includes('latestart'));
+    expect(ofStream.filter((line) => /cannot be read|disconnecting/.test(line))).toEqual([]);
+    expect(ofStream.filter((line) => /remux started|encoder started/.test(line))).toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
+    expect((await mediaPlaylist('latestart', 'audio', 2)).segments.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('gives a source with MP3 audio its ffmpeg (the audio is encoded), and the passthrough stream still has none', async () => {
     publish('mp3', await makeFlv({ seconds: 40, gopFrames: 60, audioCodec: 'libmp3lame', audioSampleRate: 44100 }));
     await mediaPlaylist('mp3', 'audio', 2);
