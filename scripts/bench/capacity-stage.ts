@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fetchText, pause, type BenchContext } from './bench-context.ts';
 import { perStreamFigures, sidecarConnectionLimits, type PerStreamFigures } from './capacity-figures.ts';
 import { percentile, processTree, treeCpuSeconds, treeRssBytes } from './measure.ts';
+import { describeLogSummary, summarizeLog, type LogSummary } from './log-summary.ts';
 import { ourUrls, startOurNodeEdge, startOurSidecar, type OurEdge } from './our-platform.ts';
 import { pollPlaylist, type PlaylistPoller } from './playlist-poller.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './publishers.ts';
@@ -65,6 +66,8 @@ export interface OurCapacityFigures extends CapacityFigures {
   perStream: PerStreamFigures;
   /** ours.lastGood / nginx.lastGood in the same run. */
   ratio: number;
+  /** The sidecar's warnings and errors over the whole ramp (not kept before 2026-12-07). */
+  sidecarLog?: LogSummary;
 }
 
 export interface CapacityResult {
@@ -196,7 +199,9 @@ async function rampOurs(context: BenchContext, edge: OurEdge, edgeName: Capacity
   // cost per stream is the thumbnails stage's figure (`--only thumbnails`), as in the sidecar stage.
   const sidecarArgs = ['--ladder', 'none', '--thumbnails', 'off', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)];
   context.status(`capacity ours (${edgeName} edge): a sidecar of its own, ${sidecarArgs.join(' ')} (every publisher comes from 127.0.0.1: the per-address limit raised so it is not what is measured)`);
-  const started = await startOurSidecar(edge, join(context.work, `capacity-sidecar-${edgeName}`), { extraArgs: sidecarArgs });
+  // Its warnings are kept: what went wrong under load is what the ramp is for.
+  const sidecarLines: string[] = [];
+  const started = await startOurSidecar(edge, join(context.work, `capacity-sidecar-${edgeName}`), { extraArgs: sidecarArgs, onLine: (line) => sidecarLines.push(line) });
   const sidecar = context.track({ ...started, stop: () => started.process.stop() });
   try {
     // Settled a moment, so the idle figure is not start-up's transient.
@@ -221,7 +226,9 @@ async function rampOurs(context: BenchContext, edge: OurEdge, edgeName: Capacity
     context.status(
       `  ours (${edgeName} edge): last good ${figures.lastGood}; sidecar CPU per stream ${perStream.cpuPercentPerStream.toFixed(2)} % at ${perStream.atPublishers} (${perStream.cpuPercentPerAddedStream.toFixed(2)} % per added), RSS per added stream ${perStream.rssMegabytesPerAddedStream.toFixed(2)} MB (idle ${idleRssMegabytes.toFixed(0)} MB)`,
     );
-    return { ...figures, edge: edgeName, sidecarArgs, idleRssMegabytes, perStream, ratio: figures.lastGood / nginxLastGood };
+    const sidecarLog = summarizeLog(sidecarLines);
+    context.status(`  ours (${edgeName} edge): the sidecar's warnings and errors: ${describeLogSummary(sidecarLog)}`);
+    return { ...figures, edge: edgeName, sidecarArgs, idleRssMegabytes, perStream, ratio: figures.lastGood / nginxLastGood, sidecarLog };
   } finally {
     context.untrack(sidecar);
     await sidecar.stop();
