@@ -19,7 +19,7 @@
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fetchText, pause, type BenchContext } from './bench-context.ts';
+import { pause, type BenchContext } from './bench-context.ts';
 import { perStreamFigures, sidecarConnectionLimits, type PerStreamFigures } from './capacity-figures.ts';
 import { percentile, processTree, treeCpuSeconds, treeRssBytes } from './measure.ts';
 import { describeLogSummary, summarizeLog, type LogSummary } from './log-summary.ts';
@@ -94,6 +94,27 @@ interface ServerUnderRamp {
   playlistUrl(stream: string): string;
 }
 
+/**
+ * The streams whose playlist is not there at the end of a step, by what was answered: a status
+ * (the stream has no playlist yet) or no answer in time (the server too busy to say).
+ */
+async function playlistsMissing(urls: readonly string[]): Promise<{ total: number; describe: string }> {
+  const outcomes = await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        await response.body?.cancel();
+        return response.ok ? undefined : `HTTP ${response.status}`;
+      } catch (error) {
+        return error instanceof Error && error.name === 'TimeoutError' ? 'no answer within 5 s' : 'connection failed';
+      }
+    }),
+  );
+  const counts = new Map<string, number>();
+  for (const outcome of outcomes) if (outcome) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  return { total: [...counts.values()].reduce((a, b) => a + b, 0), describe: [...counts].map(([outcome, count]) => `${outcome}: ${count}`).join(', ') };
+}
+
 const cpuPercentOver = (pid: number, before: number, seconds: number) => ((treeCpuSeconds(pid) - before) / seconds) * 100;
 const megabytes = (bytes: number) => bytes / 1024 / 1024;
 
@@ -138,13 +159,13 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
       for (const [stream, poller] of pollers) {
         const firstFrameAt = publishers.find((entry) => entry.stream === stream)!.publisher.firstFrameAt();
         const inWindow = poller.timeline.segments.filter((segment) => segment.firstListedAt >= windowStart && segment.firstListedAt <= windowEnd);
-        if (firstFrameAt === undefined || inWindow.length === 0) errors.push(`${stream}: no segment listed while measured`);
+        if (firstFrameAt === undefined || inWindow.length === 0) errors.push(`${stream}: no segment listed while measured (${firstFrameAt === undefined ? 'the publisher sent no frame yet' : `${poller.timeline.segments.length} listed before, ${poller.failures} polls failed`})`);
         else delays.push(...availabilityDelays(inWindow, firstFrameAt, 1));
       }
       const exited = publishers.filter((entry) => entry.publisher.process.hasExited);
       if (exited.length > 0) errors.push(`${exited.length} publisher(s) stopped: ${exited[0]!.publisher.errors.slice(-1).join('')}`);
-      const missing = (await Promise.all(publishers.map(async ({ stream }) => ((await fetchText(server.playlistUrl(stream), 5000).catch(() => undefined)) ? 0 : 1)))).reduce<number>((a, b) => a + b, 0);
-      if (missing > 0) errors.push(`${missing} stream(s) without a playlist`);
+      const missing = await playlistsMissing(publishers.map(({ stream }) => server.playlistUrl(stream)));
+      if (missing.total > 0) errors.push(`${missing.total} stream(s) without a playlist (${missing.describe})`);
       const step: CapacityStep = {
         publishers: target,
         p50: percentile(delays, 0.5),
