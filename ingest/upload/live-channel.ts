@@ -21,6 +21,7 @@
  * so that a hostile script in a browser cannot shape what a proxy sees; the sidecar is no
  * browser, runs no one else's code, and sends its own bytes.
  */
+import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import {
   CLOSE_CREDENTIAL_EXPIRED,
@@ -106,6 +107,8 @@ export class LiveChannel {
   private readonly options: LiveChannelOptions;
   private readonly now: () => number;
   private socket: WebSocket | undefined;
+  /** The TCP (or TLS) connection under `socket`, corked while a pump writes. */
+  private transport: Writable | undefined;
   private granted = false;
   private closed = false;
   private readonly queue: Outgoing[] = [];
@@ -216,7 +219,11 @@ export class LiveChannel {
       // The stream's write token, in a header (never in the URL, which proxies log); the secret itself never travels.
       const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, generateMask: noMask });
       this.socket = socket;
+      this.transport = undefined;
       this.granted = false;
+      socket.on('upgrade', (response) => {
+        if (socket === this.socket) this.transport = response.socket;
+      });
       socket.on('message', (data, isBinary) => this.received(socket, isBinary ? undefined : data.toString()));
       socket.on('close', (code, reason) => this.lost(socket, code, reason.toString()));
       // Always followed by 'close' (an open refused, a connection reset), which decides what next.
@@ -313,24 +320,35 @@ export class LiveChannel {
       if (open) this.control({ type: 'skipped', rendition: item.part.rendition, file: item.part.file, reason: `the sidecar dropped it: ${reason}` });
     }
     const now = this.now();
-    for (const item of send) {
-      if (item.kind === 'part') {
-        // One message (encodePartFrame's bytes) in fragments: the media's bytes are not copied.
-        const fragments = messageFragments([encodePartHeader(item.part), ...item.part.pieces]);
-        for (let i = 0; i < fragments.length; i++) socket!.send(fragments[i]!, { binary: true, fin: i === fragments.length - 1 });
-        item.report.sent();
-        this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
-      } else if (item.kind === 'segment') {
-        // Not sent again after a reconnect: its answer is given up with the channel (uploaded instead).
-        this.control(item.message);
-      } else {
-        this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
-        this.recent.push({ ...item, queuedAt: now });
-      }
+    // ws writes every frame (a part is several fragments) with a system call of its own: corked,
+    // all that this pump sends leaves in one writev, the media's bytes still not copied (strace,
+    // 20 streams: 830 writev calls a second before, 170 after).
+    const transport = send.length > 0 ? this.transport : undefined;
+    transport?.cork();
+    try {
+      for (const item of send) this.send(socket!, item, now);
+    } finally {
+      transport?.uncork();
     }
     this.recent = this.recent.filter((item) => now - item.queuedAt <= RESEND_MS);
     // Parts still waiting: look again once the socket has sent some (or the channel is back).
     if (this.queue.length > 0) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), open ? DRAIN_POLL_MS : DOWN_POLL_MS);
+  }
+
+  private send(socket: WebSocket, item: Outgoing, now: number): void {
+    if (item.kind === 'part') {
+      // One message (encodePartFrame's bytes) in fragments: the media's bytes are not copied.
+      const fragments = messageFragments([encodePartHeader(item.part), ...item.part.pieces]);
+      for (let i = 0; i < fragments.length; i++) socket.send(fragments[i]!, { binary: true, fin: i === fragments.length - 1 });
+      item.report.sent();
+      this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
+    } else if (item.kind === 'segment') {
+      // Not sent again after a reconnect: its answer is given up with the channel (uploaded instead).
+      this.control(item.message);
+    } else {
+      this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
+      this.recent.push({ ...item, queuedAt: now });
+    }
   }
 
   /** After a reconnect: what was sent just before the drop goes first again (its order kept; the edge takes a part or a withdrawal it has as a repeat). */

@@ -2,11 +2,12 @@
  * How a part's pieces (its moof and mdat header, then views of its frames' bytes) go out as
  * WebSocket fragments of one message. Pure.
  *
- * Each fragment is its own `ws` send: a frame header and a socket write (`ws` corks and uncorks
- * the socket around each frame, so one write system call each). A large piece goes as it is, not
+ * Each fragment is its own `ws` send: a frame header and a socket write (the channel corks the
+ * socket around a pump's sends, so they leave in one writev). A large piece goes as it is, not
  * copied; a run of small ones (the header, audio frames of a few hundred bytes, small inter
- * frames) is joined into one fragment, since copying a few kilobytes costs less than a system
- * call per piece. What is joined is small and short-lived; the media's bulk is never copied.
+ * frames) is joined into one fragment, since copying a few kilobytes costs less than a frame
+ * header and a buffer to gather per piece. What is joined is small and short-lived; the media's
+ * bulk is never copied.
  */
 
 /** Pieces at least this long are sent as they are; shorter neighbours are joined up to about this much. */
