@@ -80,6 +80,11 @@ const program = new Command('bench')
       .default(Object.values(LATENCY_MODES), 'all')
       .argParser(latencyModeList),
   )
+  .addOption(
+    new Option('--latency-edge <edge>', 'our edge in the latency stage: wrangler (wrangler dev, as npm start) or node (edge/node-server.ts, with a sidecar of its own, default ladder)')
+      .choices(['wrangler', 'node'])
+      .default('wrangler'),
+  )
   .option('--ll-url <template>', 'URL hls.js loads on our edge in low-latency mode ({origin}, {stream}); default: the standard playlist')
   .addOption(new Option('--out <dir>', 'where results and charts go').default(join(PROJECT_ROOT, 'bench-results')))
   .option('--merge', 'keep the other stages\' results of the existing bench.json (re-running some stages)', false)
@@ -94,6 +99,7 @@ interface BenchOptions {
   capacitySteps: number[];
   capacityMinutes: number;
   capacityEdge: 'node' | 'wrangler' | 'both';
+  latencyEdge: 'wrangler' | 'node';
   ladderSources: number[];
   sidecarPublishers: number;
   sidecarCpuProf?: string;
@@ -232,7 +238,7 @@ const modes = playbackModes(options.llUrl, options.latencyModes);
 const results: Record<string, unknown> = {};
 const selected = new Set(options.only);
 try {
-  if (selected.has('latency')) results.latency = await runStage('latency', options.stageMinutes, (context) => runLatencyStage(context, modes));
+  if (selected.has('latency')) results.latency = await runStage('latency', options.stageMinutes, (context) => runLatencyStage(context, modes, options.latencyEdge));
   if (selected.has('availability')) results.availability = await runStage('availability', options.stageMinutes, runAvailabilityStage);
   if (selected.has('ladder')) results.ladder = await runStage('ladder', options.stageMinutes, (context) => runLadderStage(context, options.ladderSources));
   if (selected.has('capacity')) {
@@ -276,6 +282,7 @@ const document: BenchDocument = {
     long: options.long,
     stages: options.only,
     latencyModes: options.latencyModes,
+    ...(selected.has('latency') ? { latencyEdge: options.latencyEdge } : {}),
     segmentSeconds: 2,
     ladder: DEFAULT_LADDER_CONFIG,
     ...(selected.has('capacity') ? { capacitySteps: options.capacitySteps, capacityMinutes: options.capacityMinutes, capacityEdge: options.capacityEdge } : {}),

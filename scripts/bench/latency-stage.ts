@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PLAYER_CATCH_UP_RATE, PLAYER_HLS_CONFIG } from '../../edge/player/client/hls-config.ts';
 import { catchUpRate, catchUpWithLive } from '../../edge/player/client/live-catch-up.ts';
@@ -14,7 +15,7 @@ import { fetchText, pause, waitFor, type BenchContext, type ServersUnderTest } f
 import { renderLatencyPage, type PageReport } from './latency-page.ts';
 import { startupBreakdown, startupText } from './latency-startup.ts';
 import { median, percentile } from './measure.ts';
-import { ourUrls } from './our-platform.ts';
+import { ourUrls, startOurNodeEdge, startOurSidecar } from './our-platform.ts';
 import { clockPublisherArgs, startPublisher } from './publishers.ts';
 import { parseMediaSegments } from './segment-timeline.ts';
 
@@ -176,8 +177,39 @@ function figuresOf(readings: RunReading[]): LatencyFigures {
 const startupSummary = (startup: PageReport['startup']) =>
   startup ? `${startup.playingAfterMs} ms after loading, ${startup.latency.toFixed(2)} s behind its live edge (target ${startup.targetLatency?.toFixed(2) ?? '?'} s)` : 'never';
 
-export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[]): Promise<LatencyResult> {
-  const servers = await context.servers();
+/**
+ * `edge`: ours as `npm start` runs it (`wrangler dev`, the shared servers), or the self-hosted
+ * Node edge with a sidecar of its own (the default ladder, as the shared one): its per-request
+ * time is a fraction of `wrangler dev`'s local proxy's, which a viewer's start-up pays per part.
+ */
+export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[], edge: 'wrangler' | 'node' = 'wrangler'): Promise<LatencyResult> {
+  const shared = await context.servers();
+  const ours = edge === 'wrangler' ? { servers: shared, stop: async () => {} } : await startNodeOurs(context);
+  try {
+    return await measureLatency(context, modes, { ...shared, ours: ours.servers.ours });
+  } finally {
+    await ours.stop();
+  }
+}
+
+async function startNodeOurs(context: BenchContext): Promise<{ servers: Pick<ServersUnderTest, 'ours'>; stop: () => Promise<void> }> {
+  context.status('latency: starting the Node edge (edge/node-server.ts) and a sidecar of its own (default ladder)…');
+  const startedEdge = await startOurNodeEdge(join(context.work, 'latency-node-edge'));
+  const edge = context.track({ ...startedEdge, stop: () => startedEdge.process.stop() });
+  const started = await startOurSidecar(edge, join(context.work, 'latency-node-sidecar'));
+  const sidecar = context.track({ ...started, stop: () => started.process.stop() });
+  return {
+    servers: { ours: { edge, sidecar } },
+    stop: async () => {
+      for (const resource of [sidecar, edge]) {
+        context.untrack(resource);
+        await resource.stop();
+      }
+    },
+  };
+}
+
+async function measureLatency(context: BenchContext, modes: PlaybackMode[], servers: ServersUnderTest): Promise<LatencyResult> {
   const hlsJs = hlsJsSource();
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
