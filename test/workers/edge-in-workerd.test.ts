@@ -65,11 +65,15 @@ describe('the edge app inside the Workers runtime (R2, Cache API)', () => {
     await seed(store, 'polled');
     const app = createWorkerApp({ ...bindings, INGEST_SECRET: 'secret' }, { store });
     expect((await app.request('/live/polled/source/index.m3u8')).status).toBe(200);
+    const started = Date.now();
     const responses = await Promise.all(Array.from({ length: 500 }, () => app.request('/live/polled/source/index.m3u8')));
     expect(responses.every((response) => response.status === 200)).toBe(true);
-    // Documents are cached for a second: a slow machine may need another read or two within the 500.
-    expect(store.reads.get('streams/polled/source/index.m3u8')).toBeLessThan(5);
-    expect(store.reads.get('streams/polled/status.json')).toBeLessThan(5);
+    // Documents are cached for a second: a read per second the 500 took (a slow machine takes
+    // several), the first read and one to spare; without the cache it would be 500.
+    const readsAllowed = Math.ceil((Date.now() - started) / 1000) + 2;
+    expect(store.reads.get('streams/polled/source/index.m3u8')).toBeLessThanOrEqual(readsAllowed);
+    expect(store.reads.get('streams/polled/status.json')).toBeLessThanOrEqual(readsAllowed);
+    expect(readsAllowed).toBeLessThan(100);
   });
 
   it('lists the live streams in R2 on the front page', async () => {
