@@ -133,7 +133,7 @@ function topEncodeReason(video: NonNullable<SourceFacts['video']>, config: Ladde
   return undefined;
 }
 
-/** The probe saw one keyframe and less than a segment of media: the source's GOP is not known yet. */
+/** The probe saw fewer than two keyframes in less than a segment of media: the source's GOP is not known yet. */
 export function keyframeIntervalUnknown(video: NonNullable<SourceFacts['video']>, segmentDuration: number): boolean {
   return video.keyframeInterval === undefined && video.probedSeconds < segmentDuration;
 }
