@@ -43,7 +43,13 @@ export class ProbeWindow {
     this.probe = probe;
     this.sawFirstFrame = false;
     // Until a frame arrives, the wait for one; the frame re-arms it with the wall-clock limit.
-    this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.noMediaLimitMs);
+    this.settleAfter(probe, this.noMediaLimitMs);
+  }
+
+  /** Settles `probe` with the facts it has after `ms`, unless it settles before (replaces the wait set before). */
+  private settleAfter(probe: SourceProbe, ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.settle(probe, probe.facts()), ms);
   }
 
   /** False when no probe is open (the bytes are the run's). */
@@ -55,8 +61,7 @@ export class ProbeWindow {
       this.settle(probe, facts);
     } else if (!this.sawFirstFrame && probe.sawMedia) {
       this.sawFirstFrame = true;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.settle(probe, probe.facts()), this.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
+      this.settleAfter(probe, this.targetSegmentDuration * 1000 + PROBE_WALL_EXTRA_MS);
     }
     return true;
   }

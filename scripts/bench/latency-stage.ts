@@ -184,22 +184,22 @@ const startupSummary = (startup: PageReport['startup']) =>
  */
 export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[], edge: 'wrangler' | 'node' = 'wrangler'): Promise<LatencyResult> {
   const shared = await context.servers();
-  const ours = edge === 'wrangler' ? { servers: shared, stop: async () => {} } : await startNodeOurs(context);
+  const nodeOurs = edge === 'node' ? await startNodeOurs(context) : undefined;
   try {
-    return await measureLatency(context, modes, { ...shared, ours: ours.servers.ours });
+    return await measureLatency(context, modes, nodeOurs ? { ...shared, ours: nodeOurs.ours } : shared);
   } finally {
-    await ours.stop();
+    await nodeOurs?.stop();
   }
 }
 
-async function startNodeOurs(context: BenchContext): Promise<{ servers: Pick<ServersUnderTest, 'ours'>; stop: () => Promise<void> }> {
+async function startNodeOurs(context: BenchContext): Promise<{ ours: ServersUnderTest['ours']; stop: () => Promise<void> }> {
   context.status('latency: starting the Node edge (edge/node-server.ts) and a sidecar of its own (default ladder)…');
   const startedEdge = await startOurNodeEdge(join(context.work, 'latency-node-edge'));
   const edge = context.track({ ...startedEdge, stop: () => startedEdge.process.stop() });
   const started = await startOurSidecar(edge, join(context.work, 'latency-node-sidecar'));
   const sidecar = context.track({ ...started, stop: () => started.process.stop() });
   return {
-    servers: { ours: { edge, sidecar } },
+    ours: { edge, sidecar },
     stop: async () => {
       for (const resource of [sidecar, edge]) {
         context.untrack(resource);

@@ -48,6 +48,15 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     return concatBytes([await bytes(base + playlist.segments[0]!.map!.uri), ...(await Promise.all(playlist.segments.map((segment) => bytes(base + segment.uri))))]);
   };
   const renditionBytes = async (stream: string, rendition: string) => listedBytes(stream, rendition, await mediaPlaylist(stream, rendition, 2));
+  /** A rendition's playlist once the stream has ended (the publisher left; no reconnect window). */
+  const endedPlaylist = (stream: string, rendition: string) =>
+    eventually(`${stream}/${rendition} ended`, 30_000, async () => {
+      const body = await text(`/live/${stream}/${rendition}/index.m3u8`);
+      const parsed = body ? parseM3u8(body) : undefined;
+      return parsed?.endList ? parsed : undefined;
+    });
+  /** The log lines saying how each of a stream's runs started (remuxed, or with an encoder). */
+  const runStarts = (stream: string) => lines.filter((line) => line.includes(stream) && /remux started|encoder started/.test(line));
 
   beforeAll(async () => {
     platform = await startTestPlatform('e2e-remux', { edge: 'node', lines, ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] } });
@@ -90,16 +99,11 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     const publisher = publishTagsOverRtmp(`${rtmpBase}/slowstart`, readTags(flv).map((tag) => ({ tag, atMs: atMs(tag.timestamp) })));
     rawPublishers.push(publisher);
     await mediaPlaylist('slowstart', 'source', 2);
-    const started = lines.filter((line) => line.includes('slowstart') && /remux started|encoder started/.test(line));
-    expect(started, 'one run, remuxed').toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
+    expect(runStarts('slowstart'), 'one run, remuxed').toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
     expect(lines.some((line) => line.includes('slowstart') && line.includes('keyframe interval is not known yet'))).toBe(true);
     expect(ffmpegChildren(platform!.ingest!.pid!)).toEqual([]);
     await publisher.done;
-    const playlist = await eventually('slowstart ended', 30_000, async () => {
-      const body = await text('/live/slowstart/source/index.m3u8');
-      const parsed = body ? parseM3u8(body) : undefined;
-      return parsed?.endList ? parsed : undefined;
-    });
+    const playlist = await endedPlaylist('slowstart', 'source');
     // Every frame published is listed, on one timeline (2 s keyframes: nothing came overdue).
     expect(playlist.discontinuityStarts ?? []).toEqual([]);
     const video = await probePackets(await listedBytes('slowstart', 'source', playlist), 'video');
@@ -113,7 +117,7 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     await mediaPlaylist('latestart', 'source', 2);
     const ofStream = lines.filter((line) => line.includes('latestart'));
     expect(ofStream.filter((line) => /cannot be read|disconnecting/.test(line))).toEqual([]);
-    expect(ofStream.filter((line) => /remux started|encoder started/.test(line))).toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
+    expect(runStarts('latestart')).toEqual([expect.stringContaining('remux started (no ffmpeg)')]);
     expect((await mediaPlaylist('latestart', 'audio', 2)).segments.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -137,11 +141,7 @@ describe('passthrough remuxed in the sidecar (no ffmpeg)', () => {
     rawPublishers.push(publisher);
     await publisher.done;
     const listed = async (rendition: string) => {
-      const playlist = await eventually(`${stream}/${rendition} ended`, 30_000, async () => {
-        const body = await text(`/live/${stream}/${rendition}/index.m3u8`);
-        const parsed = body ? parseM3u8(body) : undefined;
-        return parsed?.endList ? parsed : undefined;
-      });
+      const playlist = await endedPlaylist(stream, rendition);
       expect(playlist.discontinuityStarts ?? [], `${rendition}: one timeline, no discontinuity`).toEqual([]);
       return listedBytes(stream, rendition, playlist);
     };
