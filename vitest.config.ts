@@ -24,7 +24,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/{shared,ingest,edge,fuzz,scripts}/**/*.test.ts'], testTimeout: 30_000 },
+        test: { name: 'unit', include: ['test/{shared,ingest,edge,fuzz,scripts,helpers}/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         // Inside the Workers runtime (workerd via miniflare), with the R2 binding and the Cache API of wrangler.toml.

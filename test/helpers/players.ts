@@ -449,7 +449,56 @@ export interface VlcPlayback {
   mediaErrors: string[];
   /** Distinct media segments VLC's HLS client requested after its first picture: live playback going on. */
   segmentsFetchedWhilePlaying: number;
+  /** The media sequence number of the first segment VLC fetched from each HLS rendition (by its folder URL): see vlcStartSegments. */
+  startSegments: Record<string, number>;
   log: string;
+}
+
+/**
+ * The media sequence number of the first segment VLC's HLS client fetched, per rendition (the
+ * segment's URL without its file name), from VLC's debug log: the segment lists it prints for each
+ * playlist ("Segment #N url=...") and its fetches ("Retrieving ...m4s"). The platform's renditions
+ * number their segments alike (one number, one media time), so two different numbers mean VLC began
+ * its audio and its video at different media times.
+ */
+export function vlcStartSegments(log: string): Record<string, number> {
+  const sequenceOf = new Map<string, number>();
+  for (const match of log.matchAll(/ Segment #(\d+) url=(\S+)/g)) sequenceOf.set(match[2]!, Number(match[1]));
+  const starts: Record<string, number> = {};
+  for (const match of log.matchAll(/adaptive demux debug: Retrieving (\S+\.m4s)$/gm)) {
+    const url = match[1]!;
+    const rendition = url.slice(0, url.lastIndexOf('/') + 1);
+    const sequence = sequenceOf.get(url);
+    if (!(rendition in starts) && sequence !== undefined) starts[rendition] = sequence;
+  }
+  return starts;
+}
+
+/** VLC began its renditions on different segments: VLC 3.0's known live start fault (README), not the stream's. */
+export function vlcStartedApart(playback: VlcPlayback): boolean {
+  return new Set(Object.values(playback.startSegments)).size > 1;
+}
+
+export interface HlsInVlcPlayback extends VlcPlayback {
+  /** The first attempt's start segments when it showed no picture because VLC began its renditions apart, and was opened again. */
+  openedAgainAfter: Record<string, number> | null;
+}
+
+/**
+ * Plays an HLS stream in VLC as a VLC 3.0 viewer does (README): VLC picks each rendition's first
+ * segment from that rendition's own playlist, fetched a segment download apart, so when a segment
+ * is listed in between, its audio and video begin 2 s apart and VLC 3.0 never shows a picture (its
+ * decoder starts idle: "buffer deadlock prevented"). No server can list two playlists at one
+ * instant for a client that reads them at two; the viewer opens the stream again. So does this,
+ * once, only for that fault (no picture and start segments that differ, both from VLC's own log):
+ * any other failure, or the same fault twice, is the caller's to see. Both attempts' logs are kept.
+ */
+export async function playHlsInVlc(url: string, seconds: number, startTimeoutMs?: number): Promise<HlsInVlcPlayback> {
+  const first = await playInVlc(url, seconds, startTimeoutMs);
+  if (first.firstPicture || !vlcStartedApart(first)) return { ...first, openedAgainAfter: null };
+  const again = await playInVlc(url, seconds, startTimeoutMs);
+  const marker = `--- VLC began its renditions on different segments (${JSON.stringify(first.startSegments)}) and showed no picture: opened again ---`;
+  return { ...again, log: [first.log, marker, again.log].join('\n'), openedAgainAfter: first.startSegments };
 }
 
 // Errors VLC prints about the headless environment (no D-Bus, no hotkeys, no XDG runtime dir).
@@ -513,6 +562,7 @@ export function playInVlc(url: string, seconds: number, startTimeoutMs = 20_000)
         reachedEnd: lines.some((line) => line.includes('EOF reached')),
         mediaErrors: lines.filter((line) => / error[:!]/.test(line) && !ENVIRONMENT_ERROR.test(line) && !START_UP_FLOW_CONTROL.test(line)),
         segmentsFetchedWhilePlaying: new Set(fetchedAfter.flatMap((line) => /adaptive demux debug: Retrieving (\S+\.m4s)$/.exec(line)?.[1] ?? [])).size,
+        startSegments: vlcStartSegments(log),
         log,
       });
     });
