@@ -290,10 +290,11 @@ export class LiveStreamState {
     // Without the stream's facts (a caller that has none) and without parts: the stored playlist.
     if (canonical.ended || partTarget === 0) return canonical.text;
     const canSkipUntil = skipBoundary(request.facts?.targetDuration ?? canonical.targetDuration);
-    const key = `${request.rendition}|${request.skip ? 1 : 0}|${partTarget}|${canSkipUntil}`;
+    const atSegmentEnd = request.block !== undefined && timeline.answersAtSegmentEnd(request.block);
+    const key = `${request.rendition}|${request.skip ? 1 : 0}|${partTarget}|${canSkipUntil}|${atSegmentEnd ? 1 : 0}`;
     const cached = this.rendered.get(key);
     if (cached !== undefined) return cached;
-    const listing = timeline.listing();
+    const listing = timeline.listing(atSegmentEnd);
     const reports: RenditionReport[] = [];
     for (const [name, other] of this.renditions) {
       if (name === request.rendition || !other.timeline.canonical || other.timeline.canonical.ended) continue;

@@ -4,10 +4,15 @@
  * playlist served from them lists. Pure state and rules: no held requests, no rendering, the
  * clock passed in.
  *
- * The segments after the stored playlist: a segment is listed whole from its parts the moment
- * the next segment's first part shows it is complete (closed), without waiting for the sidecar
+ * The segments after the stored playlist: a segment is listed whole from its parts (closed) the
+ * moment its last part says the sidecar cut it for good, or, from a sender that does not say,
+ * the moment the next segment's first part shows it complete; without waiting for the sidecar
  * to store it and write its playlist (which takes 0.3-1 s more: a stall at every boundary for a
- * player that follows parts). Its bytes are its parts' bytes end to end, which is what storage
+ * player that follows parts). Listed at its last part, not a part later: hls.js with
+ * `lowLatencyMode: false`, given a playlist whose newest part ends a whole segment, asks for the
+ * next segment's last part a reload interval later; given the whole segment only with the next
+ * segment's first part, it asked for that segment's last part at once and timed out waiting
+ * (its limit for a blocking reload: 0.8 target durations, 1.6 s). Its bytes are its parts' bytes end to end, which is what storage
  * gets under the same name, so its URI is served from the parts until storage has it. The stored
  * playlist stays the authority: once it lists a number, its entry is the one listed; when it
  * disagrees with a closed segment (another URI under that number), nothing more is closed or
@@ -20,7 +25,7 @@ import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine 
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
 import { mediaSegmentFile } from '../../shared/storage/layout.ts';
-import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
+import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, isWhole, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -138,7 +143,7 @@ export class RenditionTimeline {
     if (!canonical || canonical.ended || this.disowned) return;
     while (this.closed.length < MAX_CLOSED_AHEAD) {
       const group = this.groups.get(this.lastMsn + 1);
-      if (!this.continuesListing(group) || !wholeBefore(group, this.groups.get(group.msn + 1))) return;
+      if (!this.continuesListing(group) || !isWhole(group, this.groups.get(group.msn + 1))) return;
       // A segment longer than the target duration would make the playlist invalid: storage's
       // playlist (with its own target duration) lists it.
       if (Math.round(durationOf(group.parts)) > canonical.targetDuration) return;
@@ -167,14 +172,33 @@ export class RenditionTimeline {
   }
 
   /**
-   * The listed segments whose parts the playlist lists: only those that start within three
-   * target durations of the playlist's end (§6.2.2's "last three target durations").
+   * Whether a blocking request for `target` is answered with the playlist as it stood when its
+   * segment ended (none of the next segment's parts): `target` is the last part of the newest
+   * whole segment, and the next segment has less than half a target duration listed. hls.js with
+   * `lowLatencyMode: false` asks for a segment's last part; shown the next segment just begun, it
+   * asks at once for that one's last part, and gives up after 0.8 target durations (1.6 s at 2 s):
+   * before it comes. Shown the segment's end, it asks a reload interval later. The answer holds
+   * what was asked for, as every answer does; later parts are a blocking reload away.
    */
-  listing(): Listing {
+  answersAtSegmentEnd(target: { msn: number; part?: number }): boolean {
+    const canonical = this.canonical;
+    if (!canonical || canonical.ended || target.part === undefined || target.msn !== this.lastMsn) return false;
+    const segment = this.groups.get(target.msn);
+    if (!listable(segment) || target.part !== segment.parts.length - 1) return false;
+    const pending = this.pendingGroup();
+    return pending !== undefined && durationOf(pending.parts) < canonical.targetDuration / 2;
+  }
+
+  /**
+   * The listed segments whose parts the playlist lists: only those that start within three
+   * target durations of the playlist's end (§6.2.2's "last three target durations"). `atSegmentEnd`:
+   * without the parts after the last whole segment (answersAtSegmentEnd).
+   */
+  listing(atSegmentEnd = false): Listing {
     const canonical = this.canonical!;
     const listing: Listing = { segmentParts: new Map(), closed: [], pending: [] };
     if (canonical.ended) return listing;
-    const pending = this.pendingGroup();
+    const pending = atSegmentEnd ? undefined : this.pendingGroup();
     listing.pending = pending?.parts ?? [];
     listing.preloadHint = this.preloadHint(pending);
     const window = 3 * canonical.targetDuration + DURATION_EPSILON;

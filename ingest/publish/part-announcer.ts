@@ -88,6 +88,7 @@ export class PartAnnouncer {
         independent: chunk.independent,
         next,
         partTarget: this.options.partTarget,
+        ...(position.segmentCut ? { endsSegment: true } : {}),
       },
       {
         sent: () => this.options.metrics?.partAnnounced(),
