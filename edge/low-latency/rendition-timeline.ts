@@ -12,12 +12,13 @@
  * `lowLatencyMode: false`, given a playlist whose newest part ends a whole segment, asks for the
  * next segment's last part a reload interval later; given the whole segment only with the next
  * segment's first part, it asked for that segment's last part at once and timed out waiting
- * (its limit for a blocking reload: 0.8 target durations, 1.6 s). Its bytes are its parts' bytes end to end, which is what storage
- * gets under the same name, so its URI is served from the parts until storage has it. The stored
- * playlist stays the authority: once it lists a number, its entry is the one listed; when it
- * disagrees with a closed segment (another URI under that number), nothing more is closed or
- * listed from parts until the stored playlist has passed every segment already listed from
- * parts, which stay listed meanwhile: a playlist never goes back in media sequence numbers.
+ * (its limit for a blocking reload: 0.8 target durations, 1.6 s). Its bytes are its parts'
+ * bytes end to end, which is what storage gets under the same name, so its URI is served from
+ * the parts until storage has it. The stored playlist stays the authority: once it lists a
+ * number, its entry is the one listed; when it disagrees with a closed segment (another URI
+ * under that number), nothing more is closed or listed from parts until the stored playlist has
+ * passed every segment already listed from parts, which stay listed meanwhile: a playlist never
+ * goes back in media sequence numbers.
  * A new session's first segment needs its EXT-X-DISCONTINUITY and EXT-X-MAP from the stored
  * playlist: only segments of the stored playlist's last session are closed from parts.
  */
