@@ -131,7 +131,6 @@ interface PartHeader {
   independent: boolean;
   next: string;
   partTarget: number;
-  endsSegment?: true;
 }
 
 export function encodePartFrame(part: PartFrame): Uint8Array<ArrayBuffer> {
@@ -157,7 +156,6 @@ export function encodePartHeader(part: Omit<PartFrame, 'bytes'>): Uint8Array<Arr
     independent: part.independent,
     next: part.next,
     partTarget: part.partTarget,
-    ...(part.endsSegment ? { endsSegment: true as const } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   if (json.byteLength > 0xffff) throw new RangeError('part header longer than 65535 bytes');
@@ -210,7 +208,7 @@ export function decodePartFrame(frame: Uint8Array, options: PartFrameDecodeOptio
 function checkPartHeader(header: unknown): FrameDecode<PartHeader> {
   if (typeof header !== 'object' || header === null) return fail('part header is not an object');
   const h = header as Record<string, unknown>;
-  const { rendition, file, contentType, msn, duration, independent, next, partTarget, endsSegment } = h;
+  const { rendition, file, contentType, msn, duration, independent, next, partTarget } = h;
   if (typeof rendition !== 'string' || typeof file !== 'string' || parseStreamRelativePath(`${rendition}/${file}`)?.kind !== 'part') return fail('rendition/file must name a part (RENDITION/SESSION-TIME.pN.m4s)');
   if (typeof contentType !== 'string' || !CONTENT_TYPES.includes(contentType)) return fail(`contentType must be one of ${CONTENT_TYPES.join(', ')}`);
   if (typeof msn !== 'number' || !Number.isSafeInteger(msn) || msn < 0) return fail('msn must be a media sequence number');
@@ -218,8 +216,7 @@ function checkPartHeader(header: unknown): FrameDecode<PartHeader> {
   if (typeof independent !== 'boolean') return fail('independent must be true or false');
   if (typeof next !== 'string' || parseStreamRelativePath(`r/${next}`)?.kind !== 'part') return fail('next must be a part file name (SESSION-TIME.pN.m4s)');
   if (typeof partTarget !== 'number' || !(partTarget >= 0.05 && partTarget <= 5)) return fail('partTarget must be seconds from 0.05 to 5');
-  if (endsSegment !== undefined && endsSegment !== true) return fail('endsSegment is true or absent');
-  return { ok: true, value: { rendition, file, contentType, msn, duration, independent, next, partTarget, ...(endsSegment ? { endsSegment } : {}) } };
+  return { ok: true, value: { rendition, file, contentType, msn, duration, independent, next, partTarget } };
 }
 
 export function encodeMessage(message: ClientMessage | EdgeMessage): string {

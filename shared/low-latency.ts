@@ -19,12 +19,6 @@ export interface PartAnnouncement {
   next: string;
   /** EXT-X-PART-INF PART-TARGET, seconds: no part lasts longer. */
   partTarget: number;
-  /**
-   * The part is its segment's last, cut for good (the keyframe that starts the next segment
-   * arrived): the segment is its parts, and may be listed whole at once. Absent: not known, and
-   * the segment is listed whole once the next segment's first part shows it complete.
-   */
-  endsSegment?: boolean;
 }
 
 const HEADER = {
@@ -33,7 +27,6 @@ const HEADER = {
   independent: 'x-part-independent',
   next: 'x-part-next',
   partTarget: 'x-part-target',
-  endsSegment: 'x-part-ends-segment',
 } as const;
 
 export function partAnnouncementHeaders(part: PartAnnouncement): Record<string, string> {
@@ -43,7 +36,6 @@ export function partAnnouncementHeaders(part: PartAnnouncement): Record<string, 
     [HEADER.independent]: part.independent ? '1' : '0',
     [HEADER.next]: part.next,
     [HEADER.partTarget]: part.partTarget.toFixed(3),
-    ...(part.endsSegment ? { [HEADER.endsSegment]: '1' } : {}),
   };
 }
 
@@ -64,7 +56,5 @@ export function parsePartAnnouncement(header: (name: string) => string | undefin
   if (parseStreamRelativePath(`r/${next}`)?.kind !== 'part') return { ok: false, reason: `${HEADER.next} must be a part file name (SESSION-TIME.pN.m4s)` };
   const partTarget = header(HEADER.partTarget) ?? '';
   if (!DECIMAL.test(partTarget) || !(Number(partTarget) >= 0.05 && Number(partTarget) <= 5)) return { ok: false, reason: `${HEADER.partTarget} must be seconds from 0.05 to 5` };
-  const endsSegment = header(HEADER.endsSegment);
-  if (endsSegment !== undefined && endsSegment !== '1') return { ok: false, reason: `${HEADER.endsSegment} is 1 or absent` };
-  return { ok: true, part: { msn: Number(msn), duration: Number(duration), independent: independent === '1', next, partTarget: Number(partTarget), ...(endsSegment ? { endsSegment: true } : {}) } };
+  return { ok: true, part: { msn: Number(msn), duration: Number(duration), independent: independent === '1', next, partTarget: Number(partTarget) } };
 }

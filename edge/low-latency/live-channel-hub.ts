@@ -125,10 +125,10 @@ export class LiveChannelHub<S> {
     // A message's own ArrayBuffer (ws on Node, a Durable Object's socket) is given to the part: no copy of its bytes.
     const part = data instanceof ArrayBuffer ? decodePartFrame(new Uint8Array(data), { ownBuffer: true }) : decodePartFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (!part.ok) return this.refuse(socket, part.reason);
-    const { rendition, file, bytes: partBytes, contentType, msn, duration, independent, next, partTarget, endsSegment } = part.value;
+    const { rendition, file, bytes: partBytes, contentType, msn, duration, independent, next, partTarget } = part.value;
     const ref = parseStreamRelativePath(`${rendition}/${file}`);
     if (ref?.kind !== 'part') return this.refuse(socket, 'not a part');
-    this.options.state().acceptPart(rendition, { file, session: ref.session, segmentTime: ref.time, index: ref.index, bytes: partBytes, contentType, msn, duration, independent, next, partTarget, endsSegment });
+    this.options.state().acceptPart(rendition, { file, session: ref.session, segmentTime: ref.time, index: ref.index, bytes: partBytes, contentType, msn, duration, independent, next, partTarget });
   }
 
   /**

@@ -11,8 +11,6 @@ export interface StoredPart extends PartLine {
   file: string;
   /** The part its announcement said comes next. */
   next: string;
-  /** Its announcement said it ends its segment for good (PartAnnouncement.endsSegment). */
-  endsSegment: boolean;
   index: number;
   bytes: Uint8Array<ArrayBuffer>;
   contentType: string;
@@ -62,7 +60,7 @@ export function newGroup(part: IncomingPart): PartGroup {
  */
 export function addPart(group: PartGroup, part: IncomingPart): StoredPart | undefined {
   if (group.closed || group.byFile.has(part.file)) return undefined;
-  const stored: StoredPart = { uri: part.file, file: part.file, next: part.next, endsSegment: part.endsSegment === true, index: part.index, duration: part.duration, independent: part.independent, bytes: part.bytes, contentType: part.contentType };
+  const stored: StoredPart = { uri: part.file, file: part.file, next: part.next, index: part.index, duration: part.duration, independent: part.independent, bytes: part.bytes, contentType: part.contentType };
   group.byFile.set(part.file, stored);
   if (part.index !== group.parts.length) group.broken = true;
   else if (!group.broken) group.parts.push(stored);
@@ -76,16 +74,12 @@ export function listable(group: PartGroup | undefined): group is PartGroup {
 
 /**
  * Whether `group`'s parts are its whole segment, known from the parts alone: its last part said
- * it ends the segment for good (the sidecar cut it on the keyframe that starts the next one), or
- * said the next part starts segment `successor` and a part of that segment has arrived (from a
- * sender that does not say whether a segment's end is final, a keyframe did start the next one).
+ * the next one starts segment `successor`, and a part of that segment has arrived (a keyframe
+ * did start it: a packager's guess that a segment ends can be wrong until the next one begins).
  */
-export function isWhole(group: PartGroup, successor: PartGroup | undefined): boolean {
-  if (!listable(group)) return false;
-  const last = group.parts.at(-1)!;
-  if (last.endsSegment) return true;
-  if (!successor || successor.byFile.size === 0 || successor.msn !== group.msn + 1) return false;
-  return last.next === firstPartOf(successor);
+export function wholeBefore(group: PartGroup, successor: PartGroup | undefined): boolean {
+  if (!listable(group) || !successor || successor.byFile.size === 0 || successor.msn !== group.msn + 1) return false;
+  return group.parts.at(-1)!.next === firstPartOf(successor);
 }
 
 export function durationOf(parts: readonly PartLine[]): number {

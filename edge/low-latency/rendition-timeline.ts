@@ -4,17 +4,11 @@
  * playlist served from them lists. Pure state and rules: no held requests, no rendering, the
  * clock passed in.
  *
- * The segments after the stored playlist: a segment is listed whole from its parts (closed) the
- * moment its last part says the sidecar cut it for good, or, from a sender that does not say,
- * the moment the next segment's first part shows it complete; without waiting for the sidecar
+ * The segments after the stored playlist: a segment is listed whole from its parts the moment
+ * the next segment's first part shows it is complete (closed), without waiting for the sidecar
  * to store it and write its playlist (which takes 0.3-1 s more: a stall at every boundary for a
- * player that follows parts). Listed at its last part, not a part later: hls.js with
- * `lowLatencyMode: false`, given a playlist whose newest part ends a whole segment, asks for the
- * next segment's last part a reload interval later; given the whole segment only with the next
- * segment's first part, it asked for that segment's last part at once and timed out waiting
- * (its limit for a blocking reload: 0.8 target durations, 1.6 s). Its bytes are its parts'
- * bytes end to end, which is what storage gets under the same name, so its URI is served from
- * the parts until storage has it. The stored playlist stays the authority: once it lists a
+ * player that follows parts). Its bytes are its parts' bytes end to end, which is what storage
+ * gets under the same name, so its URI is served from the parts until storage has it. The stored playlist stays the authority: once it lists a
  * number, its entry is the one listed; when it disagrees with a closed segment (another URI
  * under that number), nothing more is closed or listed from parts until the stored playlist has
  * passed every segment already listed from parts, which stay listed meanwhile: a playlist never
@@ -26,7 +20,7 @@ import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine 
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
 import { mediaSegmentFile } from '../../shared/storage/layout.ts';
-import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, isWhole, type PartGroup, type StoredPart } from './part-group.ts';
+import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -144,7 +138,7 @@ export class RenditionTimeline {
     if (!canonical || canonical.ended || this.disowned) return;
     while (this.closed.length < MAX_CLOSED_AHEAD) {
       const group = this.groups.get(this.lastMsn + 1);
-      if (!this.continuesListing(group) || !isWhole(group, this.groups.get(group.msn + 1))) return;
+      if (!this.continuesListing(group) || !wholeBefore(group, this.groups.get(group.msn + 1))) return;
       // A segment longer than the target duration would make the playlist invalid: storage's
       // playlist (with its own target duration) lists it.
       if (Math.round(durationOf(group.parts)) > canonical.targetDuration) return;

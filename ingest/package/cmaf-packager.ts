@@ -150,11 +150,11 @@ export class CmafTrackPackager {
     const estimate = this.lastDuration ?? 0;
     const segmentStart = this.chunks[0]?.startTime ?? part.startTime;
     if (sample.keyframe && this.startsSegment(presentationTime(sample))) {
-      this.closePart(true, true);
+      this.closePart(true);
       this.closeSegment();
       this.startSegmentAt(sample);
     } else if (this.options.maxSegmentDuration !== undefined && sample.decodeTime + estimate - segmentStart > this.options.maxSegmentDuration * timescale) {
-      this.closePart(true, true);
+      this.closePart(true);
       this.closeSegment();
       this.waitingForKeyframe = true;
       this.droppedFrames += 1;
@@ -283,8 +283,8 @@ export class CmafTrackPackager {
     return best;
   }
 
-  /** `nextStartsSegment`: the part after this one is the first of a new segment; `segmentCut`: and this segment is final (ChunkPosition). */
-  private closePart(nextStartsSegment: boolean, segmentCut = false): void {
+  /** `nextStartsSegment`: the part after this one is the first of a new segment. */
+  private closePart(nextStartsSegment: boolean): void {
     const part = this.part;
     if (!part || part.samples.length === 0) return;
     this.part = undefined;
@@ -304,7 +304,6 @@ export class CmafTrackPackager {
       segmentStartTime: this.chunks[0]!.startTime,
       index: this.chunks.length - 1,
       reachesBoundary: nextStartsSegment,
-      segmentCut,
     });
   }
 

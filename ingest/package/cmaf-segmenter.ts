@@ -74,12 +74,6 @@ export interface ChunkPosition {
   index: number;
   /** The next chunk starts a new segment (the packager knows: it closes a part when the next frame arrives). */
   reachesBoundary: boolean;
-  /**
-   * The segment was cut after this chunk for good: the keyframe that starts the next one arrived
-   * (or one was overdue), so this is its last chunk and none of its chunks changes. False at the
-   * input's end, where a track may be trimmed to end with the others after its chunks went out.
-   */
-  segmentCut: boolean;
 }
 
 export interface CmafSegmenterEvents {

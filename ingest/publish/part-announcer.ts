@@ -88,7 +88,6 @@ export class PartAnnouncer {
         independent: chunk.independent,
         next,
         partTarget: this.options.partTarget,
-        ...(position.segmentCut ? { endsSegment: true } : {}),
       },
       {
         sent: () => this.options.metrics?.partAnnounced(),

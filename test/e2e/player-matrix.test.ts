@@ -170,7 +170,7 @@ const MATRIX_ONLY: Readonly<Record<string, string>> = {
   [SHAKA_LOW_LATENCY]: 'the same player as Shaka at its defaults (lowLatencyMode is on by default in Shaka 5.2)',
   [PAGE_SHAKA]: 'Shaka Player as above, in the player page',
   [HLS_JS_STANDARD]:
-    'hls.js 1.7 with lowLatencyMode off, loading a playlist whose newest segment has just begun, blocks at once for that segment\'s last part and gives up after 0.8 target durations (1.6 s) when the part is further away: 4 of 14 starts waited 1.41-1.52 s on a quiet machine (2026-12-07 09:25 UTC), one time-out in 1 of 3 matrix runs beside other players. The same wait after every drift of its reload timer is fixed at the edge (answersAtSegmentEnd, rendition-timeline.ts)',
+    'hls.js 1.7 with lowLatencyMode off, loading a playlist whose newest segment has just begun, blocks at once for that segment\'s last part and gives up after 0.8 target durations (1.6 s) when the part is further away: 4 of 14 starts waited 1.41-1.52 s on a quiet machine (2026-12-07 09:25 UTC), one time-out in 1 of 3 matrix runs beside other players. The same wait once its reload timer had drifted past the next segment\'s first part is prevented at the edge (answersAtSegmentEnd, rendition-timeline.ts)',
 };
 
 const BROWSER_PLAYERS: MatrixRow[] = [

@@ -8,7 +8,6 @@
  * along in low-latency mode, must play on without a fatal error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_CLOSED_AHEAD } from '../../edge/low-latency/rendition-timeline.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
@@ -115,16 +114,9 @@ describe('storage faults with a viewer watching', () => {
     proxy!.mode = { kind: 'fail', status: 503 };
     const hints = followHints(`${edgeUrl}/live/faulty/source/index.m3u8`, (FAULT_SECONDS - 1) * 1000);
     try {
-      await pause(7000);
-      const duringFault = await lastSegment();
-      lines.push(`[test] the last segment listed: ${before} as the fault began, ${duringFault} 7 s into it`);
-      await pause(FAULT_SECONDS * 1000 - 7000);
-      // Nothing new could be stored, so nothing new was listed once the segments whose parts went
-      // out before the sidecar knew (the one being cut, and those begun while storage was less than
-      // a segment behind) were listed whole from their parts: at most MAX_CLOSED_AHEAD past
-      // storage's last, and nothing more in the fault's last seconds.
-      expect(duringFault).toBeLessThanOrEqual(before + MAX_CLOSED_AHEAD);
-      expect(await lastSegment()).toBe(duringFault);
+      await pause(FAULT_SECONDS * 1000);
+      // Nothing new could be stored, so nothing new was listed.
+      expect(await lastSegment()).toBeLessThanOrEqual(before + 1);
       // Storage fell behind, so the sidecar withheld the next segment's parts and said so: the
       // request held for the part hinted in its place was answered 404 with the reason at once,
       // not after the hold limit (three target durations, 6 s); every hint was answered promptly.

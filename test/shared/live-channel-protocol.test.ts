@@ -31,8 +31,7 @@ const validPart: fc.Arbitrary<PartFrame> = fc.record({
   next: partFile,
   partTarget: fc.double({ min: 0.05, max: 5, noNaN: true }),
   bytes: fc.uint8Array({ minLength: 1, maxLength: 4000 }),
-  endsSegment: fc.constant(true),
-}, { requiredKeys: ['rendition', 'file', 'contentType', 'msn', 'duration', 'independent', 'next', 'partTarget', 'bytes'] });
+});
 
 describe('live channel part frames', () => {
   it('decode what was encoded, field for field and byte for byte', () => {
@@ -100,17 +99,6 @@ describe('live channel part frames', () => {
     const decoded = decodePartFrame(encodePartFrame({ ...part, ...change } as PartFrame));
     expect(decoded.ok).toBe(false);
     expect(!decoded.ok && decoded.reason).toContain(field);
-  });
-
-  it('refuse a header whose endsSegment is anything but true (a sender writes it only when true)', () => {
-    const header = new TextEncoder().encode(JSON.stringify({ rendition: 'source', file: 'abcdef12-0.p5.m4s', contentType: 'video/mp4', msn: 3, duration: 0.333, independent: false, next: 'abcdef12-180000.p0.m4s', partTarget: 0.334, endsSegment: 'yes' }));
-    const frame = new Uint8Array(3 + header.byteLength + 1);
-    frame[0] = 1;
-    new DataView(frame.buffer).setUint16(1, header.byteLength);
-    frame.set(header, 3);
-    const decoded = decodePartFrame(frame);
-    expect(decoded.ok).toBe(false);
-    expect(!decoded.ok && decoded.reason).toContain('endsSegment');
   });
 });
 

@@ -29,11 +29,8 @@ function stored(count: number, options: { uris?: Record<number, string>; gaps?: 
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * Part `index` of segment `msn`; `last`: the segment's last part (its next is the next segment's
- * first); `endsSegment`: and the sidecar says the cut is final.
- */
-function part(msn: number, index: number, options: { session?: string; last?: boolean; endsSegment?: boolean; duration?: number } = {}): IncomingPart {
+/** Part `index` of segment `msn`; `last`: the segment's last part (its next is the next segment's first). */
+function part(msn: number, index: number, options: { session?: string; last?: boolean; duration?: number } = {}): IncomingPart {
   const session = options.session ?? 'sessiona';
   return {
     msn,
@@ -45,16 +42,15 @@ function part(msn: number, index: number, options: { session?: string; last?: bo
     duration: options.duration ?? 0.33333,
     independent: index === 0,
     partTarget: 0.333,
-    ...(options.endsSegment ? { endsSegment: true } : {}),
     bytes: new Uint8Array([msn, index, 0xee]),
     contentType: 'video/mp4',
   };
 }
 
-/** All six parts of segment `msn`, the last naming the next segment's first (and, with `endsSegment`, saying the cut is final). */
-function segmentParts(state: LiveStreamState, msn: number, options: { session?: string; skip?: number[]; duration?: number; endsSegment?: boolean } = {}): void {
+/** All six parts of segment `msn`, the last naming the next segment's first. */
+function segmentParts(state: LiveStreamState, msn: number, options: { session?: string; skip?: number[]; duration?: number } = {}): void {
   for (let index = 0; index < 6; index++) {
-    if (!options.skip?.includes(index)) state.acceptPart('v', part(msn, index, { ...options, last: index === 5, endsSegment: index === 5 && options.endsSegment === true }));
+    if (!options.skip?.includes(index)) state.acceptPart('v', part(msn, index, { ...options, last: index === 5 }));
   }
 }
 
@@ -91,27 +87,10 @@ describe('a segment closed from its parts', () => {
     expect(playlist.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p1.m4s"');
   });
 
-  it('is listed whole at its last part when the sidecar says the cut is final, the next segment\'s first part hinted', async () => {
-    const state = new LiveStreamState();
-    state.acceptPlaylist('v', stored(3));
-    const whole = listed(state, { msn: 3 });
-    const nextSegmentsLast = listed(state, { msn: 4, part: 5 });
-    segmentParts(state, 3, { endsSegment: true });
-    const playlist = await whole;
-    expect(uris(playlist)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
-    expect(playlist.segments[3]!.parts!.map((p) => p.uri)).toEqual([0, 1, 2, 3, 4, 5].map((index) => `sessiona-300.p${index}.m4s`));
-    expect(playlist.preloadSegment?.parts ?? []).toEqual([]);
-    expect(playlist.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p0.m4s"');
-    // What hls.js with lowLatencyMode off asks next (the next segment's last part) waits for that part.
-    expect(await pending(nextSegmentsLast)).toBe(true);
-    segmentParts(state, 4, { endsSegment: true });
-    expect(uris(await nextSegmentsLast)).toContain('sessiona-400.m4s');
-  });
-
   it("answers a blocking reload for a segment's last part as the playlist stood at the segment's end while the next segment has barely begun (hls.js with lowLatencyMode off then waits a reload interval, not 1.6 s and a timeout)", async () => {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', stored(3));
-    segmentParts(state, 3, { endsSegment: true });
+    segmentParts(state, 3);
     state.acceptPart('v', part(4, 0));
     const atEnd = await listed(state, { msn: 3, part: 5 });
     expect(uris(atEnd)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
@@ -125,15 +104,6 @@ describe('a segment closed from its parts', () => {
     expect((await listed(state, { msn: 3, part: 5 })).preloadSegment?.parts ?? []).toHaveLength(0);
     state.acceptPart('v', part(4, 3));
     expect((await listed(state, { msn: 3, part: 5 })).preloadSegment!.parts!.map((p) => p.uri)).toEqual([0, 1, 2, 3].map((index) => `sessiona-400.p${index}.m4s`));
-  });
-
-  it('a last part without the final-cut word waits for the next segment\'s first part, as from a sender that does not say', async () => {
-    const state = new LiveStreamState();
-    state.acceptPlaylist('v', stored(3));
-    segmentParts(state, 3);
-    expect(uris(await listed(state))).not.toContain('sessiona-300.m4s');
-    state.acceptPart('v', part(4, 0));
-    expect(uris(await listed(state))).toContain('sessiona-300.m4s');
   });
 
   it('releases a blocking reload waiting for the segment (_HLS_msn without a part) when it is closed', async () => {

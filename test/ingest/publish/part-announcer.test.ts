@@ -24,7 +24,7 @@ const SEGMENT_TICKS = 6 * CHUNK_TICKS;
 class RecordingSink implements LiveChannelSink {
   readonly said: string[] = [];
   sendPart(_playbackId: string, part: OutgoingPart, report: PartReport): void {
-    this.said.push(`part ${part.rendition}/${part.file} (next ${part.next})${part.endsSegment ? ', ends its segment' : ''}`);
+    this.said.push(`part ${part.rendition}/${part.file} (next ${part.next})`);
     report.sent();
   }
   withdrawPart(_playbackId: string, rendition: string, file: string, reason: string): void {
@@ -36,11 +36,11 @@ function setUp() {
   const sink = new RecordingSink();
   const troubles: string[] = [];
   const announcer = new PartAnnouncer({ playbackId: 'parts', sink, partTarget: 0.334, now: () => 0, onTrouble: (message) => troubles.push(message) });
-  /** Chunk `index` of segment `segment` (six chunks a segment, the sixth reaching the grid line, cut there by the next keyframe unless `lastOfInput`). */
-  const chunk = (rendition: string, segment: number, index: number, number: SegmentNumber, session = SESSION, lastOfInput = false) => {
+  /** Chunk `index` of segment `segment` (six chunks a segment, the sixth reaching the grid line). */
+  const chunk = (rendition: string, segment: number, index: number, number: SegmentNumber, session = SESSION) => {
     const startTime = segment * SEGMENT_TICKS + index * CHUNK_TICKS;
     const bytes: CmafChunk = { pieces: [new Uint8Array([segment, index])], byteLength: 2, startTime, duration: CHUNK_TICKS, sampleCount: 10, independent: index === 0 };
-    const position: ChunkPosition = { segmentStartTime: segment * SEGMENT_TICKS, index, reachesBoundary: index === 5, segmentCut: index === 5 && !lastOfInput };
+    const position: ChunkPosition = { segmentStartTime: segment * SEGMENT_TICKS, index, reachesBoundary: index === 5 };
     announcer.announce(rendition, session, bytes, position, TRACK, () => number);
   };
   return { sink, announcer, chunk, troubles };
@@ -55,15 +55,7 @@ describe('part announcer: parts named as next that will not come', () => {
     for (let segment = 0; segment < 2; segment++) for (let index = 0; index < 6; index++) chunk('source', segment, index, segment);
     expect(sink.said.filter((line) => !line.startsWith('part '))).toEqual([]);
     expect(sink.said).toHaveLength(12);
-    expect(sink.said[5]).toBe(`part source/${name(0, 5)} (next ${name(1, 0)}), ends its segment`);
-  });
-
-  it("says a segment's last part ends it only when the segment was cut for good, not at the input's end (its tracks may be trimmed to end together)", () => {
-    const { sink, chunk } = setUp();
-    for (let index = 0; index < 6; index++) chunk('source', 0, index, 0);
-    for (let index = 0; index < 6; index++) chunk('source', 1, index, 1, SESSION, true);
-    expect(sink.said.filter((line) => line.endsWith('ends its segment'))).toEqual([`part source/${name(0, 5)} (next ${name(1, 0)}), ends its segment`]);
-    expect(sink.said.at(-1)).toBe(`part source/${name(1, 5)} (next ${name(2, 0)})`);
+    expect(sink.said[5]).toBe(`part source/${name(0, 5)} (next ${name(1, 0)})`);
   });
 
   it("withdraws the next segment's first part, named by the last part, when that segment's parts are withheld (storage behind); announces again from the next segment it numbers", () => {
@@ -117,7 +109,7 @@ describe('stream output: the hints of a run that ended', () => {
     });
     const firstChunk = (session: string) => {
       output.noteChunkReceived(session, 0.333);
-      output.publishPart(session, 'source', { pieces: [new Uint8Array([1])], byteLength: 1, startTime: 0, duration: CHUNK_TICKS, sampleCount: 10, independent: true }, { segmentStartTime: 0, index: 0, reachesBoundary: false, segmentCut: false }, TRACK);
+      output.publishPart(session, 'source', { pieces: [new Uint8Array([1])], byteLength: 1, startTime: 0, duration: CHUNK_TICKS, sampleCount: 10, independent: true }, { segmentStartTime: 0, index: 0, reachesBoundary: false }, TRACK);
     };
     const withdrawals = () => sink.said.filter((line) => line.startsWith('withdrawn'));
     output.beginSession(SESSION);
