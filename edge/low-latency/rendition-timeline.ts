@@ -8,11 +8,11 @@
  * the next segment's first part shows it is complete (closed), without waiting for the sidecar
  * to store it and write its playlist (which takes 0.3-1 s more: a stall at every boundary for a
  * player that follows parts). Its bytes are its parts' bytes end to end, which is what storage
- * gets under the same name, so its URI is served from the parts until storage has it. The stored playlist stays the authority: once it lists a
- * number, its entry is the one listed; when it disagrees with a closed segment (another URI
- * under that number), nothing more is closed or listed from parts until the stored playlist has
- * passed every segment already listed from parts, which stay listed meanwhile: a playlist never
- * goes back in media sequence numbers.
+ * gets under the same name, so its URI is served from the parts until storage has it. The stored
+ * playlist stays the authority: once it lists a number, its entry is the one listed; when it
+ * disagrees with a closed segment (another URI under that number), nothing more is closed or
+ * listed from parts until the stored playlist has passed every segment already listed from
+ * parts, which stay listed meanwhile: a playlist never goes back in media sequence numbers.
  * A new session's first segment needs its EXT-X-DISCONTINUITY and EXT-X-MAP from the stored
  * playlist: only segments of the stored playlist's last session are closed from parts.
  */

@@ -454,6 +454,9 @@ export interface VlcPlayback {
   log: string;
 }
 
+/** A line of VLC's debug log saying its HLS/DASH client fetches a media segment (the URL). */
+const VLC_SEGMENT_FETCH = /adaptive demux debug: Retrieving (\S+\.m4s)$/;
+
 /**
  * The media sequence number of the first segment VLC's HLS client fetched, per rendition (the
  * segment's URL without its file name), from VLC's debug log: the segment lists it prints for each
@@ -465,8 +468,9 @@ export function vlcStartSegments(log: string): Record<string, number> {
   const sequenceOf = new Map<string, number>();
   for (const match of log.matchAll(/ Segment #(\d+) url=(\S+)/g)) sequenceOf.set(match[2]!, Number(match[1]));
   const starts: Record<string, number> = {};
-  for (const match of log.matchAll(/adaptive demux debug: Retrieving (\S+\.m4s)$/gm)) {
-    const url = match[1]!;
+  for (const line of log.split('\n')) {
+    const url = VLC_SEGMENT_FETCH.exec(line)?.[1];
+    if (url === undefined) continue;
     const rendition = url.slice(0, url.lastIndexOf('/') + 1);
     const sequence = sequenceOf.get(url);
     if (!(rendition in starts) && sequence !== undefined) starts[rendition] = sequence;
@@ -474,9 +478,9 @@ export function vlcStartSegments(log: string): Record<string, number> {
   return starts;
 }
 
-/** VLC began its renditions on different segments: VLC 3.0's known live start fault (README), not the stream's. */
-export function vlcStartedApart(playback: VlcPlayback): boolean {
-  return new Set(Object.values(playback.startSegments)).size > 1;
+/** VLC began its renditions on different segments (vlcStartSegments): VLC 3.0's known live start fault (README), not the stream's. */
+export function vlcStartedApart(startSegments: Record<string, number>): boolean {
+  return new Set(Object.values(startSegments)).size > 1;
 }
 
 export interface HlsInVlcPlayback extends VlcPlayback {
@@ -495,7 +499,7 @@ export interface HlsInVlcPlayback extends VlcPlayback {
  */
 export async function playHlsInVlc(url: string, seconds: number, startTimeoutMs?: number): Promise<HlsInVlcPlayback> {
   const first = await playInVlc(url, seconds, startTimeoutMs);
-  if (first.firstPicture || !vlcStartedApart(first)) return { ...first, openedAgainAfter: null };
+  if (first.firstPicture || !vlcStartedApart(first.startSegments)) return { ...first, openedAgainAfter: null };
   const again = await playInVlc(url, seconds, startTimeoutMs);
   const marker = `--- VLC began its renditions on different segments (${JSON.stringify(first.startSegments)}) and showed no picture: opened again ---`;
   return { ...again, log: [first.log, marker, again.log].join('\n'), openedAgainAfter: first.startSegments };
@@ -561,7 +565,7 @@ export function playInVlc(url: string, seconds: number, startTimeoutMs = 20_000)
         firstPicture: firstPictureAt >= 0,
         reachedEnd: lines.some((line) => line.includes('EOF reached')),
         mediaErrors: lines.filter((line) => / error[:!]/.test(line) && !ENVIRONMENT_ERROR.test(line) && !START_UP_FLOW_CONTROL.test(line)),
-        segmentsFetchedWhilePlaying: new Set(fetchedAfter.flatMap((line) => /adaptive demux debug: Retrieving (\S+\.m4s)$/.exec(line)?.[1] ?? [])).size,
+        segmentsFetchedWhilePlaying: new Set(fetchedAfter.flatMap((line) => VLC_SEGMENT_FETCH.exec(line)?.[1] ?? [])).size,
         startSegments: vlcStartSegments(log),
         log,
       });
