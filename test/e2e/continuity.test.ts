@@ -73,6 +73,23 @@ describe('a stream survives reconnects and encoder crashes', () => {
   /** dash.js's own warnings and period switches (its log at info level), for a failure message. */
   const dashLog: string[] = [];
 
+  /** What dash.js did and holds, for a failure message: its requests, its source buffers, its Period, the page's moves, its log. */
+  async function describeDash(dash: PlayerPage): Promise<string> {
+    const lastSegments = dash.segmentRequests.slice(-10).map((request) => `${new Date(request.at).toISOString().slice(14, 23)}${request.doneAt ? '' : ' (unanswered)'} ${new URL(request.url).pathname}`);
+    const sourceBuffers = await dash.evaluate<string>(
+      'JSON.stringify(window.sourceBuffers.slice(-2).map(({ type, buffer }) => { const ranges = []; try { for (let i = 0; i < buffer.buffered.length; i++) ranges.push(buffer.buffered.start(i).toFixed(3) + "-" + buffer.buffered.end(i).toFixed(3)); } catch (e) { ranges.push(String(e)); } return [type, ranges]; }))',
+    );
+    const frames = await dash.evaluate<string>('(() => { const q = document.querySelector("video").getVideoPlaybackQuality(); return JSON.stringify({ total: q.totalVideoFrames, dropped: q.droppedVideoFrames }); })()');
+    const period = await dash.evaluate<string>(
+      '(() => { const stream = window.dashPlayer.getActiveStream(); const info = stream && stream.getStreamInfo(); return JSON.stringify(info && { id: info.id, start: info.start, duration: info.duration, isLast: info.isLast, finished: stream.getHasFinishedBuffering() }); })()',
+    );
+    const playheadMoves = await dash.evaluate<string[] | undefined>('window.playerState.playheadMoves');
+    return (
+      `its last segment requests: ${lastSegments.join(', ')}; HTTP errors: ${dash.httpErrors.slice(-5).join(', ') || 'none'}; source buffers: ${sourceBuffers};` +
+      ` frames: ${frames}; dash.js's Period: ${period}; the page moved its playhead: ${playheadMoves?.join(', ') ?? 'never'}; dash.js logged: ${dashLog.slice(-80).join(' | ')}`
+    );
+  }
+
   /** The viewer's playhead moves on (4 s of media) after a fault, without a fatal error. */
   async function expectPlayingOn(page: PlayerPage, after: string): Promise<void> {
     const playhead = await page.currentTime();
@@ -91,9 +108,14 @@ describe('a stream survives reconnects and encoder crashes', () => {
       prepare: async (page) => {
         page.on('console', (message) => {
           const text = message.text();
-          if (message.type() === 'warning' || message.type() === 'error' || /Switch to stream|MediaSource|Jumping gap|Stalling|PLAYBACK_ENDED/.test(text)) dashLog.push(`${new Date().toISOString().slice(11, 23)} ${text.slice(0, 240)}`);
+          if (message.type() === 'warning' || message.type() === 'error' || /Switch to stream|MediaSource|Jumping gap|Stalling|PLAYBACK_ENDED|SourceBuffer|[Aa]ppend|[Rr]emov|changeType|endOfStream|[Pp]reload|finished|completed/.test(text)) dashLog.push(`${new Date().toISOString().slice(11, 23)} ${text.slice(0, 240)}`);
         });
         await page.addInitScript('const raise = setInterval(() => { if (window.dashPlayer) { window.dashPlayer.updateSettings({ debug: { logLevel: 4 } }); clearInterval(raise); } }, 5);');
+        // Each source buffer's own ranges, for a failure message (the video's are their intersection).
+        await page.addInitScript(
+          'window.sourceBuffers = []; const add = MediaSource.prototype.addSourceBuffer;' +
+            ' MediaSource.prototype.addSourceBuffer = function (type) { const buffer = add.call(this, type); window.sourceBuffers.push({ type, buffer }); return buffer; };',
+        );
       },
     });
     await eventually('the player to start', 30_000, async () => ((await player!.state()).playing ? true : undefined));
@@ -139,15 +161,15 @@ describe('a stream survives reconnects and encoder crashes', () => {
     expect((mpd.match(/<Period /g) ?? []).length).toBeGreaterThanOrEqual(2);
     const joinAt = after.dateTimeObject!.getTime() / 1000;
     const dash = dashPlayer!;
-    await waitForPlayheadPast(dash, joinAt + 4, 'dash.js to play 4 s into the new Period', 40_000).catch((error: Error) => {
-      throw new Error(`${error.message}; dash.js logged: ${dashLog.slice(-30).join(' | ')}`);
+    await waitForPlayheadPast(dash, joinAt + 4, 'dash.js to play 4 s into the new Period', 40_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}; ${await describeDash(dash)}`);
     });
     expect(dash.segmentRequests.some((request) => request.url.includes(`/live/cont/source/${after.uri.split('-')[0]}-`))).toBe(true);
     // Forward all the way: through the wait for the publisher and over the join, never replaying.
     expect(playheadJumpsBack(await dash.playhead())).toEqual([]);
-    // Whether the page had to move dash.js on (stuckPlayheadTarget): said, not failed on.
-    const stuckJumps = await dash.evaluate<string[] | undefined>('window.playerState.stuckJumps');
-    if (stuckJumps) console.info(`the player page moved dash.js's stuck playhead on: ${stuckJumps.join(', ')}; dash.js logged: ${dashLog.slice(-30).join(' | ')}`);
+    // Where the page moved dash.js's playhead on (stillPlayheadMove): said, not failed on.
+    const playheadMoves = await dash.evaluate<string[] | undefined>('window.playerState.playheadMoves');
+    if (playheadMoves) console.info(`the player page moved dash.js's playhead: ${playheadMoves.join(', ')}`);
     expect((await dash.state()).fatal).toBeNull();
     expect(dash.pageErrors).toEqual([]);
     await dash.close();

@@ -114,7 +114,7 @@ export interface StallRecord {
 
 export interface PlayerPage {
   currentTime(): Promise<number>;
-  /** The video's currentTime every 250 ms, from its first frame on. */
+  /** The video's currentTime every 250 ms, from its first frame on, while it holds media (readyState > 0). */
   playhead(): Promise<PlayheadSample[]>;
   /** The media segments (and low-latency parts) the player requested, in order. */
   segmentRequests: SegmentRequest[];
@@ -178,10 +178,12 @@ export async function openPlayerPage(pageUrl: string, options: OpenPageOptions =
   page.on('requestfinished', done);
   page.on('requestfailed', done);
   // Page code is given as strings: it runs in the browser, not under this file's Node types.
-  // Sampled in the page, so a jump of the playhead shows however busy the test process is.
+  // Sampled in the page, so a jump of the playhead shows however busy the test process is. Not
+  // while the video holds nothing (readyState 0): between two media sources (dash.js opens one
+  // per Period) its currentTime reads 0, which is no position of the stream.
   await page.addInitScript(
     'window.playheadSamples = []; setInterval(() => { const video = document.querySelector("video");' +
-      ' if (video && window.playerState && window.playerState.playing) window.playheadSamples.push({ at: Date.now(), currentTime: video.currentTime }); }, 250);',
+      ' if (video && video.readyState > 0 && window.playerState && window.playerState.playing) window.playheadSamples.push({ at: Date.now(), currentTime: video.currentTime }); }, 250);',
   );
   // Every stall with what was buffered then, for any page: media events do not bubble, but a
   // capturing listener on the document sees them.

@@ -1,9 +1,10 @@
 /** DASH with dash.js (the <script> build the edge serves). */
+import type * as dashjs from 'dashjs';
 import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
 import './globals.ts';
 import type { PlayerPage } from './page.ts';
-import { stuckPlayheadTarget } from './playhead.ts';
+import { stillPlayheadMove } from './playhead.ts';
 import { playbackFailedText, renditionLabel } from './texts.ts';
 
 // dash.js's code for "manifest download failed".
@@ -43,12 +44,22 @@ export function startDash(page: PlayerPage, source: PlaybackSource): PlaybackEng
     player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });
     if (!auto) player.setRepresentationForTypeById('video', quality.value, true);
   };
+  // Off: fast switching, which replaces media already buffered from 1.5 segments past the
+  // playhead, near the live edge the segment the playhead is in, and Chromium stood still in
+  // front of the replaced media; switches take effect at the buffer's end instead (a live viewer
+  // has under three segments buffered). Off: preloading the next Period into the same source
+  // buffers, which dash.js 5.2 starts once the last segment is fetched, not appended, so that
+  // segment can land after the new init segment; and a seek of ours while it preloads cancels the
+  // preload, after which it switched Periods without loading anything more (CI, 2026-12-07). Each
+  // Period gets a media source of its own: a moment's pause at a publisher's reconnect, which is a
+  // discontinuity anyway. watchStillPlayhead moves the video on where dash.js leaves it standing.
+  player.updateSettings({ streaming: { buffer: { fastSwitchEnabled: false, reuseExistingSourceBuffers: false } } });
   // dash.js starts playback itself (autoplay): it must see the video element's "play" event,
   // which is what starts its MPD refresh timer. A play() of ours before it listens would fire
   // that event too early, and dash.js would never reload a live MPD (it stalls at the end of
   // the first MPD's segments, then loops over them).
   player.initialize(video, manifestUrl, source.autoplay);
-  const stopWatch = watchStuckPlayhead(page);
+  const stopWatch = watchStillPlayhead(page, player);
   return {
     height: () => player.getCurrentRepresentationForType('video')?.height ?? NaN,
     latency: () => player.getCurrentLiveLatency(),
@@ -61,8 +72,8 @@ export function startDash(page: PlayerPage, source: PlaybackSource): PlaybackEng
   };
 }
 
-/** Moves a playhead that stands still inside buffered media on to the next buffered range (stuckPlayheadTarget). */
-function watchStuckPlayhead(page: PlayerPage): () => void {
+/** Moves a playhead that stands still: a nudge inside buffered media, or on to the next Period (stillPlayheadMove). */
+function watchStillPlayhead(page: PlayerPage, player: dashjs.MediaPlayerClass): () => void {
   const { video, state } = page;
   let lastTime = NaN;
   let stillSince = performance.now();
@@ -73,11 +84,14 @@ function watchStuckPlayhead(page: PlayerPage): () => void {
       stillSince = now;
       return;
     }
-    const target = stuckPlayheadTarget(video, video.buffered, (now - stillSince) / 1000);
-    if (target === undefined) return;
-    (state.stuckJumps ??= []).push(`${video.currentTime.toFixed(2)}->${target.toFixed(2)}`);
+    const stream = player.getActiveStream();
+    const info = stream?.getStreamInfo();
+    const period = stream && info ? { end: info.start + info.duration, finishedBuffering: stream.getHasFinishedBuffering(), last: info.isLast } : undefined;
+    const move = stillPlayheadMove(video, video.buffered, (now - stillSince) / 1000, period);
+    if (move === undefined) return;
+    (state.playheadMoves ??= []).push(`${move.kind} ${video.currentTime.toFixed(2)}->${move.to.toFixed(2)}`);
     stillSince = now;
-    video.currentTime = target;
-  }, 1000);
+    video.currentTime = move.to;
+  }, 500);
   return () => clearInterval(timer);
 }

@@ -23,8 +23,8 @@ export interface PlayerState {
   buffer?: number;
   lowLatency?: boolean;
   stalls?: number;
-  /** Playheads moved on after they stood still inside buffered media (playhead.ts: stuckPlayheadTarget), `FROM->TO`. */
-  stuckJumps?: string[];
+  /** dash.js playheads the page moved (playhead.ts: stillPlayheadMove), `KIND FROM->TO`. */
+  playheadMoves?: string[];
   /** The status document's `state`. */
   streamState?: string;
   /** What the page shows of the stream (stream-view.ts). */

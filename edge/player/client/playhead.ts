@@ -35,27 +35,49 @@ export function playedOut(video: { ended: boolean; paused: boolean; currentTime:
   return video.ended || (!video.paused && ahead <= 0.5 && video.currentTime === previousTime);
 }
 
-/** How long a playhead may stand still inside buffered media before the page moves it. */
-export const STUCK_PLAYHEAD_SECONDS = 4;
+/** How long a playhead may stand still before the page moves it. */
+export const STILL_PLAYHEAD_SECONDS = 2;
+
+/** How far the page nudges a playhead that stands still in front of buffered media (hls.js's own step). */
+export const NUDGE_SECONDS = 0.1;
+
+/** A DASH Period as the player sees it (dash.js: its active stream). */
+export interface PeriodView {
+  /** Seconds on the media timeline: where the next Period starts. */
+  end: number;
+  /** Every segment of the Period is in the buffer. */
+  finishedBuffering: boolean;
+  last: boolean;
+}
+
+export interface PlayheadMove {
+  /** `nudge`: a step inside buffered media; `next-period`: from a played-out Period to the next one's start. */
+  kind: 'nudge' | 'next-period';
+  to: number;
+}
 
 /**
- * Where to move a playhead stuck inside buffered media: not paused, not seeking, not moved for
- * STUCK_PLAYHEAD_SECONDS, a second or more buffered ahead of it (so not a player waiting for
- * data) and a later buffered range to go to; undefined: leave it. Seen with dash.js 5.2 across
- * a Period whose picture size or rendition changed: it starts preloading the next Period once
- * the last segment is fetched, not appended, so that segment can land after the new init
- * segment, cannot be decoded, and the video waits in front of it for good with media buffered on
- * both sides. The viewer loses the rest of that range, not the stream.
+ * Where to move a dash.js playhead that stands still, not paused or seeking, for
+ * STILL_PLAYHEAD_SECONDS; undefined: leave it.
+ *
+ * - With a second or more buffered ahead: a nudge of NUDGE_SECONDS. Chromium's video, run dry at
+ *   the live edge, does not always start again when the next segment lands (readyState 2, the
+ *   media buffered ahead of it); a seek starts it. hls.js nudges the same way; dash.js's own
+ *   stall fix steps past the media as well, and at a publisher's gap that seek never ends.
+ * - At the end of a Period that is all buffered and not the last: the next Period's start. Our
+ *   Periods are publish sessions, so one can end seconds before the next starts (the publisher
+ *   away, up to the reconnect window); dash.js crosses such a gap only under its small-gap limit
+ *   (1.5 s) or into a next Period preloaded into the same media source, which the page turns off.
  */
-export function stuckPlayheadTarget(
+export function stillPlayheadMove(
   video: { paused: boolean; seeking: boolean; currentTime: number },
   buffered: Ranges,
   stillSeconds: number,
-): number | undefined {
-  if (video.paused || video.seeking || stillSeconds < STUCK_PLAYHEAD_SECONDS) return undefined;
-  if (bufferedAhead(buffered, video.currentTime) < 1) return undefined;
-  for (let i = 0; i < buffered.length; i++) {
-    if (buffered.start(i) > video.currentTime + 0.1) return buffered.start(i);
-  }
-  return undefined;
+  period: PeriodView | undefined,
+): PlayheadMove | undefined {
+  if (video.paused || video.seeking || stillSeconds < STILL_PLAYHEAD_SECONDS) return undefined;
+  const ahead = bufferedAhead(buffered, video.currentTime);
+  if (ahead >= 1) return { kind: 'nudge', to: video.currentTime + NUDGE_SECONDS };
+  if (!period || period.last || !period.finishedBuffering || !(period.end > video.currentTime) || ahead > 0.5) return undefined;
+  return { kind: 'next-period', to: period.end };
 }
