@@ -118,7 +118,7 @@ export interface PlayerPage {
   playhead(): Promise<PlayheadSample[]>;
   /** The media segments (and low-latency parts) the player requested, in order. */
   segmentRequests: SegmentRequest[];
-  /** The playlists the player requested, in order (query strings included). */
+  /** The playlists (and MPDs) the player requested, in order (query strings included). */
   playlistRequests: SegmentRequest[];
   state(): Promise<{ playing: boolean; fatal: string | null; errors: BrowserPlayback['errors']; streamState?: string; stalls?: number }>;
   /** The text of an element of the page. */
@@ -167,8 +167,8 @@ export async function openPlayerPage(pageUrl: string, options: OpenPageOptions =
     const path = new URL(request.url()).pathname;
     const record = { at: Date.now(), url: request.url() };
     if (path.endsWith('.m4s')) segmentRequests.push(record);
-    if (path.endsWith('.m3u8')) playlistRequests.push(record);
-    if (path.endsWith('.m4s') || path.endsWith('.m3u8')) pending.set(request, record);
+    if (path.endsWith('.m3u8') || path.endsWith('.mpd')) playlistRequests.push(record);
+    if (path.endsWith('.m4s') || path.endsWith('.m3u8') || path.endsWith('.mpd')) pending.set(request, record);
   });
   const done = (request: Request) => {
     const record = pending.get(request);
@@ -312,7 +312,7 @@ export async function watchPlayback(player: PlayerPage, seconds: number, options
     if (state.fatal !== null) throw new Error(`fatal: ${state.fatal}`);
     return state.playing ? true : undefined;
   }).catch(async (error: unknown) => {
-    throw new Error(`the player did not start: ${String(error)}; it reported ${JSON.stringify(await player.state())}, HTTP errors: ${player.httpErrors.join(', ') || 'none'}`);
+    throw new Error(`the player did not start: ${String(error)}; it reported ${JSON.stringify(await player.state())}, HTTP errors: ${player.httpErrors.join(', ') || 'none'}; ${await describePlayer(player)}`);
   });
   const startupMs = Date.now() - opened;
   const fetchedBefore = new Set(player.segmentRequests.map((request) => request.url));
@@ -391,12 +391,15 @@ export async function waitForPlayheadPast(page: PlayerPage, position: number, wh
   if (!passed) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (past ${position.toFixed(2)} s); ${await describePlayer(page)}`);
 }
 
-/** The page, the video and hls.js as a failure message needs them, with the last playlist requests. */
+/** The page, the video and hls.js as a failure message needs them, with the last playlist and media requests and the page's moves of a dash.js playhead. */
 async function describePlayer(page: PlayerPage): Promise<string> {
-  const lastPlaylists = page.playlistRequests.slice(-8).map((request) => `${new Date(request.at).toISOString().slice(14, 23)} ${new URL(request.url).pathname}${new URL(request.url).search}`);
+  const at = (request: SegmentRequest) => `${new Date(request.at).toISOString().slice(14, 23)}${request.doneAt ? '' : ' (unanswered)'} ${new URL(request.url).pathname}`;
+  const lastPlaylists = page.playlistRequests.slice(-8).map((request) => `${at(request)}${new URL(request.url).search}`);
+  const playheadMoves = await page.evaluate<string[] | undefined>('window.playerState && window.playerState.playheadMoves');
   return (
     `page says "${await page.text('#stream-state')}", page errors: ${page.pageErrors.join('; ') || 'none'};` +
-    ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')}`
+    ` the video: ${await page.evaluate<string>(VIDEO_STATE)}; its last playlist requests: ${lastPlaylists.join(', ')};` +
+    ` its last media requests: ${page.segmentRequests.slice(-6).map(at).join(', ') || 'none'}; the page moved its playhead: ${playheadMoves?.join(', ') ?? 'never'}`
   );
 }
 

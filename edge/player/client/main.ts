@@ -6,6 +6,7 @@
 import { readPlayerPageConfig, type PlayerLibrary } from './config.ts';
 import { startDash } from './dash-engine.ts';
 import { NO_ENGINE, type PlaybackEngine, type PlaybackSource } from './engine.ts';
+import { fetchFresh } from './fresh-fetch.ts';
 import './globals.ts';
 import { startHls } from './hls-engine.ts';
 import { PlayerPage } from './page.ts';
@@ -83,7 +84,7 @@ function runPlayerPage(): void {
   let playheadAtLastLook = NaN;
   async function refreshStreamState(): Promise<void> {
     try {
-      const response = await fetch(config.statusUrl, { cache: 'no-store' });
+      const response = await fetchFresh(config.statusUrl);
       const status = response.ok ? ((await response.json()) as { state?: string }) : undefined;
       state.streamState = status?.state;
       const view = streamViewOf(status);

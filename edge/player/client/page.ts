@@ -1,5 +1,6 @@
 /** The player page's elements and what every player reports into: state, error box, status line, quality menu. */
 import type { PlayerPageConfig } from './config.ts';
+import { fetchFresh } from './fresh-fetch.ts';
 import { streamBadge, streamDisplay, streamViewText, withPageToken, type StreamDisplay, type StreamView } from './stream-view.ts';
 import { isRefusal, NOT_LIVE_YET, PRESS_PLAY, RECORDING_NOT_YET, refusalReason, refusalText } from './texts.ts';
 
@@ -87,7 +88,7 @@ export class PlayerPage {
   async showRefusal(url: string, status: 401 | 403): Promise<void> {
     let reason = '';
     try {
-      reason = refusalReason(await (await fetch(url, { cache: 'no-store' })).json());
+      reason = refusalReason(await (await fetchFresh(url)).json());
     } catch {
       // No JSON reason (a proxy's page, say): the status alone.
     }
@@ -98,7 +99,7 @@ export class PlayerPage {
 
   /** For players that do not say why a manifest failed: a refusal is shown, anything else (404) waits for the stream. */
   explainManifestFailure(url: string): void {
-    fetch(url, { cache: 'no-store' })
+    fetchFresh(url)
       .then((response) => (isRefusal(response.status) ? this.showRefusal(url, response.status) : this.notLiveYet()))
       .catch(() => this.notLiveYet());
   }

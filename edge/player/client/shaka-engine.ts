@@ -1,6 +1,7 @@
 /** HLS or DASH with Shaka Player (its compiled <script> build, served by the edge from npm like hls.js). */
 import type { PlaybackEngine, PlaybackSource } from './engine.ts';
 import { NO_ENGINE } from './engine.ts';
+import { fetchFresh } from './fresh-fetch.ts';
 import type { ShakaError, ShakaTrack } from './globals.ts';
 import type { PlayerPage } from './page.ts';
 import { isRefusal, NO_MSE_SHAKA, playbackFailedText, renditionLabel } from './texts.ts';
@@ -131,7 +132,7 @@ function oneTrackPerHeight(tracks: ShakaTrack[]): ShakaTrack[] {
  */
 async function untilThreeSegmentsOld(statusUrl: string): Promise<void> {
   try {
-    const response = await fetch(statusUrl, { cache: 'no-store' });
+    const response = await fetchFresh(statusUrl);
     if (!response.ok) return;
     const status = (await response.json()) as { startedAt?: unknown; targetDuration?: unknown; state?: unknown };
     if (status.state !== 'live' || typeof status.startedAt !== 'number' || typeof status.targetDuration !== 'number') return;
