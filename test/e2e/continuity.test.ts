@@ -73,9 +73,11 @@ describe('a stream survives reconnects and encoder crashes', () => {
   /** dash.js's own warnings and period switches (its log at info level), for a failure message. */
   const dashLog: string[] = [];
 
-  /** What dash.js did and holds, for a failure message: its requests, its source buffers, its Period, the page's moves, its log. */
+  /**
+   * What dash.js holds, for a failure message beside waitForPlayheadPast's own (the page, the
+   * video, its requests, the page's moves): its HTTP errors, source buffers, frames, Period and log.
+   */
   async function describeDash(dash: PlayerPage): Promise<string> {
-    const lastSegments = dash.segmentRequests.slice(-10).map((request) => `${new Date(request.at).toISOString().slice(14, 23)}${request.doneAt ? '' : ' (unanswered)'} ${new URL(request.url).pathname}`);
     const sourceBuffers = await dash.evaluate<string>(
       'JSON.stringify(window.sourceBuffers.slice(-2).map(({ type, buffer }) => { const ranges = []; try { for (let i = 0; i < buffer.buffered.length; i++) ranges.push(buffer.buffered.start(i).toFixed(3) + "-" + buffer.buffered.end(i).toFixed(3)); } catch (e) { ranges.push(String(e)); } return [type, ranges]; }))',
     );
@@ -83,10 +85,9 @@ describe('a stream survives reconnects and encoder crashes', () => {
     const period = await dash.evaluate<string>(
       '(() => { const stream = window.dashPlayer.getActiveStream(); const info = stream && stream.getStreamInfo(); return JSON.stringify(info && { id: info.id, start: info.start, duration: info.duration, isLast: info.isLast, finished: stream.getHasFinishedBuffering() }); })()',
     );
-    const playheadMoves = await dash.evaluate<string[] | undefined>('window.playerState.playheadMoves');
     return (
-      `its last segment requests: ${lastSegments.join(', ')}; HTTP errors: ${dash.httpErrors.slice(-5).join(', ') || 'none'}; source buffers: ${sourceBuffers};` +
-      ` frames: ${frames}; dash.js's Period: ${period}; the page moved its playhead: ${playheadMoves?.join(', ') ?? 'never'}; dash.js logged: ${dashLog.slice(-80).join(' | ')}`
+      `HTTP errors: ${dash.httpErrors.slice(-5).join(', ') || 'none'}; source buffers: ${sourceBuffers}; frames: ${frames};` +
+      ` dash.js's Period: ${period}; dash.js logged: ${dashLog.slice(-80).join(' | ')}`
     );
   }
 
