@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { locateFfmpeg } from '../ingest/transcode/ffmpeg-binary.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
 import { median, processTree, runMeasured, treeCpuSeconds, treeRssBytes } from './bench/measure.ts';
@@ -31,25 +31,32 @@ import { answersAsOurEdge, PROJECT_ROOT } from './lib/local-platform.ts';
 import { ManagedProcess } from './lib/managed-process.ts';
 import { filePublisherArgs, startPublisher, type Publisher } from './bench/publishers.ts';
 import { sidecarConnectionLimits } from './bench/capacity-figures.ts';
+import { positiveInteger } from './lib/cli-numbers.ts';
 
-const { values } = parseArgs({
-  options: {
-    streams: { type: 'string', default: '10' },
-    'll-viewers': { type: 'string', default: '3' },
-    'poll-ms': { type: 'string', default: '500' },
-    seconds: { type: 'string', default: '30' },
-    runs: { type: 'string', default: '1' },
-    'cpu-prof': { type: 'string' },
-    'edge-root': { type: 'string' },
-  },
-});
-const streams = Number(values.streams);
-const llViewers = Math.min(streams, Number(values['ll-viewers']));
-const seconds = Number(values.seconds);
-const pollMs = Number(values['poll-ms']);
-const runs = Number(values.runs);
+function wholeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return parsed;
+}
+
+const program = new Command('bench:edge-cost')
+  .description('What one low-latency passthrough stream costs the self-hosted Node edge: its CPU and RSS per stream under pollers and low-latency viewers.')
+  .addOption(new Option('--streams <n>', 'publishers (720p30 FLV, looped in real time)').default(10).argParser(positiveInteger))
+  .addOption(new Option('--ll-viewers <n>', 'streams that also get a low-latency viewer (blocking reload, then the part)').default(3).argParser(wholeNumber))
+  .addOption(new Option('--poll-ms <ms>', "each stream's poller reads its source playlist this often (0: no pollers)").default(500).argParser(wholeNumber))
+  .addOption(new Option('--seconds <n>', 'measured stretch after a 10 s warm-up').default(30).argParser(positiveInteger))
+  .addOption(new Option('--runs <n>', 'runs per edge checkout (median reported)').default(1).argParser(positiveInteger))
+  .addOption(new Option('--cpu-prof <dir>', 'run the edge under node --cpu-prof, profiles written to DIR'))
+  .addOption(new Option('--edge-root <dirs>', 'comma-separated checkouts whose edge runs in turn, run after run (default: this one)'))
+  .parse();
+const options = program.opts<{ streams: number; llViewers: number; pollMs: number; seconds: number; runs: number; cpuProf?: string; edgeRoot?: string }>();
+const streams = options.streams;
+const llViewers = Math.min(streams, options.llViewers);
+const seconds = options.seconds;
+const pollMs = options.pollMs;
+const runs = options.runs;
 const WARM_UP_MS = 10_000;
-const edgeRoots = (values['edge-root'] ?? PROJECT_ROOT).split(',').map((root) => resolve(root));
+const edgeRoots = (options.edgeRoot ?? PROJECT_ROOT).split(',').map((root) => resolve(root));
 
 /** The Node edge from `root` (edge/node-server.ts there), storing under `dir`; profiled into `cpuProfileDir` when given. */
 async function startEdge(root: string, dir: string, cpuProfileDir: string | undefined): Promise<OurEdge> {
@@ -146,7 +153,7 @@ try {
   for (let index = 0; index < runs * edgeRoots.length; index++) {
     const run = index;
     const root = edgeRoots[index % edgeRoots.length]!;
-    const edge = await startEdge(root, join(work, `edge-${run}`), values['cpu-prof']);
+    const edge = await startEdge(root, join(work, `edge-${run}`), options.cpuProf);
     const limits = sidecarConnectionLimits(streams);
     const sidecar = await startOurSidecar(edge, join(work, `sidecar-${run}`), {
       extraArgs: ['--ladder', 'none', '--thumbnails', 'off', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)],

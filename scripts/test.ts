@@ -4,6 +4,23 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { ensureSystemTools } from './lib/system-tools.ts';
 
+const USAGE = `Usage: npm test [-- <vitest arguments>]
+
+Installs the system tools the tests use when they are missing (ffmpeg, chromium, VLC, openssl:
+with apt-get as root, otherwise it says what to install), type-checks the whole project, then runs the vitest projects one after another:
+unit, workers (the edge in workerd), e2e (serial group, then the paired group).
+
+With arguments, type-checks and then runs \`vitest run <arguments>\` instead, e.g.
+  npm test -- --project unit test/edge/manifest
+  npm test -- --project e2e test/e2e/ladder.test.ts
+
+  npm run test:players   the whole player matrix, every row beside its reference (PLAYER_MATRIX=1)
+`;
+if (process.argv.slice(2).some((argument) => argument === '--help' || argument === '-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const problem = ensureSystemTools();
 if (problem) {
   console.error(`[test] ${problem}`);
