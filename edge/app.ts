@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CachedObjectStore, type ResponseCache } from './cache/cached-object-store.ts';
+import type { MemoryObjectCache } from './cache/memory-object-cache.ts';
 import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { LocationCollapse, WORKERS_JOIN_POLL_MS } from './low-latency/location-collapse.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
@@ -34,6 +35,11 @@ export interface EdgeDependencies {
   store: ObjectStore;
   /** The runtime's shared cache (Workers: caches.default); viewers' reads go through it. */
   cache?: ResponseCache;
+  /**
+   * Copies of stored objects in this process (Node, Deno): viewers' reads go through it; `store`
+   * must then be a ForgettingStore over it, so that this edge's writes replace what it holds.
+   */
+  memoryCache?: MemoryObjectCache;
   /**
    * Whether concurrent reads of one object by different requests may share one storage read:
    * yes on Node and Deno (the default); never on Workers, where a request must not wait on a
@@ -78,7 +84,7 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
-  const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
+  const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, memory: deps.memoryCache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
   app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   // Viewers' identical low-latency waits are joined, and their answers kept at the location, in
   // front of the live state (its Durable Object on Workers): low-latency/location-collapse.ts.

@@ -3,7 +3,8 @@
  * the same Hono app as on Workers. Run:
  *   deno run --allow-net --allow-env --allow-read edge/deno-server.ts
  * with S3_ENDPOINT, S3_BUCKET, S3_REGION (default auto), S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
- * EDGE_HOST/EDGE_PORT (default 127.0.0.1:8080), and the edge's INGEST_SECRET, PLAYBACK_SECRET,
+ * EDGE_HOST/EDGE_PORT (default 127.0.0.1:8080), EDGE_CACHE_MB (memory for copies of what viewers
+ * read, default 256, 0: every request reads the bucket), and the edge's INGEST_SECRET, PLAYBACK_SECRET,
  * SEGMENT_BASE_URL as on Workers. Type-checked by `deno check` (npm test does).
  * The stream registry and its management API (/api/v1/streams, ADMIN_TOKEN): set REGISTRY_DB to
  * a SQLite file (node:sqlite; add --allow-write for its folder).
@@ -11,6 +12,8 @@
 import { upgradeWebSocket } from 'hono/deno';
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
+import { ForgettingStore } from './cache/memory-object-cache.ts';
+import { DEFAULT_CACHE_MB, memoryCacheOf, parseCacheMegabytes } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
@@ -25,14 +28,19 @@ const port = Number(env.EDGE_PORT ?? 8080);
 // The public development secret on an address beyond this machine: refuse to start (development-secret.ts).
 const refusal = developmentListenRefusal(env.INGEST_SECRET, hostname);
 const s3 = s3SettingsFrom(env);
-if (refusal || !s3.ok) {
-  console.error(refusal ?? (s3.ok ? '' : s3.reason));
+const cacheSize = parseCacheMegabytes(env.EDGE_CACHE_MB ?? String(DEFAULT_CACHE_MB));
+if (refusal || !s3.ok || !cacheSize.ok) {
+  console.error(refusal ?? (!s3.ok ? s3.reason : !cacheSize.ok ? `edge (Deno): EDGE_CACHE_MB: ${cacheSize.reason}` : ''));
   Deno.exit(1);
 }
 
-const store = new S3ObjectStore(s3.options);
+const memoryCache = memoryCacheOf(cacheSize.megabytes);
+// Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
+const bucket = new S3ObjectStore(s3.options);
+const store = memoryCache ? new ForgettingStore(bucket, memoryCache) : bucket;
 const app = createApp(edgeDependencies(env, {
   store,
+  memoryCache,
   lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   // Deno.serve passes its connection info as the handler's second argument: Hono's env.
   peerAddress: (c) => (c.env as Deno.ServeHandlerInfo<Deno.NetAddr>).remoteAddr.hostname,

@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store.ts';
 import { PART_FRAME_MAX_BYTES } from '../shared/live-channel-protocol.ts';
 import { createApp } from './app.ts';
+import { ForgettingStore } from './cache/memory-object-cache.ts';
+import { memoryCacheOf } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
@@ -28,9 +30,13 @@ if (refusal) {
 // Before anything is allocated: the old generation's starting size (node-heap.ts) needs a restart.
 const heap = restartIntoEdgeHeap();
 
-const store = new FilesystemObjectStore(options.storageDir);
+const memoryCache = memoryCacheOf(options.cacheMb);
+// Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
+const folder = new FilesystemObjectStore(options.storageDir);
+const store = memoryCache ? new ForgettingStore(folder, memoryCache) : folder;
 const app = createApp(edgeDependencies(process.env, {
   store,
+  memoryCache,
   // The sidecar's live channels (WebSockets) are upgraded by `ws`, through Hono's helper.
   lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
   peerAddress: (c) => getConnInfo(c).remote.address,
@@ -40,7 +46,7 @@ const app = createApp(edgeDependencies(process.env, {
 }));
 
 const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, websocket: { server: new WebSocketServer({ noServer: true, maxPayload: PART_FRAME_MAX_BYTES }) } }, (info) => {
-  console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port} (V8: ${heap})${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
+  console.log(`edge (Node, folder ${options.storageDir}) on http://${options.host}:${info.port} (V8: ${heap}), memory cache ${options.cacheMb > 0 ? `${options.cacheMb} MB` : 'off'}${process.env.INGEST_SECRET ? '' : ' — INGEST_SECRET unset: the write API refuses writes'}`);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
   console.error(`edge: cannot listen on ${options.host}:${options.port}: ${error.message}`);

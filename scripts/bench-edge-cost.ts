@@ -8,7 +8,10 @@
  * the measured stretch after a warm-up, per stream; RSS loaded minus idle. The sidecar is not
  * counted (bench --only sidecar has its figure).
  *
- *   npm run bench:edge-cost -- [--streams 10] [--ll-viewers 3] [--seconds 30] [--poll-ms 500 (0: no pollers)] [--runs 1] [--cpu-prof DIR] [--edge-root DIR,DIR]
+ *   npm run bench:edge-cost -- [--streams 10] [--ll-viewers 3] [--segment-viewers 0] [--seconds 30] [--poll-ms 500 (0: no pollers)] [--runs 1] [--cpu-prof DIR] [--edge-root DIR,DIR]
+ *
+ * `--segment-viewers V` puts V standard HLS viewers on every stream (the playlist every second,
+ * each new segment): what many viewers of one stream cost an edge without a CDN in front.
  *
  * The machine's load average is printed with every run: the figure is only as quiet as the machine.
  *
@@ -44,12 +47,13 @@ const program = new Command('bench:edge-cost')
   .addOption(new Option('--streams <n>', 'publishers (720p30 FLV, looped in real time)').default(10).argParser(positiveInteger))
   .addOption(new Option('--ll-viewers <n>', 'streams that also get a low-latency viewer (blocking reload, then the part)').default(3).argParser(wholeNumber))
   .addOption(new Option('--poll-ms <ms>', "each stream's poller reads its source playlist this often (0: no pollers)").default(500).argParser(wholeNumber))
+  .addOption(new Option('--segment-viewers <n>', 'viewers per stream playing it as a standard HLS player would: its source playlist every second, each new segment once').default(0).argParser(wholeNumber))
   .addOption(new Option('--seconds <n>', 'measured stretch after a 10 s warm-up').default(30).argParser(positiveInteger))
   .addOption(new Option('--runs <n>', 'runs per edge checkout (median reported)').default(1).argParser(positiveInteger))
   .addOption(new Option('--cpu-prof <dir>', 'run the edge under node --cpu-prof, profiles written to DIR'))
   .addOption(new Option('--edge-root <dirs>', 'comma-separated checkouts whose edge runs in turn, run after run (default: this one)'))
   .parse();
-const options = program.opts<{ streams: number; llViewers: number; pollMs: number; seconds: number; runs: number; cpuProf?: string; edgeRoot?: string }>();
+const options = program.opts<{ streams: number; llViewers: number; segmentViewers: number; pollMs: number; seconds: number; runs: number; cpuProf?: string; edgeRoot?: string }>();
 const streams = options.streams;
 const llViewers = Math.min(streams, options.llViewers);
 const seconds = options.seconds;
@@ -99,6 +103,31 @@ async function poll(url: string, everyMs: number, running: () => boolean, counts
       counts.failures += 1;
     }
     await sleep(Math.max(0, everyMs - (Date.now() - started)));
+  }
+}
+
+/** A standard HLS viewer: the media playlist every second, each segment it lists newly (the newest one at first). */
+async function playSegments(url: string, running: () => boolean, counts: ViewerCounts): Promise<void> {
+  const fetched = new Set<string>();
+  while (running()) {
+    const started = Date.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      const text = await response.text();
+      if (!response.ok) throw new Error(String(response.status));
+      counts.answers += 1;
+      const segments = text.split('\n').filter((line) => line.endsWith('.m4s'));
+      for (const segment of fetched.size === 0 ? segments.slice(-1) : segments.filter((name) => !fetched.has(name))) {
+        const media = await fetch(new URL(segment, url), { signal: AbortSignal.timeout(5000) });
+        await media.arrayBuffer();
+        if (!media.ok) throw new Error(`${media.status} for ${segment}`);
+        counts.answers += 1;
+        fetched.add(segment);
+      }
+    } catch {
+      counts.failures += 1;
+    }
+    await sleep(Math.max(0, 1000 - (Date.now() - started)));
   }
 }
 
@@ -172,11 +201,14 @@ try {
         const playlist = ourUrls.mediaPlaylist(edge.origin, stream);
         if (pollMs > 0) viewers.push(poll(playlist, pollMs, () => running, counts));
         if (index < llViewers) viewers.push(followLive(playlist, () => running, counts));
+        for (let viewer = 0; viewer < options.segmentViewers; viewer++) viewers.push(playSegments(playlist, () => running, counts));
         await sleep(100);
       }
       await sleep(WARM_UP_MS);
       const cpuBefore = treeCpuSeconds(pid);
       const answersBefore = counts.answers;
+      // Failures before this are the streams' start (a playlist not there yet): not the edge's.
+      const failuresBefore = counts.failures;
       const from = performance.now();
       await sleep(seconds * 1000);
       const elapsed = (performance.now() - from) / 1000;
@@ -186,9 +218,9 @@ try {
       // A run whose publishers stopped measured less than its streams: reported, not counted.
       if (stopped.length === 0) perRun.get(root)!.push(cpuPercent / streams);
       console.log(
-        `run ${run + 1} (edge from ${root})${stopped.length ? ' NOT COUNTED (publishers stopped)' : ''}: ${streams} streams (${llViewers} low-latency viewers), edge CPU ${cpuPercent.toFixed(1)} % (${(cpuPercent / streams).toFixed(2)} % per stream), ` +
+        `run ${run + 1} (edge from ${root})${stopped.length ? ' NOT COUNTED (publishers stopped)' : ''}: ${streams} streams (${llViewers} low-latency viewers, ${options.segmentViewers * streams} segment viewers), edge CPU ${cpuPercent.toFixed(1)} % (${(cpuPercent / streams).toFixed(2)} % per stream), ` +
           `RSS ${megabytes(idle).toFixed(0)} → ${megabytes(loaded).toFixed(0)} MB (${(megabytes(loaded - idle) / streams).toFixed(2)} MB per stream), ` +
-          `viewer answers ${((counts.answers - answersBefore) / elapsed).toFixed(1)}/s, failures ${counts.failures}, publishers stopped ${stopped.length}, edge children ${processTree(pid).length - 1}, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`,
+          `viewer answers ${((counts.answers - answersBefore) / elapsed).toFixed(1)}/s, failures ${counts.failures - failuresBefore} (${failuresBefore} while streams started), publishers stopped ${stopped.length}, edge children ${processTree(pid).length - 1}, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`,
       );
     } finally {
       running = false;

@@ -3,8 +3,8 @@
  * What it does depends on the runtime:
  *   - Workers: keeps what it read in the Cache API (one per location), so later viewers there read
  *     no storage at all; concurrent first reads each read storage (below).
- *   - Node, Deno: also makes concurrent reads of the same object one storage read (coalescing),
- *     with or without a cache.
+ *   - Node, Deno: keeps what it read in the process's memory (memory-object-cache.ts), and makes
+ *     concurrent reads of the same object one storage read (coalescing).
  *
  * Coalescing never on Workers: there a promise belongs to the request whose I/O made it, and a request
  * waiting on another's read fails when that one ends first (the 20-minute soak found viewers
@@ -18,6 +18,7 @@
  */
 import type { ByteRange, ObjectMetadata, ObjectStore, PutOptions, StoredObject } from '../../shared/storage/object-store.ts';
 import { edgeCopySecondsFor } from './cache-control.ts';
+import type { CachedCopy, MemoryObjectCache } from './memory-object-cache.ts';
 
 /** The part of the Cache API this needs (Workers' `caches.default`). */
 export interface ResponseCache {
@@ -26,18 +27,17 @@ export interface ResponseCache {
 }
 
 export interface CachedObjectStoreOptions {
-  /** Absent (Node, Deno without a cache): reads are coalesced only. */
+  /** The runtime's shared cache (Workers). */
   cache?: ResponseCache;
+  /** The process's own copies (Node, Deno); with neither cache, reads are coalesced only. */
+  memory?: MemoryObjectCache;
   /** Whether concurrent reads of one object by different requests share one storage read (never on Workers, above). */
   shareReadsAcrossRequests: boolean;
   /** Seconds a key may be served from the cache; the edge's policy (cache-control.ts) unless a test sets its own. */
   ttlSeconds?: (key: string) => number;
 }
 
-interface WholeObject {
-  bytes: Uint8Array<ArrayBuffer>;
-  metadata: ObjectMetadata;
-}
+type WholeObject = CachedCopy;
 
 // Cache keys are URLs; this host never resolves: the entries are this origin's own.
 const CACHE_ORIGIN = 'https://object-cache.invalid/';
@@ -58,8 +58,9 @@ export class CachedObjectStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<StoredObject | null> {
-    // Without a shared cache a byte range is read as a range: nothing would keep the whole object.
-    if (range && !this.options.cache) return this.store.get(key, range);
+    // Without a shared cache a byte range is read as a range (nothing would keep the whole
+    // object), unless the process holds the whole already.
+    if (range && !this.options.cache && !this.options.memory?.get(key)) return this.store.get(key, range);
     const whole = await this.whole(key);
     if (!whole) return null;
     const bytes = range ? whole.bytes.subarray(range.offset, range.offset + range.length) : whole.bytes;
@@ -68,7 +69,7 @@ export class CachedObjectStore implements ObjectStore {
 
   /** With a shared cache, the whole object (a range request follows, served from it); else the store's metadata alone. */
   async head(key: string): Promise<ObjectMetadata | null> {
-    if (!this.options.cache) return this.store.head(key);
+    if (!this.options.cache) return this.options.memory?.get(key)?.metadata ?? this.store.head(key);
     return (await this.whole(key))?.metadata ?? null;
   }
 
@@ -86,8 +87,10 @@ export class CachedObjectStore implements ObjectStore {
     return this.store.listChildren(prefix, limit, after);
   }
 
-  /** The object, from the cache, from a read already under way, or from one storage read. */
+  /** The object, from the process's memory, from a read already under way, from the cache, or from one storage read. */
   private whole(key: string): Promise<WholeObject | null> {
+    const held = this.options.memory?.get(key);
+    if (held) return Promise.resolve(held);
     if (!this.options.shareReadsAcrossRequests) return this.fetchWhole(key);
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -98,6 +101,8 @@ export class CachedObjectStore implements ObjectStore {
   }
 
   private async fetchWhole(key: string): Promise<WholeObject | null> {
+    const memory = this.options.memory;
+    const readTicket = memory?.readTicket() ?? 0;
     const cacheKey = CACHE_ORIGIN + encodeURI(key);
     const cached = await this.options.cache?.match(cacheKey);
     if (cached) {
@@ -110,6 +115,7 @@ export class CachedObjectStore implements ObjectStore {
     const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
     const metadata: ObjectMetadata = { size: object.size, etag: object.etag, contentType: object.contentType };
     const ttl = (this.options.ttlSeconds ?? edgeCopySecondsFor)(key);
+    memory?.set(key, { bytes, metadata }, ttl, readTicket);
     if (this.options.cache && ttl > 0 && bytes.byteLength <= MAX_CACHED_BYTES) {
       const headers: Record<string, string> = { 'cache-control': `max-age=${ttl}`, [ETAG_HEADER]: metadata.etag };
       if (metadata.contentType) headers[TYPE_HEADER] = metadata.contentType;

@@ -78,6 +78,40 @@ describe('storage drivers, end to end', () => {
     await publishAndCheck(['--storage', 'fs', '--storage-dir', folder], {}, new FilesystemObjectStore(folder));
   });
 
+  it.concurrent("keeps what viewers read in the Deno edge's memory: a segment read once stays served, a playlist replaced in the bucket is seen within its second", async () => {
+    const s3 = await startS3Server();
+    cleanups.push(() => s3.close());
+    const store = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'auto', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    const edge = await startPlatform({ edge: 'deno', dirPrefix: 'e2e-storage-cache-', ingest: false, s3: { endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    cleanups.push(() => edge.stop());
+    const now = Date.now();
+    const status = { playbackId: 'cached', state: 'live', startedAt: now, updatedAt: now, targetDuration: 2, restarts: 0, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.64001f', bandwidth: 1_000_000 }] };
+    await store.put('streams/cached/status.json', JSON.stringify(status), { contentType: 'application/json' });
+    const segment = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7) % 256);
+    const segmentKey = 'streams/cached/source/abcdefgh1-0.m4s';
+    await store.put(segmentKey, segment, { contentType: 'video/mp4' });
+    const playlist = (sequence: number) => `#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:${sequence}\n#EXT-X-MAP:URI="init-abcdefgh1.mp4"\n#EXTINF:2.00000,\nabcdefgh1-0.m4s\n`;
+    await store.put('streams/cached/source/index.m3u8', playlist(0), { contentType: 'application/vnd.apple.mpegurl' });
+
+    const segmentUrl = `${edge.edgeUrl}/live/cached/source/abcdefgh1-0.m4s`;
+    const viewers = await Promise.all(Array.from({ length: 20 }, async () => new Uint8Array(await (await fetch(segmentUrl)).arrayBuffer())));
+    for (const bytes of viewers) expect(bytes).toEqual(segment);
+    // Gone from the bucket behind the edge's back: the copy the viewers read is what it serves
+    // (segment names are never reused, so the copy cannot be stale).
+    await store.delete(segmentKey);
+    const again = await fetch(segmentUrl);
+    expect(again.status).toBe(200);
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(segment);
+
+    const playlistUrl = `${edge.edgeUrl}/live/cached/source/index.m3u8`;
+    expect(await (await fetch(playlistUrl)).text()).toContain('#EXT-X-MEDIA-SEQUENCE:0');
+    await store.put('streams/cached/source/index.m3u8', playlist(1), { contentType: 'application/vnd.apple.mpegurl' });
+    const replacedAt = Date.now();
+    await eventually('the replaced playlist through the edge', 5_000, async () => ((await (await fetch(playlistUrl)).text()).includes('#EXT-X-MEDIA-SEQUENCE:1') ? true : undefined));
+    // A playlist is kept for a second (what its Cache-Control allows a CDN), never longer.
+    expect(Date.now() - replacedAt).toBeLessThan(2_000);
+  });
+
   it('rides out 10 s of S3 being down with a viewer watching through the Deno edge: the backlog drains, nothing listed is missing, the viewer plays on', async () => {
     const s3 = await startS3Server();
     cleanups.push(() => s3.close());

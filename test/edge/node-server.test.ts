@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CACHE_MB } from '../../edge/runtime/memory-cache-setting.ts';
 import { OLD_GENERATION_FLAG } from '../../edge/runtime/node-heap.ts';
 import { partAnnouncementHeaders } from '../../shared/low-latency.ts';
 import { DEVELOPMENT_INGEST_SECRET, WRITE_API_MAX_BYTES } from '../../shared/write-api.ts';
@@ -98,6 +99,7 @@ describe('the Node and Deno edge servers', () => {
       expect(commandLine).toContain(OLD_GENERATION_FLAG);
       expect(commandLine).toContain(SERVER);
       expect(stdout).toContain(`(V8: ${OLD_GENERATION_FLAG})`);
+      expect(stdout).toContain(`memory cache ${DEFAULT_CACHE_MB} MB`);
     });
 
     it('takes the development secret from this machine only: a request naming another host, or through a proxy, is refused', async () => {
