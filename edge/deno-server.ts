@@ -13,6 +13,7 @@ import { upgradeWebSocket } from 'hono/deno';
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
 import { ForgettingStore } from './cache/memory-object-cache.ts';
+import { abandonedBroadcastEnder } from './runtime/broadcast-ending.ts';
 import { DEFAULT_CACHE_MB, memoryCacheOf, parseCacheMegabytes } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
@@ -38,14 +39,16 @@ const memoryCache = memoryCacheOf(cacheSize.megabytes);
 // Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
 const bucket = new S3ObjectStore(s3.options);
 const store = memoryCache ? new ForgettingStore(bucket, memoryCache) : bucket;
+// The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
+const platform = env.REGISTRY_DB ? openSqlitePlatform(env.REGISTRY_DB, env) : {};
 const app = createApp(edgeDependencies(env, {
   store,
   memoryCache,
-  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
+  // A broadcast whose sidecar is gone is ended here.
+  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket, endAbandoned: abandonedBroadcastEnder(store, platform) }),
   // Deno.serve passes its connection info as the handler's second argument: Hono's env.
   peerAddress: (c) => (c.env as Deno.ServeHandlerInfo<Deno.NetAddr>).remoteAddr.hostname,
-  // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
-  ...(env.REGISTRY_DB ? openSqlitePlatform(env.REGISTRY_DB, env) : {}),
+  ...platform,
   assets: await readPlayerAssets(),
 }));
 

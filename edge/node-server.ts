@@ -10,6 +10,7 @@ import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store
 import { PART_FRAME_MAX_BYTES } from '../shared/live-channel-protocol.ts';
 import { createApp } from './app.ts';
 import { ForgettingStore } from './cache/memory-object-cache.ts';
+import { abandonedBroadcastEnder } from './runtime/broadcast-ending.ts';
 import { memoryCacheOf } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
@@ -34,14 +35,16 @@ const memoryCache = memoryCacheOf(options.cacheMb);
 // Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
 const folder = new FilesystemObjectStore(options.storageDir);
 const store = memoryCache ? new ForgettingStore(folder, memoryCache) : folder;
+// The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
+const platform = openSqlitePlatform(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite'), process.env);
 const app = createApp(edgeDependencies(process.env, {
   store,
   memoryCache,
-  // The sidecar's live channels (WebSockets) are upgraded by `ws`, through Hono's helper.
-  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }),
+  // The sidecar's live channels (WebSockets) are upgraded by `ws`, through Hono's helper; a
+  // broadcast whose sidecar is gone is ended here.
+  lowLatency: new InProcessCoordinator(store, { upgradeWebSocket, endAbandoned: abandonedBroadcastEnder(store, platform) }),
   peerAddress: (c) => getConnInfo(c).remote.address,
-  // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
-  ...openSqlitePlatform(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite'), process.env),
+  ...platform,
   assets: await readPlayerAssets(),
 }));
 

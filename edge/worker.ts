@@ -2,7 +2,8 @@
 import type { Hono } from 'hono';
 import { consumeWebhookBatch } from './platform/cloudflare-webhook-queue.ts';
 import type { WebhookJob } from './platform/webhooks.ts';
-import { createWorkerApp, workerWebhooks, type Env } from './runtime/workers-app.ts';
+import { createWorkerApp, type Env } from './runtime/workers-app.ts';
+import { workerWebhooks } from './runtime/workers-webhooks.ts';
 import { sweepExpiredRecordings } from './recordings/expiry-schedule.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 

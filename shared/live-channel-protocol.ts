@@ -1,7 +1,7 @@
 /**
  * The live channel, as both sides know it: one WebSocket per live stream from the sidecar to the
  * stream's live state at the edge (its Durable Object on Workers, the in-process state on Node
- * and Deno), opened at `GET /_ingest/live/STREAM_ID?sidecar=ID&broadcast=ID` with the stream's
+ * and Deno), opened at `GET /_ingest/live/STREAM_ID?sidecar=ID&broadcast=ID[&window=MS]` with the stream's
  * write token as `Authorization: Bearer` (shared/write-api.ts). The open is a lease request: the
  * live state grants the stream to one holder (sidecar + broadcast) for LEASE_TTL_MS, refreshed by
  * every heartbeat, or refuses the channel (close code CLOSE_LEASE_HELD, with the reason).
@@ -27,6 +27,19 @@ export const LIVE_CHANNEL_PREFIX = '/_ingest/live/';
 export const LEASE_TTL_MS = 6_000;
 /** The sidecar's heartbeat: three fit in a lease's life, so one lost message costs nothing. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
+
+/**
+ * A dead holder's lease runs out, the segment it was cutting never came, and the new publisher's
+ * first seconds are probed before anything is read back: this much on top of the stream's
+ * reconnect window still counts as the publisher coming back (a sidecar taking the stream up
+ * continues the broadcast: ingest/publish/restore.ts). Past it the broadcast is over: a new
+ * publish starts a new one, and the edge ends what the dead holder left live.
+ */
+export const TAKEOVER_ALLOWANCE_MS = 15_000;
+/** The reconnect window of a lease request that names none (a sidecar from before `window`): the sidecar's default. */
+export const DEFAULT_RECONNECT_WINDOW_MS = 30_000;
+/** The longest reconnect window a lease request may name (the sidecar's --reconnect-window limit). */
+const MAX_RECONNECT_WINDOW_MS = 3_600_000;
 
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE_LEASE_HELD = 4409;
@@ -93,6 +106,11 @@ export interface LeaseRequest {
   /** One stream's run on that sidecar, from its first publish to its end. */
   broadcast: string;
   /**
+   * The stream's reconnect window (milliseconds): how long after its holder is gone a publisher
+   * may still continue the broadcast. Unset: DEFAULT_RECONNECT_WINDOW_MS.
+   */
+  reconnectWindowMs?: number;
+  /**
    * Epoch milliseconds at which the credential the channel was opened with expires: the edge
    * closes the channel then (CLOSE_CREDENTIAL_EXPIRED) and the sidecar opens it again with a new
    * write token. Set by the edge from the checked credential, never read from a sidecar's URL.
@@ -104,7 +122,8 @@ export interface LeaseRequest {
 const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function liveChannelPath(playbackId: string, lease: LeaseRequest): string {
-  return `${LIVE_CHANNEL_PREFIX}${playbackId}?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}`;
+  const window = lease.reconnectWindowMs === undefined ? '' : `&window=${lease.reconnectWindowMs}`;
+  return `${LIVE_CHANNEL_PREFIX}${playbackId}?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}${window}`;
 }
 
 /** The lease request a channel's URL carries; the reason names what is wrong. */
@@ -112,7 +131,11 @@ export function parseLeaseRequest(url: URL): { ok: true; lease: LeaseRequest } |
   const sidecar = url.searchParams.get('sidecar') ?? '';
   const broadcast = url.searchParams.get('broadcast') ?? '';
   if (!LEASE_ID.test(sidecar) || !LEASE_ID.test(broadcast)) return { ok: false, reason: 'a live channel needs ?sidecar=ID&broadcast=ID (1-64 letters, digits, "-" or "_")' };
-  return { ok: true, lease: { sidecar, broadcast } };
+  const window = url.searchParams.get('window');
+  if (window === null) return { ok: true, lease: { sidecar, broadcast } };
+  const reconnectWindowMs = Number(window);
+  if (!/^\d{1,7}$/.test(window) || reconnectWindowMs > MAX_RECONNECT_WINDOW_MS) return { ok: false, reason: `window is the stream's reconnect window in milliseconds, 0 to ${MAX_RECONNECT_WINDOW_MS}` };
+  return { ok: true, lease: { sidecar, broadcast, reconnectWindowMs } };
 }
 
 const PART_FRAME = 1;

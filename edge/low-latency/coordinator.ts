@@ -10,7 +10,8 @@ import { streamObjectKey } from '../../shared/storage/layout.ts';
 import { httpError } from '../errors.ts';
 import type { HeldLimits } from './held-requests.ts';
 import type { KeepAlive } from './joined-waits.ts';
-import { LiveChannelHub } from './live-channel-hub.ts';
+import type { Lease } from './stream-lease.ts';
+import { LiveChannelHub, type AbandonmentWatch } from './live-channel-hub.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type SegmentAnswer } from './live-stream-state.ts';
 
 /** What a route knows of the viewer's request beyond the call itself (used where viewers' waits are joined: location-collapse.ts). */
@@ -57,6 +58,30 @@ export interface InProcessCoordinatorOptions {
   limits?: Partial<HeldLimits>;
   /** The runtime's WebSocket upgrade (Hono's, from @hono/node-server or hono/deno); unset: no live channels. */
   upgradeWebSocket?: UpgradeWebSocket<unknown>;
+  /** Ends a broadcast whose sidecar is gone (abandoned-broadcast.ts); unset: such a broadcast stays as it was left. */
+  endAbandoned?: (playbackId: string, lease: Lease) => Promise<void>;
+}
+
+/** The abandonment watch of one stream in this process: a timer. */
+function timerWatch(end: (lease: Lease) => Promise<void>, hub: () => LiveChannelHub<WSContext<unknown>>): AbandonmentWatch {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cancel = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    schedule(at) {
+      cancel();
+      timer = setTimeout(() => {
+        timer = undefined;
+        void hub().deadlinePassed();
+      }, Math.max(0, at - Date.now()));
+      // A pending watch does not keep the process up (Node's timers are objects; Deno's are numbers).
+      if (typeof timer === 'object' && timer !== null && 'unref' in timer) (timer as { unref(): void }).unref();
+    },
+    cancel,
+    end: (lease) => end(lease).catch((error: unknown) => console.error(`edge: ending an abandoned broadcast failed: ${error instanceof Error ? error.message : String(error)}`)),
+  };
 }
 
 export class InProcessCoordinator implements LowLatencyCoordinator {
@@ -66,23 +91,28 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
   private readonly store: ObjectStore;
   private readonly limits: HeldLimits;
   private readonly upgradeWebSocket: UpgradeWebSocket<unknown> | undefined;
+  private readonly endAbandoned: InProcessCoordinatorOptions['endAbandoned'];
   private lastSweep = 0;
 
   constructor(store: ObjectStore, options: InProcessCoordinatorOptions = {}) {
     this.store = store;
     this.limits = { ...IN_PROCESS_HELD_LIMITS, ...options.limits };
     this.upgradeWebSocket = options.upgradeWebSocket;
+    this.endAbandoned = options.endAbandoned;
   }
 
   /** A stream's channels and lease (tests read its lease). */
   channelHub(playbackId: string): LiveChannelHub<WSContext<unknown>> {
     let hub = this.channels.get(playbackId);
     if (!hub) {
-      hub = new LiveChannelHub<WSContext<unknown>>({
+      const endAbandoned = this.endAbandoned;
+      const made: LiveChannelHub<WSContext<unknown>> = new LiveChannelHub<WSContext<unknown>>({
         state: () => this.state(playbackId, true)!,
         storage: { store: this.store, playbackId },
         transport: { send: (socket, text) => socket.send(text), close: (socket, code, reason) => socket.close(code, reason) },
+        ...(endAbandoned ? { abandonment: timerWatch((lease) => endAbandoned(playbackId, lease), () => made) } : {}),
       });
+      hub = made;
       this.channels.set(playbackId, hub);
     }
     return hub;

@@ -26,8 +26,22 @@ import {
 } from '../../shared/live-channel-protocol.ts';
 import { parseStreamRelativePath, streamObjectKey } from '../../shared/storage/layout.ts';
 import { putChunks, type ObjectStore } from '../../shared/storage/object-store.ts';
+import { abandonmentDeadline } from './abandoned-broadcast.ts';
 import type { LiveStreamState } from './live-stream-state.ts';
 import { decideLease, type Lease } from './stream-lease.ts';
+
+/**
+ * Watches for a broadcast whose holder is gone (abandoned-broadcast.ts), with the runtime's
+ * timer: a Durable Object alarm on Workers (it outlives the object's memory), a timer on Node
+ * and Deno. The hub asks for one call of `deadlinePassed` at a time.
+ */
+export interface AbandonmentWatch {
+  /** Call the hub's `deadlinePassed` at `at` (epoch ms), instead of any call asked for before; `lease` for a runtime that may lose the hub meanwhile. */
+  schedule(at: number, lease: Lease): void;
+  cancel(): void;
+  /** The broadcast of `lease` is abandoned: end it (never rejects). */
+  end(lease: Lease): Promise<void>;
+}
 
 export interface ChannelTransport<S> {
   send(socket: S, text: string): void;
@@ -49,6 +63,8 @@ export interface LiveChannelHubOptions<S> {
   storage?: { store: ObjectStore; playbackId: string };
   /** Lease grants, refusals and protocol errors (never a token: the channel carries none after its open). */
   log?: (line: string) => void;
+  /** Unset: a broadcast whose sidecar is gone stays as it was left. */
+  abandonment?: AbandonmentWatch;
 }
 
 /** The sidecar reconnects 250 ms after a drop: a second and a half covers that and the new open. */
@@ -106,6 +122,7 @@ export class LiveChannelHub<S> {
       this.log(`live channel: the lease of sidecar ${this.lease.sidecar} expired; sidecar ${request.sidecar} takes the stream`);
     }
     this.lease = { ...request, expiresAt: now + this.ttlMs };
+    this.options.abandonment?.schedule(abandonmentDeadline(this.lease), this.lease);
     this.holderSocket = socket;
     this.watchCredential(socket, request.closeAt);
     this.send(socket, { type: 'lease', ttlMs: this.ttlMs });
@@ -157,6 +174,7 @@ export class LiveChannelHub<S> {
         return;
       case 'release':
         this.lease = undefined;
+        this.options.abandonment?.cancel();
         this.holderSocket = undefined;
         this.watchCredential(undefined, undefined);
         this.cancelStop();
@@ -195,6 +213,30 @@ export class LiveChannelHub<S> {
       return notStored(`storage refused it: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.send(socket, { type: 'stored', rendition, file });
+  }
+
+  /**
+   * The abandonment watch's call. The holder heard from since (its lease renewed by heartbeats):
+   * the watch goes on to the renewed lease's deadline. Otherwise the broadcast is abandoned: the
+   * lease goes, a channel still open (a peer gone without closing it) is closed, hints are
+   * answered 404, and the broadcast is ended. `known`: the lease the runtime kept, when this hub
+   * is new (a Durable Object evicted meanwhile) and holds none.
+   */
+  async deadlinePassed(known?: Lease): Promise<void> {
+    const lease = this.lease ?? known;
+    const watch = this.options.abandonment;
+    if (!lease || !watch) return;
+    const deadline = abandonmentDeadline(lease);
+    if (this.now() < deadline) return watch.schedule(deadline, lease);
+    this.lease = undefined;
+    const socket = this.holderSocket;
+    this.holderSocket = undefined;
+    this.watchCredential(undefined, undefined);
+    this.cancelStop();
+    if (socket !== undefined) this.options.transport.close(socket, CLOSE_LEASE_EXPIRED, 'the lease ran out long ago: the broadcast is ended');
+    this.options.state().partsStopped('the stream ended: its sidecar is gone');
+    this.log(`live channel: sidecar ${lease.sidecar} gone and the stream not taken up: ending its broadcast`);
+    await watch.end(lease);
   }
 
   /** The holder's channel closes at its credential's expiry (a channel held open must not outlive its token). */

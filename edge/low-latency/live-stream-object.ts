@@ -15,6 +15,12 @@ import { LIVE_CHANNEL_PREFIX, parseLeaseRequest, type LeaseRequest } from '../..
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
 import { LiveChannelHub } from './live-channel-hub.ts';
+import type { Lease } from './stream-lease.ts';
+import { abandonedBroadcastEnder } from '../runtime/broadcast-ending.ts';
+import { workerWebhooks } from '../runtime/workers-webhooks.ts';
+import type { Env } from '../runtime/workers-app.ts';
+import { D1Client } from '../platform/d1-client.ts';
+import { SqlStreamRegistry } from '../platform/stream-registry.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface ObjectCounters {
@@ -23,9 +29,14 @@ export interface ObjectCounters {
   calls: { playlist: number; part: number };
 }
 
-export interface LiveStreamObjectEnv {
-  BUCKET: R2Bucket;
+export type LiveStreamObjectEnv = Pick<Env, 'BUCKET'> & Partial<Env>;
+
+/** What the object keeps in its storage for its alarm: the lease it watches, and for which stream (an object does not know its name). */
+interface AbandonmentRecord {
+  playbackId: string;
+  lease: Lease;
 }
+const ABANDONMENT_KEY = 'abandonment';
 
 export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private live: LiveStreamState | undefined;
@@ -36,6 +47,17 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private channels(playbackId: string): LiveChannelHub<WebSocket> {
     this.hub ??= new LiveChannelHub<WebSocket>({
       state: () => this.state(playbackId),
+      // A broadcast whose sidecar is gone is ended from here, at an alarm: it outlives this
+      // object's memory (an object with no channel and no viewers may be evicted before then).
+      abandonment: {
+        schedule: (at, lease) => {
+          void this.ctx.storage.put(ABANDONMENT_KEY, { playbackId, lease } satisfies AbandonmentRecord).then(() => this.ctx.storage.setAlarm(at));
+        },
+        cancel: () => {
+          void this.ctx.storage.deleteAlarm().then(() => this.ctx.storage.delete(ABANDONMENT_KEY));
+        },
+        end: (lease) => this.endBroadcast(playbackId, lease),
+      },
       // Segments named by their parts go to R2 from here, through this object's own binding.
       storage: { store: new R2ObjectStore(this.env.BUCKET), playbackId },
       transport: {
@@ -82,6 +104,21 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
     server.addEventListener('error', () => hub.closed(server));
     hub.open(server, { ...lease.lease, ...(Number.isFinite(closeAt) && closeAt > 0 ? { closeAt } : {}) });
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async alarm(): Promise<void> {
+    const record = await this.ctx.storage.get<AbandonmentRecord>(ABANDONMENT_KEY);
+    if (record) await this.channels(record.playbackId).deadlinePassed(record.lease);
+  }
+
+  private async endBroadcast(playbackId: string, lease: Lease): Promise<void> {
+    await this.ctx.storage.delete(ABANDONMENT_KEY);
+    // The worker's own bindings: the object shares its environment.
+    const env = this.env;
+    const platform = env.DB ? { ...workerWebhooks({ ...env, DB: env.DB }), registry: new SqlStreamRegistry(new D1Client(env.DB)) } : {};
+    await abandonedBroadcastEnder(new R2ObjectStore(this.env.BUCKET), platform)(playbackId, lease).catch((error: unknown) => {
+      console.error(`edge: ending the abandoned broadcast of ${playbackId} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   /** The stream's lease as it stands (tests; an operator's look). */
@@ -143,7 +180,7 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
   /** The stream's object takes the WebSocket itself; the sidecar's token stays here (the object gets the path and lease request only). */
   openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response> {
     const url = new URL(c.req.url);
-    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}${lease.closeAt !== undefined ? `&closeAt=${lease.closeAt}` : ''}`;
+    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}${lease.reconnectWindowMs !== undefined ? `&window=${lease.reconnectWindowMs}` : ''}${lease.closeAt !== undefined ? `&closeAt=${lease.closeAt}` : ''}`;
     return this.stub(playbackId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
   }
 

@@ -6,15 +6,15 @@ import type { Hono } from 'hono';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { createApp } from '../app.ts';
 import { DurableObjectCoordinator, type LiveStreamObject } from '../low-latency/live-stream-object.ts';
-import { CloudflareWebhookQueue } from '../platform/cloudflare-webhook-queue.ts';
 import { D1Client } from '../platform/d1-client.ts';
-import { platformWebhooks, type WebhookSettings } from '../platform/platform-webhooks.ts';
+import type { WebhookSettings } from '../platform/platform-webhooks.ts';
 import { SqlStreamRegistry } from '../platform/stream-registry.ts';
 import { SqlStreamOutputs } from '../platform/stream-outputs.ts';
 import { targetKeySeal } from '../platform/target-key-seal.ts';
 import type { WebhookJob } from '../platform/webhooks.ts';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { edgeDependencies, type EdgeEnvironment } from './environment.ts';
+import { workerWebhooks } from './workers-webhooks.ts';
 import { BUNDLED_PLAYER_ASSETS } from './workers-assets.ts';
 
 export interface Env extends EdgeEnvironment, WebhookSettings {
@@ -47,7 +47,3 @@ export function createWorkerApp(env: Env, overrides: { store?: ObjectStore } = {
   }));
 }
 
-/** The webhooks of this worker's settings, over D1 and the Queues binding. */
-export function workerWebhooks(env: Env) {
-  return platformWebhooks(new D1Client(env.DB), env, env.WEBHOOKS ? new CloudflareWebhookQueue(env.WEBHOOKS) : undefined);
-}

@@ -38,8 +38,12 @@ export interface StreamRegistryOptions {
 }
 
 export interface StreamLeases {
-  /** Asks for the stream; `onRefused` hears a lease lost later (another sidecar took the stream). */
-  acquire(playbackId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome>;
+  /**
+   * Asks for the stream; `onRefused` hears a lease lost later (another sidecar took the stream).
+   * `reconnectWindowMs`: the stream's, for the edge, which ends the broadcast itself when this
+   * sidecar is gone and nobody took the stream up within it.
+   */
+  acquire(playbackId: string, onRefused: (reason: string) => void, reconnectWindowMs: number): Promise<LeaseOutcome>;
   release(playbackId: string): void;
 }
 
@@ -236,20 +240,21 @@ export class StreamRegistry {
     /** From this sidecar's journal (it was open here): its stored live playlists are its own to continue. */
     resumed = false,
   ): StreamPipeline {
-    const lease = this.options.leases?.acquire(playbackId, (reason) => this.leaseRefused(playbackId, reason));
+    const reconnectWindowMs = known.reconnectWindowSeconds != null ? known.reconnectWindowSeconds * 1000 : this.options.settings.reconnectWindowMs;
+    const lease = this.options.leases?.acquire(playbackId, (reason) => this.leaseRefused(playbackId, reason), reconnectWindowMs);
     const events = this.options.events;
     const subject = { playbackId, ...(known.keyed ? { name } : {}) };
     const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
       // The stream's own settings in the platform registry, over the sidecar's flags.
-      ...(known.reconnectWindowSeconds != null ? { reconnectWindowMs: known.reconnectWindowSeconds * 1000 } : {}),
+      reconnectWindowMs,
       ...(known.retention != null ? { retention: known.retention } : {}),
       ...(known.recording != null ? { recording: known.recording } : {}),
       ...(known.recordingDays != null ? { recordingDays: known.recordingDays } : {}),
       // A new publish takes over what another sidecar left live only within the stream's
       // reconnect window (restore.ts, continuesStoredBroadcast): after that it is a new broadcast.
-      ...(resumed ? {} : { takeOverWithinMs: known.reconnectWindowSeconds != null ? known.reconnectWindowSeconds * 1000 : this.options.settings.reconnectWindowMs }),
+      ...(resumed ? {} : { takeOverWithinMs: reconnectWindowMs }),
       onProblem: events ? (code, message) => events.errored(subject, code, message) : undefined,
       // stream.recording.ready: the broadcast's recording is complete and its documents stored.
       onRecordingReady: (recording) => {

@@ -6,6 +6,7 @@
 import { parseMediaPlaylist, type MediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { parseInitSegmentFile, parseMediaSegmentFile, streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { TAKEOVER_ALLOWANCE_MS } from '../../shared/live-channel-protocol.ts';
 import { parseCmafInitSegment, parseFragmentTiming, type CmafTrack } from '../package/cmaf-track.ts';
 import { childBoxes } from '../package/mp4-boxes.ts';
 import type { ListedSegment, LiveWindow, TakenUpPlaylist } from './live-window.ts';
@@ -43,13 +44,6 @@ function initSessionOf(initUri: string): string {
   if (!session) throw new Error(`stored playlist maps ${JSON.stringify(initUri)}, not an init segment name of the storage layout`);
   return session;
 }
-
-/**
- * A dead holder's lease runs out (6 s, edge/low-latency/stream-lease.ts), the segment it was
- * cutting never came, and the new publisher's first seconds are probed before anything is read
- * back: this much on top of the reconnect window still counts as the publisher coming back.
- */
-export const TAKEOVER_ALLOWANCE_MS = 15_000;
 
 /**
  * Whether a live playlist left in storage (its sidecar gone without ending it: killed, or lost

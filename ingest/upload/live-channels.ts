@@ -33,14 +33,16 @@ export class LiveChannels implements LiveChannelSink {
    * Opens the stream's channel with a lease request (a new broadcast of it). Resolves once the
    * edge answers: granted, or refused with its reason. `onRefused` hears a refusal later on
    * (the lease was lost: another sidecar took the stream while this one was cut off).
+   * `reconnectWindowMs` goes with the request: the edge ends the broadcast itself once this
+   * sidecar is gone for longer than that (and the takeover allowance) with nobody taking it up.
    */
-  acquire(playbackId: string, onRefused: (reason: string) => void): Promise<LeaseOutcome> {
+  acquire(playbackId: string, onRefused: (reason: string) => void, reconnectWindowMs?: number): Promise<LeaseOutcome> {
     this.channels.get(playbackId)?.release();
     const channel = new LiveChannel({
       edgeUrl: this.options.edgeUrl,
       secret: this.options.secret,
       playbackId,
-      lease: { sidecar: this.options.sidecarId, broadcast: randomBytes(9).toString('base64url') },
+      lease: { sidecar: this.options.sidecarId, broadcast: randomBytes(9).toString('base64url'), ...(reconnectWindowMs !== undefined ? { reconnectWindowMs } : {}) },
       partLifetimeMs: this.options.partLifetimeMs,
       onTrouble: (message) => this.troubled(playbackId, message),
       onLeaseRefused: (reason) => {

@@ -11,18 +11,20 @@ import { eventually, freePort } from '../helpers/network.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
 import type { Platform } from '../../scripts/lib/platform.ts';
 import { publishTestPattern, type TestPublisher } from '../helpers/publisher.ts';
+import type { ManagedProcess } from '../../scripts/lib/managed-process.ts';
 
 describe('one sidecar per stream: the lease at the edge', () => {
   let platform: Platform | undefined;
   let publisherA: TestPublisher | undefined;
   let rtmpB = '';
+  let sidecarB: ManagedProcess | undefined;
   const lines: string[] = [];
   const linesOf = (tag: string) => lines.filter((line) => line.startsWith(`[${tag}]`));
 
   beforeAll(async () => {
     platform = await startTestPlatform('e2e-publish-lease', { edge: 'node', lines, ingest: { reconnectWindow: 0, args: ['--ladder', 'none'] } });
     const rtmpPort = await freePort();
-    await platform.startIngest({ name: 'ingest-b', rtmpPort, stateDir: join(platform.dir, 'state-b'), reconnectWindow: 0, args: ['--ladder', 'none'] });
+    sidecarB = await platform.startIngest({ name: 'ingest-b', rtmpPort, stateDir: join(platform.dir, 'state-b'), reconnectWindow: 0, args: ['--ladder', 'none'] });
     rtmpB = `rtmp://127.0.0.1:${rtmpPort}/live`;
     publisherA = publishTestPattern(platform.publishUrl('leased'), 60);
     await eventually('the stream live through sidecar A', 40_000, async () => ((await fetch(`${platform!.edgeUrl}/live/leased/source/index.m3u8`)).ok ? true : undefined));
@@ -67,4 +69,32 @@ describe('one sidecar per stream: the lease at the edge', () => {
       await publisherB.stop();
     }
   });
+
+  it('ends a broadcast whose sidecar died with nobody taking it up: the edge writes ENDLIST, a static MPD and status ended', async () => {
+    const edgeUrl = platform!.edgeUrl;
+    const publisher = publishTestPattern(`${rtmpB}/orphan`, 60);
+    try {
+      await eventually('the stream live through sidecar B', 40_000, async () => ((await (await fetch(`${edgeUrl}/live/orphan/source/index.m3u8`)).text()).includes('#EXTINF') ? true : undefined));
+      sidecarB!.signal('SIGKILL');
+      await sidecarB!.exited;
+      const killedAt = Date.now();
+      const playlist = async () => (await fetch(`${edgeUrl}/live/orphan/source/index.m3u8`)).text();
+      expect(await playlist()).not.toContain('#EXT-X-ENDLIST');
+      // Its lease (6 s), its reconnect window (0 here) and the takeover allowance (15 s): then the edge ends it.
+      const ended = await eventually('the edge to end the broadcast', 45_000, async () => ((await playlist()).includes('#EXT-X-ENDLIST') ? true : undefined));
+      expect(ended).toBe(true);
+      expect(Date.now() - killedAt).toBeGreaterThan(15_000);
+      expect(await (await fetch(`${edgeUrl}/live/orphan/audio/index.m3u8`)).text()).toContain('#EXT-X-ENDLIST');
+      expect(await (await fetch(`${edgeUrl}/live/orphan/manifest.mpd`)).text()).toContain('type="static"');
+      const status = await eventually('the status to say ended', 5_000, async () => {
+        const document = (await (await fetch(`${edgeUrl}/live/orphan/status.json`)).json()) as { state: string };
+        return document.state === 'ended' ? document : undefined;
+      });
+      expect(status.state).toBe('ended');
+      expect(linesOf('edge:node').some((line) => line.includes('stream orphan: ended by the edge'))).toBe(true);
+    } finally {
+      await publisher.stop();
+    }
+  });
 });
+

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createApp } from '../../edge/app.ts';
 import { InProcessCoordinator } from '../../edge/low-latency/coordinator.ts';
+import { abandonedBroadcastEnder } from '../../edge/runtime/broadcast-ending.ts';
 import { MemoryObjectStore } from '../../shared/storage/memory-object-store.ts';
 import { liveChannelTests, testChannel, type TestChannel } from '../helpers/live-channel-scenario.ts';
 
@@ -17,7 +18,7 @@ let base = '';
 
 beforeAll(async () => {
   const store = new MemoryObjectStore();
-  const app = createApp({ store, ingestSecret: secret, lowLatency: new InProcessCoordinator(store, { upgradeWebSocket }), assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
+  const app = createApp({ store, ingestSecret: secret, lowLatency: new InProcessCoordinator(store, { upgradeWebSocket, endAbandoned: abandonedBroadcastEnder(store, {}) }), assets: { hlsJsVersion: '1', hlsJsSource: '', dashJsVersion: '1', dashJsSource: '' } });
   server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, websocket: { server: new WebSocketServer({ noServer: true }) } });
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,7 +6,8 @@
  * binding on Workers), and the stream's lease goes to one sidecar at a time.
  */
 import { expect, it } from 'vitest';
-import { CLOSE_CREDENTIAL_EXPIRED, CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
+import { renderMpd } from '../../shared/dash/mpd.ts';
+import { CLOSE_CREDENTIAL_EXPIRED, CLOSE_LEASE_HELD, encodeMessage, encodePartFrame, LEASE_TTL_MS, TAKEOVER_ALLOWANCE_MS, type PartFrame } from '../../shared/live-channel-protocol.ts';
 import { streamWriteToken, WRITE_TOKEN_TTL_SECONDS } from '../../shared/write-api.ts';
 import { RECONNECT_GRACE_MS } from '../../edge/low-latency/live-channel-hub.ts';
 
@@ -97,7 +98,7 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
       expect(await channel.next()).toEqual({ type: 'lease', ttlMs: LEASE_TTL_MS });
       return channel;
     };
-    return { id, token, open, granted, get: (path: string) => edge.request(`/live/${id}/${path}`) };
+    return { id, token, put, open, granted, get: (path: string) => edge.request(`/live/${id}/${path}`) };
   }
 
   it('closes a channel when the write token it was opened with expires (4401), and takes the same sidecar back with a new token', async () => {
@@ -284,6 +285,40 @@ export function liveChannelTests(edge: ChannelEdge, secret: string, prefix: stri
     await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 200));
     (await granted('sidecar-c')).close();
   }, 30_000);
+
+  it('ends the broadcast of a holder gone without a release once nobody took the stream up within its reconnect window: ENDLIST, a static MPD, status ended', async () => {
+    const { id, put, open, get } = await stream();
+    const renditions = ['video', 'audio'].map((name) => ({ name, kind: name, codec: name === 'video' ? 'avc1.64001f' : 'mp4a.40.2', bandwidth: 1_000_000 }));
+    const recording = { id: 'rabcdefgh1', state: 'recording', hls: `/recordings/${id}/rabcdefgh1/index.m3u8`, dash: `/recordings/${id}/rabcdefgh1/manifest.mpd`, mp4: `/recordings/${id}/rabcdefgh1.mp4` };
+    await put('status.json', JSON.stringify({ playbackId: id, state: 'live', startedAt: 0, updatedAt: 0, targetDuration: 2, restarts: 0, renditions, playback: 'public', recording }), 'application/json');
+    const representation = (name: string) => ({ id: name, bandwidth: 1_000_000, codecs: 'avc1.64001f', timescale: 90_000, presentationTimeOffset: 0, initialization: `${name}/init-${SESSION}.mp4`, media: `${name}/${SESSION}-$Time$.m4s`, segments: [0, 1].map((msn) => ({ time: msn * SEGMENT_TICKS, duration: SEGMENT_TICKS })) });
+    const live = { type: 'dynamic' as const, timeline: 'wall-clock' as const, publishTime: 1_700_000_004_000, minimumUpdatePeriod: 2, timeShiftBufferDepth: 20, suggestedPresentationDelay: 6, maxSegmentDuration: 2, minBufferTime: 4 };
+    await put('manifest.mpd', renderMpd({ ...live, periods: [{ id: SESSION, start: 1_700_000_000, adaptationSets: [{ contentType: 'video', representations: [representation('video')] }] }] }), 'application/dash+xml');
+    // A sidecar whose stream ends at once when its publisher leaves (window 0) opens its channel, then is gone without a word.
+    const channel = await open('sidecar-gone&window=0');
+    expect((await channel.next()).type).toBe('lease');
+    channel.close();
+    const closedAt = Date.now();
+    const endListed = async () => (await (await get('video/index.m3u8')).text()).includes('#EXT-X-ENDLIST');
+    // While a publisher could still come back through another sidecar (the lease, the takeover allowance), nothing changes.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 2_000));
+    expect(await endListed()).toBe(false);
+    const deadline = closedAt + LEASE_TTL_MS + TAKEOVER_ALLOWANCE_MS + 8_000;
+    while (!(await endListed()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await endListed()).toBe(true);
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(LEASE_TTL_MS + TAKEOVER_ALLOWANCE_MS - 1_000);
+    expect(await (await get('audio/index.m3u8')).text()).toContain('#EXT-X-ENDLIST');
+    const mpd = await (await get('manifest.mpd')).text();
+    expect(mpd).toContain('type="static"');
+    expect(mpd).toContain(`${SESSION}-$Time$.m4s`);
+    // Cached copies of the status live a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const status = (await (await get('status.json')).json()) as { state: string; recording?: unknown; endedAt?: number };
+    expect(status.state).toBe('ended');
+    expect(status.endedAt).toBeGreaterThan(closedAt);
+    // Its recording cannot be finished here: the status no longer promises it.
+    expect(status.recording).toBeUndefined();
+  }, 60_000);
 
   it('refuses a channel without a credential, with another stream\'s token, or without a lease request', async () => {
     const { id, token } = await stream();

@@ -143,9 +143,14 @@ describe('lease request', () => {
   it('is read from the channel path it was written into', () => {
     const path = liveChannelPath('colors', { sidecar: 'sc-1', broadcast: 'b_2' });
     expect(parseLeaseRequest(new URL(path, 'http://edge'))).toEqual({ ok: true, lease: { sidecar: 'sc-1', broadcast: 'b_2' } });
+    // With the stream's reconnect window (the edge ends the broadcast once its holder is gone for longer).
+    for (const reconnectWindowMs of [0, 30_000, 3_600_000]) {
+      const withWindow = liveChannelPath('colors', { sidecar: 'sc-1', broadcast: 'b_2', reconnectWindowMs });
+      expect(parseLeaseRequest(new URL(withWindow, 'http://edge'))).toEqual({ ok: true, lease: { sidecar: 'sc-1', broadcast: 'b_2', reconnectWindowMs } });
+    }
   });
 
-  it.each(['?sidecar=a', '?broadcast=b', '?sidecar=a%20b&broadcast=c', `?sidecar=${'a'.repeat(65)}&broadcast=b`])('refuses %s', (query) => {
+  it.each(['?sidecar=a', '?broadcast=b', '?sidecar=a%20b&broadcast=c', `?sidecar=${'a'.repeat(65)}&broadcast=b`, '?sidecar=a&broadcast=b&window=', '?sidecar=a&broadcast=b&window=-1', '?sidecar=a&broadcast=b&window=1.5', '?sidecar=a&broadcast=b&window=3600001'])('refuses %s', (query) => {
     expect(parseLeaseRequest(new URL(`/_ingest/live/colors${query}`, 'http://edge')).ok).toBe(false);
   });
 });

@@ -5,7 +5,8 @@
  * them once the window is long past, or with no reconnect window at all.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { continuesStoredBroadcast, TAKEOVER_ALLOWANCE_MS } from '../../../ingest/publish/restore.ts';
+import { continuesStoredBroadcast } from '../../../ingest/publish/restore.ts';
+import { TAKEOVER_ALLOWANCE_MS } from '../../../shared/live-channel-protocol.ts';
 import { StreamOutput, type StreamOutputOptions } from '../../../ingest/publish/stream-output.ts';
 import { PASSTHROUGH_ONLY } from '../../../ingest/transcode/ladder.ts';
 import { parseMediaPlaylist } from '../../../shared/hls/media-playlist.ts';

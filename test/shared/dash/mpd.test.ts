@@ -1,6 +1,7 @@
 import { parse } from 'mpd-parser';
 import { describe, expect, it } from 'vitest';
-import { type DashManifest, renderMpd, summarizeMpd } from '../../../shared/dash/mpd.ts';
+import fc from 'fast-check';
+import { type DashManifest, MpdParseError, parseMpd, renderMpd, summarizeMpd } from '../../../shared/dash/mpd.ts';
 
 const startSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
 const period = (id: string, start: number, firstTime: number) => ({
@@ -150,5 +151,47 @@ describe('summarizeMpd', () => {
     { name: 'not an MPD', text: 'hello', expected: { ended: false, targetDuration: undefined } },
   ])('$name', ({ text, expected }) => {
     expect(summarizeMpd(text)).toEqual(expected);
+  });
+});
+
+describe('parseMpd', () => {
+  it('reads back what renderMpd wrote: live, ended on the wall clock, a recording from zero', () => {
+    const withClock = { ...live, timeUrl: '/time?x=1&y="2"' };
+    expect(parseMpd(renderMpd(withClock))).toEqual(withClock);
+    // Static MPDs carry no update period, buffer depth, presentation delay or clock.
+    const ended = { ...live, type: 'static' as const, minimumUpdatePeriod: 0, timeShiftBufferDepth: 0, suggestedPresentationDelay: 0 };
+    expect(parseMpd(renderMpd(ended))).toEqual(ended);
+    const recording = { ...ended, timeline: 'first-period' as const, periods: ended.periods.map((p) => ({ ...p, start: p.start - startSeconds })) };
+    expect(parseMpd(renderMpd(recording))).toEqual(recording);
+  });
+
+  it('reads back any timeline of segments, gaps and repeats included', () => {
+    const segmentRuns = fc.array(fc.record({ gap: fc.nat({ max: 5000 }), duration: fc.integer({ min: 1, max: 200_000 }), count: fc.integer({ min: 1, max: 4 }) }), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 40 }), segmentRuns, (start, runs) => {
+        let time = start;
+        const segments: { time: number; duration: number }[] = [];
+        for (const run of runs) {
+          time += run.gap;
+          for (let i = 0; i < run.count; i++) {
+            segments.push({ time, duration: run.duration });
+            time += run.duration;
+          }
+        }
+        const manifest = { ...live, periods: [period('sessiona1', startSeconds, 0)] };
+        manifest.periods[0]!.adaptationSets[0]!.representations[0]!.segments = segments;
+        expect(parseMpd(renderMpd(manifest)).periods[0]!.adaptationSets[0]!.representations[0]!.segments).toEqual(segments);
+      }),
+    );
+  });
+
+  it.each([
+    { name: 'not XML', text: 'hello' },
+    { name: 'an unknown type', text: '<MPD type="weird" publishTime="2026-11-24T12:00:00Z"></MPD>' },
+    { name: 'a Period outside an MPD', text: '<Period id="a" start="PT0S">' },
+    { name: 'a first S without t', text: renderMpd(live).replace('<S t="0" d="2000" r="2"/>', '<S d="2000"/>') },
+    { name: 'a bandwidth that is no number', text: renderMpd(live).replace('bandwidth="900000"', 'bandwidth="lots"') },
+  ])('refuses $name with an MpdParseError', ({ text }) => {
+    expect(() => parseMpd(text)).toThrow(MpdParseError);
   });
 });
