@@ -13,7 +13,7 @@ import { upgradeWebSocket } from 'hono/deno';
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
 import { ForgettingStore } from './cache/memory-object-cache.ts';
-import { abandonedBroadcastEnder } from './runtime/broadcast-ending.ts';
+import { abandonedBroadcastEnder, scheduleStaleBroadcastSweep } from './runtime/broadcast-ending.ts';
 import { DEFAULT_CACHE_MB, memoryCacheOf, parseCacheMegabytes } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
@@ -54,4 +54,6 @@ const app = createApp(edgeDependencies(env, {
 
 // Expired recordings are deleted at start and hourly (README: Recordings).
 scheduleRecordingExpiry(store);
+// Broadcasts left live by a sidecar gone while no watch saw it (this edge restarted meanwhile): at start and hourly.
+scheduleStaleBroadcastSweep(store, platform);
 Deno.serve({ hostname, port, onListen: () => console.log(`edge (Deno, S3 bucket ${s3.options.bucket}) on http://${hostname}:${port}`) }, app.fetch);

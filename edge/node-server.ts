@@ -10,7 +10,7 @@ import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store
 import { PART_FRAME_MAX_BYTES } from '../shared/live-channel-protocol.ts';
 import { createApp } from './app.ts';
 import { ForgettingStore } from './cache/memory-object-cache.ts';
-import { abandonedBroadcastEnder } from './runtime/broadcast-ending.ts';
+import { abandonedBroadcastEnder, scheduleStaleBroadcastSweep } from './runtime/broadcast-ending.ts';
 import { memoryCacheOf } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
@@ -57,4 +57,6 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 });
 // Expired recordings are deleted at start and hourly (README: Recordings).
 scheduleRecordingExpiry(store);
+// Broadcasts left live by a sidecar gone while no watch saw it (this edge restarted meanwhile): at start and hourly.
+scheduleStaleBroadcastSweep(store, platform);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));

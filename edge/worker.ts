@@ -5,6 +5,9 @@ import type { WebhookJob } from './platform/webhooks.ts';
 import { createWorkerApp, type Env } from './runtime/workers-app.ts';
 import { workerWebhooks } from './runtime/workers-webhooks.ts';
 import { sweepExpiredRecordings } from './recordings/expiry-schedule.ts';
+import { D1Client } from './platform/d1-client.ts';
+import { SqlStreamRegistry } from './platform/stream-registry.ts';
+import { sweepStaleBroadcasts } from './runtime/broadcast-ending.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 
 export { LiveStreamObject } from './low-latency/live-stream-object.ts';
@@ -27,8 +30,13 @@ export default {
     }
     await consumeWebhookBatch(batch as MessageBatch<WebhookJob>, (job) => webhooks.attempt(job));
   },
-  /** The hourly Cron Trigger (wrangler.toml): expired recordings are deleted with their media. */
+  /**
+   * The hourly Cron Trigger (wrangler.toml): expired recordings are deleted with their media, and
+   * broadcasts left live by a sidecar gone unseen (no Durable Object alarm for them) are ended.
+   */
   async scheduled(_controller, env) {
-    await sweepExpiredRecordings(new R2ObjectStore(env.BUCKET));
+    const store = new R2ObjectStore(env.BUCKET);
+    await sweepExpiredRecordings(store);
+    await sweepStaleBroadcasts(store, { ...workerWebhooks(env), registry: new SqlStreamRegistry(new D1Client(env.DB)) });
   },
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,9 @@
  * its sidecar left it (players wait at the live edge); after, as any ended stream (VOD), and a new
  * publish starts a new broadcast numbered after this one (ingest/publish/restore.ts).
  *
+ * The live state watches each leased broadcast for this (live-channel-hub.ts); an hourly sweep
+ * catches what the watch could not see (endStaleBroadcasts).
+ *
  * What the edge cannot finish is the broadcast's recording (its VOD manifests are built from what
  * the sidecar knew of its tracks): the recording's document stays `recording`, and the status no
  * longer points at it, so the player page does not promise it.
@@ -19,6 +22,7 @@ import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { parseStreamStatus, type StreamStatus } from '../../shared/stream-status.ts';
 import { newEventId, type WebhookEvent } from '../../shared/webhooks.ts';
+import { saveSweepCursor, streamsToSweep } from '../storage/stream-sweep.ts';
 import type { Lease } from './stream-lease.ts';
 
 /** When the broadcast of `lease` counts as abandoned, if its holder is not heard from again (epoch ms). */
@@ -32,6 +36,12 @@ export function abandonmentDeadline(lease: Lease): number {
  * straight into the bucket), and is left alone.
  */
 const STATUS_WRITTEN_RECENTLY_MS = 20_000;
+/**
+ * Without a lease to go by (the hourly sweep below): a status not written for this long is no
+ * broadcast's any more. A stream waiting for its publisher (`reconnecting`) is not rewritten, and
+ * may wait up to the longest reconnect window, an hour; then the lease and the allowance.
+ */
+export const STALE_STATUS_MS = 3_600_000 + 5 * 60_000;
 
 /** A media playlist as ended (EXT-X-ENDLIST), or undefined when it already is. Pure. */
 export function endedMediaPlaylist(text: string): string | undefined {
@@ -68,8 +78,12 @@ async function readText(store: ObjectStore, key: string): Promise<string | undef
   return object ? new Response(object.body).text() : undefined;
 }
 
-/** Ends the abandoned broadcast of `lease` in storage, in the order a viewer needs: media playlists, MPD, then the status. */
-export async function endAbandonedBroadcast(playbackId: string, lease: Lease, options: BroadcastEndingOptions): Promise<EndingOutcome> {
+/**
+ * Ends the abandoned broadcast in storage, in the order a viewer needs: media playlists, MPD, then
+ * the status. `lease`: its holder's, which ran out (the live state's watch); undefined: found by
+ * the sweep, its status unwritten for STALE_STATUS_MS.
+ */
+export async function endAbandonedBroadcast(playbackId: string, lease: Lease | undefined, options: BroadcastEndingOptions): Promise<EndingOutcome> {
   const { store } = options;
   const now = (options.now ?? Date.now)();
   const statusText = await readText(store, streamObjectKey(playbackId, { kind: 'status' }));
@@ -78,7 +92,9 @@ export async function endAbandonedBroadcast(playbackId: string, lease: Lease, op
   if (!parsed.ok) return { ended: false, reason: `its status document is not one: ${parsed.reason}` };
   const status = parsed.status;
   if (status.state === 'ended') return { ended: false, reason: 'the stream has ended already' };
-  if (now - status.updatedAt < STATUS_WRITTEN_RECENTLY_MS) return { ended: false, reason: `its status was written ${Math.round((now - status.updatedAt) / 1000)} s ago: something still writes the stream` };
+  const unwrittenMs = now - status.updatedAt;
+  if (unwrittenMs < STATUS_WRITTEN_RECENTLY_MS) return { ended: false, reason: `its status was written ${Math.round(unwrittenMs / 1000)} s ago: something still writes the stream` };
+  if (!lease && unwrittenMs < STALE_STATUS_MS) return { ended: false, reason: `its status was written ${Math.round(unwrittenMs / 60_000)} min ago: within the longest reconnect window` };
   let playlists = 0;
   for (const { name } of status.renditions) {
     const key = streamObjectKey(playbackId, { kind: 'media-playlist', rendition: name });
@@ -94,12 +110,37 @@ export async function endAbandonedBroadcast(playbackId: string, lease: Lease, op
   if (mpd !== undefined) await store.put(mpdKey, mpd, { contentType: DASH_MPD_TYPE });
   await store.put(streamObjectKey(playbackId, { kind: 'status' }), JSON.stringify(endedStatus(status, now)), { contentType: JSON_TYPE });
   const recordingLeft = status.recording?.state === 'recording' ? status.recording.id : undefined;
-  // The lease ran LEASE_TTL_MS past the holder's last word.
-  const silentFor = Math.round((now - (lease.expiresAt - LEASE_TTL_MS)) / 1000);
-  const message = `ended by the edge: its sidecar (${lease.sidecar}) has not been heard from for ${silentFor} s, and no sidecar took the stream up within its reconnect window`;
+  const message = lease
+    ? // The lease ran LEASE_TTL_MS past the holder's last word.
+      `ended by the edge: its sidecar (${lease.sidecar}) has not been heard from for ${Math.round((now - (lease.expiresAt - LEASE_TTL_MS)) / 1000)} s, and no sidecar took the stream up within its reconnect window`
+    : `ended by the edge: its status has not been written for ${Math.round(unwrittenMs / 60_000)} min (its sidecar is gone), and no sidecar took the stream up`;
   options.log?.(`edge: stream ${playbackId}: ${message}${recordingLeft ? `; its recording ${recordingLeft} stays incomplete` : ''}`);
   await options.report?.({ id: newEventId(), type: 'stream.idle', createdAt: new Date(now).toISOString(), data: { playbackId, message } }).catch((error: unknown) => {
     options.log?.(`edge: stream ${playbackId}: its stream.idle webhook was not recorded: ${error instanceof Error ? error.message : String(error)}`);
   });
   return { ended: true, playlists, mpd: mpd !== undefined, ...(recordingLeft ? { recordingLeft } : {}) };
+}
+
+/** Storage reads (a stream's status) per sweep at most. */
+const SWEEP_READ_BUDGET = 200;
+/** Where a sweep cut short by its budget stopped (edge/storage/stream-sweep.ts). */
+export const STALE_BROADCAST_CURSOR_KEY = 'platform/stale-broadcast-cursor.txt';
+
+/**
+ * The backstop of the live state's watch, run hourly with the recordings' expiry: a broadcast left
+ * live by a sidecar gone while the watch was not there to see it (a Node or Deno edge restarted
+ * meanwhile, a sidecar storing straight into the bucket, which has no channel) is ended once its
+ * status has not been written for STALE_STATUS_MS. Returns the streams it ended.
+ */
+export async function endStaleBroadcasts(options: BroadcastEndingOptions, budget = SWEEP_READ_BUDGET): Promise<string[]> {
+  const { store } = options;
+  const ended: string[] = [];
+  let lookedAt: string | undefined;
+  for (const playbackId of await streamsToSweep(store, STALE_BROADCAST_CURSOR_KEY, budget)) {
+    const outcome = await endAbandonedBroadcast(playbackId, undefined, options).catch(() => undefined);
+    if (outcome?.ended) ended.push(playbackId);
+    lookedAt = playbackId;
+  }
+  if (lookedAt !== undefined) await saveSweepCursor(store, STALE_BROADCAST_CURSOR_KEY, lookedAt);
+  return ended;
 }

@@ -4,10 +4,10 @@
  * at once, and deleted by the next sweep). Every key followed is one the document parser checked
  * is inside the stream's own prefix.
  */
-import { STREAMS_PREFIX, streamObjectKey } from '../../shared/storage/layout.ts';
+import { streamObjectKey } from '../../shared/storage/layout.ts';
 import { readStreamStatus } from '../storage/stream-status.ts';
+import { saveSweepCursor, streamsToSweep } from '../storage/stream-sweep.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { isPlaybackId } from '../../shared/playback-id.ts';
 import { isRecordingId, parseRecordingDocument, recordingDocumentKey, recordingsPrefix, type RecordingDocument } from '../../shared/recordings/recording-document.ts';
 import { recordingObjectKey } from '../../shared/recordings/recording-layout.ts';
 
@@ -118,12 +118,8 @@ async function forgetEndedBroadcast(store: ObjectStore, recording: RecordingDocu
  * first stream after the last: sweeps cut short get to every stream in turn, however many there are.
  */
 export async function expireRecordings(store: ObjectStore, now: number, budget = SWEEP_READ_BUDGET): Promise<number> {
-  if (!store.listChildren) return 0;
-  const cursor = await readSweepCursor(store);
   // At most one read per stream fits in the budget: no more are listed.
-  const later = await store.listChildren(STREAMS_PREFIX, budget, cursor);
-  const earlier = later.length < budget && cursor !== undefined ? await store.listChildren(STREAMS_PREFIX, budget - later.length) : [];
-  const streams = [...new Set([...later, ...earlier])].filter(isPlaybackId);
+  const streams = await streamsToSweep(store, EXPIRY_SWEEP_CURSOR_KEY, budget);
   let deleted = 0;
   let reads = 0;
   let lookedAt: string | undefined;
@@ -138,14 +134,6 @@ export async function expireRecordings(store: ObjectStore, now: number, budget =
     }
     lookedAt = playbackId;
   }
-  if (lookedAt !== undefined) await store.put(EXPIRY_SWEEP_CURSOR_KEY, lookedAt, { contentType: 'text/plain' });
+  if (lookedAt !== undefined) await saveSweepCursor(store, EXPIRY_SWEEP_CURSOR_KEY, lookedAt);
   return deleted;
-}
-
-async function readSweepCursor(store: ObjectStore): Promise<string | undefined> {
-  const object = await store.get(EXPIRY_SWEEP_CURSOR_KEY);
-  if (!object) return undefined;
-  const text = (await new Response(object.body).text()).trim();
-  // Anything else (a damaged object) starts from the first stream again.
-  return isPlaybackId(text) ? text : undefined;
 }

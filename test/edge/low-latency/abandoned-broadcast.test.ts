@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abandonmentDeadline, endAbandonedBroadcast, endedMediaPlaylist, endedMpd } from '../../../edge/low-latency/abandoned-broadcast.ts';
+import { abandonmentDeadline, endAbandonedBroadcast, endedMediaPlaylist, endedMpd, endStaleBroadcasts, STALE_STATUS_MS } from '../../../edge/low-latency/abandoned-broadcast.ts';
 import { LiveChannelHub, type AbandonmentWatch } from '../../../edge/low-latency/live-channel-hub.ts';
 import { LiveStreamState } from '../../../edge/low-latency/live-stream-state.ts';
 import type { Lease } from '../../../edge/low-latency/stream-lease.ts';
@@ -51,11 +51,10 @@ function liveStatus(overrides: Record<string, unknown> = {}) {
   };
 }
 
-async function storeWith(status: object): Promise<MemoryObjectStore> {
-  const store = new MemoryObjectStore();
-  await store.put('streams/gone/status.json', JSON.stringify(status), { contentType: 'application/json' });
-  for (const rendition of ['source', 'audio']) await store.put(`streams/gone/${rendition}/index.m3u8`, livePlaylist, { contentType: 'application/vnd.apple.mpegurl' });
-  await store.put('streams/gone/manifest.mpd', liveMpd, { contentType: 'application/dash+xml' });
+async function storeWith(status: object, store = new MemoryObjectStore(), playbackId = 'gone'): Promise<MemoryObjectStore> {
+  await store.put(`streams/${playbackId}/status.json`, JSON.stringify({ ...status, playbackId }), { contentType: 'application/json' });
+  for (const rendition of ['source', 'audio']) await store.put(`streams/${playbackId}/${rendition}/index.m3u8`, livePlaylist, { contentType: 'application/vnd.apple.mpegurl' });
+  await store.put(`streams/${playbackId}/manifest.mpd`, liveMpd, { contentType: 'application/dash+xml' });
   return store;
 }
 
@@ -123,6 +122,29 @@ describe('ending a broadcast whose sidecar is gone', () => {
 
   it('leaves a stream without a status document alone', async () => {
     expect(await endAbandonedBroadcast('gone', lease, { store: new MemoryObjectStore(), now: () => NOW })).toEqual({ ended: false, reason: 'the stream has no status document' });
+  });
+});
+
+describe('the hourly sweep for broadcasts left live', () => {
+  it('ends a stream whose status was not written for longer than the longest reconnect window, and no other', async () => {
+    const store = new MemoryObjectStore();
+    await storeWith(liveStatus({ updatedAt: NOW - STALE_STATUS_MS }), store, 'stale');
+    await storeWith(liveStatus({ state: 'reconnecting', updatedAt: NOW - 50 * 60_000 }), store, 'waiting');
+    await storeWith(liveStatus({ state: 'ended', updatedAt: NOW - 5 * STALE_STATUS_MS }), store, 'over');
+    const events: WebhookEvent[] = [];
+    expect(await endStaleBroadcasts({ store, now: () => NOW, report: async (event) => events.push(event) })).toEqual(['stale']);
+    expect(parseMediaPlaylist(await text(store, 'streams/stale/source/index.m3u8')).ended).toBe(true);
+    expect(await text(store, 'streams/waiting/source/index.m3u8')).toBe(livePlaylist);
+    expect(JSON.parse(await text(store, 'streams/waiting/status.json')).state).toBe('reconnecting');
+    expect(events.map((event) => [event.type, event.data.playbackId, event.data.message])).toEqual([['stream.idle', 'stale', expect.stringContaining(`not been written for ${Math.round(STALE_STATUS_MS / 60_000)} min`)]]);
+  });
+
+  it('goes round every stream in sweeps cut short by their budget', async () => {
+    const store = new MemoryObjectStore();
+    for (const id of ['s1', 's2', 's3']) await storeWith(liveStatus({ updatedAt: NOW - STALE_STATUS_MS }), store, id);
+    const ended: string[] = [];
+    for (let sweep = 0; sweep < 3; sweep++) ended.push(...(await endStaleBroadcasts({ store, now: () => NOW }, 1)));
+    expect(ended.sort()).toEqual(['s1', 's2', 's3']);
   });
 });
 
