@@ -95,6 +95,21 @@ describe('recordings in workerd', () => {
     expect(await store.head(recordingDocumentKey('pbnew', ID))).not.toBeNull();
   });
 
+  it("the worker's scheduled handler also ends a broadcast left live (its status unwritten for over an hour), and no live one", async () => {
+    const playlist = MEDIA_PLAYLIST.replace('#EXT-X-PLAYLIST-TYPE:VOD\n', '').replace('#EXT-X-ENDLIST\n', '');
+    for (const [playbackId, updatedAt] of [['pbstale', Date.now() - 66 * 60_000], ['pblive', Date.now() - 5_000]] as const) {
+      const status = { playbackId, state: 'live', startedAt: 0, updatedAt, targetDuration: 2, restarts: 0, renditions: [{ name: 'source', kind: 'video', codec: 'avc1.64001f', bandwidth: 1000 }], playback: 'public' };
+      await store.put(`streams/${playbackId}/status.json`, JSON.stringify(status), { contentType: 'application/json' });
+      await store.put(`streams/${playbackId}/source/index.m3u8`, playlist, { contentType: 'application/vnd.apple.mpegurl' });
+    }
+    await worker.scheduled({ scheduledTime: Date.now(), cron: '17 * * * *', noRetry: () => {} } as ScheduledController, bindings);
+    const text = async (key: string) => new Response((await store.get(key))!.body).text();
+    expect(await text('streams/pbstale/source/index.m3u8')).toContain('#EXT-X-ENDLIST');
+    expect(JSON.parse(await text('streams/pbstale/status.json')).state).toBe('ended');
+    expect(await text('streams/pblive/source/index.m3u8')).toBe(playlist);
+    expect(JSON.parse(await text('streams/pblive/status.json')).state).toBe('live');
+  });
+
   it('R2 lists folders page by page after one (what the expiry sweep goes on from)', async () => {
     for (const name of ['pg-a', 'pg-a-b', 'pg-a0', 'pg-b']) await store.put(`pages/${name}/x/status.json`, '{}', { contentType: 'application/json' });
     expect(await store.listChildren('pages/', 10)).toEqual(['pg-a-b', 'pg-a', 'pg-a0', 'pg-b']);
