@@ -156,8 +156,11 @@ export class InProcessCoordinator implements LowLatencyCoordinator {
     for (const [id, state] of this.streams) {
       if (now - state.lastChangeAt > IDLE_EVICTION_MS && state.held === 0) {
         this.streams.delete(id);
-        // Its channels too, unless a holder is still there (heartbeats keep a live holder's lease).
-        if (!this.channels.get(id)?.currentLease) this.channels.delete(id);
+        // Its channels too, unless a holder is still there (heartbeats keep a live holder's lease)
+        // or a gone holder's broadcast is still to be looked at (its watch would end it later,
+        // over a new hub's broadcast).
+        const hub = this.channels.get(id);
+        if (!hub?.currentLease && !hub?.awaitingDeadline) this.channels.delete(id);
       }
     }
   }

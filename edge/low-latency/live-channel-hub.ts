@@ -98,6 +98,11 @@ export class LiveChannelHub<S> {
     return this.lease && this.now() < this.lease.expiresAt ? { ...this.lease } : undefined;
   }
 
+  /** A lease, run out or not, whose broadcast the abandonment watch has yet to look at: the hub must be kept for it. */
+  get awaitingDeadline(): boolean {
+    return this.options.abandonment !== undefined && this.lease !== undefined;
+  }
+
   /** Whether `socket` is the holder's channel. */
   holds(socket: S): boolean {
     return this.holderSocket !== undefined && this.holderSocket === socket;

@@ -50,11 +50,18 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
       // A broadcast whose sidecar is gone is ended from here, at an alarm: it outlives this
       // object's memory (an object with no channel and no viewers may be evicted before then).
       abandonment: {
+        // A storage failure here leaves the broadcast to the hourly sweep (abandoned-broadcast.ts).
         schedule: (at, lease) => {
-          void this.ctx.storage.put(ABANDONMENT_KEY, { playbackId, lease } satisfies AbandonmentRecord).then(() => this.ctx.storage.setAlarm(at));
+          void this.ctx.storage
+            .put(ABANDONMENT_KEY, { playbackId, lease } satisfies AbandonmentRecord)
+            .then(() => this.ctx.storage.setAlarm(at))
+            .catch((error: unknown) => console.error(`edge: stream ${playbackId}: could not set its abandonment alarm: ${String(error)}`));
         },
         cancel: () => {
-          void this.ctx.storage.deleteAlarm().then(() => this.ctx.storage.delete(ABANDONMENT_KEY));
+          void this.ctx.storage
+            .deleteAlarm()
+            .then(() => this.ctx.storage.delete(ABANDONMENT_KEY))
+            .catch((error: unknown) => console.error(`edge: stream ${playbackId}: could not clear its abandonment alarm: ${String(error)}`));
         },
         end: (lease) => this.endBroadcast(playbackId, lease),
       },

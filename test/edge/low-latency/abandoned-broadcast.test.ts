@@ -184,7 +184,11 @@ describe("the hub's watch for an abandoned broadcast", () => {
     expect(scheduled.at(-1)).toBe(now() + LEASE_TTL_MS + TAKEOVER_ALLOWANCE_MS);
     // Silent from here (a peer gone without closing its socket): ended at the next deadline, the socket closed.
     advance(LEASE_TTL_MS + TAKEOVER_ALLOWANCE_MS);
+    // Its lease ran out, its broadcast not looked at yet: the coordinator keeps this hub for it.
+    expect(hub.currentLease).toBeUndefined();
+    expect(hub.awaitingDeadline).toBe(true);
     await hub.deadlinePassed();
+    expect(hub.awaitingDeadline).toBe(false);
     expect(ended.map((l) => l.sidecar)).toEqual(['sidecar-a']);
     expect(socket.closedWith).toBeDefined();
     expect(hub.currentLease).toBeUndefined();
@@ -198,6 +202,7 @@ describe("the hub's watch for an abandoned broadcast", () => {
     hub.open(socket, { sidecar: 'sidecar-a', broadcast: 'b1' });
     hub.message(socket, encodeMessage({ type: 'release' }));
     expect(cancelled()).toBe(1);
+    expect(hub.awaitingDeadline).toBe(false);
     advance(DEFAULT_RECONNECT_WINDOW_MS + LEASE_TTL_MS + TAKEOVER_ALLOWANCE_MS);
     await hub.deadlinePassed();
     expect(ended).toEqual([]);
