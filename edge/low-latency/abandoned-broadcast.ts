@@ -14,7 +14,8 @@
  * the sidecar knew of its tracks): the recording's document stays `recording`, and the status no
  * longer points at it, so the player page does not promise it.
  */
-import { parseMpd, renderMpd } from '../../shared/dash/mpd.ts';
+import { renderMpd } from '../../shared/dash/mpd.ts';
+import { parseMpd } from '../../shared/dash/mpd-parse.ts';
 import { parseMediaPlaylist, renderMediaPlaylist } from '../../shared/hls/media-playlist.ts';
 import { DEFAULT_RECONNECT_WINDOW_MS, LEASE_TTL_MS, TAKEOVER_ALLOWANCE_MS } from '../../shared/live-channel-protocol.ts';
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';

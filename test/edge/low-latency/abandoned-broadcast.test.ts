@@ -3,7 +3,8 @@ import { abandonmentDeadline, endAbandonedBroadcast, endedMediaPlaylist, endedMp
 import { LiveChannelHub, type AbandonmentWatch } from '../../../edge/low-latency/live-channel-hub.ts';
 import { LiveStreamState } from '../../../edge/low-latency/live-stream-state.ts';
 import type { Lease } from '../../../edge/low-latency/stream-lease.ts';
-import { parseMpd, renderMpd } from '../../../shared/dash/mpd.ts';
+import { renderMpd } from '../../../shared/dash/mpd.ts';
+import { parseMpd } from '../../../shared/dash/mpd-parse.ts';
 import { parseMediaPlaylist, renderMediaPlaylist } from '../../../shared/hls/media-playlist.ts';
 import { DEFAULT_RECONNECT_WINDOW_MS, encodeMessage, LEASE_TTL_MS, TAKEOVER_ALLOWANCE_MS } from '../../../shared/live-channel-protocol.ts';
 import { MemoryObjectStore } from '../../../shared/storage/memory-object-store.ts';

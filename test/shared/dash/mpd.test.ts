@@ -1,7 +1,8 @@
 import { parse } from 'mpd-parser';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type DashManifest, MpdParseError, parseMpd, renderMpd, summarizeMpd } from '../../../shared/dash/mpd.ts';
+import { type DashManifest, renderMpd, summarizeMpd } from '../../../shared/dash/mpd.ts';
+import { MpdParseError, parseMpd } from '../../../shared/dash/mpd-parse.ts';
 
 const startSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
 const period = (id: string, start: number, firstTime: number) => ({
