@@ -6,7 +6,7 @@ import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CachedObjectStore, type ResponseCache } from './cache/cached-object-store.ts';
 import type { MemoryObjectCache } from './cache/memory-object-cache.ts';
 import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
-import { LocationCollapse, WORKERS_JOIN_POLL_MS } from './low-latency/location-collapse.ts';
+import { keepAliveOf, LocationCollapse, WORKERS_JOIN_POLL_MS } from './low-latency/location-collapse.ts';
 import { TIME_PATH } from '../shared/time-api.ts';
 import { WRITE_API_PREFIX } from '../shared/write-api.ts';
 import { NO_STORE } from './cache/cache-control.ts';
@@ -88,10 +88,11 @@ export function createApp(deps: EdgeDependencies): Hono {
   app.route('/live', thumbnailRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret }));
   // Viewers' identical low-latency waits are joined, and their answers kept at the location, in
   // front of the live state (its Durable Object on Workers): low-latency/location-collapse.ts.
-  // Where requests may not share promises (Workers), joiners look for the answer on their own timers.
+  // Where requests may not share promises (Workers), joiners look for the answer on their own timers,
+  // and work after an answer is kept alive by the request's execution context.
   const pollMs = deps.shareReadsAcrossRequests === false ? WORKERS_JOIN_POLL_MS : undefined;
   const viewerLowLatency = deps.lowLatency && new LocationCollapse(deps.lowLatency, { cache: deps.cache, pollMs });
-  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: viewerLowLatency }));
+  app.route('/live', playbackRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl, lowLatency: viewerLowLatency, ...(pollMs !== undefined ? { keepAlive: keepAliveOf } : {}) }));
   app.route('/recordings', recordingDownloadRoutes({ store: viewerStore, mediaStore: new OutageAwareStore(deps.store), playbackSecret: deps.playbackSecret }));
   // A recording as VOD (HLS, DASH, the stream's own segments): routes/recordings.ts.
   app.route('/recordings', recordingRoutes({ store: viewerStore, playbackSecret: deps.playbackSecret, segmentBaseUrl: deps.segmentBaseUrl }));

@@ -9,7 +9,6 @@ import { cacheControlFor, IMMUTABLE } from '../../cache/cache-control.ts';
 import { httpError, TemporarilyUnavailable } from '../../errors.ts';
 import { contentRange, decideRange } from '../../http/range.ts';
 import { clientAddress } from '../../low-latency/client-address.ts';
-import { keepAliveOf } from '../../low-latency/location-collapse.ts';
 import { UNKNOWN_PART } from '../../low-latency/part-decision.ts';
 import type { PartAnswer } from '../../low-latency/live-state-types.ts';
 import { conditionalResponse, notYetAvailable, unsatisfiable } from './responses.ts';
@@ -76,7 +75,7 @@ export async function partResponse(deps: PlaybackDeps, { c, playbackId, path, re
   const client = clientAddress({ env: c.env, header: (name) => c.req.header(name) });
   // Joined with other viewers' requests for the part (location-collapse.ts): kept alive while it
   // waits for them, and as patient as the live state holds for this stream.
-  const viewer = { keepAlive: keepAliveOf(c), targetDuration: status.targetDuration };
+  const viewer = { keepAlive: deps.keepAlive?.(c), targetDuration: status.targetDuration };
   const answer: PartAnswer = deps.lowLatency ? await deps.lowLatency.part(playbackId, ref.rendition, file, client, viewer) : { kind: 'missing' };
   if (answer.kind === 'busy') throw new TemporarilyUnavailable(answer.reason, answer.retryAfterSeconds);
   if (answer.kind === 'missing') throw httpError(404, answer.reason ?? UNKNOWN_PART);

@@ -11,7 +11,6 @@ import { streamObjectKey } from '../../../shared/storage/layout.ts';
 import { cacheControlFor } from '../../cache/cache-control.ts';
 import { httpError, TemporarilyUnavailable } from '../../errors.ts';
 import { clientAddress } from '../../low-latency/client-address.ts';
-import { keepAliveOf } from '../../low-latency/location-collapse.ts';
 import { parseDeliveryDirectives } from '../../manifest/delivery-directives.ts';
 import { rewriteMediaPlaylist, rewriteMultivariant, type PlaybackQuery } from '../../manifest/playback-rewrite.ts';
 import { prefixRelativeUris } from '../../manifest/rewrite-uris.ts';
@@ -79,7 +78,7 @@ async function lowLatencyPlaylistResponse(deps: PlaybackDeps, { c, playbackId, r
     // Fixed for the stream's life: the playlists' server control is computed from these alone.
     facts: { targetDuration: status.targetDuration, partTarget: status.lowLatency.partTarget },
     client: clientAddress({ env: c.env, header: (name) => c.req.header(name) }),
-  }, { keepAlive: keepAliveOf(c) });
+  }, { keepAlive: deps.keepAlive?.(c) });
   if (answer.kind === 'unknown') return undefined;
   if (answer.kind === 'no-such-rendition') throw httpError(404, `this stream has no rendition "${rendition}"`);
   if (answer.kind === 'too-far') throw httpError(400, answer.reason);

@@ -5,6 +5,7 @@ import type { StreamObjectRef } from '../../../shared/storage/layout.ts';
 import type { StreamStatus } from '../../../shared/stream-status.ts';
 import type { PlaybackQuery } from '../../manifest/playback-rewrite.ts';
 import type { LowLatencyCoordinator } from '../../low-latency/coordinator.ts';
+import type { KeepAlive } from '../../low-latency/joined-waits.ts';
 
 export interface PlaybackRouteOptions {
   store: ObjectStore;
@@ -14,6 +15,12 @@ export interface PlaybackRouteOptions {
   now?: () => number;
   /** Low-latency live state: media playlists of streams that announce parts come from it. */
   lowLatency?: LowLatencyCoordinator;
+  /**
+   * The request's keep-alive for work that outlives its answer (Workers: keepAliveOf, its
+   * execution context). Default: none, as on Node and Deno, whose requests have no execution
+   * context to look for (asking Hono for one throws: an exception per low-latency request).
+   */
+  keepAlive?: (c: Context) => KeepAlive | undefined;
 }
 
 export type PlaybackDeps = PlaybackRouteOptions & { now: () => number };
