@@ -1,9 +1,9 @@
 /** Builds the edge origin's Hono app from its dependencies; runtime entry points only wire them. */
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import type { ObjectStore } from '../shared/storage/object-store.ts';
 import { OutageAwareStore } from './storage/storage-outage.ts';
 import { CachedObjectStore, type ResponseCache } from './cache/cached-object-store.ts';
+import { openCors } from './http/open-cors.ts';
 import type { MemoryObjectCache } from './cache/memory-object-cache.ts';
 import type { LowLatencyCoordinator } from './low-latency/coordinator.ts';
 import { keepAliveOf, LocationCollapse, WORKERS_JOIN_POLL_MS } from './low-latency/location-collapse.ts';
@@ -79,9 +79,9 @@ export function createApp(deps: EdgeDependencies): Hono {
     await next();
   });
   // Players on other origins (web players, test pages) fetch playlists and segments.
-  app.use('/live/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
-  app.use('/recordings/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag', 'content-disposition'] }));
-  app.use(TIME_PATH, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
+  app.use('/live/*', openCors({ exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag'] }));
+  app.use('/recordings/*', openCors({ exposeHeaders: ['content-length', 'content-range', 'accept-ranges', 'etag', 'content-disposition'] }));
+  app.use(TIME_PATH, openCors());
   // Viewers read through the edge's cache; the write API (the sidecar reads back what it
   // wrote after a restart) reads storage itself, never a cached copy.
   const viewerStore = new CachedObjectStore(new OutageAwareStore(deps.store), { cache: deps.cache, memory: deps.memoryCache, shareReadsAcrossRequests: deps.shareReadsAcrossRequests ?? true });
