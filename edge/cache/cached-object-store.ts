@@ -47,6 +47,21 @@ const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 const ETAG_HEADER = 'x-object-etag';
 const TYPE_HEADER = 'x-object-type';
 
+/**
+ * The bytes as a body, without a copy: `new Response(bytes).body` copies them (undici copies a
+ * buffer it is given; on Node the lightweight Response of @hono/node-server makes that full
+ * Response to hand its body out). The bytes may be shared by several readers (a copy kept in
+ * memory, a joined read): nothing that reads a body writes into it.
+ */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
 export class CachedObjectStore implements ObjectStore {
   private readonly store: ObjectStore;
   private readonly options: CachedObjectStoreOptions;
@@ -64,7 +79,7 @@ export class CachedObjectStore implements ObjectStore {
     const whole = await this.whole(key);
     if (!whole) return null;
     const bytes = range ? whole.bytes.subarray(range.offset, range.offset + range.length) : whole.bytes;
-    return { ...whole.metadata, body: new Response(bytes).body! };
+    return { ...whole.metadata, body: streamOf(bytes) };
   }
 
   /** With a shared cache, the whole object (a range request follows, served from it); else the store's metadata alone. */
