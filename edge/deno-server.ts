@@ -12,9 +12,8 @@
 import { upgradeWebSocket } from 'hono/deno';
 import { S3ObjectStore } from '../shared/storage/s3-object-store.ts';
 import { createApp } from './app.ts';
-import { ForgettingStore } from './cache/memory-object-cache.ts';
 import { abandonedBroadcastEnder, scheduleStaleBroadcastSweep } from './runtime/broadcast-ending.ts';
-import { DEFAULT_CACHE_MB, memoryCacheOf, parseCacheMegabytes } from './runtime/memory-cache-setting.ts';
+import { DEFAULT_CACHE_MB, parseCacheMegabytes, withMemoryCache } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
@@ -35,10 +34,8 @@ if (refusal || !s3.ok || !cacheSize.ok) {
   Deno.exit(1);
 }
 
-const memoryCache = memoryCacheOf(cacheSize.megabytes);
 // Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
-const bucket = new S3ObjectStore(s3.options);
-const store = memoryCache ? new ForgettingStore(bucket, memoryCache) : bucket;
+const { store, memoryCache } = withMemoryCache(new S3ObjectStore(s3.options), cacheSize.megabytes);
 // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
 const platform = env.REGISTRY_DB ? openSqlitePlatform(env.REGISTRY_DB, env) : {};
 const app = createApp(edgeDependencies(env, {

@@ -9,9 +9,8 @@ import { WebSocketServer } from 'ws';
 import { FilesystemObjectStore } from '../shared/storage/filesystem-object-store.ts';
 import { PART_FRAME_MAX_BYTES } from '../shared/live-channel-protocol.ts';
 import { createApp } from './app.ts';
-import { ForgettingStore } from './cache/memory-object-cache.ts';
 import { abandonedBroadcastEnder, scheduleStaleBroadcastSweep } from './runtime/broadcast-ending.ts';
-import { memoryCacheOf } from './runtime/memory-cache-setting.ts';
+import { withMemoryCache } from './runtime/memory-cache-setting.ts';
 import { developmentListenRefusal } from './development-secret.ts';
 import { InProcessCoordinator } from './low-latency/coordinator.ts';
 import { edgeDependencies } from './runtime/environment.ts';
@@ -31,10 +30,8 @@ if (refusal) {
 // Before anything is allocated: the old generation's starting size (node-heap.ts) needs a restart.
 const heap = restartIntoEdgeHeap();
 
-const memoryCache = memoryCacheOf(options.cacheMb);
 // Every write of this process (write API, live channel, recordings) forgets the copy it replaces.
-const folder = new FilesystemObjectStore(options.storageDir);
-const store = memoryCache ? new ForgettingStore(folder, memoryCache) : folder;
+const { store, memoryCache } = withMemoryCache(new FilesystemObjectStore(options.storageDir), options.cacheMb);
 // The stream registry and the webhooks (WEBHOOK_URLS, WEBHOOK_SECRET; delivered from this process).
 const platform = openSqlitePlatform(options.registryDb ?? join(options.storageDir, '.platform', 'registry.sqlite'), process.env);
 const app = createApp(edgeDependencies(process.env, {

@@ -3,10 +3,8 @@ import type { Hono } from 'hono';
 import { consumeWebhookBatch } from './platform/cloudflare-webhook-queue.ts';
 import type { WebhookJob } from './platform/webhooks.ts';
 import { createWorkerApp, type Env } from './runtime/workers-app.ts';
-import { workerWebhooks } from './runtime/workers-webhooks.ts';
+import { workerBroadcastEndingPlatform, workerWebhooks } from './runtime/workers-webhooks.ts';
 import { sweepExpiredRecordings } from './recordings/expiry-schedule.ts';
-import { D1Client } from './platform/d1-client.ts';
-import { SqlStreamRegistry } from './platform/stream-registry.ts';
 import { sweepStaleBroadcasts } from './runtime/broadcast-ending.ts';
 import { R2ObjectStore } from './storage/r2-object-store.ts';
 
@@ -37,6 +35,6 @@ export default {
   async scheduled(_controller, env) {
     const store = new R2ObjectStore(env.BUCKET);
     await sweepExpiredRecordings(store);
-    await sweepStaleBroadcasts(store, { ...workerWebhooks(env), registry: new SqlStreamRegistry(new D1Client(env.DB)) });
+    await sweepStaleBroadcasts(store, workerBroadcastEndingPlatform(env));
   },
 } satisfies ExportedHandler<Env>;

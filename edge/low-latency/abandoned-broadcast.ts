@@ -21,8 +21,9 @@ import { DEFAULT_RECONNECT_WINDOW_MS, LEASE_TTL_MS, TAKEOVER_ALLOWANCE_MS } from
 import { DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE } from '../../shared/media-types.ts';
 import { streamObjectKey } from '../../shared/storage/layout.ts';
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
-import { parseStreamStatus, type StreamStatus } from '../../shared/stream-status.ts';
+import type { StreamStatus } from '../../shared/stream-status.ts';
 import { newEventId, type WebhookEvent } from '../../shared/webhooks.ts';
+import { readStreamStatus, UnreadableStreamStatus } from '../storage/stream-status.ts';
 import { saveSweepCursor, streamsToSweep } from '../storage/stream-sweep.ts';
 import type { Lease } from './stream-lease.ts';
 
@@ -87,11 +88,14 @@ async function readText(store: ObjectStore, key: string): Promise<string | undef
 export async function endAbandonedBroadcast(playbackId: string, lease: Lease | undefined, options: BroadcastEndingOptions): Promise<EndingOutcome> {
   const { store } = options;
   const now = (options.now ?? Date.now)();
-  const statusText = await readText(store, streamObjectKey(playbackId, { kind: 'status' }));
-  if (statusText === undefined) return { ended: false, reason: 'the stream has no status document' };
-  const parsed = parseStreamStatus(JSON.parse(statusText));
-  if (!parsed.ok) return { ended: false, reason: `its status document is not one: ${parsed.reason}` };
-  const status = parsed.status;
+  let status: StreamStatus | undefined;
+  try {
+    status = await readStreamStatus(store, playbackId);
+  } catch (error) {
+    if (error instanceof UnreadableStreamStatus) return { ended: false, reason: error.message };
+    throw error;
+  }
+  if (!status) return { ended: false, reason: 'the stream has no status document' };
   if (status.state === 'ended') return { ended: false, reason: 'the stream has ended already' };
   const unwrittenMs = now - status.updatedAt;
   if (unwrittenMs < STATUS_WRITTEN_RECENTLY_MS) return { ended: false, reason: `its status was written ${Math.round(unwrittenMs / 1000)} s ago: something still writes the stream` };

@@ -11,16 +11,14 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Context } from 'hono';
-import { LIVE_CHANNEL_PREFIX, parseLeaseRequest, type LeaseRequest } from '../../shared/live-channel-protocol.ts';
+import { LIVE_CHANNEL_PREFIX, liveChannelPath, parseLeaseRequest, type LeaseRequest } from '../../shared/live-channel-protocol.ts';
 import { R2ObjectStore } from '../storage/r2-object-store.ts';
 import { storedPlaylistLoader, type LowLatencyCoordinator } from './coordinator.ts';
 import { LiveChannelHub } from './live-channel-hub.ts';
 import type { Lease } from './stream-lease.ts';
 import { abandonedBroadcastEnder } from '../runtime/broadcast-ending.ts';
-import { workerWebhooks } from '../runtime/workers-webhooks.ts';
+import { workerBroadcastEndingPlatform } from '../runtime/workers-webhooks.ts';
 import type { Env } from '../runtime/workers-app.ts';
-import { D1Client } from '../platform/d1-client.ts';
-import { SqlStreamRegistry } from '../platform/stream-registry.ts';
 import { LiveStreamState, type IncomingPart, type PartAnswer, type PlaylistAnswer, type PlaylistRequest, type RefusalCounts, type SegmentAnswer } from './live-stream-state.ts';
 
 export interface ObjectCounters {
@@ -121,9 +119,7 @@ export class LiveStreamObject extends DurableObject<LiveStreamObjectEnv> {
   private async endBroadcast(playbackId: string, lease: Lease): Promise<void> {
     await this.ctx.storage.delete(ABANDONMENT_KEY);
     // The worker's own bindings: the object shares its environment.
-    const env = this.env;
-    const platform = env.DB ? { ...workerWebhooks({ ...env, DB: env.DB }), registry: new SqlStreamRegistry(new D1Client(env.DB)) } : {};
-    await abandonedBroadcastEnder(new R2ObjectStore(this.env.BUCKET), platform)(playbackId, lease).catch((error: unknown) => {
+    await abandonedBroadcastEnder(new R2ObjectStore(this.env.BUCKET), workerBroadcastEndingPlatform(this.env))(playbackId, lease).catch((error: unknown) => {
       console.error(`edge: ending the abandoned broadcast of ${playbackId} failed: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
@@ -186,8 +182,8 @@ export class DurableObjectCoordinator implements LowLatencyCoordinator {
 
   /** The stream's object takes the WebSocket itself; the sidecar's token stays here (the object gets the path and lease request only). */
   openChannel(playbackId: string, lease: LeaseRequest, c: Context): Promise<Response> {
-    const url = new URL(c.req.url);
-    url.search = `?sidecar=${lease.sidecar}&broadcast=${lease.broadcast}${lease.reconnectWindowMs !== undefined ? `&window=${lease.reconnectWindowMs}` : ''}${lease.closeAt !== undefined ? `&closeAt=${lease.closeAt}` : ''}`;
+    const url = new URL(liveChannelPath(playbackId, lease), c.req.url);
+    if (lease.closeAt !== undefined) url.searchParams.set('closeAt', String(lease.closeAt));
     return this.stub(playbackId).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
   }
 

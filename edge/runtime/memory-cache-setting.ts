@@ -1,5 +1,6 @@
 /** How much memory the Node and Deno edges give to copies of stored objects (`--cache-mb`, EDGE_CACHE_MB). */
-import { MemoryObjectCache } from '../cache/memory-object-cache.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+import { ForgettingStore, MemoryObjectCache } from '../cache/memory-object-cache.ts';
 
 /** Megabytes by default: a few minutes of a few popular ladders' segments, and every stream's playlists. */
 export const DEFAULT_CACHE_MB = 256;
@@ -11,7 +12,12 @@ export function parseCacheMegabytes(text: string): { ok: true; megabytes: number
   return { ok: true, megabytes };
 }
 
-/** The cache of that many megabytes, or none for 0. */
-export function memoryCacheOf(megabytes: number): MemoryObjectCache | undefined {
-  return megabytes > 0 ? new MemoryObjectCache(megabytes * 1024 * 1024) : undefined;
+/**
+ * A cache of that many megabytes (none for 0) over `storage`, and the store everything in the edge
+ * process writes through: each of its writes drops the copy it replaces (ForgettingStore).
+ */
+export function withMemoryCache(storage: ObjectStore, megabytes: number): { store: ObjectStore; memoryCache?: MemoryObjectCache } {
+  if (megabytes <= 0) return { store: storage };
+  const memoryCache = new MemoryObjectCache(megabytes * 1024 * 1024);
+  return { store: new ForgettingStore(storage, memoryCache), memoryCache };
 }
