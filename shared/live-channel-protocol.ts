@@ -16,10 +16,16 @@
  * (or `not-stored` with why: the sidecar then uploads the segment over HTTP as before). Media
  * bytes then travel once. An edge from before this message closes the channel on it (an unknown
  * type): the sidecar and the edge ship together.
+ *
+ * A stream's documents (its playlists, MPD and status) go the same way: a document frame (binary,
+ * as a part's, its header naming the document) that the live state writes to storage, in the
+ * order they came per document, and answers `written` or `not-written` (the sidecar then PUTs it
+ * over HTTP). A new playlist then costs the sidecar and the edge one message, not an HTTP request
+ * each: a hundred streams write a few hundred documents a second.
  */
 import type { PartAnnouncement } from './low-latency.ts';
-import { AUDIO_MP4_TYPE, VIDEO_MP4_TYPE } from './media-types.ts';
-import { parseStreamRelativePath } from './storage/layout.ts';
+import { AUDIO_MP4_TYPE, DASH_MPD_TYPE, HLS_PLAYLIST_TYPE, JSON_TYPE, VIDEO_MP4_TYPE } from './media-types.ts';
+import { parseStreamRelativePath, type StreamObjectKind } from './storage/layout.ts';
 
 export const LIVE_CHANNEL_PREFIX = '/_ingest/live/';
 
@@ -90,6 +96,18 @@ export interface SegmentMessage {
   contentType: string;
 }
 
+/**
+ * A stream document, as it travels: `path` is relative to the stream's prefix (`index.m3u8`,
+ * `RENDITION/index.m3u8`, `manifest.mpd`, `status.json`), `id` the sidecar's number for it
+ * (echoed in the answer: the same document may be written again before the first is answered).
+ */
+export interface DocumentFrame {
+  id: number;
+  path: string;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
 /** Edge → sidecar, text frames. */
 export type EdgeMessage =
   | { type: 'lease'; ttlMs: number }
@@ -98,7 +116,11 @@ export type EdgeMessage =
   /** The segment is in storage, written from its parts: the sidecar counts it as uploaded. */
   | { type: 'stored'; rendition: string; file: string }
   /** The segment was not written from its parts (`reason`): the sidecar uploads it itself. */
-  | { type: 'not-stored'; rendition: string; file: string; reason: string };
+  | { type: 'not-stored'; rendition: string; file: string; reason: string }
+  /** The document of this id is in storage. */
+  | { type: 'written'; id: number }
+  /** The document of this id was not written (`reason`): the sidecar writes it itself. */
+  | { type: 'not-written'; id: number; reason: string };
 
 export interface LeaseRequest {
   /** The sidecar process (random per process unless configured). */
@@ -139,6 +161,7 @@ export function parseLeaseRequest(url: URL): { ok: true; lease: LeaseRequest } |
 }
 
 const PART_FRAME = 1;
+const DOCUMENT_FRAME = 2;
 // Kind byte + header length (u16): a header is names and numbers, far below 64 KiB.
 const PREFIX_BYTES = 3;
 /** A part is a fraction of a segment: the write API's part limit. */
@@ -180,10 +203,15 @@ export function encodePartHeader(part: Omit<PartFrame, 'bytes'>): Uint8Array<Arr
     next: part.next,
     partTarget: part.partTarget,
   };
+  return framePrefix(PART_FRAME, header);
+}
+
+/** A binary frame's kind byte, its header's length (u16) and its JSON header. */
+function framePrefix(kind: number, header: object): Uint8Array<ArrayBuffer> {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  if (json.byteLength > 0xffff) throw new RangeError('part header longer than 65535 bytes');
+  if (json.byteLength > 0xffff) throw new RangeError('frame header longer than 65535 bytes');
   const prefix = new Uint8Array(PREFIX_BYTES + json.byteLength);
-  prefix[0] = PART_FRAME;
+  prefix[0] = kind;
   new DataView(prefix.buffer).setUint16(1, json.byteLength);
   prefix.set(json, PREFIX_BYTES);
   return prefix;
@@ -210,22 +238,27 @@ export interface PartFrameDecodeOptions {
 export function decodePartFrame(frame: Uint8Array, options: PartFrameDecodeOptions = {}): FrameDecode<PartFrame & { bytes: Uint8Array<ArrayBuffer> }> {
   if (frame.byteLength < PREFIX_BYTES || frame[0] !== PART_FRAME) return fail('not a part frame');
   if (frame.byteLength > PART_FRAME_MAX_BYTES) return fail(`part frames are limited to ${PART_FRAME_MAX_BYTES} bytes`);
-  const headerLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint16(1);
-  if (PREFIX_BYTES + headerLength > frame.byteLength) return fail('part header runs past the frame');
-  let header: unknown;
-  try {
-    header = JSON.parse(HEADER_DECODER.decode(frame.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
-  } catch {
-    return fail('part header is not JSON');
-  }
-  const checked = checkPartHeader(header);
+  const header = frameHeader(frame);
+  if (!header.ok) return header;
+  const checked = checkPartHeader(header.value.json);
   if (!checked.ok) return checked;
-  const body = frame.subarray(PREFIX_BYTES + headerLength);
+  const body = frame.subarray(header.value.bodyStart);
   if (body.byteLength === 0) return fail('a part has bytes');
   // The live state keeps a part for seconds: a view of a buffer shared with anything else would keep that alive too, so it is copied
   // unless the buffer is this frame's alone (then the view keeps only the header's few bytes more).
-  const bytes = options.ownBuffer && frame.buffer instanceof ArrayBuffer ? new Uint8Array(frame.buffer, frame.byteOffset + PREFIX_BYTES + headerLength, body.byteLength) : body.slice();
+  const bytes = options.ownBuffer && frame.buffer instanceof ArrayBuffer ? new Uint8Array(frame.buffer, frame.byteOffset + header.value.bodyStart, body.byteLength) : body.slice();
   return { ok: true, value: { ...checked.value, bytes } };
+}
+
+/** A binary frame's JSON header, and where the bytes after it start. */
+function frameHeader(frame: Uint8Array): FrameDecode<{ json: unknown; bodyStart: number }> {
+  const headerLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint16(1);
+  if (PREFIX_BYTES + headerLength > frame.byteLength) return fail('frame header runs past the frame');
+  try {
+    return { ok: true, value: { json: JSON.parse(HEADER_DECODER.decode(frame.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength))), bodyStart: PREFIX_BYTES + headerLength } };
+  } catch {
+    return fail('frame header is not JSON');
+  }
 }
 
 function checkPartHeader(header: unknown): FrameDecode<PartHeader> {
@@ -240,6 +273,55 @@ function checkPartHeader(header: unknown): FrameDecode<PartHeader> {
   if (typeof next !== 'string' || parseStreamRelativePath(`r/${next}`)?.kind !== 'part') return fail('next must be a part file name (SESSION-TIME.pN.m4s)');
   if (typeof partTarget !== 'number' || !(partTarget >= 0.05 && partTarget <= 5)) return fail('partTarget must be seconds from 0.05 to 5');
   return { ok: true, value: { rendition, file, contentType, msn, duration, independent, next, partTarget } };
+}
+
+/** What a document may be, with the content type each kind is stored with. */
+export const DOCUMENT_TYPES: Partial<Record<StreamObjectKind, string>> = {
+  multivariant: HLS_PLAYLIST_TYPE,
+  'media-playlist': HLS_PLAYLIST_TYPE,
+  mpd: DASH_MPD_TYPE,
+  status: JSON_TYPE,
+};
+/**
+ * A document's bytes at most: a live playlist of a broadcast kept whole (retention `all`) for
+ * hours is a few hundred kB; a longer one goes over HTTP.
+ */
+export const DOCUMENT_FRAME_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Whether a stream-relative path names a document the channel carries. */
+export function isChannelDocument(path: string): boolean {
+  const kind = parseStreamRelativePath(path)?.kind;
+  return kind !== undefined && DOCUMENT_TYPES[kind] !== undefined;
+}
+
+/** A document frame's bytes before the document's own (sent as fragments of one message, as a part's). */
+export function encodeDocumentHeader(document: Omit<DocumentFrame, 'bytes'>): Uint8Array<ArrayBuffer> {
+  return framePrefix(DOCUMENT_FRAME, { id: document.id, path: document.path, contentType: document.contentType });
+}
+
+/** The kind of a binary frame: a part or a document (anything else is refused by its decoder). */
+export function binaryFrameKind(frame: Uint8Array): 'part' | 'document' | undefined {
+  return frame[0] === PART_FRAME ? 'part' : frame[0] === DOCUMENT_FRAME ? 'document' : undefined;
+}
+
+/** A binary frame as a document; its bytes are a view of the frame (a document is written, then let go). */
+export function decodeDocumentFrame(frame: Uint8Array): FrameDecode<DocumentFrame> {
+  if (frame.byteLength < PREFIX_BYTES || frame[0] !== DOCUMENT_FRAME) return fail('not a document frame');
+  const header = frameHeader(frame);
+  if (!header.ok) return header;
+  const json = header.value.json;
+  if (typeof json !== 'object' || json === null || !hasExactly(json as Record<string, unknown>, ['id', 'path', 'contentType'])) return fail('document header has exactly the fields id, path, contentType');
+  const { id, path, contentType } = json as Record<string, unknown>;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return fail('document id must be a whole number from 0');
+  if (typeof path !== 'string') return fail('document path must be text');
+  const kind = parseStreamRelativePath(path)?.kind;
+  const expected = kind === undefined ? undefined : DOCUMENT_TYPES[kind];
+  if (expected === undefined) return fail('document path must name a playlist, the MPD or the status (index.m3u8, RENDITION/index.m3u8, manifest.mpd, status.json)');
+  if (contentType !== expected) return fail(`content type for ${kind} must be ${expected}`);
+  const bytes = frame.subarray(header.value.bodyStart);
+  if (bytes.byteLength === 0) return fail('a document has bytes');
+  if (bytes.byteLength > DOCUMENT_FRAME_MAX_BYTES) return fail(`documents on the live channel are limited to ${DOCUMENT_FRAME_MAX_BYTES} bytes`);
+  return { ok: true, value: { id, path, contentType, bytes } };
 }
 
 export function encodeMessage(message: ClientMessage | EdgeMessage): string {
@@ -328,6 +410,13 @@ export function decodeEdgeMessage(text: string): FrameDecode<EdgeMessage> {
     if (!hasExactly(m, ['type', 'rendition', 'file', 'reason']) || !namesSegment(m)) return fail('not-stored names a segment (rendition, file) and a reason, nothing else');
     if (typeof m.reason !== 'string' || m.reason.length === 0 || m.reason.length > NOT_STORED_REASON_MAX_LENGTH) return fail(`not-stored's reason is text of 1-${NOT_STORED_REASON_MAX_LENGTH} characters`);
     return { ok: true, value: { type: 'not-stored', rendition: m.rendition, file: m.file, reason: m.reason } };
+  }
+  if (m.type === 'written' || m.type === 'not-written') {
+    const fields = m.type === 'written' ? ['type', 'id'] : ['type', 'id', 'reason'];
+    if (!hasExactly(m, fields) || typeof m.id !== 'number' || !Number.isSafeInteger(m.id) || m.id < 0) return fail(`${m.type} names a document id${m.type === 'written' ? '' : ' and a reason'}, nothing else`);
+    if (m.type === 'written') return { ok: true, value: { type: 'written', id: m.id } };
+    if (typeof m.reason !== 'string' || m.reason.length === 0 || m.reason.length > NOT_STORED_REASON_MAX_LENGTH) return fail(`not-written's reason is text of 1-${NOT_STORED_REASON_MAX_LENGTH} characters`);
+    return { ok: true, value: { type: 'not-written', id: m.id, reason: m.reason } };
   }
   return fail('unknown message type');
 }

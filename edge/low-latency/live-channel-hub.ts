@@ -15,11 +15,14 @@ import {
   CLOSE_LEASE_EXPIRED,
   CLOSE_LEASE_HELD,
   CLOSE_RELEASED,
+  binaryFrameKind,
   decodeClientMessage,
+  decodeDocumentFrame,
   decodePartFrame,
   encodeMessage,
   LEASE_TTL_MS,
   NOT_STORED_REASON_MAX_LENGTH,
+  type DocumentFrame,
   type EdgeMessage,
   type LeaseRequest,
   type SegmentMessage,
@@ -67,6 +70,8 @@ export interface LiveChannelHubOptions<S> {
   abandonment?: AbandonmentWatch;
 }
 
+const DOCUMENT_TEXT = new TextDecoder();
+
 /** The sidecar reconnects 250 ms after a drop: a second and a half covers that and the new open. */
 export const RECONNECT_GRACE_MS = 1_500;
 
@@ -84,6 +89,8 @@ export class LiveChannelHub<S> {
   /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
   private holderSocket: S | undefined;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last write of each document path still running (writes of one path go one after the other). */
+  private readonly documentWrites = new Map<string, Promise<void>>();
   /** Closes the holder's channel when its credential expires. */
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -144,8 +151,14 @@ export class LiveChannelHub<S> {
     // Anything from the holder shows it alive.
     this.lease!.expiresAt = now + this.ttlMs;
     if (typeof data === 'string') return this.control(socket, data);
+    const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (binaryFrameKind(frame) === 'document') {
+      const document = decodeDocumentFrame(frame);
+      if (!document.ok) return this.refuse(socket, document.reason);
+      return this.writeDocument(socket, document.value);
+    }
     // A message's own ArrayBuffer (ws on Node, a Durable Object's socket) is given to the part: no copy of its bytes.
-    const part = data instanceof ArrayBuffer ? decodePartFrame(new Uint8Array(data), { ownBuffer: true }) : decodePartFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const part = decodePartFrame(frame, { ownBuffer: data instanceof ArrayBuffer });
     if (!part.ok) return this.refuse(socket, part.reason);
     const { rendition, file, bytes: partBytes, contentType, msn, duration, independent, next, partTarget } = part.value;
     const ref = parseStreamRelativePath(`${rendition}/${file}`);
@@ -218,6 +231,41 @@ export class LiveChannelHub<S> {
       return notStored(`storage refused it: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.send(socket, { type: 'stored', rendition, file });
+  }
+
+  /**
+   * Writes a document (a playlist, the MPD, the status) to the stream's own prefix and answers
+   * the holder. A media playlist is written first and then given to the live state (which never
+   * lists what storage lacks), as the write API does. Writes of one document go in the order they
+   * came: a slow write is never overtaken by the next version's.
+   */
+  private writeDocument(socket: S, document: DocumentFrame): void {
+    const { id, path } = document;
+    const previous = this.documentWrites.get(path) ?? Promise.resolve();
+    const write = previous.then(() => this.storeDocument(socket, document)).then(
+      (reason) => this.send(socket, reason === undefined ? { type: 'written', id } : { type: 'not-written', id, reason: reason.slice(0, NOT_STORED_REASON_MAX_LENGTH) }),
+    );
+    this.documentWrites.set(path, write);
+    void write.finally(() => {
+      if (this.documentWrites.get(path) === write) this.documentWrites.delete(path);
+    });
+  }
+
+  /** Stores a document; why not, when it was not. */
+  private async storeDocument(socket: S, document: DocumentFrame): Promise<string | undefined> {
+    const storage = this.options.storage;
+    if (!storage) return 'this edge does not write documents from its live channels';
+    // The decoder checked the path; parsed again here, where the key is made (nothing outside the stream).
+    const ref = parseStreamRelativePath(document.path);
+    if (!ref) return 'not a document path';
+    if (!this.holds(socket) || !this.currentLease) return 'this channel no longer holds the stream';
+    try {
+      await storage.store.put(streamObjectKey(storage.playbackId, ref), document.bytes, { contentType: document.contentType });
+    } catch (error) {
+      return `storage refused it: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (ref.kind === 'media-playlist') this.options.state().acceptPlaylist(ref.rendition, DOCUMENT_TEXT.decode(document.bytes));
+    return undefined;
   }
 
   /**

@@ -18,6 +18,7 @@ import { PASSTHROUGH_ONLY, type Rendition } from '../transcode/ladder.ts';
 import type { LiveJournal } from './live-journal.ts';
 import type { LeaseOutcome } from '../upload/live-channel.ts';
 import { leaseGatedStore } from '../upload/lease-gated-store.ts';
+import { channelDocumentStore, type DocumentChannel } from '../upload/channel-documents.ts';
 import { StreamPipeline, type PipelineSettings, type PipelineStats } from './stream-pipeline.ts';
 import type { RestreamTarget } from '../restream/restream-target.ts';
 
@@ -45,6 +46,8 @@ export interface StreamLeases {
    */
   acquire(playbackId: string, onRefused: (reason: string) => void, reconnectWindowMs: number): Promise<LeaseOutcome>;
   release(playbackId: string): void;
+  /** Where the lease is a channel that carries the stream's documents too (channel-documents.ts). */
+  writeDocument?: DocumentChannel['writeDocument'];
 }
 
 export interface LiveStreamInfo extends PipelineStats {
@@ -244,7 +247,9 @@ export class StreamRegistry {
     const lease = this.options.leases?.acquire(playbackId, (reason) => this.leaseRefused(playbackId, reason), reconnectWindowMs);
     const events = this.options.events;
     const subject = { playbackId, ...(known.keyed ? { name } : {}) };
-    const store = lease ? leaseGatedStore(this.options.store, lease) : this.options.store;
+    const leases = this.options.leases;
+    const written = leases?.writeDocument ? channelDocumentStore(this.options.store, { writeDocument: leases.writeDocument.bind(leases) }) : this.options.store;
+    const store = lease ? leaseGatedStore(written, lease) : written;
     const pipeline = new StreamPipeline({
       ...this.options.settings,
       // The stream's own settings in the platform registry, over the sidecar's flags.

@@ -1,7 +1,7 @@
 /**
  * The live channel's queue policy, pure: which waiting items go out now, which are dropped.
  * Items leave in the order they came: parts, and the word that a part will not come (which must
- * not overtake the part that named it as next). An item is dropped only when it is older than the
+ * not overtake the part that named it as next), segments named by their parts, documents. An item is dropped only when it is older than the
  * part lifetime (nobody plays it any more); otherwise it waits for room on the socket.
  */
 import type { PartFrame, SegmentMessage } from '../../shared/live-channel-protocol.ts';
@@ -47,7 +47,17 @@ export interface QueuedSegment {
   queuedAt: number;
 }
 
-export type Outgoing = QueuedPart | QueuedWithdrawal | QueuedSegment;
+/** A document (playlist, MPD, status) for the edge to write; its answer settles it. */
+export interface QueuedDocument {
+  kind: 'document';
+  id: number;
+  path: string;
+  contentType: string;
+  bytes: Uint8Array;
+  queuedAt: number;
+}
+
+export type Outgoing = QueuedPart | QueuedWithdrawal | QueuedSegment | QueuedDocument;
 
 export interface QueueState {
   now: number;
@@ -71,7 +81,7 @@ export function takeSendable(queue: Outgoing[], state: QueueState): { send: Outg
       continue;
     }
     if (room <= 0) break;
-    room -= head.kind === 'part' ? head.part.byteLength : CONTROL_BYTES;
+    room -= head.kind === 'part' ? head.part.byteLength : head.kind === 'document' ? head.bytes.byteLength : CONTROL_BYTES;
     send.push(queue.shift()!);
   }
   return { send, drop };

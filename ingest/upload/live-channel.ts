@@ -28,6 +28,8 @@ import {
   CLOSE_LEASE_HELD,
   CLOSE_RELEASED,
   decodeEdgeMessage,
+  DOCUMENT_FRAME_MAX_BYTES,
+  encodeDocumentHeader,
   encodeMessage,
   encodePartHeader,
   HEARTBEAT_INTERVAL_MS,
@@ -121,8 +123,9 @@ export class LiveChannel {
   private failures = 0;
   private lastHeard = 0;
   private settleLease: ((outcome: LeaseOutcome) => void) | undefined;
-  /** Segments named to the edge and not answered yet, by `rendition/file`. */
+  /** Segments named to the edge and not answered yet, by `rendition/file`; documents by `#id`. */
   private readonly awaiting = new Map<string, (outcome: AssemblyOutcome) => void>();
+  private nextDocumentId = 0;
   /** The first answer to the lease request: granted, or refused with the edge's reason. */
   readonly lease: Promise<LeaseOutcome>;
 
@@ -169,10 +172,10 @@ export class LiveChannel {
     if (this.closed) return Promise.resolve(notStored('the stream ended'));
     if (!this.open) return Promise.resolve(notStored('the live channel is down'));
     const key = `${segment.rendition}/${segment.file}`;
-    this.settleSegment(key, notStored('named again'));
+    this.answered(key, notStored('named again'));
     return new Promise<AssemblyOutcome>((resolve) => {
       const waitMs = this.options.segmentAnswerMs ?? SEGMENT_ANSWER_MS;
-      const timer = setTimeout(() => this.settleSegment(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
+      const timer = setTimeout(() => this.answered(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
       this.awaiting.set(key, (outcome) => {
         clearTimeout(timer);
         resolve(outcome);
@@ -182,7 +185,32 @@ export class LiveChannel {
     });
   }
 
-  private settleSegment(key: string, outcome: AssemblyOutcome): void {
+  /**
+   * Asks the edge to write one of the stream's documents (`path` relative to the stream's
+   * prefix), in order after what went out before. Settles with the edge's answer, or not written
+   * (never rejects): the caller writes it over HTTP then.
+   */
+  writeDocument(path: string, contentType: string, text: string): Promise<AssemblyOutcome> {
+    if (this.closed) return Promise.resolve(notStored('the stream ended'));
+    if (!this.open) return Promise.resolve(notStored('the live channel is down'));
+    const bytes = Buffer.from(text);
+    if (bytes.byteLength > DOCUMENT_FRAME_MAX_BYTES) return Promise.resolve(notStored(`longer than the channel's ${DOCUMENT_FRAME_MAX_BYTES} bytes`));
+    const id = this.nextDocumentId++;
+    const key = `#${id}`;
+    return new Promise<AssemblyOutcome>((resolve) => {
+      const waitMs = this.options.segmentAnswerMs ?? SEGMENT_ANSWER_MS;
+      const timer = setTimeout(() => this.answered(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
+      this.awaiting.set(key, (outcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+      this.queue.push({ kind: 'document', id, path, contentType, bytes, queuedAt: this.now() });
+      this.pump();
+    });
+  }
+
+  /** What was asked of the edge under `key` (a segment's `rendition/file`, a document's `#id`) is settled. */
+  private answered(key: string, outcome: AssemblyOutcome): void {
     const settle = this.awaiting.get(key);
     if (!settle) return;
     this.awaiting.delete(key);
@@ -191,8 +219,8 @@ export class LiveChannel {
 
   /** No answer will come for what was asked (the channel went down or closed): each is uploaded instead. */
   private giveUpSegments(reason: string): void {
-    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.kind === 'segment') this.queue.splice(i, 1);
-    for (const key of [...this.awaiting.keys()]) this.settleSegment(key, notStored(reason));
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.kind === 'segment' || this.queue[i]!.kind === 'document') this.queue.splice(i, 1);
+    for (const key of [...this.awaiting.keys()]) this.answered(key, notStored(reason));
   }
 
   /** The stream ended here: its lease is given back, the channel closed. */
@@ -247,9 +275,13 @@ export class LiveChannel {
     } else if (message.value.type === 'refused') {
       this.refused(message.value.reason);
     } else if (message.value.type === 'stored') {
-      this.settleSegment(`${message.value.rendition}/${message.value.file}`, { stored: true });
+      this.answered(`${message.value.rendition}/${message.value.file}`, { stored: true });
     } else if (message.value.type === 'not-stored') {
-      this.settleSegment(`${message.value.rendition}/${message.value.file}`, notStored(`the edge did not store it: ${message.value.reason}`));
+      this.answered(`${message.value.rendition}/${message.value.file}`, notStored(`the edge did not store it: ${message.value.reason}`));
+    } else if (message.value.type === 'written') {
+      this.answered(`#${message.value.id}`, { stored: true });
+    } else if (message.value.type === 'not-written') {
+      this.answered(`#${message.value.id}`, notStored(`the edge did not write it: ${message.value.reason}`));
     }
   }
 
@@ -312,7 +344,8 @@ export class LiveChannel {
       room: open ? HIGH_WATER_BYTES - socket!.bufferedAmount : 0,
     });
     for (const item of drop) {
-      if (item.kind === 'segment') this.settleSegment(`${item.message.rendition}/${item.message.file}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
+      if (item.kind === 'segment') this.answered(`${item.message.rendition}/${item.message.file}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
+      if (item.kind === 'document') this.answered(`#${item.id}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
       // A withdrawal that aged out says nothing any more: the edge's hold ran out long before.
       if (item.kind !== 'part') continue;
       const reason = `older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`;
@@ -345,6 +378,10 @@ export class LiveChannel {
     } else if (item.kind === 'segment') {
       // Not sent again after a reconnect: its answer is given up with the channel (uploaded instead).
       this.control(item.message);
+    } else if (item.kind === 'document') {
+      // As a segment, not sent again after a reconnect: written over HTTP instead.
+      socket.send(encodeDocumentHeader(item), { binary: true, fin: false });
+      socket.send(item.bytes, { binary: true, fin: true });
     } else {
       this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
       this.recent.push({ ...item, queuedAt: now });

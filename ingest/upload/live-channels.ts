@@ -1,7 +1,7 @@
 /**
  * The sidecar's live channels to the edge, one per live stream (live-channel.ts): a stream's
  * channel opens when its pipeline starts (taking the stream's lease) and is released when the
- * stream ends. Parts of a stream without a channel are dropped.
+ * stream ends. Parts of a stream without a channel are dropped; its documents go over HTTP.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import type { OutgoingPart } from './live-channel-queue.ts';
 import { LiveChannel, type LeaseOutcome, type PartReport } from './live-channel.ts';
 import type { LiveChannelSink, SegmentAssembly } from './part-sink.ts';
 import type { AssemblyOutcome } from './upload-queue.ts';
+import type { DocumentChannel } from './channel-documents.ts';
 
 export interface LiveChannelsOptions {
   edgeUrl: string;
@@ -21,7 +22,7 @@ export interface LiveChannelsOptions {
   log: { warn(message: string): void };
 }
 
-export class LiveChannels implements LiveChannelSink {
+export class LiveChannels implements LiveChannelSink, DocumentChannel {
   private readonly options: LiveChannelsOptions;
   private readonly channels = new Map<string, LiveChannel>();
 
@@ -69,6 +70,12 @@ export class LiveChannels implements LiveChannelSink {
   storeSegment(playbackId: string, segment: SegmentAssembly): Promise<AssemblyOutcome> {
     const channel = this.channels.get(playbackId);
     return channel ? channel.storeSegment(segment) : Promise.resolve({ stored: false, reason: 'the stream has no live channel' });
+  }
+
+  /** One of the stream's documents for the edge to write (on the stream's channel, in order with its parts). */
+  writeDocument(playbackId: string, path: string, contentType: string, text: string): Promise<AssemblyOutcome> {
+    const channel = this.channels.get(playbackId);
+    return channel ? channel.writeDocument(path, contentType, text) : Promise.resolve({ stored: false, reason: 'the stream has no live channel' });
   }
 
   /** The stream ended here: its lease is given back. */

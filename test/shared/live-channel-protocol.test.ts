@@ -6,14 +6,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  binaryFrameKind,
   decodeClientMessage,
+  decodeDocumentFrame,
   decodeEdgeMessage,
   decodePartFrame,
+  encodeDocumentHeader,
   encodeMessage,
   encodePartFrame,
+  isChannelDocument,
   liveChannelPath,
   parseLeaseRequest,
   SKIPPED_REASON_MAX_LENGTH,
+  type DocumentFrame,
   type PartFrame,
 } from '../../shared/live-channel-protocol.ts';
 
@@ -196,5 +201,85 @@ describe('a segment named by its parts, and the answers', () => {
     { name: 'not-stored outside the stream', message: { type: 'not-stored', rendition: '..', file: 'abcsess1-0.m4s', reason: 'no' } },
   ])('refuse an answer: $name', ({ message }) => {
     expect(decodeEdgeMessage(JSON.stringify(message)).ok).toBe(false);
+  });
+});
+
+describe('live channel document frames', () => {
+  const documentFrame = (header: object, body: Uint8Array) => {
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const frame = new Uint8Array(3 + json.byteLength + body.byteLength);
+    frame[0] = 2;
+    new DataView(frame.buffer).setUint16(1, json.byteLength);
+    frame.set(json, 3);
+    frame.set(body, 3 + json.byteLength);
+    return frame;
+  };
+  const encoded = (document: DocumentFrame) => {
+    const header = encodeDocumentHeader(document);
+    const frame = new Uint8Array(header.byteLength + document.bytes.byteLength);
+    frame.set(header);
+    frame.set(document.bytes, header.byteLength);
+    return frame;
+  };
+  const validDocument: fc.Arbitrary<DocumentFrame> = fc.oneof(
+    fc.record({ path: fc.constant('index.m3u8'), contentType: fc.constant('application/vnd.apple.mpegurl') }),
+    fc.record({ path: name.map((n) => `r${n}/index.m3u8`), contentType: fc.constant('application/vnd.apple.mpegurl') }),
+    fc.record({ path: fc.constant('manifest.mpd'), contentType: fc.constant('application/dash+xml') }),
+    fc.record({ path: fc.constant('status.json'), contentType: fc.constant('application/json') }),
+  ).chain((named) => fc.record({ id: fc.nat(2 ** 40), bytes: fc.uint8Array({ minLength: 1, maxLength: 4000 }) }).map((rest) => ({ ...named, ...rest })));
+
+  it('decode what was encoded, and know it from a part frame', () => {
+    fc.assert(
+      fc.property(validDocument, (document) => {
+        const frame = encoded(document);
+        expect(binaryFrameKind(frame)).toBe('document');
+        const decoded = decodeDocumentFrame(frame);
+        expect(decoded.ok && { ...decoded.value, bytes: [...decoded.value.bytes] }).toEqual({ ...document, bytes: [...document.bytes] });
+        expect(decodePartFrame(frame)).toMatchObject({ ok: false });
+      }),
+    );
+  });
+
+  it('refuse anything but a stream document with its own content type, inside the stream', () => {
+    const body = new TextEncoder().encode('#EXTM3U\n');
+    const refused = (header: object, bytes = body) => {
+      const decoded = decodeDocumentFrame(documentFrame(header, bytes));
+      return decoded.ok ? 'accepted' : decoded.reason;
+    };
+    const playlist = 'application/vnd.apple.mpegurl';
+    expect(refused({ id: 1, path: 'source/index.m3u8', contentType: playlist })).toBe('accepted');
+    for (const path of ['../other/index.m3u8', 'source/../../x/index.m3u8', 'source/s1-0.m4s', 'source/s1-0.p0.m4s', 'thumbnail.jpg', '/index.m3u8', 'a/b/index.m3u8', '']) {
+      expect(refused({ id: 1, path, contentType: playlist })).toMatch(/path must name a playlist/);
+    }
+    expect(refused({ id: 1, path: 'status.json', contentType: playlist })).toMatch(/content type for status must be application\/json/);
+    expect(refused({ id: -1, path: 'index.m3u8', contentType: playlist })).toMatch(/id must be/);
+    expect(refused({ id: 1.5, path: 'index.m3u8', contentType: playlist })).toMatch(/id must be/);
+    expect(refused({ id: 1, path: 'index.m3u8', contentType: playlist, extra: true })).toMatch(/exactly the fields/);
+    expect(refused({ id: 1, path: 'index.m3u8', contentType: playlist }, new Uint8Array(0))).toMatch(/has bytes/);
+    expect(refused([1, 2])).toMatch(/exactly the fields/);
+  });
+
+  it('never throw on random or cut frames', () => {
+    fc.assert(
+      fc.property(validDocument, fc.nat(), fc.uint8Array({ maxLength: 200 }), (document, cut, noise) => {
+        const frame = encoded(document);
+        expect(() => decodeDocumentFrame(frame.subarray(0, cut % (frame.byteLength + 1)))).not.toThrow();
+        expect(() => decodeDocumentFrame(Uint8Array.of(2, ...noise))).not.toThrow();
+      }),
+    );
+  });
+
+  it('are answered written or not-written by id, and nothing else passes', () => {
+    expect(decodeEdgeMessage(encodeMessage({ type: 'written', id: 7 }))).toEqual({ ok: true, value: { type: 'written', id: 7 } });
+    expect(decodeEdgeMessage(encodeMessage({ type: 'not-written', id: 7, reason: 'storage refused it' }))).toEqual({ ok: true, value: { type: 'not-written', id: 7, reason: 'storage refused it' } });
+    expect(decodeEdgeMessage(JSON.stringify({ type: 'written', id: 'x' })).ok).toBe(false);
+    expect(decodeEdgeMessage(JSON.stringify({ type: 'written', id: 1, path: 'index.m3u8' })).ok).toBe(false);
+    expect(decodeEdgeMessage(JSON.stringify({ type: 'not-written', id: 1 })).ok).toBe(false);
+    expect(decodeEdgeMessage(JSON.stringify({ type: 'not-written', id: 1, reason: '' })).ok).toBe(false);
+  });
+
+  it('say which paths the channel carries', () => {
+    expect(['index.m3u8', 'source/index.m3u8', 'manifest.mpd', 'status.json'].map(isChannelDocument)).toEqual([true, true, true, true]);
+    expect(['source/init-s1.mp4', 'source/s1-0.m4s', 'thumbnail.jpg', '../index.m3u8'].map(isChannelDocument)).toEqual([false, false, false, false]);
   });
 });

@@ -9,7 +9,7 @@ function item(name: string, queuedAt: number, size = 100): Outgoing {
 function withdrawal(name: string, queuedAt: number): Outgoing {
   return { kind: 'withdrawn', rendition: 'source', file: name, reason: 'storage is behind', queuedAt };
 }
-const names = (items: Outgoing[]) => items.map((entry) => (entry.kind === 'part' ? entry.part.file : entry.kind === 'segment' ? `segment ${entry.message.file}` : `withdrawn ${entry.file}`));
+const names = (items: Outgoing[]) => items.map((entry) => (entry.kind === 'part' ? entry.part.file : entry.kind === 'segment' ? `segment ${entry.message.file}` : entry.kind === 'document' ? `document ${entry.path}` : `withdrawn ${entry.file}`));
 
 describe('live channel queue', () => {
   it('sends everything in order while the socket has room', () => {
@@ -43,5 +43,16 @@ describe('live channel queue', () => {
     const { send, drop } = takeSendable(queue, { now: 6600, lifetimeMs: 6000, room: 10_000 });
     expect(names(drop)).toEqual(['a', 'b']);
     expect(names(send)).toEqual(['c']);
+  });
+
+  it('sends a document in its place among the parts, counting its bytes against the room', () => {
+    const document = (path: string, queuedAt: number): Outgoing => ({ kind: 'document', id: 1, path, contentType: 'application/vnd.apple.mpegurl', bytes: new Uint8Array(4000), queuedAt });
+    const queue = [item('a', 0), document('source/index.m3u8', 10), item('b', 20)];
+    // The part fits, the document's 4000 bytes take the rest: the next part waits.
+    expect(names(takeSendable(queue, { now: 30, lifetimeMs: 6000, room: 3000 }).send)).toEqual(['a', 'document source/index.m3u8']);
+    expect(names(queue)).toEqual(['b']);
+    const old = [document('manifest.mpd', 0), item('c', 6500)];
+    const { send, drop } = takeSendable(old, { now: 6600, lifetimeMs: 6000, room: 10_000 });
+    expect([names(drop), names(send)]).toEqual([['document manifest.mpd'], ['c']]);
   });
 });
