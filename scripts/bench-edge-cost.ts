@@ -5,8 +5,9 @@
  * real time (looped), and the viewers the capacity bench puts on a stream: one poller per stream
  * (its source playlist every 500 ms) and, on a few streams, a low-latency viewer (blocking
  * reload for the next part, then that part, as hls.js does). The edge's CPU (its /proc stat) over
- * the measured stretch after a warm-up, per stream; RSS loaded minus idle. The sidecar is not
- * counted (bench --only sidecar has its figure).
+ * the measured stretch after a warm-up, per stream; RSS loaded minus idle. The sidecar's CPU
+ * per stream is printed beside it (the two share the live channel's work: what one stops doing
+ * by HTTP the other may do by message).
  *
  *   npm run bench:edge-cost -- [--streams 10] [--ll-viewers 3] [--segment-viewers 0] [--seconds 30] [--poll-ms 500 (0: no pollers)] [--runs 1] [--cpu-prof DIR] [--edge-root DIR,DIR]
  *
@@ -16,9 +17,10 @@
  * The machine's load average is printed with every run: the figure is only as quiet as the machine.
  *
  * `--cpu-prof DIR` runs the edge under `node --cpu-prof` (written to DIR when it stops).
- * `--edge-root A,B` runs the edge from each checkout in turn (e.g. `git archive` of an earlier
- * commit, with node_modules linked in), run after run, the same sidecar and load for each: a
- * before/after pair from one command. Default: this checkout.
+ * `--edge-root A,B` runs the edge and its sidecar from each checkout in turn (e.g. `git archive`
+ * of an earlier commit, with node_modules linked in), run after run, the same load for each: a
+ * before/after pair from one command. The sidecar comes from the edge's checkout because the
+ * two ship together (the live channel's messages). Default: this checkout.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +53,7 @@ const program = new Command('bench:edge-cost')
   .addOption(new Option('--seconds <n>', 'measured stretch after a 10 s warm-up').default(30).argParser(positiveInteger))
   .addOption(new Option('--runs <n>', 'runs per edge checkout (median reported)').default(1).argParser(positiveInteger))
   .addOption(new Option('--cpu-prof <dir>', 'run the edge under node --cpu-prof, profiles written to DIR'))
-  .addOption(new Option('--edge-root <dirs>', 'comma-separated checkouts whose edge runs in turn, run after run (default: this one)'))
+  .addOption(new Option('--edge-root <dirs>', 'comma-separated checkouts whose edge and sidecar run in turn, run after run (default: this one)'))
   .parse();
 const options = program.opts<{ streams: number; llViewers: number; segmentViewers: number; pollMs: number; seconds: number; runs: number; cpuProf?: string; edgeRoot?: string }>();
 const streams = options.streams;
@@ -178,6 +180,7 @@ const ffmpeg = locateFfmpeg();
 const source = join(work, 'source-720p.flv');
 await runMeasured(ffmpeg, sourceFileArgs(720, 20, source), join(work, 'ffmpeg.log'));
 const perRun = new Map<string, number[]>(edgeRoots.map((root) => [root, []]));
+const sidecarPerRun = new Map<string, number[]>(edgeRoots.map((root) => [root, []]));
 try {
   for (let index = 0; index < runs * edgeRoots.length; index++) {
     const run = index;
@@ -185,6 +188,7 @@ try {
     const edge = await startEdge(root, join(work, `edge-${run}`), options.cpuProf);
     const limits = sidecarConnectionLimits(streams);
     const sidecar = await startOurSidecar(edge, join(work, `sidecar-${run}`), {
+      root,
       extraArgs: ['--ladder', 'none', '--thumbnails', 'off', '--rtmp-max-connections-per-ip', String(limits.perAddress), '--rtmp-max-connections', String(limits.total)],
     });
     const publishers: Publisher[] = [];
@@ -206,6 +210,8 @@ try {
       }
       await sleep(WARM_UP_MS);
       const cpuBefore = treeCpuSeconds(pid);
+      const sidecarPid = sidecar.process.pid!;
+      const sidecarCpuBefore = treeCpuSeconds(sidecarPid);
       const answersBefore = counts.answers;
       // Failures before this are the streams' start (a playlist not there yet): not the edge's.
       const failuresBefore = counts.failures;
@@ -213,14 +219,18 @@ try {
       await sleep(seconds * 1000);
       const elapsed = (performance.now() - from) / 1000;
       const cpuPercent = ((treeCpuSeconds(pid) - cpuBefore) / elapsed) * 100;
+      const sidecarCpuPercent = ((treeCpuSeconds(sidecarPid) - sidecarCpuBefore) / elapsed) * 100;
       const loaded = treeRssBytes(pid);
       const stopped = publishers.filter((publisher) => publisher.process.hasExited);
       // A run whose publishers stopped measured less than its streams: reported, not counted.
-      if (stopped.length === 0) perRun.get(root)!.push(cpuPercent / streams);
+      if (stopped.length === 0) {
+        perRun.get(root)!.push(cpuPercent / streams);
+        sidecarPerRun.get(root)!.push(sidecarCpuPercent / streams);
+      }
       console.log(
         `run ${run + 1} (edge from ${root})${stopped.length ? ' NOT COUNTED (publishers stopped)' : ''}: ${streams} streams (${llViewers} low-latency viewers, ${options.segmentViewers * streams} segment viewers), edge CPU ${cpuPercent.toFixed(1)} % (${(cpuPercent / streams).toFixed(2)} % per stream), ` +
           `RSS ${megabytes(idle).toFixed(0)} → ${megabytes(loaded).toFixed(0)} MB (${(megabytes(loaded - idle) / streams).toFixed(2)} MB per stream), ` +
-          `viewer answers ${((counts.answers - answersBefore) / elapsed).toFixed(1)}/s, failures ${counts.failures - failuresBefore} (${failuresBefore} while streams started), publishers stopped ${stopped.length}, edge children ${processTree(pid).length - 1}, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`,
+          `sidecar CPU ${sidecarCpuPercent.toFixed(1)} % (${(sidecarCpuPercent / streams).toFixed(2)} % per stream), viewer answers ${((counts.answers - answersBefore) / elapsed).toFixed(1)}/s, failures ${counts.failures - failuresBefore} (${failuresBefore} while streams started), publishers stopped ${stopped.length}, edge children ${processTree(pid).length - 1}, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`,
       );
     } finally {
       running = false;
@@ -230,7 +240,8 @@ try {
       await edge.process.stop();
     }
   }
-  for (const [root, figures] of perRun) console.log(`edge from ${root}: median ${median(figures).toFixed(2)} % of a core per stream (${figures.map((figure) => figure.toFixed(2)).join(', ')})`);
+  const listed = (figures: number[]) => `${median(figures).toFixed(2)} % of a core per stream (${figures.map((figure) => figure.toFixed(2)).join(', ')})`;
+  for (const [root, figures] of perRun) console.log(`from ${root}: edge median ${listed(figures)}; sidecar median ${listed(sidecarPerRun.get(root)!)}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -44,6 +44,8 @@ export interface OurSidecarOptions {
   env?: Record<string, string>;
   /** Keyed publishing from this streams file instead of open mode. */
   streamsFile?: string;
+  /** The checkout the sidecar runs from (default: this one). */
+  root?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startOurSidecar(edge: OurEdge, dir: string, options: OurSi
       api: options.api !== undefined,
       args: ['--rtmp-host', '127.0.0.1', ...(options.extraArgs ?? [])],
       nodeFlags: options.nodeFlags,
+      root: options.root,
       env: { LOG_LEVEL: 'warn', ...(options.api ? { ADMIN_TOKEN: options.api.adminToken } : {}), ...options.env },
     },
   });

@@ -83,6 +83,8 @@ export interface IngestOptions {
   onLine?: (line: string) => void;
   /** Node's own flags for the sidecar (it adds its young-generation size unless one is given: ingest/memory-allocator.ts). */
   nodeFlags?: string[];
+  /** The checkout the sidecar runs from (default: this one); a benchmark compares two. */
+  root?: string;
 }
 
 export async function startIngest(options: IngestOptions): Promise<ManagedProcess> {
@@ -91,14 +93,14 @@ export async function startIngest(options: IngestOptions): Promise<ManagedProces
     command: process.execPath,
     args: [
       ...(options.nodeFlags ?? []),
-      join(PROJECT_ROOT, 'ingest', 'main.ts'),
+      join(options.root ?? PROJECT_ROOT, 'ingest', 'main.ts'),
       '--rtmp-port', String(options.rtmpPort),
       ...(options.edgeUrl ? ['--edge-url', options.edgeUrl] : []),
       '--api-port', String(options.apiPort ?? 0),
       '--state-dir', options.stateDir,
       ...(options.extraArgs ?? []),
     ],
-    cwd: PROJECT_ROOT,
+    cwd: options.root ?? PROJECT_ROOT,
     env: {
       ...process.env,
       ...(options.ingestSecret ? { INGEST_SECRET: options.ingestSecret } : {}),

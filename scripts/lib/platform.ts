@@ -34,6 +34,8 @@ export interface PlatformIngestOptions {
   nodeFlags?: string[];
   /** Where the sidecar uploads instead of the edge itself (e.g. a fault proxy in front of it). */
   edgeUrl?: string;
+  /** The checkout the sidecar runs from (default: this one). */
+  root?: string;
 }
 
 export interface PlatformOptions {
@@ -152,6 +154,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ],
       env: { LOG_FORMAT: 'json', ...extra.env },
       nodeFlags: extra.nodeFlags,
+      root: extra.root,
       onLine: onLine(extra.name ?? 'ingest'),
     });
     sidecars.push(sidecar);
