@@ -1,14 +1,17 @@
 /**
- * Storage faults on the real write path, with a viewer watching: the sidecar uploads through a
- * loopback proxy in front of the edge's write API (wrangler dev, local R2), which for 10 s
- * answers every write with a 503 (storage down, the write API refusing), then for 10 s delays
- * every write by 700 ms (slow storage), then passes again; then the edge itself (wrangler dev,
- * its Durable Object with the low-latency state) is restarted mid-stream. No playlist version may
- * list a missing object or part; the stream must catch up afterwards, and hls.js, playing all
- * along in low-latency mode, must play on without a fatal error.
+ * Storage faults on every write path, with a viewer watching: the edge (Deno, its bucket on a
+ * real S3-compatible server) reaches its bucket through a loopback proxy, which for 10 s answers
+ * every write with a 503 (storage down), then for 10 s delays every write by 700 ms (slow
+ * storage), then passes again. Whatever writes (the edge storing a segment from its parts or a
+ * document from the sidecar's live channel, or the write API taking the sidecar's HTTP fallback),
+ * the bucket is what fails, as an outage of R2 fails the Durable Object's writes and the Worker's
+ * alike. Then the edge itself (its in-process live state) is restarted mid-stream. No playlist
+ * version may list a missing object or part; the stream must catch up afterwards, and hls.js,
+ * playing all along in low-latency mode, must play on without a fatal error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 import { parseM3u8 } from '../helpers/m3u8.ts';
 import { eventually } from '../helpers/network.ts';
 import { startTestPlatform, type Platform } from '../helpers/platform.ts';
@@ -75,6 +78,7 @@ describe('storage faults with a viewer watching', () => {
   let edgeUrl: string;
   let platform: Platform | undefined;
   let proxy: FaultProxy | undefined;
+  let s3: TestS3Server | undefined;
   let publisher: TestPublisher | undefined;
   let player: PlayerPage | undefined;
   let checker: PlaylistChecker | undefined;
@@ -88,10 +92,16 @@ describe('storage faults with a viewer watching', () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   beforeAll(async () => {
-    platform = await startTestPlatform('e2e-storage-faults', { edge: 'wrangler', lines, ingest: false });
+    s3 = await startS3Server();
+    // Writes are PUTs (objects), DELETEs and POSTs (S3's multi-object delete); reads pass.
+    proxy = await startFaultProxy(s3.endpoint, (method) => method === 'PUT' || method === 'DELETE' || method === 'POST');
+    platform = await startTestPlatform('e2e-storage-faults', {
+      edge: 'deno',
+      s3: { endpoint: proxy.url, bucket: s3.bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      lines,
+      ingest: { reconnectWindow: 0, args: ['--playlist-window', '20'] },
+    });
     edgeUrl = platform.edgeUrl;
-    proxy = await startFaultProxy(edgeUrl);
-    await platform.startIngest({ edgeUrl: proxy.url, reconnectWindow: 0, args: ['--playlist-window', '20'] });
     publisher = publishTestPattern(platform.publishUrl('faulty'), 120);
     await eventually('the stream to be live', 40_000, async () => ((await lastSegment().catch(() => -1)) >= 2 ? true : undefined));
     checker = watchPlaylists([`${edgeUrl}/live/faulty/source/index.m3u8`, `${edgeUrl}/live/faulty/audio/index.m3u8`], 300);
@@ -103,9 +113,10 @@ describe('storage faults with a viewer watching', () => {
     await checker?.stop();
     await player?.close();
     await publisher?.stop();
-    // The sidecar first (its last uploads go through the proxy), then the edge.
+    // The sidecar and the edge first (the edge's last writes go through the proxy), then the bucket.
     await platform?.stop();
     await proxy?.close();
+    await s3?.close();
   });
 
   it('rides out 10 s of refused writes and 10 s of slow ones, listing nothing missing, and the viewer plays on', async () => {
@@ -146,7 +157,7 @@ describe('storage faults with a viewer watching', () => {
     }
   });
 
-  it('rides out a restart of the edge (its Durable Object state lost): low-latency parts come back, the viewer plays on', async () => {
+  it('rides out a restart of the edge (its live state lost): low-latency parts come back, the viewer plays on', async () => {
     const before = await lastSegment();
     await platform!.restartEdge({ downForMs: 3000, tag: 'edge 2' });
     await eventually('the playlist to move on after the restart', 40_000, async () => ((await lastSegment().catch(() => -1)) >= before + 3 ? true : undefined));
