@@ -11,7 +11,7 @@ import { parseStreamObjectKey, type StreamObjectKind } from '../../shared/storag
 import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
-import { httpError } from '../errors.ts';
+import { httpError, TemporarilyUnavailable } from '../errors.ts';
 import { BodyTooLarge } from '../http/limited-body.ts';
 import { readUploadBody } from './write-api-body.ts';
 import { checkIngestBearer } from './ingest-bearer.ts';
@@ -35,6 +35,21 @@ const ALLOWED_TYPES: Record<StreamObjectKind | RecordingObjectKind, readonly str
   'recording-media-playlist': [HLS_PLAYLIST_TYPE],
   'recording-mpd': [DASH_MPD_TYPE],
 };
+
+/**
+ * Storage that failed a write (R2 or the S3 server down, slow, refusing) is storage's moment, not
+ * the edge's bug: one log line naming the key, and a 503 with Retry-After, which the sidecar
+ * retries, instead of a 500 and a stack trace per write for as long as the outage lasts.
+ */
+async function storageWrite<T>(key: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    // The store's message may name its endpoint: logged here, never sent.
+    console.error(`edge: storage write of ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new TemporarilyUnavailable('storage did not take the write; try again shortly', 1);
+  }
+}
 
 // A part is a fraction of a segment: far below the object limit.
 const PART_MAX_BYTES = 8 * 1024 * 1024;
@@ -118,7 +133,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
       return c.json({ accepted: key, bytes: bytes.byteLength }, 201, { 'cache-control': NO_STORE });
     }
     const body = await readLimited(c, limit, 'objects');
-    await options.store.put(key, body, { contentType });
+    await storageWrite(key, () => options.store.put(key, body, { contentType }));
     // Stored first: the live state never lists what storage does not hold.
     if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(playbackId, ref.rendition, new TextDecoder().decode(body));
     return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
@@ -129,7 +144,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   routes.delete('/*', async (c) => {
     const { key, kind } = objectKey(c);
     if (kind !== 'segment' && kind !== 'init') throw httpError(405, `${kind} objects are replaced, never deleted`);
-    await options.store.delete(key);
+    await storageWrite(key, () => options.store.delete(key));
     return c.body(null, 204, { 'cache-control': NO_STORE });
   });
 

@@ -84,6 +84,38 @@ describe('edge write API', () => {
     expect([...store.objects.keys()]).toEqual(['streams/colors/source/index.m3u8']);
   });
 
+  it('answers a write storage failed with a 503 to retry and one log line, never a 500 with a stack', async () => {
+    const { app, store } = edgeAppForTest();
+    await putStreamStatus(store, 'colors');
+    const logged: string[] = [];
+    const originalError = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+    const originalPut = store.put.bind(store);
+    const originalDelete = store.delete.bind(store);
+    store.put = () => Promise.reject(new Error('PUT streams/colors/index.m3u8: 503 SlowDown'));
+    store.delete = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9000'));
+    try {
+      const request = put('streams/colors/index.m3u8', { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, '#EXTM3U\n');
+      const refused = await app.request(request.path, request.init);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({ error: 'storage did not take the write; try again shortly' });
+      const deleted = await app.request('/_ingest/objects/streams/colors/source/abcdefgh1-3.m4s', { method: 'DELETE', headers: auth });
+      expect(deleted.status).toBe(503);
+      expect(logged).toEqual([
+        'edge: storage write of streams/colors/index.m3u8 failed: PUT streams/colors/index.m3u8: 503 SlowDown',
+        'edge: storage write of streams/colors/source/abcdefgh1-3.m4s failed: connect ECONNREFUSED 127.0.0.1:9000',
+      ]);
+    } finally {
+      console.error = originalError;
+      store.put = originalPut;
+      store.delete = originalDelete;
+    }
+    // Storage back: the retry is stored.
+    const retried = put('streams/colors/index.m3u8', { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, '#EXTM3U\n');
+    expect((await app.request(retried.path, retried.init)).status).toBe(201);
+  });
+
   it('is disabled, with a reason, when the edge has no secret', async () => {
     const { app, store } = edgeAppForTest({ secret: undefined });
     const request = put('streams/colors/index.m3u8', { authorization: 'Bearer ', 'content-type': 'application/vnd.apple.mpegurl' });
