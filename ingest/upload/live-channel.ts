@@ -10,7 +10,8 @@
  * A segment whose parts went out here is named after its last part (`segment`), and the edge
  * stores it from them and answers; `storeSegment` settles with that answer, or with `stored:
  * false` when the channel is down or closes, the message ages out, or no answer comes within
- * SEGMENT_ANSWER_MS: the segment is then uploaded over HTTP (upload-queue.ts).
+ * SEGMENT_ANSWER_MS: the segment is then uploaded over HTTP (upload-queue.ts). The stream's
+ * documents (playlists, MPD, status) go the same way (`writeDocument`, channel-documents.ts).
  *
  * The socket is `ws`'s client, not Node's global WebSocket (undici): undici copies every frame it
  * sends into a new buffer and masks it byte by byte in JavaScript (~9 % of a busy sidecar's time
@@ -40,7 +41,7 @@ import {
 import type { SegmentAssembly } from './part-sink.ts';
 import type { AssemblyOutcome } from './upload-queue.ts';
 import { streamWriteToken } from '../../shared/write-api.ts';
-import { takeSendable, type Outgoing, type OutgoingPart, type PartReport, type QueuedPart } from './live-channel-queue.ts';
+import { takeSendable, type Outgoing, type OutgoingPart, type PartReport, type QueuedDocument, type QueuedPart, type QueuedSegment } from './live-channel-queue.ts';
 import { messageFragments } from './message-fragments.ts';
 
 export type { PartReport };
@@ -173,16 +174,7 @@ export class LiveChannel {
     if (!this.open) return Promise.resolve(notStored('the live channel is down'));
     const key = `${segment.rendition}/${segment.file}`;
     this.answered(key, notStored('named again'));
-    return new Promise<AssemblyOutcome>((resolve) => {
-      const waitMs = this.options.segmentAnswerMs ?? SEGMENT_ANSWER_MS;
-      const timer = setTimeout(() => this.answered(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
-      this.awaiting.set(key, (outcome) => {
-        clearTimeout(timer);
-        resolve(outcome);
-      });
-      this.queue.push({ kind: 'segment', message: { type: 'segment', ...segment }, queuedAt: this.now() });
-      this.pump();
-    });
+    return this.ask(key, { kind: 'segment', message: { type: 'segment', ...segment }, queuedAt: this.now() });
   }
 
   /**
@@ -196,7 +188,11 @@ export class LiveChannel {
     const bytes = Buffer.from(text);
     if (bytes.byteLength > DOCUMENT_FRAME_MAX_BYTES) return Promise.resolve(notStored(`longer than the channel's ${DOCUMENT_FRAME_MAX_BYTES} bytes`));
     const id = this.nextDocumentId++;
-    const key = `#${id}`;
+    return this.ask(`#${id}`, { kind: 'document', id, path, contentType, bytes, queuedAt: this.now() });
+  }
+
+  /** Queues what asks the edge for an answer; settles with it, or not stored once SEGMENT_ANSWER_MS pass without one. */
+  private ask(key: string, item: QueuedSegment | QueuedDocument): Promise<AssemblyOutcome> {
     return new Promise<AssemblyOutcome>((resolve) => {
       const waitMs = this.options.segmentAnswerMs ?? SEGMENT_ANSWER_MS;
       const timer = setTimeout(() => this.answered(key, notStored(`no answer from the edge within ${waitMs} ms`)), waitMs);
@@ -204,7 +200,7 @@ export class LiveChannel {
         clearTimeout(timer);
         resolve(outcome);
       });
-      this.queue.push({ kind: 'document', id, path, contentType, bytes, queuedAt: this.now() });
+      this.queue.push(item);
       this.pump();
     });
   }
@@ -217,8 +213,8 @@ export class LiveChannel {
     settle(outcome);
   }
 
-  /** No answer will come for what was asked (the channel went down or closed): each is uploaded instead. */
-  private giveUpSegments(reason: string): void {
+  /** No answer will come for what was asked (the channel went down or closed): each segment is uploaded, each document written, over HTTP instead. */
+  private giveUpAnswers(reason: string): void {
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.kind === 'segment' || this.queue[i]!.kind === 'document') this.queue.splice(i, 1);
     for (const key of [...this.awaiting.keys()]) this.answered(key, notStored(reason));
   }
@@ -227,7 +223,7 @@ export class LiveChannel {
   release(): void {
     if (this.closed) return;
     this.closed = true;
-    this.giveUpSegments('the stream ended');
+    this.giveUpAnswers('the stream ended');
     this.stopTimers();
     for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream ended');
     const socket = this.socket;
@@ -298,7 +294,7 @@ export class LiveChannel {
   private refused(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.giveUpSegments(`the stream is held by another sidecar: ${reason}`);
+    this.giveUpAnswers(`the stream is held by another sidecar: ${reason}`);
     this.stopTimers();
     for (const item of this.queue.splice(0)) if (item.kind === 'part') item.report.dropped('the stream is held by another sidecar');
     // A refusal of the open answers the lease request; onLeaseRefused is for a lease lost later.
@@ -312,7 +308,7 @@ export class LiveChannel {
     this.socket = undefined;
     this.granted = false;
     if (this.closed) return;
-    this.giveUpSegments(`the live channel closed (${code})`);
+    this.giveUpAnswers(`the live channel closed (${code})`);
     if (code === CLOSE_LEASE_HELD) return this.refused(reason || 'the stream is held by another sidecar');
     // The hourly renewal: the edge closed the channel as its write token expired; a new token goes at once.
     if (code === CLOSE_CREDENTIAL_EXPIRED && this.failures === 0) {
@@ -344,8 +340,9 @@ export class LiveChannel {
       room: open ? HIGH_WATER_BYTES - socket!.bufferedAmount : 0,
     });
     for (const item of drop) {
-      if (item.kind === 'segment') this.answered(`${item.message.rendition}/${item.message.file}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
-      if (item.kind === 'document') this.answered(`#${item.id}`, notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`));
+      const tooLong = notStored(`waited longer than ${this.options.partLifetimeMs} ms to be sent`);
+      if (item.kind === 'segment') this.answered(`${item.message.rendition}/${item.message.file}`, tooLong);
+      if (item.kind === 'document') this.answered(`#${item.id}`, tooLong);
       // A withdrawal that aged out says nothing any more: the edge's hold ran out long before.
       if (item.kind !== 'part') continue;
       const reason = `older than ${this.options.partLifetimeMs} ms (the edge is not taking parts fast enough, or the channel is down)`;

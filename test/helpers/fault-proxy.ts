@@ -16,7 +16,7 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: string, isWrite = (method: string) => method === 'PUT' || method === 'DELETE'): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, isWrite: (method: string) => boolean = (method) => method === 'PUT' || method === 'DELETE'): Promise<FaultProxy> {
   const upstream = new URL(target);
   const proxy: FaultProxy = { url: '', mode: { kind: 'pass' }, faulted: 0, close: () => Promise.resolve() };
   const server: Server = createServer((incoming, outgoing) => {
