@@ -71,6 +71,8 @@ export interface LiveChannelHubOptions<S> {
 }
 
 const DOCUMENT_TEXT = new TextDecoder();
+/** Storage refusing the channel's writes is logged this often at most, per stream. */
+const STORAGE_COMPLAINT_MS = 10_000;
 
 /** The sidecar reconnects 250 ms after a drop: a second and a half covers that and the new open. */
 export const RECONNECT_GRACE_MS = 1_500;
@@ -89,6 +91,7 @@ export class LiveChannelHub<S> {
   /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
   private holderSocket: S | undefined;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastStorageComplaint = -Infinity;
   /** The last write of each document path still running (writes of one path go one after the other). */
   private readonly documentWrites = new Map<string, Promise<void>>();
   /** Closes the holder's channel when its credential expires. */
@@ -228,7 +231,7 @@ export class LiveChannelHub<S> {
     try {
       await putChunks(storage.store, streamObjectKey(storage.playbackId, ref), found.chunks, { contentType: segment.contentType });
     } catch (error) {
-      return notStored(`storage refused it: ${error instanceof Error ? error.message : String(error)}`);
+      return notStored(this.storageRefused(file, error));
     }
     this.send(socket, { type: 'stored', rendition, file });
   }
@@ -262,7 +265,7 @@ export class LiveChannelHub<S> {
     try {
       await storage.store.put(streamObjectKey(storage.playbackId, ref), document.bytes, { contentType: document.contentType });
     } catch (error) {
-      return `storage refused it: ${error instanceof Error ? error.message : String(error)}`;
+      return this.storageRefused(document.path, error);
     }
     if (ref.kind === 'media-playlist') this.options.state().acceptPlaylist(ref.rendition, DOCUMENT_TEXT.decode(document.bytes));
     return undefined;
@@ -290,6 +293,21 @@ export class LiveChannelHub<S> {
     this.options.state().partsStopped('the stream ended: its sidecar is gone');
     this.log(`live channel: sidecar ${lease.sidecar} gone and the stream not taken up: ending its broadcast`);
     await watch.end(lease);
+  }
+
+  /**
+   * A write from the channel that storage refused: the holder hears why (and writes it over HTTP);
+   * the edge's log says so at most every STORAGE_COMPLAINT_MS per stream, not per write, for as
+   * long as an outage lasts.
+   */
+  private storageRefused(path: string, error: unknown): string {
+    const reason = `storage refused it: ${error instanceof Error ? error.message : String(error)}`;
+    const now = this.now();
+    if (now - this.lastStorageComplaint >= STORAGE_COMPLAINT_MS) {
+      this.lastStorageComplaint = now;
+      this.log(`live channel: a write of ${path} failed (${reason}); the sidecar writes it over HTTP instead`);
+    }
+    return reason;
   }
 
   /** The holder's channel closes at its credential's expiry (a channel held open must not outlive its token). */

@@ -103,13 +103,13 @@ describe("a stream's documents on its live channel", () => {
     }
   }
 
-  function setUp() {
+  function setUp(logged: string[] = []) {
     const state = new LiveStreamState({ loadPlaylist: async () => undefined });
     const store = new Storage();
     const hub = new LiveChannelHub<Socket>({
       state: () => state,
       storage: { store, playbackId: 'docs' },
-      log: () => undefined,
+      log: (line) => logged.push(line),
       transport: { send: (socket, text) => socket.sent.push(text), close: (socket, code, reason) => (socket.closedWith = { code, reason }) },
     });
     const holder = socket('holder');
@@ -148,11 +148,18 @@ describe("a stream's documents on its live channel", () => {
   });
 
   it('answers not-written when storage refuses, and when the channel lost the stream meanwhile', async () => {
-    const { store, hub, holder } = setUp();
+    const logged: string[] = [];
+    const { store, hub, holder } = setUp(logged);
     store.refuse = true;
     hub.message(holder, frame(1, 'index.m3u8', '#EXTM3U\n'));
+    hub.message(holder, frame(9, 'status.json', '{}', 'application/json'));
     await settled();
-    expect(answers(holder)).toEqual([{ type: 'not-written', id: 1, reason: 'storage refused it: bucket unreachable' }]);
+    expect(answers(holder)).toEqual([
+      { type: 'not-written', id: 1, reason: 'storage refused it: bucket unreachable' },
+      { type: 'not-written', id: 9, reason: 'storage refused it: bucket unreachable' },
+    ]);
+    // The edge's log says it once, not once per write.
+    expect(logged).toEqual(['edge: live channel: a write of index.m3u8 failed (storage refused it: bucket unreachable); the sidecar writes it over HTTP instead']);
     store.refuse = false;
     hub.message(holder, frame(2, 'index.m3u8', '#EXTM3U slow\n'));
     await settled();
@@ -162,7 +169,7 @@ describe("a stream's documents on its live channel", () => {
     store.held!();
     await settled();
     await settled();
-    expect(answers(holder).slice(1)).toEqual([{ type: 'written', id: 2 }, { type: 'not-written', id: 3, reason: 'this channel no longer holds the stream' }]);
+    expect(answers(holder).slice(2)).toEqual([{ type: 'written', id: 2 }, { type: 'not-written', id: 3, reason: 'this channel no longer holds the stream' }]);
   });
 
   it('closes a channel that sends a document outside the stream or of the wrong type', () => {
