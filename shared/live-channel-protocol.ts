@@ -288,12 +288,6 @@ export const DOCUMENT_TYPES: Partial<Record<StreamObjectKind, string>> = {
  */
 export const DOCUMENT_FRAME_MAX_BYTES = 8 * 1024 * 1024;
 
-/** Whether a stream-relative path names a document the channel carries. */
-export function isChannelDocument(path: string): boolean {
-  const kind = parseStreamRelativePath(path)?.kind;
-  return kind !== undefined && DOCUMENT_TYPES[kind] !== undefined;
-}
-
 /** A document frame's bytes before the document's own (sent as fragments of one message, as a part's). */
 export function encodeDocumentHeader(document: Omit<DocumentFrame, 'bytes'>): Uint8Array<ArrayBuffer> {
   return framePrefix(DOCUMENT_FRAME, { id: document.id, path: document.path, contentType: document.contentType });

@@ -103,6 +103,12 @@ function noMask(mask: Buffer): void {
   mask.fill(0);
 }
 
+/** One binary message as fragments of its pieces (message-fragments.ts): its bytes are not joined into a frame. */
+function sendMessage(socket: WebSocket, pieces: readonly Uint8Array[]): void {
+  const fragments = messageFragments(pieces);
+  for (let i = 0; i < fragments.length; i++) socket.send(fragments[i]!, { binary: true, fin: i === fragments.length - 1 });
+}
+
 /** A part sent again after a reconnect was reported when first sent. */
 const RESENT: PartReport = { sent: () => undefined, dropped: () => undefined };
 
@@ -368,8 +374,7 @@ export class LiveChannel {
   private send(socket: WebSocket, item: Outgoing, now: number): void {
     if (item.kind === 'part') {
       // One message (encodePartFrame's bytes) in fragments: the media's bytes are not copied.
-      const fragments = messageFragments([encodePartHeader(item.part), ...item.part.pieces]);
-      for (let i = 0; i < fragments.length; i++) socket.send(fragments[i]!, { binary: true, fin: i === fragments.length - 1 });
+      sendMessage(socket, [encodePartHeader(item.part), ...item.part.pieces]);
       item.report.sent();
       this.recent.push({ ...item, queuedAt: now, report: RESENT } satisfies QueuedPart);
     } else if (item.kind === 'segment') {
@@ -377,8 +382,7 @@ export class LiveChannel {
       this.control(item.message);
     } else if (item.kind === 'document') {
       // As a segment, not sent again after a reconnect: written over HTTP instead.
-      socket.send(encodeDocumentHeader(item), { binary: true, fin: false });
-      socket.send(item.bytes, { binary: true, fin: true });
+      sendMessage(socket, [encodeDocumentHeader(item), item.bytes]);
     } else {
       this.control({ type: 'skipped', rendition: item.rendition, file: item.file, reason: item.reason });
       this.recent.push({ ...item, queuedAt: now });

@@ -14,7 +14,6 @@ import {
   encodeDocumentHeader,
   encodeMessage,
   encodePartFrame,
-  isChannelDocument,
   liveChannelPath,
   parseLeaseRequest,
   SKIPPED_REASON_MAX_LENGTH,
@@ -276,10 +275,5 @@ describe('live channel document frames', () => {
     expect(decodeEdgeMessage(JSON.stringify({ type: 'written', id: 1, path: 'index.m3u8' })).ok).toBe(false);
     expect(decodeEdgeMessage(JSON.stringify({ type: 'not-written', id: 1 })).ok).toBe(false);
     expect(decodeEdgeMessage(JSON.stringify({ type: 'not-written', id: 1, reason: '' })).ok).toBe(false);
-  });
-
-  it('say which paths the channel carries', () => {
-    expect(['index.m3u8', 'source/index.m3u8', 'manifest.mpd', 'status.json'].map(isChannelDocument)).toEqual([true, true, true, true]);
-    expect(['source/init-s1.mp4', 'source/s1-0.m4s', 'thumbnail.jpg', '../index.m3u8'].map(isChannelDocument)).toEqual([false, false, false, false]);
   });
 });
