@@ -245,9 +245,11 @@ export class LiveChannelHub<S> {
   private writeDocument(socket: S, document: DocumentFrame): void {
     const { id, path } = document;
     const previous = this.documentWrites.get(path) ?? Promise.resolve();
-    const write = previous.then(() => this.storeDocument(socket, document)).then(
-      (reason) => this.send(socket, reason === undefined ? { type: 'written', id } : { type: 'not-written', id, reason: reason.slice(0, NOT_STORED_REASON_MAX_LENGTH) }),
-    );
+    const write = previous
+      .then(() => this.storeDocument(socket, document))
+      // Whatever went wrong is this version's answer: the next version of the path still follows it.
+      .catch((error: unknown) => `the edge could not take it: ${error instanceof Error ? error.message : String(error)}`)
+      .then((reason) => this.send(socket, reason === undefined ? { type: 'written', id } : { type: 'not-written', id, reason: reason.slice(0, NOT_STORED_REASON_MAX_LENGTH) }));
     this.documentWrites.set(path, write);
     void write.finally(() => {
       if (this.documentWrites.get(path) === write) this.documentWrites.delete(path);

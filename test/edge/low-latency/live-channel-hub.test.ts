@@ -172,6 +172,23 @@ describe("a stream's documents on its live channel", () => {
     expect(answers(holder).slice(2)).toEqual([{ type: 'written', id: 2 }, { type: 'not-written', id: 3, reason: 'this channel no longer holds the stream' }]);
   });
 
+  it('answers a version the live state could not take not-written, and writes the next version of the path after it', async () => {
+    const { state, hub, holder } = setUp();
+    const accept = state.acceptPlaylist.bind(state);
+    state.acceptPlaylist = () => {
+      state.acceptPlaylist = accept;
+      throw new Error('unreadable playlist');
+    };
+    hub.message(holder, frame(1, 'source/index.m3u8', playlistText(10)));
+    hub.message(holder, frame(2, 'source/index.m3u8', playlistText(11)));
+    await settled();
+    await settled();
+    expect(answers(holder)).toEqual([
+      { type: 'not-written', id: 1, reason: 'the edge could not take it: unreadable playlist' },
+      { type: 'written', id: 2 },
+    ]);
+  });
+
   it('closes a channel that sends a document outside the stream or of the wrong type', () => {
     const { hub, holder } = setUp();
     hub.message(holder, frame(1, '../other/index.m3u8', '#EXTM3U\n'));
