@@ -290,7 +290,7 @@ export class LiveStreamState {
     // Without the stream's facts (a caller that has none) and without parts: the stored playlist.
     if (canonical.ended || partTarget === 0) return canonical.text;
     const canSkipUntil = skipBoundary(request.facts?.targetDuration ?? canonical.targetDuration);
-    const atSegmentEnd = request.block !== undefined && timeline.answersAtSegmentEnd(request.block);
+    const atSegmentEnd = request.block !== undefined ? timeline.answersAtSegmentEnd(request.block) : timeline.answersPlainAtSegmentEnd(partTarget);
     const key = `${request.rendition}|${request.skip ? 1 : 0}|${partTarget}|${canSkipUntil}|${atSegmentEnd ? 1 : 0}`;
     const cached = this.rendered.get(key);
     if (cached !== undefined) return cached;

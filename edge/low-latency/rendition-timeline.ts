@@ -185,6 +185,25 @@ export class RenditionTimeline {
   }
 
   /**
+   * Whether a plain request (no blocking directive) is answered as the playlist stood when the
+   * last whole segment ended: the next segment has so little listed that a client blocking at once
+   * for that segment's last part would wait past its own timeout. hls.js with `lowLatencyMode:
+   * false` does exactly that on a playlist showing a segment begun, and gives up after the larger
+   * of three part targets and 0.8 target durations (1.6 s at 2 s): with only the first 0.333 s part
+   * listed, the last is 1.67 s away, a non-fatal timeout at start-up. Shown the segment's end, it
+   * asks a reload interval later. A low-latency client shown the segment's end blocks for the
+   * next part and has it at once.
+   */
+  answersPlainAtSegmentEnd(partTarget: number): boolean {
+    const canonical = this.canonical;
+    if (!canonical || canonical.ended || partTarget <= 0) return false;
+    const pending = this.pendingGroup();
+    if (pending === undefined) return false;
+    const blockingTimeout = Math.max(3 * partTarget, 0.8 * canonical.targetDuration);
+    return canonical.targetDuration - durationOf(pending.parts) > blockingTimeout;
+  }
+
+  /**
    * The listed segments whose parts the playlist lists: only those that start within three
    * target durations of the playlist's end (§6.2.2's "last three target durations"). `atSegmentEnd`:
    * without the parts after the last whole segment (answersAtSegmentEnd).

@@ -76,7 +76,8 @@ describe('a segment closed from its parts', () => {
     // Six parts, the last naming segment 4's first: not listed whole yet (a keyframe must start 4).
     expect(uris(await listed(state))).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s']);
     state.acceptPart('v', part(4, 0));
-    const playlist = await listed(state);
+    // As a low-latency client sees it, blocking for that part (a plain reload shows the segment's end until a second part: below).
+    const playlist = await listed(state, { msn: 4, part: 0 });
     expect(uris(playlist)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
     const closed = playlist.segments[3]!;
     expect(closed.duration).toBeCloseTo(6 * 0.33333, 5);
@@ -96,14 +97,44 @@ describe('a segment closed from its parts', () => {
     expect(uris(atEnd)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
     expect(atEnd.preloadSegment?.parts ?? []).toEqual([]);
     expect(atEnd.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p0.m4s"');
-    // Every other request sees the next segment's part: a plain reload, and a block on that part.
-    expect((await listed(state)).preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sessiona-400.p0.m4s']);
+    // A block on that part sees it (a plain reload too once the segment has more than one part: below).
     expect((await listed(state, { msn: 4, part: 0 })).preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sessiona-400.p0.m4s']);
     // Half a target duration into the next segment, its parts are listed to everyone: its last part is under 1.6 s away.
     for (let index = 1; index < 3; index++) state.acceptPart('v', part(4, index));
     expect((await listed(state, { msn: 3, part: 5 })).preloadSegment?.parts ?? []).toHaveLength(0);
     state.acceptPart('v', part(4, 3));
     expect((await listed(state, { msn: 3, part: 5 })).preloadSegment!.parts!.map((p) => p.uri)).toEqual([0, 1, 2, 3].map((index) => `sessiona-400.p${index}.m4s`));
+  });
+
+  it("answers a plain reload as the playlist stood at the segment's end while the next segment has only its first part (hls.js with lowLatencyMode off would block 1.67 s for its last part and time out at 1.6 s)", async () => {
+    const state = new LiveStreamState();
+    state.acceptPlaylist('v', stored(3));
+    segmentParts(state, 3);
+    state.acceptPart('v', part(4, 0));
+    const plain = await listed(state);
+    expect(uris(plain)).toEqual(['sessiona-0.m4s', 'sessiona-100.m4s', 'sessiona-200.m4s', 'sessiona-300.m4s']);
+    expect(plain.preloadSegment?.parts ?? []).toEqual([]);
+    // Its hint names the part that has come: a low-latency client asking for it has it at once.
+    expect(plain.text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="sessiona-400.p0.m4s"');
+    expect(plain.text).not.toMatch(/#EXT-X-PART:.*sessiona-400/);
+    // The same plain reload as a delta update: the same view.
+    const delta = await state.playlist({ rendition: 'v', skip: true, facts: FACTS });
+    expect(delta.kind === 'playlist' && delta.text).not.toMatch(/#EXT-X-PART:.*sessiona-400/);
+    // The second part listed: the last is 1.33 s away, under the client's timeout; every plain reload lists both.
+    state.acceptPart('v', part(4, 1));
+    expect((await listed(state)).preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sessiona-400.p0.m4s', 'sessiona-400.p1.m4s']);
+  });
+
+  it("lists the next segment's first part to a plain reload when the parts are long enough that its last part is within a client's timeout", async () => {
+    const state = new LiveStreamState();
+    state.acceptPlaylist('v', stored(3));
+    const longPart = (msn: number, index: number, last = false): IncomingPart => ({ ...part(msn, index, { last, duration: 1 }), partTarget: 1, next: last ? `sessiona-${(msn + 1) * 100}.p0.m4s` : `sessiona-${msn * 100}.p${index + 1}.m4s` });
+    state.acceptPart('v', longPart(3, 0));
+    state.acceptPart('v', longPart(3, 1, true));
+    state.acceptPart('v', longPart(4, 0));
+    // 1 s parts: the timeout is three part targets (3 s), the last part 1 s away.
+    const plain = await listed(state);
+    expect(plain.preloadSegment!.parts!.map((p) => p.uri)).toEqual(['sessiona-400.p0.m4s']);
   });
 
   it('releases a blocking reload waiting for the segment (_HLS_msn without a part) when it is closed', async () => {
@@ -185,18 +216,19 @@ describe('a segment closed from its parts', () => {
 });
 
 describe('the stored playlist, when it comes, against what was closed from parts', () => {
-  // Segments 3 and 4 closed from parts, segment 5's first part listed; then the stored playlist arrives.
+  // Segments 3 and 4 closed from parts, segment 5's first two parts listed; then the stored playlist arrives.
   async function closedThreeAndFour(): Promise<LiveStreamState> {
     const state = new LiveStreamState();
     state.acceptPlaylist('v', stored(3));
     segmentParts(state, 3);
     segmentParts(state, 4);
     state.acceptPart('v', part(5, 0));
+    state.acceptPart('v', part(5, 1));
     expect(uris(await listed(state)).slice(3)).toEqual(['sessiona-300.m4s', 'sessiona-400.m4s']);
     return state;
   }
 
-  // [what, stored playlist, segments listed after segment 2, segment 5's part listed, segment 3 EXT-X-GAP]
+  // [what, stored playlist, segments listed after segment 2, segment 5's parts listed, segment 3 EXT-X-GAP]
   const rows: Array<[string, string, string[], boolean, boolean]> = [
     ['agrees, one segment behind: its entry replaces the closed one, the other stays', stored(4), ['sessiona-300.m4s', 'sessiona-400.m4s'], true, false],
     ['agrees, caught up', stored(5), ['sessiona-300.m4s', 'sessiona-400.m4s'], true, false],
@@ -210,7 +242,7 @@ describe('the stored playlist, when it comes, against what was closed from parts
     state.acceptPlaylist('v', text);
     const playlist = await listed(state);
     expect(uris(playlist).slice(3)).toEqual(after);
-    expect((playlist.preloadSegment?.parts ?? []).map((p) => p.uri)).toEqual(partOfFive ? ['sessiona-500.p0.m4s'] : []);
+    expect((playlist.preloadSegment?.parts ?? []).map((p) => p.uri)).toEqual(partOfFive ? ['sessiona-500.p0.m4s', 'sessiona-500.p1.m4s'] : []);
     // m3u8-parser does not read EXT-X-GAP: segment 3's own tags, between segment 2's URI and its own.
     const tagsOfThree = playlist.text.slice(playlist.text.indexOf('sessiona-200.m4s\n'), playlist.text.indexOf(`${after[0]}\n`));
     expect(tagsOfThree.includes('#EXT-X-GAP\n')).toBe(gapAtThree);

@@ -261,7 +261,7 @@ describe('parts and hints', () => {
     }
     // With a part of the next segment listed, the oldest of the three starts more than 6 s from the end.
     state.acceptPart('v', part(12, 0, { bytes: [12, 0, 7] }));
-    const withPending = await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS }));
+    const withPending = await text(state.playlist({ rendition: 'v', skip: false, facts: FACTS, block: { msn: 12, part: 0 } }));
     expect(new Set([...withPending.matchAll(/^#EXT-X-PART:.*URI="sessiona-(\d+)\.p\d+\.m4s"/gm)].map((m) => Number(m[1]) / 100))).toEqual(new Set([10, 11, 12]));
     // Segment 8's parts left the playlist when segment 11's parts filled two seconds after segments
     // 9 and 10 (clock 16 s): the state rolls on for two more segments, and they are still served
