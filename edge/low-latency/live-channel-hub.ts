@@ -9,6 +9,7 @@
  * type and how to send on it are given (the Durable Object's WebSocket on Workers, Hono's
  * WSContext on Node and Deno).
  */
+import { LogThrottle } from '../log-throttle.ts';
 import {
   CLOSE_BAD_FRAME,
   CLOSE_CREDENTIAL_EXPIRED,
@@ -91,7 +92,7 @@ export class LiveChannelHub<S> {
   /** The holder's open channel, while it has one (a lease outlives its channel by up to its TTL). */
   private holderSocket: S | undefined;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastStorageComplaint = -Infinity;
+  private readonly storageComplaints: LogThrottle;
   /** The last write of each document path still running (writes of one path go one after the other). */
   private readonly documentWrites = new Map<string, Promise<void>>();
   /** Closes the holder's channel when its credential expires. */
@@ -101,6 +102,7 @@ export class LiveChannelHub<S> {
     this.options = options;
     this.ttlMs = options.ttlMs ?? LEASE_TTL_MS;
     this.now = options.now ?? Date.now;
+    this.storageComplaints = new LogThrottle(STORAGE_COMPLAINT_MS, this.now);
   }
 
   /** The lease as it stands (tests, an operator's look); undefined once expired or released. */
@@ -304,11 +306,8 @@ export class LiveChannelHub<S> {
    */
   private storageRefused(path: string, error: unknown): string {
     const reason = `storage refused it: ${error instanceof Error ? error.message : String(error)}`;
-    const now = this.now();
-    if (now - this.lastStorageComplaint >= STORAGE_COMPLAINT_MS) {
-      this.lastStorageComplaint = now;
-      this.log(`live channel: a write of ${path} failed (${reason}); the sidecar writes it over HTTP instead`);
-    }
+    const line = this.storageComplaints.say(`live channel: a write of ${path} failed (${reason}); the sidecar writes it over HTTP instead`);
+    if (line !== undefined) this.log(line);
     return reason;
   }
 

@@ -12,6 +12,7 @@ import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { WRITE_API_MAX_BYTES, WRITE_API_PREFIX } from '../../shared/write-api.ts';
 import { NO_STORE } from '../cache/cache-control.ts';
 import { httpError, TemporarilyUnavailable } from '../errors.ts';
+import { LogThrottle } from '../log-throttle.ts';
 import { BodyTooLarge } from '../http/limited-body.ts';
 import { readUploadBody } from './write-api-body.ts';
 import { checkIngestBearer } from './ingest-bearer.ts';
@@ -36,17 +37,22 @@ const ALLOWED_TYPES: Record<StreamObjectKind | RecordingObjectKind, readonly str
   'recording-mpd': [DASH_MPD_TYPE],
 };
 
+/** How often the write API says that storage refuses writes, at most (each isolate or process). */
+const STORAGE_COMPLAINT_MS = 10_000;
+
 /**
  * Storage that failed a write (R2 or the S3 server down, slow, refusing) is storage's moment, not
- * the edge's bug: one log line naming the key, and a 503 with Retry-After, which the sidecar
- * retries, instead of a 500 and a stack trace per write for as long as the outage lasts.
+ * the edge's bug: a log line naming the key at most every STORAGE_COMPLAINT_MS (with how many
+ * failed since), and a 503 with Retry-After, which the sidecar retries, instead of a 500 and a
+ * stack trace per write for as long as the outage lasts.
  */
-async function storageWrite<T>(key: string, write: () => Promise<T>): Promise<T> {
+async function storageWrite<T>(key: string, write: () => Promise<T>, complaints: LogThrottle): Promise<T> {
   try {
     return await write();
   } catch (error) {
     // The store's message may name its endpoint: logged here, never sent.
-    console.error(`edge: storage write of ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const line = complaints.say(`edge: storage write of ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (line !== undefined) console.error(line);
     throw new TemporarilyUnavailable('storage did not take the write; try again shortly', 1);
   }
 }
@@ -84,6 +90,7 @@ export function writeCredentialCheck(options: Pick<WriteApiOptions, 'secret' | '
 
 export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   const routes = new Hono<WriteEnv>();
+  const storageComplaints = new LogThrottle(STORAGE_COMPLAINT_MS);
   routes.use('*', writeCredentialCheck(options));
 
   /** The key from the raw (undecoded) path: an encoded separator or dot never becomes one; and inside the credential's stream. */
@@ -133,7 +140,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
       return c.json({ accepted: key, bytes: bytes.byteLength }, 201, { 'cache-control': NO_STORE });
     }
     const body = await readLimited(c, limit, 'objects');
-    await storageWrite(key, () => options.store.put(key, body, { contentType }));
+    await storageWrite(key, () => options.store.put(key, body, { contentType }), storageComplaints);
     // Stored first: the live state never lists what storage does not hold.
     if (ref.kind === 'media-playlist' && options.lowLatency) await options.lowLatency.acceptPlaylist(playbackId, ref.rendition, new TextDecoder().decode(body));
     return c.json({ stored: key, bytes: body.byteLength }, 201, { 'cache-control': NO_STORE });
@@ -144,7 +151,7 @@ export function writeApiRoutes(options: WriteApiOptions): Hono<WriteEnv> {
   routes.delete('/*', async (c) => {
     const { key, kind } = objectKey(c);
     if (kind !== 'segment' && kind !== 'init') throw httpError(405, `${kind} objects are replaced, never deleted`);
-    await storageWrite(key, () => options.store.delete(key));
+    await storageWrite(key, () => options.store.delete(key), storageComplaints);
     return c.body(null, 204, { 'cache-control': NO_STORE });
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hmacSha256Base64Url } from '../../../shared/hmac.ts';
 import { partAnnouncementHeaders } from '../../../shared/low-latency.ts';
 import { DEVELOPMENT_INGEST_SECRET, streamWriteToken, WRITE_API_MAX_BYTES, WRITE_TOKEN_TTL_SECONDS } from '../../../shared/write-api.ts';
@@ -84,7 +84,7 @@ describe('edge write API', () => {
     expect([...store.objects.keys()]).toEqual(['streams/colors/source/index.m3u8']);
   });
 
-  it('answers a write storage failed with a 503 to retry and one log line, never a 500 with a stack', async () => {
+  it('answers a write storage failed with a 503 to retry, never a 500 with a stack, and logs it at most every 10 s with how many failed since', async () => {
     const { app, store } = edgeAppForTest();
     await putStreamStatus(store, 'colors');
     const logged: string[] = [];
@@ -94,19 +94,27 @@ describe('edge write API', () => {
     const originalDelete = store.delete.bind(store);
     store.put = () => Promise.reject(new Error('PUT streams/colors/index.m3u8: 503 SlowDown'));
     store.delete = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9000'));
+    vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const request = put('streams/colors/index.m3u8', { ...auth, 'content-type': 'application/vnd.apple.mpegurl' }, '#EXTM3U\n');
       const refused = await app.request(request.path, request.init);
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(await refused.json()).toEqual({ error: 'storage did not take the write; try again shortly' });
-      const deleted = await app.request('/_ingest/objects/streams/colors/source/abcdefgh1-3.m4s', { method: 'DELETE', headers: auth });
-      expect(deleted.status).toBe(503);
+      const remove = () => app.request('/_ingest/objects/streams/colors/source/abcdefgh1-3.m4s', { method: 'DELETE', headers: auth });
+      // Every refused write is a 503; the log says it once, then again 10 s later with the count between.
+      for (let again = 0; again < 3; again++) expect((await remove()).status).toBe(503);
+      vi.advanceTimersByTime(9_000);
+      expect((await remove()).status).toBe(503);
+      expect(logged).toEqual(['edge: storage write of streams/colors/index.m3u8 failed: PUT streams/colors/index.m3u8: 503 SlowDown']);
+      vi.advanceTimersByTime(1_000);
+      expect((await remove()).status).toBe(503);
       expect(logged).toEqual([
         'edge: storage write of streams/colors/index.m3u8 failed: PUT streams/colors/index.m3u8: 503 SlowDown',
-        'edge: storage write of streams/colors/source/abcdefgh1-3.m4s failed: connect ECONNREFUSED 127.0.0.1:9000',
+        'edge: storage write of streams/colors/source/abcdefgh1-3.m4s failed: connect ECONNREFUSED 127.0.0.1:9000 (and 4 more like it since the last such line)',
       ]);
     } finally {
+      vi.useRealTimers();
       console.error = originalError;
       store.put = originalPut;
       store.delete = originalDelete;
