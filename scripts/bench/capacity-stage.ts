@@ -46,6 +46,8 @@ export interface CapacityStep {
   sidecarChildren?: number;
   /** The machine's 1-minute load average at the end of the step: how shared the machine was. */
   load1?: number;
+  /** The end-of-step check (every stream's playlist asked at once): p50 and the slowest of its answers, s (not kept before 2026-12-07). */
+  playlistCheck?: { p50: number; max: number; answered: number };
 }
 
 export interface CapacityFigures {
@@ -96,14 +98,18 @@ interface ServerUnderRamp {
 
 /**
  * The streams whose playlist is not there at the end of a step, by what was answered: a status
- * (the stream has no playlist yet) or no answer in time (the server too busy to say).
+ * (the stream has no playlist yet) or no answer in time (the server too busy to say); and how long
+ * the answers took (every playlist asked at once: a burst, as a CDN's many edges might).
  */
-async function playlistsMissing(urls: readonly string[]): Promise<{ total: number; describe: string }> {
+async function playlistsMissing(urls: readonly string[]): Promise<{ total: number; describe: string; answerSeconds: number[] }> {
+  const answerSeconds: number[] = [];
   const outcomes = await Promise.all(
     urls.map(async (url) => {
+      const asked = performance.now();
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
         await response.body?.cancel();
+        answerSeconds.push((performance.now() - asked) / 1000);
         return response.ok ? undefined : `HTTP ${response.status}`;
       } catch (error) {
         return error instanceof Error && error.name === 'TimeoutError' ? 'no answer within 5 s' : 'connection failed';
@@ -112,7 +118,7 @@ async function playlistsMissing(urls: readonly string[]): Promise<{ total: numbe
   );
   const counts = new Map<string, number>();
   for (const outcome of outcomes) if (outcome) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-  return { total: [...counts.values()].reduce((a, b) => a + b, 0), describe: [...counts].map(([outcome, count]) => `${outcome}: ${count}`).join(', ') };
+  return { total: [...counts.values()].reduce((a, b) => a + b, 0), describe: [...counts].map(([outcome, count]) => `${outcome}: ${count}`).join(', '), answerSeconds };
 }
 
 const cpuPercentOver = (pid: number, before: number, seconds: number) => ((treeCpuSeconds(pid) - before) / seconds) * 100;
@@ -178,11 +184,12 @@ async function ramp(context: BenchContext, server: ServerUnderRamp, options: Cap
           ? {}
           : { edgeCpuPercent, edgeRssMegabytes: megabytes(treeRssBytes(server.edgePid)), sidecarChildren: processTree(server.rootPid).length - 1 }),
         load1: loadavg()[0],
+        playlistCheck: { p50: percentile(missing.answerSeconds, 0.5), max: Math.max(0, ...missing.answerSeconds), answered: missing.answerSeconds.length },
       };
       steps.push(step);
       const ours = step.edgeCpuPercent === undefined ? '' : ` (sidecar; edge ${step.edgeCpuPercent.toFixed(0)} %, ${step.edgeRssMegabytes!.toFixed(0)} MB; sidecar children ${step.sidecarChildren})`;
       context.status(
-        `  p50 ${step.p50.toFixed(2)} s, p95 ${step.p95.toFixed(2)} s (${delays.length} segments), CPU ${cpuPercent.toFixed(0)} %, RSS ${step.rssMegabytes.toFixed(0)} MB${ours}, load ${step.load1?.toFixed(1)}${errors.length ? `, errors: ${errors.join('; ')}` : ''}`,
+        `  p50 ${step.p50.toFixed(2)} s, p95 ${step.p95.toFixed(2)} s (${delays.length} segments), CPU ${cpuPercent.toFixed(0)} %, RSS ${step.rssMegabytes.toFixed(0)} MB${ours}, load ${step.load1?.toFixed(1)}, playlist check p50 ${step.playlistCheck!.p50.toFixed(2)} s, slowest ${step.playlistCheck!.max.toFixed(2)} s${errors.length ? `, errors: ${errors.join('; ')}` : ''}`,
       );
       // Streams of this step that are no longer sampled stop being polled (the first one stays).
       for (const [stream, poller] of pollers) {
