@@ -6,8 +6,8 @@ const d1Migrations = await readD1Migrations('./migrations');
 
 /**
  * End-to-end files that mostly wait (a sidecar's answer, a refused publisher, a restream target
- * coming back, a player to start), encode no ladder (640x360 sources passed through; rebroadcast's
- * one 180p rung), watch no player against the clock and measure no memory. `npm test` runs them
+ * coming back, a player to start, a held blocking reload), encode no ladder (640x360 sources passed
+ * through; rebroadcast's and ll-client's one 180p rung, ultrafast), watch no player against the clock and measure no memory. `npm test` runs them
  * two at a time after the others (E2E_GROUP=paired, scripts/test.ts), which run one at a time
  * (E2E_GROUP=serial) and never share the machine with another file. Without E2E_GROUP every e2e
  * file is in the project, one at a time (`--project e2e test/e2e/FILE`).
@@ -15,7 +15,7 @@ const d1Migrations = await readD1Migrations('./migrations');
 const PAIRED_E2E_FILES = [
   'operations', 'remux', 'webhooks', 'publish-access', 'rebroadcast', 'platform-registry',
   'publish-lease', 'live-channel-runtimes', 'state-dir', 'start-up-checks', 'recording-download-runtimes', 'recordings', 'signed-playback',
-  'restream', 'edge-runtimes',
+  'restream', 'edge-runtimes', 'll-client',
 ].map((name) => `test/e2e/${name}.test.ts`);
 const e2eGroup = process.env.E2E_GROUP;
 if (e2eGroup !== undefined && e2eGroup !== 'serial' && e2eGroup !== 'paired') throw new Error(`E2E_GROUP is "serial" or "paired", not "${e2eGroup}"`);
