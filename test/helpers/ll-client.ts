@@ -5,6 +5,7 @@
  * every part that leaves the playlist fetched again at once and near three target durations later
  * (§6.2.2: it must stay served that long). What it got is kept to be checked (`llClientProblems`).
  */
+import { concatBytes } from '../../ingest/package/bytes.ts';
 import { parseM3u8 } from './m3u8.ts';
 
 export interface FetchedBytes {
@@ -143,16 +144,6 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return a !== undefined && b !== undefined && a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index]);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
-}
-
 /** What the client found that the playlists did not keep: each a line naming the rendition and the URI. */
 export function llClientProblems(record: LlClientRecord): string[] {
   const problems: string[] = [];
@@ -181,7 +172,7 @@ export function llClientProblems(record: LlClientRecord): string[] {
   for (const [uri, segment] of record.segments) {
     const parts = segment.parts.map((part) => record.listed.get(part)?.bytes);
     if (segment.fetched?.status !== 200) say(`segment ${uri} answered ${segment.fetched?.status}`);
-    else if (parts.every((part) => part !== undefined) && !sameBytes(segment.fetched.bytes, concat(parts as Uint8Array[]))) say(`segment ${uri} is not its listed parts end to end`);
+    else if (parts.every((part) => part !== undefined) && !sameBytes(segment.fetched.bytes, concatBytes(parts as Uint8Array[]))) say(`segment ${uri} is not its listed parts end to end`);
   }
   return problems;
 }
