@@ -73,12 +73,12 @@ export function followLowLatency(playlistUrl: string, rendition: string, laterMs
       try {
         response = await fetch(playlistUrl + query, { signal: AbortSignal.timeout(15_000) });
       } catch (error) {
+        response = Response.error();
         if (running) record.reloadFailures.push(`${query || '(plain)'}: ${String(error)}`);
-        query = '';
-        continue;
       }
       if (!response.ok) {
-        record.reloadFailures.push(`${query || '(plain)'}: HTTP ${response.status} ${await response.text()}`);
+        if (response.type !== 'error') record.reloadFailures.push(`${query || '(plain)'}: HTTP ${response.status} ${await response.text()}`);
+        // Asked plainly again, after a pause (an edge refusing connections is not asked in a tight loop).
         query = '';
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
@@ -101,7 +101,7 @@ export function followLowLatency(playlistUrl: string, rendition: string, laterMs
       }
       for (const part of pendingParts) listedNow.add(part.uri);
       for (const uri of listedNow) {
-        if (!record.listed.has(uri) && !current.has(uri)) {
+        if (!record.listed.has(uri)) {
           record.listed.set(uri, { status: -1 });
           keep(fetchBytes(base + uri).then((fetched) => record.listed.set(uri, fetched)));
         }
@@ -122,8 +122,8 @@ export function followLowLatency(playlistUrl: string, rendition: string, laterMs
         record.hinted.set(hint, { status: -1 });
         keep(fetchBytes(base + hint, 15_000).then((fetched) => record.hinted.set(hint, fetched)));
       }
-      // The part after the newest listed: in the segment being cut, or the next segment's first.
-      query = pendingParts.length > 0 ? `?_HLS_msn=${lastMsn + 1}&_HLS_part=${pendingParts.length}` : `?_HLS_msn=${lastMsn + 1}&_HLS_part=0`;
+      // The part after the newest listed: in the segment being cut (its first when none is listed yet).
+      query = `?_HLS_msn=${lastMsn + 1}&_HLS_part=${pendingParts.length}`;
     }
   })();
 
