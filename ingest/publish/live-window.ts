@@ -152,7 +152,8 @@ export class LiveWindow {
       uri: mediaSegmentFile(last.session, time),
       duration,
       initUri: last.initUri,
-      programDateTime: last.programDateTime + last.duration * 1000,
+      // Whole milliseconds, as every date (segment-clock.ts): the float sum would be truncated when printed.
+      programDateTime: Math.round(last.programDateTime + last.duration * 1000),
       discontinuity: false,
       gap: true,
     });
@@ -248,7 +249,7 @@ export class LiveWindow {
       uri: mediaSegmentFile(previous.session, time),
       duration,
       initUri: previous.initUri,
-      programDateTime: cell?.programDateTime ?? previous.programDateTime + previous.duration * 1000,
+      programDateTime: cell?.programDateTime ?? Math.round(previous.programDateTime + previous.duration * 1000),
       discontinuity: false,
       gap: true,
     };

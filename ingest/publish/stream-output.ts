@@ -17,6 +17,7 @@ import { segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } f
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type Upload } from '../upload/upload-queue.ts';
 import { LiveWindow, type SegmentSlot } from './live-window.ts';
+import { segmentClock } from './segment-clock.ts';
 import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
 import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';
@@ -205,8 +206,8 @@ export class StreamOutput {
     const timescale = segment.track.timescale;
     const anchor = this.wallClockAtMediaZero.get(session);
     if (anchor === undefined) throw new Error(`session ${session} was never begun`);
-    const [start, duration] = [segment.startTime / timescale, segment.duration / timescale];
-    const programDateTime = (Number.isNaN(anchor) ? now : anchor) + start * 1000;
+    const start = segment.startTime / timescale;
+    const { programDateTime, duration } = segmentClock(Number.isNaN(anchor) ? now : anchor, segment.startTime, segment.duration, timescale);
     // Filled in when numbered (at once, or once a restore is done); listing waits for the restore.
     const slot: SegmentSlot = { session, sequence: Number.NaN };
     this.whenNumbered(() => Object.assign(slot, this.window.cut(renditionName, { session, start, duration, programDateTime })));

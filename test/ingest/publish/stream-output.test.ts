@@ -117,6 +117,32 @@ describe('stream output', () => {
     expect(final[0]!.dateTimeObject!.getTime()).toBe(sessionB + 2000 * 1);
   });
 
+  it("lists dates and durations that add up: a segment's date plus its EXTINF is the next one's date, in every version of every rendition", async () => {
+    // The audio's segments (1024-sample frames) are not whole milliseconds long, nor is the clock
+    // at media time zero: each rounded on its own, a date and a duration disagreed by 1 ms at
+    // about one boundary in three (segment-clock.ts says what that did to Shaka Player).
+    const own = new OrderCheckingStore();
+    const output = new StreamOutput(outputOptions(own, () => START + 0.6));
+    output.beginSession('sessionc3');
+    output.noteChunkReceived('sessionc3', 0.3337);
+    output.publishInit('sessionc3', 'source', video.init, video.track);
+    output.publishInit('sessionc3', 'audio', audio.init, audio.track);
+    for (let i = 0; i < Math.max(video.segments.length, audio.segments.length); i++) {
+      if (video.segments[i]) output.publishSegment('sessionc3', 'source', video.segments[i]!);
+      if (audio.segments[i]) output.publishSegment('sessionc3', 'audio', audio.segments[i]!);
+      await output.idle();
+    }
+    await output.end();
+    for (const text of [...own.versions.get('streams/colors/source/index.m3u8')!, ...own.versions.get('streams/colors/audio/index.m3u8')!, ...store.versions.get('streams/colors/audio/index.m3u8')!]) {
+      const segments = parseMediaPlaylist(text).segments;
+      for (let i = 1; i < segments.length; i++) {
+        const [before, after] = [segments[i - 1]!, segments[i]!];
+        expect(Number.isInteger(after.programDateTime), `${after.uri}'s date`).toBe(true);
+        if (!after.discontinuity) expect(after.programDateTime - before.programDateTime, `${before.uri} to ${after.uri}`).toBe(Math.round(before.duration * 1000));
+      }
+    }
+  });
+
   it('advertises measured bandwidth and real codecs in the multivariant playlist', () => {
     const manifest = parse(store.text('streams/colors/index.m3u8')!);
     const variant = manifest.playlists![0]!;
