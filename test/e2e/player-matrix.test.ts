@@ -104,9 +104,20 @@
  *   so that the last is 9-11 frames (~0.2 s, like the video's). 22:09-22:14, load ~1: 12 of 12 in
  *   304 s, every row of ours 0 stalls. Why hls.js dropped the sliver is not pinned down in its code.
  * Not yet known: whether the whole matrix passes 4 runs in a row (it did not in 3 at load under
- * 8 before the audio parts changed; 1 of 1 since), why Shaka skips a segment after a live-edge
- * stall, and why a hinted part 404'd (the sidecar skipping a part under load, as found when this
- * file was written, is the likely cause).
+ * 8 before the audio parts changed; 1 of 1 since), and why a hinted part 404'd (the sidecar
+ * skipping a part under load, as found when this file was written, is the likely cause).
+ *
+ * Why Shaka skipped a segment (found 2026-12-08 with Shaka's debug build and its audio segment
+ * index sampled every 20 ms, 51cf524): not the stall, which came after. The stored playlists
+ * dated segments and gave their EXTINF each rounded on its own (48 kHz audio segments of 2.00533 s
+ * listed 2.005 and dated 2.006 apart at about one boundary in three). Shaka 5.2 places a segment
+ * at the end of the one before and moves it to its date where the two disagree by 1 ms or more,
+ * so across playlist updates one audio segment came out at two start times 2 ms apart; its merge
+ * keeps a reference whose start differs by a rounded millisecond, both stayed in the index, every
+ * position after them shifted by one when the older one left, and its segment iterator, held by
+ * position, pointed past the end: it fetched nothing for that segment after its first part and
+ * went on at the second part of the next (the 2 s hole, then the stall). Dates and durations now
+ * add up exactly (ingest/publish/segment-clock.ts): 0 of 8 such runs against 1-2 of 6-8 before.
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -170,7 +181,7 @@ const HLS_JS_STANDARD = 'hls.js, standard (lowLatencyMode: false)';
 // (answersPlainAtSegmentEnd, rendition-timeline.ts): 0 of 16, its longest first wait 1.36 s.
 const MATRIX_ONLY: Readonly<Record<string, string>> = {
   [SHAKA_DEFAULTS.label]:
-    'Shaka 5.2.12 near our live edge stalls once or twice where the reference does not, about one whole run in five on a quiet machine (2026-12-07: the page\'s Shaka row in 1 of 6 runs, a hole of the rest of a segment after its first part, nothing in flight; earlier: these rows alike)',
+    'Shaka 5.2.12 near our live edge stalled once or twice where the reference did not, about one whole run in five on a quiet machine (a hole of the rest of a segment after its first part): the dates and EXTINF that did not add up, fixed 2026-12-08 (see the top of this file; 1 of 1 matrix runs since, 12 of 12). Back in `npm test` once a few more matrix runs pass and the e2e run has the ~1 minute they add',
   [SHAKA_LOW_LATENCY]: 'the same player as Shaka at its defaults (lowLatencyMode is on by default in Shaka 5.2)',
   [PAGE_SHAKA]: 'Shaka Player as above, in the player page',
 };
