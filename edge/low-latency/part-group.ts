@@ -3,6 +3,7 @@
  * listed (parts 0, 1, … without a gap), what is served (every part received), and whether the
  * segment is known whole from its parts alone.
  */
+import { mediaMilliseconds } from '../../shared/segment-clock.ts';
 import { mediaSegmentFile, parseMediaSegmentFile, partFile } from '../../shared/storage/layout.ts';
 import type { PartLine } from '../manifest/low-latency-playlist.ts';
 import type { IncomingPart } from './live-state-types.ts';
@@ -86,6 +87,27 @@ export function durationOf(parts: readonly PartLine[]): number {
   let total = 0;
   for (const part of parts) total += part.duration;
   return total;
+}
+
+// Parts' durations are their ticks over the timescale, sent as the exact float: the timescale
+// comes back to within float noise. Rounded durations (the write API's 10 us) do not qualify.
+const TIMESCALE_TOLERANCE = 1e-9;
+
+/**
+ * The EXTINF of a segment listed from its parts: what the sidecar will store for it, whole
+ * milliseconds of its media clock from its start to its successor's (shared/segment-clock.ts),
+ * so that its date plus its EXTINF is its successor's date in this listing and the stored one
+ * alike (Shaka Player moves a segment to its date at a 1 ms disagreement). The timescale is what
+ * the two segments' names (media time in ticks) and the parts' seconds say; where they do not
+ * say it exactly (no successor of the session, rounded durations), the parts' sum.
+ */
+export function listedSegmentDuration(group: PartGroup, successor: PartGroup | undefined): number {
+  const seconds = durationOf(group.parts);
+  if (!successor || successor.session !== group.session || !(seconds > 0)) return seconds;
+  const ticks = successor.segmentTime - group.segmentTime;
+  const timescale = Math.round(ticks / seconds);
+  if (!(ticks > 0) || !(timescale > 0) || Math.abs(ticks / seconds - timescale) > timescale * TIMESCALE_TOLERANCE) return seconds;
+  return (mediaMilliseconds(successor.segmentTime, timescale) - mediaMilliseconds(group.segmentTime, timescale)) / 1000;
 }
 
 /** One past the newest part index received: how far the segment has come, gaps or not. */

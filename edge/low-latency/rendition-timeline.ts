@@ -20,7 +20,7 @@ import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine 
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
 import { mediaSegmentFile } from '../../shared/storage/layout.ts';
-import { addPart, durationOf, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
+import { addPart, durationOf, listedSegmentDuration, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -219,7 +219,7 @@ export class RenditionTimeline {
     let fromEnd = durationOf(listing.pending);
     for (let back = this.closed.length - 1; back >= 0; back--) {
       const group = this.closed[back]!;
-      const duration = durationOf(group.parts);
+      const duration = listedSegmentDuration(group, this.groups.get(group.msn + 1));
       fromEnd += duration;
       listing.closed.unshift({ uri: group.segmentFile, duration, parts: fromEnd > window ? [] : group.parts });
     }

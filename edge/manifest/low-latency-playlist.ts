@@ -22,7 +22,7 @@ export interface PartLine {
  */
 export interface ClosedSegment {
   uri: string;
-  /** Seconds: the sum of its parts' durations. */
+  /** Seconds: as the sidecar will store it (listedSegmentDuration), else the sum of its parts' durations. */
   duration: number;
   /** Its parts, when still within the part window (§6.2.2's last three target durations). */
   parts: readonly PartLine[];

@@ -152,7 +152,7 @@ export class LiveWindow {
       uri: mediaSegmentFile(last.session, time),
       duration,
       initUri: last.initUri,
-      // Whole milliseconds, as every date (segment-clock.ts): the float sum would be truncated when printed.
+      // Whole milliseconds, as every date (shared/segment-clock.ts): the float sum would be truncated when printed.
       programDateTime: Math.round(last.programDateTime + last.duration * 1000),
       discontinuity: false,
       gap: true,

@@ -12,12 +12,12 @@
  * first segment of a later session carries EXT-X-DISCONTINUITY.
  */
 import { contentTypeFor } from '../../shared/media-types.ts';
+import { segmentClock } from '../../shared/segment-clock.ts';
 import { streamObjectKey, type StreamObjectRef } from '../../shared/storage/layout.ts';
 import { segmentChunks, type ChunkPosition, type CmafChunk, type CmafSegment } from '../package/cmaf-segmenter.ts';
 import type { CmafTrack } from '../package/cmaf-track.ts';
 import { DEFAULT_UPLOAD_LIMITS, UploadQueue, type Upload } from '../upload/upload-queue.ts';
 import { LiveWindow, type SegmentSlot } from './live-window.ts';
-import { segmentClock } from './segment-clock.ts';
 import { ManifestWriter, type RenditionOutput } from './manifest-writer.ts';
 import { PartAnnouncer } from './part-announcer.ts';
 import { RenditionStats } from './rendition-stats.ts';

@@ -117,7 +117,7 @@
  * position after them shifted by one when the older one left, and its segment iterator, held by
  * position, pointed past the end: it fetched nothing for that segment after its first part and
  * went on at the second part of the next (the 2 s hole, then the stall). Dates and durations now
- * add up exactly (ingest/publish/segment-clock.ts): 0 of 8 such runs against 1-2 of 6-8 before.
+ * add up exactly (shared/segment-clock.ts): 0 of 8 such runs against 1-2 of 6-8 before.
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';

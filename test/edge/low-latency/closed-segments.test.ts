@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveStreamState, type IncomingPart, type PlaylistAnswer } from '../../../edge/low-latency/live-stream-state.ts';
 import { MAX_CLOSED_AHEAD } from '../../../edge/low-latency/rendition-timeline.ts';
+import { segmentClock } from '../../../shared/segment-clock.ts';
 import { parseM3u8 } from '../../helpers/m3u8.ts';
 
 const FACTS = { targetDuration: 2, partTarget: 0.333 };
@@ -283,5 +284,62 @@ describe('the stored playlist, when it comes, against what was closed from parts
       highest = lastMsn(playlist);
     }
     expect(highest).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('a segment closed from its parts, timed as the sidecar will store it', () => {
+  // 48 kHz AAC as a real stream has it: 1024-sample frames, segments not whole milliseconds long,
+  // named by their media time in ticks, the clock at media time zero a fraction of a millisecond.
+  const RATE = 48_000;
+  const FRAME = 1024;
+  const ANCHOR = EPOCH + 0.6;
+  const starts = [97_440, 97_440 + 94 * FRAME, 97_440 + 188 * FRAME];
+
+  function audioPart(msn: number, index: number, frames: number, last: boolean): IncomingPart {
+    return {
+      msn,
+      index,
+      session: 'sessiona',
+      segmentTime: starts[msn]!,
+      file: `sessiona-${starts[msn]}.p${index}.m4s`,
+      next: last ? `sessiona-${starts[msn + 1]}.p0.m4s` : `sessiona-${starts[msn]}.p${index + 1}.m4s`,
+      duration: (frames * FRAME) / RATE,
+      independent: true,
+      partTarget: 0.333,
+      bytes: new Uint8Array([msn, index]),
+      contentType: 'audio/mp4',
+    };
+  }
+
+  it("lists the EXTINF and date the sidecar's playlist will have: its date plus its EXTINF is the next segment's date, in whole milliseconds", async () => {
+    const first = segmentClock(ANCHOR, starts[0]!, 94 * FRAME, RATE);
+    const state = new LiveStreamState();
+    state.acceptPlaylist(
+      'v',
+      ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-MAP:URI="init-sessiona.mp4"', `#EXT-X-PROGRAM-DATE-TIME:${new Date(first.programDateTime).toISOString()}`, `#EXTINF:${first.duration.toFixed(3)},`, `sessiona-${starts[0]}.m4s`, ''].join('\n'),
+    );
+    // Segment 1: six parts of 14 frames and one of 10 (2.00533 s), the last naming segment 2's first.
+    for (let index = 0; index < 7; index++) state.acceptPart('v', audioPart(1, index, index < 6 ? 14 : 10, index === 6));
+    state.acceptPart('v', audioPart(2, 0, 14, false));
+    const playlist = await listed(state, { msn: 2, part: 0 });
+    const closed = playlist.segments[1]!;
+    expect(closed.uri).toBe(`sessiona-${starts[1]}.m4s`);
+    const stored = segmentClock(ANCHOR, starts[1]!, 94 * FRAME, RATE);
+    // Not the parts' 2.00533: the 2.006 that the stored playlist will list, and the date it will give.
+    expect(closed.duration).toBe(stored.duration);
+    expect(Date.parse(closed.dateTimeString!)).toBe(stored.programDateTime);
+    expect(stored.programDateTime + stored.duration * 1000).toBe(segmentClock(ANCHOR, starts[2]!, 94 * FRAME, RATE).programDateTime);
+  });
+
+  it('lists the parts\' sum where their durations do not tell the timescale exactly (rounded to 10 us, as the write API sends them)', async () => {
+    const state = new LiveStreamState();
+    state.acceptPlaylist('v', stored(1, { uris: { 0: `sessiona-${starts[0]}.m4s` } }));
+    for (let index = 0; index < 7; index++) {
+      const part = audioPart(1, index, index < 6 ? 14 : 10, index === 6);
+      state.acceptPart('v', { ...part, duration: Number(part.duration.toFixed(5)) });
+    }
+    state.acceptPart('v', audioPart(2, 0, 14, false));
+    const closed = (await listed(state, { msn: 2, part: 0 })).segments[1]!;
+    expect(closed.duration).toBeCloseTo(6 * 0.29867 + 0.21333, 4);
   });
 });

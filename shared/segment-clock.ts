@@ -9,7 +9,8 @@
  * apart); the same segment then came out a millisecond or two apart in two playlist updates, both
  * references stayed in Shaka's segment index, every position after them shifted by one, and Shaka
  * skipped the rest of the segment it was fetching and the first part of the next: a 2 s hole and a
- * stall (the player matrix's Shaka rows, one run in five).
+ * stall (the player matrix's Shaka rows, one run in five). A segment the edge lists from its parts
+ * before the sidecar's playlist does gets the EXTINF the sidecar will store (part-group.ts).
  */
 
 export interface SegmentClock {
@@ -31,6 +32,7 @@ export function segmentClock(anchorMs: number, startTicks: number, durationTicks
   return { programDateTime: base + startMs, duration: (endMs - startMs) / 1000 };
 }
 
-function mediaMilliseconds(ticks: number, timescale: number): number {
+/** Media time `ticks` in whole milliseconds: the one rounding both the sidecar's dates and the edge's closed segments use. */
+export function mediaMilliseconds(ticks: number, timescale: number): number {
   return Math.round((ticks * 1000) / timescale);
 }
