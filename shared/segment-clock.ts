@@ -36,3 +36,11 @@ export function segmentClock(anchorMs: number, startTicks: number, durationTicks
 export function mediaMilliseconds(ticks: number, timescale: number): number {
   return Math.round((ticks * 1000) / timescale);
 }
+
+/**
+ * The date of the segment after one dated `programDateTime` lasting `durationSeconds`: whole
+ * milliseconds, as every date is (a float sum would be truncated when printed, 2004.9999 ms as 2004).
+ */
+export function dateAfter(programDateTime: number, durationSeconds: number): number {
+  return Math.round(programDateTime + durationSeconds * 1000);
+}

@@ -20,7 +20,7 @@ import { canonicalFacts, type CanonicalFacts, type ClosedSegment, type PartLine 
 import type { PlaylistEnd } from './blocking-decision.ts';
 import type { IncomingPart } from './live-state-types.ts';
 import { mediaSegmentFile } from '../../shared/storage/layout.ts';
-import { addPart, durationOf, listedSegmentDuration, firstPartOf, listable, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
+import { addPart, durationOf, firstPartOf, listable, listedSegmentDuration, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
 interface Canonical extends CanonicalFacts {
   text: string;
@@ -240,8 +240,9 @@ export class RenditionTimeline {
   /**
    * Closed segments get EXT-X-PROGRAM-DATE-TIME counted on from the stored playlist's last
    * segment (its date + durations): what a player would carry forward without one, written out so
-   * every player and a delta update read the same. The stored playlist's later entry carries the
-   * ingest clock, a few milliseconds off at most.
+   * every player and a delta update read the same. With durations as the sidecar stores them
+   * (listedSegmentDuration) these are the dates its playlist will give them; with the parts' sum
+   * (rounded part durations), up to a millisecond off them a segment.
    */
   private dateClosed(closed: ClosedSegment[]): void {
     const canonical = this.canonical!;

@@ -14,6 +14,7 @@
  * and a representation has no gap marker, only a hole in its SegmentTimeline.
  */
 import { targetDurationFor, type MediaPlaylist, type MediaSegment } from '../../shared/hls/media-playlist.ts';
+import { dateAfter } from '../../shared/segment-clock.ts';
 import { initSegmentFile, mediaSegmentFile } from '../../shared/storage/layout.ts';
 import { SegmentGrid, type GridCell } from './segment-grid.ts';
 
@@ -152,8 +153,7 @@ export class LiveWindow {
       uri: mediaSegmentFile(last.session, time),
       duration,
       initUri: last.initUri,
-      // Whole milliseconds, as every date (shared/segment-clock.ts): the float sum would be truncated when printed.
-      programDateTime: Math.round(last.programDateTime + last.duration * 1000),
+      programDateTime: dateAfter(last.programDateTime, last.duration),
       discontinuity: false,
       gap: true,
     });
@@ -249,7 +249,7 @@ export class LiveWindow {
       uri: mediaSegmentFile(previous.session, time),
       duration,
       initUri: previous.initUri,
-      programDateTime: cell?.programDateTime ?? Math.round(previous.programDateTime + previous.duration * 1000),
+      programDateTime: cell?.programDateTime ?? dateAfter(previous.programDateTime, previous.duration),
       discontinuity: false,
       gap: true,
     };
