@@ -29,11 +29,12 @@ import { runMeasured } from './bench/measure.ts';
 import { ensureNginxRtmp, startNginxPeer } from './bench/nginx-peer.ts';
 import { startOurEdge, startOurSidecar } from './bench/our-platform.ts';
 import { sourceFileArgs } from './bench/ladder-recipes.ts';
+import { DEFAULT_KEYFRAME_SECONDS } from './bench/publishers.ts';
 import { printSummary } from './bench/report.ts';
 import { writeCharts } from './bench/charts.ts';
 import { PROJECT_ROOT } from './lib/local-platform.ts';
 import { freePort } from './lib/free-port.ts';
-import { positiveInteger } from './lib/cli-numbers.ts';
+import { positiveInteger, positiveNumber } from './lib/cli-numbers.ts';
 
 const STAGES = ['latency', 'availability', 'ladder', 'capacity', 'edge', 'memory', 'sidecar', 'thumbnails', 'restream'] as const;
 type Stage = (typeof STAGES)[number];
@@ -85,6 +86,11 @@ const program = new Command('bench')
       .choices(['wrangler', 'node'])
       .default('wrangler'),
   )
+  .addOption(
+    new Option('--latency-keyframes <seconds>', "the latency stage's publisher's keyframe interval (the goals are measured at the default)")
+      .default(DEFAULT_KEYFRAME_SECONDS)
+      .argParser(positiveNumber),
+  )
   .option('--ll-url <template>', 'URL hls.js loads on our edge in low-latency mode ({origin}, {stream}); default: the standard playlist')
   .addOption(new Option('--out <dir>', 'where results and charts go').default(join(PROJECT_ROOT, 'bench-results')))
   .option('--merge', 'keep the other stages\' results of the existing bench.json (re-running some stages)', false)
@@ -100,6 +106,7 @@ interface BenchOptions {
   capacityMinutes: number;
   capacityEdge: 'node' | 'wrangler' | 'both';
   latencyEdge: 'wrangler' | 'node';
+  latencyKeyframes: number;
   ladderSources: number[];
   sidecarPublishers: number;
   sidecarCpuProf?: string;
@@ -113,8 +120,8 @@ interface BenchOptions {
 const options = program.opts<BenchOptions>();
 const jsonFile = join(options.out, 'bench.json');
 if (options.report) {
-  const existing = JSON.parse(readFileSync(jsonFile, 'utf8')) as { results: Record<string, unknown> };
-  printSummary(existing.results);
+  const existing = JSON.parse(readFileSync(jsonFile, 'utf8')) as { results: Record<string, unknown>; settings?: Record<string, unknown> };
+  printSummary(existing.results, existing.settings);
   for (const chart of writeCharts(existing.results, options.out)) console.log(`chart: ${chart}`);
   process.exit(0);
 }
@@ -238,7 +245,7 @@ const modes = playbackModes(options.llUrl, options.latencyModes);
 const results: Record<string, unknown> = {};
 const selected = new Set(options.only);
 try {
-  if (selected.has('latency')) results.latency = await runStage('latency', options.stageMinutes, (context) => runLatencyStage(context, modes, options.latencyEdge));
+  if (selected.has('latency')) results.latency = await runStage('latency', options.stageMinutes, (context) => runLatencyStage(context, modes, { edge: options.latencyEdge, keyframeSeconds: options.latencyKeyframes }));
   if (selected.has('availability')) results.availability = await runStage('availability', options.stageMinutes, runAvailabilityStage);
   if (selected.has('ladder')) results.ladder = await runStage('ladder', options.stageMinutes, (context) => runLadderStage(context, options.ladderSources));
   if (selected.has('capacity')) {
@@ -282,7 +289,7 @@ const document: BenchDocument = {
     long: options.long,
     stages: options.only,
     latencyModes: options.latencyModes,
-    ...(selected.has('latency') ? { latencyEdge: options.latencyEdge } : {}),
+    ...(selected.has('latency') ? { latencyEdge: options.latencyEdge, latencyKeyframeSeconds: options.latencyKeyframes } : {}),
     segmentSeconds: 2,
     ladder: DEFAULT_LADDER_CONFIG,
     ...(selected.has('capacity') ? { capacitySteps: options.capacitySteps, capacityMinutes: options.capacityMinutes, capacityEdge: options.capacityEdge } : {}),
@@ -292,7 +299,7 @@ const document: BenchDocument = {
 };
 mkdirSync(options.out, { recursive: true });
 writeFileSync(jsonFile, JSON.stringify(document, null, 2) + '\n');
-printSummary(document.results);
+printSummary(document.results, document.settings);
 for (const chart of writeCharts(document.results, options.out)) console.log(`chart: ${chart}`);
 console.log(`results: ${jsonFile}`);
 process.exit(0);

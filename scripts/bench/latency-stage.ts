@@ -16,7 +16,7 @@ import { renderLatencyPage, type PageReport } from './latency-page.ts';
 import { startupBreakdown, startupText } from './latency-startup.ts';
 import { median, percentile } from './measure.ts';
 import { ourUrls, startOurNodeEdge, startOurSidecar } from './our-platform.ts';
-import { clockPublisherArgs, startPublisher } from './publishers.ts';
+import { clockPublisherArgs, DEFAULT_KEYFRAME_SECONDS, startPublisher } from './publishers.ts';
 import { parseMediaSegments } from './segment-timeline.ts';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -182,11 +182,18 @@ const startupSummary = (startup: PageReport['startup']) =>
  * Node edge with a sidecar of its own (the default ladder, as the shared one): its per-request
  * time is a fraction of `wrangler dev`'s local proxy's, which a viewer's start-up pays per part.
  */
-export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[], edge: 'wrangler' | 'node' = 'wrangler'): Promise<LatencyResult> {
+export interface LatencyStageOptions {
+  /** Our edge: wrangler dev (as npm start) or the Node edge with a sidecar of its own. */
+  edge?: 'wrangler' | 'node';
+  /** The publisher's keyframe interval (DEFAULT_KEYFRAME_SECONDS unless told). */
+  keyframeSeconds?: number;
+}
+
+export async function runLatencyStage(context: BenchContext, modes: PlaybackMode[], { edge = 'wrangler', keyframeSeconds = DEFAULT_KEYFRAME_SECONDS }: LatencyStageOptions = {}): Promise<LatencyResult> {
   const shared = await context.servers();
   const nodeOurs = edge === 'node' ? await startNodeOurs(context) : undefined;
   try {
-    return await measureLatency(context, modes, nodeOurs ? { ...shared, ours: nodeOurs.ours } : shared);
+    return await measureLatency(context, modes, nodeOurs ? { ...shared, ours: nodeOurs.ours } : shared, keyframeSeconds);
   } finally {
     await nodeOurs?.stop();
   }
@@ -209,7 +216,7 @@ async function startNodeOurs(context: BenchContext): Promise<{ ours: ServersUnde
   };
 }
 
-async function measureLatency(context: BenchContext, modes: PlaybackMode[], servers: ServersUnderTest): Promise<LatencyResult> {
+async function measureLatency(context: BenchContext, modes: PlaybackMode[], servers: ServersUnderTest, keyframeSeconds: number): Promise<LatencyResult> {
   const hlsJs = hlsJsSource();
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -225,11 +232,11 @@ async function measureLatency(context: BenchContext, modes: PlaybackMode[], serv
       // Start-up (up to 40 s) plus each mode's settling and measuring, with room to spare.
       const publishSeconds = 60 + modes.length * (settleSeconds + context.seconds + 15);
       const publisher = context.track(
-        startPublisher(context.ffmpeg, clockPublisherArgs({ epochMs: context.epochMs, size: '1280x720', seconds: publishSeconds, targets: [servers.ours.sidecar.publishUrl(stream), servers.nginx.publishUrl(stream)] })),
+        startPublisher(context.ffmpeg, clockPublisherArgs({ epochMs: context.epochMs, size: '1280x720', seconds: publishSeconds, keyframeSeconds, targets: [servers.ours.sidecar.publishUrl(stream), servers.nginx.publishUrl(stream)] })),
       );
       try {
         // Viewers join a running stream: hls.js starts differently on a playlist of one or two segments.
-        context.status(`latency run ${run}/${context.runs}: waiting for both servers to list ${JOIN_AFTER_SEGMENTS} segments of stream ${stream}`);
+        context.status(`latency run ${run}/${context.runs}: waiting for both servers to list ${JOIN_AFTER_SEGMENTS} segments of stream ${stream} (source keyframes every ${keyframeSeconds} s)`);
         const listed = async (url: string) => parseMediaSegments((await fetchText(url)) ?? '').length;
         await waitFor(`${JOIN_AFTER_SEGMENTS} segments in both playlists`, 60_000, 250, context.signal, async () =>
           (await listed(ourUrls.mediaPlaylist(servers.ours.edge.origin, stream))) >= JOIN_AFTER_SEGMENTS && (await listed(servers.nginx.playlistUrl(stream))) >= JOIN_AFTER_SEGMENTS ? true : undefined,

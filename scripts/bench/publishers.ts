@@ -12,24 +12,29 @@ function rtmpOutputs(targets: readonly string[]): string[] {
   return ['-f', 'tee', targets.map((target) => `[f=flv:onfail=ignore]${target}`).join('|')];
 }
 
+const CLOCK_FRAME_RATE = 30;
+/** The clock publisher's keyframe interval unless told otherwise: what the latency goals are measured with. */
+export const DEFAULT_KEYFRAME_SECONDS = 2;
+
 /** ffmpeg reports progress on stdout every 0.1 s: how the first frame's wall-clock time is found. */
 const PROGRESS = ['-progress', 'pipe:1', '-stats_period', '0.1', '-nostats'];
 
 /**
  * A camera-like 720p30 source: a test picture with the capture wall clock burnt in
- * (`clock-pattern.ts`), encoded as OBS would (x264 veryfast, zerolatency, keyframes every 2 s,
- * AAC), sent in real time.
+ * (`clock-pattern.ts`), encoded as OBS would (x264 veryfast, zerolatency, AAC) with a keyframe
+ * every `keyframeSeconds` (default 2, what streaming services ask OBS for), sent in real time.
  */
-export function clockPublisherArgs(options: { epochMs: number; size: string; seconds: number; targets: readonly string[] }): string[] {
+export function clockPublisherArgs(options: { epochMs: number; size: string; seconds: number; targets: readonly string[]; keyframeSeconds?: number }): string[] {
+  const keyframeFrames = String(Math.round(CLOCK_FRAME_RATE * (options.keyframeSeconds ?? DEFAULT_KEYFRAME_SECONDS)));
   return [
     '-hide_banner', '-loglevel', 'error', ...PROGRESS,
-    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size}:rate=30`,
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size}:rate=${CLOCK_FRAME_RATE}`,
     '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(options.seconds),
-    '-vf', clockFilter({ layout: CLOCK_LAYOUT, epochMs: options.epochMs, captureTimeMicros: 'RTCTIME', frameRate: 30 }),
+    '-vf', clockFilter({ layout: CLOCK_LAYOUT, epochMs: options.epochMs, captureTimeMicros: 'RTCTIME', frameRate: CLOCK_FRAME_RATE }),
     '-map', '0:v', '-map', '1:a',
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '5000k',
+    '-g', keyframeFrames, '-keyint_min', keyframeFrames, '-sc_threshold', '0', '-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '5000k',
     '-c:a', 'aac', '-b:a', '128k',
     // FLV needs the codecs' headers up front; through tee the encoders are not told so.
     '-flags', '+global_header',
