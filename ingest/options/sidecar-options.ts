@@ -101,12 +101,7 @@ export const SIDECAR_OPTIONS = {
   s3VirtualHosted: { flag: '--s3-virtual-hosted', help: 'with --storage s3: bucket in the host name (AWS) instead of the path' },
   storageDir: { flag: '--storage-dir', value: '<path>', env: 'STORAGE_DIR', default: 'media', help: 'with --storage fs: the folder' },
   segmentDuration: { flag: '--segment-duration', value: '<seconds>', env: 'SEGMENT_DURATION', default: '2', parse: seconds(1, 10), help: 'target segment duration (segments are cut on keyframes)' },
-  // A third of a second and room for FLV's millisecond clock (a 34 ms frame) and the packager's
-  // 1 ms jitter margin: ten frames at 30 fps (24 at... eight; 60: twenty) fill a part, so a 2 s
-  // segment is six parts and a keyframe on a third of a second starts one. At 0.333 the tenth
-  // frame did not fit: seven parts a segment (six of 0.3 s and one of 0.2 s), a sixth more part
-  // and reload requests per viewer, and a 1 s keyframe inside a part instead of starting one.
-  chunkDuration: { flag: '--chunk-duration', value: '<seconds>', env: 'CHUNK_DURATION', default: '0.336', parse: seconds(0.1, 2), help: 'longest CMAF chunk inside a segment: the low-latency HLS part target' },
+  chunkDuration: { flag: '--chunk-duration', value: '<seconds>', env: 'CHUNK_DURATION', default: '0.333', parse: seconds(0.1, 2), help: 'longest CMAF chunk inside a segment: the low-latency HLS part target' },
   lowLatency: {
     flag: '--low-latency',
     value: '<mode>',

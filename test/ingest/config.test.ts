@@ -95,8 +95,8 @@ describe('sidecar configuration: thumbnails', () => {
 });
 
 describe('sidecar configuration: low-latency parts', () => {
-  it('cuts parts of at most 0.336 s by default (PART-HOLD-BACK 1.008 s at the edge), --chunk-duration or CHUNK_DURATION otherwise', () => {
-    expect(parseIngestConfig([], {}).chunkDuration).toBe(0.336);
+  it('cuts parts of at most 0.333 s by default (PART-HOLD-BACK 1.0 s at the edge), --chunk-duration or CHUNK_DURATION otherwise', () => {
+    expect(parseIngestConfig([], {}).chunkDuration).toBe(0.333);
     expect(parseIngestConfig([], { CHUNK_DURATION: '0.22' }).chunkDuration).toBe(0.22);
     expect(parseIngestConfig(['--chunk-duration', '0.5'], { CHUNK_DURATION: '0.22' }).chunkDuration).toBe(0.5);
   });

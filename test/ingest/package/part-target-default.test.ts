@@ -36,31 +36,11 @@ describe(`the default part target (${partTarget} s) fits the spec's part duratio
     const keyEvery = Math.round(2 * fps);
     const samples = Array.from({ length: Math.round(10 * fps) }, (_, i) => ({ decodeTime: Math.round((i * 1000) / fps) * 90, compositionOffset: 0, keyframe: i % keyEvery === 0, data: new Uint8Array([i & 0xff]) }));
     const found = parts(VIDEO, samples);
-    // 10 s in parts of at most the target (the run's last left out).
-    expect(found.length).toBeGreaterThanOrEqual(Math.floor(10 / partTarget));
+    expect(found.length).toBeGreaterThan(30);
     for (const part of found) {
       expect(part.duration).toBeLessThanOrEqual(partTarget);
       if (!part.exempt) expect(part.duration).toBeGreaterThanOrEqual(0.85 * partTarget);
     }
-  });
-
-  it.each([24, 29.97, 30, 60])('video at %s fps: a 2 s segment is six parts, and a keyframe each second starts one', (fps) => {
-    const keyEvery = Math.round(fps);
-    const samples = Array.from({ length: Math.round(10 * fps) }, (_, i) => ({ decodeTime: Math.round((i * 1000) / fps) * 90, compositionOffset: 0, keyframe: i % keyEvery === 0, data: new Uint8Array([i & 0xff]) }));
-    const segments: { independent: boolean }[][] = [];
-    const packager = new CmafTrackPackager(VIDEO, { targetSegmentDuration: 2, partTarget }, {
-      onInit: () => {},
-      onChunk: (chunk, _track, position) => {
-        if (position.index === 0) segments.push([]);
-        segments.at(-1)!.push({ independent: chunk.independent });
-      },
-      onSegment: () => {},
-    });
-    for (const sample of samples) packager.push(sample);
-    // Whole segments only: the first and the run's last may be cut short.
-    const whole = segments.slice(1, -1);
-    expect(whole.length).toBeGreaterThanOrEqual(3);
-    for (const parts of whole) expect(parts.map((part) => part.independent)).toEqual([true, false, false, true, false, false]);
   });
 
   it.each([44100, 48000])('AAC at %s Hz', (sampleRate) => {
