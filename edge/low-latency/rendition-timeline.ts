@@ -313,7 +313,8 @@ export class RenditionTimeline {
    * `host` gives it: its end, or its last whole segment's end when
    * - it has begun a segment the host playlist has not: a report is "as up-to-date as the
    *   Playlist that contains it", and a playlist answered as it stood at a segment's end
-   *   (answersAtSegmentEnd) must not report the next segment begun elsewhere; or
+   *   (answersAtSegmentEnd, answersPlainAtSegmentEnd) must not report the next segment begun
+   *   elsewhere; or
    * - its end is a segment's first part while the host's is not: hls.js (1.7) reads LAST-PART=0
    *   as absent (`parseInt(...) || lastPartIndex`) and puts the host playlist's own last part index
    *   in its place, so from a playlist ending at a segment's last part (index 6) a report of the
