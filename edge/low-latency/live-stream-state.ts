@@ -295,11 +295,10 @@ export class LiveStreamState {
     const cached = this.rendered.get(key);
     if (cached !== undefined) return cached;
     const listing = timeline.listing(atSegmentEnd);
-    const end = timeline.endPosition(atSegmentEnd);
     const reports: RenditionReport[] = [];
     for (const [name, other] of this.renditions) {
       if (name === request.rendition || !other.timeline.canonical || other.timeline.canonical.ended) continue;
-      const position = other.timeline.reportedEnd(end);
+      const position = other.timeline.lastPosition();
       reports.push({ uri: `../${name}/${PLAYLIST_FILE}`, lastMsn: position.msn, lastPart: position.part });
     }
     let text = renderLowLatencyPlaylist(canonical.text, {

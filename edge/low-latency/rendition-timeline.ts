@@ -22,12 +22,6 @@ import type { IncomingPart } from './live-state-types.ts';
 import { mediaSegmentFile } from '../../shared/storage/layout.ts';
 import { addPart, durationOf, firstPartOf, listable, listedSegmentDuration, newGroup, received, segmentBytes, sessionOf, wholeBefore, type PartGroup, type StoredPart } from './part-group.ts';
 
-/** A place in a media playlist: a segment's sequence number and, where parts are known, a part's index in it. */
-export interface PlaylistPosition {
-  msn: number;
-  part?: number;
-}
-
 interface Canonical extends CanonicalFacts {
   text: string;
   lastMsn: number;
@@ -294,40 +288,14 @@ export class RenditionTimeline {
     };
   }
 
-  /**
-   * Where the served playlist ends: its newest part listed, or its newest whole segment (and that
-   * segment's last part, when its parts are known). `atSegmentEnd`: as answered at the last whole
-   * segment's end (listing), without the parts after it.
-   */
-  endPosition(atSegmentEnd = false): PlaylistPosition {
-    const pending = atSegmentEnd ? undefined : this.pendingGroup();
+  /** Where the playlist ends, for rendition reports: the newest part listed, or the newest segment. */
+  lastPosition(): { msn: number; part?: number } {
+    const pending = this.pendingGroup();
     if (pending) return { msn: this.lastMsn + 1, part: pending.parts.length - 1 };
     const closed = this.closed.at(-1);
     if (closed) return { msn: this.lastMsn, part: closed.parts.length - 1 };
     const last = this.listing().segmentParts.get(this.canonical!.tail.at(-1) ?? '');
     return { msn: this.lastMsn, part: last ? last.length - 1 : undefined };
-  }
-
-  /**
-   * Where this rendition ends, as a rendition report in another rendition's playlist that ends at
-   * `host` gives it: its end, or its last whole segment's end when
-   * - it has begun a segment the host playlist has not: a report is "as up-to-date as the
-   *   Playlist that contains it", and a playlist answered as it stood at a segment's end
-   *   (answersAtSegmentEnd, answersPlainAtSegmentEnd) must not report the next segment begun
-   *   elsewhere; or
-   * - its end is a segment's first part while the host's is not: hls.js (1.7) reads LAST-PART=0
-   *   as absent (`parseInt(...) || lastPartIndex`) and puts the host playlist's own last part index
-   *   in its place, so from a playlist ending at a segment's last part (index 6) a report of the
-   *   next segment's part 0 became a blocking request for that segment's part 6, held for most of
-   *   a segment: the switching player stalled.
-   * Either way the report is at most one segment's parts old, and the blocking request a player
-   * builds from it (that part, or the one after) is answered at once.
-   */
-  reportedEnd(host: PlaylistPosition): PlaylistPosition {
-    const end = this.endPosition();
-    const aheadOfHost = end.msn > host.msn;
-    const readAsAbsent = end.part === 0 && host.part !== 0;
-    return aheadOfHost || readAsAbsent ? this.endPosition(true) : end;
   }
 
   findPart(file: string): StoredPart | undefined {
